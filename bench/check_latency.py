@@ -1,0 +1,45 @@
+"""Wall time of `netdsl check examples/resnet50.net`, interpreter start included (target: < 0.3 s).
+
+Runs the installed `netdsl` command several times next to a bare `python -c pass`, interleaved,
+and prints the medians. Also lists which heavy modules the check command imports (none should be).
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 15
+
+
+def wall(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    netdsl = shutil.which("netdsl") or sys.exit("netdsl is not installed (pip install .)")
+    check = [netdsl, "check", str(ROOT / "examples" / "resnet50.net")]
+    bare = [sys.executable, "-c", "pass"]
+    wall(check)  # warm the grammar cache and the OS file cache
+    times: dict[str, list[float]] = {"check": [], "python -c pass": []}
+    for _ in range(RUNS):
+        times["check"].append(wall(check))
+        times["python -c pass"].append(wall(bare))
+    for name, values in times.items():
+        print(f"{name:16s} median {statistics.median(values) * 1000:7.1f} ms  min {min(values) * 1000:7.1f} ms")
+    probe = ("import sys, netdsl.cli as c; c.main(['check', sys.argv[1]]) if False else None; "
+             "from netdsl.compiler import compile_source; from netdsl.report import print_network; "
+             "print(' '.join(m for m in ('numpy', 'onnx', 'onnxruntime', 'jinja2') if m in sys.modules))")
+    heavy = subprocess.run([sys.executable, "-c", probe, check[-1]], capture_output=True, text=True).stdout.strip()
+    print(f"heavy modules imported by check: {heavy or 'none'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The `netdsl` command. Thin: each sub-command parses its flags and calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, NoReturn
+
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad command-line use: one line, exit 2."""
+
+
+class InputError(Exception):
+    """Bad program, data or weights: one line, exit 1."""
+
+
+def _read_program(path: str) -> str:
+    file = Path(path)
+    if not file.exists():
+        raise UsageError(f"{path}: no such file")
+    if file.is_dir():
+        raise UsageError(f"{path}: is a directory, not a .net file")
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read: {err.strerror}") from None
+
+
+def _print_diagnostics(diagnostics, sources) -> None:
+    from netdsl.diagnostics import render
+
+    for diagnostic in diagnostics:
+        print(render(diagnostic, sources), file=sys.stderr)
+
+
+# ---- check ----
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from netdsl.compiler import compile_source
+    from netdsl.report import compilation_json, print_network
+
+    failed = False
+    objects = []
+    terminal = sys.stdout.isatty()
+    for path in args.files:
+        compilation = compile_source(_read_program(path), path)
+        failed |= not compilation.ok
+        if args.json:
+            objects.append(compilation_json(compilation))
+            continue
+        for network in compilation.networks:
+            if network.graph is not None:
+                print_network(network, sys.stdout, terminal)
+                print()
+        _print_diagnostics(compilation.all_diagnostics, compilation.sources)
+    if args.json:
+        print(json.dumps(objects[0] if len(objects) == 1 else objects, indent=2))
+    return EXIT_BAD_INPUT if failed else 0
+
+
+# ---- the parser ----
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="netdsl", description="A declarative network compiler.")
+    parser.add_argument("--version", action="version", version=f"netdsl {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    check = sub.add_parser("check", help="check programs: shapes, params, MACs, receptive fields, warnings")
+    check.add_argument("files", nargs="+", metavar="FILE", help=".net program(s)")
+    check.add_argument("--json", action="store_true", help="print one JSON object (an array for several files)")
+    check.set_defaults(func=cmd_check)
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[Callable]:
+    """Sub-commands of the backends, registered without importing their heavy dependencies."""
+    registrations = []
+    for module in ("netdsl.cli_train", "netdsl.cli_onnx", "netdsl.cli_codegen"):
+        try:
+            imported = __import__(module, fromlist=["register"])
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
+            continue
+        registrations.append(imported.register)
+    return registrations
+
+
+def _version() -> str:
+    from netdsl import __version__
+
+    return __version__
+
+
+def fail(message: str, status: int) -> NoReturn:
+    print(f"netdsl: error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from netdsl.diagnostics import NetdslError
+
+    try:
+        return args.func(args)
+    except UsageError as err:
+        fail(str(err), EXIT_USAGE)
+    except InputError as err:
+        fail(str(err), EXIT_BAD_INPUT)
+    except NetdslError as err:
+        _print_diagnostics(err.diagnostics, err.sources)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("netdsl: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The front-end pipeline: source -> parse tree -> AST -> IR graph -> passes -> checked networks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netdsl.diagnostics import CompileError, Diagnostic, DiagnosticSink
+from netdsl.frontend import ast
+from netdsl.frontend.expand import build_graph, check_blocks
+from netdsl.frontend.parser import parse
+from netdsl.frontend.to_ast import to_ast
+from netdsl.frontend.train_spec import TrainConfig, train_config
+from netdsl.ir.graph import Graph
+from netdsl.ir.lint import lint
+from netdsl.ir.passes import Totals, infer_shapes, totals
+
+
+@dataclass
+class CheckedNetwork:
+    """One network's checked graph (None when it has errors), its totals and train settings."""
+
+    name: str
+    graph: Graph | None
+    totals: Totals | None
+    train: TrainConfig
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.graph is not None and not any(d.severity == "error" for d in self.diagnostics)
+
+
+@dataclass
+class Compilation:
+    file: str
+    source: str
+    networks: list[CheckedNetwork]
+    diagnostics: list[Diagnostic]  # file-level: syntax errors, block definitions, unused blocks
+
+    @property
+    def all_diagnostics(self) -> list[Diagnostic]:
+        return self.diagnostics + [d for n in self.networks for d in n.diagnostics]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.all_diagnostics)
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return {self.file: self.source}
+
+
+def compile_source(source: str, file: str = "<string>") -> Compilation:
+    """Run the whole front end; every diagnostic is collected, nothing is raised."""
+    sink = DiagnosticSink()
+    try:
+        program = to_ast(parse(source, file), file, source)
+    except CompileError as err:
+        return Compilation(file, source, [], [err.diagnostic])
+    if not program.networks:
+        sink.error("the file defines no network", None, "add a network { ... } or a chain such as "
+                   "input(1, 28, 28) - fc(10)")
+    check_blocks(program, sink)
+    trains = _train_sections(program, sink)
+    networks = []
+    used_blocks: set[str] = set()
+    names_seen: set[str] = set()
+    for network in program.networks:
+        if network.name in names_seen:
+            sink.error(f"network '{network.name}' is defined twice", network.name_span)
+        names_seen.add(network.name)
+        checked, used = _check_network(program, network, trains.get(network.name, trains.get(None)))
+        networks.append(checked)
+        used_blocks |= used
+    for block in program.blocks:
+        if block.name not in used_blocks and not sink.has_errors:
+            sink.warning(f"block '{block.name}' is never used", block.name_span)
+    return Compilation(file, source, networks, sink.items)
+
+
+def _check_network(program: ast.Program, network: ast.Network, config: TrainConfig | None
+                   ) -> tuple[CheckedNetwork, set[str]]:
+    sink = DiagnosticSink()
+    graph, used = build_graph(program, network, sink)
+    if graph is not None and infer_shapes(graph, sink):
+        lint(graph, sink)
+    else:
+        graph = None
+    config = config or TrainConfig()
+    return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, sink.items), used
+
+
+def _train_sections(program: ast.Program, sink: DiagnosticSink) -> dict[str | None, TrainConfig]:
+    names = {n.name for n in program.networks}
+    sections: dict[str | None, TrainConfig] = {}
+    for section in program.trains:
+        if section.network is not None and section.network not in names:
+            from netdsl.diagnostics import did_you_mean
+
+            sink.error(f"train section for unknown network '{section.network}'", section.span,
+                       did_you_mean(section.network, sorted(names)))
+            continue
+        if section.network in sections:
+            sink.error("a second train section for the same network", section.span)
+            continue
+        sections[section.network] = train_config(section, sink)
+    return sections

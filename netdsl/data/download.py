@@ -1,0 +1,123 @@
+"""Downloading data files with urllib: SHA-256 check, temporary name then rename, tar extraction."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import shutil
+import socket
+import tarfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from netdsl.data import DataError
+
+CHUNK = 1 << 20
+TIMEOUT_S = 60.0
+
+# The opener; tests replace it (monkeypatch) so that no test touches the network.
+urlopen: Callable = urllib.request.urlopen
+
+
+class DownloadFailed(Exception):
+    """One download attempt failed; the message is a short reason."""
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, human reason for a failed request."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code} {exc.reason}"
+    if isinstance(exc, urllib.error.URLError):
+        inner = exc.reason
+        if isinstance(inner, (socket.gaierror, ConnectionRefusedError, ConnectionResetError)):
+            return "no network"
+        if isinstance(inner, (TimeoutError, socket.timeout)):
+            return "timed out"
+        return str(inner)
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return "timed out"
+    if isinstance(exc, http.client.IncompleteRead):
+        return "connection closed before the end of the file"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _stream_to(url: str, tmp: Path) -> str:
+    """Copy the body at url into tmp, returning its hex SHA-256."""
+    digest = hashlib.sha256()
+    with urlopen(url, timeout=TIMEOUT_S) as response, open(tmp, "wb") as out:
+        while block := response.read(CHUNK):
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
+
+
+def fetch(url: str, dest: Path, sha256: str) -> None:
+    """Download url to dest atomically (temporary name, then rename) if its SHA-256 matches."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    try:
+        try:
+            got = _stream_to(url, tmp)
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+            raise DownloadFailed(_reason(exc)) from None
+        if got != sha256.lower():
+            raise DownloadFailed(f"SHA-256 mismatch for {dest.name} from {url}: got {got}, expected {sha256}")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def fetch_any(urls: Iterable[str], dest: Path, sha256: str, progress: Callable[[str], None] | None) -> None:
+    """Try each mirror in turn; raise DownloadFailed with the reasons if none works."""
+    reasons: list[str] = []
+    for url in urls:
+        if progress is not None:
+            progress(f"downloading {url} -> {dest}")
+        try:
+            fetch(url, dest, sha256)
+            return
+        except DownloadFailed as exc:
+            reasons.append(str(exc))
+    unique = list(dict.fromkeys(reasons))
+    raise DownloadFailed("; ".join(unique) if unique else "no download address")
+
+
+def extract_members(archive: Path, members: dict[str, Path], name: str) -> None:
+    """Extract the named regular-file members of a tar archive to the given paths (temp name, then rename)."""
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member_name, dest in members.items():
+                _extract_one(tar, member_name, dest, archive, name)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise DataError(f"{name}: {archive}: cannot extract ({_reason(exc)})") from None
+
+
+def _extract_one(tar: tarfile.TarFile, member_name: str, dest: Path, archive: Path, name: str) -> None:
+    """Copy one regular member of tar to dest without trusting its path."""
+    try:
+        member = tar.getmember(member_name)
+    except KeyError:
+        raise DataError(f"{name}: {archive}: has no member {member_name}") from None
+    source = tar.extractfile(member) if member.isfile() else None
+    if source is None:
+        raise DataError(f"{name}: {archive}: member {member_name} is not a regular file")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    try:
+        with source, open(tmp, "wb") as out:
+            shutil.copyfileobj(source, out, CHUNK)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,134 @@
+"""From a data spec (built-in name or file path) to shaped, split arrays."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from netdsl.data import BUILTIN_NAMES, FILE_SUFFIXES, Arrays, DataError, Dataset
+from netdsl.data.builtin import Raw, load_builtin
+from netdsl.data.files import load_csv, load_npz
+from netdsl.data.transform import (
+    check_input_shape,
+    fit_to_input,
+    labels_to_classes,
+    split_indices,
+)
+
+ALIASES = {"fashion-mnist": "fashion_mnist", "fashionmnist": "fashion_mnist", "cifar-10": "cifar10"}
+
+
+def resolve_spec(spec: str) -> tuple[str, str]:
+    """Classify a spec as ('builtin', name) or ('file', path); unknown names raise with a did-you-mean."""
+    text = str(spec).strip()
+    if text.lower().endswith(FILE_SUFFIXES):
+        return "file", text
+    key = text.lower()
+    key = ALIASES.get(key, key)
+    if key in BUILTIN_NAMES:
+        return "builtin", key
+    known = ", ".join(BUILTIN_NAMES)
+    if Path(text).suffix or os.sep in text or "/" in text:
+        raise DataError(
+            f"unknown data file type '{text}': use a built-in set ({known}) or a path ending in .npz or .csv"
+        )
+    close = difflib.get_close_matches(key, [*BUILTIN_NAMES, *ALIASES], n=1, cutoff=0.6)
+    hint = f"did you mean '{ALIASES.get(close[0], close[0])}'? " if close else ""
+    raise DataError(f"unknown data set '{text}'; {hint}known: {known}, or a path ending in .npz or .csv")
+
+
+def _load_raw(
+    spec: str, data_dir: str | os.PathLike[str] | None, download: bool, progress: Callable[[str], None] | None
+) -> tuple[str, Raw]:
+    """Load a spec's raw arrays; returns the display name and the Raw data."""
+    kind, value = resolve_spec(spec)
+    if kind == "builtin":
+        return value, load_builtin(value, data_dir, download, progress)
+    reader = load_npz if value.lower().endswith(".npz") else load_csv
+    x, y = reader(value)
+    scale = 255.0 if x.dtype == np.uint8 else 1.0
+    return Path(value).name, Raw(x=x, y=labels_to_classes(y, value), scale=scale)
+
+
+def _shape(x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str) -> tuple[np.ndarray, list[str]]:
+    """Fit samples to the input shape and scale pixels to [0, 1] (float32)."""
+    out, notices = fit_to_input(x, input_shape, name)
+    if scale != 1.0:
+        if np.shares_memory(out, x):
+            out = out / np.float32(scale)
+        else:
+            np.divide(out, np.float32(scale), out=out)
+    return out, notices
+
+
+def _num_classes(raw: Raw, *labels: np.ndarray) -> int:
+    """The class count: fixed for built-in sets, else the largest label + 1."""
+    if raw.num_classes is not None:
+        return raw.num_classes
+    return int(max(int(y.max()) for y in labels if y.size)) + 1
+
+
+def _empty_like(x: np.ndarray) -> np.ndarray:
+    """A float32 array with 0 samples and x's per-sample shape."""
+    return np.zeros((0, *x.shape[1:]), dtype=np.float32)
+
+
+def load_dataset(
+    spec: str,
+    input_shape: tuple[int, ...],
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    val_split: float = 0.1,
+    seed: int = 0,
+    download: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Dataset:
+    """Load, split (test split or seeded val_split) and shape a data set for a network input."""
+    input_shape = check_input_shape(input_shape)
+    name, raw = _load_raw(spec, data_dir, download, progress)
+    y_all = labels_to_classes(raw.y, name)
+    if raw.x_test is not None and raw.y_test is not None:
+        x_tr, y_tr, x_va_raw, y_va = raw.x, y_all, raw.x_test, labels_to_classes(raw.y_test, name)
+    else:
+        train, val = split_indices(len(raw.x), val_split, seed, name)
+        x_tr, y_tr, x_va_raw, y_va = raw.x[train], y_all[train], raw.x[val], y_all[val]
+    x_train, notices = _shape(x_tr, input_shape, raw.scale, name)
+    x_val = _shape(x_va_raw, input_shape, raw.scale, name)[0] if len(x_va_raw) else _empty_like(x_train)
+    return Dataset(
+        x_train=x_train,
+        y_train=y_tr,
+        x_val=x_val,
+        y_val=y_va,
+        num_classes=_num_classes(raw, y_tr, y_va),
+        name=name,
+        notices=notices,
+    )
+
+
+def load_arrays(
+    spec: str,
+    input_shape: tuple[int, ...],
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    val_split: float = 0.1,
+    seed: int = 0,
+    download: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Arrays:
+    """The evaluation portion: a set's test split, else the same seeded validation split (all if val_split=0)."""
+    input_shape = check_input_shape(input_shape)
+    name, raw = _load_raw(spec, data_dir, download, progress)
+    y_all = labels_to_classes(raw.y, name)
+    if raw.x_test is not None and raw.y_test is not None:
+        x_raw, y = raw.x_test, labels_to_classes(raw.y_test, name)
+    elif val_split > 0:
+        val = split_indices(len(raw.x), val_split, seed, name)[1]
+        x_raw, y = raw.x[val], y_all[val]
+    else:
+        x_raw, y = raw.x, y_all
+    x, notices = _shape(x_raw, input_shape, raw.scale, name)
+    return Arrays(x=x, y=y, num_classes=_num_classes(raw, y_all, y), name=name, notices=notices)

@@ -1,0 +1,153 @@
+"""The `train { ... }` section: parsed, validated, defaults filled in (LANGUAGE.md section 6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from netdsl.diagnostics import CompileError, DiagnosticSink, did_you_mean
+from netdsl.frontend import ast
+from netdsl.frontend.expand import evaluate
+
+BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
+LOSSES = ("cross_entropy", "mse", "binary_cross_entropy")
+METRICS = ("accuracy",)
+
+# Each optimizer's hyper-parameters and defaults (PyTorch's, as the NumPy backend implements them).
+OPTIMIZERS: dict[str, dict[str, Any]] = {
+    "sgd": {"lr": 0.01, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0},
+    "rmsprop": {"lr": 0.001, "alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0},
+    "adagrad": {"lr": 0.01, "eps": 1e-10, "weight_decay": 0.0},
+    "adadelta": {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0},
+    "adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "adamax": {"lr": 0.002, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "nadam": {"lr": 0.002, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: str = "digits"
+    loss: str = "cross_entropy"
+    optimizer: str = "adam"
+    optimizer_args: dict[str, Any] = field(default_factory=lambda: {"lr": 0.001})
+    epochs: int = 10
+    batch: int = 32
+    metrics: tuple[str, ...] = ("accuracy",)
+    seed: int = 0
+    val_split: float = 0.1
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer_args.get("lr", OPTIMIZERS[self.optimizer]["lr"]))
+
+    def override(self, **changes: Any) -> TrainConfig:
+        """A copy with the given (non-None) settings replaced; `lr` goes into the optimizer's arguments."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        lr = changes.pop("lr", None)
+        if "optimizer" in changes and changes["optimizer"] != self.optimizer:
+            changes.setdefault("optimizer_args", {})
+        config = replace(self, **changes)
+        if lr is not None:
+            config = replace(config, optimizer_args={**config.optimizer_args, "lr": float(lr)})
+        return config
+
+
+def _number(value: Any, key: str, setting: ast.Setting, *, integer: bool, minimum: float) -> Any:
+    ok = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
+    if not ok or value < minimum:
+        kind = "an integer" if integer else "a number"
+        raise CompileError(f"{key} must be {kind} >= {minimum}, received {value!r}", setting.value.span)
+    return value
+
+
+def _choice(value: Any, key: str, options: tuple[str, ...], setting: ast.Setting) -> str:
+    if isinstance(value, str) and value.lower() in options:
+        return value.lower()
+    hint = did_you_mean(str(value), list(options)) if isinstance(value, str) else None
+    raise CompileError(f"{key} must be one of {', '.join(options)}, received {value!r}", setting.value.span, hint)
+
+
+def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
+    expr = setting.value
+    if isinstance(expr, ast.Name):
+        name, args, kwargs = expr.id.lower(), (), ()
+    elif isinstance(expr, ast.Call):
+        name, args, kwargs = expr.name.lower(), expr.args, expr.kwargs
+    else:
+        raise CompileError("optimizer must be a name such as adam or a call such as adam(lr=0.001)", expr.span)
+    if name not in OPTIMIZERS:
+        raise CompileError(f"unknown optimizer '{name}'", expr.span,
+                           did_you_mean(name, list(OPTIMIZERS)) or f"choose from {', '.join(OPTIMIZERS)}")
+    schema = OPTIMIZERS[name]
+    if len(args) > 1:
+        raise CompileError(f"{name} takes the learning rate as its only positional argument", args[1].span)
+    values: dict[str, Any] = {}
+    if args:
+        values["lr"] = evaluate(args[0], {})
+    for kw in kwargs:
+        if kw.name not in schema:
+            hint = did_you_mean(kw.name, list(schema))
+            raise CompileError(f"{name} has no argument '{kw.name}'", kw.span,
+                               hint or f"{name} takes {', '.join(schema)}")
+        values[kw.name] = evaluate(kw.value, {})
+    for key, value in values.items():
+        default = schema[key]
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise CompileError(f"{name}: {key} must be true or false, received {value!r}", expr.span)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
+                or (key == "lr" and value == 0):
+            raise CompileError(f"{name}: {key} must be a {'positive' if key == 'lr' else 'non-negative'} number, "
+                               f"received {value!r}", expr.span)
+    return name, values
+
+
+def _data(value: Any, setting: ast.Setting) -> str:
+    if isinstance(setting.value, ast.Str):
+        path = value
+        if not path.lower().endswith((".npz", ".csv")):
+            raise CompileError(f'data file "{path}" must end in .npz or .csv', setting.value.span)
+        return path
+    if isinstance(value, str) and value.lower() in BUILTIN_DATA:
+        return value.lower()
+    hint = did_you_mean(str(value), list(BUILTIN_DATA))
+    raise CompileError(f"unknown data set {value!r}", setting.value.span,
+                       hint or f'use one of {", ".join(BUILTIN_DATA)} or a quoted path "file.npz"')
+
+
+def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
+    """Validate one train section; every bad setting is reported, the rest keep their values."""
+    config: dict[str, Any] = {}
+    seen: dict[str, ast.Setting] = {}
+    for setting in section.settings:
+        key = setting.key
+        try:
+            if key in seen:
+                raise CompileError(f"'{key}' is set twice in this train section", setting.key_span)
+            seen[key] = setting
+            value = evaluate(setting.value, {}) if key != "optimizer" else None
+            if key == "data":
+                config["data"] = _data(value, setting)
+            elif key == "loss":
+                config["loss"] = _choice(value, key, LOSSES, setting)
+            elif key == "optimizer":
+                config["optimizer"], config["optimizer_args"] = _optimizer(setting)
+            elif key in ("epochs", "batch", "seed"):
+                config[key] = _number(value, key, setting, integer=True, minimum=0 if key == "seed" else 1)
+            elif key == "metrics":
+                items = value if isinstance(value, tuple) else (value,)
+                config["metrics"] = tuple(_choice(v, key, METRICS, setting) for v in items)
+            elif key == "val_split":
+                share = _number(value, key, setting, integer=False, minimum=0)
+                if share >= 1:
+                    raise CompileError(f"val_split must be below 1, received {share}", setting.value.span)
+                config["val_split"] = float(share)
+            else:
+                known = list(TrainConfig.__dataclass_fields__)
+                known.remove("optimizer_args")
+                raise CompileError(f"unknown train setting '{key}'", setting.key_span,
+                                   did_you_mean(key, known) or f"settings are {', '.join(known)}")
+        except CompileError as err:
+            sink.add(err.diagnostic)
+    return TrainConfig(**config)

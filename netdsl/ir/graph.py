@@ -1,0 +1,77 @@
+"""The IR: a DAG of nodes in topological order. A chain is the common case of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from netdsl.diagnostics import Span
+from netdsl.ops.base import Shape, numel
+
+
+@dataclass
+class Node:
+    """One layer: op, normalized attributes, producers, and what the passes infer about it."""
+
+    name: str
+    op: str
+    attrs: dict
+    inputs: list[str]
+    span: Span
+    text: str  # the source text that made this node, for messages
+    implicit: str | None = None  # why the compiler added it ("activation=", "fc flattens its input")
+    context: tuple[tuple[str, Span], ...] = ()  # block instantiations this node came from
+    shape: Shape | None = None
+    params: dict[str, Shape] = field(default_factory=dict)  # trainable
+    buffers: dict[str, Shape] = field(default_factory=dict)  # non-trainable
+    macs: int = 0
+    receptive_field: tuple[tuple[int, int], tuple[int, int]] | None = None  # ((size_h, size_w), (jump_h, jump_w))
+
+    @property
+    def param_count(self) -> int:
+        return sum(numel(s) for s in self.params.values())
+
+    @property
+    def buffer_count(self) -> int:
+        return sum(numel(s) for s in self.buffers.values())
+
+
+@dataclass
+class Graph:
+    name: str
+    nodes: list[Node]
+    span: Span
+    _index: dict[str, Node] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.reindex()
+
+    def reindex(self) -> None:
+        self._index = {n.name: n for n in self.nodes}
+
+    def __getitem__(self, name: str) -> Node:
+        return self._index[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._index
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def input(self) -> Node:
+        return self.nodes[0]
+
+    @property
+    def output(self) -> Node:
+        return self.nodes[-1]
+
+    def consumers(self, name: str) -> list[Node]:
+        return [n for n in self.nodes if name in n.inputs]
+
+    @property
+    def is_chain(self) -> bool:
+        return all(n.inputs == [prev.name] for prev, n in zip(self.nodes, self.nodes[1:]))

@@ -1,0 +1,111 @@
+"""Warnings a careful reviewer would give about a checked graph."""
+
+from __future__ import annotations
+
+from netdsl.diagnostics import DiagnosticSink
+from netdsl.ir.graph import Graph, Node
+from netdsl.ops.base import fmt_shape
+
+_ACTIVATIONS = {"relu", "sigmoid", "tanh", "swish", "softmax", "leakyrelu"}
+_WINDOWED = {"conv", "maxpool", "avgpool"}
+
+
+def lint(graph: Graph, sink: DiagnosticSink) -> None:
+    for node in graph:
+        consumers = graph.consumers(node.name)
+        for check in _CHECKS:
+            check(graph, node, consumers, sink)
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else f"{n} {word}s"
+
+
+def _subsamples(node: Node) -> bool:
+    """A 1x1 window with a stride (ResNet's projection shortcut) skips pixels by design."""
+    return node.attrs["kernel"] == (1, 1)
+
+
+def _unread(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    if node.op not in _WINDOWED or node.attrs.get("pad") == "same" or _subsamples(node):
+        return
+    rows, cols = node.attrs["unread"]
+    if not rows and not cols:
+        return
+    source = graph[node.inputs[0]].shape
+    (kh, kw), (sh, sw) = node.attrs["kernel"], node.attrs["stride"]
+    dropped = " and ".join(p for p in (rows and f"the last {_plural(rows, 'row')}",
+                                       cols and f"the last {_plural(cols, 'column')}") if p)
+    what = "pools" if node.op != "conv" else "convolves"
+    odd = " an odd size" if node.op != "conv" and (sh, sw) == (2, 2) and (source[1] % 2 or source[2] % 2) else ""
+    exact_h, exact_w = source[1] + (sh - rows % sh) % sh if rows else source[1], \
+        source[2] + (sw - cols % sw) % sw if cols else source[2]
+    message = (f"{node.name} {what}{odd} {fmt_shape(source[1:])} with {kh}x{kw} windows at stride "
+               f"{sh if sh == sw else f'{sh}x{sw}'}: {dropped} of its input are never read "
+               f"(output {fmt_shape(node.shape)})")
+    hint = (f"an input of {exact_h}x{exact_w} would divide exactly"
+            + ("; pad=same or ceil=true keeps every pixel" if node.op != "conv" else "; or use pad=same"))
+    sink.warning(message, node.span, hint)
+
+
+def _skipping_stride(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    if node.op not in _WINDOWED or _subsamples(node):
+        return
+    (kh, kw), (sh, sw) = node.attrs["kernel"], node.attrs["stride"]
+    dh, dw = node.attrs.get("dilation", (1, 1))
+    if sh > dh * (kh - 1) + 1 or sw > dw * (kw - 1) + 1:
+        sink.warning(f"{node.name} has stride {sh}x{sw} larger than its {kh}x{kw} window: "
+                     "pixels between the windows are never read", node.span)
+
+
+def _softmax_not_last(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    if node.op == "softmax" and consumers:
+        sink.warning(f"{node.name} applies softmax but is not the last layer ({consumers[0].name} follows)",
+                     node.span, "softmax belongs at the output; inside a network it squashes features")
+
+
+def _channels_last_input(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    if node.op == "input" and len(node.shape) == 3 and node.attrs.get("layout") == "chw":
+        c, h, w = node.shape
+        if w in (1, 3) and c > 4 and h > 4:
+            sink.warning(f"input({c}, {h}, {w}) reads as {c} channels of {h}x{w}", node.span,
+                         f"for channels-last data write input({c}, {h}, {w}, layout=hwc) or input({w}, {c}, {h})")
+
+
+def _bias_before_batchnorm(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    if node.op in ("conv", "fc") and "bias" in node.params and len(consumers) == 1 \
+            and consumers[0].op == "batchnorm":
+        sink.warning(f"{node.name}'s bias is cancelled by {consumers[0].name}, which subtracts the mean",
+                     node.span, "write bias=false to save the parameters")
+
+
+def _repeated_activation(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    if node.op in _ACTIVATIONS and node.op != "softmax" and len(node.inputs) == 1:
+        source = graph[node.inputs[0]]
+        if source.op == node.op and not node.implicit:
+            sink.warning(f"{node.name} repeats the {node.op} of {source.name}", node.span,
+                         f"{node.op} twice in a row does nothing more than once")
+
+
+def _linear_after_linear(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    if node.op != "fc" or len(consumers) != 1:
+        return
+    following = consumers[0]
+    if following.op == "dropout":
+        later = graph.consumers(following.name)
+        following = later[0] if len(later) == 1 else following
+    if following.op == "fc":
+        sink.warning(f"{node.name} and {following.name} have no activation between them, "
+                     "so together they are one linear map", following.span,
+                     "add an activation such as relu between them")
+
+
+def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    if node.op == "dropout" and node.attrs["rate"] == 0:
+        sink.warning(f"{node.name} has rate 0 and does nothing", node.span)
+    if node.op == "flatten" and not node.implicit and len(graph[node.inputs[0]].shape) == 1:
+        sink.warning(f"{node.name} flattens a vector and does nothing", node.span)
+
+
+_CHECKS = (_unread, _skipping_stride, _softmax_not_last, _channels_last_input, _bias_before_batchnorm,
+           _repeated_activation, _linear_after_linear, _noop)

@@ -1,0 +1,115 @@
+"""Passes over the IR: shapes (inserting fc's implicit flatten), params, MACs, receptive fields, totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netdsl import ops
+from netdsl.diagnostics import CompileError, DiagnosticSink
+from netdsl.ir.graph import Graph, Node
+from netdsl.ops.base import Input, ShapeError, numel
+
+BYTES_PER_VALUE = 4  # float32
+
+
+def _flatten_before(node: Node, source: Node) -> Node:
+    return Node(f"{node.name}_flatten", "flatten", {}, [source.name], node.span, node.text,
+                implicit="fc flattens its input", context=node.context)
+
+
+def infer_shapes(graph: Graph, sink: DiagnosticSink) -> bool:
+    """Give every node its output shape, params and MACs; False after a shape error."""
+    nodes: list[Node] = []
+    shapes: dict[str, tuple] = {}
+    ok = True
+    for node in graph.nodes:
+        if any(name not in shapes for name in node.inputs):
+            ok = False  # downstream of an error already reported
+            continue
+        if node.op == "fc" and len(shapes[node.inputs[0]]) > 1:
+            flatten = _flatten_before(node, graph[node.inputs[0]])
+            _annotate(flatten, [Input(flatten.inputs[0], shapes[flatten.inputs[0]])])
+            nodes.append(flatten)
+            shapes[flatten.name] = flatten.shape
+            node.inputs = [flatten.name]
+        ins = [Input(name, shapes[name]) for name in node.inputs]
+        try:
+            _annotate(node, ins)
+        except ShapeError as err:
+            sink.add(CompileError(f"{node.text} {err}", node.span, notes=node.context).diagnostic)
+            ok = False
+            continue
+        shapes[node.name] = node.shape
+        nodes.append(node)
+    graph.nodes = nodes
+    graph.reindex()
+    if ok:
+        receptive_fields(graph)
+    return ok
+
+
+def _annotate(node: Node, ins: list[Input]) -> None:
+    op = ops.REGISTRY[node.op]
+    node.shape, derived = op.infer(node.attrs, ins)
+    node.attrs.update(derived)
+    node.params = op.params(node.attrs, ins)
+    node.buffers = op.buffers(node.attrs, ins)
+    node.macs = op.macs(node.attrs, ins, node.shape)
+
+
+def receptive_fields(graph: Graph) -> None:
+    """Size and jump (stride) of each spatial node's receptive field, in input pixels."""
+    fields: dict[str, tuple] = {}
+    for node in graph.nodes:
+        if node.op == "input":
+            rf = ((1, 1), (1, 1)) if len(node.shape) == 3 else None
+        else:
+            known = [fields[i] for i in node.inputs if fields.get(i) is not None]
+            rf = _combine(known) if len(known) == len(node.inputs) else None
+            if rf is not None:
+                rf = _through(node, rf)
+        node.receptive_field = rf if node.shape is not None and len(node.shape) == 3 else None
+        fields[node.name] = node.receptive_field
+
+
+def _combine(fields: list[tuple]) -> tuple:
+    sizes = tuple(max(f[0][axis] for f in fields) for axis in (0, 1))
+    jumps = tuple(max(f[1][axis] for f in fields) for axis in (0, 1))
+    return sizes, jumps
+
+
+def _through(node: Node, rf: tuple) -> tuple | None:
+    kind = ops.REGISTRY[node.op].receptive
+    if kind == "none":
+        return None
+    if kind == "pointwise":
+        return rf
+    (size_h, size_w), (jump_h, jump_w) = rf
+    (kh, kw), (sh, sw) = node.attrs["kernel"], node.attrs["stride"]
+    dh, dw = node.attrs.get("dilation", (1, 1))
+    return ((size_h + dh * (kh - 1) * jump_h, size_w + dw * (kw - 1) * jump_w), (jump_h * sh, jump_w * sw))
+
+
+@dataclass(frozen=True)
+class Totals:
+    trainable: int
+    non_trainable: int
+    macs: int
+    param_bytes: int
+    activation_bytes: int
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def totals(graph: Graph) -> Totals:
+    """Totals per sample; activation bytes count every layer's output once (float32)."""
+    trainable = sum(n.param_count for n in graph)
+    non_trainable = sum(n.buffer_count for n in graph)
+    return Totals(
+        trainable=trainable,
+        non_trainable=non_trainable,
+        macs=sum(n.macs for n in graph),
+        param_bytes=(trainable + non_trainable) * BYTES_PER_VALUE,
+        activation_bytes=sum(numel(n.shape) for n in graph if n.shape) * BYTES_PER_VALUE,
+    )

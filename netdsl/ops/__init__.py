@@ -1,0 +1,25 @@
+"""The op registry: every op's backend-neutral facts, looked up by name or alias (case-insensitive)."""
+
+from __future__ import annotations
+
+from netdsl.ops import dense, elementwise, merge, spatial
+from netdsl.ops.base import OpDef
+
+ALL: tuple[OpDef, ...] = spatial.OPS + dense.OPS + elementwise.OPS + merge.OPS
+REGISTRY: dict[str, OpDef] = {op.name: op for op in ALL}
+_ALIASES: dict[str, str] = {alias: op.name for op in ALL for alias in (op.name, *op.aliases)}
+
+# ops that exist only in the front end: they expand into others before the IR is built
+SUGAR = {"output"}
+# ops that take `{ A | B }` branches
+MERGE_OPS = {"add", "concat"}
+
+
+def lookup(name: str) -> OpDef | None:
+    """The op for a name or alias, case-insensitive, or None."""
+    canonical = _ALIASES.get(name.lower())
+    return REGISTRY[canonical] if canonical else None
+
+
+def known_names() -> list[str]:
+    return sorted(_ALIASES)

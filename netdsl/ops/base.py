@@ -1,0 +1,196 @@
+"""What an op is, backend-neutral: its arguments, shape rule, parameters, MACs, receptive field."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Shape = tuple[int, ...]
+REQUIRED = object()
+
+
+class Symbol(str):
+    """An identifier used as a value (`same`, `relu`), as opposed to a quoted string."""
+
+
+class ArgError(Exception):
+    """An argument value is wrong; the message says what was expected and what was received."""
+
+
+class ShapeError(Exception):
+    """The input shapes do not fit the op; the message continues '<layer> ...'."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """An input of a node as a shape rule sees it: the producer's name and its output shape."""
+
+    name: str
+    shape: Shape
+
+
+# ---- argument coercers: (value, arg name) -> normalized value, raising ArgError ----
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Symbol):
+        return f"'{value}'"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_kind(v) for v in value) + ")"
+    return repr(value)
+
+
+def positive_int(minimum: int = 1) -> Callable:
+    def coerce(value: Any, name: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ArgError(f"{name} must be an integer, received {name}={_kind(value)}")
+        if value < minimum:
+            raise ArgError(f"{name} must be at least {minimum}, received {name}={value}")
+        return value
+
+    return coerce
+
+
+def pair(minimum: int = 1) -> Callable:
+    """An int (square) or `HxW` / `(h, w)`, each at least `minimum`."""
+    one = positive_int(minimum)
+
+    def coerce(value: Any, name: str) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            if len(value) != 2:
+                raise ArgError(f"{name} takes one integer or two (height x width), received {name}={_kind(value)}")
+            return (one(value[0], name), one(value[1], name))
+        v = one(value, name)
+        return (v, v)
+
+    return coerce
+
+
+def padding(value: Any, name: str) -> str | tuple[int, int]:
+    """`valid`, `same`, an int or `(ph, pw)`; 0 means valid."""
+    if isinstance(value, str) and value.lower() in ("valid", "same"):
+        return value.lower()
+    if isinstance(value, (int, tuple)) and not isinstance(value, bool):
+        pads = pair(0)(value, name)
+        return "valid" if pads == (0, 0) else pads
+    raise ArgError(f"{name} must be valid, same, an integer or (h, w), received {name}={_kind(value)}")
+
+
+def real(low: float, high: float | None = None, *, low_open: bool = False, high_open: bool = False) -> Callable:
+    def coerce(value: Any, name: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ArgError(f"{name} must be a number, received {name}={_kind(value)}")
+        too_low = value <= low if low_open else value < low
+        too_high = high is not None and (value >= high if high_open else value > high)
+        if too_low or too_high:
+            lo = f"{low} {'<' if low_open else '<='} "
+            hi = f" {'<' if high_open else '<='} {high}" if high is not None else ""
+            raise ArgError(f"{name} must satisfy {lo}{name}{hi}, received {name}={value}")
+        return float(value)
+
+    return coerce
+
+
+def boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ArgError(f"{name} must be true or false, received {name}={_kind(value)}")
+
+
+def choice(*options: str) -> Callable:
+    def coerce(value: Any, name: str) -> str:
+        if isinstance(value, str) and value.lower() in options:
+            return value.lower()
+        listed = ", ".join(options)
+        raise ArgError(f"{name} must be one of {listed}, received {name}={_kind(value)}")
+
+    return coerce
+
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "swish", "softmax", "leakyrelu", "identity")
+ACTIVATION_ALIASES = {"silu": "swish", "linear": "identity"}
+
+
+def activation(value: Any, name: str) -> str:
+    if isinstance(value, str):
+        low = ACTIVATION_ALIASES.get(value.lower(), value.lower())
+        if low in ("none",) + ACTIVATIONS:
+            return low
+    raise ArgError(f"{name} must be none or one of {', '.join(ACTIVATIONS)}, received {name}={_kind(value)}")
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    coerce: Callable[[Any, str], Any]
+    default: Any = REQUIRED
+
+
+# ---- op definition ----
+
+
+def no_params(attrs: dict, ins: list[Input]) -> dict[str, Shape]:
+    return {}
+
+
+def no_macs(attrs: dict, ins: list[Input], out: Shape) -> int:
+    return 0
+
+
+def same_shape(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
+    return ins[0].shape, {}
+
+
+_NEUTRAL = {"stride": (1, 1), "dilation": (1, 1), "groups": 1, "pad": "valid"}
+
+
+def describe_args(op: str, attrs: dict, shown: tuple[str, ...]) -> str:
+    """`conv(32, 5x5, stride=2)`: the op with the arguments that differ from their defaults."""
+    parts = []
+    for key in shown:
+        value = attrs.get(key)
+        if value is None or _NEUTRAL.get(key) == value or (key == "stride" and value == attrs.get("kernel")):
+            continue
+        if isinstance(value, tuple) and key != "kernel" and len(set(value)) == 1:
+            value = value[0]
+        text = "x".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+        parts.append(text if key in ("filters", "units", "kernel", "rate") else f"{key}={text}")
+    return f"{op}({', '.join(parts)})" if parts else op
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """Everything the compiler knows about one op; backends add their kernels and lowerings."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    args: tuple[Arg, ...] = ()
+    # (attrs, inputs) -> (output shape, attributes derived from the input such as explicit pads)
+    infer: Callable[[dict, list[Input]], tuple[Shape, dict]] = same_shape
+    params: Callable[[dict, list[Input]], dict[str, Shape]] = no_params
+    buffers: Callable[[dict, list[Input]], dict[str, Shape]] = no_params
+    macs: Callable[[dict, list[Input], Shape], int] = no_macs
+    # "window": attrs give kernel/stride/dilation; "pointwise": keeps the receptive field; "none": not spatial
+    receptive: str = "pointwise"
+    arity: str = "one"  # "one", "many" (add, concat) or "none" (input)
+    shown: tuple[str, ...] = ()
+    # an op that is sugar for a chain (output = fc - softmax): attrs -> [(op, attrs, name suffix)]
+    expand: Callable[[dict], list[tuple[str, dict, str]]] | None = None
+    variadic: bool = False  # positional arguments are a list (input's dims)
+    extra: dict = field(default_factory=dict)
+
+    def describe(self, attrs: dict) -> str:
+        return describe_args(self.name, attrs, self.shown)
+
+
+def fmt_shape(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def numel(shape: Shape) -> int:
+    return math.prod(shape)

@@ -1,0 +1,100 @@
+"""Vector ops: input, fc (with its implicit flatten), output, flatten."""
+
+from __future__ import annotations
+
+from netdsl.ops.base import (
+    Arg,
+    ArgError,
+    Input,
+    OpDef,
+    Shape,
+    activation,
+    boolean,
+    choice,
+    numel,
+    positive_int,
+)
+from netdsl.ops.spatial import _with_activation
+
+
+def input_dims(values: tuple, layout: str) -> Shape:
+    """`input(C, H, W)`, `input(N)` or `input(1x28x28)`; `layout=hwc` reorders to C x H x W."""
+    if len(values) == 1 and isinstance(values[0], tuple):
+        values = values[0]
+    dims = tuple(positive_int()(v, "a dimension") for v in values)
+    if len(dims) not in (1, 3):
+        raise ArgError(f"input takes (C, H, W) for images or (N) for vectors, received {len(dims)} "
+                       f"dimensions {dims}")
+    if layout == "hwc" and len(dims) == 3:
+        h, w, c = dims
+        return (c, h, w)
+    return dims
+
+
+def _input_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
+    return attrs["shape"], {}
+
+
+INPUT = OpDef(
+    name="input",
+    args=(Arg("layout", choice("chw", "hwc"), "chw"),),
+    infer=_input_infer,
+    arity="none",
+    variadic=True,
+    receptive="pointwise",
+)
+
+
+def _fc_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
+    return (attrs["units"],), {}
+
+
+def _fc_params(attrs: dict, ins: list[Input]) -> dict[str, Shape]:
+    params = {"weight": (attrs["units"], numel(ins[0].shape))}
+    if attrs["bias"]:
+        params["bias"] = (attrs["units"],)
+    return params
+
+
+def _fc_macs(attrs: dict, ins: list[Input], out: Shape) -> int:
+    return numel(ins[0].shape) * attrs["units"]
+
+
+_FC_ARGS = (Arg("units", positive_int()), Arg("bias", boolean, True))
+
+FC = OpDef(
+    name="fc",
+    aliases=("dense", "linear", "fullyconnected", "innerproduct"),
+    args=_FC_ARGS + (Arg("activation", activation, "none"),),
+    infer=_fc_infer,
+    params=_fc_params,
+    macs=_fc_macs,
+    receptive="none",
+    shown=("units",),
+    expand=_with_activation("fc"),
+)
+
+
+def _output_expand(attrs: dict) -> list[tuple[str, dict, str]]:
+    return _with_activation("fc")(attrs)
+
+
+OUTPUT = OpDef(
+    name="output",
+    args=_FC_ARGS + (Arg("activation", activation, "softmax"),),
+    infer=_fc_infer,
+    params=_fc_params,
+    macs=_fc_macs,
+    receptive="none",
+    shown=("units",),
+    expand=_output_expand,
+)
+
+
+def _flatten_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
+    return (numel(ins[0].shape),), {}
+
+
+FLATTEN = OpDef(name="flatten", infer=_flatten_infer, receptive="none")
+
+OPS = (INPUT, FC, OUTPUT, FLATTEN)

@@ -1,0 +1,142 @@
+"""What `netdsl check` shows: the layer table, totals and JSON of a checked network."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from netdsl.compiler import CheckedNetwork, Compilation
+from netdsl.ir.graph import Graph, Node
+from netdsl.ops import REGISTRY
+from netdsl.ops.base import fmt_shape
+
+
+def op_text(node: Node) -> str:
+    text = REGISTRY[node.op].describe(node.attrs)
+    if node.op in ("maxpool", "avgpool") and node.attrs.get("ceil"):
+        text = text[:-1] + ", ceil)" if text.endswith(")") else text + "(ceil)"
+    return f"{text} (implicit)" if node.implicit else text
+
+
+def rf_value(node: Node) -> list | None:
+    """[size, stride] in input pixels; each an int when square, else [h, w]."""
+    if node.receptive_field is None:
+        return None
+    (sh, sw), (jh, jw) = node.receptive_field
+    return [sh if sh == sw else [sh, sw], jh if jh == jw else [jh, jw]]
+
+
+def rf_text(node: Node) -> str:
+    value = rf_value(node)
+    if value is None:
+        return ""
+    size, jump = (v if isinstance(v, int) else "x".join(map(str, v)) for v in value)
+    return f"{size} /{jump}"
+
+
+def feeds(graph: Graph, index: int) -> str:
+    """The producers of a node when they are not simply the row above."""
+    node = graph.nodes[index]
+    previous = graph.nodes[index - 1].name if index else None
+    return "" if node.inputs in ([], [previous]) else ", ".join(node.inputs)
+
+
+def scaled(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return str(n)
+
+
+def layer_json(node: Node) -> dict:
+    return {
+        "name": node.name,
+        "op": node.op,
+        "args": op_text(node),
+        "shape": list(node.shape),
+        "params": node.param_count,
+        "non_trainable": node.buffer_count,
+        "macs": node.macs,
+        "receptive_field": rf_value(node),
+        "inputs": list(node.inputs),
+        "implicit": node.implicit,
+        "line": node.span.line,
+        "column": node.span.column,
+    }
+
+
+def network_json(compilation: Compilation, network: CheckedNetwork | None) -> dict:
+    diagnostics = compilation.diagnostics + (network.diagnostics if network else [])
+    graph = network.graph if network else None
+    totals = network.totals.to_json() if network and network.totals else \
+        dict.fromkeys(("trainable", "non_trainable", "macs", "param_bytes", "activation_bytes"))
+    return {
+        "file": compilation.file,
+        "network": network.name if network else None,
+        "layers": [layer_json(n) for n in graph] if graph else [],
+        "totals": totals,
+        "diagnostics": [d.to_json() for d in diagnostics],
+    }
+
+
+def compilation_json(compilation: Compilation) -> dict:
+    """One object; a file with several networks lists them all under "networks" too."""
+    objects = [network_json(compilation, n) for n in compilation.networks] or [network_json(compilation, None)]
+    first = dict(objects[0])
+    if len(objects) > 1:
+        first["networks"] = objects
+    return first
+
+
+def table_rows(graph: Graph) -> list[list[str]]:
+    chain = graph.is_chain
+    rows = []
+    for index, node in enumerate(graph.nodes):
+        row = [node.name, op_text(node), fmt_shape(node.shape), f"{node.param_count:,}" if node.param_count else "",
+               f"{node.macs:,}" if node.macs else "", rf_text(node)]
+        if not chain:
+            row.append(feeds(graph, index))
+        rows.append(row)
+    return rows
+
+
+def totals_lines(network: CheckedNetwork) -> list[str]:
+    t = network.totals
+    return [
+        f"Trainable params:     {t.trainable:,}",
+        f"Non-trainable params: {t.non_trainable:,}",
+        f"MACs per sample:      {t.macs:,} ({scaled(t.macs)})",
+        f"Parameter memory:     {t.param_bytes:,} bytes ({t.param_bytes / 2**20:.2f} MiB)",
+        f"Activations/sample:   {t.activation_bytes:,} bytes ({t.activation_bytes / 2**20:.2f} MiB)",
+    ]
+
+
+HEADERS = ["Layer", "Op", "Output (CxHxW)", "Params", "MACs", "RF size /stride"]
+
+
+def print_network(network: CheckedNetwork, out: IO[str], terminal: bool) -> None:
+    """The table with rich: boxed and coloured on a terminal, plain columns otherwise."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    graph = network.graph
+    table = Table(title=f"network {network.name}", box=box.SIMPLE_HEAVY if terminal else box.ASCII2,
+                  title_justify="left", show_edge=terminal)
+    headers = HEADERS + ([] if graph.is_chain else ["Inputs"])
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if i in (3, 4) else "left", no_wrap=True)
+    for node, row in zip(graph.nodes, table_rows(graph)):
+        table.add_row(*row, style="dim" if node.implicit else None)
+    console = Console(file=out, force_terminal=terminal, width=None if terminal else 250,
+                      no_color=not terminal, highlight=False)
+    console.print(table)
+    for line in totals_lines(network):
+        console.print(line)
+
+
+def summary_text(network: CheckedNetwork) -> str:
+    import io
+
+    buffer = io.StringIO()
+    print_network(network, buffer, terminal=False)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())

@@ -1,0 +1,34 @@
+"""The reviewer's warnings, and their absence on clean nets."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import warnings
+
+WARNS = [
+    ("input(3, 224, 224) - conv(96, 11, stride=4)", "the last row and the last column of its input are never read"),
+    ("input(1, 11, 11) - maxpool(2)", "pools an odd size 11x11"),
+    ("input(4) - softmax - fc(2)", "softmax_1 applies softmax but is not the last layer"),
+    ("input(28, 28, 1) - relu", "reads as 28 channels of 28x1"),
+    ("input(1, 8, 8) - conv(4, 3) - bn", "conv_1's bias is cancelled by batchnorm_1"),
+    ("input(4) - relu - relu", "relu_2 repeats the relu of relu_1"),
+    ("input(4) - fc(8) - fc(2)", "fc_1 and fc_2 have no activation between them"),
+    ("input(4) - dropout(0)", "rate 0 and does nothing"),
+    ("input(1, 9, 9) - maxpool(2, stride=3)", "stride 3x3 larger than its 2x2 window"),
+    ("block unused(c) { fc(c) }\ninput(4) - fc(2)", "block 'unused' is never used"),
+]
+
+
+@pytest.mark.parametrize("text,fragment", WARNS)
+def test_warning(text: str, fragment: str) -> None:
+    messages = [w.message for w in warnings(text)]
+    assert any(fragment in m for m in messages), messages
+
+
+@pytest.mark.parametrize("text", [
+    "input(1, 28, 28) - conv(8, 3, pad=same) - relu - maxpool(2) - fc(10) - relu - output(2)",
+    "input(3, 8, 8) - add { conv(3, 1, stride=2, bias=false) - bn | avgpool(2) }",
+    "input(1, 12, 12) - maxpool(2, ceil=true) - maxpool(3, stride=2, pad=same)",
+])
+def test_clean_nets_have_no_warnings(text: str) -> None:
+    assert warnings(text) == []

@@ -1,0 +1,83 @@
+"""Every example net pinned to its published numbers; the seeds' wrong numbers are called out."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import EXAMPLES, graph_of
+
+import netdsl
+
+# file -> (trainable params, MACs published by torchvision or None)
+PUBLISHED = {
+    "keras_mnist_cnn": (3_274_634, None),
+    "seed003_cnn": (93_322, None),
+    "seed001_cnn": (137_660, None),
+    "lenet5": (61_706, None),
+    "seed002_mnist_table": (12_042, None),
+    "seed002_cifar10": (1_250_858, None),
+    "alexnet": (50_844_008, None),
+    "vgg16": (138_357_544, 15.47e9),
+    "resnet18": (11_689_512, 1.814e9),
+    "resnet50": (25_557_032, 4.089e9),
+    "googlenet": (6_624_904, None),
+    "densenet121": (7_978_856, None),
+}
+
+
+def test_every_example_is_pinned() -> None:
+    assert {p.stem for p in EXAMPLES.glob("*.net")} == set(PUBLISHED)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_params_and_macs(name: str) -> None:
+    model = netdsl.load(EXAMPLES / f"{name}.net")
+    params, macs = PUBLISHED[name]
+    assert model.totals.trainable == params
+    if macs:
+        assert abs(model.totals.macs - macs) / macs < 0.01
+
+
+def test_seed003_conv_part_is_55744_as_keras_prints() -> None:
+    model = netdsl.load(EXAMPLES / "seed003_cnn.net")
+    per_layer = [n.param_count for n in model.layers if n.op == "conv"]
+    assert per_layer == [320, 18_496, 36_928] and sum(per_layer) == 55_744
+    assert model.graph["conv_3"].shape == (64, 3, 3)
+    assert [n.param_count for n in model.layers if n.op == "fc"] == [36_928, 650]
+
+
+def test_seed002_table_second_conv_is_3216_not_400_plus_16() -> None:
+    model = netdsl.load(EXAMPLES / "seed002_mnist_table.net")
+    conv2 = model.graph["conv_2"]
+    assert conv2.shape == (16, 8, 8)
+    assert conv2.param_count == 16 * 8 * 5 * 5 + 16 == 3_216 != 400 + 16
+
+
+def test_alexnet_first_conv_is_54_not_the_seeds_55_and_check_warns() -> None:
+    model = netdsl.load(EXAMPLES / "alexnet.net")
+    assert model.graph["conv_1"].shape == (96, 54, 54)
+    warning = next(w for w in model.warnings if "conv_1" in w.message)
+    assert "never read" in warning.message and "227x227" in warning.hint
+
+
+def test_language_one_liner_uses_32_filters_twice() -> None:
+    """LANGUAGE.md's one-line program repeats conv(32): 1,643,370 params, not the seed net's 3,274,634."""
+    graph = graph_of("INPUT(1, 28, 28) - [CONV(32, 5, pad=same) - RELU - POOL(2)]*2 - FC(1024) - RELU - OUTPUT(10)")
+    assert sum(n.param_count for n in graph) == 1_643_370
+
+
+def test_seed001_shapes_match_the_seed_text() -> None:
+    graph = netdsl.load(EXAMPLES / "seed001_cnn.net").graph
+    assert [graph[n].shape for n in ("conv_1", "maxpool_1", "conv_2", "maxpool_2")] == \
+        [(25, 26, 26), (25, 13, 13), (50, 11, 11), (50, 5, 5)]
+    assert graph["conv_2"].params["weight"] == (50, 25, 3, 3)
+
+
+def test_keras_mnist_shapes_as_commented_in_seed001() -> None:
+    graph = netdsl.load(EXAMPLES / "keras_mnist_cnn.net").graph
+    assert [graph[n].shape for n in ("conv_1", "maxpool_1", "conv_2", "maxpool_2", "flatten_1")] == \
+        [(32, 28, 28), (32, 14, 14), (64, 14, 14), (64, 7, 7), (3136,)]
+
+
+def test_googlenet_ceil_pools() -> None:
+    graph = netdsl.load(EXAMPLES / "googlenet.net").graph
+    assert [n.shape[1] for n in graph if n.op == "maxpool" and "inception" not in n.name] == [56, 28, 14, 7]
