@@ -129,5 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m netdsl.cli`: run the imported module, whose error classes the sub-commands use
+    from netdsl.cli import main as imported_main
+
+    sys.exit(imported_main())

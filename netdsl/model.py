@@ -46,6 +46,71 @@ class Model:
     def source(self) -> str:
         return self.compilation.source
 
+    # ---- the NumPy backend (imported on first use: `check` never loads numpy) ----
+    @property
+    def executor(self):
+        """The NumPy executor holding this model's weights, seeded from the train section."""
+        if self._backend is None:
+            from netdsl.backends.numpy.executor import Executor
+
+            self._backend = Executor(self.graph)
+            self._backend.init_params(self.train_config.seed)
+        return self._backend
+
+    def _inputs(self, x, what: str = "x"):
+        import numpy as np
+
+        x = np.asarray(x, dtype=np.float32)
+        if tuple(x.shape[1:]) != tuple(self.input_shape):
+            wanted = ", ".join(map(str, self.input_shape))
+            raise ValueError(f"{what} has shape {x.shape}; network {self.name} wants (n, {wanted})")
+        return x
+
+    def _trainer(self, verbose: int = 1):
+        from netdsl.train import Trainer
+
+        if getattr(self, "_fit_trainer", None) is None:
+            self._fit_trainer = Trainer(self.executor, self.train_config, program=self.source, verbose=verbose)
+        self._fit_trainer.verbose = verbose
+        return self._fit_trainer
+
+    def fit(self, x, y, epochs: int | None = None, batch_size: int | None = None, validation_data=None,
+            verbose: int = 1):
+        """Train with the program's loss and optimizer; returns a History (`.history["loss"]`)."""
+        from netdsl.train import Progress
+
+        trainer = self._trainer(verbose)
+        trainer.progress = Progress()
+        validation = None
+        if validation_data is not None:
+            validation = (self._inputs(validation_data[0], "validation x"), validation_data[1])
+        return trainer.fit(self._inputs(x), y, validation, epochs=epochs, batch_size=batch_size)
+
+    def evaluate(self, x, y, batch_size: int = 256) -> tuple[float, float]:
+        """(loss, accuracy) at inference."""
+        return self._trainer(0).evaluate(self._inputs(x), y, batch_size)
+
+    def predict(self, x, batch_size: int = 256):
+        """Outputs for a batch of inputs (NCHW or vectors), at inference."""
+        return self.executor.predict(self._inputs(x), batch_size)
+
+    def save_weights(self, path) -> None:
+        from netdsl.backends.numpy.weights import save_weights
+
+        save_weights(path, self.executor.state_dict())
+
+    def load_weights(self, path) -> None:
+        """Load an .npz; every name and shape is checked, all mismatches are listed at once."""
+        from netdsl.backends.numpy.weights import load_weights
+
+        self.executor.load_state_dict(load_weights(path, self.graph))
+
+    def export_onnx(self, path, opset: int = 17):
+        """Write this model, with its current weights, as an ONNX file."""
+        from netdsl.backends.onnx.export import export_onnx
+
+        return export_onnx(self.graph, self.executor.state_dict(), path, opset=opset)
+
     def summary(self) -> str:
         """The `netdsl check` table as plain text."""
         from netdsl.report import summary_text

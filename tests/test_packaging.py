@@ -1,8 +1,11 @@
-"""The installed package holds every subpackage and its data files."""
+"""The wheel that `pip install .` builds holds every subpackage, the grammar and the data files."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 from helpers import ROOT
@@ -14,13 +17,10 @@ def test_every_subpackage_is_listed_in_pyproject() -> None:
     assert found <= listed, found - listed
 
 
-def test_grammar_ships_as_package_data() -> None:
-    from importlib.resources import files
-
-    assert "start:" in files("netdsl.grammars").joinpath("netdsl.lark").read_text()
-
-
-def test_builtin_data_ships() -> None:
-    import netdsl.data
-
-    assert (Path(netdsl.data.__file__).parent / "digits.npz").is_file()
+def test_wheel_ships_grammar_and_data(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next(tmp_path.glob("netdsl-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"netdsl/grammars/netdsl.lark", "netdsl/data/digits.npz", "netdsl/data/DIGITS_LICENSE.txt",
+            "netdsl/cli.py"} <= names

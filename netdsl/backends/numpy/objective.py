@@ -1,0 +1,45 @@
+"""The loss head: which loss, fused with a final softmax or sigmoid when there is one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netdsl.backends.numpy import losses
+from netdsl.ir.graph import Graph
+
+Array = np.ndarray
+
+
+class Objective:
+    """Loss and its gradient at the point where backpropagation starts."""
+
+    def __init__(self, graph: Graph, loss: str):
+        self.loss = loss
+        last = graph.output
+        fused = (loss == "cross_entropy" and last.op == "softmax") or \
+            (loss == "binary_cross_entropy" and last.op == "sigmoid")
+        # backpropagation starts at the input of a fused final activation
+        self.stop_before = last.name if fused else None
+        self.start = last.inputs[0] if fused else last.name
+
+    def __call__(self, out: Array, y: Array) -> tuple[float, Array]:
+        if self.loss == "cross_entropy":
+            return losses.cross_entropy_from_logits(out, y)
+        if self.loss == "mse":
+            return losses.mse(out, y.reshape(out.shape).astype(out.dtype))
+        target = y.reshape(out.shape).astype(out.dtype)
+        if self.stop_before:
+            return losses.binary_cross_entropy_from_logits(out, target)
+        return losses.binary_cross_entropy(out, target)
+
+    def scores(self, out: Array) -> Array:
+        """What accuracy compares: class scores, or probabilities for binary cross-entropy."""
+        if self.loss == "binary_cross_entropy" and self.stop_before:
+            return 1 / (1 + np.exp(-out))
+        return out
+
+    def accuracy(self, out: Array, y: Array) -> float:
+        scores = self.scores(out)
+        if self.loss == "mse" and scores.ndim == 2 and scores.shape[1] == 1:
+            return float(np.mean(np.round(scores[:, 0]) == y.reshape(-1)))
+        return float(losses.accuracy(scores, y))

@@ -1,0 +1,313 @@
+"""Optimizers with the PyTorch (torch.optim) update rules, for NumPy arrays.
+
+``opt.step(params, grads)`` updates the parameter arrays in place (parameters
+without a gradient are skipped).  ``opt.state_dict()`` is a flat
+``dict[str, ndarray]`` (keys ``"step"``, ``"<slot>.<param name>"`` and a few
+scalars) that can be stored in an ``.npz`` and restored with
+``opt.load_state_dict``.  ``weight_decay`` adds ``weight_decay * p`` to the
+gradient (L2, as PyTorch).  Hyper-parameters stay plain attributes (``opt.lr``
+may be changed between steps for schedules).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+Array = np.ndarray
+
+
+class Optimizer:
+    """Base class: step counter, per-parameter slots and (de)serialisation."""
+
+    slots: ClassVar[tuple[str, ...]] = ()
+    scalars: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
+        """Store the common hyper-parameters."""
+        if lr < 0 or weight_decay < 0:
+            raise ValueError(f"lr and weight_decay must be >= 0, got {lr}, {weight_decay}")
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.t = 0
+        self.state: dict[str, dict[str, Array]] = {s: {} for s in self.slots}
+
+    def step(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
+        """Apply one update to every parameter that has a gradient (in place)."""
+        unknown = sorted(set(grads) - set(params))
+        if unknown:
+            raise ValueError(f"gradients for unknown parameters: {unknown}")
+        self.t += 1
+        self._begin_step()
+        for name, p in params.items():
+            g = grads.get(name)
+            if g is None:
+                continue
+            if g.shape != p.shape:
+                raise ValueError(f"{name}: gradient shape {g.shape} != parameter {p.shape}")
+            g = np.asarray(g, dtype=p.dtype)
+            if self.weight_decay:
+                g = g + self.weight_decay * p
+            self._update(name, p, g)
+
+    def _begin_step(self) -> None:
+        """Hook for per-step scalar state (called after incrementing ``t``)."""
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """Update one parameter in place."""
+        raise NotImplementedError
+
+    def _slot(self, slot: str, name: str, p: Array, fill: float = 0.0) -> Array:
+        """Per-parameter state array, created filled with ``fill`` on first use."""
+        arr = self.state[slot].get(name)
+        if arr is None:
+            arr = np.full(p.shape, fill, dtype=p.dtype)
+            self.state[slot][name] = arr
+        return arr
+
+    def state_dict(self) -> dict[str, Array]:
+        """Flat copy of the optimizer state (``step``, scalars, ``slot.param``)."""
+        out: dict[str, Array] = {"step": np.array(self.t, dtype=np.int64)}
+        for s in self.scalars:
+            out[s] = np.array(getattr(self, s), dtype=np.float64)
+        for slot, arrays in self.state.items():
+            for name, arr in arrays.items():
+                out[f"{slot}.{name}"] = arr.copy()
+        return out
+
+    def load_state_dict(self, d: dict[str, Array]) -> None:
+        """Restore a state produced by ``state_dict`` (copies the arrays)."""
+        self.t = int(np.asarray(d["step"]))
+        for s in self.scalars:
+            setattr(self, s, float(np.asarray(d[s])))
+        self.state = {s: {} for s in self.slots}
+        for key, arr in d.items():
+            if key == "step" or key in self.scalars:
+                continue
+            slot, _, name = key.partition(".")
+            if slot not in self.state or not name:
+                raise ValueError(f"unexpected key {key!r} for {type(self).__name__}; "
+                                 f"slots are {list(self.slots)}")
+            self.state[slot][name] = np.array(arr, copy=True)
+
+
+class SGD(Optimizer):
+    """SGD with optional (Nesterov) momentum and dampening, as torch.optim.SGD."""
+
+    slots = ("m",)
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+        """Check and store hyper-parameters."""
+        super().__init__(lr, weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
+        self.momentum, self.dampening, self.nesterov = float(momentum), float(dampening), nesterov
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """buf = mu*buf + (1-dampening)*g (buf = g at first); p -= lr * direction."""
+        if self.momentum:
+            buf = self.state["m"].get(name)
+            if buf is None:
+                buf = self.state["m"][name] = g.copy()
+            else:
+                buf *= self.momentum
+                buf += (1 - self.dampening) * g if self.dampening else g
+            g = g + self.momentum * buf if self.nesterov else buf
+        p -= self.lr * g
+
+
+class RMSprop(Optimizer):
+    """RMSprop (optionally centered, with momentum), as torch.optim.RMSprop."""
+
+    slots = ("v", "g", "b")
+
+    def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False) -> None:
+        """Store hyper-parameters."""
+        super().__init__(lr, weight_decay)
+        self.alpha, self.eps, self.momentum = float(alpha), float(eps), float(momentum)
+        self.centered = centered
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """v = a*v + (1-a)*g^2; p -= lr * g / (sqrt(v - mean_g^2) + eps)."""
+        a = self.alpha
+        v = self._slot("v", name, p)
+        v *= a
+        v += (1 - a) * g * g
+        if self.centered:
+            ga = self._slot("g", name, p)
+            ga *= a
+            ga += (1 - a) * g
+            denom = np.sqrt(v - ga * ga) + self.eps
+        else:
+            denom = np.sqrt(v) + self.eps
+        if self.momentum > 0:
+            buf = self._slot("b", name, p)
+            buf *= self.momentum
+            buf += g / denom
+            p -= self.lr * buf
+        else:
+            p -= self.lr * g / denom
+
+
+class Adagrad(Optimizer):
+    """Adagrad with learning-rate decay, as torch.optim.Adagrad."""
+
+    slots = ("sum",)
+
+    def __init__(self, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
+        """Store hyper-parameters."""
+        super().__init__(lr, weight_decay)
+        self.lr_decay, self.eps = float(lr_decay), float(eps)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """sum += g^2; p -= lr/(1+(t-1)*decay) * g / (sqrt(sum) + eps)."""
+        s = self._slot("sum", name, p, self.initial_accumulator_value)
+        s += g * g
+        clr = self.lr / (1 + (self.t - 1) * self.lr_decay)
+        p -= clr * g / (np.sqrt(s) + self.eps)
+
+
+class Adadelta(Optimizer):
+    """Adadelta, as torch.optim.Adadelta (lr defaults to 1.0)."""
+
+    slots = ("v", "u")
+
+    def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0) -> None:
+        """Store hyper-parameters."""
+        super().__init__(lr, weight_decay)
+        self.rho, self.eps = float(rho), float(eps)
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """v = rho*v + (1-rho)*g^2; d = sqrt(u+eps)/sqrt(v+eps)*g; u = rho*u + (1-rho)*d^2."""
+        rho = self.rho
+        v, u = self._slot("v", name, p), self._slot("u", name, p)
+        v *= rho
+        v += (1 - rho) * g * g
+        delta = np.sqrt(u + self.eps) / np.sqrt(v + self.eps) * g
+        u *= rho
+        u += (1 - rho) * delta * delta
+        p -= self.lr * delta
+
+
+class Adam(Optimizer):
+    """Adam (optionally AMSGrad), as torch.optim.Adam."""
+
+    slots = ("m", "v", "vmax")
+
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+        """Store hyper-parameters."""
+        super().__init__(lr, weight_decay)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps, self.amsgrad = float(eps), amsgrad
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)."""
+        b1, b2 = self.betas
+        m, v = self._slot("m", name, p), self._slot("v", name, p)
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        if self.amsgrad:
+            vmax = self._slot("vmax", name, p)
+            np.maximum(vmax, v, out=vmax)
+            v = vmax
+        bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
+        denom = np.sqrt(v) * (1 / math.sqrt(bc2)) + self.eps
+        p -= (self.lr / bc1) * m / denom
+
+
+class Adamax(Optimizer):
+    """Adamax (infinity-norm Adam), as torch.optim.Adamax."""
+
+    slots = ("m", "u")
+
+    def __init__(self, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        """Store hyper-parameters."""
+        super().__init__(lr, weight_decay)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = float(eps)
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """u = max(b2*u, |g|+eps); p -= lr/(1-b1^t) * m / u."""
+        b1, b2 = self.betas
+        m, u = self._slot("m", name, p), self._slot("u", name, p)
+        m *= b1
+        m += (1 - b1) * g
+        u *= b2
+        np.maximum(u, np.abs(g) + self.eps, out=u)
+        p -= (self.lr / (1 - b1**self.t)) * m / u
+
+
+class Nadam(Optimizer):
+    """NAdam with momentum decay, as torch.optim.NAdam."""
+
+    slots = ("m", "v")
+    scalars = ("mu_product",)
+
+    def __init__(self, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0,
+                 momentum_decay: float = 4e-3) -> None:
+        """Store hyper-parameters."""
+        super().__init__(lr, weight_decay)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps, self.momentum_decay = float(eps), float(momentum_decay)
+        self.mu_product = 1.0
+
+    def _mu(self, t: int) -> float:
+        """Momentum schedule mu_t = b1 * (1 - 0.5 * 0.96^(t * psi))."""
+        return self.betas[0] * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
+
+    def _begin_step(self) -> None:
+        """Advance the product of momentum coefficients."""
+        self.mu_product *= self._mu(self.t)
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """Nesterov-accelerated Adam step with the mu_t schedule."""
+        b1, b2 = self.betas
+        mu, mu_next = self._mu(self.t), self._mu(self.t + 1)
+        m, v = self._slot("m", name, p), self._slot("v", name, p)
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        denom = np.sqrt(v * (1 / (1 - b2**self.t))) + self.eps
+        c_g = self.lr * (1 - mu) / (1 - self.mu_product)
+        c_m = self.lr * mu_next / (1 - self.mu_product * mu_next)
+        p -= (c_g * g + c_m * m) / denom
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
+    "adam": Adam, "adamax": Adamax, "nadam": Nadam,
+}
+
+
+def optimizer_arguments(name: str) -> list[str]:
+    """Keyword arguments accepted by the optimizer called ``name``."""
+    cls = OPTIMIZERS[name.lower()]
+    return [k for k in inspect.signature(cls.__init__).parameters if k != "self"]
+
+
+def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
+    """Build an optimizer by (case-insensitive) name, validating the keyword arguments."""
+    key = name.lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(OPTIMIZERS)}")
+    valid = optimizer_arguments(key)
+    bad = sorted(set(kwargs) - set(valid))
+    if bad:
+        raise ValueError(f"unknown argument(s) {', '.join(bad)} for optimizer {key!r}; "
+                         f"valid arguments: {', '.join(valid)}")
+    return OPTIMIZERS[key](**kwargs)
