@@ -1,0 +1,147 @@
+"""Training-step throughput (images/s, batch 64, Adam): netdsl's NumPy backend beside PyTorch CPU.
+
+    python bench/train_throughput.py [--steps 20] [--rounds 5] [--threads N]
+
+For each seed net the same architecture is built in torch from netdsl's IR (when torch is
+installed), both run the same number of threads, and rounds are interleaved so that machine
+noise hits both alike. Prints images/s and the ratio netdsl / torch (target: >= 0.8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+import netdsl
+from netdsl.backends.numpy.executor import Executor
+from netdsl.backends.numpy.objective import Objective
+from netdsl.backends.numpy.optimizers import Adam
+
+ROOT = Path(__file__).resolve().parents[1]
+NETS = ["keras_mnist_cnn", "seed003_cnn", "lenet5", "seed002_cifar10"]
+BATCH = 64
+
+
+def netdsl_step(graph):
+    executor = Executor(graph)
+    executor.init_params(0)
+    objective = Objective(graph, "cross_entropy")
+    optimizer = Adam(lr=1e-3)
+    rng = np.random.default_rng(0)
+
+    def step(x, y):
+        out = executor.forward(x, training=True, rng=rng, stop_before=objective.stop_before)
+        _, dout = objective(out, y)
+        optimizer.step(executor.params, executor.backward(dout, start=objective.start))
+
+    return step
+
+
+def torch_module(graph):
+    """The same chain in torch (explicit pads through F.pad, softmax folded into the loss)."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    class Pad(nn.Module):
+        def __init__(self, pads, value=0.0):
+            super().__init__()
+            top, left, bottom, right = pads
+            self.pads, self.value = (left, right, top, bottom), value
+
+        def forward(self, x):
+            return F.pad(x, self.pads, value=self.value) if any(self.pads) else x
+
+    layers = []
+    for node in graph.nodes[1:]:
+        a, op = node.attrs, node.op
+        if op == "conv":
+            c = graph[node.inputs[0]].shape[0]
+            layers += [Pad(a["pads"]), nn.Conv2d(c, a["filters"], a["kernel"], a["stride"], 0, a["dilation"],
+                                                 a["groups"], a["bias"])]
+        elif op == "maxpool":
+            layers += [Pad(a["pads"], float("-inf")), nn.MaxPool2d(a["kernel"], a["stride"])]
+        elif op == "fc":
+            layers.append(nn.Linear(graph[node.inputs[0]].shape[0], a["units"], a["bias"]))
+        elif op == "flatten":
+            layers.append(nn.Flatten())
+        elif op == "relu":
+            layers.append(nn.ReLU())
+        elif op == "dropout":
+            layers.append(nn.Dropout(a["rate"]))
+        elif op == "softmax" and node is graph.output:
+            continue
+        else:
+            raise NotImplementedError(op)
+    return torch.nn.Sequential(*layers)
+
+
+def torch_step(graph):
+    import torch
+
+    module = torch_module(graph)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step(x, y):
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(module(x), y).backward()
+        optimizer.step()
+
+    return step
+
+
+def images_per_second(step, x, y, steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(x, y)
+    return steps * len(x) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        torch = None
+        print("torch is not installed (pip install torch==2.13.0): netdsl alone")
+    print(f"batch {BATCH}, Adam, {args.threads} threads, median of {args.rounds} interleaved rounds "
+          f"of {args.steps} steps")
+    print(f"{'net':18s} {'netdsl img/s':>13s} {'torch img/s':>12s} {'ratio':>6s}")
+    for name in NETS:
+        graph = netdsl.load(ROOT / "examples" / f"{name}.net").graph
+        rng = np.random.default_rng(0)
+        x = rng.random((BATCH,) + graph.input.shape, dtype=np.float32)
+        y = rng.integers(0, graph.output.shape[0], BATCH)
+        ours = netdsl_step(graph)
+        ours(x, y)
+        theirs = None
+        if torch is not None:
+            theirs, tx, ty = torch_step(graph), torch.from_numpy(x), torch.from_numpy(y)
+            theirs(tx, ty)
+        rates: dict[str, list[float]] = {"netdsl": [], "torch": []}
+        for _ in range(args.rounds):
+            rates["netdsl"].append(images_per_second(ours, x, y, args.steps))
+            if theirs is not None:
+                rates["torch"].append(images_per_second(theirs, tx, ty, args.steps))
+        mine = statistics.median(rates["netdsl"])
+        if theirs is None:
+            print(f"{name:18s} {mine:13,.0f}")
+            continue
+        other = statistics.median(rates["torch"])
+        print(f"{name:18s} {mine:13,.0f} {other:12,.0f} {mine / other:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""The language reference stays in sync with the op registry and the train section's schema."""
+
+from __future__ import annotations
+
+import re
+
+from helpers import ROOT
+
+from netdsl import ops
+from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS
+
+REFERENCE = (ROOT / "docs" / "language.md").read_text()
+
+
+def test_every_op_and_alias_is_documented() -> None:
+    documented = set(re.findall(r"`([a-z0-9_]+)", REFERENCE))
+    names = {name for op in ops.ALL for name in (op.name, *op.aliases)}
+    missing = sorted(n for n in names if n not in documented)
+    assert not missing, f"docs/language.md does not mention: {missing}"
+
+
+def test_every_argument_is_documented() -> None:
+    for op in ops.ALL:
+        for arg in op.args:
+            assert arg.name in REFERENCE, (op.name, arg.name)
+
+
+def test_optimizers_and_losses_are_documented() -> None:
+    for name, schema in OPTIMIZERS.items():
+        assert f"`{name}`" in REFERENCE
+        for arg in schema:
+            assert arg in REFERENCE, (name, arg)
+    for loss in LOSSES:
+        assert loss in REFERENCE
