@@ -1,0 +1,284 @@
+"""A checked graph plus weights to an ONNX ModelProto: float32, dynamic batch `batch`, input `input`,
+output `output`, node names from layer names, one initializer per parameter or buffer.
+
+The export is deterministic (same graph and weights give the same bytes) and written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from netdsl.backends.onnx.lower import MIN_OPSET, NOT_LOWERED, Emitter, lower_node
+from netdsl.ir.graph import Graph
+
+if TYPE_CHECKING:
+    import numpy as np
+    from onnx import ModelProto
+
+DEFAULT_OPSET = 17
+MAX_OPSET = 26  # the newest opset tested with onnxruntime (1.31 runs 13..26; opset 27 needs a newer one)
+INPUT_NAME = "input"
+OUTPUT_NAME = "output"
+BATCH_DIM = "batch"
+PROTOBUF_LIMIT = 2**31 - 2**24  # a single .onnx file must stay below 2 GiB, with room for the graph
+VERIFY_TOLERANCE = 1e-4  # relative (to the largest reference output) difference accepted by --verify
+
+
+class ExportError(Exception):
+    """The graph, its weights or the options cannot be exported; the message is one line."""
+
+
+class ExportWarning(UserWarning):
+    """Export went ahead with something the user should know (seeded random weights)."""
+
+
+# ---- options and weights ----
+
+
+def max_opset() -> int:
+    """The newest opset both this exporter and the installed onnx package support."""
+    import onnx
+
+    return min(MAX_OPSET, onnx.defs.onnx_opset_version())
+
+
+def check_opset(opset: int) -> int:
+    """The opset if this exporter supports it, else an ExportError that says which are."""
+    newest = max_opset()
+    if not MIN_OPSET <= opset <= newest:
+        why = " (Softmax over channels needs opset 13's single-axis semantics)" if opset < MIN_OPSET else ""
+        raise ExportError(f"opset {opset} is not supported: use {MIN_OPSET} to {newest}{why}")
+    return opset
+
+
+def expected_weights(graph: Graph) -> dict[str, tuple[int, ...]]:
+    """Every parameter and buffer the graph needs, `<layer>.<param>` -> shape, in graph order."""
+    return {f"{node.name}.{key}": tuple(shape)
+            for node in graph.nodes for key, shape in (*node.params.items(), *node.buffers.items())}
+
+
+def check_weights(graph: Graph, weights: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The weights as float32 arrays in graph order; missing, extra or misshapen entries raise ExportError."""
+    import numpy as np
+
+    expected = expected_weights(graph)
+    missing = [k for k in expected if k not in weights]
+    if missing:
+        raise ExportError(f"the weights lack {_listing(missing)}, which network {graph.name} needs")
+    extra = [k for k in weights if k not in expected]
+    if extra:
+        raise ExportError(f"the weights hold {_listing(extra)}, which network {graph.name} does not use")
+    checked = {}
+    for key, shape in expected.items():
+        array = np.asarray(weights[key])
+        if array.shape != shape:
+            raise ExportError(f"weight {key} has shape {_dims(array.shape)}, the network needs {_dims(shape)}")
+        checked[key] = np.ascontiguousarray(array, dtype=np.float32)
+    return checked
+
+
+def seeded_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
+    """The NumPy backend's seeded initialization (He/Glorot; batchnorm statistics 0 and 1)."""
+    executor = numpy_executor(graph)
+    executor.init_params(seed=seed)
+    return executor.state_dict()
+
+
+def numpy_executor(graph: Graph) -> Any:
+    """A float32 NumPy-backend Executor for the graph, or an ExportError if that backend is absent."""
+    import numpy as np
+
+    try:
+        from netdsl.backends.numpy.executor import Executor
+    except ImportError as err:
+        raise ExportError(f"the NumPy backend is not available ({err})") from None
+    return Executor(graph, dtype=np.float32)
+
+
+def load_weights(path: str | os.PathLike[str], graph: Graph) -> dict[str, np.ndarray]:
+    """A .npz weights file checked against the graph, via the NumPy backend's reader."""
+    try:
+        from netdsl.backends.numpy.weights import WeightsError
+        from netdsl.backends.numpy.weights import load_weights as _load
+    except ImportError as err:
+        raise ExportError(f"cannot read weights files: the NumPy backend's weights module is missing ({err})") \
+            from None
+    try:
+        return _load(path, graph)
+    except WeightsError as err:
+        raise ExportError(str(err)) from None
+
+
+def _listing(keys: list[str]) -> str:
+    """`a, b, c` or `a, b, c and 4 more`."""
+    return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "x".join(str(d) for d in shape) if shape else "scalar"
+
+
+# ---- the model ----
+
+
+def tensor_names(graph: Graph) -> dict[str, str]:
+    """The ONNX tensor of every layer: `input`, `output`, else the layer name (made unique if it clashes)."""
+    taken = {INPUT_NAME, OUTPUT_NAME, *expected_weights(graph)}
+    names = {graph.input.name: INPUT_NAME}
+    for node in graph.nodes[1:]:
+        name = node.name
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        names[node.name] = name
+    names[graph.output.name] = OUTPUT_NAME
+    return names
+
+
+def _value_info(name: str, shape: tuple[int, ...]) -> Any:
+    from onnx import TensorProto, helper
+
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, [BATCH_DIM, *shape])
+
+
+def _add_initializers(onnx_graph: Any, weights: dict[str, np.ndarray]) -> None:
+    """Append float32 initializers in place (upb copies large repeated messages slowly; this does not)."""
+    from onnx import TensorProto
+
+    for name, array in weights.items():
+        tensor = onnx_graph.initializer.add()
+        tensor.name = name
+        tensor.data_type = TensorProto.FLOAT
+        tensor.dims.extend(array.shape)
+        tensor.raw_data = array.astype("<f4", copy=False).tobytes()
+
+
+def _nodes(graph: Graph, opset: int) -> list[Any]:
+    """The ONNX nodes of every layer, in the graph's topological order."""
+    names = tensor_names(graph)
+    emitter = Emitter(opset)
+    for node in graph.nodes:
+        if node.op in NOT_LOWERED:
+            continue
+        lower_node(node, [names[i] for i in node.inputs], names[node.name], emitter)
+    if graph.output is graph.input:  # a network of nothing but its input
+        emitter.add("Identity", [INPUT_NAME], OUTPUT_NAME, OUTPUT_NAME)
+    return emitter.nodes
+
+
+def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSET) -> ModelProto:
+    """The ONNX model of a checked graph with the given weights (checked against it)."""
+    from onnx import helper
+
+    from netdsl import __version__
+
+    check_opset(opset)
+    checked = check_weights(graph, weights)
+    size = sum(a.nbytes for a in checked.values())
+    if size >= PROTOBUF_LIMIT:
+        raise ExportError(f"{graph.name} has {size / 2**30:.1f} GiB of weights; one .onnx file holds less than 2 GiB")
+    onnx_graph = helper.make_graph(
+        _nodes(graph, opset), graph.name,
+        [_value_info(INPUT_NAME, graph.input.shape)], [_value_info(OUTPUT_NAME, graph.output.shape)],
+    )
+    opsets = [helper.make_opsetid("", opset)]
+    model = helper.make_model(onnx_graph, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets),
+                              producer_name="netdsl", producer_version=__version__,
+                              doc_string=f"netdsl network {graph.name}")
+    _add_initializers(model.graph, checked)
+    return model
+
+
+def save_model(model: ModelProto, path: str | os.PathLike[str]) -> Path:
+    """Write the model's bytes to a temporary file beside `path`, then rename it into place."""
+    return write_atomic(path, model.SerializeToString(deterministic=True))
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write bytes through a temporary name and a rename, with the usual (umask) permissions."""
+    from netdsl.fileio import atomic_write
+
+    target = atomic_write(path, lambda handle: handle.write(data))
+    os.chmod(target, 0o666 & ~_umask())  # mkstemp made it private
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def export_onnx(graph: Graph, weights: dict[str, Any] | None, path: str | os.PathLike[str] | None,
+                opset: int = DEFAULT_OPSET, seed: int = 0) -> ModelProto:
+    """Build the ONNX model and write it to `path` (when given); no weights means a seeded initialization."""
+    check_opset(opset)
+    if weights is None:
+        warnings.warn(f"no weights given: exporting {graph.name} with a seeded random initialization (seed {seed})",
+                      ExportWarning, stacklevel=2)
+        weights = seeded_weights(graph, seed)
+    model = build_model(graph, weights, opset)
+    if path is not None:
+        save_model(model, path)
+    return model
+
+
+# ---- verification against the NumPy backend ----
+
+
+@dataclass(frozen=True)
+class Verification:
+    """onnxruntime against the NumPy backend on one seeded batch.
+
+    max_rel is max|onnx - numpy| divided by max|numpy| (the largest reference output), which stays
+    meaningful where single outputs are near zero.
+    """
+
+    max_abs: float
+    max_rel: float
+    batch: int
+    tolerance: float = VERIFY_TOLERANCE
+
+    @property
+    def ok(self) -> bool:
+        return self.max_rel <= self.tolerance
+
+    def line(self) -> str:
+        verdict = "ok" if self.ok else "FAILED"
+        return (f"verify: batch {self.batch}: max abs difference {self.max_abs:.3g}, max rel difference "
+                f"{self.max_rel:.3g} (tolerance {self.tolerance:g}): {verdict}")
+
+
+def difference(actual: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    """(max abs difference, that divided by the largest |expected|)."""
+    import numpy as np
+
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise ExportError(f"output shapes differ: onnxruntime {actual.shape}, NumPy backend {expected.shape}")
+    if actual.size == 0:
+        return 0.0, 0.0
+    max_abs = float(np.max(np.abs(actual - expected)))
+    scale = float(np.max(np.abs(expected)))
+    return max_abs, max_abs / max(scale, 1e-30)
+
+
+def verify(graph: Graph, weights: dict[str, Any], model: str | os.PathLike[str] | bytes, batch: int = 2,
+           seed: int = 0, tolerance: float = VERIFY_TOLERANCE) -> Verification:
+    """Run onnxruntime (CPU) and the NumPy backend on the same seeded standard-normal batch."""
+    import numpy as np
+
+    from netdsl.runtime import Session
+
+    x = np.random.default_rng(seed).standard_normal((batch, *graph.input.shape)).astype(np.float32)
+    executor = numpy_executor(graph)
+    executor.load_state_dict(check_weights(graph, weights))
+    expected = executor.predict(x)
+    actual = Session(model, provider="cpu").run(x)
+    max_abs, max_rel = difference(actual, expected)
+    return Verification(max_abs, max_rel, batch, tolerance)

@@ -1,0 +1,74 @@
+"""`netdsl compile`: generate a standalone NumPy module, or a PyTorch module and its train script."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DESCRIPTION = """\
+Generate Python code from a program.
+
+--target numpy    one module that imports only numpy: init_params(seed), load(weights.npz) and
+                  forward(params, x), one statement per layer, the `check` table as its header.
+--target pytorch  an nn.Module whose parameters map one to one to netdsl's weights
+                  (load_netdsl_weights / save_netdsl_weights), and NAME_train.py beside it, which
+                  trains it as the program's train section says, also under torchrun
+                  (DistributedDataParallel); it imports netdsl for the data sets only.
+"""
+
+EPILOG = """\
+output: without -o, generated/TARGET/NETWORK.py under the current directory (NETWORK_net.py when the
+network's name is that of a library such as numpy or random); -o PATH.py names the module, and
+-o FOLDER puts NETWORK.py in that folder. The PyTorch train script is written beside the module as
+STEM_train.py. Files are written atomically, and the same program always gives the same bytes.
+
+examples:
+  netdsl compile examples/lenet5.net --target numpy
+  netdsl compile examples/resnet18.net --target pytorch -o models/resnet18.py
+  torchrun --nproc_per_node 2 models/resnet18_train.py --epochs 1
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("compile", help="generate a NumPy module or a PyTorch module and train script",
+                                   description=DESCRIPTION, epilog=EPILOG,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", metavar="FILE", help=".net program")
+    parser.add_argument("--target", required=True, choices=("numpy", "pytorch"), help="what to generate")
+    parser.add_argument("-o", "--output", metavar="PATH", help="the module's file (.py) or a folder for it")
+    parser.add_argument("--network", metavar="NAME", help="which network of a file with several (default: the first)")
+    parser.set_defaults(func=cmd_compile)
+
+
+def output_path(output: str | None, target: str, stem: str) -> Path:
+    """Where the module goes: -o as a .py file or a folder, else generated/<target>/<stem>.py."""
+    from netdsl.cli import UsageError
+
+    if output is None:
+        return Path("generated") / target / f"{stem}.py"
+    path = Path(output)
+    if path.is_dir():
+        return path / f"{stem}.py"
+    if path.suffix != ".py":
+        raise UsageError(f"-o {output}: name a .py file or an existing folder")
+    return path
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from netdsl import loads
+    from netdsl.cli import InputError, UsageError, _read_program
+    from netdsl.codegen import CodegenError, generate, module_stem, write
+
+    model = loads(_read_program(args.file), args.network, args.file)
+    path = output_path(args.output, args.target, module_stem(model.name))
+    try:
+        files = generate(model, args.target, source=args.file, stem=path.stem)
+    except CodegenError as err:
+        raise UsageError(f"-o {args.output}: {err}" if args.output else str(err)) from None
+    try:
+        written = write(files, path.parent)
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
+    for file in written:
+        print(f"wrote {file}")
+    return 0

@@ -1,0 +1,457 @@
+"""Render a checked network as Python source: a NumPy module, or a PyTorch module and its train script.
+
+Each op has a template fragment per target (a Jinja macro named after the op in
+`templates/numpy_ops.j2` and `templates/torch_ops.j2`) that gives the expression computing the
+layer from its inputs; the module templates lay those out as straight-line code, one statement per
+layer, in the graph's topological order. jinja2 is imported only here, and only when rendering.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import os
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from netdsl.ir.graph import Graph, Node
+from netdsl.ops.base import fmt_shape
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from netdsl.model import Model
+
+TARGETS = ("numpy", "pytorch")
+LINE_LENGTH = 120  # the project's ruff line length; generated code keeps to it
+
+# Names the generated code itself uses, which a layer's variable or attribute must not shadow.
+_NUMPY_NAMES = {"np", "params", "x", "forward", "init_params", "load", "initialize", "pad", "windows", "conv2d",
+                "maxpool2d", "avgpool2d", "batchnorm", "sigmoid", "softmax", "lrn", "INPUT_SHAPE", "OUTPUT_SHAPE",
+                "PARAMETERS"}
+_TORCH_NAMES = {"torch", "nn", "F", "np", "self", "x", "logits", "INPUT_SHAPE", "OUTPUT_SHAPE", "NETDSL_NAMES",
+                "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN"}
+# nn.Module's own attributes and methods (torch 2.x) and the methods the generated module adds: a layer
+# attribute named like one of them would replace it. A test checks this list against torch.
+MODULE_ATTRIBUTES = {
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu",
+    "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state",
+    "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers",
+    "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook",
+    "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
+    "register_module", "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook",
+    "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
+    "training", "type", "xpu", "zero_grad",
+    "load_netdsl_weights", "load_netdsl_state_dict", "netdsl_state_dict", "save_netdsl_weights",
+}
+RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | \
+    _NUMPY_NAMES | _TORCH_NAMES | MODULE_ATTRIBUTES
+# top-level modules a generated file must not shadow when its folder is on sys.path
+_SHADOWED = frozenset(sys.stdlib_module_names) | {"numpy", "torch", "netdsl", "jinja2"}
+
+
+class CodegenError(Exception):
+    """The network or the output path cannot be turned into code; a one-line message for the user."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One node as the templates see it: the node and the Python names around it."""
+
+    node: Node
+    var: str  # the variable that holds its output in forward()
+    ins: tuple[str, ...]  # the variables of its inputs, in order
+    attr: str  # an identifier for the layer (the PyTorch submodule's attribute)
+    in_shapes: tuple[tuple[int, ...], ...]
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def op(self) -> str:
+        return self.node.op
+
+    @property
+    def attrs(self) -> dict:
+        return self.node.attrs
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.node.shape
+
+    @property
+    def x(self) -> str:
+        """The (first) input variable."""
+        return self.ins[0]
+
+    @property
+    def in_shape(self) -> tuple[int, ...]:
+        return self.in_shapes[0]
+
+    @property
+    def has_bias(self) -> bool:
+        return "bias" in self.node.params
+
+    @property
+    def padding(self) -> tuple[int, int] | None:
+        """(pad_h, pad_w) when the pads are symmetric, None when they differ top/bottom or left/right."""
+        top, left, bottom, right = self.attrs["pads"]
+        return (top, left) if (top, left) == (bottom, right) else None
+
+    @property
+    def pool_padding(self) -> tuple[int, int] | None:
+        """Symmetric pads a PyTorch pooling layer accepts (at most half the window), else None."""
+        pad, (kh, kw) = self.padding, self.attrs["kernel"]
+        return pad if pad is not None and pad[0] <= kh // 2 and pad[1] <= kw // 2 else None
+
+    @property
+    def fpad(self) -> tuple[int, int, int, int]:
+        """The pads in `F.pad`'s order: (left, right, top, bottom)."""
+        top, left, bottom, right = self.attrs["pads"]
+        return (left, right, top, bottom)
+
+    @property
+    def comment(self) -> str:
+        from netdsl.report import op_text
+
+        return f"{self.name}: {op_text(self.node)} -> {fmt_shape(self.shape)}"
+
+
+# ---- names ----
+
+
+def sanitize(name: str) -> str:
+    """A layer name as an identifier: `basic_1.conv_2` -> `basic_1__conv_2`."""
+    text = name.replace(".", "__")
+    return text if text.isidentifier() else "_" + "".join(c if c.isalnum() else "_" for c in text)
+
+
+def identifiers(graph: Graph) -> dict[str, str]:
+    """A distinct identifier per node, avoiding every reserved name; stable in node order."""
+    taken: set[str] = set(RESERVED)
+    result = {}
+    for node in graph:
+        base = sanitize(node.name)
+        ident, k = base, 1
+        while ident in taken:
+            k += 1
+            ident = f"{base}_" if k == 2 else f"{base}_{k}"
+        taken.add(ident)
+        result[node.name] = ident
+    return result
+
+
+def variables(graph: Graph, idents: dict[str, str]) -> dict[str, str]:
+    """`x` for a value read only by the very next layer (a chain), the layer's identifier otherwise."""
+    nodes = graph.nodes
+    result = {}
+    for index, node in enumerate(nodes):
+        consumers = graph.consumers(node.name)
+        chained = len(consumers) == 1 and index + 1 < len(nodes) and consumers[0] is nodes[index + 1]
+        result[node.name] = "x" if chained or index == len(nodes) - 1 else idents[node.name]
+    return result
+
+
+def plan(graph: Graph) -> list[Layer]:
+    """Every node with the names the generated code gives it."""
+    idents = identifiers(graph)
+    names = variables(graph, idents)
+    return [Layer(node, names[node.name], tuple(names[i] for i in node.inputs) or ("x",), idents[node.name],
+                  tuple(graph[i].shape for i in node.inputs)) for node in graph]
+
+
+def class_name(network: str) -> str:
+    """`seed002_mnist` -> `Seed002Mnist`."""
+    name = "".join(part[:1].upper() + part[1:] for part in network.split("_") if part)
+    name = name if name.isidentifier() else "Net" + name
+    return name + "Net" if name in RESERVED or keyword.iskeyword(name) else name
+
+
+def module_stem(network: str) -> str:
+    """The default file stem of a network's module: its name, unless that would shadow a library."""
+    return network + "_net" if network in _SHADOWED else network
+
+
+def check_stem(stem: str) -> None:
+    if not stem.isidentifier() or keyword.iskeyword(stem):
+        raise CodegenError(f"'{stem}' cannot be a Python module name: the output file name must be an identifier "
+                           "followed by .py")
+    if stem in _SHADOWED:
+        raise CodegenError(f"a module named '{stem}.py' would shadow the '{stem}' library; choose another name")
+
+
+# ---- line wrapping ----
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split at commas that are not nested in brackets or strings."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _outer_call(line: str) -> tuple[int, int] | None:
+    """Positions of the outermost call's parentheses when the line ends with that call."""
+    if not line.endswith(")"):
+        return None
+    depth, quote = 0, ""
+    for i in range(len(line) - 1, -1, -1):
+        ch = line[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in ")]}":
+            depth += 1
+        elif ch in "([{":
+            depth -= 1
+            if depth == 0:
+                return (i, len(line) - 1) if ch == "(" else None
+    return None
+
+
+def wrap(line: str, width: int = LINE_LENGTH) -> list[str]:
+    """A long line that ends in a call, its arguments filled onto lines aligned with the parenthesis
+    (or, when that is still too long, one argument per line)."""
+    call = _outer_call(line) if len(line) > width else None
+    if call is None:
+        return [line]
+    open_at, close_at = call
+    head, args = line[:open_at + 1], _split_top_level(line[open_at + 1:close_at])
+    filled = _fill(head, args, " " * len(head), width)
+    if all(len(text) <= width for text in filled):
+        return filled
+    return _hanging(head, args, line[:len(line) - len(line.lstrip())])
+
+
+def _fill(head: str, args: list[str], indent: str, width: int) -> list[str]:
+    lines, current = [], head
+    for k, arg in enumerate(args):
+        piece = arg + ("," if k + 1 < len(args) else ")")
+        fresh = current in (head, indent)
+        if not fresh and len(current) + 1 + len(piece) > width:
+            lines.append(current)
+            current, fresh = indent, True
+        current += piece if fresh else " " + piece
+    return lines + [current]
+
+
+def _hanging(head: str, args: list[str], indent: str, close: str = ")") -> list[str]:
+    """One argument per line; a bracketed list argument that is still too long is opened up the same way."""
+    lines = [head]
+    for arg in args:
+        inner = indent + "    "
+        if len(inner) + len(arg) + 1 > LINE_LENGTH and arg[:1] == "[" and arg.endswith("]"):
+            lines += _hanging(inner + "[", _split_top_level(arg[1:-1]), inner, "],")
+        else:
+            lines.append(f"{inner}{arg},")
+    return lines + [f"{indent}{close}"]
+
+
+# ---- rendering ----
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The package's templates, strict about undefined names."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("netdsl.codegen", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["py"] = py_literal
+    return env
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal for an attribute value: ints, floats, bools, tuples, strings."""
+    if isinstance(value, tuple):
+        inner = ", ".join(py_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def fragments(target: str) -> Any:
+    """The template module holding the per-op macros of a target."""
+    return environment().get_template(f"{'numpy' if target == 'numpy' else 'torch'}_ops.j2").module
+
+
+def statement(layer: Layer, expression: str, indent: str = "    ") -> list[str]:
+    """`var = expression`, wrapped to the line length; nothing when the layer passes its input on."""
+    expression = " ".join(str(expression).split())
+    if expression == layer.var:
+        return []
+    return wrap(f"{indent}{layer.var} = {expression}")
+
+
+def forward_code(layers: list[Layer], target: str) -> list[dict]:
+    """Per layer: its comment and the statement lines of its forward step."""
+    ops = fragments(target)
+    indent = " " * (8 if target == "pytorch" else 4)
+    return [{"layer": layer, "comment": layer.comment, "lines": statement(layer, getattr(ops, layer.op)(layer), indent)}
+            for layer in layers]
+
+
+def torch_inits(layers: list[Layer]) -> list[dict]:
+    """The submodules of the PyTorch module: attribute, comment and constructor lines."""
+    ops = fragments("pytorch")
+    result = []
+    for layer in layers:
+        make = getattr(ops, f"{layer.op}_init", None)
+        text = " ".join(str(make(layer)).split()) if make is not None else ""
+        if text:
+            result.append({"layer": layer, "lines": wrap(f"        self.{layer.attr} = {text}")})
+    return result
+
+
+def header(model: Model, source: str) -> dict:
+    from netdsl import __version__
+    from netdsl.report import summary_text
+
+    table = summary_text(model._network)
+    return {"table": table.splitlines(), "source": source, "version": __version__,
+            "wide": any(len(line) + 2 > LINE_LENGTH for line in table.splitlines())}
+
+
+def tensors(model: Model, layers: list[Layer]) -> list[dict]:
+    """Every weight tensor in the backend's order: key, shape, how the backend initializes it, whose it is."""
+    from netdsl.backends.numpy.executor import HEAD_SCALE, head_layer, init_scheme
+
+    head = head_layer(model.graph)
+    attrs = {layer.name: layer.attr for layer in layers}
+    out = []
+    for node in model.graph:
+        fills = {"weight": "ones", "bias": "zeros", "running_mean": "zeros", "running_var": "ones"} \
+            if node.op == "batchnorm" else {}
+        for key, shape in {**node.params, **node.buffers}.items():
+            how = fills.get(key) or (init_scheme(model.graph, node) if key == "weight" else "zeros")
+            scale = HEAD_SCALE if key == "weight" and node.name == head and not fills else 1.0
+            out.append({"key": f"{node.name}.{key}", "node": node.name, "param": key, "shape": tuple(shape),
+                        "init": how, "scale": float(scale), "buffer": key in node.buffers,
+                        "torch_name": f"{attrs[node.name]}.{key}"})
+    return out
+
+
+def numpy_helpers(layers: list[Layer]) -> list[str]:
+    """The helper functions the module needs, in a fixed order."""
+    ops = {layer.op for layer in layers}
+    wanted = set()
+    needs = {"conv": {"pad", "windows", "conv2d"}, "maxpool": {"pad", "windows", "maxpool2d"},
+             "avgpool": {"pad", "windows", "avgpool2d"}, "batchnorm": {"batchnorm"}, "sigmoid": {"sigmoid"},
+             "swish": {"sigmoid"}, "softmax": {"softmax"}, "lrn": {"lrn"}}
+    for op in ops:
+        wanted |= needs.get(op, set())
+    order = ("pad", "windows", "conv2d", "maxpool2d", "avgpool2d", "batchnorm", "sigmoid", "softmax", "lrn")
+    return [name for name in order if name in wanted]
+
+
+def torch_helpers(layers: list[Layer]) -> list[str]:
+    ops = fragments("pytorch")
+    wanted = {str(ops.helper(layer)).strip() for layer in layers} - {""}
+    return [name for name in ("PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN") if name in wanted]
+
+
+def final_activation(graph: Graph) -> str | None:
+    """The last layer's op when a loss can fuse it (softmax, sigmoid): training then uses the scores before it."""
+    return graph.output.op if graph.output.op in ("softmax", "sigmoid") else None
+
+
+def context(model: Model, target: str, source: str, stem: str) -> dict:
+    layers = plan(model.graph)
+    return {
+        "network": model.name,
+        "target": target,
+        "class_name": class_name(model.name),
+        "stem": stem,
+        "header": header(model, source),
+        "layers": layers,
+        "forward": forward_code(layers, target),
+        "inits": torch_inits(layers) if target == "pytorch" else [],
+        "helpers": numpy_helpers(layers) if target == "numpy" else torch_helpers(layers),
+        "tensors": tensors(model, layers),
+        "trainable": model.totals.trainable,
+        "input_shape": tuple(model.graph.input.shape),
+        "output_shape": tuple(model.graph.output.shape),
+        "output_var": layers[-1].var,
+        "final": final_activation(model.graph),
+        "train": train_settings(model),
+    }
+
+
+def train_settings(model: Model) -> dict:
+    """The train section as the train script uses it: PyTorch's optimizer and its keyword arguments."""
+    from netdsl.frontend.train_spec import OPTIMIZERS
+
+    config = model.train_config
+    args = {**OPTIMIZERS[config.optimizer], **config.optimizer_args}
+    torch_args: dict[str, Any] = {"lr": float(args.pop("lr"))}
+    if "beta1" in args:
+        torch_args["betas"] = (float(args.pop("beta1")), float(args.pop("beta2")))
+    for key, value in args.items():
+        torch_args[key] = value if isinstance(value, bool) else float(value)
+    optimizer = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta", "adam": "Adam",
+                 "adamax": "Adamax", "nadam": "NAdam"}[config.optimizer]
+    final = final_activation(model.graph)
+    fused = (config.loss, final) in (("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid"))
+    return {"data": config.data, "loss": config.loss, "optimizer": optimizer, "lr": torch_args.pop("lr"),
+            "optimizer_kwargs": [f"{key}={py_literal(value)}" for key, value in torch_args.items()],
+            "epochs": config.epochs, "batch": config.batch, "seed": config.seed, "val_split": config.val_split,
+            "netdsl_optimizer": config.optimizer, "fused": fused}
+
+
+TEMPLATES = {"numpy": ("numpy_module.py.j2",), "pytorch": ("torch_module.py.j2", "torch_train.py.j2")}
+
+
+def generate(model: Model, target: str, source: str, stem: str | None = None) -> dict[str, str]:
+    """File name -> source text of everything a target produces (deterministic: same input, same bytes)."""
+    if target not in TARGETS:
+        raise CodegenError(f"unknown target '{target}': choose {' or '.join(TARGETS)}")
+    stem = stem or module_stem(model.name)
+    check_stem(stem)
+    values = context(model, target, source, stem)
+    env = environment()
+    names = [f"{stem}.py", f"{stem}_train.py"]
+    return {name: env.get_template(template).render(values) for name, template in zip(names, TEMPLATES[target])}
+
+
+def write(files: dict[str, str], directory: str | Path) -> list[Path]:
+    """Write each file atomically (a temporary name beside it, then a rename), readable as umask allows."""
+    from netdsl.fileio import atomic_write_text
+
+    written = []
+    mode = 0o666 & ~_umask()
+    for name, text in files.items():
+        path = atomic_write_text(Path(directory) / name, text)
+        os.chmod(path, mode)
+        written.append(path)
+    return written
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

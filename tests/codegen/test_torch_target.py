@@ -1,0 +1,261 @@
+"""The generated PyTorch modules equal netdsl's NumPy backend on netdsl's weights; train.py trains under torchrun."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from codegen.test_numpy_target import (
+    BIG,
+    NAMES,
+    RESIDUAL_INPUT,
+    TOLERANCE,
+    backend,
+    import_file,
+    relative,
+    sample,
+    varied_weights,
+)
+from codegen.test_render import zoo_model
+from helpers import EXAMPLES, ROOT
+
+import netdsl
+from netdsl.backends.numpy.weights import load_weights
+from netdsl.codegen import generate, write
+from netdsl.codegen.render import class_name
+
+torch = pytest.importorskip("torch")
+
+GENERATED = ROOT / "generated" / "pytorch"
+
+
+def network_class(path: Path, network: str) -> type:
+    module = import_file(path, f"generated_torch_{network}_{abs(hash(path))}")
+    return getattr(module, class_name(network))
+
+
+def run(net: torch.nn.Module, x: np.ndarray, logits: bool = False) -> np.ndarray:
+    with torch.no_grad():
+        out = net(torch.from_numpy(x), logits=True) if logits else net(torch.from_numpy(x))
+    return out.numpy()
+
+
+def loaded(model: netdsl.Model, path: Path, tensors: dict[str, np.ndarray]) -> torch.nn.Module:
+    net = network_class(path, model.name)().eval()
+    net.load_netdsl_state_dict(tensors)
+    return net
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_generated_module_equals_backend(name: str) -> None:
+    model = netdsl.load(EXAMPLES / f"{name}.net")
+    tensors = varied_weights(model)
+    executor = backend(model, tensors)
+    net = loaded(model, GENERATED / f"{model.name}.py", tensors)
+    x = sample(model)
+    assert relative(run(net, x), executor.predict(x)) <= TOLERANCE
+    if model.graph.output.op in ("softmax", "sigmoid") and name not in BIG:
+        assert relative(run(net, x, logits=True), executor.forward(x, stop_before=model.graph.output.name)) \
+            <= TOLERANCE
+
+
+@pytest.mark.parametrize("name", ["resnet18", "googlenet", "seed002_mnist_table", "alexnet"])
+def test_weights_map_one_to_one(name: str) -> None:
+    model = netdsl.load(EXAMPLES / f"{name}.net")
+    path = GENERATED / f"{model.name}.py"
+    module = import_file(path, f"generated_torch_map_{model.name}")
+    net = getattr(module, class_name(model.name))()
+    expected = {f"{n.name}.{k}": s for n in model.graph for k, s in {**n.params, **n.buffers}.items()}
+    assert set(module.NETDSL_NAMES) == set(expected)
+    state = net.state_dict()
+    assert set(module.NETDSL_NAMES.values()) == {k for k in state if not k.endswith("num_batches_tracked")}
+    parameters = dict(net.named_parameters())
+    trainable = {f"{n.name}.{k}" for n in model.graph for k in n.params}
+    for key, torch_name in module.NETDSL_NAMES.items():
+        assert tuple(state[torch_name].shape) == expected[key]
+        assert (torch_name in parameters) == (key in trainable), key
+    assert sum(p.numel() for p in parameters.values()) == model.totals.trainable
+
+
+def test_weights_files_round_trip(tmp_path: Path) -> None:
+    model = netdsl.load(EXAMPLES / "seed002_mnist_table.net")
+    tensors = varied_weights(model)
+    np.savez(tmp_path / "in.npz", **tensors)
+    net = network_class(GENERATED / f"{model.name}.py", model.name)().eval()
+    net.load_netdsl_weights(str(tmp_path / "in.npz"))
+    net.save_netdsl_weights(str(tmp_path / "out.npz"))
+    back = load_weights(tmp_path / "out.npz", model.graph)  # netdsl's own reader accepts it
+    assert all(np.array_equal(back[key], tensors[key]) for key in tensors)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.npz", "out.npz"]  # no temporary file left
+
+
+def test_mismatched_weights_are_refused() -> None:
+    model = netdsl.load(EXAMPLES / "lenet5.net")
+    tensors = varied_weights(model)
+    tensors.pop("out.bias")
+    tensors["c1.weight"] = tensors["c1.weight"][:2]
+    net = network_class(GENERATED / "lenet5.py", "lenet5")()
+    with pytest.raises(ValueError, match="missing out.bias.*c1.weight has shape"):
+        net.load_netdsl_state_dict(tensors)
+
+
+def test_every_op_and_asymmetric_pads_equal_backend(tmp_path: Path) -> None:
+    """Asymmetric conv pads, ceil and `same` pooling (asymmetric avgpool counts only real inputs),
+    an even LRN window, dilation, groups, and layer names that clash with Python or nn.Module."""
+    model = zoo_model()
+    write(generate(model, "pytorch", source="zoo.net"), tmp_path)
+    text = (tmp_path / "zoo.py").read_text()
+    assert "PaddedAvgPool2d((2, 2), (2, 2), pads=(0, 0, 1, 1))" in text and "ChannelLRN(4" in text
+    assert "count_include_pad=False" in text and "F.pad(x, (0, 1, 0, 1))" in text
+    tensors = varied_weights(model)
+    executor = backend(model, tensors)
+    net = loaded(model, tmp_path / "zoo.py", tensors)
+    x = sample(model, seed=7)
+    assert relative(run(net, x), executor.predict(x)) <= TOLERANCE
+    assert relative(run(net, x, logits=True), executor.forward(x, stop_before=model.graph.output.name)) <= TOLERANCE
+
+
+def test_asymmetric_avgpool_divides_by_real_inputs(tmp_path: Path) -> None:
+    model = netdsl.loads("network p { input(1, 3, 3) - avgpool(2, pad=same) }")
+    assert model.graph.output.attrs["pads"] == (0, 0, 1, 1)
+    write(generate(model, "pytorch", source="p.net"), tmp_path)
+    net = network_class(tmp_path / "p.py", "p")()
+    x = np.arange(9, dtype=np.float32).reshape(1, 1, 3, 3)
+    y = run(net, x)[0, 0]
+    assert y.tolist() == [[2.0, 3.5], [6.5, 8.0]]  # corners: 1 + 1 real inputs, 1 real input
+    assert np.array_equal(y, backend(model, {}).predict(x)[0, 0])
+
+
+def test_vector_input_and_batchnorm1d(tmp_path: Path) -> None:
+    model = netdsl.loads("network vec { input(20) - fc(16) - bn - relu - dropout(0.2) - fc(3) - sigmoid }")
+    write(generate(model, "pytorch", source="vec.net"), tmp_path)
+    assert "nn.BatchNorm1d(16" in (tmp_path / "vec.py").read_text()
+    tensors = varied_weights(model)
+    net = loaded(model, tmp_path / "vec.py", tensors)
+    x = np.random.default_rng(0).standard_normal((4, 20)).astype(np.float32)
+    assert relative(run(net, x), backend(model, tensors).predict(x)) <= TOLERANCE
+
+
+# ---- train.py ----
+
+
+def _train(script: Path, args: list[str], cwd: Path, torchrun: bool) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"] \
+        if torchrun else [sys.executable]
+    return subprocess.run([*launcher, str(script), *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=300)
+
+
+def _val_accuracy(model: netdsl.Model, weights: Path) -> float:
+    from netdsl.data import load_dataset
+
+    config = model.train_config
+    data = load_dataset(config.data, model.input_shape, val_split=config.val_split, seed=config.seed)
+    executor = backend(model, load_weights(weights, model.graph))
+    return float((executor.predict(data.x_val).argmax(axis=1) == data.y_val).mean())
+
+
+def _check_run(result: subprocess.CompletedProcess, model: netdsl.Model, weights: Path, processes: int) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{processes} process(es) on cpu" in result.stdout
+    epoch = re.search(r"^epoch 1/1 loss (\S+) acc (\S+) val_loss (\S+) val_acc (\S+)", result.stdout, re.M)
+    assert epoch, result.stdout
+    loss, val_acc = float(epoch[1]), float(epoch[4])
+    assert np.isfinite(loss) and loss < 2.4  # below chance (ln 10) after one epoch
+    assert f"saved {weights.name}" in result.stdout
+    # the saved file is a netdsl weights file, and netdsl finds the accuracy the script printed
+    assert abs(_val_accuracy(model, weights) - val_acc) < 1e-4
+
+
+def test_train_script_under_torchrun_ddp(tmp_path: Path) -> None:
+    model = netdsl.load(EXAMPLES / "lenet5.net")
+    result = _train(GENERATED / "lenet5_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
+                    tmp_path, torchrun=True)
+    _check_run(result, model, tmp_path / "w.npz", processes=2)
+
+
+def test_train_script_in_one_process_with_batchnorm(tmp_path: Path) -> None:
+    model = netdsl.load(EXAMPLES / "seed002_mnist_table.net")
+    result = _train(GENERATED / "seed002_mnist_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
+                    tmp_path, torchrun=False)
+    _check_run(result, model, tmp_path / "w.npz", processes=1)
+
+
+def test_input_feeding_two_layers_and_image_softmax(tmp_path: Path) -> None:
+    model = netdsl.loads(RESIDUAL_INPUT)
+    write(generate(model, "pytorch", source="res.net"), tmp_path)
+    tensors = varied_weights(model)
+    net = loaded(model, tmp_path / "res.py", tensors)
+    x = sample(model)
+    assert relative(run(net, x), backend(model, tensors).predict(x)) <= TOLERANCE
+
+
+OPTIMIZERS = {  # optimizer setting -> (torch class, settings its param group must hold)
+    "sgd(lr=0.1, momentum=0.9, nesterov=true)": ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    "rmsprop(alpha=0.9)": ("RMSprop", {"lr": 0.001, "alpha": 0.9, "eps": 1e-8}),
+    "adagrad(0.05)": ("Adagrad", {"lr": 0.05, "eps": 1e-10}),
+    "adadelta(rho=0.8)": ("Adadelta", {"lr": 1.0, "rho": 0.8}),
+    "adam(beta1=0.8, beta2=0.99, weight_decay=0.01)": ("Adam", {"betas": (0.8, 0.99), "weight_decay": 0.01}),
+    "adamax": ("Adamax", {"lr": 0.002, "betas": (0.9, 0.999)}),
+    "nadam(lr=0.003)": ("NAdam", {"lr": 0.003, "betas": (0.9, 0.999)}),
+}
+
+
+def _train_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, program: str):
+    """The model, its generated train script as a module, and a fresh network (NAME in `program` is replaced)."""
+    name = "net_" + hashlib.sha256(program.encode()).hexdigest()[:10]  # each program its own module name
+    model = netdsl.loads(program.replace("NAME", name))
+    write(generate(model, "pytorch", source=f"{name}.net"), tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    train = import_file(tmp_path / f"{name}_train.py", f"{name}_train")
+    monkeypatch.delitem(sys.modules, name)  # imported by the train script; gone after the test
+    return model, train, getattr(train, class_name(name))()
+
+
+@pytest.mark.parametrize("setting", sorted(OPTIMIZERS))
+def test_optimizer_settings_map_to_torch(setting: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    program = f"network NAME {{ input(4) - fc(3) - softmax }}\ntrain {{\n  optimizer = {setting}\n  epochs = 3\n}}\n"
+    _, train, net = _train_module(tmp_path, monkeypatch, program)
+    optimizer = train.make_optimizer(net.parameters(), train.LR)
+    kind, settings = OPTIMIZERS[setting]
+    assert type(optimizer).__name__ == kind and train.EPOCHS == 3
+    group = optimizer.param_groups[0]
+    for key, value in settings.items():
+        assert group[key] == pytest.approx(value), key
+
+
+LOSSES = [("mse", "fc(1)", False), ("binary_cross_entropy", "fc(1) - sigmoid", True),
+          ("binary_cross_entropy", "fc(1) - tanh", False), ("binary_cross_entropy", "fc(3) - sigmoid", True),
+          ("cross_entropy", "fc(3)", False), ("cross_entropy", "fc(3) - softmax", True),
+          ("mse", "fc(3) - softmax", False)]
+
+
+@pytest.mark.parametrize(("loss", "head", "fused"), LOSSES)
+def test_losses_match_netdsls(loss: str, head: str, fused: bool, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from netdsl.backends.numpy.objective import Objective
+
+    program = f"network NAME {{ input(5) - fc(8) - tanh - {head} }}\ntrain {{\n  loss = {loss}\n}}\n"
+    model, train, net = _train_module(tmp_path, monkeypatch, program)
+    tensors = varied_weights(model)
+    net.load_netdsl_state_dict(tensors)
+    units = model.output_shape[0]
+    x = np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32)
+    y = np.random.default_rng(1).integers(0, 2 if units == 1 else units, 6)
+    loss_value, scores = train.loss_and_scores(net, torch.from_numpy(x), torch.from_numpy(y))
+    assert ("logits=True" in inspect.getsource(train.loss_and_scores)) == fused
+    if units == 1 or loss == "cross_entropy":  # what netdsl's own trainer takes: compare the loss itself
+        objective = Objective(model.graph, loss)
+        out = backend(model, tensors).forward(x, stop_before=objective.stop_before)
+        assert loss_value.item() == pytest.approx(objective(out, y)[0], rel=1e-5)
+        assert train.hits(scores, torch.from_numpy(y)) == round(objective.accuracy(out, y) * len(y))
+    else:
+        assert np.isfinite(loss_value.item())
