@@ -143,11 +143,11 @@ def _print_top(outputs: Any, k: int) -> None:
 def _run_input(args: argparse.Namespace, session: Any) -> int:
     import numpy as np
 
-    from netdsl.runtime import SessionError, read_input
+    from netdsl.inputs import InputFileError, read_input
 
     try:
         x, notices = read_input(args.input, session.input_shape)
-    except SessionError as err:
+    except InputFileError as err:
         raise InputError(str(err)) from None
     for notice in notices:
         print(notice)

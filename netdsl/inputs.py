@@ -2,56 +2,86 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 class InputFileError(Exception):
     """An input file that cannot be used; one line naming the file and the problem."""
 
 
-def _image(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, list[str]]:
+def show_shape(shape: tuple) -> str:
+    """`(1, 28, 28)`, with `?` for an unknown dimension."""
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
+
+
+def read_input(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]) -> tuple[np.ndarray, list[str]]:
+    """An input file as an array: .npy as stored, an image converted to the model's input; plus notices."""
+    file = Path(path)
+    if not file.exists():
+        raise InputFileError(f"{file}: no such file")
+    if file.is_dir():
+        raise InputFileError(f"{file}: is a directory, not an input file")
+    suffix = file.suffix.lower()
+    if suffix == ".npy":
+        return _read_npy(file), []
+    if suffix in IMAGE_SUFFIXES:
+        return read_image(file, input_shape)
+    raise InputFileError(f"{file}: unsupported input file type '{suffix}': use .npy or an image "
+                       f"({', '.join(IMAGE_SUFFIXES)})")
+
+
+def _read_npy(file: Path) -> np.ndarray:
+    try:
+        return np.load(file, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise InputFileError(f"{file}: not a readable .npy array: {str(err).splitlines()[0] if str(err) else err}") \
+            from None
+
+
+def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]) -> tuple[np.ndarray, list[str]]:
+    """An image as one float32 sample in [0, 1], converted to the model's channels and size, with a notice."""
     from PIL import Image, UnidentifiedImageError
 
-    if len(shape) != 3:
-        raise InputFileError(f"{path}: an image needs a network with an image input, this one takes {shape}")
-    channels, height, width = shape
+    if len(input_shape) != 3 or input_shape[0] not in (1, 3) or None in input_shape:
+        raise InputFileError(f"{path}: an image input needs a model taking 1 or 3 x H x W images; "
+                           f"this one takes {show_shape(input_shape)}")
+    channels, height, width = input_shape
     try:
         with Image.open(path) as image:
-            original = image.size
-            image = image.convert("L" if channels == 1 else "RGB").resize((width, height), Image.BILINEAR)
-            array = np.asarray(image, dtype=np.float32) / 255.0
-    except (UnidentifiedImageError, OSError) as err:
-        raise InputFileError(f"{path}: not a readable image ({err})") from None
-    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-    if channels not in (1, 3):
-        raise InputFileError(f"{path}: an image has 1 or 3 channels, the network wants {channels}")
-    notes = [f"{path.name}: resized {original[0]}x{original[1]} -> {width}x{height}"] if original != (width, height) \
-        else []
-    return array[None], notes
+            image.load()
+            original = f"{image.width}x{image.height} {image.mode}"
+            mode = "L" if channels == 1 else "RGB"
+            converted = image.convert(mode) if image.mode != mode else image
+            if converted.size != (width, height):
+                converted = converted.resize((width, height), Image.BILINEAR)
+            pixels = np.asarray(converted, dtype=np.float32) / 255.0
+    except (UnidentifiedImageError, OSError, ValueError) as err:
+        raise InputFileError(f"{path}: cannot read the image: {err}") from None
+    x = pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)
+    notices = []
+    target = f"{channels}x{height}x{width}"
+    if original != f"{width}x{height} {mode}":
+        kind = "grayscale" if channels == 1 else "RGB"
+        notices.append(f"{Path(path).name}: converted {original} to {target} ({kind}, values in [0, 1])")
+    return np.ascontiguousarray(x), notices
 
 
-def load_input(path: str | Path, shape: tuple[int, ...]) -> tuple[np.ndarray, list[str]]:
-    """A batch (n, *shape) of float32 from `x.npy` (one sample or a batch) or an image."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such input file")
-    if path.suffix.lower() != ".npy":
-        return _image(path, shape)
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise InputFileError(f"{path}: not a readable .npy file ({err})") from None
-    if not np.issubdtype(array.dtype, np.number):
-        raise InputFileError(f"{path}: holds {array.dtype} values, expected numbers")
-    if tuple(array.shape) == shape:
-        array = array[None]
-    if tuple(array.shape[1:]) != shape:
+def as_batch(x: np.ndarray, shape: tuple[int, ...], source: str) -> np.ndarray:
+    """One sample or a batch of `shape`, as a float32 batch; one line naming both shapes otherwise."""
+    if not np.issubdtype(x.dtype, np.number):
+        raise InputFileError(f"{source}: holds {x.dtype} values, expected numbers")
+    if tuple(x.shape) == shape:
+        x = x[None]
+    if tuple(x.shape[1:]) != shape:
         wanted = "x".join(map(str, shape))
-        raise InputFileError(f"{path}: has shape {list(array.shape)}, the network wants {wanted} "
+        raise InputFileError(f"{source}: has shape {list(x.shape)}, the network wants {wanted} "
                              f"or a batch n x {wanted}")
-    return array.astype(np.float32), []
+    return x.astype(np.float32)
 
 
 def top_k(probabilities: np.ndarray, k: int) -> list[list[tuple[int, float]]]:

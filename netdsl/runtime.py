@@ -21,12 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from netdsl.inputs import IMAGE_SUFFIXES, InputFileError, read_image, read_input, show_shape  # noqa: F401
+
 PROVIDERS = ("auto", "cpu", "cuda")
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-
-
 class SessionError(Exception):
     """A model, input or provider problem; the message is the one line to show the user."""
 
@@ -156,10 +155,6 @@ def _dim(value: Any) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-def _show(shape: tuple[Any, ...]) -> str:
-    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
-
-
 class Session:
     """An onnxruntime session on a one-input model, with input checks and batching.
 
@@ -198,8 +193,8 @@ class Session:
         if x.shape == expected:
             return x[None]
         if x.ndim != len(expected) + 1 or any(e is not None and e != g for e, g in zip(expected, x.shape[1:])):
-            raise SessionError(f"input shape: the model expects {_show(('batch', *expected))} or one sample "
-                               f"{_show(expected)}, received {_show(x.shape)}{_layout_hint(x, expected)}")
+            raise SessionError(f"input shape: the model expects {show_shape(('batch', *expected))} or one sample "
+                               f"{show_shape(expected)}, received {show_shape(x.shape)}{_layout_hint(x, expected)}")
         if x.shape[0] == 0:
             raise SessionError("input holds no samples")
         return x
@@ -223,58 +218,3 @@ def _layout_hint(x: np.ndarray, expected: tuple[int | None, ...]) -> str:
     if len(expected) == 3 and x.ndim == 4 and tuple(x.shape[1:]) == (*expected[1:], expected[0]):
         return " (channels-last? the model takes channels-first N x C x H x W: use x.transpose(0, 3, 1, 2))"
     return ""
-
-
-# ---- input files ----
-
-
-def read_input(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]) -> tuple[np.ndarray, list[str]]:
-    """An input file as an array: .npy as stored, an image converted to the model's input; plus notices."""
-    file = Path(path)
-    if not file.exists():
-        raise SessionError(f"{file}: no such file")
-    if file.is_dir():
-        raise SessionError(f"{file}: is a directory, not an input file")
-    suffix = file.suffix.lower()
-    if suffix == ".npy":
-        return _read_npy(file), []
-    if suffix in IMAGE_SUFFIXES:
-        return read_image(file, input_shape)
-    raise SessionError(f"{file}: unsupported input file type '{suffix}': use .npy or an image "
-                       f"({', '.join(IMAGE_SUFFIXES)})")
-
-
-def _read_npy(file: Path) -> np.ndarray:
-    try:
-        return np.load(file, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise SessionError(f"{file}: not a readable .npy array: {str(err).splitlines()[0] if str(err) else err}") \
-            from None
-
-
-def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]) -> tuple[np.ndarray, list[str]]:
-    """An image as one float32 sample in [0, 1], converted to the model's channels and size, with a notice."""
-    from PIL import Image, UnidentifiedImageError
-
-    if len(input_shape) != 3 or input_shape[0] not in (1, 3) or None in input_shape:
-        raise SessionError(f"{path}: an image input needs a model taking 1 or 3 x H x W images; "
-                           f"this one takes {_show(input_shape)}")
-    channels, height, width = input_shape
-    try:
-        with Image.open(path) as image:
-            image.load()
-            original = f"{image.width}x{image.height} {image.mode}"
-            mode = "L" if channels == 1 else "RGB"
-            converted = image.convert(mode) if image.mode != mode else image
-            if converted.size != (width, height):
-                converted = converted.resize((width, height), Image.BILINEAR)
-            pixels = np.asarray(converted, dtype=np.float32) / 255.0
-    except (UnidentifiedImageError, OSError, ValueError) as err:
-        raise SessionError(f"{path}: cannot read the image: {err}") from None
-    x = pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)
-    notices = []
-    target = f"{channels}x{height}x{width}"
-    if original != f"{width}x{height} {mode}":
-        kind = "grayscale" if channels == 1 else "RGB"
-        notices.append(f"{Path(path).name}: converted {original} to {target} ({kind}, values in [0, 1])")
-    return np.ascontiguousarray(x), notices

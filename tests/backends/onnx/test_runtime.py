@@ -11,7 +11,8 @@ from PIL import Image
 
 import netdsl
 from netdsl.backends.onnx.export import build_model, numpy_executor, save_model, seeded_weights
-from netdsl.runtime import CPU, CUDA, Session, SessionError, captured_stderr, cuda_failure_reason, read_input
+from netdsl.inputs import InputFileError, read_input
+from netdsl.runtime import CPU, CUDA, Session, SessionError, captured_stderr, cuda_failure_reason
 
 NET = "network small {\n input(3, 8, 8)\n conv(4, 3) - relu - maxpool(2)\n output(5)\n}"
 
@@ -147,7 +148,7 @@ def test_npy_inputs_are_read_as_stored(tmp_path: Path) -> None:
     read, notices = read_input(tmp_path / "x.npy", (3, 8, 8))
     assert read.dtype == np.float64 and read.shape == x.shape and notices == []  # the Session rejects float64
     (tmp_path / "bad.npy").write_bytes(b"\x93NUMPY garbage")
-    with pytest.raises(SessionError, match="not a readable .npy array") as err:
+    with pytest.raises(InputFileError, match="not a readable .npy array") as err:
         read_input(tmp_path / "bad.npy", (3, 8, 8))
     one_line(err)
 
@@ -173,7 +174,7 @@ def test_bad_inputs_say_what_is_wrong(tmp_path: Path) -> None:
              (tmp_path / "ok.png", (784,), "an image input needs a model taking 1 or 3 x H x W images"),
              (tmp_path / "none.npy", (3, 8, 8), "none.npy: no such file")]
     for path, shape, message in cases:
-        with pytest.raises(SessionError, match=message) as err:
+        with pytest.raises(InputFileError, match=message) as err:
             read_input(path, shape)
         one_line(err)
 
