@@ -13,7 +13,8 @@ from helpers import ROOT
 
 def test_every_subpackage_is_listed_in_pyproject() -> None:
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "netdsl").rglob("__init__.py")}
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "netdsl").rglob("*")
+             if p.is_dir() and p.name != "__pycache__" and any(p.glob("*.py*"))}
     assert found <= listed, found - listed
 
 
@@ -23,4 +24,4 @@ def test_wheel_ships_grammar_and_data(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("netdsl-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"netdsl/grammars/netdsl.lark", "netdsl/data/digits.npz", "netdsl/data/DIGITS_LICENSE.txt",
-            "netdsl/cli.py"} <= names
+            "netdsl/cli.py", "netdsl/codegen/templates/numpy_module.py.j2"} <= names
