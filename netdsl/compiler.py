@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from netdsl.diagnostics import CompileError, Diagnostic, DiagnosticSink
+from netdsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Span
 from netdsl.frontend import ast
 from netdsl.frontend.expand import build_graph, check_blocks
 from netdsl.frontend.parser import parse
@@ -58,8 +58,8 @@ def compile_source(source: str, file: str = "<string>") -> Compilation:
     except CompileError as err:
         return Compilation(file, source, [], [err.diagnostic])
     if not program.networks:
-        sink.error("the file defines no network", None, "add a network { ... } or a chain such as "
-                   "input(1, 28, 28) - fc(10)")
+        sink.error("the file defines no network", Span(file, 1, 1, 1, 2), "add a network { ... } or a chain "
+                   "such as input(1, 28, 28) - fc(10)")
     check_blocks(program, sink)
     trains = _train_sections(program, sink)
     networks = []

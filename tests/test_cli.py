@@ -86,3 +86,10 @@ def test_binary_file_is_one_line(tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xfe\x00\x01")
     result = run("check", str(bad))
     assert result.returncode == 1 and result.stderr.count("\n") == 1
+
+
+def test_file_without_network_is_located(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.net"
+    empty.write_text("# nothing here\n")
+    result = run("check", str(empty))
+    assert result.returncode == 1 and result.stderr.startswith(f"{empty}:1:1: error: the file defines no network")

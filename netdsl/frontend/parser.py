@@ -145,6 +145,8 @@ def _classify(tokens: list[Token], found: Token | None) -> str | None:
         return "a '-' must be followed by a layer"
     if previous == "STAR" and inner != "LPAR":
         return "a repetition count must be an integer, a parameter or a parenthesized expression"
+    if kind == "RBRACE" and previous == "LBRACE" and _opens_body(significant):
+        return "a network or block needs at least one layer, e.g. input(1, 28, 28)"
     if kind in ("RBRACE", "VBAR") and previous in ("VBAR", "LBRACE"):
         return "an empty branch: write 'identity' for a branch that passes its input through"
     if kind in _CLOSERS and (not stack or inner != _CLOSERS[kind]):
@@ -162,6 +164,13 @@ def _classify(tokens: list[Token], found: Token | None) -> str | None:
     if _in_train(significant) and previous in ("NAME", "LBRACE") and kind != "EQUAL":
         return "a train setting is written 'key = value', one per line"
     return None
+
+
+def _opens_body(tokens: list[Token]) -> bool:
+    """The last '{' opens a network's or block's body (not add/concat branches)."""
+    before = [t.type for t in tokens[-4:-1]]
+    return before[-2:-1] == ["NETWORK"] or "BLOCK" in before or (before[-1:] == ["RPAR"] and
+                                                                   _in_block_header(tokens[:-1]))
 
 
 def _in_block_header(tokens: list[Token]) -> bool:
@@ -192,7 +201,8 @@ def syntax_error(err: UnexpectedInput, file: str, source: str) -> CompileError:
     span = _span_of_error(err, file, source)
     if isinstance(err, UnexpectedCharacters):
         char = source[err.pos_in_stream] if 0 <= err.pos_in_stream < len(source) else "?"
-        hint = "strings use double quotes" if char == "'" else "names are letters, digits and '_'"
+        hints = {"'": "strings use double quotes", '"': "a string needs its closing double quote on the same line"}
+        hint = hints.get(char, "names are letters, digits and '_'")
         return CompileError(f"unexpected character {char!r}", span, hint)
     token = getattr(err, "token", None)
     position = token.start_pos if token is not None and token.type != "$END" and token.start_pos is not None \

@@ -53,6 +53,7 @@ SYNTAX_ERRORS = [
     ("train {\n  epochs 10\n}", "key = value", 2, 10),
     ("input(4) - add { relu | } - fc(2)", "empty branch", 1, 25),
     ("input(4) - fc(2) @ relu", "unexpected character '@'", 1, 18),
+    ("block b(c) {\n}\ninput(1) - b(1)", "needs at least one layer", 2, 1),
     ("input(4) - fc('a')", "unexpected character", 1, 15),
 ]
 
