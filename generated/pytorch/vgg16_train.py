@@ -222,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         net.save_netdsl_weights(args.out)
         print(f"saved {args.out}", flush=True)
     if world > 1:
+        dist.barrier()  # leave together: a rank tearing gloo down while rank 0 still saves can abort
         dist.destroy_process_group()
     return 0
 
