@@ -8,10 +8,18 @@ Layout contract
   ``kernel=(kh, kw)``; every padding is explicit (possibly asymmetric).
 
 Every op ``xxx`` is a pair ``xxx_forward(...) -> (y, cache)`` and
-``xxx_backward(dy, cache) -> dx`` (or a tuple with parameter gradients).  The
-cache is opaque to callers.  Kernels keep the input dtype (float32 stays
-float32) and never accumulate into global state, except for a small pool of
-reusable scratch buffers (an allocation cache that never changes results).
+``xxx_backward(dy, cache) -> dx`` (or a tuple/list with parameter gradients);
+``batchnorm_forward`` also returns the new running statistics.  Caches are opaque.
+Kernels keep the input dtype (float32 stays float32) and return fresh gradient
+arrays (``add_backward``'s first gradient may be ``dy`` itself), so callers may
+accumulate out of place.
+
+Speed: convolutions are im2col + BLAS GEMMs on NHWC data (one GEMM per kernel row
+for wide inputs), the input gradient is a transposed convolution (stride 1) or a
+GEMM + per-tap strided add (stride > 1).  Column matrices live in module-level
+buffers reused across calls (a forward's buffer returns to the pool in its
+backward); ``clear_buffers()`` frees them.  Because of these shared buffers the
+kernels are not thread-safe: run one kernel at a time per process.
 """
 
 from __future__ import annotations
@@ -30,19 +38,24 @@ Cache = dict[str, Any]
 # scratch buffers
 # ---------------------------------------------------------------------------
 
-_SCRATCH: dict[tuple[str, tuple[int, ...], str], Array] = {}
+_SCRATCH: dict[tuple[str, str], Array] = {}
+_ONES: dict[tuple[int, str], Array] = {}
 _POOL: dict[tuple[tuple[int, ...], str], list[Array]] = {}
-_POOL_DEPTH = 4
+_POOL_DEPTH = 32  # free column buffers kept per shape (one per pending conv)
 
 
 def _scratch(tag: str, shape: tuple[int, ...], dtype: np.dtype) -> Array:
-    """Return a reusable uninitialised buffer that must not escape the caller."""
-    key = (tag, tuple(shape), np.dtype(dtype).str)
-    buf = _SCRATCH.get(key)
-    if buf is None:
-        buf = np.empty(shape, dtype)
-        _SCRATCH[key] = buf
-    return buf
+    """Reusable uninitialised buffer, one per tag (grown to the largest request).
+
+    The result must not escape the calling kernel and two buffers with the same tag
+    must never be alive at the same time.
+    """
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    buf = _SCRATCH.get((tag, dtype.str))
+    if buf is None or buf.size < size:
+        buf = _SCRATCH[(tag, dtype.str)] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
 
 
 def _pool_take(shape: tuple[int, ...], dtype: np.dtype) -> Array:
@@ -58,9 +71,19 @@ def _pool_give(buf: Array) -> None:
         free.append(buf)
 
 
+def _column_sum(a2: Array) -> Array:
+    """Sum over the rows of a 2-D array as a BLAS GEMV (much faster than axis-0 sum)."""
+    key = (a2.shape[0], a2.dtype.str)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = _ONES[key] = np.ones(a2.shape[0], a2.dtype)
+    return ones @ a2
+
+
 def clear_buffers() -> None:
     """Drop every cached scratch buffer (frees memory; results are unaffected)."""
     _SCRATCH.clear()
+    _ONES.clear()
     _POOL.clear()
 
 
@@ -110,23 +133,29 @@ def _tap(xp: Array, i: int, j: int, out_hw: Pair, stride: Pair, dilation: Pair) 
     )
 
 
-ROW_TAP_MIN = 64  # use one GEMM per kernel row when kw * C/groups reaches this
+CONV_LAYOUT = "auto"  # or force "pixel", "tap" or "row" (the tests run all three)
+TAP_MAJOR_MAX_CHANNELS = 3  # tap-major columns for C/groups up to this (first layers)
+ROW_TAP_MIN = 128  # one GEMM per kernel row once kw * C/groups reaches this
 
 
-def _gemm_taps(kernel: Pair, cg: int) -> int:
-    """Number of GEMMs per conv: kh (row taps) for wide rows, else 1 (full im2col)."""
+def _conv_layout(kernel: Pair, cg: int) -> str:
+    """Column layout for a conv: "tap" (K, M), "pixel" (M, K) or "row" (kh GEMMs)."""
     kh, kw = kernel
-    return kh if kh > 1 and kw * cg >= ROW_TAP_MIN else 1
+    if CONV_LAYOUT != "auto":
+        return "pixel" if CONV_LAYOUT == "row" and kh == 1 else CONV_LAYOUT
+    if cg <= TAP_MAJOR_MAX_CHANNELS:
+        return "tap"
+    return "row" if kh > 1 and kw * cg >= ROW_TAP_MIN else "pixel"
 
 
-def _row_cols(xp: Array, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair,
-              groups: int, taps: int, pooled: bool, alias_ok: bool = False) -> Array:
-    """Column buffer for ``taps`` GEMMs (see ``_tap_matrix``).
+def _im2col(xp: Array, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair,
+              groups: int, layout: str, pooled: bool, alias_ok: bool = False) -> Array:
+    """im2col buffer of a padded NHWC input for the given layout (see ``_tap_matrix``).
 
-    A 1x1/stride-1 ungrouped conv returns a view of ``xp`` itself when ``alias_ok``.
-
-    taps == 1: full im2col, shape (G, N, Ho, Wo, kh, kw, Cg), rows ordered (n, ho, wo).
-    taps == kh: shape (G, sh, Q, N, Wo, kw, Cg) with
+    pixel: full im2col (G, N, Ho, Wo, kh, kw, Cg); a 1x1/stride-1 ungrouped conv
+    returns a view of ``xp`` itself when ``alias_ok``.
+    tap: full im2col transposed, (G, kh, kw, Cg, N, Ho, Wo) (cheap to gather for small C).
+    row: (G, sh, Q, N, Wo, kw, Cg) with
     ``[g, p, q, n, wo, j, c] = xp[n, q*sh + p, wo*sw + j*dw, g*Cg + c]``; kernel row i
     then reads the contiguous rows q in [i*dh // sh, i*dh // sh + Ho) of phase
     ``i*dh % sh``, ordered (ho, n, wo).  ``xp`` needs at least Q*sh rows.
@@ -136,12 +165,15 @@ def _row_cols(xp: Array, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pai
     (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dilation
     cg = c // groups
     sn, sy, sx, sc = xp.strides
-    if taps == 1:
+    if layout == "pixel":
         direct = kh == kw == 1 and stride == (1, 1) and groups == 1
         if direct and alias_ok and xp.flags.c_contiguous:
             return xp.reshape(1, n, ho, wo, 1, 1, c)
         shape = (groups, n, ho, wo, kh, kw, cg)
         strides = (cg * sc, sn, sh * sy, sw * sx, dh * sy, dw * sx, sc)
+    elif layout == "tap":
+        shape = (groups, kh, kw, cg, n, ho, wo)
+        strides = (cg * sc, dh * sy, dw * sx, sc, sn, sh * sy, sw * sx)
     else:
         q = (kh - 1) * dh // sh + ho
         shape = (groups, sh, q, n, wo, kw, cg)
@@ -152,69 +184,133 @@ def _row_cols(xp: Array, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pai
     return cols
 
 
-def _tap_matrix(cols: Array, i: int, taps: int, dilation: int, stride: int, ho: int) -> Array:
-    """(G, M, K) column matrix of GEMM number i (a view into ``cols``)."""
-    if taps == 1:
-        g, n, oh, ow = cols.shape[:4]
-        return cols.reshape(g, n * oh * ow, -1)
-    g, kwc = cols.shape[0], cols.shape[-2] * cols.shape[-1]
+def _tap_matrix(cols: Array, i: int, layout: str, dilation: int, stride: int, ho: int
+                ) -> Array:
+    """(G, M, K) column matrix of GEMM number i (a possibly transposed view of ``cols``)."""
+    g = cols.shape[0]
+    if layout == "pixel":
+        return cols.reshape(g, int(np.prod(cols.shape[1:4])), -1)
+    if layout == "tap":
+        return cols.reshape(g, int(np.prod(cols.shape[1:4])), -1).transpose(0, 2, 1)
     q0, phase = divmod(i * dilation, stride)
-    return cols[:, phase, q0 : q0 + ho].reshape(g, -1, kwc)
+    return cols[:, phase, q0 : q0 + ho].reshape(g, -1, cols.shape[-2] * cols.shape[-1])
 
 
-def _tap_weights(w: Array, groups: int, taps: int) -> Array:
-    """OIHW weight -> (G, taps, K, Og) matrices matching ``_tap_matrix``."""
+def _n_gemms(layout: str, kh: int) -> int:
+    """GEMMs per conv for a layout."""
+    return kh if layout == "row" else 1
+
+
+def _tap_weights(w: Array, groups: int, taps: int = 1) -> Array:
+    """OIHW weight -> (G, taps, Og, K) matrices, K ordered like ``_tap_matrix`` columns."""
     o, cg, kh, kw = w.shape
-    wg = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1)
-    return np.ascontiguousarray(wg).reshape(groups, taps, -1, o // groups)
+    og = o // groups
+    wg = w.reshape(groups, og, cg, kh, kw)
+    if taps == 1:
+        wg = np.ascontiguousarray(wg.transpose(0, 1, 3, 4, 2))  # (G, Og, kh, kw, Cg)
+        return wg.reshape(groups, 1, og, kh * kw * cg)
+    wg = np.ascontiguousarray(wg.transpose(0, 3, 1, 4, 2))  # (G, kh, Og, kw, Cg)
+    return wg.reshape(groups, kh, og, kw * cg)
 
 
-def _rows_to_nhwc(y: Array, n: int, out_hw: Pair, hnw: bool) -> Array:
-    """(G, M, Og) GEMM output with rows (ho, n, wo) or (n, ho, wo) -> NHWC."""
-    g, _, og = y.shape
+def _rows_to_nhwc(y: Array, n: int, out_hw: Pair, hnw: bool, transposed: bool) -> Array:
+    """GEMM output (G, M, Og), or (G, Og, M) if ``transposed``, -> NHWC.
+
+    M is ordered (ho, n, wo) when ``hnw`` else (n, ho, wo).
+    """
+    g = y.shape[0]
+    og = y.shape[1] if transposed else y.shape[2]
     ho, wo = out_hw
-    if g == 1 and not hnw:
+    if g == 1 and not hnw and not transposed:
         return y.reshape(n, ho, wo, og)
-    if hnw:
-        v = y.reshape(g, ho, n, wo, og).transpose(2, 1, 3, 0, 4)
+    dims = (ho, n, wo) if hnw else (n, ho, wo)
+    if transposed:
+        v = y.reshape(g, og, *dims)
+        v = v.transpose(3, 2, 4, 0, 1) if hnw else v.transpose(2, 3, 4, 0, 1)
     else:
-        v = y.reshape(g, n, ho, wo, og).transpose(1, 2, 3, 0, 4)
+        v = y.reshape(g, *dims, og)
+        v = v.transpose(2, 1, 3, 0, 4) if hnw else v.transpose(1, 2, 3, 0, 4)
     out = np.empty((n, ho, wo, g, og), y.dtype)
     np.copyto(out, v)
     return out.reshape(n, ho, wo, g * og)
 
 
-def _nhwc_to_rows(d: Array, groups: int, hnw: bool) -> Array:
-    """NHWC gradient -> contiguous (G, M, Og) with the row order of the columns."""
+def _nhwc_to_rows(d: Array, groups: int, hnw: bool = False) -> Array:
+    """NHWC gradient -> (G, M, Og) matrices, M ordered (ho, n, wo) if ``hnw``."""
     n, ho, wo, o = d.shape
     og = o // groups
-    if groups == 1 and not hnw and d.flags.c_contiguous:
-        return d.reshape(1, n * ho * wo, o)
-    v = d.reshape(n, ho, wo, groups, og)
-    v = v.transpose(3, 1, 0, 2, 4) if hnw else v.transpose(3, 0, 1, 2, 4)
-    out = _scratch(f"conv_dyrows{hnw:d}", (groups, ho, n, wo, og), d.dtype)
-    np.copyto(out.reshape(v.shape), v)
-    return out.reshape(groups, n * ho * wo, og)
+    if not hnw:
+        d2 = d.reshape(n * ho * wo, o)
+        return d2.reshape(1, -1, o) if groups == 1 else _split_groups(d2, groups)
+    v = d.reshape(n, ho, wo, groups, og).transpose(3, 1, 0, 2, 4)
+    out = _scratch("conv_dy", v.shape, d.dtype)
+    np.copyto(out, v)
+    return out.reshape(groups, -1, og)
+
+
+def _padded_rows(tag: str, g: int, rows: int, m: int, dtype: np.dtype) -> Array:
+    """(g, rows, m) scratch view whose row stride avoids power-of-two cache aliasing.
+
+    Transposing a (rows, m) matrix whose row stride is a multiple of 4 KiB is 5-10x
+    slower (cache-set conflicts); a leading dimension of 16 + 64k elements avoids it,
+    and BLAS writes with a padded leading dimension at no cost.
+    """
+    ld = m + (16 - m) % 64
+    return _scratch(tag, (g, rows, ld), dtype)[:, :, :m]
+
+
+def _split_groups(a2: Array, groups: int) -> Array:
+    """View an (M, G*P) matrix as (G, M, P)."""
+    m, gp = a2.shape
+    return a2.reshape(m, groups, gp // groups).transpose(1, 0, 2)
+
+
+TRANSPOSED_MAX_OUT = 32  # W @ cols^T (transposed output) for narrow outputs ...
+TRANSPOSED_MIN_K = 128  # ... of deep GEMMs: OpenBLAS runs it ~15 % faster there
+
+
+def _transposed_gemm(w: Array, groups: int, layout: str) -> bool:
+    """Whether the conv GEMMs should produce the transposed (Og, M) output."""
+    k = w.shape[1] * w.shape[3] * (1 if layout == "row" else w.shape[2])
+    return w.shape[0] // groups <= TRANSPOSED_MAX_OUT and k >= TRANSPOSED_MIN_K
 
 
 def _conv_core(xp: Array, w: Array, stride: Pair, dilation: Pair, groups: int,
-               out_hw: Pair, taps: int, pooled: bool, alias_ok: bool) -> tuple[Array, Array]:
-    """Convolution of an already padded input; returns (NHWC y without bias, cols)."""
-    cols = _row_cols(xp, w.shape[2:], stride, dilation, out_hw, groups, taps, pooled, alias_ok)
+               out_hw: Pair, layout: str, pooled: bool, alias_ok: bool) -> tuple[Array, Array]:
+    """Convolution of an already padded input; returns (NHWC y without bias, cols).
+
+    One GEMM per column matrix (kh of them for the "row" layout, accumulated), either
+    cols (M, K) @ W^T (K, Og) or, see ``_transposed_gemm``, W (Og, K) @ cols^T (K, M).
+    """
+    cols = _im2col(xp, w.shape[2:], stride, dilation, out_hw, groups, layout, pooled,
+                     alias_ok)
+    taps = _n_gemms(layout, w.shape[2])
     wt = _tap_weights(w, groups, taps)
-    y = np.matmul(_tap_matrix(cols, 0, taps, dilation[0], stride[0], out_hw[0]), wt[:, 0])
-    tmp = np.empty_like(y) if taps > 1 else None
-    for i in range(1, taps):
-        a = _tap_matrix(cols, i, taps, dilation[0], stride[0], out_hw[0])
-        y += np.matmul(a, wt[:, i], out=tmp)
-    return _rows_to_nhwc(y, xp.shape[0], out_hw, taps > 1), cols
+    args = (layout, dilation[0], stride[0], out_hw[0])
+    trans = _transposed_gemm(w, groups, layout)
+    g, og, m = groups, w.shape[0] // groups, xp.shape[0] * out_hw[0] * out_hw[1]
+    y = _padded_rows("conv_yt", g, og, m, xp.dtype) if trans else None
+    tmp = None
+    for i in range(taps):
+        a = _tap_matrix(cols, i, *args)
+        out = y if i == 0 else tmp
+        if trans:  # (G, Og, K) @ (G, K, M)
+            part = np.matmul(wt[:, i], a.transpose(0, 2, 1), out=out)
+        else:  # (G, M, K) @ (G, K, Og)
+            part = np.matmul(a, wt[:, i].transpose(0, 2, 1), out=out)
+        if i == 0:
+            y = part
+            tmp = np.empty(y.shape, y.dtype) if taps > 1 else None
+        else:
+            y += part
+    return _rows_to_nhwc(y, xp.shape[0], out_hw, layout == "row", trans), cols
 
 
 def _padded_input(x: Array, pads: Pads, kernel: Pair, stride: Pair, dilation: Pair,
-                  out_hw: Pair, taps: int) -> Array:
-    """Zero-padded input with enough bottom rows for ``_row_cols``."""
+                  out_hw: Pair, layout: str) -> Array:
+    """Zero-padded input with enough bottom rows for ``_im2col``."""
     kh = kernel[0]
-    need = ((kh - 1) * dilation[0] // stride[0] + out_hw[0]) * stride[0] if taps > 1 else 0
+    need = ((kh - 1) * dilation[0] // stride[0] + out_hw[0]) * stride[0] if layout == "row" else 0
     extra = max(0, need - (x.shape[1] + pads[0] + pads[2]))
     full = (pads[0], pads[1], pads[2] + extra, pads[3])
     return _pad_nhwc(x, full, 0.0, tag="conv_pad")
@@ -229,15 +325,15 @@ def conv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair, pads: Pads
         raise ValueError(f"conv: input channels {c}, weight {w.shape}, groups {groups}")
     stride, dilation, pads = tuple(stride), tuple(dilation), tuple(pads)
     out_hw = _out_hw(x, (kh, kw), stride, pads, dilation)
-    taps = _gemm_taps((kh, kw), cg)
-    xp = _padded_input(x, pads, (kh, kw), stride, dilation, out_hw, taps)
-    y, cols = _conv_core(xp, w, stride, dilation, groups, out_hw, taps, pooled=True,
+    layout = _conv_layout((kh, kw), cg)
+    xp = _padded_input(x, pads, (kh, kw), stride, dilation, out_hw, layout)
+    y, cols = _conv_core(xp, w, stride, dilation, groups, out_hw, layout, pooled=True,
                          alias_ok=xp is x)
     if b is not None:
         y += b
     cache = {"x": x, "w": w, "has_b": b is not None, "cols": cols, "stride": stride,
              "pads": pads, "dilation": dilation, "groups": groups, "out_hw": out_hw,
-             "taps": taps}
+             "layout": layout}
     return y, cache
 
 
@@ -245,28 +341,33 @@ def _conv_cols(cache: Cache) -> Array:
     """Column buffer of the forward input (rebuilt if already released)."""
     cols = cache["cols"]
     if cols is None:
-        x, kernel, taps = cache["x"], cache["w"].shape[2:], cache["taps"]
+        x, kernel, layout = cache["x"], cache["w"].shape[2:], cache["layout"]
         args = (kernel, cache["stride"], cache["dilation"], cache["out_hw"])
-        xp = _padded_input(x, cache["pads"], *args, taps)
-        cols = _row_cols(xp, *args, cache["groups"], taps, pooled=False)
+        xp = _padded_input(x, cache["pads"], *args, layout)
+        cols = _im2col(xp, *args, cache["groups"], layout, pooled=False)
     return cols
 
 
 def _conv_dw(dy: Array, cache: Cache) -> Array:
-    """Weight gradient: one (kw*Cg, M) @ (M, Og) GEMM per kernel row."""
-    w, groups, taps = cache["w"], cache["groups"], cache["taps"]
+    """Weight gradient dy^T @ cols, one GEMM per column matrix."""
+    w, groups, layout = cache["w"], cache["groups"], cache["layout"]
     o, cg, kh, kw = w.shape
     (sh, _), (dh, _), ho = cache["stride"], cache["dilation"], cache["out_hw"][0]
+    og = o // groups
     cols = _conv_cols(cache)
-    dyr = _nhwc_to_rows(dy, groups, taps > 1)
-    dwt = np.empty((groups, taps, kh * kw * cg // taps, o // groups), dy.dtype)
-    for i in range(taps):
-        a = _tap_matrix(cols, i, taps, dh, sh, ho)
-        np.matmul(a.transpose(0, 2, 1), dyr, out=dwt[:, i])
+    dyr = _nhwc_to_rows(dy, groups, layout == "row")
+    taps = _n_gemms(layout, kh)
+    dwt = np.empty((groups, taps, og, kh * kw * cg // taps), dy.dtype)
+    for i in range(taps):  # (G, K, M) @ (G, M, Og), stored as (G, Og, K)
+        a = _tap_matrix(cols, i, layout, dh, sh, ho)
+        np.matmul(a.transpose(0, 2, 1), dyr, out=dwt[:, i].transpose(0, 2, 1))
     if cols is cache["cols"] and cols.base is None:
         _pool_give(cols)
     cache["cols"] = None
-    dw = dwt.reshape(groups, kh, kw, cg, o // groups).transpose(0, 4, 3, 1, 2)
+    if taps == 1:  # (G, Og, kh, kw, Cg)
+        dw = dwt.reshape(groups, og, kh, kw, cg).transpose(0, 1, 4, 2, 3)
+    else:  # (G, kh, Og, kw, Cg)
+        dw = dwt.reshape(groups, kh, og, kw, cg).transpose(0, 2, 4, 1, 3)
     return np.ascontiguousarray(dw).reshape(o, cg, kh, kw)
 
 
@@ -291,8 +392,8 @@ def _conv_dx_transposed(dy: Array, cache: Cache) -> Array:
     og = o // groups
     wr = w.reshape(groups, og, cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
     wr = wr.reshape(groups * cg, og, kh, kw)
-    taps = _gemm_taps((kh, kw), og)
-    dx, _ = _conv_core(zp, wr, (1, 1), (dh, dw), groups, (h, wd), taps, pooled=False,
+    layout = _conv_layout((kh, kw), og)
+    dx, _ = _conv_core(zp, wr, (1, 1), (dh, dw), groups, (h, wd), layout, pooled=False,
                        alias_ok=True)
     return dx
 
@@ -305,8 +406,8 @@ def _conv_dx_col2im(dy: Array, cache: Cache) -> Array:
     ho, wo = cache["out_hw"]
     (sh, sw), (dh, dw) = cache["stride"], cache["dilation"]
     top, left = cache["pads"][0], cache["pads"][1]
-    wm = _tap_weights(w, groups, 1)[:, 0]
-    dcols = np.matmul(_nhwc_to_rows(dy, groups, False), wm.transpose(0, 2, 1))
+    wm = _tap_weights(w, groups)[:, 0]  # (G, Og, K)
+    dcols = np.matmul(_nhwc_to_rows(dy, groups), wm)
     dcols = dcols.reshape(groups, n, ho, wo, kh, kw, cg)
     dx = np.zeros((n, h, wd, groups, cg), dy.dtype)
     for i in range(kh):
@@ -323,20 +424,23 @@ def _conv_dx_col2im(dy: Array, cache: Cache) -> Array:
     return dx.reshape(n, h, wd, c)
 
 
-CONV_DX_METHOD = "auto"
+CONV_DX_METHOD = "auto"  # or "transposed" / "col2im" (tests force each one)
+TRANSPOSED_MIN_CHANNELS = 16  # below this C/groups the transposed GEMM is too narrow
 
 
 def conv2d_backward(dy: Array, cache: Cache, need_dx: bool = True
                     ) -> tuple[Array | None, Array, Array | None]:
     """Gradients (dx, dw, db) of conv2d; dx is None when ``need_dx`` is False."""
-    db = dy.reshape(-1, dy.shape[-1]).sum(axis=0) if cache["has_b"] else None
+    db = _column_sum(dy.reshape(-1, dy.shape[-1])) if cache["has_b"] else None
     dw = _conv_dw(dy, cache)
     dx = None
     if need_dx:
         method = CONV_DX_METHOD
         if method == "auto":
-            method = "transposed" if cache["stride"] == (1, 1) else "col2im"
-        dx = _conv_dx_transposed(dy, cache) if method == "transposed" else _conv_dx_col2im(dy, cache)
+            wide = cache["w"].shape[1] >= TRANSPOSED_MIN_CHANNELS
+            method = "transposed" if cache["stride"] == (1, 1) and wide else "col2im"
+        transposed = method == "transposed"
+        dx = _conv_dx_transposed(dy, cache) if transposed else _conv_dx_col2im(dy, cache)
     return dx, dw, db
 
 
@@ -355,10 +459,10 @@ def maxpool2d_forward(x: Array, kernel: Pair, stride: Pair, pads: Pads,
     """Max pooling over NHWC windows; padding never wins."""
     out_hw = _out_hw(x, kernel, stride, pads, dilation)
     xp = _pad_nhwc(x, pads, -np.inf)
-    taps = _taps(kernel)
-    y = xp[_tap(xp, *taps[0], out_hw, stride, dilation)].copy()
-    for i, j in taps[1:]:
-        np.maximum(y, xp[_tap(xp, i, j, out_hw, stride, dilation)], out=y)
+    views = [xp[_tap(xp, i, j, out_hw, stride, dilation)] for i, j in _taps(kernel)]
+    y = np.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()
+    for v in views[2:]:
+        np.maximum(y, v, out=y)
     cache = {"xp": xp, "y": y, "x_shape": x.shape, "kernel": kernel, "stride": stride,
              "pads": pads, "dilation": dilation, "out_hw": out_hw}
     return y, cache
@@ -377,20 +481,22 @@ def _disjoint(kernel: Pair, stride: Pair, dilation: Pair) -> bool:
 
 
 def maxpool2d_backward(dy: Array, cache: Cache) -> Array:
-    """Route dy to the first maximum of each window."""
+    """Route dy to the first maximum (row-major within the window) of each window."""
     xp, y, stride, dilation = cache["xp"], cache["y"], cache["stride"], cache["dilation"]
-    out_hw, taps = cache["out_hw"], _taps(cache["kernel"])
-    disjoint = _disjoint(cache["kernel"], stride, dilation)
-    dxp = np.zeros(xp.shape, dy.dtype)
+    kernel, out_hw, taps = cache["kernel"], cache["out_hw"], _taps(cache["kernel"])
+    disjoint = _disjoint(kernel, stride, dilation)
+    tiles = zip(stride, kernel, out_hw, xp.shape[1:3])  # windows tile the whole input?
+    covered = dilation == (1, 1) and all(s == k and o * s == n for s, k, o, n in tiles)
+    dxp = (np.empty if covered else np.zeros)(xp.shape, dy.dtype)
     free = np.ones(y.shape, bool)
     hit = np.empty(y.shape, bool)
     for n, (i, j) in enumerate(taps):
         idx = _tap(xp, i, j, out_hw, stride, dilation)
         np.equal(xp[idx], y, out=hit)
         if n:
-            hit &= free
+            np.logical_and(hit, free, out=hit)
         if n + 1 < len(taps):
-            free &= ~hit
+            np.logical_xor(free, hit, out=free)  # hit is a subset of free
         if disjoint:
             np.multiply(dy, hit, out=dxp[idx])
         else:
@@ -416,7 +522,8 @@ def avgpool2d_forward(x: Array, kernel: Pair, stride: Pair, pads: Pads,
         y += xp[_tap(xp, i, j, out_hw, stride, dilation)]
     ch = _window_counts(x.shape[1], kernel[0], stride[0], pads[0], out_hw[0], dilation[0])
     cw = _window_counts(x.shape[2], kernel[1], stride[1], pads[1], out_hw[1], dilation[1])
-    inv = (1.0 / (ch[:, None] * cw[None, :])).astype(x.dtype)[None, :, :, None]
+    count = np.maximum(ch[:, None] * cw[None, :], 1)  # all-pad (dilated) windows give 0
+    inv = (1.0 / count).astype(x.dtype)[None, :, :, None]
     y *= inv
     cache = {"inv": inv, "xp_shape": xp.shape, "x_shape": x.shape, "kernel": kernel,
              "stride": stride, "pads": pads, "dilation": dilation, "out_hw": out_hw}
@@ -561,10 +668,13 @@ def relu_backward(dy: Array, cache: Cache) -> Array:
 
 
 def _sigmoid(x: Array) -> Array:
-    """Numerically stable logistic function."""
-    e = np.exp(-np.abs(x))
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
+    """1 / (1 + exp(-x)), relative precision everywhere, 0 (not nan) below -88 in float32."""
+    y = np.negative(x)
+    with np.errstate(over="ignore"):
+        np.exp(y, out=y)
+    y += 1
+    np.reciprocal(y, out=y)
+    return y
 
 
 def sigmoid_forward(x: Array) -> tuple[Array, Cache]:
@@ -576,7 +686,10 @@ def sigmoid_forward(x: Array) -> tuple[Array, Cache]:
 def sigmoid_backward(dy: Array, cache: Cache) -> Array:
     """dy * y * (1 - y)."""
     y = cache["y"]
-    return dy * y * (1 - y)
+    g = np.subtract(1, y)
+    g *= y
+    g *= dy
+    return g
 
 
 def tanh_forward(x: Array) -> tuple[Array, Cache]:
@@ -588,7 +701,10 @@ def tanh_forward(x: Array) -> tuple[Array, Cache]:
 def tanh_backward(dy: Array, cache: Cache) -> Array:
     """dy * (1 - y^2)."""
     y = cache["y"]
-    return dy * (1 - y * y)
+    g = np.multiply(y, y)
+    np.subtract(1, g, out=g)
+    g *= dy
+    return g
 
 
 def swish_forward(x: Array) -> tuple[Array, Cache]:
@@ -601,19 +717,30 @@ def swish_forward(x: Array) -> tuple[Array, Cache]:
 def swish_backward(dy: Array, cache: Cache) -> Array:
     """dy * (s + y * (1 - s))."""
     s, y = cache["s"], cache["y"]
-    return dy * (s + y * (1 - s))
+    g = np.subtract(1, s)
+    g *= y
+    g += s
+    g *= dy
+    return g
 
 
 def leakyrelu_forward(x: Array, alpha: float = 0.01) -> tuple[Array, Cache]:
     """x for x > 0, alpha * x otherwise."""
     pos = x > 0
-    y = np.where(pos, x, x * float(alpha))
-    return y, {"pos": pos, "alpha": float(alpha)}
+    slope = _leaky_slope(pos, float(alpha), x.dtype)
+    return x * slope, {"slope": slope}
+
+
+def _leaky_slope(pos: Array, alpha: float, dtype: np.dtype) -> Array:
+    """1 where pos else alpha, computed without np.where (slow on random masks)."""
+    slope = np.multiply(pos, 1.0 - alpha, dtype=dtype)
+    slope += alpha
+    return slope
 
 
 def leakyrelu_backward(dy: Array, cache: Cache) -> Array:
     """dy for x > 0, alpha * dy otherwise."""
-    return np.where(cache["pos"], dy, dy * cache["alpha"])
+    return dy * cache["slope"]
 
 
 def softmax_forward(x: Array) -> tuple[Array, Cache]:
@@ -665,33 +792,39 @@ def batchnorm_forward(x: Array, gamma: Array, beta: Array, running_mean: Array,
     x2 = x.reshape(-1, c)
     count = x2.shape[0]
     if training:
-        mean = x2.mean(axis=0)
-        xc = x2 - mean
-        var = np.einsum("ij,ij->j", xc, xc) / count
+        mean = _column_sum(x2) * (1.0 / count)
+        xhat = x2 - mean
+        sq = np.multiply(xhat, xhat, out=_scratch("bn_sq", xhat.shape, xhat.dtype))
+        var = _column_sum(sq) * (1.0 / count)
         inv = 1 / np.sqrt(var + eps)
         unbiased = var * (count / max(count - 1, 1))
         new_mean = (1 - momentum) * running_mean + momentum * mean.astype(running_mean.dtype)
         new_var = (1 - momentum) * running_var + momentum * unbiased.astype(running_var.dtype)
     else:
-        xc = x2 - running_mean.astype(x.dtype)
+        xhat = x2 - running_mean.astype(x.dtype)
         inv = (1 / np.sqrt(running_var + eps)).astype(x.dtype)
         new_mean, new_var = running_mean, running_var
-    xhat = xc * inv
-    y = (xhat * gamma + beta).reshape(x.shape)
+    xhat *= inv
+    y = np.multiply(xhat, gamma)
+    y += beta
     cache = {"xhat": xhat, "inv": inv, "gamma": gamma, "training": training, "shape": x.shape}
-    return y, cache, new_mean, new_var
+    return y.reshape(x.shape), cache, new_mean, new_var
 
 
 def batchnorm_backward(dy: Array, cache: Cache) -> tuple[Array, Array, Array]:
     """Gradients (dx, dgamma, dbeta); batch-statistics gradient in training mode."""
     xhat, inv, gamma = cache["xhat"], cache["inv"], cache["gamma"]
     dy2 = dy.reshape(xhat.shape)
-    dbeta = dy2.sum(axis=0)
-    dgamma = np.einsum("ij,ij->j", dy2, xhat)
+    dbeta = _column_sum(dy2)
+    tmp = np.multiply(dy2, xhat, out=_scratch("bn_sq", xhat.shape, xhat.dtype))
+    dgamma = _column_sum(tmp)
     scale = gamma * inv
     if cache["training"]:
         count = xhat.shape[0]
-        dx = (dy2 - (dbeta / count + xhat * (dgamma / count))) * scale
+        dx = np.multiply(xhat, dgamma * (-1.0 / count))
+        dx += dy2
+        dx -= dbeta * (1.0 / count)
+        dx *= scale
     else:
         dx = dy2 * scale
     return dx.reshape(cache["shape"]), dgamma, dbeta

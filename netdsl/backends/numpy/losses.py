@@ -80,8 +80,8 @@ def binary_cross_entropy_from_logits(logits: Array, target: Array) -> tuple[floa
     t = np.asarray(target, dtype=logits.dtype)
     nll = np.maximum(logits, 0) - logits * t + np.log1p(np.exp(-np.abs(logits)))
     loss = float(nll.sum(dtype=np.float64)) / logits.size
-    e = np.exp(-np.abs(logits))
-    sig = np.where(logits >= 0, 1 / (1 + e), e / (1 + e))
+    with np.errstate(over="ignore"):
+        sig = 1 / (1 + np.exp(-logits))
     return loss, (sig - t) * (1.0 / logits.size)
 
 

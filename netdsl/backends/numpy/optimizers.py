@@ -34,6 +34,15 @@ class Optimizer:
         self.weight_decay = float(weight_decay)
         self.t = 0
         self.state: dict[str, dict[str, Array]] = {s: {} for s in self.slots}
+        self._scratch: dict[tuple[tuple[int, ...], str, int], Array] = {}
+
+    def _tmp(self, p: Array, k: int = 0) -> Array:
+        """Reusable scratch array shaped like ``p`` (k-th of its kind)."""
+        key = (p.shape, p.dtype.str, k)
+        buf = self._scratch.get(key)
+        if buf is None:
+            buf = self._scratch[key] = np.empty_like(p)
+        return buf
 
     def step(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
         """Apply one update to every parameter that has a gradient (in place)."""
@@ -50,7 +59,8 @@ class Optimizer:
                 raise ValueError(f"{name}: gradient shape {g.shape} != parameter {p.shape}")
             g = np.asarray(g, dtype=p.dtype)
             if self.weight_decay:
-                g = g + self.weight_decay * p
+                g = np.add(g, np.multiply(p, self.weight_decay, out=self._tmp(p, 9)),
+                           out=self._tmp(p, 9))
             self._update(name, p, g)
 
     def _begin_step(self) -> None:
@@ -109,15 +119,19 @@ class SGD(Optimizer):
 
     def _update(self, name: str, p: Array, g: Array) -> None:
         """buf = mu*buf + (1-dampening)*g (buf = g at first); p -= lr * direction."""
+        tmp = self._tmp(p)
         if self.momentum:
             buf = self.state["m"].get(name)
             if buf is None:
                 buf = self.state["m"][name] = g.copy()
             else:
                 buf *= self.momentum
-                buf += (1 - self.dampening) * g if self.dampening else g
-            g = g + self.momentum * buf if self.nesterov else buf
-        p -= self.lr * g
+                buf += np.multiply(g, 1 - self.dampening, out=tmp) if self.dampening else g
+            if self.nesterov:
+                g = np.add(g, np.multiply(buf, self.momentum, out=tmp), out=tmp)
+            else:
+                g = buf
+        p -= np.multiply(g, self.lr, out=tmp)
 
 
 class RMSprop(Optimizer):
@@ -136,23 +150,26 @@ class RMSprop(Optimizer):
     def _update(self, name: str, p: Array, g: Array) -> None:
         """v = a*v + (1-a)*g^2; p -= lr * g / (sqrt(v - mean_g^2) + eps)."""
         a = self.alpha
+        tmp, denom = self._tmp(p), self._tmp(p, 1)
         v = self._slot("v", name, p)
         v *= a
-        v += (1 - a) * g * g
+        v += _scaled_square(g, 1 - a, tmp)
         if self.centered:
             ga = self._slot("g", name, p)
             ga *= a
-            ga += (1 - a) * g
-            denom = np.sqrt(v - ga * ga) + self.eps
+            ga += np.multiply(g, 1 - a, out=tmp)
+            np.subtract(v, np.multiply(ga, ga, out=tmp), out=denom)
+            np.sqrt(denom, out=denom)
         else:
-            denom = np.sqrt(v) + self.eps
+            np.sqrt(v, out=denom)
+        denom += self.eps
+        step = np.divide(g, denom, out=denom)
         if self.momentum > 0:
             buf = self._slot("b", name, p)
             buf *= self.momentum
-            buf += g / denom
-            p -= self.lr * buf
-        else:
-            p -= self.lr * g / denom
+            buf += step
+            step = buf
+        p -= np.multiply(step, self.lr, out=tmp)
 
 
 class Adagrad(Optimizer):
@@ -170,9 +187,13 @@ class Adagrad(Optimizer):
     def _update(self, name: str, p: Array, g: Array) -> None:
         """sum += g^2; p -= lr/(1+(t-1)*decay) * g / (sqrt(sum) + eps)."""
         s = self._slot("sum", name, p, self.initial_accumulator_value)
-        s += g * g
+        tmp = self._tmp(p)
+        s += np.multiply(g, g, out=tmp)
         clr = self.lr / (1 + (self.t - 1) * self.lr_decay)
-        p -= clr * g / (np.sqrt(s) + self.eps)
+        denom = np.sqrt(s, out=tmp)
+        denom += self.eps
+        np.divide(g, denom, out=tmp)
+        p -= np.multiply(tmp, clr, out=tmp)
 
 
 class Adadelta(Optimizer):
@@ -189,13 +210,16 @@ class Adadelta(Optimizer):
     def _update(self, name: str, p: Array, g: Array) -> None:
         """v = rho*v + (1-rho)*g^2; d = sqrt(u+eps)/sqrt(v+eps)*g; u = rho*u + (1-rho)*d^2."""
         rho = self.rho
+        tmp, delta = self._tmp(p), self._tmp(p, 1)
         v, u = self._slot("v", name, p), self._slot("u", name, p)
         v *= rho
-        v += (1 - rho) * g * g
-        delta = np.sqrt(u + self.eps) / np.sqrt(v + self.eps) * g
+        v += _scaled_square(g, 1 - rho, tmp)
+        np.sqrt(np.add(u, self.eps, out=delta), out=delta)
+        delta /= np.sqrt(np.add(v, self.eps, out=tmp), out=tmp)
+        delta *= g
         u *= rho
-        u += (1 - rho) * delta * delta
-        p -= self.lr * delta
+        u += _scaled_square(delta, 1 - rho, tmp)
+        p -= np.multiply(delta, self.lr, out=tmp)
 
 
 class Adam(Optimizer):
@@ -213,18 +237,18 @@ class Adam(Optimizer):
     def _update(self, name: str, p: Array, g: Array) -> None:
         """p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)."""
         b1, b2 = self.betas
-        m, v = self._slot("m", name, p), self._slot("v", name, p)
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * g * g
+        tmp = self._tmp(p)
+        m, v = _moments(self, name, p, g, tmp)
         if self.amsgrad:
             vmax = self._slot("vmax", name, p)
             np.maximum(vmax, v, out=vmax)
             v = vmax
         bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
-        denom = np.sqrt(v) * (1 / math.sqrt(bc2)) + self.eps
-        p -= (self.lr / bc1) * m / denom
+        denom = np.sqrt(v, out=tmp)
+        denom *= 1 / math.sqrt(bc2)
+        denom += self.eps
+        np.divide(m, denom, out=tmp)
+        p -= np.multiply(tmp, self.lr / bc1, out=tmp)
 
 
 class Adamax(Optimizer):
@@ -242,12 +266,14 @@ class Adamax(Optimizer):
     def _update(self, name: str, p: Array, g: Array) -> None:
         """u = max(b2*u, |g|+eps); p -= lr/(1-b1^t) * m / u."""
         b1, b2 = self.betas
+        tmp = self._tmp(p)
         m, u = self._slot("m", name, p), self._slot("u", name, p)
         m *= b1
-        m += (1 - b1) * g
+        m += np.multiply(g, 1 - b1, out=tmp)
         u *= b2
-        np.maximum(u, np.abs(g) + self.eps, out=u)
-        p -= (self.lr / (1 - b1**self.t)) * m / u
+        np.maximum(u, np.add(np.abs(g, out=tmp), self.eps, out=tmp), out=u)
+        np.divide(m, u, out=tmp)
+        p -= np.multiply(tmp, self.lr / (1 - b1**self.t), out=tmp)
 
 
 class Nadam(Optimizer):
@@ -275,17 +301,36 @@ class Nadam(Optimizer):
 
     def _update(self, name: str, p: Array, g: Array) -> None:
         """Nesterov-accelerated Adam step with the mu_t schedule."""
-        b1, b2 = self.betas
+        b2 = self.betas[1]
         mu, mu_next = self._mu(self.t), self._mu(self.t + 1)
-        m, v = self._slot("m", name, p), self._slot("v", name, p)
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * g * g
-        denom = np.sqrt(v * (1 / (1 - b2**self.t))) + self.eps
+        tmp, denom = self._tmp(p), self._tmp(p, 1)
+        m, v = _moments(self, name, p, g, tmp)
+        np.sqrt(np.multiply(v, 1 / (1 - b2**self.t), out=denom), out=denom)
+        denom += self.eps
         c_g = self.lr * (1 - mu) / (1 - self.mu_product)
         c_m = self.lr * mu_next / (1 - self.mu_product * mu_next)
-        p -= (c_g * g + c_m * m) / denom
+        np.multiply(g, c_g, out=tmp)
+        tmp += np.multiply(m, c_m, out=self._tmp(p, 2))
+        p -= np.divide(tmp, denom, out=tmp)
+
+
+def _scaled_square(g: Array, scale: float, out: Array) -> Array:
+    """out = scale * g * g."""
+    np.multiply(g, g, out=out)
+    out *= scale
+    return out
+
+
+def _moments(opt: Adam | Nadam, name: str, p: Array, g: Array, tmp: Array
+             ) -> tuple[Array, Array]:
+    """Update Adam-style first/second moments in place; returns (m, v)."""
+    b1, b2 = opt.betas
+    m, v = opt._slot("m", name, p), opt._slot("v", name, p)
+    m *= b1
+    m += np.multiply(g, 1 - b1, out=tmp)
+    v *= b2
+    v += _scaled_square(g, 1 - b2, tmp)
+    return m, v
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
