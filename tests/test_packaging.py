@@ -25,3 +25,17 @@ def test_wheel_ships_grammar_and_data(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"netdsl/grammars/netdsl.lark", "netdsl/data/digits.npz", "netdsl/data/DIGITS_LICENSE.txt",
             "netdsl/cli.py", "netdsl/codegen/templates/numpy_module.py.j2"} <= names
+
+
+def test_exactly_one_onnxruntime_for_every_platform() -> None:
+    from packaging.markers import Marker
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    runtimes = {d.split(";")[0].split(">")[0].strip(): Marker(d.split(";", 1)[1]) for d in deps
+                if d.startswith("onnxruntime")}
+    platforms = {("linux", "x86_64"): "onnxruntime-gpu", ("win32", "AMD64"): "onnxruntime-gpu",
+                 ("darwin", "arm64"): "onnxruntime", ("linux", "aarch64"): "onnxruntime"}
+    for (system, machine), expected in platforms.items():
+        chosen = [name for name, marker in runtimes.items()
+                  if marker.evaluate({"sys_platform": system, "platform_machine": machine})]
+        assert chosen == [expected], (system, machine, chosen)
