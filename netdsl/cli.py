@@ -20,6 +20,22 @@ class InputError(Exception):
     """Bad program, data or weights: one line, exit 1."""
 
 
+def positive(kind: type = int) -> Callable[[str], int | float]:
+    """An argparse type: a positive int (or float), with a one-line message otherwise."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
 def _read_program(path: str) -> str:
     file = Path(path)
     if not file.exists():

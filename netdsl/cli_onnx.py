@@ -12,19 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netdsl.cli import InputError, UsageError
+from netdsl.cli import InputError, UsageError, positive
 
 MAX_PRINTED = 20  # samples whose top-k `run` prints
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
 
 
 def _warn(message: str) -> None:
@@ -214,7 +204,7 @@ def register(subparsers: Any) -> None:
     export.add_argument("--verify", action="store_true",
                         help="compare onnxruntime with the NumPy backend on a seeded batch; exit 1 above "
                              "a relative difference of 1e-4")
-    export.add_argument("--verify-batch", type=_positive_int, default=2, metavar="N", help="batch for --verify (2)")
+    export.add_argument("--verify-batch", type=positive(int), default=2, metavar="N", help="batch for --verify (2)")
     export.add_argument("--seed", type=int, default=0, help="seed of the random weights and the --verify batch (0)")
     export.add_argument("--network", help="which network of the file (default: the first)")
     export.set_defaults(func=cmd_export)
@@ -226,9 +216,9 @@ def register(subparsers: Any) -> None:
     source.add_argument("--data", metavar="D", help="a data set (digits, mnist, ..., FILE.npz): accuracy and images/s")
     run.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
                      help="auto: CUDA when it really loads, else CPU (auto)")
-    run.add_argument("--batch", type=_positive_int, metavar="N",
+    run.add_argument("--batch", type=positive(int), metavar="N",
                      help="samples per onnxruntime call (default: all at once; 64 for --data)")
     run.add_argument("-o", "--output", metavar="OUT.npy", help="save the outputs as .npy")
-    run.add_argument("--top", type=_positive_int, metavar="K", help="print the K best classes per sample (5)")
+    run.add_argument("--top", type=positive(int), metavar="K", help="print the K best classes per sample (5)")
     run.add_argument("--data-dir", help="cache directory of the built-in data sets (default ~/.cache/netdsl)")
     run.set_defaults(func=cmd_run)

@@ -5,21 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netdsl.cli import InputError, UsageError
+from netdsl.cli import InputError, UsageError, positive
 from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS
-
-
-def _positive(kind):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-
-    return parse
 
 
 def _share(text: str) -> float:
@@ -150,9 +137,9 @@ def register(sub) -> None:
     train = sub.add_parser("train", help="train a network with the NumPy backend")
     _common(train)
     train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, FILE.npz or FILE.csv")
-    train.add_argument("--epochs", type=_positive(int))
-    train.add_argument("--batch", type=_positive(int))
-    train.add_argument("--lr", type=_positive(float), help="learning rate")
+    train.add_argument("--epochs", type=positive(int))
+    train.add_argument("--batch", type=positive(int))
+    train.add_argument("--lr", type=positive(float), help="learning rate")
     train.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
     train.add_argument("--loss", choices=LOSSES)
     train.add_argument("--seed", type=int)
@@ -166,12 +153,12 @@ def register(sub) -> None:
     _common(evaluate)
     evaluate.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     evaluate.add_argument("--data", help="data set (default: the program's train section)")
-    evaluate.add_argument("--batch", type=_positive(int), default=256)
+    evaluate.add_argument("--batch", type=positive(int), default=256)
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="top-k classes for an input .npy or image")
     _common(predict)
     predict.add_argument("--weights", required=True, metavar="W")
     predict.add_argument("--input", required=True, metavar="X", help="x.npy (one sample or a batch) or an image")
-    predict.add_argument("--top", type=_positive(int), default=3, help="how many classes to show (3)")
+    predict.add_argument("--top", type=positive(int), default=3, help="how many classes to show (3)")
     predict.set_defaults(func=cmd_predict)

@@ -39,3 +39,42 @@ def graph_of(text: str):
 @pytest.fixture
 def examples_dir() -> Path:
     return EXAMPLES
+
+
+def random_weights(graph, seed: int = 0) -> dict:
+    """He-scaled weights, non-zero biases, batchnorm scale/shift/mean/var away from 1/0/0/1: every term counts."""
+    import math
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    weights = {}
+    for node in graph:
+        for param, shape in {**node.params, **node.buffers}.items():
+            if param == "weight" and len(shape) > 1:
+                value = rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2.0 / math.prod(shape[1:])))
+            elif param == "running_var":
+                value = rng.uniform(0.5, 2.0, shape)
+            elif param == "weight":  # batchnorm scale
+                value = rng.uniform(0.5, 1.5, shape)
+            else:  # biases, batchnorm shift and running mean
+                value = rng.normal(0.0, 0.1, shape)
+            weights[f"{node.name}.{param}"] = np.asarray(value, dtype=np.float32)
+    return weights
+
+
+def numeric_gradient(f, x, h: float = 1e-6):
+    """Centered finite-difference gradient of the scalar f() with respect to x (perturbed in place)."""
+    import numpy as np
+
+    g = np.zeros_like(x)
+    flat, gflat = x.reshape(-1), g.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        up = f()
+        flat[i] = old - h
+        down = f()
+        flat[i] = old
+        gflat[i] = (up - down) / (2 * h)
+    return g

@@ -9,7 +9,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 from codegen.test_render import zoo_model
-from helpers import EXAMPLES, ROOT
+from helpers import EXAMPLES, ROOT, random_weights
 
 import netdsl
 from netdsl.backends.numpy.executor import Executor
@@ -26,22 +26,6 @@ def import_file(path: Path, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def varied_weights(model: netdsl.Model, seed: int = 0) -> dict[str, np.ndarray]:
-    """Random weights (scaled by fan-in), biases and batch-norm statistics: every term counts, nothing explodes."""
-    rng = np.random.default_rng(seed)
-    tensors = {}
-    for node in model.graph:
-        for key, shape in {**node.params, **node.buffers}.items():
-            if key == "running_var":
-                value = rng.uniform(0.5, 1.5, shape)
-            elif len(shape) > 1:
-                value = rng.standard_normal(shape, dtype=np.float32) / np.float32(np.sqrt(np.prod(shape[1:])))
-            else:
-                value = rng.normal(1.0 if (node.op, key) == ("batchnorm", "weight") else 0.0, 0.1, shape)
-            tensors[f"{node.name}.{key}"] = np.asarray(value, dtype=np.float32)
-    return tensors
 
 
 def backend(model: netdsl.Model, tensors: dict[str, np.ndarray]) -> Executor:
@@ -68,7 +52,7 @@ def example(name: str) -> tuple[netdsl.Model, ModuleType]:
 @pytest.mark.parametrize("name", NAMES)
 def test_generated_module_equals_backend(name: str) -> None:
     model, module = example(name)
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     executor = backend(model, tensors)
     x = sample(model)
     assert relative(module.forward(tensors, x), executor.predict(x)) <= TOLERANCE
@@ -91,7 +75,7 @@ def test_init_params_is_the_backends_initialization(name: str) -> None:
 
 def test_load_reads_netdsl_weights_files(tmp_path: Path) -> None:
     model, module = example("seed002_mnist_table")
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     path = tmp_path / "w.npz"
     np.savez(path, **tensors)
     loaded = module.load(str(path))
@@ -102,7 +86,7 @@ def test_load_reads_netdsl_weights_files(tmp_path: Path) -> None:
 
 def test_load_rejects_a_mismatched_file(tmp_path: Path) -> None:
     model, module = example("lenet5")
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     tensors["c1.weight"] = tensors["c1.weight"][:3]
     del tensors["out.bias"]
     tensors["extra"] = np.zeros(1, np.float32)
@@ -122,7 +106,7 @@ def test_every_op_and_odd_pads_equal_backend(tmp_path: Path) -> None:
     model = zoo_model()
     write(generate(model, "numpy", source="zoo.net"), tmp_path)
     module = import_file(tmp_path / "zoo.py", "generated_numpy_zoo")
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     executor = backend(model, tensors)
     x = sample(model)
     assert relative(module.forward(tensors, x), executor.predict(x)) <= TOLERANCE
@@ -134,7 +118,7 @@ def test_vector_input(tmp_path: Path) -> None:
     model = netdsl.loads("network vec { input(20) - fc(16) - bn - relu - dropout(0.2) - fc(3) - sigmoid }")
     write(generate(model, "numpy", source="vec.net"), tmp_path)
     module = import_file(tmp_path / "vec.py", "generated_numpy_vec")
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     x = np.random.default_rng(0).standard_normal((4, 20)).astype(np.float32)
     assert relative(module.forward(tensors, x), backend(model, tensors).predict(x)) <= TOLERANCE
 
@@ -147,6 +131,6 @@ def test_input_feeding_two_layers_and_image_softmax(tmp_path: Path) -> None:
     write(generate(model, "numpy", source="res.net"), tmp_path)
     assert "    input_1 = x\n" in (tmp_path / "res.py").read_text()
     module = import_file(tmp_path / "res.py", "generated_numpy_res")
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     x = sample(model)
     assert relative(module.forward(tensors, x), backend(model, tensors).predict(x)) <= TOLERANCE

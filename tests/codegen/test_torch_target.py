@@ -21,10 +21,9 @@ from codegen.test_numpy_target import (
     import_file,
     relative,
     sample,
-    varied_weights,
 )
 from codegen.test_render import zoo_model
-from helpers import EXAMPLES, ROOT
+from helpers import EXAMPLES, ROOT, random_weights
 
 import netdsl
 from netdsl.backends.numpy.weights import load_weights
@@ -56,7 +55,7 @@ def loaded(model: netdsl.Model, path: Path, tensors: dict[str, np.ndarray]) -> t
 @pytest.mark.parametrize("name", NAMES)
 def test_generated_module_equals_backend(name: str) -> None:
     model = netdsl.load(EXAMPLES / f"{name}.net")
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     executor = backend(model, tensors)
     net = loaded(model, GENERATED / f"{model.name}.py", tensors)
     x = sample(model)
@@ -86,7 +85,7 @@ def test_weights_map_one_to_one(name: str) -> None:
 
 def test_weights_files_round_trip(tmp_path: Path) -> None:
     model = netdsl.load(EXAMPLES / "seed002_mnist_table.net")
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     np.savez(tmp_path / "in.npz", **tensors)
     net = network_class(GENERATED / f"{model.name}.py", model.name)().eval()
     net.load_netdsl_weights(str(tmp_path / "in.npz"))
@@ -98,7 +97,7 @@ def test_weights_files_round_trip(tmp_path: Path) -> None:
 
 def test_mismatched_weights_are_refused() -> None:
     model = netdsl.load(EXAMPLES / "lenet5.net")
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     tensors.pop("out.bias")
     tensors["c1.weight"] = tensors["c1.weight"][:2]
     net = network_class(GENERATED / "lenet5.py", "lenet5")()
@@ -114,7 +113,7 @@ def test_every_op_and_asymmetric_pads_equal_backend(tmp_path: Path) -> None:
     text = (tmp_path / "zoo.py").read_text()
     assert "PaddedAvgPool2d((2, 2), (2, 2), pads=(0, 0, 1, 1))" in text and "ChannelLRN(4" in text
     assert "count_include_pad=False" in text and "F.pad(x, (0, 1, 0, 1))" in text
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     executor = backend(model, tensors)
     net = loaded(model, tmp_path / "zoo.py", tensors)
     x = sample(model, seed=7)
@@ -137,7 +136,7 @@ def test_vector_input_and_batchnorm1d(tmp_path: Path) -> None:
     model = netdsl.loads("network vec { input(20) - fc(16) - bn - relu - dropout(0.2) - fc(3) - sigmoid }")
     write(generate(model, "pytorch", source="vec.net"), tmp_path)
     assert "nn.BatchNorm1d(16" in (tmp_path / "vec.py").read_text()
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     net = loaded(model, tmp_path / "vec.py", tensors)
     x = np.random.default_rng(0).standard_normal((4, 20)).astype(np.float32)
     assert relative(run(net, x), backend(model, tensors).predict(x)) <= TOLERANCE
@@ -192,7 +191,7 @@ def test_train_script_in_one_process_with_batchnorm(tmp_path: Path) -> None:
 def test_input_feeding_two_layers_and_image_softmax(tmp_path: Path) -> None:
     model = netdsl.loads(RESIDUAL_INPUT)
     write(generate(model, "pytorch", source="res.net"), tmp_path)
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     net = loaded(model, tmp_path / "res.py", tensors)
     x = sample(model)
     assert relative(run(net, x), backend(model, tensors).predict(x)) <= TOLERANCE
@@ -245,7 +244,7 @@ def test_losses_match_netdsls(loss: str, head: str, fused: bool, tmp_path: Path,
 
     program = f"network NAME {{ input(5) - fc(8) - tanh - {head} }}\ntrain {{\n  loss = {loss}\n}}\n"
     model, train, net = _train_module(tmp_path, monkeypatch, program)
-    tensors = varied_weights(model)
+    tensors = random_weights(model.graph)
     net.load_netdsl_state_dict(tensors)
     units = model.output_shape[0]
     x = np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32)

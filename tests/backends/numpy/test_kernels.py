@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from helpers import numeric_gradient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,21 +26,6 @@ def rel_err(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).max(initial=0.0) / scale)
 
 
-def num_grad(f: Callable[[], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    """Centered finite-difference gradient of the scalar f() w.r.t. x (modified in place)."""
-    g = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), g.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        fp = f()
-        flat[i] = old - h
-        fm = f()
-        flat[i] = old
-        gflat[i] = (fp - fm) / (2 * h)
-    return g
-
-
 def away(rng: np.random.Generator, shape: tuple[int, ...], lo: float = 0.1) -> np.ndarray:
     """Random float64 values with |v| in [lo, 1] (away from ReLU kinks)."""
     return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(lo, 1.0, size=shape)
@@ -54,7 +40,7 @@ def distinct(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 def check(fwd: Callable[[], np.ndarray], dy: np.ndarray, x: np.ndarray, ana: np.ndarray
           ) -> None:
     """Compare an analytic gradient with finite differences of sum(fwd() * dy)."""
-    num = num_grad(lambda: float((fwd() * dy).sum()), x)
+    num = numeric_gradient(lambda: float((fwd() * dy).sum()), x)
     assert ana.shape == x.shape
     assert rel_err(ana, num) < RTOL
 

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import numeric_gradient
 
 from netdsl.backends.numpy import losses as L
-
-
-def num_grad(f, x, h=1e-6):
-    """Centered finite differences of the scalar f() w.r.t. x (modified in place)."""
-    g = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), g.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        fp = f()
-        flat[i] = old - h
-        fm = f()
-        flat[i] = old
-        gflat[i] = (fp - fm) / (2 * h)
-    return g
 
 
 def rel_err(a, b):
@@ -35,7 +21,7 @@ def test_cross_entropy_int_labels():
     loss, grad = L.cross_entropy_from_logits(z, y)
     p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
     assert loss == pytest.approx(-np.log(p[np.arange(5), y]).mean(), rel=1e-12)
-    assert rel_err(grad, num_grad(lambda: L.cross_entropy_from_logits(z, y)[0], z)) < 1e-6
+    assert rel_err(grad, numeric_gradient(lambda: L.cross_entropy_from_logits(z, y)[0], z)) < 1e-6
 
 
 def test_cross_entropy_probability_rows():
@@ -45,7 +31,7 @@ def test_cross_entropy_probability_rows():
     loss, grad = L.cross_entropy_from_logits(z, t)
     logp = z - np.log(np.exp(z).sum(1, keepdims=True))
     assert loss == pytest.approx(-(t * logp).sum(1).mean(), rel=1e-12)
-    assert rel_err(grad, num_grad(lambda: L.cross_entropy_from_logits(z, t)[0], z)) < 1e-6
+    assert rel_err(grad, numeric_gradient(lambda: L.cross_entropy_from_logits(z, t)[0], z)) < 1e-6
     onehot = np.eye(4)[[2, 0, 1]]
     a = L.cross_entropy_from_logits(z, onehot)
     b = L.cross_entropy_from_logits(z, np.array([2, 0, 1]))
@@ -76,7 +62,7 @@ def test_mse():
     p, t = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
     loss, grad = L.mse(p, t)
     assert loss == pytest.approx(((p - t) ** 2).mean(), rel=1e-12)
-    assert rel_err(grad, num_grad(lambda: L.mse(p, t)[0], p)) < 1e-6
+    assert rel_err(grad, numeric_gradient(lambda: L.mse(p, t)[0], p)) < 1e-6
 
 
 def test_binary_cross_entropy():
@@ -85,7 +71,7 @@ def test_binary_cross_entropy():
     t = rng.integers(0, 2, (6, 2)).astype(float)
     loss, grad = L.binary_cross_entropy(p, t)
     assert loss == pytest.approx(-(t * np.log(p) + (1 - t) * np.log(1 - p)).mean(), rel=1e-12)
-    assert rel_err(grad, num_grad(lambda: L.binary_cross_entropy(p, t)[0], p)) < 1e-6
+    assert rel_err(grad, numeric_gradient(lambda: L.binary_cross_entropy(p, t)[0], p)) < 1e-6
     loss, grad = L.binary_cross_entropy(np.array([[0.0], [1.0]]), np.array([[1.0], [0.0]]))
     assert np.isfinite(loss) and np.isfinite(grad).all()
     assert loss == pytest.approx(-np.log(1e-7), rel=1e-6)
@@ -98,7 +84,7 @@ def test_binary_cross_entropy_from_logits():
     loss, grad = L.binary_cross_entropy_from_logits(z, t)
     p = 1 / (1 + np.exp(-z))
     assert loss == pytest.approx(-(t * np.log(p) + (1 - t) * np.log(1 - p)).mean(), rel=1e-10)
-    assert rel_err(grad, num_grad(lambda: L.binary_cross_entropy_from_logits(z, t)[0], z)) < 1e-6
+    assert rel_err(grad, numeric_gradient(lambda: L.binary_cross_entropy_from_logits(z, t)[0], z)) < 1e-6
     big = np.array([[1e4], [-1e4], [1e4]], dtype=np.float32)
     loss, grad = L.binary_cross_entropy_from_logits(big, np.array([[0.0], [0.0], [1.0]]))
     assert np.isfinite(loss) and np.isfinite(grad).all()

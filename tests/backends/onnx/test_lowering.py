@@ -3,16 +3,15 @@ what the examples lack, run in onnxruntime and onnx's ReferenceEvaluator against
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import onnx
 import pytest
+from helpers import random_weights
 from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
 
 import netdsl
-from netdsl.backends.onnx.export import build_model, expected_weights, numpy_executor, tensor_names
+from netdsl.backends.onnx.export import build_model, numpy_executor, tensor_names
 from netdsl.backends.onnx.lower import LOWERINGS, NOT_LOWERED
 from netdsl.ops import REGISTRY, SUGAR
 from netdsl.runtime import Session
@@ -40,24 +39,6 @@ SMALL = {
     "label_clash": "input(4)\noutput: fc(3) - relu\ninput_2: fc(2)",
     "only_input": "input(3, 4, 4)",
 }
-
-
-def random_weights(graph, seed: int = 0) -> dict[str, np.ndarray]:
-    """He-scaled weights; biases and batchnorm parameters and statistics away from 0 and 1."""
-    rng = np.random.default_rng(seed)
-    weights = {}
-    for key, shape in expected_weights(graph).items():
-        param = key.rsplit(".", 1)[1]
-        if param == "weight" and len(shape) > 1:
-            value = rng.standard_normal(shape) * math.sqrt(2.0 / math.prod(shape[1:]))
-        elif param == "running_var":
-            value = rng.uniform(0.5, 2.0, shape)
-        elif param == "weight":
-            value = rng.uniform(0.5, 1.5, shape)
-        else:
-            value = rng.normal(0.0, 0.3, shape)
-        weights[key] = np.asarray(value, dtype=np.float32)
-    return weights
 
 
 def small(name: str):

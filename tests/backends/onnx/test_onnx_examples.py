@@ -8,7 +8,6 @@ statistics are far from the trivial 0/1 initialization, so every input of every 
 from __future__ import annotations
 
 import functools
-import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,34 +15,15 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from helpers import EXAMPLES
+from helpers import EXAMPLES, random_weights
 
 import netdsl
-from netdsl.backends.onnx.export import build_model, expected_weights, numpy_executor, save_model, tensor_names
+from netdsl.backends.onnx.export import build_model, numpy_executor, save_model, tensor_names
 from netdsl.runtime import Session
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.net"))
 BIG = {"alexnet", "vgg16", "densenet121", "googlenet", "resnet18", "resnet50"}  # ImageNet nets: batch 1
 PARITY = 1e-5  # max |onnxruntime - numpy| / max |numpy|
-
-
-def random_weights(graph, seed: int = 0) -> dict[str, np.ndarray]:
-    """He-scaled weights, non-zero biases, batchnorm scale/shift/mean/var all away from 1/0/0/1."""
-    rng = np.random.default_rng(seed)
-    weights = {}
-    for key, shape in expected_weights(graph).items():
-        param = key.rsplit(".", 1)[1]
-        if param == "weight" and len(shape) > 1:
-            fan_in = math.prod(shape[1:])
-            value = rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2.0 / fan_in))
-        elif param == "running_var":
-            value = rng.uniform(0.5, 2.0, shape)
-        elif param == "weight":  # batchnorm scale
-            value = rng.uniform(0.5, 1.5, shape)
-        else:  # biases, batchnorm shift and running mean
-            value = rng.normal(0.0, 0.1, shape)
-        weights[key] = np.asarray(value, dtype=np.float32)
-    return weights
 
 
 def name_of(path: Path) -> str:
