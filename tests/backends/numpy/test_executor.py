@@ -48,7 +48,7 @@ def _check_gradients(text: str, x_shape: tuple, loss: str = "cross_entropy", sam
             flat[index] = saved
             numeric = (up - down) / 2e-6
             analytic = grads[key].reshape(-1)[index]
-            assert abs(numeric - analytic) <= 1e-6 * max(1.0, abs(numeric), abs(analytic)) * 10, \
+            assert abs(numeric - analytic) <= 1e-6 * max(1.0, abs(numeric), abs(analytic)), \
                 (key, index, numeric, analytic)
 
 
