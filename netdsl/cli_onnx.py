@@ -143,12 +143,12 @@ def _run_input(args: argparse.Namespace, session: Any) -> int:
         print(notice)
     outputs = _infer(session, x, args.batch)
     if args.output:
-        from netdsl.backends.onnx.export import write_atomic
+        from netdsl.fileio import atomic_write_bytes
 
         buffer = io.BytesIO()
         np.save(buffer, outputs)
         try:
-            write_atomic(args.output, buffer.getvalue())
+            atomic_write_bytes(args.output, buffer.getvalue())
         except OSError as err:
             raise InputError(f"{args.output}: cannot write: {err.strerror or err}") from None
         print(f"wrote {args.output}: outputs {tuple(outputs.shape)} float32 ({session.device})")

@@ -204,3 +204,14 @@ def test_bad_flags_exit_2(tmp_path: Path) -> None:
     assert netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--epochs", "0").returncode == 2
     assert netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--optimizer", "adamw").returncode == 2
     assert netdsl_cli("train", str(tmp_path / "missing.net")).returncode == 2
+
+
+def test_run_files_have_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    model = netdsl.loads("input(4) - fc(2)")
+    model.save_weights(tmp_path / "w.npz")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "w.npz").stat().st_mode) == 0o666 & ~mask

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import builtins
 import keyword
-import os
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -442,16 +441,4 @@ def write(files: dict[str, str], directory: str | Path) -> list[Path]:
     """Write each file atomically (a temporary name beside it, then a rename), readable as umask allows."""
     from netdsl.fileio import atomic_write_text
 
-    written = []
-    mode = 0o666 & ~_umask()
-    for name, text in files.items():
-        path = atomic_write_text(Path(directory) / name, text)
-        os.chmod(path, mode)
-        written.append(path)
-    return written
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
+    return [atomic_write_text(Path(directory) / name, text) for name, text in files.items()]

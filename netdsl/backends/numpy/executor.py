@@ -216,14 +216,6 @@ class Executor:
                     value *= HEAD_SCALE
                 self.params[f"{node.name}.{key}"] = value
 
-    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Every tensor a weights file must hold, with its shape."""
-        shapes = {}
-        for node in self.graph:
-            shapes |= {f"{node.name}.{k}": s for k, s in node.params.items()}
-            shapes |= {f"{node.name}.{k}": s for k, s in node.buffers.items()}
-        return shapes
-
     def state_dict(self) -> dict[str, Array]:
         return {**self.params, **self.buffers}
 

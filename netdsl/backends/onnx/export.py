@@ -55,30 +55,18 @@ def check_opset(opset: int) -> int:
     return opset
 
 
-def expected_weights(graph: Graph) -> dict[str, tuple[int, ...]]:
-    """Every parameter and buffer the graph needs, `<layer>.<param>` -> shape, in graph order."""
-    return {f"{node.name}.{key}": tuple(shape)
-            for node in graph.nodes for key, shape in (*node.params.items(), *node.buffers.items())}
-
-
 def check_weights(graph: Graph, weights: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The weights as float32 arrays in graph order; missing, extra or misshapen entries raise ExportError."""
+    """The weights as float32 arrays in graph order; every missing, extra or misshapen entry raises ExportError."""
     import numpy as np
 
-    expected = expected_weights(graph)
-    missing = [k for k in expected if k not in weights]
-    if missing:
-        raise ExportError(f"the weights lack {_listing(missing)}, which network {graph.name} needs")
-    extra = [k for k in weights if k not in expected]
-    if extra:
-        raise ExportError(f"the weights hold {_listing(extra)}, which network {graph.name} does not use")
-    checked = {}
-    for key, shape in expected.items():
-        array = np.asarray(weights[key])
-        if array.shape != shape:
-            raise ExportError(f"weight {key} has shape {_dims(array.shape)}, the network needs {_dims(shape)}")
-        checked[key] = np.ascontiguousarray(array, dtype=np.float32)
-    return checked
+    from netdsl.backends.numpy.weights import WeightsError, check_tensors, expected_tensors
+
+    arrays = {key: np.asarray(value) for key, value in weights.items()}
+    try:
+        check_tensors(arrays, graph, "the weights")
+    except WeightsError as err:
+        raise ExportError(str(err)) from None
+    return {key: np.ascontiguousarray(arrays[key], dtype=np.float32) for key in expected_tensors(graph)}
 
 
 def seeded_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
@@ -127,7 +115,9 @@ def _dims(shape: tuple[int, ...]) -> str:
 
 def tensor_names(graph: Graph) -> dict[str, str]:
     """The ONNX tensor of every layer: `input`, `output`, else the layer name (made unique if it clashes)."""
-    taken = {INPUT_NAME, OUTPUT_NAME, *expected_weights(graph)}
+    from netdsl.backends.numpy.weights import expected_tensors
+
+    taken = {INPUT_NAME, OUTPUT_NAME, *expected_tensors(graph)}
     names = {graph.input.name: INPUT_NAME}
     for node in graph.nodes[1:]:
         name = node.name
@@ -195,22 +185,9 @@ def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSE
 
 def save_model(model: ModelProto, path: str | os.PathLike[str]) -> Path:
     """Write the model's bytes to a temporary file beside `path`, then rename it into place."""
-    return write_atomic(path, model.SerializeToString(deterministic=True))
+    from netdsl.fileio import atomic_write_bytes
 
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write bytes through a temporary name and a rename, with the usual (umask) permissions."""
-    from netdsl.fileio import atomic_write
-
-    target = atomic_write(path, lambda handle: handle.write(data))
-    os.chmod(target, 0o666 & ~_umask())  # mkstemp made it private
-    return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return atomic_write_bytes(path, model.SerializeToString(deterministic=True))
 
 
 def export_onnx(graph: Graph, weights: dict[str, Any] | None, path: str | os.PathLike[str] | None,
