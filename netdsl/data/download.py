@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
 import shutil
 import socket
 import tarfile
@@ -12,8 +11,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO
 
 from netdsl.data import DataError
+from netdsl.fileio import atomic_write
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60.0
@@ -55,10 +56,10 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _stream_to(url: str, tmp: Path) -> str:
-    """Copy the body at url into tmp, returning its hex SHA-256."""
+def _stream_to(url: str, out: IO[bytes]) -> str:
+    """Copy the body at url into out, returning its hex SHA-256."""
     digest = hashlib.sha256()
-    with urlopen(url, timeout=TIMEOUT_S) as response, open(tmp, "wb") as out:
+    with urlopen(url, timeout=TIMEOUT_S) as response:
         while block := response.read(CHUNK):
             digest.update(block)
             out.write(block)
@@ -67,17 +68,16 @@ def _stream_to(url: str, tmp: Path) -> str:
 
 def fetch(url: str, dest: Path, sha256: str) -> None:
     """Download url to dest atomically (temporary name, then rename) if its SHA-256 matches."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    try:
+
+    def write(out: IO[bytes]) -> None:
         try:
-            got = _stream_to(url, tmp)
+            got = _stream_to(url, out)
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
             raise DownloadFailed(_reason(exc)) from None
         if got != sha256.lower():
             raise DownloadFailed(f"SHA-256 mismatch for {dest.name} from {url}: got {got}, expected {sha256}")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(dest, write)
 
 
 def fetch_any(urls: Iterable[str], dest: Path, sha256: str, progress: Callable[[str], None] | None) -> None:
@@ -114,10 +114,5 @@ def _extract_one(tar: tarfile.TarFile, member_name: str, dest: Path, archive: Pa
     source = tar.extractfile(member) if member.isfile() else None
     if source is None:
         raise DataError(f"{name}: {archive}: member {member_name} is not a regular file")
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    try:
-        with source, open(tmp, "wb") as out:
-            shutil.copyfileobj(source, out, CHUNK)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with source:
+        atomic_write(dest, lambda out: shutil.copyfileobj(source, out, CHUNK))
