@@ -84,6 +84,27 @@ def conv_case(side: str, n: int, h: int, c: int, o: int, k: int, s: int, p: int)
     return tstep
 
 
+def gemm_case(side: str, m: int, k: int, n: int) -> Step:
+    """A plain float32 matrix product (M, K) @ (K, N): the BLAS rate on its own."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    out = np.empty((m, n), np.float32)
+    if side == "numpy":
+        return lambda: np.matmul(a, b, out=out)
+    torch, _ = _torch(side)
+    at, bt, ot = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out)
+    return lambda: torch.matmul(at, bt, out=ot)
+
+
+def conv_flops(n: int, h: int, c: int, o: int, k: int, s: int, p: int) -> int:
+    """Floating-point operations of a conv's forward, weight and input gradients (3 products)."""
+    ho = (h + 2 * p - k) // s + 1
+    return 3 * 2 * n * ho * ho * o * c * k * k
+
+
 def maxpool_case(side: str, n: int, h: int, c: int) -> Step:
     """2x2 / stride 2 max pool forward + backward."""
     import numpy as np
@@ -262,15 +283,28 @@ def cases(args: argparse.Namespace) -> dict[str, tuple[Callable[..., Step], tupl
     out: dict[str, tuple[Callable[..., Step], tuple, int]] = {}
     if not args.no_ops:
         for spec in [(28, 1, 32, 5, 1, 2), (14, 32, 64, 5, 1, 2), (32, 32, 64, 3, 1, 1),
-                     (32, 32, 64, 3, 2, 1), (16, 64, 128, 1, 1, 0)]:
+                     (32, 32, 64, 3, 2, 1), (16, 64, 128, 1, 1, 0), (32, 32, 32, 3, 1, 0)]:
             h, c, o, kk, s, p = spec
             out[f"conv fwd+bwd {(n, h, h, c)} {o}x{kk}x{kk} s{s} p{p}"] = (
                 conv_case, (n, *spec), max(1, k // 4))
+        for m, kk, u in [(n * 14 * 14, 32 * 25, 64), (n * 30 * 30, 32 * 9, 32)]:
+            out[f"gemm ({m}, {kk}) @ ({kk}, {u})"] = (gemm_case, (m, kk, u), max(1, k // 4))
         out[f"maxpool2 fwd+bwd {(n, 28, 28, 32)}"] = (maxpool_case, (n, 28, 32), k)
         out[f"fc fwd+bwd {(n, 3136)}->1024"] = (fc_case, (n, 3136, 1024), k)
         out[f"relu fwd+bwd {(n, 28, 28, 32)}"] = (relu_case, ((n, 28, 28, 32),), k)
     out[f"MNIST CNN train step, batch {n}"] = (mnist_case, (n,), k)
     return out
+
+
+def case_flops(args: argparse.Namespace, name: str) -> int | None:
+    """Floating-point operations of a conv or gemm case (None for the memory-bound ones)."""
+    factory, case_args, _ = cases(args)[name]
+    if factory is conv_case:
+        return conv_flops(*case_args)
+    if factory is gemm_case:
+        m, k, n = case_args
+        return 2 * m * k * n
+    return None
 
 
 def run_side(args: argparse.Namespace) -> None:
@@ -304,11 +338,14 @@ def main() -> None:
                 old[k] = min(old[k], v)
     print(f"threads={args.threads} batch={args.batch} (best of {args.rounds} alternating rounds)"
           "   ratio = torch time / numpy time; CL = torch channels_last")
-    print(f"{'case':<46s}{'numpy ms':>9s}{'torch ms':>9s}{'ratio':>7s}{'CL ms':>8s}{'ratio':>7s}")
+    print(f"{'case':<46s}{'numpy ms':>9s}{'torch ms':>9s}{'ratio':>7s}{'CL ms':>8s}{'ratio':>7s}"
+          "   GFLOP/s numpy, torch, CL")
     for name, t_np in results["numpy"].items():
         t_t, t_cl = results["torch"][name], results["torch_cl"][name]
+        flops = case_flops(args, name)
+        rates = "   " + ", ".join(f"{flops / t / 1e9:.0f}" for t in (t_np, t_t, t_cl)) if flops else ""
         print(f"{name:<46s}{t_np * 1e3:9.2f}{t_t * 1e3:9.2f}{t_t / t_np:7.2f}"
-              f"{t_cl * 1e3:8.2f}{t_cl / t_np:7.2f}")
+              f"{t_cl * 1e3:8.2f}{t_cl / t_np:7.2f}{rates}")
     t_np = results["numpy"][f"MNIST CNN train step, batch {args.batch}"]
     print(f"numpy MNIST CNN: {args.batch / t_np:.0f} images/s")
 

@@ -4,7 +4,9 @@
 
 For each seed net the same architecture is built in torch from netdsl's IR (when torch is
 installed), both run the same number of threads, and rounds are interleaved so that machine
-noise hits both alike. Prints images/s and the ratio netdsl / torch (target: >= 0.8).
+noise hits both alike. Prints images/s and the ratio netdsl / torch (target: >= 0.8), the share
+of netdsl's step spent inside BLAS matrix products (every conv and fc GEMM), and the ceiling:
+the ratio netdsl would reach if everything but those products took no time at all.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import netdsl
+from netdsl.backends.numpy import kernels
 from netdsl.backends.numpy.executor import Executor
 from netdsl.backends.numpy.objective import Objective
 from netdsl.backends.numpy.optimizers import Adam
@@ -25,6 +28,31 @@ from netdsl.backends.numpy.optimizers import Adam
 ROOT = Path(__file__).resolve().parents[1]
 NETS = ["keras_mnist_cnn", "seed003_cnn", "lenet5", "seed002_cifar10"]
 BATCH = 64
+
+
+class GemmClock:
+    """Adds up the time the NumPy kernels spend in ``np.matmul`` (all conv and fc GEMMs).
+
+    Installed by giving the kernels module a numpy whose ``matmul`` is timed; the products
+    themselves are unchanged.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str):
+        return getattr(np, name)
+
+    def matmul(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return np.matmul(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+GEMMS = GemmClock()
+kernels.np = GEMMS
 
 
 def netdsl_step(graph):
@@ -118,7 +146,8 @@ def main() -> None:
         print("torch is not installed (pip install torch==2.13.0): netdsl alone")
     print(f"batch {BATCH}, Adam, {args.threads} threads, median of {args.rounds} interleaved rounds "
           f"of {args.steps} steps")
-    print(f"{'net':18s} {'netdsl img/s':>13s} {'torch img/s':>12s} {'ratio':>6s}")
+    print(f"{'net':18s} {'netdsl img/s':>13s} {'torch img/s':>12s} {'ratio':>6s} {'GEMM share':>11s} "
+          f"{'ceiling':>8s}")
     for name in NETS:
         graph = netdsl.load(ROOT / "examples" / f"{name}.net").graph
         rng = np.random.default_rng(0)
@@ -131,16 +160,20 @@ def main() -> None:
             theirs, tx, ty = torch_step(graph), torch.from_numpy(x), torch.from_numpy(y)
             theirs(tx, ty)
         rates: dict[str, list[float]] = {"netdsl": [], "torch": []}
+        gemm_share: list[float] = []
         for _ in range(args.rounds):
+            GEMMS.seconds = 0.0
             rates["netdsl"].append(images_per_second(ours, x, y, args.steps))
+            gemm_share.append(GEMMS.seconds * rates["netdsl"][-1] / (args.steps * BATCH))
             if theirs is not None:
                 rates["torch"].append(images_per_second(theirs, tx, ty, args.steps))
-        mine = statistics.median(rates["netdsl"])
+        mine, share = statistics.median(rates["netdsl"]), statistics.median(gemm_share)
         if theirs is None:
-            print(f"{name:18s} {mine:13,.0f}")
+            print(f"{name:18s} {mine:13,.0f} {'':12s} {'':6s} {share:11.0%}")
             continue
         other = statistics.median(rates["torch"])
-        print(f"{name:18s} {mine:13,.0f} {other:12,.0f} {mine / other:6.2f}")
+        print(f"{name:18s} {mine:13,.0f} {other:12,.0f} {mine / other:6.2f} {share:11.0%} "
+              f"{mine / other / share:8.2f}")
 
 
 if __name__ == "__main__":

@@ -575,7 +575,7 @@ def global_maxpool_backward(dy: Array, cache: Cache) -> Array:
 
 def fc_forward(x: Array, w: Array, b: Array | None) -> tuple[Array, Cache]:
     """Dense layer y = x @ w.T + b with w in (units, in) layout."""
-    y = x @ w.T
+    y = np.matmul(x, w.T)
     if b is not None:
         y += b
     return y, {"x": x, "w": w, "has_b": b is not None}
@@ -585,9 +585,9 @@ def fc_backward(dy: Array, cache: Cache, need_dx: bool = True
                 ) -> tuple[Array | None, Array, Array | None]:
     """Gradients (dx, dw, db) of the dense layer."""
     x, w = cache["x"], cache["w"]
-    dw = dy.T @ x
+    dw = np.matmul(dy.T, x)
     db = dy.sum(axis=0) if cache["has_b"] else None
-    dx = dy @ w if need_dx else None
+    dx = np.matmul(dy, w) if need_dx else None
     return dx, dw, db
 
 
