@@ -17,7 +17,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from netdsl.backends.numpy.kernels import conv_output_size
+
 ROOT = Path(__file__).resolve().parents[1]
+
 Step = Callable[[], object]
 
 
@@ -61,7 +64,7 @@ def conv_case(side: str, n: int, h: int, c: int, o: int, k: int, s: int, p: int)
     x = rng.standard_normal((n, h, h, c), dtype=np.float32)
     w = rng.standard_normal((o, c, k, k), dtype=np.float32) * 0.1
     b = np.zeros(o, np.float32)
-    ho = (h + 2 * p - k) // s + 1
+    ho = conv_output_size(h, k, s, p, p)
     dy = rng.standard_normal((n, ho, ho, o), dtype=np.float32)
     if side == "numpy":
         from netdsl.backends.numpy import kernels as K
@@ -101,7 +104,7 @@ def gemm_case(side: str, m: int, k: int, n: int) -> Step:
 
 def conv_flops(n: int, h: int, c: int, o: int, k: int, s: int, p: int) -> int:
     """Floating-point operations of a conv's forward, weight and input gradients (3 products)."""
-    ho = (h + 2 * p - k) // s + 1
+    ho = conv_output_size(h, k, s, p, p)
     return 3 * 2 * n * ho * ho * o * c * k * k
 
 
@@ -296,9 +299,8 @@ def cases(args: argparse.Namespace) -> dict[str, tuple[Callable[..., Step], tupl
     return out
 
 
-def case_flops(args: argparse.Namespace, name: str) -> int | None:
+def case_flops(factory: Callable[..., Step], case_args: tuple) -> int | None:
     """Floating-point operations of a conv or gemm case (None for the memory-bound ones)."""
-    factory, case_args, _ = cases(args)[name]
     if factory is conv_case:
         return conv_flops(*case_args)
     if factory is gemm_case:
@@ -340,9 +342,10 @@ def main() -> None:
           "   ratio = torch time / numpy time; CL = torch channels_last")
     print(f"{'case':<46s}{'numpy ms':>9s}{'torch ms':>9s}{'ratio':>7s}{'CL ms':>8s}{'ratio':>7s}"
           "   GFLOP/s numpy, torch, CL")
+    table = cases(args)
     for name, t_np in results["numpy"].items():
         t_t, t_cl = results["torch"][name], results["torch_cl"][name]
-        flops = case_flops(args, name)
+        flops = case_flops(*table[name][:2])
         rates = "   " + ", ".join(f"{flops / t / 1e9:.0f}" for t in (t_np, t_t, t_cl)) if flops else ""
         print(f"{name:<46s}{t_np * 1e3:9.2f}{t_t * 1e3:9.2f}{t_t / t_np:7.2f}"
               f"{t_cl * 1e3:8.2f}{t_cl / t_np:7.2f}{rates}")

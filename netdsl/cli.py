@@ -36,6 +36,13 @@ def positive(kind: type = int) -> Callable[[str], int | float]:
     return parse
 
 
+def load_program(args: argparse.Namespace):
+    """The ``--network`` (default: first) network of the FILE argument, checked (raises NetdslError)."""
+    import netdsl
+
+    return netdsl.loads(_read_program(args.file), args.network, args.file)
+
+
 def _read_program(path: str) -> str:
     file = Path(path)
     if not file.exists():

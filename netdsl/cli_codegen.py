@@ -55,11 +55,10 @@ def output_path(output: str | None, target: str, stem: str) -> Path:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from netdsl import loads
-    from netdsl.cli import InputError, UsageError, _read_program
+    from netdsl.cli import InputError, UsageError, load_program
     from netdsl.codegen import CodegenError, generate, module_stem, write
 
-    model = loads(_read_program(args.file), args.network, args.file)
+    model = load_program(args)
     path = output_path(args.output, args.target, module_stem(model.name))
     try:
         files = generate(model, args.target, source=args.file, stem=path.stem)

@@ -6,13 +6,12 @@ onnx and onnxruntime are imported inside the commands, so `netdsl check` never l
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from netdsl.cli import InputError, UsageError, positive
+from netdsl.cli import InputError, UsageError, load_program, positive
 
 MAX_PRINTED = 20  # samples whose top-k `run` prints
 
@@ -22,13 +21,6 @@ def _warn(message: str) -> None:
 
 
 # ---- export ----
-
-
-def _load_program(args: argparse.Namespace) -> Any:
-    import netdsl
-    from netdsl.cli import _read_program
-
-    return netdsl.loads(_read_program(args.file), args.network, args.file)
 
 
 def _weights(args: argparse.Namespace, graph: Any) -> dict[str, Any]:
@@ -51,7 +43,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         check_opset(args.opset)
     except ExportError as err:
         raise UsageError(f"--opset: {err}") from None
-    model = _load_program(args)
+    model = load_program(args)
     graph = model.graph
     weights = _weights(args, graph)
     target = Path(args.output or f"{graph.name}.onnx")
@@ -114,7 +106,7 @@ def _probabilities(outputs: Any) -> tuple[Any, str]:
 
 def _print_top(outputs: Any, k: int) -> None:
     """One line per sample: its k best classes with their probabilities."""
-    import numpy as np
+    from netdsl.inputs import top_k
 
     if outputs.ndim != 2:
         print(f"outputs: shape {tuple(outputs.shape)}, not class scores; save them with -o out.npy")
@@ -123,9 +115,8 @@ def _print_top(outputs: Any, k: int) -> None:
     k = min(k, probs.shape[1])
     print(f"top {k} of {probs.shape[1]} classes ({kind}):")
     shown = probs[:MAX_PRINTED]
-    order = np.argsort(-shown, axis=1, kind="stable")[:, :k]
-    for index, (row, best) in enumerate(zip(shown, order)):
-        print(f"sample {index}: " + ", ".join(f"{c} ({row[c]:.4f})" for c in best))
+    for index, best in enumerate(top_k(shown, k)):
+        print(f"sample {index}: " + ", ".join(f"{c} ({p:.4f})" for c, p in best))
     if len(probs) > MAX_PRINTED:
         print(f"... and {len(probs) - MAX_PRINTED:,} more samples (save all outputs with -o out.npy)")
 
@@ -143,12 +134,10 @@ def _run_input(args: argparse.Namespace, session: Any) -> int:
         print(notice)
     outputs = _infer(session, x, args.batch)
     if args.output:
-        from netdsl.fileio import atomic_write_bytes
+        from netdsl.fileio import atomic_write
 
-        buffer = io.BytesIO()
-        np.save(buffer, outputs)
         try:
-            atomic_write_bytes(args.output, buffer.getvalue())
+            atomic_write(args.output, lambda handle: np.save(handle, outputs))
         except OSError as err:
             raise InputError(f"{args.output}: cannot write: {err.strerror or err}") from None
         print(f"wrote {args.output}: outputs {tuple(outputs.shape)} float32 ({session.device})")
@@ -194,16 +183,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add `export` and `run` to the netdsl command."""
-    from netdsl.backends.onnx.lower import MIN_OPSET
+    from netdsl.backends.onnx.export import DEFAULT_OPSET, MIN_OPSET, VERIFY_TOLERANCE
 
     export = subparsers.add_parser("export", help="export a network to ONNX (float32, dynamic batch)")
     export.add_argument("file", metavar="FILE", help=".net program")
     export.add_argument("--weights", metavar="W", help="weights .npz (default: seeded random weights, with a warning)")
     export.add_argument("-o", "--output", metavar="MODEL.onnx", help="where to write (default: ./<network>.onnx)")
-    export.add_argument("--opset", type=int, default=17, metavar="N", help=f"ONNX opset, {MIN_OPSET} or newer (17)")
+    export.add_argument("--opset", type=int, default=DEFAULT_OPSET, metavar="N",
+                        help=f"ONNX opset, {MIN_OPSET} or newer ({DEFAULT_OPSET})")
     export.add_argument("--verify", action="store_true",
                         help="compare onnxruntime with the NumPy backend on a seeded batch; exit 1 above "
-                             "a relative difference of 1e-4")
+                             f"a relative difference of {VERIFY_TOLERANCE:g}")
     export.add_argument("--verify-batch", type=positive(int), default=2, metavar="N", help="batch for --verify (2)")
     export.add_argument("--seed", type=int, default=0, help="seed of the random weights and the --verify batch (0)")
     export.add_argument("--network", help="which network of the file (default: the first)")

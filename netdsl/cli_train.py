@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netdsl.cli import InputError, UsageError, positive
+from netdsl.cli import InputError, UsageError, load_program, positive
 from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS
 
 
@@ -17,14 +17,6 @@ def _share(text: str) -> float:
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
-
-
-def _load_model(args: argparse.Namespace):
-    import netdsl
-    from netdsl.cli import _read_program
-
-    text = _read_program(args.file)
-    return netdsl.loads(text, args.network, args.file)
 
 
 def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed: int):
@@ -51,7 +43,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from netdsl.backends.numpy.weights import WeightsError
     from netdsl.train import Interrupted, Trainer, TrainingError
 
-    model = _load_model(args)
+    model = load_program(args)
     config = model.train_config.override(data=args.data, epochs=args.epochs, batch=args.batch, lr=args.lr,
                                          optimizer=args.optimizer, seed=args.seed, val_split=args.val_split,
                                          loss=args.loss)
@@ -82,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _model_with_weights(args: argparse.Namespace):
     from netdsl.backends.numpy.weights import WeightsError
 
-    model = _load_model(args)
+    model = load_program(args)
     try:
         model.load_weights(args.weights)
     except WeightsError as err:

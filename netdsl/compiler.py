@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from netdsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Span
+from netdsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Span, did_you_mean
 from netdsl.frontend import ast
 from netdsl.frontend.expand import build_graph, check_blocks
 from netdsl.frontend.parser import parse
@@ -95,8 +95,6 @@ def _train_sections(program: ast.Program, sink: DiagnosticSink) -> dict[str | No
     sections: dict[str | None, TrainConfig] = {}
     for section in program.trains:
         if section.network is not None and section.network not in names:
-            from netdsl.diagnostics import did_you_mean
-
             sink.error(f"train section for unknown network '{section.network}'", section.span,
                        did_you_mean(section.network, sorted(names)))
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netdsl.backends.onnx.export import DEFAULT_OPSET
 from netdsl.compiler import CheckedNetwork, Compilation, compile_source
 from netdsl.diagnostics import Diagnostic, NetdslError
 from netdsl.frontend.train_spec import TrainConfig
@@ -105,7 +106,7 @@ class Model:
 
         self.executor.load_state_dict(load_weights(path, self.graph))
 
-    def export_onnx(self, path, opset: int = 17):
+    def export_onnx(self, path, opset: int = DEFAULT_OPSET):
         """Write this model, with its current weights, as an ONNX file."""
         from netdsl.backends.onnx.export import export_onnx
 

@@ -1,4 +1,4 @@
-"""Run exported .onnx models with onnxruntime: provider choice, input checks, batching, input files.
+"""Run exported .onnx models with onnxruntime: provider choice, input checks, batching.
 
     session = Session("lenet5.onnx", provider="auto")   # CUDA only when it really loads, else CPU
     probs = session.run(x)                              # x: float32 (n, C, H, W) or one sample (C, H, W)
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from netdsl.inputs import IMAGE_SUFFIXES, InputFileError, read_image, read_input, show_shape  # noqa: F401
+from netdsl.inputs import show_shape
 
 PROVIDERS = ("auto", "cpu", "cuda")
 CPU = "CPUExecutionProvider"

@@ -101,15 +101,6 @@ def load_weights(path: str | os.PathLike[str], graph: Graph) -> dict[str, np.nda
         raise ExportError(str(err)) from None
 
 
-def _listing(keys: list[str]) -> str:
-    """`a, b, c` or `a, b, c and 4 more`."""
-    return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
-
-
-def _dims(shape: tuple[int, ...]) -> str:
-    return "x".join(str(d) for d in shape) if shape else "scalar"
-
-
 # ---- the model ----
 
 
@@ -147,10 +138,10 @@ def _add_initializers(onnx_graph: Any, weights: dict[str, np.ndarray]) -> None:
         tensor.raw_data = array.astype("<f4", copy=False).tobytes()
 
 
-def _nodes(graph: Graph, opset: int) -> list[Any]:
+def _nodes(graph: Graph) -> list[Any]:
     """The ONNX nodes of every layer, in the graph's topological order."""
     names = tensor_names(graph)
-    emitter = Emitter(opset)
+    emitter = Emitter()
     for node in graph.nodes:
         if node.op in NOT_LOWERED:
             continue
@@ -172,7 +163,7 @@ def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSE
     if size >= PROTOBUF_LIMIT:
         raise ExportError(f"{graph.name} has {size / 2**30:.1f} GiB of weights; one .onnx file holds less than 2 GiB")
     onnx_graph = helper.make_graph(
-        _nodes(graph, opset), graph.name,
+        _nodes(graph), graph.name,
         [_value_info(INPUT_NAME, graph.input.shape)], [_value_info(OUTPUT_NAME, graph.output.shape)],
     )
     opsets = [helper.make_opsetid("", opset)]

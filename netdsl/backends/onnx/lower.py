@@ -19,7 +19,6 @@ MIN_OPSET = 13  # Softmax over one axis (not "flatten from axis on") needs opset
 class Emitter:
     """Collects the ONNX nodes of a graph; lowerings add to it through `add`."""
 
-    opset: int
     nodes: list[Any] = field(default_factory=list)
 
     def add(self, op_type: str, inputs: list[str], output: str, name: str, **attrs: Any) -> str:
