@@ -40,6 +40,7 @@ def _check_labels(model, loss: str, num_classes: int, name: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from netdsl.backends.numpy.executor import Executor
     from netdsl.backends.numpy.weights import WeightsError
     from netdsl.train import Interrupted, Trainer, TrainingError
 
@@ -54,8 +55,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_labels(model, config.loss, data.num_classes, data.name)
     print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
           f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {config.epochs} epochs")
-    executor = model.executor
-    executor.init_params(config.seed)
+    executor = Executor(model.graph)
+    if not args.resume:  # a resumed run takes every tensor from its checkpoint
+        executor.init_params(config.seed)
     trainer = Trainer(executor, config, out_dir=out_dir, program=model.source, verbose=0 if args.quiet else 1)
     try:
         if args.resume:

@@ -22,6 +22,7 @@ class Model:
         self.name: str = network.name
         self.train_config: TrainConfig = network.train
         self._backend = None
+        self._fit_trainer = None
 
     @property
     def layers(self) -> list[Node]:
@@ -70,7 +71,7 @@ class Model:
     def _trainer(self, verbose: int = 1):
         from netdsl.train import Trainer
 
-        if getattr(self, "_fit_trainer", None) is None:
+        if self._fit_trainer is None:
             self._fit_trainer = Trainer(self.executor, self.train_config, program=self.source, verbose=verbose)
         self._fit_trainer.verbose = verbose
         return self._fit_trainer
@@ -102,9 +103,13 @@ class Model:
 
     def load_weights(self, path) -> None:
         """Load an .npz; every name and shape is checked, all mismatches are listed at once."""
+        from netdsl.backends.numpy.executor import Executor
         from netdsl.backends.numpy.weights import load_weights
 
-        self.executor.load_state_dict(load_weights(path, self.graph))
+        tensors = load_weights(path, self.graph)
+        if self._backend is None:  # every tensor comes from the file: no seeded weights to draw first
+            self._backend = Executor(self.graph)
+        self._backend.load_state_dict(tensors)
 
     def export_onnx(self, path, opset: int = DEFAULT_OPSET):
         """Write this model, with its current weights, as an ONNX file."""

@@ -117,7 +117,7 @@ class Trainer:
         self.optimizer = build_optimizer(config)
         self.rng = np.random.default_rng(config.seed + 1)
         self.out_dir = Path(out_dir) if out_dir else None
-        self.program = program
+        self.program_hash = program_hash(program, executor.graph.name)
         self.verbose = verbose
         self.history = History()
         self.progress = Progress()
@@ -192,8 +192,7 @@ class Trainer:
         bar.end_epoch(row, p.seen)
         if self.out_dir:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
-            atomic_write_text(self.out_dir / "history.csv", self.history.to_csv())
-            self.save_checkpoint()
+            self.save_checkpoint()  # also writes history.csv
 
     def _where(self) -> str:
         where = f"{self.out_dir / CHECKPOINT}" if self.out_dir else "memory"
@@ -209,7 +208,7 @@ class Trainer:
         p = self.progress
         meta = {"epoch": p.epoch, "step": p.step, "loss_sum": p.loss_sum, "correct_sum": p.correct_sum,
                 "seen": p.seen, "seconds": p.seconds, "rng_state": self.rng.bit_generator.state,
-                "program_hash": program_hash(self.program, self.executor.graph.name)}
+                "program_hash": self.program_hash}
         arrays = {f"param/{k}": v for k, v in self.executor.state_dict().items()}
         arrays |= {f"optim/{k}": np.asarray(v) for k, v in self.optimizer.state_dict().items()}
         arrays["meta"] = np.array(json.dumps(meta))
@@ -229,7 +228,7 @@ class Trainer:
             meta = json.loads(str(arrays["meta"]))
         except (WeightsError, KeyError, json.JSONDecodeError) as err:
             raise TrainingError(f"{path}: not a netdsl checkpoint ({err})") from None
-        if meta.get("program_hash") != program_hash(self.program, self.executor.graph.name):
+        if meta.get("program_hash") != self.program_hash:
             raise TrainingError(f"{path} was written for another program (or network); "
                                 "train from scratch or resume with the program it was made with")
         state = {k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")}

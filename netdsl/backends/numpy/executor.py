@@ -35,22 +35,20 @@ def _p(ctx: Ctx, node: Node, name: str) -> Array | None:
 def _conv_fwd(node: Node, xs: list[Array], ctx: Ctx):
     a = node.attrs
     return K.conv2d_forward(xs[0], _p(ctx, node, "weight"), _p(ctx, node, "bias"), a["stride"], a["pads"],
-                            a["dilation"], a["groups"])
+                            a["dilation"], a["groups"], keep_cols=ctx.training)
 
 
-def _conv_bwd(node: Node, dy: Array, cache, need_dx: bool):
-    dx, dw, db = K.conv2d_backward(dy, cache, need_dx=need_dx)
-    grads = {"weight": dw} | ({"bias": db} if db is not None else {})
-    return [dx], grads
+def _weighted_bwd(kernel_bwd: Callable):
+    """Backward of a layer with a weight and an optional bias (conv, fc)."""
+    def backward(node: Node, dy: Array, cache, need_dx: bool):
+        dx, dw, db = kernel_bwd(dy, cache, need_dx=need_dx)
+        return [dx], {"weight": dw} | ({"bias": db} if db is not None else {})
+
+    return backward
 
 
 def _fc_fwd(node: Node, xs: list[Array], ctx: Ctx):
     return K.fc_forward(xs[0], _p(ctx, node, "weight"), _p(ctx, node, "bias"))
-
-
-def _fc_bwd(node: Node, dy: Array, cache, need_dx: bool):
-    dx, dw, db = K.fc_backward(dy, cache, need_dx=need_dx)
-    return [dx], {"weight": dw} | ({"bias": db} if db is not None else {})
 
 
 def _bn_fwd(node: Node, xs: list[Array], ctx: Ctx):
@@ -116,14 +114,9 @@ def _dropout_fwd(node: Node, xs: list[Array], ctx: Ctx):
     return K.dropout_forward(xs[0], node.attrs["rate"], ctx.rng, ctx.training)
 
 
-def _lrn_fwd(node: Node, xs: list[Array], ctx: Ctx):
-    a = node.attrs
-    return K.lrn_forward(xs[0], a["size"], a["alpha"], a["beta"], a["k"])
-
-
 OPS: dict[str, tuple[Callable, Callable]] = {
-    "conv": (_conv_fwd, _conv_bwd),
-    "fc": (_fc_fwd, _fc_bwd),
+    "conv": (_conv_fwd, _weighted_bwd(K.conv2d_backward)),
+    "fc": (_fc_fwd, _weighted_bwd(K.fc_backward)),
     "batchnorm": (_bn_fwd, _bn_bwd),
     "maxpool": (_window(K.maxpool2d_forward), _unary_bwd(K.maxpool2d_backward)),
     "avgpool": (_window(K.avgpool2d_forward), _unary_bwd(K.avgpool2d_backward)),
@@ -138,7 +131,7 @@ OPS: dict[str, tuple[Callable, Callable]] = {
     "softmax": (_unary(K.softmax_forward), _unary_bwd(K.softmax_backward)),
     "identity": (_identity_fwd, _identity_bwd),
     "dropout": (_dropout_fwd, _unary_bwd(K.dropout_backward)),
-    "lrn": (_lrn_fwd, _unary_bwd(K.lrn_backward)),
+    "lrn": (_unary(K.lrn_forward, "size", "alpha", "beta", "k"), _unary_bwd(K.lrn_backward)),
     "add": (_many_fwd(K.add_forward), _many_bwd(K.add_backward)),
     "concat": (_many_fwd(K.concat_forward), _many_bwd(K.concat_backward)),
 }
@@ -193,6 +186,7 @@ class Executor:
         self.buffers: dict[str, Array] = {}
         self._caches: dict[str, Any] = {}
         self._consumers = {n.name: [c.name for c in graph.consumers(n.name)] for n in graph}
+        self._needs_dx = self._needs_input_gradient()
 
     # -- parameters --
     def init_params(self, seed: int = 0) -> None:
@@ -259,13 +253,12 @@ class Executor:
         """Gradients of every parameter, from the gradient at the output (or at `start`'s output)."""
         grads: dict[str, Array] = {}
         pending: dict[str, Array] = {start or self.graph.output.name: to_internal(dout)}
-        needs_dx = self._needs_input_gradient()
         for node in reversed(self.graph.nodes):
             dy = pending.pop(node.name, None)
             if dy is None or node.op == "input":
                 continue
             _, backward = OPS[node.op]
-            dxs, param_grads = backward(node, dy, self._caches[node.name], needs_dx[node.name])
+            dxs, param_grads = backward(node, dy, self._caches[node.name], self._needs_dx[node.name])
             for key, grad in param_grads.items():
                 grads[f"{node.name}.{key}"] = grad
             for name, dx in zip(node.inputs, dxs):

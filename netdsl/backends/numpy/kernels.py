@@ -317,8 +317,12 @@ def _padded_input(x: Array, pads: Pads, kernel: Pair, stride: Pair, dilation: Pa
 
 
 def conv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair, pads: Pads,
-                   dilation: Pair, groups: int) -> tuple[Array, Cache]:
-    """2-D convolution of NHWC ``x`` with OIHW ``w`` (zero padding); returns (y, cache)."""
+                   dilation: Pair, groups: int, keep_cols: bool = True) -> tuple[Array, Cache]:
+    """2-D convolution of NHWC ``x`` with OIHW ``w`` (zero padding); returns (y, cache).
+
+    ``keep_cols=False`` (inference) builds the columns in a scratch buffer instead of keeping
+    them for the backward pass, which then rebuilds them if it runs.
+    """
     c = x.shape[3]
     o, cg, kh, kw = w.shape
     if c != cg * groups or o % groups:
@@ -327,11 +331,11 @@ def conv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair, pads: Pads
     out_hw = _out_hw(x, (kh, kw), stride, pads, dilation)
     layout = _conv_layout((kh, kw), cg)
     xp = _padded_input(x, pads, (kh, kw), stride, dilation, out_hw, layout)
-    y, cols = _conv_core(xp, w, stride, dilation, groups, out_hw, layout, pooled=True,
+    y, cols = _conv_core(xp, w, stride, dilation, groups, out_hw, layout, pooled=keep_cols,
                          alias_ok=xp is x)
     if b is not None:
         y += b
-    cache = {"x": x, "w": w, "has_b": b is not None, "cols": cols, "stride": stride,
+    cache = {"x": x, "w": w, "has_b": b is not None, "cols": cols if keep_cols else None, "stride": stride,
              "pads": pads, "dilation": dilation, "groups": groups, "out_hw": out_hw,
              "layout": layout}
     return y, cache
@@ -667,7 +671,7 @@ def relu_backward(dy: Array, cache: Cache) -> Array:
     return dy * (cache["y"] > 0)
 
 
-def _sigmoid(x: Array) -> Array:
+def sigmoid(x: Array) -> Array:
     """1 / (1 + exp(-x)), relative precision everywhere, 0 (not nan) below -88 in float32."""
     y = np.negative(x)
     with np.errstate(over="ignore"):
@@ -679,7 +683,7 @@ def _sigmoid(x: Array) -> Array:
 
 def sigmoid_forward(x: Array) -> tuple[Array, Cache]:
     """1 / (1 + exp(-x))."""
-    y = _sigmoid(x)
+    y = sigmoid(x)
     return y, {"y": y}
 
 
@@ -709,7 +713,7 @@ def tanh_backward(dy: Array, cache: Cache) -> Array:
 
 def swish_forward(x: Array) -> tuple[Array, Cache]:
     """x * sigmoid(x)."""
-    s = _sigmoid(x)
+    s = sigmoid(x)
     y = x * s
     return y, {"s": s, "y": y}
 

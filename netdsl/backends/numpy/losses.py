@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from netdsl.backends.numpy.kernels import sigmoid
+
 Array = np.ndarray
 
 BCE_EPSILON = 1e-7
@@ -80,9 +82,7 @@ def binary_cross_entropy_from_logits(logits: Array, target: Array) -> tuple[floa
     t = np.asarray(target, dtype=logits.dtype)
     nll = np.maximum(logits, 0) - logits * t + np.log1p(np.exp(-np.abs(logits)))
     loss = float(nll.sum(dtype=np.float64)) / logits.size
-    with np.errstate(over="ignore"):
-        sig = 1 / (1 + np.exp(-logits))
-    return loss, (sig - t) * (1.0 / logits.size)
+    return loss, (sigmoid(logits) - t) * (1.0 / logits.size)
 
 
 def accuracy(scores: Array, y: Array, threshold: float = 0.5) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from netdsl.backends.numpy import losses
+from netdsl.backends.numpy.kernels import sigmoid
 from netdsl.ir.graph import Graph
 
 Array = np.ndarray
@@ -25,9 +26,9 @@ class Objective:
     def __call__(self, out: Array, y: Array) -> tuple[float, Array]:
         if self.loss == "cross_entropy":
             return losses.cross_entropy_from_logits(out, y)
-        if self.loss == "mse":
-            return losses.mse(out, y.reshape(out.shape).astype(out.dtype))
         target = y.reshape(out.shape).astype(out.dtype)
+        if self.loss == "mse":
+            return losses.mse(out, target)
         if self.stop_before:
             return losses.binary_cross_entropy_from_logits(out, target)
         return losses.binary_cross_entropy(out, target)
@@ -35,7 +36,7 @@ class Objective:
     def scores(self, out: Array) -> Array:
         """What accuracy compares: class scores, or probabilities for binary cross-entropy."""
         if self.loss == "binary_cross_entropy" and self.stop_before:
-            return 1 / (1 + np.exp(-out))
+            return sigmoid(out)
         return out
 
     def accuracy(self, out: Array, y: Array) -> float:
