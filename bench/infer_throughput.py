@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 import netdsl
-from netdsl.backends.onnx.export import build_model, numpy_executor, seeded_weights
+from netdsl.backends.onnx.export import build_model, numpy_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 NETS = ("keras_mnist_cnn", "seed003_cnn", "lenet5", "seed002_cifar10")
@@ -172,9 +172,9 @@ def measure(stem: str, args: argparse.Namespace, have_torch: bool) -> list[dict[
     The two onnxruntime sessions alternate; the NumPy backend and torch eager are timed apart from them
     (onnxruntime's worker threads spin for a while after each run and would slow whatever runs next)."""
     graph = netdsl.load(ROOT / "examples" / f"{stem}.net").graph
-    weights = seeded_weights(graph, 0)
     executor = numpy_executor(graph)
-    executor.load_state_dict(weights)
+    executor.init_params(0)  # the weights seeded_weights(graph, 0) gives
+    weights = executor.state_dict()
     theirs, module, opset = None, None, 17
     if have_torch:
         import onnx

@@ -30,11 +30,13 @@ examples:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from netdsl.codegen.render import TARGETS  # jinja2 stays unimported until a render
+
     parser = subparsers.add_parser("compile", help="generate a NumPy module or a PyTorch module and train script",
                                    description=DESCRIPTION, epilog=EPILOG,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", metavar="FILE", help=".net program")
-    parser.add_argument("--target", required=True, choices=("numpy", "pytorch"), help="what to generate")
+    parser.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
     parser.add_argument("-o", "--output", metavar="PATH", help="the module's file (.py) or a folder for it")
     parser.add_argument("--network", metavar="NAME", help="which network of a file with several (default: the first)")
     parser.set_defaults(func=cmd_compile)

@@ -17,8 +17,9 @@ import os
 import sys
 from pathlib import Path
 
+from netdsl.codegen import TARGETS
+
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = ("numpy", "pytorch")
 
 
 def render_all(root: Path = ROOT) -> dict[str, str]:

@@ -168,7 +168,7 @@ def class_name(network: str) -> str:
     """`seed002_mnist` -> `Seed002Mnist`."""
     name = "".join(part[:1].upper() + part[1:] for part in network.split("_") if part)
     name = name if name.isidentifier() else "Net" + name
-    return name + "Net" if name in RESERVED or keyword.iskeyword(name) else name
+    return name + "Net" if name in RESERVED else name
 
 
 def module_stem(network: str) -> str:
