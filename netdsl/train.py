@@ -11,7 +11,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from netdsl.backends.numpy.objective import Objective
 from netdsl.backends.numpy.optimizers import Optimizer, make_optimizer
 from netdsl.backends.numpy.weights import WeightsError, check_tensors, read_npz, save_weights
 from netdsl.fileio import atomic_write, atomic_write_text
-from netdsl.frontend.train_spec import OPTIMIZERS, TrainConfig
+from netdsl.frontend.train_spec import TrainConfig
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 CHECKPOINT = "checkpoint.npz"
@@ -39,11 +38,8 @@ def program_hash(source: str, network: str) -> str:
 
 
 def build_optimizer(config: TrainConfig) -> Optimizer:
-    """The configured optimizer with the front end's defaults filled in (beta1/beta2 -> betas)."""
-    args: dict[str, Any] = {**OPTIMIZERS[config.optimizer], **config.optimizer_args}
-    if "beta1" in args:
-        args["betas"] = (float(args.pop("beta1")), float(args.pop("beta2")))
-    return make_optimizer(config.optimizer, **args)
+    """The configured optimizer with the front end's defaults filled in."""
+    return make_optimizer(config.optimizer, **config.optimizer_kwargs())
 
 
 @dataclass

@@ -376,7 +376,9 @@ def torch_helpers(layers: list[Layer]) -> list[str]:
 
 def final_activation(graph: Graph) -> str | None:
     """The last layer's op when a loss can fuse it (softmax, sigmoid): training then uses the scores before it."""
-    return graph.output.op if graph.output.op in ("softmax", "sigmoid") else None
+    from netdsl.frontend.train_spec import FUSED_HEADS
+
+    return graph.output.op if graph.output.op in FUSED_HEADS.values() else None
 
 
 def context(model: Model, target: str, source: str, stem: str) -> dict:
@@ -403,19 +405,14 @@ def context(model: Model, target: str, source: str, stem: str) -> dict:
 
 def train_settings(model: Model) -> dict:
     """The train section as the train script uses it: PyTorch's optimizer and its keyword arguments."""
-    from netdsl.frontend.train_spec import OPTIMIZERS
+    from netdsl.frontend.train_spec import FUSED_HEADS
 
     config = model.train_config
-    args = {**OPTIMIZERS[config.optimizer], **config.optimizer_args}
-    torch_args: dict[str, Any] = {"lr": float(args.pop("lr"))}
-    if "beta1" in args:
-        torch_args["betas"] = (float(args.pop("beta1")), float(args.pop("beta2")))
-    for key, value in args.items():
-        torch_args[key] = value if isinstance(value, bool) else float(value)
+    torch_args = {key: value if isinstance(value, (bool, tuple)) else float(value)
+                  for key, value in config.optimizer_kwargs().items()}
     optimizer = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta", "adam": "Adam",
                  "adamax": "Adamax", "nadam": "NAdam"}[config.optimizer]
-    final = final_activation(model.graph)
-    fused = (config.loss, final) in (("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid"))
+    fused = FUSED_HEADS.get(config.loss) == model.graph.output.op
     return {"data": config.data, "loss": config.loss, "optimizer": optimizer, "lr": torch_args.pop("lr"),
             "optimizer_kwargs": [f"{key}={py_literal(value)}" for key, value in torch_args.items()],
             "epochs": config.epochs, "batch": config.batch, "seed": config.seed, "val_split": config.val_split,

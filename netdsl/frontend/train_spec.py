@@ -12,6 +12,8 @@ from netdsl.frontend.expand import evaluate
 BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
 LOSSES = ("cross_entropy", "mse", "binary_cross_entropy")
 METRICS = ("accuracy",)
+# The final activation each loss absorbs: training starts from the scores before it (stable and exact).
+FUSED_HEADS = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
 
 # Each optimizer's hyper-parameters and defaults (PyTorch's, as the NumPy backend implements them).
 OPTIMIZERS: dict[str, dict[str, Any]] = {
@@ -40,6 +42,17 @@ class TrainConfig:
     @property
     def lr(self) -> float:
         return float(self.optimizer_args.get("lr", OPTIMIZERS[self.optimizer]["lr"]))
+
+    def optimizer_kwargs(self) -> dict[str, Any]:
+        """Every argument of the optimizer, defaults filled in, beta1/beta2 as PyTorch's `betas` pair."""
+        merged = {**OPTIMIZERS[self.optimizer], **self.optimizer_args}
+        kwargs: dict[str, Any] = {}
+        for key, value in merged.items():
+            if key == "beta1":
+                kwargs["betas"] = (float(value), float(merged["beta2"]))
+            elif key != "beta2":
+                kwargs[key] = value
+        return kwargs
 
     def override(self, **changes: Any) -> TrainConfig:
         """A copy with the given (non-None) settings replaced; `lr` goes into the optimizer's arguments."""

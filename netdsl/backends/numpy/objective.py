@@ -6,6 +6,7 @@ import numpy as np
 
 from netdsl.backends.numpy import losses
 from netdsl.backends.numpy.kernels import sigmoid
+from netdsl.frontend.train_spec import FUSED_HEADS
 from netdsl.ir.graph import Graph
 
 Array = np.ndarray
@@ -17,8 +18,7 @@ class Objective:
     def __init__(self, graph: Graph, loss: str):
         self.loss = loss
         last = graph.output
-        fused = (loss == "cross_entropy" and last.op == "softmax") or \
-            (loss == "binary_cross_entropy" and last.op == "sigmoid")
+        fused = FUSED_HEADS.get(loss) == last.op
         # backpropagation starts at the input of a fused final activation
         self.stop_before = last.name if fused else None
         self.start = last.inputs[0] if fused else last.name
