@@ -281,16 +281,36 @@ def environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["py"] = py_literal
+    env.filters["comment"] = comment_text
+    env.filters["doc"] = docstring_text
     return env
 
 
+# User text (file names, paths, strings) reaches generated code only through these three escapes.
+
+
+def _escape_unprintable(text: str) -> str:
+    """Line breaks and other unprintable characters as their backslash escapes: `\\n`, `\\x1b`, `\\u2028`."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def comment_text(text: Any) -> str:
+    """Text that stays inside one `#` comment line."""
+    return _escape_unprintable(str(text))
+
+
+def docstring_text(text: Any) -> str:
+    """Text that stays inside a triple-quoted docstring and reads back as itself."""
+    return _escape_unprintable(str(text).replace("\\", "\\\\").replace('"', '\\"'))
+
+
 def py_literal(value: Any) -> str:
-    """A Python literal for an attribute value: ints, floats, bools, tuples, strings."""
+    """A Python literal for an attribute value: ints, floats, bools, tuples, strings (ASCII, fully escaped)."""
     if isinstance(value, tuple):
         inner = ", ".join(py_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + value.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
     return repr(value)
 
 
