@@ -9,10 +9,17 @@ ALL: tuple[OpDef, ...] = spatial.OPS + dense.OPS + elementwise.OPS + merge.OPS
 REGISTRY: dict[str, OpDef] = {op.name: op for op in ALL}
 _ALIASES: dict[str, str] = {alias: op.name for op in ALL for alias in (op.name, *op.aliases)}
 
+
+
+def with_trait(trait: str) -> list[str]:
+    """The canonical names of the ops that have a trait (netdsl.ops.base.TRAITS), sorted."""
+    return sorted(op.name for op in ALL if op.has(trait))
+
+
 # ops that exist only in the front end: they expand into others before the IR is built
-SUGAR = {"output"}
+SUGAR = set(with_trait("sugar"))
 # ops that take `{ A | B }` branches
-MERGE_OPS = {"add", "concat"}
+MERGE_OPS = set(with_trait("merge"))
 
 
 def lookup(name: str) -> OpDef | None:

@@ -163,6 +163,22 @@ def describe_args(op: str, attrs: dict, shown: tuple[str, ...]) -> str:
     return f"{op}({', '.join(parts)})" if parts else op
 
 
+# What an op is, as the rest of the compiler asks it (lint, drawing, backends): never a list of op names.
+TRAITS = {
+    "input": "the network's input",
+    "sugar": "exists only in the front end: expands into other ops before the IR is built",
+    "conv": "a learned window (convolution)",
+    "dense": "a fully connected layer",
+    "pool": "pooling over a window or the whole image",
+    "reshape": "changes the shape, not the values",
+    "activation": "an elementwise nonlinearity, also usable as `activation=`",
+    "normalization": "normalizes its input (batchnorm, lrn)",
+    "regularization": "changes training only (dropout)",
+    "merge": "combines `{ A | B }` branches",
+    "elementwise": "acts on each value alone: the shape is kept",
+}
+
+
 @dataclass(frozen=True)
 class OpDef:
     """Everything the compiler knows about one op; backends add their kernels and lowerings."""
@@ -182,7 +198,16 @@ class OpDef:
     # an op that is sugar for a chain (output = fc - softmax): attrs -> [(op, attrs, name suffix)]
     expand: Callable[[dict], list[tuple[str, dict, str]]] | None = None
     variadic: bool = False  # positional arguments are a list (input's dims)
+    traits: frozenset[str] = frozenset()  # keys of TRAITS
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.traits) - set(TRAITS)
+        if unknown:
+            raise ValueError(f"op {self.name}: unknown traits {sorted(unknown)}")
+
+    def has(self, trait: str) -> bool:
+        return trait in self.traits
 
     def describe(self, attrs: dict) -> str:
         return describe_args(self.name, attrs, self.shown)

@@ -44,6 +44,7 @@ INPUT = OpDef(
     arity="none",
     variadic=True,
     receptive="pointwise",
+    traits=frozenset({"input"}),
 )
 
 
@@ -74,6 +75,7 @@ FC = OpDef(
     receptive="none",
     shown=("units",),
     expand=_with_activation("fc"),
+    traits=frozenset({"dense"}),
 )
 
 
@@ -90,6 +92,7 @@ OUTPUT = OpDef(
     receptive="none",
     shown=("units",),
     expand=_output_expand,
+    traits=frozenset({"dense", "sugar"}),
 )
 
 
@@ -97,6 +100,6 @@ def _flatten_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return (numel(ins[0].shape),), {}
 
 
-FLATTEN = OpDef(name="flatten", infer=_flatten_infer, receptive="none")
+FLATTEN = OpDef(name="flatten", infer=_flatten_infer, receptive="none", traits=frozenset({"reshape"}))
 
 OPS = (INPUT, FC, OUTPUT, FLATTEN)

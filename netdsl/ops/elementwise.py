@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from netdsl.ops.base import Arg, Input, OpDef, Shape, ShapeError, fmt_shape, positive_int, real
 
-RELU = OpDef(name="relu")
-SIGMOID = OpDef(name="sigmoid")
-TANH = OpDef(name="tanh")
-SWISH = OpDef(name="swish", aliases=("silu",))
-SOFTMAX = OpDef(name="softmax")
+_ACTIVATION = frozenset({"activation", "elementwise"})
+
+RELU = OpDef(name="relu", traits=_ACTIVATION)
+SIGMOID = OpDef(name="sigmoid", traits=_ACTIVATION)
+TANH = OpDef(name="tanh", traits=_ACTIVATION)
+SWISH = OpDef(name="swish", aliases=("silu",), traits=_ACTIVATION)
+SOFTMAX = OpDef(name="softmax", traits=frozenset({"activation"}))
 LEAKYRELU = OpDef(name="leakyrelu", aliases=("leaky_relu", "lrelu"),
-                  args=(Arg("alpha", real(0.0), 0.01),), shown=("alpha",))
-IDENTITY = OpDef(name="identity")
-DROPOUT = OpDef(name="dropout", args=(Arg("rate", real(0.0, 1.0, high_open=True)),), shown=("rate",))
+                  args=(Arg("alpha", real(0.0), 0.01),), shown=("alpha",), traits=_ACTIVATION)
+IDENTITY = OpDef(name="identity", traits=_ACTIVATION)
+DROPOUT = OpDef(name="dropout", args=(Arg("rate", real(0.0, 1.0, high_open=True)),), shown=("rate",),
+                traits=frozenset({"regularization", "elementwise"}))
 
 
 def _channels(ins: list[Input]) -> int:
@@ -35,6 +38,7 @@ BATCHNORM = OpDef(
     args=(Arg("eps", real(0.0, low_open=True), 1e-5), Arg("momentum", real(0.0, 1.0), 0.1)),
     params=_bn_params,
     buffers=_bn_buffers,
+    traits=frozenset({"normalization"}),
 )
 
 
@@ -52,6 +56,7 @@ LRN = OpDef(
           Arg("beta", real(0.0), 0.75), Arg("k", real(0.0, low_open=True), 2.0)),
     infer=_lrn_infer,
     shown=("size",),
+    traits=frozenset({"normalization"}),
 )
 
 ACTIVATION_OPS = (RELU, SIGMOID, TANH, SWISH, SOFTMAX, LEAKYRELU)

@@ -22,7 +22,8 @@ def _concat_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return (sum(i.shape[0] for i in ins),) + ins[0].shape[1:], {}
 
 
-ADD = OpDef(name="add", aliases=("sum",), infer=_add_infer, arity="many")
-CONCAT = OpDef(name="concat", aliases=("concatenate", "cat"), infer=_concat_infer, arity="many")
+ADD = OpDef(name="add", aliases=("sum",), infer=_add_infer, arity="many", traits=frozenset({"merge"}))
+CONCAT = OpDef(name="concat", aliases=("concatenate", "cat"), infer=_concat_infer, arity="many",
+                traits=frozenset({"merge"}))
 
 OPS = (ADD, CONCAT)

@@ -126,6 +126,7 @@ CONV = OpDef(
     receptive="window",
     shown=("filters", "kernel", "stride", "pad", "dilation", "groups"),
     expand=_with_activation("conv"),
+    traits=frozenset({"conv"}),
 )
 
 # ---- pooling ----
@@ -163,6 +164,7 @@ def _pool(name: str, aliases: tuple[str, ...]) -> OpDef:
         receptive="window",
         shown=("kernel", "stride", "pad"),
         expand=lambda attrs: [(name, _pool_args(attrs), "")],
+        traits=frozenset({"pool"}),
     )
 
 
@@ -176,8 +178,8 @@ def _global_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
 
 
 GLOBALAVGPOOL = OpDef(name="globalavgpool", aliases=("gap", "globalaveragepool", "globalaveragepooling2d"),
-                      infer=_global_infer, receptive="window")
+                      infer=_global_infer, receptive="window", traits=frozenset({"pool"}))
 GLOBALMAXPOOL = OpDef(name="globalmaxpool", aliases=("globalmaxpooling2d",),
-                      infer=_global_infer, receptive="window")
+                      infer=_global_infer, receptive="window", traits=frozenset({"pool"}))
 
 OPS = (CONV, MAXPOOL, AVGPOOL, GLOBALAVGPOOL, GLOBALMAXPOOL)
