@@ -37,7 +37,7 @@ def _weights(args: argparse.Namespace, graph: Any) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from netdsl.backends.onnx.export import ExportError, build_model, check_opset, save_model, verify
+    from netdsl.backends.onnx.export import ExportError, build_model, check_opset, save_model, split_metadata, verify
 
     try:
         check_opset(args.opset)
@@ -48,7 +48,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     weights = _weights(args, graph)
     target = Path(args.output or f"{graph.name}.onnx")
     try:
-        proto = build_model(graph, weights, args.opset)
+        config = model.train_config
+        proto = build_model(graph, weights, args.opset, split_metadata(config.data, config.seed, config.val_split))
         save_model(proto, target)
     except ExportError as err:
         raise InputError(str(err)) from None
@@ -154,8 +155,10 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
     shape = session.input_shape
     if None in shape:
         raise InputError(f"{args.model}: the input shape {shape} is not fully known; --data needs it")
+    seed, val_split = _split_settings(session, args)
     try:
-        arrays = load_arrays(args.data, shape, data_dir=args.data_dir, progress=print)
+        arrays = load_arrays(args.data, shape, data_dir=args.data_dir, val_split=val_split, seed=seed,
+                             progress=print, portion=args.split)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
@@ -171,6 +174,22 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
     return 0
 
 
+def _split_settings(session: Any, args: argparse.Namespace) -> tuple[int, float]:
+    """The seed and val_split the model was trained with (from its netdsl metadata), so --split val scores
+    the samples `netdsl evaluate` scores; without that metadata, the defaults, with a notice."""
+    from netdsl.frontend.train_spec import TrainConfig
+    from netdsl.runtime import split_settings
+
+    settings = split_settings(session.metadata)
+    if settings is not None:
+        return settings
+    default = TrainConfig()
+    if args.split != "all":
+        print(f"{args.model} does not record its training split (exported by another tool or an older netdsl): "
+              f"using seed {default.seed}, val_split {default.val_split:g}")
+    return default.seed, default.val_split
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     session = _session(args)
     if args.data is not None:
@@ -184,6 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add `export` and `run` to the netdsl command."""
     from netdsl.backends.onnx.export import DEFAULT_OPSET, MIN_OPSET, VERIFY_TOLERANCE
+    from netdsl.data import PORTIONS
 
     export = subparsers.add_parser("export", help="export a network to ONNX (float32, dynamic batch)")
     export.add_argument("file", metavar="FILE", help=".net program")
@@ -204,6 +224,10 @@ def register(subparsers: Any) -> None:
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", metavar="X", help="x.npy (float32, one sample or a batch) or an image")
     source.add_argument("--data", metavar="D", help="a data set (digits, mnist, ..., FILE.npz): accuracy and images/s")
+    run.add_argument("--split", choices=PORTIONS, default="val",
+                     help="with --data: the samples to score: val (the split `netdsl evaluate` scores: a set's "
+                          "test split, else the validation split of the model's seed and val_split), train, or all "
+                          "(val)")
     run.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
                      help="auto: CUDA when it really loads, else CPU (auto)")
     run.add_argument("--batch", type=positive(int), metavar="N",

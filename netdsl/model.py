@@ -113,9 +113,11 @@ class Model:
 
     def export_onnx(self, path, opset: int = DEFAULT_OPSET):
         """Write this model, with its current weights, as an ONNX file."""
-        from netdsl.backends.onnx.export import export_onnx
+        from netdsl.backends.onnx.export import export_onnx, split_metadata
 
-        return export_onnx(self.graph, self.executor.state_dict(), path, opset=opset)
+        config = self.train_config
+        return export_onnx(self.graph, self.executor.state_dict(), path, opset=opset,
+                           metadata=split_metadata(config.data, config.seed, config.val_split))
 
     def summary(self) -> str:
         """The `netdsl check` table as plain text."""

@@ -149,3 +149,14 @@ def test_import_pulls_only_stdlib_and_numpy() -> None:
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_load_arrays_portions_partition_the_data() -> None:
+    val = load_arrays("digits", (64,), val_split=0.25, seed=3)
+    train = load_arrays("digits", (64,), val_split=0.25, seed=3, portion="train")
+    every = load_arrays("digits", (64,), val_split=0.25, seed=3, portion="all")
+    split = load_dataset("digits", (64,), val_split=0.25, seed=3)
+    assert np.array_equal(val.x, split.x_val) and np.array_equal(train.x, split.x_train)
+    assert len(every.x) == len(val.x) + len(train.x) == 1797
+    with pytest.raises(DataError, match="unknown portion 'test'"):
+        load_arrays("digits", (64,), portion="test")

@@ -151,8 +151,10 @@ def _nodes(graph: Graph) -> list[Any]:
     return emitter.nodes
 
 
-def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSET) -> ModelProto:
-    """The ONNX model of a checked graph with the given weights (checked against it)."""
+def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSET,
+                metadata: dict[str, str] | None = None) -> ModelProto:
+    """The ONNX model of a checked graph with the given weights (checked against it); `metadata` goes
+    into the model's metadata_props (netdsl's data split settings, see split_metadata)."""
     from onnx import helper
 
     from netdsl import __version__
@@ -171,7 +173,14 @@ def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSE
                               producer_name="netdsl", producer_version=__version__,
                               doc_string=f"netdsl network {graph.name}")
     _add_initializers(model.graph, checked)
+    if metadata:
+        helper.set_model_props(model, dict(sorted(metadata.items())))
     return model
+
+
+def split_metadata(data: str, seed: int, val_split: float) -> dict[str, str]:
+    """The train section's data settings, so `netdsl run --data` scores the samples `evaluate` scores."""
+    return {"netdsl.data": data, "netdsl.seed": str(seed), "netdsl.val_split": repr(float(val_split))}
 
 
 def save_model(model: ModelProto, path: str | os.PathLike[str]) -> Path:
@@ -182,14 +191,14 @@ def save_model(model: ModelProto, path: str | os.PathLike[str]) -> Path:
 
 
 def export_onnx(graph: Graph, weights: dict[str, Any] | None, path: str | os.PathLike[str] | None,
-                opset: int = DEFAULT_OPSET, seed: int = 0) -> ModelProto:
+                opset: int = DEFAULT_OPSET, seed: int = 0, metadata: dict[str, str] | None = None) -> ModelProto:
     """Build the ONNX model and write it to `path` (when given); no weights means a seeded initialization."""
     check_opset(opset)
     if weights is None:
         warnings.warn(f"no weights given: exporting {graph.name} with a seeded random initialization (seed {seed})",
                       ExportWarning, stacklevel=2)
         weights = seeded_weights(graph, seed)
-    model = build_model(graph, weights, opset)
+    model = build_model(graph, weights, opset, metadata)
     if path is not None:
         save_model(model, path)
     return model
