@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from netdsl.cli import InputError, UsageError, load_program, positive
-from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS
+from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS, canonical_loss
 
 
 def _share(text: str) -> float:
@@ -135,7 +135,8 @@ def register(sub) -> None:
     train.add_argument("--batch", type=positive(int))
     train.add_argument("--lr", type=positive(float), help="learning rate")
     train.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
-    train.add_argument("--loss", choices=LOSSES)
+    train.add_argument("--loss", type=canonical_loss, choices=LOSSES,
+                       help="the loss (Keras/PyTorch names such as categorical_crossentropy are aliases)")
     train.add_argument("--seed", type=int)
     train.add_argument("--val-split", type=_share, help="share of the data held out (default 0.1)")
     train.add_argument("--out", metavar="DIR", help="where weights, history and checkpoints go (runs/<network>)")
