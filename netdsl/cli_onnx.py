@@ -49,7 +49,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     target = Path(args.output or f"{graph.name}.onnx")
     try:
         config = model.train_config
-        proto = build_model(graph, weights, args.opset, split_metadata(config.data, config.seed, config.val_split))
+        proto = build_model(graph, weights, args.opset, split_metadata(config.data, config.seed, config.val_split),
+                            args.input_layout)
         save_model(proto, target)
     except ExportError as err:
         raise InputError(str(err)) from None
@@ -122,15 +123,36 @@ def _print_top(outputs: Any, k: int) -> None:
         print(f"... and {len(probs) - MAX_PRINTED:,} more samples (save all outputs with -o out.npy)")
 
 
+def _sample_shape(session: Any) -> tuple[tuple, bool]:
+    """The model's per-sample input as C x H x W, and whether the model takes it channels-last (nhwc export)."""
+    shape = session.input_shape
+    if session.metadata.get("netdsl.input_layout") == "nhwc" and len(shape) == 3:
+        return (shape[2], shape[0], shape[1]), True
+    return shape, False
+
+
+def _model_input(x: Any, session: Any, image: bool) -> Any:
+    """x in the order the model takes: an image (C x H x W) transposed for an nhwc model; an array given in
+    the program's declared layout (layout=hwc: H x W x C) transposed for an nchw model."""
+    from netdsl.layout import to_channels_first
+
+    shape, channels_last = _sample_shape(session)
+    if channels_last:
+        return x.transpose(1, 2, 0) if image else x
+    return to_channels_first(x, shape, session.metadata.get("netdsl.layout", "chw"))
+
+
 def _run_input(args: argparse.Namespace, session: Any) -> int:
     import numpy as np
 
-    from netdsl.inputs import InputFileError, read_input
+    from netdsl.inputs import IMAGE_SUFFIXES, InputFileError, read_input
 
+    image = Path(args.input).suffix.lower() in IMAGE_SUFFIXES
     try:
-        x, notices = read_input(args.input, session.input_shape)
+        x, notices = read_input(args.input, _sample_shape(session)[0] if image else session.input_shape)
     except InputFileError as err:
         raise InputError(str(err)) from None
+    x = _model_input(x, session, image)
     for notice in notices:
         print(notice)
     outputs = _infer(session, x, args.batch)
@@ -152,7 +174,7 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
 
     from netdsl.data import DataError, load_arrays
 
-    shape = session.input_shape
+    shape, channels_last = _sample_shape(session)
     if None in shape:
         raise InputError(f"{args.model}: the input shape {shape} is not fully known; --data needs it")
     seed, val_split = _split_settings(session, args)
@@ -163,6 +185,8 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
         print(notice)
+    if channels_last:
+        arrays.x = np.ascontiguousarray(arrays.x.transpose(0, 2, 3, 1))
     batch = args.batch or 64
     _infer(session, arrays.x[:batch], batch)  # warm-up: first-run allocations stay out of the timing
     start = time.perf_counter()
@@ -216,6 +240,9 @@ def register(subparsers: Any) -> None:
                              f"a relative difference of {VERIFY_TOLERANCE:g}")
     export.add_argument("--verify-batch", type=positive(int), default=2, metavar="N", help="batch for --verify (2)")
     export.add_argument("--seed", type=int, default=0, help="seed of the random weights and the --verify batch (0)")
+    export.add_argument("--input-layout", choices=("nchw", "nhwc"), default="nchw",
+                        help="the ONNX input's layout: nhwc takes N x H x W x C (Keras order) and transposes it "
+                             "inside the graph (nchw)")
     export.add_argument("--network", help="which network of the file (default: the first)")
     export.set_defaults(func=cmd_export)
 

@@ -105,11 +105,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from netdsl.inputs import InputFileError, as_batch, read_input, top_k
+    from netdsl.layout import to_channels_first
 
     model = _model_with_weights(args)
     try:
         x, notes = read_input(args.input, tuple(model.input_shape))
-        x = as_batch(x, tuple(model.input_shape), args.input)
+        x = as_batch(to_channels_first(x, model.input_shape, model.input_layout), tuple(model.input_shape),
+                     args.input)
     except InputFileError as err:
         raise InputError(str(err)) from None
     for note in notes:
