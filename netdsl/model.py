@@ -20,7 +20,7 @@ class Model:
         self.compilation = compilation
         self.graph: Graph = network.graph
         self.name: str = network.name
-        self.train_config: TrainConfig = network.train
+        self.train_config: TrainConfig = data_relative_to(network.train, compilation.file)
         self._backend = None
         self._fit_trainer = None
 
@@ -137,6 +137,20 @@ class Model:
 
     def __repr__(self) -> str:
         return f"<netdsl.Model {self.name}: {len(self.graph)} layers, {self.totals.trainable:,} params>"
+
+
+def data_relative_to(config: TrainConfig, program_file: str) -> TrainConfig:
+    """The train section with a relative data file path taken from the .net file's folder, not the current
+    directory (`data = "blobs.csv"` in mine/net.net is mine/blobs.csv); built-in names and absolute paths stay."""
+    from dataclasses import replace
+
+    from netdsl.data import FILE_SUFFIXES
+
+    folder = Path(program_file).parent
+    path = Path(config.data)
+    if not config.data.lower().endswith(FILE_SUFFIXES) or path.is_absolute() or program_file.startswith("<"):
+        return config
+    return replace(config, data=str(folder / path))
 
 
 def _select(compilation: Compilation, network: str | None) -> CheckedNetwork:

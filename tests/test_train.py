@@ -222,3 +222,17 @@ def test_loss_flag_takes_keras_names() -> None:
 
     args = build_parser().parse_args(["train", "x.net", "--loss", "categorical_crossentropy", "--optimizer", "adamw"])
     assert args.loss == "cross_entropy" and args.optimizer == "adamw"
+
+
+def test_a_relative_data_path_is_taken_from_the_program_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    rows = np.random.default_rng(0).random((40, 3)).round(3)
+    rows[:, 2] = (rows[:, 0] > rows[:, 1]).astype(int)
+    np.savetxt(folder / "blobs.csv", rows, delimiter=",", fmt="%g")
+    (folder / "net.net").write_text('input(2) - fc(2)\ntrain {\n  data = "blobs.csv"\n  epochs = 1\n}\n')
+    assert netdsl.load(folder / "net.net").train_config.data == str(folder / "blobs.csv")
+    assert netdsl.loads('input(2) - fc(2)\ntrain {\n  data = "blobs.csv"\n}\n').train_config.data == "blobs.csv"
+    run = netdsl_cli("train", "mine/net.net", "--out", "run", "--quiet", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "training net on blobs.csv: 36 samples" in run.stdout
