@@ -57,6 +57,8 @@ def _load_raw(
 def _shape(x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str) -> tuple[np.ndarray, list[str]]:
     """Fit samples to the input shape and scale pixels to [0, 1] (float32)."""
     out, notices = fit_to_input(x, input_shape, name)
+    if scale != 1.0 and name.lower().endswith(FILE_SUFFIXES):  # a built-in set is [0, 1] by definition
+        notices.append(f"{name}: scaled {x.dtype} pixel values 0..{scale:g} to [0, 1]")
     if scale != 1.0:
         if np.shares_memory(out, x):
             out = out / np.float32(scale)

@@ -40,7 +40,8 @@ def test_raw_digits_match_scikit_learn() -> None:
 
 def test_digits_dataset_as_vectors() -> None:
     ds = load_dataset("digits", (64,))
-    assert ds.name == "digits" and ds.num_classes == 10 and ds.notices == []
+    assert ds.name == "digits" and ds.num_classes == 10
+    assert ds.notices == ["digits: flattened 8x8 images to vectors of 64 to fit input(64)"]
     assert ds.x_train.shape == (1617, 64) and ds.x_val.shape == (180, 64)
     assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
     assert ds.y_val.dtype == np.int64
