@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from netdsl.cli import InputError, UsageError, load_program, positive
-from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS
+from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS, canonical_loss
 
 
 def _share(text: str) -> float:
@@ -105,11 +105,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from netdsl.inputs import InputFileError, as_batch, read_input, top_k
+    from netdsl.layout import to_channels_first
 
     model = _model_with_weights(args)
     try:
         x, notes = read_input(args.input, tuple(model.input_shape))
-        x = as_batch(x, tuple(model.input_shape), args.input)
+        x = as_batch(to_channels_first(x, model.input_shape, model.input_layout), tuple(model.input_shape),
+                     args.input)
     except InputFileError as err:
         raise InputError(str(err)) from None
     for note in notes:
@@ -135,7 +137,8 @@ def register(sub) -> None:
     train.add_argument("--batch", type=positive(int))
     train.add_argument("--lr", type=positive(float), help="learning rate")
     train.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
-    train.add_argument("--loss", choices=LOSSES)
+    train.add_argument("--loss", type=canonical_loss, choices=LOSSES,
+                       help="the loss (Keras/PyTorch names such as categorical_crossentropy are aliases)")
     train.add_argument("--seed", type=int)
     train.add_argument("--val-split", type=_share, help="share of the data held out (default 0.1)")
     train.add_argument("--out", metavar="DIR", help="where weights, history and checkpoints go (runs/<network>)")

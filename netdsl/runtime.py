@@ -172,6 +172,7 @@ class Session:
         self.input_type: str = inputs[0].type
         self.input_shape: tuple[int | None, ...] = tuple(_dim(d) for d in inputs[0].shape[1:])
         self.output_shape: tuple[int | None, ...] = tuple(_dim(d) for d in outputs[0].shape[1:])
+        self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
 
     @property
     def providers(self) -> list[str]:
@@ -218,3 +219,12 @@ def _layout_hint(x: np.ndarray, expected: tuple[int | None, ...]) -> str:
     if len(expected) == 3 and x.ndim == 4 and tuple(x.shape[1:]) == (*expected[1:], expected[0]):
         return " (channels-last? the model takes channels-first N x C x H x W: use x.transpose(0, 3, 1, 2))"
     return ""
+
+
+def split_settings(metadata: dict[str, str]) -> tuple[int, float] | None:
+    """(seed, val_split) recorded by `netdsl export`, or None when absent or unreadable."""
+    try:
+        seed, val_split = int(metadata["netdsl.seed"]), float(metadata["netdsl.val_split"])
+    except (KeyError, ValueError):
+        return None
+    return (seed, val_split) if 0 <= val_split < 1 else None

@@ -202,7 +202,7 @@ def test_bad_data_files_are_one_line(tmp_path: Path, write, fragment: str) -> No
 
 def test_bad_flags_exit_2(tmp_path: Path) -> None:
     assert netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--epochs", "0").returncode == 2
-    assert netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--optimizer", "adamw").returncode == 2
+    assert netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--optimizer", "adamx").returncode == 2
     assert netdsl_cli("train", str(tmp_path / "missing.net")).returncode == 2
 
 
@@ -215,3 +215,24 @@ def test_run_files_have_the_usual_permissions(tmp_path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "w.npz").stat().st_mode) == 0o666 & ~mask
+
+
+def test_loss_flag_takes_keras_names() -> None:
+    from netdsl.cli import build_parser
+
+    args = build_parser().parse_args(["train", "x.net", "--loss", "categorical_crossentropy", "--optimizer", "adamw"])
+    assert args.loss == "cross_entropy" and args.optimizer == "adamw"
+
+
+def test_a_relative_data_path_is_taken_from_the_program_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    rows = np.random.default_rng(0).random((40, 3)).round(3)
+    rows[:, 2] = (rows[:, 0] > rows[:, 1]).astype(int)
+    np.savetxt(folder / "blobs.csv", rows, delimiter=",", fmt="%g")
+    (folder / "net.net").write_text('input(2) - fc(2)\ntrain {\n  data = "blobs.csv"\n  epochs = 1\n}\n')
+    assert netdsl.load(folder / "net.net").train_config.data == str(folder / "blobs.csv")
+    assert netdsl.loads('input(2) - fc(2)\ntrain {\n  data = "blobs.csv"\n}\n').train_config.data == "blobs.csv"
+    run = netdsl_cli("train", "mine/net.net", "--out", "run", "--quiet", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "training net on blobs.csv: 36 samples" in run.stdout

@@ -431,7 +431,7 @@ def train_settings(model: Model) -> dict:
     torch_args = {key: value if isinstance(value, (bool, tuple)) else float(value)
                   for key, value in config.optimizer_kwargs().items()}
     optimizer = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta", "adam": "Adam",
-                 "adamax": "Adamax", "nadam": "NAdam"}[config.optimizer]
+                 "adamw": "AdamW", "adamax": "Adamax", "nadam": "NAdam"}[config.optimizer]
     fused = FUSED_HEADS.get(config.loss) == model.graph.output.op
     return {"data": config.data, "loss": config.loss, "optimizer": optimizer, "lr": torch_args.pop("lr"),
             "optimizer_kwargs": [f"{key}={py_literal(value)}" for key, value in torch_args.items()],

@@ -22,9 +22,33 @@ OPTIMIZERS: dict[str, dict[str, Any]] = {
     "adagrad": {"lr": 0.01, "eps": 1e-10, "weight_decay": 0.0},
     "adadelta": {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0},
     "adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "adamw": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01},
     "adamax": {"lr": 0.002, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
     "nadam": {"lr": 0.002, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
 }
+
+# Keras and PyTorch spellings accepted for the same thing (documented in docs/training.md).
+LOSS_ALIASES = {
+    "categorical_crossentropy": "cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
+    "crossentropy": "cross_entropy", "crossentropyloss": "cross_entropy", "categorical_cross_entropy": "cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy", "bce": "binary_cross_entropy", "bceloss": "binary_cross_entropy",
+    "mean_squared_error": "mse", "mseloss": "mse",
+}
+OPTIMIZER_ARG_ALIASES = {"learning_rate": "lr", "beta_1": "beta1", "beta_2": "beta2", "epsilon": "eps"}
+RMSPROP_RHO = "rho"  # Keras' RMSprop(rho=) is PyTorch's alpha
+
+
+def canonical_loss(name: str) -> str:
+    """The loss a Keras or PyTorch spelling names (`categorical_crossentropy` -> cross_entropy), else name."""
+    key = name.lower()
+    return LOSS_ALIASES.get(key, key)
+
+
+def canonical_optimizer_arg(optimizer: str, key: str) -> str:
+    """An optimizer argument under netdsl's (PyTorch's) name: learning_rate -> lr, epsilon -> eps, ..."""
+    if optimizer == "rmsprop" and key == RMSPROP_RHO:
+        return "alpha"
+    return OPTIMIZER_ARG_ALIASES.get(key, key)
 
 
 @dataclass(frozen=True)
@@ -99,11 +123,17 @@ def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
     if args:
         values["lr"] = evaluate(args[0], {})
     for kw in kwargs:
-        if kw.name not in schema:
+        if kw.name == "betas" and "beta1" in schema:  # PyTorch's betas=(0.9, 0.999)
+            values.update(_betas(name, kw))
+            continue
+        key = canonical_optimizer_arg(name, kw.name)
+        if key not in schema:
             hint = did_you_mean(kw.name, list(schema))
             raise CompileError(f"{name} has no argument '{kw.name}'", kw.span,
                                hint or f"{name} takes {', '.join(schema)}")
-        values[kw.name] = evaluate(kw.value, {})
+        if key in values:
+            raise CompileError(f"{name} got '{key}' twice (as '{kw.name}' too)", kw.span)
+        values[key] = evaluate(kw.value, {})
     for key, value in values.items():
         default = schema[key]
         if isinstance(default, bool):
@@ -114,6 +144,14 @@ def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
             raise CompileError(f"{name}: {key} must be a {'positive' if key == 'lr' else 'non-negative'} number, "
                                f"received {value!r}", expr.span)
     return name, values
+
+
+def _betas(name: str, kw: ast.Kwarg) -> dict[str, Any]:
+    """PyTorch's betas=(b1, b2) as beta1 and beta2."""
+    value = evaluate(kw.value, {})
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise CompileError(f"{name}: betas takes two numbers, e.g. betas=(0.9, 0.999), received {value!r}", kw.span)
+    return {"beta1": value[0], "beta2": value[1]}
 
 
 def _data(value: Any, setting: ast.Setting) -> str:
@@ -143,6 +181,7 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
             if key == "data":
                 config["data"] = _data(value, setting)
             elif key == "loss":
+                value = canonical_loss(value) if isinstance(value, str) else value
                 config["loss"] = _choice(value, key, LOSSES, setting)
             elif key == "optimizer":
                 config["optimizer"], config["optimizer_args"] = _optimizer(setting)

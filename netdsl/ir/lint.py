@@ -17,6 +17,14 @@ def lint(graph: Graph, sink: DiagnosticSink) -> None:
             check(graph, node, consumers, sink)
 
 
+def lint_explaining(graph: Graph, sink: DiagnosticSink) -> None:
+    """On a graph with errors: the warnings that can explain an error, for the nodes that got a shape."""
+    for node in graph:
+        if node.shape is not None:
+            for check in _EXPLAINING:
+                check(graph, node, graph.consumers(node.name), sink)
+
+
 def _plural(n: int, word: str) -> str:
     return word if n == 1 else f"{n} {word}s"
 
@@ -109,3 +117,4 @@ def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink)
 
 _CHECKS = (_unread, _skipping_stride, _softmax_not_last, _channels_last_input, _bias_before_batchnorm,
            _repeated_activation, _linear_after_linear, _noop)
+_EXPLAINING = (_channels_last_input,)  # checks that read only the node itself

@@ -205,6 +205,10 @@ OPTIMIZERS = {  # optimizer setting -> (torch class, settings its param group mu
     "adam(beta1=0.8, beta2=0.99, weight_decay=0.01)": ("Adam", {"betas": (0.8, 0.99), "weight_decay": 0.01}),
     "adamax": ("Adamax", {"lr": 0.002, "betas": (0.9, 0.999)}),
     "nadam(lr=0.003)": ("NAdam", {"lr": 0.003, "betas": (0.9, 0.999)}),
+    "adamw": ("AdamW", {"lr": 0.001, "weight_decay": 0.01, "betas": (0.9, 0.999)}),
+    "adamw(learning_rate=0.002, weight_decay=0.05, betas=(0.8, 0.99))":
+        ("AdamW", {"lr": 0.002, "weight_decay": 0.05, "betas": (0.8, 0.99)}),
+    "rmsprop(learning_rate=0.01, rho=0.8, epsilon=1e-7)": ("RMSprop", {"lr": 0.01, "alpha": 0.8, "eps": 1e-7}),
 }
 
 
