@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from netdsl.cli import InputError, UsageError, load_program, positive
@@ -33,44 +34,132 @@ def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed:
 
 
 def _check_labels(model, loss: str, num_classes: int, name: str) -> None:
-    units = model.output_shape[0] if len(model.output_shape) == 1 else None
-    if loss == "cross_entropy" and units is not None and num_classes > units:
+    """Class labels fit the output: K >= classes values (one-hot targets for mse), or one 0/1 output."""
+    if len(model.output_shape) != 1:
+        raise InputError(f"{name} has class labels but network {model.name} outputs shape "
+                         f"{list(model.output_shape)}; {loss} on class labels needs a flat output: "
+                         f"end it with output({num_classes})")
+    units = model.output_shape[0]
+    if units == 1 and loss == "binary_cross_entropy" and num_classes > 2:
+        raise InputError(f"{name} has {num_classes} classes but binary_cross_entropy with one output needs "
+                         f"labels 0 and 1; end network {model.name} with output({num_classes}) for one-hot targets")
+    if units == 1 and loss != "cross_entropy":
+        return  # one output: the label itself is the target (a 0/1 class, or a value for mse)
+    if num_classes > units:
         raise InputError(f"{name} has {num_classes} classes but network {model.name} outputs {units} values; "
                          f"end it with output({num_classes})")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from netdsl.backends.numpy.executor import Executor
-    from netdsl.backends.numpy.weights import WeightsError
-    from netdsl.train import Interrupted, Trainer, TrainingError
+    from netdsl.runs import RunDirError, claim
 
     model = load_program(args)
-    config = model.train_config.override(data=args.data, epochs=args.epochs, batch=args.batch, lr=args.lr,
-                                         optimizer=args.optimizer, seed=args.seed, val_split=args.val_split,
-                                         loss=args.loss)
-    out_dir = Path(args.resume or args.out or Path("runs") / model.name)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir}: exists and is not a directory")
+    out_dir, default = _out_dir(args, model.name)
+    try:
+        out_dir, lock = claim(out_dir, fresh_from=default)
+    except RunDirError as err:
+        raise InputError(str(err)) from None
+    if default is not None and out_dir != default:
+        print(f"{default} holds an earlier run; this run goes to {out_dir} "
+              f"(--out {default} --overwrite would replace it)")
+    try:
+        return _train_in(args, model, out_dir, lock)
+    finally:
+        lock.release()
+
+
+def _out_dir(args: argparse.Namespace, network: str) -> tuple[Path, Path | None]:
+    """Where the run goes, and the default directory when the user named none (it moves to a free name)."""
+    if args.resume:
+        if args.overwrite:
+            raise UsageError("--overwrite starts a new run and --resume continues one: give one of them")
+        if args.out and Path(args.out) != Path(args.resume):
+            raise UsageError(f"--resume {args.resume} continues the run in that directory; drop --out {args.out}")
+        return Path(args.resume), None
+    if args.out:
+        return Path(args.out), None
+    default = Path("runs") / network
+    return default, (None if args.overwrite else default)
+
+
+def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
+    """Train into a directory this process holds the lock of."""
+    from netdsl.backends.numpy.executor import Executor
+    from netdsl.backends.numpy.weights import WeightsError
+    from netdsl.checkpoint import CheckpointError, read_checkpoint
+    from netdsl.runs import RunDirError, refuse_earlier_run, remove_orphan_temps, remove_run_files
+    from netdsl.train import Interrupted, Trainer, TrainingError
+
+    if lock.stale_pid is not None:
+        print(f"{out_dir}: took over the lock of pid {lock.stale_pid}, which is no longer running")
+    for temporary in remove_orphan_temps(out_dir):
+        print(f"removed {temporary}, left by a save that did not finish")
+    try:
+        if not args.resume and not args.overwrite:
+            refuse_earlier_run(out_dir)
+        checkpoint = read_checkpoint(out_dir) if args.resume else None
+    except (RunDirError, CheckpointError) as err:
+        raise InputError(str(err)) from None
+    config = _config(args, model, checkpoint, out_dir)
     data = _dataset(config.data, model, args, config.val_split, config.seed)
     _check_labels(model, config.loss, data.num_classes, data.name)
     print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
           f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {config.epochs} epochs")
     executor = Executor(model.graph)
-    if not args.resume:  # a resumed run takes every tensor from its checkpoint
+    if checkpoint is None:  # a resumed run takes every tensor from its checkpoint
         executor.init_params(config.seed)
+    if args.overwrite:
+        remove_run_files(out_dir)
     trainer = Trainer(executor, config, out_dir=out_dir, program=model.source, verbose=0 if args.quiet else 1)
     try:
-        if args.resume:
-            trainer.resume(out_dir)
+        if checkpoint is not None:
+            trainer.resume(checkpoint)
             print(f"resuming {out_dir} at epoch {trainer.progress.epoch + 1}, step {trainer.progress.step}")
         trainer.fit(data.x_train, data.y_train, (data.x_val, data.y_val))
     except Interrupted as stop:
-        print(f"netdsl: {stop}; continue with: netdsl train {args.file} --resume {out_dir}")
-        return 130
-    except (TrainingError, WeightsError) as err:
+        print(f"netdsl: {stop}; continue with: {_resume_command(args, out_dir)}")
+        return 128 + stop.signum
+    except (TrainingError, WeightsError, CheckpointError) as err:
         raise InputError(str(err)) from None
+    except OSError as err:  # a full disk or a vanished directory while saving: the files saved before stay whole
+        raise InputError(f"{out_dir}: cannot save the run ({err.strerror or err}); "
+                         "the files saved before are intact") from None
     print(f"saved {out_dir / 'weights.npz'}, {out_dir / 'history.csv'}")
     return 0
+
+
+def _config(args: argparse.Namespace, model, checkpoint, out_dir: Path):
+    """The program's settings with the flags; for a resumed run, the settings it was started with."""
+    from netdsl.checkpoint import CheckpointError, SettingsConflict, config_from_settings, resume_config
+
+    flags = {"data": args.data, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
+             "optimizer": args.optimizer, "seed": args.seed, "val_split": args.val_split, "loss": args.loss}
+    config = model.train_config.override(**flags)
+    if checkpoint is None:
+        return config
+    settings = checkpoint.meta.get("settings")
+    if settings is None:
+        print(f"{checkpoint.path} holds no settings (an older netdsl wrote it): resuming with the program's and "
+              "the flags' settings")
+        return config
+    try:
+        stored = config_from_settings(settings, checkpoint.path)
+        minimum = checkpoint.meta["epoch"] + (1 if checkpoint.meta["step"] else 0)
+        return resume_config(stored, config, {k for k, v in flags.items() if v is not None}, out_dir, minimum)
+    except CheckpointError as err:
+        raise InputError(str(err)) from None
+    except SettingsConflict as err:
+        raise UsageError(str(err)) from None
+
+
+def _resume_command(args: argparse.Namespace, out_dir: Path) -> str:
+    """The command that continues this run: its settings come from the checkpoint."""
+    words = ["netdsl", "train", args.file]
+    if args.network:
+        words += ["--network", args.network]
+    if args.data_dir:
+        words += ["--data-dir", args.data_dir]
+    return shlex.join([*words, "--resume", str(out_dir)])
 
 
 def _model_with_weights(args: argparse.Namespace):
@@ -142,7 +231,8 @@ def register(sub) -> None:
     train.add_argument("--seed", type=int)
     train.add_argument("--val-split", type=_share, help="share of the data held out (default 0.1)")
     train.add_argument("--out", metavar="DIR", help="where weights, history and checkpoints go (runs/<network>)")
-    train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR, with its settings")
+    train.add_argument("--overwrite", action="store_true", help="replace the run already in --out DIR")
     train.add_argument("--quiet", action="store_true", help="no per-epoch output")
     train.set_defaults(func=cmd_train)
 

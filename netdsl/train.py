@@ -17,12 +17,20 @@ import numpy as np
 from netdsl.backends.numpy.executor import Executor
 from netdsl.backends.numpy.objective import Objective
 from netdsl.backends.numpy.optimizers import Optimizer, make_optimizer
-from netdsl.backends.numpy.weights import WeightsError, check_tensors, read_npz, save_weights
+from netdsl.backends.numpy.weights import check_tensors, save_weights
+from netdsl.checkpoint import (
+    CHECKPOINT,
+    Checkpoint,
+    CheckpointError,
+    data_fingerprint,
+    load_optimizer_state,
+    read_checkpoint,
+    settings_of,
+)
 from netdsl.fileio import atomic_write, atomic_write_text
 from netdsl.frontend.train_spec import TrainConfig
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
-CHECKPOINT = "checkpoint.npz"
 
 
 class TrainingError(Exception):
@@ -30,7 +38,11 @@ class TrainingError(Exception):
 
 
 class Interrupted(Exception):
-    """Ctrl-C: a checkpoint was saved; the command exits 130."""
+    """Ctrl-C or SIGTERM: a checkpoint was saved; the command exits 128 + the signal's number (130, 143)."""
+
+    def __init__(self, message: str, signum: int = signal.SIGINT):
+        super().__init__(message)
+        self.signum = signum
 
 
 def program_hash(source: str, network: str) -> str:
@@ -62,6 +74,7 @@ class History:
 
     @classmethod
     def from_csv(cls, text: str) -> History:
+        """Rows of a history.csv; ValueError for a cell that is not a number."""
         rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()}
                 for row in csv.DictReader(io.StringIO(text))]
         return cls(rows)
@@ -81,25 +94,29 @@ class Progress:
 
 
 class _SigintFlag:
-    """Turns Ctrl-C into a flag checked between steps, so a step is never cut in half."""
+    """Turns Ctrl-C and SIGTERM into a flag checked between steps, so a step is never cut in half."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.raised = False
-        self._previous = None
+        self.signum = signal.SIGINT
+        self._previous: dict[int, object] = {}
 
     def __enter__(self) -> _SigintFlag:
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread
-            self._previous = None
+        for signum in self.SIGNALS:
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread
+                pass
         return self
 
     def _handle(self, signum, frame) -> None:
-        self.raised = True
+        self.raised, self.signum = True, signum
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 class Trainer:
@@ -117,6 +134,7 @@ class Trainer:
         self.verbose = verbose
         self.history = History()
         self.progress = Progress()
+        self.data: dict | None = None  # the fingerprint of the data trained on (a resume checks it)
 
     # ---- one step ----
     def step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
@@ -146,6 +164,8 @@ class Trainer:
         epochs = epochs or self.config.epochs
         batch = batch_size or self.config.batch
         steps = -(-len(x) // batch)
+        if self.out_dir:
+            self._check_data(data_fingerprint(x, y, validation))
         with _SigintFlag() as sigint, self._bar(epochs, len(x)) as bar:
             while self.progress.epoch < epochs:
                 p = self.progress
@@ -171,7 +191,7 @@ class Trainer:
                     if sigint.raised:
                         p.seconds += time.perf_counter() - started
                         self.save_checkpoint()
-                        raise Interrupted(self._where())
+                        raise Interrupted(self._where(), sigint.signum)
                 p.seconds += time.perf_counter() - started
                 self._end_epoch(validation, bar)
         return self.history
@@ -190,6 +210,13 @@ class Trainer:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
             self.save_checkpoint()  # also writes history.csv
 
+    def _check_data(self, fingerprint: dict) -> None:
+        if self.data is not None and self.data != fingerprint:
+            raise TrainingError(f"{self.out_dir / CHECKPOINT}: the run was trained on other data ({self.data['train']} "
+                                f"training samples, {self.data['val']} for validation, another checksum) than now "
+                                f"({fingerprint['train']} and {fingerprint['val']}); resume with the same data")
+        self.data = fingerprint
+
     def _where(self) -> str:
         where = f"{self.out_dir / CHECKPOINT}" if self.out_dir else "memory"
         return f"interrupted at epoch {self.progress.epoch + 1}, step {self.progress.step}; checkpoint in {where}"
@@ -204,7 +231,8 @@ class Trainer:
         p = self.progress
         meta = {"epoch": p.epoch, "step": p.step, "loss_sum": p.loss_sum, "correct_sum": p.correct_sum,
                 "seen": p.seen, "seconds": p.seconds, "rng_state": self.rng.bit_generator.state,
-                "program_hash": self.program_hash}
+                "program_hash": self.program_hash, "settings": settings_of(self.config), "data": self.data,
+                "history": self.history.rows}  # history.csv can be rebuilt from here after a crash
         arrays = {f"param/{k}": v for k, v in self.executor.state_dict().items()}
         arrays |= {f"optim/{k}": np.asarray(v) for k, v in self.optimizer.state_dict().items()}
         arrays["meta"] = np.array(json.dumps(meta))
@@ -213,30 +241,43 @@ class Trainer:
         atomic_write(self.out_dir / CHECKPOINT, lambda handle: np.savez(handle, **arrays))
         atomic_write_text(self.out_dir / "history.csv", self.history.to_csv())
 
-    def resume(self, directory: str | Path) -> None:
-        """Continue from a checkpoint of the same program: weights, optimizer, RNG, position."""
-        directory = Path(directory)
-        path = directory / CHECKPOINT
-        if not path.is_file():
-            raise TrainingError(f"{directory}: no {CHECKPOINT} to resume from")
-        try:
-            arrays = read_npz(path)
-            meta = json.loads(str(arrays["meta"]))
-        except (WeightsError, KeyError, json.JSONDecodeError) as err:
-            raise TrainingError(f"{path}: not a netdsl checkpoint ({err})") from None
-        if meta.get("program_hash") != self.program_hash:
+    def resume(self, source: str | Path | Checkpoint) -> None:
+        """Continue from a checkpoint (or its directory) of the same program: weights, optimizer, RNG, position."""
+        checkpoint = source if isinstance(source, Checkpoint) else read_checkpoint(source)
+        path, meta = checkpoint.path, checkpoint.meta
+        if meta["program_hash"] != self.program_hash:
             raise TrainingError(f"{path} was written for another program (or network); "
                                 "train from scratch or resume with the program it was made with")
-        state = {k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")}
-        check_tensors(state, self.executor.graph, str(path))
-        self.executor.load_state_dict(state)
-        self.optimizer.load_state_dict({k[len("optim/"):]: v for k, v in arrays.items() if k.startswith("optim/")})
+        check_tensors(checkpoint.params, self.executor.graph, str(path))
+        self.executor.load_state_dict(checkpoint.params)
+        load_optimizer_state(self.optimizer, checkpoint.optimizer_state, self.executor.params, path)
         self.rng.bit_generator.state = meta["rng_state"]
-        self.progress = Progress(meta["epoch"], meta["step"], arrays.get("perm"), meta["loss_sum"],
+        self.progress = Progress(meta["epoch"], meta["step"], checkpoint.arrays.get("perm"), meta["loss_sum"],
                                  meta["correct_sum"], meta["seen"], meta["seconds"])
-        history = directory / "history.csv"
-        self.history = History.from_csv(history.read_text()) if history.is_file() else History()
+        self.data = meta.get("data")
+        self.history = _history_rows(meta["history"], path) if "history" in meta \
+            else _history_file(path.parent / "history.csv")
         self.history.rows = self.history.rows[:meta["epoch"]]
+        if self.out_dir and "history" in meta:  # a crash after the checkpoint's rename may have lost the csv row
+            atomic_write_text(self.out_dir / "history.csv", self.history.to_csv())
+
+
+def _history_rows(rows: list[dict], path: Path) -> History:
+    """The history a checkpoint holds, each row with every column."""
+    for row in rows:
+        if set(row) != set(HISTORY_COLUMNS):
+            raise CheckpointError(f"{path}: a history row has columns {sorted(row)}, expected {list(HISTORY_COLUMNS)}")
+    return History([dict(row) for row in rows])
+
+
+def _history_file(path: Path) -> History:
+    """history.csv of a checkpoint written before checkpoints held the history."""
+    if not path.is_file():
+        return History()
+    try:
+        return History.from_csv(path.read_text(encoding="utf-8"))
+    except (ValueError, TypeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path}: not a netdsl history ({err})") from None
 
 
 class _ProgressBar:

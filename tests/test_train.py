@@ -131,7 +131,7 @@ def test_resume_ends_with_the_same_weights(tmp_path: Path) -> None:
                        "train {\n epochs = 4\n batch = 64\n}\n")
     full = netdsl_cli("train", str(program), "--out", str(tmp_path / "full"), "--quiet")
     first = netdsl_cli("train", str(program), "--out", str(tmp_path / "part"), "--epochs", "2", "--quiet")
-    resumed = netdsl_cli("train", str(program), "--resume", str(tmp_path / "part"), "--quiet")
+    resumed = netdsl_cli("train", str(program), "--resume", str(tmp_path / "part"), "--epochs", "4", "--quiet")
     assert full.returncode == first.returncode == resumed.returncode == 0, resumed.stderr
     a, b = np.load(tmp_path / "full" / "weights.npz"), np.load(tmp_path / "part" / "weights.npz")
     assert all(np.array_equal(a[k], b[k]) for k in a.files)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -120,11 +122,14 @@ def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
     if len(args) > 1:
         raise CompileError(f"{name} takes the learning rate as its only positional argument", args[1].span)
     values: dict[str, Any] = {}
+    spans = {}
     if args:
-        values["lr"] = evaluate(args[0], {})
+        values["lr"], spans["lr"] = evaluate(args[0], {}), args[0].span
     for kw in kwargs:
         if kw.name == "betas" and "beta1" in schema:  # PyTorch's betas=(0.9, 0.999)
-            values.update(_betas(name, kw))
+            betas = _betas(name, kw)
+            values.update(betas)
+            spans.update(dict.fromkeys(betas, kw.span))
             continue
         key = canonical_optimizer_arg(name, kw.name)
         if key not in schema:
@@ -133,16 +138,9 @@ def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
                                hint or f"{name} takes {', '.join(schema)}")
         if key in values:
             raise CompileError(f"{name} got '{key}' twice (as '{kw.name}' too)", kw.span)
-        values[key] = evaluate(kw.value, {})
-    for key, value in values.items():
-        default = schema[key]
-        if isinstance(default, bool):
-            if not isinstance(value, bool):
-                raise CompileError(f"{name}: {key} must be true or false, received {value!r}", expr.span)
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-                or (key == "lr" and value == 0):
-            raise CompileError(f"{name}: {key} must be a {'positive' if key == 'lr' else 'non-negative'} number, "
-                               f"received {value!r}", expr.span)
+        values[key], spans[key] = evaluate(kw.value, {}), kw.value.span
+    for key, problem in optimizer_problems(name, values):
+        raise CompileError(f"{name}: {problem}", spans.get(key, expr.span))
     return name, values
 
 
@@ -152,6 +150,39 @@ def _betas(name: str, kw: ast.Kwarg) -> dict[str, Any]:
     if not isinstance(value, tuple) or len(value) != 2:
         raise CompileError(f"{name}: betas takes two numbers, e.g. betas=(0.9, 0.999), received {value!r}", kw.span)
     return {"beta1": value[0], "beta2": value[1]}
+
+
+# The range of each numeric optimizer argument (the rest must be finite and >= 0): beyond it an update
+# divides by zero (eps = 0, beta = 1) or grows without bound.
+_ARGUMENT_RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
+    "lr": ("> 0", lambda v: v > 0),
+    "eps": ("> 0", lambda v: v > 0),
+    "beta1": ("in [0, 1)", lambda v: 0 <= v < 1),
+    "beta2": ("in [0, 1)", lambda v: 0 <= v < 1),
+    "alpha": ("in [0, 1]", lambda v: 0 <= v <= 1),
+    "rho": ("in [0, 1]", lambda v: 0 <= v <= 1),
+}
+
+
+def optimizer_problems(name: str, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(argument, what is wrong) for each argument of optimizer `name` that it cannot run with."""
+    schema = OPTIMIZERS[name]
+    problems = []
+    for key, value in values.items():
+        if key not in schema:
+            problems.append((key, f"has no argument '{key}'"))
+        elif isinstance(schema[key], bool):
+            if not isinstance(value, bool):
+                problems.append((key, f"{key} must be true or false, received {value!r}"))
+        else:
+            wanted, valid = _ARGUMENT_RANGES.get(key, (">= 0", lambda v: v >= 0))
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or not valid(value):
+                problems.append((key, f"{key} must be a finite number {wanted}, received {value!r}"))
+    merged = {**schema, **values}
+    if merged.get("nesterov") is True and not (isinstance(merged["momentum"], (int, float)) and merged["momentum"] > 0):
+        problems.append(("nesterov", "nesterov=true needs momentum > 0"))
+    return problems
 
 
 def _data(value: Any, setting: ast.Setting) -> str:
