@@ -259,7 +259,17 @@ class Trainer:
             else _history_file(path.parent / "history.csv")
         self.history.rows = self.history.rows[:meta["epoch"]]
         if self.out_dir and "history" in meta:  # a crash after the checkpoint's rename may have lost the csv row
-            atomic_write_text(self.out_dir / "history.csv", self.history.to_csv())
+            _restore(self.out_dir / "history.csv", self.history.to_csv())
+
+
+def _restore(path: Path, text: str) -> None:
+    """Write `text` to `path` unless it already holds it."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    atomic_write_text(path, text)
 
 
 def _history_rows(rows: list[dict], path: Path) -> History:
