@@ -94,17 +94,17 @@ class Progress:
 
 
 class _SigintFlag:
-    """Turns Ctrl-C and SIGTERM into a flag checked between steps, so a step is never cut in half."""
+    """Turns Ctrl-C (and SIGTERM, when there is a run directory to save to) into a flag checked between steps,
+    so a step is never cut in half."""
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
+    def __init__(self, terminate: bool = False) -> None:
+        self.signals = (signal.SIGINT, signal.SIGTERM) if terminate else (signal.SIGINT,)
         self.raised = False
         self.signum = signal.SIGINT
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> _SigintFlag:
-        for signum in self.SIGNALS:
+        for signum in self.signals:
             try:
                 self._previous[signum] = signal.signal(signum, self._handle)
             except ValueError:  # not the main thread
@@ -166,7 +166,7 @@ class Trainer:
         steps = -(-len(x) // batch)
         if self.out_dir:
             self._check_data(data_fingerprint(x, y, validation))
-        with _SigintFlag() as sigint, self._bar(epochs, len(x)) as bar:
+        with _SigintFlag(terminate=self.out_dir is not None) as sigint, self._bar(epochs, len(x)) as bar:
             while self.progress.epoch < epochs:
                 p = self.progress
                 if p.step == 0:

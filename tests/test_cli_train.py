@@ -72,7 +72,7 @@ def finished(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_the_ctrl_c_hint_resumes_with_the_runs_flags_and_ends_as_an_uninterrupted_run(program: Path) -> None:
     root = program.parent
-    flags = ["--lr", "0.002", "--batch", "16", "--epochs", "30", "--seed", "3", "--val-split", "0.2", "--quiet"]
+    flags = ["--lr", "0.002", "--batch", "16", "--epochs", "15", "--seed", "3", "--val-split", "0.2", "--quiet"]
     proc = start("train", "small.net", "--out", "a", *flags, cwd=root)
     wait_for(root / "a" / "checkpoint.npz")  # epoch 1 is saved: interrupt a later one
     proc.send_signal(signal.SIGINT)
@@ -84,12 +84,12 @@ def test_the_ctrl_c_hint_resumes_with_the_runs_flags_and_ends_as_an_uninterrupte
     resumed = netdsl_cli(*words[1:], cwd=root)  # the hint exactly as printed
     assert resumed.returncode == 0, resumed.stderr
     training = next(line for line in out.splitlines() if line.startswith("training"))
-    assert training.endswith("adam lr 0.002, batch 16, 30 epochs") and training in resumed.stdout
+    assert training.endswith("adam lr 0.002, batch 16, 15 epochs") and training in resumed.stdout
     full = netdsl_cli("train", "small.net", "--out", "b", *flags, cwd=root)
     assert full.returncode == 0, full.stderr
     a, b = np.load(root / "a" / "weights.npz"), np.load(root / "b" / "weights.npz")
     assert all(np.array_equal(a[k], b[k]) for k in a.files)
-    assert history_epochs(root / "a") == list(range(1, 31))
+    assert history_epochs(root / "a") == list(range(1, 16))
 
 
 @pytest.mark.parametrize("flag,value,message", [
