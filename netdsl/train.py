@@ -211,6 +211,11 @@ class Trainer:
             self.save_checkpoint()  # also writes history.csv
 
     def _check_data(self, fingerprint: dict) -> None:
+        """A resumed run goes on with the data it was trained on (a checkpoint before settings: its epoch order)."""
+        perm = self.progress.perm
+        if perm is not None and len(perm) != fingerprint["train"]:
+            raise TrainingError(f"{self.out_dir / CHECKPOINT}: the epoch it stopped in orders {len(perm)} samples, "
+                                f"the data have {fingerprint['train']}; resume with the run's data and --val-split")
         if self.data is not None and self.data != fingerprint:
             raise TrainingError(f"{self.out_dir / CHECKPOINT}: the run was trained on other data ({self.data['train']} "
                                 f"training samples, {self.data['val']} for validation, another checksum) than now "

@@ -198,3 +198,21 @@ def test_the_same_data_named_differently_is_no_conflict(tmp_path: Path, monkeypa
     assert resume_config(stored(data="digits"), TrainConfig(data="DIGITS"), {"data"}, Path("r"), 0).data == "digits"
     with pytest.raises(SettingsConflict, match="--data mnist contradicts"):
         resume_config(run, TrainConfig(data="mnist"), {"data"}, Path("r"), 0)
+
+
+def test_a_checkpoint_without_settings_resumes_with_the_flags_but_not_on_other_data(trained: Path,
+                                                                                     tmp_path: Path) -> None:
+    program, run = copy_run(trained, tmp_path)
+
+    def older(arrays, meta):  # as written before checkpoints held settings and data: stopped mid-epoch
+        arrays["perm"] = np.random.default_rng(0).permutation(1617)
+        return {k: v for k, v in meta.items() if k not in ("settings", "data")} | {"step": 3, "seen": 192}
+
+    tamper(run, older)
+    other_split = netdsl_cli("train", str(program), "--resume", str(run), "--val-split", "0.3", "--quiet")
+    assert other_split.returncode == 1 and other_split.stderr.count("\n") == 1, other_split.stderr
+    assert "the epoch it stopped in orders 1617 samples, the data have 1258" in other_split.stderr
+    resumed = netdsl_cli("train", str(program), "--resume", str(run), "--epochs", "2", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "holds no settings (an older netdsl wrote it)" in resumed.stdout
+    assert read_checkpoint(run).meta["settings"]["epochs"] == 2  # the checkpoint holds them from now on

@@ -122,6 +122,12 @@ def test_flags_that_agree_with_the_run_are_accepted_and_epochs_extend_it(finishe
     assert history_epochs(tmp_path / "run") == [1, 2, 3]
 
 
+def test_resuming_a_directory_that_does_not_exist_creates_nothing(program: Path) -> None:
+    run = netdsl_cli("train", "small.net", "--resume", "typo", cwd=program.parent)
+    assert one_line_error(run) == "netdsl: error: typo: no run to resume (no such directory)\n"
+    assert not (program.parent / "typo").exists()
+
+
 def test_a_data_file_that_changed_since_the_run_is_refused(program: Path) -> None:
     root = program.parent
     rng = np.random.default_rng(0)
