@@ -209,9 +209,8 @@ def resume_config(stored: TrainConfig, flagged: TrainConfig, given: set[str], di
     """The stored settings; a given flag must agree with them, except --epochs, which may extend the run."""
     for key in sorted(given - {"epochs"}):
         mine, theirs = getattr(flagged, key), getattr(stored, key)
-        if key == "data":
-            mine, theirs = data_key(mine), data_key(theirs)
-        if mine != theirs:
+        differs = data_key(mine) != data_key(theirs) if key == "data" else mine != theirs
+        if differs:
             raise SettingsConflict(f"{FLAGS.get(key, key)} {_shown(mine)} contradicts the run in {directory}, "
                                    f"which was started with {key} {_shown(theirs)}; resume without "
                                    f"{FLAGS.get(key, key)}, or start a new run with another --out")

@@ -75,6 +75,8 @@ def _out_dir(args: argparse.Namespace, network: str) -> tuple[Path, Path | None]
             raise UsageError("--overwrite starts a new run and --resume continues one: give one of them")
         if args.out and Path(args.out) != Path(args.resume):
             raise UsageError(f"--resume {args.resume} continues the run in that directory; drop --out {args.out}")
+        if not Path(args.resume).is_dir():
+            raise InputError(f"{args.resume}: no run to resume (no such directory)")
         return Path(args.resume), None
     if args.out:
         return Path(args.out), None

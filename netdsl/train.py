@@ -94,17 +94,17 @@ class Progress:
 
 
 class _SigintFlag:
-    """Turns Ctrl-C and SIGTERM into a flag checked between steps, so a step is never cut in half."""
+    """Turns Ctrl-C (and SIGTERM, when there is a run directory to save to) into a flag checked between steps,
+    so a step is never cut in half."""
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
+    def __init__(self, terminate: bool = False) -> None:
+        self.signals = (signal.SIGINT, signal.SIGTERM) if terminate else (signal.SIGINT,)
         self.raised = False
         self.signum = signal.SIGINT
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> _SigintFlag:
-        for signum in self.SIGNALS:
+        for signum in self.signals:
             try:
                 self._previous[signum] = signal.signal(signum, self._handle)
             except ValueError:  # not the main thread
@@ -166,7 +166,7 @@ class Trainer:
         steps = -(-len(x) // batch)
         if self.out_dir:
             self._check_data(data_fingerprint(x, y, validation))
-        with _SigintFlag() as sigint, self._bar(epochs, len(x)) as bar:
+        with _SigintFlag(terminate=self.out_dir is not None) as sigint, self._bar(epochs, len(x)) as bar:
             while self.progress.epoch < epochs:
                 p = self.progress
                 if p.step == 0:
@@ -211,6 +211,11 @@ class Trainer:
             self.save_checkpoint()  # also writes history.csv
 
     def _check_data(self, fingerprint: dict) -> None:
+        """A resumed run goes on with the data it was trained on (a checkpoint before settings: its epoch order)."""
+        perm = self.progress.perm
+        if perm is not None and len(perm) != fingerprint["train"]:
+            raise TrainingError(f"{self.out_dir / CHECKPOINT}: the epoch it stopped in orders {len(perm)} samples, "
+                                f"the data have {fingerprint['train']}; resume with the run's data and --val-split")
         if self.data is not None and self.data != fingerprint:
             raise TrainingError(f"{self.out_dir / CHECKPOINT}: the run was trained on other data ({self.data['train']} "
                                 f"training samples, {self.data['val']} for validation, another checksum) than now "
@@ -259,7 +264,17 @@ class Trainer:
             else _history_file(path.parent / "history.csv")
         self.history.rows = self.history.rows[:meta["epoch"]]
         if self.out_dir and "history" in meta:  # a crash after the checkpoint's rename may have lost the csv row
-            atomic_write_text(self.out_dir / "history.csv", self.history.to_csv())
+            _restore(self.out_dir / "history.csv", self.history.to_csv())
+
+
+def _restore(path: Path, text: str) -> None:
+    """Write `text` to `path` unless it already holds it."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    atomic_write_text(path, text)
 
 
 def _history_rows(rows: list[dict], path: Path) -> History:
