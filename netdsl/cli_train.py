@@ -116,11 +116,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError(str(err)) from None
     for note in notes:
         print(note)
+    x = _polarity(x, args, model.train_config.data)
     outputs = model.predict(x)
     for index, best in enumerate(top_k(outputs, args.top)):
         ranked = ", ".join(f"{cls} ({score:.4f})" for cls, score in best)
         print(f"sample {index}: {ranked}")
     return 0
+
+
+def _polarity(x, args: argparse.Namespace, data: str):
+    """x, inverted with --invert; otherwise a notice when its polarity is the opposite of the training data's."""
+    from netdsl.polarity import invert, polarity_notice
+
+    if args.invert:
+        print(f"{args.input}: inverted (1 - x)")
+        return invert(x)
+    notice = polarity_notice(x, args.input, data)
+    if notice:
+        print(notice)
+    return x
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -158,4 +172,6 @@ def register(sub) -> None:
     predict.add_argument("--weights", required=True, metavar="W")
     predict.add_argument("--input", required=True, metavar="X", help="x.npy (one sample or a batch) or an image")
     predict.add_argument("--top", type=positive(int), default=3, help="how many classes to show (3)")
+    predict.add_argument("--invert", action="store_true",
+                         help="feed 1 - x: for dark strokes on a light background when the net learned light on dark")
     predict.set_defaults(func=cmd_predict)
