@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netdsl.cli import InputError, UsageError, load_program, positive
+from netdsl.cli import InputError, UsageError, add_threads_flag, load_program, positive
 
 MAX_PRINTED = 20  # samples whose top-k `run` prints
 
@@ -76,7 +76,7 @@ def _session(args: argparse.Namespace) -> Any:
     from netdsl.runtime import Session, SessionError
 
     try:
-        return Session(args.model, provider=args.provider)
+        return Session(args.model, provider=args.provider, threads=args.threads)
     except SessionError as err:
         raise InputError(str(err)) from None
 
@@ -262,4 +262,5 @@ def register(subparsers: Any) -> None:
     run.add_argument("-o", "--output", metavar="OUT.npy", help="save the outputs as .npy")
     run.add_argument("--top", type=positive(int), metavar="K", help="print the K best classes per sample (5)")
     run.add_argument("--data-dir", help="cache directory of the built-in data sets (default ~/.cache/netdsl)")
+    add_threads_flag(run, onnxruntime=True)
     run.set_defaults(func=cmd_run)

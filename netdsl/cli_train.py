@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netdsl.cli import InputError, UsageError, load_program, positive
+from netdsl.cli import InputError, UsageError, add_threads_flag, load_program, positive
 from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS, canonical_loss
 
 
@@ -158,6 +158,7 @@ def register(sub) -> None:
     train.add_argument("--out", metavar="DIR", help="where weights, history and checkpoints go (runs/<network>)")
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
     train.add_argument("--quiet", action="store_true", help="no per-epoch output")
+    add_threads_flag(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="loss and accuracy of trained weights on a data set")
@@ -165,6 +166,7 @@ def register(sub) -> None:
     evaluate.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     evaluate.add_argument("--data", help="data set (default: the program's train section)")
     evaluate.add_argument("--batch", type=positive(int), default=256)
+    add_threads_flag(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="top-k classes for an input .npy or image")

@@ -20,6 +20,7 @@ from netdsl.backends.numpy.optimizers import Optimizer, make_optimizer
 from netdsl.backends.numpy.weights import WeightsError, check_tensors, read_npz, save_weights
 from netdsl.fileio import atomic_write, atomic_write_text
 from netdsl.frontend.train_spec import TrainConfig
+from netdsl.progress import PeriodicLine, progress_line
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 CHECKPOINT = "checkpoint.npz"
@@ -247,6 +248,8 @@ class _ProgressBar:
         self.live = verbose > 0 and sys.stdout.isatty()
         self._progress = None
         self._task = None
+        self._epoch = 0
+        self._periodic = PeriodicLine() if verbose > 0 and not self.live else None
 
     def __enter__(self) -> _ProgressBar:
         if self.live:
@@ -263,11 +266,14 @@ class _ProgressBar:
             self._progress.stop()
 
     def start_epoch(self, epoch: int, seen: int) -> None:
+        self._epoch = epoch
         if self._progress is not None:
             self._task = self._progress.add_task("", total=self.samples, completed=seen, epoch=epoch,
                                                  epochs=self.epochs, stats="")
 
     def advance(self, seen: int, loss: float, accuracy: float, seconds: float) -> None:
+        if self._periodic is not None and seen < self.samples and self._periodic.due():
+            print(progress_line(self._epoch, self.epochs, seen, self.samples, loss, accuracy, seconds), flush=True)
         if self._progress is not None:
             rate = seen / max(seconds, 1e-9)
             self._progress.update(self._task, completed=seen,
