@@ -10,6 +10,7 @@ from typing import Callable, NoReturn
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
+TOP_DEFAULT = 3  # classes that predict and run show per sample
 
 
 class UsageError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netdsl.cli import InputError, UsageError, add_threads_flag, load_program, positive
+from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, positive
 from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS, canonical_loss
 
 
@@ -42,7 +42,8 @@ def _check_labels(model, loss: str, num_classes: int, name: str) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from netdsl.backends.numpy.executor import Executor
     from netdsl.backends.numpy.weights import WeightsError
-    from netdsl.train import Interrupted, Trainer, TrainingError
+    from netdsl.train import CHECKPOINT, Interrupted, Trainer, TrainingError
+    from netdsl.wording import plural
 
     model = load_program(args)
     config = model.train_config.override(data=args.data, epochs=args.epochs, batch=args.batch, lr=args.lr,
@@ -54,7 +55,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     data = _dataset(config.data, model, args, config.val_split, config.seed)
     _check_labels(model, config.loss, data.num_classes, data.name)
     print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
-          f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {config.epochs} epochs")
+          f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}")
     executor = Executor(model.graph)
     if not args.resume:  # a resumed run takes every tensor from its checkpoint
         executor.init_params(config.seed)
@@ -69,7 +70,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 130
     except (TrainingError, WeightsError) as err:
         raise InputError(str(err)) from None
-    print(f"saved {out_dir / 'weights.npz'}, {out_dir / 'history.csv'}")
+    print(f"saved {out_dir / 'weights.npz'}, {out_dir / 'history.csv'}, {out_dir / CHECKPOINT}")
     return 0
 
 
@@ -147,13 +148,18 @@ def register(sub) -> None:
     train = sub.add_parser("train", help="train a network with the NumPy backend")
     _common(train)
     train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, FILE.npz or FILE.csv")
-    train.add_argument("--epochs", type=positive(int))
-    train.add_argument("--batch", type=positive(int))
+    train.add_argument("--epochs", type=positive(int), metavar="N",
+                       help="passes over the training data (default: the train section's, else 10)")
+    train.add_argument("--batch", type=positive(int), metavar="N",
+                       help="samples per step (default: the train section's, else 32)")
     train.add_argument("--lr", type=positive(float), help="learning rate")
-    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
+    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
+                       help="the optimizer, with its default arguments (default: the train section's, else adam)")
     train.add_argument("--loss", type=canonical_loss, choices=LOSSES,
                        help="the loss (Keras/PyTorch names such as categorical_crossentropy are aliases)")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=int,
+                       help="seeds the weights, shuffling, dropout and the validation split (default: the train "
+                            "section's, else 0)")
     train.add_argument("--val-split", type=_share, help="share of the data held out (default 0.1)")
     train.add_argument("--out", metavar="DIR", help="where weights, history and checkpoints go (runs/<network>)")
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
@@ -165,15 +171,17 @@ def register(sub) -> None:
     _common(evaluate)
     evaluate.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     evaluate.add_argument("--data", help="data set (default: the program's train section)")
-    evaluate.add_argument("--batch", type=positive(int), default=256)
+    evaluate.add_argument("--batch", type=positive(int), default=256, metavar="N",
+                          help="samples per forward pass (256)")
     add_threads_flag(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="top-k classes for an input .npy or image")
     _common(predict)
-    predict.add_argument("--weights", required=True, metavar="W")
+    predict.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     predict.add_argument("--input", required=True, metavar="X", help="x.npy (one sample or a batch) or an image")
-    predict.add_argument("--top", type=positive(int), default=3, help="how many classes to show (3)")
+    predict.add_argument("--top", type=positive(int), default=TOP_DEFAULT, metavar="K",
+                         help=f"how many classes to show ({TOP_DEFAULT})")
     predict.add_argument("--invert", action="store_true",
                          help="feed 1 - x: for dark strokes on a light background when the net learned light on dark")
     predict.set_defaults(func=cmd_predict)

@@ -20,6 +20,7 @@ from netdsl.backends.numpy.optimizers import Optimizer, make_optimizer
 from netdsl.backends.numpy.weights import WeightsError, check_tensors, read_npz, save_weights
 from netdsl.fileio import atomic_write, atomic_write_text
 from netdsl.frontend.train_spec import TrainConfig
+from netdsl.loss_watch import LossWatch
 from netdsl.progress import PeriodicLine, progress_line
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
@@ -118,6 +119,7 @@ class Trainer:
         self.verbose = verbose
         self.history = History()
         self.progress = Progress()
+        self.loss_watch = LossWatch()
 
     # ---- one step ----
     def step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
@@ -147,7 +149,9 @@ class Trainer:
         epochs = epochs or self.config.epochs
         batch = batch_size or self.config.batch
         steps = -(-len(x) // batch)
-        with _SigintFlag() as sigint, self._bar(epochs, len(x)) as bar:
+        # a diverging net overflows on its way to NaN: the NaN check below says so, not NumPy's RuntimeWarnings
+        with _SigintFlag() as sigint, self._bar(epochs, len(x)) as bar, np.errstate(over="ignore", invalid="ignore",
+                                                                                     divide="ignore"):
             while self.progress.epoch < epochs:
                 p = self.progress
                 if p.step == 0:
@@ -159,6 +163,7 @@ class Trainer:
                 while p.step < steps:
                     index = p.perm[p.step * batch:(p.step + 1) * batch]
                     loss, acc = self.step(x[index], y[index])
+                    self._watch(loss, p)
                     if not np.isfinite(loss):
                         raise TrainingError(
                             f"the loss became {loss} at epoch {p.epoch + 1}, step {p.step + 1}; "
@@ -176,6 +181,11 @@ class Trainer:
                 p.seconds += time.perf_counter() - started
                 self._end_epoch(validation, bar)
         return self.history
+
+    def _watch(self, loss: float, p: Progress) -> None:
+        warning = self.loss_watch.check(loss, p.epoch + 1, p.step + 1, self.config.lr)
+        if warning:
+            print(f"netdsl: warning: {warning}", file=sys.stderr, flush=True)
 
     def _end_epoch(self, validation, bar) -> None:
         p = self.progress

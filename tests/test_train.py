@@ -165,8 +165,20 @@ def test_nan_loss_stops_with_epoch_step_and_advice(tmp_path: Path) -> None:
                        "train {\n optimizer = sgd(lr=1e6)\n epochs = 3\n}\n")
     run = netdsl_cli("train", str(program), "--out", str(tmp_path / "r"))
     assert run.returncode == 1
-    message = run.stderr.strip().splitlines()[-1]
+    lines = run.stderr.strip().splitlines()
+    message = lines[-1]
     assert "the loss became" in message and "at epoch 1, step" in message and "lower learning rate" in message
+    assert "RuntimeWarning" not in run.stderr and len(lines) == 2, run.stderr  # no raw NumPy warnings
+    assert lines[0].startswith("netdsl: warning: the loss exploded to ") and "diverging" in lines[0]
+
+
+def test_one_epoch_is_singular_and_saved_names_every_file(tmp_path: Path) -> None:
+    run = netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--epochs", "1", "--out", "r", "--quiet",
+                     "--data", "digits", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    training = next(line for line in run.stdout.splitlines() if line.startswith("training "))
+    assert training.endswith(", 1 epoch"), training
+    assert run.stdout.splitlines()[-1] == "saved r/weights.npz, r/history.csv, r/checkpoint.npz"
 
 
 def test_mismatched_weights_file_is_listed_without_traceback(tmp_path: Path) -> None:
