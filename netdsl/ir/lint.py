@@ -145,4 +145,5 @@ def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink)
 
 _CHECKS = (_unread, _skipping_stride, _softmax_not_last, _channels_last_input, _bias_before_batchnorm,
            _repeated_activation, _linear_after_linear, _conv_after_conv, _noop)
-_EXPLAINING = (_channels_last_input,)  # checks that read only the node itself
+# checks that read only a node and its inputs: on a graph with errors they can say why a shape ran out
+_EXPLAINING = (_channels_last_input, _unread, _skipping_stride)
