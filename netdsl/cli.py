@@ -11,6 +11,7 @@ from typing import Callable, NoReturn
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
+TOP_DEFAULT = 3  # classes that predict and run show per sample
 
 
 class UsageError(Exception):
@@ -37,6 +38,14 @@ def positive(kind: type = int) -> Callable[[str], int | float]:
         return value
 
     return parse
+
+
+def add_threads_flag(parser: argparse.ArgumentParser, onnxruntime: bool = False) -> None:
+    """--threads N: at most N BLAS threads (and onnxruntime intra-op threads, for `run`)."""
+    extra = " and onnxruntime's intra-op threads" if onnxruntime else ""
+    parser.add_argument("--threads", type=positive(int), metavar="N",
+                        help=f"at most N BLAS threads{extra} (default: the libraries' own, usually one per core); "
+                             "1 keeps a busy machine's timings steady")
 
 
 def load_program(args: argparse.Namespace):
@@ -138,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from netdsl.diagnostics import NetdslError
+    from netdsl.threads import limit_threads
 
     try:
-        return args.func(args)
+        with limit_threads(getattr(args, "threads", None)):
+            return args.func(args)
     except UsageError as err:
         fail(str(err), EXIT_USAGE)
     except InputError as err:

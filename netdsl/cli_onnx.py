@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netdsl.cli import InputError, UsageError, load_program, positive
+from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, positive
 
 MAX_PRINTED = 20  # samples whose top-k `run` prints
 
@@ -38,6 +38,7 @@ def _weights(args: argparse.Namespace, graph: Any) -> dict[str, Any]:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from netdsl.backends.onnx.export import ExportError, build_model, check_opset, save_model, split_metadata, verify
+    from netdsl.wording import file_size
 
     try:
         check_opset(args.opset)
@@ -58,7 +59,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise InputError(f"{target}: cannot write: {err.strerror or err}") from None
     size = target.stat().st_size
     print(f"wrote {target}: network {graph.name}, {len(proto.graph.node)} ONNX nodes, opset {args.opset}, "
-          f"{model.totals.trainable:,} params, {size / 1e6:.1f} MB")
+          f"{model.totals.trainable:,} params, {file_size(size)}")
     if not args.verify:
         return 0
     try:
@@ -76,7 +77,7 @@ def _session(args: argparse.Namespace) -> Any:
     from netdsl.runtime import Session, SessionError
 
     try:
-        return Session(args.model, provider=args.provider)
+        return Session(args.model, provider=args.provider, threads=args.threads)
     except SessionError as err:
         raise InputError(str(err)) from None
 
@@ -165,7 +166,7 @@ def _run_input(args: argparse.Namespace, session: Any) -> int:
             raise InputError(f"{args.output}: cannot write: {err.strerror or err}") from None
         print(f"wrote {args.output}: outputs {tuple(outputs.shape)} float32 ({session.device})")
     if args.top is not None or not args.output:
-        _print_top(outputs, args.top or 5)
+        _print_top(outputs, args.top or TOP_DEFAULT)
     return 0
 
 
@@ -247,7 +248,7 @@ def register(subparsers: Any) -> None:
     export.set_defaults(func=cmd_export)
 
     run = subparsers.add_parser("run", help="run an .onnx model with onnxruntime")
-    run.add_argument("model", metavar="MODEL.onnx")
+    run.add_argument("model", metavar="MODEL.onnx", help="the .onnx model to run")
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", metavar="X", help="x.npy (float32, one sample or a batch) or an image")
     source.add_argument("--data", metavar="D", help="a data set (digits, mnist, ..., FILE.npz): accuracy and images/s")
@@ -260,6 +261,8 @@ def register(subparsers: Any) -> None:
     run.add_argument("--batch", type=positive(int), metavar="N",
                      help="samples per onnxruntime call (default: all at once; 64 for --data)")
     run.add_argument("-o", "--output", metavar="OUT.npy", help="save the outputs as .npy")
-    run.add_argument("--top", type=positive(int), metavar="K", help="print the K best classes per sample (5)")
+    run.add_argument("--top", type=positive(int), metavar="K",
+                     help=f"print the K best classes per sample ({TOP_DEFAULT}; with -o only when given)")
     run.add_argument("--data-dir", help="cache directory of the built-in data sets (default ~/.cache/netdsl)")
+    add_threads_flag(run, onnxruntime=True)
     run.set_defaults(func=cmd_run)

@@ -6,7 +6,7 @@ import argparse
 import shlex
 from pathlib import Path
 
-from netdsl.cli import InputError, UsageError, load_program, positive
+from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, positive
 from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS, canonical_loss
 
 
@@ -88,9 +88,10 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     """Train into a directory this process holds the lock of."""
     from netdsl.backends.numpy.executor import Executor
     from netdsl.backends.numpy.weights import WeightsError
-    from netdsl.checkpoint import CheckpointError, read_checkpoint
+    from netdsl.checkpoint import CHECKPOINT, CheckpointError, read_checkpoint
     from netdsl.runs import RunDirError, refuse_earlier_run, remove_orphan_temps, remove_run_files
     from netdsl.train import Interrupted, Trainer, TrainingError
+    from netdsl.wording import plural
 
     if lock.stale_pid is not None:
         print(f"{out_dir}: took over the lock of pid {lock.stale_pid}, which is no longer running")
@@ -106,7 +107,7 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     data = _dataset(config.data, model, args, config.val_split, config.seed)
     _check_labels(model, config.loss, data.num_classes, data.name)
     print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
-          f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {config.epochs} epochs")
+          f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}")
     executor = Executor(model.graph)
     if checkpoint is None:  # a resumed run takes every tensor from its checkpoint
         executor.init_params(config.seed)
@@ -126,7 +127,7 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     except OSError as err:  # a full disk or a vanished directory while saving: the files saved before stay whole
         raise InputError(f"{out_dir}: cannot save the run ({err.strerror or err}); "
                          "the files saved before are intact") from None
-    print(f"saved {out_dir / 'weights.npz'}, {out_dir / 'history.csv'}")
+    print(f"saved {out_dir / 'weights.npz'}, {out_dir / 'history.csv'}, {out_dir / CHECKPOINT}")
     return 0
 
 
@@ -207,11 +208,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError(str(err)) from None
     for note in notes:
         print(note)
+    x = _polarity(x, args, model.train_config.data)
     outputs = model.predict(x)
     for index, best in enumerate(top_k(outputs, args.top)):
         ranked = ", ".join(f"{cls} ({score:.4f})" for cls, score in best)
         print(f"sample {index}: {ranked}")
     return 0
+
+
+def _polarity(x, args: argparse.Namespace, data: str):
+    """x, inverted with --invert; otherwise a notice when its polarity is the opposite of the training data's."""
+    from netdsl.polarity import invert, polarity_notice
+
+    if args.invert:
+        print(f"{args.input}: inverted (1 - x)")
+        return invert(x)
+    notice = polarity_notice(x, args.input, data)
+    if notice:
+        print(notice)
+    return x
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -224,30 +239,41 @@ def register(sub) -> None:
     train = sub.add_parser("train", help="train a network with the NumPy backend")
     _common(train)
     train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, FILE.npz or FILE.csv")
-    train.add_argument("--epochs", type=positive(int))
-    train.add_argument("--batch", type=positive(int))
+    train.add_argument("--epochs", type=positive(int), metavar="N",
+                       help="passes over the training data (default: the train section's, else 10)")
+    train.add_argument("--batch", type=positive(int), metavar="N",
+                       help="samples per step (default: the train section's, else 32)")
     train.add_argument("--lr", type=positive(float), help="learning rate")
-    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
+    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
+                       help="the optimizer, with its default arguments (default: the train section's, else adam)")
     train.add_argument("--loss", type=canonical_loss, choices=LOSSES,
                        help="the loss (Keras/PyTorch names such as categorical_crossentropy are aliases)")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=int,
+                       help="seeds the weights, shuffling, dropout and the validation split (default: the train "
+                            "section's, else 0)")
     train.add_argument("--val-split", type=_share, help="share of the data held out (default 0.1)")
     train.add_argument("--out", metavar="DIR", help="where weights, history and checkpoints go (runs/<network>)")
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR, with its settings")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in --out DIR")
     train.add_argument("--quiet", action="store_true", help="no per-epoch output")
+    add_threads_flag(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="loss and accuracy of trained weights on a data set")
     _common(evaluate)
     evaluate.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     evaluate.add_argument("--data", help="data set (default: the program's train section)")
-    evaluate.add_argument("--batch", type=positive(int), default=256)
+    evaluate.add_argument("--batch", type=positive(int), default=256, metavar="N",
+                          help="samples per forward pass (256)")
+    add_threads_flag(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="top-k classes for an input .npy or image")
     _common(predict)
-    predict.add_argument("--weights", required=True, metavar="W")
+    predict.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     predict.add_argument("--input", required=True, metavar="X", help="x.npy (one sample or a batch) or an image")
-    predict.add_argument("--top", type=positive(int), default=3, help="how many classes to show (3)")
+    predict.add_argument("--top", type=positive(int), default=TOP_DEFAULT, metavar="K",
+                         help=f"how many classes to show ({TOP_DEFAULT})")
+    predict.add_argument("--invert", action="store_true",
+                         help="feed 1 - x: for dark strokes on a light background when the net learned light on dark")
     predict.set_defaults(func=cmd_predict)

@@ -29,6 +29,8 @@ from netdsl.checkpoint import (
 )
 from netdsl.fileio import atomic_write, atomic_write_text
 from netdsl.frontend.train_spec import TrainConfig
+from netdsl.loss_watch import LossWatch
+from netdsl.progress import PeriodicLine, progress_line
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
@@ -135,6 +137,7 @@ class Trainer:
         self.history = History()
         self.progress = Progress()
         self.data: dict | None = None  # the fingerprint of the data trained on (a resume checks it)
+        self.loss_watch = LossWatch()
 
     # ---- one step ----
     def step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
@@ -166,7 +169,9 @@ class Trainer:
         steps = -(-len(x) // batch)
         if self.out_dir:
             self._check_data(data_fingerprint(x, y, validation))
-        with _SigintFlag(terminate=self.out_dir is not None) as sigint, self._bar(epochs, len(x)) as bar:
+        # a diverging net overflows on its way to NaN: the NaN check below says so, not NumPy's RuntimeWarnings
+        with _SigintFlag(terminate=self.out_dir is not None) as sigint, self._bar(epochs, len(x)) as bar, \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             while self.progress.epoch < epochs:
                 p = self.progress
                 if p.step == 0:
@@ -178,6 +183,7 @@ class Trainer:
                 while p.step < steps:
                     index = p.perm[p.step * batch:(p.step + 1) * batch]
                     loss, acc = self.step(x[index], y[index])
+                    self._watch(loss, p)
                     if not np.isfinite(loss):
                         raise TrainingError(
                             f"the loss became {loss} at epoch {p.epoch + 1}, step {p.step + 1}; "
@@ -195,6 +201,11 @@ class Trainer:
                 p.seconds += time.perf_counter() - started
                 self._end_epoch(validation, bar)
         return self.history
+
+    def _watch(self, loss: float, p: Progress) -> None:
+        warning = self.loss_watch.check(loss, p.epoch + 1, p.step + 1, self.config.lr)
+        if warning:
+            print(f"netdsl: warning: {warning}", file=sys.stderr, flush=True)
 
     def _end_epoch(self, validation, bar) -> None:
         p = self.progress
@@ -303,6 +314,8 @@ class _ProgressBar:
         self.live = verbose > 0 and sys.stdout.isatty()
         self._progress = None
         self._task = None
+        self._epoch = 0
+        self._periodic = PeriodicLine() if verbose > 0 and not self.live else None
 
     def __enter__(self) -> _ProgressBar:
         if self.live:
@@ -319,11 +332,14 @@ class _ProgressBar:
             self._progress.stop()
 
     def start_epoch(self, epoch: int, seen: int) -> None:
+        self._epoch = epoch
         if self._progress is not None:
             self._task = self._progress.add_task("", total=self.samples, completed=seen, epoch=epoch,
                                                  epochs=self.epochs, stats="")
 
     def advance(self, seen: int, loss: float, accuracy: float, seconds: float) -> None:
+        if self._periodic is not None and seen < self.samples and self._periodic.due():
+            print(progress_line(self._epoch, self.epochs, seen, self.samples, loss, accuracy, seconds), flush=True)
         if self._progress is not None:
             rate = seen / max(seconds, 1e-9)
             self._progress.update(self._task, completed=seen,

@@ -35,7 +35,8 @@ def exported(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == ("netdsl: warning: no --weights given: exporting lenet5 with seeded random "
                                      "weights (seed 0)")
-    assert re.match(r"wrote lenet5\.onnx: network lenet5, \d+ ONNX nodes, opset 17, 61,706 params", result.stdout)
+    assert re.match(r"wrote lenet5\.onnx: network lenet5, \d+ ONNX nodes, opset 17, 61,706 params, 24\d\.\d KB$",
+                    result.stdout.strip())
     np.save(work / "x.npy", np.random.default_rng(0).random((4, 1, 32, 32), dtype=np.float32))
     return work
 

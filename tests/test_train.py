@@ -165,8 +165,20 @@ def test_nan_loss_stops_with_epoch_step_and_advice(tmp_path: Path) -> None:
                        "train {\n optimizer = sgd(lr=1e6)\n epochs = 3\n}\n")
     run = netdsl_cli("train", str(program), "--out", str(tmp_path / "r"))
     assert run.returncode == 1
-    message = run.stderr.strip().splitlines()[-1]
+    lines = run.stderr.strip().splitlines()
+    message = lines[-1]
     assert "the loss became" in message and "at epoch 1, step" in message and "lower learning rate" in message
+    assert "RuntimeWarning" not in run.stderr and len(lines) == 2, run.stderr  # no raw NumPy warnings
+    assert lines[0].startswith("netdsl: warning: the loss exploded to ") and "diverging" in lines[0]
+
+
+def test_one_epoch_is_singular_and_saved_names_every_file(tmp_path: Path) -> None:
+    run = netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--epochs", "1", "--out", "r", "--quiet",
+                     "--data", "digits", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    training = next(line for line in run.stdout.splitlines() if line.startswith("training "))
+    assert training.endswith(", 1 epoch"), training
+    assert run.stdout.splitlines()[-1] == "saved r/weights.npz, r/history.csv, r/checkpoint.npz"
 
 
 def test_mismatched_weights_file_is_listed_without_traceback(tmp_path: Path) -> None:
@@ -236,3 +248,18 @@ def test_a_relative_data_path_is_taken_from_the_program_folder(tmp_path: Path) -
     run = netdsl_cli("train", "mine/net.net", "--out", "run", "--quiet", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "training net on blobs.csv: 36 samples" in run.stdout
+
+
+def test_progress_lines_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import netdsl.progress
+
+    model = netdsl.loads("input(4) - fc(3)\ntrain {\n  batch = 10\n}\n")
+    x, y = np.random.default_rng(0).random((50, 4), dtype=np.float32), np.arange(50) % 3
+    monkeypatch.setattr(netdsl.progress, "PROGRESS_EVERY", 0.0)  # every step is due
+    model.fit(x, y, epochs=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[:2] for line in lines[:4]] == [["epoch 1/1", f"{n}/50 samples"] for n in (10, 20, 30, 40)]
+    assert lines[4].startswith("epoch 1/1  loss ") and len(lines) == 5
+    monkeypatch.setattr(netdsl.progress, "PROGRESS_EVERY", 3600.0)
+    model.fit(x, y, epochs=1)
+    assert len(capsys.readouterr().out.splitlines()) == 1  # only the epoch's own line

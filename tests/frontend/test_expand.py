@@ -179,3 +179,9 @@ def test_a_warning_that_explains_an_error_is_shown_before_it() -> None:
 def test_a_network_with_an_error_has_no_graph() -> None:
     compilation = compile_text("input(1, 8, 8)\nconv(4, kernel_size=3)\nfc(2)\n")
     assert not compilation.ok and compilation.networks[0].graph is None
+
+
+def test_pixels_left_unread_are_shown_beside_the_error_they_lead_to() -> None:
+    found = [(d.severity, d.span.line) for d in
+             compile_text("input(1, 9, 9)\nmaxpool(2)\nmaxpool(2)\nconv(4, 3)\nfc(2)\n").all_diagnostics]
+    assert found == [("warning", 2), ("error", 4)]
