@@ -20,8 +20,9 @@ from netdsl.backends.numpy.optimizers import Optimizer, make_optimizer
 from netdsl.backends.numpy.weights import WeightsError, check_tensors, read_npz, save_weights
 from netdsl.fileio import atomic_write, atomic_write_text
 from netdsl.frontend.train_spec import TrainConfig
+from netdsl.train_hooks import RunExtras
 
-HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 CHECKPOINT = "checkpoint.npz"
 
 
@@ -50,7 +51,7 @@ class History:
 
     @property
     def history(self) -> dict[str, list[float]]:
-        return {key: [row[key] for row in self.rows] for key in HISTORY_COLUMNS[1:]}
+        return {key: [row.get(key, float("nan")) for row in self.rows] for key in HISTORY_COLUMNS[1:]}
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
@@ -62,7 +63,7 @@ class History:
 
     @classmethod
     def from_csv(cls, text: str) -> History:
-        rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()}
+        rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v is not None}
                 for row in csv.DictReader(io.StringIO(text))]
         return cls(rows)
 
@@ -117,6 +118,7 @@ class Trainer:
         self.verbose = verbose
         self.history = History()
         self.progress = Progress()
+        self.extras = RunExtras(config, executor)  # lr schedule, augmentation, early stopping
 
     # ---- one step ----
     def step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
@@ -146,8 +148,9 @@ class Trainer:
         epochs = epochs or self.config.epochs
         batch = batch_size or self.config.batch
         steps = -(-len(x) // batch)
+        self.extras.start(self.progress.epoch == 0 and self.progress.step == 0, x.shape[1:])
         with _SigintFlag() as sigint, self._bar(epochs, len(x)) as bar:
-            while self.progress.epoch < epochs:
+            while self.progress.epoch < epochs and not self.extras.stopped:
                 p = self.progress
                 if p.step == 0:
                     p.perm = self.rng.permutation(len(x))
@@ -157,7 +160,8 @@ class Trainer:
                 started = time.perf_counter()
                 while p.step < steps:
                     index = p.perm[p.step * batch:(p.step + 1) * batch]
-                    loss, acc = self.step(x[index], y[index])
+                    self.optimizer.lr = self.extras.lr(p.epoch, epochs, self.optimizer.t)
+                    loss, acc = self.step(self.extras.augmented(x[index]), y[index])
                     if not np.isfinite(loss):
                         raise TrainingError(
                             f"the loss became {loss} at epoch {p.epoch + 1}, step {p.step + 1}; "
@@ -174,18 +178,22 @@ class Trainer:
                         raise Interrupted(self._where())
                 p.seconds += time.perf_counter() - started
                 self._end_epoch(validation, bar)
+        restored = self.extras.finish(self.out_dir)
+        if restored and self.verbose > 0:
+            print(restored, flush=True)
         return self.history
 
     def _end_epoch(self, validation, bar) -> None:
         p = self.progress
         row = {"epoch": p.epoch + 1, "loss": p.loss_sum / max(p.seen, 1),
                "accuracy": p.correct_sum / max(p.seen, 1), "val_loss": float("nan"),
-               "val_accuracy": float("nan"), "seconds": p.seconds}
+               "val_accuracy": float("nan"), "lr": self.optimizer.lr, "seconds": p.seconds}
         if validation is not None and len(validation[0]):
             row["val_loss"], row["val_accuracy"] = self.evaluate(*validation)
         self.history.rows.append(row)
         p.epoch, p.step, p.perm = p.epoch + 1, 0, None
         bar.end_epoch(row, p.seen)
+        self.extras.end_epoch(row, self.out_dir)
         if self.out_dir:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
             self.save_checkpoint()  # also writes history.csv
@@ -204,7 +212,7 @@ class Trainer:
         p = self.progress
         meta = {"epoch": p.epoch, "step": p.step, "loss_sum": p.loss_sum, "correct_sum": p.correct_sum,
                 "seen": p.seen, "seconds": p.seconds, "rng_state": self.rng.bit_generator.state,
-                "program_hash": self.program_hash}
+                "program_hash": self.program_hash, **self.extras.state_dict()}
         arrays = {f"param/{k}": v for k, v in self.executor.state_dict().items()}
         arrays |= {f"optim/{k}": np.asarray(v) for k, v in self.optimizer.state_dict().items()}
         arrays["meta"] = np.array(json.dumps(meta))
@@ -232,6 +240,7 @@ class Trainer:
         self.executor.load_state_dict(state)
         self.optimizer.load_state_dict({k[len("optim/"):]: v for k, v in arrays.items() if k.startswith("optim/")})
         self.rng.bit_generator.state = meta["rng_state"]
+        self.extras.load_state_dict(meta, directory)
         self.progress = Progress(meta["epoch"], meta["step"], arrays.get("perm"), meta["loss_sum"],
                                  meta["correct_sum"], meta["seen"], meta["seconds"])
         history = directory / "history.csv"
