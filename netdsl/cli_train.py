@@ -53,6 +53,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"{out_dir}: exists and is not a directory")
     data = _dataset(config.data, model, args, config.val_split, config.seed)
     _check_labels(model, config.loss, data.num_classes, data.name)
+    _class_names(model, config, data.num_classes)
     print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
           f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {config.epochs} epochs")
     executor = Executor(model.graph)
@@ -92,18 +93,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     spec = args.data or config.data
     try:
         arrays = load_arrays(spec, model.input_shape, data_dir=args.data_dir, val_split=config.val_split,
-                             seed=config.seed, progress=print)
+                             seed=config.seed, progress=print, split=args.split)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
         print(notice)
     _check_labels(model, config.loss, arrays.num_classes, arrays.name)
     loss, accuracy = model.evaluate(arrays.x, arrays.y, batch_size=args.batch)
-    print(f"{arrays.name}: {len(arrays.x)} samples  loss {loss:.4f}  accuracy {accuracy:.4f}")
+    print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}  accuracy {accuracy:.4f}")
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from netdsl.data.classes import label
     from netdsl.inputs import InputFileError, as_batch, read_input, top_k
 
     model = _model_with_weights(args)
@@ -115,10 +117,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for note in notes:
         print(note)
     outputs = model.predict(x)
+    names = _class_names(model, model.train_config)
     for index, best in enumerate(top_k(outputs, args.top)):
-        ranked = ", ".join(f"{cls} ({score:.4f})" for cls, score in best)
+        ranked = ", ".join(f"{label(cls, names)} ({score:.4f})" for cls, score in best)
         print(f"sample {index}: {ranked}")
     return 0
+
+
+def _class_names(model, config, num_classes: int | None = None) -> tuple[str, ...] | None:
+    """The train section's class names (checked against the data's class count when it is known)."""
+    from netdsl.data import DataError
+    from netdsl.data.classes import class_names
+
+    try:
+        names = class_names(config.classes, config.data, model.compilation.file)
+    except DataError as err:
+        raise InputError(str(err)) from None
+    if names is not None and num_classes is not None and len(names) < num_classes:
+        raise InputError(f"the train section's classes name {len(names)} classes, but the data has {num_classes}")
+    return names
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -148,6 +165,9 @@ def register(sub) -> None:
     evaluate.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     evaluate.add_argument("--data", help="data set (default: the program's train section)")
     evaluate.add_argument("--batch", type=positive(int), default=256)
+    evaluate.add_argument("--split", choices=("val", "test"), default="val",
+                          help="val: the samples training validated on (default); test: the official test split "
+                               "of mnist, fashion_mnist or cifar10")
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="top-k classes for an input .npy or image")

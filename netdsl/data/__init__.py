@@ -76,12 +76,15 @@ def load_arrays(
     seed: int = 0,
     download: bool = True,
     progress: Callable[[str], None] | None = None,
+    split: str = "val",
 ) -> Arrays:
-    """Load only the evaluation portion: the test split, the seeded validation split, or all when val_split=0."""
+    """Load only the evaluation portion: the test split, the seeded validation split, or all when val_split=0;
+    split="test" requires an official test split."""
     from netdsl.data.pipeline import load_arrays as _load
 
     return _load(
-        spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download, progress=progress
+        spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download, progress=progress,
+        split=split,
     )
 
 

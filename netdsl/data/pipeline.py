@@ -118,11 +118,17 @@ def load_arrays(
     seed: int = 0,
     download: bool = True,
     progress: Callable[[str], None] | None = None,
+    split: str = "val",
 ) -> Arrays:
-    """The evaluation portion: a set's test split, else the same seeded validation split (all if val_split=0)."""
+    """The evaluation portion: a set's test split, else the same seeded validation split (all if val_split=0).
+
+    split="test" insists on an official test split (mnist, fashion_mnist, cifar10) and refuses other sets."""
     input_shape = check_input_shape(input_shape)
     name, raw = _load_raw(spec, data_dir, download, progress)
     y_all = labels_to_classes(raw.y, name)
+    if split == "test" and (raw.x_test is None or raw.y_test is None):
+        raise DataError(f"{name} has no official test split (mnist, fashion_mnist and cifar10 have one); "
+                        "use --split val for its held-out validation samples")
     if raw.x_test is not None and raw.y_test is not None:
         x_raw, y = raw.x_test, labels_to_classes(raw.y_test, name)
     elif val_split > 0:
