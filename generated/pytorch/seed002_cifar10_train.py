@@ -39,7 +39,8 @@ a DistributedDataParallel replica (gloo on the CPU, nccl on CUDA) on its share o
 The train section (flags override it): data cifar10, loss cross_entropy, optimizer rmsprop
 (torch.optim.RMSprop), 25 epochs, batch 32, seed 0, val_split 0.1.
 `batch` is the global batch: with N processes each takes batch // N samples a step.
-The learning rate follows the train section as `netdsl train` sets it: Keras' decay, lr / (1 + 1e-06 * iterations) at each step.
+The learning rate follows the train section as `netdsl train` sets it: Keras' decay, lr / (1 + 1e-06
+* iterations) at each step.
 Training batches are augmented as `netdsl train` does, with netdsl.augment (shift(0.1, 0.1), flip).
 
 The data comes from netdsl.data.load_dataset, the one use of netdsl here (`pip install netdsl`): the

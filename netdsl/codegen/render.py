@@ -444,7 +444,17 @@ def schedule_settings(config) -> dict:
     transforms = ", ".join(f"Transform({py_literal(t.name)}, {py_literal(tuple(t.args))})" for t in config.augment)
     return {"schedule": spec.name if spec else None, "main_scheduler": main, "warmup": config.warmup,
             "decay": config.decay, "augment": f"({transforms},)" if config.augment else None,
-            "augment_text": ", ".join(str(t) for t in config.augment), "lr_text": ", then ".join(lr_parts)}
+            "augment_text": ", ".join(str(t) for t in config.augment), "lr_text": _lr_sentence(lr_parts)}
+
+
+def _lr_sentence(parts: list[str]) -> str:
+    """The train script's docstring sentence on its learning rate, wrapped at 100 columns."""
+    import textwrap
+
+    if not parts:
+        return ""
+    sentence = f"The learning rate follows the train section as `netdsl train` sets it: {', then '.join(parts)}."
+    return textwrap.fill(sentence, 100)
 
 
 TEMPLATES = {"numpy": ("numpy_module.py.j2",), "pytorch": ("torch_module.py.j2", "torch_train.py.j2")}
