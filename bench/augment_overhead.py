@@ -98,7 +98,8 @@ def main() -> None:
     print(f"seed002_cifar10, batch {config.batch}, augment = ({', '.join(map(str, config.augment))})")
     print(f"  step without augmentation   {step * 1e3:8.1f} ms")
     print(f"  step with augmentation      {step_aug * 1e3:8.1f} ms   ({(step_aug / step - 1) * 100:+.1f}%, noisy)")
-    print(f"  augmentation alone          {aug * 1e3:8.2f} ms   ({aug / step * 100:.2f}% of a step: the epoch overhead)")
+    print(f"  augmentation alone          {aug * 1e3:8.2f} ms   ({aug / step * 100:.2f}% of a step: "
+          "the epoch overhead)")
     print(f"  all five transforms alone   {every * 1e3:8.2f} ms   ({every * 100 / step:.2f}% of a step; "
           f"{', '.join(map(str, CONTRACT))})")
     torch_seconds = torch_shift_flip_seconds(batches, 3)
