@@ -101,7 +101,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _check_labels(model, config.loss, arrays.num_classes, arrays.name)
     loss, accuracy = model.evaluate(arrays.x, arrays.y, batch_size=args.batch)
     print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}  accuracy {accuracy:.4f}")
+    if args.show:
+        _show_predictions(model, arrays, spec, args.show)
     return 0
+
+
+def _show_predictions(model, arrays, spec: str, count: int) -> None:
+    """The first samples' predicted classes by name; a wrong one is marked * and followed by the true class."""
+    from dataclasses import replace
+
+    from netdsl.data.classes import label
+
+    names = _class_names(model, replace(model.train_config, data=spec))
+    predicted = model.predict(arrays.x[:count]).reshape(min(count, len(arrays.x)), -1).argmax(axis=1)
+    for index, (guess, truth) in enumerate(zip(predicted.tolist(), arrays.y[:count].tolist())):
+        wrong = f"  (is {label(truth, names)})" if guess != truth else ""
+        print(f"sample {index}: {'*' if wrong else ''}{label(guess, names)}{wrong}")
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -168,6 +183,8 @@ def register(sub) -> None:
     evaluate.add_argument("--split", choices=("val", "test"), default="val",
                           help="val: the samples training validated on (default); test: the official test split "
                                "of mnist, fashion_mnist or cifar10")
+    evaluate.add_argument("--show", type=positive(int), metavar="N",
+                          help="also print the first N predictions by class name, the wrong ones marked *")
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="top-k classes for an input .npy or image")

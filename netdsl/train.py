@@ -148,7 +148,8 @@ class Trainer:
         epochs = epochs or self.config.epochs
         batch = batch_size or self.config.batch
         steps = -(-len(x) // batch)
-        self.extras.start(self.progress.epoch == 0 and self.progress.step == 0, x.shape[1:])
+        self.extras.start(self.progress.epoch == 0 and self.progress.step == 0, x.shape[1:],
+                          validation is not None and len(validation[0]) > 0)
         with _SigintFlag() as sigint, self._bar(epochs, len(x)) as bar:
             while self.progress.epoch < epochs and not self.extras.stopped:
                 p = self.progress

@@ -34,11 +34,16 @@ class RunExtras:
         self.best_weights: dict[str, np.ndarray] | None = None
 
     # ---- the loop ----
-    def start(self, fresh: bool, sample_shape: tuple[int, ...]) -> None:
-        """Before the first epoch (fresh) or a resumed one: reset early stopping, check the data can be augmented."""
-        if self.augmenter is not None and not image_input(tuple(sample_shape)):
-            from netdsl.train import TrainingError
+    def start(self, fresh: bool, sample_shape: tuple[int, ...], validates: bool = True) -> None:
+        """Before the first epoch (fresh) or a resumed one: reset early stopping; check that the data can be
+        augmented and that the monitored value will be recorded."""
+        from netdsl.train import TrainingError
 
+        stop = self.config.early_stop
+        if stop is not None and stop.monitor.startswith("val_") and not validates:
+            raise TrainingError(f"early_stop monitors {stop.monitor}, but this run has no validation samples; "
+                                "monitor loss, or keep a validation split (val_split > 0)")
+        if self.augmenter is not None and not image_input(tuple(sample_shape)):
             raise TrainingError(f"augment needs images (C, H, W) or square vectors, but samples have shape "
                                 f"{tuple(sample_shape)}; drop augment from the train section")
         if fresh and self.early is not None:

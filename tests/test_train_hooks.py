@@ -165,3 +165,10 @@ def test_augmenting_vectors_that_are_not_images_is_one_line(digits) -> None:
 
     with pytest.raises(TrainingError, match="augment needs images"):
         trainer(m, None).fit(np.zeros((4, 10), np.float32), np.zeros(4, np.int64))
+
+
+def test_early_stop_on_validation_without_validation_samples_is_one_line(digits) -> None:
+    from netdsl.train import TrainingError
+
+    with pytest.raises(TrainingError, match="early_stop monitors val_loss, but this run has no validation samples"):
+        trainer(model(), None).fit(digits[0], digits[1], None)

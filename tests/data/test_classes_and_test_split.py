@@ -170,3 +170,25 @@ def test_training_refuses_fewer_names_than_classes(tmp_path: Path) -> None:
     program.write_text('input(1, 8, 8) - flatten - fc(10) - softmax\ntrain {\n classes = ("a", "b")\n epochs = 1\n}\n')
     out = cli("train", str(program), "--out", str(tmp_path / "run"), cwd=tmp_path)
     assert out.returncode == 1 and "classes name 2 classes, but the data has 10" in out.stderr
+
+
+def test_evaluate_show_marks_the_wrong_predictions(tmp_path: Path) -> None:
+    write_idx_set(tmp_path / "cache" / "fashion_mnist")
+    program = tmp_path / "net.net"
+    program.write_text("input(784) - fc(10) - softmax\ntrain {\n data = fashion_mnist\n}\n")
+    model = netdsl.load(program)
+    model.save_weights(tmp_path / "w.npz")
+    arrays = load_arrays("fashion_mnist", (784,), data_dir=tmp_path / "cache", download=False, split="test")
+    predicted = model.predict(arrays.x).argmax(axis=1)
+    out = cli("evaluate", str(program), "--weights", str(tmp_path / "w.npz"), "--split", "test", "--show", "7",
+              "--data-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if line.startswith("sample ")]
+    names = BUILTIN_CLASSES["fashion_mnist"]
+    assert len(lines) == 7
+    for line, guess, truth in zip(lines, predicted, arrays.y):
+        if guess == truth:
+            assert line.endswith(f": {label(int(guess), names)}")
+        else:
+            assert f": *{label(int(guess), names)}  (is {label(int(truth), names)})" in line
+    assert any("*" in line for line in lines)  # random weights get some wrong
