@@ -52,6 +52,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         config = model.train_config
         proto = build_model(graph, weights, args.opset, split_metadata(config.data, config.seed, config.val_split),
                             args.input_layout)
+        _attach_class_names(proto, model)
         save_model(proto, target)
     except ExportError as err:
         raise InputError(str(err)) from None
@@ -68,6 +69,35 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise InputError(f"--verify: {err}") from None
     print(result.line())
     return 0 if result.ok else 1
+
+
+def _attach_class_names(proto: Any, model: Any) -> None:
+    """Put the train section's class names into the model's metadata, for `netdsl run` to print."""
+    import json
+
+    from netdsl.data import DataError
+    from netdsl.data.classes import ONNX_METADATA_KEY, class_names
+
+    try:
+        names = class_names(model.train_config.classes, model.train_config.data, model.compilation.file)
+    except DataError as err:
+        raise InputError(str(err)) from None
+    if names is not None:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = ONNX_METADATA_KEY, json.dumps(list(names))
+
+
+def _class_names(session: Any) -> tuple[str, ...] | None:
+    """The class names an exported model carries, if any."""
+    import json
+
+    from netdsl.data.classes import ONNX_METADATA_KEY
+
+    try:
+        names = json.loads(session.metadata.get(ONNX_METADATA_KEY, "null"))
+    except json.JSONDecodeError:
+        return None
+    return tuple(str(n) for n in names) if isinstance(names, list) else None
 
 
 # ---- run ----
@@ -107,8 +137,9 @@ def _probabilities(outputs: Any) -> tuple[Any, str]:
     return shifted / shifted.sum(axis=1, keepdims=True), "softmax of the outputs"
 
 
-def _print_top(outputs: Any, k: int) -> None:
-    """One line per sample: its k best classes with their probabilities."""
+def _print_top(outputs: Any, k: int, names: tuple[str, ...] | None = None) -> None:
+    """One line per sample: its k best classes (with their names) and probabilities."""
+    from netdsl.data.classes import label
     from netdsl.inputs import top_k
 
     if outputs.ndim != 2:
@@ -119,7 +150,7 @@ def _print_top(outputs: Any, k: int) -> None:
     print(f"top {k} of {probs.shape[1]} classes ({kind}):")
     shown = probs[:MAX_PRINTED]
     for index, best in enumerate(top_k(shown, k)):
-        print(f"sample {index}: " + ", ".join(f"{c} ({p:.4f})" for c, p in best))
+        print(f"sample {index}: " + ", ".join(f"{label(c, names)} ({p:.4f})" for c, p in best))
     if len(probs) > MAX_PRINTED:
         print(f"... and {len(probs) - MAX_PRINTED:,} more samples (save all outputs with -o out.npy)")
 
@@ -166,7 +197,7 @@ def _run_input(args: argparse.Namespace, session: Any) -> int:
             raise InputError(f"{args.output}: cannot write: {err.strerror or err}") from None
         print(f"wrote {args.output}: outputs {tuple(outputs.shape)} float32 ({session.device})")
     if args.top is not None or not args.output:
-        _print_top(outputs, args.top or TOP_DEFAULT)
+        _print_top(outputs, args.top or TOP_DEFAULT, _class_names(session))
     return 0
 
 

@@ -106,6 +106,7 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     config = _config(args, model, checkpoint, out_dir)
     data = _dataset(config.data, model, args, config.val_split, config.seed)
     _check_labels(model, config.loss, data.num_classes, data.name)
+    _class_names(model, config, data.num_classes)
     print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
           f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}")
     executor = Executor(model.graph)
@@ -184,18 +185,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     spec = args.data or config.data
     try:
         arrays = load_arrays(spec, model.input_shape, data_dir=args.data_dir, val_split=config.val_split,
-                             seed=config.seed, progress=print)
+                             seed=config.seed, progress=print, portion=args.split)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
         print(notice)
     _check_labels(model, config.loss, arrays.num_classes, arrays.name)
     loss, accuracy = model.evaluate(arrays.x, arrays.y, batch_size=args.batch)
-    print(f"{arrays.name}: {len(arrays.x)} samples  loss {loss:.4f}  accuracy {accuracy:.4f}")
+    print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}  accuracy {accuracy:.4f}")
+    if args.show:
+        _show_predictions(model, arrays, spec, args.show)
     return 0
 
 
+def _show_predictions(model, arrays, spec: str, count: int) -> None:
+    """The first samples' predicted classes by name; a wrong one is marked * and followed by the true class."""
+    from dataclasses import replace
+
+    from netdsl.data.classes import label
+
+    names = _class_names(model, replace(model.train_config, data=spec))
+    predicted = model.predict(arrays.x[:count]).reshape(min(count, len(arrays.x)), -1).argmax(axis=1)
+    for index, (guess, truth) in enumerate(zip(predicted.tolist(), arrays.y[:count].tolist())):
+        wrong = f"  (is {label(truth, names)})" if guess != truth else ""
+        print(f"sample {index}: {'*' if wrong else ''}{label(guess, names)}{wrong}")
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
+    from netdsl.data.classes import label
     from netdsl.inputs import InputFileError, as_batch, read_input, top_k
     from netdsl.layout import to_channels_first
 
@@ -210,8 +227,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(note)
     x = _polarity(x, args, model.train_config.data)
     outputs = model.predict(x)
+    names = _class_names(model, model.train_config)
     for index, best in enumerate(top_k(outputs, args.top)):
-        ranked = ", ".join(f"{cls} ({score:.4f})" for cls, score in best)
+        ranked = ", ".join(f"{label(cls, names)} ({score:.4f})" for cls, score in best)
         print(f"sample {index}: {ranked}")
     return 0
 
@@ -227,6 +245,20 @@ def _polarity(x, args: argparse.Namespace, data: str):
     if notice:
         print(notice)
     return x
+
+
+def _class_names(model, config, num_classes: int | None = None) -> tuple[str, ...] | None:
+    """The train section's class names (checked against the data's class count when it is known)."""
+    from netdsl.data import DataError
+    from netdsl.data.classes import class_names
+
+    try:
+        names = class_names(config.classes, config.data, model.compilation.file)
+    except DataError as err:
+        raise InputError(str(err)) from None
+    if names is not None and num_classes is not None and len(names) < num_classes:
+        raise InputError(f"the train section's classes name {len(names)} classes, but the data has {num_classes}")
+    return names
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -266,6 +298,11 @@ def register(sub) -> None:
     evaluate.add_argument("--batch", type=positive(int), default=256, metavar="N",
                           help="samples per forward pass (256)")
     add_threads_flag(evaluate)
+    evaluate.add_argument("--split", choices=("val", "test"), default="val",
+                          help="val: the samples training validated on (default); test: the official test split "
+                               "of mnist, fashion_mnist or cifar10")
+    evaluate.add_argument("--show", type=positive(int), metavar="N",
+                          help="also print the first N predictions by class name, the wrong ones marked *")
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="top-k classes for an input .npy or image")

@@ -185,6 +185,11 @@ class Session:
         return list(self._session.get_providers())
 
     @property
+    def metadata(self) -> dict[str, str]:
+        """The model's custom metadata (netdsl export puts the class names there)."""
+        return dict(self._session.get_modelmeta().custom_metadata_map)
+
+    @property
     def device(self) -> str:
         """'cuda' or 'cpu': where the model runs."""
         return "cuda" if self.providers[0] == CUDA else "cpu"

@@ -31,8 +31,9 @@ from netdsl.fileio import atomic_write, atomic_write_text
 from netdsl.frontend.train_spec import TrainConfig
 from netdsl.loss_watch import LossWatch
 from netdsl.progress import PeriodicLine, progress_line
+from netdsl.train_hooks import RunExtras
 
-HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
 
 class TrainingError(Exception):
@@ -64,7 +65,7 @@ class History:
 
     @property
     def history(self) -> dict[str, list[float]]:
-        return {key: [row[key] for row in self.rows] for key in HISTORY_COLUMNS[1:]}
+        return {key: [row.get(key, float("nan")) for row in self.rows] for key in HISTORY_COLUMNS[1:]}
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
@@ -77,7 +78,7 @@ class History:
     @classmethod
     def from_csv(cls, text: str) -> History:
         """Rows of a history.csv; ValueError for a cell that is not a number."""
-        rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()}
+        rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v is not None}
                 for row in csv.DictReader(io.StringIO(text))]
         return cls(rows)
 
@@ -138,6 +139,7 @@ class Trainer:
         self.progress = Progress()
         self.data: dict | None = None  # the fingerprint of the data trained on (a resume checks it)
         self.loss_watch = LossWatch()
+        self.extras = RunExtras(config, executor)  # lr schedule, augmentation, early stopping
 
     # ---- one step ----
     def step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
@@ -169,10 +171,12 @@ class Trainer:
         steps = -(-len(x) // batch)
         if self.out_dir:
             self._check_data(data_fingerprint(x, y, validation))
+        self.extras.start(self.progress.epoch == 0 and self.progress.step == 0, x.shape[1:],
+                          validation is not None and len(validation[0]) > 0)
         # a diverging net overflows on its way to NaN: the NaN check below says so, not NumPy's RuntimeWarnings
         with _SigintFlag(terminate=self.out_dir is not None) as sigint, self._bar(epochs, len(x)) as bar, \
                 np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            while self.progress.epoch < epochs:
+            while self.progress.epoch < epochs and not self.extras.stopped:
                 p = self.progress
                 if p.step == 0:
                     p.perm = self.rng.permutation(len(x))
@@ -182,7 +186,8 @@ class Trainer:
                 started = time.perf_counter()
                 while p.step < steps:
                     index = p.perm[p.step * batch:(p.step + 1) * batch]
-                    loss, acc = self.step(x[index], y[index])
+                    self.optimizer.lr = self.extras.lr(p.epoch, epochs, self.optimizer.t)
+                    loss, acc = self.step(self.extras.augmented(x[index]), y[index])
                     self._watch(loss, p)
                     if not np.isfinite(loss):
                         raise TrainingError(
@@ -200,6 +205,9 @@ class Trainer:
                         raise Interrupted(self._where(), sigint.signum)
                 p.seconds += time.perf_counter() - started
                 self._end_epoch(validation, bar)
+        restored = self.extras.finish(self.out_dir)
+        if restored and self.verbose > 0:
+            print(restored, flush=True)
         return self.history
 
     def _watch(self, loss: float, p: Progress) -> None:
@@ -211,12 +219,13 @@ class Trainer:
         p = self.progress
         row = {"epoch": p.epoch + 1, "loss": p.loss_sum / max(p.seen, 1),
                "accuracy": p.correct_sum / max(p.seen, 1), "val_loss": float("nan"),
-               "val_accuracy": float("nan"), "seconds": p.seconds}
+               "val_accuracy": float("nan"), "lr": self.optimizer.lr, "seconds": p.seconds}
         if validation is not None and len(validation[0]):
             row["val_loss"], row["val_accuracy"] = self.evaluate(*validation)
         self.history.rows.append(row)
         p.epoch, p.step, p.perm = p.epoch + 1, 0, None
         bar.end_epoch(row, p.seen)
+        self.extras.end_epoch(row, self.out_dir)
         if self.out_dir:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
             self.save_checkpoint()  # also writes history.csv
@@ -248,7 +257,8 @@ class Trainer:
         meta = {"epoch": p.epoch, "step": p.step, "loss_sum": p.loss_sum, "correct_sum": p.correct_sum,
                 "seen": p.seen, "seconds": p.seconds, "rng_state": self.rng.bit_generator.state,
                 "program_hash": self.program_hash, "settings": settings_of(self.config), "data": self.data,
-                "history": self.history.rows}  # history.csv can be rebuilt from here after a crash
+                "history": self.history.rows,  # history.csv can be rebuilt from here after a crash
+                **self.extras.state_dict()}
         arrays = {f"param/{k}": v for k, v in self.executor.state_dict().items()}
         arrays |= {f"optim/{k}": np.asarray(v) for k, v in self.optimizer.state_dict().items()}
         arrays["meta"] = np.array(json.dumps(meta))
@@ -268,6 +278,7 @@ class Trainer:
         self.executor.load_state_dict(checkpoint.params)
         load_optimizer_state(self.optimizer, checkpoint.optimizer_state, self.executor.params, path)
         self.rng.bit_generator.state = meta["rng_state"]
+        self.extras.load_state_dict(meta, path.parent)
         self.progress = Progress(meta["epoch"], meta["step"], checkpoint.arrays.get("perm"), meta["loss_sum"],
                                  meta["correct_sum"], meta["seen"], meta["seconds"])
         self.data = meta.get("data")

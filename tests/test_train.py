@@ -114,7 +114,7 @@ def test_train_evaluate_predict_cli(tmp_path: Path) -> None:
     assert "digits: resized 8x8 -> 32x32" in run.stdout and "epoch 2/2" in run.stdout
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["checkpoint.npz", "history.csv", "weights.npz"]
     header = (tmp_path / "run" / "history.csv").read_text().splitlines()[0]
-    assert header == "epoch,loss,accuracy,val_loss,val_accuracy,seconds"
+    assert header == "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds"
     weights = str(tmp_path / "run" / "weights.npz")
     evaluated = netdsl_cli("evaluate", str(EXAMPLES / "lenet5.net"), "--weights", weights)
     assert evaluated.returncode == 0 and "accuracy" in evaluated.stdout

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 BUILTIN_NAMES: tuple[str, ...] = ("digits", "mnist", "fashion_mnist", "cifar10")
 FILE_SUFFIXES: tuple[str, ...] = (".npz", ".csv")
-PORTIONS: tuple[str, ...] = ("val", "train", "all")  # what load_arrays can return
+PORTIONS: tuple[str, ...] = ("val", "train", "all", "test")  # what load_arrays can return
 
 
 class DataError(Exception):
@@ -80,7 +80,7 @@ def load_arrays(
     portion: str = "val",
 ) -> Arrays:
     """One portion, shaped: "val" (the test split, else the seeded validation split; all when val_split=0),
-    "train" (the samples training fits on) or "all"."""
+    "train" (the samples training fits on), "all", or "test" (only a set with an official test split)."""
     from netdsl.data.pipeline import load_arrays as _load
 
     return _load(spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download,

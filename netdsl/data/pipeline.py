@@ -130,7 +130,6 @@ def load_arrays(
     return Arrays(x=x, y=y, num_classes=_num_classes(raw, y_all, y), name=name, notices=notices)
 
 
-
 def _portion(raw: Raw, name: str, portion: str, val_split: float, seed: int
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw samples and labels of "val" (the test split, else the seeded validation split; all when
@@ -138,9 +137,12 @@ def _portion(raw: Raw, name: str, portion: str, val_split: float, seed: int
     if portion not in PORTIONS:
         raise DataError(f"unknown portion '{portion}': use one of {', '.join(PORTIONS)}")
     y_all = labels_to_classes(raw.y, name)
+    if portion == "test" and (raw.x_test is None or raw.y_test is None):
+        raise DataError(f"{name} has no official test split (mnist, fashion_mnist and cifar10 have one); "
+                        "use --split val for its held-out validation samples")
     if raw.x_test is not None and raw.y_test is not None:
         y_test = labels_to_classes(raw.y_test, name)
-        parts = {"val": (raw.x_test, y_test), "train": (raw.x, y_all)}
+        parts = {"val": (raw.x_test, y_test), "test": (raw.x_test, y_test), "train": (raw.x, y_all)}
         if portion == "all":
             return np.concatenate([raw.x, raw.x_test]), np.concatenate([y_all, y_test]), y_all
         return (*parts[portion], y_all)

@@ -10,6 +10,7 @@ from typing import Any
 from netdsl.diagnostics import CompileError, DiagnosticSink, did_you_mean
 from netdsl.frontend import ast
 from netdsl.frontend.expand import evaluate
+from netdsl.frontend.train_extras import EXTRA_SETTINGS, EarlyStop, Schedule, Transform, check_together, parse_extra
 
 BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
 LOSSES = ("cross_entropy", "mse", "binary_cross_entropy")
@@ -64,10 +65,20 @@ class TrainConfig:
     metrics: tuple[str, ...] = ("accuracy",)
     seed: int = 0
     val_split: float = 0.1
+    schedule: Schedule | None = None
+    warmup: int = 0
+    augment: tuple[Transform, ...] = ()
+    early_stop: EarlyStop | None = None
+    classes: str | tuple[str, ...] | None = None
 
     @property
     def lr(self) -> float:
         return float(self.optimizer_args.get("lr", OPTIMIZERS[self.optimizer]["lr"]))
+
+    @property
+    def decay(self) -> float:
+        """Keras' `decay`: the lr is divided by (1 + decay * iterations)."""
+        return float(self.optimizer_args.get("decay", 0.0))
 
     def optimizer_kwargs(self) -> dict[str, Any]:
         """Every argument of the optimizer, defaults filled in, beta1/beta2 as PyTorch's `betas` pair."""
@@ -76,7 +87,7 @@ class TrainConfig:
         for key, value in merged.items():
             if key == "beta1":
                 kwargs["betas"] = (float(value), float(merged["beta2"]))
-            elif key != "beta2":
+            elif key not in ("beta2", "decay"):  # decay is applied by the trainer's schedule
                 kwargs[key] = value
         return kwargs
 
@@ -118,7 +129,7 @@ def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
     if name not in OPTIMIZERS:
         raise CompileError(f"unknown optimizer '{name}'", expr.span,
                            did_you_mean(name, list(OPTIMIZERS)) or f"choose from {', '.join(OPTIMIZERS)}")
-    schema = OPTIMIZERS[name]
+    schema = optimizer_schema(name)
     if len(args) > 1:
         raise CompileError(f"{name} takes the learning rate as its only positional argument", args[1].span)
     values: dict[str, Any] = {}
@@ -144,6 +155,11 @@ def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
     return name, values
 
 
+def optimizer_schema(name: str) -> dict[str, Any]:
+    """The arguments optimizer `name` takes, with their defaults: its own and Keras' lr `decay`."""
+    return {**OPTIMIZERS[name], "decay": 0.0}
+
+
 def _betas(name: str, kw: ast.Kwarg) -> dict[str, Any]:
     """PyTorch's betas=(b1, b2) as beta1 and beta2."""
     value = evaluate(kw.value, {})
@@ -166,7 +182,7 @@ _ARGUMENT_RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
 
 def optimizer_problems(name: str, values: dict[str, Any]) -> list[tuple[str, str]]:
     """(argument, what is wrong) for each argument of optimizer `name` that it cannot run with."""
-    schema = OPTIMIZERS[name]
+    schema = optimizer_schema(name)
     problems = []
     for key, value in values.items():
         if key not in schema:
@@ -208,8 +224,10 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
             if key in seen:
                 raise CompileError(f"'{key}' is set twice in this train section", setting.key_span)
             seen[key] = setting
-            value = evaluate(setting.value, {}) if key != "optimizer" else None
-            if key == "data":
+            value = evaluate(setting.value, {}) if key not in ("optimizer", *EXTRA_SETTINGS) else None
+            if key in EXTRA_SETTINGS:
+                config[key] = parse_extra(setting)
+            elif key == "data":
                 config["data"] = _data(value, setting)
             elif key == "loss":
                 value = canonical_loss(value) if isinstance(value, str) else value
@@ -233,4 +251,6 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
                                    did_you_mean(key, known) or f"settings are {', '.join(known)}")
         except CompileError as err:
             sink.add(err.diagnostic)
+    for err in check_together(config, seen):
+        sink.add(err.diagnostic)
     return TrainConfig(**config)
