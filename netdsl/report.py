@@ -12,7 +12,7 @@ from netdsl.ops.base import fmt_shape
 
 def op_text(node: Node) -> str:
     text = REGISTRY[node.op].describe(node.attrs)
-    if node.op in ("maxpool", "avgpool") and node.attrs.get("ceil"):
+    if REGISTRY[node.op].has("pool") and node.attrs.get("ceil"):
         text = text[:-1] + ", ceil)" if text.endswith(")") else text + "(ceil)"
     return f"{text} (implicit)" if node.implicit else text
 
