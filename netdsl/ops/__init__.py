@@ -11,6 +11,11 @@ _ALIASES: dict[str, str] = {alias: op.name for op in ALL for alias in (op.name, 
 
 
 
+def ops_with(trait: str) -> tuple[OpDef, ...]:
+    """The ops that have a trait, in declaration order."""
+    return tuple(op for op in ALL if op.has(trait))
+
+
 def with_trait(trait: str) -> list[str]:
     """The canonical names of the ops that have a trait (netdsl.ops.base.TRAITS), sorted."""
     return sorted(op.name for op in ALL if op.has(trait))
