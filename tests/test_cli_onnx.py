@@ -232,7 +232,7 @@ def test_run_data_scores_the_split_evaluate_scores(tmp_path: Path) -> None:
         ran = netdsl("run", "tiny.onnx", "--data", "digits", "--provider", "cpu", "--split", split, cwd=tmp_path)
         assert ran.returncode == 0, ran.stderr
         counts[split] = ran.stdout
-    assert re.search(r"digits: 359 samples  loss \S+  accuracy (\S+)", evaluated.stdout).group(1) == \
+    assert re.search(r"digits \(val\): 359 samples  loss \S+  accuracy (\S+)", evaluated.stdout).group(1) == \
         re.search(r"digits: 359 samples, accuracy (\S+),", counts["val"]).group(1)
     assert "digits: 1438 samples" in counts["train"] and "digits: 1797 samples" in counts["all"]
 
