@@ -101,11 +101,8 @@ def claim(directory: Path, fresh_from: Path | None = None) -> tuple[Path, RunLoc
 
 
 class RunLock:
-    """An exclusive lock on a run directory while a trainer writes it: a lock file holding the trainer's pid.
-
-    The operating system holds the lock (flock, or msvcrt on Windows), so it ends with the process: a lock
-    file left by a killed trainer is stale and is taken over.
-    """
+    """A run directory's lock file holding the trainer's pid, locked by the operating system (flock, msvcrt), so the
+    lock ends with the process: the file a killed trainer left is stale and is taken over."""
 
     def __init__(self, directory: Path):
         self.path = directory / LOCK_FILE
