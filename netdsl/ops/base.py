@@ -123,6 +123,13 @@ def activation_names() -> list[str]:
     return [op.name for op in ops_with("activation")]
 
 
+def __getattr__(name: str) -> Any:
+    """ACTIVATIONS: the names `activation=` takes, read from the declarations' traits on each use."""
+    if name == "ACTIVATIONS":
+        return tuple(activation_names())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def activation(value: Any, name: str) -> str:
     from netdsl.ops import lookup
 
