@@ -10,6 +10,7 @@ import numpy as np
 from netdsl.backends.numpy import kernels as K
 from netdsl.backends.numpy.init import init_batchnorm, init_weight
 from netdsl.ir.graph import Graph, Node
+from netdsl.memory import require_memory
 
 Array = np.ndarray
 
@@ -182,6 +183,8 @@ class Executor:
     def __init__(self, graph: Graph, dtype: Any = np.float32):
         self.graph = graph
         self.dtype = np.dtype(dtype)
+        values = sum(n.param_count + n.buffer_count for n in graph)
+        require_memory(values * self.dtype.itemsize, f"the weights of network {graph.name}")
         self.params: dict[str, Array] = {}
         self.buffers: dict[str, Array] = {}
         self._caches: dict[str, Any] = {}
