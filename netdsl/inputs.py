@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -28,19 +29,34 @@ def read_input(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
         raise InputFileError(f"{file}: is a directory, not an input file")
     suffix = file.suffix.lower()
     if suffix == ".npy":
-        return _read_npy(file), []
+        return _read_npy(file, input_shape), []
     if suffix in IMAGE_SUFFIXES:
         return read_image(file, input_shape)
     raise InputFileError(f"{file}: unsupported input file type '{suffix}': use .npy or an image "
                        f"({', '.join(IMAGE_SUFFIXES)})")
 
 
-def _read_npy(file: Path) -> np.ndarray:
+def _read_npy(file: Path, input_shape: tuple[int | None, ...]) -> np.ndarray:
+    """The array of an .npy, its header checked first: numbers, one sample or a batch of them, fits memory."""
+    from netdsl import npyfile
+
     try:
-        return np.load(file, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise InputFileError(f"{file}: not a readable .npy array: {str(err).splitlines()[0] if str(err) else err}") \
-            from None
+        header = npyfile.npy_header(file)
+        _check_batch_shape(file, header.shape, input_shape)
+        npyfile.check_fits_memory(file, header.nbytes + 4 * math.prod(header.shape), "the array and its float32 copy")
+        return npyfile.read_npy(file, header)
+    except npyfile.ArrayFileError as err:
+        raise InputFileError(str(err)) from None
+
+
+def _check_batch_shape(file: Path, shape: tuple[int, ...], input_shape: tuple[int | None, ...]) -> None:
+    """Refuse, before loading, an array that is neither one sample nor a batch of samples of input_shape."""
+    def fits(dims: tuple[int, ...]) -> bool:
+        return len(dims) == len(input_shape) and all(w is None or d == w for d, w in zip(dims, input_shape))
+
+    if not fits(tuple(shape)) and not fits(tuple(shape[1:])):
+        raise InputFileError(f"{file}: has shape {list(shape)}, the network wants {show_shape(input_shape)} "
+                             f"or a batch n x {show_shape(input_shape)}")
 
 
 def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]) -> tuple[np.ndarray, list[str]]:
@@ -60,6 +76,9 @@ def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
             if converted.size != (width, height):
                 converted = converted.resize((width, height), Image.BILINEAR)
             pixels = np.asarray(converted, dtype=np.float32) / 255.0
+    except Image.DecompressionBombError as err:
+        raise InputFileError(f"{path}: refused: the image is larger than Pillow's decompression-bomb limit "
+                             f"({Image.MAX_IMAGE_PIXELS:,} pixels) ({err})") from None
     except (UnidentifiedImageError, OSError, ValueError) as err:
         raise InputFileError(f"{path}: cannot read the image: {err}") from None
     x = pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)

@@ -113,7 +113,7 @@ def test_npz_not_a_zip(tmp_path: Path) -> None:
 
 def test_npz_pickled_objects_are_refused(tmp_path: Path) -> None:
     path = write_npz(tmp_path / "a.npz", x=np.array([{"a": 1}, None], dtype=object), y=np.zeros(2))
-    assert message(path) == f"{path}: holds object arrays, which are not loaded (pickles are disabled)"
+    assert message(path) == f"{path}: array 'x': holds Python objects, which are not loaded (pickles are disabled)"
 
 
 def test_npz_nan(tmp_path: Path) -> None:
