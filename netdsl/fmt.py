@@ -4,7 +4,8 @@ The formatter keeps every line break where the author put it (line breaks separa
 normalizes what is around them: indentation by bracket depth, branch bars aligned two columns to
 the left of their branch, one space around `-`, `->`, `|`, `*` and arithmetic, `key=value` inside
 argument lists, `key = value` aligned in train sections, trailing comments at their column (or two
-spaces after the code), at most one blank line, one after each top-level `{ ... }`. Its output is
+spaces after the code), at most one blank line, one after each top-level `{ ... }`; braces and
+brackets whose contents span lines open at a line's end and close at a line's start. Its output is
 re-lexed and checked token for token against the input before anyone sees it.
 """
 
@@ -78,6 +79,29 @@ def _split_lines(source: str) -> list[_Line]:
         elif token.type != "WS":
             lines[-1].tokens.append(token)
     return lines
+
+
+def _break_open_groups(lines: list[_Line]) -> list[_Line]:
+    """A `{ ... }` or `[ ... ]` that spans lines gets its opener at a line's end and its closer at a
+    line's start (a line break there is never a separator, so the meaning stays)."""
+    stack: list[tuple[int, int]] = []
+    breaks: set[tuple[int, int]] = set()  # (line, token index) that starts a new line
+    for row, line in enumerate(lines):
+        for index, token in enumerate(line.tokens):
+            if token.type in ("LBRACE", "LSQB"):
+                stack.append((row, index))
+            elif token.type in ("RBRACE", "RSQB") and stack:
+                open_row, open_index = stack.pop()
+                if open_row != row:
+                    breaks.add((open_row, open_index + 1))
+                    breaks.add((row, index))
+    out: list[_Line] = []
+    for row, line in enumerate(lines):
+        cuts = sorted(i for r, i in breaks if r == row and 0 < i < len(line.tokens))
+        for start, stop in zip([0, *cuts], [*cuts, len(line.tokens)]):
+            out.append(_Line(line.tokens[start:stop]))
+        out[-1].comment, out[-1].comment_column = line.comment, line.comment_column
+    return out
 
 
 def _is_sign(token: Token, previous: Token | None) -> bool:
@@ -238,7 +262,7 @@ def format_source(source: str, file: str = "<string>") -> str:
 
     parse(source, file)  # only a program that parses is formatted
     try:
-        lines = _split_lines(source.replace("\r\n", "\n"))
+        lines = _break_open_groups(_split_lines(source.replace("\r\n", "\n")))
     except UnexpectedInput as err:  # pragma: no cover - parse() above has lexed the same text
         raise syntax_error(err, file, source) from None
     formatted = "\n".join(_Layout(lines).render()) + "\n"

@@ -30,8 +30,8 @@ class NetdslServer(LanguageServer):
         self.reported: set[str] = set()
 
     def report_internal_error(self, feature: str, error: BaseException) -> None:
-        """Log the traceback; tell the user once per kind of fault."""
-        key = f"{feature}: {type(error).__name__}: {error}"
+        """Log the traceback and tell the user, once per fault (however many features it breaks)."""
+        key = f"{type(error).__name__}: {error}"
         if key in self.reported:
             return
         self.reported.add(key)
