@@ -57,9 +57,12 @@ class Analysis:
         self.file = file
         self.positions = Positions(text, encoding)
         self.compilation: Compilation = compile_source(text, file)
-        self.program: ast.Program | None = parse_program(text, file)
 
-    # ---- the AST ----
+    # ---- the AST (parsed again on first use: the diagnostics after an edit do not wait for it) ----
+
+    @cached_property
+    def program(self) -> ast.Program | None:
+        return parse_program(self.text, self.file)
 
     @cached_property
     def blocks(self) -> dict[str, ast.Block]:
