@@ -11,6 +11,7 @@ import netdsl
 PUBLISHED = {
     "keras_mnist_cnn": (3_274_634, None),
     "seed003_cnn": (93_322, None),
+    "seed004_keras_cnn": (1_387_594, None),
     "seed001_cnn": (137_660, None),
     "lenet5": (61_706, None),
     "seed002_mnist_table": (12_042, None),
@@ -81,3 +82,9 @@ def test_keras_mnist_shapes_as_commented_in_seed001() -> None:
 def test_googlenet_ceil_pools() -> None:
     graph = netdsl.load(EXAMPLES / "googlenet.net").graph
     assert [n.shape[1] for n in graph if n.op == "maxpool" and "inception" not in n.name] == [56, 28, 14, 7]
+
+
+def test_seed004_keras_cnn_layers_as_keras_prints() -> None:
+    model = netdsl.load(EXAMPLES / "seed004_keras_cnn.net")
+    assert model.graph["conv_1"].shape == (32, 26, 26) and model.graph["maxpool_1"].shape == (32, 13, 13)
+    assert [n.param_count for n in model.layers if n.param_count] == [320, 1_384_704, 2_570]
