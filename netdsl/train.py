@@ -113,6 +113,7 @@ class Trainer:
         self.optimizer = build_optimizer(config)
         self.rng = np.random.default_rng(config.seed + 1)
         self.out_dir = Path(out_dir) if out_dir else None
+        self.program = program
         self.program_hash = program_hash(program, executor.graph.name)
         self.verbose = verbose
         self.history = History()
@@ -189,6 +190,8 @@ class Trainer:
         if self.out_dir:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
             self.save_checkpoint()  # also writes history.csv
+            from netdsl.draw.run_dir import write_epoch_files  # settings.json, curves.png (kept out of the imports)
+            write_epoch_files(self)
 
     def _where(self) -> str:
         where = f"{self.out_dir / CHECKPOINT}" if self.out_dir else "memory"
