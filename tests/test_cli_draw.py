@@ -61,3 +61,4 @@ def test_check_imports_no_matplotlib() -> None:
              "print('matplotlib' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", probe, LENET], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
