@@ -124,7 +124,7 @@ def _extra_commands() -> list[Callable]:
     """Sub-commands of the backends, registered without importing their heavy dependencies."""
     registrations = []
     for module in ("netdsl.cli_train", "netdsl.cli_onnx", "netdsl.cli_codegen", "netdsl.cli_augment",
-                   "netdsl.cli_lsp"):
+                   "netdsl.cli_lsp", "netdsl.cli_draw"):
         try:
             imported = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as err:
