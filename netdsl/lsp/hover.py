@@ -54,7 +54,7 @@ def _layer_rows(nodes: list[Placed]) -> list[str]:
     rows = ["| layer | op | output | params | MACs | RF size /stride |", "|---|---|---|--:|--:|---|"]
     for placed in nodes[:MAX_ROWS]:
         figures = layer_json(placed.node)
-        rows.append(f"| `{figures['name']}` | `{figures['args']}` | {fmt_shape(placed.node.shape)} | "
+        rows.append(f"| `{figures['name']}` | `{figures['display']}` | {fmt_shape(placed.node.shape)} | "
                     f"{figures['params']:,} | {figures['macs']:,} | {rf_text(placed.node)} |")
     if len(nodes) > MAX_ROWS:
         rows.append(f"| … {len(nodes) - MAX_ROWS} more | | | | | |")

@@ -93,7 +93,7 @@ async def test_hover_on_a_layer_equals_check_json(client, check_json) -> None:
         text = hover.contents.value
         figures = _figures(text)
         layer = report[name]
-        assert text.startswith(f"**{name}**: `{layer['args']}`"), text
+        assert text.startswith(f"**{name}**: `{layer['display']}`"), text
         assert figures["output"] == "x".join(map(str, layer["shape"]))
         assert figures["params"] == f"{layer['params']:,}" and figures["MACs"] == f"{layer['macs']:,}"
         size, stride = layer["receptive_field"]
@@ -120,7 +120,7 @@ async def test_hover_on_a_block_use_shows_its_expansion(client, check_json) -> N
     params, macs = sum(layer["params"] for layer in inside), sum(layer["macs"] for layer in inside)
     assert f"→ {len(inside)} layers, {params:,} params, {macs:,} MACs, output 512x28x28" in text, text
     for layer in inside:
-        assert f"| `{layer['name']}` | `{layer['args']}` | {'x'.join(map(str, layer['shape']))} | " \
+        assert f"| `{layer['name']}` | `{layer['display']}` | {'x'.join(map(str, layer['shape']))} | " \
                f"{layer['params']:,} | {layer['macs']:,} |" in text
     repeated = await client.text_document_hover_async(types.HoverParams(
         document.ident, document.position_of("bottleneck(256) * 5", delta=3)))
