@@ -27,6 +27,8 @@ def read_input(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
         raise InputFileError(f"{file}: no such file")
     if file.is_dir():
         raise InputFileError(f"{file}: is a directory, not an input file")
+    if not file.is_file():  # a FIFO or a device: reading it could block or never end
+        raise InputFileError(f"{file}: not a regular file")
     suffix = file.suffix.lower()
     if suffix == ".npy":
         return _read_npy(file), []

@@ -40,6 +40,8 @@ class ArrayHeader:
 
 def file_kind(path: Path) -> str:
     """'npy', 'npz', 'empty' or 'other', from the first bytes; raises ArrayFileError if unreadable."""
+    if path.exists() and not path.is_dir() and not path.is_file():  # a FIFO would block the open
+        raise ArrayFileError(f"{path}: not a regular file")
     try:
         with open(path, "rb") as stream:
             head = stream.read(len(NPY_MAGIC))

@@ -58,3 +58,12 @@ def test_png_over_pillows_limit_is_one_line(tmp_path: Path, monkeypatch: pytest.
     Image.fromarray(np.zeros((100, 100), np.uint8)).save(tmp_path / "big.png")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10,000 pixels is over twice the limit: an error
     refused(tmp_path / "big.png", (1, 28, 28), "larger than Pillow's decompression-bomb limit (1,000 pixels)")
+
+
+def test_fifo_input_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "x.npy")
+    refused(tmp_path / "x.npy", (4,), "not a regular file")
+    with pytest.raises(npyfile.ArrayFileError, match="not a regular file"):
+        npyfile.file_kind(tmp_path / "x.npy")
