@@ -135,3 +135,12 @@ def test_check_command_gives_one_line_and_exit_1(tmp_path: Path, kind: str, caps
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith(f"netdsl: error: {path}: "), err
 
+
+
+def test_api_load_refuses_a_fifo(tmp_path: Path) -> None:
+    import netdsl
+    from netdsl.diagnostics import NetdslError
+
+    os.mkfifo(tmp_path / "pipe.net")
+    with pytest.raises(NetdslError, match="not a regular file"):
+        netdsl.load(tmp_path / "pipe.net")
