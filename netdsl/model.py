@@ -151,7 +151,7 @@ def load(path: str | Path, network: str | None = None) -> Model:
 
     path = Path(path)
     try:
-        text = read_source(path)  # regular files of at most 8 MiB: a FIFO or /dev/zero is refused
+        text = read_source(path)  # regular files of at most 1 MiB: a FIFO or /dev/zero is refused
     except SourceFileError as err:
         raise NetdslError([Diagnostic("error", str(err))]) from None
     except OSError as err:

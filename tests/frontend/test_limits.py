@@ -94,7 +94,7 @@ def test_sizes_and_counts_are_capped() -> None:
 def test_program_over_the_size_cap() -> None:
     text = "# " + "x" * MAX_SOURCE_BYTES + "\ninput(8) - fc(10)\n"
     error = only_error(text)
-    assert "larger than 8 MiB" in error.message and error.span.line == 1
+    assert "larger than 1 MiB" in error.message and error.span.line == 1
 
 
 # ---- D6: files that are not programs ----
@@ -116,7 +116,7 @@ def test_read_source_refuses_dev_zero() -> None:
 def test_read_source_caps_the_size(tmp_path: Path) -> None:
     big = tmp_path / "big.net"
     big.write_bytes(b"#" * (MAX_SOURCE_BYTES + 1))
-    with pytest.raises(SourceFileError, match="larger than 8 MiB"):
+    with pytest.raises(SourceFileError, match="larger than 1 MiB"):
         read_source(big)
 
 
