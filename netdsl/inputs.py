@@ -27,36 +27,29 @@ def read_input(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
         raise InputFileError(f"{file}: no such file")
     if file.is_dir():
         raise InputFileError(f"{file}: is a directory, not an input file")
+    if not file.is_file():  # a FIFO or a device: reading it could block or never end
+        raise InputFileError(f"{file}: not a regular file")
     suffix = file.suffix.lower()
     if suffix == ".npy":
-        return _read_npy(file, input_shape), []
+        return _read_npy(file), []
     if suffix in IMAGE_SUFFIXES:
         return read_image(file, input_shape)
     raise InputFileError(f"{file}: unsupported input file type '{suffix}': use .npy or an image "
                        f"({', '.join(IMAGE_SUFFIXES)})")
 
 
-def _read_npy(file: Path, input_shape: tuple[int | None, ...]) -> np.ndarray:
-    """The array of an .npy, its header checked first: numbers, one sample or a batch of them, fits memory."""
+def _read_npy(file: Path) -> np.ndarray:
+    """The array of an .npy, its header checked first: numbers, backed by the file's bytes, fits in memory.
+
+    (The shape is then checked against the model, with the hints that go with it, by the caller.)"""
     from netdsl import npyfile
 
     try:
         header = npyfile.npy_header(file)
-        _check_batch_shape(file, header.shape, input_shape)
         npyfile.check_fits_memory(file, header.nbytes + 4 * math.prod(header.shape), "the array and its float32 copy")
         return npyfile.read_npy(file, header)
     except npyfile.ArrayFileError as err:
         raise InputFileError(str(err)) from None
-
-
-def _check_batch_shape(file: Path, shape: tuple[int, ...], input_shape: tuple[int | None, ...]) -> None:
-    """Refuse, before loading, an array that is neither one sample nor a batch of samples of input_shape."""
-    def fits(dims: tuple[int, ...]) -> bool:
-        return len(dims) == len(input_shape) and all(w is None or d == w for d, w in zip(dims, input_shape))
-
-    if not fits(tuple(shape)) and not fits(tuple(shape[1:])):
-        raise InputFileError(f"{file}: has shape {list(shape)}, the network wants {show_shape(input_shape)} "
-                             f"or a batch n x {show_shape(input_shape)}")
 
 
 def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]) -> tuple[np.ndarray, list[str]]:

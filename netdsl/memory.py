@@ -25,9 +25,11 @@ def available_memory() -> int:
 
 
 def size_text(n: int) -> str:
-    """`3.2 GiB`, `12.0 MiB`; huge sizes in powers of ten of GiB."""
+    """`3.2 GiB`, `12.0 MiB`, `800 bytes`; huge sizes as powers of ten of GiB."""
     if n >= 2**30 * 10**6:
         return f"{n // 2**30:.3g} GiB"
+    if n < 2**20:
+        return f"{n:,} bytes"
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
 
 
@@ -35,5 +37,5 @@ def require_memory(nbytes: int, what: str) -> None:
     """Raise NotEnoughMemory, naming what needs it, when nbytes exceed the memory available now."""
     have = available_memory()
     if nbytes > have:
-        raise NotEnoughMemory(f"{what} need {size_text(nbytes)} of memory, more than the {size_text(have)} "
-                              "available")
+        raise NotEnoughMemory(f"{what} would take {size_text(nbytes)} of memory, more than the "
+                              f"{size_text(have)} available")

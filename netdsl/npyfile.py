@@ -40,6 +40,8 @@ class ArrayHeader:
 
 def file_kind(path: Path) -> str:
     """'npy', 'npz', 'empty' or 'other', from the first bytes; raises ArrayFileError if unreadable."""
+    if path.exists() and not path.is_dir() and not path.is_file():  # a FIFO would block the open
+        raise ArrayFileError(f"{path}: not a regular file")
     try:
         with open(path, "rb") as stream:
             head = stream.read(len(NPY_MAGIC))
@@ -67,7 +69,7 @@ def _read_header(stream: IO[bytes], where: str, kinds: str = NUMERIC_KINDS) -> t
         else:
             raise ValueError(f"unknown .npy format version {version}")
     except (ValueError, EOFError, OSError, SyntaxError, TypeError) as err:
-        raise ArrayFileError(f"{where}: not a valid .npy header ({_first_line(err)})") from None
+        raise ArrayFileError(f"{where}: not a readable .npy array (invalid header: {_first_line(err)})") from None
     if dtype.hasobject:
         raise ArrayFileError(f"{where}: holds Python objects, which are not loaded (pickles are disabled)")
     if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
@@ -160,5 +162,5 @@ def check_fits_memory(path: Path, nbytes: int, what: str, factor: int = 1) -> No
     """Refuse arrays that need (factor times their size) more memory than is available now."""
     need, have = nbytes * factor, available_memory()
     if need > have:
-        raise ArrayFileError(f"{path}: {what} need {size_text(need)} of memory once loaded, more than the "
+        raise ArrayFileError(f"{path}: {what} would take {size_text(need)} of memory once loaded, more than the "
                              f"{size_text(have)} available")

@@ -94,7 +94,7 @@ def test_sizes_and_counts_are_capped() -> None:
 def test_program_over_the_size_cap() -> None:
     text = "# " + "x" * MAX_SOURCE_BYTES + "\ninput(8) - fc(10)\n"
     error = only_error(text)
-    assert "larger than 8 MiB" in error.message and error.span.line == 1
+    assert "larger than 1 MiB" in error.message and error.span.line == 1
 
 
 # ---- D6: files that are not programs ----
@@ -116,7 +116,7 @@ def test_read_source_refuses_dev_zero() -> None:
 def test_read_source_caps_the_size(tmp_path: Path) -> None:
     big = tmp_path / "big.net"
     big.write_bytes(b"#" * (MAX_SOURCE_BYTES + 1))
-    with pytest.raises(SourceFileError, match="larger than 8 MiB"):
+    with pytest.raises(SourceFileError, match="larger than 1 MiB"):
         read_source(big)
 
 
@@ -135,3 +135,12 @@ def test_check_command_gives_one_line_and_exit_1(tmp_path: Path, kind: str, caps
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith(f"netdsl: error: {path}: "), err
 
+
+
+def test_api_load_refuses_a_fifo(tmp_path: Path) -> None:
+    import netdsl
+    from netdsl.diagnostics import NetdslError
+
+    os.mkfifo(tmp_path / "pipe.net")
+    with pytest.raises(NetdslError, match="not a regular file"):
+        netdsl.load(tmp_path / "pipe.net")
