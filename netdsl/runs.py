@@ -8,9 +8,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-# What a run writes (best.*: early stopping's best weights; curves.png, run.json: its pictures), all replaced
+# What a run writes (best.*: early stopping's best weights; curves.png, settings.json: its pictures), all replaced
 # by --overwrite.
-RUN_FILES = ("weights.npz", "checkpoint.npz", "history.csv", "best.npz", "best.json", "curves.png", "run.json")
+RUN_FILES = ("weights.npz", "checkpoint.npz", "history.csv", "best.npz", "best.json", "curves.png", "settings.json")
 LOCK_FILE = ".netdsl-train.lock"
 # fileio.atomic_write's temporary names: ".<file>.<8 random characters>.tmp"
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
