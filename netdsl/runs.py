@@ -8,7 +8,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-RUN_FILES = ("weights.npz", "checkpoint.npz", "history.csv")
+# What a run writes (best.*: early stopping's best weights; curves.png, settings.json: its pictures), all replaced
+# by --overwrite.
+RUN_FILES = ("weights.npz", "checkpoint.npz", "history.csv", "best.npz", "best.json", "curves.png", "settings.json")
 LOCK_FILE = ".netdsl-train.lock"
 # fileio.atomic_write's temporary names: ".<file>.<8 random characters>.tmp"
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
