@@ -141,8 +141,8 @@ def grid_figure(executor, node: Node, x: np.ndarray, shifted: np.ndarray | None)
 def build_figure(executor, node: Node, x: np.ndarray, shift: tuple[int, int] | None) -> Figure:
     """The figure for `node` and one input sample x (1, C, H, W); with `shift`, the shifted input's maps too."""
     shifted = shift_image(x, *shift) if shift and x.ndim == 4 else None
-    figure = conv_figure(executor, node, x, shifted) if _has(node, "conv") and node.attrs.get("groups", 1) == 1 \
-        and f"{node.name}.weight" in executor.params else grid_figure(executor, node, x, shifted)
+    conv = _has(node, "conv") and f"{node.name}.weight" in executor.params
+    figure = conv_figure(executor, node, x, shifted) if conv else grid_figure(executor, node, x, shifted)
     if shifted is not None:
         figure.differences = [difference_line(row) for row in figure.rows if row.shifted is not None]
     return figure

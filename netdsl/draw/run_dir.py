@@ -68,7 +68,8 @@ def write_epoch_files(trainer) -> None:
     settings = run_settings(trainer.config, trainer.executor.graph.name, getattr(trainer, "program", ""))
     atomic_write_text(out / SETTINGS, json.dumps(settings, indent=2, default=str) + "\n")
     run = Run(out, [dict(row) for row in trainer.history.rows], settings)
-    atomic_write(out / CURVES, lambda handle: save_curves([run], handle, "png", title=f"{settings['network']}"))
+    title = f"{settings['network']}: {settings['optimizer']} lr {settings['lr']:g}"
+    atomic_write(out / CURVES, lambda handle: save_curves([run], handle, "png", title=title))
 
 
 # ---- reading ----

@@ -10,6 +10,7 @@ from helpers import EXAMPLES, graph_of
 import netdsl
 from netdsl.draw.layout import Box, Diagram, kind_of, layout
 from netdsl.draw.structure import Group, Leaf, Parallel, block_path, diagram_tree, layers
+from netdsl.draw.svg import to_svg
 
 EXAMPLE_FILES = sorted(p.stem for p in EXAMPLES.glob("*.net"))
 LAYOUTS = [("TB", False), ("LR", False), ("TB", True)]
@@ -151,6 +152,7 @@ def test_size_grows_linearly_with_the_layers(name: str) -> None:
     graph = netdsl.load(EXAMPLES / f"{name}.net").graph
     diagram = layout(graph)
     assert diagram.height <= 120 * len(graph) + 200
+    assert len(to_svg(diagram)) <= 700 * len(graph) + 3000
     assert diagram.width <= 1200 or diagram.width <= 12 * len(graph) + 1200
 
 
