@@ -336,3 +336,17 @@ def test_optimizer_arguments_that_break_training_are_located(tmp_path: Path, opt
     assert run.returncode == 1 and "Traceback" not in run.stderr and "learning rate" not in run.stderr
     assert "net.net:3:" in run.stderr and message in run.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_a_run_with_a_schedule_resumes_with_it(tmp_path: Path) -> None:
+    """The settings a flag cannot change (schedule, warm-up, ...) come back from the program on --resume."""
+    program = tmp_path / "scheduled.net"
+    program.write_text(PROGRAM.replace("epochs = 2", "epochs = 1\n optimizer = adam(lr=0.001)\n"
+                                                     " schedule = step(every=1, gamma=0.5)"))
+    first = netdsl_cli("train", str(program), "--out", "run", "--quiet", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    resumed = netdsl_cli("train", str(program), "--resume", "run", "--epochs", "3", "--quiet", cwd=tmp_path)
+    assert resumed.returncode == 0 and "Traceback" not in resumed.stderr, resumed.stderr
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    lr = [float(row.split(",")[rows[0].split(",").index("lr")]) for row in rows[1:]]
+    assert lr == pytest.approx([0.001, 0.0005, 0.00025])
