@@ -50,9 +50,15 @@ class NetdslServer(LanguageServer):
         current = self.analyses.get(uri)
         if current is not None and current.text == document.source:
             return current
-        analysis = Analysis(document.source, _file_of(uri), str(self.workspace.position_encoding or "utf-16"))
+        analysis = Analysis(document.source, _file_of(uri), self.encoding)
         self.analyses[uri] = analysis
         return analysis
+
+    @property
+    def encoding(self) -> str:
+        """The position encoding agreed with the client: utf-16 unless it offered utf-8 or utf-32."""
+        encoding = self.workspace.position_encoding
+        return str(getattr(encoding, "value", encoding) or "utf-16")
 
     def publish(self, uri: str) -> None:
         analysis = self.analyze(uri)
