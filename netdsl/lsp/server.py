@@ -135,6 +135,8 @@ def on_inlay_hint(ls: NetdslServer, params: types.InlayHintParams) -> list[types
 def on_completion(ls: NetdslServer, params: types.CompletionParams) -> types.CompletionList:
     uri = params.text_document.uri
     analysis = ls.analyze(uri)
+    if analysis.too_large:
+        return types.CompletionList(is_incomplete=False, items=[])
     offset = analysis.positions.offset(params.position)
     items = completion.completions(analysis.text, offset)
     return types.CompletionList(is_incomplete=False, items=items)
@@ -189,6 +191,8 @@ def on_formatting(ls: NetdslServer, params: types.DocumentFormattingParams) -> l
     from netdsl.fmt import format_source
 
     analysis = ls.analyze(params.text_document.uri)
+    if analysis.too_large:
+        return []
     try:
         formatted = format_source(analysis.text, analysis.file)
     except CompileError:
