@@ -55,17 +55,14 @@ def program_files(paths: list[str]) -> list[Path]:
 def cmd_fmt(args: argparse.Namespace) -> int:
     import difflib
 
-    from netdsl.cli import EXIT_BAD_INPUT, InputError, _print_diagnostics
+    from netdsl.cli import EXIT_BAD_INPUT, _print_diagnostics, _read_program
     from netdsl.diagnostics import CompileError
     from netdsl.fileio import atomic_write_text
     from netdsl.fmt import FormatError, format_source
 
     changed, failed = [], False
     for path in program_files(args.files):
-        try:
-            source = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: not a UTF-8 text file") from None
+        source = _read_program(str(path))  # the checks and caps of every command that reads a program
         try:
             formatted = format_source(source, str(path))
         except CompileError as err:

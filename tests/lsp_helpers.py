@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 from lsprotocol import types
@@ -10,6 +11,7 @@ from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
+SERVER = [sys.executable, "-m", "netdsl", "lsp"]
 TIMEOUT = 60  # seconds: a lost notification fails the test instead of hanging it
 
 

@@ -7,10 +7,14 @@ from functools import cached_property
 from typing import Iterator
 
 from netdsl.compiler import CheckedNetwork, Compilation, compile_source
-from netdsl.diagnostics import CompileError, Span
+from netdsl.diagnostics import CompileError, Diagnostic, Span
 from netdsl.frontend import ast
 from netdsl.ir.graph import Node
 from netdsl.lsp.positions import Positions, contains, span_size
+
+# The largest document analyzed, in characters: the CLI's cap on a .net file (1 MiB). A bigger one
+# would take seconds per keystroke; it gets one diagnostic instead.
+MAX_CHARS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,19 @@ class Analysis:
         self.text = text
         self.file = file
         self.positions = Positions(text, encoding)
-        self.compilation: Compilation = compile_source(text, file)
+        self.compilation: Compilation = compile_source(text, file) if not self.too_large else Compilation(
+            file, text, [], [Diagnostic("error", f"the file has {len(text):,} characters; netdsl reads at most "
+                                        f"{MAX_CHARS:,}", Span(file, 1, 1, 1, 2), "split it into smaller programs")])
+
+    @property
+    def too_large(self) -> bool:
+        return len(self.text) > MAX_CHARS
 
     # ---- the AST (parsed again on first use: the diagnostics after an edit do not wait for it) ----
 
     @cached_property
     def program(self) -> ast.Program | None:
-        return parse_program(self.text, self.file)
+        return None if self.too_large else parse_program(self.text, self.file)
 
     @cached_property
     def blocks(self) -> dict[str, ast.Block]:

@@ -50,9 +50,15 @@ class NetdslServer(LanguageServer):
         current = self.analyses.get(uri)
         if current is not None and current.text == document.source:
             return current
-        analysis = Analysis(document.source, _file_of(uri), str(self.workspace.position_encoding or "utf-16"))
+        analysis = Analysis(document.source, _file_of(uri), self.encoding)
         self.analyses[uri] = analysis
         return analysis
+
+    @property
+    def encoding(self) -> str:
+        """The position encoding agreed with the client: utf-16 unless it offered utf-8 or utf-32."""
+        encoding = self.workspace.position_encoding
+        return str(getattr(encoding, "value", encoding) or "utf-16")
 
     def publish(self, uri: str) -> None:
         analysis = self.analyze(uri)
@@ -129,6 +135,8 @@ def on_inlay_hint(ls: NetdslServer, params: types.InlayHintParams) -> list[types
 def on_completion(ls: NetdslServer, params: types.CompletionParams) -> types.CompletionList:
     uri = params.text_document.uri
     analysis = ls.analyze(uri)
+    if analysis.too_large:
+        return types.CompletionList(is_incomplete=False, items=[])
     offset = analysis.positions.offset(params.position)
     items = completion.completions(analysis.text, offset)
     return types.CompletionList(is_incomplete=False, items=items)
@@ -183,6 +191,8 @@ def on_formatting(ls: NetdslServer, params: types.DocumentFormattingParams) -> l
     from netdsl.fmt import format_source
 
     analysis = ls.analyze(params.text_document.uri)
+    if analysis.too_large:
+        return []
     try:
         formatted = format_source(analysis.text, analysis.file)
     except CompileError:

@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from helpers import EXAMPLES
-from lsp_helpers import make_client
+from lsp_helpers import SERVER, make_client
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-SERVER = [sys.executable, "-m", "netdsl", "lsp"]
 
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER, client_factory=make_client))

@@ -41,3 +41,12 @@ def test_the_analysis_imports_nothing_heavy() -> None:
     result = subprocess.run([sys.executable, "-c", probe, str(EXAMPLES / "resnet50.net")], capture_output=True,
                             text=True)
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+
+
+def test_a_document_over_the_cap_gets_one_diagnostic_and_no_work() -> None:
+    from netdsl.lsp.analysis import MAX_CHARS
+
+    analysis = Analysis("input(1, 8, 8) - " + "relu - " * (MAX_CHARS // 7) + "relu\n", "huge.net")
+    [error] = analysis.compilation.all_diagnostics
+    assert error.message.startswith("the file has ") and f"at most {MAX_CHARS:,}" in error.message
+    assert analysis.program is None and analysis.placed == []

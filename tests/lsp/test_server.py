@@ -40,6 +40,16 @@ async def test_diagnostics_are_those_of_check(client, check_json, tmp_path) -> N
     document.close()
 
 
+async def test_columns_are_utf16_units_by_default(client, tmp_path) -> None:
+    text = 'network n {\n    input(1, 8, 8)\n    conv(8, "😀é", strid=1)\n}\n'
+    (tmp_path / "wide.net").write_text(text)
+    document = Document(client, tmp_path / "wide.net")
+    [error] = await document.open()
+    line = text.split("\n")[2]
+    assert error.range.start == types.Position(2, len(line[:line.index("strid")].encode("utf-16-le")) // 2)
+    document.close()
+
+
 async def test_typo_is_underlined_and_fixed_by_one_action(client) -> None:
     document = Document(client, RESNET50)
     assert await document.open() == []
