@@ -178,6 +178,7 @@ class _Layout:
                 continue
             if after_top_level_close and out and out[-1] != "":
                 out.append("")
+            after_top_level_close = False  # one blank line after the close, not one per comment line
             if line.tokens and line.tokens[0].type in _CLOSERS and out and out[-1] == "":
                 out.pop()
             out.append(self.render_line(index, line, previous_code))

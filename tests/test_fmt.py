@@ -117,7 +117,7 @@ def test_any_spacing_formats_back_to_the_example(name: str, seed: int) -> None:
     """Spaces and tabs added or removed between tokens (line breaks kept) give the example back."""
     rng = random.Random(seed)
     source = SOURCES[name]
-    pieces = re.findall(r"#[^\n]*|\n|[ \t]+|[A-Za-z_][A-Za-z0-9_]*|[0-9][0-9.x]*|->|//|.", source)
+    pieces = re.findall(r"#[^\n]*|\n|[ \t]+|[A-Za-z_][A-Za-z0-9_]*|[0-9][0-9.x]*(?:[eE][-+]?[0-9]+)?|->|//|.", source)
     scrambled = []
     for index, piece in enumerate(pieces):
         if piece.startswith("#") or piece == "\n":
@@ -189,3 +189,8 @@ network n {
 }
 """
     assert meaning(format_source(text)) == meaning(text)
+
+
+def test_comment_lines_after_a_closing_brace_stay_together() -> None:
+    source = "network a {\n    input(2)\n}\n# one\n# two\ntrain {\n    epochs = 1\n}\n"
+    assert format_source(source) == "network a {\n    input(2)\n}\n\n# one\n# two\ntrain {\n    epochs = 1\n}\n"

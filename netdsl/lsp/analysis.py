@@ -9,12 +9,13 @@ from typing import Iterator
 from netdsl.compiler import CheckedNetwork, Compilation, compile_source
 from netdsl.diagnostics import CompileError, Diagnostic, Span
 from netdsl.frontend import ast
+from netdsl.frontend.limits import MAX_SOURCE_BYTES
 from netdsl.ir.graph import Node
 from netdsl.lsp.positions import Positions, contains, span_size
 
-# The largest document analyzed, in characters: the CLI's cap on a .net file (1 MiB). A bigger one
-# would take seconds per keystroke; it gets one diagnostic instead.
-MAX_CHARS = 1 << 20
+# The largest document analyzed, in characters: the CLI's cap on a .net file. A bigger one would take
+# seconds per keystroke; it gets one diagnostic instead.
+MAX_CHARS = MAX_SOURCE_BYTES
 
 
 @dataclass(frozen=True)
