@@ -9,7 +9,7 @@ from netdsl.frontend import ast
 from netdsl.frontend.expand import build_graph, check_blocks
 from netdsl.frontend.parser import parse
 from netdsl.frontend.to_ast import to_ast
-from netdsl.frontend.train_spec import TrainConfig, train_config
+from netdsl.frontend.train_spec import TrainConfig, check_target, train_config
 from netdsl.ir.graph import Graph
 from netdsl.ir.lint import lint
 from netdsl.ir.passes import Totals, infer_shapes, totals
@@ -87,6 +87,8 @@ def _check_network(program: ast.Program, network: ast.Network, config: TrainConf
     else:
         graph = None
     config = config or TrainConfig()
+    if graph is not None:
+        check_target(config, graph.input.shape, graph.output.shape, sink)
     return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, sink.items), used
 
 

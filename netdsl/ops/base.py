@@ -146,7 +146,8 @@ def same_shape(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return ins[0].shape, {}
 
 
-_NEUTRAL = {"stride": (1, 1), "dilation": (1, 1), "groups": 1, "pad": "valid"}
+_NEUTRAL = {"stride": (1, 1), "dilation": (1, 1), "groups": 1, "pad": "valid", "output_pad": (0, 0), "multiplier": 1,
+            "approximate": "none", "mode": "nearest"}
 
 
 def describe_args(op: str, attrs: dict, shown: tuple[str, ...]) -> str:
