@@ -1,12 +1,15 @@
 """Inference throughput (images/s) of netdsl's ONNX export in onnxruntime on the CPU, at batch 1 and 64.
 
-Beside it: the NumPy backend's forward and, when torch is installed, the same network written as a
-torch.nn.Module (built by hand from the IR below, with the same weights), exported by
-`torch.onnx.export` and run in the same onnxruntime. The two onnxruntime sessions are timed in
+Beside it: the NumPy backend's forward and, when torch is installed, the nn.Module that
+`netdsl compile --target pytorch` generates (idiomatic PyTorch, with the same weights), run eagerly
+and exported by `torch.onnx.export` into the same onnxruntime. The two onnxruntime sessions are timed in
 alternating rounds so that machine noise hits both alike; the table prints medians and the ratio
 netdsl export / torch export (target: >= 0.95). No asserts: this only measures.
 
-    python bench/infer_throughput.py [--nets lenet5 ...] [--seconds 0.4] [--rounds 7] [--threads N]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/infer_throughput.py [--nets lenet5 ...]
+        [--seconds 0.4] [--rounds 7] [--threads N]
+
+(the OpenBLAS pins slow current NumPy; they are unset for this command only.)
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ import numpy as np
 
 import netdsl
 from netdsl.backends.onnx.export import build_model, numpy_executor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from torch_baseline import generated_module  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NETS = ("keras_mnist_cnn", "seed003_cnn", "lenet5", "seed002_cifar10")
@@ -52,92 +58,6 @@ def interleaved(fns: dict[str, Callable[[], Any]], images: int, seconds: float, 
         for name, fn in fns.items():
             rates[name].append(rate(fn, images, seconds))
     return {name: statistics.median(values) for name, values in rates.items()}
-
-
-# ---- the torch twin of a netdsl graph ----
-
-
-def torch_module(graph: Any, weights: dict[str, np.ndarray]) -> Any:
-    """A torch.nn.Module computing the graph at inference, holding copies of the weights."""
-    import torch
-    from torch import nn
-
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.layers = nn.ModuleDict()
-            self.pre_pads: dict[str, tuple[int, int, int, int]] = {}
-            for node in graph.nodes[1:]:
-                layer = _torch_layer(node, graph, weights, self.pre_pads)
-                if layer is not None:
-                    self.layers[node.name.replace(".", "__")] = layer
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            values = {graph.input.name: x}
-            for node in graph.nodes[1:]:
-                values[node.name] = _torch_forward(self, node, [values[i] for i in node.inputs])
-            return values[graph.output.name]
-
-    return Net().eval()
-
-
-def _torch_layer(node: Any, graph: Any, weights: dict[str, np.ndarray], pre_pads: dict) -> Any:
-    """The nn.Module of one layer (None for stateless ops done in forward)."""
-    import torch
-    from torch import nn
-
-    a = node.attrs
-    top, left, bottom, right = a.get("pads", (0, 0, 0, 0))
-    symmetric = (top, left) == (bottom, right)
-    if node.op in ("conv", "maxpool", "avgpool") and not symmetric:
-        pre_pads[node.name] = (left, right, top, bottom)
-    padding = (top, left) if symmetric else 0
-    if node.op == "conv":
-        layer = nn.Conv2d(graph[node.inputs[0]].shape[0], a["filters"], a["kernel"], a["stride"], padding,
-                          a["dilation"], a["groups"], bias="bias" in node.params)
-    elif node.op == "maxpool":
-        return nn.MaxPool2d(a["kernel"], a["stride"], padding)
-    elif node.op == "avgpool":
-        if not symmetric:
-            raise NotImplementedError("the bench's torch twin has no asymmetric avgpool")
-        return nn.AvgPool2d(a["kernel"], a["stride"], padding, count_include_pad=False)
-    elif node.op == "fc":
-        layer = nn.Linear(graph[node.inputs[0]].shape[0], a["units"], bias="bias" in node.params)
-    elif node.op == "batchnorm":
-        kind = nn.BatchNorm2d if len(node.shape) == 3 else nn.BatchNorm1d
-        layer = kind(node.shape[0], eps=a["eps"], momentum=a["momentum"])
-    else:
-        return None
-    with torch.no_grad():
-        for key, tensor in layer.state_dict().items():
-            tensor.copy_(torch.from_numpy(weights[f"{node.name}.{key}"]))
-    return layer
-
-
-def _torch_forward(net: Any, node: Any, xs: list) -> Any:
-    """One layer's output in torch."""
-    import torch
-    import torch.nn.functional as F
-
-    x = xs[0]
-    if node.name in net.pre_pads:
-        fill = float("-inf") if node.op == "maxpool" else 0.0
-        x = F.pad(x, net.pre_pads[node.name], value=fill)
-    key = node.name.replace(".", "__")
-    if key in net.layers:
-        return net.layers[key](x)
-    simple = {"relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "swish": F.silu,
-              "identity": lambda t: t, "dropout": lambda t: t, "flatten": lambda t: torch.flatten(t, 1),
-              "softmax": lambda t: torch.softmax(t, dim=1), "globalavgpool": lambda t: t.mean((2, 3), keepdim=True),
-              "globalmaxpool": lambda t: t.amax((2, 3), keepdim=True),
-              "leakyrelu": lambda t: F.leaky_relu(t, node.attrs.get("alpha", 0.01))}
-    if node.op in simple:
-        return simple[node.op](x)
-    if node.op == "add":
-        return torch.stack(xs).sum(0)
-    if node.op == "concat":
-        return torch.cat(xs, 1)
-    raise NotImplementedError(f"the bench's torch twin has no {node.op}")
 
 
 def torch_onnx(module: Any, graph: Any) -> bytes:
@@ -171,7 +91,8 @@ def measure(stem: str, args: argparse.Namespace, have_torch: bool) -> list[dict[
 
     The two onnxruntime sessions alternate; the NumPy backend and torch eager are timed apart from them
     (onnxruntime's worker threads spin for a while after each run and would slow whatever runs next)."""
-    graph = netdsl.load(ROOT / "examples" / f"{stem}.net").graph
+    model = netdsl.load(ROOT / "examples" / f"{stem}.net")
+    graph = model.graph
     executor = numpy_executor(graph)
     executor.init_params(0)  # the weights seeded_weights(graph, 0) gives
     weights = executor.state_dict()
@@ -182,7 +103,7 @@ def measure(stem: str, args: argparse.Namespace, have_torch: bool) -> list[dict[
 
         if args.threads:
             torch.set_num_threads(args.threads)
-        module = torch_module(graph, weights)
+        module = generated_module(model, weights).eval()
         exported = torch_onnx(module, graph)
         opset = next(o.version for o in onnx.load_from_string(exported).opset_import if o.domain in ("", "ai.onnx"))
         theirs = session(exported, args.threads)

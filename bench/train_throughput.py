@@ -1,10 +1,13 @@
 """Training-step throughput (images/s, batch 64, Adam): netdsl's NumPy backend beside PyTorch CPU.
 
-    python bench/train_throughput.py [--steps 20] [--rounds 5] [--threads N]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/train_throughput.py [--steps 20] [--rounds 5]
+        [--threads N]
 
-For each seed net the same architecture is built in torch from netdsl's IR (when torch is
-installed), both run the same number of threads, and rounds are interleaved so that machine
-noise hits both alike. Prints images/s and the ratio netdsl / torch (target: >= 0.8), the share
+(the OpenBLAS pins slow current NumPy; they are unset for this command only). For each seed net
+the torch side is the module `netdsl compile --target pytorch` generates (idiomatic nn.Conv2d with
+padding=, the softmax fused into nn.CrossEntropyLoss), when torch is installed; both run the same
+number of threads, and rounds are interleaved so that machine noise hits both alike. Prints
+images/s and the ratio netdsl / torch (target: >= 0.8), the share
 of netdsl's step spent inside BLAS matrix products (every conv and fc GEMM), and the ceiling:
 the ratio netdsl would reach if everything but those products took no time at all.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +28,9 @@ from netdsl.backends.numpy import kernels
 from netdsl.backends.numpy.executor import Executor
 from netdsl.backends.numpy.objective import Objective
 from netdsl.backends.numpy.optimizers import Adam
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from torch_baseline import generated_module  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NETS = ["keras_mnist_cnn", "seed003_cnn", "lenet5", "seed002_cifar10"]
@@ -70,55 +77,17 @@ def netdsl_step(graph):
     return step
 
 
-def torch_module(graph):
-    """The same chain in torch (explicit pads through F.pad, softmax folded into the loss)."""
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
-
-    class Pad(nn.Module):
-        def __init__(self, pads, value=0.0):
-            super().__init__()
-            top, left, bottom, right = pads
-            self.pads, self.value = (left, right, top, bottom), value
-
-        def forward(self, x):
-            return F.pad(x, self.pads, value=self.value) if any(self.pads) else x
-
-    layers = []
-    for node in graph.nodes[1:]:
-        a, op = node.attrs, node.op
-        if op == "conv":
-            c = graph[node.inputs[0]].shape[0]
-            layers += [Pad(a["pads"]), nn.Conv2d(c, a["filters"], a["kernel"], a["stride"], 0, a["dilation"],
-                                                 a["groups"], a["bias"])]
-        elif op == "maxpool":
-            layers += [Pad(a["pads"], float("-inf")), nn.MaxPool2d(a["kernel"], a["stride"])]
-        elif op == "fc":
-            layers.append(nn.Linear(graph[node.inputs[0]].shape[0], a["units"], a["bias"]))
-        elif op == "flatten":
-            layers.append(nn.Flatten())
-        elif op == "relu":
-            layers.append(nn.ReLU())
-        elif op == "dropout":
-            layers.append(nn.Dropout(a["rate"]))
-        elif op == "softmax" and node is graph.output:
-            continue
-        else:
-            raise NotImplementedError(op)
-    return torch.nn.Sequential(*layers)
-
-
-def torch_step(graph):
+def torch_step(model: netdsl.Model):
+    """One Adam step of the generated PyTorch module, the softmax fused into CrossEntropyLoss."""
     import torch
 
-    module = torch_module(graph)
+    module = generated_module(model).train()
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step(x, y):
         optimizer.zero_grad(set_to_none=True)
-        loss_fn(module(x), y).backward()
+        loss_fn(module(x, logits=True), y).backward()
         optimizer.step()
 
     return step
@@ -149,7 +118,8 @@ def main() -> None:
     print(f"{'net':18s} {'netdsl img/s':>13s} {'torch img/s':>12s} {'ratio':>6s} {'GEMM share':>11s} "
           f"{'ceiling':>8s}")
     for name in NETS:
-        graph = netdsl.load(ROOT / "examples" / f"{name}.net").graph
+        model = netdsl.load(ROOT / "examples" / f"{name}.net")
+        graph = model.graph
         rng = np.random.default_rng(0)
         x = rng.random((BATCH,) + graph.input.shape, dtype=np.float32)
         y = rng.integers(0, graph.output.shape[0], BATCH)
@@ -157,7 +127,7 @@ def main() -> None:
         ours(x, y)
         theirs = None
         if torch is not None:
-            theirs, tx, ty = torch_step(graph), torch.from_numpy(x), torch.from_numpy(y)
+            theirs, tx, ty = torch_step(model), torch.from_numpy(x), torch.from_numpy(y)
             theirs(tx, ty)
         rates: dict[str, list[float]] = {"netdsl": [], "torch": []}
         gemm_share: list[float] = []

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Callable, NoReturn
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
+TOP_DEFAULT = 3  # classes that predict and run show per sample
 
 
 class UsageError(Exception):
@@ -29,11 +31,21 @@ def positive(kind: type = int) -> Callable[[str], int | float]:
         except ValueError:
             noun = "a whole number" if kind is int else "a number"
             raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if not math.isfinite(value):  # nan, inf, 1e400
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
         if value <= 0:
             raise argparse.ArgumentTypeError(f"must be positive, got {text}")
         return value
 
     return parse
+
+
+def add_threads_flag(parser: argparse.ArgumentParser, onnxruntime: bool = False) -> None:
+    """--threads N: at most N BLAS threads (and onnxruntime intra-op threads, for `run`)."""
+    extra = " and onnxruntime's intra-op threads" if onnxruntime else ""
+    parser.add_argument("--threads", type=positive(int), metavar="N",
+                        help=f"at most N BLAS threads{extra} (default: the libraries' own, usually one per core); "
+                             "1 keeps a busy machine's timings steady")
 
 
 def load_program(args: argparse.Namespace):
@@ -109,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable]:
     """Sub-commands of the backends, registered without importing their heavy dependencies."""
     registrations = []
-    for module in ("netdsl.cli_train", "netdsl.cli_onnx", "netdsl.cli_codegen"):
+    for module in ("netdsl.cli_train", "netdsl.cli_onnx", "netdsl.cli_codegen", "netdsl.cli_augment"):
         try:
             imported = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as err:
@@ -135,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from netdsl.diagnostics import NetdslError
+    from netdsl.threads import limit_threads
 
     try:
-        return args.func(args)
+        with limit_threads(getattr(args, "threads", None)):
+            return args.func(args)
     except UsageError as err:
         fail(str(err), EXIT_USAGE)
     except InputError as err:

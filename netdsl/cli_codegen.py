@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 from pathlib import Path
 
 DESCRIPTION = """\
@@ -19,8 +21,10 @@ Generate Python code from a program.
 EPILOG = """\
 output: without -o, generated/TARGET/NETWORK.py under the current directory (NETWORK_net.py when the
 network's name is that of a library such as numpy or random); -o PATH.py names the module, and
--o FOLDER puts NETWORK.py in that folder. The PyTorch train script is written beside the module as
-STEM_train.py. Files are written atomically, and the same program always gives the same bytes.
+-o FOLDER (or FOLDER/, created when missing) puts NETWORK_TARGET.py there (lenet5_numpy.py,
+lenet5_pytorch.py), so both targets share a folder. The PyTorch train script is written beside the
+module as STEM_train.py. A file that another target generated is never overwritten. Files are
+written atomically, and the same program always gives the same bytes.
 
 examples:
   netdsl compile examples/lenet5.net --target numpy
@@ -37,23 +41,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", metavar="FILE", help=".net program")
     parser.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
-    parser.add_argument("-o", "--output", metavar="PATH", help="the module's file (.py) or a folder for it")
+    parser.add_argument("-o", "--output", metavar="PATH",
+                        help="the module's file (.py), or a folder (created) for NETWORK_TARGET.py")
     parser.add_argument("--network", metavar="NAME", help="which network of a file with several (default: the first)")
     parser.set_defaults(func=cmd_compile)
 
 
 def output_path(output: str | None, target: str, stem: str) -> Path:
-    """Where the module goes: -o as a .py file or a folder, else generated/<target>/<stem>.py."""
+    """Where the module goes: -o as a .py file, or a folder (existing, ending in '/', or without a suffix)
+    that gets <stem>_<target>.py; else generated/<target>/<stem>.py."""
     from netdsl.cli import UsageError
 
     if output is None:
         return Path("generated") / target / f"{stem}.py"
     path = Path(output)
-    if path.is_dir():
-        return path / f"{stem}.py"
+    if path.is_dir() or output.endswith(("/", os.sep)) or not path.suffix:
+        return path / f"{stem}_{target}.py"
     if path.suffix != ".py":
-        raise UsageError(f"-o {output}: name a .py file or an existing folder")
+        raise UsageError(f"-o {output}: name a .py file or a folder")
     return path
+
+
+_TARGET_LINE = re.compile(r"^# `netdsl compile .* --target (\w+)`\.$", re.M)
+
+
+def check_not_another_targets(files: list[str], folder: Path, target: str) -> None:
+    """Refuse to replace a file that netdsl generated for another target (its header names the target)."""
+    from netdsl.cli import UsageError
+
+    for name in files:
+        path = folder / name
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:2000] if path.is_file() else ""
+        except OSError:
+            continue  # the write reports what is wrong with the path
+        found = _TARGET_LINE.search(head)
+        if found and found.group(1) != target:
+            raise UsageError(f"{path} holds the {found.group(1)} code netdsl generated; it is not overwritten by "
+                             f"the {target} target: choose another -o")
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -66,6 +91,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         files = generate(model, args.target, source=args.file, stem=path.stem)
     except CodegenError as err:
         raise UsageError(f"-o {args.output}: {err}" if args.output else str(err)) from None
+    check_not_another_targets(list(files), path.parent, args.target)
     try:
         written = write(files, path.parent)
     except OSError as err:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netdsl.cli import InputError, UsageError, load_program, positive
+from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, positive
 
 MAX_PRINTED = 20  # samples whose top-k `run` prints
 
@@ -37,7 +37,8 @@ def _weights(args: argparse.Namespace, graph: Any) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from netdsl.backends.onnx.export import ExportError, build_model, check_opset, save_model, verify
+    from netdsl.backends.onnx.export import ExportError, build_model, check_opset, save_model, split_metadata, verify
+    from netdsl.wording import file_size
 
     try:
         check_opset(args.opset)
@@ -48,7 +49,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     weights = _weights(args, graph)
     target = Path(args.output or f"{graph.name}.onnx")
     try:
-        proto = build_model(graph, weights, args.opset)
+        config = model.train_config
+        proto = build_model(graph, weights, args.opset, split_metadata(config.data, config.seed, config.val_split),
+                            args.input_layout)
+        _attach_class_names(proto, model)
         save_model(proto, target)
     except ExportError as err:
         raise InputError(str(err)) from None
@@ -56,7 +60,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise InputError(f"{target}: cannot write: {err.strerror or err}") from None
     size = target.stat().st_size
     print(f"wrote {target}: network {graph.name}, {len(proto.graph.node)} ONNX nodes, opset {args.opset}, "
-          f"{model.totals.trainable:,} params, {size / 1e6:.1f} MB")
+          f"{model.totals.trainable:,} params, {file_size(size)}")
     if not args.verify:
         return 0
     try:
@@ -67,6 +71,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _attach_class_names(proto: Any, model: Any) -> None:
+    """Put the train section's class names into the model's metadata, for `netdsl run` to print."""
+    import json
+
+    from netdsl.data import DataError
+    from netdsl.data.classes import ONNX_METADATA_KEY, class_names
+
+    try:
+        names = class_names(model.train_config.classes, model.train_config.data, model.compilation.file)
+    except DataError as err:
+        raise InputError(str(err)) from None
+    if names is not None:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = ONNX_METADATA_KEY, json.dumps(list(names))
+
+
+def _class_names(session: Any) -> tuple[str, ...] | None:
+    """The class names an exported model carries, if any."""
+    import json
+
+    from netdsl.data.classes import ONNX_METADATA_KEY
+
+    try:
+        names = json.loads(session.metadata.get(ONNX_METADATA_KEY, "null"))
+    except json.JSONDecodeError:
+        return None
+    return tuple(str(n) for n in names) if isinstance(names, list) else None
+
+
 # ---- run ----
 
 
@@ -74,7 +107,7 @@ def _session(args: argparse.Namespace) -> Any:
     from netdsl.runtime import Session, SessionError
 
     try:
-        return Session(args.model, provider=args.provider)
+        return Session(args.model, provider=args.provider, threads=args.threads)
     except SessionError as err:
         raise InputError(str(err)) from None
 
@@ -104,8 +137,9 @@ def _probabilities(outputs: Any) -> tuple[Any, str]:
     return shifted / shifted.sum(axis=1, keepdims=True), "softmax of the outputs"
 
 
-def _print_top(outputs: Any, k: int) -> None:
-    """One line per sample: its k best classes with their probabilities."""
+def _print_top(outputs: Any, k: int, names: tuple[str, ...] | None = None) -> None:
+    """One line per sample: its k best classes (with their names) and probabilities."""
+    from netdsl.data.classes import label
     from netdsl.inputs import top_k
 
     if outputs.ndim != 2:
@@ -116,20 +150,41 @@ def _print_top(outputs: Any, k: int) -> None:
     print(f"top {k} of {probs.shape[1]} classes ({kind}):")
     shown = probs[:MAX_PRINTED]
     for index, best in enumerate(top_k(shown, k)):
-        print(f"sample {index}: " + ", ".join(f"{c} ({p:.4f})" for c, p in best))
+        print(f"sample {index}: " + ", ".join(f"{label(c, names)} ({p:.4f})" for c, p in best))
     if len(probs) > MAX_PRINTED:
         print(f"... and {len(probs) - MAX_PRINTED:,} more samples (save all outputs with -o out.npy)")
+
+
+def _sample_shape(session: Any) -> tuple[tuple, bool]:
+    """The model's per-sample input as C x H x W, and whether the model takes it channels-last (nhwc export)."""
+    shape = session.input_shape
+    if session.metadata.get("netdsl.input_layout") == "nhwc" and len(shape) == 3:
+        return (shape[2], shape[0], shape[1]), True
+    return shape, False
+
+
+def _model_input(x: Any, session: Any, image: bool) -> Any:
+    """x in the order the model takes: an image (C x H x W) transposed for an nhwc model; an array given in
+    the program's declared layout (layout=hwc: H x W x C) transposed for an nchw model."""
+    from netdsl.layout import to_channels_first
+
+    shape, channels_last = _sample_shape(session)
+    if channels_last:
+        return x.transpose(1, 2, 0) if image else x
+    return to_channels_first(x, shape, session.metadata.get("netdsl.layout", "chw"))
 
 
 def _run_input(args: argparse.Namespace, session: Any) -> int:
     import numpy as np
 
-    from netdsl.inputs import InputFileError, read_input
+    from netdsl.inputs import IMAGE_SUFFIXES, InputFileError, read_input
 
+    image = Path(args.input).suffix.lower() in IMAGE_SUFFIXES
     try:
-        x, notices = read_input(args.input, session.input_shape)
+        x, notices = read_input(args.input, _sample_shape(session)[0] if image else session.input_shape)
     except InputFileError as err:
         raise InputError(str(err)) from None
+    x = _model_input(x, session, image)
     for notice in notices:
         print(notice)
     outputs = _infer(session, x, args.batch)
@@ -142,7 +197,7 @@ def _run_input(args: argparse.Namespace, session: Any) -> int:
             raise InputError(f"{args.output}: cannot write: {err.strerror or err}") from None
         print(f"wrote {args.output}: outputs {tuple(outputs.shape)} float32 ({session.device})")
     if args.top is not None or not args.output:
-        _print_top(outputs, args.top or 5)
+        _print_top(outputs, args.top or TOP_DEFAULT, _class_names(session))
     return 0
 
 
@@ -151,15 +206,19 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
 
     from netdsl.data import DataError, load_arrays
 
-    shape = session.input_shape
+    shape, channels_last = _sample_shape(session)
     if None in shape:
         raise InputError(f"{args.model}: the input shape {shape} is not fully known; --data needs it")
+    seed, val_split = _split_settings(session, args)
     try:
-        arrays = load_arrays(args.data, shape, data_dir=args.data_dir, progress=print)
+        arrays = load_arrays(args.data, shape, data_dir=args.data_dir, val_split=val_split, seed=seed,
+                             progress=print, portion=args.split)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
         print(notice)
+    if channels_last:
+        arrays.x = np.ascontiguousarray(arrays.x.transpose(0, 2, 3, 1))
     batch = args.batch or 64
     _infer(session, arrays.x[:batch], batch)  # warm-up: first-run allocations stay out of the timing
     start = time.perf_counter()
@@ -169,6 +228,22 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
     print(f"{arrays.name}: {len(arrays.x)} samples, accuracy {accuracy:.4f}, "
           f"{len(arrays.x) / max(seconds, 1e-9):,.0f} images/s ({session.device}, batch {batch})")
     return 0
+
+
+def _split_settings(session: Any, args: argparse.Namespace) -> tuple[int, float]:
+    """The seed and val_split the model was trained with (from its netdsl metadata), so --split val scores
+    the samples `netdsl evaluate` scores; without that metadata, the defaults, with a notice."""
+    from netdsl.frontend.train_spec import TrainConfig
+    from netdsl.runtime import split_settings
+
+    settings = split_settings(session.metadata)
+    if settings is not None:
+        return settings
+    default = TrainConfig()
+    if args.split != "all":
+        print(f"{args.model} does not record its training split (exported by another tool or an older netdsl): "
+              f"using seed {default.seed}, val_split {default.val_split:g}")
+    return default.seed, default.val_split
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -184,6 +259,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add `export` and `run` to the netdsl command."""
     from netdsl.backends.onnx.export import DEFAULT_OPSET, MIN_OPSET, VERIFY_TOLERANCE
+    from netdsl.data import PORTIONS
 
     export = subparsers.add_parser("export", help="export a network to ONNX (float32, dynamic batch)")
     export.add_argument("file", metavar="FILE", help=".net program")
@@ -196,19 +272,28 @@ def register(subparsers: Any) -> None:
                              f"a relative difference of {VERIFY_TOLERANCE:g}")
     export.add_argument("--verify-batch", type=positive(int), default=2, metavar="N", help="batch for --verify (2)")
     export.add_argument("--seed", type=int, default=0, help="seed of the random weights and the --verify batch (0)")
+    export.add_argument("--input-layout", choices=("nchw", "nhwc"), default="nchw",
+                        help="the ONNX input's layout: nhwc takes N x H x W x C (Keras order) and transposes it "
+                             "inside the graph (nchw)")
     export.add_argument("--network", help="which network of the file (default: the first)")
     export.set_defaults(func=cmd_export)
 
     run = subparsers.add_parser("run", help="run an .onnx model with onnxruntime")
-    run.add_argument("model", metavar="MODEL.onnx")
+    run.add_argument("model", metavar="MODEL.onnx", help="the .onnx model to run")
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", metavar="X", help="x.npy (float32, one sample or a batch) or an image")
     source.add_argument("--data", metavar="D", help="a data set (digits, mnist, ..., FILE.npz): accuracy and images/s")
+    run.add_argument("--split", choices=PORTIONS, default="val",
+                     help="with --data: the samples to score: val (the split `netdsl evaluate` scores: a set's "
+                          "test split, else the validation split of the model's seed and val_split), train, or all "
+                          "(val)")
     run.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
                      help="auto: CUDA when it really loads, else CPU (auto)")
     run.add_argument("--batch", type=positive(int), metavar="N",
                      help="samples per onnxruntime call (default: all at once; 64 for --data)")
     run.add_argument("-o", "--output", metavar="OUT.npy", help="save the outputs as .npy")
-    run.add_argument("--top", type=positive(int), metavar="K", help="print the K best classes per sample (5)")
+    run.add_argument("--top", type=positive(int), metavar="K",
+                     help=f"print the K best classes per sample ({TOP_DEFAULT}; with -o only when given)")
     run.add_argument("--data-dir", help="cache directory of the built-in data sets (default ~/.cache/netdsl)")
+    add_threads_flag(run, onnxruntime=True)
     run.set_defaults(func=cmd_run)

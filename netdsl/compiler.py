@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 from netdsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Span, did_you_mean
 from netdsl.frontend import ast
-from netdsl.frontend.expand import build_graph, check_blocks
+from netdsl.frontend.expand import build_partial_graph, check_blocks
 from netdsl.frontend.parser import parse
 from netdsl.frontend.to_ast import to_ast
 from netdsl.frontend.train_spec import TrainConfig, check_target, train_config
 from netdsl.ir.graph import Graph
-from netdsl.ir.lint import lint
+from netdsl.ir.lint import lint, lint_explaining
 from netdsl.ir.passes import Totals, infer_shapes, totals
 
 
@@ -81,15 +81,20 @@ def compile_source(source: str, file: str = "<string>") -> Compilation:
 def _check_network(program: ast.Program, network: ast.Network, config: TrainConfig | None
                    ) -> tuple[CheckedNetwork, set[str]]:
     sink = DiagnosticSink()
-    graph, used = build_graph(program, network, sink)
-    if graph is not None and infer_shapes(graph, sink):
+    graph, used, complete = build_partial_graph(program, network, sink)
+    diagnostics = sink.items
+    if graph is not None and infer_shapes(graph, sink) and complete:
         lint(graph, sink)
-    else:
+    elif graph is not None:  # shape what can be shaped; warnings that explain the errors come first
+        explanations = DiagnosticSink()
+        lint_explaining(graph, explanations)
+        diagnostics = explanations.items + sink.items
         graph = None
     config = config or TrainConfig()
     if graph is not None:
         check_target(config, graph.input.shape, graph.output.shape, sink)
-    return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, sink.items), used
+        diagnostics = sink.items
+    return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, diagnostics), used
 
 
 def _train_sections(program: ast.Program, sink: DiagnosticSink) -> dict[str | None, TrainConfig]:

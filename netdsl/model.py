@@ -20,7 +20,7 @@ class Model:
         self.compilation = compilation
         self.graph: Graph = network.graph
         self.name: str = network.name
-        self.train_config: TrainConfig = network.train
+        self.train_config: TrainConfig = data_relative_to(network.train, compilation.file)
         self._backend = None
         self._fit_trainer = None
 
@@ -59,12 +59,21 @@ class Model:
             self._backend.init_params(self.train_config.seed)
         return self._backend
 
+    @property
+    def input_layout(self) -> str:
+        """The layout the program declared for its input: "chw" or "hwc" (samples H x W x C)."""
+        return self.graph.input.attrs.get("layout", "chw")
+
     def _inputs(self, x, what: str = "x"):
+        """x as a float32 N x C x H x W (or N x features) batch; layout=hwc networks take N x H x W x C."""
         import numpy as np
 
-        x = np.asarray(x, dtype=np.float32)
+        from netdsl.layout import channels_last, to_channels_first
+
+        x = to_channels_first(np.asarray(x, dtype=np.float32), self.input_shape, self.input_layout)
         if tuple(x.shape[1:]) != tuple(self.input_shape):
-            wanted = ", ".join(map(str, self.input_shape))
+            declared = channels_last(self.input_shape) if self.input_layout == "hwc" else self.input_shape
+            wanted = ", ".join(map(str, declared))
             raise ValueError(f"{what} has shape {x.shape}; network {self.name} wants (n, {wanted})")
         return x
 
@@ -93,7 +102,7 @@ class Model:
         return self._trainer(0).evaluate(self._inputs(x), y, batch_size)
 
     def predict(self, x, batch_size: int = 256):
-        """Outputs for a batch of inputs (NCHW or vectors), at inference."""
+        """Outputs for a batch of inputs (NCHW, NHWC for a layout=hwc input, or vectors), at inference."""
         return self.executor.predict(self._inputs(x), batch_size)
 
     def save_weights(self, path) -> None:
@@ -111,11 +120,14 @@ class Model:
             self._backend = Executor(self.graph)
         self._backend.load_state_dict(tensors)
 
-    def export_onnx(self, path, opset: int = DEFAULT_OPSET):
-        """Write this model, with its current weights, as an ONNX file."""
-        from netdsl.backends.onnx.export import export_onnx
+    def export_onnx(self, path, opset: int = DEFAULT_OPSET, input_layout: str = "nchw"):
+        """Write this model, with its current weights, as an ONNX file; input_layout="nhwc" for N x H x W x C feeds."""
+        from netdsl.backends.onnx.export import export_onnx, split_metadata
 
-        return export_onnx(self.graph, self.executor.state_dict(), path, opset=opset)
+        config = self.train_config
+        return export_onnx(self.graph, self.executor.state_dict(), path, opset=opset,
+                           metadata=split_metadata(config.data, config.seed, config.val_split),
+                           input_layout=input_layout)
 
     def summary(self) -> str:
         """The `netdsl check` table as plain text."""
@@ -125,6 +137,20 @@ class Model:
 
     def __repr__(self) -> str:
         return f"<netdsl.Model {self.name}: {len(self.graph)} layers, {self.totals.trainable:,} params>"
+
+
+def data_relative_to(config: TrainConfig, program_file: str) -> TrainConfig:
+    """The train section with a relative data file path taken from the .net file's folder, not the current
+    directory (`data = "blobs.csv"` in mine/net.net is mine/blobs.csv); built-in names and absolute paths stay."""
+    from dataclasses import replace
+
+    from netdsl.data import FILE_SUFFIXES
+
+    folder = Path(program_file).parent
+    path = Path(config.data)
+    if not config.data.lower().endswith(FILE_SUFFIXES) or path.is_absolute() or program_file.startswith("<"):
+        return config
+    return replace(config, data=str(folder / path))
 
 
 def _select(compilation: Compilation, network: str | None) -> CheckedNetwork:

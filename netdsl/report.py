@@ -7,14 +7,22 @@ from typing import IO
 from netdsl.compiler import CheckedNetwork, Compilation
 from netdsl.ir.graph import Graph, Node
 from netdsl.ops import REGISTRY
-from netdsl.ops.base import fmt_shape
+from netdsl.ops.base import arg_values, fmt_shape
 
 
 def op_text(node: Node) -> str:
     text = REGISTRY[node.op].describe(node.attrs)
-    if node.op in ("maxpool", "avgpool") and node.attrs.get("ceil"):
-        text = text[:-1] + ", ceil)" if text.endswith(")") else text + "(ceil)"
     return f"{text} (implicit)" if node.implicit else text
+
+
+def _json_value(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def args_json(node: Node) -> dict:
+    """Every argument of the node by name (pairs as [h, w]), defaults included."""
+    op = REGISTRY[node.op]
+    return {key: _json_value(value) for key, value in arg_values(op.args, node.attrs, op.shown).items()}
 
 
 def rf_value(node: Node) -> list | None:
@@ -51,7 +59,8 @@ def layer_json(node: Node) -> dict:
     return {
         "name": node.name,
         "op": node.op,
-        "args": op_text(node),
+        "args": args_json(node),
+        "display": op_text(node),
         "shape": list(node.shape),
         "params": node.param_count,
         "non_trainable": node.buffer_count,

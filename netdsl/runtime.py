@@ -103,11 +103,14 @@ class _LoadError(SessionError):
         self.detail = detail
 
 
-def _create(source: str | bytes, name: str, providers: list[str]) -> tuple[Any, str]:
-    """An InferenceSession and what onnxruntime wrote to stderr meanwhile; an unloadable model raises."""
+def _create(source: str | bytes, name: str, providers: list[str], threads: int | None = None) -> tuple[Any, str]:
+    """An InferenceSession (at most `threads` intra-op threads when given) and what onnxruntime wrote to
+    stderr meanwhile; an unloadable model raises."""
     ort = _ort()
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    if threads is not None:
+        options.intra_op_num_threads = threads
     with captured_stderr() as log:
         try:
             session = ort.InferenceSession(source, sess_options=options, providers=providers)
@@ -120,34 +123,36 @@ def _create(source: str | bytes, name: str, providers: list[str]) -> tuple[Any, 
     return session, "".join(log)
 
 
-def _try_cuda(source: str | bytes, name: str) -> tuple[Any, str]:
+def _try_cuda(source: str | bytes, name: str, threads: int | None = None) -> tuple[Any, str]:
     """A session that runs on CUDA, or (None or a CPU session, why CUDA is not used)."""
     if CUDA not in _ort().get_available_providers():
         return None, "this onnxruntime build has no CUDA provider (install onnxruntime-gpu)"
     try:
-        session, log = _create(source, name, [CUDA, CPU])
+        session, log = _create(source, name, [CUDA, CPU], threads)
     except _LoadError as err:  # a CUDA failure that raised instead of falling back, or a bad model
-        session = _create(source, name, [CPU])[0]  # raises again if the model itself is bad
+        session = _create(source, name, [CPU], threads)[0]  # raises again if the model itself is bad
         return session, err.detail
     if session.get_providers()[0] == CUDA:
         return session, ""
     return session, cuda_failure_reason(log)
 
 
-def open_session(model: str | os.PathLike[str] | bytes, provider: str = "auto") -> tuple[Any, str | None]:
-    """An InferenceSession on the asked provider and a notice line when `auto` fell back to CPU."""
+def open_session(model: str | os.PathLike[str] | bytes, provider: str = "auto", threads: int | None = None
+                 ) -> tuple[Any, str | None]:
+    """An InferenceSession on the asked provider (at most `threads` intra-op threads when given) and a
+    notice line when `auto` fell back to CPU."""
     if provider not in PROVIDERS:
         raise SessionError(f"unknown provider '{provider}': use one of {', '.join(PROVIDERS)}")
     source, name = _source(model)
     if provider == "cpu":
-        return _create(source, name, [CPU])[0], None
-    session, reason = _try_cuda(source, name)
+        return _create(source, name, [CPU], threads)[0], None
+    session, reason = _try_cuda(source, name, threads)
     if not reason:
         return session, None
     if provider == "cuda":
         raise SessionError(f"the CUDA provider cannot load: {reason}")
     if session is None:
-        session = _create(source, name, [CPU])[0]
+        session = _create(source, name, [CPU], threads)[0]
     return session, f"CUDA is not available ({reason}): running on CPU"
 
 
@@ -162,9 +167,10 @@ class Session:
     model leaves a dimension open); `providers` lists the providers the session really uses.
     """
 
-    def __init__(self, model: str | os.PathLike[str] | bytes, provider: str = "auto"):
+    def __init__(self, model: str | os.PathLike[str] | bytes, provider: str = "auto", threads: int | None = None):
         self.name = "model" if isinstance(model, (bytes, bytearray)) else str(model)
-        self._session, self.notice = open_session(model, provider)
+        self._session, self.notice = open_session(model, provider, threads)
+        self.threads = threads
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         if len(inputs) != 1:
             raise SessionError(f"{self.name}: has {len(inputs)} inputs; netdsl runs models with one input")
@@ -172,10 +178,16 @@ class Session:
         self.input_type: str = inputs[0].type
         self.input_shape: tuple[int | None, ...] = tuple(_dim(d) for d in inputs[0].shape[1:])
         self.output_shape: tuple[int | None, ...] = tuple(_dim(d) for d in outputs[0].shape[1:])
+        self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
 
     @property
     def providers(self) -> list[str]:
         return list(self._session.get_providers())
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The model's custom metadata (netdsl export puts the class names there)."""
+        return dict(self._session.get_modelmeta().custom_metadata_map)
 
     @property
     def device(self) -> str:
@@ -218,3 +230,12 @@ def _layout_hint(x: np.ndarray, expected: tuple[int | None, ...]) -> str:
     if len(expected) == 3 and x.ndim == 4 and tuple(x.shape[1:]) == (*expected[1:], expected[0]):
         return " (channels-last? the model takes channels-first N x C x H x W: use x.transpose(0, 3, 1, 2))"
     return ""
+
+
+def split_settings(metadata: dict[str, str]) -> tuple[int, float] | None:
+    """(seed, val_split) recorded by `netdsl export`, or None when absent or unreadable."""
+    try:
+        seed, val_split = int(metadata["netdsl.seed"]), float(metadata["netdsl.val_split"])
+    except (KeyError, ValueError):
+        return None
+    return (seed, val_split) if 0 <= val_split < 1 else None

@@ -17,12 +17,23 @@ import numpy as np
 from netdsl.backends.numpy.executor import Executor
 from netdsl.backends.numpy.objective import Objective
 from netdsl.backends.numpy.optimizers import Optimizer, make_optimizer
-from netdsl.backends.numpy.weights import WeightsError, check_tensors, read_npz, save_weights
+from netdsl.backends.numpy.weights import check_tensors, save_weights
+from netdsl.checkpoint import (
+    CHECKPOINT,
+    Checkpoint,
+    CheckpointError,
+    data_fingerprint,
+    load_optimizer_state,
+    read_checkpoint,
+    settings_of,
+)
 from netdsl.fileio import atomic_write, atomic_write_text
 from netdsl.frontend.train_spec import TrainConfig
+from netdsl.loss_watch import LossWatch
+from netdsl.progress import PeriodicLine, progress_line
+from netdsl.train_hooks import RunExtras
 
-HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
-CHECKPOINT = "checkpoint.npz"
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
 
 class TrainingError(Exception):
@@ -30,7 +41,11 @@ class TrainingError(Exception):
 
 
 class Interrupted(Exception):
-    """Ctrl-C: a checkpoint was saved; the command exits 130."""
+    """Ctrl-C or SIGTERM: a checkpoint was saved; the command exits 128 + the signal's number (130, 143)."""
+
+    def __init__(self, message: str, signum: int = signal.SIGINT):
+        super().__init__(message)
+        self.signum = signum
 
 
 def program_hash(source: str, network: str) -> str:
@@ -50,7 +65,7 @@ class History:
 
     @property
     def history(self) -> dict[str, list[float]]:
-        return {key: [row[key] for row in self.rows] for key in HISTORY_COLUMNS[1:]}
+        return {key: [row.get(key, float("nan")) for row in self.rows] for key in HISTORY_COLUMNS[1:]}
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
@@ -62,7 +77,8 @@ class History:
 
     @classmethod
     def from_csv(cls, text: str) -> History:
-        rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()}
+        """Rows of a history.csv; ValueError for a cell that is not a number."""
+        rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v is not None}
                 for row in csv.DictReader(io.StringIO(text))]
         return cls(rows)
 
@@ -81,25 +97,29 @@ class Progress:
 
 
 class _SigintFlag:
-    """Turns Ctrl-C into a flag checked between steps, so a step is never cut in half."""
+    """Turns Ctrl-C (and SIGTERM, when there is a run directory to save to) into a flag checked between steps,
+    so a step is never cut in half."""
 
-    def __init__(self) -> None:
+    def __init__(self, terminate: bool = False) -> None:
+        self.signals = (signal.SIGINT, signal.SIGTERM) if terminate else (signal.SIGINT,)
         self.raised = False
-        self._previous = None
+        self.signum = signal.SIGINT
+        self._previous: dict[int, object] = {}
 
     def __enter__(self) -> _SigintFlag:
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread
-            self._previous = None
+        for signum in self.signals:
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread
+                pass
         return self
 
     def _handle(self, signum, frame) -> None:
-        self.raised = True
+        self.raised, self.signum = True, signum
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 class Trainer:
@@ -117,6 +137,9 @@ class Trainer:
         self.verbose = verbose
         self.history = History()
         self.progress = Progress()
+        self.data: dict | None = None  # the fingerprint of the data trained on (a resume checks it)
+        self.loss_watch = LossWatch()
+        self.extras = RunExtras(config, executor)  # lr schedule, augmentation, early stopping
 
     # ---- one step ----
     def step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
@@ -146,8 +169,14 @@ class Trainer:
         epochs = epochs or self.config.epochs
         batch = batch_size or self.config.batch
         steps = -(-len(x) // batch)
-        with _SigintFlag() as sigint, self._bar(epochs, len(x)) as bar:
-            while self.progress.epoch < epochs:
+        if self.out_dir:
+            self._check_data(data_fingerprint(x, y, validation))
+        self.extras.start(self.progress.epoch == 0 and self.progress.step == 0, x.shape[1:],
+                          validation is not None and len(validation[0]) > 0)
+        # a diverging net overflows on its way to NaN: the NaN check below says so, not NumPy's RuntimeWarnings
+        with _SigintFlag(terminate=self.out_dir is not None) as sigint, self._bar(epochs, len(x)) as bar, \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while self.progress.epoch < epochs and not self.extras.stopped:
                 p = self.progress
                 if p.step == 0:
                     p.perm = self.rng.permutation(len(x))
@@ -157,7 +186,9 @@ class Trainer:
                 started = time.perf_counter()
                 while p.step < steps:
                     index = p.perm[p.step * batch:(p.step + 1) * batch]
-                    loss, acc = self.step(x[index], y[index])
+                    self.optimizer.lr = self.extras.lr(p.epoch, epochs, self.optimizer.t)
+                    loss, acc = self.step(self.extras.augmented(x[index]), y[index])
+                    self._watch(loss, p)
                     if not np.isfinite(loss):
                         raise TrainingError(
                             f"the loss became {loss} at epoch {p.epoch + 1}, step {p.step + 1}; "
@@ -171,24 +202,45 @@ class Trainer:
                     if sigint.raised:
                         p.seconds += time.perf_counter() - started
                         self.save_checkpoint()
-                        raise Interrupted(self._where())
+                        raise Interrupted(self._where(), sigint.signum)
                 p.seconds += time.perf_counter() - started
                 self._end_epoch(validation, bar)
+        restored = self.extras.finish(self.out_dir)
+        if restored and self.verbose > 0:
+            print(restored, flush=True)
         return self.history
+
+    def _watch(self, loss: float, p: Progress) -> None:
+        warning = self.loss_watch.check(loss, p.epoch + 1, p.step + 1, self.config.lr)
+        if warning:
+            print(f"netdsl: warning: {warning}", file=sys.stderr, flush=True)
 
     def _end_epoch(self, validation, bar) -> None:
         p = self.progress
         row = {"epoch": p.epoch + 1, "loss": p.loss_sum / max(p.seen, 1),
                "accuracy": p.correct_sum / max(p.seen, 1), "val_loss": float("nan"),
-               "val_accuracy": float("nan"), "seconds": p.seconds}
+               "val_accuracy": float("nan"), "lr": self.optimizer.lr, "seconds": p.seconds}
         if validation is not None and len(validation[0]):
             row["val_loss"], row["val_accuracy"] = self.evaluate(*validation)
         self.history.rows.append(row)
         p.epoch, p.step, p.perm = p.epoch + 1, 0, None
         bar.end_epoch(row, p.seen)
+        self.extras.end_epoch(row, self.out_dir)
         if self.out_dir:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
             self.save_checkpoint()  # also writes history.csv
+
+    def _check_data(self, fingerprint: dict) -> None:
+        """A resumed run goes on with the data it was trained on (a checkpoint before settings: its epoch order)."""
+        perm = self.progress.perm
+        if perm is not None and len(perm) != fingerprint["train"]:
+            raise TrainingError(f"{self.out_dir / CHECKPOINT}: the epoch it stopped in orders {len(perm)} samples, "
+                                f"the data have {fingerprint['train']}; resume with the run's data and --val-split")
+        if self.data is not None and self.data != fingerprint:
+            raise TrainingError(f"{self.out_dir / CHECKPOINT}: the run was trained on other data ({self.data['train']} "
+                                f"training samples, {self.data['val']} for validation, another checksum) than now "
+                                f"({fingerprint['train']} and {fingerprint['val']}); resume with the same data")
+        self.data = fingerprint
 
     def _where(self) -> str:
         where = f"{self.out_dir / CHECKPOINT}" if self.out_dir else "memory"
@@ -204,7 +256,9 @@ class Trainer:
         p = self.progress
         meta = {"epoch": p.epoch, "step": p.step, "loss_sum": p.loss_sum, "correct_sum": p.correct_sum,
                 "seen": p.seen, "seconds": p.seconds, "rng_state": self.rng.bit_generator.state,
-                "program_hash": self.program_hash}
+                "program_hash": self.program_hash, "settings": settings_of(self.config), "data": self.data,
+                "history": self.history.rows,  # history.csv can be rebuilt from here after a crash
+                **self.extras.state_dict()}
         arrays = {f"param/{k}": v for k, v in self.executor.state_dict().items()}
         arrays |= {f"optim/{k}": np.asarray(v) for k, v in self.optimizer.state_dict().items()}
         arrays["meta"] = np.array(json.dumps(meta))
@@ -213,30 +267,54 @@ class Trainer:
         atomic_write(self.out_dir / CHECKPOINT, lambda handle: np.savez(handle, **arrays))
         atomic_write_text(self.out_dir / "history.csv", self.history.to_csv())
 
-    def resume(self, directory: str | Path) -> None:
-        """Continue from a checkpoint of the same program: weights, optimizer, RNG, position."""
-        directory = Path(directory)
-        path = directory / CHECKPOINT
-        if not path.is_file():
-            raise TrainingError(f"{directory}: no {CHECKPOINT} to resume from")
-        try:
-            arrays = read_npz(path)
-            meta = json.loads(str(arrays["meta"]))
-        except (WeightsError, KeyError, json.JSONDecodeError) as err:
-            raise TrainingError(f"{path}: not a netdsl checkpoint ({err})") from None
-        if meta.get("program_hash") != self.program_hash:
+    def resume(self, source: str | Path | Checkpoint) -> None:
+        """Continue from a checkpoint (or its directory) of the same program: weights, optimizer, RNG, position."""
+        checkpoint = source if isinstance(source, Checkpoint) else read_checkpoint(source)
+        path, meta = checkpoint.path, checkpoint.meta
+        if meta["program_hash"] != self.program_hash:
             raise TrainingError(f"{path} was written for another program (or network); "
                                 "train from scratch or resume with the program it was made with")
-        state = {k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")}
-        check_tensors(state, self.executor.graph, str(path))
-        self.executor.load_state_dict(state)
-        self.optimizer.load_state_dict({k[len("optim/"):]: v for k, v in arrays.items() if k.startswith("optim/")})
+        check_tensors(checkpoint.params, self.executor.graph, str(path))
+        self.executor.load_state_dict(checkpoint.params)
+        load_optimizer_state(self.optimizer, checkpoint.optimizer_state, self.executor.params, path)
         self.rng.bit_generator.state = meta["rng_state"]
-        self.progress = Progress(meta["epoch"], meta["step"], arrays.get("perm"), meta["loss_sum"],
+        self.extras.load_state_dict(meta, path.parent)
+        self.progress = Progress(meta["epoch"], meta["step"], checkpoint.arrays.get("perm"), meta["loss_sum"],
                                  meta["correct_sum"], meta["seen"], meta["seconds"])
-        history = directory / "history.csv"
-        self.history = History.from_csv(history.read_text()) if history.is_file() else History()
+        self.data = meta.get("data")
+        self.history = _history_rows(meta["history"], path) if "history" in meta \
+            else _history_file(path.parent / "history.csv")
         self.history.rows = self.history.rows[:meta["epoch"]]
+        if self.out_dir and "history" in meta:  # a crash after the checkpoint's rename may have lost the csv row
+            _restore(self.out_dir / "history.csv", self.history.to_csv())
+
+
+def _restore(path: Path, text: str) -> None:
+    """Write `text` to `path` unless it already holds it."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    atomic_write_text(path, text)
+
+
+def _history_rows(rows: list[dict], path: Path) -> History:
+    """The history a checkpoint holds, each row with every column."""
+    for row in rows:
+        if set(row) != set(HISTORY_COLUMNS):
+            raise CheckpointError(f"{path}: a history row has columns {sorted(row)}, expected {list(HISTORY_COLUMNS)}")
+    return History([dict(row) for row in rows])
+
+
+def _history_file(path: Path) -> History:
+    """history.csv of a checkpoint written before checkpoints held the history."""
+    if not path.is_file():
+        return History()
+    try:
+        return History.from_csv(path.read_text(encoding="utf-8"))
+    except (ValueError, TypeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path}: not a netdsl history ({err})") from None
 
 
 class _ProgressBar:
@@ -247,6 +325,8 @@ class _ProgressBar:
         self.live = verbose > 0 and sys.stdout.isatty()
         self._progress = None
         self._task = None
+        self._epoch = 0
+        self._periodic = PeriodicLine() if verbose > 0 and not self.live else None
 
     def __enter__(self) -> _ProgressBar:
         if self.live:
@@ -263,11 +343,14 @@ class _ProgressBar:
             self._progress.stop()
 
     def start_epoch(self, epoch: int, seen: int) -> None:
+        self._epoch = epoch
         if self._progress is not None:
             self._task = self._progress.add_task("", total=self.samples, completed=seen, epoch=epoch,
                                                  epochs=self.epochs, stats="")
 
     def advance(self, seen: int, loss: float, accuracy: float, seconds: float) -> None:
+        if self._periodic is not None and seen < self.samples and self._periodic.due():
+            print(progress_line(self._epoch, self.epochs, seen, self.samples, loss, accuracy, seconds), flush=True)
         if self._progress is not None:
             rate = seen / max(seconds, 1e-9)
             self._progress.update(self._task, completed=seen,

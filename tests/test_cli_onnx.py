@@ -35,7 +35,8 @@ def exported(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == ("netdsl: warning: no --weights given: exporting lenet5 with seeded random "
                                      "weights (seed 0)")
-    assert re.match(r"wrote lenet5\.onnx: network lenet5, \d+ ONNX nodes, opset 17, 61,706 params", result.stdout)
+    assert re.match(r"wrote lenet5\.onnx: network lenet5, \d+ ONNX nodes, opset 17, 61,706 params, 24\d\.\d KB$",
+                    result.stdout.strip())
     np.save(work / "x.npy", np.random.default_rng(0).random((4, 1, 32, 32), dtype=np.float32))
     return work
 
@@ -217,3 +218,31 @@ def test_trained_weights_give_the_same_accuracy_in_onnxruntime(tmp_path: Path) -
     assert ran.returncode == 0, ran.stderr
     onnx_accuracy = float(re.search(r"accuracy (\d\.\d+)", ran.stdout).group(1))
     assert numpy_accuracy > 0.5 and onnx_accuracy == numpy_accuracy
+
+
+def test_run_data_scores_the_split_evaluate_scores(tmp_path: Path) -> None:
+    """A program with its own seed and val_split: run --data scores the very samples evaluate scores."""
+    program = TINY.replace("epochs    = 3", "epochs    = 1\n    seed      = 1\n    val_split = 0.2")
+    (tmp_path / "tiny.net").write_text(program)
+    assert netdsl("train", "tiny.net", "--out", "run", "--quiet", cwd=tmp_path).returncode == 0
+    evaluated = netdsl("evaluate", "tiny.net", "--weights", "run/weights.npz", cwd=tmp_path)
+    assert netdsl("export", "tiny.net", "--weights", "run/weights.npz", cwd=tmp_path).returncode == 0
+    counts = {}
+    for split in ("val", "train", "all"):
+        ran = netdsl("run", "tiny.onnx", "--data", "digits", "--provider", "cpu", "--split", split, cwd=tmp_path)
+        assert ran.returncode == 0, ran.stderr
+        counts[split] = ran.stdout
+    assert re.search(r"digits: 359 samples  loss \S+  accuracy (\S+)", evaluated.stdout).group(1) == \
+        re.search(r"digits: 359 samples, accuracy (\S+),", counts["val"]).group(1)
+    assert "digits: 1438 samples" in counts["train"] and "digits: 1797 samples" in counts["all"]
+
+
+def test_run_data_on_a_model_without_split_metadata_says_so(exported: Path, tmp_path: Path) -> None:
+    import onnx
+
+    model = onnx.load(str(exported / "lenet5.onnx"))
+    del model.metadata_props[:]
+    onnx.save(model, str(tmp_path / "bare.onnx"))
+    ran = netdsl("run", "bare.onnx", "--data", "digits", "--provider", "cpu", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "does not record its training split" in ran.stdout and "digits: 180 samples" in ran.stdout

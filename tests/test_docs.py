@@ -32,3 +32,21 @@ def test_optimizers_and_losses_are_documented() -> None:
             assert arg in REFERENCE, (name, arg)
     for loss in LOSSES:
         assert loss in REFERENCE
+
+
+def test_train_section_v1_settings_are_documented() -> None:
+    from netdsl.frontend.train_extras import (
+        EXTRA_SETTINGS,
+        MONITOR_ALIASES,
+        RECORDED,
+        SCHEDULE_ARG_ALIASES,
+        SCHEDULES,
+        TRANSFORM_ALIASES,
+        TRANSFORMS,
+    )
+
+    words = [*EXTRA_SETTINGS, *SCHEDULES, *TRANSFORMS, *TRANSFORM_ALIASES, *RECORDED, *MONITOR_ALIASES,
+             *SCHEDULE_ARG_ALIASES, "decay"]
+    words += [arg for schema in SCHEDULES.values() for arg in schema]
+    missing = [w for w in words if f"`{w}" not in REFERENCE]
+    assert not missing, f"docs/language.md does not mention: {missing}"

@@ -15,6 +15,8 @@ PUBLISHED = {
     "lenet5": (61_706, None),
     "seed002_mnist_table": (12_042, None),
     "seed002_cifar10": (1_250_858, None),
+    "seed002_fashion_dnn": (109_770, None),
+    "seed000_mlp": (25_450, None),
     "alexnet": (50_844_008, None),
     "vgg16": (138_357_544, 15.47e9),
     "resnet18": (11_689_512, 1.814e9),
@@ -81,3 +83,34 @@ def test_keras_mnist_shapes_as_commented_in_seed001() -> None:
 def test_googlenet_ceil_pools() -> None:
     graph = netdsl.load(EXAMPLES / "googlenet.net").graph
     assert [n.shape[1] for n in graph if n.op == "maxpool" and "inception" not in n.name] == [56, 28, 14, 7]
+
+
+def test_seed002_cifar10_recipe_trains_with_decay_and_augmentation() -> None:
+    """Section 18.6.3's recipe: rmsprop(lr=0.0001, decay=1e-6), shifts and flips, 25 epochs; a short run on digits."""
+    from netdsl.augment import Augmenter
+    from netdsl.data import load_dataset
+    from netdsl.frontend.train_extras import Transform
+
+    model = netdsl.load(EXAMPLES / "seed002_cifar10.net")
+    config = model.train_config
+    assert (config.decay, config.epochs, config.batch, config.optimizer) == (1e-6, 25, 32, "rmsprop")
+    assert config.augment == (Transform("shift", (0.1, 0.1)), Transform("flip"))
+    data = load_dataset("digits", model.input_shape)
+    history = model.fit(data.x_train[:96], data.y_train[:96], epochs=2, validation_data=(data.x_val, data.y_val),
+                        verbose=0)
+    steps = 3  # 96 samples, batch 32
+    assert history.history["lr"] == pytest.approx([1e-4 / (1 + 1e-6 * (steps * e + steps - 1)) for e in (0, 1)])
+    assert history.history["loss"][1] < history.history["loss"][0] < 2.4  # from about ln 10
+    assert model._trainer(0).extras.augmenter is not None and isinstance(model._trainer(0).extras.augmenter, Augmenter)
+
+
+@pytest.mark.parametrize("name, epochs, accuracy", [("seed002_fashion_dnn", 3, 0.9), ("seed000_mlp", 4, 0.85)])
+def test_seed_mlps_train_on_digits(name: str, epochs: int, accuracy: float) -> None:
+    from netdsl.data import load_dataset
+
+    model = netdsl.load(EXAMPLES / f"{name}.net")
+    data = load_dataset("digits", model.input_shape)
+    assert data.notices == ["digits: resized 8x8 -> 28x28 and flattened to fit input(784)"]
+    history = model.fit(data.x_train, data.y_train, epochs=epochs, validation_data=(data.x_val, data.y_val),
+                        verbose=0)
+    assert history.history["val_accuracy"][-1] > accuracy

@@ -39,3 +39,8 @@ def test_exactly_one_onnxruntime_for_every_platform() -> None:
         chosen = [name for name, marker in runtimes.items()
                   if marker.evaluate({"sys_platform": system, "platform_machine": machine})]
         assert chosen == [expected], (system, machine, chosen)
+
+
+def test_license_is_an_spdx_expression() -> None:
+    """A string, not the deprecated {text = ...} table (setuptools warns about that on every build)."""
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"] == "MIT"

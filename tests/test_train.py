@@ -114,7 +114,7 @@ def test_train_evaluate_predict_cli(tmp_path: Path) -> None:
     assert "digits: resized 8x8 -> 32x32" in run.stdout and "epoch 2/2" in run.stdout
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["checkpoint.npz", "history.csv", "weights.npz"]
     header = (tmp_path / "run" / "history.csv").read_text().splitlines()[0]
-    assert header == "epoch,loss,accuracy,val_loss,val_accuracy,seconds"
+    assert header == "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds"
     weights = str(tmp_path / "run" / "weights.npz")
     evaluated = netdsl_cli("evaluate", str(EXAMPLES / "lenet5.net"), "--weights", weights)
     assert evaluated.returncode == 0 and "accuracy" in evaluated.stdout
@@ -131,7 +131,7 @@ def test_resume_ends_with_the_same_weights(tmp_path: Path) -> None:
                        "train {\n epochs = 4\n batch = 64\n}\n")
     full = netdsl_cli("train", str(program), "--out", str(tmp_path / "full"), "--quiet")
     first = netdsl_cli("train", str(program), "--out", str(tmp_path / "part"), "--epochs", "2", "--quiet")
-    resumed = netdsl_cli("train", str(program), "--resume", str(tmp_path / "part"), "--quiet")
+    resumed = netdsl_cli("train", str(program), "--resume", str(tmp_path / "part"), "--epochs", "4", "--quiet")
     assert full.returncode == first.returncode == resumed.returncode == 0, resumed.stderr
     a, b = np.load(tmp_path / "full" / "weights.npz"), np.load(tmp_path / "part" / "weights.npz")
     assert all(np.array_equal(a[k], b[k]) for k in a.files)
@@ -165,8 +165,20 @@ def test_nan_loss_stops_with_epoch_step_and_advice(tmp_path: Path) -> None:
                        "train {\n optimizer = sgd(lr=1e6)\n epochs = 3\n}\n")
     run = netdsl_cli("train", str(program), "--out", str(tmp_path / "r"))
     assert run.returncode == 1
-    message = run.stderr.strip().splitlines()[-1]
+    lines = run.stderr.strip().splitlines()
+    message = lines[-1]
     assert "the loss became" in message and "at epoch 1, step" in message and "lower learning rate" in message
+    assert "RuntimeWarning" not in run.stderr and len(lines) == 2, run.stderr  # no raw NumPy warnings
+    assert lines[0].startswith("netdsl: warning: the loss exploded to ") and "diverging" in lines[0]
+
+
+def test_one_epoch_is_singular_and_saved_names_every_file(tmp_path: Path) -> None:
+    run = netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--epochs", "1", "--out", "r", "--quiet",
+                     "--data", "digits", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    training = next(line for line in run.stdout.splitlines() if line.startswith("training "))
+    assert training.endswith(", 1 epoch"), training
+    assert run.stdout.splitlines()[-1] == "saved r/weights.npz, r/history.csv, r/checkpoint.npz"
 
 
 def test_mismatched_weights_file_is_listed_without_traceback(tmp_path: Path) -> None:
@@ -202,7 +214,7 @@ def test_bad_data_files_are_one_line(tmp_path: Path, write, fragment: str) -> No
 
 def test_bad_flags_exit_2(tmp_path: Path) -> None:
     assert netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--epochs", "0").returncode == 2
-    assert netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--optimizer", "adamw").returncode == 2
+    assert netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--optimizer", "adamx").returncode == 2
     assert netdsl_cli("train", str(tmp_path / "missing.net")).returncode == 2
 
 
@@ -215,3 +227,39 @@ def test_run_files_have_the_usual_permissions(tmp_path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "w.npz").stat().st_mode) == 0o666 & ~mask
+
+
+def test_loss_flag_takes_keras_names() -> None:
+    from netdsl.cli import build_parser
+
+    args = build_parser().parse_args(["train", "x.net", "--loss", "categorical_crossentropy", "--optimizer", "adamw"])
+    assert args.loss == "cross_entropy" and args.optimizer == "adamw"
+
+
+def test_a_relative_data_path_is_taken_from_the_program_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    rows = np.random.default_rng(0).random((40, 3)).round(3)
+    rows[:, 2] = (rows[:, 0] > rows[:, 1]).astype(int)
+    np.savetxt(folder / "blobs.csv", rows, delimiter=",", fmt="%g")
+    (folder / "net.net").write_text('input(2) - fc(2)\ntrain {\n  data = "blobs.csv"\n  epochs = 1\n}\n')
+    assert netdsl.load(folder / "net.net").train_config.data == str(folder / "blobs.csv")
+    assert netdsl.loads('input(2) - fc(2)\ntrain {\n  data = "blobs.csv"\n}\n').train_config.data == "blobs.csv"
+    run = netdsl_cli("train", "mine/net.net", "--out", "run", "--quiet", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "training net on blobs.csv: 36 samples" in run.stdout
+
+
+def test_progress_lines_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import netdsl.progress
+
+    model = netdsl.loads("input(4) - fc(3)\ntrain {\n  batch = 10\n}\n")
+    x, y = np.random.default_rng(0).random((50, 4), dtype=np.float32), np.arange(50) % 3
+    monkeypatch.setattr(netdsl.progress, "PROGRESS_EVERY", 0.0)  # every step is due
+    model.fit(x, y, epochs=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[:2] for line in lines[:4]] == [["epoch 1/1", f"{n}/50 samples"] for n in (10, 20, 30, 40)]
+    assert lines[4].startswith("epoch 1/1  loss ") and len(lines) == 5
+    monkeypatch.setattr(netdsl.progress, "PROGRESS_EVERY", 3600.0)
+    model.fit(x, y, epochs=1)
+    assert len(capsys.readouterr().out.splitlines()) == 1  # only the epoch's own line

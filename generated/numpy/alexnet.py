@@ -7,11 +7,11 @@
 #  input_1          | input                     | 3x224x224      |            |             | 1 /1
 #  conv_1           | conv(96, 11x11, stride=4) | 96x54x54       |     34,944 | 101,616,768 | 11 /4
 #  relu_1           | relu                      | 96x54x54       |            |             | 11 /4
-#  lrn_1            | lrn(size=5)               | 96x54x54       |            |             | 11 /4
+#  lrn_1            | lrn                       | 96x54x54       |            |             | 11 /4
 #  maxpool_1        | maxpool(3x3, stride=2)    | 96x26x26       |            |             | 19 /8
 #  conv_2           | conv(256, 5x5, pad=2)     | 256x26x26      |    614,656 | 415,334,400 | 51 /8
 #  relu_2           | relu                      | 256x26x26      |            |             | 51 /8
-#  lrn_2            | lrn(size=5)               | 256x26x26      |            |             | 51 /8
+#  lrn_2            | lrn                       | 256x26x26      |            |             | 51 /8
 #  maxpool_2        | maxpool(3x3, stride=2)    | 256x12x12      |            |             | 67 /16
 #  conv_3           | conv(384, 3x3, pad=1)     | 384x12x12      |    885,120 | 127,401,984 | 99 /16
 #  relu_3           | relu                      | 384x12x12      |            |             | 99 /16
@@ -168,7 +168,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(4, 4), pads=(0, 0, 0, 0))
     # relu_1: relu -> 96x54x54
     x = np.maximum(x, 0)
-    # lrn_1: lrn(size=5) -> 96x54x54
+    # lrn_1: lrn -> 96x54x54
     x = lrn(x, size=5, alpha=0.0001, beta=0.75, k=2.0)
     # maxpool_1: maxpool(3x3, stride=2) -> 96x26x26
     x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 0, 0))
@@ -176,7 +176,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = conv2d(x, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(2, 2, 2, 2))
     # relu_2: relu -> 256x26x26
     x = np.maximum(x, 0)
-    # lrn_2: lrn(size=5) -> 256x26x26
+    # lrn_2: lrn -> 256x26x26
     x = lrn(x, size=5, alpha=0.0001, beta=0.75, k=2.0)
     # maxpool_2: maxpool(3x3, stride=2) -> 256x12x12
     x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 0, 0))

@@ -4,185 +4,185 @@
 # `netdsl compile examples/resnet50.net --target numpy`.
 #
 # network resnet50
-#  Layer                                  | Op                              | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# ----------------------------------------+---------------------------------+----------------+-----------+-------------+-----------------+-----------------------------------------------------------------------
-#  input_1                                | input                           | 3x224x224      |           |             | 1 /1            |
-#  conv_1                                 | conv(64, 7x7, stride=2, pad=3)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  batchnorm_1                            | batchnorm                       | 64x112x112     |       128 |             | 7 /2            |
-#  relu_1                                 | relu                            | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                              | maxpool(3x3, stride=2, pad=1)   | 64x56x56       |           |             | 11 /4           |
-#  bottleneck_down_1.branch_1.conv_1      | conv(64, 1x1)                   | 64x56x56       |     4,096 |  12,845,056 | 11 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_1 | batchnorm                       | 64x56x56       |       128 |             | 11 /4           |
-#  bottleneck_down_1.branch_1.relu_1      | relu                            | 64x56x56       |           |             | 11 /4           |
-#  bottleneck_down_1.branch_1.conv_2      | conv(64, 3x3, pad=1)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_2 | batchnorm                       | 64x56x56       |       128 |             | 19 /4           |
-#  bottleneck_down_1.branch_1.relu_2      | relu                            | 64x56x56       |           |             | 19 /4           |
-#  bottleneck_down_1.branch_1.conv_3      | conv(256, 1x1)                  | 256x56x56      |    16,384 |  51,380,224 | 19 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_3 | batchnorm                       | 256x56x56      |       512 |             | 19 /4           |
-#  bottleneck_down_1.conv_1               | conv(256, 1x1)                  | 256x56x56      |    16,384 |  51,380,224 | 11 /4           | maxpool_1
-#  bottleneck_down_1.batchnorm_1          | batchnorm                       | 256x56x56      |       512 |             | 11 /4           |
-#  bottleneck_down_1.add_1                | add                             | 256x56x56      |           |             | 19 /4           | bottleneck_down_1.branch_1.batchnorm_3, bottleneck_down_1.batchnorm_1
-#  bottleneck_down_1.relu_1               | relu                            | 256x56x56      |           |             | 19 /4           |
-#  bottleneck_1.branch_1.conv_1           | conv(64, 1x1)                   | 64x56x56       |    16,384 |  51,380,224 | 19 /4           |
-#  bottleneck_1.branch_1.batchnorm_1      | batchnorm                       | 64x56x56       |       128 |             | 19 /4           |
-#  bottleneck_1.branch_1.relu_1           | relu                            | 64x56x56       |           |             | 19 /4           |
-#  bottleneck_1.branch_1.conv_2           | conv(64, 3x3, pad=1)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
-#  bottleneck_1.branch_1.batchnorm_2      | batchnorm                       | 64x56x56       |       128 |             | 27 /4           |
-#  bottleneck_1.branch_1.relu_2           | relu                            | 64x56x56       |           |             | 27 /4           |
-#  bottleneck_1.branch_1.conv_3           | conv(256, 1x1)                  | 256x56x56      |    16,384 |  51,380,224 | 27 /4           |
-#  bottleneck_1.branch_1.batchnorm_3      | batchnorm                       | 256x56x56      |       512 |             | 27 /4           |
-#  bottleneck_1.add_1                     | add                             | 256x56x56      |           |             | 27 /4           | bottleneck_1.branch_1.batchnorm_3, bottleneck_down_1.relu_1
-#  bottleneck_1.relu_1                    | relu                            | 256x56x56      |           |             | 27 /4           |
-#  bottleneck_2.branch_1.conv_1           | conv(64, 1x1)                   | 64x56x56       |    16,384 |  51,380,224 | 27 /4           |
-#  bottleneck_2.branch_1.batchnorm_1      | batchnorm                       | 64x56x56       |       128 |             | 27 /4           |
-#  bottleneck_2.branch_1.relu_1           | relu                            | 64x56x56       |           |             | 27 /4           |
-#  bottleneck_2.branch_1.conv_2           | conv(64, 3x3, pad=1)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
-#  bottleneck_2.branch_1.batchnorm_2      | batchnorm                       | 64x56x56       |       128 |             | 35 /4           |
-#  bottleneck_2.branch_1.relu_2           | relu                            | 64x56x56       |           |             | 35 /4           |
-#  bottleneck_2.branch_1.conv_3           | conv(256, 1x1)                  | 256x56x56      |    16,384 |  51,380,224 | 35 /4           |
-#  bottleneck_2.branch_1.batchnorm_3      | batchnorm                       | 256x56x56      |       512 |             | 35 /4           |
-#  bottleneck_2.add_1                     | add                             | 256x56x56      |           |             | 35 /4           | bottleneck_2.branch_1.batchnorm_3, bottleneck_1.relu_1
-#  bottleneck_2.relu_1                    | relu                            | 256x56x56      |           |             | 35 /4           |
-#  bottleneck_down_2.branch_1.conv_1      | conv(128, 1x1)                  | 128x56x56      |    32,768 | 102,760,448 | 35 /4           |
-#  bottleneck_down_2.branch_1.batchnorm_1 | batchnorm                       | 128x56x56      |       256 |             | 35 /4           |
-#  bottleneck_down_2.branch_1.relu_1      | relu                            | 128x56x56      |           |             | 35 /4           |
-#  bottleneck_down_2.branch_1.conv_2      | conv(128, 3x3, stride=2, pad=1) | 128x28x28      |   147,456 | 115,605,504 | 43 /8           |
-#  bottleneck_down_2.branch_1.batchnorm_2 | batchnorm                       | 128x28x28      |       256 |             | 43 /8           |
-#  bottleneck_down_2.branch_1.relu_2      | relu                            | 128x28x28      |           |             | 43 /8           |
-#  bottleneck_down_2.branch_1.conv_3      | conv(512, 1x1)                  | 512x28x28      |    65,536 |  51,380,224 | 43 /8           |
-#  bottleneck_down_2.branch_1.batchnorm_3 | batchnorm                       | 512x28x28      |     1,024 |             | 43 /8           |
-#  bottleneck_down_2.conv_1               | conv(512, 1x1, stride=2)        | 512x28x28      |   131,072 | 102,760,448 | 35 /8           | bottleneck_2.relu_1
-#  bottleneck_down_2.batchnorm_1          | batchnorm                       | 512x28x28      |     1,024 |             | 35 /8           |
-#  bottleneck_down_2.add_1                | add                             | 512x28x28      |           |             | 43 /8           | bottleneck_down_2.branch_1.batchnorm_3, bottleneck_down_2.batchnorm_1
-#  bottleneck_down_2.relu_1               | relu                            | 512x28x28      |           |             | 43 /8           |
-#  bottleneck_3.branch_1.conv_1           | conv(128, 1x1)                  | 128x28x28      |    65,536 |  51,380,224 | 43 /8           |
-#  bottleneck_3.branch_1.batchnorm_1      | batchnorm                       | 128x28x28      |       256 |             | 43 /8           |
-#  bottleneck_3.branch_1.relu_1           | relu                            | 128x28x28      |           |             | 43 /8           |
-#  bottleneck_3.branch_1.conv_2           | conv(128, 3x3, pad=1)           | 128x28x28      |   147,456 | 115,605,504 | 59 /8           |
-#  bottleneck_3.branch_1.batchnorm_2      | batchnorm                       | 128x28x28      |       256 |             | 59 /8           |
-#  bottleneck_3.branch_1.relu_2           | relu                            | 128x28x28      |           |             | 59 /8           |
-#  bottleneck_3.branch_1.conv_3           | conv(512, 1x1)                  | 512x28x28      |    65,536 |  51,380,224 | 59 /8           |
-#  bottleneck_3.branch_1.batchnorm_3      | batchnorm                       | 512x28x28      |     1,024 |             | 59 /8           |
-#  bottleneck_3.add_1                     | add                             | 512x28x28      |           |             | 59 /8           | bottleneck_3.branch_1.batchnorm_3, bottleneck_down_2.relu_1
-#  bottleneck_3.relu_1                    | relu                            | 512x28x28      |           |             | 59 /8           |
-#  bottleneck_4.branch_1.conv_1           | conv(128, 1x1)                  | 128x28x28      |    65,536 |  51,380,224 | 59 /8           |
-#  bottleneck_4.branch_1.batchnorm_1      | batchnorm                       | 128x28x28      |       256 |             | 59 /8           |
-#  bottleneck_4.branch_1.relu_1           | relu                            | 128x28x28      |           |             | 59 /8           |
-#  bottleneck_4.branch_1.conv_2           | conv(128, 3x3, pad=1)           | 128x28x28      |   147,456 | 115,605,504 | 75 /8           |
-#  bottleneck_4.branch_1.batchnorm_2      | batchnorm                       | 128x28x28      |       256 |             | 75 /8           |
-#  bottleneck_4.branch_1.relu_2           | relu                            | 128x28x28      |           |             | 75 /8           |
-#  bottleneck_4.branch_1.conv_3           | conv(512, 1x1)                  | 512x28x28      |    65,536 |  51,380,224 | 75 /8           |
-#  bottleneck_4.branch_1.batchnorm_3      | batchnorm                       | 512x28x28      |     1,024 |             | 75 /8           |
-#  bottleneck_4.add_1                     | add                             | 512x28x28      |           |             | 75 /8           | bottleneck_4.branch_1.batchnorm_3, bottleneck_3.relu_1
-#  bottleneck_4.relu_1                    | relu                            | 512x28x28      |           |             | 75 /8           |
-#  bottleneck_5.branch_1.conv_1           | conv(128, 1x1)                  | 128x28x28      |    65,536 |  51,380,224 | 75 /8           |
-#  bottleneck_5.branch_1.batchnorm_1      | batchnorm                       | 128x28x28      |       256 |             | 75 /8           |
-#  bottleneck_5.branch_1.relu_1           | relu                            | 128x28x28      |           |             | 75 /8           |
-#  bottleneck_5.branch_1.conv_2           | conv(128, 3x3, pad=1)           | 128x28x28      |   147,456 | 115,605,504 | 91 /8           |
-#  bottleneck_5.branch_1.batchnorm_2      | batchnorm                       | 128x28x28      |       256 |             | 91 /8           |
-#  bottleneck_5.branch_1.relu_2           | relu                            | 128x28x28      |           |             | 91 /8           |
-#  bottleneck_5.branch_1.conv_3           | conv(512, 1x1)                  | 512x28x28      |    65,536 |  51,380,224 | 91 /8           |
-#  bottleneck_5.branch_1.batchnorm_3      | batchnorm                       | 512x28x28      |     1,024 |             | 91 /8           |
-#  bottleneck_5.add_1                     | add                             | 512x28x28      |           |             | 91 /8           | bottleneck_5.branch_1.batchnorm_3, bottleneck_4.relu_1
-#  bottleneck_5.relu_1                    | relu                            | 512x28x28      |           |             | 91 /8           |
-#  bottleneck_down_3.branch_1.conv_1      | conv(256, 1x1)                  | 256x28x28      |   131,072 | 102,760,448 | 91 /8           |
-#  bottleneck_down_3.branch_1.batchnorm_1 | batchnorm                       | 256x28x28      |       512 |             | 91 /8           |
-#  bottleneck_down_3.branch_1.relu_1      | relu                            | 256x28x28      |           |             | 91 /8           |
-#  bottleneck_down_3.branch_1.conv_2      | conv(256, 3x3, stride=2, pad=1) | 256x14x14      |   589,824 | 115,605,504 | 107 /16         |
-#  bottleneck_down_3.branch_1.batchnorm_2 | batchnorm                       | 256x14x14      |       512 |             | 107 /16         |
-#  bottleneck_down_3.branch_1.relu_2      | relu                            | 256x14x14      |           |             | 107 /16         |
-#  bottleneck_down_3.branch_1.conv_3      | conv(1024, 1x1)                 | 1024x14x14     |   262,144 |  51,380,224 | 107 /16         |
-#  bottleneck_down_3.branch_1.batchnorm_3 | batchnorm                       | 1024x14x14     |     2,048 |             | 107 /16         |
-#  bottleneck_down_3.conv_1               | conv(1024, 1x1, stride=2)       | 1024x14x14     |   524,288 | 102,760,448 | 91 /16          | bottleneck_5.relu_1
-#  bottleneck_down_3.batchnorm_1          | batchnorm                       | 1024x14x14     |     2,048 |             | 91 /16          |
-#  bottleneck_down_3.add_1                | add                             | 1024x14x14     |           |             | 107 /16         | bottleneck_down_3.branch_1.batchnorm_3, bottleneck_down_3.batchnorm_1
-#  bottleneck_down_3.relu_1               | relu                            | 1024x14x14     |           |             | 107 /16         |
-#  bottleneck_6.branch_1.conv_1           | conv(256, 1x1)                  | 256x14x14      |   262,144 |  51,380,224 | 107 /16         |
-#  bottleneck_6.branch_1.batchnorm_1      | batchnorm                       | 256x14x14      |       512 |             | 107 /16         |
-#  bottleneck_6.branch_1.relu_1           | relu                            | 256x14x14      |           |             | 107 /16         |
-#  bottleneck_6.branch_1.conv_2           | conv(256, 3x3, pad=1)           | 256x14x14      |   589,824 | 115,605,504 | 139 /16         |
-#  bottleneck_6.branch_1.batchnorm_2      | batchnorm                       | 256x14x14      |       512 |             | 139 /16         |
-#  bottleneck_6.branch_1.relu_2           | relu                            | 256x14x14      |           |             | 139 /16         |
-#  bottleneck_6.branch_1.conv_3           | conv(1024, 1x1)                 | 1024x14x14     |   262,144 |  51,380,224 | 139 /16         |
-#  bottleneck_6.branch_1.batchnorm_3      | batchnorm                       | 1024x14x14     |     2,048 |             | 139 /16         |
-#  bottleneck_6.add_1                     | add                             | 1024x14x14     |           |             | 139 /16         | bottleneck_6.branch_1.batchnorm_3, bottleneck_down_3.relu_1
-#  bottleneck_6.relu_1                    | relu                            | 1024x14x14     |           |             | 139 /16         |
-#  bottleneck_7.branch_1.conv_1           | conv(256, 1x1)                  | 256x14x14      |   262,144 |  51,380,224 | 139 /16         |
-#  bottleneck_7.branch_1.batchnorm_1      | batchnorm                       | 256x14x14      |       512 |             | 139 /16         |
-#  bottleneck_7.branch_1.relu_1           | relu                            | 256x14x14      |           |             | 139 /16         |
-#  bottleneck_7.branch_1.conv_2           | conv(256, 3x3, pad=1)           | 256x14x14      |   589,824 | 115,605,504 | 171 /16         |
-#  bottleneck_7.branch_1.batchnorm_2      | batchnorm                       | 256x14x14      |       512 |             | 171 /16         |
-#  bottleneck_7.branch_1.relu_2           | relu                            | 256x14x14      |           |             | 171 /16         |
-#  bottleneck_7.branch_1.conv_3           | conv(1024, 1x1)                 | 1024x14x14     |   262,144 |  51,380,224 | 171 /16         |
-#  bottleneck_7.branch_1.batchnorm_3      | batchnorm                       | 1024x14x14     |     2,048 |             | 171 /16         |
-#  bottleneck_7.add_1                     | add                             | 1024x14x14     |           |             | 171 /16         | bottleneck_7.branch_1.batchnorm_3, bottleneck_6.relu_1
-#  bottleneck_7.relu_1                    | relu                            | 1024x14x14     |           |             | 171 /16         |
-#  bottleneck_8.branch_1.conv_1           | conv(256, 1x1)                  | 256x14x14      |   262,144 |  51,380,224 | 171 /16         |
-#  bottleneck_8.branch_1.batchnorm_1      | batchnorm                       | 256x14x14      |       512 |             | 171 /16         |
-#  bottleneck_8.branch_1.relu_1           | relu                            | 256x14x14      |           |             | 171 /16         |
-#  bottleneck_8.branch_1.conv_2           | conv(256, 3x3, pad=1)           | 256x14x14      |   589,824 | 115,605,504 | 203 /16         |
-#  bottleneck_8.branch_1.batchnorm_2      | batchnorm                       | 256x14x14      |       512 |             | 203 /16         |
-#  bottleneck_8.branch_1.relu_2           | relu                            | 256x14x14      |           |             | 203 /16         |
-#  bottleneck_8.branch_1.conv_3           | conv(1024, 1x1)                 | 1024x14x14     |   262,144 |  51,380,224 | 203 /16         |
-#  bottleneck_8.branch_1.batchnorm_3      | batchnorm                       | 1024x14x14     |     2,048 |             | 203 /16         |
-#  bottleneck_8.add_1                     | add                             | 1024x14x14     |           |             | 203 /16         | bottleneck_8.branch_1.batchnorm_3, bottleneck_7.relu_1
-#  bottleneck_8.relu_1                    | relu                            | 1024x14x14     |           |             | 203 /16         |
-#  bottleneck_9.branch_1.conv_1           | conv(256, 1x1)                  | 256x14x14      |   262,144 |  51,380,224 | 203 /16         |
-#  bottleneck_9.branch_1.batchnorm_1      | batchnorm                       | 256x14x14      |       512 |             | 203 /16         |
-#  bottleneck_9.branch_1.relu_1           | relu                            | 256x14x14      |           |             | 203 /16         |
-#  bottleneck_9.branch_1.conv_2           | conv(256, 3x3, pad=1)           | 256x14x14      |   589,824 | 115,605,504 | 235 /16         |
-#  bottleneck_9.branch_1.batchnorm_2      | batchnorm                       | 256x14x14      |       512 |             | 235 /16         |
-#  bottleneck_9.branch_1.relu_2           | relu                            | 256x14x14      |           |             | 235 /16         |
-#  bottleneck_9.branch_1.conv_3           | conv(1024, 1x1)                 | 1024x14x14     |   262,144 |  51,380,224 | 235 /16         |
-#  bottleneck_9.branch_1.batchnorm_3      | batchnorm                       | 1024x14x14     |     2,048 |             | 235 /16         |
-#  bottleneck_9.add_1                     | add                             | 1024x14x14     |           |             | 235 /16         | bottleneck_9.branch_1.batchnorm_3, bottleneck_8.relu_1
-#  bottleneck_9.relu_1                    | relu                            | 1024x14x14     |           |             | 235 /16         |
-#  bottleneck_10.branch_1.conv_1          | conv(256, 1x1)                  | 256x14x14      |   262,144 |  51,380,224 | 235 /16         |
-#  bottleneck_10.branch_1.batchnorm_1     | batchnorm                       | 256x14x14      |       512 |             | 235 /16         |
-#  bottleneck_10.branch_1.relu_1          | relu                            | 256x14x14      |           |             | 235 /16         |
-#  bottleneck_10.branch_1.conv_2          | conv(256, 3x3, pad=1)           | 256x14x14      |   589,824 | 115,605,504 | 267 /16         |
-#  bottleneck_10.branch_1.batchnorm_2     | batchnorm                       | 256x14x14      |       512 |             | 267 /16         |
-#  bottleneck_10.branch_1.relu_2          | relu                            | 256x14x14      |           |             | 267 /16         |
-#  bottleneck_10.branch_1.conv_3          | conv(1024, 1x1)                 | 1024x14x14     |   262,144 |  51,380,224 | 267 /16         |
-#  bottleneck_10.branch_1.batchnorm_3     | batchnorm                       | 1024x14x14     |     2,048 |             | 267 /16         |
-#  bottleneck_10.add_1                    | add                             | 1024x14x14     |           |             | 267 /16         | bottleneck_10.branch_1.batchnorm_3, bottleneck_9.relu_1
-#  bottleneck_10.relu_1                   | relu                            | 1024x14x14     |           |             | 267 /16         |
-#  bottleneck_down_4.branch_1.conv_1      | conv(512, 1x1)                  | 512x14x14      |   524,288 | 102,760,448 | 267 /16         |
-#  bottleneck_down_4.branch_1.batchnorm_1 | batchnorm                       | 512x14x14      |     1,024 |             | 267 /16         |
-#  bottleneck_down_4.branch_1.relu_1      | relu                            | 512x14x14      |           |             | 267 /16         |
-#  bottleneck_down_4.branch_1.conv_2      | conv(512, 3x3, stride=2, pad=1) | 512x7x7        | 2,359,296 | 115,605,504 | 299 /32         |
-#  bottleneck_down_4.branch_1.batchnorm_2 | batchnorm                       | 512x7x7        |     1,024 |             | 299 /32         |
-#  bottleneck_down_4.branch_1.relu_2      | relu                            | 512x7x7        |           |             | 299 /32         |
-#  bottleneck_down_4.branch_1.conv_3      | conv(2048, 1x1)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 299 /32         |
-#  bottleneck_down_4.branch_1.batchnorm_3 | batchnorm                       | 2048x7x7       |     4,096 |             | 299 /32         |
-#  bottleneck_down_4.conv_1               | conv(2048, 1x1, stride=2)       | 2048x7x7       | 2,097,152 | 102,760,448 | 267 /32         | bottleneck_10.relu_1
-#  bottleneck_down_4.batchnorm_1          | batchnorm                       | 2048x7x7       |     4,096 |             | 267 /32         |
-#  bottleneck_down_4.add_1                | add                             | 2048x7x7       |           |             | 299 /32         | bottleneck_down_4.branch_1.batchnorm_3, bottleneck_down_4.batchnorm_1
-#  bottleneck_down_4.relu_1               | relu                            | 2048x7x7       |           |             | 299 /32         |
-#  bottleneck_11.branch_1.conv_1          | conv(512, 1x1)                  | 512x7x7        | 1,048,576 |  51,380,224 | 299 /32         |
-#  bottleneck_11.branch_1.batchnorm_1     | batchnorm                       | 512x7x7        |     1,024 |             | 299 /32         |
-#  bottleneck_11.branch_1.relu_1          | relu                            | 512x7x7        |           |             | 299 /32         |
-#  bottleneck_11.branch_1.conv_2          | conv(512, 3x3, pad=1)           | 512x7x7        | 2,359,296 | 115,605,504 | 363 /32         |
-#  bottleneck_11.branch_1.batchnorm_2     | batchnorm                       | 512x7x7        |     1,024 |             | 363 /32         |
-#  bottleneck_11.branch_1.relu_2          | relu                            | 512x7x7        |           |             | 363 /32         |
-#  bottleneck_11.branch_1.conv_3          | conv(2048, 1x1)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 363 /32         |
-#  bottleneck_11.branch_1.batchnorm_3     | batchnorm                       | 2048x7x7       |     4,096 |             | 363 /32         |
-#  bottleneck_11.add_1                    | add                             | 2048x7x7       |           |             | 363 /32         | bottleneck_11.branch_1.batchnorm_3, bottleneck_down_4.relu_1
-#  bottleneck_11.relu_1                   | relu                            | 2048x7x7       |           |             | 363 /32         |
-#  bottleneck_12.branch_1.conv_1          | conv(512, 1x1)                  | 512x7x7        | 1,048,576 |  51,380,224 | 363 /32         |
-#  bottleneck_12.branch_1.batchnorm_1     | batchnorm                       | 512x7x7        |     1,024 |             | 363 /32         |
-#  bottleneck_12.branch_1.relu_1          | relu                            | 512x7x7        |           |             | 363 /32         |
-#  bottleneck_12.branch_1.conv_2          | conv(512, 3x3, pad=1)           | 512x7x7        | 2,359,296 | 115,605,504 | 427 /32         |
-#  bottleneck_12.branch_1.batchnorm_2     | batchnorm                       | 512x7x7        |     1,024 |             | 427 /32         |
-#  bottleneck_12.branch_1.relu_2          | relu                            | 512x7x7        |           |             | 427 /32         |
-#  bottleneck_12.branch_1.conv_3          | conv(2048, 1x1)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 427 /32         |
-#  bottleneck_12.branch_1.batchnorm_3     | batchnorm                       | 2048x7x7       |     4,096 |             | 427 /32         |
-#  bottleneck_12.add_1                    | add                             | 2048x7x7       |           |             | 427 /32         | bottleneck_12.branch_1.batchnorm_3, bottleneck_11.relu_1
-#  bottleneck_12.relu_1                   | relu                            | 2048x7x7       |           |             | 427 /32         |
-#  globalavgpool_1                        | globalavgpool                   | 2048x1x1       |           |             | 619 /32         |
-#  output_1_flatten                       | flatten (implicit)              | 2048           |           |             |                 |
-#  output_1                               | fc(1000)                        | 1000           | 2,049,000 |   2,048,000 |                 |
-#  output_1_softmax                       | softmax (implicit)              | 1000           |           |             |                 |
+#  Layer                                  | Op                                          | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
+# ----------------------------------------+---------------------------------------------+----------------+-----------+-------------+-----------------+-----------------------------------------------------------------------
+#  input_1                                | input                                       | 3x224x224      |           |             | 1 /1            |
+#  conv_1                                 | conv(64, 7x7, stride=2, pad=3, bias=false)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
+#  batchnorm_1                            | batchnorm                                   | 64x112x112     |       128 |             | 7 /2            |
+#  relu_1                                 | relu                                        | 64x112x112     |           |             | 7 /2            |
+#  maxpool_1                              | maxpool(3x3, stride=2, pad=1)               | 64x56x56       |           |             | 11 /4           |
+#  bottleneck_down_1.branch_1.conv_1      | conv(64, 1x1, bias=false)                   | 64x56x56       |     4,096 |  12,845,056 | 11 /4           |
+#  bottleneck_down_1.branch_1.batchnorm_1 | batchnorm                                   | 64x56x56       |       128 |             | 11 /4           |
+#  bottleneck_down_1.branch_1.relu_1      | relu                                        | 64x56x56       |           |             | 11 /4           |
+#  bottleneck_down_1.branch_1.conv_2      | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
+#  bottleneck_down_1.branch_1.batchnorm_2 | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
+#  bottleneck_down_1.branch_1.relu_2      | relu                                        | 64x56x56       |           |             | 19 /4           |
+#  bottleneck_down_1.branch_1.conv_3      | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 19 /4           |
+#  bottleneck_down_1.branch_1.batchnorm_3 | batchnorm                                   | 256x56x56      |       512 |             | 19 /4           |
+#  bottleneck_down_1.conv_1               | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 11 /4           | maxpool_1
+#  bottleneck_down_1.batchnorm_1          | batchnorm                                   | 256x56x56      |       512 |             | 11 /4           |
+#  bottleneck_down_1.add_1                | add                                         | 256x56x56      |           |             | 19 /4           | bottleneck_down_1.branch_1.batchnorm_3, bottleneck_down_1.batchnorm_1
+#  bottleneck_down_1.relu_1               | relu                                        | 256x56x56      |           |             | 19 /4           |
+#  bottleneck_1.branch_1.conv_1           | conv(64, 1x1, bias=false)                   | 64x56x56       |    16,384 |  51,380,224 | 19 /4           |
+#  bottleneck_1.branch_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
+#  bottleneck_1.branch_1.relu_1           | relu                                        | 64x56x56       |           |             | 19 /4           |
+#  bottleneck_1.branch_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
+#  bottleneck_1.branch_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
+#  bottleneck_1.branch_1.relu_2           | relu                                        | 64x56x56       |           |             | 27 /4           |
+#  bottleneck_1.branch_1.conv_3           | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 27 /4           |
+#  bottleneck_1.branch_1.batchnorm_3      | batchnorm                                   | 256x56x56      |       512 |             | 27 /4           |
+#  bottleneck_1.add_1                     | add                                         | 256x56x56      |           |             | 27 /4           | bottleneck_1.branch_1.batchnorm_3, bottleneck_down_1.relu_1
+#  bottleneck_1.relu_1                    | relu                                        | 256x56x56      |           |             | 27 /4           |
+#  bottleneck_2.branch_1.conv_1           | conv(64, 1x1, bias=false)                   | 64x56x56       |    16,384 |  51,380,224 | 27 /4           |
+#  bottleneck_2.branch_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
+#  bottleneck_2.branch_1.relu_1           | relu                                        | 64x56x56       |           |             | 27 /4           |
+#  bottleneck_2.branch_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
+#  bottleneck_2.branch_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 35 /4           |
+#  bottleneck_2.branch_1.relu_2           | relu                                        | 64x56x56       |           |             | 35 /4           |
+#  bottleneck_2.branch_1.conv_3           | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 35 /4           |
+#  bottleneck_2.branch_1.batchnorm_3      | batchnorm                                   | 256x56x56      |       512 |             | 35 /4           |
+#  bottleneck_2.add_1                     | add                                         | 256x56x56      |           |             | 35 /4           | bottleneck_2.branch_1.batchnorm_3, bottleneck_1.relu_1
+#  bottleneck_2.relu_1                    | relu                                        | 256x56x56      |           |             | 35 /4           |
+#  bottleneck_down_2.branch_1.conv_1      | conv(128, 1x1, bias=false)                  | 128x56x56      |    32,768 | 102,760,448 | 35 /4           |
+#  bottleneck_down_2.branch_1.batchnorm_1 | batchnorm                                   | 128x56x56      |       256 |             | 35 /4           |
+#  bottleneck_down_2.branch_1.relu_1      | relu                                        | 128x56x56      |           |             | 35 /4           |
+#  bottleneck_down_2.branch_1.conv_2      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |   147,456 | 115,605,504 | 43 /8           |
+#  bottleneck_down_2.branch_1.batchnorm_2 | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
+#  bottleneck_down_2.branch_1.relu_2      | relu                                        | 128x28x28      |           |             | 43 /8           |
+#  bottleneck_down_2.branch_1.conv_3      | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 43 /8           |
+#  bottleneck_down_2.branch_1.batchnorm_3 | batchnorm                                   | 512x28x28      |     1,024 |             | 43 /8           |
+#  bottleneck_down_2.conv_1               | conv(512, 1x1, stride=2, bias=false)        | 512x28x28      |   131,072 | 102,760,448 | 35 /8           | bottleneck_2.relu_1
+#  bottleneck_down_2.batchnorm_1          | batchnorm                                   | 512x28x28      |     1,024 |             | 35 /8           |
+#  bottleneck_down_2.add_1                | add                                         | 512x28x28      |           |             | 43 /8           | bottleneck_down_2.branch_1.batchnorm_3, bottleneck_down_2.batchnorm_1
+#  bottleneck_down_2.relu_1               | relu                                        | 512x28x28      |           |             | 43 /8           |
+#  bottleneck_3.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 43 /8           |
+#  bottleneck_3.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
+#  bottleneck_3.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 43 /8           |
+#  bottleneck_3.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 59 /8           |
+#  bottleneck_3.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 59 /8           |
+#  bottleneck_3.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 59 /8           |
+#  bottleneck_3.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 59 /8           |
+#  bottleneck_3.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 59 /8           |
+#  bottleneck_3.add_1                     | add                                         | 512x28x28      |           |             | 59 /8           | bottleneck_3.branch_1.batchnorm_3, bottleneck_down_2.relu_1
+#  bottleneck_3.relu_1                    | relu                                        | 512x28x28      |           |             | 59 /8           |
+#  bottleneck_4.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 59 /8           |
+#  bottleneck_4.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 59 /8           |
+#  bottleneck_4.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 59 /8           |
+#  bottleneck_4.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 75 /8           |
+#  bottleneck_4.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 75 /8           |
+#  bottleneck_4.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 75 /8           |
+#  bottleneck_4.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 75 /8           |
+#  bottleneck_4.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 75 /8           |
+#  bottleneck_4.add_1                     | add                                         | 512x28x28      |           |             | 75 /8           | bottleneck_4.branch_1.batchnorm_3, bottleneck_3.relu_1
+#  bottleneck_4.relu_1                    | relu                                        | 512x28x28      |           |             | 75 /8           |
+#  bottleneck_5.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 75 /8           |
+#  bottleneck_5.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 75 /8           |
+#  bottleneck_5.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 75 /8           |
+#  bottleneck_5.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 91 /8           |
+#  bottleneck_5.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 91 /8           |
+#  bottleneck_5.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 91 /8           |
+#  bottleneck_5.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 91 /8           |
+#  bottleneck_5.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 91 /8           |
+#  bottleneck_5.add_1                     | add                                         | 512x28x28      |           |             | 91 /8           | bottleneck_5.branch_1.batchnorm_3, bottleneck_4.relu_1
+#  bottleneck_5.relu_1                    | relu                                        | 512x28x28      |           |             | 91 /8           |
+#  bottleneck_down_3.branch_1.conv_1      | conv(256, 1x1, bias=false)                  | 256x28x28      |   131,072 | 102,760,448 | 91 /8           |
+#  bottleneck_down_3.branch_1.batchnorm_1 | batchnorm                                   | 256x28x28      |       512 |             | 91 /8           |
+#  bottleneck_down_3.branch_1.relu_1      | relu                                        | 256x28x28      |           |             | 91 /8           |
+#  bottleneck_down_3.branch_1.conv_2      | conv(256, 3x3, stride=2, pad=1, bias=false) | 256x14x14      |   589,824 | 115,605,504 | 107 /16         |
+#  bottleneck_down_3.branch_1.batchnorm_2 | batchnorm                                   | 256x14x14      |       512 |             | 107 /16         |
+#  bottleneck_down_3.branch_1.relu_2      | relu                                        | 256x14x14      |           |             | 107 /16         |
+#  bottleneck_down_3.branch_1.conv_3      | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 107 /16         |
+#  bottleneck_down_3.branch_1.batchnorm_3 | batchnorm                                   | 1024x14x14     |     2,048 |             | 107 /16         |
+#  bottleneck_down_3.conv_1               | conv(1024, 1x1, stride=2, bias=false)       | 1024x14x14     |   524,288 | 102,760,448 | 91 /16          | bottleneck_5.relu_1
+#  bottleneck_down_3.batchnorm_1          | batchnorm                                   | 1024x14x14     |     2,048 |             | 91 /16          |
+#  bottleneck_down_3.add_1                | add                                         | 1024x14x14     |           |             | 107 /16         | bottleneck_down_3.branch_1.batchnorm_3, bottleneck_down_3.batchnorm_1
+#  bottleneck_down_3.relu_1               | relu                                        | 1024x14x14     |           |             | 107 /16         |
+#  bottleneck_6.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 107 /16         |
+#  bottleneck_6.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 107 /16         |
+#  bottleneck_6.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 107 /16         |
+#  bottleneck_6.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 139 /16         |
+#  bottleneck_6.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 139 /16         |
+#  bottleneck_6.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 139 /16         |
+#  bottleneck_6.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 139 /16         |
+#  bottleneck_6.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 139 /16         |
+#  bottleneck_6.add_1                     | add                                         | 1024x14x14     |           |             | 139 /16         | bottleneck_6.branch_1.batchnorm_3, bottleneck_down_3.relu_1
+#  bottleneck_6.relu_1                    | relu                                        | 1024x14x14     |           |             | 139 /16         |
+#  bottleneck_7.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 139 /16         |
+#  bottleneck_7.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 139 /16         |
+#  bottleneck_7.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 139 /16         |
+#  bottleneck_7.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 171 /16         |
+#  bottleneck_7.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 171 /16         |
+#  bottleneck_7.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 171 /16         |
+#  bottleneck_7.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 171 /16         |
+#  bottleneck_7.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 171 /16         |
+#  bottleneck_7.add_1                     | add                                         | 1024x14x14     |           |             | 171 /16         | bottleneck_7.branch_1.batchnorm_3, bottleneck_6.relu_1
+#  bottleneck_7.relu_1                    | relu                                        | 1024x14x14     |           |             | 171 /16         |
+#  bottleneck_8.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 171 /16         |
+#  bottleneck_8.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 171 /16         |
+#  bottleneck_8.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 171 /16         |
+#  bottleneck_8.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 203 /16         |
+#  bottleneck_8.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 203 /16         |
+#  bottleneck_8.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 203 /16         |
+#  bottleneck_8.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 203 /16         |
+#  bottleneck_8.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 203 /16         |
+#  bottleneck_8.add_1                     | add                                         | 1024x14x14     |           |             | 203 /16         | bottleneck_8.branch_1.batchnorm_3, bottleneck_7.relu_1
+#  bottleneck_8.relu_1                    | relu                                        | 1024x14x14     |           |             | 203 /16         |
+#  bottleneck_9.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 203 /16         |
+#  bottleneck_9.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 203 /16         |
+#  bottleneck_9.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 203 /16         |
+#  bottleneck_9.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 235 /16         |
+#  bottleneck_9.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 235 /16         |
+#  bottleneck_9.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 235 /16         |
+#  bottleneck_9.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 235 /16         |
+#  bottleneck_9.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 235 /16         |
+#  bottleneck_9.add_1                     | add                                         | 1024x14x14     |           |             | 235 /16         | bottleneck_9.branch_1.batchnorm_3, bottleneck_8.relu_1
+#  bottleneck_9.relu_1                    | relu                                        | 1024x14x14     |           |             | 235 /16         |
+#  bottleneck_10.branch_1.conv_1          | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 235 /16         |
+#  bottleneck_10.branch_1.batchnorm_1     | batchnorm                                   | 256x14x14      |       512 |             | 235 /16         |
+#  bottleneck_10.branch_1.relu_1          | relu                                        | 256x14x14      |           |             | 235 /16         |
+#  bottleneck_10.branch_1.conv_2          | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 267 /16         |
+#  bottleneck_10.branch_1.batchnorm_2     | batchnorm                                   | 256x14x14      |       512 |             | 267 /16         |
+#  bottleneck_10.branch_1.relu_2          | relu                                        | 256x14x14      |           |             | 267 /16         |
+#  bottleneck_10.branch_1.conv_3          | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 267 /16         |
+#  bottleneck_10.branch_1.batchnorm_3     | batchnorm                                   | 1024x14x14     |     2,048 |             | 267 /16         |
+#  bottleneck_10.add_1                    | add                                         | 1024x14x14     |           |             | 267 /16         | bottleneck_10.branch_1.batchnorm_3, bottleneck_9.relu_1
+#  bottleneck_10.relu_1                   | relu                                        | 1024x14x14     |           |             | 267 /16         |
+#  bottleneck_down_4.branch_1.conv_1      | conv(512, 1x1, bias=false)                  | 512x14x14      |   524,288 | 102,760,448 | 267 /16         |
+#  bottleneck_down_4.branch_1.batchnorm_1 | batchnorm                                   | 512x14x14      |     1,024 |             | 267 /16         |
+#  bottleneck_down_4.branch_1.relu_1      | relu                                        | 512x14x14      |           |             | 267 /16         |
+#  bottleneck_down_4.branch_1.conv_2      | conv(512, 3x3, stride=2, pad=1, bias=false) | 512x7x7        | 2,359,296 | 115,605,504 | 299 /32         |
+#  bottleneck_down_4.branch_1.batchnorm_2 | batchnorm                                   | 512x7x7        |     1,024 |             | 299 /32         |
+#  bottleneck_down_4.branch_1.relu_2      | relu                                        | 512x7x7        |           |             | 299 /32         |
+#  bottleneck_down_4.branch_1.conv_3      | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 299 /32         |
+#  bottleneck_down_4.branch_1.batchnorm_3 | batchnorm                                   | 2048x7x7       |     4,096 |             | 299 /32         |
+#  bottleneck_down_4.conv_1               | conv(2048, 1x1, stride=2, bias=false)       | 2048x7x7       | 2,097,152 | 102,760,448 | 267 /32         | bottleneck_10.relu_1
+#  bottleneck_down_4.batchnorm_1          | batchnorm                                   | 2048x7x7       |     4,096 |             | 267 /32         |
+#  bottleneck_down_4.add_1                | add                                         | 2048x7x7       |           |             | 299 /32         | bottleneck_down_4.branch_1.batchnorm_3, bottleneck_down_4.batchnorm_1
+#  bottleneck_down_4.relu_1               | relu                                        | 2048x7x7       |           |             | 299 /32         |
+#  bottleneck_11.branch_1.conv_1          | conv(512, 1x1, bias=false)                  | 512x7x7        | 1,048,576 |  51,380,224 | 299 /32         |
+#  bottleneck_11.branch_1.batchnorm_1     | batchnorm                                   | 512x7x7        |     1,024 |             | 299 /32         |
+#  bottleneck_11.branch_1.relu_1          | relu                                        | 512x7x7        |           |             | 299 /32         |
+#  bottleneck_11.branch_1.conv_2          | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 363 /32         |
+#  bottleneck_11.branch_1.batchnorm_2     | batchnorm                                   | 512x7x7        |     1,024 |             | 363 /32         |
+#  bottleneck_11.branch_1.relu_2          | relu                                        | 512x7x7        |           |             | 363 /32         |
+#  bottleneck_11.branch_1.conv_3          | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 363 /32         |
+#  bottleneck_11.branch_1.batchnorm_3     | batchnorm                                   | 2048x7x7       |     4,096 |             | 363 /32         |
+#  bottleneck_11.add_1                    | add                                         | 2048x7x7       |           |             | 363 /32         | bottleneck_11.branch_1.batchnorm_3, bottleneck_down_4.relu_1
+#  bottleneck_11.relu_1                   | relu                                        | 2048x7x7       |           |             | 363 /32         |
+#  bottleneck_12.branch_1.conv_1          | conv(512, 1x1, bias=false)                  | 512x7x7        | 1,048,576 |  51,380,224 | 363 /32         |
+#  bottleneck_12.branch_1.batchnorm_1     | batchnorm                                   | 512x7x7        |     1,024 |             | 363 /32         |
+#  bottleneck_12.branch_1.relu_1          | relu                                        | 512x7x7        |           |             | 363 /32         |
+#  bottleneck_12.branch_1.conv_2          | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 427 /32         |
+#  bottleneck_12.branch_1.batchnorm_2     | batchnorm                                   | 512x7x7        |     1,024 |             | 427 /32         |
+#  bottleneck_12.branch_1.relu_2          | relu                                        | 512x7x7        |           |             | 427 /32         |
+#  bottleneck_12.branch_1.conv_3          | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 427 /32         |
+#  bottleneck_12.branch_1.batchnorm_3     | batchnorm                                   | 2048x7x7       |     4,096 |             | 427 /32         |
+#  bottleneck_12.add_1                    | add                                         | 2048x7x7       |           |             | 427 /32         | bottleneck_12.branch_1.batchnorm_3, bottleneck_11.relu_1
+#  bottleneck_12.relu_1                   | relu                                        | 2048x7x7       |           |             | 427 /32         |
+#  globalavgpool_1                        | globalavgpool                               | 2048x1x1       |           |             | 619 /32         |
+#  output_1_flatten                       | flatten (implicit)                          | 2048           |           |             |                 |
+#  output_1                               | fc(1000)                                    | 1000           | 2,049,000 |   2,048,000 |                 |
+#  output_1_softmax                       | softmax (implicit)                          | 1000           |           |             |                 |
 # Trainable params:     25,557,032
 # Non-trainable params: 53,120
 # MACs per sample:      4,089,184,256 (4.09 G)
@@ -569,7 +569,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 224, 224), got {x.shape}")
     # input_1: input -> 3x224x224
-    # conv_1: conv(64, 7x7, stride=2, pad=3) -> 64x112x112
+    # conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
     x = conv2d(x, params["conv_1.weight"], None, stride=(2, 2), pads=(3, 3, 3, 3))
     # batchnorm_1: batchnorm -> 64x112x112
     x = batchnorm(x, params["batchnorm_1.weight"], params["batchnorm_1.bias"], params["batchnorm_1.running_mean"],
@@ -578,7 +578,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.maximum(x, 0)
     # maxpool_1: maxpool(3x3, stride=2, pad=1) -> 64x56x56
     maxpool_1 = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(1, 1, 1, 1))
-    # bottleneck_down_1.branch_1.conv_1: conv(64, 1x1) -> 64x56x56
+    # bottleneck_down_1.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
     x = conv2d(maxpool_1, params["bottleneck_down_1.branch_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_down_1.branch_1.batchnorm_1: batchnorm -> 64x56x56
     x = batchnorm(x, params["bottleneck_down_1.branch_1.batchnorm_1.weight"],
@@ -587,7 +587,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_down_1.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_down_1.branch_1.relu_1: relu -> 64x56x56
     x = np.maximum(x, 0)
-    # bottleneck_down_1.branch_1.conv_2: conv(64, 3x3, pad=1) -> 64x56x56
+    # bottleneck_down_1.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
     x = conv2d(x, params["bottleneck_down_1.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_down_1.branch_1.batchnorm_2: batchnorm -> 64x56x56
     x = batchnorm(x, params["bottleneck_down_1.branch_1.batchnorm_2.weight"],
@@ -596,7 +596,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_down_1.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_down_1.branch_1.relu_2: relu -> 64x56x56
     x = np.maximum(x, 0)
-    # bottleneck_down_1.branch_1.conv_3: conv(256, 1x1) -> 256x56x56
+    # bottleneck_down_1.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
     x = conv2d(x, params["bottleneck_down_1.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_down_1.branch_1.batchnorm_3: batchnorm -> 256x56x56
     bottleneck_down_1__branch_1__batchnorm_3 = batchnorm(x, params["bottleneck_down_1.branch_1.batchnorm_3.weight"],
@@ -604,7 +604,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                                                          params["bottleneck_down_1.branch_1.batchnorm_3.running_mean"],
                                                          params["bottleneck_down_1.branch_1.batchnorm_3.running_var"],
                                                          eps=1e-05)
-    # bottleneck_down_1.conv_1: conv(256, 1x1) -> 256x56x56
+    # bottleneck_down_1.conv_1: conv(256, 1x1, bias=false) -> 256x56x56
     x = conv2d(maxpool_1, params["bottleneck_down_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_down_1.batchnorm_1: batchnorm -> 256x56x56
     x = batchnorm(x, params["bottleneck_down_1.batchnorm_1.weight"], params["bottleneck_down_1.batchnorm_1.bias"],
@@ -614,7 +614,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = bottleneck_down_1__branch_1__batchnorm_3 + x
     # bottleneck_down_1.relu_1: relu -> 256x56x56
     bottleneck_down_1__relu_1 = np.maximum(x, 0)
-    # bottleneck_1.branch_1.conv_1: conv(64, 1x1) -> 64x56x56
+    # bottleneck_1.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
     x = conv2d(bottleneck_down_1__relu_1, params["bottleneck_1.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_1.branch_1.batchnorm_1: batchnorm -> 64x56x56
@@ -624,7 +624,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_1.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_1.branch_1.relu_1: relu -> 64x56x56
     x = np.maximum(x, 0)
-    # bottleneck_1.branch_1.conv_2: conv(64, 3x3, pad=1) -> 64x56x56
+    # bottleneck_1.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
     x = conv2d(x, params["bottleneck_1.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_1.branch_1.batchnorm_2: batchnorm -> 64x56x56
     x = batchnorm(x, params["bottleneck_1.branch_1.batchnorm_2.weight"],
@@ -633,7 +633,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_1.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_1.branch_1.relu_2: relu -> 64x56x56
     x = np.maximum(x, 0)
-    # bottleneck_1.branch_1.conv_3: conv(256, 1x1) -> 256x56x56
+    # bottleneck_1.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
     x = conv2d(x, params["bottleneck_1.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_1.branch_1.batchnorm_3: batchnorm -> 256x56x56
     x = batchnorm(x, params["bottleneck_1.branch_1.batchnorm_3.weight"],
@@ -644,7 +644,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_down_1__relu_1
     # bottleneck_1.relu_1: relu -> 256x56x56
     bottleneck_1__relu_1 = np.maximum(x, 0)
-    # bottleneck_2.branch_1.conv_1: conv(64, 1x1) -> 64x56x56
+    # bottleneck_2.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
     x = conv2d(bottleneck_1__relu_1, params["bottleneck_2.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_2.branch_1.batchnorm_1: batchnorm -> 64x56x56
@@ -654,7 +654,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_2.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_2.branch_1.relu_1: relu -> 64x56x56
     x = np.maximum(x, 0)
-    # bottleneck_2.branch_1.conv_2: conv(64, 3x3, pad=1) -> 64x56x56
+    # bottleneck_2.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
     x = conv2d(x, params["bottleneck_2.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_2.branch_1.batchnorm_2: batchnorm -> 64x56x56
     x = batchnorm(x, params["bottleneck_2.branch_1.batchnorm_2.weight"],
@@ -663,7 +663,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_2.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_2.branch_1.relu_2: relu -> 64x56x56
     x = np.maximum(x, 0)
-    # bottleneck_2.branch_1.conv_3: conv(256, 1x1) -> 256x56x56
+    # bottleneck_2.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
     x = conv2d(x, params["bottleneck_2.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_2.branch_1.batchnorm_3: batchnorm -> 256x56x56
     x = batchnorm(x, params["bottleneck_2.branch_1.batchnorm_3.weight"],
@@ -674,7 +674,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_1__relu_1
     # bottleneck_2.relu_1: relu -> 256x56x56
     bottleneck_2__relu_1 = np.maximum(x, 0)
-    # bottleneck_down_2.branch_1.conv_1: conv(128, 1x1) -> 128x56x56
+    # bottleneck_down_2.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
     x = conv2d(bottleneck_2__relu_1, params["bottleneck_down_2.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_down_2.branch_1.batchnorm_1: batchnorm -> 128x56x56
@@ -684,7 +684,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_down_2.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_down_2.branch_1.relu_1: relu -> 128x56x56
     x = np.maximum(x, 0)
-    # bottleneck_down_2.branch_1.conv_2: conv(128, 3x3, stride=2, pad=1) -> 128x28x28
+    # bottleneck_down_2.branch_1.conv_2: conv(128, 3x3, stride=2, pad=1, bias=false) -> 128x28x28
     x = conv2d(x, params["bottleneck_down_2.branch_1.conv_2.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
     # bottleneck_down_2.branch_1.batchnorm_2: batchnorm -> 128x28x28
     x = batchnorm(x, params["bottleneck_down_2.branch_1.batchnorm_2.weight"],
@@ -693,7 +693,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_down_2.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_down_2.branch_1.relu_2: relu -> 128x28x28
     x = np.maximum(x, 0)
-    # bottleneck_down_2.branch_1.conv_3: conv(512, 1x1) -> 512x28x28
+    # bottleneck_down_2.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
     x = conv2d(x, params["bottleneck_down_2.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_down_2.branch_1.batchnorm_3: batchnorm -> 512x28x28
     bottleneck_down_2__branch_1__batchnorm_3 = batchnorm(x, params["bottleneck_down_2.branch_1.batchnorm_3.weight"],
@@ -701,7 +701,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                                                          params["bottleneck_down_2.branch_1.batchnorm_3.running_mean"],
                                                          params["bottleneck_down_2.branch_1.batchnorm_3.running_var"],
                                                          eps=1e-05)
-    # bottleneck_down_2.conv_1: conv(512, 1x1, stride=2) -> 512x28x28
+    # bottleneck_down_2.conv_1: conv(512, 1x1, stride=2, bias=false) -> 512x28x28
     x = conv2d(bottleneck_2__relu_1, params["bottleneck_down_2.conv_1.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
     # bottleneck_down_2.batchnorm_1: batchnorm -> 512x28x28
     x = batchnorm(x, params["bottleneck_down_2.batchnorm_1.weight"], params["bottleneck_down_2.batchnorm_1.bias"],
@@ -711,7 +711,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = bottleneck_down_2__branch_1__batchnorm_3 + x
     # bottleneck_down_2.relu_1: relu -> 512x28x28
     bottleneck_down_2__relu_1 = np.maximum(x, 0)
-    # bottleneck_3.branch_1.conv_1: conv(128, 1x1) -> 128x28x28
+    # bottleneck_3.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
     x = conv2d(bottleneck_down_2__relu_1, params["bottleneck_3.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_3.branch_1.batchnorm_1: batchnorm -> 128x28x28
@@ -721,7 +721,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_3.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_3.branch_1.relu_1: relu -> 128x28x28
     x = np.maximum(x, 0)
-    # bottleneck_3.branch_1.conv_2: conv(128, 3x3, pad=1) -> 128x28x28
+    # bottleneck_3.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
     x = conv2d(x, params["bottleneck_3.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_3.branch_1.batchnorm_2: batchnorm -> 128x28x28
     x = batchnorm(x, params["bottleneck_3.branch_1.batchnorm_2.weight"],
@@ -730,7 +730,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_3.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_3.branch_1.relu_2: relu -> 128x28x28
     x = np.maximum(x, 0)
-    # bottleneck_3.branch_1.conv_3: conv(512, 1x1) -> 512x28x28
+    # bottleneck_3.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
     x = conv2d(x, params["bottleneck_3.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_3.branch_1.batchnorm_3: batchnorm -> 512x28x28
     x = batchnorm(x, params["bottleneck_3.branch_1.batchnorm_3.weight"],
@@ -741,7 +741,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_down_2__relu_1
     # bottleneck_3.relu_1: relu -> 512x28x28
     bottleneck_3__relu_1 = np.maximum(x, 0)
-    # bottleneck_4.branch_1.conv_1: conv(128, 1x1) -> 128x28x28
+    # bottleneck_4.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
     x = conv2d(bottleneck_3__relu_1, params["bottleneck_4.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_4.branch_1.batchnorm_1: batchnorm -> 128x28x28
@@ -751,7 +751,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_4.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_4.branch_1.relu_1: relu -> 128x28x28
     x = np.maximum(x, 0)
-    # bottleneck_4.branch_1.conv_2: conv(128, 3x3, pad=1) -> 128x28x28
+    # bottleneck_4.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
     x = conv2d(x, params["bottleneck_4.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_4.branch_1.batchnorm_2: batchnorm -> 128x28x28
     x = batchnorm(x, params["bottleneck_4.branch_1.batchnorm_2.weight"],
@@ -760,7 +760,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_4.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_4.branch_1.relu_2: relu -> 128x28x28
     x = np.maximum(x, 0)
-    # bottleneck_4.branch_1.conv_3: conv(512, 1x1) -> 512x28x28
+    # bottleneck_4.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
     x = conv2d(x, params["bottleneck_4.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_4.branch_1.batchnorm_3: batchnorm -> 512x28x28
     x = batchnorm(x, params["bottleneck_4.branch_1.batchnorm_3.weight"],
@@ -771,7 +771,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_3__relu_1
     # bottleneck_4.relu_1: relu -> 512x28x28
     bottleneck_4__relu_1 = np.maximum(x, 0)
-    # bottleneck_5.branch_1.conv_1: conv(128, 1x1) -> 128x28x28
+    # bottleneck_5.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
     x = conv2d(bottleneck_4__relu_1, params["bottleneck_5.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_5.branch_1.batchnorm_1: batchnorm -> 128x28x28
@@ -781,7 +781,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_5.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_5.branch_1.relu_1: relu -> 128x28x28
     x = np.maximum(x, 0)
-    # bottleneck_5.branch_1.conv_2: conv(128, 3x3, pad=1) -> 128x28x28
+    # bottleneck_5.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
     x = conv2d(x, params["bottleneck_5.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_5.branch_1.batchnorm_2: batchnorm -> 128x28x28
     x = batchnorm(x, params["bottleneck_5.branch_1.batchnorm_2.weight"],
@@ -790,7 +790,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_5.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_5.branch_1.relu_2: relu -> 128x28x28
     x = np.maximum(x, 0)
-    # bottleneck_5.branch_1.conv_3: conv(512, 1x1) -> 512x28x28
+    # bottleneck_5.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
     x = conv2d(x, params["bottleneck_5.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_5.branch_1.batchnorm_3: batchnorm -> 512x28x28
     x = batchnorm(x, params["bottleneck_5.branch_1.batchnorm_3.weight"],
@@ -801,7 +801,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_4__relu_1
     # bottleneck_5.relu_1: relu -> 512x28x28
     bottleneck_5__relu_1 = np.maximum(x, 0)
-    # bottleneck_down_3.branch_1.conv_1: conv(256, 1x1) -> 256x28x28
+    # bottleneck_down_3.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x28x28
     x = conv2d(bottleneck_5__relu_1, params["bottleneck_down_3.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_down_3.branch_1.batchnorm_1: batchnorm -> 256x28x28
@@ -811,7 +811,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_down_3.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_down_3.branch_1.relu_1: relu -> 256x28x28
     x = np.maximum(x, 0)
-    # bottleneck_down_3.branch_1.conv_2: conv(256, 3x3, stride=2, pad=1) -> 256x14x14
+    # bottleneck_down_3.branch_1.conv_2: conv(256, 3x3, stride=2, pad=1, bias=false) -> 256x14x14
     x = conv2d(x, params["bottleneck_down_3.branch_1.conv_2.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
     # bottleneck_down_3.branch_1.batchnorm_2: batchnorm -> 256x14x14
     x = batchnorm(x, params["bottleneck_down_3.branch_1.batchnorm_2.weight"],
@@ -820,7 +820,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_down_3.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_down_3.branch_1.relu_2: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_down_3.branch_1.conv_3: conv(1024, 1x1) -> 1024x14x14
+    # bottleneck_down_3.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
     x = conv2d(x, params["bottleneck_down_3.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_down_3.branch_1.batchnorm_3: batchnorm -> 1024x14x14
     bottleneck_down_3__branch_1__batchnorm_3 = batchnorm(x, params["bottleneck_down_3.branch_1.batchnorm_3.weight"],
@@ -828,7 +828,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                                                          params["bottleneck_down_3.branch_1.batchnorm_3.running_mean"],
                                                          params["bottleneck_down_3.branch_1.batchnorm_3.running_var"],
                                                          eps=1e-05)
-    # bottleneck_down_3.conv_1: conv(1024, 1x1, stride=2) -> 1024x14x14
+    # bottleneck_down_3.conv_1: conv(1024, 1x1, stride=2, bias=false) -> 1024x14x14
     x = conv2d(bottleneck_5__relu_1, params["bottleneck_down_3.conv_1.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
     # bottleneck_down_3.batchnorm_1: batchnorm -> 1024x14x14
     x = batchnorm(x, params["bottleneck_down_3.batchnorm_1.weight"], params["bottleneck_down_3.batchnorm_1.bias"],
@@ -838,7 +838,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = bottleneck_down_3__branch_1__batchnorm_3 + x
     # bottleneck_down_3.relu_1: relu -> 1024x14x14
     bottleneck_down_3__relu_1 = np.maximum(x, 0)
-    # bottleneck_6.branch_1.conv_1: conv(256, 1x1) -> 256x14x14
+    # bottleneck_6.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
     x = conv2d(bottleneck_down_3__relu_1, params["bottleneck_6.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_6.branch_1.batchnorm_1: batchnorm -> 256x14x14
@@ -848,7 +848,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_6.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_6.branch_1.relu_1: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_6.branch_1.conv_2: conv(256, 3x3, pad=1) -> 256x14x14
+    # bottleneck_6.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
     x = conv2d(x, params["bottleneck_6.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_6.branch_1.batchnorm_2: batchnorm -> 256x14x14
     x = batchnorm(x, params["bottleneck_6.branch_1.batchnorm_2.weight"],
@@ -857,7 +857,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_6.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_6.branch_1.relu_2: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_6.branch_1.conv_3: conv(1024, 1x1) -> 1024x14x14
+    # bottleneck_6.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
     x = conv2d(x, params["bottleneck_6.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_6.branch_1.batchnorm_3: batchnorm -> 1024x14x14
     x = batchnorm(x, params["bottleneck_6.branch_1.batchnorm_3.weight"],
@@ -868,7 +868,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_down_3__relu_1
     # bottleneck_6.relu_1: relu -> 1024x14x14
     bottleneck_6__relu_1 = np.maximum(x, 0)
-    # bottleneck_7.branch_1.conv_1: conv(256, 1x1) -> 256x14x14
+    # bottleneck_7.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
     x = conv2d(bottleneck_6__relu_1, params["bottleneck_7.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_7.branch_1.batchnorm_1: batchnorm -> 256x14x14
@@ -878,7 +878,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_7.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_7.branch_1.relu_1: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_7.branch_1.conv_2: conv(256, 3x3, pad=1) -> 256x14x14
+    # bottleneck_7.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
     x = conv2d(x, params["bottleneck_7.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_7.branch_1.batchnorm_2: batchnorm -> 256x14x14
     x = batchnorm(x, params["bottleneck_7.branch_1.batchnorm_2.weight"],
@@ -887,7 +887,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_7.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_7.branch_1.relu_2: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_7.branch_1.conv_3: conv(1024, 1x1) -> 1024x14x14
+    # bottleneck_7.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
     x = conv2d(x, params["bottleneck_7.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_7.branch_1.batchnorm_3: batchnorm -> 1024x14x14
     x = batchnorm(x, params["bottleneck_7.branch_1.batchnorm_3.weight"],
@@ -898,7 +898,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_6__relu_1
     # bottleneck_7.relu_1: relu -> 1024x14x14
     bottleneck_7__relu_1 = np.maximum(x, 0)
-    # bottleneck_8.branch_1.conv_1: conv(256, 1x1) -> 256x14x14
+    # bottleneck_8.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
     x = conv2d(bottleneck_7__relu_1, params["bottleneck_8.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_8.branch_1.batchnorm_1: batchnorm -> 256x14x14
@@ -908,7 +908,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_8.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_8.branch_1.relu_1: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_8.branch_1.conv_2: conv(256, 3x3, pad=1) -> 256x14x14
+    # bottleneck_8.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
     x = conv2d(x, params["bottleneck_8.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_8.branch_1.batchnorm_2: batchnorm -> 256x14x14
     x = batchnorm(x, params["bottleneck_8.branch_1.batchnorm_2.weight"],
@@ -917,7 +917,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_8.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_8.branch_1.relu_2: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_8.branch_1.conv_3: conv(1024, 1x1) -> 1024x14x14
+    # bottleneck_8.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
     x = conv2d(x, params["bottleneck_8.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_8.branch_1.batchnorm_3: batchnorm -> 1024x14x14
     x = batchnorm(x, params["bottleneck_8.branch_1.batchnorm_3.weight"],
@@ -928,7 +928,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_7__relu_1
     # bottleneck_8.relu_1: relu -> 1024x14x14
     bottleneck_8__relu_1 = np.maximum(x, 0)
-    # bottleneck_9.branch_1.conv_1: conv(256, 1x1) -> 256x14x14
+    # bottleneck_9.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
     x = conv2d(bottleneck_8__relu_1, params["bottleneck_9.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_9.branch_1.batchnorm_1: batchnorm -> 256x14x14
@@ -938,7 +938,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_9.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_9.branch_1.relu_1: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_9.branch_1.conv_2: conv(256, 3x3, pad=1) -> 256x14x14
+    # bottleneck_9.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
     x = conv2d(x, params["bottleneck_9.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_9.branch_1.batchnorm_2: batchnorm -> 256x14x14
     x = batchnorm(x, params["bottleneck_9.branch_1.batchnorm_2.weight"],
@@ -947,7 +947,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_9.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_9.branch_1.relu_2: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_9.branch_1.conv_3: conv(1024, 1x1) -> 1024x14x14
+    # bottleneck_9.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
     x = conv2d(x, params["bottleneck_9.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_9.branch_1.batchnorm_3: batchnorm -> 1024x14x14
     x = batchnorm(x, params["bottleneck_9.branch_1.batchnorm_3.weight"],
@@ -958,7 +958,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_8__relu_1
     # bottleneck_9.relu_1: relu -> 1024x14x14
     bottleneck_9__relu_1 = np.maximum(x, 0)
-    # bottleneck_10.branch_1.conv_1: conv(256, 1x1) -> 256x14x14
+    # bottleneck_10.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
     x = conv2d(bottleneck_9__relu_1, params["bottleneck_10.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_10.branch_1.batchnorm_1: batchnorm -> 256x14x14
@@ -968,7 +968,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_10.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_10.branch_1.relu_1: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_10.branch_1.conv_2: conv(256, 3x3, pad=1) -> 256x14x14
+    # bottleneck_10.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
     x = conv2d(x, params["bottleneck_10.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_10.branch_1.batchnorm_2: batchnorm -> 256x14x14
     x = batchnorm(x, params["bottleneck_10.branch_1.batchnorm_2.weight"],
@@ -977,7 +977,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_10.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_10.branch_1.relu_2: relu -> 256x14x14
     x = np.maximum(x, 0)
-    # bottleneck_10.branch_1.conv_3: conv(1024, 1x1) -> 1024x14x14
+    # bottleneck_10.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
     x = conv2d(x, params["bottleneck_10.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_10.branch_1.batchnorm_3: batchnorm -> 1024x14x14
     x = batchnorm(x, params["bottleneck_10.branch_1.batchnorm_3.weight"],
@@ -988,7 +988,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_9__relu_1
     # bottleneck_10.relu_1: relu -> 1024x14x14
     bottleneck_10__relu_1 = np.maximum(x, 0)
-    # bottleneck_down_4.branch_1.conv_1: conv(512, 1x1) -> 512x14x14
+    # bottleneck_down_4.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x14x14
     x = conv2d(bottleneck_10__relu_1, params["bottleneck_down_4.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_down_4.branch_1.batchnorm_1: batchnorm -> 512x14x14
@@ -998,7 +998,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_down_4.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_down_4.branch_1.relu_1: relu -> 512x14x14
     x = np.maximum(x, 0)
-    # bottleneck_down_4.branch_1.conv_2: conv(512, 3x3, stride=2, pad=1) -> 512x7x7
+    # bottleneck_down_4.branch_1.conv_2: conv(512, 3x3, stride=2, pad=1, bias=false) -> 512x7x7
     x = conv2d(x, params["bottleneck_down_4.branch_1.conv_2.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
     # bottleneck_down_4.branch_1.batchnorm_2: batchnorm -> 512x7x7
     x = batchnorm(x, params["bottleneck_down_4.branch_1.batchnorm_2.weight"],
@@ -1007,7 +1007,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_down_4.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_down_4.branch_1.relu_2: relu -> 512x7x7
     x = np.maximum(x, 0)
-    # bottleneck_down_4.branch_1.conv_3: conv(2048, 1x1) -> 2048x7x7
+    # bottleneck_down_4.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
     x = conv2d(x, params["bottleneck_down_4.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_down_4.branch_1.batchnorm_3: batchnorm -> 2048x7x7
     bottleneck_down_4__branch_1__batchnorm_3 = batchnorm(x, params["bottleneck_down_4.branch_1.batchnorm_3.weight"],
@@ -1015,7 +1015,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                                                          params["bottleneck_down_4.branch_1.batchnorm_3.running_mean"],
                                                          params["bottleneck_down_4.branch_1.batchnorm_3.running_var"],
                                                          eps=1e-05)
-    # bottleneck_down_4.conv_1: conv(2048, 1x1, stride=2) -> 2048x7x7
+    # bottleneck_down_4.conv_1: conv(2048, 1x1, stride=2, bias=false) -> 2048x7x7
     x = conv2d(bottleneck_10__relu_1, params["bottleneck_down_4.conv_1.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
     # bottleneck_down_4.batchnorm_1: batchnorm -> 2048x7x7
     x = batchnorm(x, params["bottleneck_down_4.batchnorm_1.weight"], params["bottleneck_down_4.batchnorm_1.bias"],
@@ -1025,7 +1025,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = bottleneck_down_4__branch_1__batchnorm_3 + x
     # bottleneck_down_4.relu_1: relu -> 2048x7x7
     bottleneck_down_4__relu_1 = np.maximum(x, 0)
-    # bottleneck_11.branch_1.conv_1: conv(512, 1x1) -> 512x7x7
+    # bottleneck_11.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x7x7
     x = conv2d(bottleneck_down_4__relu_1, params["bottleneck_11.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_11.branch_1.batchnorm_1: batchnorm -> 512x7x7
@@ -1035,7 +1035,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_11.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_11.branch_1.relu_1: relu -> 512x7x7
     x = np.maximum(x, 0)
-    # bottleneck_11.branch_1.conv_2: conv(512, 3x3, pad=1) -> 512x7x7
+    # bottleneck_11.branch_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
     x = conv2d(x, params["bottleneck_11.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_11.branch_1.batchnorm_2: batchnorm -> 512x7x7
     x = batchnorm(x, params["bottleneck_11.branch_1.batchnorm_2.weight"],
@@ -1044,7 +1044,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_11.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_11.branch_1.relu_2: relu -> 512x7x7
     x = np.maximum(x, 0)
-    # bottleneck_11.branch_1.conv_3: conv(2048, 1x1) -> 2048x7x7
+    # bottleneck_11.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
     x = conv2d(x, params["bottleneck_11.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_11.branch_1.batchnorm_3: batchnorm -> 2048x7x7
     x = batchnorm(x, params["bottleneck_11.branch_1.batchnorm_3.weight"],
@@ -1055,7 +1055,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = x + bottleneck_down_4__relu_1
     # bottleneck_11.relu_1: relu -> 2048x7x7
     bottleneck_11__relu_1 = np.maximum(x, 0)
-    # bottleneck_12.branch_1.conv_1: conv(512, 1x1) -> 512x7x7
+    # bottleneck_12.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x7x7
     x = conv2d(bottleneck_11__relu_1, params["bottleneck_12.branch_1.conv_1.weight"], None, stride=(1, 1),
                pads=(0, 0, 0, 0))
     # bottleneck_12.branch_1.batchnorm_1: batchnorm -> 512x7x7
@@ -1065,7 +1065,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_12.branch_1.batchnorm_1.running_var"], eps=1e-05)
     # bottleneck_12.branch_1.relu_1: relu -> 512x7x7
     x = np.maximum(x, 0)
-    # bottleneck_12.branch_1.conv_2: conv(512, 3x3, pad=1) -> 512x7x7
+    # bottleneck_12.branch_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
     x = conv2d(x, params["bottleneck_12.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
     # bottleneck_12.branch_1.batchnorm_2: batchnorm -> 512x7x7
     x = batchnorm(x, params["bottleneck_12.branch_1.batchnorm_2.weight"],
@@ -1074,7 +1074,7 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
                   params["bottleneck_12.branch_1.batchnorm_2.running_var"], eps=1e-05)
     # bottleneck_12.branch_1.relu_2: relu -> 512x7x7
     x = np.maximum(x, 0)
-    # bottleneck_12.branch_1.conv_3: conv(2048, 1x1) -> 2048x7x7
+    # bottleneck_12.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
     x = conv2d(x, params["bottleneck_12.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
     # bottleneck_12.branch_1.batchnorm_3: batchnorm -> 2048x7x7
     x = batchnorm(x, params["bottleneck_12.branch_1.batchnorm_3.weight"],

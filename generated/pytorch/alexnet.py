@@ -7,11 +7,11 @@
 #  input_1          | input                     | 3x224x224      |            |             | 1 /1
 #  conv_1           | conv(96, 11x11, stride=4) | 96x54x54       |     34,944 | 101,616,768 | 11 /4
 #  relu_1           | relu                      | 96x54x54       |            |             | 11 /4
-#  lrn_1            | lrn(size=5)               | 96x54x54       |            |             | 11 /4
+#  lrn_1            | lrn                       | 96x54x54       |            |             | 11 /4
 #  maxpool_1        | maxpool(3x3, stride=2)    | 96x26x26       |            |             | 19 /8
 #  conv_2           | conv(256, 5x5, pad=2)     | 256x26x26      |    614,656 | 415,334,400 | 51 /8
 #  relu_2           | relu                      | 256x26x26      |            |             | 51 /8
-#  lrn_2            | lrn(size=5)               | 256x26x26      |            |             | 51 /8
+#  lrn_2            | lrn                       | 256x26x26      |            |             | 51 /8
 #  maxpool_2        | maxpool(3x3, stride=2)    | 256x12x12      |            |             | 67 /16
 #  conv_3           | conv(384, 3x3, pad=1)     | 384x12x12      |    885,120 | 127,401,984 | 99 /16
 #  relu_3           | relu                      | 384x12x12      |            |             | 99 /16
@@ -85,13 +85,13 @@ class Alexnet(nn.Module):
         super().__init__()
         # conv_1: conv(96, 11x11, stride=4) -> 96x54x54
         self.conv_1 = nn.Conv2d(3, 96, kernel_size=(11, 11), stride=(4, 4))
-        # lrn_1: lrn(size=5) -> 96x54x54
+        # lrn_1: lrn -> 96x54x54
         self.lrn_1 = nn.LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0)
         # maxpool_1: maxpool(3x3, stride=2) -> 96x26x26
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2))
         # conv_2: conv(256, 5x5, pad=2) -> 256x26x26
         self.conv_2 = nn.Conv2d(96, 256, kernel_size=(5, 5), padding=(2, 2))
-        # lrn_2: lrn(size=5) -> 256x26x26
+        # lrn_2: lrn -> 256x26x26
         self.lrn_2 = nn.LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0)
         # maxpool_2: maxpool(3x3, stride=2) -> 256x12x12
         self.maxpool_2 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2))
@@ -127,7 +127,7 @@ class Alexnet(nn.Module):
         x = self.conv_1(x)
         # relu_1: relu -> 96x54x54
         x = F.relu(x)
-        # lrn_1: lrn(size=5) -> 96x54x54
+        # lrn_1: lrn -> 96x54x54
         x = self.lrn_1(x)
         # maxpool_1: maxpool(3x3, stride=2) -> 96x26x26
         x = self.maxpool_1(x)
@@ -135,7 +135,7 @@ class Alexnet(nn.Module):
         x = self.conv_2(x)
         # relu_2: relu -> 256x26x26
         x = F.relu(x)
-        # lrn_2: lrn(size=5) -> 256x26x26
+        # lrn_2: lrn -> 256x26x26
         x = self.lrn_2(x)
         # maxpool_2: maxpool(3x3, stride=2) -> 256x12x12
         x = self.maxpool_2(x)

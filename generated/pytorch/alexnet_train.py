@@ -7,11 +7,11 @@
 #  input_1          | input                     | 3x224x224      |            |             | 1 /1
 #  conv_1           | conv(96, 11x11, stride=4) | 96x54x54       |     34,944 | 101,616,768 | 11 /4
 #  relu_1           | relu                      | 96x54x54       |            |             | 11 /4
-#  lrn_1            | lrn(size=5)               | 96x54x54       |            |             | 11 /4
+#  lrn_1            | lrn                       | 96x54x54       |            |             | 11 /4
 #  maxpool_1        | maxpool(3x3, stride=2)    | 96x26x26       |            |             | 19 /8
 #  conv_2           | conv(256, 5x5, pad=2)     | 256x26x26      |    614,656 | 415,334,400 | 51 /8
 #  relu_2           | relu                      | 256x26x26      |            |             | 51 /8
-#  lrn_2            | lrn(size=5)               | 256x26x26      |            |             | 51 /8
+#  lrn_2            | lrn                       | 256x26x26      |            |             | 51 /8
 #  maxpool_2        | maxpool(3x3, stride=2)    | 256x12x12      |            |             | 67 /16
 #  conv_3           | conv(384, 3x3, pad=1)     | 384x12x12      |    885,120 | 127,401,984 | 99 /16
 #  relu_3           | relu                      | 384x12x12      |            |             | 99 /16

@@ -4,79 +4,79 @@
 # `netdsl compile examples/resnet18.net --target pytorch`.
 #
 # network resnet18
-#  Layer                    | Op                              | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# --------------------------+---------------------------------+----------------+-----------+-------------+-----------------+----------------------------------------------------
-#  input_1                  | input                           | 3x224x224      |           |             | 1 /1            |
-#  conv_1                   | conv(64, 7x7, stride=2, pad=3)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  batchnorm_1              | batchnorm                       | 64x112x112     |       128 |             | 7 /2            |
-#  relu_1                   | relu                            | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                | maxpool(3x3, stride=2, pad=1)   | 64x56x56       |           |             | 11 /4           |
-#  basic_1.conv_1           | conv(64, 3x3, pad=1)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
-#  basic_1.batchnorm_1      | batchnorm                       | 64x56x56       |       128 |             | 19 /4           |
-#  basic_1.relu_1           | relu                            | 64x56x56       |           |             | 19 /4           |
-#  basic_1.conv_2           | conv(64, 3x3, pad=1)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
-#  basic_1.batchnorm_2      | batchnorm                       | 64x56x56       |       128 |             | 27 /4           |
-#  basic_1.add_1            | add                             | 64x56x56       |           |             | 27 /4           | basic_1.batchnorm_2, maxpool_1
-#  basic_1.relu_2           | relu                            | 64x56x56       |           |             | 27 /4           |
-#  basic_2.conv_1           | conv(64, 3x3, pad=1)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
-#  basic_2.batchnorm_1      | batchnorm                       | 64x56x56       |       128 |             | 35 /4           |
-#  basic_2.relu_1           | relu                            | 64x56x56       |           |             | 35 /4           |
-#  basic_2.conv_2           | conv(64, 3x3, pad=1)            | 64x56x56       |    36,864 | 115,605,504 | 43 /4           |
-#  basic_2.batchnorm_2      | batchnorm                       | 64x56x56       |       128 |             | 43 /4           |
-#  basic_2.add_1            | add                             | 64x56x56       |           |             | 43 /4           | basic_2.batchnorm_2, basic_1.relu_2
-#  basic_2.relu_2           | relu                            | 64x56x56       |           |             | 43 /4           |
-#  basic_down_1.conv_1      | conv(128, 3x3, stride=2, pad=1) | 128x28x28      |    73,728 |  57,802,752 | 51 /8           |
-#  basic_down_1.batchnorm_1 | batchnorm                       | 128x28x28      |       256 |             | 51 /8           |
-#  basic_down_1.relu_1      | relu                            | 128x28x28      |           |             | 51 /8           |
-#  basic_down_1.conv_2      | conv(128, 3x3, pad=1)           | 128x28x28      |   147,456 | 115,605,504 | 67 /8           |
-#  basic_down_1.batchnorm_2 | batchnorm                       | 128x28x28      |       256 |             | 67 /8           |
-#  basic_down_1.conv_3      | conv(128, 1x1, stride=2)        | 128x28x28      |     8,192 |   6,422,528 | 43 /8           | basic_2.relu_2
-#  basic_down_1.batchnorm_3 | batchnorm                       | 128x28x28      |       256 |             | 43 /8           |
-#  basic_down_1.add_1       | add                             | 128x28x28      |           |             | 67 /8           | basic_down_1.batchnorm_2, basic_down_1.batchnorm_3
-#  basic_down_1.relu_2      | relu                            | 128x28x28      |           |             | 67 /8           |
-#  basic_3.conv_1           | conv(128, 3x3, pad=1)           | 128x28x28      |   147,456 | 115,605,504 | 83 /8           |
-#  basic_3.batchnorm_1      | batchnorm                       | 128x28x28      |       256 |             | 83 /8           |
-#  basic_3.relu_1           | relu                            | 128x28x28      |           |             | 83 /8           |
-#  basic_3.conv_2           | conv(128, 3x3, pad=1)           | 128x28x28      |   147,456 | 115,605,504 | 99 /8           |
-#  basic_3.batchnorm_2      | batchnorm                       | 128x28x28      |       256 |             | 99 /8           |
-#  basic_3.add_1            | add                             | 128x28x28      |           |             | 99 /8           | basic_3.batchnorm_2, basic_down_1.relu_2
-#  basic_3.relu_2           | relu                            | 128x28x28      |           |             | 99 /8           |
-#  basic_down_2.conv_1      | conv(256, 3x3, stride=2, pad=1) | 256x14x14      |   294,912 |  57,802,752 | 115 /16         |
-#  basic_down_2.batchnorm_1 | batchnorm                       | 256x14x14      |       512 |             | 115 /16         |
-#  basic_down_2.relu_1      | relu                            | 256x14x14      |           |             | 115 /16         |
-#  basic_down_2.conv_2      | conv(256, 3x3, pad=1)           | 256x14x14      |   589,824 | 115,605,504 | 147 /16         |
-#  basic_down_2.batchnorm_2 | batchnorm                       | 256x14x14      |       512 |             | 147 /16         |
-#  basic_down_2.conv_3      | conv(256, 1x1, stride=2)        | 256x14x14      |    32,768 |   6,422,528 | 99 /16          | basic_3.relu_2
-#  basic_down_2.batchnorm_3 | batchnorm                       | 256x14x14      |       512 |             | 99 /16          |
-#  basic_down_2.add_1       | add                             | 256x14x14      |           |             | 147 /16         | basic_down_2.batchnorm_2, basic_down_2.batchnorm_3
-#  basic_down_2.relu_2      | relu                            | 256x14x14      |           |             | 147 /16         |
-#  basic_4.conv_1           | conv(256, 3x3, pad=1)           | 256x14x14      |   589,824 | 115,605,504 | 179 /16         |
-#  basic_4.batchnorm_1      | batchnorm                       | 256x14x14      |       512 |             | 179 /16         |
-#  basic_4.relu_1           | relu                            | 256x14x14      |           |             | 179 /16         |
-#  basic_4.conv_2           | conv(256, 3x3, pad=1)           | 256x14x14      |   589,824 | 115,605,504 | 211 /16         |
-#  basic_4.batchnorm_2      | batchnorm                       | 256x14x14      |       512 |             | 211 /16         |
-#  basic_4.add_1            | add                             | 256x14x14      |           |             | 211 /16         | basic_4.batchnorm_2, basic_down_2.relu_2
-#  basic_4.relu_2           | relu                            | 256x14x14      |           |             | 211 /16         |
-#  basic_down_3.conv_1      | conv(512, 3x3, stride=2, pad=1) | 512x7x7        | 1,179,648 |  57,802,752 | 243 /32         |
-#  basic_down_3.batchnorm_1 | batchnorm                       | 512x7x7        |     1,024 |             | 243 /32         |
-#  basic_down_3.relu_1      | relu                            | 512x7x7        |           |             | 243 /32         |
-#  basic_down_3.conv_2      | conv(512, 3x3, pad=1)           | 512x7x7        | 2,359,296 | 115,605,504 | 307 /32         |
-#  basic_down_3.batchnorm_2 | batchnorm                       | 512x7x7        |     1,024 |             | 307 /32         |
-#  basic_down_3.conv_3      | conv(512, 1x1, stride=2)        | 512x7x7        |   131,072 |   6,422,528 | 211 /32         | basic_4.relu_2
-#  basic_down_3.batchnorm_3 | batchnorm                       | 512x7x7        |     1,024 |             | 211 /32         |
-#  basic_down_3.add_1       | add                             | 512x7x7        |           |             | 307 /32         | basic_down_3.batchnorm_2, basic_down_3.batchnorm_3
-#  basic_down_3.relu_2      | relu                            | 512x7x7        |           |             | 307 /32         |
-#  basic_5.conv_1           | conv(512, 3x3, pad=1)           | 512x7x7        | 2,359,296 | 115,605,504 | 371 /32         |
-#  basic_5.batchnorm_1      | batchnorm                       | 512x7x7        |     1,024 |             | 371 /32         |
-#  basic_5.relu_1           | relu                            | 512x7x7        |           |             | 371 /32         |
-#  basic_5.conv_2           | conv(512, 3x3, pad=1)           | 512x7x7        | 2,359,296 | 115,605,504 | 435 /32         |
-#  basic_5.batchnorm_2      | batchnorm                       | 512x7x7        |     1,024 |             | 435 /32         |
-#  basic_5.add_1            | add                             | 512x7x7        |           |             | 435 /32         | basic_5.batchnorm_2, basic_down_3.relu_2
-#  basic_5.relu_2           | relu                            | 512x7x7        |           |             | 435 /32         |
-#  globalavgpool_1          | globalavgpool                   | 512x1x1        |           |             | 627 /32         |
-#  output_1_flatten         | flatten (implicit)              | 512            |           |             |                 |
-#  output_1                 | fc(1000)                        | 1000           |   513,000 |     512,000 |                 |
-#  output_1_softmax         | softmax (implicit)              | 1000           |           |             |                 |
+#  Layer                    | Op                                          | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
+# --------------------------+---------------------------------------------+----------------+-----------+-------------+-----------------+----------------------------------------------------
+#  input_1                  | input                                       | 3x224x224      |           |             | 1 /1            |
+#  conv_1                   | conv(64, 7x7, stride=2, pad=3, bias=false)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
+#  batchnorm_1              | batchnorm                                   | 64x112x112     |       128 |             | 7 /2            |
+#  relu_1                   | relu                                        | 64x112x112     |           |             | 7 /2            |
+#  maxpool_1                | maxpool(3x3, stride=2, pad=1)               | 64x56x56       |           |             | 11 /4           |
+#  basic_1.conv_1           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
+#  basic_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
+#  basic_1.relu_1           | relu                                        | 64x56x56       |           |             | 19 /4           |
+#  basic_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
+#  basic_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
+#  basic_1.add_1            | add                                         | 64x56x56       |           |             | 27 /4           | basic_1.batchnorm_2, maxpool_1
+#  basic_1.relu_2           | relu                                        | 64x56x56       |           |             | 27 /4           |
+#  basic_2.conv_1           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
+#  basic_2.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 35 /4           |
+#  basic_2.relu_1           | relu                                        | 64x56x56       |           |             | 35 /4           |
+#  basic_2.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 43 /4           |
+#  basic_2.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 43 /4           |
+#  basic_2.add_1            | add                                         | 64x56x56       |           |             | 43 /4           | basic_2.batchnorm_2, basic_1.relu_2
+#  basic_2.relu_2           | relu                                        | 64x56x56       |           |             | 43 /4           |
+#  basic_down_1.conv_1      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |    73,728 |  57,802,752 | 51 /8           |
+#  basic_down_1.batchnorm_1 | batchnorm                                   | 128x28x28      |       256 |             | 51 /8           |
+#  basic_down_1.relu_1      | relu                                        | 128x28x28      |           |             | 51 /8           |
+#  basic_down_1.conv_2      | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 67 /8           |
+#  basic_down_1.batchnorm_2 | batchnorm                                   | 128x28x28      |       256 |             | 67 /8           |
+#  basic_down_1.conv_3      | conv(128, 1x1, stride=2, bias=false)        | 128x28x28      |     8,192 |   6,422,528 | 43 /8           | basic_2.relu_2
+#  basic_down_1.batchnorm_3 | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
+#  basic_down_1.add_1       | add                                         | 128x28x28      |           |             | 67 /8           | basic_down_1.batchnorm_2, basic_down_1.batchnorm_3
+#  basic_down_1.relu_2      | relu                                        | 128x28x28      |           |             | 67 /8           |
+#  basic_3.conv_1           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 83 /8           |
+#  basic_3.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 83 /8           |
+#  basic_3.relu_1           | relu                                        | 128x28x28      |           |             | 83 /8           |
+#  basic_3.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 99 /8           |
+#  basic_3.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 99 /8           |
+#  basic_3.add_1            | add                                         | 128x28x28      |           |             | 99 /8           | basic_3.batchnorm_2, basic_down_1.relu_2
+#  basic_3.relu_2           | relu                                        | 128x28x28      |           |             | 99 /8           |
+#  basic_down_2.conv_1      | conv(256, 3x3, stride=2, pad=1, bias=false) | 256x14x14      |   294,912 |  57,802,752 | 115 /16         |
+#  basic_down_2.batchnorm_1 | batchnorm                                   | 256x14x14      |       512 |             | 115 /16         |
+#  basic_down_2.relu_1      | relu                                        | 256x14x14      |           |             | 115 /16         |
+#  basic_down_2.conv_2      | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 147 /16         |
+#  basic_down_2.batchnorm_2 | batchnorm                                   | 256x14x14      |       512 |             | 147 /16         |
+#  basic_down_2.conv_3      | conv(256, 1x1, stride=2, bias=false)        | 256x14x14      |    32,768 |   6,422,528 | 99 /16          | basic_3.relu_2
+#  basic_down_2.batchnorm_3 | batchnorm                                   | 256x14x14      |       512 |             | 99 /16          |
+#  basic_down_2.add_1       | add                                         | 256x14x14      |           |             | 147 /16         | basic_down_2.batchnorm_2, basic_down_2.batchnorm_3
+#  basic_down_2.relu_2      | relu                                        | 256x14x14      |           |             | 147 /16         |
+#  basic_4.conv_1           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 179 /16         |
+#  basic_4.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 179 /16         |
+#  basic_4.relu_1           | relu                                        | 256x14x14      |           |             | 179 /16         |
+#  basic_4.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 211 /16         |
+#  basic_4.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 211 /16         |
+#  basic_4.add_1            | add                                         | 256x14x14      |           |             | 211 /16         | basic_4.batchnorm_2, basic_down_2.relu_2
+#  basic_4.relu_2           | relu                                        | 256x14x14      |           |             | 211 /16         |
+#  basic_down_3.conv_1      | conv(512, 3x3, stride=2, pad=1, bias=false) | 512x7x7        | 1,179,648 |  57,802,752 | 243 /32         |
+#  basic_down_3.batchnorm_1 | batchnorm                                   | 512x7x7        |     1,024 |             | 243 /32         |
+#  basic_down_3.relu_1      | relu                                        | 512x7x7        |           |             | 243 /32         |
+#  basic_down_3.conv_2      | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 307 /32         |
+#  basic_down_3.batchnorm_2 | batchnorm                                   | 512x7x7        |     1,024 |             | 307 /32         |
+#  basic_down_3.conv_3      | conv(512, 1x1, stride=2, bias=false)        | 512x7x7        |   131,072 |   6,422,528 | 211 /32         | basic_4.relu_2
+#  basic_down_3.batchnorm_3 | batchnorm                                   | 512x7x7        |     1,024 |             | 211 /32         |
+#  basic_down_3.add_1       | add                                         | 512x7x7        |           |             | 307 /32         | basic_down_3.batchnorm_2, basic_down_3.batchnorm_3
+#  basic_down_3.relu_2      | relu                                        | 512x7x7        |           |             | 307 /32         |
+#  basic_5.conv_1           | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 371 /32         |
+#  basic_5.batchnorm_1      | batchnorm                                   | 512x7x7        |     1,024 |             | 371 /32         |
+#  basic_5.relu_1           | relu                                        | 512x7x7        |           |             | 371 /32         |
+#  basic_5.conv_2           | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 435 /32         |
+#  basic_5.batchnorm_2      | batchnorm                                   | 512x7x7        |     1,024 |             | 435 /32         |
+#  basic_5.add_1            | add                                         | 512x7x7        |           |             | 435 /32         | basic_5.batchnorm_2, basic_down_3.relu_2
+#  basic_5.relu_2           | relu                                        | 512x7x7        |           |             | 435 /32         |
+#  globalavgpool_1          | globalavgpool                               | 512x1x1        |           |             | 627 /32         |
+#  output_1_flatten         | flatten (implicit)                          | 512            |           |             |                 |
+#  output_1                 | fc(1000)                                    | 1000           |   513,000 |     512,000 |                 |
+#  output_1_softmax         | softmax (implicit)                          | 1000           |           |             |                 |
 # Trainable params:     11,689,512
 # Non-trainable params: 9,600
 # MACs per sample:      1,814,073,344 (1.81 G)

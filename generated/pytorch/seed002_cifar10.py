@@ -4,7 +4,7 @@
 # network seed002_cifar10
 #  Layer     | Op                      | Output (CxHxW) |    Params |      MACs | RF size /stride
 # -----------+-------------------------+----------------+-----------+-----------+-----------------
-#  input_1   | input                   | 3x32x32        |           |           | 1 /1
+#  input_1   | input(layout=hwc)       | 3x32x32        |           |           | 1 /1
 #  conv_1    | conv(32, 3x3, pad=same) | 32x32x32       |       896 |   884,736 | 3 /1
 #  relu_1    | relu                    | 32x32x32       |           |           | 3 /1
 #  conv_2    | conv(32, 3x3)           | 32x30x30       |     9,248 | 8,294,400 | 5 /1
@@ -104,7 +104,7 @@ class Seed002Cifar10(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 32, 32), got {tuple(x.shape)}")
-        # input_1: input -> 3x32x32
+        # input_1: input(layout=hwc) -> 3x32x32
         # conv_1: conv(32, 3x3, pad=same) -> 32x32x32
         x = self.conv_1(x)
         # relu_1: relu -> 32x32x32

@@ -4,7 +4,7 @@
 # network seed002_cifar10
 #  Layer     | Op                      | Output (CxHxW) |    Params |      MACs | RF size /stride
 # -----------+-------------------------+----------------+-----------+-----------+-----------------
-#  input_1   | input                   | 3x32x32        |           |           | 1 /1
+#  input_1   | input(layout=hwc)       | 3x32x32        |           |           | 1 /1
 #  conv_1    | conv(32, 3x3, pad=same) | 32x32x32       |       896 |   884,736 | 3 /1
 #  relu_1    | relu                    | 32x32x32       |           |           | 3 /1
 #  conv_2    | conv(32, 3x3)           | 32x30x30       |     9,248 | 8,294,400 | 5 /1
@@ -37,8 +37,11 @@ The first runs one process (on CUDA when available, else the CPU); under torchru
 a DistributedDataParallel replica (gloo on the CPU, nccl on CUDA) on its share of every batch.
 
 The train section (flags override it): data cifar10, loss cross_entropy, optimizer rmsprop
-(torch.optim.RMSprop), 10 epochs, batch 32, seed 0, val_split 0.1.
+(torch.optim.RMSprop), 25 epochs, batch 32, seed 0, val_split 0.1.
 `batch` is the global batch: with N processes each takes batch // N samples a step.
+The learning rate follows the train section as `netdsl train` sets it: Keras' decay, lr / (1 + 1e-06
+* iterations) at each step.
+Training batches are augmented as `netdsl train` does, with netdsl.augment (shift(0.1, 0.1), flip).
 
 The data comes from netdsl.data.load_dataset, the one use of netdsl here (`pip install netdsl`): the
 same samples, shaping and seeded train/validation split as `netdsl train`. Each epoch prints one line
@@ -61,11 +64,12 @@ from torch.utils.data.distributed import DistributedSampler
 from seed002_cifar10 import INPUT_SHAPE, OUTPUT_SHAPE, Seed002Cifar10
 
 DATA = "cifar10"
-EPOCHS = 10
+EPOCHS = 25
 BATCH = 32
 LR = 0.0001
 SEED = 0
 VAL_SPLIT = 0.1
+DECAY = 1e-06  # Keras' decay: lr / (1 + DECAY * iterations)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -111,7 +115,15 @@ def load_data(args: argparse.Namespace, rank: int, world: int):
 
 def make_optimizer(parameters, lr: float) -> torch.optim.Optimizer:
     """optimizer = rmsprop(...) of the train section, in PyTorch's terms."""
-    return torch.optim.RMSprop(parameters, lr=lr, alpha=0.99, eps=1e-08, momentum=0.0, weight_decay=0.0)
+    return torch.optim.RMSprop(parameters, lr=lr, alpha=0.9, eps=1e-07, momentum=0.0, weight_decay=0.0)
+
+
+def make_augmenter(seed: int, rank: int):
+    """augment = shift(0.1, 0.1), flip: netdsl's seeded NumPy augmentation, one stream per process."""
+    from netdsl.augment import Augmenter
+    from netdsl.frontend.train_extras import Transform
+
+    return Augmenter((Transform("shift", (0.1, 0.1)), Transform("flip", ()),), seed=seed * 1009 + rank)
 
 
 def loss_and_scores(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,19 +148,27 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
-                ) -> list[float]:
-    """One pass over this process's share of the training set: [loss sum, correct, samples]."""
+def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device,
+                augmenter, iteration: int) -> tuple[list[float], int]:
+    """One pass over this process's share of the training set: [loss sum, correct, samples], and the
+    iterations done after it."""
     model.train()
     totals = [0.0, 0.0, 0.0]
+    epoch_lrs = [group["lr"] for group in optimizer.param_groups]
     for x, y in loader:
+        for group, lr in zip(optimizer.param_groups, epoch_lrs):
+            group["lr"] = lr / (1 + DECAY * iteration)
+        iteration += 1
+        x = torch.from_numpy(augmenter(x.numpy()))
         x, y = x.to(device), y.to(device)
         optimizer.zero_grad()
         loss, scores = loss_and_scores(model, x, y)
         loss.backward()
         optimizer.step()
         totals = [totals[0] + loss.item() * len(y), totals[1] + hits(scores, y), totals[2] + len(y)]
-    return totals
+    for group, lr in zip(optimizer.param_groups, epoch_lrs):
+        group["lr"] = lr  # the epoch's schedule continues from its undecayed lr
+    return totals, iteration
 
 
 @torch.no_grad()
@@ -186,13 +206,16 @@ def main(argv: list[str] | None = None) -> int:
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
     x_val, y_val = torch.from_numpy(data.x_val[rank::world]), torch.from_numpy(data.y_val[rank::world])
     optimizer = make_optimizer(model.parameters(), args.lr)
+    augmenter = make_augmenter(args.seed, rank)
+    iteration = 0
     if rank == 0:
         print(f"seed002_cifar10: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
               f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)
-        train = summed(train_epoch(model, loader, optimizer, device), world, device)
+        train, iteration = train_epoch(model, loader, optimizer, device, augmenter, iteration)
+        train = summed(train, world, device)
         val = summed(evaluate(net, x_val, y_val, args.batch, device), world, device)
         if rank == 0:
             print(report(epoch, args.epochs, train, val, time.time() - start), flush=True)

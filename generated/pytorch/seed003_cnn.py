@@ -4,7 +4,7 @@
 # network seed003_cnn
 #  Layer        | Op                 | Output (CxHxW) | Params |      MACs | RF size /stride
 # --------------+--------------------+----------------+--------+-----------+-----------------
-#  input_1      | input              | 1x28x28        |        |           | 1 /1
+#  input_1      | input(layout=hwc)  | 1x28x28        |        |           | 1 /1
 #  conv_1       | conv(32, 3x3)      | 32x26x26       |    320 |   194,688 | 3 /1
 #  conv_1_relu  | relu (implicit)    | 32x26x26       |        |           | 3 /1
 #  maxpool_1    | maxpool(2x2)       | 32x13x13       |        |           | 4 /2
@@ -89,7 +89,7 @@ class Seed003Cnn(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 1, 28, 28), got {tuple(x.shape)}")
-        # input_1: input -> 1x28x28
+        # input_1: input(layout=hwc) -> 1x28x28
         # conv_1: conv(32, 3x3) -> 32x26x26
         x = self.conv_1(x)
         # conv_1_relu: relu (implicit) -> 32x26x26

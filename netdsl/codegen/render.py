@@ -431,12 +431,50 @@ def train_settings(model: Model) -> dict:
     torch_args = {key: value if isinstance(value, (bool, tuple)) else float(value)
                   for key, value in config.optimizer_kwargs().items()}
     optimizer = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta", "adam": "Adam",
-                 "adamax": "Adamax", "nadam": "NAdam"}[config.optimizer]
+                 "adamw": "AdamW", "adamax": "Adamax", "nadam": "NAdam"}[config.optimizer]
     fused = FUSED_HEADS.get(config.loss) == model.graph.output.op
     return {"data": config.data, "loss": config.loss, "optimizer": optimizer, "lr": torch_args.pop("lr"),
             "optimizer_kwargs": [f"{key}={py_literal(value)}" for key, value in torch_args.items()],
             "epochs": config.epochs, "batch": config.batch, "seed": config.seed, "val_split": config.val_split,
-            "netdsl_optimizer": config.optimizer, "fused": fused}
+            "netdsl_optimizer": config.optimizer, "fused": fused, **schedule_settings(config)}
+
+
+def schedule_settings(config) -> dict:
+    """The lr schedule as torch.optim.lr_scheduler calls (`main`, one line or None), Keras' decay, augmentation."""
+    spec, main = config.schedule, None
+    if spec is not None:
+        arg = {key: py_literal(spec.get(key)) for key in ("every", "gamma", "pct_start", "div_factor",
+                                                           "final_div_factor", "max_lr")}
+        main = {
+            "step": f"sched.StepLR(optimizer, step_size={arg['every']}, gamma={arg['gamma']})",
+            "exponential": f"sched.ExponentialLR(optimizer, gamma={arg['gamma']})",
+            "cosine": "sched.CosineAnnealingLR(optimizer, T_max=epochs - WARMUP)",
+            "onecycle": "sched.OneCycleLR(optimizer, max_lr={}, total_steps=epochs, pct_start={}, div_factor={}, "
+                        "final_div_factor={}, cycle_momentum=False)".format(
+                            arg["max_lr"] if spec.get("max_lr") else 'optimizer.param_groups[0]["lr"]',
+                            arg["pct_start"], arg["div_factor"], arg["final_div_factor"]),
+        }[spec.name]
+    lr_parts = [f"{config.warmup} warm-up epoch{'s' if config.warmup > 1 else ''}"] if config.warmup else []
+    if spec is not None:
+        lr_parts.append(f"schedule {spec.name}")
+    if lr_parts:
+        lr_parts[-1] += " (torch.optim.lr_scheduler, stepped once an epoch)"
+    if config.decay:
+        lr_parts.append(f"Keras' decay, lr / (1 + {config.decay:g} * iterations) at each step")
+    transforms = ", ".join(f"Transform({py_literal(t.name)}, {py_literal(tuple(t.args))})" for t in config.augment)
+    return {"schedule": spec.name if spec else None, "main_scheduler": main, "warmup": config.warmup,
+            "decay": config.decay, "augment": f"({transforms},)" if config.augment else None,
+            "augment_text": ", ".join(str(t) for t in config.augment), "lr_text": _lr_sentence(lr_parts)}
+
+
+def _lr_sentence(parts: list[str]) -> str:
+    """The train script's docstring sentence on its learning rate, wrapped at 100 columns."""
+    import textwrap
+
+    if not parts:
+        return ""
+    sentence = f"The learning rate follows the train section as `netdsl train` sets it: {', then '.join(parts)}."
+    return textwrap.fill(sentence, 100)
 
 
 TEMPLATES = {"numpy": ("numpy_module.py.j2",), "pytorch": ("torch_module.py.j2", "torch_train.py.j2")}

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 BUILTIN_NAMES: tuple[str, ...] = ("digits", "mnist", "fashion_mnist", "cifar10")
 FILE_SUFFIXES: tuple[str, ...] = (".npz", ".csv")
+PORTIONS: tuple[str, ...] = ("val", "train", "all", "test")  # what load_arrays can return
 
 
 class DataError(Exception):
@@ -76,13 +77,14 @@ def load_arrays(
     seed: int = 0,
     download: bool = True,
     progress: Callable[[str], None] | None = None,
+    portion: str = "val",
 ) -> Arrays:
-    """Load only the evaluation portion: the test split, the seeded validation split, or all when val_split=0."""
+    """One portion, shaped: "val" (the test split, else the seeded validation split; all when val_split=0),
+    "train" (the samples training fits on), "all", or "test" (only a set with an official test split)."""
     from netdsl.data.pipeline import load_arrays as _load
 
-    return _load(
-        spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download, progress=progress
-    )
+    return _load(spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download,
+                 progress=progress, portion=portion)
 
 
 def fit_to_input(x: np.ndarray, input_shape: tuple[int, ...], name: str = "data") -> tuple[np.ndarray, list[str]]:
@@ -104,6 +106,7 @@ def default_data_dir() -> str:
 __all__ = [
     "BUILTIN_NAMES",
     "FILE_SUFFIXES",
+    "PORTIONS",
     "Arrays",
     "DataError",
     "Dataset",

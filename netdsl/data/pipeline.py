@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from netdsl.data import BUILTIN_NAMES, FILE_SUFFIXES, Arrays, DataError, Dataset
+from netdsl.data import BUILTIN_NAMES, FILE_SUFFIXES, PORTIONS, Arrays, DataError, Dataset
 from netdsl.data.builtin import Raw, load_builtin
 from netdsl.data.files import load_csv, load_npz
 from netdsl.data.transform import (
@@ -57,6 +57,8 @@ def _load_raw(
 def _shape(x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str) -> tuple[np.ndarray, list[str]]:
     """Fit samples to the input shape and scale pixels to [0, 1] (float32)."""
     out, notices = fit_to_input(x, input_shape, name)
+    if scale != 1.0 and name.lower().endswith(FILE_SUFFIXES):  # a built-in set is [0, 1] by definition
+        notices.append(f"{name}: scaled {x.dtype} pixel values 0..{scale:g} to [0, 1]")
     if scale != 1.0:
         if np.shares_memory(out, x):
             out = out / np.float32(scale)
@@ -118,17 +120,34 @@ def load_arrays(
     seed: int = 0,
     download: bool = True,
     progress: Callable[[str], None] | None = None,
+    portion: str = "val",
 ) -> Arrays:
-    """The evaluation portion: a set's test split, else the same seeded validation split (all if val_split=0)."""
+    """One portion of a set (see PORTIONS); "val" is a set's test split, else the seeded validation split."""
     input_shape = check_input_shape(input_shape)
     name, raw = _load_raw(spec, data_dir, download, progress)
-    y_all = labels_to_classes(raw.y, name)
-    if raw.x_test is not None and raw.y_test is not None:
-        x_raw, y = raw.x_test, labels_to_classes(raw.y_test, name)
-    elif val_split > 0:
-        val = split_indices(len(raw.x), val_split, seed, name)[1]
-        x_raw, y = raw.x[val], y_all[val]
-    else:
-        x_raw, y = raw.x, y_all
+    x_raw, y, y_all = _portion(raw, name, portion, val_split, seed)
     x, notices = _shape(x_raw, input_shape, raw.scale, name)
     return Arrays(x=x, y=y, num_classes=_num_classes(raw, y_all, y), name=name, notices=notices)
+
+
+def _portion(raw: Raw, name: str, portion: str, val_split: float, seed: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw samples and labels of "val" (the test split, else the seeded validation split; all when
+    val_split=0), "train" (what training fits on) or "all"; plus every label, for the class count."""
+    if portion not in PORTIONS:
+        raise DataError(f"unknown portion '{portion}': use one of {', '.join(PORTIONS)}")
+    y_all = labels_to_classes(raw.y, name)
+    if portion == "test" and (raw.x_test is None or raw.y_test is None):
+        raise DataError(f"{name} has no official test split (mnist, fashion_mnist and cifar10 have one); "
+                        "use --split val for its held-out validation samples")
+    if raw.x_test is not None and raw.y_test is not None:
+        y_test = labels_to_classes(raw.y_test, name)
+        parts = {"val": (raw.x_test, y_test), "test": (raw.x_test, y_test), "train": (raw.x, y_all)}
+        if portion == "all":
+            return np.concatenate([raw.x, raw.x_test]), np.concatenate([y_all, y_test]), y_all
+        return (*parts[portion], y_all)
+    if portion == "all" or (portion == "val" and val_split <= 0):
+        return raw.x, y_all, y_all
+    train, val = split_indices(len(raw.x), val_split, seed, name)
+    chosen = val if portion == "val" else train
+    return raw.x[chosen], y_all[chosen], y_all

@@ -64,7 +64,7 @@ def resize_bilinear(x: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.matmul(rows, along_w).reshape(*lead, height, width)
 
 
-def _as_chw(x: np.ndarray, input_shape: tuple[int, ...], name: str) -> np.ndarray:
+def _as_chw(x: np.ndarray, input_shape: tuple[int, ...], name: str, notices: list[str]) -> np.ndarray:
     """View samples as (n, C, H, W) images; vectors whose length is a square become 1xSxS images."""
     if x.ndim == 3:
         return x[:, None, :, :]
@@ -72,11 +72,14 @@ def _as_chw(x: np.ndarray, input_shape: tuple[int, ...], name: str) -> np.ndarra
         side = math.isqrt(x.shape[1])
         if side * side != x.shape[1]:
             raise DataError(f"{name}: cannot fit {describe(x.shape[1:])} to {format_input(input_shape)}")
+        notices.append(f"{name}: read {describe(x.shape[1:])} as 1x{side}x{side} images")
         return x.reshape(len(x), 1, side, side)
     sample = x.shape[1:]
     if len(input_shape) == 3 and sample == input_shape:
         return x
     if sample[2] in COLOR_CHANNELS and sample[0] not in COLOR_CHANNELS:
+        notices.append(f"{name}: moved the channels of {describe(sample)} first (HxWxC -> CxHxW) "
+                       f"to fit {format_input(input_shape)}")
         return np.moveaxis(x, 3, 1)  # HWC -> CHW
     if sample[0] in COLOR_CHANNELS or (len(input_shape) == 3 and sample[0] == input_shape[0]):
         return x
@@ -133,10 +136,13 @@ def _fit_vector(x: np.ndarray, input_shape: tuple[int, ...], name: str, notices:
     (size,) = input_shape
     flat = x.reshape(len(x), -1)
     if flat.shape[1] == size:
+        if x.ndim > 2:
+            notices.append(f"{name}: flattened {describe(x.shape[1:])} to vectors of {size} "
+                           f"to fit {format_input(input_shape)}")
         return flat
     if x.ndim == 2 and math.isqrt(x.shape[1]) ** 2 != x.shape[1]:
         raise DataError(f"{name}: cannot fit {describe(x.shape[1:])} to {format_input(input_shape)}")
-    images = _as_chw(x, input_shape, name)
+    images = _as_chw(x, input_shape, name, [])  # the resize notice below says it all
     target = _square_target(images, size)
     if target is None:
         raise DataError(
@@ -163,12 +169,14 @@ def fit_to_input(x: np.ndarray, input_shape: tuple[int, ...], name: str = "data"
     notices: list[str] = []
     if len(input_shape) == 1:
         if x.ndim == 4:
-            x = _as_chw(x, input_shape, name)
+            x = _as_chw(x, input_shape, name, notices)
         out = _fit_vector(x, input_shape, name, notices)
     elif x.ndim == 2 and x.shape[1] == math.prod(input_shape):
+        notices.append(f"{name}: read {describe(x.shape[1:])} as {describe(input_shape)} "
+                       f"to fit {format_input(input_shape)}")
         out = x.reshape(len(x), *input_shape)
     else:
-        out = _fit_image(_as_chw(x, input_shape, name), input_shape, name, notices)
+        out = _fit_image(_as_chw(x, input_shape, name, notices), input_shape, name, notices)
     return np.ascontiguousarray(out, dtype=np.float32), notices
 
 

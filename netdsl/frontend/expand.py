@@ -13,6 +13,11 @@ from netdsl.ir.graph import Graph, Node
 from netdsl.ops.base import REQUIRED, ArgError, OpDef, Symbol
 
 MAX_NODES = 100_000
+BROKEN = "<error>"  # the output of a layer that had an error: what follows is still checked, but not shaped
+
+
+class _Fatal(CompileError):
+    """An error after which nothing more can be checked (the network expands without bound)."""
 
 
 # ---- expressions ----
@@ -147,6 +152,8 @@ class Builder:
         self.block_stack: list[str] = []
         self.used_blocks: set[str] = set()
         self.lines = program.source.splitlines()
+        self.failed = False
+        self._reported: set[tuple] = set()
 
     def build(self) -> Graph:
         scope = _Scope("", (), {})
@@ -175,9 +182,18 @@ class Builder:
         self.names[name] = span
         return name
 
+    def report(self, err: CompileError) -> None:
+        """Record an error once (a repeated chain or block repeats its mistakes) and go on checking."""
+        self.failed = True
+        diagnostic = err.diagnostic
+        key = (diagnostic.message, diagnostic.span)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.sink.add(diagnostic)
+
     def add_node(self, node: Node) -> str:
         if len(self.nodes) >= MAX_NODES:
-            raise CompileError(f"the network expands to more than {MAX_NODES} layers", node.span,
+            raise _Fatal(f"the network expands to more than {MAX_NODES} layers", node.span,
                                "check the repetition counts")
         self.nodes.append(node)
         return node.name
@@ -185,7 +201,13 @@ class Builder:
     # -- elements --
     def seq(self, seq: ast.Seq, scope: _Scope, current: str | None, repeated: bool = False) -> str | None:
         for item in seq.items:
-            current = self.element(item, scope, current, repeated)
+            try:
+                current = self.element(item, scope, current, repeated)
+            except _Fatal:
+                raise
+            except CompileError as err:  # report it, then check the rest of the chain past it
+                self.report(err)
+                current = BROKEN
         return current
 
     def element(self, item: ast.Element, scope: _Scope, current: str | None, repeated: bool) -> str | None:
@@ -323,15 +345,23 @@ def check_blocks(program: ast.Program, sink: DiagnosticSink) -> None:
 
 
 def build_graph(program: ast.Program, network: ast.Network, sink: DiagnosticSink) -> tuple[Graph | None, set[str]]:
-    """The network's graph, or None after an error (recorded in the sink)."""
+    """The network's graph, or None after an error (every error is recorded in the sink)."""
+    graph, used, complete = build_partial_graph(program, network, sink)
+    return (graph if complete else None), used
+
+
+def build_partial_graph(program: ast.Program, network: ast.Network, sink: DiagnosticSink
+                        ) -> tuple[Graph | None, set[str], bool]:
+    """The graph, whether it is complete, and the blocks used. After an error in a layer, branch or
+    block the rest is still built (its nodes fed by BROKEN), so one run reports every mistake."""
     builder = Builder(program, network, sink)
     try:
         graph = builder.build()
     except CompileError as err:
-        sink.add(err.diagnostic)
-        return None, builder.used_blocks
-    if not graph.nodes or graph.nodes[0].op != "input":
+        builder.report(err)
+        return None, builder.used_blocks, False
+    if not builder.failed and (not graph.nodes or graph.nodes[0].op != "input"):
         sink.error(f"network '{network.name}' has no input layer", network.name_span,
                    "start the network with input(C, H, W) or input(N)")
-        return None, builder.used_blocks
-    return graph, builder.used_blocks
+        return None, builder.used_blocks, False
+    return graph, builder.used_blocks, not builder.failed

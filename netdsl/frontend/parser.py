@@ -187,9 +187,21 @@ def _classify(tokens: list[Token], found: Token | None) -> str | None:
         return "expected '{' to open the body"
     if kind == "LPAR" and previous == "RPAR":
         return "a layer takes one argument list"
+    if inner == "LBRACE" and kind in ("COMMA", "NAME") and _second_setting_on_line(tokens):
+        return ONE_SETTING_PER_LINE
     if _in_train(significant) and previous in ("NAME", "LBRACE") and kind != "EQUAL":
         return "a train setting is written 'key = value', one per line"
     return None
+
+
+ONE_SETTING_PER_LINE = "one setting per line: each 'key = value' of a train section goes on a line of its own"
+
+
+def _second_setting_on_line(tokens: list[Token]) -> bool:
+    """Inside a train section, a setting ('key = ...') already stands on this line."""
+    line = [t.type for t in tokens[max((i for i, t in enumerate(tokens) if t.type in ("_NL", "LBRACE")),
+                                       default=-1) + 1:]]
+    return line[:2] == ["NAME", "EQUAL"] and _in_train([t for t in tokens if t.type != "_NL"])
 
 
 def _opens_body(tokens: list[Token]) -> bool:
@@ -229,6 +241,10 @@ def syntax_error(err: UnexpectedInput, file: str, source: str) -> CompileError:
         char = source[err.pos_in_stream] if 0 <= err.pos_in_stream < len(source) else "?"
         hints = {"'": "strings use double quotes", '"': "a string needs its closing double quote on the same line"}
         hint = hints.get(char, "names are letters, digits and '_'")
+        if char == ";":
+            before = _tokens_before(source, err.pos_in_stream)
+            hint = ONE_SETTING_PER_LINE if _second_setting_on_line(before) else \
+                "layers are joined by '-', '->' or a line break"
         return CompileError(f"unexpected character {char!r}", span, hint)
     token = getattr(err, "token", None)
     position = token.start_pos if token is not None and token.type != "$END" and token.start_pos is not None \

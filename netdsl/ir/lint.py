@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from netdsl.diagnostics import DiagnosticSink
 from netdsl.ir.graph import Graph, Node
-from netdsl.ops.base import fmt_shape
+from netdsl.ops.base import ACTIVATIONS, fmt_shape
 
 _ACTIVATIONS = {"relu", "sigmoid", "tanh", "swish", "softmax", "leakyrelu"}
 _WINDOWED = {"conv", "maxpool", "avgpool"}
@@ -15,6 +15,14 @@ def lint(graph: Graph, sink: DiagnosticSink) -> None:
         consumers = graph.consumers(node.name)
         for check in _CHECKS:
             check(graph, node, consumers, sink)
+
+
+def lint_explaining(graph: Graph, sink: DiagnosticSink) -> None:
+    """On a graph with errors: the warnings that can explain an error, for the nodes that got a shape."""
+    for node in graph:
+        if node.shape is not None:
+            for check in _EXPLAINING:
+                check(graph, node, graph.consumers(node.name), sink)
 
 
 def _plural(n: int, word: str) -> str:
@@ -100,6 +108,34 @@ def _linear_after_linear(graph: Graph, node: Node, consumers: list[Node], sink: 
                      "add an activation such as relu between them")
 
 
+_LINEAR_BETWEEN = ("dropout", "batchnorm")  # layers that add no nonlinearity between two convs
+
+
+def _next_conv_without_activation(graph: Graph, node: Node) -> Node | None:
+    """The conv that node's single-consumer path reaches with no activation (ACTIVATIONS) on the way."""
+    consumers = graph.consumers(node.name)
+    while len(consumers) == 1:
+        following = consumers[0]
+        if following.op == "conv":
+            return following
+        if following.op in ACTIVATIONS or following.op not in _LINEAR_BETWEEN:
+            return None
+        consumers = graph.consumers(following.name)
+    return None
+
+
+def _conv_after_conv(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    """conv - conv with no activation between: one linear map. A grouped first conv is left alone: with a
+    1x1 conv after it, it is a deliberate depthwise-separable factorization."""
+    if node.op != "conv" or node.attrs.get("groups", 1) != 1:
+        return
+    following = _next_conv_without_activation(graph, node)
+    if following is not None:
+        sink.warning(f"{node.name} and {following.name} are convolutions with no activation between them, "
+                     "so together they are one linear map", following.span,
+                     f"add an activation such as relu after {node.name} (or activation=relu on it)")
+
+
 def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
     if node.op == "dropout" and node.attrs["rate"] == 0:
         sink.warning(f"{node.name} has rate 0 and does nothing", node.span)
@@ -108,4 +144,6 @@ def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink)
 
 
 _CHECKS = (_unread, _skipping_stride, _softmax_not_last, _channels_last_input, _bias_before_batchnorm,
-           _repeated_activation, _linear_after_linear, _noop)
+           _repeated_activation, _linear_after_linear, _conv_after_conv, _noop)
+# checks that read only a node and its inputs: on a graph with errors they can say why a shape ran out
+_EXPLAINING = (_channels_last_input, _unread, _skipping_stride)

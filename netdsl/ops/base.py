@@ -146,21 +146,42 @@ def same_shape(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return ins[0].shape, {}
 
 
-_NEUTRAL = {"stride": (1, 1), "dilation": (1, 1), "groups": 1, "pad": "valid", "output_pad": (0, 0), "multiplier": 1,
-            "approximate": "none", "mode": "nearest"}
+_POSITIONAL = ("filters", "units", "kernel", "rate")  # shown without their key, as the tutorials write them
 
 
-def describe_args(op: str, attrs: dict, shown: tuple[str, ...]) -> str:
-    """`conv(32, 5x5, stride=2)`: the op with the arguments that differ from their defaults."""
+def _default_of(arg: Arg, attrs: dict) -> Any:
+    """An argument's default as normalized attrs hold it; a None default (a pool's stride) is the window."""
+    if arg.default is REQUIRED:
+        return REQUIRED
+    if arg.default is None:
+        return attrs.get("kernel")
+    return arg.coerce(arg.default, arg.name)
+
+
+def arg_values(args: tuple[Arg, ...], attrs: dict, shown: tuple[str, ...]) -> dict[str, Any]:
+    """Every argument of a node by name (`shown` first, then the op's declared order), as normalized."""
+    names = dict.fromkeys((*shown, "shape", *(arg.name for arg in args)))
+    return {name: attrs[name] for name in names if name in attrs}
+
+
+def _arg_text(key: str, value: Any) -> str:
+    if isinstance(value, tuple) and key != "kernel" and len(set(value)) == 1:
+        value = value[0]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "x".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
+def describe_args(op: str, attrs: dict, shown: tuple[str, ...], args: tuple[Arg, ...] = ()) -> str:
+    """`maxpool(3x3, stride=1, pad=1)`: the op with `shown` and every argument that differs from its default."""
+    declared = {arg.name: arg for arg in args}
     parts = []
-    for key in shown:
-        value = attrs.get(key)
-        if value is None or _NEUTRAL.get(key) == value or (key == "stride" and value == attrs.get("kernel")):
+    for key, value in arg_values(args, attrs, shown).items():
+        arg = declared.get(key)
+        if value is None or (key not in shown and arg is None) or (arg and _default_of(arg, attrs) == value):
             continue
-        if isinstance(value, tuple) and key != "kernel" and len(set(value)) == 1:
-            value = value[0]
-        text = "x".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
-        parts.append(text if key in ("filters", "units", "kernel", "rate") else f"{key}={text}")
+        text = _arg_text(key, value)
+        parts.append(text if key in _POSITIONAL else f"{key}={text}")
     return f"{op}({', '.join(parts)})" if parts else op
 
 
@@ -211,7 +232,7 @@ class OpDef:
         return trait in self.traits
 
     def describe(self, attrs: dict) -> str:
-        return describe_args(self.name, attrs, self.shown)
+        return describe_args(self.name, attrs, self.shown, self.args)
 
 
 def fmt_shape(shape: Shape) -> str:

@@ -34,7 +34,7 @@ def test_default_output_is_generated_target_network(tmp_path: Path) -> None:
 def test_output_file_and_folder(tmp_path: Path) -> None:
     (tmp_path / "models").mkdir()
     assert compile_(str(EXAMPLES / "lenet5.net"), "--target", "numpy", "-o", "models", cwd=tmp_path).returncode == 0
-    assert (tmp_path / "models" / "lenet5.py").is_file()
+    assert (tmp_path / "models" / "lenet5_numpy.py").is_file()
     result = compile_(str(EXAMPLES / "lenet5.net"), "--target", "pytorch", "-o", "nets/le.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     train = (tmp_path / "nets" / "le_train.py").read_text()
@@ -82,3 +82,27 @@ def test_unwritable_output_exits_1(tmp_path: Path) -> None:
 def test_help_documents_the_default_output(tmp_path: Path) -> None:
     result = compile_("--help", cwd=tmp_path)
     assert result.returncode == 0 and "generated/TARGET/NETWORK.py" in result.stdout and "torchrun" in result.stdout
+
+
+def test_a_missing_folder_is_created_and_each_target_has_its_own_files(tmp_path: Path) -> None:
+    for target in ("numpy", "pytorch"):
+        result = compile_(str(EXAMPLES / "lenet5.net"), "--target", target, "-o", "out/", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["lenet5_numpy.py", "lenet5_pytorch.py",
+                                                                    "lenet5_pytorch_train.py"]
+    assert "import numpy" in (tmp_path / "out" / "lenet5_numpy.py").read_text()
+    train = (tmp_path / "out" / "lenet5_pytorch_train.py").read_text()
+    assert "from lenet5_pytorch import" in train
+    assert compile_(str(EXAMPLES / "lenet5.net"), "--target", "numpy", "-o", "fresh", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "fresh" / "lenet5_numpy.py").is_file()
+
+
+def test_another_targets_file_is_never_overwritten(tmp_path: Path) -> None:
+    assert compile_(str(EXAMPLES / "lenet5.net"), "--target", "numpy", "-o", "m.py", cwd=tmp_path).returncode == 0
+    before = (tmp_path / "m.py").read_text()
+    result = compile_(str(EXAMPLES / "lenet5.net"), "--target", "pytorch", "-o", "m.py", cwd=tmp_path)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "m.py holds the numpy code netdsl generated" in result.stderr
+    assert (tmp_path / "m.py").read_text() == before and not (tmp_path / "m_train.py").exists()
+    again = compile_(str(EXAMPLES / "lenet5.net"), "--target", "numpy", "-o", "m.py", cwd=tmp_path)
+    assert again.returncode == 0  # the same target regenerates its own file

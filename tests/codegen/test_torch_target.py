@@ -205,6 +205,10 @@ OPTIMIZERS = {  # optimizer setting -> (torch class, settings its param group mu
     "adam(beta1=0.8, beta2=0.99, weight_decay=0.01)": ("Adam", {"betas": (0.8, 0.99), "weight_decay": 0.01}),
     "adamax": ("Adamax", {"lr": 0.002, "betas": (0.9, 0.999)}),
     "nadam(lr=0.003)": ("NAdam", {"lr": 0.003, "betas": (0.9, 0.999)}),
+    "adamw": ("AdamW", {"lr": 0.001, "weight_decay": 0.01, "betas": (0.9, 0.999)}),
+    "adamw(learning_rate=0.002, weight_decay=0.05, betas=(0.8, 0.99))":
+        ("AdamW", {"lr": 0.002, "weight_decay": 0.05, "betas": (0.8, 0.99)}),
+    "rmsprop(learning_rate=0.01, rho=0.8, epsilon=1e-7)": ("RMSprop", {"lr": 0.01, "alpha": 0.8, "eps": 1e-7}),
 }
 
 
@@ -258,3 +262,55 @@ def test_losses_match_netdsls(loss: str, head: str, fused: bool, tmp_path: Path,
         assert train.hits(scores, torch.from_numpy(y)) == round(objective.accuracy(out, y) * len(y))
     else:
         assert np.isfinite(loss_value.item())
+
+
+SCHEDULES = ["schedule = cosine\n  warmup = 3\n  optimizer = sgd(lr=0.1, decay=0.01)",
+             "schedule = step(every=7, gamma=0.5)\n  optimizer = adam(decay=1e-3)",
+             "schedule = exponential(gamma=0.97)\n  warmup = 2",
+             "schedule = onecycle(max_lr=0.3)\n  optimizer = rmsprop(decay=1e-4)",
+             "schedule = onecycle",
+             "warmup = 4",
+             "optimizer = sgd(lr=0.05, decay=0.1)"]
+
+
+@pytest.mark.parametrize("settings", SCHEDULES)
+def test_train_script_sets_netdsls_lr_at_every_step(settings: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The script's torch.optim.lr_scheduler (and Keras' decay) give netdsl's lr at each of 1,000 steps."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from netdsl.schedules import learning_rate
+
+    epochs, steps = 200, 5
+    program = f"network NAME {{ input(4) - fc(3) - softmax }}\ntrain {{\n  {settings}\n  epochs = {epochs}\n}}\n"
+    model, train, net = _train_module(tmp_path, monkeypatch, program)
+    config = model.train_config
+    optimizer = train.make_optimizer(net.parameters(), train.LR)
+    scheduler = train.make_scheduler(optimizer, epochs) if hasattr(train, "make_scheduler") else None
+    assert (scheduler is not None) == bool(config.schedule or config.warmup)
+    assert hasattr(train, "DECAY") == bool(config.decay)
+    seen: list[float] = []
+    original = optimizer.step
+    optimizer.step = lambda *a, **k: (seen.append(optimizer.param_groups[0]["lr"]), original(*a, **k))[1]
+    data = TensorDataset(torch.zeros(steps, 4), torch.zeros(steps, dtype=torch.long))
+    loader = DataLoader(data, batch_size=1)
+    iteration = 0
+    for epoch in range(1, epochs + 1):
+        if config.decay:
+            _, iteration = train.train_epoch(net, loader, optimizer, torch.device("cpu"), iteration)
+        else:
+            train.train_epoch(net, loader, optimizer, torch.device("cpu"))
+        if scheduler is not None and epoch < epochs:
+            scheduler.step()
+    expected = [learning_rate(config.lr, epoch=i // steps, iteration=i, epochs=epochs, schedule=config.schedule,
+                              warmup=config.warmup, decay=config.decay) for i in range(epochs * steps)]
+    assert len(seen) == 1000 and np.max(np.abs(np.array(seen) - expected)) < 1e-7
+
+
+def test_train_script_augments_as_netdsl_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    program = "network NAME { input(1, 6, 6) - flatten - fc(3) }\ntrain {\n  augment = (flip, crop(2), cutout(2))\n}\n"
+    model, train, _ = _train_module(tmp_path, monkeypatch, program)
+    augmenter = train.make_augmenter(0, 0)
+    assert augmenter.transforms == model.train_config.augment
+    x = np.random.default_rng(0).random((4, 1, 6, 6)).astype(np.float32)
+    assert not np.array_equal(augmenter(x), x)

@@ -40,7 +40,8 @@ def test_raw_digits_match_scikit_learn() -> None:
 
 def test_digits_dataset_as_vectors() -> None:
     ds = load_dataset("digits", (64,))
-    assert ds.name == "digits" and ds.num_classes == 10 and ds.notices == []
+    assert ds.name == "digits" and ds.num_classes == 10
+    assert ds.notices == ["digits: flattened 8x8 images to vectors of 64 to fit input(64)"]
     assert ds.x_train.shape == (1617, 64) and ds.x_val.shape == (180, 64)
     assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
     assert ds.y_val.dtype == np.int64
@@ -149,3 +150,14 @@ def test_import_pulls_only_stdlib_and_numpy() -> None:
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_load_arrays_portions_partition_the_data() -> None:
+    val = load_arrays("digits", (64,), val_split=0.25, seed=3)
+    train = load_arrays("digits", (64,), val_split=0.25, seed=3, portion="train")
+    every = load_arrays("digits", (64,), val_split=0.25, seed=3, portion="all")
+    split = load_dataset("digits", (64,), val_split=0.25, seed=3)
+    assert np.array_equal(val.x, split.x_val) and np.array_equal(train.x, split.x_train)
+    assert len(every.x) == len(val.x) + len(train.x) == 1797
+    with pytest.raises(DataError, match="unknown portion 'test'"):
+        load_arrays("digits", (64,), portion="test")

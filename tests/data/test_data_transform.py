@@ -76,7 +76,8 @@ def test_gray_images_get_one_channel() -> None:
 def test_flatten_8x8_to_64() -> None:
     x = np.arange(2 * 64).reshape(2, 8, 8)
     out, notices = fit_to_input(x, (64,))
-    assert out.shape == (2, 64) and notices == [] and out[1, 9] == x[1, 1, 1]
+    assert out.shape == (2, 64) and out[1, 9] == x[1, 1, 1]
+    assert notices == ["data: flattened 8x8 images to vectors of 64 to fit input(64)"]
 
 
 def test_resize_notice_text() -> None:
@@ -98,7 +99,8 @@ def test_square_vector_input_resizes_then_flattens() -> None:
 def test_hwc_color_images_become_chw() -> None:
     x = np.random.default_rng(1).random((4, 32, 32, 3)).astype(np.float32)
     out, notices = fit_to_input(x, (3, 32, 32))
-    assert out.shape == (4, 3, 32, 32) and notices == []
+    assert out.shape == (4, 3, 32, 32)
+    assert notices == ["data: moved the channels of 32x32x3 images first (HxWxC -> CxHxW) to fit input(3, 32, 32)"]
     assert out[2, 1, 5, 7] == x[2, 5, 7, 1]
 
 
@@ -114,7 +116,8 @@ def test_chw_kept_and_hwc_resized() -> None:
     assert np.allclose(out, x) and notices == []
     out, notices = fit_to_input(np.zeros((2, 16, 16, 3)), (3, 32, 32), "pics")
     assert out.shape == (2, 3, 32, 32)
-    assert notices == ["pics: resized 16x16 -> 32x32 to fit input(3, 32, 32)"]
+    assert notices == ["pics: moved the channels of 16x16x3 images first (HxWxC -> CxHxW) to fit input(3, 32, 32)",
+                       "pics: resized 16x16 -> 32x32 to fit input(3, 32, 32)"]
 
 
 def test_hwc_flattened_in_chw_order() -> None:
@@ -150,7 +153,8 @@ def test_channel_count_that_cannot_fit() -> None:
 def test_flat_vectors_reshaped_when_sizes_match() -> None:
     x = np.arange(2 * 784, dtype=np.float32).reshape(2, 784)
     out, notices = fit_to_input(x, (1, 28, 28))
-    assert notices == [] and np.array_equal(out.reshape(2, 784), x)
+    assert notices == ["data: read vectors of 784 as 1x28x28 images to fit input(1, 28, 28)"]
+    assert np.array_equal(out.reshape(2, 784), x)
 
 
 def test_unusable_arrays_and_input_shapes() -> None:

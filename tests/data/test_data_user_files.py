@@ -33,7 +33,8 @@ def test_npz_uint8_images(tmp_path: Path) -> None:
     y = np.arange(20) % 4
     path = write_npz(tmp_path / "set.npz", x=x, y=y)
     ds = load_dataset(str(path), (1, 8, 8), val_split=0.25, seed=1)
-    assert ds.name == "set.npz" and ds.num_classes == 4 and ds.notices == []
+    assert ds.name == "set.npz" and ds.num_classes == 4
+    assert ds.notices == ["set.npz: scaled uint8 pixel values 0..255 to [0, 1]"]
     assert ds.x_train.shape == (15, 1, 8, 8) and ds.x_val.shape == (5, 1, 8, 8)
     assert ds.x_train.dtype == np.float32 and np.all(ds.x_train == 1.0)
     assert sorted(np.concatenate([ds.y_train, ds.y_val]).tolist()) == sorted(y.tolist())
@@ -165,7 +166,8 @@ def test_csv_64_columns_become_an_image(tmp_path: Path) -> None:
     path.write_text("\n".join(",".join(["0.5"] * 64 + [str(i)]) for i in range(4)))
     ds = load_dataset(str(path), (1, 16, 16), val_split=0.0)
     assert ds.x_train.shape == (4, 1, 16, 16) and np.allclose(ds.x_train, 0.5)
-    assert ds.notices == ["d.csv: resized 8x8 -> 16x16 to fit input(1, 16, 16)"]
+    assert ds.notices == ["d.csv: read vectors of 64 as 1x8x8 images",
+                          "d.csv: resized 8x8 -> 16x16 to fit input(1, 16, 16)"]
 
 
 def test_csv_missing(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import errors, graph_of, only_error
+from helpers import compile_text, errors, graph_of, only_error
 
 RESNET_STUB = """
 block basic(c, stride=1) {                    # a ResNet basic block
@@ -142,3 +142,46 @@ def test_block_errors_point_into_the_block_and_note_the_use() -> None:
     diagnostic = only_error(text)
     assert diagnostic.span.line == 2
     assert diagnostic.notes and diagnostic.notes[0][1].line == 4
+
+
+# ---- every error in one run ----
+
+
+def _errors(text: str) -> list[tuple[int, str]]:
+    return [(d.span.line, d.message) for d in errors(text)]
+
+
+def test_two_independent_mistakes_are_reported_in_one_run() -> None:
+    text = ("network two {\n    input(1, 28, 28)\n    conv(8, 3) - relu\n    conv(16, kernel_size=3) - relu\n"
+            "    maxpool(2)\n    conv(16, 3, padding=1)\n    fc(10)\n}\n")
+    assert _errors(text) == [(4, "conv has no argument 'kernel_size'"), (6, "conv has no argument 'padding'")]
+
+
+def test_errors_in_branches_blocks_and_after_a_bad_layer_are_all_reported() -> None:
+    text = ("block b(c) {\n  conv(c, 3, pad=1, bogus=1)\n}\n"
+            "network n {\n  input(3, 8, 8)\n  add { conv(4, 3, strid=2) | conv(4, 1, dilaton=2) }\n"
+            "  b(4) * 3\n  nosuchop(2)\n  fc(10)\n}\n")
+    lines = [line for line, _ in _errors(text)]
+    assert lines == [6, 6, 2, 8]  # the block's error once, though it is used three times
+
+
+def test_shape_errors_in_independent_branches_are_both_reported() -> None:
+    text = "input(3, 4, 4)\nconcat { conv(4, 5) | maxpool(5) }\n"
+    assert [line for line, _ in _errors(text)] == [2, 2]
+
+
+def test_a_warning_that_explains_an_error_is_shown_before_it() -> None:
+    found = [(d.severity, d.span.line) for d in compile_text("input(28, 28, 1)\nconv(32, 3) - relu\nfc(10)\n")
+             .all_diagnostics]
+    assert found == [("warning", 1), ("error", 2)]
+
+
+def test_a_network_with_an_error_has_no_graph() -> None:
+    compilation = compile_text("input(1, 8, 8)\nconv(4, kernel_size=3)\nfc(2)\n")
+    assert not compilation.ok and compilation.networks[0].graph is None
+
+
+def test_pixels_left_unread_are_shown_beside_the_error_they_lead_to() -> None:
+    found = [(d.severity, d.span.line) for d in
+             compile_text("input(1, 9, 9)\nmaxpool(2)\nmaxpool(2)\nconv(4, 3)\nfc(2)\n").all_diagnostics]
+    assert found == [("warning", 2), ("error", 4)]

@@ -74,3 +74,16 @@ def test_rendered_error_has_location_source_and_caret() -> None:
     assert rendered[1] == "      conv(32 5) - relu"
     assert rendered[2].strip().startswith("^")
     assert rendered[2].index("^") == rendered[1].index("5")
+
+
+@pytest.mark.parametrize("line", ["epochs = 3, batch = 32", "epochs = 3 batch = 32",
+                                  "optimizer = adam(lr=0.1) epochs = 3"])
+def test_two_train_settings_on_one_line_name_the_rule(line: str) -> None:
+    error = only_error(f"input(4) - fc(2)\ntrain {{\n  {line}\n}}\n")
+    assert "one setting per line" in error.message and error.span.line == 3
+
+
+def test_a_semicolon_between_settings_names_the_rule() -> None:
+    error = only_error("input(4) - fc(2)\ntrain {\n  epochs = 3; batch = 32\n}\n")
+    assert error.message == "unexpected character ';'" and error.hint.startswith("one setting per line")
+    assert "joined by '-'" in only_error("input(4); fc(2)\n").hint

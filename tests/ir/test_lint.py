@@ -32,3 +32,20 @@ def test_warning(text: str, fragment: str) -> None:
 ])
 def test_clean_nets_have_no_warnings(text: str) -> None:
     assert warnings(text) == []
+
+
+@pytest.mark.parametrize("chain", ["conv(8, 3) - conv(8, 3)", "conv(8, 3) - bn - conv(8, 3)",
+                                   "conv(8, 3) - dropout(0.2) - conv(8, 1)"])
+def test_stacked_convs_without_an_activation_warn(chain: str) -> None:
+    found = [w for w in warnings(f"input(3, 16, 16)\n{chain}\nfc(2)") if "no activation between" in w.message]
+    assert len(found) == 1 and found[0].message.startswith("conv_1 and conv_2 are convolutions")
+    assert found[0].span.line == 2 and "add an activation such as relu after conv_1" in found[0].hint
+
+
+@pytest.mark.parametrize("chain", ["conv(8, 3) - relu - conv(8, 3)", "conv(8, 3, activation=relu) - conv(8, 3)",
+                                   "conv(8, 3) - maxpool(2) - conv(8, 3)",
+                                   "conv(8, 3, groups=1) - leakyrelu - conv(4, 1)",
+                                   "conv(6, 3, groups=3) - conv(8, 1)",
+                                   "add { conv(3, 3, pad=1) | identity } - conv(8, 3)"])
+def test_convs_with_a_nonlinearity_or_a_depthwise_factorization_do_not(chain: str) -> None:
+    assert not [w for w in warnings(f"input(3, 16, 16)\n{chain}\nfc(2)") if "no activation between" in w.message]

@@ -26,7 +26,7 @@ class Objective:
     def __call__(self, out: Array, y: Array) -> tuple[float, Array]:
         if self.loss == "cross_entropy":
             return losses.cross_entropy_from_logits(out, y)
-        target = y.reshape(out.shape).astype(out.dtype)
+        target = targets_like(out, y)
         if self.loss == "mse":
             return losses.mse(out, target)
         if self.stop_before:
@@ -44,3 +44,17 @@ class Objective:
         if self.loss == "mse" and scores.ndim == 2 and scores.shape[1] == 1:
             return float(np.mean(np.round(scores[:, 0]) == y.reshape(-1)))
         return float(losses.accuracy(scores, y))
+
+
+def targets_like(out: Array, y: Array) -> Array:
+    """Targets of the output's shape; class indices for K > 1 outputs become one-hot rows, as Keras users expect."""
+    y = np.asarray(y)
+    if y.shape == out.shape[:-1] and out.shape[-1] > 1:
+        if not np.issubdtype(y.dtype, np.integer) or (y.size and (y.min() < 0 or y.max() >= out.shape[-1])):
+            raise ValueError(f"class labels for {out.shape[-1]} outputs must be integers in [0, {out.shape[-1]}), "
+                             f"received {y.dtype} labels" + (f" from {y.min()} to {y.max()}" if y.size else ""))
+        return np.eye(out.shape[-1], dtype=out.dtype)[y]
+    if y.size != out.size:
+        raise ValueError(f"targets of shape {y.shape} do not fit outputs of shape {out.shape}: "
+                         "give targets of the output's shape, or class indices for a K-output layer")
+    return y.reshape(out.shape).astype(out.dtype)

@@ -251,6 +251,28 @@ class Adam(Optimizer):
         p -= np.multiply(tmp, self.lr / bc1, out=tmp)
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW.
+
+    The decay shrinks the parameter itself, p -= lr * weight_decay * p, before the Adam step;
+    it never enters the moments (Adam's weight_decay adds to the gradient instead).
+    """
+
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        """Store hyper-parameters; weight_decay is applied decoupled, not through the gradient."""
+        super().__init__(lr, betas, eps, 0.0, amsgrad)
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        self.decoupled_decay = float(weight_decay)
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """p *= 1 - lr * weight_decay; then the Adam step."""
+        if self.decoupled_decay:
+            p *= 1 - self.lr * self.decoupled_decay
+        super()._update(name, p, g)
+
+
 class Adamax(Optimizer):
     """Adamax (infinity-norm Adam), as torch.optim.Adamax."""
 
@@ -335,7 +357,7 @@ def _moments(opt: Adam | Nadam, name: str, p: Array, g: Array, tmp: Array
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
-    "adam": Adam, "adamax": Adamax, "nadam": Nadam,
+    "adam": Adam, "adamw": AdamW, "adamax": Adamax, "nadam": Nadam,
 }
 
 

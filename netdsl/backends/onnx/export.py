@@ -23,6 +23,8 @@ DEFAULT_OPSET = 17
 MAX_OPSET = 26  # the newest opset tested with onnxruntime (1.31 runs 13..26; opset 27 needs a newer one)
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
+CHANNELS_FIRST_INPUT = "input.nchw"  # behind an nhwc input's Transpose; no layer name can be this (a dot, no block)
+INPUT_LAYOUTS = ("nchw", "nhwc")
 BATCH_DIM = "batch"
 PROTOBUF_LIMIT = 2**31 - 2**24  # a single .onnx file must stay below 2 GiB, with room for the graph
 VERIFY_TOLERANCE = 1e-4  # relative (to the largest reference output) difference accepted by --verify
@@ -151,27 +153,58 @@ def _nodes(graph: Graph) -> list[Any]:
     return emitter.nodes
 
 
-def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSET) -> ModelProto:
-    """The ONNX model of a checked graph with the given weights (checked against it)."""
+def _channels_last_input(graph: Graph, nodes: list[Any]) -> tuple[list[Any], tuple[int, ...]]:
+    """The nodes behind a Transpose from an N x H x W x C graph input, and that input's shape."""
+    from onnx import helper
+
+    if len(graph.input.shape) != 3:
+        raise ExportError(f"an nhwc input needs an image input; {graph.name} takes vectors of "
+                          f"{graph.input.shape[0]}")
+    for node in nodes:
+        node.input[:] = [CHANNELS_FIRST_INPUT if name == INPUT_NAME else name for name in node.input]
+    transpose = helper.make_node("Transpose", [INPUT_NAME], [CHANNELS_FIRST_INPUT], name="input_to_nchw",
+                                 perm=[0, 3, 1, 2])
+    c, h, w = graph.input.shape
+    return [transpose, *nodes], (h, w, c)
+
+
+def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSET,
+                metadata: dict[str, str] | None = None, input_layout: str = "nchw") -> ModelProto:
+    """The ONNX model of a checked graph with the given weights (checked against it); `metadata` goes
+    into the model's metadata_props (see split_metadata) beside the input's layouts. `input_layout`
+    "nhwc" makes the graph input N x H x W x C, transposed inside the graph (Keras-style feeds)."""
     from onnx import helper
 
     from netdsl import __version__
 
     check_opset(opset)
+    if input_layout not in INPUT_LAYOUTS:
+        raise ExportError(f"unknown input layout '{input_layout}': use {' or '.join(INPUT_LAYOUTS)}")
     checked = check_weights(graph, weights)
     size = sum(a.nbytes for a in checked.values())
     if size >= PROTOBUF_LIMIT:
         raise ExportError(f"{graph.name} has {size / 2**30:.1f} GiB of weights; one .onnx file holds less than 2 GiB")
+    nodes, input_shape = _nodes(graph), graph.input.shape
+    if input_layout == "nhwc":
+        nodes, input_shape = _channels_last_input(graph, nodes)
     onnx_graph = helper.make_graph(
-        _nodes(graph), graph.name,
-        [_value_info(INPUT_NAME, graph.input.shape)], [_value_info(OUTPUT_NAME, graph.output.shape)],
+        nodes, graph.name,
+        [_value_info(INPUT_NAME, input_shape)], [_value_info(OUTPUT_NAME, graph.output.shape)],
     )
+    metadata = {**(metadata or {}), "netdsl.input_layout": input_layout,
+                "netdsl.layout": graph.input.attrs.get("layout", "chw")}
     opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(onnx_graph, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets),
                               producer_name="netdsl", producer_version=__version__,
                               doc_string=f"netdsl network {graph.name}")
     _add_initializers(model.graph, checked)
+    helper.set_model_props(model, dict(sorted(metadata.items())))
     return model
+
+
+def split_metadata(data: str, seed: int, val_split: float) -> dict[str, str]:
+    """The train section's data settings, so `netdsl run --data` scores the samples `evaluate` scores."""
+    return {"netdsl.data": data, "netdsl.seed": str(seed), "netdsl.val_split": repr(float(val_split))}
 
 
 def save_model(model: ModelProto, path: str | os.PathLike[str]) -> Path:
@@ -182,14 +215,15 @@ def save_model(model: ModelProto, path: str | os.PathLike[str]) -> Path:
 
 
 def export_onnx(graph: Graph, weights: dict[str, Any] | None, path: str | os.PathLike[str] | None,
-                opset: int = DEFAULT_OPSET, seed: int = 0) -> ModelProto:
+                opset: int = DEFAULT_OPSET, seed: int = 0, metadata: dict[str, str] | None = None,
+                input_layout: str = "nchw") -> ModelProto:
     """Build the ONNX model and write it to `path` (when given); no weights means a seeded initialization."""
     check_opset(opset)
     if weights is None:
         warnings.warn(f"no weights given: exporting {graph.name} with a seeded random initialization (seed {seed})",
                       ExportWarning, stacklevel=2)
         weights = seeded_weights(graph, seed)
-    model = build_model(graph, weights, opset)
+    model = build_model(graph, weights, opset, metadata, input_layout)
     if path is not None:
         save_model(model, path)
     return model
@@ -247,6 +281,8 @@ def verify(graph: Graph, weights: dict[str, Any], model: str | os.PathLike[str] 
     executor = numpy_executor(graph)
     executor.load_state_dict(check_weights(graph, weights))
     expected = executor.predict(x)
-    actual = Session(model, provider="cpu").run(x)
+    session = Session(model, provider="cpu")
+    channels_last = session.metadata.get("netdsl.input_layout") == "nhwc"
+    actual = session.run(np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if channels_last else x)
     max_abs, max_rel = difference(actual, expected)
     return Verification(max_abs, max_rel, batch, tolerance)

@@ -123,6 +123,18 @@ def ref_nadam(lr, b1, b2, eps, wd, psi):
     return out
 
 
+def ref_adamw(lr, b1, b2, eps, wd):
+    """AdamW: p -= lr wd p (decoupled, outside the moments); then Adam on the raw gradient."""
+    p, m, v, out = P0.copy(), 0.0, 0.0, []
+    for t, g in enumerate(GRADS, start=1):
+        p = p - lr * wd * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p = p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        out.append(p)
+    return out
+
+
 CASES = [
     ("sgd plain", O.SGD(lr=0.1), ref_sgd(0.1)),
     ("sgd momentum", O.SGD(lr=0.1, momentum=0.9), ref_sgd(0.1, 0.9)),
@@ -144,6 +156,9 @@ CASES = [
     ("adam", O.Adam(), ref_adam(1e-3, 0.9, 0.999, 1e-8, 0.0)),
     ("adam amsgrad wd", O.Adam(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True),
      ref_adam(0.01, 0.8, 0.9, 1e-8, 0.1, True)),
+    ("adamw", O.AdamW(), ref_adamw(1e-3, 0.9, 0.999, 1e-8, 0.01)),
+    ("adamw strong decay", O.AdamW(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.5),
+     ref_adamw(0.05, 0.8, 0.9, 1e-6, 0.5)),
     ("adamax", O.Adamax(), ref_adamax(2e-3, 0.9, 0.999, 1e-8, 0.0)),
     ("adamax wd", O.Adamax(lr=0.01, betas=(0.5, 0.9), weight_decay=0.1),
      ref_adamax(0.01, 0.5, 0.9, 1e-8, 0.1)),
@@ -225,8 +240,8 @@ def test_make_optimizer_and_errors():
     assert isinstance(opt, O.Adam) and opt.lr == 0.01
     assert isinstance(O.make_optimizer("adadelta"), O.Adadelta)
     assert O.make_optimizer("adadelta").lr == 1.0
-    with pytest.raises(ValueError, match="unknown optimizer 'adamw'.*sgd.*nadam"):
-        O.make_optimizer("adamw")
+    with pytest.raises(ValueError, match="unknown optimizer 'adamx'.*sgd.*nadam"):
+        O.make_optimizer("adamx")
     with pytest.raises(ValueError, match=r"unknown argument\(s\) beta1 .*valid arguments: lr"):
         O.make_optimizer("adam", beta1=0.9)
     with pytest.raises(ValueError, match="nesterov"):
@@ -243,3 +258,23 @@ def test_lr_can_be_changed():
     opt.step(p, {"w": np.ones(1)})
     assert p["w"][0] == pytest.approx(-1.5)
     assert math.isclose(O.Nadam().lr, 2e-3)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"lr": 0.05, "betas": (0.8, 0.9), "weight_decay": 0.5, "amsgrad": True}])
+def test_adamw_matches_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    param = torch.nn.Parameter(torch.tensor(P0, dtype=torch.float64))
+    reference = torch.optim.AdamW([param], **kwargs)
+    ours = O.AdamW(**kwargs)
+    p = {"w": P0.copy()}
+    for g in GRADS * 3:
+        param.grad = torch.tensor(g, dtype=torch.float64)
+        reference.step()
+        ours.step(p, {"w": g.copy()})
+        np.testing.assert_allclose(p["w"], param.detach().numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_adamw_decay_is_not_adams_l2():
+    """Same settings, different rule: Adam's weight_decay goes through the moments, AdamW's does not."""
+    adam, adamw = run(O.Adam(lr=0.01, weight_decay=0.1)), run(O.AdamW(lr=0.01, weight_decay=0.1))
+    assert not np.allclose(adam[-1], adamw[-1])
