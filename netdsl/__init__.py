@@ -1,7 +1,23 @@
 """netdsl: a declarative network compiler. `netdsl.load("model.net")` gives a checked Model."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from netdsl.diagnostics import NetdslError
-from netdsl.model import Model, load, loads
+
+if TYPE_CHECKING:
+    from netdsl.model import Model, load, loads
 
 __all__ = ["Model", "NetdslError", "load", "loads"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Model, load and loads come from netdsl.model on first use, so that `import netdsl.ops` (or any
+    module that needs no front end) does not load the parser."""
+    if name in ("Model", "load", "loads"):
+        from netdsl import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'netdsl' has no attribute {name!r}")

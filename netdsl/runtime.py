@@ -178,16 +178,12 @@ class Session:
         self.input_type: str = inputs[0].type
         self.input_shape: tuple[int | None, ...] = tuple(_dim(d) for d in inputs[0].shape[1:])
         self.output_shape: tuple[int | None, ...] = tuple(_dim(d) for d in outputs[0].shape[1:])
+        # the model's custom metadata: netdsl export records the class names, layouts and training split there
         self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
 
     @property
     def providers(self) -> list[str]:
         return list(self._session.get_providers())
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        """The model's custom metadata (netdsl export puts the class names there)."""
-        return dict(self._session.get_modelmeta().custom_metadata_map)
 
     @property
     def device(self) -> str:

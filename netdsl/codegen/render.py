@@ -1,9 +1,10 @@
 """Render a checked network as Python source: a NumPy module, or a PyTorch module and its train script.
 
-Each op has a template fragment per target (a Jinja macro named after the op in
-`templates/numpy_ops.j2` and `templates/torch_ops.j2`) that gives the expression computing the
-layer from its inputs; the module templates lay those out as straight-line code, one statement per
-layer, in the graph's topological order. jinja2 is imported only here, and only when rendering.
+Each op registers a template fragment per target: a Jinja macro named after the op (its OpDef.name) in
+`templates/numpy_ops.j2` and `templates/torch_ops.j2`, giving the expression that computes the layer
+from its inputs; an op without one is generated through its decomposition (OpDef.decompose). The module
+templates lay those out as straight-line code, one statement per layer, in the graph's topological order.
+jinja2 is imported only here, and only when rendering.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from netdsl.codegen.helpers import helper_names, numpy_helpers, torch_helper_classes
+from netdsl.ir.decompose import expand
 from netdsl.ir.graph import Graph, Node
-from netdsl.ops.base import fmt_shape
+from netdsl.ir.init import init_plan
+from netdsl.ops.base import OpDef, fmt_shape
+from netdsl.train_settings import FUSED_HEADS
 
 if TYPE_CHECKING:
     import jinja2
@@ -28,11 +33,10 @@ TARGETS = ("numpy", "pytorch")
 LINE_LENGTH = 120  # the project's ruff line length; generated code keeps to it
 
 # Names the generated code itself uses, which a layer's variable or attribute must not shadow.
-_NUMPY_NAMES = {"np", "params", "x", "forward", "init_params", "load", "initialize", "pad", "windows", "conv2d",
-                "maxpool2d", "avgpool2d", "batchnorm", "sigmoid", "softmax", "lrn", "INPUT_SHAPE", "OUTPUT_SHAPE",
-                "PARAMETERS"}
+_NUMPY_NAMES = {"np", "params", "x", "forward", "init_params", "load", "initialize", "INPUT_SHAPE", "OUTPUT_SHAPE",
+                "PARAMETERS"} | helper_names()
 _TORCH_NAMES = {"torch", "nn", "F", "np", "self", "x", "logits", "INPUT_SHAPE", "OUTPUT_SHAPE", "NETDSL_NAMES",
-                "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN"}
+                "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN", "ChannelLayerNorm", "ChannelScale"}
 # nn.Module's own attributes and methods (torch 2.x) and the methods the generated module adds: a layer
 # attribute named like one of them would replace it. A test checks this list against torch.
 MODULE_ATTRIBUTES = {
@@ -154,6 +158,16 @@ def variables(graph: Graph, idents: dict[str, str]) -> dict[str, str]:
         chained = len(consumers) == 1 and index + 1 < len(nodes) and consumers[0] is nodes[index + 1]
         result[node.name] = "x" if chained or index == len(nodes) - 1 else idents[node.name]
     return result
+
+
+def has_snippet(target: str, op: OpDef) -> bool:
+    """Whether the target's fragments implement the op (a macro named after it)."""
+    return callable(getattr(fragments(target), op.name, None))
+
+
+def generatable(graph: Graph, target: str) -> Graph:
+    """The graph with each op the target has no fragment for replaced by its decomposition."""
+    return expand(graph, lambda op: has_snippet(target, op))
 
 
 def plan(graph: Graph) -> list[Layer]:
@@ -358,51 +372,30 @@ def header(model: Model, source: str) -> dict:
 
 def tensors(model: Model, layers: list[Layer]) -> list[dict]:
     """Every weight tensor in the backend's order: key, shape, how the backend initializes it, whose it is."""
-    from netdsl.backends.numpy.executor import HEAD_SCALE, head_layer, init_scheme
-
-    head = head_layer(model.graph)
     attrs = {layer.name: layer.attr for layer in layers}
-    out = []
-    for node in model.graph:
-        fills = {"weight": "ones", "bias": "zeros", "running_mean": "zeros", "running_var": "ones"} \
-            if node.op == "batchnorm" else {}
-        for key, shape in {**node.params, **node.buffers}.items():
-            how = fills.get(key) or (init_scheme(model.graph, node) if key == "weight" else "zeros")
-            scale = HEAD_SCALE if key == "weight" and node.name == head and not fills else 1.0
-            out.append({"key": f"{node.name}.{key}", "node": node.name, "param": key, "shape": tuple(shape),
-                        "init": how, "scale": float(scale), "buffer": key in node.buffers,
-                        "torch_name": f"{attrs[node.name]}.{key}"})
-    return out
+    return [{"key": t.key, "node": t.node, "param": t.param, "shape": t.shape, "init": t.how,
+             "scale": float(t.scale), "buffer": t.buffer, "torch_name": f"{attrs[t.node]}.{t.param}"}
+            for t in init_plan(model.graph)]
 
 
-def numpy_helpers(layers: list[Layer]) -> list[str]:
-    """The helper functions the module needs, in a fixed order."""
-    ops = {layer.op for layer in layers}
-    wanted = set()
-    needs = {"conv": {"pad", "windows", "conv2d"}, "maxpool": {"pad", "windows", "maxpool2d"},
-             "avgpool": {"pad", "windows", "avgpool2d"}, "batchnorm": {"batchnorm"}, "sigmoid": {"sigmoid"},
-             "swish": {"sigmoid"}, "softmax": {"softmax"}, "lrn": {"lrn"}}
-    for op in ops:
-        wanted |= needs.get(op, set())
-    order = ("pad", "windows", "conv2d", "maxpool2d", "avgpool2d", "batchnorm", "sigmoid", "softmax", "lrn")
-    return [name for name in order if name in wanted]
-
-
-def torch_helpers(layers: list[Layer]) -> list[str]:
-    ops = fragments("pytorch")
-    wanted = {str(ops.helper(layer)).strip() for layer in layers} - {""}
-    return [name for name in ("PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN") if name in wanted]
+def helpers(forward: list[dict], inits: list[dict], target: str) -> list[str]:
+    """NumPy: the source of the reference functions the forward code calls; PyTorch: the helper classes
+    the submodules are built from."""
+    if target == "numpy":
+        return numpy_helpers([line for step in forward for line in step["lines"]])
+    source = environment().loader.get_source(environment(), "torch_helpers.j2")[0]
+    return torch_helper_classes(source, [line for init in inits for line in init["lines"]])
 
 
 def final_activation(graph: Graph) -> str | None:
     """The last layer's op when a loss can fuse it (softmax, sigmoid): training then uses the scores before it."""
-    from netdsl.frontend.train_spec import FUSED_HEADS
-
     return graph.output.op if graph.output.op in FUSED_HEADS.values() else None
 
 
 def context(model: Model, target: str, source: str, stem: str) -> dict:
-    layers = plan(model.graph)
+    layers = plan(generatable(model.graph, target))
+    forward = forward_code(layers, target)
+    inits = torch_inits(layers) if target == "pytorch" else []
     return {
         "network": model.name,
         "target": target,
@@ -410,9 +403,9 @@ def context(model: Model, target: str, source: str, stem: str) -> dict:
         "stem": stem,
         "header": header(model, source),
         "layers": layers,
-        "forward": forward_code(layers, target),
-        "inits": torch_inits(layers) if target == "pytorch" else [],
-        "helpers": numpy_helpers(layers) if target == "numpy" else torch_helpers(layers),
+        "forward": forward,
+        "inits": inits,
+        "helpers": helpers(forward, inits, target),
         "tensors": tensors(model, layers),
         "trainable": model.totals.trainable,
         "input_shape": tuple(model.graph.input.shape),
@@ -425,8 +418,6 @@ def context(model: Model, target: str, source: str, stem: str) -> dict:
 
 def train_settings(model: Model) -> dict:
     """The train section as the train script uses it: PyTorch's optimizer and its keyword arguments."""
-    from netdsl.frontend.train_spec import FUSED_HEADS
-
     config = model.train_config
     torch_args = {key: value if isinstance(value, (bool, tuple)) else float(value)
                   for key, value in config.optimizer_kwargs().items()}

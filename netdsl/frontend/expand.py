@@ -20,6 +20,12 @@ class _Fatal(CompileError):
     """An error after which nothing more can be checked (the network expands without bound)."""
 
 
+def _noop(name: str) -> bool:
+    """An op that computes nothing (identity): as a whole branch it passes the input itself on."""
+    op = ops.lookup(name)
+    return op is not None and op.has("noop") and not op.args
+
+
 # ---- expressions ----
 
 
@@ -252,7 +258,7 @@ class Builder:
 
     def branch(self, branch: ast.Seq, scope: _Scope, source: str, repeated: bool) -> str:
         only = branch.items[0] if len(branch.items) == 1 else None
-        if isinstance(only, ast.Layer) and only.op.lower() == "identity" and not only.args and not only.label:
+        if isinstance(only, ast.Layer) and _noop(only.op) and not only.args and not only.label:
             return source  # the empty branch: the input itself
         return self.seq(branch, scope, source, repeated)
 
@@ -360,7 +366,7 @@ def build_partial_graph(program: ast.Program, network: ast.Network, sink: Diagno
     except CompileError as err:
         builder.report(err)
         return None, builder.used_blocks, False
-    if not builder.failed and (not graph.nodes or graph.nodes[0].op != "input"):
+    if not builder.failed and (not graph.nodes or not ops.REGISTRY[graph.nodes[0].op].has("input")):
         sink.error(f"network '{network.name}' has no input layer", network.name_span,
                    "start the network with input(C, H, W) or input(N)")
         return None, builder.used_blocks, False

@@ -11,13 +11,12 @@ from netdsl.diagnostics import CompileError, DiagnosticSink, Span, did_you_mean
 from netdsl.frontend import ast
 from netdsl.frontend.expand import evaluate
 from netdsl.frontend.train_extras import EXTRA_SETTINGS, EarlyStop, Schedule, Transform, check_together, parse_extra
+from netdsl.train_settings import FUSED_HEADS  # noqa: F401 (stated there, for the backends too)
 
 BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
 LOSSES = ("cross_entropy", "mse", "binary_cross_entropy")
 METRICS = ("accuracy",)
 TARGETS = ("labels", "input")  # input: reproduce the input (an autoencoder)
-# The final activation each loss absorbs: training starts from the scores before it (stable and exact).
-FUSED_HEADS = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
 
 # Each optimizer's hyper-parameters and defaults (PyTorch's, as the NumPy backend implements them).
 OPTIMIZERS: dict[str, dict[str, Any]] = {

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from netdsl.diagnostics import DiagnosticSink
 from netdsl.ir.graph import Graph, Node
-from netdsl.ops.base import ACTIVATIONS, fmt_shape
+from netdsl.ops import REGISTRY
+from netdsl.ops.base import fmt_shape
 
-_ACTIVATIONS = {"relu", "sigmoid", "tanh", "swish", "softmax", "leakyrelu"}
-_WINDOWED = {"conv", "maxpool", "avgpool"}
+
+def _is(node: Node, trait: str) -> bool:
+    return REGISTRY[node.op].has(trait)
 
 
 def lint(graph: Graph, sink: DiagnosticSink) -> None:
@@ -35,7 +37,7 @@ def _subsamples(node: Node) -> bool:
 
 
 def _unread(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    if node.op not in _WINDOWED or node.attrs.get("pad") == "same" or _subsamples(node):
+    if not _is(node, "windowed") or node.attrs.get("pad") == "same" or _subsamples(node):
         return
     rows, cols = node.attrs["unread"]
     if not rows and not cols:
@@ -44,20 +46,21 @@ def _unread(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSin
     (kh, kw), (sh, sw) = node.attrs["kernel"], node.attrs["stride"]
     dropped = " and ".join(p for p in (rows and f"the last {_plural(rows, 'row')}",
                                        cols and f"the last {_plural(cols, 'column')}") if p)
-    what = "pools" if node.op != "conv" else "convolves"
-    odd = " an odd size" if node.op != "conv" and (sh, sw) == (2, 2) and (source[1] % 2 or source[2] % 2) else ""
+    conv = _is(node, "conv")
+    what = "convolves" if conv else "pools"
+    odd = " an odd size" if not conv and (sh, sw) == (2, 2) and (source[1] % 2 or source[2] % 2) else ""
     exact_h, exact_w = source[1] + (sh - rows % sh) % sh if rows else source[1], \
         source[2] + (sw - cols % sw) % sw if cols else source[2]
     message = (f"{node.name} {what}{odd} {fmt_shape(source[1:])} with {kh}x{kw} windows at stride "
                f"{sh if sh == sw else f'{sh}x{sw}'}: {dropped} of its input are never read "
                f"(output {fmt_shape(node.shape)})")
     hint = (f"an input of {exact_h}x{exact_w} would divide exactly"
-            + ("; pad=same or ceil=true keeps every pixel" if node.op != "conv" else "; or use pad=same"))
+            + ("; or use pad=same" if conv else "; pad=same or ceil=true keeps every pixel"))
     sink.warning(message, node.span, hint)
 
 
 def _skipping_stride(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    if node.op not in _WINDOWED or _subsamples(node):
+    if not _is(node, "windowed") or _subsamples(node):
         return
     (kh, kw), (sh, sw) = node.attrs["kernel"], node.attrs["stride"]
     dh, dw = node.attrs.get("dilation", (1, 1))
@@ -67,13 +70,13 @@ def _skipping_stride(graph: Graph, node: Node, consumers: list[Node], sink: Diag
 
 
 def _softmax_not_last(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    if node.op == "softmax" and consumers:
-        sink.warning(f"{node.name} applies softmax but is not the last layer ({consumers[0].name} follows)",
+    if _is(node, "distribution") and consumers:
+        sink.warning(f"{node.name} applies {node.op} but is not the last layer ({consumers[0].name} follows)",
                      node.span, "softmax belongs at the output; inside a network it squashes features")
 
 
 def _channels_last_input(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    if node.op == "input" and len(node.shape) == 3 and node.attrs.get("layout") == "chw":
+    if _is(node, "input") and len(node.shape) == 3 and node.attrs.get("layout") == "chw":
         c, h, w = node.shape
         if w in (1, 3) and c > 4 and h > 4:
             sink.warning(f"input({c}, {h}, {w}) reads as {c} channels of {h}x{w}", node.span,
@@ -81,14 +84,14 @@ def _channels_last_input(graph: Graph, node: Node, consumers: list[Node], sink: 
 
 
 def _bias_before_batchnorm(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    if node.op in ("conv", "fc") and "bias" in node.params and len(consumers) == 1 \
-            and consumers[0].op == "batchnorm":
+    if (_is(node, "conv") or _is(node, "dense")) and "bias" in node.params and len(consumers) == 1 \
+            and _is(consumers[0], "centering"):
         sink.warning(f"{node.name}'s bias is cancelled by {consumers[0].name}, which subtracts the mean",
                      node.span, "write bias=false to save the parameters")
 
 
 def _repeated_activation(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    if node.op in _ACTIVATIONS and node.op != "softmax" and len(node.inputs) == 1:
+    if _is(node, "activation") and _is(node, "elementwise") and not _is(node, "noop") and len(node.inputs) == 1:
         source = graph[node.inputs[0]]
         if source.op == node.op and not node.implicit:
             sink.warning(f"{node.name} repeats the {node.op} of {source.name}", node.span,
@@ -96,29 +99,31 @@ def _repeated_activation(graph: Graph, node: Node, consumers: list[Node], sink: 
 
 
 def _linear_after_linear(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    if node.op != "fc" or len(consumers) != 1:
+    if not _is(node, "dense") or len(consumers) != 1:
         return
     following = consumers[0]
-    if following.op == "dropout":
+    if _is(following, "regularization"):
         later = graph.consumers(following.name)
         following = later[0] if len(later) == 1 else following
-    if following.op == "fc":
+    if _is(following, "dense"):
         sink.warning(f"{node.name} and {following.name} have no activation between them, "
                      "so together they are one linear map", following.span,
                      "add an activation such as relu between them")
 
 
-_LINEAR_BETWEEN = ("dropout", "batchnorm")  # layers that add no nonlinearity between two convs
+def _linear(node: Node) -> bool:
+    """A layer that adds no nonlinearity between two convs (dropout, batchnorm, identity): transparent, no pool."""
+    return _is(node, "transparent") and not _is(node, "pool")
 
 
 def _next_conv_without_activation(graph: Graph, node: Node) -> Node | None:
-    """The conv that node's single-consumer path reaches with no activation (ACTIVATIONS) on the way."""
+    """The conv that node's single-consumer path reaches through linear layers only."""
     consumers = graph.consumers(node.name)
     while len(consumers) == 1:
         following = consumers[0]
-        if following.op == "conv":
+        if _is(following, "conv"):
             return following
-        if following.op in ACTIVATIONS or following.op not in _LINEAR_BETWEEN:
+        if not _linear(following):
             return None
         consumers = graph.consumers(following.name)
     return None
@@ -127,7 +132,7 @@ def _next_conv_without_activation(graph: Graph, node: Node) -> Node | None:
 def _conv_after_conv(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
     """conv - conv with no activation between: one linear map. A grouped first conv is left alone: with a
     1x1 conv after it, it is a deliberate depthwise-separable factorization."""
-    if node.op != "conv" or node.attrs.get("groups", 1) != 1:
+    if not _is(node, "conv") or node.attrs.get("groups", 1) != 1:
         return
     following = _next_conv_without_activation(graph, node)
     if following is not None:
@@ -137,9 +142,9 @@ def _conv_after_conv(graph: Graph, node: Node, consumers: list[Node], sink: Diag
 
 
 def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    if node.op == "dropout" and node.attrs["rate"] == 0:
+    if _is(node, "regularization") and node.attrs.get("rate") == 0:
         sink.warning(f"{node.name} has rate 0 and does nothing", node.span)
-    if node.op == "flatten" and not node.implicit and len(graph[node.inputs[0]].shape) == 1:
+    if _is(node, "reshape") and not node.implicit and len(graph[node.inputs[0]].shape) == 1:
         sink.warning(f"{node.name} flattens a vector and does nothing", node.span)
 
 

@@ -8,13 +8,14 @@ from netdsl import ops
 from netdsl.diagnostics import CompileError, DiagnosticSink
 from netdsl.ir.graph import Graph, Node
 from netdsl.ops.base import Input, ShapeError, numel
+from netdsl.ops.dense import FLATTEN
 
 BYTES_PER_VALUE = 4  # float32
 
 
 def _flatten_before(node: Node, source: Node) -> Node:
-    return Node(f"{node.name}_flatten", "flatten", {}, [source.name], node.span, node.text,
-                implicit="fc flattens its input", context=node.context)
+    return Node(f"{node.name}_flatten", FLATTEN.name, {}, [source.name], node.span, node.text,
+                implicit=f"{node.op} flattens its input", context=node.context)
 
 
 def infer_shapes(graph: Graph, sink: DiagnosticSink) -> bool:
@@ -26,15 +27,15 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> bool:
         if any(name not in shapes for name in node.inputs):
             ok = False  # downstream of an error already reported
             continue
-        if node.op == "fc" and len(shapes[node.inputs[0]]) > 1:
+        if ops.REGISTRY[node.op].has("flattens") and len(shapes[node.inputs[0]]) > 1:
             flatten = _flatten_before(node, graph[node.inputs[0]])
-            _annotate(flatten, [Input(flatten.inputs[0], shapes[flatten.inputs[0]])])
+            annotate(flatten, [Input(flatten.inputs[0], shapes[flatten.inputs[0]])])
             nodes.append(flatten)
             shapes[flatten.name] = flatten.shape
             node.inputs = [flatten.name]
         ins = [Input(name, shapes[name]) for name in node.inputs]
         try:
-            _annotate(node, ins)
+            annotate(node, ins)
         except ShapeError as err:
             sink.add(CompileError(f"{node.text} {err}", node.span, notes=node.context).diagnostic)
             ok = False
@@ -48,7 +49,8 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> bool:
     return ok
 
 
-def _annotate(node: Node, ins: list[Input]) -> None:
+def annotate(node: Node, ins: list[Input]) -> None:
+    """Shape, derived attributes, parameters and MACs of one node from its inputs."""
     op = ops.REGISTRY[node.op]
     node.shape, derived = op.infer(node.attrs, ins)
     node.attrs.update(derived)
@@ -61,7 +63,7 @@ def receptive_fields(graph: Graph) -> None:
     """Size and jump (stride) of each spatial node's receptive field, in input pixels."""
     fields: dict[str, tuple] = {}
     for node in graph.nodes:
-        if node.op == "input":
+        if ops.REGISTRY[node.op].has("input"):
             rf = ((1, 1), (1, 1)) if len(node.shape) == 3 else None
         else:
             known = [fields[i] for i in node.inputs if fields.get(i) is not None]

@@ -112,16 +112,29 @@ def choice(*options: str) -> Callable:
     return coerce
 
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "swish", "softmax", "leakyrelu", "identity")
-ACTIVATION_ALIASES = {"silu": "swish", "linear": "identity"}
+# `activation=linear` means no activation (`linear` alone is fc's alias)
+ACTIVATION_ALIASES = {"linear": "identity"}
+
+
+def activation_names() -> list[str]:
+    """The ops `activation=` takes: those with the "activation" trait, in declaration order."""
+    from netdsl.ops import ops_with
+
+    return [op.name for op in ops_with("activation")]
 
 
 def activation(value: Any, name: str) -> str:
+    from netdsl.ops import lookup
+
+    names = activation_names()
     if isinstance(value, str):
-        low = ACTIVATION_ALIASES.get(value.lower(), value.lower())
-        if low in ("none",) + ACTIVATIONS:
+        low = value.lower()
+        op = lookup(ACTIVATION_ALIASES.get(low, low))
+        if low == "none":
             return low
-    raise ArgError(f"{name} must be none or one of {', '.join(ACTIVATIONS)}, received {name}={_kind(value)}")
+        if op is not None and op.has("activation"):
+            return op.name
+    raise ArgError(f"{name} must be none or one of {', '.join(names)}, received {name}={_kind(value)}")
 
 
 @dataclass(frozen=True)
@@ -134,12 +147,39 @@ class Arg:
 # ---- op definition ----
 
 
-def no_params(attrs: dict, ins: list[Input]) -> dict[str, Shape]:
+FAN = "fan"  # He normal when a rectifier follows the layer, Glorot uniform otherwise (fans from the layout)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One tensor of a layer: its shape, how it starts and whether training updates it.
+
+    init is FAN, "zeros", "ones" or a number (every value starts at it); trainable=False is a buffer
+    (batchnorm's running statistics), which training sets but no gradient reaches.
+    """
+
+    shape: Shape
+    init: str | float = FAN
+    trainable: bool = True
+
+
+def no_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
     return {}
 
 
 def no_macs(attrs: dict, ins: list[Input], out: Shape) -> int:
     return 0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One op of a decomposition: `inputs` name the layer's inputs (`x0`, `x1`, ...) or earlier steps.
+    The last step computes the layer's output."""
+
+    name: str
+    op: str
+    attrs: dict = field(default_factory=dict)
+    inputs: tuple[str, ...] = ("x0",)
 
 
 def same_shape(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
@@ -192,26 +232,36 @@ TRAITS = {
     "conv": "a learned window (convolution)",
     "dense": "a fully connected layer",
     "pool": "pooling over a window or the whole image",
+    "windowed": "slides a kernel x kernel window with a stride over the image (not the global pools)",
     "reshape": "changes the shape, not the values",
-    "activation": "an elementwise nonlinearity, also usable as `activation=`",
+    "flattens": "takes a vector: an image input gets an implicit flatten before it",
+    "activation": "a nonlinearity, also usable as `activation=`",
+    "distribution": "turns scores into a probability distribution over the channels (belongs at the output)",
+    "rectifier": "relu-like: the layer before it starts with He initialization (Glorot otherwise)",
+    "transparent": "the He/Glorot choice looks through it to the op that follows",
+    "after_logits": "may follow the logits layer, whose weights then start scaled by HEAD_SCALE",
     "normalization": "normalizes its input (batchnorm, lrn)",
+    "centering": "subtracts a mean per channel, so a bias right before it is cancelled",
     "regularization": "changes training only (dropout)",
+    "noop": "computes nothing at inference",
     "merge": "combines `{ A | B }` branches",
     "elementwise": "acts on each value alone: the shape is kept",
 }
 
+Decomposition = Callable[[dict, list[Shape]], list[Step]]
+
 
 @dataclass(frozen=True)
 class OpDef:
-    """Everything the compiler knows about one op; backends add their kernels and lowerings."""
+    """Everything the compiler knows about one op; backends register their kernels and lowerings against it."""
 
     name: str
     aliases: tuple[str, ...] = ()
     args: tuple[Arg, ...] = ()
     # (attrs, inputs) -> (output shape, attributes derived from the input such as explicit pads)
     infer: Callable[[dict, list[Input]], tuple[Shape, dict]] = same_shape
-    params: Callable[[dict, list[Input]], dict[str, Shape]] = no_params
-    buffers: Callable[[dict, list[Input]], dict[str, Shape]] = no_params
+    # (attrs, inputs) -> the layer's tensors (parameters and buffers), in the order weights files list them
+    tensors: Callable[[dict, list[Input]], dict[str, ParamSpec]] = no_tensors
     macs: Callable[[dict, list[Input], Shape], int] = no_macs
     # "window": attrs give kernel/stride/dilation; "pointwise": keeps the receptive field; "none": not spatial
     receptive: str = "pointwise"
@@ -221,6 +271,9 @@ class OpDef:
     expand: Callable[[dict], list[tuple[str, dict, str]]] | None = None
     variadic: bool = False  # positional arguments are a list (input's dims)
     traits: frozenset[str] = frozenset()  # keys of TRAITS
+    # (attrs, input shapes) -> the same computation in other ops; a backend without its own
+    # implementation of this op runs these steps instead (netdsl.ir.decompose)
+    decompose: Decomposition | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -233,6 +286,14 @@ class OpDef:
 
     def describe(self, attrs: dict) -> str:
         return describe_args(self.name, attrs, self.shown, self.args)
+
+    def params(self, attrs: dict, ins: list[Input]) -> dict[str, Shape]:
+        """The trainable tensors' shapes."""
+        return {k: s.shape for k, s in self.tensors(attrs, ins).items() if s.trainable}
+
+    def buffers(self, attrs: dict, ins: list[Input]) -> dict[str, Shape]:
+        """The non-trainable tensors' shapes (running statistics)."""
+        return {k: s.shape for k, s in self.tensors(attrs, ins).items() if not s.trainable}
 
 
 def fmt_shape(shape: Shape) -> str:

@@ -7,6 +7,7 @@ from netdsl.ops.base import (
     ArgError,
     Input,
     OpDef,
+    ParamSpec,
     Shape,
     activation,
     boolean,
@@ -52,11 +53,11 @@ def _fc_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return (attrs["units"],), {}
 
 
-def _fc_params(attrs: dict, ins: list[Input]) -> dict[str, Shape]:
-    params = {"weight": (attrs["units"], numel(ins[0].shape))}
+def _fc_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
+    tensors = {"weight": ParamSpec((attrs["units"], numel(ins[0].shape)))}
     if attrs["bias"]:
-        params["bias"] = (attrs["units"],)
-    return params
+        tensors["bias"] = ParamSpec((attrs["units"],), "zeros")
+    return tensors
 
 
 def _fc_macs(attrs: dict, ins: list[Input], out: Shape) -> int:
@@ -70,12 +71,12 @@ FC = OpDef(
     aliases=("dense", "linear", "fullyconnected", "innerproduct"),
     args=_FC_ARGS + (Arg("activation", activation, "none"),),
     infer=_fc_infer,
-    params=_fc_params,
+    tensors=_fc_tensors,
     macs=_fc_macs,
     receptive="none",
     shown=("units",),
     expand=_with_activation("fc"),
-    traits=frozenset({"dense"}),
+    traits=frozenset({"dense", "flattens"}),
 )
 
 
@@ -87,12 +88,12 @@ OUTPUT = OpDef(
     name="output",
     args=_FC_ARGS + (Arg("activation", activation, "softmax"),),
     infer=_fc_infer,
-    params=_fc_params,
+    tensors=_fc_tensors,
     macs=_fc_macs,
     receptive="none",
     shown=("units",),
     expand=_output_expand,
-    traits=frozenset({"dense", "sugar"}),
+    traits=frozenset({"dense", "flattens", "sugar"}),
 )
 
 
@@ -100,6 +101,6 @@ def _flatten_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return (numel(ins[0].shape),), {}
 
 
-FLATTEN = OpDef(name="flatten", infer=_flatten_infer, receptive="none", traits=frozenset({"reshape"}))
+FLATTEN = OpDef(name="flatten", infer=_flatten_infer, receptive="none", traits=frozenset({"reshape", "after_logits"}))
 
 OPS = (INPUT, FC, OUTPUT, FLATTEN)

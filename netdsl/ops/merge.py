@@ -1,4 +1,4 @@
-"""Ops that join branches: add and concat."""
+"""Ops that join branches: add, concat and mul."""
 
 from __future__ import annotations
 
@@ -22,8 +22,23 @@ def _concat_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return (sum(i.shape[0] for i in ins),) + ins[0].shape[1:], {}
 
 
+def _mul_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
+    """Equal shapes, except that a C x 1 x 1 branch is broadcast over the others' H x W."""
+    shapes = {i.shape for i in ins}
+    full = {s for s in shapes if not (len(s) == 3 and s[1:] == (1, 1))} or shapes
+    shape = next(iter(full))
+    gates_fit = all(s[0] == shape[0] and len(shape) == 3 for s in shapes - full)
+    if len(full) > 1 or not gates_fit:
+        raise ShapeError(f"needs every branch to give the same shape (or C x 1 x 1 to scale each channel), "
+                         f"but {_listing(ins)}")
+    return shape, {}
+
+
 ADD = OpDef(name="add", aliases=("sum",), infer=_add_infer, arity="many", traits=frozenset({"merge"}))
 CONCAT = OpDef(name="concat", aliases=("concatenate", "cat"), infer=_concat_infer, arity="many",
                 traits=frozenset({"merge"}))
 
-OPS = (ADD, CONCAT)
+MUL = OpDef(name="mul", aliases=("multiply",), infer=_mul_infer, arity="many",
+            traits=frozenset({"merge"}))
+
+OPS = (ADD, CONCAT, MUL)

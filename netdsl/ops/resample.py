@@ -10,6 +10,7 @@ from netdsl.ops.base import (
     ArgError,
     Input,
     OpDef,
+    ParamSpec,
     Shape,
     ShapeError,
     activation,
@@ -20,7 +21,7 @@ from netdsl.ops.base import (
     pair,
     positive_int,
 )
-from netdsl.ops.spatial import _conv_macs, _conv_params, _require_image, _with_activation, window_shape
+from netdsl.ops.spatial import _conv_macs, _conv_tensors, _require_image, _with_activation, window_shape
 
 # ---- upsample ----
 
@@ -81,13 +82,13 @@ def _deconv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return (filters, oh, ow), {"pads": (top, left, bottom, right), "output_padding": (extra_h, extra_w)}
 
 
-def _deconv_params(attrs: dict, ins: list[Input]) -> dict[str, Shape]:
+def _deconv_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
     """PyTorch's (and ONNX's) ConvTranspose layout: (C, filters / groups, kh, kw)."""
     kh, kw = attrs["kernel"]
-    params = {"weight": (ins[0].shape[0], attrs["filters"] // attrs["groups"], kh, kw)}
+    tensors = {"weight": ParamSpec((ins[0].shape[0], attrs["filters"] // attrs["groups"], kh, kw))}
     if attrs["bias"]:
-        params["bias"] = (attrs["filters"],)
-    return params
+        tensors["bias"] = ParamSpec((attrs["filters"],), "zeros")
+    return tensors
 
 
 def _deconv_macs(attrs: dict, ins: list[Input], out: Shape) -> int:
@@ -111,7 +112,7 @@ DECONV = OpDef(
         Arg("activation", activation, "none"),
     ),
     infer=_deconv_infer,
-    params=_deconv_params,
+    tensors=_deconv_tensors,
     macs=_deconv_macs,
     receptive="none",  # its stride in input pixels would be a fraction
     shown=("filters", "kernel", "stride", "pad", "output_pad", "dilation", "groups"),
@@ -143,12 +144,12 @@ DWCONV = OpDef(
         Arg("activation", activation, "none"),
     ),
     infer=_dwconv_infer,
-    params=_conv_params,
+    tensors=_conv_tensors,
     macs=_conv_macs,
     receptive="window",
     shown=("kernel", "stride", "pad", "multiplier", "dilation"),
     expand=_with_activation("dwconv"),
-    traits=frozenset({"conv"}),
+    traits=frozenset({"conv", "windowed"}),
 )
 
 # ---- zeropad ----

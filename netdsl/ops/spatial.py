@@ -6,6 +6,7 @@ from netdsl.ops.base import (
     Arg,
     Input,
     OpDef,
+    ParamSpec,
     Shape,
     ShapeError,
     activation,
@@ -81,13 +82,13 @@ def _conv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return window_shape(attrs, ins, filters, "conv")
 
 
-def _conv_params(attrs: dict, ins: list[Input]) -> dict[str, Shape]:
+def _conv_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
     kh, kw = attrs["kernel"]
     c = ins[0].shape[0]
-    params = {"weight": (attrs["filters"], c // attrs["groups"], kh, kw)}
+    tensors = {"weight": ParamSpec((attrs["filters"], c // attrs["groups"], kh, kw))}
     if attrs["bias"]:
-        params["bias"] = (attrs["filters"],)
-    return params
+        tensors["bias"] = ParamSpec((attrs["filters"],), "zeros")
+    return tensors
 
 
 def _conv_macs(attrs: dict, ins: list[Input], out: Shape) -> int:
@@ -128,12 +129,12 @@ CONV = OpDef(
         Arg("activation", activation, "none"),
     ),
     infer=_conv_infer,
-    params=_conv_params,
+    tensors=_conv_tensors,
     macs=_conv_macs,
     receptive="window",
     shown=("filters", "kernel", "stride", "pad", "dilation", "groups"),
     expand=_with_activation("conv"),
-    traits=frozenset({"conv"}),
+    traits=frozenset({"conv", "windowed"}),
 )
 
 # ---- pooling ----
@@ -157,7 +158,7 @@ def _pool_args(attrs: dict) -> dict:
     return attrs
 
 
-def _pool(name: str, aliases: tuple[str, ...]) -> OpDef:
+def _pool(name: str, aliases: tuple[str, ...], traits: frozenset[str]) -> OpDef:
     return OpDef(
         name=name,
         aliases=aliases,
@@ -171,12 +172,13 @@ def _pool(name: str, aliases: tuple[str, ...]) -> OpDef:
         receptive="window",
         shown=("kernel", "stride", "pad"),
         expand=lambda attrs: [(name, _pool_args(attrs), "")],
-        traits=frozenset({"pool"}),
+        traits=traits,
     )
 
 
-MAXPOOL = _pool("maxpool", ("pool", "maxpool2d", "maxpooling", "maxpooling2d"))
-AVGPOOL = _pool("avgpool", ("meanpool", "avgpool2d", "averagepool", "averagepooling2d", "avgpooling"))
+_WINDOW_POOL = frozenset({"pool", "windowed", "transparent"})
+MAXPOOL = _pool("maxpool", ("pool", "maxpool2d", "maxpooling", "maxpooling2d"), _WINDOW_POOL)
+AVGPOOL = _pool("avgpool", ("meanpool", "avgpool2d", "averagepool", "averagepooling2d", "avgpooling"), _WINDOW_POOL)
 
 
 def _global_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:

@@ -159,5 +159,7 @@ def test_load_arrays_portions_partition_the_data() -> None:
     split = load_dataset("digits", (64,), val_split=0.25, seed=3)
     assert np.array_equal(val.x, split.x_val) and np.array_equal(train.x, split.x_train)
     assert len(every.x) == len(val.x) + len(train.x) == 1797
-    with pytest.raises(DataError, match="unknown portion 'test'"):
+    with pytest.raises(DataError, match="unknown portion 'validation'"):
+        load_arrays("digits", (64,), portion="validation")
+    with pytest.raises(DataError, match="digits has no official test split"):
         load_arrays("digits", (64,), portion="test")

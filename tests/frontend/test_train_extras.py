@@ -105,7 +105,7 @@ BAD = [
     (["warmup = 1.5"], "warmup must be a whole number of epochs", None, 3, 14),
     (["epochs = 3", "warmup = 3"], "warmup (3 epochs) must be shorter than epochs (3)", None, 4, 14),
     (["schedule = onecycle", "warmup = 1"], "onecycle has its own warm-up", None, 4, 14),
-    (["optimizer = adam(decay=-1)"], "decay must be a non-negative number", None, 3, 17),
+    (["optimizer = adam(decay=-1)"], "decay must be a finite number >= 0", None, 3, 28),
     (["classes = 3"], "classes must be a quoted file name", None, 3, 15),
     (['classes = ("a", "a")'], "a name appears twice", None, 3, 15),
 ]

@@ -9,8 +9,8 @@ from helpers import compile_text, graph_of, only_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netdsl import reference as R
 from netdsl.ops import nonlinear
-from netdsl.reference import nonlinear as R
 
 NAMES = [op.name for op in nonlinear.OPS]
 REFERENCE = {"prelu": lambda x: R.prelu(x, np.full(x.shape[1], 0.25))}
@@ -38,6 +38,15 @@ def test_gelu_and_elu_arguments() -> None:
     graph = graph_of("input(4) - gelu(approximate=tanh) - gelu - elu(alpha=0.5) - elu")
     assert [n.attrs for n in graph.nodes[1:]] == [{"approximate": "tanh"}, {"approximate": "none"},
                                                   {"alpha": 0.5}, {"alpha": 1.0}]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_activation_works_as_activation_argument(name: str) -> None:
+    graph = graph_of(f"input(3, 8, 8) - conv(4, 3, activation={name}) - fc(5, activation={name})")
+    assert [n.op for n in graph] == ["input", "conv", name, "flatten", "fc", name]
+    assert graph.nodes[2].implicit == f"conv's activation={name}"
+    defaults = {arg.name: arg.default for arg in next(op for op in nonlinear.OPS if op.name == name).args}
+    assert graph.nodes[2].attrs == defaults
 
 
 def test_unknown_gelu_approximation_is_located() -> None:

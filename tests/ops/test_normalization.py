@@ -8,7 +8,7 @@ from helpers import graph_of, only_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netdsl.reference import normalization as R
+from netdsl import reference as R
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)

@@ -10,7 +10,7 @@ from helpers import compile_text, graph_of, only_error
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from netdsl.reference import resample as R
+from netdsl import reference as R
 
 RNG = np.random.default_rng(0)
 
@@ -21,7 +21,7 @@ RNG = np.random.default_rng(0)
 def test_upsample_shape(c: int, h: int, w: int, sh: int, sw: int, mode: str) -> None:
     node = graph_of(f"input({c}, {h}, {w}) - upsample(scale=({sh}, {sw}), mode={mode})").output
     x = RNG.standard_normal((1, c, h, w))
-    ours = R.upsample_nearest(x, (sh, sw)) if mode == "nearest" else R.upsample_bilinear(x, (sh, sw))
+    ours = R.upsample(x, (sh, sw, "nearest")) if mode == "nearest" else R.upsample(x, (sh, sw, "bilinear"))
     assert (1, *node.shape) == ours.shape == F.interpolate(torch.from_numpy(x), scale_factor=(sh, sw)).shape
     assert node.macs == node.param_count == 0
 
@@ -112,6 +112,15 @@ def test_deconv_cropping_everything_is_an_error() -> None:
 def test_resampling_needs_images() -> None:
     for layer in ("upsample", "deconv(3, 2)", "dwconv(3)", "zeropad(1)"):
         assert "needs an image input" in only_error(f"input(10) - {layer}").message
+
+
+def test_activation_argument_and_describe() -> None:
+    graph = graph_of("input(4, 8, 8) - dwconv(3, pad=same, activation=relu6) - deconv(2, 2, stride=2, activation=gelu)"
+                     " - upsample(mode=bilinear) - zeropad((1, 2))")
+    assert [n.op for n in graph] == ["input", "dwconv", "relu6", "deconv", "gelu", "upsample", "zeropad"]
+    described = [graph[n].attrs for n in ("dwconv_1", "deconv_1")]
+    assert described[0]["groups"] == 4 and described[1]["pads"] == (0, 0, 0, 0)
+    assert graph.output.shape == (2, 34, 36)
 
 
 def test_aliases() -> None:

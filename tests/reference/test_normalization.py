@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from netdsl.reference import normalization as R
+from netdsl import reference as R
 
 RNG = np.random.default_rng(0)
 

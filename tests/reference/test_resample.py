@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from netdsl import reference as R
 from netdsl.ops.resample import deconv_axis
-from netdsl.reference import resample as R
 
 RNG = np.random.default_rng(0)
 
@@ -17,7 +17,7 @@ RNG = np.random.default_rng(0)
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 def test_upsample_equals_torch(scale: tuple, mode: str) -> None:
     x = RNG.standard_normal((2, 3, 4, 5))
-    ours = R.upsample_nearest(x, scale) if mode == "nearest" else R.upsample_bilinear(x, scale)
+    ours = R.upsample(x, scale, "nearest") if mode == "nearest" else R.upsample(x, scale, "bilinear")
     expected = F.interpolate(torch.from_numpy(x), scale_factor=scale, mode=mode,
                              **({"align_corners": False} if mode == "bilinear" else {})).numpy()
     np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)

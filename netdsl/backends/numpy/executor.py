@@ -2,144 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from netdsl.backends.numpy import kernels as K
-from netdsl.backends.numpy.init import init_batchnorm, init_weight
+from netdsl.backends.numpy.init import init_tensor
+from netdsl.backends.numpy.registry import Ctx, Kernel, kernels
+from netdsl.ir.decompose import expand
 from netdsl.ir.graph import Graph, Node
+from netdsl.ir.init import HEAD_SCALE, head_layer, init_plan, init_scheme
+from netdsl.ops import REGISTRY
+from netdsl.ops.base import OpDef
 
 Array = np.ndarray
+__all__ = ["HEAD_SCALE", "Ctx", "Executor", "head_layer", "init_scheme", "runnable", "to_external", "to_internal"]
 
 
-@dataclass
-class Ctx:
-    """What a forward step needs besides the inputs: the parameters, the mode and the RNG."""
-
-    params: dict[str, Array]
-    buffers: dict[str, Array]
-    training: bool
-    rng: np.random.Generator | None
-
-
-# ---- one forward/backward adapter per op: forward(node, xs, ctx) -> (y, cache);
-# ---- backward(node, dy, cache) -> (list of dx per input, {param: grad})
-
-
-def _p(ctx: Ctx, node: Node, name: str) -> Array | None:
-    return ctx.params.get(f"{node.name}.{name}")
-
-
-def _conv_fwd(node: Node, xs: list[Array], ctx: Ctx):
-    a = node.attrs
-    return K.conv2d_forward(xs[0], _p(ctx, node, "weight"), _p(ctx, node, "bias"), a["stride"], a["pads"],
-                            a["dilation"], a["groups"], keep_cols=ctx.training)
-
-
-def _weighted_bwd(kernel_bwd: Callable):
-    """Backward of a layer with a weight and an optional bias (conv, fc)."""
-    def backward(node: Node, dy: Array, cache, need_dx: bool):
-        dx, dw, db = kernel_bwd(dy, cache, need_dx=need_dx)
-        return [dx], {"weight": dw} | ({"bias": db} if db is not None else {})
-
-    return backward
-
-
-def _fc_fwd(node: Node, xs: list[Array], ctx: Ctx):
-    return K.fc_forward(xs[0], _p(ctx, node, "weight"), _p(ctx, node, "bias"))
-
-
-def _bn_fwd(node: Node, xs: list[Array], ctx: Ctx):
-    mean_key, var_key = f"{node.name}.running_mean", f"{node.name}.running_var"
-    y, cache, mean, var = K.batchnorm_forward(
-        xs[0], _p(ctx, node, "weight"), _p(ctx, node, "bias"), ctx.buffers[mean_key], ctx.buffers[var_key],
-        node.attrs["eps"], node.attrs["momentum"], ctx.training)
-    if ctx.training:
-        ctx.buffers[mean_key], ctx.buffers[var_key] = mean, var
-    return y, cache
-
-
-def _bn_bwd(node: Node, dy: Array, cache, need_dx: bool):
-    dx, dgamma, dbeta = K.batchnorm_backward(dy, cache)
-    return [dx], {"weight": dgamma, "bias": dbeta}
-
-
-def _window(kernel_fwd: Callable):
-    def forward(node: Node, xs: list[Array], ctx: Ctx):
-        a = node.attrs
-        return kernel_fwd(xs[0], a["kernel"], a["stride"], a["pads"])
-
-    return forward
-
-
-def _unary(kernel_fwd: Callable, *attr_names: str):
-    def forward(node: Node, xs: list[Array], ctx: Ctx):
-        return kernel_fwd(xs[0], *(node.attrs[n] for n in attr_names))
-
-    return forward
-
-
-def _unary_bwd(kernel_bwd: Callable):
-    def backward(node: Node, dy: Array, cache, need_dx: bool):
-        return [kernel_bwd(dy, cache)], {}
-
-    return backward
-
-
-def _many_fwd(kernel_fwd: Callable):
-    def forward(node: Node, xs: list[Array], ctx: Ctx):
-        return kernel_fwd(*xs)
-
-    return forward
-
-
-def _many_bwd(kernel_bwd: Callable):
-    def backward(node: Node, dy: Array, cache, need_dx: bool):
-        return list(kernel_bwd(dy, cache)), {}
-
-    return backward
-
-
-def _identity_fwd(node: Node, xs: list[Array], ctx: Ctx):
-    return xs[0], None
-
-
-def _identity_bwd(node: Node, dy: Array, cache, need_dx: bool):
-    return [dy], {}
-
-
-def _dropout_fwd(node: Node, xs: list[Array], ctx: Ctx):
-    return K.dropout_forward(xs[0], node.attrs["rate"], ctx.rng, ctx.training)
-
-
-OPS: dict[str, tuple[Callable, Callable]] = {
-    "conv": (_conv_fwd, _weighted_bwd(K.conv2d_backward)),
-    "fc": (_fc_fwd, _weighted_bwd(K.fc_backward)),
-    "batchnorm": (_bn_fwd, _bn_bwd),
-    "maxpool": (_window(K.maxpool2d_forward), _unary_bwd(K.maxpool2d_backward)),
-    "avgpool": (_window(K.avgpool2d_forward), _unary_bwd(K.avgpool2d_backward)),
-    "globalavgpool": (_unary(K.global_avgpool_forward), _unary_bwd(K.global_avgpool_backward)),
-    "globalmaxpool": (_unary(K.global_maxpool_forward), _unary_bwd(K.global_maxpool_backward)),
-    "flatten": (_unary(K.flatten_forward), _unary_bwd(K.flatten_backward)),
-    "relu": (_unary(K.relu_forward), _unary_bwd(K.relu_backward)),
-    "sigmoid": (_unary(K.sigmoid_forward), _unary_bwd(K.sigmoid_backward)),
-    "tanh": (_unary(K.tanh_forward), _unary_bwd(K.tanh_backward)),
-    "swish": (_unary(K.swish_forward), _unary_bwd(K.swish_backward)),
-    "leakyrelu": (_unary(K.leakyrelu_forward, "alpha"), _unary_bwd(K.leakyrelu_backward)),
-    "softmax": (_unary(K.softmax_forward), _unary_bwd(K.softmax_backward)),
-    "identity": (_identity_fwd, _identity_bwd),
-    "dropout": (_dropout_fwd, _unary_bwd(K.dropout_backward)),
-    "lrn": (_unary(K.lrn_forward, "size", "alpha", "beta", "k"), _unary_bwd(K.lrn_backward)),
-    "add": (_many_fwd(K.add_forward), _many_bwd(K.add_backward)),
-    "concat": (_many_fwd(K.concat_forward), _many_bwd(K.concat_backward)),
-}
-
-_RELU_LIKE = {"relu", "leakyrelu", "swish"}
-_OUTPUT_SIDE = {"softmax", "sigmoid", "identity", "dropout", "flatten"}
-HEAD_SCALE = 0.1  # the logits layer starts small so that the first predictions are near uniform
-_TRANSPARENT = {"batchnorm", "dropout", "identity", "maxpool", "avgpool"}
+def runnable(graph: Graph, decompose: tuple[OpDef, ...] = ()) -> Graph:
+    """The graph with every op that has no NumPy kernel (or is listed in `decompose`) replaced by its
+    decomposition."""
+    available = kernels()
+    avoided = {op.name for op in decompose}
+    return expand(graph, lambda op: op.name in available and op.name not in avoided)
 
 
 def to_internal(x: Array) -> Array:
@@ -152,63 +36,33 @@ def to_external(y: Array) -> Array:
     return np.ascontiguousarray(y.transpose(0, 3, 1, 2)) if y.ndim == 4 else y
 
 
-def init_scheme(graph: Graph, node: Node) -> str:
-    """He for a layer whose output reaches a relu-like activation, Glorot otherwise."""
-    current = node
-    while True:
-        consumers = graph.consumers(current.name)
-        if len(consumers) != 1:
-            return "glorot_uniform"
-        current = consumers[0]
-        if current.op in _RELU_LIKE:
-            return "he_normal"
-        if current.op not in _TRANSPARENT:
-            return "glorot_uniform"
-
-
-def head_layer(graph: Graph) -> str | None:
-    """The last layer with weights when only activations and reshapes follow it (the logits layer)."""
-    for node in reversed(graph.nodes):
-        if "weight" in node.params and node.op in ("conv", "fc"):
-            return node.name
-        if node.op not in _OUTPUT_SIDE:
-            return None
-    return None
-
-
 class Executor:
     """Forward and backward over a checked graph; parameters keyed `<layer>.<param>`."""
 
-    def __init__(self, graph: Graph, dtype: Any = np.float32):
+    def __init__(self, graph: Graph, dtype: Any = np.float32, decompose: tuple[OpDef, ...] = ()):
+        """`decompose` lists ops to run through their decomposition even where a kernel exists (tests)."""
         self.graph = graph
         self.dtype = np.dtype(dtype)
         self.params: dict[str, Array] = {}
         self.buffers: dict[str, Array] = {}
         self._caches: dict[str, Any] = {}
-        self._consumers = {n.name: [c.name for c in graph.consumers(n.name)] for n in graph}
+        self._run = runnable(graph, decompose)
+        self._input = self._run.input.name
+        # each layer's kernel, looked up once here rather than at every step
+        self._steps: list[tuple[Node, Kernel]] = [(node, kernels()[node.op]) for node in self._run
+                                                  if not REGISTRY[node.op].has("input")]
+        self._consumers = {n.name: [c.name for c in self._run.consumers(n.name)] for n in self._run}
         self._needs_dx = self._needs_input_gradient()
 
     # -- parameters --
     def init_params(self, seed: int = 0) -> None:
-        """Seeded initialization: He/Glorot weights (the logits layer scaled by 0.1), zero biases,
-        batchnorm weight 1 and bias 0, running statistics 0 and 1."""
+        """Seeded initialization as netdsl.ir.init plans it: He/Glorot weights (the logits layer scaled by
+        HEAD_SCALE), zero biases, batchnorm weight 1 and bias 0, running statistics 0 and 1."""
         rng = np.random.default_rng(seed)
         self.params, self.buffers = {}, {}
-        head = head_layer(self.graph)
-        for node in self.graph:
-            if node.op == "batchnorm":
-                tensors = init_batchnorm(node.shape[0], self.dtype)
-                for key in ("weight", "bias"):
-                    self.params[f"{node.name}.{key}"] = tensors[key]
-                for key in ("running_mean", "running_var"):
-                    self.buffers[f"{node.name}.{key}"] = tensors[key]
-                continue
-            for key, shape in node.params.items():
-                value = init_weight(shape, rng, init_scheme(self.graph, node), self.dtype) if key == "weight" \
-                    else np.zeros(shape, self.dtype)
-                if key == "weight" and node.name == head:
-                    value *= HEAD_SCALE
-                self.params[f"{node.name}.{key}"] = value
+        for tensor in init_plan(self.graph):
+            value = init_tensor(tensor.shape, tensor.how, tensor.scale, rng, self.dtype)
+            (self.buffers if tensor.buffer else self.params)[tensor.key] = value
 
     def state_dict(self) -> dict[str, Array]:
         return {**self.params, **self.buffers}
@@ -227,16 +81,15 @@ class Executor:
         values: dict[str, Array] = {}
         self._caches = {}
         remaining = {name: len(consumers) for name, consumers in self._consumers.items()}
-        last = self.graph.output.name
-        for node in self.graph:
+        last = self._run.output.name
+        values[self._input] = to_internal(np.asarray(x, dtype=self.dtype))
+        if stop_before == self._input:
+            last = self._input
+        for node, kernel in self._steps:
             if node.name == stop_before:
                 last = node.inputs[0]
                 break
-            if node.op == "input":
-                values[node.name] = to_internal(np.asarray(x, dtype=self.dtype))
-                continue
-            forward, _ = OPS[node.op]
-            values[node.name], self._caches[node.name] = forward(node, [values[i] for i in node.inputs], ctx)
+            values[node.name], self._caches[node.name] = kernel.forward(node, [values[i] for i in node.inputs], ctx)
             if not training:
                 self._release(node, values, remaining)
         return to_external(values[last])
@@ -252,13 +105,12 @@ class Executor:
     def backward(self, dout: Array, start: str | None = None) -> dict[str, Array]:
         """Gradients of every parameter, from the gradient at the output (or at `start`'s output)."""
         grads: dict[str, Array] = {}
-        pending: dict[str, Array] = {start or self.graph.output.name: to_internal(dout)}
-        for node in reversed(self.graph.nodes):
+        pending: dict[str, Array] = {start or self._run.output.name: to_internal(dout)}
+        for node, kernel in reversed(self._steps):
             dy = pending.pop(node.name, None)
-            if dy is None or node.op == "input":
+            if dy is None:
                 continue
-            _, backward = OPS[node.op]
-            dxs, param_grads = backward(node, dy, self._caches[node.name], self._needs_dx[node.name])
+            dxs, param_grads = kernel.backward(node, dy, self._caches[node.name], self._needs_dx[node.name])
             for key, grad in param_grads.items():
                 grads[f"{node.name}.{key}"] = grad
             for name, dx in zip(node.inputs, dxs):
@@ -270,23 +122,18 @@ class Executor:
     def _needs_input_gradient(self) -> dict[str, bool]:
         """A node needs dx unless everything upstream of it is the input (no parameters above)."""
         needs: dict[str, bool] = {}
-        for node in self.graph:
+        for node in self._run:
             needs[node.name] = any(
-                self.graph[i].op != "input" and (needs[i] or bool(self.graph[i].params)) for i in node.inputs)
+                i != self._input and (needs[i] or bool(self._run[i].params)) for i in node.inputs)
         return needs
 
     def layer_shapes(self, x: Array) -> dict[str, tuple[int, ...]]:
         """Each layer's output shape (C x H x W, batch dropped) on a real forward pass at inference."""
         ctx = Ctx(self.params, self.buffers, False, None)
-        values: dict[str, Array] = {}
-        shapes: dict[str, tuple[int, ...]] = {}
-        for node in self.graph:
-            if node.op == "input":
-                values[node.name] = to_internal(np.asarray(x, dtype=self.dtype))
-            else:
-                values[node.name], _ = OPS[node.op][0](node, [values[i] for i in node.inputs], ctx)
-            shapes[node.name] = tuple(to_external(values[node.name]).shape[1:])
-        return shapes
+        values: dict[str, Array] = {self._input: to_internal(np.asarray(x, dtype=self.dtype))}
+        for node, kernel in self._steps:
+            values[node.name], _ = kernel.forward(node, [values[i] for i in node.inputs], ctx)
+        return {node.name: tuple(to_external(values[node.name]).shape[1:]) for node in self.graph}
 
     def predict(self, x: Array, batch_size: int = 256) -> Array:
         """Inference outputs for NCHW (or vector) input, in batches."""

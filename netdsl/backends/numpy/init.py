@@ -75,3 +75,17 @@ def init_batchnorm(channels: int, dtype: np.dtype | type = np.float32) -> dict[s
         "running_mean": zeros((channels,), dtype),
         "running_var": ones((channels,), dtype),
     }
+
+
+def init_tensor(shape: Shape, how: str, scale: float, rng: np.random.Generator,
+                dtype: np.dtype | type = np.float32) -> Array:
+    """One tensor of netdsl.ir.init's plan: he_normal, glorot_uniform, zeros or ones, times scale."""
+    if how == "zeros":
+        return zeros(shape, dtype)
+    if how == "ones":
+        value = ones(shape, dtype)
+    else:
+        value = init_weight(shape, rng, how, dtype)
+    if scale != 1.0:
+        value *= scale
+    return value

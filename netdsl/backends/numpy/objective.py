@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from netdsl.backends.numpy import losses
-from netdsl.backends.numpy.kernels import sigmoid
-from netdsl.frontend.train_spec import FUSED_HEADS
+from netdsl.backends.numpy.ops.activation import sigmoid
 from netdsl.ir.graph import Graph
+from netdsl.train_settings import FUSED_HEADS
 
 Array = np.ndarray
 

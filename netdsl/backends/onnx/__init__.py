@@ -16,7 +16,8 @@ from netdsl.backends.onnx.export import (
     export_onnx,
     verify,
 )
-from netdsl.backends.onnx.lower import LOWERINGS, MIN_OPSET
+from netdsl.backends.onnx.lower import MIN_OPSET
+from netdsl.backends.onnx.registry import LOWERINGS, lowering
 
 __all__ = [
     "DEFAULT_OPSET",
@@ -27,6 +28,7 @@ __all__ = [
     "ExportWarning",
     "Verification",
     "build_model",
+    "lowering",
     "export_onnx",
     "verify",
 ]

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from netdsl.backends.onnx.lower import MIN_OPSET, NOT_LOWERED, Emitter, lower_node
+from netdsl import ops
+from netdsl.backends.onnx.lower import MIN_OPSET, Emitter, lower_node
+from netdsl.backends.onnx.registry import lowering_for
+from netdsl.ir.decompose import expand
 from netdsl.ir.graph import Graph
 
 if TYPE_CHECKING:
@@ -61,45 +64,40 @@ def check_weights(graph: Graph, weights: dict[str, Any]) -> dict[str, np.ndarray
     """The weights as float32 arrays in graph order; every missing, extra or misshapen entry raises ExportError."""
     import numpy as np
 
-    from netdsl.backends.numpy.weights import WeightsError, check_tensors, expected_tensors
-
+    numpy_backend = _numpy_backend()
     arrays = {key: np.asarray(value) for key, value in weights.items()}
     try:
-        check_tensors(arrays, graph, "the weights")
-    except WeightsError as err:
+        numpy_backend.check_tensors(arrays, graph, "the weights")
+    except numpy_backend.WeightsError as err:
         raise ExportError(str(err)) from None
-    return {key: np.ascontiguousarray(arrays[key], dtype=np.float32) for key in expected_tensors(graph)}
+    return {key: np.ascontiguousarray(arrays[key], dtype=np.float32) for key in numpy_backend.expected_tensors(graph)}
 
 
 def seeded_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
-    """The NumPy backend's seeded initialization (He/Glorot; batchnorm statistics 0 and 1)."""
-    executor = numpy_executor(graph)
-    executor.init_params(seed=seed)
-    return executor.state_dict()
+    """The NumPy backend's seeded initialization (netdsl.ir.init's plan: He/Glorot, batchnorm 1 and 0, ...)."""
+    return _numpy_backend().seeded_weights(graph, seed)
+
+
+def _numpy_backend() -> Any:
+    """netdsl.backends.numpy.api, the NumPy backend's one interface to this one, or an ExportError."""
+    try:
+        from netdsl.backends.numpy import api
+    except ImportError as err:
+        raise ExportError(f"the NumPy backend is not available ({err})") from None
+    return api
 
 
 def numpy_executor(graph: Graph) -> Any:
     """A float32 NumPy-backend Executor for the graph, or an ExportError if that backend is absent."""
-    import numpy as np
-
-    try:
-        from netdsl.backends.numpy.executor import Executor
-    except ImportError as err:
-        raise ExportError(f"the NumPy backend is not available ({err})") from None
-    return Executor(graph, dtype=np.float32)
+    return _numpy_backend().executor(graph)
 
 
 def load_weights(path: str | os.PathLike[str], graph: Graph) -> dict[str, np.ndarray]:
     """A .npz weights file checked against the graph, via the NumPy backend's reader."""
+    numpy_backend = _numpy_backend()
     try:
-        from netdsl.backends.numpy.weights import WeightsError
-        from netdsl.backends.numpy.weights import load_weights as _load
-    except ImportError as err:
-        raise ExportError(f"cannot read weights files: the NumPy backend's weights module is missing ({err})") \
-            from None
-    try:
-        return _load(path, graph)
-    except WeightsError as err:
+        return numpy_backend.load_weights(path, graph)
+    except numpy_backend.WeightsError as err:
         raise ExportError(str(err)) from None
 
 
@@ -108,9 +106,7 @@ def load_weights(path: str | os.PathLike[str], graph: Graph) -> dict[str, np.nda
 
 def tensor_names(graph: Graph) -> dict[str, str]:
     """The ONNX tensor of every layer: `input`, `output`, else the layer name (made unique if it clashes)."""
-    from netdsl.backends.numpy.weights import expected_tensors
-
-    taken = {INPUT_NAME, OUTPUT_NAME, *expected_tensors(graph)}
+    taken = {INPUT_NAME, OUTPUT_NAME, *(f"{n.name}.{k}" for n in graph for k in (*n.params, *n.buffers))}
     names = {graph.input.name: INPUT_NAME}
     for node in graph.nodes[1:]:
         name = node.name
@@ -140,14 +136,20 @@ def _add_initializers(onnx_graph: Any, weights: dict[str, np.ndarray]) -> None:
         tensor.raw_data = array.astype("<f4", copy=False).tobytes()
 
 
-def _nodes(graph: Graph) -> list[Any]:
+def lowerable(graph: Graph, opset: int) -> Graph:
+    """The graph with each op that has no lowering at this opset replaced by its decomposition."""
+    return expand(graph, lambda op: lowering_for(op.name, opset) is not None)
+
+
+def _nodes(graph: Graph, opset: int) -> list[Any]:
     """The ONNX nodes of every layer, in the graph's topological order."""
+    graph = lowerable(graph, opset)
     names = tensor_names(graph)
     emitter = Emitter()
     for node in graph.nodes:
-        if node.op in NOT_LOWERED:
+        if ops.REGISTRY[node.op].has("input"):
             continue
-        lower_node(node, [names[i] for i in node.inputs], names[node.name], emitter)
+        lower_node(node, [names[i] for i in node.inputs], names[node.name], emitter, opset)
     if graph.output is graph.input:  # a network of nothing but its input
         emitter.add("Identity", [INPUT_NAME], OUTPUT_NAME, OUTPUT_NAME)
     return emitter.nodes
@@ -184,7 +186,7 @@ def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSE
     size = sum(a.nbytes for a in checked.values())
     if size >= PROTOBUF_LIMIT:
         raise ExportError(f"{graph.name} has {size / 2**30:.1f} GiB of weights; one .onnx file holds less than 2 GiB")
-    nodes, input_shape = _nodes(graph), graph.input.shape
+    nodes, input_shape = _nodes(graph, opset), graph.input.shape
     if input_layout == "nhwc":
         nodes, input_shape = _channels_last_input(graph, nodes)
     onnx_graph = helper.make_graph(

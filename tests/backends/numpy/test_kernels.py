@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netdsl.backends.numpy import kernels as K
+from netdsl.backends.numpy.ops import conv as C
 
 RTOL = 1e-6
 
@@ -50,16 +51,16 @@ def check(fwd: Callable[[], np.ndarray], dy: np.ndarray, x: np.ndarray, ana: np.
 def conv_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run conv tests with every column layout and both GEMM orientations."""
     layout, transposed = request.param
-    monkeypatch.setattr(K, "CONV_LAYOUT", layout)
-    monkeypatch.setattr(K, "TRANSPOSED_MIN_K", 0 if transposed else 10**9)
-    monkeypatch.setattr(K, "TRANSPOSED_MAX_OUT", 10**9)
+    monkeypatch.setattr(C, "CONV_LAYOUT", layout)
+    monkeypatch.setattr(C, "TRANSPOSED_MIN_K", 0 if transposed else 10**9)
+    monkeypatch.setattr(C, "TRANSPOSED_MAX_OUT", 10**9)
     return layout
 
 
 @pytest.fixture(params=["transposed", "col2im"])
 def dx_method(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run conv input-gradient tests with both dx algorithms."""
-    monkeypatch.setattr(K, "CONV_DX_METHOD", request.param)
+    monkeypatch.setattr(C, "CONV_DX_METHOD", request.param)
     return request.param
 
 
@@ -198,7 +199,7 @@ def test_conv_backward_twice_and_without_dx():
 
 @pytest.mark.parametrize("layout", ["pixel", "tap", "row"])
 def test_conv_non_contiguous_inputs(layout, monkeypatch):
-    monkeypatch.setattr(K, "CONV_LAYOUT", layout)
+    monkeypatch.setattr(C, "CONV_LAYOUT", layout)
     rng = np.random.default_rng(19)
     x = rng.standard_normal((2, 5, 6, 4))
     w = rng.standard_normal((3, 4, 3, 1))
@@ -238,8 +239,8 @@ def test_conv_caches_are_independent():
 def test_conv_property(n, h, w, cg, og, groups, kh, kw, sh, sw, dh, dw, pads, layout, min_k):
     if h + pads[0] + pads[2] < dh * (kh - 1) + 1 or w + pads[1] + pads[3] < dw * (kw - 1) + 1:
         return
-    old = K.CONV_LAYOUT, K.TRANSPOSED_MIN_K, K.TRANSPOSED_MAX_OUT
-    K.CONV_LAYOUT, K.TRANSPOSED_MIN_K, K.TRANSPOSED_MAX_OUT = layout, min_k, 10**9
+    old = C.CONV_LAYOUT, C.TRANSPOSED_MIN_K, C.TRANSPOSED_MAX_OUT
+    C.CONV_LAYOUT, C.TRANSPOSED_MIN_K, C.TRANSPOSED_MAX_OUT = layout, min_k, 10**9
     try:
         rng = np.random.default_rng(n * 100 + h * 10 + w)
         x = rng.standard_normal((n, h, w, cg * groups))
@@ -254,7 +255,7 @@ def test_conv_property(n, h, w, cg, og, groups, kh, kw, sh, sw, dh, dw, pads, la
         assert np.isclose((dx * x).sum(), ((ref - b) * dy).sum())
         assert np.isclose((dw_ * wt).sum(), ((ref - b) * dy).sum())
     finally:
-        K.CONV_LAYOUT, K.TRANSPOSED_MIN_K, K.TRANSPOSED_MAX_OUT = old
+        C.CONV_LAYOUT, C.TRANSPOSED_MIN_K, C.TRANSPOSED_MAX_OUT = old
 
 
 def test_conv_bad_channels():
@@ -420,6 +421,20 @@ def test_concat():
     da, db = K.concat_backward(dy, cache)
     check(lambda: K.concat_forward(a, b)[0], dy, a, da)
     check(lambda: K.concat_forward(a, b)[0], dy, b, db)
+
+
+@pytest.mark.parametrize("gate_first", [False, True])
+def test_mul_with_a_channel_gate(gate_first: bool):
+    rng = np.random.default_rng(11)
+    a, c = rng.standard_normal((2, 3, 3, 4)), rng.standard_normal((2, 3, 3, 4))
+    gate = rng.standard_normal((2, 1, 1, 4))  # C x 1 x 1 in NHWC
+    xs = (gate, a, c) if gate_first else (a, gate, c)
+    y, cache = K.mul_forward(*xs)
+    np.testing.assert_allclose(y, a * c * gate)
+    dy = rng.standard_normal(y.shape)
+    grads = K.mul_backward(dy, cache)
+    for x, g in zip(xs, grads):
+        check(lambda: K.mul_forward(*xs)[0], dy, x, g)
 
 
 # ---------------------------------------------------------------------------

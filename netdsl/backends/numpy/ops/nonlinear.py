@@ -7,6 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from netdsl.backends.numpy.registry import Ctx, kernel, unary, unary_backward
+from netdsl.ir.graph import Node
+from netdsl.ops.nonlinear import ELU, GELU, HARDSIGMOID, HARDSWISH, MISH, PRELU, RELU6, SELU, SOFTPLUS
+
 Array = np.ndarray
 Cache = dict[str, Any]
 
@@ -133,3 +137,33 @@ def prelu_backward(dy: Array, cache: Cache) -> tuple[Array, Array]:
     dx = np.where(negative, dy * weight, dy)
     dweight = (dy * x * negative).reshape(-1, x.shape[-1]).sum(axis=0)
     return dx, dweight
+
+
+# ---- registrations ----
+
+
+def _unary_kernel(op, forward, backward, *attr_names: str) -> None:
+    kernel(op)(type(op.name, (), {"forward": staticmethod(unary(forward, *attr_names)),
+                                  "backward": staticmethod(unary_backward(backward))}))
+
+
+_unary_kernel(GELU, gelu_forward, gelu_backward, "approximate")
+_unary_kernel(RELU6, relu6_forward, relu6_backward)
+_unary_kernel(HARDSIGMOID, hardsigmoid_forward, hardsigmoid_backward)
+_unary_kernel(HARDSWISH, hardswish_forward, hardswish_backward)
+_unary_kernel(ELU, elu_forward, elu_backward, "alpha")
+_unary_kernel(SELU, selu_forward, selu_backward)
+_unary_kernel(SOFTPLUS, softplus_forward, softplus_backward)
+_unary_kernel(MISH, mish_forward, mish_backward)
+
+
+@kernel(PRELU)
+class PRelu:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        return prelu_forward(xs[0], ctx.param(node, "weight"))
+
+    @staticmethod
+    def backward(node: Node, dy: Array, cache, need_dx: bool):
+        dx, dweight = prelu_backward(dy, cache)
+        return [dx], {"weight": dweight}

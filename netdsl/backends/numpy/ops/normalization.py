@@ -6,6 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from netdsl.backends.numpy.registry import Ctx, kernel
+from netdsl.ir.graph import Node
+from netdsl.ops.normalization import GROUPNORM, LAYERNORM, SCALE
+
 Array = np.ndarray
 Cache = dict[str, Any]
 
@@ -70,3 +74,43 @@ def scale_forward(x: Array, weight: Array) -> tuple[Array, Cache]:
 def scale_backward(dy: Array, cache: Cache) -> tuple[Array, Array]:
     """(dx, dweight)."""
     return dy * cache["weight"], _per_channel_sum(dy * cache["x"])
+
+
+# ---- registrations ----
+
+
+@kernel(LAYERNORM)
+class LayerNorm:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        return layernorm_forward(xs[0], ctx.param(node, "weight"), ctx.param(node, "bias"), node.attrs["eps"])
+
+    @staticmethod
+    def backward(node: Node, dy: Array, cache, need_dx: bool):
+        dx, dweight, dbias = layernorm_backward(dy, cache)
+        return [dx], {"weight": dweight, "bias": dbias}
+
+
+@kernel(GROUPNORM)
+class GroupNorm:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        a = node.attrs
+        return groupnorm_forward(xs[0], ctx.param(node, "weight"), ctx.param(node, "bias"), a["groups"], a["eps"])
+
+    @staticmethod
+    def backward(node: Node, dy: Array, cache, need_dx: bool):
+        dx, dweight, dbias = groupnorm_backward(dy, cache)
+        return [dx], {"weight": dweight, "bias": dbias}
+
+
+@kernel(SCALE)
+class Scale:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        return scale_forward(xs[0], ctx.param(node, "weight"))
+
+    @staticmethod
+    def backward(node: Node, dy: Array, cache, need_dx: bool):
+        dx, dweight = scale_backward(dy, cache)
+        return [dx], {"weight": dweight}

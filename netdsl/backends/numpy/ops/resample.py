@@ -6,6 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from netdsl.backends.numpy.ops.conv import Conv
+from netdsl.backends.numpy.registry import Ctx, kernel, unary_backward, weighted_backward
+from netdsl.ir.graph import Node
+from netdsl.ops.resample import DECONV, DWCONV, UPSAMPLE, ZEROPAD
+
 Array = np.ndarray
 Cache = dict[str, Any]
 Pair = tuple[int, int]
@@ -117,3 +122,52 @@ def zeropad_backward(dy: Array, cache: Cache) -> Array:
     top, left, _, _ = cache["pads"]
     _, h, w, _ = cache["shape"]
     return dy[:, top:top + h, left:left + w]
+
+
+# ---- registrations ----
+
+
+@kernel(UPSAMPLE)
+class Upsample:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        a = node.attrs
+        if a["mode"] == "nearest":
+            y, cache = upsample_nearest_forward(xs[0], a["scale"])
+        else:
+            y, cache = upsample_bilinear_forward(xs[0], a["scale"])
+        return y, (a["mode"], cache)
+
+    @staticmethod
+    def backward(node: Node, dy: Array, cache, need_dx: bool):
+        mode, inner = cache
+        backward = upsample_nearest_backward if mode == "nearest" else upsample_bilinear_backward
+        return [backward(dy, inner)], {}
+
+
+@kernel(DECONV)
+class Deconv:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        a = node.attrs
+        return deconv2d_forward(xs[0], ctx.param(node, "weight"), ctx.param(node, "bias"), a["stride"], a["pads"],
+                                a["output_padding"], a["dilation"], a["groups"])
+
+    backward = staticmethod(weighted_backward(deconv2d_backward))
+
+
+@kernel(DWCONV)
+class DwConv:
+    """A conv with one group per channel: the conv kernel, with the filters and groups dwconv derived."""
+
+    forward = Conv.forward
+    backward = Conv.backward
+
+
+@kernel(ZEROPAD)
+class ZeroPad:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        return zeropad_forward(xs[0], node.attrs["pads"])
+
+    backward = staticmethod(unary_backward(zeropad_backward))

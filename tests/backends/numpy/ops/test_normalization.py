@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from gradcheck import check, nchw, rel_err
 
+from netdsl import reference as R
 from netdsl.backends.numpy.ops import normalization as K
-from netdsl.reference import normalization as R
 
 RNG = np.random.default_rng(0)
 

@@ -1,0 +1,140 @@
+"""The package's layering: what imports what (read with ast), `netdsl.ops`/`netdsl.ir` without lark,
+and no op name outside the op declarations and the per-op registrations."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import ROOT
+
+from netdsl import ops
+
+PACKAGE = ROOT / "netdsl"
+# where op names belong: the declarations and each backend's per-op implementations
+DECLARATIONS_AND_REGISTRATIONS = ("netdsl/ops/", "netdsl/backends/numpy/ops/", "netdsl/backends/numpy/kernels.py",
+                                  "netdsl/backends/onnx/lowerings/", "netdsl/reference.py")
+# string literals that equal an op name but mean something else
+OTHER_MEANINGS = {
+    ("netdsl/backends/onnx/export.py", "input"): "the ONNX graph's input tensor",
+    ("netdsl/backends/onnx/export.py", "output"): "the ONNX graph's output tensor",
+    ("netdsl/backends/numpy/optimizers.py", "sum"): "Adagrad's accumulator slot",
+    ("netdsl/frontend/parser_tables.py", "add"): "the grammar's arithmetic rules (generated tables)",
+    ("netdsl/frontend/parser_tables.py", "mul"): "the grammar's arithmetic rules (generated tables)",
+    ("netdsl/frontend/parser_tables.py", "sum"): "the grammar's arithmetic rules (generated tables)",
+    ("netdsl/codegen/render.py", "scale"): "an initializer's scale factor",
+    ("netdsl/data/classes.py", "cat"): "a CIFAR-10 class name",
+    ("netdsl/frontend/train_spec.py", "input"): "target = input: the network's input is the training target",
+}
+TRAIT_CALLS = {"has", "_is", "ops_with", "with_trait"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def imports(path: Path) -> set[str]:
+    """Every module a file imports (also inside functions): `from a import b` counts a.b when b is a module."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            subs = {f"{node.module}.{alias.name}" for alias in node.names} & set(MODULES)
+            found |= subs or {node.module}
+    return found
+
+
+def closure(module: str) -> set[str]:
+    """The netdsl modules a module reaches, itself included."""
+    seen, pending = set(), [module]
+    while pending:
+        current = pending.pop()
+        if current in seen or current not in MODULES:
+            continue
+        seen.add(current)
+        pending += [m for m in imports(MODULES[current]) if m.startswith("netdsl")]
+        pending += [".".join(current.split(".")[:k]) for k in range(2, current.count(".") + 1)]  # packages
+    return seen
+
+
+def third_party(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for name in modules for m in imports(MODULES[name]) if not m.startswith("netdsl")}
+
+
+def test_ops_and_ir_reach_no_front_end_backend_or_heavy_library() -> None:
+    for name in MODULES:
+        if name.startswith(("netdsl.ops", "netdsl.ir")):
+            reached = closure(name)
+            bad = {m for m in reached if m.startswith(("netdsl.frontend", "netdsl.backends", "netdsl.codegen"))}
+            assert not bad, f"{name} reaches {sorted(bad)}"
+            assert not third_party(reached) & {"lark", "numpy", "onnx", "jinja2"}, name
+
+
+def test_backends_import_neither_the_front_end_nor_each_other() -> None:
+    for name, path in MODULES.items():
+        if not name.startswith(("netdsl.backends.", "netdsl.codegen")):
+            continue
+        own = ".".join(name.split(".")[:3]) if name.startswith("netdsl.backends.") else "netdsl.codegen"
+        for target in imports(path):
+            assert not target.startswith(("netdsl.frontend", "netdsl.compiler", "netdsl.train", "lark")) \
+                or target == "netdsl.train_settings", f"{name} imports the front end ({target})"
+            other_backend = target.startswith(("netdsl.backends.", "netdsl.codegen")) and not target.startswith(own)
+            allowed = name.startswith("netdsl.backends.onnx") and target == "netdsl.backends.numpy.api"
+            assert not other_backend or allowed, f"{name} imports another backend ({target})"
+
+
+def test_ops_and_ir_import_with_lark_and_numpy_blocked() -> None:
+    code = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("lark", "numpy", "onnx", "jinja2"):
+            raise ImportError(f"blocked: {name}")
+        return None
+sys.meta_path.insert(0, Block())
+import netdsl.ops, netdsl.ir.passes, netdsl.ir.lint, netdsl.ir.init, netdsl.ir.decompose, netdsl.train_settings
+print(len(netdsl.ops.ALL))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == len(ops.ALL)
+
+
+def _trait_arguments(tree: ast.AST) -> set[int]:
+    """ids of the string constants passed to trait queries (`op.has("conv")`): trait names, not op names."""
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if func in TRAIT_CALLS:
+                ids |= {id(arg) for arg in node.args if isinstance(arg, ast.Constant)}
+    return ids
+
+
+def test_no_op_name_outside_declarations_and_registrations() -> None:
+    names = {name for op in ops.ALL for name in (op.name, *op.aliases)}
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith(DECLARATIONS_AND_REGISTRATIONS):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        traits = _trait_arguments(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names \
+                    and id(node) not in traits and (relative, node.value) not in OTHER_MEANINGS:
+                found.append(f"{relative}:{node.lineno}: {node.value!r}")
+    assert not found, "op names outside their declaration (use the op's traits or its OpDef):\n" + "\n".join(found)
+
+
+def test_templates_dispatch_on_no_op_name() -> None:
+    """Per-op macros are named after their op; no template compares `L.op` to a name."""
+    for path in (PACKAGE / "codegen" / "templates").glob("*.j2"):
+        assert ".op ==" not in path.read_text(encoding="utf-8"), path.name
