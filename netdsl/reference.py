@@ -220,7 +220,7 @@ def groupnorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, groups: int, 
 
 
 @reference(SCALE)
-def scale(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def layer_scale(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """x times a learned factor per channel (layer scale)."""
     return x * per_channel(weight, x.ndim)
 

@@ -24,7 +24,7 @@ def test_shapes_and_params_are_torchs(groups: int, per_group: int, h: int, w: in
     ones, zeros = np.ones(c), np.zeros(c)
     assert (2, *ln.shape) == R.layernorm(x, ones, zeros).shape
     assert (2, *gn.shape) == R.groupnorm(x, ones, zeros, groups).shape
-    assert (2, *sc.shape) == R.scale(x, ones).shape
+    assert (2, *sc.shape) == R.layer_scale(x, ones).shape
     assert ln.param_count == sum(p.numel() for p in torch.nn.LayerNorm(c).parameters())
     assert gn.param_count == sum(p.numel() for p in torch.nn.GroupNorm(groups, c).parameters())
     assert sc.params == {"weight": (c,)} and not ln.buffers and not gn.buffers

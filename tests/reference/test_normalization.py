@@ -43,4 +43,4 @@ def test_groupnorm_equals_torch(shape: tuple, groups: int) -> None:
 def test_scale_multiplies_each_channel() -> None:
     x, weight = RNG.standard_normal((2, 4, 3, 3)), RNG.standard_normal(4)
     expected = (torch.from_numpy(x) * torch.from_numpy(weight).view(1, 4, 1, 1)).numpy()
-    np.testing.assert_allclose(R.scale(x, weight), expected, rtol=1e-15)
+    np.testing.assert_allclose(R.layer_scale(x, weight), expected, rtol=1e-15)

@@ -9,6 +9,7 @@ import pytest
 from helpers import random_weights
 from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
+from onnx.reference.ops.op_conv_transpose import ConvTranspose as OnnxConvTranspose
 
 import netdsl
 from netdsl.backends.onnx.export import build_model, numpy_executor, tensor_names
@@ -81,6 +82,21 @@ class LRN(OpRun):
             lo, hi = max(0, c - before), min(x.shape[1], c + after + 1)
             square_sum[:, c] = np.sum(x[:, lo:hi] ** 2, axis=1)
         return ((x / (bias + (alpha / size) * square_sum) ** beta).astype(x.dtype),)
+
+
+class ConvTranspose(OnnxConvTranspose):
+    """onnx 1.23's reference ConvTranspose computes group=1 only (with more groups it fails to broadcast);
+    this runs it once per group, on that group's channels and weights, and joins the results."""
+
+    def _run(self, X, W, B=None, group=None, **attrs):
+        groups = group or 1
+        if groups == 1:
+            return super()._run(X, W, B, group=1, **attrs)
+        cg, fg = X.shape[1] // groups, W.shape[1]
+        parts = [super(ConvTranspose, self)._run(X[:, g * cg:(g + 1) * cg], W[g * cg:(g + 1) * cg],
+                                                 None if B is None else B[g * fg:(g + 1) * fg], group=1, **attrs)[0]
+                 for g in range(groups)]
+        return (np.concatenate(parts, axis=1),)
 
 
 # ---- the registry ----
@@ -210,7 +226,7 @@ def test_small_program_reference_evaluator_agrees(name: str) -> None:
     graph = small(name)
     weights = random_weights(graph)
     x = batch(graph)
-    evaluator = ReferenceEvaluator(build_model(graph, weights), new_ops=[LRN])
+    evaluator = ReferenceEvaluator(build_model(graph, weights), new_ops=[LRN, ConvTranspose])
     actual = evaluator.run(None, {"input": x})[0]
     assert rel_diff(actual, numpy_outputs(graph, weights, x)) <= PARITY
 

@@ -42,7 +42,7 @@ def test_groupnorm(shape: tuple, groups: int) -> None:
 def test_scale(shape: tuple) -> None:
     x, dy, weight = RNG.standard_normal(shape), RNG.standard_normal(shape), RNG.standard_normal(shape[-1])
     y, cache = K.scale_forward(x, weight)
-    assert rel_err(nchw(y), R.scale(nchw(x), weight)) < 1e-15
+    assert rel_err(nchw(y), R.layer_scale(nchw(x), weight)) < 1e-15
     dx, dweight = K.scale_backward(dy, cache)
     check(lambda: K.scale_forward(x, weight)[0], dy, x, dx)
     check(lambda: K.scale_forward(x, weight)[0], dy, weight, dweight)
