@@ -105,7 +105,7 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
         raise InputError(str(err)) from None
     config = _config(args, model, checkpoint, out_dir)
     data = _dataset(config.data, model, args, config.val_split, config.seed)
-    reproduce = config.target == "input"  # an autoencoder: its input is its target
+    reproduce = config.reproduces_input  # an autoencoder: its input is its target
     if not reproduce:
         _check_labels(model, config.loss, data.num_classes, data.name)
         _class_names(model, config, data.num_classes)
@@ -193,7 +193,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
         print(notice)
-    if config.target == "input":  # an autoencoder: its input is its target, and there are no classes
+    if config.reproduces_input:  # an autoencoder: its input is its target, and there are no classes
         loss, _ = model.evaluate(arrays.x, arrays.x, batch_size=args.batch)
         print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}")
         return 0

@@ -92,7 +92,7 @@ class Model:
         from netdsl.train import Progress
 
         if y is None:
-            if self.train_config.target != "input":
+            if not self.train_config.reproduces_input:
                 raise ValueError("fit needs targets y (the train section's target is labels)")
             y = x
 

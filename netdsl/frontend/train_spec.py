@@ -74,6 +74,11 @@ class TrainConfig:
     target_span: Span | None = field(default=None, compare=False, repr=False)  # for errors about the target
 
     @property
+    def reproduces_input(self) -> bool:
+        """`target = input`: an autoencoder, whose input is its target."""
+        return self.target == "input"
+
+    @property
     def lr(self) -> float:
         return float(self.optimizer_args.get("lr", OPTIMIZERS[self.optimizer]["lr"]))
 

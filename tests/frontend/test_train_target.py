@@ -39,3 +39,19 @@ def test_output_shape_must_equal_input_shape() -> None:
 def test_unknown_target_suggests() -> None:
     error = only_error(AUTOENCODER.replace("target = input", "target = inputs"))
     assert "target must be one of labels, input" in error.message and "input" in error.hint
+
+
+def test_an_autoencoder_trains_on_its_input_without_labels() -> None:
+    import numpy as np
+    import pytest
+
+    import netdsl
+
+    model = netdsl.loads(AUTOENCODER.replace("data = digits", "data = digits\n    optimizer = adam(lr=0.01)"))
+    x = np.random.default_rng(0).uniform(0, 1, (64, 1, 8, 8)).astype(np.float32)
+    before, accuracy = model.evaluate(x, x)
+    history = model.fit(x, epochs=5, batch_size=16, verbose=0)
+    after, _ = model.evaluate(x, x)
+    assert after < before / 2 and np.isnan(accuracy) and len(history.history["loss"]) == 5
+    with pytest.raises(ValueError, match="needs targets"):
+        netdsl.loads("input(4) - output(2)").fit(x[:, 0, 0, :4])
