@@ -36,7 +36,7 @@ def main() -> None:
         print(f"{name:16s} median {statistics.median(values) * 1000:7.1f} ms  min {min(values) * 1000:7.1f} ms")
     probe = ("import contextlib, io, sys, netdsl.cli as c\n"
              "with contextlib.redirect_stdout(io.StringIO()):\n    c.main(['check', sys.argv[1]])\n"
-             "print(' '.join(m for m in ('numpy', 'onnx', 'onnxruntime', 'jinja2') if m in sys.modules))")
+             "print(' '.join(m for m in ('numpy', 'onnx', 'onnxruntime', 'jinja2', 'matplotlib') if m in sys.modules))")
     heavy = subprocess.run([sys.executable, "-c", probe, check[-1]], capture_output=True, text=True).stdout.strip()
     print(f"heavy modules imported by check: {heavy or 'none'}")
 

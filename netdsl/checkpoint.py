@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,9 +150,14 @@ def load_optimizer_state(optimizer: Optimizer, state: dict[str, np.ndarray], par
 # ---- the run's settings ----
 
 
+# The settings a resume takes from the checkpoint: those the flags can change. The rest comes from the program,
+# which the checkpoint's program hash proves unchanged.
+RESUMED = ("data", "loss", "optimizer", "optimizer_args", "epochs", "batch", "seed", "val_split")
+
+
 def settings_of(config: TrainConfig) -> dict[str, Any]:
-    """The effective settings of a run, as JSON: optimizer defaults filled in, so that resuming needs nothing else."""
-    settings = asdict(config)
+    """The run's effective settings that flags can change, as JSON, optimizer defaults filled in."""
+    settings = {key: getattr(config, key) for key in RESUMED}
     settings["data"] = data_key(config.data)
     settings["optimizer_args"] = {**OPTIMIZERS[config.optimizer], **config.optimizer_args}
     return settings
@@ -165,16 +170,15 @@ def data_key(spec: str) -> str:
     return spec.strip().lower()
 
 
-def config_from_settings(settings: Any, path: Path) -> TrainConfig:
-    """The TrainConfig a checkpoint's settings describe, each value checked as the train section checks it."""
+def config_from_settings(settings: Any, path: Path, program: TrainConfig) -> TrainConfig:
+    """The program's TrainConfig with a checkpoint's settings, each checked as the train section checks it."""
     if not isinstance(settings, dict):
         raise CheckpointError(f"{path}: meta settings must be a JSON object")
-    known = {f.name for f in fields(TrainConfig)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items() if k in known}
+    values = {key: settings[key] for key in RESUMED if key in settings}
     problem = _settings_problem(values)
     if problem:
         raise CheckpointError(f"{path}: meta settings: {problem}")
-    return TrainConfig(**values)
+    return replace(program, **values)
 
 
 def _settings_problem(values: dict[str, Any]) -> str | None:
@@ -219,8 +223,7 @@ def resume_config(stored: TrainConfig, flagged: TrainConfig, given: set[str], di
     if flagged.epochs < reached_epoch:
         raise SettingsConflict(f"--epochs {flagged.epochs}: the run in {directory} has already reached epoch "
                                f"{reached_epoch}; give --epochs {reached_epoch} or more to extend it")
-    return TrainConfig(**{**{f.name: getattr(stored, f.name) for f in fields(TrainConfig)},
-                          "epochs": flagged.epochs})
+    return replace(stored, epochs=flagged.epochs)
 
 
 def _shown(value: Any) -> str:

@@ -61,10 +61,12 @@ def _read_program(path: str) -> str:
         raise UsageError(f"{path}: no such file")
     if file.is_dir():
         raise UsageError(f"{path}: is a directory, not a .net file")
+    from netdsl.frontend.limits import SourceFileError, read_source
+
     try:
-        return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a UTF-8 text file") from None
+        return read_source(file)
+    except SourceFileError as err:
+        raise InputError(str(err)) from None
     except OSError as err:
         raise UsageError(f"{path}: cannot read: {err.strerror}") from None
 
@@ -121,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable]:
     """Sub-commands of the backends, registered without importing their heavy dependencies."""
     registrations = []
-    for module in ("netdsl.cli_train", "netdsl.cli_onnx", "netdsl.cli_codegen", "netdsl.cli_augment"):
+    for module in ("netdsl.cli_train", "netdsl.cli_onnx", "netdsl.cli_codegen", "netdsl.cli_augment",
+                   "netdsl.cli_lsp", "netdsl.cli_draw"):
         try:
             imported = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as err:
@@ -139,7 +142,9 @@ def _version() -> str:
 
 
 def fail(message: str, status: int) -> NoReturn:
-    print(f"netdsl: error: {message}", file=sys.stderr)
+    from netdsl.diagnostics import visible
+
+    print(f"netdsl: error: {visible(message, keep=chr(10))}", file=sys.stderr)  # a path may hold escapes
     sys.exit(status)
 
 
@@ -159,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     except NetdslError as err:
         _print_diagnostics(err.diagnostics, err.sources)
         return EXIT_BAD_INPUT
+    except MemoryError as err:  # NotEnoughMemory says what; a bare one comes from an estimate that fell short
+        fail(str(err) or "out of memory: the network or the data is too large for this machine", EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         print("netdsl: interrupted", file=sys.stderr)
         return 130

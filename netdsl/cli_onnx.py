@@ -37,7 +37,7 @@ def _weights(args: argparse.Namespace, graph: Any) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from netdsl.backends.onnx.export import ExportError, build_model, check_opset, save_model, split_metadata, verify
+    from netdsl.backends.onnx.export import ExportError, build_model, check_opset, save_model, split_metadata
     from netdsl.wording import file_size
 
     try:
@@ -53,22 +53,34 @@ def cmd_export(args: argparse.Namespace) -> int:
         proto = build_model(graph, weights, args.opset, split_metadata(config.data, config.seed, config.val_split),
                             args.input_layout)
         _attach_class_names(proto, model)
-        save_model(proto, target)
     except ExportError as err:
         raise InputError(str(err)) from None
+    result = _verified(args, graph, weights, proto, target) if args.verify else None
+    try:
+        save_model(proto, target)
     except OSError as err:
         raise InputError(f"{target}: cannot write: {err.strerror or err}") from None
     size = target.stat().st_size
     print(f"wrote {target}: network {graph.name}, {len(proto.graph.node)} ONNX nodes, opset {args.opset}, "
           f"{model.totals.trainable:,} params, {file_size(size)}")
-    if not args.verify:
-        return 0
+    if result is not None:
+        print(result.line())
+    return 0
+
+
+def _verified(args: argparse.Namespace, graph: Any, weights: dict[str, Any], proto: Any, target: Path) -> Any:
+    """--verify on the model's bytes before they are written: a model that fails it never reaches the disk."""
+    from netdsl.backends.onnx.export import ExportError, verify
+
     try:
-        result = verify(graph, weights, target, batch=args.verify_batch, seed=args.seed)
+        result = verify(graph, weights, proto.SerializeToString(deterministic=True), batch=args.verify_batch,
+                        seed=args.seed)
     except ExportError as err:
         raise InputError(f"--verify: {err}") from None
-    print(result.line())
-    return 0 if result.ok else 1
+    if not result.ok:
+        print(result.line())
+        raise InputError(f"{target}: not written: the exported model does not match the NumPy backend")
+    return result
 
 
 def _attach_class_names(proto: Any, model: Any) -> None:

@@ -150,7 +150,7 @@ def _config(args: argparse.Namespace, model, checkpoint, out_dir: Path):
               "the flags' settings")
         return config
     try:
-        stored = config_from_settings(settings, checkpoint.path)
+        stored = config_from_settings(settings, checkpoint.path, model.train_config)
         minimum = checkpoint.meta["epoch"] + (1 if checkpoint.meta["step"] else 0)
         return resume_config(stored, config, {k for k, v in flags.items() if v is not None}, out_dir, minimum)
     except CheckpointError as err:

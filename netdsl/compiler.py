@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from netdsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Span, did_you_mean
 from netdsl.frontend import ast
 from netdsl.frontend.expand import build_partial_graph, check_blocks
+from netdsl.frontend.limits import MAX_SOURCE_BYTES, source_too_large
 from netdsl.frontend.parser import parse
 from netdsl.frontend.to_ast import to_ast
 from netdsl.frontend.train_spec import TrainConfig, check_target, train_config
@@ -53,6 +54,10 @@ class Compilation:
 def compile_source(source: str, file: str = "<string>") -> Compilation:
     """Run the whole front end; every diagnostic is collected, nothing is raised."""
     sink = DiagnosticSink()
+    if source_too_large(source):
+        return Compilation(file, source, [], [Diagnostic(
+            "error", f"the program is larger than {MAX_SOURCE_BYTES // 2**20} MiB, the most a .net file may be",
+            Span(file, 1, 1, 1, 2))])
     try:
         program = to_ast(parse(source, file), file, source)
     except CompileError as err:

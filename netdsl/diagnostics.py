@@ -84,18 +84,47 @@ class DiagnosticSink:
         return any(d.severity == "error" for d in self.items)
 
 
+# Characters a terminal acts on instead of showing: C0/C1 controls, DEL, and the bidirectional
+# overrides that make a line read differently from what it holds ("Trojan Source").
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _escaped(char: str) -> str:
+    """One character as the terminal should show it: itself, or a visible escape such as \\x1b."""
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code < 0xA0:
+        return f"\\x{code:02x}"
+    if char in _BIDI:
+        return f"\\u{code:04x}"
+    return char
+
+
+def visible(text: str, keep: str = "") -> str:
+    """Text with every control character (except those in `keep`, such as a newline) shown as an escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c in keep else _escaped(c) for c in text)
+
+
 def _source_excerpt(span: Span, source: str | None) -> list[str]:
-    """The span's source line and a caret line under it, indented by four spaces."""
+    """The span's source line (control characters made visible) and a caret line under it, indented."""
     if source is None:
         return []
-    lines = source.splitlines()
+    lines = source.split("\n")  # the parser counts lines by \n only (splitlines also breaks at \f, \x1c, ...)
     if not 1 <= span.line <= len(lines):
         return []
-    text = lines[span.line - 1].expandtabs(1)
+    raw = lines[span.line - 1].removesuffix("\r").replace("\t", " ")  # a tab is one column, as for the parser
     start = max(span.column - 1, 0)
-    end = span.end_column - 1 if span.end_line == span.line else len(text)
-    end = max(min(end, len(text)), start + 1)
-    caret = " " * start + "^" + "~" * (end - start - 1)
+    end = span.end_column - 1 if span.end_line == span.line else len(raw)
+    end = max(min(end, len(raw)), start + 1)
+    shown = [_escaped(c) for c in raw]
+    offsets = [0]
+    for piece in shown:
+        offsets.append(offsets[-1] + len(piece))
+    text = "".join(shown)
+    left = offsets[min(start, len(raw))] + max(start - len(raw), 0)
+    right = offsets[min(end, len(raw))] + max(end - len(raw), 0)
+    caret = " " * left + "^" + "~" * (right - left - 1)
     return ["    " + text.rstrip(), "    " + caret]
 
 
@@ -103,17 +132,17 @@ def render(diagnostic: Diagnostic, sources: dict[str, str] | None = None) -> str
     """`file:line:col: severity: message`, the source line, a caret, then hint and notes."""
     sources = sources or {}
     span = diagnostic.span
-    head = f"{span}: " if span else ""
-    out = [f"{head}{diagnostic.severity}: {diagnostic.message}"]
+    head = f"{visible(str(span))}: " if span else ""
+    out = [f"{head}{diagnostic.severity}: {visible(diagnostic.message)}"]
     if span:
         out += _source_excerpt(span, sources.get(span.file))
     for note, note_span in diagnostic.notes:
-        where = f"{note_span}: " if note_span else ""
-        out.append(f"{where}note: {note}")
+        where = f"{visible(str(note_span))}: " if note_span else ""
+        out.append(f"{where}note: {visible(note)}")
         if note_span:
             out += _source_excerpt(note_span, sources.get(note_span.file))
     if diagnostic.hint:
-        out.append(f"    hint: {diagnostic.hint}")
+        out.append(f"    hint: {visible(diagnostic.hint)}")
     return "\n".join(out)
 
 

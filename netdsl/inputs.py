@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -26,6 +27,8 @@ def read_input(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
         raise InputFileError(f"{file}: no such file")
     if file.is_dir():
         raise InputFileError(f"{file}: is a directory, not an input file")
+    if not file.is_file():  # a FIFO or a device: reading it could block or never end
+        raise InputFileError(f"{file}: not a regular file")
     suffix = file.suffix.lower()
     if suffix == ".npy":
         return _read_npy(file), []
@@ -36,11 +39,17 @@ def read_input(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
 
 
 def _read_npy(file: Path) -> np.ndarray:
+    """The array of an .npy, its header checked first: numbers, backed by the file's bytes, fits in memory.
+
+    (The shape is then checked against the model, with the hints that go with it, by the caller.)"""
+    from netdsl import npyfile
+
     try:
-        return np.load(file, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise InputFileError(f"{file}: not a readable .npy array: {str(err).splitlines()[0] if str(err) else err}") \
-            from None
+        header = npyfile.npy_header(file)
+        npyfile.check_fits_memory(file, header.nbytes + 4 * math.prod(header.shape), "the array and its float32 copy")
+        return npyfile.read_npy(file, header)
+    except npyfile.ArrayFileError as err:
+        raise InputFileError(str(err)) from None
 
 
 def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]) -> tuple[np.ndarray, list[str]]:
@@ -60,6 +69,9 @@ def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
             if converted.size != (width, height):
                 converted = converted.resize((width, height), Image.BILINEAR)
             pixels = np.asarray(converted, dtype=np.float32) / 255.0
+    except Image.DecompressionBombError as err:
+        raise InputFileError(f"{path}: refused: the image is larger than Pillow's decompression-bomb limit "
+                             f"({Image.MAX_IMAGE_PIXELS:,} pixels) ({err})") from None
     except (UnidentifiedImageError, OSError, ValueError) as err:
         raise InputFileError(f"{path}: cannot read the image: {err}") from None
     x = pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)

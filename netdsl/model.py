@@ -179,10 +179,13 @@ def loads(text: str, network: str | None = None, file: str = "<string>") -> Mode
 
 def load(path: str | Path, network: str | None = None) -> Model:
     """Compile a .net file; a bad program raises NetdslError carrying the diagnostics."""
+    from netdsl.frontend.limits import SourceFileError, read_source
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or str(err)
-        raise NetdslError([Diagnostic("error", f"{path}: cannot read: {reason}")]) from None
+        text = read_source(path)  # regular files of at most 1 MiB: a FIFO or /dev/zero is refused
+    except SourceFileError as err:
+        raise NetdslError([Diagnostic("error", str(err))]) from None
+    except OSError as err:
+        raise NetdslError([Diagnostic("error", f"{path}: cannot read: {err.strerror or err}")]) from None
     return loads(text, network, str(path))

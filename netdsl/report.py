@@ -49,10 +49,22 @@ def feeds(graph: Graph, index: int) -> str:
 
 
 def scaled(n: int) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+    """`416.52 K`, `1.23 G`; from 1e15 on `1.23e+15` (integer arithmetic: totals may exceed a float's range)."""
+    if n >= 10**15:
+        digits = str(n)
+        hundredths = (int(digits[:4]) + 5) // 10  # the leading three digits, rounded
+        exponent = len(digits) - 1 + (hundredths >= 1000)
+        hundredths = hundredths // 10 if hundredths >= 1000 else hundredths
+        return f"{hundredths // 100}.{hundredths % 100:02d}e+{exponent}"
+    for unit, size in (("G", 10**9), ("M", 10**6), ("K", 10**3)):
         if n >= size:
             return f"{n / size:.2f} {unit}"
     return str(n)
+
+
+def mib(n: int) -> str:
+    """Bytes as MiB with two decimals, for any size of integer."""
+    return f"{n / 2**20:.2f}" if n < 2**1000 else f"{scaled(n // 2**20)}"
 
 
 def layer_json(node: Node) -> dict:
@@ -114,30 +126,55 @@ def totals_lines(network: CheckedNetwork) -> list[str]:
         f"Trainable params:     {t.trainable:,}",
         f"Non-trainable params: {t.non_trainable:,}",
         f"MACs per sample:      {t.macs:,} ({scaled(t.macs)})",
-        f"Parameter memory:     {t.param_bytes:,} bytes ({t.param_bytes / 2**20:.2f} MiB)",
-        f"Activations/sample:   {t.activation_bytes:,} bytes ({t.activation_bytes / 2**20:.2f} MiB)",
+        f"Parameter memory:     {t.param_bytes:,} bytes ({mib(t.param_bytes)} MiB)",
+        f"Activations/sample:   {t.activation_bytes:,} bytes ({mib(t.activation_bytes)} MiB)",
     ]
 
 
 HEADERS = ["Layer", "Op", "Output (CxHxW)", "Params", "MACs", "RF size /stride"]
 
 
+RICH_MAX_ROWS = 2_000  # beyond this, rich's layout costs seconds per thousand rows: plain columns instead
+
+
 def print_network(network: CheckedNetwork, out: IO[str], terminal: bool) -> None:
-    """The table with rich: boxed and coloured on a terminal, plain columns otherwise."""
+    """The table with rich on a terminal (boxed, coloured), plain columns otherwise; then the totals."""
+    graph = network.graph
+    headers = HEADERS + ([] if graph.is_chain else ["Inputs"])
+    rows = table_rows(graph)
+    if terminal and len(rows) <= RICH_MAX_ROWS:
+        _print_rich(network, headers, rows, out)
+        return
+    for line in plain_table(f"network {network.name}", headers, rows) + totals_lines(network):
+        print(line, file=out)
+
+
+def plain_table(title: str, headers: list[str], rows: list[list[str]]) -> list[str]:
+    """The layout rich gives with box.ASCII2 and no edge, in time linear in the rows."""
+    widths = [max([len(header)] + [len(row[i]) for row in rows]) for i, header in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "|".join(f" {cell.rjust(w) if i in _RIGHT else cell.ljust(w)} "
+                        for i, (cell, w) in enumerate(zip(cells, widths)))
+
+    total = sum(widths) + 3 * len(widths) - 1
+    return [title.ljust(total), line(headers), "+".join("-" * (w + 2) for w in widths)] + [line(r) for r in rows]
+
+
+_RIGHT = (3, 4)  # the Params and MACs columns
+
+
+def _print_rich(network: CheckedNetwork, headers: list[str], rows: list[list[str]], out: IO[str]) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    graph = network.graph
-    table = Table(title=f"network {network.name}", box=box.SIMPLE_HEAVY if terminal else box.ASCII2,
-                  title_justify="left", show_edge=terminal)
-    headers = HEADERS + ([] if graph.is_chain else ["Inputs"])
+    table = Table(title=f"network {network.name}", box=box.SIMPLE_HEAVY, title_justify="left", show_edge=True)
     for i, header in enumerate(headers):
-        table.add_column(header, justify="right" if i in (3, 4) else "left", no_wrap=True)
-    for node, row in zip(graph.nodes, table_rows(graph)):
+        table.add_column(header, justify="right" if i in _RIGHT else "left", no_wrap=True)
+    for node, row in zip(network.graph.nodes, rows):
         table.add_row(*row, style="dim" if node.implicit else None)
-    console = Console(file=out, force_terminal=terminal, width=None if terminal else 250,
-                      no_color=not terminal, highlight=False)
+    console = Console(file=out, force_terminal=True, highlight=False)
     console.print(table)
     for line in totals_lines(network):
         console.print(line)

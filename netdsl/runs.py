@@ -8,7 +8,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-RUN_FILES = ("weights.npz", "checkpoint.npz", "history.csv")
+# What a run writes (best.*: early stopping's best weights; curves.png, settings.json: its pictures), all replaced
+# by --overwrite.
+RUN_FILES = ("weights.npz", "checkpoint.npz", "history.csv", "best.npz", "best.json", "curves.png", "settings.json")
 LOCK_FILE = ".netdsl-train.lock"
 # fileio.atomic_write's temporary names: ".<file>.<8 random characters>.tmp"
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
@@ -101,11 +103,8 @@ def claim(directory: Path, fresh_from: Path | None = None) -> tuple[Path, RunLoc
 
 
 class RunLock:
-    """An exclusive lock on a run directory while a trainer writes it: a lock file holding the trainer's pid.
-
-    The operating system holds the lock (flock, or msvcrt on Windows), so it ends with the process: a lock
-    file left by a killed trainer is stale and is taken over.
-    """
+    """A run directory's lock file holding the trainer's pid, locked by the operating system (flock, msvcrt), so the
+    lock ends with the process: the file a killed trainer left is stale and is taken over."""
 
     def __init__(self, directory: Path):
         self.path = directory / LOCK_FILE

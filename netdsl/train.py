@@ -133,6 +133,7 @@ class Trainer:
         self.optimizer = build_optimizer(config)
         self.rng = np.random.default_rng(config.seed + 1)
         self.out_dir = Path(out_dir) if out_dir else None
+        self.program = program
         self.program_hash = program_hash(program, executor.graph.name)
         self.verbose = verbose
         self.history = History()
@@ -229,6 +230,8 @@ class Trainer:
         if self.out_dir:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
             self.save_checkpoint()  # also writes history.csv
+            from netdsl.draw.run_dir import write_epoch_files  # settings.json, curves.png (kept out of the imports)
+            write_epoch_files(self)
 
     def _check_data(self, fingerprint: dict) -> None:
         """A resumed run goes on with the data it was trained on (a checkpoint before settings: its epoch order)."""

@@ -232,7 +232,7 @@ def test_run_data_scores_the_split_evaluate_scores(tmp_path: Path) -> None:
         ran = netdsl("run", "tiny.onnx", "--data", "digits", "--provider", "cpu", "--split", split, cwd=tmp_path)
         assert ran.returncode == 0, ran.stderr
         counts[split] = ran.stdout
-    assert re.search(r"digits: 359 samples  loss \S+  accuracy (\S+)", evaluated.stdout).group(1) == \
+    assert re.search(r"digits \(val\): 359 samples  loss \S+  accuracy (\S+)", evaluated.stdout).group(1) == \
         re.search(r"digits: 359 samples, accuracy (\S+),", counts["val"]).group(1)
     assert "digits: 1438 samples" in counts["train"] and "digits: 1797 samples" in counts["all"]
 
@@ -246,3 +246,19 @@ def test_run_data_on_a_model_without_split_metadata_says_so(exported: Path, tmp_
     ran = netdsl("run", "bare.onnx", "--data", "digits", "--provider", "cpu", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert "does not record its training split" in ran.stdout and "digits: 180 samples" in ran.stdout
+
+
+def test_export_failing_verify_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """Issue 11 D8: an export that failed --verify left the bad .onnx on disk."""
+    from netdsl.backends.onnx import export
+    from netdsl.cli import main
+
+    monkeypatch.setattr(export, "verify", lambda *a, **k: export.Verification(1.0, 0.5, 2))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", str(EXAMPLES / "seed002_mnist_table.net"), "--verify", "-o", "out.onnx"])
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert "out.onnx: not written: the exported model does not match the NumPy backend" in captured.err
+    assert "max rel difference 0.5" in captured.out
+    assert not list(tmp_path.iterdir())

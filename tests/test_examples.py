@@ -11,6 +11,7 @@ import netdsl
 PUBLISHED = {
     "keras_mnist_cnn": (3_274_634, None),
     "seed003_cnn": (93_322, None),
+    "seed004_keras_cnn": (1_387_594, None),
     "seed001_cnn": (137_660, None),
     "lenet5": (61_706, None),
     "seed002_mnist_table": (12_042, None),
@@ -147,3 +148,9 @@ def test_seed_mlps_train_on_digits(name: str, epochs: int, accuracy: float) -> N
     history = model.fit(data.x_train, data.y_train, epochs=epochs, validation_data=(data.x_val, data.y_val),
                         verbose=0)
     assert history.history["val_accuracy"][-1] > accuracy
+
+
+def test_seed004_keras_cnn_layers_as_keras_prints() -> None:
+    model = netdsl.load(EXAMPLES / "seed004_keras_cnn.net")
+    assert model.graph["conv_1"].shape == (32, 26, 26) and model.graph["maxpool_1"].shape == (32, 13, 13)
+    assert [n.param_count for n in model.layers if n.param_count] == [320, 1_384_704, 2_570]

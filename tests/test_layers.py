@@ -25,10 +25,15 @@ OTHER_MEANINGS = {
     ("netdsl/frontend/parser_tables.py", "mul"): "the grammar's arithmetic rules (generated tables)",
     ("netdsl/frontend/parser_tables.py", "sum"): "the grammar's arithmetic rules (generated tables)",
     ("netdsl/codegen/render.py", "scale"): "an initializer's scale factor",
-    ("netdsl/data/classes.py", "cat"): "a CIFAR-10 class name",
     ("netdsl/frontend/train_spec.py", "input"): "target = input: the network's input is the training target",
+    ("netdsl/frontend/limits.py", "add"): "the grammar's arithmetic rules (nesting depth)",
+    ("netdsl/frontend/limits.py", "mul"): "the grammar's arithmetic rules (nesting depth)",
+    ("netdsl/data/classes.py", "cat"): "a cifar10 class name",
+    **{("netdsl/draw/layout.py", trait): "a trait name: the colour of each kind of op"
+       for trait in ("input", "conv", "dense", "pool")},
 }
-TRAIT_CALLS = {"has", "_is", "ops_with", "with_trait"}
+# calls whose string arguments are trait names (netdsl.ops.base.TRAITS)
+TRAIT_CALLS = {"has", "_is", "_has", "ops_with", "with_trait", "following"}
 
 
 def module_name(path: Path) -> str:

@@ -13,7 +13,7 @@ from helpers import ROOT
 
 def test_every_subpackage_is_listed_in_pyproject() -> None:
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "netdsl").rglob("*")
+    found = {".".join(p.relative_to(ROOT).parts) for p in (ROOT / "netdsl").rglob("*")
              if p.is_dir() and p.name != "__pycache__" and any(p.glob("*.py*"))}
     assert found <= listed, found - listed
 

@@ -112,7 +112,8 @@ def test_train_evaluate_predict_cli(tmp_path: Path) -> None:
     run = netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--epochs", "2", "--out", str(tmp_path / "run"))
     assert run.returncode == 0, run.stderr
     assert "digits: resized 8x8 -> 32x32" in run.stdout and "epoch 2/2" in run.stdout
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["checkpoint.npz", "history.csv", "weights.npz"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["checkpoint.npz", "curves.png", "history.csv",
+                                                                   "settings.json", "weights.npz"]
     header = (tmp_path / "run" / "history.csv").read_text().splitlines()[0]
     assert header == "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds"
     weights = str(tmp_path / "run" / "weights.npz")

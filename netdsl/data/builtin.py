@@ -135,12 +135,25 @@ def _download(name: str, target: Path, filename: str, what: str, progress: Progr
     return dest
 
 
+def _check_cached(name: str, path: Path) -> None:
+    """A cached archive whose published SHA-256 is known must still match it (the cache may be shared)."""
+    expected = SHA256[name].get(path.name)
+    if expected is None:  # an uncompressed file the user put there: no published hash to check
+        return
+    got = dl.sha256_file(path)
+    if got != expected:
+        raise DataError(f"{name}: {path}: SHA-256 mismatch (got {got}, expected {expected}); "
+                        "delete it to download again")
+
+
 def _idx_paths(name: str, data_dir: str | Path | None, download: bool, progress: Progress) -> list[Path]:
     """The four IDX files of mnist/fashion_mnist, downloading the missing ones if allowed."""
     root = _root(data_dir)
     target = root / name
     found = _locate([target, root], IDX_FILES)
     if found is not None:
+        for path in found:
+            _check_cached(name, path)
         return found
     what = ", ".join(IDX_FILES)
     if not download:
@@ -149,7 +162,10 @@ def _idx_paths(name: str, data_dir: str | Path | None, download: bool, progress:
     for filename in IDX_FILES:
         if _find(target, filename) is None:
             _download(name, target, filename, what, progress)
-    return [p for p in (_find(target, f) for f in IDX_FILES) if p is not None]
+    paths = [p for p in (_find(target, f) for f in IDX_FILES) if p is not None]
+    for path in paths:
+        _check_cached(name, path)
+    return paths
 
 
 def load_idx_set(name: str, data_dir: str | Path | None, download: bool, progress: Progress) -> Raw:

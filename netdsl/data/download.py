@@ -18,6 +18,7 @@ from netdsl.fileio import atomic_write
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60.0
+MAX_DOWNLOAD_BYTES = 256 * 2**20  # the largest file downloaded, the CIFAR-10 tarball, is 163 MiB
 
 # The opener; tests replace it (monkeypatch) so that no test touches the network.
 urlopen: Callable = urllib.request.urlopen
@@ -59,11 +60,22 @@ def _reason(exc: BaseException) -> str:
 def _stream_to(url: str, out: IO[bytes]) -> str:
     """Copy the body at url into out, returning its hex SHA-256."""
     digest = hashlib.sha256()
+    received = 0
     with urlopen(url, timeout=TIMEOUT_S) as response:
+        declared = response.headers.get("Content-Length") if getattr(response, "headers", None) else None
+        if declared is not None and declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
+            raise DownloadFailed(_too_large(url))
         while block := response.read(CHUNK):
+            received += len(block)
+            if received > MAX_DOWNLOAD_BYTES:
+                raise DownloadFailed(_too_large(url))
             digest.update(block)
             out.write(block)
     return digest.hexdigest()
+
+
+def _too_large(url: str) -> str:
+    return f"{url}: larger than {MAX_DOWNLOAD_BYTES // 2**20} MiB, the most a download may be"
 
 
 def fetch(url: str, dest: Path, sha256: str) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
-import zipfile
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from netdsl.data import DataError
+
+if TYPE_CHECKING:
+    from netdsl.npyfile import ArrayHeader
 
 
 def _check_exists(path: Path) -> None:
@@ -48,29 +52,38 @@ def _check_zip_magic(path: Path) -> None:
 
 
 def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read arrays x and y from a .npz file (no pickles)."""
+    """Read arrays x and y from a .npz file (no pickles), their headers checked before either is loaded."""
+    from netdsl import npyfile
+
     path = Path(path)
     _check_exists(path)
     _check_zip_magic(path)
     try:
-        # Open the file here so that it is closed even when numpy fails on a damaged archive.
-        with open(path, "rb") as stream, np.load(stream, allow_pickle=False) as archive:
-            names = list(archive.files)
-            for key in ("x", "y"):
-                if key not in names:
-                    have = ", ".join(names) if names else "no arrays"
-                    raise DataError(f"{path}: missing array '{key}' (has: {have})")
-            x, y = archive["x"], archive["y"]
-    except DataError:
-        raise
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise DataError(f"{path}: holds object arrays, which are not loaded (pickles are disabled)") from None
-        raise DataError(f"{path}: not a valid .npz file ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path}: not a valid .npz file ({exc})") from None
+        headers = npyfile.npz_headers(path, kinds=npyfile.NUMERIC_KINDS + "US")  # text is refused below, by name
+        for key in ("x", "y"):
+            if key not in headers:
+                have = ", ".join(headers) if headers else "no arrays"
+                raise DataError(f"{path}: missing array '{key}' (has: {have})")
+        _check_pair_headers(path, headers["x"], headers["y"])
+        x, y = npyfile.read_npz(path, ["x", "y"]).values()
+    except npyfile.ArrayFileError as exc:
+        raise DataError(str(exc)) from None
     _check_pair(path, x, y)
     return x, y
+
+
+def _check_pair_headers(path: Path, x: ArrayHeader, y: ArrayHeader) -> None:
+    """Before loading: one label row per sample, and room for x as float32 beside the file's arrays."""
+    from netdsl import npyfile
+
+    if not x.shape or not y.shape:
+        raise DataError(f"{path}: x and y must be arrays with one row per sample (x is {x.shape}, y is {y.shape})")
+    if x.shape[0] != y.shape[0]:
+        raise DataError(f"{path}: x has {x.shape[0]} samples but y has {y.shape[0]}")
+    if len(y.shape) > 2:
+        raise DataError(f"{path}: y has shape {list(y.shape)}; expected one label (or one-hot row) per sample")
+    as_float32 = math.prod(x.shape) * 4
+    npyfile.check_fits_memory(path, x.nbytes + y.nbytes + 2 * as_float32, "x and y (with their float32 copies)")
 
 
 def _read_text(path: Path) -> str:

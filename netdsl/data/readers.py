@@ -16,15 +16,19 @@ IDX_LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (count)
 CIFAR_IMAGE_BYTES = 3 * 32 * 32
 CIFAR_RECORD_BYTES = 1 + CIFAR_IMAGE_BYTES
 NUM_CLASSES = 10
+MAX_FILE_BYTES = 512 * 2**20  # a data file once gunzipped; MNIST's largest is 45 MiB, a CIFAR-10 batch 29 MiB
 
 
 def _read_bytes(path: Path, name: str) -> bytes:
     """The contents of path, gunzipped when it ends in .gz; errors name the file."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as stream:
-                return stream.read()
-        return path.read_bytes()
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)  # a gzip bomb stops here
+        if len(data) > MAX_FILE_BYTES:
+            raise DataError(f"{name}: {path}: larger than {MAX_FILE_BYTES // 2**20} MiB"
+                            f"{' once decompressed' if path.suffix == '.gz' else ''}; not a data file of this set")
+        return data
     except FileNotFoundError:
         raise DataError(f"{name}: {path}: no such file") from None
     except EOFError:

@@ -180,6 +180,9 @@ def fit_to_input(x: np.ndarray, input_shape: tuple[int, ...], name: str = "data"
     return np.ascontiguousarray(out, dtype=np.float32), notices
 
 
+MAX_CLASS_INDEX = 2**31 - 1
+
+
 def labels_to_classes(y: np.ndarray, name: str) -> np.ndarray:
     """Turn labels into int64 class indices (1-D, integral, non-negative); one-hot rows become argmax."""
     y = np.asarray(y)
@@ -196,6 +199,10 @@ def labels_to_classes(y: np.ndarray, name: str) -> np.ndarray:
         if bad.any():
             index = int(np.argmax(bad))
             raise DataError(f"{name}: label {y[index].item():g} at index {index} is not an integer")
+    if y.size and y.dtype.kind in "uf" and y.max() > MAX_CLASS_INDEX:  # int64 would wrap it to a negative
+        index = int(np.argmax(y))
+        raise DataError(f"{name}: label {y[index].item():g} at index {index} is too large for a class index "
+                        f"(at most {MAX_CLASS_INDEX:,})")
     out = y.astype(np.int64)
     if out.size and out.min() < 0:
         raise DataError(f"{name}: label {int(out.min())} is negative; labels must be class indices 0, 1, ...")

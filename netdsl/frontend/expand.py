@@ -9,6 +9,7 @@ from typing import Any
 from netdsl import ops
 from netdsl.diagnostics import CompileError, DiagnosticSink, Span, did_you_mean
 from netdsl.frontend import ast
+from netdsl.frontend.limits import MAX_INT, MAX_INT_TEXT, MAX_NESTING, MAX_SIZE
 from netdsl.ir.graph import Graph, Node
 from netdsl.ops.base import REQUIRED, ArgError, OpDef, Symbol
 
@@ -69,7 +70,7 @@ def _binop(expr: ast.BinOp, left: Any, right: Any) -> int:
     if expr.op == "/" and left % right:
         raise CompileError(f"{left} / {right} is not a whole number", expr.span,
                            "use // to round down")
-    return {
+    result = {
         "+": lambda: left + right,
         "-": lambda: left - right,
         "*": lambda: left * right,
@@ -77,6 +78,10 @@ def _binop(expr: ast.BinOp, left: Any, right: Any) -> int:
         "//": lambda: left // right,
         "%": lambda: left % right,
     }[expr.op]()
+    if abs(result) > MAX_INT:  # operands are within MAX_INT, so the result took bounded time to compute
+        raise CompileError(f"{left} {expr.op} {right} is too large (integers are at most {MAX_INT_TEXT})", expr.span,
+                           f"sizes and counts are at most {MAX_SIZE:,}")
+    return result
 
 
 # ---- arguments ----
@@ -157,9 +162,10 @@ class Builder:
         self.names: dict[str, Span] = {}
         self.block_stack: list[str] = []
         self.used_blocks: set[str] = set()
-        self.lines = program.source.splitlines()
+        self.lines = program.source.split("\n")  # as the parser counts lines
         self.failed = False
         self._reported: set[tuple] = set()
+        self.depth = 0  # elements and block uses being expanded, one inside another
 
     def build(self) -> Graph:
         scope = _Scope("", (), {})
@@ -217,6 +223,17 @@ class Builder:
         return current
 
     def element(self, item: ast.Element, scope: _Scope, current: str | None, repeated: bool) -> str | None:
+        if self.depth >= MAX_NESTING:
+            raise CompileError(f"layers nest more than {MAX_NESTING} levels deep here (blocks, groups and "
+                               "repetitions one inside another)", item.span,
+                               "flatten the structure: fewer blocks that only wrap another block")
+        self.depth += 1
+        try:
+            return self.expand_element(item, scope, current, repeated)
+        finally:
+            self.depth -= 1
+
+    def expand_element(self, item: ast.Element, scope: _Scope, current: str | None, repeated: bool) -> str | None:
         if isinstance(item, ast.Seq):
             return self.seq(item, scope, current, repeated)
         if isinstance(item, ast.Repeat):
@@ -232,6 +249,9 @@ class Builder:
         if count < 1:
             raise CompileError(f"a repetition count must be at least 1, received {count}", item.count.span,
                                "remove the repeated part instead of repeating it 0 times")
+        if count > MAX_SIZE:
+            raise CompileError(f"a repetition count must be at most {MAX_SIZE:,}, received {count:,}",
+                               item.count.span)
         for _ in range(count):
             current = self.element(item.body, scope, current, repeated or count > 1)
         return current

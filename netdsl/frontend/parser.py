@@ -11,6 +11,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from netdsl.diagnostics import CompileError, Span
+from netdsl.frontend.limits import MAX_NESTING, NESTING_RULES
 
 # A line break is dropped after these tokens (the chain or list goes on) ...
 _JOIN_AFTER = {"MINUS", "_ARROW", "LBRACE", "LSQB", "VBAR", "COMMA", "EQUAL", "COLON", "STAR", "_NL"}
@@ -259,8 +260,26 @@ def syntax_error(err: UnexpectedInput, file: str, source: str) -> CompileError:
 
 
 def parse(source: str, file: str = "<string>") -> Tree:
-    """Parse a program; a syntax error raises CompileError with a span."""
+    """Parse a program; a syntax error or nesting beyond MAX_NESTING raises CompileError with a span."""
     try:
-        return _parser().parse(source)
+        tree = _parser().parse(source)
     except UnexpectedInput as err:
         raise syntax_error(err, file, source) from None
+    check_nesting(tree, file)
+    return tree
+
+
+def check_nesting(tree: Tree, file: str) -> None:
+    """Refuse constructs nested deeper than MAX_NESTING, so that no later stage recurses without bound."""
+    stack: list[tuple[Tree, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in NESTING_RULES:
+            depth += 1
+            if depth > MAX_NESTING:
+                meta = node.meta
+                span = Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+                raise CompileError(f"nested more than {MAX_NESTING} levels deep here", span,
+                                   "groups, branches, repetitions, operators and tuples nest at most "
+                                   f"{MAX_NESTING} deep: name the inner parts with blocks or simplify the expression")
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lark import Token, Transformer, Tree, v_args
+from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import VisitError
 
 from netdsl.diagnostics import CompileError, Span
 from netdsl.frontend import ast
+from netdsl.frontend.limits import MAX_INT, MAX_INT_TEXT, MAX_SIZE
 
 
 def _span(file: str, meta) -> Span:
@@ -20,7 +21,7 @@ def _token_span(file: str, token: Token) -> Span:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):
+class _ToAst(Transformer_NonRecursive):
     def __init__(self, file: str):
         super().__init__()
         self.file = file
@@ -30,13 +31,14 @@ class _ToAst(Transformer):
 
     # ---- expressions ----
     def int(self, meta, children):
-        return ast.Num(int(children[0]), self._s(meta))
+        return ast.Num(_integer(str(children[0]), self._s(meta)), self._s(meta))
 
     def float(self, meta, children):
         return ast.Num(float(children[0]), self._s(meta))
 
     def size(self, meta, children):
-        return ast.Size(tuple(int(d) for d in str(children[0]).split("x")), self._s(meta))
+        span = self._s(meta)
+        return ast.Size(tuple(_integer(d, span) for d in str(children[0]).split("x")), span)
 
     def string(self, meta, children):
         return ast.Str(str(children[0])[1:-1], self._s(meta))
@@ -131,6 +133,18 @@ class _ToAst(Transformer):
 
     def start(self, meta, children):
         return [c for c in children if c is not None]
+
+
+def _integer(digits: str, span: Span) -> int:
+    """An integer literal, refused beyond MAX_INT before Python converts it (long digit strings are slow)."""
+    if len(digits.lstrip("0")) > len(str(MAX_INT)) or int(digits) > MAX_INT:
+        raise CompileError(f"the integer {_abbreviated(digits)} is too large (the largest is {MAX_INT_TEXT})", span,
+                           f"sizes and counts are at most {MAX_SIZE:,}")
+    return int(digits)
+
+
+def _abbreviated(digits: str) -> str:
+    return digits if len(digits) <= 24 else f"{digits[:10]}...{digits[-10:]} ({len(digits)} digits)"
 
 
 def _split_args(args: list) -> tuple[tuple, tuple]:

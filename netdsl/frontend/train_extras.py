@@ -286,37 +286,3 @@ def check_together(config: dict[str, Any], seen: dict[str, ast.Setting]) -> list
                                    seen["warmup"].value.span))
     return errors
 
-
-def extras_from_settings(values: dict[str, Any]) -> dict[str, Any]:
-    """The v1 settings of a TrainConfig stored as JSON (dataclasses.asdict, tuples as lists), rebuilt and checked;
-    raises ValueError naming the bad one. For checkpoints that store their run's settings."""
-    out: dict[str, Any] = {}
-    try:
-        if values.get("schedule") is not None:
-            stored = values["schedule"]
-            name, args = stored["name"], {str(k): v for k, v in stored.get("args", [])}
-            if name not in SCHEDULES or set(args) - set(SCHEDULES[name]):
-                raise ValueError(f"schedule {stored!r}")
-            out["schedule"] = Schedule(name, tuple(args.items()))
-        if "warmup" in values:
-            warmup = values["warmup"]
-            if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-                raise ValueError(f"warmup {warmup!r}")
-            out["warmup"] = warmup
-        if values.get("augment"):
-            transforms = []
-            for item in values["augment"]:
-                if item["name"] not in TRANSFORMS or not all(isinstance(a, (int, float)) for a in item["args"]):
-                    raise ValueError(f"augment {item!r}")
-                transforms.append(Transform(item["name"], tuple(item["args"])))
-            out["augment"] = tuple(transforms)
-        if values.get("early_stop") is not None:
-            stop = values["early_stop"]
-            if stop["monitor"] not in RECORDED:
-                raise ValueError(f"early_stop {stop!r}")
-            out["early_stop"] = EarlyStop(stop["monitor"], int(stop["patience"]), float(stop["min_delta"]))
-        if isinstance(values.get("classes"), list):
-            out["classes"] = tuple(str(name) for name in values["classes"])
-    except (KeyError, TypeError, AttributeError) as err:
-        raise ValueError(f"malformed v1 train settings ({err!r})") from None
-    return out

@@ -42,12 +42,15 @@ class Graph:
     nodes: list[Node]
     span: Span
     _index: dict[str, Node] = field(default_factory=dict, repr=False)
+    _consumers: dict[str, list[Node]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.reindex()
 
     def reindex(self) -> None:
+        """Rebuild the lookups; call it after changing `nodes` or a node's `inputs`."""
         self._index = {n.name: n for n in self.nodes}
+        self._consumers = None
 
     def __getitem__(self, name: str) -> Node:
         return self._index[name]
@@ -70,7 +73,13 @@ class Graph:
         return self.nodes[-1]
 
     def consumers(self, name: str) -> list[Node]:
-        return [n for n in self.nodes if name in n.inputs]
+        """The nodes that read `name`, in graph order (built once for all nodes, so a loop over them is linear)."""
+        if self._consumers is None:
+            self._consumers = {n.name: [] for n in self.nodes}
+            for node in self.nodes:
+                for source in dict.fromkeys(node.inputs):
+                    self._consumers.setdefault(source, []).append(node)
+        return list(self._consumers.get(name, ()))
 
     @property
     def is_chain(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 Shape = tuple[int, ...]
 REQUIRED = object()
+MAX_SIZE = 2**31 - 1  # the largest size or count an argument may give (docs/security.md)
 
 
 class Symbol(str):
@@ -51,6 +52,8 @@ def positive_int(minimum: int = 1) -> Callable:
             raise ArgError(f"{name} must be an integer, received {name}={_kind(value)}")
         if value < minimum:
             raise ArgError(f"{name} must be at least {minimum}, received {name}={value}")
+        if value > MAX_SIZE:
+            raise ArgError(f"{name} must be at most {MAX_SIZE:,}, received {name}={value:,}")
         return value
 
     return coerce
@@ -121,6 +124,13 @@ def activation_names() -> list[str]:
     from netdsl.ops import ops_with
 
     return [op.name for op in ops_with("activation")]
+
+
+def __getattr__(name: str) -> Any:
+    """ACTIVATIONS: the names `activation=` takes, read from the declarations' traits on each use."""
+    if name == "ACTIVATIONS":
+        return tuple(activation_names())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def activation(value: Any, name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netdsl.ops.base import (
+    MAX_SIZE,
     Arg,
     ArgError,
     Input,
@@ -27,6 +28,8 @@ def input_dims(values: tuple, layout: str) -> Shape:
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ArgError(f"dimensions must be integers of at least 1, received {value!r}")
+        if value > MAX_SIZE:
+            raise ArgError(f"dimensions must be at most {MAX_SIZE:,}, received {value:,}")
     dims = tuple(values)
     if layout == "hwc" and len(dims) == 3:
         h, w, c = dims

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import subprocess
 import sys
 from pathlib import Path
@@ -22,19 +21,20 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def idx(array: np.ndarray, magic: int) -> bytes:
     header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return gzip.compress(header + array.astype(np.uint8).tobytes())
+    return header + array.astype(np.uint8).tobytes()
 
 
 def write_idx_set(directory: Path, n_train: int = 12, n_test: int = 7) -> tuple[np.ndarray, np.ndarray]:
-    """mnist-format files; returns the test images and labels."""
+    """mnist-format files, uncompressed as a user may put them (a cached .gz must match the published SHA-256);
+    returns the test images and labels."""
     rng = np.random.default_rng(3)
     directory.mkdir(parents=True)
     test = None
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
         labels = rng.integers(0, 10, size=n, dtype=np.uint8)
-        (directory / f"{prefix}-images-idx3-ubyte.gz").write_bytes(idx(images, IDX_IMAGES_MAGIC))
-        (directory / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(idx(labels, IDX_LABELS_MAGIC))
+        (directory / f"{prefix}-images-idx3-ubyte").write_bytes(idx(images, IDX_IMAGES_MAGIC))
+        (directory / f"{prefix}-labels-idx1-ubyte").write_bytes(idx(labels, IDX_LABELS_MAGIC))
         test = images, labels
     return test
 

@@ -32,6 +32,12 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dl, "urlopen", refuse)
 
 
+@pytest.fixture(autouse=True)
+def trust_cached_test_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests put hand-made files under the published names; tests/data/test_data_cache.py checks hashes."""
+    monkeypatch.setattr(bi, "_check_cached", lambda name, path: None)
+
+
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:
     """An IDX file: big-endian magic, dimensions, then the unsigned bytes."""
     header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)

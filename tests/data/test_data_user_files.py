@@ -113,7 +113,7 @@ def test_npz_not_a_zip(tmp_path: Path) -> None:
 
 def test_npz_pickled_objects_are_refused(tmp_path: Path) -> None:
     path = write_npz(tmp_path / "a.npz", x=np.array([{"a": 1}, None], dtype=object), y=np.zeros(2))
-    assert message(path) == f"{path}: holds object arrays, which are not loaded (pickles are disabled)"
+    assert message(path) == f"{path}: array 'x': holds Python objects, which are not loaded (pickles are disabled)"
 
 
 def test_npz_nan(tmp_path: Path) -> None:
@@ -237,3 +237,10 @@ def test_file_too_small_for_the_split(tmp_path: Path) -> None:
         load_dataset(str(path), (2,), val_split=0.9)
     ds = load_dataset(str(path), (2,), val_split=0.1)
     assert ds.x_train.shape == (1, 2) and ds.x_val.shape == (1, 2)  # at least one validation sample
+
+
+def test_csv_huge_label_is_not_reported_as_negative(tmp_path: Path) -> None:
+    """Issue 11 D8: a label of 1e300 wrapped to a negative int64 and was reported as negative."""
+    path = tmp_path / "a.csv"
+    path.write_text("1,2,3,4,0\n1,2,3,4,1e300\n")
+    assert message(path) == f"{path}: label 1e+300 at index 1 is too large for a class index (at most 2,147,483,647)"

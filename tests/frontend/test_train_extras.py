@@ -139,19 +139,3 @@ def test_check_stays_light_with_the_new_settings() -> None:
     out = subprocess.run([sys.executable, "-c", code, handle.name], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
 
-
-def test_settings_round_trip_through_json() -> None:
-    import dataclasses
-    import json
-
-    from netdsl.frontend.train_extras import extras_from_settings
-
-    c = config("schedule = step(every=3)", "warmup = 1", "augment = (flip, shift(0.1), rotate(5))",
-               "early_stop = val_accuracy(patience=2)", 'classes = ("a", "b")')
-    stored = json.loads(json.dumps(dataclasses.asdict(c)))
-    rebuilt = extras_from_settings(stored)
-    assert dataclasses.replace(c, **rebuilt) == c
-    with pytest.raises(ValueError, match="augment"):
-        extras_from_settings({"augment": [{"name": "explode", "args": []}]})
-    with pytest.raises(ValueError, match="malformed"):
-        extras_from_settings({"early_stop": {"monitor": "loss"}})

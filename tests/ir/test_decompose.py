@@ -96,3 +96,27 @@ def test_onnx_exports_swish_through_its_decomposition() -> None:
     want = executor.predict(x)
     got = Session(model.SerializeToString(), provider="cpu").run(x)
     assert np.max(np.abs(got - want)) <= 1e-5 * np.max(np.abs(want))
+
+
+def test_generated_pytorch_through_the_decomposition_matches(tmp_path, monkeypatch) -> None:
+    import importlib.util
+
+    torch = pytest.importorskip("torch")
+    model = netdsl.loads(PROGRAM, file="composite.net")
+    native = Executor(model.graph)
+    native.init_params(0)
+    monkeypatch.setattr(render, "has_snippet", lambda target, op: op is not SWISH and hasattr(
+        render.fragments(target), op.name))
+    files = generate(model, "pytorch", source="composite.net")
+    assert "F.silu" not in files["composite.py"] and "torch.sigmoid(" in files["composite.py"]
+    write(files, tmp_path)
+    spec = importlib.util.spec_from_file_location("generated_torch_composite", tmp_path / "composite.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    net = getattr(module, render.class_name(model.name))().eval()
+    net.load_netdsl_state_dict(native.state_dict())
+    x = np.random.default_rng(4).standard_normal((2, 3, 7, 6)).astype(np.float32)
+    with torch.no_grad():
+        got = net(torch.from_numpy(x)).numpy()
+    want = native.forward(x)
+    assert np.max(np.abs(got - want)) <= 1e-5 * np.max(np.abs(want))

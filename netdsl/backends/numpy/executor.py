@@ -11,6 +11,7 @@ from netdsl.backends.numpy.registry import Ctx, Kernel, kernels
 from netdsl.ir.decompose import expand
 from netdsl.ir.graph import Graph, Node
 from netdsl.ir.init import HEAD_SCALE, head_layer, init_plan, init_scheme
+from netdsl.memory import require_memory
 from netdsl.ops import REGISTRY
 from netdsl.ops.base import OpDef
 
@@ -43,6 +44,8 @@ class Executor:
         """`decompose` lists ops to run through their decomposition even where a kernel exists (tests)."""
         self.graph = graph
         self.dtype = np.dtype(dtype)
+        values = sum(n.param_count + n.buffer_count for n in graph)
+        require_memory(values * self.dtype.itemsize, f"the weights of network {graph.name}")
         self.params: dict[str, Array] = {}
         self.buffers: dict[str, Array] = {}
         self._caches: dict[str, Any] = {}

@@ -1,9 +1,10 @@
 """NumPy kernels registered against the op declarations: forward and backward side by side.
 
-    @kernel(ops.elementwise.RELU)
+    @kernel(RELU)
     class Relu:
-        forward = unary(relu_forward)          # (node, inputs, ctx) -> (y, cache)
-        backward = unary_backward(relu_backward)  # (node, dy, cache, need_dx) -> ([dx per input], {param: grad})
+        forward = staticmethod(unary(relu_forward))             # (node, inputs, ctx) -> (y, cache)
+        backward = staticmethod(unary_backward(relu_backward))  # (node, dy, cache, need_dx)
+                                                                #   -> ([dx per input], {param: grad})
 
 The executor looks each layer's kernel up once per graph, never per step.
 """

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from netdsl import npyfile
 from netdsl.fileio import atomic_write
 from netdsl.ir.graph import Graph
 
@@ -31,15 +31,61 @@ def save_weights(path: str | Path, tensors: dict[str, np.ndarray]) -> Path:
 
 
 def read_npz(path: str | Path) -> dict[str, np.ndarray]:
-    """All arrays of an .npz, without pickles; one-line errors for missing or corrupt files."""
+    """All arrays of an .npz (numbers or text), headers checked first, without pickles; one-line errors."""
     path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such weights file")
+    _check_weights_file(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise WeightsError(f"{path}: not a readable .npz weights file ({err})") from None
+        headers = npyfile.npz_headers(path, kinds=npyfile.NUMERIC_KINDS + "U")
+        npyfile.check_fits_memory(path, sum(h.nbytes for h in headers.values()), "its arrays")
+        return npyfile.read_npz(path, list(headers))
+    except npyfile.ArrayFileError as err:
+        raise WeightsError(str(err)) from None
+
+
+def _check_weights_file(path: Path) -> None:
+    """A regular file that starts like an .npz (a zip archive); one line naming what it is otherwise."""
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weights file" if not path.exists() else f"{path}: not a regular file")
+    try:
+        kind = npyfile.file_kind(path)
+    except npyfile.ArrayFileError as err:
+        raise WeightsError(str(err)) from None
+    if kind == "npy":
+        raise WeightsError(f"{path}: a single .npy array, not an .npz weights file (weights are saved as "
+                           "numpy.savez(path, **{'<layer>.<param>': array, ...}))")
+    if kind != "npz":
+        reason = "empty file" if kind == "empty" else "not a zip archive"
+        raise WeightsError(f"{path}: not a readable .npz weights file ({reason})")
+
+
+def read_weights(path: str | Path, graph: Graph) -> dict[str, np.ndarray]:
+    """The weights of an .npz for this graph: names, shapes and dtypes checked from the headers before any
+    array is loaded, so a file can ask for no more memory than the network needs; values must be finite."""
+    path = Path(path)
+    _check_weights_file(path)
+    try:
+        headers = npyfile.npz_headers(path)
+    except npyfile.ArrayFileError as err:
+        raise WeightsError(str(err)) from None
+    check_tensors(headers, graph, str(path))
+    try:
+        tensors = npyfile.read_npz(path, list(headers))
+    except npyfile.ArrayFileError as err:
+        raise WeightsError(str(err)) from None
+    check_finite(tensors, str(path))
+    return tensors
+
+
+def check_finite(tensors: dict[str, np.ndarray], source: str) -> None:
+    """Refuse NaN or infinite weights, naming each tensor that holds them."""
+    bad = []
+    for key in sorted(tensors):
+        count = int(np.size(tensors[key]) - np.count_nonzero(np.isfinite(tensors[key])))
+        if count:
+            bad.append(f"{key} ({count:,} of {np.size(tensors[key]):,} values)")
+    if bad:
+        raise WeightsError(f"{source}: NaN or infinite weights in {', '.join(bad)}; "
+                           "the run that wrote them diverged (try a lower learning rate)")
 
 
 def check_tensors(tensors: dict[str, np.ndarray], graph: Graph, source: str) -> None:
@@ -62,6 +108,4 @@ def check_tensors(tensors: dict[str, np.ndarray], graph: Graph, source: str) -> 
 
 
 def load_weights(path: str | Path, graph: Graph) -> dict[str, np.ndarray]:
-    tensors = read_npz(path)
-    check_tensors(tensors, graph, str(path))
-    return tensors
+    return read_weights(path, graph)

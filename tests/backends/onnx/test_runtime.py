@@ -197,10 +197,10 @@ def test_a_cuda_provider_that_raises_instead_of_falling_back(model_file, tmp_pat
 
     real_ort, real_create = runtime._ort(), runtime._create
 
-    def create(source, name, providers):
+    def create(source, name, providers, threads=None):
         if CUDA in providers:
             raise runtime._LoadError(name, "CUDA failure 999: unknown error")
-        return real_create(source, name, providers)
+        return real_create(source, name, providers, threads)
 
     monkeypatch.setattr(runtime, "_ort", lambda: _CudaListed(real_ort))
     monkeypatch.setattr(runtime, "_create", create)

@@ -1,0 +1,65 @@
+"""Training curves: loss and accuracy per epoch, training solid and validation dashed; the lr when recorded."""
+
+from __future__ import annotations
+
+import math
+from typing import IO
+
+from netdsl.draw.run_dir import Run
+
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+           "#bcbd22")
+
+
+def _panels(runs: list[Run]) -> list[tuple[str, str]]:
+    """(column, title) of each panel: loss, accuracy when recorded, lr when any run recorded it."""
+    panels = [("loss", "loss")]
+    if any(run.has("accuracy") or run.has("val_accuracy") for run in runs):
+        panels.append(("accuracy", "accuracy"))
+    if any(run.has("lr") for run in runs):
+        panels.append(("lr", "learning rate"))
+    return panels
+
+
+def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str = "") -> None:
+    """One figure with a panel per quantity; each run one colour, named by its label when there are several."""
+    from netdsl.draw.raster import pyplot
+
+    plt = pyplot()
+    panels = _panels(runs)
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8 + 0.25 * len(runs)), dpi=100,
+                                squeeze=False)
+    for ax, (column, heading) in zip(axes[0], panels):
+        for index, run in enumerate(runs):
+            _plot_run(ax, run, column, COLOURS[index % len(COLOURS)], several=len(runs) > 1)
+        ax.set_title(heading)
+        ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(True, alpha=0.3)
+        if column == "lr" and all(v > 0 for run in runs for v in run.column("lr") if math.isfinite(v)):
+            ax.set_yscale("log")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="lower center", ncol=2 if len(runs) == 1 else 1, fontsize=8,
+                      frameon=False)
+    if title:
+        figure.suptitle(title)
+    legend_rows = 1 if len(runs) == 1 else 2 * len(runs)
+    figure.tight_layout(rect=(0, min(0.45, 0.035 * legend_rows + 0.04), 1, 1))
+    metadata = {"Creator": "netdsl", "CreationDate": None} if fmt == "pdf" else \
+        {"Date": None} if fmt == "svg" else {"Software": "netdsl"}
+    figure.savefig(handle, format=fmt, metadata=metadata)
+    plt.close(figure)
+
+
+def _plot_run(ax, run: Run, column: str, colour: str, several: bool) -> None:
+    epochs = run.column("epoch")
+    name = f"{run.label}: " if several else ""
+    if column == "lr":
+        ax.plot(epochs, run.column("lr"), color=colour, marker=".", label=f"{name}lr")
+        return
+    if run.has(column):
+        ax.plot(epochs, run.column(column), color=colour, marker=".", label=f"{name}training")
+    if run.has(f"val_{column}"):
+        ax.plot(epochs, run.column(f"val_{column}"), color=colour if several else COLOURS[1], marker=".",
+                linestyle="--", label=f"{name}validation")

@@ -1,0 +1,65 @@
+"""`netdsl report`: one self-contained page, checked in a real headless Chromium where one is installed."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from draw.chromium import browser, render
+
+from netdsl.draw.report_html import build_report
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+@pytest.fixture(scope="module")
+def report(trained_run: Path) -> str:
+    return build_report(trained_run)
+
+
+def test_report_holds_every_section_with_inline_images_only(report: str, trained_run: Path) -> None:
+    for heading in ("Network", "Diagram", "Training curves", "Final metrics", "Confusion matrix (validation split)",
+                    "Most confidently wrong"):
+        assert f"<h2>{heading}" in report
+    page = _Collector()
+    page.feed(report)
+    images = [attrs for tag, attrs in page.tags if tag == "img"]
+    assert len(images) >= 3 and all(a["src"].startswith("data:image/") for a in images)
+    assert not [t for t, a in page.tags if t in ("script", "link", "iframe")]
+    assert not re.search(r"(src|href)=\"(https?:|//)", report) and "url(" not in report
+    assert "conv_1" in report and "Trainable params:" in report and "adam lr 0.01" in report
+    confusion = re.search(r"<table class=confusion>(.*?)</table>", report).group(1)
+    counts = [int(c) for c in re.findall(r"<td[^>]*>(\d+)</td>", confusion)]
+    assert sum(counts) == 359  # the validation split: 20% of the 1,797 digits
+
+
+def test_report_renders_in_headless_chromium(report: str, tmp_path: Path) -> None:
+    if browser() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium): the browser check did not run")
+    page = tmp_path / "report.html"
+    page.write_text(report, encoding="utf-8")
+    rendered = render(page, tmp_path / "profile")
+    (tmp_path / "report.png").write_bytes(rendered.screenshot)  # kept for a person to look at
+    assert rendered.errors == []
+    assert rendered.title.startswith("netdsl run ")
+    assert rendered.images and all(i["complete"] and i["width"] > 0 for i in rendered.images), rendered.images
+    assert rendered.screenshot.startswith(b"\x89PNG") and len(rendered.screenshot) > 20_000
+
+
+def test_the_browser_check_catches_a_broken_page(tmp_path: Path) -> None:
+    if browser() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium): the browser check did not run")
+    page = tmp_path / "bad.html"
+    page.write_text('<html><body><img src="missing.png"><script>console.error("boom")</script></body></html>')
+    rendered = render(page, tmp_path / "profile")
+    assert any("boom" in e for e in rendered.errors) and any("ERR_FILE_NOT_FOUND" in e for e in rendered.errors)
+    assert rendered.images[0]["width"] == 0

@@ -1,0 +1,55 @@
+"""Completion decides from the text before the cursor, which need not parse."""
+
+from __future__ import annotations
+
+from netdsl.lsp.completion import completions, declared, tolerant_tokens
+
+BLOCKS = "block res(c, stride=2) {\n    conv(c, 3, stride=stride) - relu\n}\n\n"
+
+
+def _labels(text: str) -> set[str]:
+    return {item.label for item in completions(text, len(text))}
+
+
+def test_layer_positions_offer_ops_aliases_and_blocks() -> None:
+    for before in ("network n {\n    input(1, 8, 8)\n    ", "network n {\n    input(1, 8, 8) - ",
+                   "network n {\n    add {\n        relu\n      | ", "network n {\n    c1: ",
+                   "network n {\n    [relu - "):
+        labels = _labels(BLOCKS + before)
+        assert {"conv", "conv2d", "linear", "res", "identity"} <= labels, before
+        assert "network" not in labels
+    assert {"network", "block", "train", "conv"} <= _labels(BLOCKS)
+
+
+def test_a_word_being_typed_does_not_change_the_context() -> None:
+    assert "conv" in _labels("network n {\n    input(1, 8, 8) - co")
+    assert {"stride", "pad"} <= _labels("network n {\n    conv(8, 3, st")
+
+
+def test_arguments_of_ops_blocks_and_optimizers_skip_those_given() -> None:
+    labels = _labels("network n {\n    conv(8, 3, pad=1, ")
+    assert {"stride", "dilation", "groups", "bias", "activation"} <= labels and "pad" not in labels
+    assert _labels(BLOCKS + "network n {\n    res(") == {"c", "stride"}
+    assert {"lr", "momentum", "nesterov"} <= _labels("train {\n    optimizer = sgd(")
+    assert _labels("network n {\n    conv(8, ") >= {"kernel", "stride"}
+    assert _labels("network n {\n    conv(8, 3, pad=") == set()  # a value, not a name
+
+
+def test_train_sections_offer_settings_then_their_values() -> None:
+    assert {"data", "epochs", "optimizer", "loss"} <= _labels("train {\n    ")
+    assert _labels("train {\n    data = ") >= {"digits", "mnist", "cifar10"}
+    assert _labels("train {\n    loss = ") == {"cross_entropy", "mse", "binary_cross_entropy"}
+    assert {"adam", "sgd"} <= _labels("train {\n    optimizer = ")
+    assert _labels("network lenet {\n    input(4)\n}\ntrain ") == {"lenet"}
+
+
+def test_nothing_inside_comments_strings_or_a_block_header() -> None:
+    assert _labels("network n {\n    input(1, 8, 8)  # con") == set()
+    assert _labels('train {\n    data = "path/con') == set()
+    assert _labels("block b(c, ") == set()
+
+
+def test_tokens_and_declarations_survive_characters_that_do_not_lex() -> None:
+    tokens = tolerant_tokens("block b(c, k=3) {\n    conv(c, k) $ relu ' \n")
+    assert [str(t) for t in tokens if t.type == "NAME"] == ["b", "c", "k", "conv", "c", "k", "relu"]
+    assert declared(tolerant_tokens(BLOCKS + "network n { res(")).blocks == {"res": [("c", None), ("stride", "2")]}
