@@ -105,8 +105,10 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
         raise InputError(str(err)) from None
     config = _config(args, model, checkpoint, out_dir)
     data = _dataset(config.data, model, args, config.val_split, config.seed)
-    _check_labels(model, config.loss, data.num_classes, data.name)
-    _class_names(model, config, data.num_classes)
+    reproduce = config.reproduces_input  # an autoencoder: its input is its target
+    if not reproduce:
+        _check_labels(model, config.loss, data.num_classes, data.name)
+        _class_names(model, config, data.num_classes)
     print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
           f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}")
     executor = Executor(model.graph)
@@ -119,7 +121,8 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
         if checkpoint is not None:
             trainer.resume(checkpoint)
             print(f"resuming {out_dir} at epoch {trainer.progress.epoch + 1}, step {trainer.progress.step}")
-        trainer.fit(data.x_train, data.y_train, (data.x_val, data.y_val))
+        targets = (data.x_train, data.x_val) if reproduce else (data.y_train, data.y_val)
+        trainer.fit(data.x_train, targets[0], (data.x_val, targets[1]))
     except Interrupted as stop:
         print(f"netdsl: {stop}; continue with: {_resume_command(args, out_dir)}")
         return 128 + stop.signum
@@ -190,6 +193,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
         print(notice)
+    if config.reproduces_input:  # an autoencoder: its input is its target, and there are no classes
+        loss, _ = model.evaluate(arrays.x, arrays.x, batch_size=args.batch)
+        print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}")
+        return 0
     _check_labels(model, config.loss, arrays.num_classes, arrays.name)
     loss, accuracy = model.evaluate(arrays.x, arrays.y, batch_size=args.batch)
     print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}  accuracy {accuracy:.4f}")

@@ -10,7 +10,7 @@ from netdsl.frontend.expand import build_partial_graph, check_blocks
 from netdsl.frontend.limits import MAX_SOURCE_BYTES, source_too_large
 from netdsl.frontend.parser import parse
 from netdsl.frontend.to_ast import to_ast
-from netdsl.frontend.train_spec import TrainConfig, train_config
+from netdsl.frontend.train_spec import TrainConfig, check_target, train_config
 from netdsl.ir.graph import Graph
 from netdsl.ir.lint import lint, lint_explaining
 from netdsl.ir.passes import Totals, infer_shapes, totals
@@ -96,6 +96,9 @@ def _check_network(program: ast.Program, network: ast.Network, config: TrainConf
         diagnostics = explanations.items + sink.items
         graph = None
     config = config or TrainConfig()
+    if graph is not None:
+        check_target(config, graph.input.shape, graph.output.shape, sink)
+        diagnostics = sink.items
     return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, diagnostics), used
 
 

@@ -85,10 +85,16 @@ class Model:
         self._fit_trainer.verbose = verbose
         return self._fit_trainer
 
-    def fit(self, x, y, epochs: int | None = None, batch_size: int | None = None, validation_data=None,
+    def fit(self, x, y=None, epochs: int | None = None, batch_size: int | None = None, validation_data=None,
             verbose: int = 1):
-        """Train with the program's loss and optimizer; returns a History (`.history["loss"]`)."""
+        """Train with the program's loss and optimizer; returns a History (`.history["loss"]`).
+        With `target = input` (an autoencoder) y may be left out: x is the target."""
         from netdsl.train import Progress
+
+        if y is None:
+            if not self.train_config.reproduces_input:
+                raise ValueError("fit needs targets y (the train section's target is labels)")
+            y = x
 
         trainer = self._trainer(verbose)
         trainer.progress = Progress()

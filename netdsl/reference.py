@@ -14,6 +14,9 @@ import numpy as np
 
 from netdsl.ops.base import OpDef
 from netdsl.ops.elementwise import BATCHNORM, LRN, SIGMOID, SOFTMAX
+from netdsl.ops.nonlinear import ELU, GELU, HARDSIGMOID, HARDSWISH, MISH, PRELU, RELU6, SELU, SOFTPLUS
+from netdsl.ops.normalization import GROUPNORM, LAYERNORM, SCALE
+from netdsl.ops.resample import DECONV, DWCONV, UPSAMPLE, ZEROPAD
 from netdsl.ops.spatial import AVGPOOL, CONV, MAXPOOL
 
 REFERENCES: dict[str, Callable] = {}
@@ -45,6 +48,7 @@ def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
 
 
 @reference(CONV)
+@reference(DWCONV)  # a conv with one group per channel (its filters and groups come from the input)
 def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, int],
            pads: tuple[int, int, int, int], dilation: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
     """Convolution of NCHW x with an OIHW weight: im2col, then one matrix product per group."""
@@ -107,3 +111,170 @@ def lrn(x: np.ndarray, size: int, alpha: float, beta: float, k: float) -> np.nda
     squares = np.pad(x * x, ((0, 0), (before, size - 1 - before), (0, 0), (0, 0)))
     total = sum(squares[:, i:i + x.shape[1]] for i in range(size))
     return x / (k + alpha / size * total) ** beta
+
+
+# ---- the section-9 activations (PyTorch's formulas) ----
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function to double precision (NumPy has none): below 3 the series
+    2/sqrt(pi) exp(-x^2) sum x (2x^2)^n / (2n+1)!!, whose terms are all positive; above it 1 - erfc with
+    erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))), a continued fraction."""
+    a = np.abs(x.astype(np.float64))
+    small = np.minimum(a, 3.0)
+    term = small.copy()
+    total = small.copy()
+    for n in range(1, 64):
+        term = term * (2.0 * small * small) / (2 * n + 1)
+        total = total + term
+    series = 2.0 / np.sqrt(np.pi) * np.exp(-small * small) * total
+    large = np.maximum(a, 3.0)
+    fraction = large.copy()
+    for k in range(60, 0, -1):
+        fraction = large + (k / 2.0) / fraction
+    tail = 1.0 - np.exp(-large * large) / (np.sqrt(np.pi) * fraction)
+    return (np.sign(x) * np.where(a < 3.0, series, tail)).astype(x.dtype)
+
+
+@reference(GELU)
+def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+    """x * Phi(x), or its tanh approximation."""
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + np.tanh((2.0 / np.pi) ** 0.5 * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1.0 + erf(x * 0.5 ** 0.5))
+
+
+@reference(RELU6)
+def relu6(x: np.ndarray) -> np.ndarray:
+    """min(max(x, 0), 6)."""
+    return np.clip(x, 0.0, 6.0)
+
+
+@reference(HARDSIGMOID)
+def hardsigmoid(x: np.ndarray) -> np.ndarray:
+    """relu6(x + 3) / 6."""
+    return np.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+
+@reference(HARDSWISH)
+def hardswish(x: np.ndarray) -> np.ndarray:
+    """x * relu6(x + 3) / 6."""
+    return x * (np.clip(x + 3.0, 0.0, 6.0) / 6.0)
+
+
+@reference(ELU)
+def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """x above 0, alpha * (exp(x) - 1) below."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+@reference(SELU)
+def selu(x: np.ndarray) -> np.ndarray:
+    """scale * elu(x, alpha) with the self-normalizing constants."""
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+@reference(SOFTPLUS)
+def softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + exp(x)); x itself above 20 (PyTorch's threshold)."""
+    return np.where(x > 20.0, x, np.log1p(np.exp(np.minimum(x, 20.0))))
+
+
+@reference(MISH)
+def mish(x: np.ndarray) -> np.ndarray:
+    """x * tanh(softplus(x))."""
+    return x * np.tanh(softplus(x))
+
+
+def per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
+    """A per-channel vector shaped to broadcast over axis 1 of an array of `ndim` axes."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+@reference(PRELU)
+def prelu(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """x above 0, weight[c] * x below, one slope per channel (axis 1)."""
+    return np.where(x > 0, x, per_channel(weight, x.ndim) * x)
+
+
+# ---- normalizations and layer scale ----
+
+
+@reference(LAYERNORM)
+def layernorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """Normalize over axis 1 (the channels) at each position; biased variance (ConvNeXt's LayerNorm2d)."""
+    mean = x.mean(axis=1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * per_channel(weight, x.ndim) + per_channel(bias, x.ndim)
+
+
+@reference(GROUPNORM)
+def groupnorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, groups: int, eps: float = 1e-5) -> np.ndarray:
+    """Normalize each group of C / groups channels over those channels and all positions."""
+    grouped = x.reshape(len(x), groups, -1)
+    mean = grouped.mean(axis=2, keepdims=True)
+    var = ((grouped - mean) ** 2).mean(axis=2, keepdims=True)
+    y = ((grouped - mean) / np.sqrt(var + eps)).reshape(x.shape)
+    return y * per_channel(weight, x.ndim) + per_channel(bias, x.ndim)
+
+
+@reference(SCALE)
+def layer_scale(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """x times a learned factor per channel (layer scale)."""
+    return x * per_channel(weight, x.ndim)
+
+
+# ---- resampling ----
+
+
+def interpolation_matrix(size: int, factor: int) -> np.ndarray:
+    """(size*factor, size) weights of linear interpolation with half-pixel centres (align_corners=False)."""
+    out = np.arange(size * factor)
+    src = np.maximum((out + 0.5) / factor - 0.5, 0.0)
+    low = np.minimum(np.floor(src).astype(int), size - 1)
+    high = np.minimum(low + 1, size - 1)
+    matrix = np.zeros((size * factor, size))
+    np.add.at(matrix, (out, low), 1.0 - (src - low))
+    np.add.at(matrix, (out, high), src - low)
+    return matrix
+
+
+@reference(UPSAMPLE)
+def upsample(x: np.ndarray, factor: tuple[int, int], mode: str = "nearest") -> np.ndarray:
+    """Repeat each pixel (nearest) or interpolate linearly along H, then W (bilinear)."""
+    if mode == "nearest":
+        return x.repeat(factor[0], axis=2).repeat(factor[1], axis=3)
+    rows = interpolation_matrix(x.shape[2], factor[0]).astype(x.dtype)
+    cols = interpolation_matrix(x.shape[3], factor[1]).astype(x.dtype)
+    return np.einsum("ph,nchw,qw->ncpq", rows, x, cols, optimize=True)
+
+
+@reference(DECONV)
+def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, int],
+             pads: tuple[int, int, int, int], output_padding: tuple[int, int] = (0, 0),
+             dilation: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
+    """Transposed conv of NCHW x with a (C, filters/groups, kh, kw) weight: each input pixel adds its
+    weighted kernel into the output at stride steps; then `pads` (top, left, bottom, right) are cropped
+    and `output_padding` rows/columns appended at the bottom/right (ONNX ConvTranspose)."""
+    n, c, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    full_h, full_w = (h - 1) * sh + dh * (kh - 1) + 1, (wd - 1) * sw + dw * (kw - 1) + 1
+    top, left, bottom, right = pads
+    full = np.zeros((n, groups, og, full_h + output_padding[0], full_w + output_padding[1]), x.dtype)
+    xg = x.reshape(n, groups, c // groups, h, wd)
+    wg = w.reshape(groups, c // groups, og, kh, kw)
+    for i in range(kh):
+        for j in range(kw):
+            tap = np.einsum("ngchw,gco->ngohw", xg, wg[:, :, :, i, j])
+            full[:, :, :, i * dh:i * dh + (h - 1) * sh + 1:sh, j * dw:j * dw + (wd - 1) * sw + 1:sw] += tap
+    y = full.reshape(n, groups * og, *full.shape[3:])
+    y = y[:, :, top:y.shape[2] - bottom, left:y.shape[3] - right]
+    return y if b is None else y + b.reshape(1, -1, 1, 1)
+
+
+@reference(ZEROPAD)
+def zeropad(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
+    """Zeros around H and W: pads are (top, left, bottom, right)."""
+    return pad(x, pads)

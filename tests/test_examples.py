@@ -24,6 +24,20 @@ PUBLISHED = {
     "resnet50": (25_557_032, 4.089e9),
     "googlenet": (6_624_904, None),
     "densenet121": (7_978_856, None),
+    "mobilenet_v2": (3_504_872, 300_774_272),
+    "efficientnet_b0": (5_288_548, 385_814_752),
+    "convnext_tiny": (28_589_128, 4_455_531_264),
+    "unet": (31_037_698, 48_171_581_440),
+    "dcgan_generator": (3_576_704, 104_628_224),
+    "digits_autoencoder": (1_913, 30_720),
+}
+# the section-9 examples exactly: (trainable, non-trainable, MACs), computed with torch and torchvision
+EXACT = {
+    "mobilenet_v2": (3_504_872, 34_112, 300_774_272),
+    "efficientnet_b0": (5_288_548, 42_016, 385_814_752),
+    "convnext_tiny": (28_589_128, 0, 4_455_531_264),
+    "unet": (31_037_698, 11_776, 48_171_581_440),
+    "dcgan_generator": (3_576_704, 1_920, 104_628_224),
 }
 
 
@@ -38,6 +52,25 @@ def test_published_params_and_macs(name: str) -> None:
     assert model.totals.trainable == params
     if macs:
         assert abs(model.totals.macs - macs) / macs < 0.01
+
+
+@pytest.mark.parametrize("name", sorted(EXACT))
+def test_section9_examples_give_the_torch_figures_exactly(name: str) -> None:
+    totals = netdsl.load(EXAMPLES / f"{name}.net").totals
+    assert (totals.trainable, totals.non_trainable, totals.macs) == EXACT[name]
+
+
+def test_check_json_gives_the_figures(tmp_path) -> None:
+    """`netdsl check --json`, the command a user runs, prints the same totals."""
+    import json
+    import subprocess
+    import sys
+
+    for name, (trainable, non_trainable, macs) in EXACT.items():
+        out = subprocess.run([sys.executable, "-m", "netdsl", "check", "--json", str(EXAMPLES / f"{name}.net")],
+                             capture_output=True, text=True, check=True).stdout
+        totals = json.loads(out)["totals"]
+        assert (totals["trainable"], totals["non_trainable"], totals["macs"]) == (trainable, non_trainable, macs)
 
 
 def test_seed003_conv_part_is_55744_as_keras_prints() -> None:

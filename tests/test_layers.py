@@ -24,6 +24,8 @@ OTHER_MEANINGS = {
     ("netdsl/frontend/parser_tables.py", "add"): "the grammar's arithmetic rules (generated tables)",
     ("netdsl/frontend/parser_tables.py", "mul"): "the grammar's arithmetic rules (generated tables)",
     ("netdsl/frontend/parser_tables.py", "sum"): "the grammar's arithmetic rules (generated tables)",
+    ("netdsl/codegen/render.py", "scale"): "an initializer's scale factor",
+    ("netdsl/frontend/train_spec.py", "input"): "target = input: the network's input is the training target",
     ("netdsl/frontend/limits.py", "add"): "the grammar's arithmetic rules (nesting depth)",
     ("netdsl/frontend/limits.py", "mul"): "the grammar's arithmetic rules (nesting depth)",
     ("netdsl/data/classes.py", "cat"): "a cifar10 class name",

@@ -37,7 +37,7 @@ __all__ = ["LINE_LENGTH", "TARGETS", "CodegenError", "generate", "wrap", "write"
 _NUMPY_NAMES = {"np", "params", "x", "forward", "init_params", "load", "initialize", "INPUT_SHAPE", "OUTPUT_SHAPE",
                 "PARAMETERS"} | helper_names()
 _TORCH_NAMES = {"torch", "nn", "F", "np", "self", "x", "logits", "INPUT_SHAPE", "OUTPUT_SHAPE", "NETDSL_NAMES",
-                "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN"}
+                "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN", "ChannelLayerNorm", "ChannelScale"}
 # nn.Module's own attributes and methods (torch 2.x) and the methods the generated module adds: a layer
 # attribute named like one of them would replace it. A test checks this list against torch.
 MODULE_ATTRIBUTES = {

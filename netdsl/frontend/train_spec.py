@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from netdsl.diagnostics import CompileError, DiagnosticSink, did_you_mean
+from netdsl.diagnostics import CompileError, DiagnosticSink, Span, did_you_mean
 from netdsl.frontend import ast
 from netdsl.frontend.expand import evaluate
 from netdsl.frontend.train_extras import EXTRA_SETTINGS, EarlyStop, Schedule, Transform, check_together, parse_extra
@@ -16,6 +16,7 @@ from netdsl.train_settings import FUSED_HEADS  # noqa: F401 (stated there, for t
 BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
 LOSSES = ("cross_entropy", "mse", "binary_cross_entropy")
 METRICS = ("accuracy",)
+TARGETS = ("labels", "input")  # input: reproduce the input (an autoencoder)
 
 # Each optimizer's hyper-parameters and defaults (PyTorch's, as the NumPy backend implements them).
 OPTIMIZERS: dict[str, dict[str, Any]] = {
@@ -69,6 +70,13 @@ class TrainConfig:
     augment: tuple[Transform, ...] = ()
     early_stop: EarlyStop | None = None
     classes: str | tuple[str, ...] | None = None
+    target: str = "labels"
+    target_span: Span | None = field(default=None, compare=False, repr=False)  # for errors about the target
+
+    @property
+    def reproduces_input(self) -> bool:
+        """`target = input`: an autoencoder, whose input is its target."""
+        return self.target == "input"
 
     @property
     def lr(self) -> float:
@@ -238,6 +246,8 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
             elif key == "metrics":
                 items = value if isinstance(value, tuple) else (value,)
                 config["metrics"] = tuple(_choice(v, key, METRICS, setting) for v in items)
+            elif key == "target":
+                config["target"], config["target_span"] = _choice(value, key, TARGETS, setting), setting.span
             elif key == "val_split":
                 share = _number(value, key, setting, integer=False, minimum=0)
                 if share >= 1:
@@ -246,10 +256,22 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
             else:
                 known = list(TrainConfig.__dataclass_fields__)
                 known.remove("optimizer_args")
+                known.remove("target_span")
                 raise CompileError(f"unknown train setting '{key}'", setting.key_span,
                                    did_you_mean(key, known) or f"settings are {', '.join(known)}")
         except CompileError as err:
             sink.add(err.diagnostic)
     for err in check_together(config, seen):
         sink.add(err.diagnostic)
+    if config.get("target") == "input" and "loss" not in config:
+        config["loss"] = "mse"  # reproducing an image is regression
     return TrainConfig(**config)
+
+
+def check_target(config: TrainConfig, input_shape: tuple, output_shape: tuple, sink: DiagnosticSink) -> None:
+    """`target = input` needs a network whose output has its input's shape."""
+    if config.target == "input" and tuple(output_shape) != tuple(input_shape) and config.target_span:
+        given, wanted = "x".join(map(str, output_shape)), "x".join(map(str, input_shape))
+        sink.error(f"target = input trains the network to reproduce its input, but it gives {given} for an input "
+                   f"of {wanted}", config.target_span,
+                   f"end the network with a layer that gives {wanted}, or train on labels (target = labels)")

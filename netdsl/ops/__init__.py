@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from netdsl.ops import dense, elementwise, merge, spatial
+from netdsl.ops import dense, elementwise, merge, nonlinear, normalization, resample, spatial
 from netdsl.ops.base import OpDef
 
-ALL: tuple[OpDef, ...] = spatial.OPS + dense.OPS + elementwise.OPS + merge.OPS
+ALL: tuple[OpDef, ...] = (spatial.OPS + dense.OPS + elementwise.OPS + merge.OPS + nonlinear.OPS + normalization.OPS
+                          + resample.OPS)
 REGISTRY: dict[str, OpDef] = {op.name: op for op in ALL}
 _ALIASES: dict[str, str] = {alias: op.name for op in ALL for alias in (op.name, *op.aliases)}
 

@@ -96,13 +96,20 @@ def _conv_macs(attrs: dict, ins: list[Input], out: Shape) -> int:
     return out[1] * out[2] * attrs["filters"] * kh * kw * ins[0].shape[0] // attrs["groups"]
 
 
+def _defaults(op_name: str) -> dict:
+    """The attributes of `activation=NAME`: that op's own defaults (gelu's approximate, elu's alpha)."""
+    from netdsl import ops  # the registry imports this module
+
+    return {arg.name: arg.coerce(arg.default, arg.name) for arg in ops.REGISTRY[op_name].args}
+
+
 def _with_activation(op: str):
     def expand(attrs: dict) -> list[tuple[str, dict, str]]:
         act = attrs.get("activation", "none")
         core = {k: v for k, v in attrs.items() if k != "activation"}
         steps = [(op, core, "")]
         if act not in ("none", "identity"):
-            steps.append((act, {}, f"_{act}"))
+            steps.append((act, _defaults(act), f"_{act}"))
         return steps
 
     return expand

@@ -17,7 +17,8 @@ from netdsl.codegen import generate, write
 
 GENERATED = ROOT / "generated" / "numpy"
 NAMES = sorted(path.stem for path in EXAMPLES.glob("*.net"))
-BIG = {"alexnet", "vgg16", "resnet18", "resnet50", "googlenet", "densenet121"}
+BIG = {"alexnet", "vgg16", "resnet18", "resnet50", "googlenet", "densenet121", "mobilenet_v2", "efficientnet_b0",
+       "convnext_tiny", "unet"}
 TOLERANCE = 1e-5
 
 

@@ -40,7 +40,10 @@ class Objective:
         return out
 
     def accuracy(self, out: Array, y: Array) -> float:
+        """The share of correct classes; nan for an image output (an autoencoder's), which has no classes."""
         scores = self.scores(out)
+        if scores.ndim > 2:
+            return float("nan")
         if self.loss == "mse" and scores.ndim == 2 and scores.shape[1] == 1:
             return float(np.mean(np.round(scores[:, 0]) == y.reshape(-1)))
         return float(losses.accuracy(scores, y))

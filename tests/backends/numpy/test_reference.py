@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from backends.numpy.ops import test_nonlinear as nonlinear_kernels
+from backends.numpy.ops import test_normalization as normalization_kernels
+from backends.numpy.ops import test_resample as resample_kernels
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,7 +85,18 @@ def test_sigmoid_and_softmax_over_channels() -> None:
 ORACLE_TESTS: dict[str, Callable] = {"conv": test_conv, "maxpool": test_pools, "avgpool": test_pools,
                                      "batchnorm": test_batchnorm_at_inference, "lrn": test_lrn_odd_and_even_windows,
                                      "sigmoid": test_sigmoid_and_softmax_over_channels,
-                                     "softmax": test_sigmoid_and_softmax_over_channels}
+                                     "softmax": test_sigmoid_and_softmax_over_channels,
+                                     # the section-9 ops: their kernels' tests hold them to these references
+                                     **dict.fromkeys(("gelu", "relu6", "hardsigmoid", "hardswish", "elu", "selu",
+                                                      "softplus", "mish"), nonlinear_kernels.test_activation_kernel),
+                                     "prelu": nonlinear_kernels.test_prelu_kernel,
+                                     "layernorm": normalization_kernels.test_layernorm,
+                                     "groupnorm": normalization_kernels.test_groupnorm,
+                                     "scale": normalization_kernels.test_scale,
+                                     "upsample": resample_kernels.test_upsample_bilinear,
+                                     "deconv": resample_kernels.test_deconv,
+                                     "dwconv": test_conv,  # dwconv runs conv's kernel and reference
+                                     "zeropad": resample_kernels.test_zeropad}
 
 
 def test_every_reference_is_an_oracle_here() -> None:

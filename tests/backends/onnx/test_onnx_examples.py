@@ -22,7 +22,8 @@ from netdsl.backends.onnx.export import build_model, numpy_executor, save_model,
 from netdsl.runtime import Session
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.net"))
-BIG = {"alexnet", "vgg16", "densenet121", "googlenet", "resnet18", "resnet50"}  # ImageNet nets: batch 1
+BIG = {"alexnet", "vgg16", "densenet121", "googlenet", "resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0",
+       "convnext_tiny", "unet"}  # ImageNet nets and the 256x256 U-Net: batch 1
 PARITY = 1e-5  # max |onnxruntime - numpy| / max |numpy|
 
 

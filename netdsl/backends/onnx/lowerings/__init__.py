@@ -1,5 +1,15 @@
 """The ONNX lowerings, one module per op family; importing this package registers them all."""
 
-from netdsl.backends.onnx.lowerings import activation, conv, dense, merge, norm, pool
+from netdsl.backends.onnx.lowerings import (
+    activation,
+    conv,
+    dense,
+    merge,
+    nonlinear,
+    norm,
+    normalization,
+    pool,
+    resample,
+)
 
-__all__ = ["activation", "conv", "dense", "merge", "norm", "pool"]
+__all__ = ["activation", "conv", "dense", "merge", "nonlinear", "norm", "normalization", "pool", "resample"]

@@ -1,0 +1,69 @@
+"""layernorm, groupnorm and layer scale in ONNX. LayerNormalization (opset 17) normalizes the last axis,
+so an image goes channels-last around it; before 17 the statistics are spelled out. groupnorm runs
+InstanceNormalization on the channels reshaped into groups (ONNX's GroupNormalization changed its scale's
+meaning at opset 21)."""
+
+from __future__ import annotations
+
+from netdsl.backends.onnx.lower import Lowering, constant
+from netdsl.backends.onnx.lowerings.nonlinear import step
+from netdsl.backends.onnx.registry import lowering
+from netdsl.ops.normalization import GROUPNORM, LAYERNORM, SCALE
+
+
+def per_channel(low: Lowering, key: str) -> str:
+    """A parameter of C values, shaped C x 1 x 1 for an image so that it broadcasts over H x W."""
+    if len(low.node.shape) == 1:
+        return low.param(key)
+    shape = constant(low, f"{key}_shape", [low.node.shape[0], 1, 1], "int64")
+    return step(low, f"{key}_per_channel", "Reshape", [low.param(key), shape])
+
+
+def _affine(low: Lowering, normalized: str) -> None:
+    """The layer's output: normalized * weight + bias, per channel."""
+    scaled = step(low, "scaled", "Mul", [normalized, per_channel(low, "weight")])
+    low.emit("Add", [scaled, per_channel(low, "bias")])
+
+
+@lowering(LAYERNORM)
+def lower_layernorm_spelled_out(low: Lowering) -> None:
+    """layernorm before opset 17: (x - mean) / sqrt(var + eps) over axis 1 (ReduceMean takes axes as an
+    attribute up to opset 17)."""
+    x = low.inputs[0]
+    centered = step(low, "centered", "Sub", [x, step(low, "mean", "ReduceMean", [x], axes=[1], keepdims=1)])
+    var = step(low, "var", "ReduceMean", [step(low, "square", "Mul", [centered, centered])], axes=[1], keepdims=1)
+    std = step(low, "std", "Sqrt", [step(low, "var_eps", "Add", [var, constant(low, "eps", low.node.attrs["eps"])])])
+    _affine(low, step(low, "normalized", "Div", [centered, std]))
+
+
+@lowering(LAYERNORM, since=17)
+def lower_layernorm(low: Lowering) -> None:
+    """layernorm: LayerNormalization over the last axis, an image transposed to channels-last around it."""
+    eps = float(low.node.attrs["eps"])
+    inputs = [low.param("weight"), low.param("bias")]
+    if len(low.node.shape) == 1:
+        low.emit("LayerNormalization", [low.inputs[0], *inputs], axis=-1, epsilon=eps)
+        return
+    last = step(low, "channels_last", "Transpose", [low.inputs[0]], perm=[0, 2, 3, 1])
+    normalized = step(low, "normalized", "LayerNormalization", [last, *inputs], axis=-1, epsilon=eps)
+    low.emit("Transpose", [normalized], perm=[0, 3, 1, 2])
+
+
+@lowering(GROUPNORM)
+def lower_groupnorm(low: Lowering) -> None:
+    """groupnorm: x as (N, groups, rest), InstanceNormalization (unit scale, zero shift) over the rest, back to
+    the layer's shape, then the per-channel weight and bias."""
+    x, groups = low.inputs[0], int(low.node.attrs["groups"])
+    grouped = step(low, "grouped", "Reshape", [x, constant(low, "group_shape", [0, groups, -1], "int64")])
+    ones, zeros = constant(low, "ones", [1.0] * groups), constant(low, "zeros", [0.0] * groups)
+    normalized = step(low, "instance_norm", "InstanceNormalization", [grouped, ones, zeros],
+                      epsilon=float(low.node.attrs["eps"]))
+    shape = constant(low, "shape", [0, *low.node.shape], "int64")  # 0: the batch size, as it comes
+    restored = step(low, "normalized", "Reshape", [normalized, shape])
+    _affine(low, restored)
+
+
+@lowering(SCALE)
+def lower_scale(low: Lowering) -> None:
+    """scale: Mul by the per-channel weight."""
+    low.emit("Mul", [low.inputs[0], per_channel(low, "weight")])

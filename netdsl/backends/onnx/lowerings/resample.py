@@ -1,0 +1,64 @@
+"""upsample, deconv, dwconv and zeropad in ONNX."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netdsl.backends.onnx.lower import Lowering, constant
+from netdsl.backends.onnx.lowerings.conv import lower_conv
+from netdsl.backends.onnx.registry import lowering
+from netdsl.ops.resample import DECONV, DWCONV, UPSAMPLE, ZEROPAD
+
+
+def interpolation(size: int, factor: int, mode: str) -> Any:
+    """(size*factor, size) weights that make each output row from the input rows: one 1 per row (nearest) or
+    linear interpolation with half-pixel centres, the source clamped at 0 (PyTorch's align_corners=False)."""
+    import numpy as np  # only when exporting
+
+    out = np.arange(size * factor)
+    matrix = np.zeros((size * factor, size), np.float32)
+    if mode == "nearest":
+        matrix[out, out // factor] = 1.0
+        return matrix
+    src = np.maximum((out + 0.5) / factor - 0.5, 0.0)
+    low = np.minimum(np.floor(src).astype(int), size - 1)
+    np.add.at(matrix, (out, low), 1.0 - (src - low))
+    np.add.at(matrix, (out, np.minimum(low + 1, size - 1)), src - low)
+    return matrix
+
+
+@lowering(UPSAMPLE)
+def lower_upsample(low: Lowering) -> None:
+    """upsample: rows @ x @ columns^T, two MatMuls with the interpolation matrices (exact for nearest).
+    Resize would say the same, but ONNX's shape inference of Resize loses the batch dimension's name."""
+    _, h, w = low.node.shape
+    (sh, sw), mode = low.node.attrs["scale"], low.node.attrs["mode"]
+    columns = constant(low, "columns", interpolation(w // sw, sw, mode).T)
+    wide = low.emitter.add("MatMul", [low.inputs[0], columns], f"{low.output}/wide", f"{low.node.name}/wide")
+    low.emit("MatMul", [constant(low, "rows", interpolation(h // sh, sh, mode)), wide])
+
+
+@lowering(DECONV)
+def lower_deconv(low: Lowering) -> None:
+    """deconv: ConvTranspose with explicit pads and output_padding; weight (C, filters/groups, kh, kw)."""
+    attrs = low.node.attrs
+    inputs = [low.inputs[0], low.param("weight")]
+    if "bias" in low.node.params:
+        inputs.append(low.param("bias"))
+    low.emit("ConvTranspose", inputs, kernel_shape=list(attrs["kernel"]), strides=list(attrs["stride"]),
+             pads=list(attrs["pads"]), output_padding=list(attrs["output_padding"]),
+             dilations=list(attrs["dilation"]), group=int(attrs["groups"]))
+
+
+@lowering(DWCONV)
+def lower_dwconv(low: Lowering) -> None:
+    """dwconv: a Conv with one group per input channel (filters and groups derived by the shape pass)."""
+    lower_conv(low)
+
+
+@lowering(ZEROPAD)
+def lower_zeropad(low: Lowering) -> None:
+    """zeropad: Pad with zeros, pads (0, 0, top, left, 0, 0, bottom, right)."""
+    top, left, bottom, right = low.node.attrs["pads"]
+    pads = constant(low, "pads", [0, 0, top, left, 0, 0, bottom, right], "int64")
+    low.emit("Pad", [low.inputs[0], pads], mode="constant")
