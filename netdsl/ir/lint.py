@@ -130,15 +130,21 @@ def _next_conv_without_activation(graph: Graph, node: Node) -> Node | None:
 
 
 def _conv_after_conv(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    """conv - conv with no activation between: one linear map. A grouped first conv is left alone: with a
-    1x1 conv after it, it is a deliberate depthwise-separable factorization."""
+    """conv - conv with no activation between: one linear map. Left alone: a grouped first conv (with a 1x1
+    conv after it, a depthwise-separable factorization) and a linear bottleneck, where the first conv has
+    fewer channels than both its input and the second conv's output (MobileNetV2's projection)."""
     if not _is(node, "conv") or node.attrs.get("groups", 1) != 1:
         return
     following = _next_conv_without_activation(graph, node)
-    if following is not None:
+    if following is not None and not _bottleneck(graph[node.inputs[0]].shape[0], node.shape[0], following.shape[0]):
         sink.warning(f"{node.name} and {following.name} are convolutions with no activation between them, "
                      "so together they are one linear map", following.span,
                      f"add an activation such as relu after {node.name} (or activation=relu on it)")
+
+
+def _bottleneck(channels_in: int, middle: int, channels_out: int) -> bool:
+    """A low-rank factorization: the narrow middle is the point, not a wasted layer."""
+    return middle < channels_in and middle < channels_out
 
 
 def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:

@@ -46,6 +46,15 @@ def test_stacked_convs_without_an_activation_warn(chain: str) -> None:
                                    "conv(8, 3) - maxpool(2) - conv(8, 3)",
                                    "conv(8, 3, groups=1) - leakyrelu - conv(4, 1)",
                                    "conv(6, 3, groups=3) - conv(8, 1)",
+                                   "conv(2, 1) - bn - conv(8, 1)",  # a linear bottleneck: 3 -> 2 -> 8
                                    "add { conv(3, 3, pad=1) | identity } - conv(8, 3)"])
 def test_convs_with_a_nonlinearity_or_a_depthwise_factorization_do_not(chain: str) -> None:
     assert not [w for w in warnings(f"input(3, 16, 16)\n{chain}\nfc(2)") if "no activation between" in w.message]
+
+
+def test_mobilenet_v2s_linear_bottlenecks_do_not_warn() -> None:
+    from helpers import EXAMPLES
+
+    import netdsl
+
+    assert not [w for w in netdsl.load(EXAMPLES / "mobilenet_v2.net").warnings if "no activation between" in w.message]
