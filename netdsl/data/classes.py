@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 from netdsl.data import DataError
+from netdsl.diagnostics import visible
 
 DIGITS = tuple(str(i) for i in range(10))
 BUILTIN_CLASSES: dict[str, tuple[str, ...]] = {
@@ -77,7 +78,8 @@ def class_names(classes: str | tuple[str, ...] | None, data: str, program_file: 
 
 
 def label(index: int, names: tuple[str, ...] | None) -> str:
-    """How a class is shown: its name after its index ('3 cat'), or the index alone ('7' for digits)."""
+    """How a class is shown: its name after its index ('3 cat'), or the index alone ('7' for digits); control
+    characters in a user's names are shown as escapes, never sent to the terminal."""
     if names is None or index >= len(names) or names[index] == str(index):
         return str(index)
-    return f"{index} {names[index]}"
+    return f"{index} {visible(names[index])}"

@@ -193,3 +193,10 @@ def test_evaluate_show_marks_the_wrong_predictions(tmp_path: Path) -> None:
         else:
             assert f": *{label(int(guess), names)}  (is {label(int(truth), names)})" in line
     assert any("*" in line for line in lines)  # random weights get some wrong
+
+
+def test_class_names_reach_the_terminal_with_control_characters_escaped() -> None:
+    from netdsl.data.classes import label
+
+    assert label(1, ("cat", "\x1b[2Jdog\u202e")) == "1 \\x1b[2Jdog\\u202e"
+    assert label(0, ("cat", "dog")) == "0 cat" and label(7, None) == "7"
