@@ -10,6 +10,7 @@ from netdsl.backends.numpy.ops.conv import Conv
 from netdsl.backends.numpy.registry import Ctx, kernel, unary_backward, weighted_backward
 from netdsl.ir.graph import Node
 from netdsl.ops.resample import DECONV, DWCONV, UPSAMPLE, ZEROPAD
+from netdsl.reference import interpolation_matrix
 
 Array = np.ndarray
 Cache = dict[str, Any]
@@ -27,18 +28,6 @@ def upsample_nearest_backward(dy: Array, cache: Cache) -> Array:
     n, h, w, c = cache["shape"]
     sh, sw = cache["scale"]
     return dy.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
-
-
-def interpolation_matrix(size: int, scale: int) -> Array:
-    """(size*scale, size) weights of linear interpolation with half-pixel centres (align_corners=False)."""
-    out = np.arange(size * scale)
-    src = np.maximum((out + 0.5) / scale - 0.5, 0.0)
-    low = np.minimum(np.floor(src).astype(int), size - 1)
-    high = np.minimum(low + 1, size - 1)
-    matrix = np.zeros((size * scale, size))
-    np.add.at(matrix, (out, low), 1.0 - (src - low))
-    np.add.at(matrix, (out, high), src - low)
-    return matrix
 
 
 def upsample_bilinear_forward(x: Array, scale: Pair) -> tuple[Array, Cache]:

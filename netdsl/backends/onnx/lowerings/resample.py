@@ -15,15 +15,13 @@ def interpolation(size: int, factor: int, mode: str) -> Any:
     linear interpolation with half-pixel centres, the source clamped at 0 (PyTorch's align_corners=False)."""
     import numpy as np  # only when exporting
 
+    from netdsl.reference import interpolation_matrix
+
+    if mode != "nearest":
+        return interpolation_matrix(size, factor).astype(np.float32)
     out = np.arange(size * factor)
     matrix = np.zeros((size * factor, size), np.float32)
-    if mode == "nearest":
-        matrix[out, out // factor] = 1.0
-        return matrix
-    src = np.maximum((out + 0.5) / factor - 0.5, 0.0)
-    low = np.minimum(np.floor(src).astype(int), size - 1)
-    np.add.at(matrix, (out, low), 1.0 - (src - low))
-    np.add.at(matrix, (out, np.minimum(low + 1, size - 1)), src - low)
+    matrix[out, out // factor] = 1.0
     return matrix
 
 
