@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 import netdsl
-from netdsl.augment import Augmenter
 from netdsl.backends.numpy.executor import Executor
 from netdsl.frontend.train_extras import Transform
-from netdsl.train import Trainer
+from netdsl.train.augment import Augmenter
+from netdsl.train.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = (Transform("flip"), Transform("shift", (0.1, 0.1)), Transform("crop", (4,)), Transform("rotate", (15.0,)),

@@ -19,7 +19,7 @@ import numpy as np
 
 import netdsl
 from netdsl.backends.numpy.executor import Executor
-from netdsl.train import Trainer
+from netdsl.train.trainer import Trainer
 
 NETS = ("keras_mnist_cnn", "seed003_cnn", "lenet5", "seed002_cifar10")
 

@@ -68,7 +68,7 @@ class Model:
         """x as a float32 N x C x H x W (or N x features) batch; layout=hwc networks take N x H x W x C."""
         import numpy as np
 
-        from netdsl.layout import channels_last, to_channels_first
+        from netdsl.data.channels_last import channels_last, to_channels_first
 
         x = to_channels_first(np.asarray(x, dtype=np.float32), self.input_shape, self.input_layout)
         if tuple(x.shape[1:]) != tuple(self.input_shape):
@@ -78,7 +78,7 @@ class Model:
         return x
 
     def _trainer(self, verbose: int = 1):
-        from netdsl.train import Trainer
+        from netdsl.train.trainer import Trainer
 
         if self._fit_trainer is None:
             self._fit_trainer = Trainer(self.executor, self.train_config, program=self.source, verbose=verbose)
@@ -89,7 +89,7 @@ class Model:
             verbose: int = 1):
         """Train with the program's loss and optimizer; returns a History (`.history["loss"]`).
         With `target = input` (an autoencoder) y may be left out: x is the target."""
-        from netdsl.train import Progress
+        from netdsl.train.trainer import Progress
 
         if y is None:
             if not self.train_config.reproduces_input:
@@ -137,7 +137,7 @@ class Model:
 
     def summary(self) -> str:
         """The `netdsl check` table as plain text."""
-        from netdsl.report import summary_text
+        from netdsl.table import summary_text
 
         return summary_text(self._network)
 

@@ -1,5 +1,5 @@
 """`--threads N` for train, evaluate and run: the BLAS thread pools (threadpoolctl) and, through
-netdsl.runtime, onnxruntime's intra-op threads. threadpoolctl is imported only when N is given."""
+netdsl.backends.onnx.runtime, onnxruntime's intra-op threads. threadpoolctl is imported only when N is given."""
 
 from __future__ import annotations
 

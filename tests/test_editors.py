@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from helpers import EXAMPLES, ROOT
 
-from netdsl.fmt import raw_tokens
+from netdsl.frontend.fmt import raw_tokens
 from netdsl.lsp import textmate
 from netdsl.lsp.analysis import Analysis
 from netdsl.lsp.catalog import find_op

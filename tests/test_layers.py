@@ -89,7 +89,7 @@ def test_backends_import_neither_the_front_end_nor_each_other() -> None:
         own = ".".join(name.split(".")[:3]) if name.startswith("netdsl.backends.") else "netdsl.codegen"
         for target in imports(path):
             assert not target.startswith(("netdsl.frontend", "netdsl.compiler", "netdsl.train", "lark")) \
-                or target == "netdsl.train_settings", f"{name} imports the front end ({target})"
+                or target == "netdsl.train.settings", f"{name} imports the front end ({target})"
             other_backend = target.startswith(("netdsl.backends.", "netdsl.codegen")) and not target.startswith(own)
             allowed = name.startswith("netdsl.backends.onnx") and target == "netdsl.backends.numpy.api"
             assert not other_backend or allowed, f"{name} imports another backend ({target})"
@@ -104,7 +104,7 @@ class Block:
             raise ImportError(f"blocked: {name}")
         return None
 sys.meta_path.insert(0, Block())
-import netdsl.ops, netdsl.ir.passes, netdsl.ir.lint, netdsl.ir.init, netdsl.ir.decompose, netdsl.train_settings
+import netdsl.ops, netdsl.ir.passes, netdsl.ir.lint, netdsl.ir.init, netdsl.ir.decompose, netdsl.train.settings
 print(len(netdsl.ops.ALL))
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -24,7 +24,7 @@ def test_wheel_ships_grammar_and_data(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("netdsl-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"netdsl/grammars/netdsl.lark", "netdsl/data/digits.npz", "netdsl/data/DIGITS_LICENSE.txt",
-            "netdsl/cli.py", "netdsl/codegen/templates/numpy_module.py.j2"} <= names
+            "netdsl/cli/__init__.py", "netdsl/codegen/templates/numpy_module.py.j2"} <= names
 
 
 def test_exactly_one_onnxruntime_for_every_platform() -> None:

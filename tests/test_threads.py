@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import netdsl
-import netdsl.cli_train
+import netdsl.cli.train
 from netdsl import cli
 from netdsl.threads import blas_threads, limit_threads
 
@@ -27,7 +27,7 @@ def test_limit_threads_sets_and_restores_the_blas_pools() -> None:
 
 def test_the_threads_flag_reaches_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
-    monkeypatch.setattr(netdsl.cli_train, "cmd_evaluate", lambda args: seen.append(blas_threads()) or 0)
+    monkeypatch.setattr(netdsl.cli.train, "cmd_evaluate", lambda args: seen.append(blas_threads()) or 0)
     assert cli.main(["evaluate", "x.net", "--weights", "w.npz", "--threads", "1"]) == 0
     assert seen and set(seen[0]) == {1}
 
@@ -40,7 +40,7 @@ def test_a_bad_thread_count_is_a_usage_error(threads: str) -> None:
 
 
 def test_onnxruntime_sessions_get_the_thread_count(tmp_path: Path) -> None:
-    from netdsl.runtime import Session
+    from netdsl.backends.onnx.runtime import Session
 
     netdsl.loads("input(4) - fc(2)").export_onnx(tmp_path / "m.onnx")
     session = Session(tmp_path / "m.onnx", provider="cpu", threads=1)

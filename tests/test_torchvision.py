@@ -17,9 +17,9 @@ from torchvision_models import build, netdsl_weights
 import netdsl
 from netdsl.backends.numpy.executor import Executor
 from netdsl.backends.onnx.export import build_model, max_opset
+from netdsl.backends.onnx.runtime import Session
 from netdsl.codegen import generate, write
 from netdsl.codegen.render import class_name
-from netdsl.runtime import Session
 
 TOLERANCE = 1e-4
 SMALL_INPUT = {"mobilenet_v2": 64, "efficientnet_b0": 64, "convnext_tiny": 32}

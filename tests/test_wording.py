@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from netdsl.cli import TOP_DEFAULT, build_parser
-from netdsl.loss_watch import EXPLOSION, LossWatch
+from netdsl.train.loss_watch import EXPLOSION, LossWatch
 from netdsl.wording import file_size, plural
 
 

@@ -41,7 +41,7 @@ The train section (flags override it): data cifar10, loss cross_entropy, optimiz
 `batch` is the global batch: with N processes each takes batch // N samples a step.
 The learning rate follows the train section as `netdsl train` sets it: Keras' decay, lr / (1 + 1e-06
 * iterations) at each step.
-Training batches are augmented as `netdsl train` does, with netdsl.augment (shift(0.1, 0.1), flip).
+Training batches are augmented as `netdsl train` does, with netdsl.train.augment (shift(0.1, 0.1), flip).
 
 The data comes from netdsl.data.load_dataset, the one use of netdsl here (`pip install netdsl`): the
 same samples, shaping and seeded train/validation split as `netdsl train`. Each epoch prints one line
@@ -120,7 +120,7 @@ def make_optimizer(parameters, lr: float) -> torch.optim.Optimizer:
 
 def make_augmenter(seed: int, rank: int):
     """augment = shift(0.1, 0.1), flip: netdsl's seeded NumPy augmentation, one stream per process."""
-    from netdsl.augment import Augmenter
+    from netdsl.train.augment import Augmenter
     from netdsl.frontend.train_extras import Transform
 
     return Augmenter((Transform("shift", (0.1, 0.1)), Transform("flip", ()),), seed=seed * 1009 + rank)

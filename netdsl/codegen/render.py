@@ -23,7 +23,7 @@ from netdsl.ir.decompose import expand
 from netdsl.ir.graph import Graph, Node
 from netdsl.ir.init import init_plan
 from netdsl.ops.base import OpDef, fmt_shape
-from netdsl.train_settings import FUSED_HEADS
+from netdsl.train.settings import FUSED_HEADS
 
 if TYPE_CHECKING:
     import jinja2
@@ -121,7 +121,7 @@ class Layer:
 
     @property
     def comment(self) -> str:
-        from netdsl.report import op_text
+        from netdsl.table import op_text
 
         return f"{self.name}: {op_text(self.node)} -> {fmt_shape(self.shape)}"
 
@@ -284,7 +284,7 @@ def torch_inits(layers: list[Layer]) -> list[dict]:
 
 def header(model: Model, source: str) -> dict:
     from netdsl import __version__
-    from netdsl.report import summary_text
+    from netdsl.table import summary_text
 
     table = summary_text(model._network)
     return {"table": table.splitlines(), "source": source, "version": __version__,

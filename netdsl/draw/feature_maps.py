@@ -14,7 +14,7 @@ from typing import IO
 import numpy as np
 
 from netdsl import ops
-from netdsl.backends.numpy.activations import layer_output
+from netdsl.backends.numpy.intermediates import layer_output
 from netdsl.ir.graph import Graph, Node
 
 MAX_MAPS = 16  # columns of a conv figure

@@ -104,7 +104,7 @@ def _params_text(count: int) -> str:
 
 def layer_lines(node: Node) -> list[str]:
     """Name (inside its block's frame), op with its key arguments, output shape, params (where non-zero)."""
-    from netdsl.report import op_text
+    from netdsl.table import op_text
 
     lines = [node.name.split(".")[-1], op_text(node), fmt_shape(node.shape)]
     return lines + ([_params_text(node.param_count)] if node.param_count else [])

@@ -90,7 +90,7 @@ def _validation(run: Run, model, data_dir, progress):
 
 
 def check_section(model) -> str:
-    from netdsl.report import HEADERS, table_rows, totals_lines
+    from netdsl.table import HEADERS, table_rows, totals_lines
 
     graph = model.graph
     headers = HEADERS + ([] if graph.is_chain else ["Inputs"])

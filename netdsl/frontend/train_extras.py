@@ -1,7 +1,7 @@
 """The train section's v1 settings: schedule, warmup, augment, early_stop, classes (LANGUAGE.md section 9).
 
 Parsed from the AST and checked here (no numpy: `netdsl check` stays light); the trainer reads the
-resulting specs (netdsl/schedules.py, netdsl/augment.py, netdsl/early_stop.py).
+resulting specs (netdsl/train/schedules.py, netdsl/train/augment.py, netdsl/train/early_stop.py).
 """
 
 from __future__ import annotations

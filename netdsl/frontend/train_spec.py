@@ -11,7 +11,7 @@ from netdsl.diagnostics import CompileError, DiagnosticSink, Span, did_you_mean
 from netdsl.frontend import ast
 from netdsl.frontend.expand import evaluate
 from netdsl.frontend.train_extras import EXTRA_SETTINGS, EarlyStop, Schedule, Transform, check_together, parse_extra
-from netdsl.train_settings import FUSED_HEADS  # noqa: F401 (stated there, for the backends too)
+from netdsl.train.settings import FUSED_HEADS  # noqa: F401 (stated there, for the backends too)
 
 BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
 LOSSES = ("cross_entropy", "mse", "binary_cross_entropy")

@@ -22,7 +22,7 @@ KEYWORD_TYPES = {"NETWORK", "BLOCK", "TRAIN"}
 
 def tolerant_tokens(text: str) -> list[Token]:
     """The tokens of `text`, skipping characters that do not lex (whitespace and comments dropped)."""
-    from netdsl.fmt import iter_raw_tokens
+    from netdsl.frontend.fmt import iter_raw_tokens
 
     tokens: list[Token] = []
     start = 0

@@ -9,7 +9,7 @@ from netdsl.frontend import ast
 from netdsl.lsp import catalog
 from netdsl.lsp.analysis import Analysis, Occurrence, Placed
 from netdsl.ops.base import fmt_shape
-from netdsl.report import layer_json, op_text, rf_text
+from netdsl.table import layer_json, op_text, rf_text
 
 MAX_ROWS = 12
 DETAILED = 3  # a layer that makes at most this many nodes (output = fc + softmax) is shown in full

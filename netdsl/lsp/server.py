@@ -188,7 +188,7 @@ def on_document_symbol(ls: NetdslServer, params: types.DocumentSymbolParams) -> 
 @guarded("formatting", [])
 def on_formatting(ls: NetdslServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
     from netdsl.diagnostics import CompileError
-    from netdsl.fmt import format_source
+    from netdsl.frontend.fmt import format_source
 
     analysis = ls.analyze(params.text_document.uri)
     if analysis.too_large:

@@ -195,7 +195,7 @@ def test_header_is_the_check_table() -> None:
 
 
 def test_importing_codegen_loads_neither_jinja2_nor_torch() -> None:
-    code = ("import sys, netdsl.codegen, netdsl.cli_codegen, netdsl.cli; netdsl.cli.build_parser(); "
+    code = ("import sys, netdsl.codegen, netdsl.cli.codegen, netdsl.cli; netdsl.cli.build_parser(); "
             "print(sorted(m for m in ('jinja2', 'torch') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"

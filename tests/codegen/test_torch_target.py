@@ -279,7 +279,7 @@ def test_train_script_sets_netdsls_lr_at_every_step(settings: str, tmp_path: Pat
     """The script's torch.optim.lr_scheduler (and Keras' decay) give netdsl's lr at each of 1,000 steps."""
     from torch.utils.data import DataLoader, TensorDataset
 
-    from netdsl.schedules import learning_rate
+    from netdsl.train.schedules import learning_rate
 
     epochs, steps = 200, 5
     program = f"network NAME {{ input(4) - fc(3) - softmax }}\ntrain {{\n  {settings}\n  epochs = {epochs}\n}}\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cli.test_draw import netdsl, one_line_error
 from helpers import EXAMPLES
-from test_cli_draw import netdsl, one_line_error
 
 LENET = str(EXAMPLES / "lenet5.net")
 

@@ -12,7 +12,7 @@ from helpers import graph_of
 from netdsl.backends.numpy.executor import Executor
 from netdsl.draw.run_dir import Run, RunError, read_run
 from netdsl.frontend.train_spec import TrainConfig
-from netdsl.train import Trainer
+from netdsl.train.trainer import Trainer
 
 PROGRAM = "network v { input(4)\n fc(3)\n output(2) }"
 

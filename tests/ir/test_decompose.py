@@ -83,7 +83,7 @@ def test_generated_numpy_through_the_decomposition_matches(tmp_path, monkeypatch
 
 def test_onnx_exports_swish_through_its_decomposition() -> None:
     from netdsl.backends.onnx.export import build_model, seeded_weights
-    from netdsl.runtime import Session
+    from netdsl.backends.onnx.runtime import Session
 
     graph = graph_of(PROGRAM)
     weights = seeded_weights(graph, 0)

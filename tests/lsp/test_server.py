@@ -257,7 +257,7 @@ async def test_document_symbols(client) -> None:
 
 
 async def test_formatting_gives_the_formatter_output(client, tmp_path) -> None:
-    from netdsl.fmt import format_source
+    from netdsl.frontend.fmt import format_source
 
     messy = tmp_path / "messy.net"
     messy.write_text("network  n{\ninput( 1,28,28 )\n  conv(8,3)-relu   # first\nfc(10)}\n")

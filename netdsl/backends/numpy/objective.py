@@ -7,7 +7,7 @@ import numpy as np
 from netdsl.backends.numpy import losses
 from netdsl.backends.numpy.ops.activation import sigmoid
 from netdsl.ir.graph import Graph
-from netdsl.train_settings import FUSED_HEADS
+from netdsl.train.settings import FUSED_HEADS
 
 Array = np.ndarray
 

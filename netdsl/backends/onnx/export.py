@@ -277,7 +277,7 @@ def verify(graph: Graph, weights: dict[str, Any], model: str | os.PathLike[str] 
     """Run onnxruntime (CPU) and the NumPy backend on the same seeded standard-normal batch."""
     import numpy as np
 
-    from netdsl.runtime import Session
+    from netdsl.backends.onnx.runtime import Session
 
     x = np.random.default_rng(seed).standard_normal((batch, *graph.input.shape)).astype(np.float32)
     executor = numpy_executor(graph)

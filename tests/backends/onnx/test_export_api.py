@@ -28,7 +28,7 @@ from netdsl.backends.onnx.export import (
     verify,
 )
 from netdsl.backends.onnx.lower import MIN_OPSET
-from netdsl.runtime import Session
+from netdsl.backends.onnx.runtime import Session
 
 LENET = """network lenet {
     input(1, 12, 12)

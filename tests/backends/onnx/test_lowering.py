@@ -14,7 +14,7 @@ from onnx.reference.ops.op_conv_transpose import ConvTranspose as OnnxConvTransp
 import netdsl
 from netdsl.backends.onnx.export import build_model, numpy_executor, tensor_names
 from netdsl.backends.onnx.registry import lowerings
-from netdsl.runtime import Session
+from netdsl.backends.onnx.runtime import Session
 
 PARITY = 1e-5
 

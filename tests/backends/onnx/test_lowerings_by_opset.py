@@ -11,7 +11,7 @@ from helpers import random_weights
 
 import netdsl
 from netdsl.backends.onnx.export import build_model, max_opset
-from netdsl.runtime import Session
+from netdsl.backends.onnx.runtime import Session
 
 OPSETS = (13, 17, max_opset())
 PROGRAMS = ("nonlinear", "normalization", "resample")

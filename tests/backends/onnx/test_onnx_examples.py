@@ -19,7 +19,7 @@ from helpers import EXAMPLES, random_weights
 
 import netdsl
 from netdsl.backends.onnx.export import build_model, numpy_executor, save_model, tensor_names
-from netdsl.runtime import Session
+from netdsl.backends.onnx.runtime import Session
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.net"))
 BIG = {"alexnet", "vgg16", "densenet121", "googlenet", "resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0",

@@ -1,4 +1,4 @@
-"""`netdsl.runtime.Session` and the input readers: providers, checks, batching, one-line errors."""
+"""`netdsl.backends.onnx.runtime.Session` and the input readers: providers, checks, batching, one-line errors."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from PIL import Image
 
 import netdsl
 from netdsl.backends.onnx.export import build_model, numpy_executor, save_model, seeded_weights
-from netdsl.inputs import InputFileError, read_input
-from netdsl.runtime import CPU, CUDA, Session, SessionError, captured_stderr, cuda_failure_reason
+from netdsl.backends.onnx.runtime import CPU, CUDA, Session, SessionError, captured_stderr, cuda_failure_reason
+from netdsl.data.inputs import InputFileError, read_input
 
 NET = "network small {\n input(3, 8, 8)\n conv(4, 3) - relu - maxpool(2)\n output(5)\n}"
 
@@ -193,7 +193,7 @@ class _CudaListed:
 
 
 def test_a_cuda_provider_that_raises_instead_of_falling_back(model_file, tmp_path: Path, monkeypatch) -> None:
-    import netdsl.runtime as runtime
+    import netdsl.backends.onnx.runtime as runtime
 
     real_ort, real_create = runtime._ort(), runtime._create
 

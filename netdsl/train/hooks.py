@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from netdsl.augment import Augmenter, image_input
 from netdsl.backends.numpy.weights import WeightsError, read_npz, save_weights
-from netdsl.early_stop import EarlyStopping
 from netdsl.fileio import atomic_write_text
 from netdsl.frontend.train_spec import TrainConfig
-from netdsl.schedules import learning_rate
+from netdsl.train.augment import Augmenter, image_input
+from netdsl.train.early_stop import EarlyStopping
+from netdsl.train.schedules import learning_rate
 
 BEST = "best.npz"
 BEST_META = "best.json"
@@ -37,7 +37,7 @@ class RunExtras:
     def start(self, fresh: bool, sample_shape: tuple[int, ...], validates: bool = True) -> None:
         """Before the first epoch (fresh) or a resumed one: reset early stopping; check that the data can be
         augmented and that the monitored value will be recorded."""
-        from netdsl.train import TrainingError
+        from netdsl.train.trainer import TrainingError
 
         stop = self.config.early_stop
         if stop is not None and stop.monitor.startswith("val_") and not validates:
@@ -96,7 +96,7 @@ class RunExtras:
 
     def load_state_dict(self, meta: dict[str, Any], directory: Path) -> None:
         """Restore from a checkpoint's meta; the best weights come back from best.npz."""
-        from netdsl.train import TrainingError
+        from netdsl.train.trainer import TrainingError
 
         if self.augmenter is not None and "augment_rng_state" in meta:
             self.augmenter.state = meta["augment_rng_state"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpers import EXAMPLES, compile_text
 
-from netdsl.report import mib, scaled, summary_text
+from netdsl.table import mib, scaled, summary_text
 
 
 def test_scaled_beyond_a_float() -> None:
@@ -29,7 +29,7 @@ def test_plain_table_matches_rich_layout() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from netdsl.report import HEADERS, table_rows
+    from netdsl.table import HEADERS, table_rows
 
     compilation = compile_text((EXAMPLES / "resnet18.net").read_text())
     network = compilation.networks[0]

@@ -58,7 +58,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     from netdsl.cli import EXIT_BAD_INPUT, _print_diagnostics, _read_program
     from netdsl.diagnostics import CompileError
     from netdsl.fileio import atomic_write_text
-    from netdsl.fmt import FormatError, format_source
+    from netdsl.frontend.fmt import FormatError, format_source
 
     changed, failed = [], False
     for path in program_files(args.files):

@@ -7,8 +7,8 @@ import pytest
 from helpers import EXAMPLES, graph_of, random_weights
 
 import netdsl
-from netdsl.backends.numpy.activations import layer_output
 from netdsl.backends.numpy.executor import Executor
+from netdsl.backends.numpy.intermediates import layer_output
 
 BRANCHY = """
 network n {

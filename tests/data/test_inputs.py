@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from netdsl import npyfile
-from netdsl.inputs import InputFileError, read_input
+from netdsl.data.inputs import InputFileError, read_input
 
 
 def header_only_npy(shape: tuple[int, ...]) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import graph_of
 
-from netdsl.report import args_json, layer_json, op_text
+from netdsl.table import args_json, layer_json, op_text
 
 CASES = {
     "maxpool(3, stride=1, pad=1)": "maxpool(3x3, stride=1, pad=1)",

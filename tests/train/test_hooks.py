@@ -12,10 +12,10 @@ import pytest
 import netdsl
 from netdsl.backends.numpy.executor import Executor
 from netdsl.data import load_dataset
-from netdsl.early_stop import EarlyStopping
 from netdsl.frontend.train_extras import EarlyStop
-from netdsl.schedules import learning_rate
-from netdsl.train import Interrupted, Trainer
+from netdsl.train.early_stop import EarlyStopping
+from netdsl.train.schedules import learning_rate
+from netdsl.train.trainer import Interrupted, Trainer
 
 NET = "input(1, 8, 8) - conv(4, 3) - relu - dropout(0.2) - flatten - fc(10) - softmax\n"
 SECTION = """train {{
@@ -161,14 +161,14 @@ def test_early_stopping_counts_like_keras() -> None:
 
 def test_augmenting_vectors_that_are_not_images_is_one_line(digits) -> None:
     m = netdsl.loads("input(10) - fc(10)\ntrain {\n augment = flip\n}\n")
-    from netdsl.train import TrainingError
+    from netdsl.train.trainer import TrainingError
 
     with pytest.raises(TrainingError, match="augment needs images"):
         trainer(m, None).fit(np.zeros((4, 10), np.float32), np.zeros(4, np.int64))
 
 
 def test_early_stop_on_validation_without_validation_samples_is_one_line(digits) -> None:
-    from netdsl.train import TrainingError
+    from netdsl.train.trainer import TrainingError
 
     with pytest.raises(TrainingError, match="early_stop monitors val_loss, but this run has no validation samples"):
         trainer(model(), None).fit(digits[0], digits[1], None)

@@ -18,7 +18,9 @@ from netdsl.backends.numpy.executor import Executor
 from netdsl.backends.numpy.objective import Objective
 from netdsl.backends.numpy.optimizers import Optimizer, make_optimizer
 from netdsl.backends.numpy.weights import check_tensors, save_weights
-from netdsl.checkpoint import (
+from netdsl.fileio import atomic_write, atomic_write_text
+from netdsl.frontend.train_spec import TrainConfig
+from netdsl.train.checkpoint import (
     CHECKPOINT,
     Checkpoint,
     CheckpointError,
@@ -27,11 +29,9 @@ from netdsl.checkpoint import (
     read_checkpoint,
     settings_of,
 )
-from netdsl.fileio import atomic_write, atomic_write_text
-from netdsl.frontend.train_spec import TrainConfig
-from netdsl.loss_watch import LossWatch
-from netdsl.progress import PeriodicLine, progress_line
-from netdsl.train_hooks import RunExtras
+from netdsl.train.hooks import RunExtras
+from netdsl.train.loss_watch import LossWatch
+from netdsl.train.progress import PeriodicLine, progress_line
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 

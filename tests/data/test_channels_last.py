@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import netdsl
-from netdsl.layout import channels_last, to_channels_first
+from netdsl.data.channels_last import channels_last, to_channels_first
 
 HWC = "network hw {\n  input(6, 5, 3, layout=hwc)\n  conv(4, 3) - relu\n  fc(7)\n}\n"
 

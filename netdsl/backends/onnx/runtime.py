@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from netdsl.inputs import show_shape
+from netdsl.data.inputs import show_shape
 
 PROVIDERS = ("auto", "cpu", "cuda")
 CPU = "CPUExecutionProvider"

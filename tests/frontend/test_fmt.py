@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from netdsl.compiler import compile_source
 from netdsl.diagnostics import CompileError
-from netdsl.fmt import format_source
+from netdsl.frontend.fmt import format_source
 
 SOURCES = {p.name: p.read_text() for p in sorted(EXAMPLES.glob("*.net"))}
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from netdsl import runs
 from netdsl.fileio import atomic_write
-from netdsl.runs import LOCK_FILE, RunDirError, RunInUse, RunLock, claim
+from netdsl.train import runs
+from netdsl.train.runs import LOCK_FILE, RunDirError, RunInUse, RunLock, claim
 
 
 def test_next_free_skips_directories_that_hold_anything(tmp_path: Path) -> None:
@@ -103,7 +103,8 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
 
 def test_a_lock_held_by_another_process_is_refused(tmp_path: Path) -> None:
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from netdsl.runs import RunLock; lock = RunLock(Path(sys.argv[1])); lock.acquire(); "
+                               "from netdsl.train.runs import RunLock; "
+                               " lock = RunLock(Path(sys.argv[1])); lock.acquire(); "
                                "print('locked', flush=True); time.sleep(60)", str(tmp_path)],
                               stdout=subprocess.PIPE, text=True)
     try:

@@ -252,15 +252,15 @@ def test_a_relative_data_path_is_taken_from_the_program_folder(tmp_path: Path) -
 
 
 def test_progress_lines_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    import netdsl.progress
+    import netdsl.train.progress
 
     model = netdsl.loads("input(4) - fc(3)\ntrain {\n  batch = 10\n}\n")
     x, y = np.random.default_rng(0).random((50, 4), dtype=np.float32), np.arange(50) % 3
-    monkeypatch.setattr(netdsl.progress, "PROGRESS_EVERY", 0.0)  # every step is due
+    monkeypatch.setattr(netdsl.train.progress, "PROGRESS_EVERY", 0.0)  # every step is due
     model.fit(x, y, epochs=1)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("  ")[:2] for line in lines[:4]] == [["epoch 1/1", f"{n}/50 samples"] for n in (10, 20, 30, 40)]
     assert lines[4].startswith("epoch 1/1  loss ") and len(lines) == 5
-    monkeypatch.setattr(netdsl.progress, "PROGRESS_EVERY", 3600.0)
+    monkeypatch.setattr(netdsl.train.progress, "PROGRESS_EVERY", 3600.0)
     model.fit(x, y, epochs=1)
     assert len(capsys.readouterr().out.splitlines()) == 1  # only the epoch's own line

@@ -129,7 +129,7 @@ def _layer(model, name: str | None):
 
 def _sample(model, path: str):
     """One input sample (1, C, H, W) from an image or .npy; notices printed (an image is resized as predict does)."""
-    from netdsl.inputs import InputFileError, as_batch, read_input
+    from netdsl.data.inputs import InputFileError, as_batch, read_input
 
     try:
         x, notes = read_input(path, tuple(model.input_shape))

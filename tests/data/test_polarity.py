@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 import netdsl
-from netdsl.polarity import background, polarity_notice
+from netdsl.data.polarity import background, polarity_notice
 
 PROGRAM = "input(1, 8, 8)\nconv(4, 3) - relu\nfc(10)\ntrain {\n  data = digits\n}\n"
 

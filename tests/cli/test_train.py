@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netdsl import cli, fileio, runs
-from netdsl.checkpoint import read_checkpoint
+from netdsl import cli, fileio
+from netdsl.train import runs
+from netdsl.train.checkpoint import read_checkpoint
 
 # A small net on the built-in digits: an epoch takes a fraction of a second.
 PROGRAM = "input(1, 8, 8) - fc(32) - relu - dropout(0.2) - output(10)\ntrain {\n epochs = 2\n batch = 64\n}\n"
@@ -260,7 +261,7 @@ def test_a_full_disk_during_a_save_is_one_line_and_keeps_the_saved_files(program
 
 _KILLED_AFTER_THE_CHECKPOINT = """
 import os, signal, sys
-import netdsl.train as train
+import netdsl.train.trainer as train
 from netdsl.cli import main
 real = train.atomic_write_text
 def write(path, text):

@@ -51,7 +51,7 @@ def _check_labels(model, loss: str, num_classes: int, name: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from netdsl.runs import RunDirError, claim
+    from netdsl.train.runs import RunDirError, claim
 
     model = load_program(args)
     out_dir, default = _out_dir(args, model.name)
@@ -88,9 +88,9 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     """Train into a directory this process holds the lock of."""
     from netdsl.backends.numpy.executor import Executor
     from netdsl.backends.numpy.weights import WeightsError
-    from netdsl.checkpoint import CHECKPOINT, CheckpointError, read_checkpoint
-    from netdsl.runs import RunDirError, refuse_earlier_run, remove_orphan_temps, remove_run_files
-    from netdsl.train import Interrupted, Trainer, TrainingError
+    from netdsl.train.checkpoint import CHECKPOINT, CheckpointError, read_checkpoint
+    from netdsl.train.runs import RunDirError, refuse_earlier_run, remove_orphan_temps, remove_run_files
+    from netdsl.train.trainer import Interrupted, Trainer, TrainingError
     from netdsl.wording import plural
 
     if lock.stale_pid is not None:
@@ -137,7 +137,7 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
 
 def _config(args: argparse.Namespace, model, checkpoint, out_dir: Path):
     """The program's settings with the flags; for a resumed run, the settings it was started with."""
-    from netdsl.checkpoint import CheckpointError, SettingsConflict, config_from_settings, resume_config
+    from netdsl.train.checkpoint import CheckpointError, SettingsConflict, config_from_settings, resume_config
 
     flags = {"data": args.data, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
              "optimizer": args.optimizer, "seed": args.seed, "val_split": args.val_split, "loss": args.loss}
@@ -219,9 +219,9 @@ def _show_predictions(model, arrays, spec: str, count: int) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from netdsl.data.channels_last import to_channels_first
     from netdsl.data.classes import label
-    from netdsl.inputs import InputFileError, as_batch, read_input, top_k
-    from netdsl.layout import to_channels_first
+    from netdsl.data.inputs import InputFileError, as_batch, read_input, top_k
 
     model = _model_with_weights(args)
     try:
@@ -243,7 +243,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def _polarity(x, args: argparse.Namespace, data: str):
     """x, inverted with --invert; otherwise a notice when its polarity is the opposite of the training data's."""
-    from netdsl.polarity import invert, polarity_notice
+    from netdsl.data.polarity import invert, polarity_notice
 
     if args.invert:
         print(f"{args.input}: inverted (1 - x)")

@@ -116,7 +116,7 @@ def _class_names(session: Any) -> tuple[str, ...] | None:
 
 
 def _session(args: argparse.Namespace) -> Any:
-    from netdsl.runtime import Session, SessionError
+    from netdsl.backends.onnx.runtime import Session, SessionError
 
     try:
         return Session(args.model, provider=args.provider, threads=args.threads)
@@ -126,7 +126,7 @@ def _session(args: argparse.Namespace) -> Any:
 
 def _infer(session: Any, x: Any, batch: int | None) -> Any:
     """The outputs for x; the input is checked first, then the CPU fallback notice (if any) is shown."""
-    from netdsl.runtime import SessionError
+    from netdsl.backends.onnx.runtime import SessionError
 
     try:
         x = session.check_input(x)
@@ -152,7 +152,7 @@ def _probabilities(outputs: Any) -> tuple[Any, str]:
 def _print_top(outputs: Any, k: int, names: tuple[str, ...] | None = None) -> None:
     """One line per sample: its k best classes (with their names) and probabilities."""
     from netdsl.data.classes import label
-    from netdsl.inputs import top_k
+    from netdsl.data.inputs import top_k
 
     if outputs.ndim != 2:
         print(f"outputs: shape {tuple(outputs.shape)}, not class scores; save them with -o out.npy")
@@ -178,7 +178,7 @@ def _sample_shape(session: Any) -> tuple[tuple, bool]:
 def _model_input(x: Any, session: Any, image: bool) -> Any:
     """x in the order the model takes: an image (C x H x W) transposed for an nhwc model; an array given in
     the program's declared layout (layout=hwc: H x W x C) transposed for an nchw model."""
-    from netdsl.layout import to_channels_first
+    from netdsl.data.channels_last import to_channels_first
 
     shape, channels_last = _sample_shape(session)
     if channels_last:
@@ -189,7 +189,7 @@ def _model_input(x: Any, session: Any, image: bool) -> Any:
 def _run_input(args: argparse.Namespace, session: Any) -> int:
     import numpy as np
 
-    from netdsl.inputs import IMAGE_SUFFIXES, InputFileError, read_input
+    from netdsl.data.inputs import IMAGE_SUFFIXES, InputFileError, read_input
 
     image = Path(args.input).suffix.lower() in IMAGE_SUFFIXES
     try:
@@ -245,8 +245,8 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
 def _split_settings(session: Any, args: argparse.Namespace) -> tuple[int, float]:
     """The seed and val_split the model was trained with (from its netdsl metadata), so --split val scores
     the samples `netdsl evaluate` scores; without that metadata, the defaults, with a notice."""
+    from netdsl.backends.onnx.runtime import split_settings
     from netdsl.frontend.train_spec import TrainConfig
-    from netdsl.runtime import split_settings
 
     settings = split_settings(session.metadata)
     if settings is not None:

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from netdsl.frontend.train_extras import Schedule
-from netdsl.schedules import epoch_lr, learning_rate
+from netdsl.train.schedules import epoch_lr, learning_rate
 
 BASE = 0.1
 STEPS = 1000

@@ -83,7 +83,7 @@ def _print_diagnostics(diagnostics, sources) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from netdsl.compiler import compile_source
-    from netdsl.report import compilation_json, print_network
+    from netdsl.table import compilation_json, print_network
 
     failed = False
     objects = []
@@ -123,8 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable]:
     """Sub-commands of the backends, registered without importing their heavy dependencies."""
     registrations = []
-    for module in ("netdsl.cli_train", "netdsl.cli_onnx", "netdsl.cli_codegen", "netdsl.cli_augment",
-                   "netdsl.cli_lsp", "netdsl.cli_draw"):
+    for module in ("netdsl.cli.train", "netdsl.cli.onnx", "netdsl.cli.codegen", "netdsl.cli.augment",
+                   "netdsl.cli.editor", "netdsl.cli.draw"):
         try:
             imported = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as err:
@@ -172,8 +172,3 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
 
-
-if __name__ == "__main__":  # `python -m netdsl.cli`: run the imported module, whose error classes the sub-commands use
-    from netdsl.cli import main as imported_main
-
-    sys.exit(imported_main())

@@ -28,7 +28,7 @@ def _as_picture(sample):
     """One sample as an image matplotlib shows: (H, W) gray or (H, W, 3) colour, clipped to [0, 1]."""
     import numpy as np
 
-    from netdsl.augment import as_images
+    from netdsl.train.augment import as_images
 
     image = as_images(sample[None])[0]
     picture = image[0] if image.shape[0] != 3 else np.moveaxis(image, 0, 2)
@@ -76,9 +76,9 @@ def cmd_augment(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         raise InputError("netdsl augment draws with matplotlib, which is not installed: pip install matplotlib") \
             from None
-    from netdsl.augment import Augmenter, image_input
     from netdsl.data import DataError
     from netdsl.data.classes import class_names
+    from netdsl.train.augment import Augmenter, image_input
 
     model = load_program(args)
     config = model.train_config

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netdsl.checkpoint import (
+from netdsl.frontend.train_spec import TrainConfig
+from netdsl.train.checkpoint import (
     CheckpointError,
     SettingsConflict,
     config_from_settings,
@@ -20,7 +21,6 @@ from netdsl.checkpoint import (
     resume_config,
     settings_of,
 )
-from netdsl.frontend.train_spec import TrainConfig
 
 PROGRAM = "input(1, 8, 8) - fc(16) - relu - output(10)\ntrain {\n epochs = 1\n batch = 64\n}\n"
 

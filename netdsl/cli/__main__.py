@@ -1,0 +1,7 @@
+"""`python -m netdsl.cli`."""
+
+import sys
+
+from netdsl.cli import main
+
+sys.exit(main())
