@@ -26,7 +26,7 @@ import numpy as np
 import netdsl
 from netdsl.backends.numpy.executor import Executor
 from netdsl.backends.numpy.objective import Objective
-from netdsl.backends.numpy.ops import conv, dense
+from netdsl.backends.numpy.ops import conv, core
 from netdsl.backends.numpy.optimizers import Adam
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -59,7 +59,7 @@ class GemmClock:
 
 
 GEMMS = GemmClock()
-conv.np = dense.np = GEMMS
+conv.np = core.np = GEMMS
 
 
 def netdsl_step(graph):
