@@ -24,8 +24,9 @@ def input_dims(values: tuple, layout: str) -> Shape:
     """`input(C, H, W)`, `input(N)` or `input(1x28x28)`; `layout=hwc` reorders to C x H x W."""
     if len(values) == 1 and isinstance(values[0], tuple):
         values = values[0]
-    if len(values) not in (1, 3):
-        raise ArgError(f"takes (C, H, W) for images or (N) for vectors, received {len(values)} dimensions")
+    if len(values) not in (1, 2, 3, 4):
+        raise ArgError(f"takes (C, H, W) for images, (C, L) for sequences, (C, D, H, W) for volumes or (N) for "
+                       f"vectors, received {len(values)} dimensions")
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ArgError(f"dimensions must be integers of at least 1, received {value!r}")
