@@ -137,7 +137,9 @@ SHAPE_HEADINGS = {2: "Output (CxL)", 4: "Output (CxDxHxW)"}  # by the input's ra
 
 def headers_for(graph: Graph) -> list[str]:
     """HEADERS with the output heading of the network's input rank, and Inputs when the graph branches."""
-    rank = len(graph.nodes[0].shape) if graph.nodes and graph.nodes[0].shape else 3
+    first = graph.nodes[0] if graph.nodes else None
+    rank = len(first.shape) if first is not None and first.shape else 3
+    rank = 2 if first is not None and first.attrs.get("tokens") else rank  # token ids: their embedding is C x L
     headers = [SHAPE_HEADINGS.get(rank, HEADERS[2]) if h == HEADERS[2] else h for h in HEADERS]
     return headers + ([] if graph.is_chain else ["Inputs"])
 

@@ -25,7 +25,7 @@ def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed:
 
     try:
         data = load_dataset(spec, model.input_shape, data_dir=args.data_dir, val_split=val_split, seed=seed,
-                            progress=print)
+                            progress=print, tokens=model.tokens)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in data.notices:
@@ -188,7 +188,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     spec = args.data or config.data
     try:
         arrays = load_arrays(spec, model.input_shape, data_dir=args.data_dir, val_split=config.val_split,
-                             seed=config.seed, progress=print, portion=args.split)
+                             seed=config.seed, progress=print, portion=args.split, tokens=model.tokens)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:

@@ -107,6 +107,11 @@ class Layer:
         return f"{max(len(self.in_shape) - 1, 1)}d"
 
     @property
+    def spatial_axes(self) -> tuple[int, ...]:
+        """The spatial axes of the (first) input, channels first: (2, 3) for an image."""
+        return tuple(range(2, len(self.in_shape) + 1))
+
+    @property
     def padding(self) -> tuple[int, ...] | None:
         """The pad of each axis ((pad_h, pad_w) for images) when the pads are symmetric, None when they differ
         at the start and the end of an axis."""

@@ -218,7 +218,8 @@ def same_shape(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return ins[0].shape, {}
 
 
-_POSITIONAL = ("filters", "units", "kernel", "rate")  # shown without their key, as the tutorials write them
+# shown without their key, as the tutorials write them
+_POSITIONAL = ("filters", "units", "kernel", "rate", "vocabulary", "dim")
 
 
 def _default_of(arg: Arg, attrs: dict) -> Any:

@@ -344,3 +344,21 @@ def test_sequences_and_volumes_equal_backend(name: str, tmp_path: Path) -> None:
     net = loaded(model, tmp_path / f"{name}.py", tensors)
     x = sample(model, seed=3)
     assert relative(run(net, x), backend(model, tensors).predict(x)) <= TOLERANCE
+
+
+@pytest.mark.parametrize("as_image", [False, True])
+def test_embedding_equals_backend_in_both_targets(as_image: bool, tmp_path: Path) -> None:
+    """nn.Embedding transposed to channels-first (or as a 1 x L x D image) and the NumPy module's table lookup,
+    on token ids; a Kim-style text CNN (filter widths 2 and 3, max over time, concat)."""
+    head, wide = ("embedding(40, 6, as_image=true)", "x6") if as_image else ("embedding(40, 6)", "")
+    model = netdsl.loads(f"network text {{ input(9, tokens=40) - {head} - concat {{ conv(3, 2{wide}) - relu - "
+                         f"globalmaxpool | conv(3, 3{wide}) - relu - globalmaxpool }} - output(3) }}")
+    write(generate(model, "pytorch", source="text.net"), tmp_path / "pytorch")
+    write(generate(model, "numpy", source="text.net"), tmp_path / "numpy")
+    assert "nn.Embedding(40, 6)" in (tmp_path / "pytorch" / "text.py").read_text()
+    tensors = random_weights(model.graph)
+    x = np.random.default_rng(0).integers(0, 40, (4, 9)).astype(np.float32)
+    expected = backend(model, tensors).predict(x)
+    assert relative(run(loaded(model, tmp_path / "pytorch" / "text.py", tensors), x), expected) <= TOLERANCE
+    generated = import_file(tmp_path / "numpy" / "text.py", f"generated_numpy_text_{as_image}")
+    assert relative(generated.forward(tensors, x), expected) <= TOLERANCE

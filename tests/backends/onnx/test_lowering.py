@@ -57,6 +57,10 @@ SMALL = {
               "maxpool(2, ceil=true) - upsample(2x1x2, mode=bilinear) - upsample(2)\n"
               "deconv(3, 3, stride=2, pad=1, output_pad=1) - zeropad(1) - avgpool(3, stride=2, pad=1)\n"
               "mul { identity | globalavgpool - conv(3, 1) - sigmoid } - globalmaxpool - output(4)",
+    "tokens": "input(12, tokens=30)\nembedding(30, 8)\n"
+              "concat { conv(4, 2) - relu - globalmaxpool | conv(4, 3) - relu - globalmaxpool }\noutput(3)",
+    "tokens_image": "input(10, tokens=20)\nembedding(20, 6, as_image=true)\nconv(5, 3x6) - relu - globalmaxpool\n"
+                    "output(2)",
     "label_clash": "input(4)\noutput: fc(3) - relu\ninput_2: fc(2)",
     "only_input": "input(3, 4, 4)",
 }
@@ -78,6 +82,9 @@ def numpy_outputs(graph, weights, x: np.ndarray) -> np.ndarray:
 
 
 def batch(graph, n: int = 3) -> np.ndarray:
+    if graph.input.attrs.get("tokens"):  # token ids below the vocabulary
+        return np.random.default_rng(1).integers(0, graph.input.attrs["tokens"], (n, *graph.input.shape)
+                                                 ).astype(np.float32)
     return (np.random.default_rng(1).standard_normal((n, *graph.input.shape)) * 2).astype(np.float32)
 
 

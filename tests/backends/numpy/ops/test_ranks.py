@@ -196,3 +196,30 @@ def test_batchnorm_and_groupnorm(shape) -> None:
     assert rel_err(y, back(expected)) < TOL
     dx, _, _ = Nm.groupnorm_backward(dy, cache)
     check(lambda: Nm.groupnorm_forward(x, gamma, beta, 2)[0], dy, x, dx)
+
+
+@pytest.mark.parametrize("sizes,kernel,stride,pads,dilation,groups", CONVS)
+def test_references_are_rank_generic(sizes, kernel, stride, pads, dilation, groups) -> None:
+    """netdsl.reference (what generated NumPy modules run) at 1-D and 3-D equals the kernels."""
+    from netdsl import reference as Ref
+
+    x = RNG.standard_normal((2, *sizes, 4))
+    w = RNG.standard_normal((6, 4 // groups, *kernel))
+    b = RNG.standard_normal(6)
+    y = C.conv_forward(x, w, b, stride, pads, dilation, groups, keep_cols=False)[0]
+    assert rel_err(y, np.moveaxis(Ref.conv2d(first(x), w, b, stride, pads, dilation, groups), 1, -1)) < TOL
+    window = tuple(min(k, 2) for k in kernel)
+    half = tuple(min(p, k // 2) for p, k in zip(pads, window * 2))
+    for forward, reference in ((P.maxpool2d_forward, Ref.maxpool2d), (P.avgpool2d_forward, Ref.avgpool2d)):
+        y = P.pool_forward(forward, x, window, stride, half)[0]
+        assert rel_err(y, np.moveaxis(reference(first(x), window, stride, half), 1, -1)) < TOL
+    for mode in ("nearest", "bilinear"):
+        scale = (2,) * len(sizes)
+        y = (R.upsample_nearest_forward if mode == "nearest" else R.upsample_bilinear_forward)(x, scale)[0]
+        assert rel_err(y, np.moveaxis(Ref.upsample(first(x), scale, mode), 1, -1)) < TOL
+    y = R.zeropad_forward(x, pads)[0]
+    assert rel_err(y, np.moveaxis(Ref.zeropad(first(x), pads), 1, -1)) == 0
+    wt = RNG.standard_normal((4, 6 // groups, *kernel))
+    y = C.deconv2d_forward(x, wt, b, stride, pads, (0,) * len(sizes), dilation, groups)[0]
+    expected = Ref.deconv2d(first(x), wt, b, stride, pads, (0,) * len(sizes), dilation, groups)
+    assert rel_err(y, np.moveaxis(expected, 1, -1)) < TOL
