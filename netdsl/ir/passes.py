@@ -81,6 +81,8 @@ def _spatial(shape: tuple) -> bool:
 
 
 def _combine(fields: list[tuple]) -> tuple | None:
+    if len(fields) == 1:
+        return fields[0]
     if len({len(f[0]) for f in fields}) != 1:
         return None
     axes = range(len(fields[0][0]))
