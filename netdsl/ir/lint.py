@@ -161,7 +161,25 @@ def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink)
         sink.warning(f"{node.name} flattens a vector and does nothing", node.span)
 
 
+def _ids_outside_the_table(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    """A lookup (embedding) after an input that is not token ids, or whose ids can pass the table's rows."""
+    if not _is(node, "lookup"):
+        return
+    source = graph[node.inputs[0]]
+    tokens, rows = source.attrs.get("tokens"), node.attrs["vocabulary"]
+    if not _is(source, "input"):
+        sink.warning(f"{node.name} reads {source.name}'s values as token ids", node.span,
+                     f"an embedding belongs right after input(L, tokens={rows})")
+    elif tokens is None:
+        sink.warning(f"{node.name} reads {source.name}'s values as token ids, but {source.name} does not say they "
+                     f"are", source.span, f"write input({source.shape[0]}, tokens={rows}): data are then checked "
+                     f"to hold integer ids below {rows}")
+    elif tokens > rows:
+        sink.warning(f"{source.name} takes ids below {tokens}, but {node.name}'s table has {rows} rows: ids "
+                     f"{rows}..{tokens - 1} have no row", node.span, f"write embedding({tokens}, ...)")
+
+
 _CHECKS = (_unread, _skipping_stride, _softmax_not_last, _channels_last_input, _bias_before_batchnorm,
-           _repeated_activation, _linear_after_linear, _conv_after_conv, _noop)
+           _repeated_activation, _linear_after_linear, _conv_after_conv, _noop, _ids_outside_the_table)
 # checks that read only a node and its inputs: on a graph with errors they can say why a shape ran out
 _EXPLAINING = (_channels_last_input, _unread, _skipping_stride)

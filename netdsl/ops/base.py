@@ -286,6 +286,7 @@ TRAITS = {
     "noop": "computes nothing at inference",
     "merge": "combines `{ A | B }` branches",
     "elementwise": "acts on each value alone: the shape is kept",
+    "lookup": "reads its input as integer ids below its `vocabulary` (embedding): it belongs after input(L, tokens=V)",
 }
 
 Decomposition = Callable[[dict, list[Shape]], list[Step]]

@@ -29,6 +29,7 @@ EMBEDDING = OpDef(
     tensors=_embedding_tensors,
     receptive="none",
     shown=("vocabulary", "dim", "as_image"),
+    traits=frozenset({"lookup"}),
 )
 
 OPS = (EMBEDDING,)

@@ -74,3 +74,15 @@ def test_ids_outside_the_vocabulary_name_the_sample_and_the_value() -> None:
     with pytest.raises(DataError, match="x: sample 3 has token id 12"):
         model.predict(x)
     assert model.predict(x[:3]).shape == (3, 2)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("input(8) - embedding(10, 4)", "does not say they are"),
+    ("input(8, tokens=20) - embedding(10, 4)", "ids 10..19 have no row"),
+    ("input(8, tokens=10) - fc(8) - embedding(10, 4)", "embedding_1 reads fc_1's values as token ids"),
+])
+def test_lint_on_ids_the_table_may_not_hold(text: str, message: str) -> None:
+    from tests.helpers import warnings
+
+    assert any(message in w.message for w in warnings(text)), [w.message for w in warnings(text)]
+    assert not [w for w in warnings("input(8, tokens=10) - embedding(10, 4)") if "token" in w.message]
