@@ -68,3 +68,19 @@ def test_train_on_token_ids_and_refuse_ids_outside_the_vocabulary(tmp_path: Path
     assert "one.npy: sample 0 has token id 99 at position 0" in err
     err = fails(["show", "words.net", "--weights", "run/weights.npz", "--input", "one.npy"], capsys)
     assert "show draws the feature maps of image networks; words takes token ids" in err
+
+
+def test_train_on_sequences_and_volumes_from_files(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 2, 30)).astype(np.float32)
+    np.savez(tmp_path / "seq.npz", x=x, y=(x[:, 0].mean(axis=1) > 0).astype(int))
+    np.savez(tmp_path / "flat.npz", x=x.reshape(40, -1), y=np.zeros(40, int))
+    (tmp_path / "seq.net").write_text("input(2, 30) - conv(4, 5) - relu - globalmaxpool - output(2)\n")
+    (tmp_path / "vol.net").write_text("input(1, 4, 6, 6) - conv(2, 3) - globalavgpool - output(2)\n")
+    assert cli.main(["train", "seq.net", "--data", "seq.npz", "--epochs", "1", "--out", "a"]) == 0
+    assert cli.main(["train", "seq.net", "--data", "flat.npz", "--epochs", "1", "--out", "b"]) == 0
+    assert "read vectors of 60 as 2x30 samples" in capsys.readouterr().out
+    err = fails(["train", "vol.net", "--data", "seq.npz", "--epochs", "1", "--out", "c"], capsys)
+    assert "seq.npz: samples of shape (2, 30) do not fit input(1, 4, 6, 6)" in err
