@@ -103,9 +103,9 @@ def _deconv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
             raise ShapeError(f"has output_pad={op} but stride={s}: output_pad picks one of the {s} output sizes "
                              f"that a stride-{s} conv maps back to the same input size, so it must be smaller "
                              f"than stride (or dilation); use output_pad={max(s, d) - 1} at most")
-    pads = (pad,) * rank if pad == "same" else pad_axes(pad, rank)
-    per = [deconv_axis(*args) for args in zip(shape[1:], axes["kernel"], axes["stride"], axes["dilation"], pads,
-                                              output_pad)]
+    pads = pad_axes(pad, rank)
+    per = [deconv_axis(i, k, s, d, "same" if pad == "same" else p, o) for i, k, s, d, p, o in
+           zip(shape[1:], axes["kernel"], axes["stride"], axes["dilation"], pads, output_pad)]
     out = tuple(o for o, *_ in per)
     if min(out) < 1:
         raise ShapeError(f"gives an output of {fmt_shape(out)} from {ins[0].name}'s {fmt_shape(ins[0].shape)}: "

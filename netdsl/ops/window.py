@@ -65,11 +65,9 @@ def window_axes(attrs: dict, rank: int) -> dict:
     return axes
 
 
-def pad_axes(pad: str | tuple, rank: int, name: str = "pad") -> tuple[int, ...] | str:
-    """`same`, or the symmetric pad of each axis (`valid` is 0)."""
-    if pad == "same":
-        return pad
-    return (0,) * rank if pad == "valid" else per_axis(pad, rank, name)
+def pad_axes(pad: str | tuple, rank: int, name: str = "pad") -> tuple[int, ...]:
+    """The symmetric pad of each axis: `valid` (and `same`, resolved per axis later) give zeros."""
+    return per_axis(pad, rank, name) if isinstance(pad, tuple) else (0,) * rank
 
 
 def window_shape(attrs: dict, ins: list[Input], channels: int | None, what: str) -> tuple[Shape, dict]:
@@ -88,8 +86,8 @@ def window_shape(attrs: dict, ins: list[Input], channels: int | None, what: str)
         padded = f" (padded {fmt_shape(tuple(i + 2 * p for i, p in zip(sizes, pads)))})" if any(pads) else ""
         raise ShapeError(f"needs an input of at least {fmt_shape(need)}, but {ins[0].name} gives "
                          f"{fmt_shape(ins[0].shape)}{padded}")
-    per = [axis_output(*args, p, ceil) for *args, p in zip(sizes, kernel, stride, dilation,
-                                                            [pad] * rank if pad == "same" else pads)]
+    per = [axis_output(i, k, s, d, "same" if pad == "same" else p, ceil)
+           for i, k, s, d, p in zip(sizes, kernel, stride, dilation, pads)]
     out = tuple(o for o, _, _ in per)
     begins, ends = tuple(b for _, b, _ in per), tuple(e for _, _, e in per)
     derived = {**axes, "pads": begins + ends,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -437,7 +438,7 @@ class Conv:
 # ---- deconv and dwconv ----
 
 
-def _taps(kernel: tuple, dilation: tuple, stride: tuple, sizes: tuple):
+def _taps(kernel: Sequence[int], dilation: Sequence[int], stride: Sequence[int], sizes: Sequence[int]):
     """(tap index, slices of the full output) for each kernel tap, in row-major order, of any rank."""
     for index in itertools.product(*(range(k) for k in kernel)):
         yield index, tuple(slice(i * d, i * d + (n - 1) * s + 1, s)
