@@ -78,6 +78,8 @@ def call_text(instance: Instance) -> str:
 class Planner:
     """Renders every scope of a graph for one target, innermost blocks first."""
 
+    MAX_TRIES = 8  # classes a use that fits none of a block's first class is tried against (time is quadratic)
+
     def __init__(self, graph: Graph, target: str, ops: Any, reserved: frozenset[str],
                  name_of: Callable[[str, set[str]], str], comments: Callable[[Node], str]):
         self.graph, self.target, self.ops, self.reserved = graph, target, ops, reserved
@@ -130,13 +132,20 @@ class Planner:
     def plan_group(self, block: str, members: list[Instance]) -> None:
         try:
             self.add_scope(block, members, members)
-        except NotUniform:  # one class per distinct code
-            alike: dict[tuple, list[Instance]] = {}
+        except NotUniform:  # the uses that one class can follow, gathered in order
+            groups: list[list[Instance]] = []
             for member in members:
-                code = self.render(block, [member], [member])
-                alike.setdefault((tuple(code.inits), tuple(code.forward)), []).append(member)
-            for group in alike.values():
-                self.add_scope(block, group, group[:1])
+                for group in groups[-self.MAX_TRIES:]:
+                    try:
+                        self.render(block, group + [member], group + [member])
+                    except NotUniform:
+                        continue
+                    group.append(member)
+                    break
+                else:
+                    groups.append([member])
+            for group in groups:
+                self.add_scope(block, group, group)
 
     def add_scope(self, block: str, members: list[Instance], sample: list[Instance]) -> None:
         scope = self.render(block, members, sample)
@@ -170,7 +179,7 @@ class Planner:
             candidate = f"{base}_{k}"
         return candidate
 
-    def render(self, block: str, members: list[Instance], sample: list[Instance]) -> _Rendered:
+    def render(self, block: str, members: list[Instance], sample: list[Instance]) -> Scope:
         candidates = self.candidates(sample)
         fitter = Fitter(candidates)
         rendered = _Rendered(self, fitter, [runs(m.units, self.graph) for m in sample], sample,

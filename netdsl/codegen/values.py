@@ -34,7 +34,7 @@ class Candidate:
 class Fitter:
     """Finds an expression in the candidates for a Varying; remembers which candidates it used."""
 
-    MAX_FACTOR = 64
+    MAX_FACTOR = 16  # the largest factor tried in `c * k` and `c // k`
 
     def __init__(self, candidates: list[Candidate]):
         self.candidates = candidates
@@ -67,7 +67,7 @@ class Fitter:
         if not all(_is_int(v) for v in values):
             return None
         ints = [c for c in self.candidates if all(_is_int(v) for v in c.values)]
-        for search in (self._scaled, self._pair, self._offset):
+        for search in (self._scaled, self._offset, self._pair, self._divided):
             found = search(ints, values)
             if found is not None:
                 return found
@@ -80,10 +80,16 @@ class Fitter:
                 if 1 < k <= self.MAX_FACTOR and all(v == k * a for v, a in zip(values, c.values)):
                     self._use(c.name)
                     return f"{c.name} * {k}"
-            for k in range(2, self.MAX_FACTOR + 1):
-                if all(v == a // k for v, a in zip(values, c.values)):
-                    self._use(c.name)
-                    return f"{c.name} // {k}"
+        return None
+
+    def _divided(self, ints: list[Candidate], values: tuple) -> str | None:
+        """`c // 2`, or `(k - 1) // 2` (the padding that keeps the size for an odd kernel k)."""
+        for k in range(2, self.MAX_FACTOR + 1):
+            for c in ints:
+                for offset, text in ((0, c.name), (-1, f"({c.name} - 1)"), (1, f"({c.name} + 1)")):
+                    if all(v == (a + offset) // k for v, a in zip(values, c.values)):
+                        self._use(c.name)
+                        return f"{text} // {k}"
         return None
 
     def _pair(self, ints: list[Candidate], values: tuple) -> str | None:
