@@ -136,7 +136,7 @@ class Cnblock(nn.Module):
 class Downsample(nn.Module):
     """The program's block downsample, for its uses downsample_1 ... downsample_3."""
 
-    def __init__(self, c: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
         self.layernorm_1 = ChannelLayerNorm(in_channels, eps=1e-06)
         self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(2, 2), stride=(2, 2))
@@ -156,13 +156,13 @@ class ConvnextTiny(nn.Module):
         self.layernorm_1 = ChannelLayerNorm(96, eps=1e-06)
         for k in range(1, 4):
             self.add_module(f"cnblock_{k}", Cnblock(96))
-        self.downsample_1 = Downsample(192, 96)
+        self.downsample_1 = Downsample(96, 192)
         for k in range(4, 7):
             self.add_module(f"cnblock_{k}", Cnblock(192))
-        self.downsample_2 = Downsample(384, 192)
+        self.downsample_2 = Downsample(192, 384)
         for k in range(7, 16):
             self.add_module(f"cnblock_{k}", Cnblock(384))
-        self.downsample_3 = Downsample(768, 384)
+        self.downsample_3 = Downsample(384, 768)
         for k in range(16, 19):
             self.add_module(f"cnblock_{k}", Cnblock(768))
         self.layernorm_2 = ChannelLayerNorm(768, eps=1e-06)

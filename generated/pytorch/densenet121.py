@@ -151,7 +151,7 @@ class DenseLayer(nn.Module):
 class Transition(nn.Module):
     """The program's block transition, for its uses transition_1 ... transition_3."""
 
-    def __init__(self, c: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
         self.batchnorm_1 = nn.BatchNorm2d(in_channels, eps=1e-05, momentum=0.1)
         self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(1, 1), bias=False)
@@ -179,7 +179,7 @@ class Densenet121(nn.Module):
         self.dense_layer_4 = DenseLayer(160)
         self.dense_layer_5 = DenseLayer(192)
         self.dense_layer_6 = DenseLayer(224)
-        self.transition_1 = Transition(128, 256)
+        self.transition_1 = Transition(256, 128)
         self.dense_layer_7 = DenseLayer(128)
         self.dense_layer_8 = DenseLayer(160)
         self.dense_layer_9 = DenseLayer(192)
@@ -192,7 +192,7 @@ class Densenet121(nn.Module):
         self.dense_layer_16 = DenseLayer(416)
         self.dense_layer_17 = DenseLayer(448)
         self.dense_layer_18 = DenseLayer(480)
-        self.transition_2 = Transition(256, 512)
+        self.transition_2 = Transition(512, 256)
         self.dense_layer_19 = DenseLayer(256)
         self.dense_layer_20 = DenseLayer(288)
         self.dense_layer_21 = DenseLayer(320)
@@ -217,7 +217,7 @@ class Densenet121(nn.Module):
         self.dense_layer_40 = DenseLayer(928)
         self.dense_layer_41 = DenseLayer(960)
         self.dense_layer_42 = DenseLayer(992)
-        self.transition_3 = Transition(512, 1024)
+        self.transition_3 = Transition(1024, 512)
         self.dense_layer_43 = DenseLayer(512)
         self.dense_layer_44 = DenseLayer(544)
         self.dense_layer_45 = DenseLayer(576)

@@ -85,7 +85,7 @@ class PaddedMaxPool2d(nn.Module):
 class Basic(nn.Module):
     """The program's block basic, for its uses basic_1 ... basic_6."""
 
-    def __init__(self, c: int, k: int, stride: int, pad_: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int, k: int, stride: int, pad_: int) -> None:
         super().__init__()
         self.conv_1 = nn.Conv2d(
             in_channels, c, kernel_size=(k, k), stride=(stride, stride), padding=(pad_, pad_), bias=False
@@ -113,15 +113,15 @@ class Basic(nn.Module):
 class Inception(nn.Module):
     """The program's block inception, for its uses inception_1 ... inception_9."""
 
-    def __init__(self, c1: int, c3r: int, c3: int, c5r: int, c5: int, pp: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c1: int, c3r: int, c3: int, c5r: int, c5: int, pp: int) -> None:
         super().__init__()
-        self.basic_1 = Basic(c1, 1, 1, 0, in_channels)
-        self.basic_2 = Basic(c3r, 1, 1, 0, in_channels)
-        self.basic_3 = Basic(c3, 3, 1, 1, c3r)
-        self.basic_4 = Basic(c5r, 1, 1, 0, in_channels)
-        self.basic_5 = Basic(c5, 3, 1, 1, c5r)
+        self.basic_1 = Basic(in_channels, c1, 1, 1, 0)
+        self.basic_2 = Basic(in_channels, c3r, 1, 1, 0)
+        self.basic_3 = Basic(c3r, c3, 3, 1, 1)
+        self.basic_4 = Basic(in_channels, c5r, 1, 1, 0)
+        self.basic_5 = Basic(c5r, c5, 3, 1, 1)
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        self.basic_6 = Basic(pp, 1, 1, 0, in_channels)
+        self.basic_6 = Basic(in_channels, pp, 1, 1, 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         basic_1 = self.basic_1(x)
@@ -140,22 +140,22 @@ class Googlenet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.basic_1 = Basic(64, 7, 2, 3, 3)
+        self.basic_1 = Basic(3, 64, 7, 2, 3)
         self.maxpool_1 = PaddedMaxPool2d((3, 3), (2, 2), pads=(0, 0, 1, 1))
-        self.basic_2 = Basic(64, 1, 1, 0, 64)
-        self.basic_3 = Basic(192, 3, 1, 1, 64)
+        self.basic_2 = Basic(64, 64, 1, 1, 0)
+        self.basic_3 = Basic(64, 192, 3, 1, 1)
         self.maxpool_2 = PaddedMaxPool2d((3, 3), (2, 2), pads=(0, 0, 1, 1))
-        self.inception_1 = Inception(64, 96, 128, 16, 32, 32, 192)
-        self.inception_2 = Inception(128, 128, 192, 32, 96, 64, 256)
+        self.inception_1 = Inception(192, 64, 96, 128, 16, 32, 32)
+        self.inception_2 = Inception(256, 128, 128, 192, 32, 96, 64)
         self.maxpool_3 = PaddedMaxPool2d((3, 3), (2, 2), pads=(0, 0, 1, 1))
-        self.inception_3 = Inception(192, 96, 208, 16, 48, 64, 480)
-        self.inception_4 = Inception(160, 112, 224, 24, 64, 64, 512)
-        self.inception_5 = Inception(128, 128, 256, 24, 64, 64, 512)
-        self.inception_6 = Inception(112, 144, 288, 32, 64, 64, 512)
-        self.inception_7 = Inception(256, 160, 320, 32, 128, 128, 528)
+        self.inception_3 = Inception(480, 192, 96, 208, 16, 48, 64)
+        self.inception_4 = Inception(512, 160, 112, 224, 24, 64, 64)
+        self.inception_5 = Inception(512, 128, 128, 256, 24, 64, 64)
+        self.inception_6 = Inception(512, 112, 144, 288, 32, 64, 64)
+        self.inception_7 = Inception(528, 256, 160, 320, 32, 128, 128)
         self.maxpool_4 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        self.inception_8 = Inception(256, 160, 320, 32, 128, 128, 832)
-        self.inception_9 = Inception(384, 192, 384, 48, 128, 128, 832)
+        self.inception_8 = Inception(832, 256, 160, 320, 32, 128, 128)
+        self.inception_9 = Inception(832, 384, 192, 384, 48, 128, 128)
         self.dropout_1 = nn.Dropout(0.2)
         self.output_1 = nn.Linear(1024, 1000)
 

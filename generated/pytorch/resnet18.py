@@ -101,7 +101,7 @@ class Basic(nn.Module):
 class BasicDown(nn.Module):
     """The program's block basic_down, for its uses basic_down_1 ... basic_down_3."""
 
-    def __init__(self, c: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
         self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
         self.batchnorm_1 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
@@ -133,11 +133,11 @@ class Resnet18(nn.Module):
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
         for k in range(1, 3):
             self.add_module(f"basic_{k}", Basic(64))
-        self.basic_down_1 = BasicDown(128, 64)
+        self.basic_down_1 = BasicDown(64, 128)
         self.basic_3 = Basic(128)
-        self.basic_down_2 = BasicDown(256, 128)
+        self.basic_down_2 = BasicDown(128, 256)
         self.basic_4 = Basic(256)
-        self.basic_down_3 = BasicDown(512, 256)
+        self.basic_down_3 = BasicDown(256, 512)
         self.basic_5 = Basic(512)
         self.output_1 = nn.Linear(512, 1000)
 

@@ -77,7 +77,7 @@ RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where the
 class Branch(nn.Module):
     """The program's block branch, for its uses branch_1 ... branch_1."""
 
-    def __init__(self, c: int, stride: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int, stride: int) -> None:
         super().__init__()
         self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(1, 1), bias=False)
         self.batchnorm_1 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
@@ -109,9 +109,9 @@ class Branch(nn.Module):
 class BottleneckDown(nn.Module):
     """The program's block bottleneck_down, for its uses bottleneck_down_1 ... bottleneck_down_4."""
 
-    def __init__(self, c: int, stride: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int, stride: int) -> None:
         super().__init__()
-        self.branch_1 = Branch(c, stride, in_channels)
+        self.branch_1 = Branch(in_channels, c, stride)
         self.conv_1 = nn.Conv2d(in_channels, c * 4, kernel_size=(1, 1), stride=(stride, stride), bias=False)
         self.batchnorm_1 = nn.BatchNorm2d(c * 4, eps=1e-05, momentum=0.1)
 
@@ -133,9 +133,9 @@ class BottleneckDown(nn.Module):
 class Bottleneck(nn.Module):
     """The program's block bottleneck, for its uses bottleneck_1 ... bottleneck_12."""
 
-    def __init__(self, c: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
-        self.branch_1 = Branch(c, 1, in_channels)
+        self.branch_1 = Branch(in_channels, c, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch_1 = self.branch_1(x)
@@ -152,18 +152,18 @@ class Resnet50(nn.Module):
         self.conv_1 = nn.Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)
         self.batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
-        self.bottleneck_down_1 = BottleneckDown(64, 1, 64)
+        self.bottleneck_down_1 = BottleneckDown(64, 64, 1)
         for k in range(1, 3):
-            self.add_module(f"bottleneck_{k}", Bottleneck(64, 256))
-        self.bottleneck_down_2 = BottleneckDown(128, 2, 256)
+            self.add_module(f"bottleneck_{k}", Bottleneck(256, 64))
+        self.bottleneck_down_2 = BottleneckDown(256, 128, 2)
         for k in range(3, 6):
-            self.add_module(f"bottleneck_{k}", Bottleneck(128, 512))
-        self.bottleneck_down_3 = BottleneckDown(256, 2, 512)
+            self.add_module(f"bottleneck_{k}", Bottleneck(512, 128))
+        self.bottleneck_down_3 = BottleneckDown(512, 256, 2)
         for k in range(6, 11):
-            self.add_module(f"bottleneck_{k}", Bottleneck(256, 1024))
-        self.bottleneck_down_4 = BottleneckDown(512, 2, 1024)
+            self.add_module(f"bottleneck_{k}", Bottleneck(1024, 256))
+        self.bottleneck_down_4 = BottleneckDown(1024, 512, 2)
         for k in range(11, 13):
-            self.add_module(f"bottleneck_{k}", Bottleneck(512, 2048))
+            self.add_module(f"bottleneck_{k}", Bottleneck(2048, 512))
         self.output_1 = nn.Linear(2048, 1000)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:

@@ -69,7 +69,7 @@ RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where the
 class Double(nn.Module):
     """The program's block double, for its uses double_1 ... double_5."""
 
-    def __init__(self, c: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
         self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(3, 3), padding=(1, 1), bias=False)
         self.batchnorm_1 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
@@ -94,10 +94,10 @@ class Double(nn.Module):
 class Down(nn.Module):
     """The program's block down, for its uses down_1 ... down_4."""
 
-    def __init__(self, c: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        self.double_1 = Double(c, in_channels)
+        self.double_1 = Double(in_channels, c)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool_1(x)
@@ -112,7 +112,7 @@ class Down(nn.Module):
 class Up(nn.Module):
     """The program's block up, for its uses up_1 ... up_4."""
 
-    def __init__(self, c: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
         self.deconv_1 = nn.ConvTranspose2d(in_channels, c, kernel_size=(2, 2), stride=(2, 2))
 
@@ -126,19 +126,19 @@ class Unet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.double_1 = Double(64, 3)
-        self.down_1 = Down(128, 64)
-        self.down_2 = Down(256, 128)
-        self.down_3 = Down(512, 256)
-        self.down_4 = Down(1024, 512)
-        self.up_1 = Up(512, 1024)
-        self.double_2 = Double(512, 1024)
-        self.up_2 = Up(256, 512)
-        self.double_3 = Double(256, 512)
-        self.up_3 = Up(128, 256)
-        self.double_4 = Double(128, 256)
-        self.up_4 = Up(64, 128)
-        self.double_5 = Double(64, 128)
+        self.double_1 = Double(3, 64)
+        self.down_1 = Down(64, 128)
+        self.down_2 = Down(128, 256)
+        self.down_3 = Down(256, 512)
+        self.down_4 = Down(512, 1024)
+        self.up_1 = Up(1024, 512)
+        self.double_2 = Double(1024, 512)
+        self.up_2 = Up(512, 256)
+        self.double_3 = Double(512, 256)
+        self.up_3 = Up(256, 128)
+        self.double_4 = Double(256, 128)
+        self.up_4 = Up(128, 64)
+        self.double_5 = Double(128, 64)
         self.conv_1 = nn.Conv2d(64, 2, kernel_size=(1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -62,7 +62,7 @@ RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where the
 class Stage(nn.Module):
     """The program's block stage, for its uses stage_1 ... stage_2."""
 
-    def __init__(self, c: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
         self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(3, 3), padding=(1, 1))
         self.conv_2 = nn.Conv2d(c, c, kernel_size=(3, 3), padding=(1, 1))
@@ -90,7 +90,7 @@ class Stage(nn.Module):
 class Stage2(nn.Module):
     """The program's block stage, for its uses stage_3 ... stage_5."""
 
-    def __init__(self, c: int, in_channels: int) -> None:
+    def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
         self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(3, 3), padding=(1, 1))
         self.conv_2 = nn.Conv2d(c, c, kernel_size=(3, 3), padding=(1, 1))
@@ -113,10 +113,10 @@ class Vgg16(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.stage_1 = Stage(64, 3)
-        self.stage_2 = Stage(128, 64)
-        self.stage_3 = Stage2(256, 128)
-        self.stage_4 = Stage2(512, 256)
+        self.stage_1 = Stage(3, 64)
+        self.stage_2 = Stage(64, 128)
+        self.stage_3 = Stage2(128, 256)
+        self.stage_4 = Stage2(256, 512)
         self.stage_5 = Stage2(512, 512)
         self.fc_1 = nn.Linear(25088, 4096)
         self.dropout_1 = nn.Dropout(0.5)

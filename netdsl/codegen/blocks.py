@@ -185,7 +185,7 @@ class Planner:
         rendered = _Rendered(self, fitter, [runs(m.units, self.graph) for m in sample], sample,
                              {c.name for c in candidates})
         rendered.run()
-        used = [c for c in candidates if c.name in fitter.used]
+        used = [c for c in candidates[-1:] + candidates[:-1] if c.name in fitter.used]  # in_channels first
         if len(sample) < len(members):  # every member renders to the same code: their values are the sample's
             used = []
         first_use = ", ".join(m.path for m in members[:3]) + (", ..." if len(members) > 3 else "")

@@ -2,9 +2,9 @@
 
 Each op registers a template fragment per target: a Jinja macro named after the op (its OpDef.name) in
 `templates/numpy_ops.j2` and `templates/torch_ops.j2`, giving the expression that computes the layer
-from its inputs; an op without one is generated through its decomposition (OpDef.decompose). The module
-templates lay those out as straight-line code, one statement per layer, in the graph's topological order.
-jinja2 is imported only here, and only when rendering.
+from its inputs; an op without one is generated through its decomposition (OpDef.decompose). blocks.py
+lays those out per scope: a class (function) per block, one statement per layer or block use, a loop per
+run of repeated uses. jinja2 is imported only here, and only when rendering.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def test_names_that_clash_with_python_stay_apart_in_pytorch(tmp_path: Path) -> N
     classes = [node.name for node in ast.parse(text).body if isinstance(node, ast.ClassDef)]
     assert classes == ["Forward", "Same", "Same2", "Clash"]  # an even kernel pads its input with F.pad
     assert "self.same_1 = Same()" in text and "self.same_3 = Same()" in text and "self.same_2 = Same2()" in text
-    assert "def __init__(self, x_: int, self_: int, lambda_: int, in_channels: int) -> None:" in text
+    assert "def __init__(self, in_channels: int, x_: int, self_: int, lambda_: int) -> None:" in text
     renamed = {f"forward_{k}.{layer}.{p}": f"forward_{k}.{layer}_.{p}" for k in range(1, 5)
                for layer, params in (("np", ("weight", "bias")), ("params", ("weight", "bias")),
                                      ("training", ("weight", "bias", "running_mean", "running_var")))
