@@ -197,6 +197,33 @@ def test_train_script_under_torchrun_ddp(tmp_path: Path) -> None:
     _check_run(result, model, tmp_path / "w.npz", processes=2)
 
 
+TINY_RESNET = """
+block res(c) { add { conv(c, 3, pad=1) - relu - conv(c, 3, pad=1) | identity } - relu }
+network tinyres {
+    input(1, 8, 8)
+    conv(8, 3, pad=1) - relu - res(8) * 2 - globalavgpool
+    output(10)
+}
+train {
+    data = digits
+    loss = cross_entropy
+    optimizer = adam(lr=0.01)
+    epochs = 1
+    batch = 32
+}
+"""
+
+
+def test_train_script_of_block_classes_under_torchrun_ddp(tmp_path: Path) -> None:
+    """Block classes and a loop over repeated uses train under DDP and save netdsl's weight names."""
+    model = netdsl.loads(TINY_RESNET, file="tinyres.net")
+    write(generate(model, "pytorch", source="tinyres.net"), tmp_path)
+    assert "class Res(nn.Module):" in (tmp_path / "tinyres.py").read_text()
+    result = _train(tmp_path / "tinyres_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
+                    tmp_path, torchrun=True)
+    _check_run(result, model, tmp_path / "w.npz", processes=2)
+
+
 def test_train_script_in_one_process_with_batchnorm(tmp_path: Path) -> None:
     model = netdsl.load(EXAMPLES / "seed002_mnist_table.net")
     result = _train(GENERATED / "seed002_mnist_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
