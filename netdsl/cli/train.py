@@ -274,8 +274,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="cache directory of the built-in data sets (default ~/.cache/netdsl)")
 
 
-def register(sub) -> None:
-    train = sub.add_parser("train", help="train a network with the NumPy backend")
+def train_arguments(train: argparse.ArgumentParser) -> None:
     _common(train)
     train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, FILE.npz or FILE.csv")
     train.add_argument("--epochs", type=positive(int), metavar="N",
@@ -298,7 +297,8 @@ def register(sub) -> None:
     add_threads_flag(train)
     train.set_defaults(func=cmd_train)
 
-    evaluate = sub.add_parser("evaluate", help="loss and accuracy of trained weights on a data set")
+
+def evaluate_arguments(evaluate: argparse.ArgumentParser) -> None:
     _common(evaluate)
     evaluate.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     evaluate.add_argument("--data", help="data set (default: the program's train section)")
@@ -312,7 +312,8 @@ def register(sub) -> None:
                           help="also print the first N predictions by class name, the wrong ones marked *")
     evaluate.set_defaults(func=cmd_evaluate)
 
-    predict = sub.add_parser("predict", help="top-k classes for an input .npy or image")
+
+def predict_arguments(predict: argparse.ArgumentParser) -> None:
     _common(predict)
     predict.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     predict.add_argument("--input", required=True, metavar="X", help="x.npy (one sample or a batch) or an image")

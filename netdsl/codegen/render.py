@@ -35,7 +35,7 @@ __all__ = ["LINE_LENGTH", "TARGETS", "CodegenError", "generate", "wrap", "write"
 
 # Names the generated code itself uses, which a layer's variable or attribute must not shadow.
 _NUMPY_NAMES = {"np", "params", "x", "forward", "init_params", "load", "initialize", "INPUT_SHAPE", "OUTPUT_SHAPE",
-                "PARAMETERS"} | helper_names()
+                "PARAMETERS"}  # and helper_names(), read from reference.py on first use
 _TORCH_NAMES = {"torch", "nn", "F", "np", "self", "x", "logits", "INPUT_SHAPE", "OUTPUT_SHAPE", "NETDSL_NAMES",
                 "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN", "ChannelLayerNorm", "ChannelScale"}
 # nn.Module's own attributes and methods (torch 2.x) and the methods the generated module adds: a layer
@@ -52,8 +52,15 @@ MODULE_ATTRIBUTES = {
     "training", "type", "xpu", "zero_grad",
     "load_netdsl_weights", "load_netdsl_state_dict", "netdsl_state_dict", "save_netdsl_weights",
 }
-RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | \
-    _NUMPY_NAMES | _TORCH_NAMES | MODULE_ATTRIBUTES
+
+
+@lru_cache(maxsize=1)
+def reserved_names() -> frozenset[str]:
+    """Every name a layer's variable or attribute must avoid (parses reference.py: not done at import)."""
+    return (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | _NUMPY_NAMES
+            | helper_names() | _TORCH_NAMES | MODULE_ATTRIBUTES)
+
+
 # top-level modules a generated file must not shadow when its folder is on sys.path
 _SHADOWED = frozenset(sys.stdlib_module_names) | {"numpy", "torch", "netdsl", "jinja2"}
 
@@ -137,7 +144,7 @@ def sanitize(name: str) -> str:
 
 def identifiers(graph: Graph) -> dict[str, str]:
     """A distinct identifier per node, avoiding every reserved name; stable in node order."""
-    taken: set[str] = set(RESERVED)
+    taken: set[str] = set(reserved_names())
     result = {}
     for node in graph:
         base = sanitize(node.name)
@@ -183,7 +190,7 @@ def class_name(network: str) -> str:
     """`seed002_mnist` -> `Seed002Mnist`."""
     name = "".join(part[:1].upper() + part[1:] for part in network.split("_") if part)
     name = name if name.isidentifier() else "Net" + name
-    return name + "Net" if name in RESERVED else name
+    return name + "Net" if name in reserved_names() else name
 
 
 def module_stem(network: str) -> str:
