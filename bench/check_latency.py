@@ -7,9 +7,9 @@ Bytecode is written and used as an installed package's is, even where PYTHONDONT
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
-import os
 import subprocess
 import sys
 import time
