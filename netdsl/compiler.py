@@ -87,6 +87,7 @@ def _check_network(program: ast.Program, network: ast.Network, config: TrainConf
                    ) -> tuple[CheckedNetwork, set[str]]:
     sink = DiagnosticSink()
     graph, used, complete = build_partial_graph(program, network, sink)
+    prefixes = _instance_prefixes(graph)
     diagnostics = sink.items
     if graph is not None and infer_shapes(graph, sink) and complete:
         lint(graph, sink)
@@ -99,7 +100,55 @@ def _check_network(program: ast.Program, network: ast.Network, config: TrainConf
     if graph is not None:
         check_target(config, graph.input.shape, graph.output.shape, sink)
         diagnostics = sink.items
+    diagnostics = group_block_warnings(diagnostics, prefixes, program.blocks)
     return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, diagnostics), used
+
+
+def _instance_prefixes(graph: Graph | None) -> list[str]:
+    """The block instances' name prefixes ('basic_1.', 'stage_2.basic_1.'), longest first."""
+    if graph is None:
+        return []
+    prefixes = {node.name.rsplit(".", 1)[0] + "." for node in graph if "." in node.name}
+    return sorted(prefixes, key=len, reverse=True)
+
+
+def group_block_warnings(diagnostics: list[Diagnostic], prefixes: list[str],
+                         blocks: tuple[ast.Block, ...] | list[ast.Block]) -> list[Diagnostic]:
+    """One warning for a line of a block that warns the same way in every use ("in 4 uses of block `basic`")."""
+
+    def unprefixed(text: str) -> tuple[str, set[str]]:
+        found = set()
+        for prefix in prefixes:
+            if prefix in text:
+                found.add(prefix)
+                text = text.replace(prefix, "")
+        return text, found
+
+    groups: dict[tuple, list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        message, in_message = unprefixed(diagnostic.message)
+        hint, in_hint = unprefixed(diagnostic.hint or "")
+        one_instance = diagnostic.severity == "warning" and len(in_message | in_hint) <= 1
+        key = (diagnostic.span, message, hint or None) if one_instance else (id(diagnostic),)
+        groups.setdefault(key, []).append(diagnostic)
+    result = []
+    for key, members in groups.items():
+        block = _block_at(members[0].span, blocks)
+        if len(members) == 1 or block is None:
+            result += members
+            continue
+        span, message, hint = key
+        result.append(Diagnostic("warning", f"{message} (in {len(members)} uses of block `{block}`)", span, hint,
+                                 members[0].notes))
+    return result
+
+
+def _block_at(span: Span | None, blocks) -> str | None:
+    """The name of the block whose definition holds the span."""
+    for block in blocks:
+        if span is not None and span.file == block.span.file and block.span.line <= span.line <= block.span.end_line:
+            return block.name
+    return None
 
 
 def _train_sections(program: ast.Program, sink: DiagnosticSink) -> dict[str | None, TrainConfig]:
