@@ -140,12 +140,12 @@ def _try_cuda(source: str | bytes, name: str, threads: int | None = None) -> tup
 def open_session(model: str | os.PathLike[str] | bytes, provider: str = "auto", threads: int | None = None
                  ) -> tuple[Any, str | None]:
     """An InferenceSession on the asked provider (at most `threads` intra-op threads when given) and a
-    notice line when `auto` fell back to CPU."""
+    notice line when `auto` fell back to CPU although onnxruntime has a CUDA provider (onnxruntime-gpu)."""
     if provider not in PROVIDERS:
         raise SessionError(f"unknown provider '{provider}': use one of {', '.join(PROVIDERS)}")
     source, name = _source(model)
-    if provider == "cpu":
-        return _create(source, name, [CPU], threads)[0], None
+    if provider == "cpu" or (provider == "auto" and CUDA not in _ort().get_available_providers()):
+        return _create(source, name, [CPU], threads)[0], None  # a CPU-only onnxruntime: no GPU was asked for
     session, reason = _try_cuda(source, name, threads)
     if not reason:
         return session, None
