@@ -104,6 +104,11 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     except (RunDirError, CheckpointError) as err:
         raise InputError(str(err)) from None
     config = _config(args, model, checkpoint, out_dir)
+    if checkpoint is not None and _complete(checkpoint.meta, config.epochs):
+        more = shlex.join(["--epochs", str(config.epochs + 10)])
+        print(f"{out_dir} is complete (epoch {config.epochs} of {config.epochs} trained): nothing to resume. To train "
+              f"on, give a larger total: {_resume_command(args, out_dir)} {more}")
+        return 0
     data = _dataset(config.data, model, args, config.val_split, config.seed)
     reproduce = config.reproduces_input  # an autoencoder: its input is its target
     if not reproduce:
@@ -157,6 +162,11 @@ def _config(args: argparse.Namespace, model, checkpoint, out_dir: Path):
         raise InputError(str(err)) from None
     except SettingsConflict as err:
         raise UsageError(str(err)) from None
+
+
+def _complete(meta: dict, epochs: int) -> bool:
+    """A checkpoint saved at the end of the run's last epoch: resuming it would train nothing."""
+    return meta["step"] == 0 and meta["epoch"] >= epochs
 
 
 def _resume_command(args: argparse.Namespace, out_dir: Path) -> str:
