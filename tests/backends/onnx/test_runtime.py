@@ -175,7 +175,7 @@ def test_bad_inputs_say_what_is_wrong(tmp_path: Path) -> None:
     Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "ok.png")
     cases = [(tmp_path / "x.txt", (3, 8, 8), "unsupported input file type '.txt'"),
              (tmp_path / "fake.png", (3, 8, 8), "cannot read the image"),
-             (tmp_path / "ok.png", (784,), "an image input needs a model taking 1 or 3 x H x W images"),
+             (tmp_path / "ok.png", (50,), "an image input needs a model taking 1 or 3 x H x W images"),
              (tmp_path / "none.npy", (3, 8, 8), "none.npy: no such file")]
     for path, shape, message in cases:
         with pytest.raises(InputFileError, match=message) as err:
