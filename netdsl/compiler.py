@@ -25,6 +25,7 @@ class CheckedNetwork:
     totals: Totals | None
     train: TrainConfig
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    partial: Graph | None = None  # with errors: the graph as far as it was built, shaped up to the errors (editors)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +88,7 @@ def _check_network(program: ast.Program, network: ast.Network, config: TrainConf
                    ) -> tuple[CheckedNetwork, set[str]]:
     sink = DiagnosticSink()
     graph, used, complete = build_partial_graph(program, network, sink)
+    partial = None
     prefixes = _instance_prefixes(graph)
     diagnostics = sink.items
     if graph is not None and infer_shapes(graph, sink) and complete:
@@ -95,13 +97,14 @@ def _check_network(program: ast.Program, network: ast.Network, config: TrainConf
         explanations = DiagnosticSink()
         lint_explaining(graph, explanations)
         diagnostics = explanations.items + sink.items
-        graph = None
+        partial, graph = graph, None
     config = config or TrainConfig()
     if graph is not None:
         check_target(config, graph.input.shape, graph.output.shape, sink)
         diagnostics = sink.items
     diagnostics = group_block_warnings(diagnostics, prefixes, program.blocks)
-    return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, diagnostics), used
+    return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, diagnostics,
+                          partial), used
 
 
 def _instance_prefixes(graph: Graph | None) -> list[str]:
