@@ -144,6 +144,6 @@ def test_the_editor_notes_carry_the_fixes_found_in_real_editors() -> None:
     neovim = notes[notes.index("## Neovim"):notes.index("## Helix")]
     assert 'vim.api.nvim_create_autocmd("FileType"' in neovim and "vim.bo.commentstring" in neovim
     assert "virtual_text = true" in neovim and ":checkhealth vim.lsp" in neovim and ".venv/bin/netdsl" in neovim
-    assert "CTRL-]" in neovim and neovim.count("vim.filetype.add") == 2  # both setups need the filetype
+    assert "CTRL-]" in neovim and neovim.count("vim.filetype.add({") == 2  # both setups need the filetype
     emacs = notes[notes.index("## Emacs"):]
     assert "elpa-eglot" in emacs and "plain text" in emacs
