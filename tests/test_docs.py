@@ -70,3 +70,12 @@ def test_the_show_example_of_the_pictures_guide_runs(tmp_path) -> None:
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "fig.png").stat().st_size > 0
+
+
+def test_the_user_docs_name_their_own_contract_and_one_torch_install() -> None:
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text()
+        assert "LANGUAGE.md" not in text, f"{page.name} refers to LANGUAGE.md, which is not in the repository"
+        assert '".[torch]"' not in text, f"{page.name}: torch is installed one way, as the README says"
+    assert "pip install torch==2.13.0 torchvision==0.28.0" in (ROOT / "README.md").read_text()
+    assert "pip install torch==2.13.0 torchvision==0.28.0" in (ROOT / "docs" / "codegen.md").read_text()
