@@ -136,9 +136,11 @@ def _foreign(tensors: dict[str, np.ndarray], graph: Graph, source: str) -> str:
     layers = list(dict.fromkeys(key.rsplit(".", 1)[0] for key in sorted(tensors)))
     shown = ", ".join(layers[:6]) + (f", ... ({len(layers)} layers)" if len(layers) > 6 else "")
     values = sum(int(np.prod(getattr(t, "shape", ()))) for t in tensors.values())
-    lines = [f"{source} does not match network {graph.name}: it holds none of its {len(expected_tensors(graph))} "
-             "tensors (the weights of another network)",
-             f"  it has {len(tensors)} tensors ({values:,} values) for layers {shown}"]
+    expected = list(expected_tensors(graph))
+    wanted = ", ".join(expected[:3]) + (", ..." if len(expected) > 3 else "")
+    lines = [f"{source} does not match network {graph.name}: all {len(expected)} of its tensors are missing "
+             f"({wanted}); these are the weights of another network",
+             f"  it has {len(tensors)} tensor{'s' if len(tensors) != 1 else ''} ({values:,} values) for layers {shown}"]
     owner = _run_network(Path(source))
     if owner:
         lines.append(f"  it seems to belong to network {owner} (the settings.json beside it says so): "

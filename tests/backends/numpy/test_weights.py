@@ -89,7 +89,7 @@ def test_weights_of_another_network_are_summarized_with_their_owner(tmp_path: Pa
     with pytest.raises(WeightsError) as err:
         load_weights(tmp_path / "weights.npz", graph_of(PROGRAM))
     lines = str(err.value).splitlines()
-    assert len(lines) == 3 and "none of its 2 tensors" in lines[0]
+    assert len(lines) == 3 and "all 2 of its tensors are missing (fc_1.weight, fc_1.bias)" in lines[0]
     assert lines[1] == "  it has 64 tensors (192 values) for layers conv_1, conv_10, conv_11, conv_12, conv_13, " \
                        "conv_14, ... (32 layers)"
     assert "seems to belong to network resnet_like" in lines[2]
