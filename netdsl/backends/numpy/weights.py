@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ def expected_tensors(graph: Graph) -> dict[str, tuple[int, ...]]:
 def save_weights(path: str | Path, tensors: dict[str, np.ndarray]) -> Path:
     """Write an .npz atomically (sorted keys: the same weights give the same file)."""
     ordered = {k: np.asarray(tensors[k]) for k in sorted(tensors)}
-    return atomic_write(path, lambda handle: np.savez(handle, **ordered))
+    return atomic_write(path, lambda handle: np.savez(handle, **ordered))  # type: ignore[arg-type]  # numpy's stub
 
 
 def read_npz(path: str | Path) -> dict[str, np.ndarray]:
@@ -102,7 +103,7 @@ def _refuse_checkpoint(path: Path, headers: dict) -> None:
 MAX_LISTED = 8  # mismatches listed one per line; the rest are counted
 
 
-def check_tensors(tensors: dict[str, np.ndarray], graph: Graph, source: str) -> None:
+def check_tensors(tensors: Mapping[str, np.ndarray | npyfile.ArrayHeader], graph: Graph, source: str) -> None:
     """Every expected name with its shape, nothing else; the mismatches listed at once (at most MAX_LISTED),
     and a file that holds none of the network's tensors summarized with the network it seems to be for."""
     expected = expected_tensors(graph)
@@ -131,7 +132,7 @@ def load_weights(path: str | Path, graph: Graph) -> dict[str, np.ndarray]:
     return read_weights(path, graph)
 
 
-def _foreign(tensors: dict[str, np.ndarray], graph: Graph, source: str) -> str:
+def _foreign(tensors: Mapping[str, np.ndarray | npyfile.ArrayHeader], graph: Graph, source: str) -> str:
     """A few lines about weights made for another network: what they hold and whose they seem to be."""
     layers = list(dict.fromkeys(key.rsplit(".", 1)[0] for key in sorted(tensors)))
     shown = ", ".join(layers[:6]) + (f", ... ({len(layers)} layers)" if len(layers) > 6 else "")
