@@ -127,26 +127,28 @@ def group_block_warnings(diagnostics: list[Diagnostic], prefixes: list[str],
                 text = text.replace(prefix, "")
         return text, found
 
-    groups: dict[tuple, list[Diagnostic]] = {}
+    groups: dict[tuple[object, ...], list[Diagnostic]] = {}
+    shared: dict[tuple[object, ...], tuple[str, str | None]] = {}  # the group's message and hint, instance-free
     for diagnostic in diagnostics:
         message, in_message = unprefixed(diagnostic.message)
         hint, in_hint = unprefixed(diagnostic.hint or "")
         one_instance = diagnostic.severity == "warning" and len(in_message | in_hint) <= 1
-        key = (diagnostic.span, message, hint or None) if one_instance else (id(diagnostic),)
+        key: tuple[object, ...] = (diagnostic.span, message, hint) if one_instance else (id(diagnostic),)
         groups.setdefault(key, []).append(diagnostic)
+        shared[key] = (message, hint or None)
     result = []
     for key, members in groups.items():
         block = _block_at(members[0].span, blocks)
         if len(members) == 1 or block is None:
             result += members
             continue
-        span, message, hint = key
-        result.append(Diagnostic("warning", f"{message} (in {len(members)} uses of block `{block}`)", span, hint,
-                                 members[0].notes))
+        message, hint = shared[key]
+        result.append(Diagnostic("warning", f"{message} (in {len(members)} uses of block `{block}`)",
+                                 members[0].span, hint, members[0].notes))
     return result
 
 
-def _block_at(span: Span | None, blocks) -> str | None:
+def _block_at(span: Span | None, blocks: tuple[ast.Block, ...] | list[ast.Block]) -> str | None:
     """The name of the block whose definition holds the span."""
     for block in blocks:
         if span is not None and span.file == block.span.file and block.span.line <= span.line <= block.span.end_line:
