@@ -125,14 +125,12 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _infer(session: Any, x: Any, batch: int | None) -> Any:
-    """The outputs for x; the input is checked first, then the CPU fallback notice (if any) is shown."""
+    """The outputs for x, the input checked first. `auto` falling back to the CPU is not a notice: the
+    user asked for no GPU (`--provider cuda` says why CUDA does not load)."""
     from netdsl.backends.onnx.runtime import SessionError
 
     try:
         x = session.check_input(x)
-        if session.notice:
-            print(f"netdsl: {session.notice}", file=sys.stderr)
-            session.notice = None
         return session.run(x, batch_size=batch)
     except SessionError as err:
         raise InputError(str(err)) from None
