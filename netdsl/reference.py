@@ -16,7 +16,7 @@ from netdsl.ops.base import OpDef
 from netdsl.ops.elementwise import BATCHNORM, LRN, SIGMOID, SOFTMAX
 from netdsl.ops.nonlinear import ELU, GELU, HARDSIGMOID, HARDSWISH, MISH, PRELU, RELU6, SELU, SOFTPLUS
 from netdsl.ops.normalization import GROUPNORM, LAYERNORM, SCALE
-from netdsl.ops.resample import DECONV, DWCONV, UPSAMPLE, ZEROPAD
+from netdsl.ops.resample import DECONV, DWCONV, SHUFFLE, UPSAMPLE, ZEROPAD
 from netdsl.ops.spatial import AVGPOOL, CONV, MAXPOOL
 
 REFERENCES: dict[str, Callable] = {}
@@ -278,3 +278,10 @@ def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[i
 def zeropad(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
     """Zeros around H and W: pads are (top, left, bottom, right)."""
     return pad(x, pads)
+
+
+@reference(SHUFFLE)
+def shuffle(x: np.ndarray, groups: int) -> np.ndarray:
+    """ShuffleNet's channel shuffle (NCHW): channels as (groups, C/groups), transposed, flattened again."""
+    n, c, h, w = x.shape
+    return x.reshape(n, groups, c // groups, h, w).swapaxes(1, 2).reshape(n, c, h, w)

@@ -61,6 +61,10 @@ def _read_program(path: str) -> str:
         raise UsageError(f"{path}: no such file")
     if file.is_dir():
         raise UsageError(f"{path}: is a directory, not a .net file")
+    if file.suffix.lower() == ".onnx":  # a second front end: the model imported in memory
+        from netdsl.cli.importer import imported
+
+        return imported(path).text
     from netdsl.frontend.limits import SourceFileError, read_source
 
     try:
@@ -124,7 +128,7 @@ def _extra_commands() -> list[Callable]:
     """Sub-commands of the backends, registered without importing their heavy dependencies."""
     registrations = []
     for module in ("netdsl.cli.train", "netdsl.cli.onnx", "netdsl.cli.codegen", "netdsl.cli.augment",
-                   "netdsl.cli.editor", "netdsl.cli.draw"):
+                   "netdsl.cli.editor", "netdsl.cli.draw", "netdsl.cli.importer"):
         try:
             imported = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as err:

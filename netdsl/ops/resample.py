@@ -1,5 +1,5 @@
 """Ops that change the spatial size or learn per-channel windows, of LANGUAGE.md section 9: upsample, deconv
-(PyTorch's ConvTranspose2d), dwconv (a depthwise conv) and zeropad."""
+(PyTorch's ConvTranspose2d), dwconv (a depthwise conv), zeropad, and shuffle (LANGUAGE.md section 10)."""
 
 from __future__ import annotations
 
@@ -177,4 +177,19 @@ def _zeropad_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
 ZEROPAD = OpDef(name="zeropad", aliases=("zeropadding2d", "zeropad2d"), args=(Arg("pad", zero_padding),),
                 infer=_zeropad_infer, shown=("pad",))
 
-OPS = (UPSAMPLE, DECONV, DWCONV, ZEROPAD)
+# ---- shuffle ----
+
+
+def _shuffle_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
+    c = _require_image(ins, "shuffle")[0]
+    if c % attrs["groups"]:
+        raise ShapeError(f"has groups={attrs['groups']}, which must divide the {c} channels of {ins[0].name} "
+                         f"({fmt_shape(ins[0].shape)}); {c} is not a multiple of {attrs['groups']}")
+    return ins[0].shape, {}
+
+
+# ShuffleNet's channel shuffle: channel g*(C/groups) + i moves to i*groups + g (a transpose of the groups)
+SHUFFLE = OpDef(name="shuffle", aliases=("channelshuffle", "channel_shuffle"), args=(Arg("groups", positive_int()),),
+                infer=_shuffle_infer, shown=("groups",), traits=frozenset({"reshape"}))
+
+OPS = (UPSAMPLE, DECONV, DWCONV, ZEROPAD, SHUFFLE)

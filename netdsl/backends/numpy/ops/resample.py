@@ -9,7 +9,7 @@ import numpy as np
 from netdsl.backends.numpy.ops.conv import Conv
 from netdsl.backends.numpy.registry import Ctx, kernel, unary_backward, weighted_backward
 from netdsl.ir.graph import Node
-from netdsl.ops.resample import DECONV, DWCONV, UPSAMPLE, ZEROPAD
+from netdsl.ops.resample import DECONV, DWCONV, SHUFFLE, UPSAMPLE, ZEROPAD
 from netdsl.reference import interpolation_matrix
 
 Array = np.ndarray
@@ -113,6 +113,18 @@ def zeropad_backward(dy: Array, cache: Cache) -> Array:
     return dy[:, top:top + h, left:left + w]
 
 
+def shuffle_forward(x: Array, groups: int) -> tuple[Array, Cache]:
+    """Channels (groups, C/groups) -> (C/groups, groups), on the last (channel) axis of NHWC."""
+    n, h, w, c = x.shape
+    y = x.reshape(n, h, w, groups, c // groups).swapaxes(3, 4).reshape(n, h, w, c)
+    return y, {"groups": groups}
+
+
+def shuffle_backward(dy: Array, cache: Cache) -> Array:
+    """The inverse permutation: a shuffle with C/groups groups."""
+    return shuffle_forward(dy, dy.shape[3] // cache["groups"])[0]
+
+
 # ---- registrations ----
 
 
@@ -160,3 +172,12 @@ class ZeroPad:
         return zeropad_forward(xs[0], node.attrs["pads"])
 
     backward = staticmethod(unary_backward(zeropad_backward))
+
+
+@kernel(SHUFFLE)
+class Shuffle:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        return shuffle_forward(xs[0], node.attrs["groups"])
+
+    backward = staticmethod(unary_backward(shuffle_backward))
