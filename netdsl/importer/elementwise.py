@@ -201,6 +201,10 @@ AFFINE = (BATCHNORM, LAYERNORM)
 BIASED = (CONV, DECONV, FC, OUTPUT)
 
 
+def _one_of(layer: Layer | None, ops: tuple[OpDef, ...]) -> bool:
+    return layer is not None and any(layer.op is op for op in ops)
+
+
 @handles("Mul")
 def mul(ctx: Context, node: Any) -> None:
     split = _split(ctx, node)
@@ -222,7 +226,7 @@ def _mul_constant(ctx: Context, node: Any, x: str, value: np.ndarray) -> None:
             and _close(factor, 0.5):
         ctx.drop(before)
         ctx.make(GELU, node, before.inputs)
-    elif before is not None and before.op in AFFINE and per_channel is not None:
+    elif _one_of(before, AFFINE) and per_channel is not None:
         _fold_scale(ctx, before, per_channel, node)
     elif per_channel is not None and ctx.shape(x) is not None:
         ctx.make(SCALE, node, [x], weights={"weight": per_channel.astype(np.float32)})
@@ -237,7 +241,7 @@ def _gated(ctx: Context, node: Any, x: str, gate_name: str) -> bool:
     source = ctx.resolve(x)
     if gate is None or gate.inputs[:1] != [source] and not (gate.op is TANH and _softplus_of(ctx, gate, source)):
         return False
-    found: OpDef | None = {SIGMOID: SWISH, HARDSIGMOID: HARDSWISH}.get(gate.op)
+    found: OpDef | None = SWISH if gate.op is SIGMOID else HARDSWISH if gate.op is HARDSIGMOID else None
     if gate.op is TANH:
         softplus = ctx.producer.get(gate.inputs[0])
         ctx.drop(softplus)
@@ -269,7 +273,7 @@ def add(ctx: Context, node: Any) -> None:
     before = ctx.sole(x)
     per_channel = _per_channel(ctx, x, value)
     scalar = _scalar(value)
-    if before is not None and (before.op in AFFINE or before.op in BIASED) and per_channel is not None:
+    if _one_of(before, AFFINE + BIASED) and per_channel is not None:
         _fold_bias(ctx, before, per_channel, node)
     elif before is not None and before.tag == "erf" and scalar is not None and _close(scalar, 1.0):
         ctx.replace(before, node.output[0])

@@ -152,6 +152,13 @@ def _pool_pad(image: tuple[int, int], kernel: tuple[int, int], stride: tuple[int
     return None
 
 
+def _covers_all(image: tuple[int, int], kernel: tuple[int, int], pads: tuple[int, ...],
+                out: tuple[int, ...] | None) -> bool:
+    """One output per channel from a window that reads the whole image (padding not counted)."""
+    return out is not None and tuple(out[1:]) == (1, 1) and all(
+        k - before >= i for i, k, before in zip(image, kernel, pads[:2]))
+
+
 @handles("MaxPool", "AveragePool")
 def pool(ctx: Context, node: Any) -> None:
     if not _spatial_only(ctx, node, "pooling"):
@@ -176,6 +183,9 @@ def pool(ctx: Context, node: Any) -> None:
         if op is AVGPOOL and attrs.get("count_include_pad", 0) and any(pads):
             source = _zeropad_before(ctx, node, pads)  # padded zeros count: they are real zeros then
             image, pads = (image[0] + pads[0] + pads[2], image[1] + pads[1] + pads[3]), (0, 0, 0, 0)
+        if _covers_all(image, kernel, pads, out):  # one window over every value: Caffe's global pooling
+            ctx.make(GLOBALAVGPOOL if op is AVGPOOL else GLOBALMAXPOOL, node, [source])
+            return
         fit = _pool_pad(image, kernel, stride, pads, out[1:]) if out is not None else None
         if fit is None:
             ctx.pending(node, ctx.data_inputs(node), note=f"pooling pads {list(pads)} that netdsl's symmetric pads "
