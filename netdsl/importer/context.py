@@ -37,17 +37,17 @@ def attributes(node: Any) -> dict[str, Any]:
 
 
 _GENERIC = re.compile(r"([A-Za-z]{0,2}_?\d+)?|onnx::.*")
-_PARAM_SUFFIX = re.compile(r"([._/](w|weight|weights|kernel|W|scale|s|gamma))?(_\d+)?$")
+_PARAM_SUFFIX = re.compile(r"([._/](w|weight|weights|kernel|W|scale|s|gamma|weight_per_channel))?(_\d+)?$")
 
 
 def node_name(node: Any, constants: dict) -> str:
-    """A readable name for a node: its own, else its weight's without the suffix (Caffe2's conv1_w_0 is
-    conv1), else its output's."""
-    if not _GENERIC.fullmatch(node.name):
-        return node.name
+    """A readable name for a node: its weight's without the suffix (PyTorch's layer1.0.conv1.weight is
+    layer1.0.conv1, Caffe2's conv1_w_0 is conv1), else its own, else its output's."""
     weight = node.input[1] if len(node.input) > 1 and node.input[1] in constants else ""
     if weight and not _GENERIC.fullmatch(weight):
         return _PARAM_SUFFIX.sub("", weight) or weight
+    if not _GENERIC.fullmatch(node.name):
+        return node.name
     return node.output[0]
 
 

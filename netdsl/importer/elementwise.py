@@ -212,6 +212,8 @@ def mul(ctx: Context, node: Any) -> None:
         _mul_constant(ctx, node, *split)
         return
     a, b = node.input[0], node.input[1]
+    if _gelu_halves(ctx, node, a, b) or _gelu_halves(ctx, node, b, a):
+        return
     for x, gate in ((a, b), (b, a)):
         if _gated(ctx, node, x, gate):
             return
@@ -229,7 +231,8 @@ def _mul_constant(ctx: Context, node: Any, x: str, value: np.ndarray) -> None:
     elif _one_of(before, AFFINE) and per_channel is not None:
         _fold_scale(ctx, before, per_channel, node)
     elif per_channel is not None and ctx.shape(x) is not None:
-        ctx.make(SCALE, node, [x], weights={"weight": per_channel.astype(np.float32)})
+        half = factor is not None and _close(factor, 0.5)  # perhaps the 0.5 * x of a gelu
+        ctx.make(SCALE, node, [x], weights={"weight": per_channel.astype(np.float32)}, tag="half" if half else "")
     else:
         ctx.pending(node, [x], const=factor, note="a product with a constant that is not one per channel")
 
@@ -255,6 +258,17 @@ def _gated(ctx: Context, node: Any, x: str, gate_name: str) -> bool:
         ctx.pending(node, [x], note="half of a gelu", tag="gelu-half")
         return True
     return False
+
+
+def _gelu_halves(ctx: Context, node: Any, half_name: str, curve_name: str) -> bool:
+    """(0.5 * x) * (1 + erf(x / sqrt 2)): netdsl's own spelling of gelu before opset 20."""
+    half, curve = ctx.sole(half_name), ctx.sole(curve_name)
+    if half is None or curve is None or half.tag != "half" or curve.tag != "erf+1" or half.inputs != curve.inputs:
+        return False
+    ctx.drop(half)
+    ctx.drop(curve)
+    ctx.make(GELU, node, half.inputs)
+    return True
 
 
 def _softplus_of(ctx: Context, tanh: Layer, source: str) -> bool:

@@ -232,5 +232,3 @@ def pad(ctx: Context, node: Any) -> None:
         return
     ctx.make(ZEROPAD, node, [node.input[0]], args=[f"({top}, {bottom}, {left}, {right})"])
 
-
-__all__ = ["conv", "conv_transpose", "global_pool", "pad", "pool"]

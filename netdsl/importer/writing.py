@@ -49,7 +49,8 @@ class Labeller:
     def label(self, layer: Layer) -> str:
         name = identifier("_".join(self.wanted.get(id(layer)) or [layer.op.name]), layer.op.name)
         auto = _AUTO_NAME.match(name)
-        if name.lower() in KEYWORDS or lookup(name) is not None or (auto and lookup(auto.group(1))):
+        clash = auto is not None and lookup(auto.group(1)) not in (None, layer.op)  # another op's automatic name
+        if name.lower() in KEYWORDS or lookup(name) is not None or clash:
             name = f"{layer.op.name}_{name}" if not name.startswith(layer.op.name) else f"l_{name}"
         unique, k = name, 2
         while unique in self.taken:
