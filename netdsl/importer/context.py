@@ -125,6 +125,8 @@ class Context:
         """Move a layer's output to a later tensor (a pattern grew to include the nodes after it)."""
         self.producer.pop(old.output, None)
         self.alias.pop(new_output, None)
+        if self.channels_last(old.output):
+            self.layout[new_output] = NHWC
         old.output = new_output
         self.producer[new_output] = old
 

@@ -43,7 +43,7 @@ def number_text(value: float) -> str:
     """A float as the language writes it: the shortest text that gives the same float32 (ONNX's type)."""
     text = np.format_float_positional(np.float32(value), unique=True, trim="0")
     if len(text) > 10 or 0 < abs(float(value)) < 1e-3:
-        text = np.format_float_scientific(np.float32(value), unique=True, trim="0").replace("e+", "e")
+        text = np.format_float_scientific(np.float32(value), unique=True, trim="-").replace("e+", "e")
     return text if ("." in text or "e" in text) else text + ".0"
 
 
