@@ -66,13 +66,14 @@ def _first_line(err: Exception) -> str:
 
 def _load_external(model: Any, path: Path) -> None:
     """External data files beside the model, each named in one line when missing."""
+    import onnx
     from onnx.external_data_helper import load_external_data_for_model, uses_external_data
 
     if not any(uses_external_data(t) for t in model.graph.initializer):
         return
     try:
         load_external_data_for_model(model, str(path.parent))
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, onnx.checker.ValidationError) as err:  # onnx checks each file it opens
         raise OnnxImportError(f"{path}: cannot read its external data: {_first_line(err)}") from None
 
 
