@@ -107,19 +107,22 @@ class Context:
         """Append a layer; its output takes the layout of `like` (its data input)."""
         self.layers.append(layer)
         self.producer[layer.output] = layer
-        if like is not None and self.channels_last(like):
+        image = len(self.prepared.shapes.get(layer.output, (0,) * 4)) == 4  # a vector has no layout
+        if like is not None and self.channels_last(like) and image:
             self.layout[layer.output] = NHWC
         return layer
 
-    def make(self, op: OpDef | None, node: Any, inputs: list[str], **fields: Any) -> Layer:
-        """A layer for a node, reading the node's first output; inputs are resolved through aliases."""
+    def make(self, op: OpDef | None, node: Any, inputs: list[str], like: str | None = None, **fields: Any) -> Layer:
+        """A layer for a node, reading the node's first output; inputs are resolved through aliases. Its layout
+        is that of `like`, by default its first input as the node names it."""
         name = node_name(node, self.prepared.constants)
         layer = Layer(op, [self.resolve(i) for i in inputs], node.output[0], name, node.op_type, **fields)
-        return self.add(layer, inputs[0] if inputs else None)
+        return self.add(layer, like or (inputs[0] if inputs else None))
 
-    def pending(self, node: Any, inputs: list[str], const: Any = None, note: str = "", tag: str = "") -> Layer:
+    def pending(self, node: Any, inputs: list[str], const: Any = None, note: str = "", tag: str = "",
+                like: str | None = None) -> Layer:
         """A node that only a larger pattern can use; left unconsumed it is reported as unsupported."""
-        return self.make(None, node, inputs, const=const, note=note, tag=tag)
+        return self.make(None, node, inputs, like=like, const=const, note=note, tag=tag)
 
     def replace(self, old: Layer, new_output: str) -> None:
         """Move a layer's output to a later tensor (a pattern grew to include the nodes after it)."""

@@ -227,7 +227,7 @@ def _mul_constant(ctx: Context, node: Any, x: str, value: np.ndarray) -> None:
     if before is not None and before.tag == "gelu-half" and factor is not None \
             and _close(factor, 0.5):
         ctx.drop(before)
-        ctx.make(GELU, node, before.inputs)
+        ctx.make(GELU, node, before.inputs, like=before.output)
     elif _one_of(before, AFFINE) and per_channel is not None:
         _fold_scale(ctx, before, per_channel, node)
     elif per_channel is not None and ctx.shape(x) is not None:
@@ -267,7 +267,7 @@ def _gelu_halves(ctx: Context, node: Any, half_name: str, curve_name: str) -> bo
         return False
     ctx.drop(half)
     ctx.drop(curve)
-    ctx.make(GELU, node, half.inputs)
+    ctx.make(GELU, node, half.inputs, like=half.output)
     return True
 
 
@@ -289,6 +289,9 @@ def add(ctx: Context, node: Any) -> None:
     scalar = _scalar(value)
     if _one_of(before, AFFINE + BIASED) and per_channel is not None:
         _fold_bias(ctx, before, per_channel, node)
+    elif before is not None and before.tag == "variance" and scalar is not None:
+        ctx.replace(before, node.output[0])
+        before.tag, before.const = "variance+eps", scalar
     elif before is not None and before.tag == "erf" and scalar is not None and _close(scalar, 1.0):
         ctx.replace(before, node.output[0])
         before.tag = "erf+1"
@@ -298,6 +301,8 @@ def add(ctx: Context, node: Any) -> None:
 
 @handles("Div")
 def div(ctx: Context, node: Any) -> None:
+    if _layernorm_spelled_out(ctx, node):
+        return
     split = _split(ctx, node)
     if split is not None and node.input[1] != split[0] and _scalar(split[1]) is not None \
             and _close(_scalar(split[1]), math.sqrt(2.0)):
@@ -315,3 +320,53 @@ def erf(ctx: Context, node: Any) -> None:
         return
     ctx.pending(node, ctx.data_inputs(node), note="an erf that is not part of a gelu")
 
+
+# ---- layernorm spelled out (PyTorch before opset 17): (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) ----
+
+
+def _made(ctx: Context, name: str, tag: str) -> Layer | None:
+    layer = ctx.producer.get(ctx.resolve(name))
+    return layer if layer is not None and layer.tag == tag else None
+
+
+@handles("Sub")
+def sub(ctx: Context, node: Any) -> None:
+    mean = _made(ctx, node.input[1], "mean")
+    if mean is not None and mean.inputs == [ctx.resolve(node.input[0])]:
+        ctx.drop(mean)
+        ctx.pending(node, [node.input[0]], note="a difference", tag="centered")
+        return
+    ctx.pending(node, ctx.data_inputs(node), note="a difference")
+
+
+@handles("Pow")
+def power(ctx: Context, node: Any) -> None:
+    exponent = ctx.constant(node.input[1])
+    centered = _made(ctx, node.input[0], "centered")
+    if centered is not None and exponent is not None and exponent.size == 1 and float(exponent.reshape(-1)[0]) == 2:
+        ctx.pending(node, centered.inputs, const=centered, note="a square", tag="square", like=centered.output)
+        return
+    ctx.pending(node, ctx.data_inputs(node), note="a power")
+
+
+@handles("Sqrt")
+def square_root(ctx: Context, node: Any) -> None:
+    variance = ctx.sole(node.input[0])
+    if variance is not None and variance.tag == "variance+eps":
+        ctx.replace(variance, node.output[0])
+        variance.tag = "std"
+        return
+    ctx.pending(node, ctx.data_inputs(node), note="a square root")
+
+
+def _layernorm_spelled_out(ctx: Context, node: Any) -> bool:
+    centered, std = _made(ctx, node.input[0], "centered"), _made(ctx, node.input[1], "std")
+    if centered is None or std is None or std.inputs != centered.inputs:
+        return False
+    for layer in (centered, std):
+        ctx.drop(layer)
+    channels = ctx.shape(centered.output)[0]
+    keywords = {} if _close(std.const, 1e-5) else {"eps": number_text(std.const)}
+    ctx.make(LAYERNORM, node, centered.inputs, like=centered.output, keywords=keywords,
+             weights={"weight": np.ones(channels, np.float32), "bias": np.zeros(channels, np.float32)})
+    return True

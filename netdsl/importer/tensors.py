@@ -249,8 +249,13 @@ def reduce(ctx: Context, node: Any) -> None:
     axes = _reduce_axes(ctx, node)
     source = node.input[0]
     spatial = (1, 2) if ctx.channels_last(source) else (2, 3)
-    if axes == (3,) and ctx.channels_last(source) and node.op_type == "ReduceMean":
-        ctx.pending(node, [source], note="a mean over the channels")  # a layernorm spelled out, perhaps
+    if axes == (3,) and ctx.channels_last(source) and node.op_type == "ReduceMean":  # a layernorm spelled out?
+        square = ctx.sole(source)
+        if square is not None and square.tag == "square":
+            ctx.drop(square)
+            ctx.pending(node, square.inputs, note="a mean over the channels", tag="variance", like=square.output)
+        else:
+            ctx.pending(node, [source], note="a mean over the channels", tag="mean")
         return
     if axes != spatial or len(ctx.prepared.shapes.get(source, ())) != 4:
         ctx.pending(node, ctx.data_inputs(node), note="a reduction over axes other than height and width")
