@@ -84,7 +84,7 @@ def _folded_batchnorm(prepared: Any, layers: list[Any]) -> bool:
 def build(prepared: Any, path: Path) -> Imported:
     """Match, nest and write a prepared model; unsupported nodes are all reported in one error."""
     from netdsl.importer.structure import nest, reachable
-    from netdsl.importer.writing import Labeller, identifier, program_text
+    from netdsl.importer.writing import Labeller, blocked_text, identifier, program_text
 
     ctx = _match(prepared)
     output = ctx.resolve(prepared.output_name)
@@ -103,6 +103,37 @@ def build(prepared: Any, path: Path) -> Imported:
     text, weights = program_text(name, header, prepared.input_shape, items, Labeller(layers))
     imported = Imported(_formatted(text, str(path)), weights)
     _check(imported, prepared, str(path))
+    blocked = blocked_text(name, header, prepared.input_shape, items, Labeller(layers))
+    return _with_blocks(blocked, items, prepared, str(path)) or imported
+
+
+def _with_blocks(text: str | None, items: list[Any], prepared: Any, file: str) -> Imported | None:
+    """The program with blocks, its weights paired in order with the compiler's layers; None (the flat program
+    stands) where that program does not check exactly."""
+    from netdsl.compiler import compile_source
+    from netdsl.importer.blocks import flat_layers
+
+    if text is None:
+        return None
+    try:
+        text = _formatted(text, file)
+    except Exception:  # a block the formatter or parser refuses: the flat program is still right
+        return None
+    compilation = compile_source(text, file)
+    if not compilation.ok:
+        return None
+    nodes = [n for n in compilation.networks[0].graph if n.params or n.buffers]
+    layers = [layer for layer in flat_layers(items) if layer.weights]
+    if len(nodes) != len(layers):
+        return None
+    weights = {}
+    for node, layer in zip(nodes, layers):
+        shapes = {**node.params, **node.buffers}
+        if {k: tuple(v.shape) for k, v in layer.weights.items()} != shapes:
+            return None
+        weights |= {f"{node.name}.{k}": v for k, v in layer.weights.items()}
+    imported = Imported(text, weights)
+    _check(imported, prepared, file)
     return imported
 
 

@@ -113,7 +113,7 @@ def prelu(ctx: Context, node: Any) -> None:
     if per_channel is None:
         ctx.pending(node, ctx.data_inputs(node), note="a prelu slope that is not one per channel")
         return
-    ctx.make(PRELU, node, [node.input[0]], weights={"weight": per_channel.astype(np.float32)})
+    ctx.make(PRELU, node, [node.input[0]], weights={"weight": per_channel.astype(np.float32, copy=False)})
 
 
 @handles("BatchNormalization")
@@ -183,8 +183,8 @@ def _scalar(value: np.ndarray) -> float | None:
 
 def _fold_scale(ctx: Context, layer: Layer, factor: np.ndarray, node: Any) -> None:
     """y = layer(x) * factor per channel, folded into an affine layer's weight and bias."""
-    layer.weights["weight"] = (layer.weights["weight"] * factor).astype(np.float32)
-    layer.weights["bias"] = (layer.weights["bias"] * factor).astype(np.float32)
+    layer.weights["weight"] = (layer.weights["weight"] * factor).astype(np.float32, copy=False)
+    layer.weights["bias"] = (layer.weights["bias"] * factor).astype(np.float32, copy=False)
     ctx.replace(layer, node.output[0])
     layer.note = layer.note or "with the scale and shift after it folded in"
 
@@ -192,7 +192,7 @@ def _fold_scale(ctx: Context, layer: Layer, factor: np.ndarray, node: Any) -> No
 def _fold_bias(ctx: Context, layer: Layer, shift: np.ndarray, node: Any) -> None:
     """y = layer(x) + shift per channel: the layer's bias (a conv or fc gains one)."""
     old = layer.weights.get("bias")
-    layer.weights["bias"] = (shift if old is None else old + shift).astype(np.float32)
+    layer.weights["bias"] = (shift if old is None else old + shift).astype(np.float32, copy=False)
     layer.keywords.pop("bias", None)
     ctx.replace(layer, node.output[0])
 

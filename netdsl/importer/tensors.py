@@ -27,12 +27,12 @@ def _fc(ctx: Context, node: Any, source: str, weight: np.ndarray, bias: np.ndarr
     if flatten is not None and flatten.op is FLATTEN:
         ctx.drop(flatten)
         source = flatten.inputs[0]
-    weights = {"weight": weight.astype(np.float32)}
+    weights = {"weight": weight.astype(np.float32, copy=False)}
     keywords = {}
     if bias is None:
         keywords["bias"] = "false"
     else:
-        weights["bias"] = np.broadcast_to(bias, (weight.shape[0],)).astype(np.float32).copy()
+        weights["bias"] = np.broadcast_to(bias, (weight.shape[0],)).astype(np.float32, copy=False).copy()
     ctx.make(FC, node, [source], args=[str(weight.shape[0])], keywords=keywords, weights=weights)
 
 
@@ -60,7 +60,7 @@ def matmul(ctx: Context, node: Any) -> None:
     if len(shape) == 1:
         _fc(ctx, node, source, b.T, None)
     elif ctx.channels_last(source) and len(shape) == 3:  # a Linear over channels: a 1x1 conv
-        weight = b.T.astype(np.float32)[:, :, None, None]
+        weight = b.T.astype(np.float32, copy=False)[:, :, None, None]
         ctx.make(CONV, node, [source], args=[str(b.shape[1]), "1"], keywords={"bias": "false"},
                  weights={"weight": weight})
     else:

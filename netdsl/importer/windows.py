@@ -87,12 +87,12 @@ def conv(ctx: Context, node: Any) -> None:
         keywords["dilation"] = pair_text(dilation)
     if attrs.get("group", 1) != 1:
         keywords["groups"] = str(attrs["group"])
-    weights = {"weight": weight.astype(np.float32)}
+    weights = {"weight": weight.astype(np.float32, copy=False)}
     bias = ctx.constant(node.input[2]) if len(node.input) > 2 else None
     if bias is None:
         keywords["bias"] = "false"
     else:
-        weights["bias"] = bias.astype(np.float32).reshape(-1)
+        weights["bias"] = bias.astype(np.float32, copy=False).reshape(-1)
     ctx.make(CONV, node, [source], args=[str(filters), size_text((kh, kw))], keywords=keywords, weights=weights)
 
 
@@ -126,12 +126,12 @@ def conv_transpose(ctx: Context, node: Any) -> None:
         keywords["dilation"] = pair_text(dilation)
     if groups != 1:
         keywords["groups"] = str(groups)
-    weights = {"weight": weight.astype(np.float32)}
+    weights = {"weight": weight.astype(np.float32, copy=False)}
     bias = ctx.constant(node.input[2]) if len(node.input) > 2 else None
     if bias is None:
         keywords["bias"] = "false"
     else:
-        weights["bias"] = bias.astype(np.float32).reshape(-1)
+        weights["bias"] = bias.astype(np.float32, copy=False).reshape(-1)
     ctx.make(DECONV, node, [node.input[0]], args=[str(per_group * groups), size_text((kh, kw))],
              keywords=keywords, weights=weights)
 

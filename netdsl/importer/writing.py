@@ -63,15 +63,15 @@ def _starts_line(item: Item) -> bool:
     return isinstance(item, Merge) or bool(item.weights) and not item.op.has("normalization")
 
 
-def layer_text(layer: Layer, labeller: Labeller, weights: dict[str, np.ndarray]) -> str:
-    if not layer.weights:
+def layer_text(layer: Layer, labeller: Labeller | None, weights: dict[str, np.ndarray]) -> str:
+    if not layer.weights or labeller is None:
         return layer.text()
     label = labeller.label(layer)
     weights.update({f"{label}.{key}": value for key, value in layer.weights.items()})
     return f"{label}: {layer.text()}"
 
 
-def chain_lines(items: list[Item], labeller: Labeller, weights: dict[str, np.ndarray]) -> list[str]:
+def chain_lines(items: list[Item], labeller: Labeller | None, weights: dict[str, np.ndarray]) -> list[str]:
     """A chain as lines; a merge's branches indented inside its braces."""
     lines: list[str] = []
     current: list[str] = []
@@ -88,7 +88,7 @@ def chain_lines(items: list[Item], labeller: Labeller, weights: dict[str, np.nda
     return lines
 
 
-def merge_lines(merge: Merge, labeller: Labeller, weights: dict[str, np.ndarray]) -> list[str]:
+def merge_lines(merge: Merge, labeller: Labeller | None, weights: dict[str, np.ndarray]) -> list[str]:
     lines = [f"{merge.layer.op.name} {{"]
     for index, branch in enumerate(merge.branches):
         body = chain_lines(branch, labeller, weights) or [IDENTITY.name]
@@ -101,8 +101,30 @@ def program_text(name: str, header: list[str], input_shape: tuple[int, ...], ite
                  labeller: Labeller) -> tuple[str, dict[str, np.ndarray]]:
     """The whole program and the weights keyed by its layer names."""
     weights: dict[str, np.ndarray] = {}
-    body = [f"{INPUT.name}({', '.join(map(str, input_shape))})"]
-    body += chain_lines(items, labeller, weights)
-    lines = [f"# {line}" for line in header]
-    lines += [f"network {name} {{", *("    " + line for line in body), "}"]
-    return "\n".join(lines) + "\n", weights
+    body = chain_lines(items, labeller, weights)
+    return _program(name, header, input_shape, [], body), weights
+
+
+def _program(name: str, header: list[str], input_shape: tuple[int, ...], blocks: list[str], body: list[str]) -> str:
+    lines = [f"# {line}" for line in header] + blocks
+    first = f"{INPUT.name}({', '.join(map(str, input_shape))})"
+    lines += [f"network {name} {{", *("    " + line for line in [first, *body]), "}"]
+    return "\n".join(lines) + "\n"
+
+
+def blocked_text(name: str, header: list[str], input_shape: tuple[int, ...], items: list[Item],
+                 labeller: Labeller) -> str | None:
+    """The program with repeated units as blocks (netdsl.importer.blocks), or None when nothing repeats."""
+    from netdsl.importer.blocks import block_program, units
+
+    def unlabelled(chain: list[Item]) -> list[str]:
+        return chain_lines(chain, None, {})
+
+    def labelled(chain: list[Item]) -> list[str]:
+        return chain_lines(chain, labeller, {})
+
+    found = block_program(units(items, unlabelled), labelled)
+    if found is None:
+        return None
+    definitions, body = found
+    return _program(name, header, input_shape, definitions, body)

@@ -26,3 +26,15 @@ def test_export_then_import_gives_the_same_network(tmp_path, path) -> None:
     assert [n.shape for n in imported.graph if n.params] == [n.shape for n in original.graph if n.params]
     x = np.random.default_rng(0).standard_normal((1, *original.input_shape)).astype(np.float32)
     np.testing.assert_allclose(imported.predict(x), original.predict(x), rtol=1e-4, atol=1e-6)
+
+
+def test_repeated_units_become_blocks(tmp_path) -> None:
+    """An imported ResNet-50 is a few parameterized blocks used with `* N`: at most twice the example's lines."""
+    original = netdsl.load(EXAMPLES / "resnet50.net")
+    original.export_onnx(tmp_path / "resnet50.onnx")
+    text, tensors = netdsl.import_onnx(tmp_path / "resnet50.onnx")
+    assert text.count("\n") <= 2 * (EXAMPLES / "resnet50.net").read_text().count("\n")
+    assert "block unita(p1, p2, p3) {" in text and "unita(128, 128, 512) * 3" in text
+    imported = netdsl.loads(text)
+    assert imported.totals.trainable == original.totals.trainable == 25_557_032
+    assert set(tensors) == {f"{n.name}.{k}" for n in imported.graph for k in (*n.params, *n.buffers)}
