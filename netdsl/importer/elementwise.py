@@ -12,14 +12,27 @@ import numpy as np
 from netdsl.importer.context import Context, attributes, handles
 from netdsl.importer.layers import Layer, number_text
 from netdsl.importer.tensors import merge_add
+from netdsl.ops.activation import (
+    ELU,
+    GELU,
+    HARDSIGMOID,
+    HARDSWISH,
+    LEAKYRELU,
+    MISH,
+    PRELU,
+    RELU,
+    RELU6,
+    SELU,
+    SIGMOID,
+    SOFTPLUS,
+    SWISH,
+    TANH,
+)
 from netdsl.ops.base import OpDef
-from netdsl.ops.dense import FC, OUTPUT
-from netdsl.ops.elementwise import BATCHNORM, LEAKYRELU, LRN, RELU, SIGMOID, SWISH, TANH
+from netdsl.ops.conv import CONV, DECONV
+from netdsl.ops.core import FC, OUTPUT
 from netdsl.ops.merge import MUL
-from netdsl.ops.nonlinear import ELU, GELU, HARDSIGMOID, HARDSWISH, MISH, PRELU, RELU6, SELU, SOFTPLUS
-from netdsl.ops.normalization import LAYERNORM, SCALE
-from netdsl.ops.resample import DECONV
-from netdsl.ops.spatial import CONV
+from netdsl.ops.normalization import BATCHNORM, LAYERNORM, LRN, SCALE
 
 PLAIN = {"Relu": RELU, "Sigmoid": SIGMOID, "Tanh": TANH, "Softplus": SOFTPLUS, "HardSwish": HARDSWISH,
          "Mish": MISH}

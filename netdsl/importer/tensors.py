@@ -10,11 +10,12 @@ import numpy as np
 
 from netdsl.importer.context import NHWC, Context, attributes, handles
 from netdsl.importer.layers import Layer
-from netdsl.ops.dense import FC, FLATTEN, OUTPUT
-from netdsl.ops.elementwise import DROPOUT, SOFTMAX
+from netdsl.ops.activation import SOFTMAX
+from netdsl.ops.conv import CONV
+from netdsl.ops.core import DROPOUT, FC, FLATTEN, OUTPUT
 from netdsl.ops.merge import ADD, CONCAT
+from netdsl.ops.pool import GLOBALAVGPOOL, GLOBALMAXPOOL
 from netdsl.ops.resample import SHUFFLE, UPSAMPLE
-from netdsl.ops.spatial import CONV, GLOBALAVGPOOL, GLOBALMAXPOOL
 
 TO_CHANNELS_LAST = (0, 2, 3, 1)
 TO_CHANNELS_FIRST = (0, 3, 1, 2)

@@ -8,8 +8,10 @@ import numpy as np
 
 from netdsl.importer.context import Context, attributes, handles
 from netdsl.importer.layers import size_text
-from netdsl.ops.resample import DECONV, ZEROPAD
-from netdsl.ops.spatial import AVGPOOL, CONV, GLOBALAVGPOOL, GLOBALMAXPOOL, MAXPOOL, axis_output
+from netdsl.ops.conv import CONV, DECONV
+from netdsl.ops.pool import AVGPOOL, GLOBALAVGPOOL, GLOBALMAXPOOL, MAXPOOL
+from netdsl.ops.resample import ZEROPAD
+from netdsl.ops.window import axis_output
 
 
 def pair_text(values: tuple[int, int]) -> str:

@@ -11,8 +11,8 @@ import numpy as np
 from netdsl.importer.layers import Layer
 from netdsl.importer.structure import Item, Merge
 from netdsl.ops import lookup
-from netdsl.ops.dense import INPUT
-from netdsl.ops.elementwise import IDENTITY
+from netdsl.ops.activation import IDENTITY
+from netdsl.ops.core import INPUT
 
 KEYWORDS = {"network", "block", "train", "true", "false"}
 _AUTO_NAME = re.compile(r"^([A-Za-z]+)_\d+$")
