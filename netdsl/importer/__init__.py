@@ -126,7 +126,7 @@ def _with_blocks(text: str | None, items: list[Any], prepared: Any, file: str) -
     layers = [layer for layer in flat_layers(items) if layer.weights]
     if len(nodes) != len(layers):
         return None
-    weights = {}
+    weights: dict[str, np.ndarray] = {}
     for node, layer in zip(nodes, layers):
         shapes = {**node.params, **node.buffers}
         if {k: tuple(v.shape) for k, v in layer.weights.items()} != shapes:

@@ -52,7 +52,7 @@ def units(items: list[Item], render) -> list[Unit | Item]:
         trails = isinstance(last, Unit) and isinstance(item, Layer) and not item.weights and item.op.has("activation")
         if isinstance(item, Merge):
             result.append(Unit([item], []))
-        elif trails:
+        elif trails and isinstance(last, Unit):
             last.items.append(item)
         else:
             result.append(item)

@@ -14,13 +14,13 @@ from netdsl.ops.resample import ZEROPAD
 from netdsl.ops.window import axis_output
 
 
-def pair_text(values: tuple[int, int]) -> str:
+def pair_text(values: tuple[int, ...]) -> str:
     """An int when both axes agree, `(h, w)` otherwise (pads and strides)."""
     return str(values[0]) if values[0] == values[1] else f"({values[0]}, {values[1]})"
 
 
-def explicit_pads(attrs: dict, image: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
-                  dilation: tuple[int, int]) -> tuple[int, int, int, int] | str:
+def explicit_pads(attrs: dict, image: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+                  dilation: tuple[int, ...]) -> tuple[int, ...] | str:
     """ONNX pads as (top, left, bottom, right), or "same" for SAME_UPPER (netdsl's own same)."""
     auto = attrs.get("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else auto
@@ -49,7 +49,7 @@ def _spatial_only(ctx: Context, node: Any, what: str) -> bool:
     return True
 
 
-def _zeropad_before(ctx: Context, node: Any, pads: tuple[int, int, int, int]) -> str:
+def _zeropad_before(ctx: Context, node: Any, pads: tuple[int, ...]) -> str:
     """A zeropad layer in front of a node whose pads are not symmetric; returns the padded tensor."""
     top, left, bottom, right = pads
     name = f"{node.output[0]}/pad"
@@ -78,8 +78,8 @@ def conv(ctx: Context, node: Any) -> None:
     pads = explicit_pads(attrs, image, (kh, kw), stride, dilation)
     source = node.input[0]
     keywords = {"stride": pair_text(stride)} if stride != (1, 1) else {}
-    if pads == "same":
-        keywords["pad"] = "same"
+    if isinstance(pads, str):
+        keywords["pad"] = pads
     elif pads[:2] == pads[2:]:
         if any(pads):
             keywords["pad"] = pair_text(pads[:2])
@@ -138,8 +138,8 @@ def conv_transpose(ctx: Context, node: Any) -> None:
              keywords=keywords, weights=weights)
 
 
-def _pool_pad(image: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], pads: tuple[int, ...],
-              out: tuple[int, int]) -> tuple[tuple[int, int], bool] | None:
+def _pool_pad(image: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[int, ...],
+              out: tuple[int, ...]) -> tuple[tuple[int, ...], bool] | None:
     """netdsl's symmetric pad and ceil that give the same windows as ONNX's pads, or None.
 
     Windows start at o*s - top; extra padding at the end changes only how many there are, so any ONNX pads
@@ -154,7 +154,7 @@ def _pool_pad(image: tuple[int, int], kernel: tuple[int, int], stride: tuple[int
     return None
 
 
-def _covers_all(image: tuple[int, int], kernel: tuple[int, int], pads: tuple[int, ...],
+def _covers_all(image: tuple[int, ...], kernel: tuple[int, ...], pads: tuple[int, ...],
                 out: tuple[int, ...] | None) -> bool:
     """One output per channel from a window that reads the whole image (padding not counted)."""
     return out is not None and tuple(out[1:]) == (1, 1) and all(
@@ -179,8 +179,8 @@ def pool(ctx: Context, node: Any) -> None:
     op = MAXPOOL if node.op_type == "MaxPool" else AVGPOOL
     source = node.input[0]
     keywords = {"stride": pair_text(stride)} if stride != kernel else {}
-    if pads == "same":
-        keywords["pad"] = "same"
+    if isinstance(pads, str):
+        keywords["pad"] = pads
     else:
         if op is AVGPOOL and attrs.get("count_include_pad", 0) and any(pads):
             source = _zeropad_before(ctx, node, pads)  # padded zeros count: they are real zeros then
