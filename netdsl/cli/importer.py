@@ -92,9 +92,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> None:
-    """Add `import` to the netdsl command."""
-    command = subparsers.add_parser("import", help="turn an ONNX CNN into a .net program and an .npz of weights")
+def import_arguments(command: argparse.ArgumentParser) -> None:
+    """The flags of `netdsl import`."""
     command.add_argument("model", metavar="MODEL.onnx", help="the ONNX model")
     command.add_argument("-o", "--output", metavar="OUT.net", help="the program to write (default: ./<model>.net)")
     command.add_argument("--weights-out", metavar="W.npz", help="the weights to write (default: beside the program)")
