@@ -91,10 +91,10 @@ class FrameReader:
                     return None
                 continue
             length, problem = _content_length(bytes(self.buffer[:end]))
-            del self.buffer[:end + 4]
-            if problem:  # the body's length is unknown: read on from the next header, even one right here
-                self._resync(problem, start=0)
+            if problem:  # the body's length is unknown: read on from the next header, even one inside this block
+                self._resync(problem)
                 continue
+            del self.buffer[:end + 4]
             body = self._body(length)
             if body is not None:
                 return body
@@ -125,12 +125,13 @@ class FrameReader:
         self.buffer[:0] = body
         self._resync(reason)
 
-    def _resync(self, reason: str, start: int = 1) -> None:
-        """Drop bytes up to the next `Content-Length:` from `start`, or all but a tail that may begin one."""
-        found = self.buffer.find(CONTENT_LENGTH, start)
+    def _resync(self, reason: str) -> None:
+        """Drop bytes up to the next `Content-Length:` after the buffer's start, or all but a tail that may
+        begin one."""
+        found = self.buffer.find(CONTENT_LENGTH, 1)
         if found < 0:
             found = len(self.buffer) - _partial_header(bytes(self.buffer[-len(CONTENT_LENGTH):]))
-        self._drop(max(found, start) if self.buffer else 0, reason)
+        self._drop(max(found, 1) if self.buffer else 0, reason)
 
     def _drop(self, count: int, reason: str) -> None:
         log.warning("bad input from the client (%s): skipped %d bytes, reading on from the next Content-Length "
