@@ -9,6 +9,7 @@ netdsl.lsp.framing, which survives bad frames."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -125,7 +126,7 @@ class NetdslServer(LanguageServer):
         if self.worker is None:
             self.worker = AnalysisWorker()
         try:
-            analysis = await self.worker.submit(lambda: Analysis(text, file, encoding))
+            analysis = await self.worker.submit(lambda: _indexed(Analysis(text, file, encoding)))
         except Exception as err:  # noqa: BLE001 - the server must outlive any fault
             self.report_internal_error("analysis", err)
             return
@@ -203,6 +204,15 @@ class NetdslServer(LanguageServer):
             self.protocol.handle_message(message)
         except Exception:  # noqa: BLE001 - as pygls' own loop: log and read on
             log.exception("unable to handle a %s message", raw.get("method", "?"))
+
+
+def _indexed(analysis: Analysis) -> Analysis:
+    """The analysis with the indexes hover and navigation read built here, on the worker thread, rather than
+    on the request path (a large document's parse takes seconds). A fault is left for the feature to report."""
+    for index in ("occurrences", "by_span", "by_call"):
+        with contextlib.suppress(Exception):
+            getattr(analysis, index)
+    return analysis
 
 
 def _is_request_id(value: Any) -> bool:
