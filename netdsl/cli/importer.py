@@ -4,8 +4,9 @@ against onnxruntime. onnx is imported inside the command, so `netdsl check x.net
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from netdsl.cli import InputError, UsageError, add_threads_flag
 
@@ -30,7 +31,22 @@ def imported(path: str, shape: tuple[int, ...] | None = None) -> Any:
     try:
         return import_onnx(path, shape)
     except OnnxImportError as err:
-        raise InputError(f"{path}: {err}" if not str(err).startswith(path) else str(err)) from None
+        lines = str(err).splitlines()
+        if len(lines) == 1:
+            raise InputError(lines[0] if lines[0].startswith(path) else f"{path}: {lines[0]}") from None
+        _errors_and_exit(path, lines)
+
+
+def _errors_and_exit(path: str, lines: list[str]) -> NoReturn:
+    """One error line per unsupported ONNX op type, then the ops the importer reads as a note; exit 1."""
+    from netdsl.cli import EXIT_BAD_INPUT
+    from netdsl.diagnostics import visible
+
+    *errors, note = lines
+    for line in errors:
+        print(f"netdsl: error: {visible(path)}: {visible(line)}", file=sys.stderr)
+    print(f"netdsl: note: {visible(note)}", file=sys.stderr)
+    sys.exit(EXIT_BAD_INPUT)
 
 
 def verify(path: str, text: str, weights: dict[str, Any], seed: int = 0) -> Any:

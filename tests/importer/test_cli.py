@@ -85,8 +85,8 @@ def test_unsupported_ops_are_listed_once_per_op_type_and_nothing_is_written(tmp_
     lines = failed(netdsl_cli("import", path, cwd=tmp_path))
     assert lines[0] == (f"netdsl: error: {path}: unsupported ONNX op Exp: node first_exp (and 1 more node): no netdsl "
                         "op computes it")
-    assert lines[1] == "unsupported ONNX op Neg: node negate: no netdsl op computes it"
-    assert lines[2].startswith("netdsl imports these ONNX ops: Add, AveragePool,") and "Relu" in lines[2]
+    assert lines[1] == f"netdsl: error: {path}: unsupported ONNX op Neg: node negate: no netdsl op computes it"
+    assert lines[2].startswith("netdsl: note: netdsl imports these ONNX ops: Add, AveragePool,") and "Relu" in lines[2]
     assert not (tmp_path / "m.net").exists() and not (tmp_path / "m.npz").exists()
 
 
