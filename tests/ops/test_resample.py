@@ -4,9 +4,7 @@ counts and MACs, located errors."""
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from helpers import compile_text, graph_of, only_error
+from helpers import compile_text, graph_of, only_error, torch_or_skip
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +17,12 @@ RNG = np.random.default_rng(0)
 @given(c=st.integers(1, 3), h=st.integers(1, 6), w=st.integers(1, 6), sh=st.integers(1, 3), sw=st.integers(1, 3),
        mode=st.sampled_from(["nearest", "bilinear"]))
 def test_upsample_shape(c: int, h: int, w: int, sh: int, sw: int, mode: str) -> None:
+    torch = torch_or_skip()
     node = graph_of(f"input({c}, {h}, {w}) - upsample(scale=({sh}, {sw}), mode={mode})").output
     x = RNG.standard_normal((1, c, h, w))
     ours = R.upsample(x, (sh, sw, "nearest")) if mode == "nearest" else R.upsample(x, (sh, sw, "bilinear"))
-    assert (1, *node.shape) == ours.shape == F.interpolate(torch.from_numpy(x), scale_factor=(sh, sw)).shape
+    theirs = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=(sh, sw))
+    assert (1, *node.shape) == ours.shape == theirs.shape
     assert node.macs == node.param_count == 0
 
 
@@ -32,6 +32,7 @@ def test_upsample_shape(c: int, h: int, w: int, sh: int, sw: int, mode: str) -> 
        groups=st.sampled_from([1, 2]), bias=st.booleans())
 def test_deconv_is_torchs_conv_transpose2d(c: int, h: int, w: int, filters: int, k: int, s: int, p: int, op: int,
                                            d: int, groups: int, bias: bool) -> None:
+    torch = torch_or_skip()
     text = (f"input({c}, {h}, {w}) - deconv({filters}, {k}, stride={s}, pad={p}, output_pad={op}, dilation={d}, "
             f"groups={groups}, bias={'true' if bias else 'false'})")
     compilation = compile_text(text)
@@ -66,6 +67,7 @@ def test_deconv_same_gives_input_times_stride(h: int, k: int, s: int, d: int) ->
        bias=st.booleans())
 def test_dwconv_is_a_conv_with_one_group_per_channel(c: int, h: int, k: int, s: int, pad: str, m: int, d: int,
                                                      bias: bool) -> None:
+    torch = torch_or_skip()
     b = "true" if bias else "false"
     dw = compile_text(f"input({c}, {h}, {h}) - dwconv({k}, stride={s}, pad={pad}, multiplier={m}, dilation={d}, "
                       f"bias={b})")
