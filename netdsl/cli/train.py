@@ -20,12 +20,43 @@ def _share(text: str) -> float:
     return value
 
 
-def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed: int):
+def data_target(config) -> str:
+    """What the data loaders are asked for: the train section's target, else "auto" (values when some labels
+    are not integers); an autoencoder's labels are not read."""
+    if config.target == "values" or config.reproduces_input:
+        return "values"
+    return "labels" if config.target_span is not None else "auto"
+
+
+def with_data_target(config, found: str):
+    """The settings for the data as found: a regression's defaults when its labels are real numbers."""
+    from netdsl.frontend.train_spec import CLASS_LOSSES, regression_defaults
+
+    if found != "values" or config.reproduces_input:
+        return config
+    if config.regression and config.loss in CLASS_LOSSES:  # --loss cross_entropy on a regression
+        raise InputError(f"loss {config.loss} needs class labels, but the run trains on real numbers "
+                         "(target = values); use --loss mse, mae or huber")
+    return config if config.regression else regression_defaults(config)
+
+
+def _check_values(model, y, name: str) -> None:
+    """Real-valued targets fit the output: as many values per sample as the network outputs."""
+    import math
+
+    per_sample = math.prod(y.shape[1:])
+    outputs = math.prod(model.output_shape)
+    if per_sample != outputs:
+        raise InputError(f"{name} has {per_sample} target value{'s' if per_sample != 1 else ''} per sample but "
+                         f"network {model.name} outputs {outputs}; end it with output({per_sample})")
+
+
+def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed: int, target: str = "labels"):
     from netdsl.data import DataError, load_dataset
 
     try:
         data = load_dataset(spec, model.input_shape, data_dir=args.data_dir, val_split=val_split, seed=seed,
-                            progress=print)
+                            progress=print, target=target)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in data.notices:
@@ -104,13 +135,17 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     except (RunDirError, CheckpointError) as err:
         raise InputError(str(err)) from None
     config = _config(args, model, checkpoint, out_dir)
-    data = _dataset(config.data, model, args, config.val_split, config.seed)
+    data = _dataset(config.data, model, args, config.val_split, config.seed, data_target(config))
+    config = with_data_target(config, data.target)
     reproduce = config.reproduces_input  # an autoencoder: its input is its target
-    if not reproduce:
+    if config.regression:
+        _check_values(model, data.y_train, data.name)
+    elif not reproduce:
         _check_labels(model, config.loss, data.num_classes, data.name)
         _class_names(model, config, data.num_classes)
+    objective = f"{config.loss} loss, " if config.regression else ""
     print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
-          f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}")
+          f"{objective}{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}")
     executor = Executor(model.graph)
     if checkpoint is None:  # a resumed run takes every tensor from its checkpoint
         executor.init_params(config.seed)
@@ -188,18 +223,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     spec = args.data or config.data
     try:
         arrays = load_arrays(spec, model.input_shape, data_dir=args.data_dir, val_split=config.val_split,
-                             seed=config.seed, progress=print, portion=args.split)
+                             seed=config.seed, progress=print, portion=args.split, target=data_target(config))
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
         print(notice)
+    model.train_config = config = with_data_target(config, arrays.target)
     if config.reproduces_input:  # an autoencoder: its input is its target, and there are no classes
         loss, _ = model.evaluate(arrays.x, arrays.x, batch_size=args.batch)
         print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}")
         return 0
-    _check_labels(model, config.loss, arrays.num_classes, arrays.name)
-    loss, accuracy = model.evaluate(arrays.x, arrays.y, batch_size=args.batch)
-    print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}  accuracy {accuracy:.4f}")
+    if config.regression:
+        _check_values(model, arrays.y, arrays.name)
+    else:
+        _check_labels(model, config.loss, arrays.num_classes, arrays.name)
+    loss, score = model.evaluate(arrays.x, arrays.y, batch_size=args.batch)
+    shown = f"  {config.metric} {score:.4f}" if config.metric else ""
+    print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}{shown}")
+    if config.regression:
+        return 0
     if args.show:
         _show_predictions(model, arrays, spec, args.show)
     return 0

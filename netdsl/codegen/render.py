@@ -317,6 +317,7 @@ def context(model: Model, target: str, source: str, stem: str) -> dict:
     layers = plan(generatable(model.graph, target))
     forward = forward_code(layers, target)
     inits = torch_inits(layers) if target == "pytorch" else []
+    helper_names = helpers(forward, inits, target)
     return {
         "network": model.name,
         "target": target,
@@ -326,7 +327,9 @@ def context(model: Model, target: str, source: str, stem: str) -> dict:
         "layers": layers,
         "forward": forward,
         "inits": inits,
-        "helpers": helpers(forward, inits, target),
+        "helpers": helper_names,
+        # `from torch.nn import functional as F` only where used: a net of fc layers alone has no F. call
+        "uses_functional": bool(helper_names) or any("F." in line for step in forward for line in step["lines"]),
         "tensors": tensors(model, layers),
         "trainable": model.totals.trainable,
         "input_shape": tuple(model.graph.input.shape),
@@ -348,7 +351,18 @@ def train_settings(model: Model) -> dict:
     return {"data": config.data, "loss": config.loss, "optimizer": optimizer, "lr": torch_args.pop("lr"),
             "optimizer_kwargs": [f"{key}={py_literal(value)}" for key, value in torch_args.items()],
             "epochs": config.epochs, "batch": config.batch, "seed": config.seed, "val_split": config.val_split,
-            "netdsl_optimizer": config.optimizer, "fused": fused, **schedule_settings(config)}
+            "netdsl_optimizer": config.optimizer, "fused": fused, **schedule_settings(config),
+            **regression_settings(config)}
+
+
+TORCH_REGRESSION_LOSSES = {"mse": "mse_loss", "mae": "l1_loss", "huber": "huber_loss"}  # huber: delta 1, as netdsl's
+
+
+def regression_settings(config) -> dict:
+    """`target = values`: the data's target, torch's loss function and the metric the script reports."""
+    regression = config.regression
+    return {"regression": regression, "target": "values" if regression else "labels",
+            "torch_loss": TORCH_REGRESSION_LOSSES.get(config.loss), "metric": config.metric if regression else "acc"}
 
 
 def schedule_settings(config) -> dict:
