@@ -205,6 +205,7 @@ def _resume_command(args: argparse.Namespace, out_dir: Path) -> str:
 
 
 def _model_with_weights(args: argparse.Namespace):
+    """The program with the --weights file loaded, and the data settings of the run that wrote the weights."""
     from netdsl.backends.numpy.weights import WeightsError
 
     model = load_program(args)
@@ -212,7 +213,17 @@ def _model_with_weights(args: argparse.Namespace):
         model.load_weights(args.weights)
     except WeightsError as err:
         raise InputError(str(err)) from None
+    use_run_settings(model, args.weights)
     return model
+
+
+def use_run_settings(model, weights: str) -> None:
+    """Take the data set, class names, target and metric from the run's settings.json beside `weights`."""
+    from netdsl.train.run_settings import with_run_settings
+
+    model.train_config, notices = with_run_settings(model.train_config, weights)
+    for notice in notices:
+        print(notice)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -261,6 +272,7 @@ def _show_predictions(model, arrays, spec: str, count: int) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from netdsl.cli.outputs import PROBABILITY_HEADS, is_image_batch, probabilities, save_outputs
     from netdsl.data.channels_last import to_channels_first
     from netdsl.data.classes import label
     from netdsl.data.inputs import InputFileError, as_batch, read_input, top_k
@@ -276,11 +288,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(note)
     x = _polarity(x, args, model.train_config.data)
     outputs = model.predict(x)
-    names = _class_names(model, model.train_config)
-    for index, best in enumerate(top_k(outputs, args.top)):
+    if args.output:
+        print(f"wrote {args.output}: {save_outputs(args.output, outputs, images=is_image_batch(outputs))}")
+    config = model.train_config
+    if config.regression or config.reproduces_input or len(model.output_shape) != 1:
+        _print_not_classes(outputs, args.output)
+        return 0
+    scores = outputs
+    if model.graph.output.op not in PROBABILITY_HEADS and model.output_shape[0] > 1:
+        scores, softened = probabilities(outputs)
+        if softened:
+            print(f"network {model.name} ends in {model.graph.output.name} ({model.graph.output.op}), not a softmax: "
+                  "its scores are shown as softmax probabilities")
+    names = _class_names(model, config)
+    for index, best in enumerate(top_k(scores, args.top)):
         ranked = ", ".join(f"{label(cls, names)} ({score:.4f})" for cls, score in best)
         print(f"sample {index}: {ranked}")
     return 0
+
+
+def _print_not_classes(outputs, saved: str | None) -> None:
+    """A net that is not a classifier: its output values, or for images where to save them."""
+    from netdsl.cli.outputs import is_image_batch, print_values
+
+    if is_image_batch(outputs) or outputs[0].size > 64:
+        if not saved:
+            kind = "an image" if is_image_batch(outputs) else "an array"
+            print(f"outputs: {kind} of shape {tuple(outputs.shape[1:])} per sample; save them with "
+                  f"-o {'out.png or ' if is_image_batch(outputs) else ''}-o out.npy")
+        return
+    print_values(outputs)
 
 
 def _polarity(x, args: argparse.Namespace, data: str):
@@ -360,6 +397,9 @@ def register(sub) -> None:
     predict.add_argument("--input", required=True, metavar="X", help="x.npy (one sample or a batch) or an image")
     predict.add_argument("--top", type=positive(int), default=TOP_DEFAULT, metavar="K",
                          help=f"how many classes to show ({TOP_DEFAULT})")
+    predict.add_argument("-o", "--output", metavar="OUT",
+                         help="save the outputs: OUT.npy (as they are) or, for image outputs (an autoencoder's "
+                              "reconstructions), OUT.png")
     predict.add_argument("--invert", action="store_true",
                          help="feed 1 - x: for dark strokes on a light background when the net learned light on dark")
     predict.set_defaults(func=cmd_predict)
