@@ -13,11 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from netdsl.frontend.train_spec import METRICS, TARGETS, TrainConfig
+from netdsl.frontend.train_spec import LOSSES, METRICS, TARGETS, TrainConfig
 
 SETTINGS = "settings.json"
 MAX_SETTINGS_BYTES = 4 * 2**20  # the program text (at most 1 MiB) and the settings
-FROM_RUN = ("data", "classes", "target", "metrics", "seed", "val_split")  # what describes the data
 
 
 def settings_beside(weights: str | Path) -> tuple[dict[str, Any] | None, Path, str | None]:
@@ -48,6 +47,8 @@ def _problem(settings: dict[str, Any]) -> str | None:
         return "classes must be a file name or a list of names"
     if target not in TARGETS:
         return f"unknown target {target!r}"
+    if settings.get("loss", "cross_entropy") not in LOSSES:
+        return f"unknown loss {settings.get('loss')!r}"
     metrics = settings.get("metrics", ["accuracy"])
     if not isinstance(metrics, list) or any(metric not in METRICS for metric in metrics):
         return f"unknown metrics {metrics!r}"
@@ -71,7 +72,8 @@ def with_run_settings(config: TrainConfig, weights: str | Path) -> tuple[TrainCo
         return config, []
     classes = settings.get("classes")
     run = replace(config, data=settings["data"], classes=tuple(classes) if isinstance(classes, list) else classes,
-                  target=settings.get("target", "labels"), metrics=tuple(settings.get("metrics", ["accuracy"])),
+                  target=settings.get("target", "labels"), loss=settings.get("loss", config.loss),
+                  metrics=tuple(settings.get("metrics", ["accuracy"])),
                   seed=settings.get("seed", 0), val_split=float(settings.get("val_split", 0.1)))
     notices = []
     if data_key(run.data) != data_key(config.data):
