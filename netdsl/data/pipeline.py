@@ -49,7 +49,7 @@ def _load_raw(
     """Load a spec's raw arrays; returns the display name, the Raw data and what errors name (a file's path)."""
     kind, value = resolve_spec(spec)
     if kind == "builtin":
-        return value, load_builtin(value, data_dir, download, progress), value
+        return value, load_builtin(value, None if data_dir is None else Path(data_dir), download, progress), value
     reader = load_npz if value.lower().endswith(".npz") else load_csv
     x, y = reader(value)
     scale = 255.0 if x.dtype == np.uint8 else 1.0
