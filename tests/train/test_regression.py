@@ -237,3 +237,11 @@ def test_generated_train_script_has_netdsls_regression_loss_and_metric(loss: str
     assert line.startswith("epoch 1/1 loss 0.2500") and (f" {metric} " in line) == (metric != "none")
     if metric == "rmse":
         assert "rmse 1.0000" in line
+
+
+def test_early_stop_on_val_mae_lowers_it() -> None:
+    config = compile_text(LINE.replace("SETTINGS", "target = values\n    early_stop = val_mae(patience=2)")
+                          ).networks[0].train
+    assert (config.early_stop.monitor, config.early_stop.mode) == ("val_mae", "min")
+    assert compile_text(LINE.replace("SETTINGS", "early_stop = val_accuracy")).networks[0].train.early_stop.mode \
+        == "max"
