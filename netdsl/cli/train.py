@@ -221,7 +221,7 @@ def use_run_settings(model, weights: str) -> None:
     """Take the data set, class names, target and metric from the run's settings.json beside `weights`."""
     from netdsl.train.run_settings import with_run_settings
 
-    model.train_config, notices = with_run_settings(model.train_config, weights)
+    model.train_config, notices = with_run_settings(model.train_config, weights, model.name)
     for notice in notices:
         print(notice)
 

@@ -60,12 +60,16 @@ def _problem(settings: dict[str, Any]) -> str | None:
     return None
 
 
-def with_run_settings(config: TrainConfig, weights: str | Path) -> tuple[TrainConfig, list[str]]:
-    """The program's settings with the data settings of the run that wrote `weights`, and the notices to show:
-    where they came from when they differ from the program's, or why settings.json was not used."""
+def with_run_settings(config: TrainConfig, weights: str | Path, network: str | None = None
+                      ) -> tuple[TrainConfig, list[str]]:
+    """The program's settings with the data settings of the run that wrote `weights` (a run of `network`),
+    and the notices to show: where they came from when they differ from the program's, or why settings.json
+    was not used."""
     from netdsl.train.checkpoint import data_key
 
     settings, path, problem = settings_beside(weights)
+    if settings is not None and network is not None and settings.get("network", network) != network:
+        problem = f"it is a run of network {settings.get('network')!r}, not {network!r}"
     if problem:
         return config, [f"{path}: not used ({problem}); taking the data set and classes from the program"]
     if settings is None:

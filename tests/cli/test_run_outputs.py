@@ -201,3 +201,13 @@ def test_a_png_for_outputs_that_are_not_images_is_one_line(line_run: tuple[Path,
     error = cli_fails(capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input",
                       str(run.parent / "x.npy"), "-o", str(run.parent / "out.png"))
     assert "are not images; save them with -o out.npy" in error and len(error.strip().splitlines()) == 1
+
+
+def test_the_settings_of_another_network_are_not_used(animals_run: tuple[Path, Path],
+                                                      capsys: pytest.CaptureFixture) -> None:
+    program, run = animals_run
+    settings = json.loads((run / "settings.json").read_text())
+    (run / "settings.json").write_text(json.dumps({**settings, "network": "other"}))
+    out = cli_run(capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input",
+                  str(run.parent / "x.npy"))
+    assert "not used (it is a run of network 'other', not 'animals')" in out and "cat" not in out
