@@ -36,7 +36,7 @@ def test_torch_comparisons_skip_with_how_to_install_it() -> None:
 
 
 def test_torchvision_comparisons_skip_when_only_torch_is_installed() -> None:
-    pytest.importorskip("torch", reason="this case has torch installed")
+    pytest.importorskip("torch", reason="the case of torch without torchvision needs torch")
     result = pytest_without(["torchvision"], ["-x", "tests/test_torchvision.py"])
     assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout[-3000:] + result.stderr[-2000:]
     assert "torchvision is not installed: pip install torch==2.13.0 torchvision==0.28.0" in result.stdout
