@@ -19,8 +19,9 @@
     params = seed000_regression.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = seed000_regression.forward(params, x)  # x: float32 (N, 1) -> y: (N, 1)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -59,8 +60,11 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network seed000_regression: " + "; ".join(problems))
     return params
@@ -71,7 +75,5 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 1), got {x.shape}")
-    # input_1: input -> 1
-    # fc_1: fc(1) -> 1
-    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]
+    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]  # fc(1) -> 1
     return x
