@@ -1,4 +1,5 @@
-"""Training curves: loss and accuracy per epoch, training solid and validation dashed; the lr when recorded."""
+"""Training curves: loss and the metric (accuracy, mae or rmse) per epoch, training solid and validation
+dashed; the lr when recorded."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import IO
 
 from netdsl.draw.run_dir import Run
 
+METRIC_TITLES = {"accuracy": "accuracy", "mae": "mean absolute error", "rmse": "root mean squared error"}
 # Values beyond this are drawn at it: matplotlib's tick locator overflows on a range like 1e308 - -1e308.
 PLOT_LIMIT = 1e100
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
@@ -14,10 +16,11 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 
 def _panels(runs: list[Run]) -> list[tuple[str, str]]:
-    """(column, title) of each panel: loss, accuracy when recorded, lr when any run recorded it."""
+    """(column, title) of each panel: loss, each metric recorded (accuracy, mae, rmse), lr when any run recorded it."""
     panels = [("loss", "loss")]
-    if any(run.has("accuracy") or run.has("val_accuracy") for run in runs):
-        panels.append(("accuracy", "accuracy"))
+    for metric, title in METRIC_TITLES.items():
+        if any(run.has(metric) or run.has(f"val_{metric}") for run in runs):
+            panels.append((metric, title))
     if any(run.has("lr") for run in runs):
         panels.append(("lr", "learning rate"))
     return panels
