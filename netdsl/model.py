@@ -86,9 +86,11 @@ class Model:
         return self._fit_trainer
 
     def fit(self, x, y=None, epochs: int | None = None, batch_size: int | None = None, validation_data=None,
-            verbose: int = 1):
+            verbose: int = 1, diagnostics: bool | None = None, log_dir=None):
         """Train with the program's loss and optimizer; returns a History (`.history["loss"]`).
-        With `target = input` (an autoencoder) y may be left out: x is the target."""
+        With `target = input` (an autoencoder) y may be left out: x is the target.
+        `diagnostics=True` gathers per-layer statistics (`history.diagnostics`, warnings after each epoch);
+        `log_dir` writes TensorBoard event files there."""
         from netdsl.train.trainer import Progress
 
         if y is None:
@@ -98,6 +100,9 @@ class Model:
 
         trainer = self._trainer(verbose)
         trainer.progress = Progress()
+        trainer.log_dir = log_dir
+        trainer.config = trainer.config.override(log="tensorboard" if log_dir is not None else self.train_config.log)
+        trainer.set_diagnostics(self.train_config.diagnostics if diagnostics is None else diagnostics)
         validation = None
         if validation_data is not None:
             validation = (self._inputs(validation_data[0], "validation x"), validation_data[1])
