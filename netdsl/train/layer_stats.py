@@ -23,7 +23,7 @@ COLUMNS = ("epoch", "layer", "op", "weight_norm", "grad_norm", "update_ratio", "
 DEAD_SHARE = 0.5  # a rectifier layer with at least this share of never-positive units: "dead ReLUs"
 VANISHING = 1e-5  # gradient norm / weight norm below this: the layer barely learns ("vanishing")
 EXPLODING = 10.0  # gradient norm / weight norm above this: one step could swamp the weights ("exploding")
-UPDATE_TOO_LARGE = 0.1  # update norm / weight norm per step above this: the learning rate is too high
+UPDATE_TOO_LARGE = 0.5  # update norm / weight norm per step above this: the learning rate is too high
 ACTIVATION_TOO_LARGE = 1e3  # |mean| or std of an activation above this: activations explode
 WARNINGS_SHOWN = 3  # offenders named on the terminal line of an epoch
 
