@@ -78,7 +78,7 @@ class LayerProbe:
             sums = self._sums(layer)
             weight_sq = _squares(before[k] for k in keys)
             grad_sq = _squares(grads[k] for k in keys if k in grads)
-            update_sq = _squares((params[k].astype(np.float64) - before[k]) for k in keys)
+            update_sq = _squares((params[k] - before[k]) for k in keys)
             sums.steps += 1
             sums.weight_sq = weight_sq
             sums.grad_norm += math.sqrt(grad_sq)
@@ -92,10 +92,9 @@ class LayerProbe:
     def _observe_activation(sums: _Sums, values: np.ndarray, rectifier: bool) -> None:
         """Sums for the mean and std; for a rectifier, which units (channels: the backend's last axis) fired."""
         flat = values.reshape(-1, values.shape[-1]) if values.ndim > 1 else values.reshape(-1, 1)
-        wide = flat.astype(np.float64)
-        sums.total += float(wide.sum())
-        sums.total_sq += float(np.square(wide).sum())
-        sums.count += wide.size
+        sums.total += float(flat.sum(dtype=np.float64))
+        sums.total_sq += _square_sum(flat)
+        sums.count += flat.size
         if rectifier:
             fired = (flat > 0).any(axis=0)
             sums.alive = fired if sums.alive is None else sums.alive | fired
@@ -115,8 +114,15 @@ class LayerProbe:
 
 
 def _squares(arrays) -> float:
-    """The sum of squares of some arrays, in float64 (an exploding net overflows float32)."""
-    return float(sum(np.square(np.asarray(a, dtype=np.float64)).sum() for a in arrays))
+    """The sum of squares of some arrays."""
+    return sum(_square_sum(a) for a in arrays)
+
+
+def _square_sum(values: np.ndarray) -> float:
+    """The sum of squares: one BLAS dot, again in float64 when float32 overflows (an exploding net)."""
+    flat = values.reshape(-1)
+    total = float(np.dot(flat, flat))
+    return total if math.isfinite(total) else float(np.dot(flat.astype(np.float64), flat.astype(np.float64)))
 
 
 def _layer_numbers(sums: _Sums) -> dict[str, float]:
