@@ -146,6 +146,18 @@ class Model:
 
         return summary_text(self._network)
 
+    def _repr_html_(self) -> str:
+        """The check table and the diagram, for notebooks."""
+        from netdsl.draw.notebook import model_html
+
+        return model_html(self)
+
+    def _repr_svg_(self) -> str:
+        """The diagram, for notebooks and other SVG-showing front ends."""
+        from netdsl.draw.notebook import model_svg
+
+        return model_svg(self)
+
     def __repr__(self) -> str:
         return f"<netdsl.Model {self.name}: {len(self.graph)} layers, {self.totals.trainable:,} params>"
 

@@ -31,7 +31,8 @@ td.num,th.num{text-align:right} pre{background:#f6f6f6;padding:.6em;overflow:aut
 .diagram{max-height:900px;overflow:auto;border:1px solid #ddd} .muted{color:#777}
 .confusion td{text-align:right;min-width:2.2em} .wrong{display:flex;flex-wrap:wrap;gap:12px}
 .wrong figure{margin:0;text-align:center;font-size:.8em} .wrong img{image-rendering:pixelated;border:1px solid #ccc}
-.heat td{text-align:right;min-width:2.6em} tr.warned td{background:#fde2e1} ul.warnings{color:#b3261e}
+.curves img{max-width:100%;height:auto} .heat td{text-align:right;min-width:2.6em}
+tr.warned td{background:#fde2e1} ul.warnings{color:#b3261e}
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px} dt{font-weight:600}
 """
 
@@ -118,7 +119,8 @@ def curves_section(run: Run) -> str:
 
     buffer = io.BytesIO()
     save_curves([run], buffer, "png")
-    return "<h2>Training curves</h2>" + _img(buffer.getvalue(), "image/png", "loss and accuracy per epoch")
+    return ("<h2>Training curves</h2><div class=curves>" +
+            _img(buffer.getvalue(), "image/png", "loss and accuracy per epoch") + "</div>")
 
 
 DIAGNOSTIC_HEADERS = (("layer", "layer"), ("op", "op"), ("weight_norm", "weight norm"),
