@@ -41,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--nets", nargs="*", default=list(NETS))
+    parser.add_argument("--off", action="store_true", help="time epochs without diagnostics only")
     args = parser.parse_args()
     supported = "diagnostics" in {f.name for f in dataclasses.fields(netdsl.loads("input(2) - fc(1)").train_config)}
     examples = Path(netdsl.__file__).resolve().parents[1] / "examples"
@@ -48,14 +49,14 @@ def main() -> None:
     for name in args.nets:
         model = netdsl.load(examples / f"{name}.net")
         data = load_dataset("digits", model.input_shape)
-        modes = (False, True) if supported else (False,)
+        modes = (False, True) if supported and not args.off else (False,)
         times: dict[bool, list[float]] = {mode: [] for mode in modes}
         for _ in range(args.rounds):
             for mode in modes:
                 times[mode].append(epoch_seconds(model, data, mode))
         off = statistics.median(times[False])
         line = f"{name:>16}: {len(data.x_train)} samples, batch {model.train_config.batch}: off {off * 1000:8.1f} ms"
-        if supported:
+        if True in times:
             on = statistics.median(times[True])
             line += f"   on {on * 1000:8.1f} ms   overhead {100 * (on - off) / off:+5.1f}%"
         print(line, flush=True)

@@ -28,12 +28,11 @@ def _panels(runs: list[Run]) -> list[tuple[str, str]]:
 
 def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str = "") -> None:
     """One figure with a panel per quantity; each run one colour, named by its label when there are several."""
-    from netdsl.draw.raster import pyplot
+    from matplotlib.figure import Figure  # not pyplot: a notebook's own backend stays as it is
 
-    plt = pyplot()
     panels = _panels(runs)
-    figure, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8 + 0.25 * len(runs)), dpi=100,
-                                squeeze=False)
+    figure = Figure(figsize=(4.6 * len(panels), 3.8 + 0.25 * len(runs)), dpi=100)
+    axes = figure.subplots(1, len(panels), squeeze=False)
     for ax, (column, heading) in zip(axes[0], panels):
         if column == GRADIENTS:
             _plot_gradients(ax, runs)
@@ -56,7 +55,6 @@ def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str
     metadata = {"Creator": "netdsl", "CreationDate": None} if fmt == "pdf" else \
         {"Date": None} if fmt == "svg" else {"Software": "netdsl"}
     figure.savefig(handle, format=fmt, metadata=metadata)
-    plt.close(figure)
 
 
 def _plot_gradients(ax, runs: list[Run]) -> None:

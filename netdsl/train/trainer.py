@@ -259,9 +259,11 @@ class Trainer:
             row["val_loss"], row["val_accuracy"] = self.evaluate(*validation)
         self.history.rows.append(row)
         p.epoch, p.step, p.perm = p.epoch + 1, 0, None
-        bar.end_epoch(row, p.seen)
-        if self.probe is not None:
-            self._end_epoch_diagnostics(row)
+        diagnosed = self._end_epoch_diagnostics(row) if self.probe is not None else []
+        bar.end_epoch(row, p.seen)  # a notebook's curves are redrawn here, with this epoch's diagnostics
+        line = layer_stats.warning_line(diagnosed)
+        if line and self.verbose > 0:
+            print(f"epoch {row['epoch']} diagnostics: {line}", flush=True)
         self.extras.end_epoch(row, self.out_dir)
         if self.out_dir:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
@@ -269,19 +271,18 @@ class Trainer:
             from netdsl.draw.run_dir import write_epoch_files  # settings.json, curves.png (kept out of the imports)
             write_epoch_files(self)
 
-    def _end_epoch_diagnostics(self, row: dict) -> None:
-        """The epoch's per-layer rows: kept in the history, written to diagnostics.csv, their worst offenders
-        printed; and the epoch's events for TensorBoard."""
+    def _end_epoch_diagnostics(self, row: dict) -> list[dict]:
+        """The epoch's per-layer rows: kept in the history and written to diagnostics.csv (returned, to be
+        warned about), and with the epoch's events for TensorBoard."""
         rows = self.probe.end_epoch(int(row["epoch"]))
-        if self.config.diagnostics:
-            self.history.diagnostics.extend(rows)
-            line = layer_stats.warning_line(rows)
-            if line and self.verbose > 0:
-                print(f"epoch {row['epoch']} diagnostics: {line}", flush=True)
-            if self.out_dir:
-                atomic_write_text(self.out_dir / layer_stats.DIAGNOSTICS, layer_stats.to_csv(self.history.diagnostics))
         if self.events is not None:
             self.events.epoch(row, rows, self.executor.params, self.probe.last_grads)
+        if not self.config.diagnostics:
+            return []
+        self.history.diagnostics.extend(rows)
+        if self.out_dir:
+            atomic_write_text(self.out_dir / layer_stats.DIAGNOSTICS, layer_stats.to_csv(self.history.diagnostics))
+        return rows
 
     @contextlib.contextmanager
     def _event_log(self):
@@ -321,6 +322,10 @@ class Trainer:
         return f"interrupted at epoch {self.progress.epoch + 1}, step {self.progress.step}; checkpoint in {where}"
 
     def _bar(self, epochs: int, samples: int):
+        from netdsl.train.notebook import NotebookBar, in_notebook
+
+        if self.verbose > 0 and in_notebook():
+            return NotebookBar(epochs, samples, self)
         return _ProgressBar(epochs, samples, self.verbose)
 
     # ---- checkpoints ----
