@@ -29,7 +29,7 @@ class Augmenter:
 
     @property
     def state(self) -> dict[str, Any]:
-        return self.rng.bit_generator.state
+        return dict(self.rng.bit_generator.state)
 
     @state.setter
     def state(self, value: dict[str, Any]) -> None:
@@ -66,11 +66,11 @@ def apply(transform: Transform, x: np.ndarray, rng: np.random.Generator) -> np.n
         dy, dx = transform.args
         return translate(x, pixels(dy, x.shape[2]), pixels(dx, x.shape[3]), rng)
     if transform.name == "crop":
-        return translate(x, transform.args[0], transform.args[0], rng)
+        return translate(x, int(transform.args[0]), int(transform.args[0]), rng)
     if transform.name == "rotate":
         return rotate(x, transform.args[0], rng)
     if transform.name == "cutout":
-        return cutout(x, transform.args[0], rng)
+        return cutout(x, int(transform.args[0]), rng)
     raise ValueError(f"unknown augmentation {transform.name!r}")
 
 
@@ -138,8 +138,8 @@ def bilinear(x: np.ndarray, src_y: np.ndarray, src_x: np.ndarray) -> np.ndarray:
 def cutout(x: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """Zero a size x size square at a random centre of each image (it may hang over the edge)."""
     n, _, h, w = x.shape
-    top = rng.integers(0, h, size=n) - size // 2
-    left = rng.integers(0, w, size=n) - size // 2
+    top = np.asarray(rng.integers(0, h, size=n)) - size // 2
+    left = np.asarray(rng.integers(0, w, size=n)) - size // 2
     rows, cols = np.arange(h), np.arange(w)
     in_rows = (rows >= top[:, None]) & (rows < top[:, None] + size)
     in_cols = (cols >= left[:, None]) & (cols < left[:, None] + size)
