@@ -26,8 +26,6 @@ def model_svg(model) -> str:
 
 def model_html(model) -> str:
     """A heading, the check table (folded for a big net), the totals and the diagram."""
-    from types import SimpleNamespace
-
     from netdsl.draw.report_html import data_uri
     from netdsl.table import HEADERS, table_rows, totals_lines
 
@@ -38,7 +36,7 @@ def model_html(model) -> str:
     head = "".join(f'<th{" class=num" if i in numeric else ""}>{escape(h)}</th>' for i, h in enumerate(headers))
     rows = "".join("<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{escape(c)}</td>'
                                     for i, c in enumerate(row)) + "</tr>" for row in table_rows(graph))
-    totals = "\n".join(totals_lines(SimpleNamespace(totals=model.totals)))
+    totals = "\n".join(totals_lines(model._network))
     table = f"<table><tr>{head}</tr>{rows}</table>"
     summary = f"check table: {len(graph)} layers"
     folded = f"<details{'' if big else ' open'}><summary>{escape(summary)}</summary>{table}</details>"

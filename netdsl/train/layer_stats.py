@@ -96,7 +96,7 @@ class LayerProbe:
         sums.total_sq += _square_sum(flat)
         sums.count += flat.size
         if rectifier:
-            fired = (flat > 0).any(axis=0)
+            fired = np.asarray((flat > 0).any(axis=0))
             sums.alive = fired if sums.alive is None else sums.alive | fired
 
     def end_epoch(self, epoch: int) -> list[dict]:

@@ -10,6 +10,7 @@ import sys
 import time
 from html import escape
 from pathlib import Path
+from typing import Any
 
 UPDATE_EVERY = 0.25  # seconds between two redraws of the bar inside an epoch
 
@@ -30,7 +31,8 @@ class NotebookBar:
         self.epochs, self.samples, self.trainer = epochs, samples, trainer
         self.epoch = 0
         self.lines: list[str] = []
-        self._bar = self._curves = None
+        self._bar: Any = None  # IPython display handles, updated in place
+        self._curves: Any = None
         self._last = 0.0
 
     def __enter__(self) -> NotebookBar:

@@ -36,6 +36,7 @@ from netdsl.train.hooks import RunExtras
 from netdsl.train.layer_stats import LayerProbe
 from netdsl.train.loss_watch import LossWatch
 from netdsl.train.progress import PeriodicLine, progress_line
+from netdsl.train.tensorboard import EventLog
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
@@ -148,7 +149,7 @@ class Trainer:
         self.extras = RunExtras(config, executor)  # lr schedule, augmentation, early stopping
         self.log_dir = self.out_dir  # where `log = tensorboard` writes its event files
         self.probe: LayerProbe | None = None
-        self.events = None
+        self.events: EventLog | None = None
         self.set_diagnostics(config.diagnostics)
 
     def set_diagnostics(self, on: bool) -> None:
@@ -291,19 +292,20 @@ class Trainer:
         if self.config.log != "tensorboard":
             yield
             return
-        from netdsl.train.tensorboard import EventLog, TensorBoardMissing
+        from netdsl.train.tensorboard import TensorBoardMissing
 
         if self.log_dir is None:
             raise TrainingError("log = tensorboard writes event files into a run directory; give one "
                                 "(netdsl train --out DIR, or fit(..., log_dir=DIR))")
         try:
-            self.events = EventLog(Path(self.log_dir))
+            events = EventLog(Path(self.log_dir))
         except TensorBoardMissing as err:
             raise TrainingError(str(err)) from None
+        self.events = events
         try:
             yield
         finally:
-            self.events.close()
+            events.close()
             self.events = None
 
     def _check_data(self, fingerprint: dict) -> None:
