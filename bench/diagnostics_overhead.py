@@ -1,11 +1,14 @@
-"""Seconds per training epoch on digits with and without per-layer diagnostics, interleaved, per example net.
+"""CPU time per training epoch on digits with and without per-layer diagnostics, interleaved, per example net.
 
 Diagnostics sample SAMPLED_STEPS steps of each epoch (netdsl/train/layer_stats.py); this prints what they
-add to an epoch. Run from outside the repository; with PYTHONPATH set to an older checkout (one without
-diagnostics) it times the epochs without them only, for a before/after check of the training loop:
+add to an epoch. The process's CPU time is timed (time.process_time), not the wall clock: on a shared
+machine it does not count the time other jobs hold the cores; run with one BLAS thread. Run from outside the
+repository; with PYTHONPATH set to an older checkout (one without diagnostics) it times the epochs without
+them only, for a before/after check of the training loop:
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/diagnostics_overhead.py
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=/path/to/old/checkout python bench/diagnostics_overhead.py
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 python bench/diagnostics_overhead.py
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 PYTHONPATH=/path/to/old/checkout \
+        python bench/diagnostics_overhead.py --off
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ def epoch_seconds(model, data, diagnostics: bool) -> float:
     if diagnostics:
         config = dataclasses.replace(config, diagnostics=True)
     trainer = Trainer(executor, config, verbose=0)
-    started = time.perf_counter()
+    started = time.process_time()
     trainer.fit(data.x_train, data.y_train, epochs=1)
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def main() -> None:

@@ -49,6 +49,7 @@ class LayerProbe:
     param_layers: dict[str, tuple[str, list[str]]]  # layer -> (op, parameter keys)
     activation_layers: dict[str, tuple[str, bool]]  # layer -> (op, whether it is a rectifier)
     sums: dict[str, _Sums] = field(default_factory=dict)
+    keep_grads: bool = False  # TensorBoard's histograms: hold the last sampled step's gradients
     last_grads: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
@@ -86,7 +87,8 @@ class LayerProbe:
         for layer, (_, rectifier) in self.activation_layers.items():
             if layer in outputs:
                 self._observe_activation(self._sums(layer), outputs[layer], rectifier)
-        self.last_grads = grads
+        if self.keep_grads:
+            self.last_grads = grads
 
     @staticmethod
     def _observe_activation(sums: _Sums, values: np.ndarray, rectifier: bool) -> None:

@@ -159,6 +159,8 @@ class Trainer:
         self.config = replace(self.config, diagnostics=on)
         wanted = on or self.config.log == "tensorboard"
         self.probe = (self.probe or LayerProbe.of(self.executor.graph)) if wanted else None
+        if self.probe is not None:
+            self.probe.keep_grads = self.config.log == "tensorboard"
 
     # ---- one step ----
     def step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
