@@ -1,8 +1,9 @@
 """Per-layer diagnostics while training: weight and gradient norms, update sizes, dead ReLUs, activations.
 
 The statistics are sampled on a fixed subset of each epoch's steps (SAMPLED_STEPS, spread evenly over the
-epoch), so that they cost a few percent of an epoch; the other steps run exactly as without diagnostics.
-The thresholds that turn a number into a warning are stated here and in docs/training.md.
+epoch, never more than one step in MIN_STRIDE), so that they cost a few percent of an epoch; the other
+steps run exactly as without diagnostics. The thresholds that turn a number into a warning are stated here
+and in docs/training.md.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 from netdsl.ops import REGISTRY
 
 DIAGNOSTICS = "diagnostics.csv"
-SAMPLED_STEPS = 8  # steps of each epoch whose statistics are gathered
+SAMPLED_STEPS = 8  # steps of each epoch whose statistics are gathered, at most
+MIN_STRIDE = 16  # and at most one step in this many: a short epoch is sampled on fewer steps
 COLUMNS = ("epoch", "layer", "op", "weight_norm", "grad_norm", "update_ratio", "dead_fraction", "mean", "std")
 
 DEAD_SHARE = 0.5  # a rectifier layer with at least this share of never-positive units: "dead ReLUs"
@@ -61,8 +63,8 @@ class LayerProbe:
 
     @staticmethod
     def sampled(step: int, steps: int) -> bool:
-        """Whether step (0-based) of an epoch of `steps` is one of the SAMPLED_STEPS spread over it."""
-        stride = max(1, steps // SAMPLED_STEPS)
+        """Whether step (0-based) of an epoch of `steps` is one of the (at most) SAMPLED_STEPS spread over it."""
+        stride = max(MIN_STRIDE, steps // SAMPLED_STEPS)
         return step % stride == 0 and step // stride < SAMPLED_STEPS
 
     def _sums(self, layer: str) -> _Sums:

@@ -83,10 +83,10 @@ def test_the_numbers_are_the_definitions() -> None:
 
 
 def test_the_sampled_steps_are_spread_over_the_epoch() -> None:
-    for steps in (1, 5, 8, 51, 1000):
-        chosen = [s for s in range(steps) if LayerProbe.sampled(s, steps)]
-        assert len(chosen) == min(steps, SAMPLED_STEPS)
-        assert chosen[-1] >= (steps - 1) * (SAMPLED_STEPS - 1) // SAMPLED_STEPS - 1
+    for steps, wanted in ((1, [0]), (16, [0]), (17, [0, 16]), (51, [0, 16, 32, 48]),
+                          (1000, [0, 125, 250, 375, 500, 625, 750, 875])):
+        assert [s for s in range(steps) if LayerProbe.sampled(s, steps)] == wanted
+    assert sum(LayerProbe.sampled(s, 1875) for s in range(1875)) == SAMPLED_STEPS  # an epoch of MNIST
 
 
 def test_without_diagnostics_no_step_is_probed(monkeypatch) -> None:
