@@ -11,9 +11,9 @@ DESCRIPTION = """\
 Generate Python code from a program.
 
 --target numpy    one module that imports only numpy: init_params(seed), load(weights.npz) and
-                  forward(params, x), one statement per layer, the `check` table as its header.
---target pytorch  an nn.Module whose parameters map one to one to netdsl's weights
-                  (load_netdsl_weights / save_netdsl_weights), and NAME_train.py beside it, which
+                  forward(params, x), a function per block, the `check` table as its header.
+--target pytorch  an nn.Module with a class per block, whose state-dict keys are netdsl's weight
+                  names (load_netdsl_weights / save_netdsl_weights), and NAME_train.py beside it, which
                   trains it as the program's train section says, also under torchrun
                   (DistributedDataParallel); it imports netdsl for the data sets only.
 """
@@ -33,12 +33,11 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def compile_arguments(parser: argparse.ArgumentParser) -> None:
     from netdsl.codegen.render import TARGETS  # jinja2 stays unimported until a render
 
-    parser = subparsers.add_parser("compile", help="generate a NumPy module or a PyTorch module and train script",
-                                   description=DESCRIPTION, epilog=EPILOG,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.description, parser.epilog = DESCRIPTION, EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("file", metavar="FILE", help=".net program")
     parser.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
     parser.add_argument("-o", "--output", metavar="PATH",

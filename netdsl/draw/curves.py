@@ -26,12 +26,15 @@ def _panels(runs: list[Run]) -> list[tuple[str, str]]:
     return panels
 
 
-def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str = "") -> None:
-    """One figure with a panel per quantity; each run one colour, named by its label when there are several."""
+def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str = "",
+                max_width: float | None = None) -> None:
+    """One figure with a panel per quantity; each run one colour, named by its label when there are several.
+    `max_width` (inches at 100 dpi) narrows the panels to fit a page."""
     from matplotlib.figure import Figure  # not pyplot: a notebook's own backend stays as it is
 
     panels = _panels(runs)
-    figure = Figure(figsize=(4.6 * len(panels), 3.8 + 0.25 * len(runs)), dpi=100)
+    width = min(4.6 * len(panels), max_width or math.inf)
+    figure = Figure(figsize=(width, 3.8 + 0.25 * len(runs)), dpi=100)
     axes = figure.subplots(1, len(panels), squeeze=False)
     for ax, (column, heading) in zip(axes[0], panels):
         if column == GRADIENTS:
