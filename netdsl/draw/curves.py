@@ -10,6 +10,8 @@ from netdsl.draw.run_dir import Run
 
 GRADIENTS = "grad_norm"  # the diagnostic the extra panel draws
 LAYER_LEGEND = 12  # at most this many layers are named in the gradient panel's legend
+# Values beyond this are drawn at it: matplotlib's tick locator overflows on a range like 1e308 - -1e308.
+PLOT_LIMIT = 1e100
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
            "#bcbd22")
 
@@ -74,7 +76,7 @@ def _plot_gradients(ax, runs: list[Run]) -> None:
             label = layer if len(series) <= LAYER_LEGEND else None
             if label and len(runs) > 1:
                 label = f"{index + 1}: {layer}"
-            positive = [(e, v) for e, v in zip(epochs, values) if v > 0]
+            positive = [(e, v) for e, v in zip(epochs, _plottable(values)) if v > 0]
             if positive:
                 ax.plot(*zip(*positive), color=colour, marker=".", linestyle=styles[index % len(styles)],
                         label=label, linewidth=1)
@@ -84,14 +86,19 @@ def _plot_gradients(ax, runs: list[Run]) -> None:
         ax.legend(fontsize=7, ncol=1 + named // 13, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
 
 
+def _plottable(values: list[float]) -> list[float]:
+    """The values with magnitudes past PLOT_LIMIT (a diverged loss of 1e308, inf) drawn at the limit."""
+    return [v if math.isnan(v) else min(max(v, -PLOT_LIMIT), PLOT_LIMIT) for v in values]
+
+
 def _plot_run(ax, run: Run, column: str, colour: str, several: bool) -> None:
-    epochs = run.column("epoch")
+    epochs = _plottable(run.column("epoch"))
     name = f"{run.label}: " if several else ""
     if column == "lr":
-        ax.plot(epochs, run.column("lr"), color=colour, marker=".", label=f"{name}lr")
+        ax.plot(epochs, _plottable(run.column("lr")), color=colour, marker=".", label=f"{name}lr")
         return
     if run.has(column):
-        ax.plot(epochs, run.column(column), color=colour, marker=".", label=f"{name}training")
+        ax.plot(epochs, _plottable(run.column(column)), color=colour, marker=".", label=f"{name}training")
     if run.has(f"val_{column}"):
-        ax.plot(epochs, run.column(f"val_{column}"), color=colour if several else COLOURS[1], marker=".",
+        ax.plot(epochs, _plottable(run.column(f"val_{column}")), color=colour if several else COLOURS[1], marker=".",
                 linestyle="--", label=f"{name}validation")
