@@ -18,6 +18,7 @@ LOSSES = ("cross_entropy", "mse", "binary_cross_entropy", "mae", "huber")
 CLASS_LOSSES = ("cross_entropy", "binary_cross_entropy")  # need class labels: not for target = values
 METRICS = ("accuracy", "mae", "rmse", "none")  # none: the loss alone
 TARGETS = ("labels", "input", "values")  # input: reproduce the input (an autoencoder); values: regression
+LOGS = ("none", "tensorboard")  # `log = tensorboard`: event files in the run directory
 
 # Each optimizer's hyper-parameters and defaults (PyTorch's, as the NumPy backend implements them).
 OPTIMIZERS: dict[str, dict[str, Any]] = {
@@ -73,6 +74,8 @@ class TrainConfig:
     early_stop: EarlyStop | None = None
     classes: str | tuple[str, ...] | None = None
     target: str = "labels"
+    diagnostics: bool = False  # per-layer statistics each epoch (netdsl/train/layer_stats.py)
+    log: str = "none"
     target_span: Span | None = field(default=None, compare=False, repr=False)  # for errors about the target
 
     @property
@@ -128,6 +131,12 @@ def _number(value: Any, key: str, setting: ast.Setting, *, integer: bool, minimu
         kind = "an integer" if integer else "a number"
         raise CompileError(f"{key} must be {kind} >= {minimum}, received {value!r}", setting.value.span)
     return value
+
+
+def _flag(value: Any, key: str, setting: ast.Setting) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise CompileError(f"{key} must be true or false, received {value!r}", setting.value.span)
 
 
 def _choice(value: Any, key: str, options: tuple[str, ...], setting: ast.Setting) -> str:
@@ -266,6 +275,10 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
                 config["metrics"] = _metrics(value, setting)
             elif key == "target":
                 config["target"], config["target_span"] = _choice(value, key, TARGETS, setting), setting.span
+            elif key == "diagnostics":
+                config["diagnostics"] = _flag(value, key, setting)
+            elif key == "log":
+                config["log"] = _choice(value, key, LOGS, setting)
             elif key == "val_split":
                 share = _number(value, key, setting, integer=False, minimum=0)
                 if share >= 1:
