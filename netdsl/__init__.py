@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from netdsl.importer import import_onnx
     from netdsl.model import Model, load, loads
 
-__all__ = ["Model", "NetdslError", "import_onnx", "load", "loads"]
+__all__ = ["Model", "NetdslError", "datasets", "import_onnx", "load", "loads"]
 __version__ = "0.1.0"
 
 
@@ -25,4 +25,8 @@ def __getattr__(name: str) -> Any:
         from netdsl.importer import import_onnx
 
         return import_onnx
+    if name == "datasets":  # netdsl.datasets.load(name, split=..., shape=...): the data sets as arrays
+        import importlib
+
+        return importlib.import_module("netdsl.datasets")
     raise AttributeError(f"module 'netdsl' has no attribute {name!r}")

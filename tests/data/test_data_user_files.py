@@ -9,6 +9,8 @@ import pytest
 
 from netdsl.data import DataError, load_arrays, load_dataset
 
+VALUES_HINT = "(real numbers to fit: target = values in the train section)"
+
 
 def message(spec: str | Path, shape: tuple[int, ...] = (4,)) -> str:
     """The one-line DataError that loading spec raises."""
@@ -125,7 +127,7 @@ def test_npz_nan(tmp_path: Path) -> None:
 
 def test_npz_bad_labels(tmp_path: Path) -> None:
     path = write_npz(tmp_path / "a.npz", x=np.zeros((3, 4)), y=np.array([0.0, 1.5, 2.0]))
-    assert message(path) == f"{path}: label 1.5 at index 1 is not an integer"
+    assert message(path) == f"{path}: label 1.5 at index 1 is not an integer {VALUES_HINT}"
     path = write_npz(tmp_path / "b.npz", x=np.zeros((3, 4)), y=np.array([0, -1, 2]))
     assert message(path) == f"{path}: label -1 is negative; labels must be class indices 0, 1, ..."
     path = write_npz(tmp_path / "c.npz", x=np.zeros((3, 4)), y=np.zeros((3, 2)))
@@ -214,7 +216,7 @@ def test_csv_non_finite_cell(tmp_path: Path) -> None:
 def test_csv_fractional_label(tmp_path: Path) -> None:
     path = tmp_path / "l.csv"
     path.write_text("1,2,0\n3,4,0.5\n")
-    assert message(path, (2,)) == f"{path}: label 0.5 at index 1 is not an integer"
+    assert message(path, (2,)) == f"{path}: label 0.5 at index 1 is not an integer {VALUES_HINT}"
 
 
 def test_csv_binary_file(tmp_path: Path) -> None:
