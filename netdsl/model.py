@@ -74,8 +74,10 @@ class Model:
         """The vocabulary of an `input(L, tokens=V)` network (its inputs are token ids below V), else None."""
         return self.graph.input.attrs.get("tokens")
 
-    def _inputs(self, x, what: str = "x"):
-        """x as a float32 N x C x H x W (or N x features) batch; layout=hwc networks take N x H x W x C."""
+    def _inputs(self, x, what: str = "x", fit: bool = False, verbose: int = 0):
+        """x as a float32 N x C x H x W (or N x features) batch; layout=hwc networks take N x H x W x C.
+        With `fit`, samples of another shape are shaped as `netdsl train` shapes a data set (bilinear
+        resize, channels, flattening), with its notices when verbose."""
         import numpy as np
 
         from netdsl.data.channels_last import channels_last, to_channels_first
@@ -85,6 +87,15 @@ class Model:
 
             x = check_token_ids(x, self.tokens, what)
         x = to_channels_first(np.asarray(x, dtype=np.float32), self.input_shape, self.input_layout)
+        if fit and tuple(x.shape[1:]) != tuple(self.input_shape):
+            from netdsl.data import DataError, fit_to_input
+
+            try:
+                x, notices = fit_to_input(x, tuple(self.input_shape), what)
+            except DataError as err:
+                raise ValueError(str(err)) from None
+            for notice in notices if verbose > 0 else ():
+                print(notice)
         if tuple(x.shape[1:]) != tuple(self.input_shape):
             declared = channels_last(self.input_shape) if self.input_layout == "hwc" else self.input_shape
             wanted = ", ".join(map(str, declared))
@@ -100,26 +111,31 @@ class Model:
         return self._fit_trainer
 
     def fit(self, x, y=None, epochs: int | None = None, batch_size: int | None = None, validation_data=None,
-            verbose: int = 1):
+            verbose: int = 1, diagnostics: bool | None = None, log_dir=None):
         """Train with the program's loss and optimizer; returns a History (`.history["loss"]`).
-        With `target = input` (an autoencoder) y may be left out: x is the target."""
+        With `target = input` (an autoencoder) y may be left out: x is the target.
+        `diagnostics=True` gathers per-layer statistics (`history.diagnostics`, warnings after each epoch);
+        `log_dir` writes TensorBoard event files there."""
         from netdsl.train.trainer import Progress
 
-        if y is None:
-            if not self.train_config.reproduces_input:
-                raise ValueError("fit needs targets y (the train section's target is labels)")
-            y = x
-
+        if y is None and not self.train_config.reproduces_input:
+            raise ValueError("fit needs targets y (the train section's target is labels)")
+        x = self._inputs(x, fit=True, verbose=verbose)  # shaped as `netdsl train` shapes a data set
         trainer = self._trainer(verbose)
         trainer.progress = Progress()
+        trainer.log_dir = log_dir
+        trainer.config = trainer.config.override(log="tensorboard" if log_dir is not None else self.train_config.log)
+        trainer.set_diagnostics(self.train_config.diagnostics if diagnostics is None else diagnostics)
         validation = None
         if validation_data is not None:
-            validation = (self._inputs(validation_data[0], "validation x"), validation_data[1])
-        return trainer.fit(self._inputs(x), y, validation, epochs=epochs, batch_size=batch_size)
+            validation = (self._inputs(validation_data[0], "validation x", fit=True, verbose=verbose),
+                          validation_data[1])
+        return trainer.fit(x, x if y is None else y, validation, epochs=epochs, batch_size=batch_size)
 
     def evaluate(self, x, y, batch_size: int = 256) -> tuple[float, float]:
-        """(loss, accuracy) at inference."""
-        return self._trainer(0).evaluate(self._inputs(x), y, batch_size)
+        """(loss, the metric: accuracy, or mae/rmse for `target = values`) at inference; x is shaped to the
+        input as `fit` shapes it."""
+        return self._trainer(0).evaluate(self._inputs(x, fit=True), y, batch_size)
 
     def predict(self, x, batch_size: int = 256):
         """Outputs for a batch of inputs (NCHW, NHWC for a layout=hwc input, or vectors), at inference."""
@@ -154,6 +170,18 @@ class Model:
         from netdsl.table import summary_text
 
         return summary_text(self._network)
+
+    def _repr_html_(self) -> str:
+        """The check table and the diagram, for notebooks."""
+        from netdsl.draw.notebook import model_html
+
+        return model_html(self)
+
+    def _repr_svg_(self) -> str:
+        """The diagram, for notebooks and other SVG-showing front ends."""
+        from netdsl.draw.notebook import model_svg
+
+        return model_svg(self)
 
     def __repr__(self) -> str:
         return f"<netdsl.Model {self.name}: {len(self.graph)} layers, {self.totals.trainable:,} params>"
@@ -192,10 +220,13 @@ def loads(text: str, network: str | None = None, file: str = "<string>") -> Mode
 
 
 def load(path: str | Path, network: str | None = None) -> Model:
-    """Compile a .net file; a bad program raises NetdslError carrying the diagnostics."""
+    """Compile a .net file, or import an .onnx one with its weights; a bad program raises NetdslError carrying
+    the diagnostics."""
     from netdsl.frontend.limits import SourceFileError, read_source
 
     path = Path(path)
+    if path.suffix.lower() == ".onnx":
+        return _load_onnx(path)
     try:
         text = read_source(path)  # regular files of at most 1 MiB: a FIFO or /dev/zero is refused
     except SourceFileError as err:
@@ -203,3 +234,18 @@ def load(path: str | Path, network: str | None = None) -> Model:
     except OSError as err:
         raise NetdslError([Diagnostic("error", f"{path}: cannot read: {err.strerror or err}")]) from None
     return loads(text, network, str(path))
+
+
+def _load_onnx(path: Path) -> Model:
+    """An ONNX model imported (netdsl.importer) as a Model holding the model's own weights."""
+    from netdsl.backends.numpy.executor import Executor
+    from netdsl.importer import OnnxImportError, import_onnx
+
+    try:
+        text, weights = import_onnx(path)
+    except OnnxImportError as err:
+        raise NetdslError([Diagnostic("error", f"{path}: {err}")]) from None
+    model = loads(text, file=str(path))
+    model._backend = Executor(model.graph)
+    model._backend.load_state_dict(weights)
+    return model

@@ -31,7 +31,7 @@ from netdsl.ops.conv import CONV, DECONV, DWCONV
 from netdsl.ops.embedding import EMBEDDING
 from netdsl.ops.normalization import BATCHNORM, GROUPNORM, LAYERNORM, LRN, SCALE
 from netdsl.ops.pool import AVGPOOL, MAXPOOL
-from netdsl.ops.resample import UPSAMPLE, ZEROPAD
+from netdsl.ops.resample import SHUFFLE, UPSAMPLE, ZEROPAD
 
 REFERENCES: dict[str, Callable] = {}
 
@@ -309,3 +309,10 @@ def embedding(x: np.ndarray, weight: np.ndarray, as_image: bool = False) -> np.n
     """Token ids (N, L) -> each id's row of the table, channels first: (N, D, L), or as an image (N, 1, L, D)."""
     rows = weight[x.astype(np.int64)]
     return rows[:, None] if as_image else rows.transpose(0, 2, 1)
+
+
+@reference(SHUFFLE)
+def shuffle(x: np.ndarray, groups: int) -> np.ndarray:
+    """ShuffleNet's channel shuffle (NCHW): channels as (groups, C/groups), transposed, flattened again."""
+    n, c, h, w = x.shape
+    return x.reshape(n, groups, c // groups, h, w).swapaxes(1, 2).reshape(n, c, h, w)

@@ -49,8 +49,8 @@ class EarlyStop:
 
     @property
     def mode(self) -> str:
-        """'min' for a loss, 'max' for an accuracy."""
-        return "min" if self.monitor.endswith("loss") else "max"
+        """'max' for an accuracy, 'min' for a loss or an error (mae, rmse)."""
+        return "max" if self.monitor.endswith("accuracy") else "min"
 
 
 # name -> {argument: (kind, default)}; a default of None means the argument is required, except
@@ -71,7 +71,8 @@ TRANSFORM_ALIASES = {"horizontal_flip": "flip", "rotation_range": "rotate", "wid
                      "height_shift_range": "shift", "random_crop": "crop"}
 
 TEST_SPLIT_DATA = ("mnist", "fashion_mnist", "cifar10")
-RECORDED = ("val_loss", "val_accuracy", "loss", "accuracy")
+# a classifier's first: a near miss such as val_auc is taken for val_accuracy before val_mae
+RECORDED = ("val_loss", "val_accuracy", "loss", "accuracy", "val_mae", "mae", "val_rmse", "rmse")
 MONITOR_ALIASES = {"val_acc": "val_accuracy", "acc": "accuracy"}
 
 
@@ -232,7 +233,8 @@ def parse_early_stop(setting: ast.Setting) -> EarlyStop:
     monitor = MONITOR_ALIASES.get(written.lower(), written.lower())
     if monitor not in RECORDED:
         raise CompileError(f"early_stop: '{written}' is not a recorded metric", setting.value.span,
-                           did_you_mean(monitor, list(RECORDED)) or f"history.csv records {', '.join(RECORDED)}")
+                           did_you_mean(monitor, list(RECORDED[:4])) or did_you_mean(monitor, list(RECORDED))
+                           or f"history.csv records {', '.join(RECORDED)}")
     schema = {"patience": ("int", 5), "min_delta": ("float", 0.0)}
     bound = _bind(monitor, schema, args, kwargs, setting.value.span, {})
     patience = _typed(bound["patience"][0], "int", monitor, "patience", bound["patience"][1]) \
@@ -276,6 +278,11 @@ def check_together(config: dict[str, Any], seen: dict[str, ast.Setting]) -> list
             and not has_test_split:
         errors.append(CompileError(f"early_stop monitors {stop.monitor}, but val_split = 0 records no validation",
                                    seen["early_stop"].value.span, "monitor loss, or keep a validation split"))
+    metrics = config.get("metrics", ("mae",) if config.get("target") == "values" else ("accuracy",))
+    if stop is not None and stop.monitor.removeprefix("val_") not in ("loss", *metrics):
+        recorded = metrics[0] if metrics else "none"
+        errors.append(CompileError(f"early_stop monitors {stop.monitor}, which metrics = {recorded} does not record",
+                                   seen["early_stop"].value.span, "monitor val_loss, or record that metric"))
     warmup = config.get("warmup", 0)
     schedule = config.get("schedule")
     if warmup and schedule is not None and schedule.name == "onecycle":

@@ -14,9 +14,11 @@ from netdsl.frontend.train_extras import EXTRA_SETTINGS, EarlyStop, Schedule, Tr
 from netdsl.train.settings import FUSED_HEADS  # noqa: F401 (stated there, for the backends too)
 
 BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
-LOSSES = ("cross_entropy", "mse", "binary_cross_entropy")
-METRICS = ("accuracy",)
-TARGETS = ("labels", "input")  # input: reproduce the input (an autoencoder)
+LOSSES = ("cross_entropy", "mse", "binary_cross_entropy", "mae", "huber")
+CLASS_LOSSES = ("cross_entropy", "binary_cross_entropy")  # need class labels: not for target = values
+METRICS = ("accuracy", "mae", "rmse", "none")  # none: the loss alone
+TARGETS = ("labels", "input", "values")  # input: reproduce the input (an autoencoder); values: regression
+LOGS = ("none", "tensorboard")  # `log = tensorboard`: event files in the run directory
 
 # Each optimizer's hyper-parameters and defaults (PyTorch's, as the NumPy backend implements them).
 OPTIMIZERS: dict[str, dict[str, Any]] = {
@@ -36,6 +38,7 @@ LOSS_ALIASES = {
     "crossentropy": "cross_entropy", "crossentropyloss": "cross_entropy", "categorical_cross_entropy": "cross_entropy",
     "binary_crossentropy": "binary_cross_entropy", "bce": "binary_cross_entropy", "bceloss": "binary_cross_entropy",
     "mean_squared_error": "mse", "mseloss": "mse",
+    "l1": "mae", "l1loss": "mae", "mean_absolute_error": "mae", "huberloss": "huber", "huber_loss": "huber",
 }
 OPTIMIZER_ARG_ALIASES = {"learning_rate": "lr", "beta_1": "beta1", "beta_2": "beta2", "epsilon": "eps"}
 RMSPROP_RHO = "rho"  # Keras' RMSprop(rho=) is PyTorch's alpha
@@ -71,12 +74,24 @@ class TrainConfig:
     early_stop: EarlyStop | None = None
     classes: str | tuple[str, ...] | None = None
     target: str = "labels"
+    diagnostics: bool = False  # per-layer statistics each epoch (netdsl/train/layer_stats.py)
+    log: str = "none"
     target_span: Span | None = field(default=None, compare=False, repr=False)  # for errors about the target
 
     @property
     def reproduces_input(self) -> bool:
         """`target = input`: an autoencoder, whose input is its target."""
         return self.target == "input"
+
+    @property
+    def regression(self) -> bool:
+        """`target = values`: real-valued targets, no classes."""
+        return self.target == "values"
+
+    @property
+    def metric(self) -> str | None:
+        """The one metric recorded beside the loss (history, curves, evaluate), None for `metrics = none`."""
+        return self.metrics[0] if self.metrics else None
 
     @property
     def lr(self) -> float:
@@ -116,6 +131,12 @@ def _number(value: Any, key: str, setting: ast.Setting, *, integer: bool, minimu
         kind = "an integer" if integer else "a number"
         raise CompileError(f"{key} must be {kind} >= {minimum}, received {value!r}", setting.value.span)
     return value
+
+
+def _flag(value: Any, key: str, setting: ast.Setting) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise CompileError(f"{key} must be true or false, received {value!r}", setting.value.span)
 
 
 def _choice(value: Any, key: str, options: tuple[str, ...], setting: ast.Setting) -> str:
@@ -251,10 +272,13 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
             elif key in ("epochs", "batch", "seed"):
                 config[key] = _number(value, key, setting, integer=True, minimum=0 if key == "seed" else 1)
             elif key == "metrics":
-                items = value if isinstance(value, tuple) else (value,)
-                config["metrics"] = tuple(_choice(v, key, METRICS, setting) for v in items)
+                config["metrics"] = _metrics(value, setting)
             elif key == "target":
                 config["target"], config["target_span"] = _choice(value, key, TARGETS, setting), setting.span
+            elif key == "diagnostics":
+                config["diagnostics"] = _flag(value, key, setting)
+            elif key == "log":
+                config["log"] = _choice(value, key, LOGS, setting)
             elif key == "val_split":
                 share = _number(value, key, setting, integer=False, minimum=0)
                 if share >= 1:
@@ -268,9 +292,32 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
             sink.add(err.diagnostic)
     for err in check_together(config, seen):
         sink.add(err.diagnostic)
-    if config.get("target") == "input" and "loss" not in config:
+    if config.get("target") in ("input", "values") and "loss" not in config:
         config["loss"] = "mse"  # reproducing an image is regression
+    if config.get("target") == "values":
+        config.setdefault("metrics", ("mae",))
+        if config.get("loss") in CLASS_LOSSES:
+            sink.error(f"loss {config['loss']} needs class labels, but target = values trains on real numbers",
+                       seen["loss"].value.span, "use loss = mse, mae or huber, or train on labels (target = labels)")
     return TrainConfig(**config)
+
+
+def regression_defaults(config: TrainConfig) -> TrainConfig:
+    """The settings of `target = values` for data found to hold real-valued labels: a class loss becomes mse and
+    accuracy becomes mae (the losses and metrics for classes mean nothing there)."""
+    loss = "mse" if config.loss in CLASS_LOSSES else config.loss
+    metrics = ("mae",) if config.metrics == ("accuracy",) else config.metrics
+    return replace(config, target="values", loss=loss, metrics=metrics)
+
+
+def _metrics(value: Any, setting: ast.Setting) -> tuple[str, ...]:
+    """`metrics = mae` (or a one-item tuple): the one metric recorded; `none` records the loss alone."""
+    items = value if isinstance(value, tuple) else (value,)
+    chosen = tuple(dict.fromkeys(_choice(v, "metrics", METRICS, setting) for v in items))
+    if len(chosen) != 1:
+        raise CompileError(f"metrics names one of {', '.join(METRICS)}, received {len(chosen)}", setting.value.span,
+                           "choose the one recorded beside the loss")
+    return () if chosen == ("none",) else chosen
 
 
 def check_target(config: TrainConfig, input_shape: tuple, output_shape: tuple, sink: DiagnosticSink) -> None:

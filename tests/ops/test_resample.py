@@ -4,9 +4,7 @@ deconv and dwconv) share: located errors, `activation=`, aliases."""
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from helpers import graph_of, only_error
+from helpers import graph_of, only_error, torch_or_skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +17,12 @@ RNG = np.random.default_rng(0)
 @given(c=st.integers(1, 3), h=st.integers(1, 6), w=st.integers(1, 6), sh=st.integers(1, 3), sw=st.integers(1, 3),
        mode=st.sampled_from(["nearest", "bilinear"]))
 def test_upsample_shape(c: int, h: int, w: int, sh: int, sw: int, mode: str) -> None:
+    torch = torch_or_skip()
     node = graph_of(f"input({c}, {h}, {w}) - upsample(scale=({sh}, {sw}), mode={mode})").output
     x = RNG.standard_normal((1, c, h, w))
     ours = R.upsample(x, (sh, sw), mode)
-    assert (1, *node.shape) == ours.shape == F.interpolate(torch.from_numpy(x), scale_factor=(sh, sw)).shape
+    theirs = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=(sh, sw))
+    assert (1, *node.shape) == ours.shape == theirs.shape
     assert node.macs == node.param_count == 0
 
 
@@ -57,3 +57,14 @@ def test_aliases() -> None:
     graph = graph_of("input(4, 8, 8) - depthwiseconv(3) - convtranspose(2, 2) - conv2dtranspose(2, 2) "
                      "- upsampling2d - zeropadding2d(1)")
     assert [n.op for n in graph][1:] == ["dwconv", "deconv", "deconv", "upsample", "zeropad"]
+
+
+def test_shuffle_keeps_the_shape_and_has_no_parameters() -> None:
+    node = graph_of("input(6, 5, 4) - channelshuffle(3)")["shuffle_1"]
+    assert (node.shape, node.params, node.macs, node.attrs["groups"]) == ((6, 5, 4), {}, 0, 3)
+
+
+def test_shuffle_groups_must_divide_the_channels() -> None:
+    error = only_error("input(6, 5, 4)\n  shuffle(4)\n")
+    assert (error.span.line, error.span.column) == (2, 3)
+    assert "groups=4" in error.message and "6 channels" in error.message

@@ -46,7 +46,7 @@ SMALL = {
     "resample": "input(4, 5, 6)\nzeropad((1, 0, 2, 1)) - upsample - upsample(scale=(2, 3), mode=bilinear)\n"
                 "deconv(6, 3, stride=2, pad=1, output_pad=1) - deconv(4, 4, stride=2, pad=same, groups=2)\n"
                 "dwconv(3, stride=2, multiplier=2, pad=same) - deconv(3, 1, stride=2, pad=same)\n"
-                "deconv(2, 2, pad=same)",
+                "deconv(2, 2, pad=same) - shuffle(2)",
     "sequence": "input(3, 20)\nconv(6, 5, stride=2, pad=same) - bn - prelu - maxpool(2, ceil=true)\n"
                 "concat { conv(4, 3, pad=1, dilation=2) - relu - globalmaxpool | dwconv(2, multiplier=2) - "
                 "avgpool(3, stride=2, pad=1) - globalavgpool }\nflatten - fc(5)",
