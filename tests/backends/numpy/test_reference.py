@@ -99,7 +99,8 @@ ORACLE_TESTS: dict[str, Callable] = {"conv": test_conv, "maxpool": test_pools, "
                                      "deconv": conv_kernels.test_deconv,
                                      "dwconv": test_conv,  # dwconv runs conv's kernel and reference
                                      "zeropad": resample_kernels.test_zeropad,
-                                     "embedding": embedding_kernels.test_embedding_kernel}
+                                     "embedding": embedding_kernels.test_embedding_kernel,
+                                     "shuffle": resample_kernels.test_shuffle}
 
 
 def test_every_reference_is_an_oracle_here() -> None:
