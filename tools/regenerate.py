@@ -30,7 +30,9 @@ def render_all(root: Path = ROOT) -> dict[str, str]:
     files = {}
     for example in sorted((root / "examples").glob("*.net")):
         source = example.relative_to(root).as_posix()
-        model = netdsl.load(example)
+        # compiled under its repository-relative name: a data file beside it is named from the root, as a
+        # user's `netdsl compile examples/x.net` names it, never by this checkout's absolute path
+        model = netdsl.loads(example.read_text(encoding="utf-8"), file=source)
         for target in TARGETS:
             for name, text in generate(model, target, source=source).items():
                 files[f"{target}/{name}"] = text

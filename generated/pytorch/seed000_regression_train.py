@@ -19,7 +19,7 @@
 The first runs one process (on CUDA when available, else the CPU); under torchrun each process trains
 a DistributedDataParallel replica (gloo on the CPU, nccl on CUDA) on its share of every batch.
 
-The train section (flags override it): data /work/wt/users/examples/data/line.csv, loss mse, optimizer sgd
+The train section (flags override it): data examples/data/line.csv, loss mse, optimizer sgd
 (torch.optim.SGD), 40 epochs, batch 16, seed 0, val_split 0.2.
 `batch` is the global batch: with N processes each takes batch // N samples a step.
 
@@ -43,7 +43,7 @@ from torch.utils.data.distributed import DistributedSampler
 # isort: split
 from seed000_regression import INPUT_SHAPE, OUTPUT_SHAPE, Seed000Regression
 
-DATA = "/work/wt/users/examples/data/line.csv"
+DATA = "examples/data/line.csv"
 EPOCHS = 40
 BATCH = 16
 LR = 0.05
@@ -83,8 +83,10 @@ def load_data(args: argparse.Namespace, rank: int, world: int):
 
     if world > 1 and rank != 0:
         dist.barrier()
-    data = load_dataset(args.data, INPUT_SHAPE, data_dir=args.data_dir, val_split=VAL_SPLIT, seed=args.seed,
-                        target="values")  # target = values: real-valued targets
+    # target = values: real-valued targets
+    data = load_dataset(
+        args.data, INPUT_SHAPE, data_dir=args.data_dir, val_split=VAL_SPLIT, seed=args.seed, target="values"
+    )
     if world > 1 and rank == 0:
         dist.barrier()
     if rank == 0:
