@@ -69,12 +69,21 @@ class Model:
         """The layout the program declared for its input: "chw" or "hwc" (samples H x W x C)."""
         return self.graph.input.attrs.get("layout", "chw")
 
+    @property
+    def tokens(self) -> int | None:
+        """The vocabulary of an `input(L, tokens=V)` network (its inputs are token ids below V), else None."""
+        return self.graph.input.attrs.get("tokens")
+
     def _inputs(self, x, what: str = "x"):
         """x as a float32 N x C x H x W (or N x features) batch; layout=hwc networks take N x H x W x C."""
         import numpy as np
 
         from netdsl.data.channels_last import channels_last, to_channels_first
 
+        if self.tokens is not None:
+            from netdsl.data.tokens import check_token_ids
+
+            x = check_token_ids(x, self.tokens, what)
         x = to_channels_first(np.asarray(x, dtype=np.float32), self.input_shape, self.input_layout)
         if tuple(x.shape[1:]) != tuple(self.input_shape):
             declared = channels_last(self.input_shape) if self.input_layout == "hwc" else self.input_shape

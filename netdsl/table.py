@@ -26,11 +26,11 @@ def args_json(node: Node) -> dict:
 
 
 def rf_value(node: Node) -> list | None:
-    """[size, stride] in input pixels; each an int when square, else [h, w]."""
+    """[size, stride] in input pixels; each an int when the same on every axis, else one per axis ([h, w])."""
     if node.receptive_field is None:
         return None
-    (sh, sw), (jh, jw) = node.receptive_field
-    return [sh if sh == sw else [sh, sw], jh if jh == jw else [jh, jw]]
+    size, jump = node.receptive_field
+    return [size[0] if len(set(size)) == 1 else list(size), jump[0] if len(set(jump)) == 1 else list(jump)]
 
 
 def rf_text(node: Node) -> str:
@@ -132,6 +132,16 @@ def totals_lines(network: CheckedNetwork) -> list[str]:
 
 
 HEADERS = ["Layer", "Op", "Output (CxHxW)", "Params", "MACs", "RF size /stride"]
+SHAPE_HEADINGS = {2: "Output (CxL)", 4: "Output (CxDxHxW)"}  # by the input's rank; images and vectors: CxHxW
+
+
+def headers_for(graph: Graph) -> list[str]:
+    """HEADERS with the output heading of the network's input rank, and Inputs when the graph branches."""
+    first = graph.nodes[0] if graph.nodes else None
+    rank = len(first.shape) if first is not None and first.shape else 3
+    rank = 2 if first is not None and first.attrs.get("tokens") else rank  # token ids: their embedding is C x L
+    headers = [SHAPE_HEADINGS.get(rank, HEADERS[2]) if h == HEADERS[2] else h for h in HEADERS]
+    return headers + ([] if graph.is_chain else ["Inputs"])
 
 
 RICH_MAX_ROWS = 2_000  # beyond this, rich's layout costs seconds per thousand rows: plain columns instead
@@ -140,7 +150,7 @@ RICH_MAX_ROWS = 2_000  # beyond this, rich's layout costs seconds per thousand r
 def print_network(network: CheckedNetwork, out: IO[str], terminal: bool) -> None:
     """The table with rich on a terminal (boxed, coloured), plain columns otherwise; then the totals."""
     graph = network.graph
-    headers = HEADERS + ([] if graph.is_chain else ["Inputs"])
+    headers = headers_for(graph)
     rows = table_rows(graph)
     if terminal and len(rows) <= RICH_MAX_ROWS:
         _print_rich(network, headers, rows, out)

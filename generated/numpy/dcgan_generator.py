@@ -78,27 +78,31 @@ def batchnorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean:
     return (x - running_mean.reshape(shape)) * scale * weight.reshape(shape) + bias.reshape(shape)
 
 
-def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, int],
-             pads: tuple[int, int, int, int], output_padding: tuple[int, int] = (0, 0),
-             dilation: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
-    """Transposed conv of NCHW x with a (C, filters/groups, kh, kw) weight: each input pixel adds its
-    weighted kernel into the output at stride steps; then `pads` (top, left, bottom, right) are cropped
-    and `output_padding` rows/columns appended at the bottom/right (ONNX ConvTranspose)."""
-    n, c, h, wd = x.shape
-    _, og, kh, kw = w.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    full_h, full_w = (h - 1) * sh + dh * (kh - 1) + 1, (wd - 1) * sw + dw * (kw - 1) + 1
-    top, left, bottom, right = pads
-    full = np.zeros((n, groups, og, full_h + output_padding[0], full_w + output_padding[1]), x.dtype)
-    xg = x.reshape(n, groups, c // groups, h, wd)
-    wg = w.reshape(groups, c // groups, og, kh, kw)
-    for i in range(kh):
-        for j in range(kw):
-            tap = np.einsum("ngchw,gco->ngohw", xg, wg[:, :, :, i, j])
-            full[:, :, :, i * dh:i * dh + (h - 1) * sh + 1:sh, j * dw:j * dw + (wd - 1) * sw + 1:sw] += tap
-    y = full.reshape(n, groups * og, *full.shape[3:])
-    y = y[:, :, top:y.shape[2] - bottom, left:y.shape[3] - right]
-    return y if b is None else y + b.reshape(1, -1, 1, 1)
+def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
+             pads: tuple[int, ...], output_padding: tuple[int, ...] | None = None,
+             dilation: tuple[int, ...] | None = None, groups: int = 1) -> np.ndarray:
+    """Transposed conv of x (N x C x ..., any rank) with a (C, filters/groups, *kernel) weight: each input
+    position adds its weighted kernel into the output at stride steps; then `pads` (the begins of each axis,
+    then the ends) are cropped and `output_padding` zeros appended at the end of each axis (ONNX
+    ConvTranspose)."""
+    n, c, *sizes = x.shape
+    _, og, *kernel = w.shape
+    rank = len(sizes)
+    dilation = dilation or (1,) * rank
+    output_padding = output_padding or (0,) * rank
+    full = tuple((i - 1) * s + d * (k - 1) + 1 + p
+                 for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding))
+    y = np.zeros((n, groups, og, *full), x.dtype)
+    xg = x.reshape(n, groups, c // groups, *sizes)
+    wg = w.reshape(groups, c // groups, og, *kernel)
+    every = (slice(None),) * 3
+    for tap in np.ndindex(*kernel):
+        part = np.einsum("ngc...,gco->ngo...", xg, wg[(*every, *tap)])
+        where = tuple(slice(t * d, t * d + (i - 1) * s + 1, s) for t, d, i, s in zip(tap, dilation, sizes, stride))
+        y[(*every, *where)] += part
+    y = y.reshape(n, groups * og, *full)
+    y = y[(slice(None), slice(None), *(slice(a, f - e) for a, e, f in zip(pads[:rank], pads[rank:], full)))]
+    return y if b is None else y + b.reshape(1, -1, *(1,) * rank)
 
 
 def initialize(shape: tuple[int, ...], how: str, rng: np.random.Generator) -> np.ndarray:

@@ -343,42 +343,44 @@ PARAMETERS = {
 }
 
 
-def pad(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0) -> np.ndarray:
-    """Pad H and W of an NCHW array by (top, left, bottom, right)."""
-    top, left, bottom, right = pads
+def pad(x: np.ndarray, pads: tuple[int, ...], value: float = 0.0) -> np.ndarray:
+    """Pad the spatial axes of an N x C x ... array (a sequence, an image or a volume): pads are the begins of
+    each axis, then the ends ((top, left, bottom, right) for an image)."""
     if not any(pads):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
+    rank = len(pads) // 2
+    return np.pad(x, ((0, 0), (0, 0), *zip(pads[:rank], pads[rank:])), constant_values=value)
 
 
-def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-            dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
-    """A read-only view (N, C, OH, OW, KH, KW) of every window of a padded NCHW array."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    view = np.lib.stride_tricks.sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
-    return view[:, :, ::sh, ::sw, ::dh, ::dw]
+def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
+            dilation: tuple[int, ...] | None = None) -> np.ndarray:
+    """A read-only view (N, C, *outputs, *kernel) of every window of a padded N x C x ... array."""
+    rank = len(kernel)
+    dilation = dilation or (1,) * rank
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    view = np.lib.stride_tricks.sliding_window_view(x, spans, axis=tuple(range(2, 2 + rank)))
+    steps = (*(slice(None, None, s) for s in stride), *(slice(None, None, d) for d in dilation))
+    return view[(slice(None), slice(None), *steps)]
 
 
-def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, int],
-           pads: tuple[int, int, int, int], dilation: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
-    """Convolution of NCHW x with an OIHW weight: im2col, then one matrix product per group."""
-    n, (o, cg, kh, kw) = len(x), w.shape
-    win = windows(pad(x, pads), (kh, kw), stride, dilation)
-    oh, ow = win.shape[2:4]
-    cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, cg * kh * kw, oh * ow)
-    y = np.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols).reshape(n, o, oh, ow)
-    return y if b is None else y + b.reshape(1, o, 1, 1)
+def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
+           pads: tuple[int, ...], dilation: tuple[int, ...] | None = None, groups: int = 1) -> np.ndarray:
+    """Convolution of x (N x C x L, N x C x H x W or N x C x D x H x W) with an (O, C / groups, *kernel)
+    weight: im2col, then one matrix product per group."""
+    n, o, cg, kernel = len(x), w.shape[0], w.shape[1], w.shape[2:]
+    rank = len(kernel)
+    win = windows(pad(x, pads), kernel, stride, dilation)
+    out = win.shape[2:2 + rank]
+    taps = cg * int(np.prod(kernel))
+    order = (0, 1, *range(2 + rank, 2 + 2 * rank), *range(2, 2 + rank))
+    cols = win.transpose(order).reshape(n, groups, taps, -1)
+    y = np.matmul(w.reshape(groups, o // groups, taps), cols).reshape(n, o, *out)
+    return y if b is None else y + b.reshape(1, o, *(1,) * rank)
 
 
-def maxpool2d(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-              pads: tuple[int, int, int, int]) -> np.ndarray:
-    """Max over each window; the padding is -inf, so it never wins."""
-    win = windows(pad(x, pads, -np.inf), kernel, stride)
-    y = win[..., 0, 0].copy()
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            np.maximum(y, win[..., i, j], out=y)
-    return y
+def maxpool2d(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[int, ...]) -> np.ndarray:
+    """Max over each window (of any rank); the padding is -inf, so it never wins."""
+    return windows(pad(x, pads, -np.inf), kernel, stride).max(axis=tuple(range(-len(kernel), 0)))
 
 
 def batchnorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray,

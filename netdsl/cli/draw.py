@@ -148,6 +148,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     from netdsl.draw.feature_maps import build_figure, save_figure
 
     model = load_program(args)
+    if model.tokens is not None or len(model.input_shape) in (2, 4):
+        kind = "token ids" if model.tokens is not None else "sequences" if len(model.input_shape) == 2 else "volumes"
+        raise InputError(f"show draws the feature maps of image networks; {model.name} takes {kind} "
+                         f"(use predict, or check for the shapes)")
     node = _layer(model, args.layer)
     out = output_path(args.output or f"{node.name.replace('.', '_')}.png", FIGURE_FORMATS)
     try:

@@ -25,7 +25,7 @@ def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed:
 
     try:
         data = load_dataset(spec, model.input_shape, data_dir=args.data_dir, val_split=val_split, seed=seed,
-                            progress=print)
+                            progress=print, tokens=model.tokens)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in data.notices:
@@ -188,7 +188,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     spec = args.data or config.data
     try:
         arrays = load_arrays(spec, model.input_shape, data_dir=args.data_dir, val_split=config.val_split,
-                             seed=config.seed, progress=print, portion=args.split)
+                             seed=config.seed, progress=print, portion=args.split, tokens=model.tokens)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
@@ -219,6 +219,7 @@ def _show_predictions(model, arrays, spec: str, count: int) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from netdsl.data import DataError
     from netdsl.data.channels_last import to_channels_first
     from netdsl.data.classes import label
     from netdsl.data.inputs import InputFileError, as_batch, read_input, top_k
@@ -233,7 +234,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for note in notes:
         print(note)
     x = _polarity(x, args, model.train_config.data)
-    outputs = model.predict(x)
+    try:
+        outputs = model.predict(x)
+    except DataError as err:  # token ids outside the vocabulary
+        raise InputError(f"{args.input}: {str(err).removeprefix('x: ')}") from None
     names = _class_names(model, model.train_config)
     for index, best in enumerate(top_k(outputs, args.top)):
         ranked = ", ".join(f"{label(cls, names)} ({score:.4f})" for cls, score in best)

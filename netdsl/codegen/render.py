@@ -104,22 +104,41 @@ class Layer:
         return "bias" in self.node.params
 
     @property
-    def padding(self) -> tuple[int, int] | None:
-        """(pad_h, pad_w) when the pads are symmetric, None when they differ top/bottom or left/right."""
-        top, left, bottom, right = self.attrs["pads"]
-        return pack((top, left)) if pack((top, left)) == pack((bottom, right)) else None
+    def dims(self) -> str:
+        """PyTorch's suffix for the input's spatial rank: "1d" (sequences), "2d" (images) or "3d" (volumes)."""
+        return f"{max(len(self.in_shape) - 1, 1)}d"
 
     @property
-    def pool_padding(self) -> tuple[int, int] | None:
+    def spatial_axes(self) -> tuple[int, ...]:
+        """The spatial axes of the (first) input, channels first: (2, 3) for an image."""
+        return tuple(range(2, len(self.in_shape) + 1))
+
+    @property
+    def padding(self) -> tuple[int, ...] | None:
+        """The pad of each axis ((pad_h, pad_w) for images) when the pads are symmetric, None when they differ
+        at the start and the end of an axis."""
+        pads = self.attrs["pads"]
+        rank = len(pads) // 2
+        start, end = pack(tuple(pads[:rank])), pack(tuple(pads[rank:]))
+        return start if start == end else None
+
+    @property
+    def no_pads(self) -> tuple[int, ...]:
+        """Zero padding on every spatial axis (a padding equal to it is left out of a layer's arguments)."""
+        return (0,) * (len(self.attrs["pads"]) // 2)
+
+    @property
+    def pool_padding(self) -> tuple[int, ...] | None:
         """Symmetric pads a PyTorch pooling layer accepts (at most half the window), else None."""
-        pad, (kh, kw) = self.padding, self.attrs["kernel"]
-        return pad if pad is not None and pad[0] <= kh // 2 and pad[1] <= kw // 2 else None
+        pad, kernel = self.padding, self.attrs["kernel"]
+        return pad if pad is not None and all(p <= k // 2 for p, k in zip(pad, kernel)) else None
 
     @property
-    def fpad(self) -> tuple[int, int, int, int]:
-        """The pads in `F.pad`'s order: (left, right, top, bottom)."""
-        top, left, bottom, right = self.attrs["pads"]
-        return pack((left, right, top, bottom))
+    def fpad(self) -> tuple[int, ...]:
+        """The pads in `F.pad`'s order, the last axis first: (left, right, top, bottom) for images."""
+        pads = self.attrs["pads"]
+        rank = len(pads) // 2
+        return pack(tuple(p for axis in reversed(range(rank)) for p in (pads[axis], pads[rank + axis])))
 
     @property
     def comment(self) -> str:

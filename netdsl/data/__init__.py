@@ -59,12 +59,15 @@ def load_dataset(
     seed: int = 0,
     download: bool = True,
     progress: Callable[[str], None] | None = None,
+    tokens: int | None = None,
 ) -> Dataset:
-    """Load a built-in set or a .npz/.csv file, shaped to input_shape and split into train/validation."""
+    """Load a built-in set or a .npz/.csv file, shaped to input_shape and split into train/validation;
+    `tokens` is the vocabulary of a token input (ids checked below it, not scaled)."""
     from netdsl.data.pipeline import load_dataset as _load
 
     return _load(
-        spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download, progress=progress
+        spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download, progress=progress,
+        tokens=tokens,
     )
 
 
@@ -78,13 +81,14 @@ def load_arrays(
     download: bool = True,
     progress: Callable[[str], None] | None = None,
     portion: str = "val",
+    tokens: int | None = None,
 ) -> Arrays:
     """One portion, shaped: "val" (the test split, else the seeded validation split; all when val_split=0),
     "train" (the samples training fits on), "all", or "test" (only a set with an official test split)."""
     from netdsl.data.pipeline import load_arrays as _load
 
     return _load(spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download,
-                 progress=progress, portion=portion)
+                 progress=progress, portion=portion, tokens=tokens)
 
 
 def fit_to_input(x: np.ndarray, input_shape: tuple[int, ...], name: str = "data") -> tuple[np.ndarray, list[str]]:

@@ -12,6 +12,7 @@ import numpy as np
 from netdsl.data import BUILTIN_NAMES, FILE_SUFFIXES, PORTIONS, Arrays, DataError, Dataset
 from netdsl.data.builtin import Raw, load_builtin
 from netdsl.data.files import load_csv, load_npz
+from netdsl.data.tokens import check_token_ids
 from netdsl.data.transform import (
     check_input_shape,
     fit_to_input,
@@ -54,8 +55,11 @@ def _load_raw(
     return Path(value).name, Raw(x=x, y=labels_to_classes(y, value), scale=scale)
 
 
-def _shape(x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str) -> tuple[np.ndarray, list[str]]:
-    """Fit samples to the input shape and scale pixels to [0, 1] (float32)."""
+def _shape(x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str, tokens: int | None = None
+           ) -> tuple[np.ndarray, list[str]]:
+    """Fit samples to the input shape and scale pixels to [0, 1] (float32); token ids are checked, not scaled."""
+    if tokens is not None:  # checked by _check_tokens, sample numbers as in the file
+        return fit_to_input(x.astype(np.float32), input_shape, name)
     out, notices = fit_to_input(x, input_shape, name)
     if scale != 1.0 and name.lower().endswith(FILE_SUFFIXES):  # a built-in set is [0, 1] by definition
         notices.append(f"{name}: scaled {x.dtype} pixel values 0..{scale:g} to [0, 1]")
@@ -65,6 +69,15 @@ def _shape(x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str)
         else:
             np.divide(out, np.float32(scale), out=out)
     return out, notices
+
+
+def _check_tokens(raw: Raw, name: str, tokens: int | None) -> None:
+    """Every sample of a token input's data holds ids below the vocabulary (numbered as in the file)."""
+    if tokens is None:
+        return
+    check_token_ids(raw.x, tokens, name)
+    if raw.x_test is not None:
+        check_token_ids(raw.x_test, tokens, f"{name} (test split)")
 
 
 def _num_classes(raw: Raw, *labels: np.ndarray) -> int:
@@ -88,18 +101,21 @@ def load_dataset(
     seed: int = 0,
     download: bool = True,
     progress: Callable[[str], None] | None = None,
+    tokens: int | None = None,
 ) -> Dataset:
-    """Load, split (test split or seeded val_split) and shape a data set for a network input."""
+    """Load, split (test split or seeded val_split) and shape a data set for a network input (`tokens`: the
+    vocabulary of a token input, whose ids are checked instead of scaled)."""
     input_shape = check_input_shape(input_shape)
     name, raw = _load_raw(spec, data_dir, download, progress)
+    _check_tokens(raw, name, tokens)
     y_all = labels_to_classes(raw.y, name)
     if raw.x_test is not None and raw.y_test is not None:
         x_tr, y_tr, x_va_raw, y_va = raw.x, y_all, raw.x_test, labels_to_classes(raw.y_test, name)
     else:
         train, val = split_indices(len(raw.x), val_split, seed, name)
         x_tr, y_tr, x_va_raw, y_va = raw.x[train], y_all[train], raw.x[val], y_all[val]
-    x_train, notices = _shape(x_tr, input_shape, raw.scale, name)
-    x_val = _shape(x_va_raw, input_shape, raw.scale, name)[0] if len(x_va_raw) else _empty_like(x_train)
+    x_train, notices = _shape(x_tr, input_shape, raw.scale, name, tokens)
+    x_val = _shape(x_va_raw, input_shape, raw.scale, name, tokens)[0] if len(x_va_raw) else _empty_like(x_train)
     return Dataset(
         x_train=x_train,
         y_train=y_tr,
@@ -120,13 +136,15 @@ def load_arrays(
     seed: int = 0,
     download: bool = True,
     progress: Callable[[str], None] | None = None,
+    tokens: int | None = None,
     portion: str = "val",
 ) -> Arrays:
     """One portion of a set (see PORTIONS); "val" is a set's test split, else the seeded validation split."""
     input_shape = check_input_shape(input_shape)
     name, raw = _load_raw(spec, data_dir, download, progress)
+    _check_tokens(raw, name, tokens)
     x_raw, y, y_all = _portion(raw, name, portion, val_split, seed)
-    x, notices = _shape(x_raw, input_shape, raw.scale, name)
+    x, notices = _shape(x_raw, input_shape, raw.scale, name, tokens)
     return Arrays(x=x, y=y, num_classes=_num_classes(raw, y_all, y), name=name, notices=notices)
 
 

@@ -32,8 +32,9 @@ def describe(sample_shape: tuple[int, ...]) -> str:
 def check_input_shape(input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Validate a network input shape: (C, H, W) or (N,) with positive sizes."""
     shape = tuple(int(d) for d in input_shape)
-    if len(shape) not in (1, 3) or any(d <= 0 for d in shape):
-        raise DataError(f"network {format_input(shape)}: data can be shaped only to (C, H, W) or (N,)")
+    if len(shape) not in (1, 2, 3, 4) or any(d <= 0 for d in shape):
+        raise DataError(f"network {format_input(shape)}: data can be shaped only to (C, H, W), (C, L), "
+                        f"(C, D, H, W) or (N,)")
     return shape
 
 
@@ -160,6 +161,8 @@ def fit_to_input(x: np.ndarray, input_shape: tuple[int, ...], name: str = "data"
     """Shape samples (n, ...) to float32 (n, *input_shape) (NCHW or flat); returns the array and notices."""
     input_shape = check_input_shape(input_shape)
     x = np.asarray(x)
+    if len(input_shape) in (2, 4):
+        return _fit_exactly(x, input_shape, name)
     if x.ndim not in (2, 3, 4):
         raise DataError(
             f"{name}: samples must be vectors (n, N), gray images (n, H, W) or color images "
@@ -178,6 +181,19 @@ def fit_to_input(x: np.ndarray, input_shape: tuple[int, ...], name: str = "data"
     else:
         out = _fit_image(_as_chw(x, input_shape, name, notices), input_shape, name, notices)
     return np.ascontiguousarray(out, dtype=np.float32), notices
+
+
+def _fit_exactly(x: np.ndarray, input_shape: tuple[int, ...], name: str) -> tuple[np.ndarray, list[str]]:
+    """Sequences (C, L) and volumes (C, D, H, W): samples of exactly that shape, or flat ones of its size."""
+    if x.shape[1:] == input_shape:
+        return np.ascontiguousarray(x, dtype=np.float32), []
+    if x.ndim == 2 and x.shape[1] == math.prod(input_shape):
+        notice = f"{name}: read vectors of {x.shape[1]} as {'x'.join(map(str, input_shape))} samples"
+        return np.ascontiguousarray(x.reshape(len(x), *input_shape), dtype=np.float32), [notice]
+    kind = "sequences" if len(input_shape) == 2 else "volumes"
+    raise DataError(f"{name}: samples of shape {x.shape[1:]} do not fit {format_input(input_shape)}: {kind} take "
+                    f"samples (n, {', '.join(map(str, input_shape))}) channels first, or flat ones of "
+                    f"{math.prod(input_shape)} values")
 
 
 MAX_CLASS_INDEX = 2**31 - 1

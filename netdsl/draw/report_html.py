@@ -90,10 +90,10 @@ def _validation(run: Run, model, data_dir, progress):
 
 
 def check_section(model) -> str:
-    from netdsl.table import HEADERS, table_rows, totals_lines
+    from netdsl.table import headers_for, table_rows, totals_lines
 
     graph = model.graph
-    headers = HEADERS + ([] if graph.is_chain else ["Inputs"])
+    headers = headers_for(graph)
     head = "".join(f'<th{" class=num" if i in (3, 4) else ""}>{escape(h)}</th>' for i, h in enumerate(headers))
     rows = "".join("<tr>" + "".join(f'<td{" class=num" if i in (3, 4) else ""}>{escape(c)}</td>'
                                     for i, c in enumerate(row)) + "</tr>" for row in table_rows(graph))

@@ -25,7 +25,7 @@ class Node:
     params: dict[str, Shape] = field(default_factory=dict)  # trainable
     buffers: dict[str, Shape] = field(default_factory=dict)  # non-trainable
     macs: int = 0
-    receptive_field: tuple[tuple[int, int], tuple[int, int]] | None = None  # ((size_h, size_w), (jump_h, jump_w))
+    receptive_field: tuple[tuple[int, ...], tuple[int, ...]] | None = None  # ((size per axis), (jump per axis))
 
     @property
     def param_count(self) -> int:

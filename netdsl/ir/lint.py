@@ -33,28 +33,35 @@ def _plural(n: int, word: str) -> str:
 
 def _subsamples(node: Node) -> bool:
     """A 1x1 window with a stride (ResNet's projection shortcut) skips pixels by design."""
-    return node.attrs["kernel"] == (1, 1)
+    return all(k == 1 for k in node.attrs["kernel"])
+
+
+AXIS_WORDS = {1: ("position",), 2: ("row", "column"), 3: ("slice", "row", "column")}
+
+
+def _times(values: tuple[int, ...]) -> str:
+    """`2` when every axis has the same value, else `2x3`."""
+    return str(values[0]) if len(set(values)) == 1 else fmt_shape(values)
 
 
 def _unread(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
     if not _is(node, "windowed") or node.attrs.get("pad") == "same" or _subsamples(node):
         return
-    rows, cols = node.attrs["unread"]
-    if not rows and not cols:
+    unread = node.attrs["unread"]
+    if not any(unread):
         return
     source = graph[node.inputs[0]].shape
-    (kh, kw), (sh, sw) = node.attrs["kernel"], node.attrs["stride"]
-    dropped = " and ".join(p for p in (rows and f"the last {_plural(rows, 'row')}",
-                                       cols and f"the last {_plural(cols, 'column')}") if p)
+    kernel, stride = node.attrs["kernel"], node.attrs["stride"]
+    words = AXIS_WORDS[len(unread)]
+    dropped = " and ".join(f"the last {_plural(n, word)}" for n, word in zip(unread, words) if n)
     conv = _is(node, "conv")
     what = "convolves" if conv else "pools"
-    odd = " an odd size" if not conv and (sh, sw) == (2, 2) and (source[1] % 2 or source[2] % 2) else ""
-    exact_h, exact_w = source[1] + (sh - rows % sh) % sh if rows else source[1], \
-        source[2] + (sw - cols % sw) % sw if cols else source[2]
-    message = (f"{node.name} {what}{odd} {fmt_shape(source[1:])} with {kh}x{kw} windows at stride "
-               f"{sh if sh == sw else f'{sh}x{sw}'}: {dropped} of its input are never read "
+    odd = " an odd size" if not conv and set(stride) == {2} and any(i % 2 for i in source[1:]) else ""
+    exact = tuple(i + (s - n % s) % s if n else i for i, s, n in zip(source[1:], stride, unread))
+    message = (f"{node.name} {what}{odd} {fmt_shape(source[1:])} with {fmt_shape(kernel)} windows at stride "
+               f"{_times(stride)}: {dropped} of its input are never read "
                f"(output {fmt_shape(node.shape)})")
-    hint = (f"an input of {exact_h}x{exact_w} would divide exactly"
+    hint = (f"an input of {fmt_shape(exact)} would divide exactly"
             + ("; or use pad=same" if conv else "; pad=same or ceil=true keeps every pixel"))
     sink.warning(message, node.span, hint)
 
@@ -62,10 +69,10 @@ def _unread(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSin
 def _skipping_stride(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
     if not _is(node, "windowed") or _subsamples(node):
         return
-    (kh, kw), (sh, sw) = node.attrs["kernel"], node.attrs["stride"]
-    dh, dw = node.attrs.get("dilation", (1, 1))
-    if sh > dh * (kh - 1) + 1 or sw > dw * (kw - 1) + 1:
-        sink.warning(f"{node.name} has stride {sh}x{sw} larger than its {kh}x{kw} window: "
+    kernel, stride = node.attrs["kernel"], node.attrs["stride"]
+    dilation = node.attrs.get("dilation", (1,) * len(kernel))
+    if any(s > d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation)):
+        sink.warning(f"{node.name} has stride {fmt_shape(stride)} larger than its {fmt_shape(kernel)} window: "
                      "pixels between the windows are never read", node.span)
 
 
@@ -154,7 +161,25 @@ def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink)
         sink.warning(f"{node.name} flattens a vector and does nothing", node.span)
 
 
+def _ids_outside_the_table(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    """A lookup (embedding) after an input that is not token ids, or whose ids can pass the table's rows."""
+    if not _is(node, "lookup"):
+        return
+    source = graph[node.inputs[0]]
+    tokens, rows = source.attrs.get("tokens"), node.attrs["vocabulary"]
+    if not _is(source, "input"):
+        sink.warning(f"{node.name} reads {source.name}'s values as token ids", node.span,
+                     f"an embedding belongs right after input(L, tokens={rows})")
+    elif tokens is None:
+        sink.warning(f"{node.name} reads {source.name}'s values as token ids, but {source.name} does not say they "
+                     f"are", source.span, f"write input({source.shape[0]}, tokens={rows}): data are then checked "
+                     f"to hold integer ids below {rows}")
+    elif tokens > rows:
+        sink.warning(f"{source.name} takes ids below {tokens}, but {node.name}'s table has {rows} rows: ids "
+                     f"{rows}..{tokens - 1} have no row", node.span, f"write embedding({tokens}, ...)")
+
+
 _CHECKS = (_unread, _skipping_stride, _softmax_not_last, _channels_last_input, _bias_before_batchnorm,
-           _repeated_activation, _linear_after_linear, _conv_after_conv, _noop)
+           _repeated_activation, _linear_after_linear, _conv_after_conv, _noop, _ids_outside_the_table)
 # checks that read only a node and its inputs: on a graph with errors they can say why a shape ran out
 _EXPLAINING = (_channels_last_input, _unread, _skipping_stride)

@@ -64,19 +64,30 @@ def receptive_fields(graph: Graph) -> None:
     fields: dict[str, tuple] = {}
     for node in graph.nodes:
         if ops.REGISTRY[node.op].has("input"):
-            rf = ((1, 1), (1, 1)) if len(node.shape) == 3 else None
+            rank = len(node.shape) - 1
+            rf = ((1,) * rank, (1,) * rank) if _spatial(node.shape) else None
         else:
             known = [fields[i] for i in node.inputs if fields.get(i) is not None]
             rf = _combine(known) if len(known) == len(node.inputs) else None
             if rf is not None:
                 rf = _through(node, rf)
-        node.receptive_field = rf if node.shape is not None and len(node.shape) == 3 else None
+        node.receptive_field = rf if node.shape is not None and _spatial(node.shape) else None
         fields[node.name] = node.receptive_field
 
 
-def _combine(fields: list[tuple]) -> tuple:
-    sizes = tuple(max(f[0][axis] for f in fields) for axis in (0, 1))
-    jumps = tuple(max(f[1][axis] for f in fields) for axis in (0, 1))
+def _spatial(shape: tuple) -> bool:
+    """A sequence, an image or a volume (receptive fields are in input positions along each axis)."""
+    return 2 <= len(shape) <= 4
+
+
+def _combine(fields: list[tuple]) -> tuple | None:
+    if len(fields) == 1:
+        return fields[0]
+    if len({len(f[0]) for f in fields}) != 1:
+        return None
+    axes = range(len(fields[0][0]))
+    sizes = tuple(max(f[0][axis] for f in fields) for axis in axes)
+    jumps = tuple(max(f[1][axis] for f in fields) for axis in axes)
     return sizes, jumps
 
 
@@ -86,10 +97,13 @@ def _through(node: Node, rf: tuple) -> tuple | None:
         return None
     if kind == "pointwise":
         return rf
-    (size_h, size_w), (jump_h, jump_w) = rf
-    (kh, kw), (sh, sw) = node.attrs["kernel"], node.attrs["stride"]
-    dh, dw = node.attrs.get("dilation", (1, 1))
-    return ((size_h + dh * (kh - 1) * jump_h, size_w + dw * (kw - 1) * jump_w), (jump_h * sh, jump_w * sw))
+    sizes, jumps = rf
+    kernel, stride = node.attrs["kernel"], node.attrs["stride"]
+    if len(kernel) != len(sizes):
+        return None
+    dilation = node.attrs.get("dilation", (1,) * len(kernel))
+    return (tuple(n + d * (k - 1) * j for n, k, d, j in zip(sizes, kernel, dilation, jumps)),
+            tuple(j * s for j, s in zip(jumps, stride)))
 
 
 @dataclass(frozen=True)

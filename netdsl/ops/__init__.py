@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netdsl.ops import activation, conv, core, merge, normalization, pool, resample
+from netdsl.ops import activation, conv, core, embedding, merge, normalization, pool, resample
 from netdsl.ops.base import OpDef
 
 # the order in which the ops are listed (docs, the editor grammar and generated files follow it), kept from
@@ -12,7 +12,8 @@ _ORDER = ("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "input
          "concat", "mul", "gelu", "relu6", "hardswish", "hardsigmoid", "elu", "selu", "softplus", "mish", "prelu",
          "layernorm", "groupnorm", "scale", "upsample", "deconv", "dwconv", "zeropad")
 ALL: tuple[OpDef, ...] = tuple(sorted(
-    core.OPS + conv.OPS + pool.OPS + activation.OPS + normalization.OPS + merge.OPS + resample.OPS,
+    core.OPS + conv.OPS + pool.OPS + activation.OPS + normalization.OPS + merge.OPS + resample.OPS
+    + embedding.OPS,
     key=lambda op: _ORDER.index(op.name) if op.name in _ORDER else len(_ORDER)))
 REGISTRY: dict[str, OpDef] = {op.name: op for op in ALL}
 _ALIASES: dict[str, str] = {alias: op.name for op in ALL for alias in (op.name, *op.aliases)}

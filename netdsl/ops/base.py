@@ -59,29 +59,51 @@ def positive_int(minimum: int = 1) -> Callable:
     return coerce
 
 
+class Every(tuple):
+    """A per-axis size written as one integer (`kernel=3`): the same on every axis of whatever rank the input has.
+    Held as (v, v) so that 2-D code reads it as before; shape rules widen it with `per_axis`."""
+
+
+RANK_NAMES = {1: "a sequence (C x L)", 2: "an image (C x H x W)", 3: "a volume (C x D x H x W)"}
+AXIS_LETTERS = {1: "L", 2: "HxW", 3: "DxHxW"}
+
+
+def per_axis(value: tuple, rank: int, name: str) -> tuple[int, ...]:
+    """`value` with one entry per spatial axis; ShapeError when it names another number of axes."""
+    if isinstance(value, Every):
+        return (value[0],) * rank
+    if len(value) != rank:
+        given = "x".join(str(v) for v in value)
+        raise ShapeError(f"has {name}={given}, which names {len(value)} axes, but its input is "
+                         f"{RANK_NAMES[rank]} with {rank} spatial ax{'is' if rank == 1 else 'es'}: give {name} as "
+                         + ("one integer (L)" if rank == 1 else f"one integer or {rank} ({AXIS_LETTERS[rank]})"))
+    return tuple(value)
+
+
 def pair(minimum: int = 1) -> Callable:
-    """An int (square) or `HxW` / `(h, w)`, each at least `minimum`."""
+    """An int (the same on every axis) or `HxW`, `DxHxW` / `(h, w)`, one per axis, each at least `minimum`."""
     one = positive_int(minimum)
 
-    def coerce(value: Any, name: str) -> tuple[int, int]:
+    def coerce(value: Any, name: str) -> tuple[int, ...]:
         if isinstance(value, tuple):
-            if len(value) != 2:
-                raise ArgError(f"{name} takes one integer or two (height x width), received {name}={_kind(value)}")
-            return (one(value[0], name), one(value[1], name))
+            if not 1 <= len(value) <= 3:
+                raise ArgError(f"{name} takes one integer or one per axis (L, HxW or DxHxW), received "
+                               f"{name}={_kind(value)}")
+            return tuple(one(v, name) for v in value)
         v = one(value, name)
-        return (v, v)
+        return Every((v, v))
 
     return coerce
 
 
-def padding(value: Any, name: str) -> str | tuple[int, int]:
-    """`valid`, `same`, an int or `(ph, pw)`; 0 means valid."""
+def padding(value: Any, name: str) -> str | tuple[int, ...]:
+    """`valid`, `same`, an int or one per axis; 0 means valid."""
     if isinstance(value, str) and value.lower() in ("valid", "same"):
         return value.lower()
     if isinstance(value, (int, tuple)) and not isinstance(value, bool):
         pads = pair(0)(value, name)
-        return "valid" if pads == (0, 0) else pads
-    raise ArgError(f"{name} must be valid, same, an integer or (h, w), received {name}={_kind(value)}")
+        return "valid" if not any(pads) else pads
+    raise ArgError(f"{name} must be valid, same, an integer or one per axis (h, w), received {name}={_kind(value)}")
 
 
 def real(low: float, high: float | None = None, *, low_open: bool = False, high_open: bool = False) -> Callable:
@@ -196,7 +218,8 @@ def same_shape(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return ins[0].shape, {}
 
 
-_POSITIONAL = ("filters", "units", "kernel", "rate")  # shown without their key, as the tutorials write them
+# shown without their key, as the tutorials write them
+_POSITIONAL = ("filters", "units", "kernel", "rate", "vocabulary", "dim")
 
 
 def _default_of(arg: Arg, attrs: dict) -> Any:
@@ -206,6 +229,13 @@ def _default_of(arg: Arg, attrs: dict) -> Any:
     if arg.default is None:
         return attrs.get("kernel")
     return arg.coerce(arg.default, arg.name)
+
+
+def _is_default(default: Any, value: Any) -> bool:
+    """Whether a normalized value is the default; a one-integer default (`stride=1`) holds on every axis."""
+    if isinstance(default, Every) and isinstance(value, tuple):
+        return set(value) == {default[0]}
+    return default == value
 
 
 def arg_values(args: tuple[Arg, ...], attrs: dict, shown: tuple[str, ...]) -> dict[str, Any]:
@@ -228,7 +258,7 @@ def describe_args(op: str, attrs: dict, shown: tuple[str, ...], args: tuple[Arg,
     parts = []
     for key, value in arg_values(args, attrs, shown).items():
         arg = declared.get(key)
-        if value is None or (key not in shown and arg is None) or (arg and _default_of(arg, attrs) == value):
+        if value is None or (key not in shown and arg is None) or (arg and _is_default(_default_of(arg, attrs), value)):
             continue
         text = _arg_text(key, value)
         parts.append(text if key in _POSITIONAL else f"{key}={text}")
@@ -256,6 +286,7 @@ TRAITS = {
     "noop": "computes nothing at inference",
     "merge": "combines `{ A | B }` branches",
     "elementwise": "acts on each value alone: the shape is kept",
+    "lookup": "reads its input as integer ids below its `vocabulary` (embedding): it belongs after input(L, tokens=V)",
 }
 
 Decomposition = Callable[[dict, list[Shape]], list[Step]]

@@ -3,6 +3,8 @@ LANGUAGE.md sections 4 and 9."""
 
 from __future__ import annotations
 
+import math
+
 from netdsl.ops.base import (
     Arg,
     Input,
@@ -15,15 +17,16 @@ from netdsl.ops.base import (
     fmt_shape,
     padding,
     pair,
+    per_axis,
     positive_int,
 )
-from netdsl.ops.window import require_image, window_shape, with_activation
+from netdsl.ops.window import pad_axes, require_spatial, window_axes, window_shape, with_activation
 
 # ---- conv ----
 
 
 def _conv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
-    c = require_image(ins, "conv")[0]
+    c = require_spatial(ins, "conv")[0]
     groups, filters = attrs["groups"], attrs["filters"]
     if c % groups or filters % groups:
         raise ShapeError(f"has groups={groups}, which must divide both the input channels ({c}, from "
@@ -32,17 +35,17 @@ def _conv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
 
 
 def _conv_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
-    kh, kw = attrs["kernel"]
+    kernel = per_axis(attrs["kernel"], len(ins[0].shape) - 1, "kernel")
     c = ins[0].shape[0]
-    tensors = {"weight": ParamSpec((attrs["filters"], c // attrs["groups"], kh, kw))}
+    tensors = {"weight": ParamSpec((attrs["filters"], c // attrs["groups"], *kernel))}
     if attrs["bias"]:
         tensors["bias"] = ParamSpec((attrs["filters"],), "zeros")
     return tensors
 
 
 def _conv_macs(attrs: dict, ins: list[Input], out: Shape) -> int:
-    kh, kw = attrs["kernel"]
-    return out[1] * out[2] * attrs["filters"] * kh * kw * ins[0].shape[0] // attrs["groups"]
+    taps = math.prod(per_axis(attrs["kernel"], len(ins[0].shape) - 1, "kernel"))
+    return math.prod(out[1:]) * attrs["filters"] * taps * ins[0].shape[0] // attrs["groups"]
 
 
 CONV = OpDef(
@@ -84,43 +87,46 @@ def deconv_axis(i: int, k: int, s: int, d: int, pad: str | int, output_pad: int)
 
 
 def _deconv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
-    c, h, w = require_image(ins, "deconv")
+    shape = require_spatial(ins, "deconv")
+    c, rank = shape[0], len(shape) - 1
     groups, filters = attrs["groups"], attrs["filters"]
     if c % groups or filters % groups:
         raise ShapeError(f"has groups={groups}, which must divide both the input channels ({c}, from "
                          f"{ins[0].name}) and filters={filters}")
-    (kh, kw), (sh, sw), (dh, dw) = attrs["kernel"], attrs["stride"], attrs["dilation"]
-    (oph, opw), pad = attrs["output_pad"], attrs["pad"]
-    if pad == "same" and (oph or opw):
+    axes = window_axes(attrs, rank)
+    output_pad, pad = per_axis(attrs["output_pad"], rank, "output_pad"), attrs["pad"]
+    if pad == "same" and any(output_pad):
         raise ShapeError("has pad=same, which already gives input size x stride; output_pad works with "
                          "explicit pads only (drop output_pad or give pad=p)")
-    for op, s, d in ((oph, sh, dh), (opw, sw, dw)):
+    for op, s, d in zip(output_pad, axes["stride"], axes["dilation"]):
         if op >= s and op >= d:
             raise ShapeError(f"has output_pad={op} but stride={s}: output_pad picks one of the {s} output sizes "
                              f"that a stride-{s} conv maps back to the same input size, so it must be smaller "
                              f"than stride (or dilation); use output_pad={max(s, d) - 1} at most")
-    ph, pw = (pad, pad) if pad == "same" else (0, 0) if pad == "valid" else pad
-    oh, top, bottom, extra_h = deconv_axis(h, kh, sh, dh, ph, oph)
-    ow, left, right, extra_w = deconv_axis(w, kw, sw, dw, pw, opw)
-    if oh < 1 or ow < 1:
-        raise ShapeError(f"gives an output of {oh}x{ow} from {ins[0].name}'s {fmt_shape(ins[0].shape)}: "
-                         f"pad={ph}x{pw} crops more than the transposed conv produces")
-    return (filters, oh, ow), {"pads": (top, left, bottom, right), "output_padding": (extra_h, extra_w)}
+    pads = pad_axes(pad, rank)
+    per = [deconv_axis(i, k, s, d, "same" if pad == "same" else p, o) for i, k, s, d, p, o in
+           zip(shape[1:], axes["kernel"], axes["stride"], axes["dilation"], pads, output_pad)]
+    out = tuple(o for o, *_ in per)
+    if min(out) < 1:
+        raise ShapeError(f"gives an output of {fmt_shape(out)} from {ins[0].name}'s {fmt_shape(ins[0].shape)}: "
+                         f"pad={fmt_shape(pads)} crops more than the transposed conv produces")
+    return (filters, *out), {**axes, "pads": tuple(p[1] for p in per) + tuple(p[2] for p in per),
+                             "output_padding": tuple(p[3] for p in per)}
 
 
 def _deconv_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
-    """PyTorch's (and ONNX's) ConvTranspose layout: (C, filters / groups, kh, kw)."""
-    kh, kw = attrs["kernel"]
-    tensors = {"weight": ParamSpec((ins[0].shape[0], attrs["filters"] // attrs["groups"], kh, kw))}
+    """PyTorch's (and ONNX's) ConvTranspose layout: (C, filters / groups, *kernel)."""
+    kernel = per_axis(attrs["kernel"], len(ins[0].shape) - 1, "kernel")
+    tensors = {"weight": ParamSpec((ins[0].shape[0], attrs["filters"] // attrs["groups"], *kernel))}
     if attrs["bias"]:
         tensors["bias"] = ParamSpec((attrs["filters"],), "zeros")
     return tensors
 
 
 def _deconv_macs(attrs: dict, ins: list[Input], out: Shape) -> int:
-    c, h, w = ins[0].shape
-    kh, kw = attrs["kernel"]
-    return h * w * c * attrs["filters"] * kh * kw // attrs["groups"]
+    c, *sizes = ins[0].shape
+    taps = math.prod(per_axis(attrs["kernel"], len(sizes), "kernel"))
+    return math.prod(sizes) * c * attrs["filters"] * taps // attrs["groups"]
 
 
 DECONV = OpDef(
@@ -151,7 +157,7 @@ DECONV = OpDef(
 
 def _dwconv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     """conv(C*multiplier, kernel, groups=C, ...): filters and groups come from the input."""
-    c = require_image(ins, "dwconv")[0]
+    c = require_spatial(ins, "dwconv")[0]
     derived = {"filters": c * attrs["multiplier"], "groups": c}
     shape, windows = window_shape({**attrs, **derived}, ins, derived["filters"], "dwconv")
     return shape, {**derived, **windows}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from netdsl.ops.base import (
     MAX_SIZE,
     Arg,
@@ -10,6 +12,7 @@ from netdsl.ops.base import (
     OpDef,
     ParamSpec,
     Shape,
+    ShapeError,
     activation,
     boolean,
     choice,
@@ -24,8 +27,9 @@ def input_dims(values: tuple, layout: str) -> Shape:
     """`input(C, H, W)`, `input(N)` or `input(1x28x28)`; `layout=hwc` reorders to C x H x W."""
     if len(values) == 1 and isinstance(values[0], tuple):
         values = values[0]
-    if len(values) not in (1, 3):
-        raise ArgError(f"takes (C, H, W) for images or (N) for vectors, received {len(values)} dimensions")
+    if len(values) not in (1, 2, 3, 4):
+        raise ArgError(f"takes (C, H, W) for images, (C, L) for sequences, (C, D, H, W) for volumes or (N) for "
+                       f"vectors, received {len(values)} dimensions")
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ArgError(f"dimensions must be integers of at least 1, received {value!r}")
@@ -39,12 +43,20 @@ def input_dims(values: tuple, layout: str) -> Shape:
 
 
 def _input_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
-    return attrs["shape"], {}
+    shape = attrs["shape"]
+    if attrs.get("tokens") is not None and len(shape) != 1:
+        raise ShapeError(f"has tokens={attrs['tokens']}, which makes it a sequence of token ids: give its length "
+                         f"alone, input(L, tokens={attrs['tokens']}), not {len(shape)} dimensions")
+    return shape, {}
+
+
+def _tokens(value: Any, name: str) -> int | None:
+    return None if value is None else positive_int()(value, name)
 
 
 INPUT = OpDef(
     name="input",
-    args=(Arg("layout", choice("chw", "hwc"), "chw"),),
+    args=(Arg("layout", choice("chw", "hwc"), "chw"), Arg("tokens", _tokens, None)),
     infer=_input_infer,
     arity="none",
     variadic=True,

@@ -17,17 +17,17 @@ def _add_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
 
 def _concat_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     ranks = {len(i.shape) for i in ins}
-    if len(ranks) > 1 or (ranks == {3} and len({i.shape[1:] for i in ins}) > 1):
+    if len(ranks) > 1 or (ranks != {1} and len({i.shape[1:] for i in ins}) > 1):
         raise ShapeError(f"joins along channels and needs equal spatial sizes, but {_listing(ins)}")
     return (sum(i.shape[0] for i in ins),) + ins[0].shape[1:], {}
 
 
 def _mul_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
-    """Equal shapes, except that a C x 1 x 1 branch is broadcast over the others' H x W."""
+    """Equal shapes, except that a C x 1 (x 1 ...) branch is broadcast over the others' positions."""
     shapes = {i.shape for i in ins}
-    full = {s for s in shapes if not (len(s) == 3 and s[1:] == (1, 1))} or shapes
+    full = {s for s in shapes if not (len(s) >= 2 and set(s[1:]) == {1})} or shapes
     shape = next(iter(full))
-    gates_fit = all(s[0] == shape[0] and len(shape) == 3 for s in shapes - full)
+    gates_fit = all(s[0] == shape[0] and len(s) == len(shape) >= 2 for s in shapes - full)
     if len(full) > 1 or not gates_fit:
         raise ShapeError(f"needs every branch to give the same shape (or C x 1 x 1 to scale each channel), "
                          f"but {_listing(ins)}")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from netdsl.ops.base import Arg, Input, OpDef, Shape, ShapeError, boolean, padding, pair
-from netdsl.ops.window import require_image, window_shape
+from netdsl.ops.base import Arg, Input, OpDef, Shape, ShapeError, boolean, fmt_shape, padding, pair, per_axis
+from netdsl.ops.window import pad_axes, require_spatial, spatial_rank, window_shape
 
 
 def _pool_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
-    kh, kw = attrs["kernel"]
+    rank = spatial_rank(ins, "pooling")
+    kernel = per_axis(attrs["kernel"], rank, "size")
     pad = attrs["pad"]
-    if isinstance(pad, tuple) and (pad[0] > kh // 2 or pad[1] > kw // 2):
-        raise ShapeError(f"has pad={pad[0]}x{pad[1]}, but pooling pads at most half the window "
-                         f"({kh // 2}x{kw // 2} for {kh}x{kw})")
+    pads = pad_axes(pad, rank)
+    if isinstance(pad, tuple) and any(p > k // 2 for p, k in zip(pads, kernel)):
+        halves = tuple(k // 2 for k in kernel)
+        raise ShapeError(f"has pad={fmt_shape(pads)}, but pooling pads at most half the window "
+                         f"({fmt_shape(halves)} for {fmt_shape(kernel)})")
     return window_shape(attrs, ins, None, "pooling")
 
 
@@ -48,8 +51,8 @@ AVGPOOL = _pool("avgpool", ("meanpool", "avgpool2d", "averagepool", "averagepool
 
 
 def _global_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
-    c, h, w = require_image(ins, "global pooling")
-    return (c, 1, 1), {"kernel": (h, w), "stride": (1, 1)}
+    c, *sizes = require_spatial(ins, "global pooling")
+    return (c, *(1,) * len(sizes)), {"kernel": tuple(sizes), "stride": (1,) * len(sizes)}
 
 
 GLOBALAVGPOOL = OpDef(name="globalavgpool", aliases=("gap", "globalaveragepool", "globalaveragepooling2d"),

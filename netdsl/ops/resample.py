@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from netdsl.ops.base import Arg, ArgError, Input, OpDef, Shape, choice, pair
-from netdsl.ops.window import require_image
+from netdsl.ops.base import (
+    RANK_NAMES,
+    Arg,
+    ArgError,
+    Every,
+    Input,
+    OpDef,
+    Shape,
+    ShapeError,
+    choice,
+    fmt_shape,
+    pair,
+    per_axis,
+)
+from netdsl.ops.window import require_spatial
 
 # ---- upsample ----
 
 
 def _upsample_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
-    c, h, w = require_image(ins, "upsample")
-    sh, sw = attrs["scale"]
-    return (c, h * sh, w * sw), {}
+    c, *sizes = require_spatial(ins, "upsample")
+    scale = per_axis(attrs["scale"], len(sizes), "scale")
+    return (c, *(i * s for i, s in zip(sizes, scale))), {"scale": scale}
 
 
 UPSAMPLE = OpDef(
@@ -28,23 +41,33 @@ UPSAMPLE = OpDef(
 # ---- zeropad ----
 
 
-def zero_padding(value: Any, name: str) -> tuple[int, int, int, int]:
-    """An int, `(ph, pw)` or `(top, bottom, left, right)`, each at least 0 -> (top, bottom, left, right)."""
+def zero_padding(value: Any, name: str) -> tuple[int, ...]:
+    """An int (every side of every axis), one per axis `(ph, pw)` (both sides) or a (before, after) pair per
+    axis `(top, bottom, left, right)`, each at least 0; the shape rule resolves it against the input's rank."""
     items = value if isinstance(value, tuple) else (value,)
-    if len(items) not in (1, 2, 4) or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in items):
-        raise ArgError(f"{name} takes one integer, (ph, pw) or (top, bottom, left, right), each at least 0, "
-                       f"received {name}={value!r}")
-    if len(items) == 1:
-        return (items[0],) * 4
-    if len(items) == 2:
-        return (items[0], items[0], items[1], items[1])
-    return tuple(items)
+    if not 1 <= len(items) <= 6 or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in items):
+        raise ArgError(f"{name} takes one integer, one per axis (ph, pw) or two per axis (top, bottom, left, right), "
+                       f"each at least 0, received {name}={value!r}")
+    return Every(items * 2) if len(items) == 1 else tuple(items)
+
+
+def zeropad_sides(pad: tuple[int, ...], rank: int) -> tuple[tuple[int, int], ...]:
+    """(before, after) of each spatial axis."""
+    if isinstance(pad, Every):
+        return ((pad[0], pad[0]),) * rank
+    if len(pad) == rank:
+        return tuple((p, p) for p in pad)
+    if len(pad) == 2 * rank:
+        return tuple((pad[2 * i], pad[2 * i + 1]) for i in range(rank))
+    raise ShapeError(f"has pad={fmt_shape(pad)} ({len(pad)} values), but its input is {RANK_NAMES[rank]}: give one "
+                     f"integer, {rank} (one per axis) or {2 * rank} (before and after each axis)")
 
 
 def _zeropad_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
-    c, h, w = require_image(ins, "zeropad")
-    top, bottom, left, right = attrs["pad"]
-    return (c, h + top + bottom, w + left + right), {"pads": (top, left, bottom, right)}
+    c, *sizes = require_spatial(ins, "zeropad")
+    sides = zeropad_sides(attrs["pad"], len(sizes))
+    out = tuple(i + b + a for i, (b, a) in zip(sizes, sides))
+    return (c, *out), {"pads": tuple(b for b, _ in sides) + tuple(a for _, a in sides)}
 
 
 ZEROPAD = OpDef(name="zeropad", aliases=("zeropadding2d", "zeropad2d"), args=(Arg("pad", zero_padding),),

@@ -357,3 +357,51 @@ def test_train_script_augments_as_netdsl_does(tmp_path: Path, monkeypatch: pytes
     assert augmenter.transforms == model.train_config.augment
     x = np.random.default_rng(0).random((4, 1, 6, 6)).astype(np.float32)
     assert not np.array_equal(augmenter(x), x)
+
+
+RANKED = {
+    "seq": "network seq { input(3, 20) - conv(6, 5, stride=2, pad=same) - bn - prelu - maxpool(2, ceil=true) "
+           "- avgpool(2, pad=same) - zeropad((1, 2)) - upsample(3, mode=bilinear) - upsample(2) "
+           "- deconv(5, 3, stride=2, pad=1, output_pad=1) - groupnorm(5) - layernorm - scale "
+           "- deconv(4, 4, stride=2, pad=same) - concat { conv(4, 3, pad=1, dilation=2) - relu - globalmaxpool "
+           "| dwconv(2, multiplier=2) - globalavgpool } - output(5) }",
+    "vol": "network vol { input(2, 6, 7, 8) - conv(4, 3x3x2, stride=(1, 2, 2), pad=same) - bn - relu "
+           "- maxpool(2, ceil=true) - upsample(2x1x2, mode=bilinear) - upsample(2) - layernorm "
+           "- deconv(3, 3, stride=2, pad=1, output_pad=1) - zeropad(1) - avgpool(3, stride=2, pad=same) "
+           "- deconv(3, 2, stride=2, pad=same) - mul { identity | globalavgpool - conv(3, 1) - sigmoid } "
+           "- globalmaxpool - output(4) }",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RANKED))
+def test_sequences_and_volumes_equal_backend(name: str, tmp_path: Path) -> None:
+    """nn.Conv1d/Conv3d, the pools, BatchNorm1d/3d, interpolate (linear, trilinear), ConvTranspose1d/3d and the
+    padded pool helpers of other ranks."""
+    model = netdsl.loads(RANKED[name])
+    write(generate(model, "pytorch", source=f"{name}.net"), tmp_path)
+    text = (tmp_path / f"{name}.py").read_text()
+    suffix = "1d" if name == "seq" else "3d"
+    assert f"nn.Conv{suffix}(" in text and f"nn.ConvTranspose{suffix}(" in text
+    assert "PaddedAvgPoolNd(" in text or "PaddedMaxPoolNd(" in text
+    tensors = random_weights(model.graph)
+    net = loaded(model, tmp_path / f"{name}.py", tensors)
+    x = sample(model, seed=3)
+    assert relative(run(net, x), backend(model, tensors).predict(x)) <= TOLERANCE
+
+
+@pytest.mark.parametrize("as_image", [False, True])
+def test_embedding_equals_backend_in_both_targets(as_image: bool, tmp_path: Path) -> None:
+    """nn.Embedding transposed to channels-first (or as a 1 x L x D image) and the NumPy module's table lookup,
+    on token ids; a Kim-style text CNN (filter widths 2 and 3, max over time, concat)."""
+    head, wide = ("embedding(40, 6, as_image=true)", "x6") if as_image else ("embedding(40, 6)", "")
+    model = netdsl.loads(f"network text {{ input(9, tokens=40) - {head} - concat {{ conv(3, 2{wide}) - relu - "
+                         f"globalmaxpool | conv(3, 3{wide}) - relu - globalmaxpool }} - output(3) }}")
+    write(generate(model, "pytorch", source="text.net"), tmp_path / "pytorch")
+    write(generate(model, "numpy", source="text.net"), tmp_path / "numpy")
+    assert "nn.Embedding(40, 6)" in (tmp_path / "pytorch" / "text.py").read_text()
+    tensors = random_weights(model.graph)
+    x = np.random.default_rng(0).integers(0, 40, (4, 9)).astype(np.float32)
+    expected = backend(model, tensors).predict(x)
+    assert relative(run(loaded(model, tmp_path / "pytorch" / "text.py", tensors), x), expected) <= TOLERANCE
+    generated = import_file(tmp_path / "numpy" / "text.py", f"generated_numpy_text_{as_image}")
+    assert relative(generated.forward(tensors, x), expected) <= TOLERANCE

@@ -123,8 +123,16 @@ def test_name_aliases_and_case() -> None:
 
 
 def test_bad_input_shape() -> None:
-    with pytest.raises(DataError, match=r"input\(8, 8\)"):
-        load_dataset("digits", (8, 8))
+    with pytest.raises(DataError, match=r"input\(1, 2, 8, 8, 8\)"):
+        load_dataset("digits", (1, 2, 8, 8, 8))
+    with pytest.raises(DataError, match=r"samples of shape \(8, 8\) do not fit input\(2, 8, 8, 8\)"):
+        load_dataset("digits", (2, 8, 8, 8))
+
+
+def test_a_sequence_input_takes_samples_of_its_shape() -> None:
+    """input(8, 8) is a sequence (8 channels of length 8): the 8x8 digits fit it as they are."""
+    data = load_dataset("digits", (8, 8))
+    assert data.x_train.shape[1:] == (8, 8)
 
 
 def test_bad_val_split() -> None:

@@ -159,7 +159,12 @@ def test_flat_vectors_reshaped_when_sizes_match() -> None:
 
 def test_unusable_arrays_and_input_shapes() -> None:
     assert "got an array of shape (5,)" in fit_error(np.zeros(5), (5,))
-    assert fit_error(np.zeros((2, 8, 8)), (8, 8)) == "network input(8, 8): data can be shaped only to (C, H, W) or (N,)"
+    assert fit_error(np.zeros((2, 8, 8)), (1, 2, 8, 8, 8)) == \
+        "network input(1, 2, 8, 8, 8): data can be shaped only to (C, H, W), (C, L), (C, D, H, W) or (N,)"
+    assert fit_error(np.zeros((2, 8, 8)), (2, 8, 8, 8)).startswith("data: samples of shape (8, 8) do not fit "
+                                                                   "input(2, 8, 8, 8): volumes take samples")
+    assert fit_to_input(np.zeros((2, 8, 8)), (8, 8))[0].shape == (2, 8, 8)  # a sequence: 8 channels of 8
+    assert fit_to_input(np.zeros((2, 24)), (3, 8))[1] == ["data: read vectors of 24 as 3x8 samples"]
     assert "input(0)" in fit_error(np.zeros((2, 4)), (0,))
     assert fit_error(np.zeros((2, 5)), (1, 4, 4)) == "data: cannot fit vectors of 5 to input(1, 4, 4)"
 

@@ -113,7 +113,7 @@ ERRORS = [
     ("input(4) - add(2)", "add takes branches", None, 1, 12),
     ("input(4) - relu { fc(2) | fc(2) }", "'relu' does not take branches", None, 1, 12),
     ("input(4) - add { fc(2) }", "at least two branches", None, 1, 12),
-    ("input(1, 2)", "input: takes (C, H, W) for images or (N)", None, 1, 1),
+    ("input(1, 2, 3, 4, 5)", "input: takes (C, H, W) for images", None, 1, 1),
     ("input(0, 8, 8)", "dimensions must be integers of at least 1, received 0", None, 1, 1),
     ("network n { }", "a network or block needs at least one layer", None, 1, 13),
     ("input(4) - c: fc(2) - c: fc(2)", "the name 'c' is used by two layers", None, 1, 23),

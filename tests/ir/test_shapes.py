@@ -72,7 +72,7 @@ SHAPE_ERRORS = [
     ("input(4, 8, 8) - concat { conv(4, 3) | identity }",
      "concat joins along channels and needs equal spatial sizes, but conv_1 gives 4x6x6, input_1 gives 4x8x8"),
     ("input(3, 8, 8) - conv(4, 3, groups=2)", "groups=2, which must divide both the input channels (3"),
-    ("input(10) - conv(4, 3)", "needs an image input (C x H x W), but input_1 gives a vector of 10"),
+    ("input(10) - conv(4, 3)", "a sequence (C x L) or a volume (C x D x H x W), but input_1 gives a vector of 10"),
     ("input(10) - maxpool(2)", "needs an image input"),
     ("input(1, 4, 4) - maxpool(2, pad=2)", "pooling pads at most half the window"),
     ("input(10) - lrn", "needs an image input"),

@@ -28,13 +28,13 @@ def runnable(graph: Graph, decompose: tuple[OpDef, ...] = ()) -> Graph:
 
 
 def to_internal(x: Array) -> Array:
-    """NCHW -> NHWC (images); vectors unchanged."""
-    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if x.ndim == 4 else x
+    """NCHW -> NHWC (images; likewise sequences and volumes, channels last); vectors unchanged."""
+    return np.ascontiguousarray(np.moveaxis(x, 1, -1)) if x.ndim >= 3 else x
 
 
 def to_external(y: Array) -> Array:
-    """NHWC -> NCHW (images); vectors unchanged."""
-    return np.ascontiguousarray(y.transpose(0, 3, 1, 2)) if y.ndim == 4 else y
+    """NHWC -> NCHW (images; likewise sequences and volumes, channels first); vectors unchanged."""
+    return np.ascontiguousarray(np.moveaxis(y, -1, 1)) if y.ndim >= 3 else y
 
 
 class Executor:

@@ -64,3 +64,14 @@ def crop(dxp: Array, pads: Pads, shape: tuple[int, ...]) -> Array:
         return dxp
     return np.ascontiguousarray(dxp[:, pads[0] : pads[0] + shape[1], pads[1] : pads[1] + shape[2]])
 
+
+
+def lift_sequence(kernel: tuple, stride: tuple, pads: tuple, dilation: tuple = (1,)) -> tuple:
+    """A 1-D window (kernel, stride, (begin, end), dilation) as the 2-D window of a 1 x L image: sequences run
+    through the image kernels at no extra cost."""
+    return (1, *kernel), (1, *stride), (0, pads[0], 0, pads[1]), (1, *dilation)
+
+
+def plane_pads(pads: tuple) -> Pads:
+    """The (top, left, bottom, right) of a volume's (front, top, left, back, bottom, right) pads."""
+    return (pads[1], pads[2], pads[4], pads[5])

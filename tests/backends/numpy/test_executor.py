@@ -58,6 +58,12 @@ GRAPHS = {
     "vectors bn sigmoid": ("input(6) - fc(8) - bn - sigmoid - fc(3)", (5, 6)),
     "global max softmax in the middle": ("input(3, 5, 5) - conv(4, 3) - globalmaxpool - flatten - softmax - fc(2)",
                                          (3, 3, 5, 5)),
+    "sequence, Kim's widths": ("input(3, 20) - conv(4, 5, stride=2, pad=same) - bn - relu - maxpool(2, ceil=true) "
+                               "- concat { conv(3, 3, pad=1) - globalmaxpool | conv(2, 2) - globalavgpool } - fc(3)",
+                               (3, 3, 20)),
+    "volume": ("input(2, 4, 5, 5) - conv(3, 3, pad=1) - groupnorm(3) - avgpool(2, ceil=true) - "
+               "upsample(2, mode=bilinear) - deconv(2, 2, stride=2) - zeropad(1) - dwconv(2x1x3) - globalmaxpool "
+               "- fc(3)", (2, 2, 4, 5, 5)),
 }
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from backends.numpy.ops import test_activation as activation_kernels
 from backends.numpy.ops import test_conv as conv_kernels
+from backends.numpy.ops import test_embedding as embedding_kernels
 from backends.numpy.ops import test_normalization as normalization_kernels
 from backends.numpy.ops import test_resample as resample_kernels
 from hypothesis import given, settings
@@ -97,7 +98,8 @@ ORACLE_TESTS: dict[str, Callable] = {"conv": test_conv, "maxpool": test_pools, "
                                      "upsample": resample_kernels.test_upsample_bilinear,
                                      "deconv": conv_kernels.test_deconv,
                                      "dwconv": test_conv,  # dwconv runs conv's kernel and reference
-                                     "zeropad": resample_kernels.test_zeropad}
+                                     "zeropad": resample_kernels.test_zeropad,
+                                     "embedding": embedding_kernels.test_embedding_kernel}
 
 
 def test_every_reference_is_an_oracle_here() -> None:

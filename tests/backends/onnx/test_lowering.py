@@ -47,6 +47,20 @@ SMALL = {
                 "deconv(6, 3, stride=2, pad=1, output_pad=1) - deconv(4, 4, stride=2, pad=same, groups=2)\n"
                 "dwconv(3, stride=2, multiplier=2, pad=same) - deconv(3, 1, stride=2, pad=same)\n"
                 "deconv(2, 2, pad=same)",
+    "sequence": "input(3, 20)\nconv(6, 5, stride=2, pad=same) - bn - prelu - maxpool(2, ceil=true)\n"
+                "concat { conv(4, 3, pad=1, dilation=2) - relu - globalmaxpool | dwconv(2, multiplier=2) - "
+                "avgpool(3, stride=2, pad=1) - globalavgpool }\nflatten - fc(5)",
+    "sequence_resample": "input(4, 7)\nzeropad((1, 2)) - upsample(3, mode=bilinear) - upsample(2)\n"
+                         "deconv(5, 3, stride=2, pad=1, output_pad=1) - groupnorm(5) - layernorm - scale\n"
+                         "deconv(2, 4, stride=2, pad=same, groups=1)",
+    "volume": "input(2, 6, 7, 8)\nconv(4, 3x3x2, stride=(1, 2, 2), pad=same) - bn - relu - groupnorm(2)\n"
+              "maxpool(2, ceil=true) - upsample(2x1x2, mode=bilinear) - upsample(2)\n"
+              "deconv(3, 3, stride=2, pad=1, output_pad=1) - zeropad(1) - avgpool(3, stride=2, pad=1)\n"
+              "mul { identity | globalavgpool - conv(3, 1) - sigmoid } - globalmaxpool - output(4)",
+    "tokens": "input(12, tokens=30)\nembedding(30, 8)\n"
+              "concat { conv(4, 2) - relu - globalmaxpool | conv(4, 3) - relu - globalmaxpool }\noutput(3)",
+    "tokens_image": "input(10, tokens=20)\nembedding(20, 6, as_image=true)\nconv(5, 3x6) - relu - globalmaxpool\n"
+                    "output(2)",
     "label_clash": "input(4)\noutput: fc(3) - relu\ninput_2: fc(2)",
     "only_input": "input(3, 4, 4)",
 }
@@ -68,6 +82,9 @@ def numpy_outputs(graph, weights, x: np.ndarray) -> np.ndarray:
 
 
 def batch(graph, n: int = 3) -> np.ndarray:
+    if graph.input.attrs.get("tokens"):  # token ids below the vocabulary
+        return np.random.default_rng(1).integers(0, graph.input.attrs["tokens"], (n, *graph.input.shape)
+                                                 ).astype(np.float32)
     return (np.random.default_rng(1).standard_normal((n, *graph.input.shape)) * 2).astype(np.float32)
 
 
@@ -82,6 +99,14 @@ class LRN(OpRun):
             lo, hi = max(0, c - before), min(x.shape[1], c + after + 1)
             square_sum[:, c] = np.sum(x[:, lo:hi] ** 2, axis=1)
         return ((x / (bias + (alpha / size) * square_sum) ** beta).astype(x.dtype),)
+
+
+class GlobalMaxPool(OpRun):
+    """ONNX's GlobalMaxPool as its specification defines it: onnx 1.23's reference implementation reduces axes
+    (rank - 2, rank - 1) instead of every spatial axis, right for images only."""
+
+    def _run(self, x):
+        return (x.max(axis=tuple(range(2, x.ndim)), keepdims=True),)
 
 
 class ConvTranspose(OnnxConvTranspose):
@@ -226,7 +251,7 @@ def test_small_program_reference_evaluator_agrees(name: str) -> None:
     graph = small(name)
     weights = random_weights(graph)
     x = batch(graph)
-    evaluator = ReferenceEvaluator(build_model(graph, weights), new_ops=[LRN, ConvTranspose])
+    evaluator = ReferenceEvaluator(build_model(graph, weights), new_ops=[LRN, ConvTranspose, GlobalMaxPool])
     actual = evaluator.run(None, {"input": x})[0]
     assert rel_diff(actual, numpy_outputs(graph, weights, x)) <= PARITY
 

@@ -14,7 +14,8 @@ from netdsl.backends.onnx.export import build_model, max_opset
 from netdsl.backends.onnx.runtime import Session
 
 OPSETS = (13, 17, max_opset())
-PROGRAMS = ("nonlinear", "normalization", "resample")
+PROGRAMS = ("nonlinear", "normalization", "resample", "sequence", "sequence_resample", "volume", "tokens",
+            "tokens_image")
 
 
 @pytest.mark.parametrize("opset", OPSETS)

@@ -24,6 +24,9 @@ kernels are not thread-safe: run one kernel at a time per process.
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +34,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from netdsl.backends.numpy.buffers import column_sum, pool_give, pool_take, scratch
 from netdsl.backends.numpy.registry import Ctx, kernel, weighted_backward
-from netdsl.backends.numpy.window import out_hw_of, pad_nhwc
+from netdsl.backends.numpy.window import lift_sequence, out_hw_of, pad_nhwc, plane_pads
 from netdsl.ir.graph import Node
 from netdsl.ops.conv import CONV, DECONV, DWCONV
 
@@ -357,49 +360,115 @@ def conv2d_backward(dy: Array, cache: Cache, need_dx: bool = True
 
 
 
+def conv3d_forward(x: Array, w: Array, b: Array | None, stride: tuple, pads: tuple, dilation: tuple, groups: int,
+                   keep_cols: bool = True) -> tuple[Array, Cache]:
+    """3-D convolution of NDHWC ``x`` with an (O, C/groups, kd, kh, kw) weight, pads (front, top, left, back,
+    bottom, right): one 2-D convolution per depth tap over the strided depth slices it reads, summed."""
+    n, d, h, wd, c = x.shape
+    kd = w.shape[2]
+    sd, dd = stride[0], dilation[0]
+    depth = (d + pads[0] + pads[3] - dd * (kd - 1) - 1) // sd + 1
+    xp = np.pad(x, ((0, 0), (pads[0], pads[3]), (0, 0), (0, 0), (0, 0))) if pads[0] or pads[3] else x
+    y, taps = None, []
+    for i in range(kd):
+        planes = np.ascontiguousarray(xp[:, i * dd: i * dd + sd * (depth - 1) + 1: sd]).reshape(n * depth, h, wd, c)
+        part, cache = conv2d_forward(planes, w[:, :, i], None, stride[1:], plane_pads(pads), dilation[1:], groups,
+                                     keep_cols)
+        taps.append(cache)
+        y = part if y is None else np.add(y, part, out=y)
+    if b is not None:
+        y += b
+    out = y.reshape(n, depth, *y.shape[1:])
+    return out, {"rank": 3, "taps": taps, "xp_shape": xp.shape, "x_shape": x.shape, "pads": pads, "stride": stride,
+                 "dilation": dilation, "has_b": b is not None}
+
+
+def conv3d_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Array | None, Array, Array | None]:
+    """(dx, dw, db) of conv3d_forward: each depth tap's 2-D gradients, the input's added back at its slices."""
+    n, depth = dy.shape[:2]
+    planes = np.ascontiguousarray(dy).reshape(n * depth, *dy.shape[2:])
+    (sd, dd), (d0, d1) = (cache["stride"][0], cache["dilation"][0]), (cache["pads"][0], cache["pads"][3])
+    dxp = np.zeros(cache["xp_shape"], dy.dtype) if need_dx else None
+    dws = []
+    for i, tap_cache in enumerate(cache["taps"]):
+        dx_i, dw_i, _ = conv2d_backward(planes, tap_cache, need_dx)
+        dws.append(dw_i)
+        if dxp is not None:
+            dxp[:, i * dd: i * dd + sd * (depth - 1) + 1: sd] += dx_i.reshape(n, depth, *dx_i.shape[1:])
+    dx = None if dxp is None else np.ascontiguousarray(dxp[:, d0: dxp.shape[1] - d1])
+    db = dy.reshape(-1, dy.shape[-1]).sum(axis=0) if cache["has_b"] else None
+    return dx, np.stack(dws, axis=2), db
+
+
+def conv_forward(x: Array, w: Array, b: Array | None, stride: tuple, pads: tuple, dilation: tuple, groups: int,
+                 keep_cols: bool = True) -> tuple[Array, Cache]:
+    """Convolution of a channels-last sequence (N, L, C), image or volume: the rank comes from ``x``. A sequence
+    is a 1 x L image (the tuned 2-D kernel, no copy); a volume is a sum of 2-D convolutions."""
+    if x.ndim == 4:
+        return conv2d_forward(x, w, b, stride, pads, dilation, groups, keep_cols)
+    if x.ndim == 5:
+        return conv3d_forward(x, w, b, stride, pads, dilation, groups, keep_cols)
+    kernel, stride2, pads2, dilation2 = lift_sequence(w.shape[2:], stride, pads, dilation)
+    y, cache = conv2d_forward(x[:, None], w[:, :, None], b, stride2, pads2, dilation2, groups, keep_cols)
+    return y[:, 0], {"rank": 1, "image": cache}
+
+
+def conv_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Array | None, Array, Array | None]:
+    """Gradients (dx, dw, db) of conv_forward, of whichever rank it ran."""
+    rank = cache.get("rank", 2)
+    if rank == 2:
+        return conv2d_backward(dy, cache, need_dx)
+    if rank == 3:
+        return conv3d_backward(dy, cache, need_dx)
+    dx, dw, db = conv2d_backward(dy[:, None], cache["image"], need_dx)
+    return (None if dx is None else dx[:, 0]), dw[:, :, 0], db
+
+
 @kernel(CONV)
 class Conv:
     @staticmethod
     def forward(node: Node, xs: list[Array], ctx: Ctx):
         a = node.attrs
-        return conv2d_forward(xs[0], ctx.param(node, "weight"), ctx.param(node, "bias"), a["stride"], a["pads"],
-                              a["dilation"], a["groups"], keep_cols=ctx.training)
+        return conv_forward(xs[0], ctx.param(node, "weight"), ctx.param(node, "bias"), a["stride"], a["pads"],
+                            a["dilation"], a["groups"], keep_cols=ctx.training)
 
-    backward = staticmethod(weighted_backward(conv2d_backward))
+    backward = staticmethod(weighted_backward(conv_backward))
 
 
 # ---- deconv and dwconv ----
 
 
-def _taps(kernel: Pair, dilation: Pair, stride: Pair, in_hw: Pair):
-    """(i, j, row slice, column slice) of the full output each kernel tap writes to."""
-    (kh, kw), (dh, dw), (sh, sw), (h, w) = kernel, dilation, stride, in_hw
-    for i in range(kh):
-        for j in range(kw):
-            yield i, j, slice(i * dh, i * dh + (h - 1) * sh + 1, sh), slice(j * dw, j * dw + (w - 1) * sw + 1, sw)
+def _taps(kernel: Sequence[int], dilation: Sequence[int], stride: Sequence[int], sizes: Sequence[int]):
+    """(tap index, slices of the full output) for each kernel tap, in row-major order, of any rank."""
+    for index in itertools.product(*(range(k) for k in kernel)):
+        yield index, tuple(slice(i * d, i * d + (n - 1) * s + 1, s)
+                           for i, d, s, n in zip(index, dilation, stride, sizes))
 
 
-def deconv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair, pads: Pads, output_padding: Pair,
-                     dilation: Pair = (1, 1), groups: int = 1) -> tuple[Array, Cache]:
-    """Transposed conv of NHWC x with a (C, filters/groups, kh, kw) weight: one matrix product gives every
-    input pixel's weighted kernel, added into the full output at stride steps; then `pads` (top, left,
-    bottom, right) are cropped and `output_padding` zero rows/columns appended at the bottom/right."""
-    n, h, wd, c = x.shape
-    _, fg, kh, kw = w.shape
+def deconv2d_forward(x: Array, w: Array, b: Array | None, stride: tuple, pads: tuple, output_padding: tuple,
+                     dilation: tuple | None = None, groups: int = 1) -> tuple[Array, Cache]:
+    """Transposed conv of channels-last x (N, *sizes, C) with a (C, filters/groups, *kernel) weight, of any rank:
+    one matrix product gives every input position's weighted kernel, added into the full output at stride
+    steps; then `pads` (begins of each axis, then ends) are cropped and `output_padding` zeros appended at the
+    end of each axis."""
+    n, *sizes, c = x.shape
+    rank = len(sizes)
+    _, fg, *kernel = w.shape
+    dilation = dilation or (1,) * rank
     cg = c // groups
-    full_h = (h - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0]
-    full_w = (wd - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1]
-    full = np.zeros((n, full_h, full_w, groups * fg), x.dtype)
+    full_sizes = tuple((i - 1) * s + d * (k - 1) + 1 + p
+                       for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding))
+    full = np.zeros((n, *full_sizes, groups * fg), x.dtype)
     for g in range(groups):
         cols = x[..., g * cg:(g + 1) * cg].reshape(-1, cg) @ w[g * cg:(g + 1) * cg].reshape(cg, -1)
-        cols = cols.reshape(n, h, wd, fg, kh, kw)
-        for i, j, rows, columns in _taps((kh, kw), dilation, stride, (h, wd)):
-            full[:, rows, columns, g * fg:(g + 1) * fg] += cols[..., i, j]
-    top, left, bottom, right = pads
-    y = full[:, top:full_h - bottom, left:full_w - right]
+        cols = cols.reshape(n, *sizes, fg, *kernel)
+        for index, where in _taps(kernel, dilation, stride, sizes):
+            full[(slice(None), *where, slice(g * fg, (g + 1) * fg))] += cols[(Ellipsis, *index)]
+    crop = tuple(slice(b, f - e) for b, e, f in zip(pads[:rank], pads[rank:], full_sizes))
+    y = full[(slice(None), *crop)]
     if b is not None:
         y = y + b
-    cache = {"x": x, "w": w, "stride": stride, "pads": pads, "full": (full_h, full_w), "dilation": dilation,
+    cache = {"x": x, "w": w, "stride": stride, "pads": pads, "full": full_sizes, "dilation": dilation,
              "groups": groups, "has_bias": b is not None}
     return y, cache
 
@@ -407,23 +476,24 @@ def deconv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair, pads: Pa
 def deconv2d_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Array | None, Array, Array | None]:
     """(dx, dw, db): the full output's gradient gathered back per kernel tap (a strided conv)."""
     x, w, groups = cache["x"], cache["w"], cache["groups"]
-    n, h, wd, c = x.shape
-    _, fg, kh, kw = w.shape
+    n, *sizes, c = x.shape
+    _, fg, *kernel = w.shape
     cg = c // groups
-    top, left, _, _ = cache["pads"]
+    begins = cache["pads"][:len(sizes)]
     dfull = np.zeros((n, *cache["full"], dy.shape[-1]), dy.dtype)
-    dfull[:, top:top + dy.shape[1], left:left + dy.shape[2]] = dy
+    dfull[(slice(None), *(slice(b, b + o) for b, o in zip(begins, dy.shape[1:-1])))] = dy
     dx = np.empty_like(x) if need_dx else None
     dw = np.empty_like(w)
+    rows = n * math.prod(sizes)
     for g in range(groups):
-        dcols = np.empty((n, h, wd, fg, kh, kw), dy.dtype)
-        for i, j, rows, columns in _taps((kh, kw), cache["dilation"], cache["stride"], (h, wd)):
-            dcols[..., i, j] = dfull[:, rows, columns, g * fg:(g + 1) * fg]
-        dcols = dcols.reshape(n * h * wd, -1)
+        dcols = np.empty((n, *sizes, fg, *kernel), dy.dtype)
+        for index, where in _taps(kernel, cache["dilation"], cache["stride"], sizes):
+            dcols[(Ellipsis, *index)] = dfull[(slice(None), *where, slice(g * fg, (g + 1) * fg))]
+        dcols = dcols.reshape(rows, -1)
         wg = w[g * cg:(g + 1) * cg].reshape(cg, -1)
-        dw[g * cg:(g + 1) * cg] = (x[..., g * cg:(g + 1) * cg].reshape(-1, cg).T @ dcols).reshape(cg, fg, kh, kw)
+        dw[g * cg:(g + 1) * cg] = (x[..., g * cg:(g + 1) * cg].reshape(-1, cg).T @ dcols).reshape(cg, fg, *kernel)
         if dx is not None:
-            dx[..., g * cg:(g + 1) * cg] = (dcols @ wg.T).reshape(n, h, wd, cg)
+            dx[..., g * cg:(g + 1) * cg] = (dcols @ wg.T).reshape(n, *sizes, cg)
     db = dy.reshape(-1, dy.shape[-1]).sum(axis=0) if cache["has_bias"] else None
     return dx, dw, db
 

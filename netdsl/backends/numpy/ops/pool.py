@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Callable
 
 import numpy as np
 
-from netdsl.backends.numpy.registry import kernel, unary, unary_backward, window
-from netdsl.backends.numpy.window import crop, kernel_taps, out_hw_of, pad_nhwc, tap
+from netdsl.backends.numpy.registry import Ctx, kernel, unary, unary_backward
+from netdsl.backends.numpy.window import crop, kernel_taps, lift_sequence, out_hw_of, pad_nhwc, plane_pads, tap
+from netdsl.ir.graph import Node
 from netdsl.ops.pool import AVGPOOL, GLOBALAVGPOOL, GLOBALMAXPOOL, MAXPOOL
 
 Array = np.ndarray
@@ -97,43 +99,89 @@ def avgpool2d_backward(dy: Array, cache: Cache) -> Array:
 
 
 def global_avgpool_forward(x: Array) -> tuple[Array, Cache]:
-    """Mean over H and W: (N, H, W, C) -> (N, 1, 1, C)."""
-    return x.mean(axis=(1, 2), keepdims=True), {"shape": x.shape}
+    """Mean over every spatial axis: (N, *sizes, C) -> (N, 1, ..., 1, C)."""
+    return x.mean(axis=tuple(range(1, x.ndim - 1)), keepdims=True), {"shape": x.shape}
 
 
 def global_avgpool_backward(dy: Array, cache: Cache) -> Array:
-    """Spread dy evenly over H*W."""
-    h, w = cache["shape"][1:3]
-    g = dy * (1.0 / (h * w))
+    """Spread dy evenly over the positions."""
+    g = dy * (1.0 / math.prod(cache["shape"][1:-1]))
     return np.ascontiguousarray(np.broadcast_to(g, cache["shape"]))
 
 
 def global_maxpool_forward(x: Array) -> tuple[Array, Cache]:
-    """Max over H and W: (N, H, W, C) -> (N, 1, 1, C)."""
-    n, h, w, c = x.shape
-    arg = x.reshape(n, h * w, c).argmax(axis=1)
-    y = np.take_along_axis(x.reshape(n, h * w, c), arg[:, None, :], axis=1)
-    return y.reshape(n, 1, 1, c), {"shape": x.shape, "arg": arg}
+    """Max over every spatial axis: (N, *sizes, C) -> (N, 1, ..., 1, C)."""
+    n, c = x.shape[0], x.shape[-1]
+    flat = x.reshape(n, -1, c)
+    arg = flat.argmax(axis=1)
+    y = np.take_along_axis(flat, arg[:, None, :], axis=1)
+    return y.reshape(n, *(1,) * (x.ndim - 2), c), {"shape": x.shape, "arg": arg}
 
 
 def global_maxpool_backward(dy: Array, cache: Cache) -> Array:
     """Route dy to the first maximum of each channel."""
-    n, h, w, c = cache["shape"]
-    dx = np.zeros((n, h * w, c), dy.dtype)
+    shape = cache["shape"]
+    n, c = shape[0], shape[-1]
+    dx = np.zeros((n, math.prod(shape[1:-1]), c), dy.dtype)
     np.put_along_axis(dx, cache["arg"][:, None, :], dy.reshape(n, 1, c), axis=1)
-    return dx.reshape(n, h, w, c)
+    return dx.reshape(shape)
+
+
+# ---- sequences and volumes: through the image kernels ----
+
+
+def pool_forward(image_forward: Callable, x: Array, kernel: tuple, stride: tuple, pads: tuple
+                 ) -> tuple[Array, Cache]:
+    """A max or average pool of any rank from its 2-D kernel. A sequence is a 1 x L image; a volume pools
+    each depth plane over H x W, then the depth axis (a (kd, 1) window over (D, Ho*Wo)): max and average
+    (over the real, non-pad elements) are separable, so this is the 3-D pool exactly."""
+    if x.ndim == 4:
+        return image_forward(x, kernel, stride, pads)
+    if x.ndim == 3:
+        kernel2, stride2, pads2, _ = lift_sequence(kernel, stride, pads)
+        y, cache = image_forward(x[:, None], kernel2, stride2, pads2)
+        return y[:, 0], {"rank": 1, "image": cache}
+    n, d, h, w, c = x.shape
+    planes, plane_cache = image_forward(x.reshape(n * d, h, w, c), kernel[1:], stride[1:], plane_pads(pads))
+    ho, wo = planes.shape[1:3]
+    y, depth_cache = image_forward(planes.reshape(n, d, ho * wo, c), (kernel[0], 1), (stride[0], 1),
+                                   (pads[0], 0, pads[3], 0))
+    return y.reshape(n, y.shape[1], ho, wo, c), {"rank": 3, "planes": plane_cache, "depth": depth_cache,
+                                                 "sizes": (n, d, ho, wo, c)}
+
+
+def pool_backward(image_backward: Callable, dy: Array, cache: Cache) -> Array:
+    """The gradient of pool_forward, of whichever rank it ran."""
+    rank = cache.get("rank", 2)
+    if rank == 2:
+        return image_backward(dy, cache)
+    if rank == 1:
+        return image_backward(dy[:, None], cache["image"])[:, 0]
+    n, d, ho, wo, c = cache["sizes"]
+    d_planes = image_backward(dy.reshape(n, dy.shape[1], ho * wo, c), cache["depth"])
+    dx = image_backward(np.ascontiguousarray(d_planes).reshape(n * d, ho, wo, c), cache["planes"])
+    return dx.reshape(n, d, *dx.shape[1:])
+
+
+def _pool(image_forward: Callable, image_backward: Callable) -> tuple[Callable, Callable]:
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        a = node.attrs
+        return pool_forward(image_forward, xs[0], a["kernel"], a["stride"], a["pads"])
+
+    def backward(node: Node, dy: Array, cache, need_dx: bool):
+        return [pool_backward(image_backward, dy, cache)], {}
+
+    return forward, backward
 
 
 @kernel(MAXPOOL)
 class MaxPool:
-    forward = staticmethod(window(maxpool2d_forward))
-    backward = staticmethod(unary_backward(maxpool2d_backward))
+    forward, backward = (staticmethod(f) for f in _pool(maxpool2d_forward, maxpool2d_backward))
 
 
 @kernel(AVGPOOL)
 class AvgPool:
-    forward = staticmethod(window(avgpool2d_forward))
-    backward = staticmethod(unary_backward(avgpool2d_backward))
+    forward, backward = (staticmethod(f) for f in _pool(avgpool2d_forward, avgpool2d_backward))
 
 
 @kernel(GLOBALAVGPOOL)

@@ -17,42 +17,62 @@ Pair = tuple[int, int]
 Pads = tuple[int, int, int, int]
 
 
-def upsample_nearest_forward(x: Array, scale: Pair) -> tuple[Array, Cache]:
-    """Each pixel repeated scale times along H and W."""
-    return x.repeat(scale[0], axis=1).repeat(scale[1], axis=2), {"scale": scale, "shape": x.shape}
+def upsample_nearest_forward(x: Array, scale: tuple) -> tuple[Array, Cache]:
+    """Each position repeated scale times along each spatial axis (L; H and W; D, H and W)."""
+    y = x
+    for axis, s in enumerate(scale, start=1):
+        y = y.repeat(s, axis=axis)
+    return y, {"scale": scale, "shape": x.shape}
 
 
 def upsample_nearest_backward(dy: Array, cache: Cache) -> Array:
-    """Each input pixel collects the gradients of its copies."""
-    n, h, w, c = cache["shape"]
-    sh, sw = cache["scale"]
-    return dy.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
+    """Each input position collects the gradients of its copies."""
+    n, *sizes, c = cache["shape"]
+    split = [d for i, s in zip(sizes, cache["scale"]) for d in (i, s)]
+    return dy.reshape(n, *split, c).sum(axis=tuple(range(2, 2 * len(sizes) + 1, 2)))
 
 
-def upsample_bilinear_forward(x: Array, scale: Pair) -> tuple[Array, Cache]:
-    """Separable linear interpolation along H, then W."""
-    rows = interpolation_matrix(x.shape[1], scale[0]).astype(x.dtype)
-    cols = interpolation_matrix(x.shape[2], scale[1]).astype(x.dtype)
-    y = np.einsum("ph,nhwc->npwc", rows, x, optimize=True)
-    return np.einsum("qw,npwc->npqc", cols, y, optimize=True), {"rows": rows, "cols": cols}
+def _along(matrix: Array, a: Array, axis: int) -> Array:
+    """``matrix`` (P, I) applied along ``axis`` of a (size I there -> size P)."""
+    return np.moveaxis(np.tensordot(matrix, a, axes=([1], [axis])), 0, axis)
+
+
+def upsample_bilinear_forward(x: Array, scale: tuple) -> tuple[Array, Cache]:
+    """Separable linear interpolation along each spatial axis (linear, bilinear, trilinear)."""
+    if x.ndim == 4:  # images: the einsum path (measured)
+        rows = interpolation_matrix(x.shape[1], scale[0]).astype(x.dtype)
+        cols = interpolation_matrix(x.shape[2], scale[1]).astype(x.dtype)
+        y = np.einsum("ph,nhwc->npwc", rows, x, optimize=True)
+        return np.einsum("qw,npwc->npqc", cols, y, optimize=True), {"rows": rows, "cols": cols}
+    matrices = [interpolation_matrix(i, s).astype(x.dtype) for i, s in zip(x.shape[1:-1], scale)]
+    y = x
+    for axis, matrix in enumerate(matrices, start=1):
+        y = _along(matrix, y, axis)
+    return np.ascontiguousarray(y), {"matrices": matrices}
 
 
 def upsample_bilinear_backward(dy: Array, cache: Cache) -> Array:
     """The transposed interpolation."""
+    if "matrices" in cache:
+        d = dy
+        for axis, matrix in enumerate(cache["matrices"], start=1):
+            d = _along(matrix.T, d, axis)
+        return np.ascontiguousarray(d)
     d = np.einsum("qw,npqc->npwc", cache["cols"], dy, optimize=True)
     return np.einsum("ph,npwc->nhwc", cache["rows"], d, optimize=True)
 
 
-def zeropad_forward(x: Array, pads: Pads) -> tuple[Array, Cache]:
-    """Zeros around H and W: pads are (top, left, bottom, right)."""
-    top, left, bottom, right = pads
-    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0))), {"pads": pads, "shape": x.shape}
+def zeropad_forward(x: Array, pads: tuple) -> tuple[Array, Cache]:
+    """Zeros around each spatial axis: pads are the begins of each axis, then the ends ((top, left, bottom,
+    right) for images)."""
+    rank = x.ndim - 2
+    widths = ((0, 0), *zip(pads[:rank], pads[rank:]), (0, 0))
+    return np.pad(x, widths), {"pads": pads, "shape": x.shape}
 
 
 def zeropad_backward(dy: Array, cache: Cache) -> Array:
-    top, left, _, _ = cache["pads"]
-    _, h, w, _ = cache["shape"]
-    return dy[:, top:top + h, left:left + w]
+    _, *sizes, _ = cache["shape"]
+    return dy[(slice(None), *(slice(b, b + i) for b, i in zip(cache["pads"], sizes)))]
 
 
 # ---- registrations ----

@@ -136,9 +136,10 @@ def lower_mish(low: Lowering) -> None:
 
 @lowering(PRELU)
 def lower_prelu(low: Lowering) -> None:
-    """prelu: PRelu, the slopes shaped C x 1 x 1 for images to broadcast over H x W."""
+    """prelu: PRelu, the slopes shaped C x 1 x 1 for images (C x 1 for sequences, ...) to broadcast over the
+    positions."""
     slope = low.param("weight")
-    if len(low.node.shape) == 3:
-        shape = constant(low, "slope_shape", [low.node.shape[0], 1, 1], "int64")
+    if len(low.node.shape) > 1:
+        shape = constant(low, "slope_shape", [low.node.shape[0], *[1] * (len(low.node.shape) - 1)], "int64")
         slope = step(low, "slope", "Reshape", [slope, shape])
     low.emit("PRelu", [low.inputs[0], slope])

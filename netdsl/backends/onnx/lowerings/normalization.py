@@ -60,10 +60,11 @@ def _lrn_spelled_out(low: Lowering) -> None:
 
 
 def per_channel(low: Lowering, key: str) -> str:
-    """A parameter of C values, shaped C x 1 x 1 for an image so that it broadcasts over H x W."""
+    """A parameter of C values, shaped C x 1 x 1 for an image (C x 1 for a sequence, C x 1 x 1 x 1 for a volume)
+    so that it broadcasts over the positions."""
     if len(low.node.shape) == 1:
         return low.param(key)
-    shape = constant(low, f"{key}_shape", [low.node.shape[0], 1, 1], "int64")
+    shape = constant(low, f"{key}_shape", [low.node.shape[0], *[1] * (len(low.node.shape) - 1)], "int64")
     return step(low, f"{key}_per_channel", "Reshape", [low.param(key), shape])
 
 
@@ -92,9 +93,10 @@ def lower_layernorm(low: Lowering) -> None:
     if len(low.node.shape) == 1:
         low.emit("LayerNormalization", [low.inputs[0], *inputs], axis=-1, epsilon=eps)
         return
-    last = step(low, "channels_last", "Transpose", [low.inputs[0]], perm=[0, 2, 3, 1])
+    rank = len(low.node.shape) + 1
+    last = step(low, "channels_last", "Transpose", [low.inputs[0]], perm=[0, *range(2, rank), 1])
     normalized = step(low, "normalized", "LayerNormalization", [last, *inputs], axis=-1, epsilon=eps)
-    low.emit("Transpose", [normalized], perm=[0, 3, 1, 2])
+    low.emit("Transpose", [normalized], perm=[0, rank - 1, *range(1, rank - 1)])
 
 
 @lowering(GROUPNORM)

@@ -26,18 +26,34 @@ def interpolation(size: int, factor: int, mode: str) -> Any:
 
 @lowering(UPSAMPLE)
 def lower_upsample(low: Lowering) -> None:
-    """upsample: rows @ x @ columns^T, two MatMuls with the interpolation matrices (exact for nearest).
+    """upsample: x @ columns^T, then rows @ that for images (and, for volumes, the depth matrix over the depth
+    axis of x reshaped to N x C x D x (H*W)): MatMuls with the interpolation matrices (exact for nearest).
     Resize would say the same, but ONNX's shape inference of Resize loses the batch dimension's name."""
-    _, h, w = low.node.shape
-    (sh, sw), mode = low.node.attrs["scale"], low.node.attrs["mode"]
-    columns = constant(low, "columns", interpolation(w // sw, sw, mode).T)
-    wide = low.emitter.add("MatMul", [low.inputs[0], columns], f"{low.output}/wide", f"{low.node.name}/wide")
-    low.emit("MatMul", [constant(low, "rows", interpolation(h // sh, sh, mode)), wide])
+    c, *sizes = low.node.shape
+    scale, mode = low.node.attrs["scale"], low.node.attrs["mode"]
+    last = constant(low, "columns", interpolation(sizes[-1] // scale[-1], scale[-1], mode).T)
+    if len(sizes) == 1:
+        low.emit("MatMul", [low.inputs[0], last])
+        return
+    wide = low.emitter.add("MatMul", [low.inputs[0], last], f"{low.output}/wide", f"{low.node.name}/wide")
+    rows = constant(low, "rows", interpolation(sizes[-2] // scale[-2], scale[-2], mode))
+    if len(sizes) == 2:
+        low.emit("MatMul", [rows, wide])
+        return
+    tall = low.emitter.add("MatMul", [rows, wide], f"{low.output}/tall", f"{low.node.name}/tall")
+    depth = sizes[0] // scale[0]
+    planes = low.emitter.add("Reshape", [tall, constant(low, "planes_shape", [0, c, depth, -1], "int64")],
+                             f"{low.output}/planes", f"{low.node.name}/planes")
+    deep = low.emitter.add("MatMul", [constant(low, "depth", interpolation(depth, scale[0], mode)), planes],
+                           f"{low.output}/deep", f"{low.node.name}/deep")
+    low.emit("Reshape", [deep, constant(low, "shape", [0, *low.node.shape], "int64")])
 
 
 @lowering(ZEROPAD)
 def lower_zeropad(low: Lowering) -> None:
-    """zeropad: Pad with zeros, pads (0, 0, top, left, 0, 0, bottom, right)."""
-    top, left, bottom, right = low.node.attrs["pads"]
-    pads = constant(low, "pads", [0, 0, top, left, 0, 0, bottom, right], "int64")
-    low.emit("Pad", [low.inputs[0], pads], mode="constant")
+    """zeropad: Pad with zeros, pads (0, 0, begins of each axis, 0, 0, ends): (0, 0, top, left, 0, 0, bottom,
+    right) for images."""
+    pads = low.node.attrs["pads"]
+    rank = len(pads) // 2
+    widths = constant(low, "pads", [0, 0, *pads[:rank], 0, 0, *pads[rank:]], "int64")
+    low.emit("Pad", [low.inputs[0], widths], mode="constant")
