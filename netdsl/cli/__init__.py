@@ -124,7 +124,7 @@ def _extra_commands() -> list[Callable]:
     """Sub-commands of the backends, registered without importing their heavy dependencies."""
     registrations = []
     for module in ("netdsl.cli.train", "netdsl.cli.onnx", "netdsl.cli.codegen", "netdsl.cli.augment",
-                   "netdsl.cli.editor", "netdsl.cli.draw"):
+                   "netdsl.cli.editor", "netdsl.cli.draw", "netdsl.cli.dream"):
         try:
             imported = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as err:

@@ -226,10 +226,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     model = _model_with_weights(args)
     try:
-        x, notes = read_input(args.input, tuple(model.input_shape))
+        if model.tokens is not None and args.input.lower().endswith(".txt"):  # sentences through a vocabulary
+            from netdsl.data.synthetic import read_text_file
+
+            x, notes = read_text_file(args.input, model.input_shape[0], model.train_config.data.lower())
+        else:
+            x, notes = read_input(args.input, tuple(model.input_shape))
         x = as_batch(to_channels_first(x, model.input_shape, model.input_layout), tuple(model.input_shape),
                      args.input)
-    except InputFileError as err:
+    except (InputFileError, DataError) as err:
         raise InputError(str(err)) from None
     for note in notes:
         print(note)
