@@ -128,6 +128,11 @@ class Layer:
         return (0,) * (len(self.attrs["pads"]) // 2)
 
     @property
+    def unit_steps(self) -> tuple[int, ...]:
+        """A stride (or dilation) of 1 on every spatial axis: one equal to it is left out of a layer's arguments."""
+        return (1,) * (len(self.attrs["pads"]) // 2)
+
+    @property
     def pool_padding(self) -> tuple[int, ...] | None:
         """Symmetric pads a PyTorch pooling layer accepts (at most half the window), else None."""
         pad, kernel = self.padding, self.attrs["kernel"]
