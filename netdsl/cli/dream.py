@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from netdsl.cli import InputError, load_program, positive
 from netdsl.cli.draw import FIGURE_FORMATS, _layer, _one_line, _sample, _write, output_path
@@ -42,7 +43,8 @@ def _dream_images(model, layer: str, args: argparse.Namespace, settings):
         image = _sample(model, args.input).astype("float64")
         dreamt = dream.deep_dream(model, layer, image, args.octaves,
                                   replace(dream.DREAM, steps=args.steps or dream.DREAM.steps, seed=args.seed))
-        return [image[0], dreamt], ["input", f"dream ({args.octaves} octaves)"], f"{model.name}: Deep Dream of {layer}"
+        labels = [Path(args.input).name, f"dream ({args.octaves} octaves)"]
+        return [image[0], dreamt], labels, f"{model.name}: Deep Dream of {layer}"
     settings = replace(settings, steps=args.steps or 120)
     if args.filter is not None:
         filters = [args.filter]
