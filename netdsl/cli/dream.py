@@ -67,9 +67,7 @@ def _filter_index(text: str) -> int:
     return value
 
 
-def register(sub) -> None:
-    dream = sub.add_parser("dream", help="the input that most excites a filter (gradient ascent), or Deep Dream "
-                                         "on an image (--input)")
+def dream_arguments(dream: argparse.ArgumentParser) -> None:
     dream.add_argument("file", metavar="FILE", help=".net program (an image network)")
     dream.add_argument("--network", help="which network of the file (default: the first)")
     dream.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")

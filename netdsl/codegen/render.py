@@ -37,7 +37,7 @@ __all__ = ["LINE_LENGTH", "TARGETS", "CodegenError", "generate", "wrap", "write"
 
 # Names the generated code itself uses, which a layer's variable or attribute must not shadow.
 _NUMPY_NAMES = {"np", "params", "scope", "x", "logits", "forward", "init_params", "load", "initialize", "INPUT_SHAPE",
-                "OUTPUT_SHAPE", "PARAMETERS"} | helper_names()
+                "OUTPUT_SHAPE", "PARAMETERS"}  # and helper_names(), read from reference.py on first use
 _TORCH_NAMES = {"torch", "nn", "F", "np", "self", "x", "logits", "INPUT_SHAPE", "OUTPUT_SHAPE", "RENAMED",
                 "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN", "ChannelLayerNorm", "ChannelScale"}
 # nn.Module's own attributes and methods (torch 2.x) and the methods the generated module adds: a layer
@@ -54,8 +54,15 @@ MODULE_ATTRIBUTES = {
     "training", "type", "xpu", "zero_grad",
     "load_netdsl_weights", "load_netdsl_state_dict", "netdsl_names", "netdsl_state_dict", "save_netdsl_weights",
 }
-RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | \
-    _NUMPY_NAMES | _TORCH_NAMES | MODULE_ATTRIBUTES
+
+
+@lru_cache(maxsize=1)
+def reserved_names() -> frozenset[str]:
+    """Every name a layer's variable or attribute must avoid (parses reference.py: not done at import)."""
+    return (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | _NUMPY_NAMES
+            | helper_names() | _TORCH_NAMES | MODULE_ATTRIBUTES)
+
+
 # top-level modules a generated file must not shadow when its folder is on sys.path
 _SHADOWED = frozenset(sys.stdlib_module_names) | {"numpy", "torch", "netdsl", "jinja2"}
 
@@ -109,6 +116,16 @@ class Layer:
         return f"{max(len(self.in_shape) - 1, 1)}d"
 
     @property
+    def ones(self) -> tuple[int, ...]:
+        """A stride or dilation of 1 on every spatial axis (the defaults fragments leave out with `!=`)."""
+        return (1,) * max(len(self.in_shape) - 1, 1)
+
+    @property
+    def zeros(self) -> tuple[int, ...]:
+        """A pad of 0 on every spatial axis."""
+        return (0,) * max(len(self.in_shape) - 1, 1)
+
+    @property
     def spatial_axes(self) -> tuple[int, ...]:
         """The spatial axes of the (first) input, channels first: (2, 3) for an image."""
         return tuple(range(2, len(self.in_shape) + 1))
@@ -119,18 +136,8 @@ class Layer:
         at the start and the end of an axis."""
         pads = self.attrs["pads"]
         rank = len(pads) // 2
-        start, end = pack(tuple(pads[:rank])), pack(tuple(pads[rank:]))
-        return start if start == end else None
-
-    @property
-    def no_pads(self) -> tuple[int, ...]:
-        """Zero padding on every spatial axis (a padding equal to it is left out of a layer's arguments)."""
-        return (0,) * (len(self.attrs["pads"]) // 2)
-
-    @property
-    def unit_steps(self) -> tuple[int, ...]:
-        """A stride (or dilation) of 1 on every spatial axis: one equal to it is left out of a layer's arguments."""
-        return (1,) * (len(self.attrs["pads"]) // 2)
+        begins, ends = pack(tuple(pads[:rank])), pack(tuple(pads[rank:]))
+        return begins if begins == ends else None
 
     @property
     def pool_padding(self) -> tuple[int, ...] | None:
@@ -175,7 +182,7 @@ def class_name(network: str) -> str:
     """`seed002_mnist` -> `Seed002Mnist`."""
     name = "".join(part[:1].upper() + part[1:] for part in network.split("_") if part)
     name = name if name.isidentifier() else "Net" + name
-    return name + "Net" if name in RESERVED else name
+    return name + "Net" if name in reserved_names() else name
 
 
 def module_stem(network: str) -> str:
@@ -254,7 +261,7 @@ def block_name(target: str) -> Callable[[str, set[str]], str]:
     def name(block: str, taken: set[str]) -> str:
         base = class_name(block) if target == "pytorch" else sanitize(block)
         found, k = base, 1
-        while found in taken or found in RESERVED:
+        while found in taken or found in reserved_names():
             k += 1
             found = f"{base}{k}" if target == "pytorch" else f"{base}_{k}"
         return found
@@ -325,7 +332,7 @@ def final_activation(graph: Graph) -> str | None:
 def planned(graph: Graph, target: str) -> Planner:
     """Every scope of the graph's code for a target: the blocks' (planner.scopes) and the network's (planner.top)."""
     graph = generatable(graph, target)
-    planner = Planner(graph, target, fragments(target), RESERVED, block_name(target), layer_comment)
+    planner = Planner(graph, target, fragments(target), reserved_names(), block_name(target), layer_comment)
     planner.final = final_activation(graph) if isinstance(planner.tree[-1], Node) else None
     planner.network()
     return planner

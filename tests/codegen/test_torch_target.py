@@ -405,3 +405,30 @@ def test_embedding_equals_backend_in_both_targets(as_image: bool, tmp_path: Path
     assert relative(run(loaded(model, tmp_path / "pytorch" / "text.py", tensors), x), expected) <= TOLERANCE
     generated = import_file(tmp_path / "numpy" / "text.py", f"generated_numpy_text_{as_image}")
     assert relative(generated.forward(tensors, x), expected) <= TOLERANCE
+
+
+BLOCKS = {
+    "seqblocks": "block unit(c, k, s) { conv(c, k, stride=s, pad=same) - bn - relu - maxpool(2, ceil=true) }\n"
+                 "network seqblocks { input(4, 33) - unit(8, 3, 1) - unit(8, 5, 2) - unit(16, 3, 1) "
+                 "- globalmaxpool - output(2) }",
+    "volblocks": "block unit(c, k) { conv(c, k, pad=same) - bn - relu - avgpool(2, ceil=true) "
+                 "- deconv(c, 2, stride=2) }\n"
+                 "network volblocks { input(2, 5, 7, 6) - unit(4, 3) - unit(4, 1) - unit(6, 3) - globalmaxpool "
+                 "- output(2) }",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLOCKS))
+def test_block_classes_of_sequences_and_volumes_equal_backend(name: str, tmp_path: Path) -> None:
+    """A block used with different kernels and strides renders as shared classes whose pads and windows are
+    expressions (values.Varying), at ranks 1 and 3, in both targets."""
+    model = netdsl.loads(BLOCKS[name])
+    write(generate(model, "pytorch", source=f"{name}.net"), tmp_path / "pytorch")
+    write(generate(model, "numpy", source=f"{name}.net"), tmp_path / "numpy")
+    assert "class Unit(nn.Module):" in (tmp_path / "pytorch" / f"{name}.py").read_text()
+    tensors = random_weights(model.graph)
+    x = sample(model, seed=5)
+    expected = backend(model, tensors).predict(x)
+    assert relative(run(loaded(model, tmp_path / "pytorch" / f"{name}.py", tensors), x), expected) <= TOLERANCE
+    generated = import_file(tmp_path / "numpy" / f"{name}.py", f"generated_numpy_{name}")
+    assert relative(generated.forward(tensors, x), expected) <= TOLERANCE
