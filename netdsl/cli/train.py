@@ -295,7 +295,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def train_arguments(train: argparse.ArgumentParser) -> None:
     _common(train)
-    train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, FILE.npz or FILE.csv")
+    train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, waves, spectrograms, sentences, "
+                                      "FILE.npz or FILE.csv")
     train.add_argument("--epochs", type=positive(int), metavar="N",
                        help="passes over the training data (default: the train section's, else 10)")
     train.add_argument("--batch", type=positive(int), metavar="N",
