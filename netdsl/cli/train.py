@@ -6,7 +6,7 @@ import argparse
 import shlex
 from pathlib import Path
 
-from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, positive
+from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, one_line, positive
 from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS, canonical_loss
 
 
@@ -132,7 +132,7 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
         print(f"netdsl: {stop}; continue with: {_resume_command(args, out_dir)}")
         return 128 + stop.signum
     except (TrainingError, WeightsError, CheckpointError) as err:
-        raise InputError(str(err)) from None
+        raise InputError(one_line(str(err))) from None
     except OSError as err:  # a full disk or a vanished directory while saving: the files saved before stay whole
         raise InputError(f"{out_dir}: cannot save the run ({err.strerror or err}); "
                          "the files saved before are intact") from None
@@ -186,7 +186,7 @@ def _model_with_weights(args: argparse.Namespace):
     try:
         model.load_weights(args.weights)
     except WeightsError as err:
-        raise InputError(str(err)) from None
+        raise InputError(one_line(str(err))) from None
     return model
 
 

@@ -7,6 +7,8 @@ from typing import IO
 
 from netdsl.draw.run_dir import Run
 
+# Values beyond this are drawn at it: matplotlib's tick locator overflows on a range like 1e308 - -1e308.
+PLOT_LIMIT = 1e100
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
            "#bcbd22")
 
@@ -54,14 +56,19 @@ def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str
     plt.close(figure)
 
 
+def _plottable(values: list[float]) -> list[float]:
+    """The values with magnitudes past PLOT_LIMIT (a diverged loss of 1e308, inf) drawn at the limit."""
+    return [v if math.isnan(v) else min(max(v, -PLOT_LIMIT), PLOT_LIMIT) for v in values]
+
+
 def _plot_run(ax, run: Run, column: str, colour: str, several: bool) -> None:
-    epochs = run.column("epoch")
+    epochs = _plottable(run.column("epoch"))
     name = f"{run.label}: " if several else ""
     if column == "lr":
-        ax.plot(epochs, run.column("lr"), color=colour, marker=".", label=f"{name}lr")
+        ax.plot(epochs, _plottable(run.column("lr")), color=colour, marker=".", label=f"{name}lr")
         return
     if run.has(column):
-        ax.plot(epochs, run.column(column), color=colour, marker=".", label=f"{name}training")
+        ax.plot(epochs, _plottable(run.column(column)), color=colour, marker=".", label=f"{name}training")
     if run.has(f"val_{column}"):
-        ax.plot(epochs, run.column(f"val_{column}"), color=colour if several else COLOURS[1], marker=".",
+        ax.plot(epochs, _plottable(run.column(f"val_{column}")), color=colour if several else COLOURS[1], marker=".",
                 linestyle="--", label=f"{name}validation")
