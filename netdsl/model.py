@@ -141,6 +141,19 @@ class Model:
         """Outputs for a batch of inputs (NCHW, NHWC for a layout=hwc input, or vectors), at inference."""
         return self.executor.predict(self._inputs(x), batch_size)
 
+    def input_gradient(self, x, dout=None, layer: str | None = None):
+        """The gradient of sum(dout * A) with respect to the input batch x, where A is the output of `layer`
+        (default: the network's output) at inference; `dout` is an array like A, a function of A that returns
+        one, or None for all ones (the gradient of A's sum). Returns (gradient, A), both NCHW."""
+        import numpy as np
+
+        if self.tokens is not None:
+            raise ValueError(f"network {self.name} takes token ids: it has no gradient with respect to its input")
+        if layer is not None and layer not in self.graph:
+            names = ", ".join(n.name for n in self.graph)
+            raise ValueError(f"network {self.name} has no layer {layer!r} (it has {names})")
+        return self.executor.input_gradient(self._inputs(x), np.ones_like if dout is None else dout, layer)
+
     def save_weights(self, path) -> None:
         from netdsl.backends.numpy.weights import save_weights
 

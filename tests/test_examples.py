@@ -31,6 +31,11 @@ PUBLISHED = {
     "unet": (31_037_698, 48_171_581_440),
     "dcgan_generator": (3_576_704, 104_628_224),
     "digits_autoencoder": (1_913, 30_720),
+    "seed001_timeseries": (5_956, 276_608),
+    "seed001_speech": (3_716, 34_328),
+    "seed001_text": (4_228, None),
+    "seed001_go": (3_882_433, 1_400_726_208),  # AlphaGo's policy net, with one final bias instead of 361
+    "seed001_video": (70_901, 53_084_480),
 }
 # the section-9 examples exactly: (trainable, non-trainable, MACs), computed with torch and torchvision
 EXACT = {
@@ -155,3 +160,38 @@ def test_seed004_keras_cnn_layers_as_keras_prints() -> None:
     model = netdsl.load(EXAMPLES / "seed004_keras_cnn.net")
     assert model.graph["conv_1"].shape == (32, 26, 26) and model.graph["maxpool_1"].shape == (32, 13, 13)
     assert [n.param_count for n in model.layers if n.param_count] == [320, 1_384_704, 2_570]
+
+
+@pytest.mark.parametrize("name, accuracy", [("seed001_timeseries", 0.95), ("seed001_speech", 0.9),
+                                            ("seed001_text", 0.9)])
+def test_seed001_sequence_examples_train_through_netdsl_train(name: str, accuracy: float, tmp_path,
+                                                             capsys) -> None:
+    """`netdsl train` with each example's own train section (its built-in generated data set)."""
+    import csv
+
+    from netdsl import cli
+
+    assert cli.main(["train", str(EXAMPLES / f"{name}.net"), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    with open(tmp_path / "run" / "history.csv", newline="") as handle:
+        last = list(csv.DictReader(handle))[-1]
+    assert float(last["val_accuracy"]) > accuracy
+
+
+def test_seed001_speech_filters_span_the_frequency_axis() -> None:
+    graph = netdsl.load(EXAMPLES / "seed001_speech.net").graph
+    assert graph["input_1"].shape == (1, 17, 13) and graph["conv_1"].attrs["kernel"] == (17, 3)
+    assert graph["conv_1"].shape == (24, 1, 11)  # one row: the filters slide over time only
+
+
+def test_seed001_text_reads_the_sentences_vocabulary() -> None:
+    from netdsl.data import synthetic
+
+    model = netdsl.load(EXAMPLES / "seed001_text.net")
+    assert model.tokens == len(synthetic.vocabulary()) and model.input_shape == (synthetic.SENTENCE_LENGTH,)
+    assert [model.graph[n].shape for n in ("embedding_1", "concat_1")] == [(1, 16, 16), (48, 1, 1)]
+
+
+def test_seed001_go_keeps_the_board() -> None:
+    graph = netdsl.load(EXAMPLES / "seed001_go.net").graph
+    assert not [n for n in graph if "pool" in n.op]
+    assert all(n.shape[1:] == (19, 19) for n in graph if n.op == "conv") and graph.output.shape == (361,)

@@ -132,6 +132,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("netdsl.cli.draw:show_arguments",
              "kernels and feature maps of a layer for one input (seed 002's fig. 18-34)"),
     "report": ("netdsl.cli.draw:report_arguments", "one self-contained HTML page about a training run"),
+    "dream": ("netdsl.cli.dream:dream_arguments", "the input that most excites a filter, or Deep Dream on an image"),
     "import": ("netdsl.cli.importer:import_arguments",
                "turn an ONNX CNN into a .net program and an .npz of its weights"),
 }

@@ -294,10 +294,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     model = _model_with_weights(args)
     try:
-        x, notes = read_input(args.input, tuple(model.input_shape))
+        if model.tokens is not None and args.input.lower().endswith(".txt"):  # sentences through a vocabulary
+            from netdsl.data.synthetic import read_text_file
+
+            x, notes = read_text_file(args.input, model.input_shape[0], model.train_config.data.lower())
+        else:
+            x, notes = read_input(args.input, tuple(model.input_shape))
         x = as_batch(to_channels_first(x, model.input_shape, model.input_layout), tuple(model.input_shape),
                      args.input)
-    except InputFileError as err:
+    except (InputFileError, DataError) as err:
         raise InputError(str(err)) from None
     for note in notes:
         print(note)
@@ -373,7 +378,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def train_arguments(train: argparse.ArgumentParser) -> None:
     _common(train)
-    train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, FILE.npz or FILE.csv")
+    train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, waves, spectrograms, sentences, "
+                                      "FILE.npz or FILE.csv")
     train.add_argument("--epochs", type=positive(int), metavar="N",
                        help="passes over the training data (default: the train section's, else 10)")
     train.add_argument("--batch", type=positive(int), metavar="N",

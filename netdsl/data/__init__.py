@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-BUILTIN_NAMES: tuple[str, ...] = ("digits", "mnist", "fashion_mnist", "cifar10")
+BUILTIN_NAMES: tuple[str, ...] = ("digits", "mnist", "fashion_mnist", "cifar10", "waves", "spectrograms", "sentences")
 FILE_SUFFIXES: tuple[str, ...] = (".npz", ".csv")
 PORTIONS: tuple[str, ...] = ("val", "train", "all", "test")  # what load_arrays can return
 

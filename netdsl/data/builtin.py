@@ -229,6 +229,22 @@ def load_cifar10(data_dir: str | Path | None, download: bool, progress: Progress
     return Raw(x=x, y=y, scale=255.0, x_test=xt, y_test=yt, num_classes=10)
 
 
+GENERATED = ("waves", "spectrograms", "sentences")
+
+
+def load_generated(name: str) -> Raw:
+    """A set netdsl.data.synthetic generates (seed 0, the same samples every time)."""
+    from netdsl.data import synthetic
+
+    if name == "waves":
+        x, y = synthetic.waves()
+    elif name == "spectrograms":
+        x, y = synthetic.spectrograms()
+    else:
+        x, y, _ = synthetic.sentences()
+    return Raw(x=x, y=y, scale=1.0, num_classes=int(y.max()) + 1)
+
+
 def load_builtin(name: str, data_dir: str | Path | None, download: bool, progress: Progress) -> Raw:
     """Load one of the built-in data sets by its (normalized) name."""
     if name == "digits":
@@ -237,4 +253,6 @@ def load_builtin(name: str, data_dir: str | Path | None, download: bool, progres
         return load_idx_set(name, data_dir, download, progress)
     if name == "cifar10":
         return load_cifar10(data_dir, download, progress)
+    if name in GENERATED:
+        return load_generated(name)
     raise DataError(f"unknown built-in data set '{name}'")

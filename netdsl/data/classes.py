@@ -15,6 +15,9 @@ BUILTIN_CLASSES: dict[str, tuple[str, ...]] = {
     "mnist": DIGITS,
     "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                       "Ankle boot"),
+    "waves": ("sine", "square", "sawtooth", "noise"),
+    "spectrograms": ("sine", "square", "sawtooth", "noise"),
+    "sentences": ("sport", "weather", "food", "computers"),
     "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
 }
 MAX_NAMES_BYTES = 1 << 20  # a names file is text; refuse anything larger than 1 MiB

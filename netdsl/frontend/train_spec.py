@@ -13,7 +13,7 @@ from netdsl.frontend.expand import evaluate
 from netdsl.frontend.train_extras import EXTRA_SETTINGS, EarlyStop, Schedule, Transform, check_together, parse_extra
 from netdsl.train.settings import FUSED_HEADS  # noqa: F401 (stated there, for the backends too)
 
-BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
+BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10", "waves", "spectrograms", "sentences")
 LOSSES = ("cross_entropy", "mse", "binary_cross_entropy", "mae", "huber")
 CLASS_LOSSES = ("cross_entropy", "binary_cross_entropy")  # need class labels: not for target = values
 METRICS = ("accuracy", "mae", "rmse", "none")  # none: the loss alone

@@ -68,8 +68,9 @@ def value_text(value: Any) -> str:
 # ---- the train section ----
 
 SETTING_DOCS: dict[str, str] = {
-    "data": "The data set: `digits` (built in), `mnist`, `fashion_mnist`, `cifar10`, or a quoted path to an "
-            "`.npz` file (arrays `x`, `y`) or a `.csv` file (last column the label).",
+    "data": "The data set: `digits` (built in), `mnist`, `fashion_mnist`, `cifar10`, the generated `waves`, "
+            "`spectrograms` and `sentences`, or a quoted path to an `.npz` file (arrays `x`, `y`) or a `.csv` file "
+            "(last column the label).",
     "loss": "The loss: `cross_entropy` (fused with a final softmax), `mse`, or `binary_cross_entropy` (fused with "
             "a final sigmoid); for `target = values` also `mae` (`l1`) and `huber`.",
     "optimizer": "The optimizer and its arguments, e.g. `adam(lr=0.001)` or `sgd(lr=0.1, momentum=0.9)`.",

@@ -150,7 +150,7 @@ def _minimal(command: str) -> list[str]:
     return {"check": ["x.net"], "fmt": ["x.net"], "lsp": [], "plot": ["run"], "report": ["run"],
             "run": ["m.onnx", "--input", "x.npy"], "evaluate": ["x.net", "--weights", "w.npz"],
             "predict": ["x.net", "--weights", "w.npz", "--input", "x.npy"],
-            "show": ["x.net", "--weights", "w.npz", "--input", "x.npy"],
+            "show": ["x.net", "--weights", "w.npz", "--input", "x.npy"], "dream": ["x.net", "--weights", "w.npz"],
             "compile": ["x.net", "--target", "numpy"]}.get(command, ["x.net"])
 
 

@@ -37,6 +37,8 @@ def backend(model: netdsl.Model, tensors: dict[str, np.ndarray]) -> Executor:
 
 def sample(model: netdsl.Model, seed: int = 2) -> np.ndarray:
     batch = 1 if model.name in BIG else 3
+    if model.tokens is not None:  # token ids below the vocabulary (seed001_text)
+        return np.random.default_rng(seed).integers(0, model.tokens, (batch, *model.input_shape)).astype(np.float32)
     return np.random.default_rng(seed).standard_normal((batch, *model.input_shape)).astype(np.float32)
 
 

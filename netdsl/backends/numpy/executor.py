@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -140,6 +141,40 @@ class Executor:
             needs[node.name] = any(
                 i != self._input and (needs[i] or bool(self._run[i].params)) for i in node.inputs)
         return needs
+
+    def input_gradient(self, x: Array, dout: Array | Callable[[Array], Array],
+                       layer: str | None = None) -> tuple[Array, Array]:
+        """(d(sum(dout * A)) / dx, A) where A is the output of `layer` (default: the network's output) at inference.
+
+        `dout` is an array of A's shape or a function of A that returns one (an objective's gradient, as
+        feature visualization needs). Parameters are left as they are; nothing is kept between calls.
+        """
+        last = layer or self._run.output.name
+        if last not in self._consumers:
+            raise KeyError(f"network {self.graph.name} has no layer {last!r}")
+        ctx = Ctx(self.params, self.buffers, False, None)
+        values: dict[str, Array] = {self._input: to_internal(np.asarray(x, dtype=self.dtype))}
+        caches: dict[str, Any] = {}
+        for node, kernel in self._steps:
+            if last == self._input:
+                break
+            values[node.name], caches[node.name] = kernel.forward(node, [values[i] for i in node.inputs], ctx)
+            if node.name == last:
+                break
+        activation = to_external(values[last])
+        grad_out = dout(activation) if callable(dout) else dout
+        pending: dict[str, Array] = {last: to_internal(np.asarray(grad_out, dtype=self.dtype))}
+        for node, kernel in reversed(self._steps):
+            dy = pending.pop(node.name, None)
+            if dy is None:
+                continue
+            dxs, _ = kernel.backward(node, dy, caches[node.name], True)
+            for name, dx in zip(node.inputs, dxs):
+                if dx is not None:
+                    pending[name] = pending[name] + dx if name in pending else dx
+        if self._input not in pending:  # nothing differentiable reaches the input (token ids)
+            raise ValueError(f"network {self.graph.name}'s output has no gradient with respect to its input")
+        return to_external(pending[self._input]), activation
 
     def layer_shapes(self, x: Array) -> dict[str, tuple[int, ...]]:
         """Each layer's output shape (C x H x W, batch dropped) on a real forward pass at inference."""

@@ -23,7 +23,7 @@ from netdsl.backends.onnx.runtime import Session
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.net"))
 BIG = {"alexnet", "vgg16", "densenet121", "googlenet", "resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0",
-       "convnext_tiny", "unet"}  # ImageNet nets and the 256x256 U-Net: batch 1
+       "convnext_tiny", "unet", "seed001_go"}  # ImageNet nets, the 256x256 U-Net, the Go board: batch 1
 PARITY = 1e-5  # max |onnxruntime - numpy| / max |numpy|
 
 
@@ -68,7 +68,11 @@ def reference(stem: str) -> tuple[np.ndarray, np.ndarray]:
     """A seeded batch (1 sample for the ImageNet nets, else 3) and the NumPy backend's outputs for it."""
     graph, weights, _ = exported(stem)
     batch = 1 if stem in BIG else 3
-    x = np.random.default_rng(1).standard_normal((batch, *graph.input.shape)).astype(np.float32)
+    rng = np.random.default_rng(1)
+    if graph.input.attrs.get("tokens"):  # token ids below the vocabulary (seed001_text)
+        x = rng.integers(0, graph.input.attrs["tokens"], (batch, *graph.input.shape)).astype(np.float32)
+    else:
+        x = rng.standard_normal((batch, *graph.input.shape)).astype(np.float32)
     executor = numpy_executor(graph)
     executor.load_state_dict(weights)
     return x, executor.predict(x)
