@@ -3,6 +3,8 @@ and a batch that would not fit is one line naming the layer; augmentation alloca
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -112,33 +114,40 @@ def test_translate_is_padding_then_cropping() -> None:
         np.testing.assert_array_equal(translate(x, max_dy, max_dx, np.random.default_rng(max_dy)), expected)
 
 
+_STEP_PEAK = """
+import sys, tracemalloc
+import numpy as np
+import netdsl
+from netdsl.backends.numpy.executor import Executor
+from netdsl.backends.numpy.objective import Objective
+from netdsl.backends.numpy.optimizers import Adam
+from netdsl.memory import training_step_bytes
+
+graph = netdsl.load(sys.argv[1]).graph
+rng = np.random.default_rng(0)
+x = rng.random((64, *graph.input.shape), dtype=np.float32)
+y = rng.integers(0, graph.output.shape[0], 64)
+executor = Executor(graph)
+executor.init_params(0)
+objective, optimizer = Objective(graph, "cross_entropy"), Adam(lr=1e-3)
+tracemalloc.start()
+base = tracemalloc.get_traced_memory()[0]
+for _ in range(2):
+    out = executor.forward(x, training=True, rng=rng, stop_before=objective.stop_before)
+    _, dout = objective(out, y)
+    optimizer.step(executor.params, executor.backward(dout, start=objective.start))
+    del out, dout
+print(tracemalloc.get_traced_memory()[1] - base, training_step_bytes(graph, 64, state_slots=2))
+"""
+
+
 @pytest.mark.parametrize("example", ["lenet5", "seed003_cnn"])
 def test_a_training_step_estimate_covers_the_traced_peak(example: str) -> None:
-    """training_step_bytes against the NumPy allocations of two Adam steps (tracemalloc sees numpy's):
-    never below them, and not far above (bench/train_throughput.py --memory compares resident sets)."""
-    import netdsl
-    from netdsl.backends.numpy.executor import Executor
-    from netdsl.backends.numpy.objective import Objective
-    from netdsl.backends.numpy.optimizers import Adam
-    from netdsl.memory import training_step_bytes
-
-    graph = netdsl.load(EXAMPLES / f"{example}.net").graph
-    rng = np.random.default_rng(0)
-    x = rng.random((64, *graph.input.shape), dtype=np.float32)
-    y = rng.integers(0, graph.output.shape[0], 64)
-    executor = Executor(graph)
-    executor.init_params(0)
-    objective, optimizer = Objective(graph, "cross_entropy"), Adam(lr=1e-3)
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        for _ in range(2):
-            out = executor.forward(x, training=True, rng=rng, stop_before=objective.stop_before)
-            _, dout = objective(out, y)
-            optimizer.step(executor.params, executor.backward(dout, start=objective.start))
-            del out, dout
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-    estimate = training_step_bytes(graph, 64, state_slots=2)
+    """training_step_bytes against the NumPy allocations of two Adam steps in a fresh interpreter (whose
+    scratch pools start empty; tracemalloc sees numpy's allocations): never below them, and not far above
+    (bench/train_throughput.py --memory compares resident sets)."""
+    result = subprocess.run([sys.executable, "-c", _STEP_PEAK, str(EXAMPLES / f"{example}.net")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    peak, estimate = map(int, result.stdout.split())
     assert peak <= estimate <= 1.5 * peak, (estimate, peak)
