@@ -76,4 +76,4 @@ def image_strip(outputs: Any, most: int = 64) -> Any:
     strip = np.concatenate(list(pixels), axis=1)
     picture = Image.fromarray(strip[:, :, 0] if strip.shape[2] == 1 else strip)
     scale = max(1, MIN_PNG_HEIGHT // picture.height)  # an 8x8 digit is enlarged to be seen; -o .npy keeps values
-    return picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    return picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)  # type: ignore[attr-defined]  # Image.Resampling needs Pillow 9.1

@@ -315,11 +315,11 @@ class _Rendered:
             if final and j == len(self.steps[0]) - 1 and isinstance(step, Node):
                 self.forward += [f"{self.indent}if logits:", f"{self.indent}    return {ins[0]}"]
             if isinstance(step, Node):
-                self.layer(same, names[j], ins)
+                self.layer(same, names[j], ins)  # type: ignore[arg-type]  # step j is one kind in every use
             elif isinstance(step, Instance):
-                self.use(same, names[j], ins[0])
+                self.use(same, names[j], ins[0])  # type: ignore[arg-type]
             else:
-                self.repeat(same, names[j], ins[0])
+                self.repeat(same, names[j], ins[0])  # type: ignore[arg-type]
         self.forward.append(f"{self.indent}return {names[-1]}")
 
     @property

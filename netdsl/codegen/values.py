@@ -160,7 +160,7 @@ class Varying:
     def __repr__(self) -> str:
         return f"Varying{self.values!r}"
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment,unused-ignore]  # needed without --no-strict-optional
 
     def _others(self, other: Any) -> tuple:
         if isinstance(other, Varying):
@@ -175,10 +175,10 @@ class Varying:
             raise NotUniform("the uses of a block take different code paths")
         return answers.pop()
 
-    def __eq__(self, other: Any) -> bool:  # type: ignore[override]
+    def __eq__(self, other: Any) -> bool:  # type: ignore[override,unused-ignore]
         return self._uniform(operator.eq, other)
 
-    def __ne__(self, other: Any) -> bool:  # type: ignore[override]
+    def __ne__(self, other: Any) -> bool:  # type: ignore[override,unused-ignore]
         return any(a != b for a, b in zip(self.values, self._others(other)))
 
     def __lt__(self, other: Any) -> bool:

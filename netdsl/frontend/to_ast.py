@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import VisitError
@@ -18,6 +19,16 @@ def _span(file: str, meta) -> Span:
 
 def _token_span(file: str, token: Token) -> Span:
     return Span(file, token.line, token.column, token.end_line, token.end_column)
+
+
+
+def _binop(op: str) -> Callable[..., ast.BinOp]:
+    """The transformer method of one arithmetic operator."""
+
+    def method(self: Any, meta: Any, children: list[Any]) -> ast.BinOp:
+        return ast.BinOp(op, children[0], children[1], self._s(meta))
+
+    return method
 
 
 @v_args(meta=True)
@@ -48,12 +59,6 @@ class _ToAst(Transformer_NonRecursive):
 
     def tuple(self, meta, children):
         return ast.TupleExpr(tuple(c for c in children if c is not None), self._s(meta))
-
-    def _binop(op):  # noqa: N805 - a small factory used while the class body runs
-        def method(self, meta, children):
-            return ast.BinOp(op, children[0], children[1], self._s(meta))
-
-        return method
 
     add = _binop("+")
     sub = _binop("-")

@@ -137,7 +137,7 @@ def layers(items: list[Item]):
 
 
 def _path_of(item: Item) -> tuple[str, ...]:
-    return block_path(item.node if isinstance(item, Leaf) else item.merge)
+    return block_path(item.node if isinstance(item, Leaf) else item.merge)  # type: ignore[union-attr]  # a leaf or a merge
 
 
 _BLOCK_NOTE = re.compile(r"block '([^']+)'")
@@ -145,7 +145,7 @@ _BLOCK_NOTE = re.compile(r"block '([^']+)'")
 
 def _block_name(item: Item, depth: int) -> str:
     """The block definition's name of the instance at `depth` (a labelled call is named by its label)."""
-    node = item.node if isinstance(item, Leaf) else item.merge
+    node = item.node if isinstance(item, Leaf) else item.merge  # type: ignore[union-attr]  # a leaf or a merge
     if depth < len(node.context):
         found = _BLOCK_NOTE.search(node.context[depth][0])
         if found:

@@ -4,6 +4,7 @@ LANGUAGE.md sections 4 and 9."""
 from __future__ import annotations
 
 import math
+from typing import cast
 
 from netdsl.ops.base import (
     Arg,
@@ -83,7 +84,8 @@ def deconv_axis(i: int, k: int, s: int, d: int, pad: str | int, output_pad: int)
         total = span - s
         before, after = (total // 2, total - total // 2) if total >= 0 else (0, 0)
         return i * s, before, after, max(-total, 0)
-    return (i - 1) * s - 2 * pad + span + output_pad, pad, pad, output_pad
+    crop = cast(int, pad)  # not "same" here: an int
+    return (i - 1) * s - 2 * crop + span + output_pad, crop, crop, output_pad
 
 
 def _deconv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from netdsl.ops.base import Input, Shape, ShapeError, fmt_shape, per_axis
 
 
@@ -41,7 +43,7 @@ def axis_output(i: int, k: int, s: int, d: int, pad: str | int, ceil: bool) -> t
         o = -(-i // s)
         total = max((o - 1) * s + span - i, 0)
         return o, total // 2, total - total // 2
-    before = after = pad
+    before = after = cast(int, pad)  # not "same" here: an int
     if ceil:
         o = -(-(i + before + after - span) // s) + 1
         if (o - 1) * s >= i + before:  # the last window must start inside the input (Caffe, PyTorch)

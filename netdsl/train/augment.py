@@ -92,8 +92,8 @@ def translate(x: np.ndarray, max_dy: int, max_dx: int, rng: np.random.Generator)
 
     The same as padding by max with zeros and cropping back at a random place (crop(pad))."""
     n, _, h, w = x.shape
-    dy = rng.integers(-max_dy, max_dy + 1, size=n)
-    dx = rng.integers(-max_dx, max_dx + 1, size=n)
+    dy = np.asarray(rng.integers(-max_dy, max_dy + 1, size=n))
+    dx = np.asarray(rng.integers(-max_dx, max_dx + 1, size=n))
     out = np.zeros_like(x)
     for i, (sy, sx) in enumerate(zip(dy.tolist(), dx.tolist())):
         # out[y, x] = x[y - sy, x - sx]: the overlap only, so a shift of 100,000 costs no 100,000-pixel border

@@ -238,7 +238,7 @@ def conv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair, pads: Pads
     o, cg, kh, kw = w.shape
     if c != cg * groups or o % groups:
         raise ValueError(f"conv: input channels {c}, weight {w.shape}, groups {groups}")
-    stride, dilation, pads = tuple(stride), tuple(dilation), tuple(pads)
+    stride, dilation, pads = tuple(stride), tuple(dilation), tuple(pads)  # type: ignore[assignment]  # lists in
     out_hw = out_hw_of(x, (kh, kw), stride, pads, dilation)
     layout = _conv_layout((kh, kw), cg)
     xp = _padded_input(x, pads, (kh, kw), stride, dilation, out_hw, layout)
