@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from netdsl.draw.run_dir import Run
+if TYPE_CHECKING:  # run_dir draws its curves with this module
+    from netdsl.draw.run_dir import Run
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
            "#bcbd22")

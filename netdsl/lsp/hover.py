@@ -118,7 +118,7 @@ def setting_text(setting: ast.Setting) -> str:
     if default is not None:
         lines += ["", f"default: `{default}`"]
     if key == "optimizer":
-        lines += ["", *(f"- `{name}({', '.join(f'{k}={v}' for k, v in args.items())})`"
+        lines += ["", *(f"- `{name}({', '.join(f'{k}={v}' for k, v in args.items())})`: {catalog.optimizer_doc(name)}"
                         for name, args in catalog.optimizers().items())]
     return "\n".join(lines)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import compile_text
 
-from netdsl.frontend.train_spec import OPTIMIZERS, optimizer_problems
+from netdsl.train.declarations import OPTIMIZERS
 
 
 def train_errors(optimizer: str) -> list:
@@ -32,8 +32,8 @@ def test_arguments_an_update_cannot_run_with_are_located(optimizer: str, message
 
 
 def test_the_defaults_and_usual_values_are_accepted() -> None:
-    for name, schema in OPTIMIZERS.items():
-        assert optimizer_problems(name, dict(schema)) == [], name
+    for name, optimizer in OPTIMIZERS.items():
+        assert optimizer.problems(optimizer.defaults()) == [], name
     assert train_errors("sgd(lr=0.1, momentum=0.9, nesterov=true)") == []
     assert train_errors("adam(0.01, beta1=0, beta2=0.5, eps=1e-7, weight_decay=0.01)") == []
     assert train_errors("adadelta(rho=1)") == []

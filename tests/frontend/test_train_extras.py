@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import compile_text, only_error
 
-from netdsl.frontend.train_extras import EarlyStop, Schedule, Transform
+from netdsl.train.config import EarlyStop, Schedule, Transform
 
 NET = "input(3, 32, 32) - conv(4, 3) - relu - flatten - fc(10) - softmax\n"
 
