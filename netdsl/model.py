@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netdsl.backends.onnx.export import DEFAULT_OPSET
 from netdsl.compiler import CheckedNetwork, Compilation, compile_source
@@ -10,6 +11,10 @@ from netdsl.diagnostics import Diagnostic, NetdslError
 from netdsl.frontend.train_spec import TrainConfig
 from netdsl.ir.graph import Graph, Node
 from netdsl.ir.passes import Totals
+
+if TYPE_CHECKING:
+    from netdsl.backends.numpy.executor import Executor
+    from netdsl.train.trainer import Trainer
 
 
 class Model:
@@ -21,8 +26,8 @@ class Model:
         self.graph: Graph = network.graph
         self.name: str = network.name
         self.train_config: TrainConfig = data_relative_to(network.train, compilation.file)
-        self._backend = None
-        self._fit_trainer = None
+        self._backend: Executor | None = None
+        self._fit_trainer: Trainer | None = None
 
     @property
     def layers(self) -> list[Node]:

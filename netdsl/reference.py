@@ -12,12 +12,24 @@ from typing import Callable
 
 import numpy as np
 
+from netdsl.ops.activation import (
+    ELU,
+    GELU,
+    HARDSIGMOID,
+    HARDSWISH,
+    MISH,
+    PRELU,
+    RELU6,
+    SELU,
+    SIGMOID,
+    SOFTMAX,
+    SOFTPLUS,
+)
 from netdsl.ops.base import OpDef
-from netdsl.ops.elementwise import BATCHNORM, LRN, SIGMOID, SOFTMAX
-from netdsl.ops.nonlinear import ELU, GELU, HARDSIGMOID, HARDSWISH, MISH, PRELU, RELU6, SELU, SOFTPLUS
-from netdsl.ops.normalization import GROUPNORM, LAYERNORM, SCALE
-from netdsl.ops.resample import DECONV, DWCONV, UPSAMPLE, ZEROPAD
-from netdsl.ops.spatial import AVGPOOL, CONV, MAXPOOL
+from netdsl.ops.conv import CONV, DECONV, DWCONV
+from netdsl.ops.normalization import BATCHNORM, GROUPNORM, LAYERNORM, LRN, SCALE
+from netdsl.ops.pool import AVGPOOL, MAXPOOL
+from netdsl.ops.resample import UPSAMPLE, ZEROPAD
 
 REFERENCES: dict[str, Callable] = {}
 

@@ -120,8 +120,8 @@ def make_optimizer(parameters, lr: float) -> torch.optim.Optimizer:
 
 def make_augmenter(seed: int, rank: int):
     """augment = shift(0.1, 0.1), flip: netdsl's seeded NumPy augmentation, one stream per process."""
-    from netdsl.train.augment import Augmenter
     from netdsl.frontend.train_extras import Transform
+    from netdsl.train.augment import Augmenter
 
     return Augmenter((Transform("shift", (0.1, 0.1)), Transform("flip", ()),), seed=seed * 1009 + rank)
 

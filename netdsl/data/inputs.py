@@ -67,7 +67,7 @@ def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
             mode = "L" if channels == 1 else "RGB"
             converted = image.convert(mode) if image.mode != mode else image
             if converted.size != (width, height):
-                converted = converted.resize((width, height), Image.BILINEAR)
+                converted = converted.resize((width, height), Image.BILINEAR)  # type: ignore[attr-defined]  # Image.Resampling needs Pillow 9.1
             pixels = np.asarray(converted, dtype=np.float32) / 255.0
     except Image.DecompressionBombError as err:
         raise InputFileError(f"{path}: refused: the image is larger than Pillow's decompression-bomb limit "

@@ -47,7 +47,7 @@ def _load_raw(
     """Load a spec's raw arrays; returns the display name and the Raw data."""
     kind, value = resolve_spec(spec)
     if kind == "builtin":
-        return value, load_builtin(value, data_dir, download, progress)
+        return value, load_builtin(value, None if data_dir is None else Path(data_dir), download, progress)
     reader = load_npz if value.lower().endswith(".npz") else load_csv
     x, y = reader(value)
     scale = 255.0 if x.dtype == np.uint8 else 1.0

@@ -33,7 +33,7 @@ def write_raster(diagram: Diagram, handle: IO[bytes], fmt: str) -> None:
     axes.set_ylim(diagram.height, 0)
     axes.axis("off")
     text = {"family": "DejaVu Sans Mono", "fontsize": font_pt, "va": "baseline"}
-    x = MARGIN
+    x: float = MARGIN
     y = MARGIN + (LEGEND_PX - 14) / 2 - 4
     for kind in diagram.legend:
         axes.add_patch(Rectangle((x, y), 14, 14, facecolor=KIND_COLOURS[kind], edgecolor="#444", linewidth=0.8))

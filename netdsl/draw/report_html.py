@@ -97,7 +97,7 @@ def check_section(model) -> str:
     head = "".join(f'<th{" class=num" if i in (3, 4) else ""}>{escape(h)}</th>' for i, h in enumerate(headers))
     rows = "".join("<tr>" + "".join(f'<td{" class=num" if i in (3, 4) else ""}>{escape(c)}</td>'
                                     for i, c in enumerate(row)) + "</tr>" for row in table_rows(graph))
-    totals = "\n".join(totals_lines(SimpleNamespace(totals=model.totals)))
+    totals = "\n".join(totals_lines(SimpleNamespace(totals=model.totals)))  # type: ignore[arg-type]  # reads .totals
     return f"<h2>Network</h2><table><tr>{head}</tr>{rows}</table><pre>{escape(totals)}</pre>"
 
 
@@ -168,7 +168,7 @@ def thumbnail(sample: np.ndarray) -> bytes | None:
     low, high = float(image.min()), float(image.max())
     pixels = ((image - low) / (high - low) * 255 if high > low else np.zeros_like(image)).astype(np.uint8)
     scale = max(1, THUMB_PX // max(pixels.shape[:2]))
-    picture = Image.fromarray(pixels).resize((pixels.shape[1] * scale, pixels.shape[0] * scale), Image.NEAREST)
+    picture = Image.fromarray(pixels).resize((pixels.shape[1] * scale, pixels.shape[0] * scale), Image.NEAREST)  # type: ignore[attr-defined]  # Image.Resampling needs Pillow 9.1
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -25,7 +25,8 @@ def _text(x: float, y: float, text: str, css: str = "") -> str:
 
 
 def _legend(diagram: Diagram) -> list[str]:
-    parts, x = [], MARGIN
+    parts: list[str] = []
+    x: float = MARGIN
     y = MARGIN + (LEGEND_PX - 14) / 2 - 4
     for kind in diagram.legend:
         parts.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="14" height="14" fill="{KIND_COLOURS[kind]}" '

@@ -130,7 +130,7 @@ def bind_args(op: OpDef, layer: ast.Layer, env: dict[str, Any]) -> dict[str, Any
         except ArgError as err:
             raise CompileError(f"{op.name}: {err}", spans[arg.name]) from None
     if op.variadic:
-        from netdsl.ops.dense import input_dims
+        from netdsl.ops.core import input_dims
 
         try:
             attrs["shape"] = input_dims(values["dims"], attrs.get("layout", "chw"))

@@ -15,6 +15,7 @@ from netdsl.train.declarations import (
     AUGMENTATION_ALIASES,
     AUGMENTATIONS,
     EARLY_STOP_ARGS,
+    EARLY_STOP_DEFAULTS,
     MAX_ROTATION,
     MONITOR_ALIASES,
     RECORDED,
@@ -180,12 +181,12 @@ def parse_early_stop(setting: ast.Setting) -> EarlyStop:
     schema = {arg.name: (arg.kind, arg.default) for arg in EARLY_STOP_ARGS}
     bound = _bind(monitor, schema, args, kwargs, setting.value.span, {})
     values = {key: _typed(value, schema[key][0], monitor, key, span) for key, (value, span) in bound.items()}
-    stop = EarlyStop(monitor, **values)
-    patience, min_delta = stop.patience, stop.min_delta
+    patience = int(values.get("patience", EARLY_STOP_DEFAULTS["patience"]))
+    min_delta = float(values.get("min_delta", EARLY_STOP_DEFAULTS["min_delta"]))
     if patience < 0 or min_delta < 0:
         span = bound["patience" if patience < 0 else "min_delta"][1]
         raise CompileError(f"{monitor}: patience and min_delta must be >= 0", span)
-    return stop
+    return EarlyStop(monitor, patience, min_delta)
 
 
 def parse_classes(setting: ast.Setting) -> str | tuple[str, ...]:

@@ -8,7 +8,7 @@ from netdsl import ops
 from netdsl.diagnostics import CompileError, DiagnosticSink
 from netdsl.ir.graph import Graph, Node
 from netdsl.ops.base import Input, ShapeError, numel
-from netdsl.ops.dense import FLATTEN
+from netdsl.ops.core import FLATTEN
 
 BYTES_PER_VALUE = 4  # float32
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterator
+from typing import Any, Iterator
 
 from netdsl.compiler import CheckedNetwork, Compilation, compile_source
 from netdsl.diagnostics import CompileError, Diagnostic, Span
@@ -26,7 +26,7 @@ class Occurrence:
     name: str
     span: Span  # the whole construct (a layer with its arguments)
     name_span: Span  # just its name
-    node: object  # the AST node
+    node: Any  # the AST node
     owner: ast.Block | None = None  # the block whose body holds it
 
 

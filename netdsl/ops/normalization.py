@@ -1,10 +1,48 @@
-"""Normalizations of LANGUAGE.md section 9 (layernorm over the channels at each position, groupnorm) and
-layer scale. Parameter counts are PyTorch's; MACs are 0, like batchnorm."""
+"""Normalizations: batchnorm, lrn, and those of LANGUAGE.md section 9 (layernorm over the channels at each
+position, groupnorm) with layer scale. Parameter counts are PyTorch's; MACs are 0."""
 
 from __future__ import annotations
 
+from netdsl.ops.activation import number
 from netdsl.ops.base import Arg, Input, OpDef, ParamSpec, Shape, ShapeError, fmt_shape, positive_int, real
-from netdsl.ops.nonlinear import number
+
+
+def _channels(ins: list[Input]) -> int:
+    return ins[0].shape[0]
+
+
+def _bn_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
+    c = (_channels(ins),)
+    return {"weight": ParamSpec(c, "ones"), "bias": ParamSpec(c, "zeros"),
+            "running_mean": ParamSpec(c, "zeros", trainable=False),
+            "running_var": ParamSpec(c, "ones", trainable=False)}
+
+
+BATCHNORM = OpDef(
+    name="batchnorm",
+    aliases=("bn", "batchnormalization", "batchnorm2d"),
+    args=(Arg("eps", real(0.0, low_open=True), 1e-5), Arg("momentum", real(0.0, 1.0), 0.1)),
+    tensors=_bn_tensors,
+    traits=frozenset({"normalization", "centering", "transparent"}),
+)
+
+
+def _lrn_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
+    if len(ins[0].shape) != 3:
+        raise ShapeError(f"needs an image input (C x H x W), but {ins[0].name} gives a vector of "
+                         f"{fmt_shape(ins[0].shape)}")
+    return ins[0].shape, {}
+
+
+LRN = OpDef(
+    name="lrn",
+    aliases=("localresponsenorm",),
+    args=(Arg("size", positive_int(), 5), Arg("alpha", real(0.0), 1e-4),
+          Arg("beta", real(0.0), 0.75), Arg("k", real(0.0, low_open=True), 2.0)),
+    infer=_lrn_infer,
+    shown=("size",),
+    traits=frozenset({"normalization"}),
+)
 
 _EPS = Arg("eps", real(0.0, low_open=True), 1e-5)
 
@@ -38,4 +76,4 @@ def _scale_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
 
 SCALE = OpDef(name="scale", aliases=("layerscale",), args=(Arg("init", number, 1.0),), tensors=_scale_tensors)
 
-OPS = (LAYERNORM, GROUPNORM, SCALE)
+OPS = (BATCHNORM, LRN, LAYERNORM, GROUPNORM, SCALE)

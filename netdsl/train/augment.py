@@ -43,7 +43,7 @@ class Augmenter:
 
     @property
     def state(self) -> dict[str, Any]:
-        return self.rng.bit_generator.state
+        return dict(self.rng.bit_generator.state)
 
     @state.setter
     def state(self, value: dict[str, Any]) -> None:
@@ -92,7 +92,7 @@ def _shift(x: np.ndarray, args: tuple, rng: np.random.Generator) -> np.ndarray:
 
 @implements(CROP)
 def _crop(x: np.ndarray, args: tuple, rng: np.random.Generator) -> np.ndarray:
-    return translate(x, args[0], args[0], rng)
+    return translate(x, int(args[0]), int(args[0]), rng)
 
 
 @implements(ROTATE)
@@ -102,7 +102,7 @@ def _rotate(x: np.ndarray, args: tuple, rng: np.random.Generator) -> np.ndarray:
 
 @implements(CUTOUT)
 def _cutout(x: np.ndarray, args: tuple, rng: np.random.Generator) -> np.ndarray:
-    return cutout(x, args[0], rng)
+    return cutout(x, int(args[0]), rng)
 
 
 def pixels(amount: int | float, size: int) -> int:
@@ -169,8 +169,8 @@ def bilinear(x: np.ndarray, src_y: np.ndarray, src_x: np.ndarray) -> np.ndarray:
 def cutout(x: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """Zero a size x size square at a random centre of each image (it may hang over the edge)."""
     n, _, h, w = x.shape
-    top = rng.integers(0, h, size=n) - size // 2
-    left = rng.integers(0, w, size=n) - size // 2
+    top = np.asarray(rng.integers(0, h, size=n)) - size // 2
+    left = np.asarray(rng.integers(0, w, size=n)) - size // 2
     rows, cols = np.arange(h), np.arange(w)
     in_rows = (rows >= top[:, None]) & (rows < top[:, None] + size)
     in_cols = (cols >= left[:, None]) & (cols < left[:, None] + size)

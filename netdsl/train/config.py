@@ -46,8 +46,8 @@ class EarlyStop:
     """`early_stop = val_loss(patience=5, min_delta=0)`: stop when `monitor` stops improving."""
 
     monitor: str
-    patience: int = EARLY_STOP_DEFAULTS["patience"]
-    min_delta: float = EARLY_STOP_DEFAULTS["min_delta"]
+    patience: int = int(EARLY_STOP_DEFAULTS["patience"])
+    min_delta: float = float(EARLY_STOP_DEFAULTS["min_delta"])
 
     @property
     def mode(self) -> str:

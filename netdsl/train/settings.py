@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from netdsl.ops.elementwise import SIGMOID, SOFTMAX
+from netdsl.ops.activation import SIGMOID, SOFTMAX
 
 # The final activation each loss absorbs: training starts from the scores before it (stable and exact).
 FUSED_HEADS = {"cross_entropy": SOFTMAX.name, "binary_cross_entropy": SIGMOID.name}

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -100,7 +101,7 @@ class _SigintFlag:
         self.signals = (signal.SIGINT, signal.SIGTERM) if terminate else (signal.SIGINT,)
         self.raised = False
         self.signum = signal.SIGINT
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _SigintFlag:
         for signum in self.signals:
@@ -263,7 +264,7 @@ class Trainer:
         arrays["meta"] = np.array(json.dumps(meta))
         if p.perm is not None and p.step:
             arrays["perm"] = p.perm
-        atomic_write(self.out_dir / CHECKPOINT, lambda handle: np.savez(handle, **arrays))
+        atomic_write(self.out_dir / CHECKPOINT, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]  # numpy's stub
         atomic_write_text(self.out_dir / "history.csv", self.history.to_csv())
 
     def resume(self, source: str | Path | Checkpoint) -> None:
@@ -322,7 +323,7 @@ class _ProgressBar:
     def __init__(self, epochs: int, samples: int, verbose: int):
         self.epochs, self.samples, self.verbose = epochs, samples, verbose
         self.live = verbose > 0 and sys.stdout.isatty()
-        self._progress = None
+        self._progress: Any = None  # a rich Progress, imported only for a live terminal
         self._task = None
         self._epoch = 0
         self._periodic = PeriodicLine() if verbose > 0 and not self.live else None

@@ -7,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import netdsl
-from netdsl.ops.spatial import axis_output
+from netdsl.ops.window import axis_output
 
 
 @st.composite

@@ -21,7 +21,14 @@ from netdsl.backends.numpy.ops.activation import (
     tanh_forward,
 )
 from netdsl.backends.numpy.ops.conv import conv2d_backward, conv2d_forward
-from netdsl.backends.numpy.ops.dense import fc_backward, fc_forward, flatten_backward, flatten_forward
+from netdsl.backends.numpy.ops.core import (
+    dropout_backward,
+    dropout_forward,
+    fc_backward,
+    fc_forward,
+    flatten_backward,
+    flatten_forward,
+)
 from netdsl.backends.numpy.ops.merge import (
     add_backward,
     add_forward,
@@ -30,14 +37,7 @@ from netdsl.backends.numpy.ops.merge import (
     mul_backward,
     mul_forward,
 )
-from netdsl.backends.numpy.ops.norm import (
-    batchnorm_backward,
-    batchnorm_forward,
-    dropout_backward,
-    dropout_forward,
-    lrn_backward,
-    lrn_forward,
-)
+from netdsl.backends.numpy.ops.normalization import batchnorm_backward, batchnorm_forward, lrn_backward, lrn_forward
 from netdsl.backends.numpy.ops.pool import (
     avgpool2d_backward,
     avgpool2d_forward,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ def expected_tensors(graph: Graph) -> dict[str, tuple[int, ...]]:
 def save_weights(path: str | Path, tensors: dict[str, np.ndarray]) -> Path:
     """Write an .npz atomically (sorted keys: the same weights give the same file)."""
     ordered = {k: np.asarray(tensors[k]) for k in sorted(tensors)}
-    return atomic_write(path, lambda handle: np.savez(handle, **ordered))
+    return atomic_write(path, lambda handle: np.savez(handle, **ordered))  # type: ignore[arg-type]  # numpy's stub
 
 
 def read_npz(path: str | Path) -> dict[str, np.ndarray]:
@@ -88,7 +89,7 @@ def check_finite(tensors: dict[str, np.ndarray], source: str) -> None:
                            "the run that wrote them diverged (try a lower learning rate)")
 
 
-def check_tensors(tensors: dict[str, np.ndarray], graph: Graph, source: str) -> None:
+def check_tensors(tensors: Mapping[str, np.ndarray | npyfile.ArrayHeader], graph: Graph, source: str) -> None:
     """Every expected name with its shape, nothing else; all mismatches listed at once."""
     expected = expected_tensors(graph)
     problems = []

@@ -41,7 +41,7 @@ def pad_nhwc(x: Array, pads: Pads, value: float = 0.0, tag: str = "") -> Array:
     return out
 
 
-def tap(xp: Array, i: int, j: int, out_hw: Pair, stride: Pair, dilation: Pair) -> slice:
+def tap(xp: Array, i: int, j: int, out_hw: Pair, stride: Pair, dilation: Pair) -> tuple[slice, ...]:
     """Index selecting the (N, Ho, Wo, C) inputs seen by kernel offset (i, j)."""
     ho, wo = out_hw
     r0, c0 = i * dilation[0], j * dilation[1]

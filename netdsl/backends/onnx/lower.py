@@ -52,7 +52,7 @@ class Lowering:
 LowerFn = Callable[[Lowering], None]
 
 
-def spatial_attrs(attrs: dict) -> dict[str, list[int]]:
+def spatial_attrs(attrs: dict) -> dict[str, Any]:
     """kernel_shape, strides and pads (top, left, bottom, right: ONNX's begin..., end... order)."""
     return {
         "kernel_shape": list(attrs["kernel"]),

@@ -1,6 +1,6 @@
 """ONNX lowerings registered against the op declarations, each with the first opset it needs.
 
-    @lowering(ops.elementwise.RELU)             # from MIN_OPSET on
+    @lowering(ops.activation.RELU)              # from MIN_OPSET on
     def lower_relu(low: Lowering) -> None: low.emit("Relu")
 
     @lowering(GELU, since=20)                   # native Gelu; below opset 20 the op's decomposition runs

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from backends.numpy.ops import test_nonlinear as nonlinear_kernels
+from backends.numpy.ops import test_activation as activation_kernels
+from backends.numpy.ops import test_conv as conv_kernels
 from backends.numpy.ops import test_normalization as normalization_kernels
 from backends.numpy.ops import test_resample as resample_kernels
 from hypothesis import given, settings
@@ -88,13 +89,13 @@ ORACLE_TESTS: dict[str, Callable] = {"conv": test_conv, "maxpool": test_pools, "
                                      "softmax": test_sigmoid_and_softmax_over_channels,
                                      # the section-9 ops: their kernels' tests hold them to these references
                                      **dict.fromkeys(("gelu", "relu6", "hardsigmoid", "hardswish", "elu", "selu",
-                                                      "softplus", "mish"), nonlinear_kernels.test_activation_kernel),
-                                     "prelu": nonlinear_kernels.test_prelu_kernel,
+                                                      "softplus", "mish"), activation_kernels.test_activation_kernel),
+                                     "prelu": activation_kernels.test_prelu_kernel,
                                      "layernorm": normalization_kernels.test_layernorm,
                                      "groupnorm": normalization_kernels.test_groupnorm,
                                      "scale": normalization_kernels.test_scale,
                                      "upsample": resample_kernels.test_upsample_bilinear,
-                                     "deconv": resample_kernels.test_deconv,
+                                     "deconv": conv_kernels.test_deconv,
                                      "dwconv": test_conv,  # dwconv runs conv's kernel and reference
                                      "zeropad": resample_kernels.test_zeropad}
 

@@ -1,5 +1,5 @@
 """The NumPy backend's kernels, one module per op family; importing this package registers them all."""
 
-from netdsl.backends.numpy.ops import activation, conv, dense, merge, nonlinear, norm, normalization, pool, resample
+from netdsl.backends.numpy.ops import activation, conv, core, merge, normalization, pool, resample
 
-__all__ = ["activation", "conv", "dense", "merge", "nonlinear", "norm", "normalization", "pool", "resample"]
+__all__ = ["activation", "conv", "core", "merge", "normalization", "pool", "resample"]

@@ -8,7 +8,7 @@ import numpy as np
 
 from netdsl.backends.numpy.registry import kernel, unary, unary_backward, window
 from netdsl.backends.numpy.window import crop, kernel_taps, out_hw_of, pad_nhwc, tap
-from netdsl.ops.spatial import AVGPOOL, GLOBALAVGPOOL, GLOBALMAXPOOL, MAXPOOL
+from netdsl.ops.pool import AVGPOOL, GLOBALAVGPOOL, GLOBALMAXPOOL, MAXPOOL
 
 Array = np.ndarray
 Pair = tuple[int, int]

@@ -1,4 +1,4 @@
-"""upsample, deconv and zeropad on NumPy (NHWC): forward -> (y, cache), backward -> gradients."""
+"""upsample and zeropad on NumPy (NHWC): forward -> (y, cache), backward -> gradients."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from netdsl.backends.numpy.ops.conv import Conv
-from netdsl.backends.numpy.registry import Ctx, kernel, unary_backward, weighted_backward
+from netdsl.backends.numpy.registry import Ctx, kernel, unary_backward
 from netdsl.ir.graph import Node
-from netdsl.ops.resample import DECONV, DWCONV, UPSAMPLE, ZEROPAD
+from netdsl.ops.resample import UPSAMPLE, ZEROPAD
 from netdsl.reference import interpolation_matrix
 
 Array = np.ndarray
@@ -44,63 +43,6 @@ def upsample_bilinear_backward(dy: Array, cache: Cache) -> Array:
     return np.einsum("ph,npwc->nhwc", cache["rows"], d, optimize=True)
 
 
-def _taps(kernel: Pair, dilation: Pair, stride: Pair, in_hw: Pair):
-    """(i, j, row slice, column slice) of the full output each kernel tap writes to."""
-    (kh, kw), (dh, dw), (sh, sw), (h, w) = kernel, dilation, stride, in_hw
-    for i in range(kh):
-        for j in range(kw):
-            yield i, j, slice(i * dh, i * dh + (h - 1) * sh + 1, sh), slice(j * dw, j * dw + (w - 1) * sw + 1, sw)
-
-
-def deconv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair, pads: Pads, output_padding: Pair,
-                     dilation: Pair = (1, 1), groups: int = 1) -> tuple[Array, Cache]:
-    """Transposed conv of NHWC x with a (C, filters/groups, kh, kw) weight: one matrix product gives every
-    input pixel's weighted kernel, added into the full output at stride steps; then `pads` (top, left,
-    bottom, right) are cropped and `output_padding` zero rows/columns appended at the bottom/right."""
-    n, h, wd, c = x.shape
-    _, fg, kh, kw = w.shape
-    cg = c // groups
-    full_h = (h - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0]
-    full_w = (wd - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1]
-    full = np.zeros((n, full_h, full_w, groups * fg), x.dtype)
-    for g in range(groups):
-        cols = x[..., g * cg:(g + 1) * cg].reshape(-1, cg) @ w[g * cg:(g + 1) * cg].reshape(cg, -1)
-        cols = cols.reshape(n, h, wd, fg, kh, kw)
-        for i, j, rows, columns in _taps((kh, kw), dilation, stride, (h, wd)):
-            full[:, rows, columns, g * fg:(g + 1) * fg] += cols[..., i, j]
-    top, left, bottom, right = pads
-    y = full[:, top:full_h - bottom, left:full_w - right]
-    if b is not None:
-        y = y + b
-    cache = {"x": x, "w": w, "stride": stride, "pads": pads, "full": (full_h, full_w), "dilation": dilation,
-             "groups": groups, "has_bias": b is not None}
-    return y, cache
-
-
-def deconv2d_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Array | None, Array, Array | None]:
-    """(dx, dw, db): the full output's gradient gathered back per kernel tap (a strided conv)."""
-    x, w, groups = cache["x"], cache["w"], cache["groups"]
-    n, h, wd, c = x.shape
-    _, fg, kh, kw = w.shape
-    cg = c // groups
-    top, left, _, _ = cache["pads"]
-    dfull = np.zeros((n, *cache["full"], dy.shape[-1]), dy.dtype)
-    dfull[:, top:top + dy.shape[1], left:left + dy.shape[2]] = dy
-    dx = np.empty_like(x) if need_dx else None
-    dw = np.empty_like(w)
-    for g in range(groups):
-        dcols = np.empty((n, h, wd, fg, kh, kw), dy.dtype)
-        for i, j, rows, columns in _taps((kh, kw), cache["dilation"], cache["stride"], (h, wd)):
-            dcols[..., i, j] = dfull[:, rows, columns, g * fg:(g + 1) * fg]
-        dcols = dcols.reshape(n * h * wd, -1)
-        wg = w[g * cg:(g + 1) * cg].reshape(cg, -1)
-        dw[g * cg:(g + 1) * cg] = (x[..., g * cg:(g + 1) * cg].reshape(-1, cg).T @ dcols).reshape(cg, fg, kh, kw)
-        if dx is not None:
-            dx[..., g * cg:(g + 1) * cg] = (dcols @ wg.T).reshape(n, h, wd, cg)
-    db = dy.reshape(-1, dy.shape[-1]).sum(axis=0) if cache["has_bias"] else None
-    return dx, dw, db
-
-
 def zeropad_forward(x: Array, pads: Pads) -> tuple[Array, Cache]:
     """Zeros around H and W: pads are (top, left, bottom, right)."""
     top, left, bottom, right = pads
@@ -132,25 +74,6 @@ class Upsample:
         mode, inner = cache
         backward = upsample_nearest_backward if mode == "nearest" else upsample_bilinear_backward
         return [backward(dy, inner)], {}
-
-
-@kernel(DECONV)
-class Deconv:
-    @staticmethod
-    def forward(node: Node, xs: list[Array], ctx: Ctx):
-        a = node.attrs
-        return deconv2d_forward(xs[0], ctx.param(node, "weight"), ctx.param(node, "bias"), a["stride"], a["pads"],
-                                a["output_padding"], a["dilation"], a["groups"])
-
-    backward = staticmethod(weighted_backward(deconv2d_backward))
-
-
-@kernel(DWCONV)
-class DwConv:
-    """A conv with one group per channel: the conv kernel, with the filters and groups dwconv derived."""
-
-    forward = Conv.forward
-    backward = Conv.backward
 
 
 @kernel(ZEROPAD)

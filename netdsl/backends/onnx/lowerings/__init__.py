@@ -1,15 +1,5 @@
 """The ONNX lowerings, one module per op family; importing this package registers them all."""
 
-from netdsl.backends.onnx.lowerings import (
-    activation,
-    conv,
-    dense,
-    merge,
-    nonlinear,
-    norm,
-    normalization,
-    pool,
-    resample,
-)
+from netdsl.backends.onnx.lowerings import activation, conv, core, merge, normalization, pool, resample
 
-__all__ = ["activation", "conv", "dense", "merge", "nonlinear", "norm", "normalization", "pool", "resample"]
+__all__ = ["activation", "conv", "core", "merge", "normalization", "pool", "resample"]

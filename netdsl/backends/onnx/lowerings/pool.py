@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from netdsl.backends.onnx.lower import Lowering, spatial_attrs
 from netdsl.backends.onnx.registry import lowering
-from netdsl.ops.spatial import AVGPOOL, GLOBALAVGPOOL, GLOBALMAXPOOL, MAXPOOL
+from netdsl.ops.pool import AVGPOOL, GLOBALAVGPOOL, GLOBALMAXPOOL, MAXPOOL
 
 
 @lowering(MAXPOOL)

@@ -1,13 +1,12 @@
-"""upsample, deconv, dwconv and zeropad in ONNX."""
+"""upsample and zeropad in ONNX."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from netdsl.backends.onnx.lower import Lowering, constant
-from netdsl.backends.onnx.lowerings.conv import lower_conv
 from netdsl.backends.onnx.registry import lowering
-from netdsl.ops.resample import DECONV, DWCONV, UPSAMPLE, ZEROPAD
+from netdsl.ops.resample import UPSAMPLE, ZEROPAD
 
 
 def interpolation(size: int, factor: int, mode: str) -> Any:
@@ -34,24 +33,6 @@ def lower_upsample(low: Lowering) -> None:
     columns = constant(low, "columns", interpolation(w // sw, sw, mode).T)
     wide = low.emitter.add("MatMul", [low.inputs[0], columns], f"{low.output}/wide", f"{low.node.name}/wide")
     low.emit("MatMul", [constant(low, "rows", interpolation(h // sh, sh, mode)), wide])
-
-
-@lowering(DECONV)
-def lower_deconv(low: Lowering) -> None:
-    """deconv: ConvTranspose with explicit pads and output_padding; weight (C, filters/groups, kh, kw)."""
-    attrs = low.node.attrs
-    inputs = [low.inputs[0], low.param("weight")]
-    if "bias" in low.node.params:
-        inputs.append(low.param("bias"))
-    low.emit("ConvTranspose", inputs, kernel_shape=list(attrs["kernel"]), strides=list(attrs["stride"]),
-             pads=list(attrs["pads"]), output_padding=list(attrs["output_padding"]),
-             dilations=list(attrs["dilation"]), group=int(attrs["groups"]))
-
-
-@lowering(DWCONV)
-def lower_dwconv(low: Lowering) -> None:
-    """dwconv: a Conv with one group per input channel (filters and groups derived by the shape pass)."""
-    lower_conv(low)
 
 
 @lowering(ZEROPAD)

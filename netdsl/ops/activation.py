@@ -1,5 +1,6 @@
-"""The modern activations of LANGUAGE.md section 9: gelu, relu6, hardswish, hardsigmoid, elu, selu, softplus,
-mish and prelu (the one with a learned slope per channel). Semantics are PyTorch's."""
+"""Activations: relu, sigmoid, tanh, swish, softmax, leakyrelu and identity, and the modern ones of
+LANGUAGE.md section 9: gelu, relu6, hardswish, hardsigmoid, elu, selu, softplus, mish and prelu (the one with
+a learned slope per channel). Semantics are PyTorch's."""
 
 from __future__ import annotations
 
@@ -17,6 +18,22 @@ def number(value: Any, name: str) -> float:
 
 _ACTIVATION = frozenset({"activation", "elementwise"})
 _RECTIFIER = _ACTIVATION | {"rectifier"}
+
+
+def _swish_steps(attrs: dict, shapes: list[Shape]) -> list[Step]:
+    """swish(x) = x * sigmoid(x)."""
+    return [Step("sigmoid", "sigmoid"), Step("mul", "mul", inputs=("x0", "sigmoid"))]
+
+
+RELU = OpDef(name="relu", traits=_RECTIFIER)
+SIGMOID = OpDef(name="sigmoid", traits=_ACTIVATION | {"after_logits"})
+TANH = OpDef(name="tanh", traits=_ACTIVATION)
+SWISH = OpDef(name="swish", aliases=("silu",), traits=_RECTIFIER, decompose=_swish_steps)
+SOFTMAX = OpDef(name="softmax", traits=frozenset({"activation", "distribution", "after_logits"}))
+LEAKYRELU = OpDef(name="leakyrelu", aliases=("leaky_relu", "lrelu"),
+                  args=(Arg("alpha", real(0.0), 0.01),), shown=("alpha",), traits=_RECTIFIER)
+IDENTITY = OpDef(name="identity", traits=_ACTIVATION | {"noop", "transparent", "after_logits"})
+
 
 def _hardswish_steps(attrs: dict, shapes: list[Shape]) -> list[Step]:
     """hardswish(x) = x * hardsigmoid(x)."""
@@ -48,4 +65,5 @@ def _prelu_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
 PRELU = OpDef(name="prelu", args=(Arg("init", number, 0.25),), tensors=_prelu_tensors,
               traits=frozenset({"activation", "rectifier"}))
 
-OPS = (GELU, RELU6, HARDSWISH, HARDSIGMOID, ELU, SELU, SOFTPLUS, MISH, PRELU)
+OPS = (RELU, SIGMOID, TANH, SWISH, SOFTMAX, LEAKYRELU, IDENTITY, GELU, RELU6, HARDSWISH, HARDSIGMOID, ELU, SELU,
+       SOFTPLUS, MISH, PRELU)

@@ -1,10 +1,10 @@
-"""fc as ONNX Gemm, flatten as Flatten."""
+"""fc as ONNX Gemm, flatten as Flatten, dropout as Identity."""
 
 from __future__ import annotations
 
 from netdsl.backends.onnx.lower import Lowering
 from netdsl.backends.onnx.registry import lowering
-from netdsl.ops.dense import FC, FLATTEN
+from netdsl.ops.core import DROPOUT, FC, FLATTEN
 
 
 @lowering(FLATTEN)
@@ -20,3 +20,9 @@ def lower_fc(low: Lowering) -> None:
     if "bias" in low.node.params:
         inputs.append(low.param("bias"))
     low.emit("Gemm", inputs, alpha=1.0, beta=1.0, transA=0, transB=1)
+
+
+@lowering(DROPOUT)
+def lower_dropout(low: Lowering) -> None:
+    """dropout: the identity at inference (an exported model is an inference model)."""
+    low.emit("Identity")

@@ -1,4 +1,4 @@
-"""Vector ops: input, fc (with its implicit flatten), output, flatten."""
+"""The core ops: input, fc (with its implicit flatten), output, flatten and dropout."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from netdsl.ops.base import (
     choice,
     numel,
     positive_int,
+    real,
 )
-from netdsl.ops.spatial import _with_activation
+from netdsl.ops.window import with_activation
 
 
 def input_dims(values: tuple, layout: str) -> Shape:
@@ -78,13 +79,13 @@ FC = OpDef(
     macs=_fc_macs,
     receptive="none",
     shown=("units",),
-    expand=_with_activation("fc"),
+    expand=with_activation("fc"),
     traits=frozenset({"dense", "flattens"}),
 )
 
 
 def _output_expand(attrs: dict) -> list[tuple[str, dict, str]]:
-    return _with_activation("fc")(attrs)
+    return with_activation("fc")(attrs)
 
 
 OUTPUT = OpDef(
@@ -106,4 +107,7 @@ def _flatten_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
 
 FLATTEN = OpDef(name="flatten", infer=_flatten_infer, receptive="none", traits=frozenset({"reshape", "after_logits"}))
 
-OPS = (INPUT, FC, OUTPUT, FLATTEN)
+DROPOUT = OpDef(name="dropout", args=(Arg("rate", real(0.0, 1.0, high_open=True)),), shown=("rate",),
+                traits=frozenset({"regularization", "elementwise", "transparent", "after_logits"}))
+
+OPS = (INPUT, FC, OUTPUT, FLATTEN, DROPOUT)

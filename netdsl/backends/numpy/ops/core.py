@@ -1,4 +1,4 @@
-"""fc and flatten on NumPy."""
+"""fc, flatten and dropout on NumPy."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from netdsl.backends.numpy.registry import Ctx, kernel, unary, unary_backward, weighted_backward
 from netdsl.ir.graph import Node
-from netdsl.ops.dense import FC, FLATTEN
+from netdsl.ops.core import DROPOUT, FC, FLATTEN
 
 Array = np.ndarray
 Cache = dict[str, Any]
@@ -51,6 +51,24 @@ def flatten_backward(dy: Array, cache: Cache) -> Array:
     return np.ascontiguousarray(dy.reshape(nchw).transpose(perm))
 
 
+def dropout_forward(x: Array, rate: float, rng: np.random.Generator, training: bool
+                    ) -> tuple[Array, Cache]:
+    """Inverted dropout: zero with probability ``rate`` and scale by 1/(1-rate)."""
+    if not training or rate <= 0:
+        return x, {"mask": None}
+    if rate >= 1:
+        return np.zeros_like(x), {"mask": np.zeros_like(x)}
+    keep = rng.random(x.shape, dtype=np.float32) >= rate
+    mask = keep.astype(x.dtype) * (1.0 / (1.0 - rate))
+    return x * mask, {"mask": mask}
+
+
+def dropout_backward(dy: Array, cache: Cache) -> Array:
+    """dy times the scaled keep mask (identity when dropout was inactive)."""
+    mask = cache["mask"]
+    return dy if mask is None else dy * mask
+
+
 @kernel(FC)
 class Fc:
     @staticmethod
@@ -64,3 +82,12 @@ class Fc:
 class Flatten:
     forward = staticmethod(unary(flatten_forward))
     backward = staticmethod(unary_backward(flatten_backward))
+
+
+@kernel(DROPOUT)
+class Dropout:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        return dropout_forward(xs[0], node.attrs["rate"], ctx.rng, ctx.training)
+
+    backward = staticmethod(unary_backward(dropout_backward))

@@ -7,7 +7,7 @@ import pytest
 from gradcheck import check, nchw, nhwc, rel_err
 
 from netdsl import reference as R
-from netdsl.backends.numpy.ops import nonlinear as K
+from netdsl.backends.numpy.ops import activation as K
 
 RNG = np.random.default_rng(0)
 # values away from every kink (0, +-3, 6) and across every piece, including softplus' threshold
