@@ -4,6 +4,7 @@ and no op name outside the op declarations and the per-op registrations."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -202,6 +203,16 @@ def test_no_op_name_outside_declarations_and_registrations() -> None:
                     and id(node) not in traits and (relative, node.value) not in OTHER_MEANINGS:
                 found.append(f"{relative}:{node.lineno}: {node.value!r}")
     assert not found, "op names outside their declaration (use the op's traits or its OpDef):\n" + "\n".join(found)
+
+
+def test_a_node_s_op_declaration_is_read_from_the_node() -> None:
+    """`node.opdef`, not a registry lookup by the node's op name (the front end looks up what a program wrote)."""
+    pattern = re.compile(r"(REGISTRY\[|lookup\()\w+(\.\w+|\[\d\])*\.op\b")
+    found = [f"{path.relative_to(ROOT)}:{number}" for path in sorted(PACKAGE.rglob("*.py"))
+             if not path.relative_to(PACKAGE).as_posix().startswith(("ops/", "frontend/", "ir/graph.py"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if pattern.search(line)]
+    assert not found, found
 
 
 def test_templates_dispatch_on_no_op_name() -> None:

@@ -63,3 +63,11 @@ def test_codegen_variables_walk_the_nodes_a_fixed_number_of_times() -> None:
     CountingList.walks = 0
     names = variables(graph, idents)
     assert CountingList.walks <= 3 and len(names) == len(graph)
+
+
+def test_each_node_holds_its_op_declaration() -> None:
+    from netdsl import ops
+
+    graph = graph_of(RESIDUAL)
+    assert all(node.opdef is ops.REGISTRY[node.op] for node in graph)
+    assert graph.nodes[0].opdef.has("input")
