@@ -53,3 +53,16 @@ def test_tokens_and_declarations_survive_characters_that_do_not_lex() -> None:
     tokens = tolerant_tokens("block b(c, k=3) {\n    conv(c, k) $ relu ' \n")
     assert [str(t) for t in tokens if t.type == "NAME"] == ["b", "c", "k", "conv", "c", "k", "relu"]
     assert declared(tolerant_tokens(BLOCKS + "network n { res(")).blocks == {"res": [("c", None), ("stride", "2")]}
+
+
+def test_train_values_come_from_the_training_declarations() -> None:
+    from netdsl.train.declarations import AUGMENTATIONS, OPTIMIZERS, SCHEDULES
+
+    text = "train {\n    optimizer = "
+    items = {item.label: item for item in completions(text, len(text))}
+    assert set(items) == set(OPTIMIZERS)
+    assert "torch.optim.RAdam" in items["radam"].documentation
+    assert items["radam"].detail == "radam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0)"
+    assert _labels("train {\n    schedule = ") == set(SCHEDULES)
+    assert _labels("train {\n    augment = ") == set(AUGMENTATIONS)
+    assert _labels("train {\n    optimizer = radam(") == {"lr", "beta1", "beta2", "eps", "weight_decay"}
