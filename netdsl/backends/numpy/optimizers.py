@@ -419,11 +419,6 @@ def _moments(opt: Adam | Nadam | RAdam, name: str, p: Array, g: Array, tmp: Arra
     return m, v
 
 
-def optimizer_arguments(name: str) -> list[str]:
-    """Keyword arguments accepted by the optimizer called ``name``."""
-    return IMPLEMENTATIONS[name.lower()].arguments()
-
-
 def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
     """Build an optimizer by (case-insensitive) name, validating the keyword arguments."""
     key = name.lower()
