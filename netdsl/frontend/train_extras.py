@@ -16,7 +16,6 @@ from netdsl.train.declarations import (
     AUGMENTATIONS,
     EARLY_STOP_ARGS,
     EARLY_STOP_DEFAULTS,
-    MAX_ROTATION,
     MONITOR_ALIASES,
     RECORDED,
     SCHEDULES,
@@ -150,11 +149,8 @@ def _transform(expr: ast.Expr) -> Transform:
         dx = 0 if alias == "height_shift_range" else amount
         return Transform(name, (dy, dx))
     number = _typed(value, declaration.kind, written, declaration.arg, span)
-    if declaration.kind == "float":  # rotate's degrees
-        if number not in MAX_ROTATION:
-            raise CompileError(f"{written}: {declaration.arg} must be {MAX_ROTATION}, received {value!r}", span)
-    elif number < 1:
-        raise CompileError(f"{written}: needs at least 1 pixel, received {value!r}", span)
+    if number not in declaration.range:
+        raise CompileError(f"{written}: {declaration.problem}, received {value!r}", span)
     return Transform(name, (number,))
 
 

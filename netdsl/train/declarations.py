@@ -265,21 +265,26 @@ class AugmentationDef:
     example: str
     doc: str
     aliases: tuple[str, ...] = ()  # Keras' ImageDataGenerator spellings
+    range: Range = ABOVE_0  # of an "int" or "float" argument ("amount" is checked as a fraction or pixels)
+    problem: str = ""  # what the error says when the argument is outside the range
 
 
+_PIXELS = "needs at least 1 pixel"
 FLIP = AugmentationDef("flip", None, "", "flip", "mirror half the images left-right", ("horizontal_flip",))
 SHIFT = AugmentationDef("shift", "shift", "amount", "shift(0.1)",
                         "move each image by up to s of its size (s < 1) or s pixels, zeros in",
                         ("width_shift_range", "height_shift_range"))
 CROP = AugmentationDef("crop", "padding", "int", "crop(4)",
-                       "pad by p pixels of zeros and crop back at a random place", ("random_crop",))
+                       "pad by p pixels of zeros and crop back at a random place", ("random_crop",),
+                       AT_LEAST_1, _PIXELS)
 ROTATE = AugmentationDef("rotate", "degrees", "float", "rotate(15)",
-                         "rotate by an angle drawn from [-degrees, degrees], bilinear", ("rotation_range",))
-CUTOUT = AugmentationDef("cutout", "size", "int", "cutout(8)", "zero a size x size square at a random place")
+                         "rotate by an angle drawn from [-degrees, degrees], bilinear", ("rotation_range",),
+                         Range(0, 180, low_closed=False, high_closed=True), "degrees must be in (0, 180]")
+CUTOUT = AugmentationDef("cutout", "size", "int", "cutout(8)", "zero a size x size square at a random place",
+                         (), AT_LEAST_1, _PIXELS)
 
 AUGMENTATIONS: dict[str, AugmentationDef] = {a.name: a for a in (FLIP, SHIFT, CROP, ROTATE, CUTOUT)}
 AUGMENTATION_ALIASES = {alias: a.name for a in AUGMENTATIONS.values() for alias in a.aliases}
-MAX_ROTATION = Range(0, 180, low_closed=False, high_closed=True)
 
 
 # ---- early stopping ----
