@@ -128,6 +128,18 @@ def optimizer_doc(name: str) -> str:
     return f"{optimizer.doc} (torch.optim.{optimizer.torch_class})"
 
 
+def value_docs(key: str) -> list[str]:
+    """Hover lines for the names a setting takes from the training declarations: schedules, augmentations."""
+    from netdsl.train.declarations import AUGMENTATIONS, SCHEDULES
+
+    if key == "schedule":
+        return [f"- `{s.name}({', '.join(a.name for a in s.args)})`: {s.formula} "
+                f"(torch.optim.lr_scheduler.{s.torch_class})" for s in SCHEDULES.values()]
+    if key == "augment":
+        return [f"- `{a.example}`: {a.doc}" for a in AUGMENTATIONS.values()]
+    return []
+
+
 def setting_values(key: str) -> tuple[str, ...]:
     """The names a setting takes (data sets, losses, optimizers); empty when it takes a number or path."""
     from netdsl.frontend import train_spec

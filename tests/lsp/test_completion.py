@@ -66,3 +66,14 @@ def test_train_values_come_from_the_training_declarations() -> None:
     assert _labels("train {\n    schedule = ") == set(SCHEDULES)
     assert _labels("train {\n    augment = ") == set(AUGMENTATIONS)
     assert _labels("train {\n    optimizer = radam(") == {"lr", "beta1", "beta2", "eps", "weight_decay"}
+
+
+def test_schedule_and_augment_hovers_come_from_the_declarations() -> None:
+    from netdsl.lsp.catalog import value_docs
+    from netdsl.train.declarations import AUGMENTATIONS, SCHEDULES
+
+    schedules = value_docs("schedule")
+    assert len(schedules) == len(SCHEDULES)
+    assert "- `step(every, gamma)`: lr * gamma ** (epoch // every) (torch.optim.lr_scheduler.StepLR)" in schedules
+    assert [line.split("`")[1] for line in value_docs("augment")] == [a.example for a in AUGMENTATIONS.values()]
+    assert value_docs("epochs") == []
