@@ -1,7 +1,9 @@
 """The train section's v1 settings: schedule, warmup, augment, early_stop, classes (LANGUAGE.md section 9).
 
-Parsed from the AST and checked here (no numpy: `netdsl check` stays light); the trainer reads the
-resulting specs (netdsl/train/schedules.py, netdsl/train/augment.py, netdsl/train/early_stop.py).
+Parsed from the AST and checked against their declarations (netdsl/train/declarations.py; no numpy:
+`netdsl check` stays light); the trainer reads the resulting specs (netdsl/train/config.py) in
+netdsl/train/schedules.py, augment.py and early_stop.py. The generated train script imports
+`Transform` from here, so it stays importable from this module.
 """
 
 from __future__ import annotations
