@@ -24,6 +24,8 @@ def train_errors(optimizer: str) -> list:
     ("sgd(momentum=-1)", "sgd: momentum must be a finite number >= 0, received -1", 27),
     ("sgd(nesterov=true)", "sgd: nesterov=true needs momentum > 0", 27),
     ("sgd(nesterov=1)", "sgd: nesterov must be true or false, received 1", 27),
+    ("adam(amsgrad=true)", "adam has no argument 'amsgrad'", 19),  # declared internal: not a program's to set
+    ("radam(beta2=1)", "radam: beta2 must be a finite number in [0, 1), received 1", 26),
 ])
 def test_arguments_an_update_cannot_run_with_are_located(optimizer: str, message: str, column: int) -> None:
     [error] = train_errors(optimizer)
