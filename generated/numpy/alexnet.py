@@ -42,8 +42,9 @@
     params = alexnet.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = alexnet.forward(params, x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -148,8 +149,11 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network alexnet: " + "; ".join(problems))
     return params
@@ -163,53 +167,33 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 224, 224), got {x.shape}")
-    # input_1: input -> 3x224x224
-    # conv_1: conv(96, 11x11, stride=4) -> 96x54x54
+    # conv(96, 11x11, stride=4) -> 96x54x54
     x = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(4, 4), pads=(0, 0, 0, 0))
-    # relu_1: relu -> 96x54x54
-    x = np.maximum(x, 0)
-    # lrn_1: lrn -> 96x54x54
-    x = lrn(x, size=5, alpha=0.0001, beta=0.75, k=2.0)
-    # maxpool_1: maxpool(3x3, stride=2) -> 96x26x26
-    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 0, 0))
-    # conv_2: conv(256, 5x5, pad=2) -> 256x26x26
+    x = np.maximum(x, 0)  # relu -> 96x54x54
+    x = lrn(x, size=5, alpha=0.0001, beta=0.75, k=2.0)  # lrn -> 96x54x54
+    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(3x3, stride=2) -> 96x26x26
+    # conv(256, 5x5, pad=2) -> 256x26x26
     x = conv2d(x, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(2, 2, 2, 2))
-    # relu_2: relu -> 256x26x26
-    x = np.maximum(x, 0)
-    # lrn_2: lrn -> 256x26x26
-    x = lrn(x, size=5, alpha=0.0001, beta=0.75, k=2.0)
-    # maxpool_2: maxpool(3x3, stride=2) -> 256x12x12
-    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 0, 0))
-    # conv_3: conv(384, 3x3, pad=1) -> 384x12x12
+    x = np.maximum(x, 0)  # relu -> 256x26x26
+    x = lrn(x, size=5, alpha=0.0001, beta=0.75, k=2.0)  # lrn -> 256x26x26
+    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(3x3, stride=2) -> 256x12x12
+    # conv(384, 3x3, pad=1) -> 384x12x12
     x = conv2d(x, params["conv_3.weight"], params["conv_3.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # relu_3: relu -> 384x12x12
-    x = np.maximum(x, 0)
-    # conv_4: conv(384, 3x3, pad=1) -> 384x12x12
+    x = np.maximum(x, 0)  # relu -> 384x12x12
+    # conv(384, 3x3, pad=1) -> 384x12x12
     x = conv2d(x, params["conv_4.weight"], params["conv_4.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # relu_4: relu -> 384x12x12
-    x = np.maximum(x, 0)
-    # conv_5: conv(256, 3x3, pad=1) -> 256x12x12
+    x = np.maximum(x, 0)  # relu -> 384x12x12
+    # conv(256, 3x3, pad=1) -> 256x12x12
     x = conv2d(x, params["conv_5.weight"], params["conv_5.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # relu_5: relu -> 256x12x12
-    x = np.maximum(x, 0)
-    # maxpool_3: maxpool(3x3, stride=2) -> 256x5x5
-    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 0, 0))
-    # fc_1_flatten: flatten (implicit) -> 6400
-    x = x.reshape(len(x), -1)
-    # fc_1: fc(4096) -> 4096
-    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]
-    # relu_6: relu -> 4096
-    x = np.maximum(x, 0)
-    # dropout_1: dropout(0.5) -> 4096
-    # fc_2: fc(4096) -> 4096
-    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]
-    # relu_7: relu -> 4096
-    x = np.maximum(x, 0)
-    # dropout_2: dropout(0.5) -> 4096
-    # output_1: fc(1000) -> 1000
-    x = x @ params["output_1.weight"].T + params["output_1.bias"]
+    x = np.maximum(x, 0)  # relu -> 256x12x12
+    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(3x3, stride=2) -> 256x5x5
+    x = x.reshape(len(x), -1)  # flatten (implicit) -> 6400
+    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]  # fc(4096) -> 4096
+    x = np.maximum(x, 0)  # relu -> 4096
+    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]  # fc(4096) -> 4096
+    x = np.maximum(x, 0)  # relu -> 4096
+    x = x @ params["output_1.weight"].T + params["output_1.bias"]  # fc(1000) -> 1000
     if logits:
         return x
-    # output_1_softmax: softmax (implicit) -> 1000
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 1000
     return x

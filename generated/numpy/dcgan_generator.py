@@ -34,8 +34,9 @@
     params = dcgan_generator.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = dcgan_generator.forward(params, x)  # x: float32 (N, 100, 1, 1) -> y: (N, 3, 64, 64)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -124,8 +125,11 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network dcgan_generator: " + "; ".join(problems))
     return params
@@ -136,37 +140,51 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 100, 1, 1), got {x.shape}")
-    # input_1: input -> 100x1x1
-    # deconv_1: deconv(512, 4x4, bias=false) -> 512x4x4
+    # deconv(512, 4x4, bias=false) -> 512x4x4
     x = deconv2d(x, params["deconv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0), output_padding=(0, 0))
-    # batchnorm_1: batchnorm -> 512x4x4
-    x = batchnorm(x, params["batchnorm_1.weight"], params["batchnorm_1.bias"], params["batchnorm_1.running_mean"],
-                  params["batchnorm_1.running_var"], eps=1e-05)
-    # relu_1: relu -> 512x4x4
-    x = np.maximum(x, 0)
-    # deconv_2: deconv(256, 4x4, stride=2, pad=1, bias=false) -> 256x8x8
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 512x4x4
+    x = np.maximum(x, 0)  # relu -> 512x4x4
+    # deconv(256, 4x4, stride=2, pad=1, bias=false) -> 256x8x8
     x = deconv2d(x, params["deconv_2.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), output_padding=(0, 0))
-    # batchnorm_2: batchnorm -> 256x8x8
-    x = batchnorm(x, params["batchnorm_2.weight"], params["batchnorm_2.bias"], params["batchnorm_2.running_mean"],
-                  params["batchnorm_2.running_var"], eps=1e-05)
-    # relu_2: relu -> 256x8x8
-    x = np.maximum(x, 0)
-    # deconv_3: deconv(128, 4x4, stride=2, pad=1, bias=false) -> 128x16x16
+    x = batchnorm(
+        x,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 256x8x8
+    x = np.maximum(x, 0)  # relu -> 256x8x8
+    # deconv(128, 4x4, stride=2, pad=1, bias=false) -> 128x16x16
     x = deconv2d(x, params["deconv_3.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), output_padding=(0, 0))
-    # batchnorm_3: batchnorm -> 128x16x16
-    x = batchnorm(x, params["batchnorm_3.weight"], params["batchnorm_3.bias"], params["batchnorm_3.running_mean"],
-                  params["batchnorm_3.running_var"], eps=1e-05)
-    # relu_3: relu -> 128x16x16
-    x = np.maximum(x, 0)
-    # deconv_4: deconv(64, 4x4, stride=2, pad=1, bias=false) -> 64x32x32
+    x = batchnorm(
+        x,
+        params["batchnorm_3.weight"],
+        params["batchnorm_3.bias"],
+        params["batchnorm_3.running_mean"],
+        params["batchnorm_3.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 128x16x16
+    x = np.maximum(x, 0)  # relu -> 128x16x16
+    # deconv(64, 4x4, stride=2, pad=1, bias=false) -> 64x32x32
     x = deconv2d(x, params["deconv_4.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), output_padding=(0, 0))
-    # batchnorm_4: batchnorm -> 64x32x32
-    x = batchnorm(x, params["batchnorm_4.weight"], params["batchnorm_4.bias"], params["batchnorm_4.running_mean"],
-                  params["batchnorm_4.running_var"], eps=1e-05)
-    # relu_4: relu -> 64x32x32
-    x = np.maximum(x, 0)
-    # deconv_5: deconv(3, 4x4, stride=2, pad=1, bias=false) -> 3x64x64
+    x = batchnorm(
+        x,
+        params["batchnorm_4.weight"],
+        params["batchnorm_4.bias"],
+        params["batchnorm_4.running_mean"],
+        params["batchnorm_4.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 64x32x32
+    x = np.maximum(x, 0)  # relu -> 64x32x32
+    # deconv(3, 4x4, stride=2, pad=1, bias=false) -> 3x64x64
     x = deconv2d(x, params["deconv_5.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), output_padding=(0, 0))
-    # tanh_1: tanh -> 3x64x64
-    x = np.tanh(x)
+    x = np.tanh(x)  # tanh -> 3x64x64
     return x

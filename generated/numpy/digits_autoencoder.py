@@ -28,8 +28,9 @@
     params = digits_autoencoder.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = digits_autoencoder.forward(params, x)  # x: float32 (N, 1, 8, 8) -> y: (N, 1, 8, 8)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -141,8 +142,11 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network digits_autoencoder: " + "; ".join(problems))
     return params
@@ -156,29 +160,22 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 1, 8, 8), got {x.shape}")
-    # input_1: input -> 1x8x8
-    # conv_1: conv(16, 3x3, pad=same) -> 16x8x8
+    # conv(16, 3x3, pad=same) -> 16x8x8
     x = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # conv_1_relu: relu (implicit) -> 16x8x8
-    x = np.maximum(x, 0)
-    # maxpool_1: maxpool(2x2) -> 16x4x4
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # conv_2: conv(8, 3x3, pad=same) -> 8x4x4
+    x = np.maximum(x, 0)  # relu (implicit) -> 16x8x8
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 16x4x4
+    # conv(8, 3x3, pad=same) -> 8x4x4
     x = conv2d(x, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # conv_2_relu: relu (implicit) -> 8x4x4
-    x = np.maximum(x, 0)
-    # maxpool_2: maxpool(2x2) -> 8x2x2
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # deconv_1: deconv(16, 2x2, stride=2) -> 16x4x4
-    x = deconv2d(x, params["deconv_1.weight"], params["deconv_1.bias"], stride=(2, 2), pads=(0, 0, 0, 0),
-                 output_padding=(0, 0))
-    # deconv_1_relu: relu (implicit) -> 16x4x4
-    x = np.maximum(x, 0)
-    # deconv_2: deconv(1, 2x2, stride=2) -> 1x8x8
-    x = deconv2d(x, params["deconv_2.weight"], params["deconv_2.bias"], stride=(2, 2), pads=(0, 0, 0, 0),
-                 output_padding=(0, 0))
+    x = np.maximum(x, 0)  # relu (implicit) -> 8x4x4
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 8x2x2
+    x = deconv2d(
+        x, params["deconv_1.weight"], params["deconv_1.bias"], stride=(2, 2), pads=(0, 0, 0, 0), output_padding=(0, 0)
+    )  # deconv(16, 2x2, stride=2) -> 16x4x4
+    x = np.maximum(x, 0)  # relu (implicit) -> 16x4x4
+    x = deconv2d(
+        x, params["deconv_2.weight"], params["deconv_2.bias"], stride=(2, 2), pads=(0, 0, 0, 0), output_padding=(0, 0)
+    )  # deconv(1, 2x2, stride=2) -> 1x8x8
     if logits:
         return x
-    # deconv_2_sigmoid: sigmoid (implicit) -> 1x8x8
-    x = sigmoid(x)
+    x = sigmoid(x)  # sigmoid (implicit) -> 1x8x8
     return x

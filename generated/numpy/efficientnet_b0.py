@@ -4,250 +4,41 @@
 # `netdsl compile examples/efficientnet_b0.net --target numpy`.
 #
 # network efficientnet_b0
-#  Layer                                    | Op                                         | Output (CxHxW) |    Params |       MACs | RF size /stride | Inputs
-# ------------------------------------------+--------------------------------------------+----------------+-----------+------------+-----------------+-----------------------------------------------------------------
-#  input_1                                  | input                                      | 3x224x224      |           |            | 1 /1            |
-#  conv_1                                   | conv(32, 3x3, stride=2, pad=1, bias=false) | 32x112x112     |       864 | 10,838,016 | 3 /2            |
-#  batchnorm_1                              | batchnorm                                  | 32x112x112     |        64 |            | 3 /2            |
-#  swish_1                                  | swish                                      | 32x112x112     |           |            | 3 /2            |
-#  dwconv_1                                 | dwconv(3x3, pad=1, bias=false)             | 32x112x112     |       288 |  3,612,672 | 7 /2            |
-#  batchnorm_2                              | batchnorm                                  | 32x112x112     |        64 |            | 7 /2            |
-#  swish_2                                  | swish                                      | 32x112x112     |           |            | 7 /2            |
-#  se_1.globalavgpool_1                     | globalavgpool                              | 32x1x1         |           |            | 229 /2          |
-#  se_1.conv_1                              | conv(8, 1x1)                               | 8x1x1          |       264 |        256 | 229 /2          |
-#  se_1.swish_1                             | swish                                      | 8x1x1          |           |            | 229 /2          |
-#  se_1.conv_2                              | conv(32, 1x1)                              | 32x1x1         |       288 |        256 | 229 /2          |
-#  se_1.sigmoid_1                           | sigmoid                                    | 32x1x1         |           |            | 229 /2          |
-#  se_1.mul_1                               | mul                                        | 32x112x112     |           |            | 229 /2          | swish_2, se_1.sigmoid_1
-#  conv_2                                   | conv(16, 1x1, bias=false)                  | 16x112x112     |       512 |  6,422,528 | 229 /2          |
-#  batchnorm_3                              | batchnorm                                  | 16x112x112     |        32 |            | 229 /2          |
-#  mbconv_1.conv_1                          | conv(96, 1x1, bias=false)                  | 96x112x112     |     1,536 | 19,267,584 | 229 /2          |
-#  mbconv_1.batchnorm_1                     | batchnorm                                  | 96x112x112     |       192 |            | 229 /2          |
-#  mbconv_1.swish_1                         | swish                                      | 96x112x112     |           |            | 229 /2          |
-#  mbconv_1.dwconv_1                        | dwconv(3x3, stride=2, pad=1, bias=false)   | 96x56x56       |       864 |  2,709,504 | 233 /4          |
-#  mbconv_1.batchnorm_2                     | batchnorm                                  | 96x56x56       |       192 |            | 233 /4          |
-#  mbconv_1.swish_2                         | swish                                      | 96x56x56       |           |            | 233 /4          |
-#  mbconv_1.se_1.globalavgpool_1            | globalavgpool                              | 96x1x1         |           |            | 453 /4          |
-#  mbconv_1.se_1.conv_1                     | conv(4, 1x1)                               | 4x1x1          |       388 |        384 | 453 /4          |
-#  mbconv_1.se_1.swish_1                    | swish                                      | 4x1x1          |           |            | 453 /4          |
-#  mbconv_1.se_1.conv_2                     | conv(96, 1x1)                              | 96x1x1         |       480 |        384 | 453 /4          |
-#  mbconv_1.se_1.sigmoid_1                  | sigmoid                                    | 96x1x1         |           |            | 453 /4          |
-#  mbconv_1.se_1.mul_1                      | mul                                        | 96x56x56       |           |            | 453 /4          | mbconv_1.swish_2, mbconv_1.se_1.sigmoid_1
-#  mbconv_1.conv_2                          | conv(24, 1x1, bias=false)                  | 24x56x56       |     2,304 |  7,225,344 | 453 /4          |
-#  mbconv_1.batchnorm_3                     | batchnorm                                  | 24x56x56       |        48 |            | 453 /4          |
-#  residual_1.mbconv_1.conv_1               | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 453 /4          |
-#  residual_1.mbconv_1.batchnorm_1          | batchnorm                                  | 144x56x56      |       288 |            | 453 /4          |
-#  residual_1.mbconv_1.swish_1              | swish                                      | 144x56x56      |           |            | 453 /4          |
-#  residual_1.mbconv_1.dwconv_1             | dwconv(3x3, pad=1, bias=false)             | 144x56x56      |     1,296 |  4,064,256 | 461 /4          |
-#  residual_1.mbconv_1.batchnorm_2          | batchnorm                                  | 144x56x56      |       288 |            | 461 /4          |
-#  residual_1.mbconv_1.swish_2              | swish                                      | 144x56x56      |           |            | 461 /4          |
-#  residual_1.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 144x1x1        |           |            | 681 /4          |
-#  residual_1.mbconv_1.se_1.conv_1          | conv(6, 1x1)                               | 6x1x1          |       870 |        864 | 681 /4          |
-#  residual_1.mbconv_1.se_1.swish_1         | swish                                      | 6x1x1          |           |            | 681 /4          |
-#  residual_1.mbconv_1.se_1.conv_2          | conv(144, 1x1)                             | 144x1x1        |     1,008 |        864 | 681 /4          |
-#  residual_1.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 144x1x1        |           |            | 681 /4          |
-#  residual_1.mbconv_1.se_1.mul_1           | mul                                        | 144x56x56      |           |            | 681 /4          | residual_1.mbconv_1.swish_2, residual_1.mbconv_1.se_1.sigmoid_1
-#  residual_1.mbconv_1.conv_2               | conv(24, 1x1, bias=false)                  | 24x56x56       |     3,456 | 10,838,016 | 681 /4          |
-#  residual_1.mbconv_1.batchnorm_3          | batchnorm                                  | 24x56x56       |        48 |            | 681 /4          |
-#  residual_1.add_1                         | add                                        | 24x56x56       |           |            | 681 /4          | residual_1.mbconv_1.batchnorm_3, mbconv_1.batchnorm_3
-#  mbconv_2.conv_1                          | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 681 /4          |
-#  mbconv_2.batchnorm_1                     | batchnorm                                  | 144x56x56      |       288 |            | 681 /4          |
-#  mbconv_2.swish_1                         | swish                                      | 144x56x56      |           |            | 681 /4          |
-#  mbconv_2.dwconv_1                        | dwconv(5x5, stride=2, pad=2, bias=false)   | 144x28x28      |     3,600 |  2,822,400 | 697 /8          |
-#  mbconv_2.batchnorm_2                     | batchnorm                                  | 144x28x28      |       288 |            | 697 /8          |
-#  mbconv_2.swish_2                         | swish                                      | 144x28x28      |           |            | 697 /8          |
-#  mbconv_2.se_1.globalavgpool_1            | globalavgpool                              | 144x1x1        |           |            | 913 /8          |
-#  mbconv_2.se_1.conv_1                     | conv(6, 1x1)                               | 6x1x1          |       870 |        864 | 913 /8          |
-#  mbconv_2.se_1.swish_1                    | swish                                      | 6x1x1          |           |            | 913 /8          |
-#  mbconv_2.se_1.conv_2                     | conv(144, 1x1)                             | 144x1x1        |     1,008 |        864 | 913 /8          |
-#  mbconv_2.se_1.sigmoid_1                  | sigmoid                                    | 144x1x1        |           |            | 913 /8          |
-#  mbconv_2.se_1.mul_1                      | mul                                        | 144x28x28      |           |            | 913 /8          | mbconv_2.swish_2, mbconv_2.se_1.sigmoid_1
-#  mbconv_2.conv_2                          | conv(40, 1x1, bias=false)                  | 40x28x28       |     5,760 |  4,515,840 | 913 /8          |
-#  mbconv_2.batchnorm_3                     | batchnorm                                  | 40x28x28       |        80 |            | 913 /8          |
-#  residual_2.mbconv_1.conv_1               | conv(240, 1x1, bias=false)                 | 240x28x28      |     9,600 |  7,526,400 | 913 /8          |
-#  residual_2.mbconv_1.batchnorm_1          | batchnorm                                  | 240x28x28      |       480 |            | 913 /8          |
-#  residual_2.mbconv_1.swish_1              | swish                                      | 240x28x28      |           |            | 913 /8          |
-#  residual_2.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 240x28x28      |     6,000 |  4,704,000 | 945 /8          |
-#  residual_2.mbconv_1.batchnorm_2          | batchnorm                                  | 240x28x28      |       480 |            | 945 /8          |
-#  residual_2.mbconv_1.swish_2              | swish                                      | 240x28x28      |           |            | 945 /8          |
-#  residual_2.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 240x1x1        |           |            | 1161 /8         |
-#  residual_2.mbconv_1.se_1.conv_1          | conv(10, 1x1)                              | 10x1x1         |     2,410 |      2,400 | 1161 /8         |
-#  residual_2.mbconv_1.se_1.swish_1         | swish                                      | 10x1x1         |           |            | 1161 /8         |
-#  residual_2.mbconv_1.se_1.conv_2          | conv(240, 1x1)                             | 240x1x1        |     2,640 |      2,400 | 1161 /8         |
-#  residual_2.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 240x1x1        |           |            | 1161 /8         |
-#  residual_2.mbconv_1.se_1.mul_1           | mul                                        | 240x28x28      |           |            | 1161 /8         | residual_2.mbconv_1.swish_2, residual_2.mbconv_1.se_1.sigmoid_1
-#  residual_2.mbconv_1.conv_2               | conv(40, 1x1, bias=false)                  | 40x28x28       |     9,600 |  7,526,400 | 1161 /8         |
-#  residual_2.mbconv_1.batchnorm_3          | batchnorm                                  | 40x28x28       |        80 |            | 1161 /8         |
-#  residual_2.add_1                         | add                                        | 40x28x28       |           |            | 1161 /8         | residual_2.mbconv_1.batchnorm_3, mbconv_2.batchnorm_3
-#  mbconv_3.conv_1                          | conv(240, 1x1, bias=false)                 | 240x28x28      |     9,600 |  7,526,400 | 1161 /8         |
-#  mbconv_3.batchnorm_1                     | batchnorm                                  | 240x28x28      |       480 |            | 1161 /8         |
-#  mbconv_3.swish_1                         | swish                                      | 240x28x28      |           |            | 1161 /8         |
-#  mbconv_3.dwconv_1                        | dwconv(3x3, stride=2, pad=1, bias=false)   | 240x14x14      |     2,160 |    423,360 | 1177 /16        |
-#  mbconv_3.batchnorm_2                     | batchnorm                                  | 240x14x14      |       480 |            | 1177 /16        |
-#  mbconv_3.swish_2                         | swish                                      | 240x14x14      |           |            | 1177 /16        |
-#  mbconv_3.se_1.globalavgpool_1            | globalavgpool                              | 240x1x1        |           |            | 1385 /16        |
-#  mbconv_3.se_1.conv_1                     | conv(10, 1x1)                              | 10x1x1         |     2,410 |      2,400 | 1385 /16        |
-#  mbconv_3.se_1.swish_1                    | swish                                      | 10x1x1         |           |            | 1385 /16        |
-#  mbconv_3.se_1.conv_2                     | conv(240, 1x1)                             | 240x1x1        |     2,640 |      2,400 | 1385 /16        |
-#  mbconv_3.se_1.sigmoid_1                  | sigmoid                                    | 240x1x1        |           |            | 1385 /16        |
-#  mbconv_3.se_1.mul_1                      | mul                                        | 240x14x14      |           |            | 1385 /16        | mbconv_3.swish_2, mbconv_3.se_1.sigmoid_1
-#  mbconv_3.conv_2                          | conv(80, 1x1, bias=false)                  | 80x14x14       |    19,200 |  3,763,200 | 1385 /16        |
-#  mbconv_3.batchnorm_3                     | batchnorm                                  | 80x14x14       |       160 |            | 1385 /16        |
-#  residual_3.mbconv_1.conv_1               | conv(480, 1x1, bias=false)                 | 480x14x14      |    38,400 |  7,526,400 | 1385 /16        |
-#  residual_3.mbconv_1.batchnorm_1          | batchnorm                                  | 480x14x14      |       960 |            | 1385 /16        |
-#  residual_3.mbconv_1.swish_1              | swish                                      | 480x14x14      |           |            | 1385 /16        |
-#  residual_3.mbconv_1.dwconv_1             | dwconv(3x3, pad=1, bias=false)             | 480x14x14      |     4,320 |    846,720 | 1417 /16        |
-#  residual_3.mbconv_1.batchnorm_2          | batchnorm                                  | 480x14x14      |       960 |            | 1417 /16        |
-#  residual_3.mbconv_1.swish_2              | swish                                      | 480x14x14      |           |            | 1417 /16        |
-#  residual_3.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 480x1x1        |           |            | 1625 /16        |
-#  residual_3.mbconv_1.se_1.conv_1          | conv(20, 1x1)                              | 20x1x1         |     9,620 |      9,600 | 1625 /16        |
-#  residual_3.mbconv_1.se_1.swish_1         | swish                                      | 20x1x1         |           |            | 1625 /16        |
-#  residual_3.mbconv_1.se_1.conv_2          | conv(480, 1x1)                             | 480x1x1        |    10,080 |      9,600 | 1625 /16        |
-#  residual_3.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 480x1x1        |           |            | 1625 /16        |
-#  residual_3.mbconv_1.se_1.mul_1           | mul                                        | 480x14x14      |           |            | 1625 /16        | residual_3.mbconv_1.swish_2, residual_3.mbconv_1.se_1.sigmoid_1
-#  residual_3.mbconv_1.conv_2               | conv(80, 1x1, bias=false)                  | 80x14x14       |    38,400 |  7,526,400 | 1625 /16        |
-#  residual_3.mbconv_1.batchnorm_3          | batchnorm                                  | 80x14x14       |       160 |            | 1625 /16        |
-#  residual_3.add_1                         | add                                        | 80x14x14       |           |            | 1625 /16        | residual_3.mbconv_1.batchnorm_3, mbconv_3.batchnorm_3
-#  residual_4.mbconv_1.conv_1               | conv(480, 1x1, bias=false)                 | 480x14x14      |    38,400 |  7,526,400 | 1625 /16        |
-#  residual_4.mbconv_1.batchnorm_1          | batchnorm                                  | 480x14x14      |       960 |            | 1625 /16        |
-#  residual_4.mbconv_1.swish_1              | swish                                      | 480x14x14      |           |            | 1625 /16        |
-#  residual_4.mbconv_1.dwconv_1             | dwconv(3x3, pad=1, bias=false)             | 480x14x14      |     4,320 |    846,720 | 1657 /16        |
-#  residual_4.mbconv_1.batchnorm_2          | batchnorm                                  | 480x14x14      |       960 |            | 1657 /16        |
-#  residual_4.mbconv_1.swish_2              | swish                                      | 480x14x14      |           |            | 1657 /16        |
-#  residual_4.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 480x1x1        |           |            | 1865 /16        |
-#  residual_4.mbconv_1.se_1.conv_1          | conv(20, 1x1)                              | 20x1x1         |     9,620 |      9,600 | 1865 /16        |
-#  residual_4.mbconv_1.se_1.swish_1         | swish                                      | 20x1x1         |           |            | 1865 /16        |
-#  residual_4.mbconv_1.se_1.conv_2          | conv(480, 1x1)                             | 480x1x1        |    10,080 |      9,600 | 1865 /16        |
-#  residual_4.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 480x1x1        |           |            | 1865 /16        |
-#  residual_4.mbconv_1.se_1.mul_1           | mul                                        | 480x14x14      |           |            | 1865 /16        | residual_4.mbconv_1.swish_2, residual_4.mbconv_1.se_1.sigmoid_1
-#  residual_4.mbconv_1.conv_2               | conv(80, 1x1, bias=false)                  | 80x14x14       |    38,400 |  7,526,400 | 1865 /16        |
-#  residual_4.mbconv_1.batchnorm_3          | batchnorm                                  | 80x14x14       |       160 |            | 1865 /16        |
-#  residual_4.add_1                         | add                                        | 80x14x14       |           |            | 1865 /16        | residual_4.mbconv_1.batchnorm_3, residual_3.add_1
-#  mbconv_4.conv_1                          | conv(480, 1x1, bias=false)                 | 480x14x14      |    38,400 |  7,526,400 | 1865 /16        |
-#  mbconv_4.batchnorm_1                     | batchnorm                                  | 480x14x14      |       960 |            | 1865 /16        |
-#  mbconv_4.swish_1                         | swish                                      | 480x14x14      |           |            | 1865 /16        |
-#  mbconv_4.dwconv_1                        | dwconv(5x5, pad=2, bias=false)             | 480x14x14      |    12,000 |  2,352,000 | 1929 /16        |
-#  mbconv_4.batchnorm_2                     | batchnorm                                  | 480x14x14      |       960 |            | 1929 /16        |
-#  mbconv_4.swish_2                         | swish                                      | 480x14x14      |           |            | 1929 /16        |
-#  mbconv_4.se_1.globalavgpool_1            | globalavgpool                              | 480x1x1        |           |            | 2137 /16        |
-#  mbconv_4.se_1.conv_1                     | conv(20, 1x1)                              | 20x1x1         |     9,620 |      9,600 | 2137 /16        |
-#  mbconv_4.se_1.swish_1                    | swish                                      | 20x1x1         |           |            | 2137 /16        |
-#  mbconv_4.se_1.conv_2                     | conv(480, 1x1)                             | 480x1x1        |    10,080 |      9,600 | 2137 /16        |
-#  mbconv_4.se_1.sigmoid_1                  | sigmoid                                    | 480x1x1        |           |            | 2137 /16        |
-#  mbconv_4.se_1.mul_1                      | mul                                        | 480x14x14      |           |            | 2137 /16        | mbconv_4.swish_2, mbconv_4.se_1.sigmoid_1
-#  mbconv_4.conv_2                          | conv(112, 1x1, bias=false)                 | 112x14x14      |    53,760 | 10,536,960 | 2137 /16        |
-#  mbconv_4.batchnorm_3                     | batchnorm                                  | 112x14x14      |       224 |            | 2137 /16        |
-#  residual_5.mbconv_1.conv_1               | conv(672, 1x1, bias=false)                 | 672x14x14      |    75,264 | 14,751,744 | 2137 /16        |
-#  residual_5.mbconv_1.batchnorm_1          | batchnorm                                  | 672x14x14      |     1,344 |            | 2137 /16        |
-#  residual_5.mbconv_1.swish_1              | swish                                      | 672x14x14      |           |            | 2137 /16        |
-#  residual_5.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 672x14x14      |    16,800 |  3,292,800 | 2201 /16        |
-#  residual_5.mbconv_1.batchnorm_2          | batchnorm                                  | 672x14x14      |     1,344 |            | 2201 /16        |
-#  residual_5.mbconv_1.swish_2              | swish                                      | 672x14x14      |           |            | 2201 /16        |
-#  residual_5.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 672x1x1        |           |            | 2409 /16        |
-#  residual_5.mbconv_1.se_1.conv_1          | conv(28, 1x1)                              | 28x1x1         |    18,844 |     18,816 | 2409 /16        |
-#  residual_5.mbconv_1.se_1.swish_1         | swish                                      | 28x1x1         |           |            | 2409 /16        |
-#  residual_5.mbconv_1.se_1.conv_2          | conv(672, 1x1)                             | 672x1x1        |    19,488 |     18,816 | 2409 /16        |
-#  residual_5.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 672x1x1        |           |            | 2409 /16        |
-#  residual_5.mbconv_1.se_1.mul_1           | mul                                        | 672x14x14      |           |            | 2409 /16        | residual_5.mbconv_1.swish_2, residual_5.mbconv_1.se_1.sigmoid_1
-#  residual_5.mbconv_1.conv_2               | conv(112, 1x1, bias=false)                 | 112x14x14      |    75,264 | 14,751,744 | 2409 /16        |
-#  residual_5.mbconv_1.batchnorm_3          | batchnorm                                  | 112x14x14      |       224 |            | 2409 /16        |
-#  residual_5.add_1                         | add                                        | 112x14x14      |           |            | 2409 /16        | residual_5.mbconv_1.batchnorm_3, mbconv_4.batchnorm_3
-#  residual_6.mbconv_1.conv_1               | conv(672, 1x1, bias=false)                 | 672x14x14      |    75,264 | 14,751,744 | 2409 /16        |
-#  residual_6.mbconv_1.batchnorm_1          | batchnorm                                  | 672x14x14      |     1,344 |            | 2409 /16        |
-#  residual_6.mbconv_1.swish_1              | swish                                      | 672x14x14      |           |            | 2409 /16        |
-#  residual_6.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 672x14x14      |    16,800 |  3,292,800 | 2473 /16        |
-#  residual_6.mbconv_1.batchnorm_2          | batchnorm                                  | 672x14x14      |     1,344 |            | 2473 /16        |
-#  residual_6.mbconv_1.swish_2              | swish                                      | 672x14x14      |           |            | 2473 /16        |
-#  residual_6.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 672x1x1        |           |            | 2681 /16        |
-#  residual_6.mbconv_1.se_1.conv_1          | conv(28, 1x1)                              | 28x1x1         |    18,844 |     18,816 | 2681 /16        |
-#  residual_6.mbconv_1.se_1.swish_1         | swish                                      | 28x1x1         |           |            | 2681 /16        |
-#  residual_6.mbconv_1.se_1.conv_2          | conv(672, 1x1)                             | 672x1x1        |    19,488 |     18,816 | 2681 /16        |
-#  residual_6.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 672x1x1        |           |            | 2681 /16        |
-#  residual_6.mbconv_1.se_1.mul_1           | mul                                        | 672x14x14      |           |            | 2681 /16        | residual_6.mbconv_1.swish_2, residual_6.mbconv_1.se_1.sigmoid_1
-#  residual_6.mbconv_1.conv_2               | conv(112, 1x1, bias=false)                 | 112x14x14      |    75,264 | 14,751,744 | 2681 /16        |
-#  residual_6.mbconv_1.batchnorm_3          | batchnorm                                  | 112x14x14      |       224 |            | 2681 /16        |
-#  residual_6.add_1                         | add                                        | 112x14x14      |           |            | 2681 /16        | residual_6.mbconv_1.batchnorm_3, residual_5.add_1
-#  mbconv_5.conv_1                          | conv(672, 1x1, bias=false)                 | 672x14x14      |    75,264 | 14,751,744 | 2681 /16        |
-#  mbconv_5.batchnorm_1                     | batchnorm                                  | 672x14x14      |     1,344 |            | 2681 /16        |
-#  mbconv_5.swish_1                         | swish                                      | 672x14x14      |           |            | 2681 /16        |
-#  mbconv_5.dwconv_1                        | dwconv(5x5, stride=2, pad=2, bias=false)   | 672x7x7        |    16,800 |    823,200 | 2745 /32        |
-#  mbconv_5.batchnorm_2                     | batchnorm                                  | 672x7x7        |     1,344 |            | 2745 /32        |
-#  mbconv_5.swish_2                         | swish                                      | 672x7x7        |           |            | 2745 /32        |
-#  mbconv_5.se_1.globalavgpool_1            | globalavgpool                              | 672x1x1        |           |            | 2937 /32        |
-#  mbconv_5.se_1.conv_1                     | conv(28, 1x1)                              | 28x1x1         |    18,844 |     18,816 | 2937 /32        |
-#  mbconv_5.se_1.swish_1                    | swish                                      | 28x1x1         |           |            | 2937 /32        |
-#  mbconv_5.se_1.conv_2                     | conv(672, 1x1)                             | 672x1x1        |    19,488 |     18,816 | 2937 /32        |
-#  mbconv_5.se_1.sigmoid_1                  | sigmoid                                    | 672x1x1        |           |            | 2937 /32        |
-#  mbconv_5.se_1.mul_1                      | mul                                        | 672x7x7        |           |            | 2937 /32        | mbconv_5.swish_2, mbconv_5.se_1.sigmoid_1
-#  mbconv_5.conv_2                          | conv(192, 1x1, bias=false)                 | 192x7x7        |   129,024 |  6,322,176 | 2937 /32        |
-#  mbconv_5.batchnorm_3                     | batchnorm                                  | 192x7x7        |       384 |            | 2937 /32        |
-#  residual_7.mbconv_1.conv_1               | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 2937 /32        |
-#  residual_7.mbconv_1.batchnorm_1          | batchnorm                                  | 1152x7x7       |     2,304 |            | 2937 /32        |
-#  residual_7.mbconv_1.swish_1              | swish                                      | 1152x7x7       |           |            | 2937 /32        |
-#  residual_7.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 1152x7x7       |    28,800 |  1,411,200 | 3065 /32        |
-#  residual_7.mbconv_1.batchnorm_2          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3065 /32        |
-#  residual_7.mbconv_1.swish_2              | swish                                      | 1152x7x7       |           |            | 3065 /32        |
-#  residual_7.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 1152x1x1       |           |            | 3257 /32        |
-#  residual_7.mbconv_1.se_1.conv_1          | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 3257 /32        |
-#  residual_7.mbconv_1.se_1.swish_1         | swish                                      | 48x1x1         |           |            | 3257 /32        |
-#  residual_7.mbconv_1.se_1.conv_2          | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 3257 /32        |
-#  residual_7.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 1152x1x1       |           |            | 3257 /32        |
-#  residual_7.mbconv_1.se_1.mul_1           | mul                                        | 1152x7x7       |           |            | 3257 /32        | residual_7.mbconv_1.swish_2, residual_7.mbconv_1.se_1.sigmoid_1
-#  residual_7.mbconv_1.conv_2               | conv(192, 1x1, bias=false)                 | 192x7x7        |   221,184 | 10,838,016 | 3257 /32        |
-#  residual_7.mbconv_1.batchnorm_3          | batchnorm                                  | 192x7x7        |       384 |            | 3257 /32        |
-#  residual_7.add_1                         | add                                        | 192x7x7        |           |            | 3257 /32        | residual_7.mbconv_1.batchnorm_3, mbconv_5.batchnorm_3
-#  residual_8.mbconv_1.conv_1               | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 3257 /32        |
-#  residual_8.mbconv_1.batchnorm_1          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3257 /32        |
-#  residual_8.mbconv_1.swish_1              | swish                                      | 1152x7x7       |           |            | 3257 /32        |
-#  residual_8.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 1152x7x7       |    28,800 |  1,411,200 | 3385 /32        |
-#  residual_8.mbconv_1.batchnorm_2          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3385 /32        |
-#  residual_8.mbconv_1.swish_2              | swish                                      | 1152x7x7       |           |            | 3385 /32        |
-#  residual_8.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 1152x1x1       |           |            | 3577 /32        |
-#  residual_8.mbconv_1.se_1.conv_1          | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 3577 /32        |
-#  residual_8.mbconv_1.se_1.swish_1         | swish                                      | 48x1x1         |           |            | 3577 /32        |
-#  residual_8.mbconv_1.se_1.conv_2          | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 3577 /32        |
-#  residual_8.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 1152x1x1       |           |            | 3577 /32        |
-#  residual_8.mbconv_1.se_1.mul_1           | mul                                        | 1152x7x7       |           |            | 3577 /32        | residual_8.mbconv_1.swish_2, residual_8.mbconv_1.se_1.sigmoid_1
-#  residual_8.mbconv_1.conv_2               | conv(192, 1x1, bias=false)                 | 192x7x7        |   221,184 | 10,838,016 | 3577 /32        |
-#  residual_8.mbconv_1.batchnorm_3          | batchnorm                                  | 192x7x7        |       384 |            | 3577 /32        |
-#  residual_8.add_1                         | add                                        | 192x7x7        |           |            | 3577 /32        | residual_8.mbconv_1.batchnorm_3, residual_7.add_1
-#  residual_9.mbconv_1.conv_1               | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 3577 /32        |
-#  residual_9.mbconv_1.batchnorm_1          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3577 /32        |
-#  residual_9.mbconv_1.swish_1              | swish                                      | 1152x7x7       |           |            | 3577 /32        |
-#  residual_9.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 1152x7x7       |    28,800 |  1,411,200 | 3705 /32        |
-#  residual_9.mbconv_1.batchnorm_2          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3705 /32        |
-#  residual_9.mbconv_1.swish_2              | swish                                      | 1152x7x7       |           |            | 3705 /32        |
-#  residual_9.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 1152x1x1       |           |            | 3897 /32        |
-#  residual_9.mbconv_1.se_1.conv_1          | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 3897 /32        |
-#  residual_9.mbconv_1.se_1.swish_1         | swish                                      | 48x1x1         |           |            | 3897 /32        |
-#  residual_9.mbconv_1.se_1.conv_2          | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 3897 /32        |
-#  residual_9.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 1152x1x1       |           |            | 3897 /32        |
-#  residual_9.mbconv_1.se_1.mul_1           | mul                                        | 1152x7x7       |           |            | 3897 /32        | residual_9.mbconv_1.swish_2, residual_9.mbconv_1.se_1.sigmoid_1
-#  residual_9.mbconv_1.conv_2               | conv(192, 1x1, bias=false)                 | 192x7x7        |   221,184 | 10,838,016 | 3897 /32        |
-#  residual_9.mbconv_1.batchnorm_3          | batchnorm                                  | 192x7x7        |       384 |            | 3897 /32        |
-#  residual_9.add_1                         | add                                        | 192x7x7        |           |            | 3897 /32        | residual_9.mbconv_1.batchnorm_3, residual_8.add_1
-#  mbconv_6.conv_1                          | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 3897 /32        |
-#  mbconv_6.batchnorm_1                     | batchnorm                                  | 1152x7x7       |     2,304 |            | 3897 /32        |
-#  mbconv_6.swish_1                         | swish                                      | 1152x7x7       |           |            | 3897 /32        |
-#  mbconv_6.dwconv_1                        | dwconv(3x3, pad=1, bias=false)             | 1152x7x7       |    10,368 |    508,032 | 3961 /32        |
-#  mbconv_6.batchnorm_2                     | batchnorm                                  | 1152x7x7       |     2,304 |            | 3961 /32        |
-#  mbconv_6.swish_2                         | swish                                      | 1152x7x7       |           |            | 3961 /32        |
-#  mbconv_6.se_1.globalavgpool_1            | globalavgpool                              | 1152x1x1       |           |            | 4153 /32        |
-#  mbconv_6.se_1.conv_1                     | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 4153 /32        |
-#  mbconv_6.se_1.swish_1                    | swish                                      | 48x1x1         |           |            | 4153 /32        |
-#  mbconv_6.se_1.conv_2                     | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 4153 /32        |
-#  mbconv_6.se_1.sigmoid_1                  | sigmoid                                    | 1152x1x1       |           |            | 4153 /32        |
-#  mbconv_6.se_1.mul_1                      | mul                                        | 1152x7x7       |           |            | 4153 /32        | mbconv_6.swish_2, mbconv_6.se_1.sigmoid_1
-#  mbconv_6.conv_2                          | conv(320, 1x1, bias=false)                 | 320x7x7        |   368,640 | 18,063,360 | 4153 /32        |
-#  mbconv_6.batchnorm_3                     | batchnorm                                  | 320x7x7        |       640 |            | 4153 /32        |
-#  conv_3                                   | conv(1280, 1x1, bias=false)                | 1280x7x7       |   409,600 | 20,070,400 | 4153 /32        |
-#  batchnorm_4                              | batchnorm                                  | 1280x7x7       |     2,560 |            | 4153 /32        |
-#  swish_3                                  | swish                                      | 1280x7x7       |           |            | 4153 /32        |
-#  globalavgpool_1                          | globalavgpool                              | 1280x1x1       |           |            | 4345 /32        |
-#  dropout_1                                | dropout(0.2)                               | 1280x1x1       |           |            | 4345 /32        |
-#  output_1_flatten                         | flatten (implicit)                         | 1280           |           |            |                 |
-#  output_1                                 | fc(1000)                                   | 1000           | 1,281,000 |  1,280,000 |                 |
-#  output_1_softmax                         | softmax (implicit)                         | 1000           |           |            |                 |
+#  Layer            | Op                                            | Output (CxHxW) |    Params |       MACs | RF size /stride
+# ------------------+-----------------------------------------------+----------------+-----------+------------+-----------------
+#  input_1          | input                                         | 3x224x224      |           |            | 1 /1
+#  conv_1           | conv(32, 3x3, stride=2, pad=1, bias=false)    | 32x112x112     |       864 | 10,838,016 | 3 /2
+#  batchnorm_1      | batchnorm                                     | 32x112x112     |        64 |            | 3 /2
+#  swish_1          | swish                                         | 32x112x112     |           |            | 3 /2
+#  dwconv_1         | dwconv(3x3, pad=1, bias=false)                | 32x112x112     |       288 |  3,612,672 | 7 /2
+#  batchnorm_2      | batchnorm                                     | 32x112x112     |        64 |            | 7 /2
+#  swish_2          | swish                                         | 32x112x112     |           |            | 7 /2
+#  se_1             | se(c=32, squeeze=8)                           | 32x112x112     |       552 |        512 | 229 /2
+#  conv_2           | conv(16, 1x1, bias=false)                     | 16x112x112     |       512 |  6,422,528 | 229 /2
+#  batchnorm_3      | batchnorm                                     | 16x112x112     |        32 |            | 229 /2
+#  mbconv_1         | mbconv(cin=16, cout=24, t=6, k=3, stride=2)   | 24x56x56       |     6,004 | 29,203,200 | 453 /4
+#  residual_1       | residual(c=24, t=6, k=3)                      | 24x56x56       |    10,710 | 25,742,016 | 681 /4
+#  mbconv_2         | mbconv(cin=24, cout=40, t=6, k=5, stride=2)   | 40x28x28       |    15,350 | 18,177,984 | 913 /8
+#  residual_2       | residual(c=40, t=6, k=5)                      | 40x28x28       |    31,290 | 19,761,600 | 1161 /8
+#  mbconv_3         | mbconv(cin=40, cout=80, t=6, k=3, stride=2)   | 80x14x14       |    37,130 | 11,717,760 | 1385 /16
+#  residual_3       | residual(c=80, t=6, k=3)                      | 80x14x14       |   102,900 | 15,918,720 | 1625 /16
+#  residual_4       | residual(c=80, t=6, k=3)                      | 80x14x14       |   102,900 | 15,918,720 | 1865 /16
+#  mbconv_4         | mbconv(cin=80, cout=112, t=6, k=5, stride=1)  | 112x14x14      |   126,004 | 20,434,560 | 2137 /16
+#  residual_5       | residual(c=112, t=6, k=5)                     | 112x14x14      |   208,572 | 32,833,920 | 2409 /16
+#  residual_6       | residual(c=112, t=6, k=5)                     | 112x14x14      |   208,572 | 32,833,920 | 2681 /16
+#  mbconv_5         | mbconv(cin=112, cout=192, t=6, k=5, stride=2) | 192x7x7        |   262,492 | 21,934,752 | 2937 /32
+#  residual_7       | residual(c=192, t=6, k=5)                     | 192x7x7        |   587,952 | 23,197,824 | 3257 /32
+#  residual_8       | residual(c=192, t=6, k=5)                     | 192x7x7        |   587,952 | 23,197,824 | 3577 /32
+#  residual_9       | residual(c=192, t=6, k=5)                     | 192x7x7        |   587,952 | 23,197,824 | 3897 /32
+#  mbconv_6         | mbconv(cin=192, cout=320, t=6, k=3, stride=1) | 320x7x7        |   717,232 | 29,520,000 | 4153 /32
+#  conv_3           | conv(1280, 1x1, bias=false)                   | 1280x7x7       |   409,600 | 20,070,400 | 4153 /32
+#  batchnorm_4      | batchnorm                                     | 1280x7x7       |     2,560 |            | 4153 /32
+#  swish_3          | swish                                         | 1280x7x7       |           |            | 4153 /32
+#  globalavgpool_1  | globalavgpool                                 | 1280x1x1       |           |            | 4345 /32
+#  dropout_1        | dropout(0.2)                                  | 1280x1x1       |           |            | 4345 /32
+#  output_1_flatten | flatten (implicit)                            | 1280           |           |            |
+#  output_1         | fc(1000)                                      | 1000           | 1,281,000 |  1,280,000 |
+#  output_1_softmax | softmax (implicit)                            | 1000           |           |            |
 # Trainable params:     5,288,548
 # Non-trainable params: 42,016
 # MACs per sample:      385,814,752 (385.81 M)
@@ -261,8 +52,9 @@
     params = efficientnet_b0.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = efficientnet_b0.forward(params, x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -657,11 +449,106 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network efficientnet_b0: " + "; ".join(problems))
     return params
+
+
+def scope(params: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """The weights of the block use `name`, under their names inside the block (`conv_1.weight`)."""
+    prefix = name + "."
+    return {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
+
+
+# block se: 16 uses (se_1, mbconv_1.se_1, residual_1.mbconv_1.se_1, ...); shapes of se_1
+#  Layer           | Op            | Output (CxHxW) | Params
+# -----------------+---------------+----------------+--------
+#  globalavgpool_1 | globalavgpool | 32x1x1         |
+#  conv_1          | conv(8, 1x1)  | 8x1x1          |    264
+#  swish_1         | swish         | 8x1x1          |
+#  conv_2          | conv(32, 1x1) | 32x1x1         |    288
+#  sigmoid_1       | sigmoid       | 32x1x1         |
+#  mul_1           | mul           | 32x112x112     |
+def se(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block se, for its uses se_1 ... se_1."""
+    globalavgpool_1 = x.mean(axis=(2, 3), keepdims=True)
+    conv_1 = conv2d(globalavgpool_1, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
+    swish_1 = conv_1 * sigmoid(conv_1)
+    conv_2 = conv2d(swish_1, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
+    sigmoid_1 = sigmoid(conv_2)
+    x = x * sigmoid_1
+    return x
+
+
+# block mbconv: 15 uses (mbconv_1, residual_1.mbconv_1, mbconv_2, ...); shapes of mbconv_1
+#  Layer       | Op                                       | Output (CxHxW) | Params
+# -------------+------------------------------------------+----------------+--------
+#  conv_1      | conv(96, 1x1, bias=false)                | 96x112x112     |  1,536
+#  batchnorm_1 | batchnorm                                | 96x112x112     |    192
+#  swish_1     | swish                                    | 96x112x112     |
+#  dwconv_1    | dwconv(3x3, stride=2, pad=1, bias=false) | 96x56x56       |    864
+#  batchnorm_2 | batchnorm                                | 96x56x56       |    192
+#  swish_2     | swish                                    | 96x56x56       |
+#  se_1        | se(c=96, squeeze=4)                      | 96x56x56       |    868
+#  conv_2      | conv(24, 1x1, bias=false)                | 24x56x56       |  2,304
+#  batchnorm_3 | batchnorm                                | 24x56x56       |     48
+def mbconv(params: dict[str, np.ndarray], x: np.ndarray, cin: int, k: int, stride: int) -> np.ndarray:
+    """The program's block mbconv, for its uses mbconv_1 ... mbconv_6."""
+    x = conv2d(x, params["conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )
+    x = x * sigmoid(x)
+    x = conv2d(
+        x,
+        params["dwconv_1.weight"],
+        None,
+        stride=(stride, stride),
+        pads=(k // 2, k // 2, k // 2, k // 2),
+        groups=cin * 6,
+    )
+    x = batchnorm(
+        x,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )
+    x = x * sigmoid(x)
+    x = se(scope(params, "se_1"), x)
+    x = conv2d(x, params["conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
+    x = batchnorm(
+        x,
+        params["batchnorm_3.weight"],
+        params["batchnorm_3.bias"],
+        params["batchnorm_3.running_mean"],
+        params["batchnorm_3.running_var"],
+        eps=1e-05,
+    )
+    return x
+
+
+# block residual: 9 uses (residual_1, residual_2, residual_3, ...); shapes of residual_1
+#  Layer    | Op                                          | Output (CxHxW) | Params
+# ----------+---------------------------------------------+----------------+--------
+#  mbconv_1 | mbconv(cin=24, cout=24, t=6, k=3, stride=1) | 24x56x56       | 10,710
+#  add_1    | add                                         | 24x56x56       |
+def residual(params: dict[str, np.ndarray], x: np.ndarray, c: int, k: int) -> np.ndarray:
+    """The program's block residual, for its uses residual_1 ... residual_9."""
+    mbconv_1 = mbconv(scope(params, "mbconv_1"), x, c, k, 1)
+    x = mbconv_1 + x
+    return x
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) -> np.ndarray:
@@ -672,604 +559,68 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 224, 224), got {x.shape}")
-    # input_1: input -> 3x224x224
-    # conv_1: conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
+    # conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
     x = conv2d(x, params["conv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
-    # batchnorm_1: batchnorm -> 32x112x112
-    x = batchnorm(x, params["batchnorm_1.weight"], params["batchnorm_1.bias"], params["batchnorm_1.running_mean"],
-                  params["batchnorm_1.running_var"], eps=1e-05)
-    # swish_1: swish -> 32x112x112
-    x = x * sigmoid(x)
-    # dwconv_1: dwconv(3x3, pad=1, bias=false) -> 32x112x112
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 32x112x112
+    x = x * sigmoid(x)  # swish -> 32x112x112
+    # dwconv(3x3, pad=1, bias=false) -> 32x112x112
     x = conv2d(x, params["dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=32)
-    # batchnorm_2: batchnorm -> 32x112x112
-    x = batchnorm(x, params["batchnorm_2.weight"], params["batchnorm_2.bias"], params["batchnorm_2.running_mean"],
-                  params["batchnorm_2.running_var"], eps=1e-05)
-    # swish_2: swish -> 32x112x112
-    swish_2 = x * sigmoid(x)
-    # se_1.globalavgpool_1: globalavgpool -> 32x1x1
-    x = swish_2.mean(axis=(2, 3), keepdims=True)
-    # se_1.conv_1: conv(8, 1x1) -> 8x1x1
-    x = conv2d(x, params["se_1.conv_1.weight"], params["se_1.conv_1.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # se_1.swish_1: swish -> 8x1x1
-    x = x * sigmoid(x)
-    # se_1.conv_2: conv(32, 1x1) -> 32x1x1
-    x = conv2d(x, params["se_1.conv_2.weight"], params["se_1.conv_2.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # se_1.sigmoid_1: sigmoid -> 32x1x1
-    x = sigmoid(x)
-    # se_1.mul_1: mul -> 32x112x112
-    x = swish_2 * x
-    # conv_2: conv(16, 1x1, bias=false) -> 16x112x112
+    x = batchnorm(
+        x,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 32x112x112
+    x = x * sigmoid(x)  # swish -> 32x112x112
+    x = se(scope(params, "se_1"), x)  # se(c=32, squeeze=8) -> 32x112x112
+    # conv(16, 1x1, bias=false) -> 16x112x112
     x = conv2d(x, params["conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # batchnorm_3: batchnorm -> 16x112x112
-    x = batchnorm(x, params["batchnorm_3.weight"], params["batchnorm_3.bias"], params["batchnorm_3.running_mean"],
-                  params["batchnorm_3.running_var"], eps=1e-05)
-    # mbconv_1.conv_1: conv(96, 1x1, bias=false) -> 96x112x112
-    x = conv2d(x, params["mbconv_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_1.batchnorm_1: batchnorm -> 96x112x112
-    x = batchnorm(x, params["mbconv_1.batchnorm_1.weight"], params["mbconv_1.batchnorm_1.bias"],
-                  params["mbconv_1.batchnorm_1.running_mean"], params["mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # mbconv_1.swish_1: swish -> 96x112x112
-    x = x * sigmoid(x)
-    # mbconv_1.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 96x56x56
-    x = conv2d(x, params["mbconv_1.dwconv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), groups=96)
-    # mbconv_1.batchnorm_2: batchnorm -> 96x56x56
-    x = batchnorm(x, params["mbconv_1.batchnorm_2.weight"], params["mbconv_1.batchnorm_2.bias"],
-                  params["mbconv_1.batchnorm_2.running_mean"], params["mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # mbconv_1.swish_2: swish -> 96x56x56
-    mbconv_1__swish_2 = x * sigmoid(x)
-    # mbconv_1.se_1.globalavgpool_1: globalavgpool -> 96x1x1
-    x = mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # mbconv_1.se_1.conv_1: conv(4, 1x1) -> 4x1x1
-    x = conv2d(x, params["mbconv_1.se_1.conv_1.weight"], params["mbconv_1.se_1.conv_1.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_1.se_1.swish_1: swish -> 4x1x1
-    x = x * sigmoid(x)
-    # mbconv_1.se_1.conv_2: conv(96, 1x1) -> 96x1x1
-    x = conv2d(x, params["mbconv_1.se_1.conv_2.weight"], params["mbconv_1.se_1.conv_2.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_1.se_1.sigmoid_1: sigmoid -> 96x1x1
-    x = sigmoid(x)
-    # mbconv_1.se_1.mul_1: mul -> 96x56x56
-    x = mbconv_1__swish_2 * x
-    # mbconv_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-    x = conv2d(x, params["mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_1.batchnorm_3: batchnorm -> 24x56x56
-    mbconv_1__batchnorm_3 = batchnorm(x, params["mbconv_1.batchnorm_3.weight"], params["mbconv_1.batchnorm_3.bias"],
-                                      params["mbconv_1.batchnorm_3.running_mean"],
-                                      params["mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_1.mbconv_1.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-    x = conv2d(mbconv_1__batchnorm_3, params["residual_1.mbconv_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_1.mbconv_1.batchnorm_1: batchnorm -> 144x56x56
-    x = batchnorm(x, params["residual_1.mbconv_1.batchnorm_1.weight"], params["residual_1.mbconv_1.batchnorm_1.bias"],
-                  params["residual_1.mbconv_1.batchnorm_1.running_mean"],
-                  params["residual_1.mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_1.mbconv_1.swish_1: swish -> 144x56x56
-    x = x * sigmoid(x)
-    # residual_1.mbconv_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 144x56x56
-    x = conv2d(x, params["residual_1.mbconv_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=144)
-    # residual_1.mbconv_1.batchnorm_2: batchnorm -> 144x56x56
-    x = batchnorm(x, params["residual_1.mbconv_1.batchnorm_2.weight"], params["residual_1.mbconv_1.batchnorm_2.bias"],
-                  params["residual_1.mbconv_1.batchnorm_2.running_mean"],
-                  params["residual_1.mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_1.mbconv_1.swish_2: swish -> 144x56x56
-    residual_1__mbconv_1__swish_2 = x * sigmoid(x)
-    # residual_1.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 144x1x1
-    x = residual_1__mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # residual_1.mbconv_1.se_1.conv_1: conv(6, 1x1) -> 6x1x1
-    x = conv2d(x, params["residual_1.mbconv_1.se_1.conv_1.weight"], params["residual_1.mbconv_1.se_1.conv_1.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_1.mbconv_1.se_1.swish_1: swish -> 6x1x1
-    x = x * sigmoid(x)
-    # residual_1.mbconv_1.se_1.conv_2: conv(144, 1x1) -> 144x1x1
-    x = conv2d(x, params["residual_1.mbconv_1.se_1.conv_2.weight"], params["residual_1.mbconv_1.se_1.conv_2.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_1.mbconv_1.se_1.sigmoid_1: sigmoid -> 144x1x1
-    x = sigmoid(x)
-    # residual_1.mbconv_1.se_1.mul_1: mul -> 144x56x56
-    x = residual_1__mbconv_1__swish_2 * x
-    # residual_1.mbconv_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-    x = conv2d(x, params["residual_1.mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_1.mbconv_1.batchnorm_3: batchnorm -> 24x56x56
-    x = batchnorm(x, params["residual_1.mbconv_1.batchnorm_3.weight"], params["residual_1.mbconv_1.batchnorm_3.bias"],
-                  params["residual_1.mbconv_1.batchnorm_3.running_mean"],
-                  params["residual_1.mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_1.add_1: add -> 24x56x56
-    x = x + mbconv_1__batchnorm_3
-    # mbconv_2.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-    x = conv2d(x, params["mbconv_2.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_2.batchnorm_1: batchnorm -> 144x56x56
-    x = batchnorm(x, params["mbconv_2.batchnorm_1.weight"], params["mbconv_2.batchnorm_1.bias"],
-                  params["mbconv_2.batchnorm_1.running_mean"], params["mbconv_2.batchnorm_1.running_var"], eps=1e-05)
-    # mbconv_2.swish_1: swish -> 144x56x56
-    x = x * sigmoid(x)
-    # mbconv_2.dwconv_1: dwconv(5x5, stride=2, pad=2, bias=false) -> 144x28x28
-    x = conv2d(x, params["mbconv_2.dwconv_1.weight"], None, stride=(2, 2), pads=(2, 2, 2, 2), groups=144)
-    # mbconv_2.batchnorm_2: batchnorm -> 144x28x28
-    x = batchnorm(x, params["mbconv_2.batchnorm_2.weight"], params["mbconv_2.batchnorm_2.bias"],
-                  params["mbconv_2.batchnorm_2.running_mean"], params["mbconv_2.batchnorm_2.running_var"], eps=1e-05)
-    # mbconv_2.swish_2: swish -> 144x28x28
-    mbconv_2__swish_2 = x * sigmoid(x)
-    # mbconv_2.se_1.globalavgpool_1: globalavgpool -> 144x1x1
-    x = mbconv_2__swish_2.mean(axis=(2, 3), keepdims=True)
-    # mbconv_2.se_1.conv_1: conv(6, 1x1) -> 6x1x1
-    x = conv2d(x, params["mbconv_2.se_1.conv_1.weight"], params["mbconv_2.se_1.conv_1.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_2.se_1.swish_1: swish -> 6x1x1
-    x = x * sigmoid(x)
-    # mbconv_2.se_1.conv_2: conv(144, 1x1) -> 144x1x1
-    x = conv2d(x, params["mbconv_2.se_1.conv_2.weight"], params["mbconv_2.se_1.conv_2.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_2.se_1.sigmoid_1: sigmoid -> 144x1x1
-    x = sigmoid(x)
-    # mbconv_2.se_1.mul_1: mul -> 144x28x28
-    x = mbconv_2__swish_2 * x
-    # mbconv_2.conv_2: conv(40, 1x1, bias=false) -> 40x28x28
-    x = conv2d(x, params["mbconv_2.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_2.batchnorm_3: batchnorm -> 40x28x28
-    mbconv_2__batchnorm_3 = batchnorm(x, params["mbconv_2.batchnorm_3.weight"], params["mbconv_2.batchnorm_3.bias"],
-                                      params["mbconv_2.batchnorm_3.running_mean"],
-                                      params["mbconv_2.batchnorm_3.running_var"], eps=1e-05)
-    # residual_2.mbconv_1.conv_1: conv(240, 1x1, bias=false) -> 240x28x28
-    x = conv2d(mbconv_2__batchnorm_3, params["residual_2.mbconv_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_2.mbconv_1.batchnorm_1: batchnorm -> 240x28x28
-    x = batchnorm(x, params["residual_2.mbconv_1.batchnorm_1.weight"], params["residual_2.mbconv_1.batchnorm_1.bias"],
-                  params["residual_2.mbconv_1.batchnorm_1.running_mean"],
-                  params["residual_2.mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_2.mbconv_1.swish_1: swish -> 240x28x28
-    x = x * sigmoid(x)
-    # residual_2.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 240x28x28
-    x = conv2d(x, params["residual_2.mbconv_1.dwconv_1.weight"], None, stride=(1, 1), pads=(2, 2, 2, 2), groups=240)
-    # residual_2.mbconv_1.batchnorm_2: batchnorm -> 240x28x28
-    x = batchnorm(x, params["residual_2.mbconv_1.batchnorm_2.weight"], params["residual_2.mbconv_1.batchnorm_2.bias"],
-                  params["residual_2.mbconv_1.batchnorm_2.running_mean"],
-                  params["residual_2.mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_2.mbconv_1.swish_2: swish -> 240x28x28
-    residual_2__mbconv_1__swish_2 = x * sigmoid(x)
-    # residual_2.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 240x1x1
-    x = residual_2__mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # residual_2.mbconv_1.se_1.conv_1: conv(10, 1x1) -> 10x1x1
-    x = conv2d(x, params["residual_2.mbconv_1.se_1.conv_1.weight"], params["residual_2.mbconv_1.se_1.conv_1.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_2.mbconv_1.se_1.swish_1: swish -> 10x1x1
-    x = x * sigmoid(x)
-    # residual_2.mbconv_1.se_1.conv_2: conv(240, 1x1) -> 240x1x1
-    x = conv2d(x, params["residual_2.mbconv_1.se_1.conv_2.weight"], params["residual_2.mbconv_1.se_1.conv_2.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_2.mbconv_1.se_1.sigmoid_1: sigmoid -> 240x1x1
-    x = sigmoid(x)
-    # residual_2.mbconv_1.se_1.mul_1: mul -> 240x28x28
-    x = residual_2__mbconv_1__swish_2 * x
-    # residual_2.mbconv_1.conv_2: conv(40, 1x1, bias=false) -> 40x28x28
-    x = conv2d(x, params["residual_2.mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_2.mbconv_1.batchnorm_3: batchnorm -> 40x28x28
-    x = batchnorm(x, params["residual_2.mbconv_1.batchnorm_3.weight"], params["residual_2.mbconv_1.batchnorm_3.bias"],
-                  params["residual_2.mbconv_1.batchnorm_3.running_mean"],
-                  params["residual_2.mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_2.add_1: add -> 40x28x28
-    x = x + mbconv_2__batchnorm_3
-    # mbconv_3.conv_1: conv(240, 1x1, bias=false) -> 240x28x28
-    x = conv2d(x, params["mbconv_3.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_3.batchnorm_1: batchnorm -> 240x28x28
-    x = batchnorm(x, params["mbconv_3.batchnorm_1.weight"], params["mbconv_3.batchnorm_1.bias"],
-                  params["mbconv_3.batchnorm_1.running_mean"], params["mbconv_3.batchnorm_1.running_var"], eps=1e-05)
-    # mbconv_3.swish_1: swish -> 240x28x28
-    x = x * sigmoid(x)
-    # mbconv_3.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 240x14x14
-    x = conv2d(x, params["mbconv_3.dwconv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), groups=240)
-    # mbconv_3.batchnorm_2: batchnorm -> 240x14x14
-    x = batchnorm(x, params["mbconv_3.batchnorm_2.weight"], params["mbconv_3.batchnorm_2.bias"],
-                  params["mbconv_3.batchnorm_2.running_mean"], params["mbconv_3.batchnorm_2.running_var"], eps=1e-05)
-    # mbconv_3.swish_2: swish -> 240x14x14
-    mbconv_3__swish_2 = x * sigmoid(x)
-    # mbconv_3.se_1.globalavgpool_1: globalavgpool -> 240x1x1
-    x = mbconv_3__swish_2.mean(axis=(2, 3), keepdims=True)
-    # mbconv_3.se_1.conv_1: conv(10, 1x1) -> 10x1x1
-    x = conv2d(x, params["mbconv_3.se_1.conv_1.weight"], params["mbconv_3.se_1.conv_1.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_3.se_1.swish_1: swish -> 10x1x1
-    x = x * sigmoid(x)
-    # mbconv_3.se_1.conv_2: conv(240, 1x1) -> 240x1x1
-    x = conv2d(x, params["mbconv_3.se_1.conv_2.weight"], params["mbconv_3.se_1.conv_2.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_3.se_1.sigmoid_1: sigmoid -> 240x1x1
-    x = sigmoid(x)
-    # mbconv_3.se_1.mul_1: mul -> 240x14x14
-    x = mbconv_3__swish_2 * x
-    # mbconv_3.conv_2: conv(80, 1x1, bias=false) -> 80x14x14
-    x = conv2d(x, params["mbconv_3.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_3.batchnorm_3: batchnorm -> 80x14x14
-    mbconv_3__batchnorm_3 = batchnorm(x, params["mbconv_3.batchnorm_3.weight"], params["mbconv_3.batchnorm_3.bias"],
-                                      params["mbconv_3.batchnorm_3.running_mean"],
-                                      params["mbconv_3.batchnorm_3.running_var"], eps=1e-05)
-    # residual_3.mbconv_1.conv_1: conv(480, 1x1, bias=false) -> 480x14x14
-    x = conv2d(mbconv_3__batchnorm_3, params["residual_3.mbconv_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_3.mbconv_1.batchnorm_1: batchnorm -> 480x14x14
-    x = batchnorm(x, params["residual_3.mbconv_1.batchnorm_1.weight"], params["residual_3.mbconv_1.batchnorm_1.bias"],
-                  params["residual_3.mbconv_1.batchnorm_1.running_mean"],
-                  params["residual_3.mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_3.mbconv_1.swish_1: swish -> 480x14x14
-    x = x * sigmoid(x)
-    # residual_3.mbconv_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 480x14x14
-    x = conv2d(x, params["residual_3.mbconv_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=480)
-    # residual_3.mbconv_1.batchnorm_2: batchnorm -> 480x14x14
-    x = batchnorm(x, params["residual_3.mbconv_1.batchnorm_2.weight"], params["residual_3.mbconv_1.batchnorm_2.bias"],
-                  params["residual_3.mbconv_1.batchnorm_2.running_mean"],
-                  params["residual_3.mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_3.mbconv_1.swish_2: swish -> 480x14x14
-    residual_3__mbconv_1__swish_2 = x * sigmoid(x)
-    # residual_3.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 480x1x1
-    x = residual_3__mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # residual_3.mbconv_1.se_1.conv_1: conv(20, 1x1) -> 20x1x1
-    x = conv2d(x, params["residual_3.mbconv_1.se_1.conv_1.weight"], params["residual_3.mbconv_1.se_1.conv_1.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_3.mbconv_1.se_1.swish_1: swish -> 20x1x1
-    x = x * sigmoid(x)
-    # residual_3.mbconv_1.se_1.conv_2: conv(480, 1x1) -> 480x1x1
-    x = conv2d(x, params["residual_3.mbconv_1.se_1.conv_2.weight"], params["residual_3.mbconv_1.se_1.conv_2.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_3.mbconv_1.se_1.sigmoid_1: sigmoid -> 480x1x1
-    x = sigmoid(x)
-    # residual_3.mbconv_1.se_1.mul_1: mul -> 480x14x14
-    x = residual_3__mbconv_1__swish_2 * x
-    # residual_3.mbconv_1.conv_2: conv(80, 1x1, bias=false) -> 80x14x14
-    x = conv2d(x, params["residual_3.mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_3.mbconv_1.batchnorm_3: batchnorm -> 80x14x14
-    x = batchnorm(x, params["residual_3.mbconv_1.batchnorm_3.weight"], params["residual_3.mbconv_1.batchnorm_3.bias"],
-                  params["residual_3.mbconv_1.batchnorm_3.running_mean"],
-                  params["residual_3.mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_3.add_1: add -> 80x14x14
-    residual_3__add_1 = x + mbconv_3__batchnorm_3
-    # residual_4.mbconv_1.conv_1: conv(480, 1x1, bias=false) -> 480x14x14
-    x = conv2d(residual_3__add_1, params["residual_4.mbconv_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_4.mbconv_1.batchnorm_1: batchnorm -> 480x14x14
-    x = batchnorm(x, params["residual_4.mbconv_1.batchnorm_1.weight"], params["residual_4.mbconv_1.batchnorm_1.bias"],
-                  params["residual_4.mbconv_1.batchnorm_1.running_mean"],
-                  params["residual_4.mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_4.mbconv_1.swish_1: swish -> 480x14x14
-    x = x * sigmoid(x)
-    # residual_4.mbconv_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 480x14x14
-    x = conv2d(x, params["residual_4.mbconv_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=480)
-    # residual_4.mbconv_1.batchnorm_2: batchnorm -> 480x14x14
-    x = batchnorm(x, params["residual_4.mbconv_1.batchnorm_2.weight"], params["residual_4.mbconv_1.batchnorm_2.bias"],
-                  params["residual_4.mbconv_1.batchnorm_2.running_mean"],
-                  params["residual_4.mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_4.mbconv_1.swish_2: swish -> 480x14x14
-    residual_4__mbconv_1__swish_2 = x * sigmoid(x)
-    # residual_4.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 480x1x1
-    x = residual_4__mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # residual_4.mbconv_1.se_1.conv_1: conv(20, 1x1) -> 20x1x1
-    x = conv2d(x, params["residual_4.mbconv_1.se_1.conv_1.weight"], params["residual_4.mbconv_1.se_1.conv_1.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_4.mbconv_1.se_1.swish_1: swish -> 20x1x1
-    x = x * sigmoid(x)
-    # residual_4.mbconv_1.se_1.conv_2: conv(480, 1x1) -> 480x1x1
-    x = conv2d(x, params["residual_4.mbconv_1.se_1.conv_2.weight"], params["residual_4.mbconv_1.se_1.conv_2.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_4.mbconv_1.se_1.sigmoid_1: sigmoid -> 480x1x1
-    x = sigmoid(x)
-    # residual_4.mbconv_1.se_1.mul_1: mul -> 480x14x14
-    x = residual_4__mbconv_1__swish_2 * x
-    # residual_4.mbconv_1.conv_2: conv(80, 1x1, bias=false) -> 80x14x14
-    x = conv2d(x, params["residual_4.mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_4.mbconv_1.batchnorm_3: batchnorm -> 80x14x14
-    x = batchnorm(x, params["residual_4.mbconv_1.batchnorm_3.weight"], params["residual_4.mbconv_1.batchnorm_3.bias"],
-                  params["residual_4.mbconv_1.batchnorm_3.running_mean"],
-                  params["residual_4.mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_4.add_1: add -> 80x14x14
-    x = x + residual_3__add_1
-    # mbconv_4.conv_1: conv(480, 1x1, bias=false) -> 480x14x14
-    x = conv2d(x, params["mbconv_4.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_4.batchnorm_1: batchnorm -> 480x14x14
-    x = batchnorm(x, params["mbconv_4.batchnorm_1.weight"], params["mbconv_4.batchnorm_1.bias"],
-                  params["mbconv_4.batchnorm_1.running_mean"], params["mbconv_4.batchnorm_1.running_var"], eps=1e-05)
-    # mbconv_4.swish_1: swish -> 480x14x14
-    x = x * sigmoid(x)
-    # mbconv_4.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 480x14x14
-    x = conv2d(x, params["mbconv_4.dwconv_1.weight"], None, stride=(1, 1), pads=(2, 2, 2, 2), groups=480)
-    # mbconv_4.batchnorm_2: batchnorm -> 480x14x14
-    x = batchnorm(x, params["mbconv_4.batchnorm_2.weight"], params["mbconv_4.batchnorm_2.bias"],
-                  params["mbconv_4.batchnorm_2.running_mean"], params["mbconv_4.batchnorm_2.running_var"], eps=1e-05)
-    # mbconv_4.swish_2: swish -> 480x14x14
-    mbconv_4__swish_2 = x * sigmoid(x)
-    # mbconv_4.se_1.globalavgpool_1: globalavgpool -> 480x1x1
-    x = mbconv_4__swish_2.mean(axis=(2, 3), keepdims=True)
-    # mbconv_4.se_1.conv_1: conv(20, 1x1) -> 20x1x1
-    x = conv2d(x, params["mbconv_4.se_1.conv_1.weight"], params["mbconv_4.se_1.conv_1.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_4.se_1.swish_1: swish -> 20x1x1
-    x = x * sigmoid(x)
-    # mbconv_4.se_1.conv_2: conv(480, 1x1) -> 480x1x1
-    x = conv2d(x, params["mbconv_4.se_1.conv_2.weight"], params["mbconv_4.se_1.conv_2.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_4.se_1.sigmoid_1: sigmoid -> 480x1x1
-    x = sigmoid(x)
-    # mbconv_4.se_1.mul_1: mul -> 480x14x14
-    x = mbconv_4__swish_2 * x
-    # mbconv_4.conv_2: conv(112, 1x1, bias=false) -> 112x14x14
-    x = conv2d(x, params["mbconv_4.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_4.batchnorm_3: batchnorm -> 112x14x14
-    mbconv_4__batchnorm_3 = batchnorm(x, params["mbconv_4.batchnorm_3.weight"], params["mbconv_4.batchnorm_3.bias"],
-                                      params["mbconv_4.batchnorm_3.running_mean"],
-                                      params["mbconv_4.batchnorm_3.running_var"], eps=1e-05)
-    # residual_5.mbconv_1.conv_1: conv(672, 1x1, bias=false) -> 672x14x14
-    x = conv2d(mbconv_4__batchnorm_3, params["residual_5.mbconv_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_5.mbconv_1.batchnorm_1: batchnorm -> 672x14x14
-    x = batchnorm(x, params["residual_5.mbconv_1.batchnorm_1.weight"], params["residual_5.mbconv_1.batchnorm_1.bias"],
-                  params["residual_5.mbconv_1.batchnorm_1.running_mean"],
-                  params["residual_5.mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_5.mbconv_1.swish_1: swish -> 672x14x14
-    x = x * sigmoid(x)
-    # residual_5.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 672x14x14
-    x = conv2d(x, params["residual_5.mbconv_1.dwconv_1.weight"], None, stride=(1, 1), pads=(2, 2, 2, 2), groups=672)
-    # residual_5.mbconv_1.batchnorm_2: batchnorm -> 672x14x14
-    x = batchnorm(x, params["residual_5.mbconv_1.batchnorm_2.weight"], params["residual_5.mbconv_1.batchnorm_2.bias"],
-                  params["residual_5.mbconv_1.batchnorm_2.running_mean"],
-                  params["residual_5.mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_5.mbconv_1.swish_2: swish -> 672x14x14
-    residual_5__mbconv_1__swish_2 = x * sigmoid(x)
-    # residual_5.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 672x1x1
-    x = residual_5__mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # residual_5.mbconv_1.se_1.conv_1: conv(28, 1x1) -> 28x1x1
-    x = conv2d(x, params["residual_5.mbconv_1.se_1.conv_1.weight"], params["residual_5.mbconv_1.se_1.conv_1.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_5.mbconv_1.se_1.swish_1: swish -> 28x1x1
-    x = x * sigmoid(x)
-    # residual_5.mbconv_1.se_1.conv_2: conv(672, 1x1) -> 672x1x1
-    x = conv2d(x, params["residual_5.mbconv_1.se_1.conv_2.weight"], params["residual_5.mbconv_1.se_1.conv_2.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_5.mbconv_1.se_1.sigmoid_1: sigmoid -> 672x1x1
-    x = sigmoid(x)
-    # residual_5.mbconv_1.se_1.mul_1: mul -> 672x14x14
-    x = residual_5__mbconv_1__swish_2 * x
-    # residual_5.mbconv_1.conv_2: conv(112, 1x1, bias=false) -> 112x14x14
-    x = conv2d(x, params["residual_5.mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_5.mbconv_1.batchnorm_3: batchnorm -> 112x14x14
-    x = batchnorm(x, params["residual_5.mbconv_1.batchnorm_3.weight"], params["residual_5.mbconv_1.batchnorm_3.bias"],
-                  params["residual_5.mbconv_1.batchnorm_3.running_mean"],
-                  params["residual_5.mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_5.add_1: add -> 112x14x14
-    residual_5__add_1 = x + mbconv_4__batchnorm_3
-    # residual_6.mbconv_1.conv_1: conv(672, 1x1, bias=false) -> 672x14x14
-    x = conv2d(residual_5__add_1, params["residual_6.mbconv_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_6.mbconv_1.batchnorm_1: batchnorm -> 672x14x14
-    x = batchnorm(x, params["residual_6.mbconv_1.batchnorm_1.weight"], params["residual_6.mbconv_1.batchnorm_1.bias"],
-                  params["residual_6.mbconv_1.batchnorm_1.running_mean"],
-                  params["residual_6.mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_6.mbconv_1.swish_1: swish -> 672x14x14
-    x = x * sigmoid(x)
-    # residual_6.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 672x14x14
-    x = conv2d(x, params["residual_6.mbconv_1.dwconv_1.weight"], None, stride=(1, 1), pads=(2, 2, 2, 2), groups=672)
-    # residual_6.mbconv_1.batchnorm_2: batchnorm -> 672x14x14
-    x = batchnorm(x, params["residual_6.mbconv_1.batchnorm_2.weight"], params["residual_6.mbconv_1.batchnorm_2.bias"],
-                  params["residual_6.mbconv_1.batchnorm_2.running_mean"],
-                  params["residual_6.mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_6.mbconv_1.swish_2: swish -> 672x14x14
-    residual_6__mbconv_1__swish_2 = x * sigmoid(x)
-    # residual_6.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 672x1x1
-    x = residual_6__mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # residual_6.mbconv_1.se_1.conv_1: conv(28, 1x1) -> 28x1x1
-    x = conv2d(x, params["residual_6.mbconv_1.se_1.conv_1.weight"], params["residual_6.mbconv_1.se_1.conv_1.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_6.mbconv_1.se_1.swish_1: swish -> 28x1x1
-    x = x * sigmoid(x)
-    # residual_6.mbconv_1.se_1.conv_2: conv(672, 1x1) -> 672x1x1
-    x = conv2d(x, params["residual_6.mbconv_1.se_1.conv_2.weight"], params["residual_6.mbconv_1.se_1.conv_2.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_6.mbconv_1.se_1.sigmoid_1: sigmoid -> 672x1x1
-    x = sigmoid(x)
-    # residual_6.mbconv_1.se_1.mul_1: mul -> 672x14x14
-    x = residual_6__mbconv_1__swish_2 * x
-    # residual_6.mbconv_1.conv_2: conv(112, 1x1, bias=false) -> 112x14x14
-    x = conv2d(x, params["residual_6.mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_6.mbconv_1.batchnorm_3: batchnorm -> 112x14x14
-    x = batchnorm(x, params["residual_6.mbconv_1.batchnorm_3.weight"], params["residual_6.mbconv_1.batchnorm_3.bias"],
-                  params["residual_6.mbconv_1.batchnorm_3.running_mean"],
-                  params["residual_6.mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_6.add_1: add -> 112x14x14
-    x = x + residual_5__add_1
-    # mbconv_5.conv_1: conv(672, 1x1, bias=false) -> 672x14x14
-    x = conv2d(x, params["mbconv_5.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_5.batchnorm_1: batchnorm -> 672x14x14
-    x = batchnorm(x, params["mbconv_5.batchnorm_1.weight"], params["mbconv_5.batchnorm_1.bias"],
-                  params["mbconv_5.batchnorm_1.running_mean"], params["mbconv_5.batchnorm_1.running_var"], eps=1e-05)
-    # mbconv_5.swish_1: swish -> 672x14x14
-    x = x * sigmoid(x)
-    # mbconv_5.dwconv_1: dwconv(5x5, stride=2, pad=2, bias=false) -> 672x7x7
-    x = conv2d(x, params["mbconv_5.dwconv_1.weight"], None, stride=(2, 2), pads=(2, 2, 2, 2), groups=672)
-    # mbconv_5.batchnorm_2: batchnorm -> 672x7x7
-    x = batchnorm(x, params["mbconv_5.batchnorm_2.weight"], params["mbconv_5.batchnorm_2.bias"],
-                  params["mbconv_5.batchnorm_2.running_mean"], params["mbconv_5.batchnorm_2.running_var"], eps=1e-05)
-    # mbconv_5.swish_2: swish -> 672x7x7
-    mbconv_5__swish_2 = x * sigmoid(x)
-    # mbconv_5.se_1.globalavgpool_1: globalavgpool -> 672x1x1
-    x = mbconv_5__swish_2.mean(axis=(2, 3), keepdims=True)
-    # mbconv_5.se_1.conv_1: conv(28, 1x1) -> 28x1x1
-    x = conv2d(x, params["mbconv_5.se_1.conv_1.weight"], params["mbconv_5.se_1.conv_1.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_5.se_1.swish_1: swish -> 28x1x1
-    x = x * sigmoid(x)
-    # mbconv_5.se_1.conv_2: conv(672, 1x1) -> 672x1x1
-    x = conv2d(x, params["mbconv_5.se_1.conv_2.weight"], params["mbconv_5.se_1.conv_2.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_5.se_1.sigmoid_1: sigmoid -> 672x1x1
-    x = sigmoid(x)
-    # mbconv_5.se_1.mul_1: mul -> 672x7x7
-    x = mbconv_5__swish_2 * x
-    # mbconv_5.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-    x = conv2d(x, params["mbconv_5.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_5.batchnorm_3: batchnorm -> 192x7x7
-    mbconv_5__batchnorm_3 = batchnorm(x, params["mbconv_5.batchnorm_3.weight"], params["mbconv_5.batchnorm_3.bias"],
-                                      params["mbconv_5.batchnorm_3.running_mean"],
-                                      params["mbconv_5.batchnorm_3.running_var"], eps=1e-05)
-    # residual_7.mbconv_1.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-    x = conv2d(mbconv_5__batchnorm_3, params["residual_7.mbconv_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_7.mbconv_1.batchnorm_1: batchnorm -> 1152x7x7
-    x = batchnorm(x, params["residual_7.mbconv_1.batchnorm_1.weight"], params["residual_7.mbconv_1.batchnorm_1.bias"],
-                  params["residual_7.mbconv_1.batchnorm_1.running_mean"],
-                  params["residual_7.mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_7.mbconv_1.swish_1: swish -> 1152x7x7
-    x = x * sigmoid(x)
-    # residual_7.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 1152x7x7
-    x = conv2d(x, params["residual_7.mbconv_1.dwconv_1.weight"], None, stride=(1, 1), pads=(2, 2, 2, 2), groups=1152)
-    # residual_7.mbconv_1.batchnorm_2: batchnorm -> 1152x7x7
-    x = batchnorm(x, params["residual_7.mbconv_1.batchnorm_2.weight"], params["residual_7.mbconv_1.batchnorm_2.bias"],
-                  params["residual_7.mbconv_1.batchnorm_2.running_mean"],
-                  params["residual_7.mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_7.mbconv_1.swish_2: swish -> 1152x7x7
-    residual_7__mbconv_1__swish_2 = x * sigmoid(x)
-    # residual_7.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 1152x1x1
-    x = residual_7__mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # residual_7.mbconv_1.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-    x = conv2d(x, params["residual_7.mbconv_1.se_1.conv_1.weight"], params["residual_7.mbconv_1.se_1.conv_1.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_7.mbconv_1.se_1.swish_1: swish -> 48x1x1
-    x = x * sigmoid(x)
-    # residual_7.mbconv_1.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-    x = conv2d(x, params["residual_7.mbconv_1.se_1.conv_2.weight"], params["residual_7.mbconv_1.se_1.conv_2.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_7.mbconv_1.se_1.sigmoid_1: sigmoid -> 1152x1x1
-    x = sigmoid(x)
-    # residual_7.mbconv_1.se_1.mul_1: mul -> 1152x7x7
-    x = residual_7__mbconv_1__swish_2 * x
-    # residual_7.mbconv_1.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-    x = conv2d(x, params["residual_7.mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_7.mbconv_1.batchnorm_3: batchnorm -> 192x7x7
-    x = batchnorm(x, params["residual_7.mbconv_1.batchnorm_3.weight"], params["residual_7.mbconv_1.batchnorm_3.bias"],
-                  params["residual_7.mbconv_1.batchnorm_3.running_mean"],
-                  params["residual_7.mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_7.add_1: add -> 192x7x7
-    residual_7__add_1 = x + mbconv_5__batchnorm_3
-    # residual_8.mbconv_1.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-    x = conv2d(residual_7__add_1, params["residual_8.mbconv_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_8.mbconv_1.batchnorm_1: batchnorm -> 1152x7x7
-    x = batchnorm(x, params["residual_8.mbconv_1.batchnorm_1.weight"], params["residual_8.mbconv_1.batchnorm_1.bias"],
-                  params["residual_8.mbconv_1.batchnorm_1.running_mean"],
-                  params["residual_8.mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_8.mbconv_1.swish_1: swish -> 1152x7x7
-    x = x * sigmoid(x)
-    # residual_8.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 1152x7x7
-    x = conv2d(x, params["residual_8.mbconv_1.dwconv_1.weight"], None, stride=(1, 1), pads=(2, 2, 2, 2), groups=1152)
-    # residual_8.mbconv_1.batchnorm_2: batchnorm -> 1152x7x7
-    x = batchnorm(x, params["residual_8.mbconv_1.batchnorm_2.weight"], params["residual_8.mbconv_1.batchnorm_2.bias"],
-                  params["residual_8.mbconv_1.batchnorm_2.running_mean"],
-                  params["residual_8.mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_8.mbconv_1.swish_2: swish -> 1152x7x7
-    residual_8__mbconv_1__swish_2 = x * sigmoid(x)
-    # residual_8.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 1152x1x1
-    x = residual_8__mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # residual_8.mbconv_1.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-    x = conv2d(x, params["residual_8.mbconv_1.se_1.conv_1.weight"], params["residual_8.mbconv_1.se_1.conv_1.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_8.mbconv_1.se_1.swish_1: swish -> 48x1x1
-    x = x * sigmoid(x)
-    # residual_8.mbconv_1.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-    x = conv2d(x, params["residual_8.mbconv_1.se_1.conv_2.weight"], params["residual_8.mbconv_1.se_1.conv_2.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_8.mbconv_1.se_1.sigmoid_1: sigmoid -> 1152x1x1
-    x = sigmoid(x)
-    # residual_8.mbconv_1.se_1.mul_1: mul -> 1152x7x7
-    x = residual_8__mbconv_1__swish_2 * x
-    # residual_8.mbconv_1.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-    x = conv2d(x, params["residual_8.mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_8.mbconv_1.batchnorm_3: batchnorm -> 192x7x7
-    x = batchnorm(x, params["residual_8.mbconv_1.batchnorm_3.weight"], params["residual_8.mbconv_1.batchnorm_3.bias"],
-                  params["residual_8.mbconv_1.batchnorm_3.running_mean"],
-                  params["residual_8.mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_8.add_1: add -> 192x7x7
-    residual_8__add_1 = x + residual_7__add_1
-    # residual_9.mbconv_1.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-    x = conv2d(residual_8__add_1, params["residual_9.mbconv_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_9.mbconv_1.batchnorm_1: batchnorm -> 1152x7x7
-    x = batchnorm(x, params["residual_9.mbconv_1.batchnorm_1.weight"], params["residual_9.mbconv_1.batchnorm_1.bias"],
-                  params["residual_9.mbconv_1.batchnorm_1.running_mean"],
-                  params["residual_9.mbconv_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_9.mbconv_1.swish_1: swish -> 1152x7x7
-    x = x * sigmoid(x)
-    # residual_9.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 1152x7x7
-    x = conv2d(x, params["residual_9.mbconv_1.dwconv_1.weight"], None, stride=(1, 1), pads=(2, 2, 2, 2), groups=1152)
-    # residual_9.mbconv_1.batchnorm_2: batchnorm -> 1152x7x7
-    x = batchnorm(x, params["residual_9.mbconv_1.batchnorm_2.weight"], params["residual_9.mbconv_1.batchnorm_2.bias"],
-                  params["residual_9.mbconv_1.batchnorm_2.running_mean"],
-                  params["residual_9.mbconv_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_9.mbconv_1.swish_2: swish -> 1152x7x7
-    residual_9__mbconv_1__swish_2 = x * sigmoid(x)
-    # residual_9.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 1152x1x1
-    x = residual_9__mbconv_1__swish_2.mean(axis=(2, 3), keepdims=True)
-    # residual_9.mbconv_1.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-    x = conv2d(x, params["residual_9.mbconv_1.se_1.conv_1.weight"], params["residual_9.mbconv_1.se_1.conv_1.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_9.mbconv_1.se_1.swish_1: swish -> 48x1x1
-    x = x * sigmoid(x)
-    # residual_9.mbconv_1.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-    x = conv2d(x, params["residual_9.mbconv_1.se_1.conv_2.weight"], params["residual_9.mbconv_1.se_1.conv_2.bias"],
-               stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_9.mbconv_1.se_1.sigmoid_1: sigmoid -> 1152x1x1
-    x = sigmoid(x)
-    # residual_9.mbconv_1.se_1.mul_1: mul -> 1152x7x7
-    x = residual_9__mbconv_1__swish_2 * x
-    # residual_9.mbconv_1.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-    x = conv2d(x, params["residual_9.mbconv_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_9.mbconv_1.batchnorm_3: batchnorm -> 192x7x7
-    x = batchnorm(x, params["residual_9.mbconv_1.batchnorm_3.weight"], params["residual_9.mbconv_1.batchnorm_3.bias"],
-                  params["residual_9.mbconv_1.batchnorm_3.running_mean"],
-                  params["residual_9.mbconv_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_9.add_1: add -> 192x7x7
-    x = x + residual_8__add_1
-    # mbconv_6.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-    x = conv2d(x, params["mbconv_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_6.batchnorm_1: batchnorm -> 1152x7x7
-    x = batchnorm(x, params["mbconv_6.batchnorm_1.weight"], params["mbconv_6.batchnorm_1.bias"],
-                  params["mbconv_6.batchnorm_1.running_mean"], params["mbconv_6.batchnorm_1.running_var"], eps=1e-05)
-    # mbconv_6.swish_1: swish -> 1152x7x7
-    x = x * sigmoid(x)
-    # mbconv_6.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 1152x7x7
-    x = conv2d(x, params["mbconv_6.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=1152)
-    # mbconv_6.batchnorm_2: batchnorm -> 1152x7x7
-    x = batchnorm(x, params["mbconv_6.batchnorm_2.weight"], params["mbconv_6.batchnorm_2.bias"],
-                  params["mbconv_6.batchnorm_2.running_mean"], params["mbconv_6.batchnorm_2.running_var"], eps=1e-05)
-    # mbconv_6.swish_2: swish -> 1152x7x7
-    mbconv_6__swish_2 = x * sigmoid(x)
-    # mbconv_6.se_1.globalavgpool_1: globalavgpool -> 1152x1x1
-    x = mbconv_6__swish_2.mean(axis=(2, 3), keepdims=True)
-    # mbconv_6.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-    x = conv2d(x, params["mbconv_6.se_1.conv_1.weight"], params["mbconv_6.se_1.conv_1.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_6.se_1.swish_1: swish -> 48x1x1
-    x = x * sigmoid(x)
-    # mbconv_6.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-    x = conv2d(x, params["mbconv_6.se_1.conv_2.weight"], params["mbconv_6.se_1.conv_2.bias"], stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # mbconv_6.se_1.sigmoid_1: sigmoid -> 1152x1x1
-    x = sigmoid(x)
-    # mbconv_6.se_1.mul_1: mul -> 1152x7x7
-    x = mbconv_6__swish_2 * x
-    # mbconv_6.conv_2: conv(320, 1x1, bias=false) -> 320x7x7
-    x = conv2d(x, params["mbconv_6.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # mbconv_6.batchnorm_3: batchnorm -> 320x7x7
-    x = batchnorm(x, params["mbconv_6.batchnorm_3.weight"], params["mbconv_6.batchnorm_3.bias"],
-                  params["mbconv_6.batchnorm_3.running_mean"], params["mbconv_6.batchnorm_3.running_var"], eps=1e-05)
-    # conv_3: conv(1280, 1x1, bias=false) -> 1280x7x7
+    x = batchnorm(
+        x,
+        params["batchnorm_3.weight"],
+        params["batchnorm_3.bias"],
+        params["batchnorm_3.running_mean"],
+        params["batchnorm_3.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 16x112x112
+    x = mbconv(scope(params, "mbconv_1"), x, 16, 3, 2)  # mbconv(cin=16, cout=24, t=6, k=3, stride=2) -> 24x56x56
+    x = residual(scope(params, "residual_1"), x, 24, 3)  # residual(c=24, t=6, k=3) -> 24x56x56
+    x = mbconv(scope(params, "mbconv_2"), x, 24, 5, 2)  # mbconv(cin=24, cout=40, t=6, k=5, stride=2) -> 40x28x28
+    x = residual(scope(params, "residual_2"), x, 40, 5)  # residual(c=40, t=6, k=5) -> 40x28x28
+    x = mbconv(scope(params, "mbconv_3"), x, 40, 3, 2)  # mbconv(cin=40, cout=80, t=6, k=3, stride=2) -> 80x14x14
+    for k in range(3, 5):  # residual(c=80, t=6, k=3) * 2 -> 80x14x14
+        x = residual(scope(params, f"residual_{k}"), x, 80, 3)
+    x = mbconv(scope(params, "mbconv_4"), x, 80, 5, 1)  # mbconv(cin=80, cout=112, t=6, k=5, stride=1) -> 112x14x14
+    for k in range(5, 7):  # residual(c=112, t=6, k=5) * 2 -> 112x14x14
+        x = residual(scope(params, f"residual_{k}"), x, 112, 5)
+    x = mbconv(scope(params, "mbconv_5"), x, 112, 5, 2)  # mbconv(cin=112, cout=192, t=6, k=5, stride=2) -> 192x7x7
+    for k in range(7, 10):  # residual(c=192, t=6, k=5) * 3 -> 192x7x7
+        x = residual(scope(params, f"residual_{k}"), x, 192, 5)
+    x = mbconv(scope(params, "mbconv_6"), x, 192, 3, 1)  # mbconv(cin=192, cout=320, t=6, k=3, stride=1) -> 320x7x7
+    # conv(1280, 1x1, bias=false) -> 1280x7x7
     x = conv2d(x, params["conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # batchnorm_4: batchnorm -> 1280x7x7
-    x = batchnorm(x, params["batchnorm_4.weight"], params["batchnorm_4.bias"], params["batchnorm_4.running_mean"],
-                  params["batchnorm_4.running_var"], eps=1e-05)
-    # swish_3: swish -> 1280x7x7
-    x = x * sigmoid(x)
-    # globalavgpool_1: globalavgpool -> 1280x1x1
-    x = x.mean(axis=(2, 3), keepdims=True)
-    # dropout_1: dropout(0.2) -> 1280x1x1
-    # output_1_flatten: flatten (implicit) -> 1280
-    x = x.reshape(len(x), -1)
-    # output_1: fc(1000) -> 1000
-    x = x @ params["output_1.weight"].T + params["output_1.bias"]
+    x = batchnorm(
+        x,
+        params["batchnorm_4.weight"],
+        params["batchnorm_4.bias"],
+        params["batchnorm_4.running_mean"],
+        params["batchnorm_4.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 1280x7x7
+    x = x * sigmoid(x)  # swish -> 1280x7x7
+    x = x.mean(axis=(2, 3), keepdims=True)  # globalavgpool -> 1280x1x1
+    x = x.reshape(len(x), -1)  # flatten (implicit) -> 1280
+    x = x @ params["output_1.weight"].T + params["output_1.bias"]  # fc(1000) -> 1000
     if logits:
         return x
-    # output_1_softmax: softmax (implicit) -> 1000
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 1000
     return x

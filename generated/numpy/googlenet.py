@@ -4,207 +4,30 @@
 # `netdsl compile examples/googlenet.net --target numpy`.
 #
 # network googlenet
-#  Layer                           | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# ---------------------------------+--------------------------------------------+----------------+-----------+-------------+-----------------+----------------------------------------------------------------------------------------------------------------
-#  input_1                         | input                                      | 3x224x224      |           |             | 1 /1            |
-#  basic_1.conv_1                  | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  basic_1.batchnorm_1             | batchnorm(eps=0.001)                       | 64x112x112     |       128 |             | 7 /2            |
-#  basic_1.relu_1                  | relu                                       | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                       | maxpool(3x3, stride=2, ceil=true)          | 64x56x56       |           |             | 11 /4           |
-#  basic_2.conv_1                  | conv(64, 1x1, bias=false)                  | 64x56x56       |     4,096 |  12,845,056 | 11 /4           |
-#  basic_2.batchnorm_1             | batchnorm(eps=0.001)                       | 64x56x56       |       128 |             | 11 /4           |
-#  basic_2.relu_1                  | relu                                       | 64x56x56       |           |             | 11 /4           |
-#  basic_3.conv_1                  | conv(192, 3x3, pad=1, bias=false)          | 192x56x56      |   110,592 | 346,816,512 | 19 /4           |
-#  basic_3.batchnorm_1             | batchnorm(eps=0.001)                       | 192x56x56      |       384 |             | 19 /4           |
-#  basic_3.relu_1                  | relu                                       | 192x56x56      |           |             | 19 /4           |
-#  maxpool_2                       | maxpool(3x3, stride=2, ceil=true)          | 192x28x28      |           |             | 27 /8           |
-#  inception_1.basic_1.conv_1      | conv(64, 1x1, bias=false)                  | 64x28x28       |    12,288 |   9,633,792 | 27 /8           |
-#  inception_1.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 64x28x28       |       128 |             | 27 /8           |
-#  inception_1.basic_1.relu_1      | relu                                       | 64x28x28       |           |             | 27 /8           |
-#  inception_1.basic_2.conv_1      | conv(96, 1x1, bias=false)                  | 96x28x28       |    18,432 |  14,450,688 | 27 /8           | maxpool_2
-#  inception_1.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 96x28x28       |       192 |             | 27 /8           |
-#  inception_1.basic_2.relu_1      | relu                                       | 96x28x28       |           |             | 27 /8           |
-#  inception_1.basic_3.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x28x28      |   110,592 |  86,704,128 | 43 /8           |
-#  inception_1.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 128x28x28      |       256 |             | 43 /8           |
-#  inception_1.basic_3.relu_1      | relu                                       | 128x28x28      |           |             | 43 /8           |
-#  inception_1.basic_4.conv_1      | conv(16, 1x1, bias=false)                  | 16x28x28       |     3,072 |   2,408,448 | 27 /8           | maxpool_2
-#  inception_1.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 16x28x28       |        32 |             | 27 /8           |
-#  inception_1.basic_4.relu_1      | relu                                       | 16x28x28       |           |             | 27 /8           |
-#  inception_1.basic_5.conv_1      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |     4,608 |   3,612,672 | 43 /8           |
-#  inception_1.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 32x28x28       |        64 |             | 43 /8           |
-#  inception_1.basic_5.relu_1      | relu                                       | 32x28x28       |           |             | 43 /8           |
-#  inception_1.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 192x28x28      |           |             | 43 /8           | maxpool_2
-#  inception_1.basic_6.conv_1      | conv(32, 1x1, bias=false)                  | 32x28x28       |     6,144 |   4,816,896 | 43 /8           |
-#  inception_1.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 32x28x28       |        64 |             | 43 /8           |
-#  inception_1.basic_6.relu_1      | relu                                       | 32x28x28       |           |             | 43 /8           |
-#  inception_1.concat_1            | concat                                     | 256x28x28      |           |             | 43 /8           | inception_1.basic_1.relu_1, inception_1.basic_3.relu_1, inception_1.basic_5.relu_1, inception_1.basic_6.relu_1
-#  inception_2.basic_1.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    32,768 |  25,690,112 | 43 /8           |
-#  inception_2.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 128x28x28      |       256 |             | 43 /8           |
-#  inception_2.basic_1.relu_1      | relu                                       | 128x28x28      |           |             | 43 /8           |
-#  inception_2.basic_2.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    32,768 |  25,690,112 | 43 /8           | inception_1.concat_1
-#  inception_2.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 128x28x28      |       256 |             | 43 /8           |
-#  inception_2.basic_2.relu_1      | relu                                       | 128x28x28      |           |             | 43 /8           |
-#  inception_2.basic_3.conv_1      | conv(192, 3x3, pad=1, bias=false)          | 192x28x28      |   221,184 | 173,408,256 | 59 /8           |
-#  inception_2.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 192x28x28      |       384 |             | 59 /8           |
-#  inception_2.basic_3.relu_1      | relu                                       | 192x28x28      |           |             | 59 /8           |
-#  inception_2.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x28x28       |     8,192 |   6,422,528 | 43 /8           | inception_1.concat_1
-#  inception_2.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x28x28       |        64 |             | 43 /8           |
-#  inception_2.basic_4.relu_1      | relu                                       | 32x28x28       |           |             | 43 /8           |
-#  inception_2.basic_5.conv_1      | conv(96, 3x3, pad=1, bias=false)           | 96x28x28       |    27,648 |  21,676,032 | 59 /8           |
-#  inception_2.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 96x28x28       |       192 |             | 59 /8           |
-#  inception_2.basic_5.relu_1      | relu                                       | 96x28x28       |           |             | 59 /8           |
-#  inception_2.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 256x28x28      |           |             | 59 /8           | inception_1.concat_1
-#  inception_2.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x28x28       |    16,384 |  12,845,056 | 59 /8           |
-#  inception_2.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x28x28       |       128 |             | 59 /8           |
-#  inception_2.basic_6.relu_1      | relu                                       | 64x28x28       |           |             | 59 /8           |
-#  inception_2.concat_1            | concat                                     | 480x28x28      |           |             | 59 /8           | inception_2.basic_1.relu_1, inception_2.basic_3.relu_1, inception_2.basic_5.relu_1, inception_2.basic_6.relu_1
-#  maxpool_3                       | maxpool(3x3, stride=2, ceil=true)          | 480x14x14      |           |             | 75 /16          |
-#  inception_3.basic_1.conv_1      | conv(192, 1x1, bias=false)                 | 192x14x14      |    92,160 |  18,063,360 | 75 /16          |
-#  inception_3.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 192x14x14      |       384 |             | 75 /16          |
-#  inception_3.basic_1.relu_1      | relu                                       | 192x14x14      |           |             | 75 /16          |
-#  inception_3.basic_2.conv_1      | conv(96, 1x1, bias=false)                  | 96x14x14       |    46,080 |   9,031,680 | 75 /16          | maxpool_3
-#  inception_3.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 96x14x14       |       192 |             | 75 /16          |
-#  inception_3.basic_2.relu_1      | relu                                       | 96x14x14       |           |             | 75 /16          |
-#  inception_3.basic_3.conv_1      | conv(208, 3x3, pad=1, bias=false)          | 208x14x14      |   179,712 |  35,223,552 | 107 /16         |
-#  inception_3.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 208x14x14      |       416 |             | 107 /16         |
-#  inception_3.basic_3.relu_1      | relu                                       | 208x14x14      |           |             | 107 /16         |
-#  inception_3.basic_4.conv_1      | conv(16, 1x1, bias=false)                  | 16x14x14       |     7,680 |   1,505,280 | 75 /16          | maxpool_3
-#  inception_3.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 16x14x14       |        32 |             | 75 /16          |
-#  inception_3.basic_4.relu_1      | relu                                       | 16x14x14       |           |             | 75 /16          |
-#  inception_3.basic_5.conv_1      | conv(48, 3x3, pad=1, bias=false)           | 48x14x14       |     6,912 |   1,354,752 | 107 /16         |
-#  inception_3.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 48x14x14       |        96 |             | 107 /16         |
-#  inception_3.basic_5.relu_1      | relu                                       | 48x14x14       |           |             | 107 /16         |
-#  inception_3.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 480x14x14      |           |             | 107 /16         | maxpool_3
-#  inception_3.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    30,720 |   6,021,120 | 107 /16         |
-#  inception_3.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 107 /16         |
-#  inception_3.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 107 /16         |
-#  inception_3.concat_1            | concat                                     | 512x14x14      |           |             | 107 /16         | inception_3.basic_1.relu_1, inception_3.basic_3.relu_1, inception_3.basic_5.relu_1, inception_3.basic_6.relu_1
-#  inception_4.basic_1.conv_1      | conv(160, 1x1, bias=false)                 | 160x14x14      |    81,920 |  16,056,320 | 107 /16         |
-#  inception_4.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 160x14x14      |       320 |             | 107 /16         |
-#  inception_4.basic_1.relu_1      | relu                                       | 160x14x14      |           |             | 107 /16         |
-#  inception_4.basic_2.conv_1      | conv(112, 1x1, bias=false)                 | 112x14x14      |    57,344 |  11,239,424 | 107 /16         | inception_3.concat_1
-#  inception_4.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 112x14x14      |       224 |             | 107 /16         |
-#  inception_4.basic_2.relu_1      | relu                                       | 112x14x14      |           |             | 107 /16         |
-#  inception_4.basic_3.conv_1      | conv(224, 3x3, pad=1, bias=false)          | 224x14x14      |   225,792 |  44,255,232 | 139 /16         |
-#  inception_4.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 224x14x14      |       448 |             | 139 /16         |
-#  inception_4.basic_3.relu_1      | relu                                       | 224x14x14      |           |             | 139 /16         |
-#  inception_4.basic_4.conv_1      | conv(24, 1x1, bias=false)                  | 24x14x14       |    12,288 |   2,408,448 | 107 /16         | inception_3.concat_1
-#  inception_4.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 24x14x14       |        48 |             | 107 /16         |
-#  inception_4.basic_4.relu_1      | relu                                       | 24x14x14       |           |             | 107 /16         |
-#  inception_4.basic_5.conv_1      | conv(64, 3x3, pad=1, bias=false)           | 64x14x14       |    13,824 |   2,709,504 | 139 /16         |
-#  inception_4.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 139 /16         |
-#  inception_4.basic_5.relu_1      | relu                                       | 64x14x14       |           |             | 139 /16         |
-#  inception_4.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 512x14x14      |           |             | 139 /16         | inception_3.concat_1
-#  inception_4.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    32,768 |   6,422,528 | 139 /16         |
-#  inception_4.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 139 /16         |
-#  inception_4.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 139 /16         |
-#  inception_4.concat_1            | concat                                     | 512x14x14      |           |             | 139 /16         | inception_4.basic_1.relu_1, inception_4.basic_3.relu_1, inception_4.basic_5.relu_1, inception_4.basic_6.relu_1
-#  inception_5.basic_1.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    65,536 |  12,845,056 | 139 /16         |
-#  inception_5.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 139 /16         |
-#  inception_5.basic_1.relu_1      | relu                                       | 128x14x14      |           |             | 139 /16         |
-#  inception_5.basic_2.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    65,536 |  12,845,056 | 139 /16         | inception_4.concat_1
-#  inception_5.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 139 /16         |
-#  inception_5.basic_2.relu_1      | relu                                       | 128x14x14      |           |             | 139 /16         |
-#  inception_5.basic_3.conv_1      | conv(256, 3x3, pad=1, bias=false)          | 256x14x14      |   294,912 |  57,802,752 | 171 /16         |
-#  inception_5.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 256x14x14      |       512 |             | 171 /16         |
-#  inception_5.basic_3.relu_1      | relu                                       | 256x14x14      |           |             | 171 /16         |
-#  inception_5.basic_4.conv_1      | conv(24, 1x1, bias=false)                  | 24x14x14       |    12,288 |   2,408,448 | 139 /16         | inception_4.concat_1
-#  inception_5.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 24x14x14       |        48 |             | 139 /16         |
-#  inception_5.basic_4.relu_1      | relu                                       | 24x14x14       |           |             | 139 /16         |
-#  inception_5.basic_5.conv_1      | conv(64, 3x3, pad=1, bias=false)           | 64x14x14       |    13,824 |   2,709,504 | 171 /16         |
-#  inception_5.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 171 /16         |
-#  inception_5.basic_5.relu_1      | relu                                       | 64x14x14       |           |             | 171 /16         |
-#  inception_5.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 512x14x14      |           |             | 171 /16         | inception_4.concat_1
-#  inception_5.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    32,768 |   6,422,528 | 171 /16         |
-#  inception_5.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 171 /16         |
-#  inception_5.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 171 /16         |
-#  inception_5.concat_1            | concat                                     | 512x14x14      |           |             | 171 /16         | inception_5.basic_1.relu_1, inception_5.basic_3.relu_1, inception_5.basic_5.relu_1, inception_5.basic_6.relu_1
-#  inception_6.basic_1.conv_1      | conv(112, 1x1, bias=false)                 | 112x14x14      |    57,344 |  11,239,424 | 171 /16         |
-#  inception_6.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 112x14x14      |       224 |             | 171 /16         |
-#  inception_6.basic_1.relu_1      | relu                                       | 112x14x14      |           |             | 171 /16         |
-#  inception_6.basic_2.conv_1      | conv(144, 1x1, bias=false)                 | 144x14x14      |    73,728 |  14,450,688 | 171 /16         | inception_5.concat_1
-#  inception_6.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 144x14x14      |       288 |             | 171 /16         |
-#  inception_6.basic_2.relu_1      | relu                                       | 144x14x14      |           |             | 171 /16         |
-#  inception_6.basic_3.conv_1      | conv(288, 3x3, pad=1, bias=false)          | 288x14x14      |   373,248 |  73,156,608 | 203 /16         |
-#  inception_6.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 288x14x14      |       576 |             | 203 /16         |
-#  inception_6.basic_3.relu_1      | relu                                       | 288x14x14      |           |             | 203 /16         |
-#  inception_6.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x14x14       |    16,384 |   3,211,264 | 171 /16         | inception_5.concat_1
-#  inception_6.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x14x14       |        64 |             | 171 /16         |
-#  inception_6.basic_4.relu_1      | relu                                       | 32x14x14       |           |             | 171 /16         |
-#  inception_6.basic_5.conv_1      | conv(64, 3x3, pad=1, bias=false)           | 64x14x14       |    18,432 |   3,612,672 | 203 /16         |
-#  inception_6.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 203 /16         |
-#  inception_6.basic_5.relu_1      | relu                                       | 64x14x14       |           |             | 203 /16         |
-#  inception_6.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 512x14x14      |           |             | 203 /16         | inception_5.concat_1
-#  inception_6.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    32,768 |   6,422,528 | 203 /16         |
-#  inception_6.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 203 /16         |
-#  inception_6.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 203 /16         |
-#  inception_6.concat_1            | concat                                     | 528x14x14      |           |             | 203 /16         | inception_6.basic_1.relu_1, inception_6.basic_3.relu_1, inception_6.basic_5.relu_1, inception_6.basic_6.relu_1
-#  inception_7.basic_1.conv_1      | conv(256, 1x1, bias=false)                 | 256x14x14      |   135,168 |  26,492,928 | 203 /16         |
-#  inception_7.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 256x14x14      |       512 |             | 203 /16         |
-#  inception_7.basic_1.relu_1      | relu                                       | 256x14x14      |           |             | 203 /16         |
-#  inception_7.basic_2.conv_1      | conv(160, 1x1, bias=false)                 | 160x14x14      |    84,480 |  16,558,080 | 203 /16         | inception_6.concat_1
-#  inception_7.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 160x14x14      |       320 |             | 203 /16         |
-#  inception_7.basic_2.relu_1      | relu                                       | 160x14x14      |           |             | 203 /16         |
-#  inception_7.basic_3.conv_1      | conv(320, 3x3, pad=1, bias=false)          | 320x14x14      |   460,800 |  90,316,800 | 235 /16         |
-#  inception_7.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 320x14x14      |       640 |             | 235 /16         |
-#  inception_7.basic_3.relu_1      | relu                                       | 320x14x14      |           |             | 235 /16         |
-#  inception_7.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x14x14       |    16,896 |   3,311,616 | 203 /16         | inception_6.concat_1
-#  inception_7.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x14x14       |        64 |             | 203 /16         |
-#  inception_7.basic_4.relu_1      | relu                                       | 32x14x14       |           |             | 203 /16         |
-#  inception_7.basic_5.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x14x14      |    36,864 |   7,225,344 | 235 /16         |
-#  inception_7.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 235 /16         |
-#  inception_7.basic_5.relu_1      | relu                                       | 128x14x14      |           |             | 235 /16         |
-#  inception_7.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 528x14x14      |           |             | 235 /16         | inception_6.concat_1
-#  inception_7.basic_6.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    67,584 |  13,246,464 | 235 /16         |
-#  inception_7.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 235 /16         |
-#  inception_7.basic_6.relu_1      | relu                                       | 128x14x14      |           |             | 235 /16         |
-#  inception_7.concat_1            | concat                                     | 832x14x14      |           |             | 235 /16         | inception_7.basic_1.relu_1, inception_7.basic_3.relu_1, inception_7.basic_5.relu_1, inception_7.basic_6.relu_1
-#  maxpool_4                       | maxpool(2x2, ceil=true)                    | 832x7x7        |           |             | 251 /32         |
-#  inception_8.basic_1.conv_1      | conv(256, 1x1, bias=false)                 | 256x7x7        |   212,992 |  10,436,608 | 251 /32         |
-#  inception_8.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 256x7x7        |       512 |             | 251 /32         |
-#  inception_8.basic_1.relu_1      | relu                                       | 256x7x7        |           |             | 251 /32         |
-#  inception_8.basic_2.conv_1      | conv(160, 1x1, bias=false)                 | 160x7x7        |   133,120 |   6,522,880 | 251 /32         | maxpool_4
-#  inception_8.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 160x7x7        |       320 |             | 251 /32         |
-#  inception_8.basic_2.relu_1      | relu                                       | 160x7x7        |           |             | 251 /32         |
-#  inception_8.basic_3.conv_1      | conv(320, 3x3, pad=1, bias=false)          | 320x7x7        |   460,800 |  22,579,200 | 315 /32         |
-#  inception_8.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 320x7x7        |       640 |             | 315 /32         |
-#  inception_8.basic_3.relu_1      | relu                                       | 320x7x7        |           |             | 315 /32         |
-#  inception_8.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x7x7         |    26,624 |   1,304,576 | 251 /32         | maxpool_4
-#  inception_8.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x7x7         |        64 |             | 251 /32         |
-#  inception_8.basic_4.relu_1      | relu                                       | 32x7x7         |           |             | 251 /32         |
-#  inception_8.basic_5.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x7x7        |    36,864 |   1,806,336 | 315 /32         |
-#  inception_8.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 315 /32         |
-#  inception_8.basic_5.relu_1      | relu                                       | 128x7x7        |           |             | 315 /32         |
-#  inception_8.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 832x7x7        |           |             | 315 /32         | maxpool_4
-#  inception_8.basic_6.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   106,496 |   5,218,304 | 315 /32         |
-#  inception_8.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 315 /32         |
-#  inception_8.basic_6.relu_1      | relu                                       | 128x7x7        |           |             | 315 /32         |
-#  inception_8.concat_1            | concat                                     | 832x7x7        |           |             | 315 /32         | inception_8.basic_1.relu_1, inception_8.basic_3.relu_1, inception_8.basic_5.relu_1, inception_8.basic_6.relu_1
-#  inception_9.basic_1.conv_1      | conv(384, 1x1, bias=false)                 | 384x7x7        |   319,488 |  15,654,912 | 315 /32         |
-#  inception_9.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 384x7x7        |       768 |             | 315 /32         |
-#  inception_9.basic_1.relu_1      | relu                                       | 384x7x7        |           |             | 315 /32         |
-#  inception_9.basic_2.conv_1      | conv(192, 1x1, bias=false)                 | 192x7x7        |   159,744 |   7,827,456 | 315 /32         | inception_8.concat_1
-#  inception_9.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 192x7x7        |       384 |             | 315 /32         |
-#  inception_9.basic_2.relu_1      | relu                                       | 192x7x7        |           |             | 315 /32         |
-#  inception_9.basic_3.conv_1      | conv(384, 3x3, pad=1, bias=false)          | 384x7x7        |   663,552 |  32,514,048 | 379 /32         |
-#  inception_9.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 384x7x7        |       768 |             | 379 /32         |
-#  inception_9.basic_3.relu_1      | relu                                       | 384x7x7        |           |             | 379 /32         |
-#  inception_9.basic_4.conv_1      | conv(48, 1x1, bias=false)                  | 48x7x7         |    39,936 |   1,956,864 | 315 /32         | inception_8.concat_1
-#  inception_9.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 48x7x7         |        96 |             | 315 /32         |
-#  inception_9.basic_4.relu_1      | relu                                       | 48x7x7         |           |             | 315 /32         |
-#  inception_9.basic_5.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x7x7        |    55,296 |   2,709,504 | 379 /32         |
-#  inception_9.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 379 /32         |
-#  inception_9.basic_5.relu_1      | relu                                       | 128x7x7        |           |             | 379 /32         |
-#  inception_9.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 832x7x7        |           |             | 379 /32         | inception_8.concat_1
-#  inception_9.basic_6.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   106,496 |   5,218,304 | 379 /32         |
-#  inception_9.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 379 /32         |
-#  inception_9.basic_6.relu_1      | relu                                       | 128x7x7        |           |             | 379 /32         |
-#  inception_9.concat_1            | concat                                     | 1024x7x7       |           |             | 379 /32         | inception_9.basic_1.relu_1, inception_9.basic_3.relu_1, inception_9.basic_5.relu_1, inception_9.basic_6.relu_1
-#  globalavgpool_1                 | globalavgpool                              | 1024x1x1       |           |             | 571 /32         |
-#  dropout_1                       | dropout(0.2)                               | 1024x1x1       |           |             | 571 /32         |
-#  output_1_flatten                | flatten (implicit)                         | 1024           |           |             |                 |
-#  output_1                        | fc(1000)                                   | 1000           | 1,025,000 |   1,024,000 |                 |
-#  output_1_softmax                | softmax (implicit)                         | 1000           |           |             |                 |
+#  Layer            | Op                                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# ------------------+------------------------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1          | input                                                      | 3x224x224      |           |             | 1 /1
+#  basic_1          | basic(c=64, k=7, stride=2, pad=3)                          | 64x112x112     |     9,536 | 118,013,952 | 7 /2
+#  maxpool_1        | maxpool(3x3, stride=2, ceil=true)                          | 64x56x56       |           |             | 11 /4
+#  basic_2          | basic(c=64, k=1, stride=1, pad=0)                          | 64x56x56       |     4,224 |  12,845,056 | 11 /4
+#  basic_3          | basic(c=192, k=3, stride=1, pad=1)                         | 192x56x56      |   110,976 | 346,816,512 | 19 /4
+#  maxpool_2        | maxpool(3x3, stride=2, ceil=true)                          | 192x28x28      |           |             | 27 /8
+#  inception_1      | inception(c1=64, c3r=96, c3=128, c5r=16, c5=32, pp=32)     | 256x28x28      |   155,872 | 121,626,624 | 43 /8
+#  inception_2      | inception(c1=128, c3r=128, c3=192, c5r=32, c5=96, pp=64)   | 480x28x28      |   340,224 | 265,732,096 | 59 /8
+#  maxpool_3        | maxpool(3x3, stride=2, ceil=true)                          | 480x14x14      |           |             | 75 /16
+#  inception_3      | inception(c1=192, c3r=96, c3=208, c5r=16, c5=48, pp=64)    | 512x14x14      |   364,512 |  71,199,744 | 107 /16
+#  inception_4      | inception(c1=160, c3r=112, c3=224, c5r=24, c5=64, pp=64)   | 512x14x14      |   425,232 |  83,091,456 | 139 /16
+#  inception_5      | inception(c1=128, c3r=128, c3=256, c5r=24, c5=64, pp=64)   | 512x14x14      |   486,192 |  95,033,344 | 171 /16
+#  inception_6      | inception(c1=112, c3r=144, c3=288, c5r=32, c5=64, pp=64)   | 528x14x14      |   573,312 | 112,093,184 | 203 /16
+#  inception_7      | inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) | 832x14x14      |   803,840 | 157,151,232 | 235 /16
+#  maxpool_4        | maxpool(2x2, ceil=true)                                    | 832x7x7        |           |             | 251 /32
+#  inception_8      | inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) | 832x7x7        |   978,944 |  47,867,904 | 315 /32
+#  inception_9      | inception(c1=384, c3r=192, c3=384, c5r=48, c5=128, pp=128) | 1024x7x7       | 1,347,040 |  65,881,088 | 379 /32
+#  globalavgpool_1  | globalavgpool                                              | 1024x1x1       |           |             | 571 /32
+#  dropout_1        | dropout(0.2)                                               | 1024x1x1       |           |             | 571 /32
+#  output_1_flatten | flatten (implicit)                                         | 1024           |           |             |
+#  output_1         | fc(1000)                                                   | 1000           | 1,025,000 |   1,024,000 |
+#  output_1_softmax | softmax (implicit)                                         | 1000           |           |             |
 # Trainable params:     6,624,904
 # Non-trainable params: 14,560
 # MACs per sample:      1,498,376,192 (1.50 G)
@@ -218,8 +41,9 @@
     params = googlenet.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = googlenet.forward(params, x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -595,11 +419,65 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network googlenet: " + "; ".join(problems))
     return params
+
+
+def scope(params: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """The weights of the block use `name`, under their names inside the block (`conv_1.weight`)."""
+    prefix = name + "."
+    return {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
+
+
+# block basic: 57 uses (basic_1, basic_2, basic_3, ...); shapes of basic_1
+#  Layer       | Op                                         | Output (CxHxW) | Params
+# -------------+--------------------------------------------+----------------+--------
+#  conv_1      | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |  9,408
+#  batchnorm_1 | batchnorm(eps=0.001)                       | 64x112x112     |    128
+#  relu_1      | relu                                       | 64x112x112     |
+def basic(params: dict[str, np.ndarray], x: np.ndarray, stride: int, pad_: int) -> np.ndarray:
+    """The program's block basic, for its uses basic_1 ... basic_6."""
+    x = conv2d(x, params["conv_1.weight"], None, stride=(stride, stride), pads=(pad_, pad_, pad_, pad_))
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=0.001,
+    )
+    x = np.maximum(x, 0)
+    return x
+
+
+# block inception: 9 uses (inception_1, inception_2, inception_3, ...); shapes of inception_1
+#  Layer     | Op                                       | Output (CxHxW) |  Params
+# -----------+------------------------------------------+----------------+---------
+#  basic_1   | basic(c=64, k=1, stride=1, pad=0)        | 64x28x28       |  12,416
+#  basic_2   | basic(c=96, k=1, stride=1, pad=0)        | 96x28x28       |  18,624
+#  basic_3   | basic(c=128, k=3, stride=1, pad=1)       | 128x28x28      | 110,848
+#  basic_4   | basic(c=16, k=1, stride=1, pad=0)        | 16x28x28       |   3,104
+#  basic_5   | basic(c=32, k=3, stride=1, pad=1)        | 32x28x28       |   4,672
+#  maxpool_1 | maxpool(3x3, stride=1, pad=1, ceil=true) | 192x28x28      |
+#  basic_6   | basic(c=32, k=1, stride=1, pad=0)        | 32x28x28       |   6,208
+#  concat_1  | concat                                   | 256x28x28      |
+def inception(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block inception, for its uses inception_1 ... inception_9."""
+    basic_1 = basic(scope(params, "basic_1"), x, 1, 0)
+    basic_2 = basic(scope(params, "basic_2"), x, 1, 0)
+    basic_3 = basic(scope(params, "basic_3"), basic_2, 1, 1)
+    basic_4 = basic(scope(params, "basic_4"), x, 1, 0)
+    basic_5 = basic(scope(params, "basic_5"), basic_4, 1, 1)
+    x = maxpool2d(x, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
+    x = basic(scope(params, "basic_6"), x, 1, 0)
+    x = np.concatenate([basic_1, basic_3, basic_5, x], axis=1)
+    return x
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) -> np.ndarray:
@@ -610,552 +488,35 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 224, 224), got {x.shape}")
-    # input_1: input -> 3x224x224
-    # basic_1.conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
-    x = conv2d(x, params["basic_1.conv_1.weight"], None, stride=(2, 2), pads=(3, 3, 3, 3))
-    # basic_1.batchnorm_1: batchnorm(eps=0.001) -> 64x112x112
-    x = batchnorm(x, params["basic_1.batchnorm_1.weight"], params["basic_1.batchnorm_1.bias"],
-                  params["basic_1.batchnorm_1.running_mean"], params["basic_1.batchnorm_1.running_var"], eps=0.001)
-    # basic_1.relu_1: relu -> 64x112x112
-    x = np.maximum(x, 0)
-    # maxpool_1: maxpool(3x3, stride=2, ceil=true) -> 64x56x56
-    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 1, 1))
-    # basic_2.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-    x = conv2d(x, params["basic_2.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # basic_2.batchnorm_1: batchnorm(eps=0.001) -> 64x56x56
-    x = batchnorm(x, params["basic_2.batchnorm_1.weight"], params["basic_2.batchnorm_1.bias"],
-                  params["basic_2.batchnorm_1.running_mean"], params["basic_2.batchnorm_1.running_var"], eps=0.001)
-    # basic_2.relu_1: relu -> 64x56x56
-    x = np.maximum(x, 0)
-    # basic_3.conv_1: conv(192, 3x3, pad=1, bias=false) -> 192x56x56
-    x = conv2d(x, params["basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_3.batchnorm_1: batchnorm(eps=0.001) -> 192x56x56
-    x = batchnorm(x, params["basic_3.batchnorm_1.weight"], params["basic_3.batchnorm_1.bias"],
-                  params["basic_3.batchnorm_1.running_mean"], params["basic_3.batchnorm_1.running_var"], eps=0.001)
-    # basic_3.relu_1: relu -> 192x56x56
-    x = np.maximum(x, 0)
-    # maxpool_2: maxpool(3x3, stride=2, ceil=true) -> 192x28x28
-    maxpool_2 = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 1, 1))
-    # inception_1.basic_1.conv_1: conv(64, 1x1, bias=false) -> 64x28x28
-    x = conv2d(maxpool_2, params["inception_1.basic_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_1.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 64x28x28
-    x = batchnorm(x, params["inception_1.basic_1.batchnorm_1.weight"], params["inception_1.basic_1.batchnorm_1.bias"],
-                  params["inception_1.basic_1.batchnorm_1.running_mean"],
-                  params["inception_1.basic_1.batchnorm_1.running_var"], eps=0.001)
-    # inception_1.basic_1.relu_1: relu -> 64x28x28
-    inception_1__basic_1__relu_1 = np.maximum(x, 0)
-    # inception_1.basic_2.conv_1: conv(96, 1x1, bias=false) -> 96x28x28
-    x = conv2d(maxpool_2, params["inception_1.basic_2.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_1.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 96x28x28
-    x = batchnorm(x, params["inception_1.basic_2.batchnorm_1.weight"], params["inception_1.basic_2.batchnorm_1.bias"],
-                  params["inception_1.basic_2.batchnorm_1.running_mean"],
-                  params["inception_1.basic_2.batchnorm_1.running_var"], eps=0.001)
-    # inception_1.basic_2.relu_1: relu -> 96x28x28
-    x = np.maximum(x, 0)
-    # inception_1.basic_3.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-    x = conv2d(x, params["inception_1.basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_1.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 128x28x28
-    x = batchnorm(x, params["inception_1.basic_3.batchnorm_1.weight"], params["inception_1.basic_3.batchnorm_1.bias"],
-                  params["inception_1.basic_3.batchnorm_1.running_mean"],
-                  params["inception_1.basic_3.batchnorm_1.running_var"], eps=0.001)
-    # inception_1.basic_3.relu_1: relu -> 128x28x28
-    inception_1__basic_3__relu_1 = np.maximum(x, 0)
-    # inception_1.basic_4.conv_1: conv(16, 1x1, bias=false) -> 16x28x28
-    x = conv2d(maxpool_2, params["inception_1.basic_4.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_1.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 16x28x28
-    x = batchnorm(x, params["inception_1.basic_4.batchnorm_1.weight"], params["inception_1.basic_4.batchnorm_1.bias"],
-                  params["inception_1.basic_4.batchnorm_1.running_mean"],
-                  params["inception_1.basic_4.batchnorm_1.running_var"], eps=0.001)
-    # inception_1.basic_4.relu_1: relu -> 16x28x28
-    x = np.maximum(x, 0)
-    # inception_1.basic_5.conv_1: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-    x = conv2d(x, params["inception_1.basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_1.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 32x28x28
-    x = batchnorm(x, params["inception_1.basic_5.batchnorm_1.weight"], params["inception_1.basic_5.batchnorm_1.bias"],
-                  params["inception_1.basic_5.batchnorm_1.running_mean"],
-                  params["inception_1.basic_5.batchnorm_1.running_var"], eps=0.001)
-    # inception_1.basic_5.relu_1: relu -> 32x28x28
-    inception_1__basic_5__relu_1 = np.maximum(x, 0)
-    # inception_1.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 192x28x28
-    x = maxpool2d(maxpool_2, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_1.basic_6.conv_1: conv(32, 1x1, bias=false) -> 32x28x28
-    x = conv2d(x, params["inception_1.basic_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_1.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 32x28x28
-    x = batchnorm(x, params["inception_1.basic_6.batchnorm_1.weight"], params["inception_1.basic_6.batchnorm_1.bias"],
-                  params["inception_1.basic_6.batchnorm_1.running_mean"],
-                  params["inception_1.basic_6.batchnorm_1.running_var"], eps=0.001)
-    # inception_1.basic_6.relu_1: relu -> 32x28x28
-    x = np.maximum(x, 0)
-    # inception_1.concat_1: concat -> 256x28x28
-    inception_1__concat_1 = np.concatenate(
-        [inception_1__basic_1__relu_1, inception_1__basic_3__relu_1, inception_1__basic_5__relu_1, x],
-        axis=1,
-    )
-    # inception_2.basic_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-    x = conv2d(inception_1__concat_1, params["inception_2.basic_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_2.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 128x28x28
-    x = batchnorm(x, params["inception_2.basic_1.batchnorm_1.weight"], params["inception_2.basic_1.batchnorm_1.bias"],
-                  params["inception_2.basic_1.batchnorm_1.running_mean"],
-                  params["inception_2.basic_1.batchnorm_1.running_var"], eps=0.001)
-    # inception_2.basic_1.relu_1: relu -> 128x28x28
-    inception_2__basic_1__relu_1 = np.maximum(x, 0)
-    # inception_2.basic_2.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-    x = conv2d(inception_1__concat_1, params["inception_2.basic_2.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_2.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 128x28x28
-    x = batchnorm(x, params["inception_2.basic_2.batchnorm_1.weight"], params["inception_2.basic_2.batchnorm_1.bias"],
-                  params["inception_2.basic_2.batchnorm_1.running_mean"],
-                  params["inception_2.basic_2.batchnorm_1.running_var"], eps=0.001)
-    # inception_2.basic_2.relu_1: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # inception_2.basic_3.conv_1: conv(192, 3x3, pad=1, bias=false) -> 192x28x28
-    x = conv2d(x, params["inception_2.basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_2.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 192x28x28
-    x = batchnorm(x, params["inception_2.basic_3.batchnorm_1.weight"], params["inception_2.basic_3.batchnorm_1.bias"],
-                  params["inception_2.basic_3.batchnorm_1.running_mean"],
-                  params["inception_2.basic_3.batchnorm_1.running_var"], eps=0.001)
-    # inception_2.basic_3.relu_1: relu -> 192x28x28
-    inception_2__basic_3__relu_1 = np.maximum(x, 0)
-    # inception_2.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x28x28
-    x = conv2d(inception_1__concat_1, params["inception_2.basic_4.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_2.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x28x28
-    x = batchnorm(x, params["inception_2.basic_4.batchnorm_1.weight"], params["inception_2.basic_4.batchnorm_1.bias"],
-                  params["inception_2.basic_4.batchnorm_1.running_mean"],
-                  params["inception_2.basic_4.batchnorm_1.running_var"], eps=0.001)
-    # inception_2.basic_4.relu_1: relu -> 32x28x28
-    x = np.maximum(x, 0)
-    # inception_2.basic_5.conv_1: conv(96, 3x3, pad=1, bias=false) -> 96x28x28
-    x = conv2d(x, params["inception_2.basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_2.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 96x28x28
-    x = batchnorm(x, params["inception_2.basic_5.batchnorm_1.weight"], params["inception_2.basic_5.batchnorm_1.bias"],
-                  params["inception_2.basic_5.batchnorm_1.running_mean"],
-                  params["inception_2.basic_5.batchnorm_1.running_var"], eps=0.001)
-    # inception_2.basic_5.relu_1: relu -> 96x28x28
-    inception_2__basic_5__relu_1 = np.maximum(x, 0)
-    # inception_2.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 256x28x28
-    x = maxpool2d(inception_1__concat_1, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_2.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x28x28
-    x = conv2d(x, params["inception_2.basic_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_2.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x28x28
-    x = batchnorm(x, params["inception_2.basic_6.batchnorm_1.weight"], params["inception_2.basic_6.batchnorm_1.bias"],
-                  params["inception_2.basic_6.batchnorm_1.running_mean"],
-                  params["inception_2.basic_6.batchnorm_1.running_var"], eps=0.001)
-    # inception_2.basic_6.relu_1: relu -> 64x28x28
-    x = np.maximum(x, 0)
-    # inception_2.concat_1: concat -> 480x28x28
-    x = np.concatenate([inception_2__basic_1__relu_1, inception_2__basic_3__relu_1, inception_2__basic_5__relu_1, x],
-                       axis=1)
-    # maxpool_3: maxpool(3x3, stride=2, ceil=true) -> 480x14x14
-    maxpool_3 = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 1, 1))
-    # inception_3.basic_1.conv_1: conv(192, 1x1, bias=false) -> 192x14x14
-    x = conv2d(maxpool_3, params["inception_3.basic_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_3.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 192x14x14
-    x = batchnorm(x, params["inception_3.basic_1.batchnorm_1.weight"], params["inception_3.basic_1.batchnorm_1.bias"],
-                  params["inception_3.basic_1.batchnorm_1.running_mean"],
-                  params["inception_3.basic_1.batchnorm_1.running_var"], eps=0.001)
-    # inception_3.basic_1.relu_1: relu -> 192x14x14
-    inception_3__basic_1__relu_1 = np.maximum(x, 0)
-    # inception_3.basic_2.conv_1: conv(96, 1x1, bias=false) -> 96x14x14
-    x = conv2d(maxpool_3, params["inception_3.basic_2.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_3.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 96x14x14
-    x = batchnorm(x, params["inception_3.basic_2.batchnorm_1.weight"], params["inception_3.basic_2.batchnorm_1.bias"],
-                  params["inception_3.basic_2.batchnorm_1.running_mean"],
-                  params["inception_3.basic_2.batchnorm_1.running_var"], eps=0.001)
-    # inception_3.basic_2.relu_1: relu -> 96x14x14
-    x = np.maximum(x, 0)
-    # inception_3.basic_3.conv_1: conv(208, 3x3, pad=1, bias=false) -> 208x14x14
-    x = conv2d(x, params["inception_3.basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_3.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 208x14x14
-    x = batchnorm(x, params["inception_3.basic_3.batchnorm_1.weight"], params["inception_3.basic_3.batchnorm_1.bias"],
-                  params["inception_3.basic_3.batchnorm_1.running_mean"],
-                  params["inception_3.basic_3.batchnorm_1.running_var"], eps=0.001)
-    # inception_3.basic_3.relu_1: relu -> 208x14x14
-    inception_3__basic_3__relu_1 = np.maximum(x, 0)
-    # inception_3.basic_4.conv_1: conv(16, 1x1, bias=false) -> 16x14x14
-    x = conv2d(maxpool_3, params["inception_3.basic_4.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_3.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 16x14x14
-    x = batchnorm(x, params["inception_3.basic_4.batchnorm_1.weight"], params["inception_3.basic_4.batchnorm_1.bias"],
-                  params["inception_3.basic_4.batchnorm_1.running_mean"],
-                  params["inception_3.basic_4.batchnorm_1.running_var"], eps=0.001)
-    # inception_3.basic_4.relu_1: relu -> 16x14x14
-    x = np.maximum(x, 0)
-    # inception_3.basic_5.conv_1: conv(48, 3x3, pad=1, bias=false) -> 48x14x14
-    x = conv2d(x, params["inception_3.basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_3.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 48x14x14
-    x = batchnorm(x, params["inception_3.basic_5.batchnorm_1.weight"], params["inception_3.basic_5.batchnorm_1.bias"],
-                  params["inception_3.basic_5.batchnorm_1.running_mean"],
-                  params["inception_3.basic_5.batchnorm_1.running_var"], eps=0.001)
-    # inception_3.basic_5.relu_1: relu -> 48x14x14
-    inception_3__basic_5__relu_1 = np.maximum(x, 0)
-    # inception_3.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 480x14x14
-    x = maxpool2d(maxpool_3, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_3.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-    x = conv2d(x, params["inception_3.basic_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_3.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-    x = batchnorm(x, params["inception_3.basic_6.batchnorm_1.weight"], params["inception_3.basic_6.batchnorm_1.bias"],
-                  params["inception_3.basic_6.batchnorm_1.running_mean"],
-                  params["inception_3.basic_6.batchnorm_1.running_var"], eps=0.001)
-    # inception_3.basic_6.relu_1: relu -> 64x14x14
-    x = np.maximum(x, 0)
-    # inception_3.concat_1: concat -> 512x14x14
-    inception_3__concat_1 = np.concatenate(
-        [inception_3__basic_1__relu_1, inception_3__basic_3__relu_1, inception_3__basic_5__relu_1, x],
-        axis=1,
-    )
-    # inception_4.basic_1.conv_1: conv(160, 1x1, bias=false) -> 160x14x14
-    x = conv2d(inception_3__concat_1, params["inception_4.basic_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_4.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 160x14x14
-    x = batchnorm(x, params["inception_4.basic_1.batchnorm_1.weight"], params["inception_4.basic_1.batchnorm_1.bias"],
-                  params["inception_4.basic_1.batchnorm_1.running_mean"],
-                  params["inception_4.basic_1.batchnorm_1.running_var"], eps=0.001)
-    # inception_4.basic_1.relu_1: relu -> 160x14x14
-    inception_4__basic_1__relu_1 = np.maximum(x, 0)
-    # inception_4.basic_2.conv_1: conv(112, 1x1, bias=false) -> 112x14x14
-    x = conv2d(inception_3__concat_1, params["inception_4.basic_2.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_4.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 112x14x14
-    x = batchnorm(x, params["inception_4.basic_2.batchnorm_1.weight"], params["inception_4.basic_2.batchnorm_1.bias"],
-                  params["inception_4.basic_2.batchnorm_1.running_mean"],
-                  params["inception_4.basic_2.batchnorm_1.running_var"], eps=0.001)
-    # inception_4.basic_2.relu_1: relu -> 112x14x14
-    x = np.maximum(x, 0)
-    # inception_4.basic_3.conv_1: conv(224, 3x3, pad=1, bias=false) -> 224x14x14
-    x = conv2d(x, params["inception_4.basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_4.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 224x14x14
-    x = batchnorm(x, params["inception_4.basic_3.batchnorm_1.weight"], params["inception_4.basic_3.batchnorm_1.bias"],
-                  params["inception_4.basic_3.batchnorm_1.running_mean"],
-                  params["inception_4.basic_3.batchnorm_1.running_var"], eps=0.001)
-    # inception_4.basic_3.relu_1: relu -> 224x14x14
-    inception_4__basic_3__relu_1 = np.maximum(x, 0)
-    # inception_4.basic_4.conv_1: conv(24, 1x1, bias=false) -> 24x14x14
-    x = conv2d(inception_3__concat_1, params["inception_4.basic_4.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_4.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 24x14x14
-    x = batchnorm(x, params["inception_4.basic_4.batchnorm_1.weight"], params["inception_4.basic_4.batchnorm_1.bias"],
-                  params["inception_4.basic_4.batchnorm_1.running_mean"],
-                  params["inception_4.basic_4.batchnorm_1.running_var"], eps=0.001)
-    # inception_4.basic_4.relu_1: relu -> 24x14x14
-    x = np.maximum(x, 0)
-    # inception_4.basic_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x14x14
-    x = conv2d(x, params["inception_4.basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_4.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-    x = batchnorm(x, params["inception_4.basic_5.batchnorm_1.weight"], params["inception_4.basic_5.batchnorm_1.bias"],
-                  params["inception_4.basic_5.batchnorm_1.running_mean"],
-                  params["inception_4.basic_5.batchnorm_1.running_var"], eps=0.001)
-    # inception_4.basic_5.relu_1: relu -> 64x14x14
-    inception_4__basic_5__relu_1 = np.maximum(x, 0)
-    # inception_4.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 512x14x14
-    x = maxpool2d(inception_3__concat_1, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_4.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-    x = conv2d(x, params["inception_4.basic_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_4.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-    x = batchnorm(x, params["inception_4.basic_6.batchnorm_1.weight"], params["inception_4.basic_6.batchnorm_1.bias"],
-                  params["inception_4.basic_6.batchnorm_1.running_mean"],
-                  params["inception_4.basic_6.batchnorm_1.running_var"], eps=0.001)
-    # inception_4.basic_6.relu_1: relu -> 64x14x14
-    x = np.maximum(x, 0)
-    # inception_4.concat_1: concat -> 512x14x14
-    inception_4__concat_1 = np.concatenate(
-        [inception_4__basic_1__relu_1, inception_4__basic_3__relu_1, inception_4__basic_5__relu_1, x],
-        axis=1,
-    )
-    # inception_5.basic_1.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-    x = conv2d(inception_4__concat_1, params["inception_5.basic_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_5.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-    x = batchnorm(x, params["inception_5.basic_1.batchnorm_1.weight"], params["inception_5.basic_1.batchnorm_1.bias"],
-                  params["inception_5.basic_1.batchnorm_1.running_mean"],
-                  params["inception_5.basic_1.batchnorm_1.running_var"], eps=0.001)
-    # inception_5.basic_1.relu_1: relu -> 128x14x14
-    inception_5__basic_1__relu_1 = np.maximum(x, 0)
-    # inception_5.basic_2.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-    x = conv2d(inception_4__concat_1, params["inception_5.basic_2.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_5.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-    x = batchnorm(x, params["inception_5.basic_2.batchnorm_1.weight"], params["inception_5.basic_2.batchnorm_1.bias"],
-                  params["inception_5.basic_2.batchnorm_1.running_mean"],
-                  params["inception_5.basic_2.batchnorm_1.running_var"], eps=0.001)
-    # inception_5.basic_2.relu_1: relu -> 128x14x14
-    x = np.maximum(x, 0)
-    # inception_5.basic_3.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-    x = conv2d(x, params["inception_5.basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_5.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 256x14x14
-    x = batchnorm(x, params["inception_5.basic_3.batchnorm_1.weight"], params["inception_5.basic_3.batchnorm_1.bias"],
-                  params["inception_5.basic_3.batchnorm_1.running_mean"],
-                  params["inception_5.basic_3.batchnorm_1.running_var"], eps=0.001)
-    # inception_5.basic_3.relu_1: relu -> 256x14x14
-    inception_5__basic_3__relu_1 = np.maximum(x, 0)
-    # inception_5.basic_4.conv_1: conv(24, 1x1, bias=false) -> 24x14x14
-    x = conv2d(inception_4__concat_1, params["inception_5.basic_4.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_5.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 24x14x14
-    x = batchnorm(x, params["inception_5.basic_4.batchnorm_1.weight"], params["inception_5.basic_4.batchnorm_1.bias"],
-                  params["inception_5.basic_4.batchnorm_1.running_mean"],
-                  params["inception_5.basic_4.batchnorm_1.running_var"], eps=0.001)
-    # inception_5.basic_4.relu_1: relu -> 24x14x14
-    x = np.maximum(x, 0)
-    # inception_5.basic_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x14x14
-    x = conv2d(x, params["inception_5.basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_5.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-    x = batchnorm(x, params["inception_5.basic_5.batchnorm_1.weight"], params["inception_5.basic_5.batchnorm_1.bias"],
-                  params["inception_5.basic_5.batchnorm_1.running_mean"],
-                  params["inception_5.basic_5.batchnorm_1.running_var"], eps=0.001)
-    # inception_5.basic_5.relu_1: relu -> 64x14x14
-    inception_5__basic_5__relu_1 = np.maximum(x, 0)
-    # inception_5.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 512x14x14
-    x = maxpool2d(inception_4__concat_1, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_5.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-    x = conv2d(x, params["inception_5.basic_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_5.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-    x = batchnorm(x, params["inception_5.basic_6.batchnorm_1.weight"], params["inception_5.basic_6.batchnorm_1.bias"],
-                  params["inception_5.basic_6.batchnorm_1.running_mean"],
-                  params["inception_5.basic_6.batchnorm_1.running_var"], eps=0.001)
-    # inception_5.basic_6.relu_1: relu -> 64x14x14
-    x = np.maximum(x, 0)
-    # inception_5.concat_1: concat -> 512x14x14
-    inception_5__concat_1 = np.concatenate(
-        [inception_5__basic_1__relu_1, inception_5__basic_3__relu_1, inception_5__basic_5__relu_1, x],
-        axis=1,
-    )
-    # inception_6.basic_1.conv_1: conv(112, 1x1, bias=false) -> 112x14x14
-    x = conv2d(inception_5__concat_1, params["inception_6.basic_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_6.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 112x14x14
-    x = batchnorm(x, params["inception_6.basic_1.batchnorm_1.weight"], params["inception_6.basic_1.batchnorm_1.bias"],
-                  params["inception_6.basic_1.batchnorm_1.running_mean"],
-                  params["inception_6.basic_1.batchnorm_1.running_var"], eps=0.001)
-    # inception_6.basic_1.relu_1: relu -> 112x14x14
-    inception_6__basic_1__relu_1 = np.maximum(x, 0)
-    # inception_6.basic_2.conv_1: conv(144, 1x1, bias=false) -> 144x14x14
-    x = conv2d(inception_5__concat_1, params["inception_6.basic_2.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_6.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 144x14x14
-    x = batchnorm(x, params["inception_6.basic_2.batchnorm_1.weight"], params["inception_6.basic_2.batchnorm_1.bias"],
-                  params["inception_6.basic_2.batchnorm_1.running_mean"],
-                  params["inception_6.basic_2.batchnorm_1.running_var"], eps=0.001)
-    # inception_6.basic_2.relu_1: relu -> 144x14x14
-    x = np.maximum(x, 0)
-    # inception_6.basic_3.conv_1: conv(288, 3x3, pad=1, bias=false) -> 288x14x14
-    x = conv2d(x, params["inception_6.basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_6.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 288x14x14
-    x = batchnorm(x, params["inception_6.basic_3.batchnorm_1.weight"], params["inception_6.basic_3.batchnorm_1.bias"],
-                  params["inception_6.basic_3.batchnorm_1.running_mean"],
-                  params["inception_6.basic_3.batchnorm_1.running_var"], eps=0.001)
-    # inception_6.basic_3.relu_1: relu -> 288x14x14
-    inception_6__basic_3__relu_1 = np.maximum(x, 0)
-    # inception_6.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x14x14
-    x = conv2d(inception_5__concat_1, params["inception_6.basic_4.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_6.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x14x14
-    x = batchnorm(x, params["inception_6.basic_4.batchnorm_1.weight"], params["inception_6.basic_4.batchnorm_1.bias"],
-                  params["inception_6.basic_4.batchnorm_1.running_mean"],
-                  params["inception_6.basic_4.batchnorm_1.running_var"], eps=0.001)
-    # inception_6.basic_4.relu_1: relu -> 32x14x14
-    x = np.maximum(x, 0)
-    # inception_6.basic_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x14x14
-    x = conv2d(x, params["inception_6.basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_6.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-    x = batchnorm(x, params["inception_6.basic_5.batchnorm_1.weight"], params["inception_6.basic_5.batchnorm_1.bias"],
-                  params["inception_6.basic_5.batchnorm_1.running_mean"],
-                  params["inception_6.basic_5.batchnorm_1.running_var"], eps=0.001)
-    # inception_6.basic_5.relu_1: relu -> 64x14x14
-    inception_6__basic_5__relu_1 = np.maximum(x, 0)
-    # inception_6.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 512x14x14
-    x = maxpool2d(inception_5__concat_1, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_6.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-    x = conv2d(x, params["inception_6.basic_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_6.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-    x = batchnorm(x, params["inception_6.basic_6.batchnorm_1.weight"], params["inception_6.basic_6.batchnorm_1.bias"],
-                  params["inception_6.basic_6.batchnorm_1.running_mean"],
-                  params["inception_6.basic_6.batchnorm_1.running_var"], eps=0.001)
-    # inception_6.basic_6.relu_1: relu -> 64x14x14
-    x = np.maximum(x, 0)
-    # inception_6.concat_1: concat -> 528x14x14
-    inception_6__concat_1 = np.concatenate(
-        [inception_6__basic_1__relu_1, inception_6__basic_3__relu_1, inception_6__basic_5__relu_1, x],
-        axis=1,
-    )
-    # inception_7.basic_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-    x = conv2d(inception_6__concat_1, params["inception_7.basic_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_7.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 256x14x14
-    x = batchnorm(x, params["inception_7.basic_1.batchnorm_1.weight"], params["inception_7.basic_1.batchnorm_1.bias"],
-                  params["inception_7.basic_1.batchnorm_1.running_mean"],
-                  params["inception_7.basic_1.batchnorm_1.running_var"], eps=0.001)
-    # inception_7.basic_1.relu_1: relu -> 256x14x14
-    inception_7__basic_1__relu_1 = np.maximum(x, 0)
-    # inception_7.basic_2.conv_1: conv(160, 1x1, bias=false) -> 160x14x14
-    x = conv2d(inception_6__concat_1, params["inception_7.basic_2.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_7.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 160x14x14
-    x = batchnorm(x, params["inception_7.basic_2.batchnorm_1.weight"], params["inception_7.basic_2.batchnorm_1.bias"],
-                  params["inception_7.basic_2.batchnorm_1.running_mean"],
-                  params["inception_7.basic_2.batchnorm_1.running_var"], eps=0.001)
-    # inception_7.basic_2.relu_1: relu -> 160x14x14
-    x = np.maximum(x, 0)
-    # inception_7.basic_3.conv_1: conv(320, 3x3, pad=1, bias=false) -> 320x14x14
-    x = conv2d(x, params["inception_7.basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_7.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 320x14x14
-    x = batchnorm(x, params["inception_7.basic_3.batchnorm_1.weight"], params["inception_7.basic_3.batchnorm_1.bias"],
-                  params["inception_7.basic_3.batchnorm_1.running_mean"],
-                  params["inception_7.basic_3.batchnorm_1.running_var"], eps=0.001)
-    # inception_7.basic_3.relu_1: relu -> 320x14x14
-    inception_7__basic_3__relu_1 = np.maximum(x, 0)
-    # inception_7.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x14x14
-    x = conv2d(inception_6__concat_1, params["inception_7.basic_4.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_7.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x14x14
-    x = batchnorm(x, params["inception_7.basic_4.batchnorm_1.weight"], params["inception_7.basic_4.batchnorm_1.bias"],
-                  params["inception_7.basic_4.batchnorm_1.running_mean"],
-                  params["inception_7.basic_4.batchnorm_1.running_var"], eps=0.001)
-    # inception_7.basic_4.relu_1: relu -> 32x14x14
-    x = np.maximum(x, 0)
-    # inception_7.basic_5.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x14x14
-    x = conv2d(x, params["inception_7.basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_7.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-    x = batchnorm(x, params["inception_7.basic_5.batchnorm_1.weight"], params["inception_7.basic_5.batchnorm_1.bias"],
-                  params["inception_7.basic_5.batchnorm_1.running_mean"],
-                  params["inception_7.basic_5.batchnorm_1.running_var"], eps=0.001)
-    # inception_7.basic_5.relu_1: relu -> 128x14x14
-    inception_7__basic_5__relu_1 = np.maximum(x, 0)
-    # inception_7.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 528x14x14
-    x = maxpool2d(inception_6__concat_1, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_7.basic_6.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-    x = conv2d(x, params["inception_7.basic_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_7.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-    x = batchnorm(x, params["inception_7.basic_6.batchnorm_1.weight"], params["inception_7.basic_6.batchnorm_1.bias"],
-                  params["inception_7.basic_6.batchnorm_1.running_mean"],
-                  params["inception_7.basic_6.batchnorm_1.running_var"], eps=0.001)
-    # inception_7.basic_6.relu_1: relu -> 128x14x14
-    x = np.maximum(x, 0)
-    # inception_7.concat_1: concat -> 832x14x14
-    x = np.concatenate([inception_7__basic_1__relu_1, inception_7__basic_3__relu_1, inception_7__basic_5__relu_1, x],
-                       axis=1)
-    # maxpool_4: maxpool(2x2, ceil=true) -> 832x7x7
-    maxpool_4 = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # inception_8.basic_1.conv_1: conv(256, 1x1, bias=false) -> 256x7x7
-    x = conv2d(maxpool_4, params["inception_8.basic_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_8.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 256x7x7
-    x = batchnorm(x, params["inception_8.basic_1.batchnorm_1.weight"], params["inception_8.basic_1.batchnorm_1.bias"],
-                  params["inception_8.basic_1.batchnorm_1.running_mean"],
-                  params["inception_8.basic_1.batchnorm_1.running_var"], eps=0.001)
-    # inception_8.basic_1.relu_1: relu -> 256x7x7
-    inception_8__basic_1__relu_1 = np.maximum(x, 0)
-    # inception_8.basic_2.conv_1: conv(160, 1x1, bias=false) -> 160x7x7
-    x = conv2d(maxpool_4, params["inception_8.basic_2.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_8.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 160x7x7
-    x = batchnorm(x, params["inception_8.basic_2.batchnorm_1.weight"], params["inception_8.basic_2.batchnorm_1.bias"],
-                  params["inception_8.basic_2.batchnorm_1.running_mean"],
-                  params["inception_8.basic_2.batchnorm_1.running_var"], eps=0.001)
-    # inception_8.basic_2.relu_1: relu -> 160x7x7
-    x = np.maximum(x, 0)
-    # inception_8.basic_3.conv_1: conv(320, 3x3, pad=1, bias=false) -> 320x7x7
-    x = conv2d(x, params["inception_8.basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_8.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 320x7x7
-    x = batchnorm(x, params["inception_8.basic_3.batchnorm_1.weight"], params["inception_8.basic_3.batchnorm_1.bias"],
-                  params["inception_8.basic_3.batchnorm_1.running_mean"],
-                  params["inception_8.basic_3.batchnorm_1.running_var"], eps=0.001)
-    # inception_8.basic_3.relu_1: relu -> 320x7x7
-    inception_8__basic_3__relu_1 = np.maximum(x, 0)
-    # inception_8.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x7x7
-    x = conv2d(maxpool_4, params["inception_8.basic_4.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_8.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x7x7
-    x = batchnorm(x, params["inception_8.basic_4.batchnorm_1.weight"], params["inception_8.basic_4.batchnorm_1.bias"],
-                  params["inception_8.basic_4.batchnorm_1.running_mean"],
-                  params["inception_8.basic_4.batchnorm_1.running_var"], eps=0.001)
-    # inception_8.basic_4.relu_1: relu -> 32x7x7
-    x = np.maximum(x, 0)
-    # inception_8.basic_5.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x7x7
-    x = conv2d(x, params["inception_8.basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_8.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-    x = batchnorm(x, params["inception_8.basic_5.batchnorm_1.weight"], params["inception_8.basic_5.batchnorm_1.bias"],
-                  params["inception_8.basic_5.batchnorm_1.running_mean"],
-                  params["inception_8.basic_5.batchnorm_1.running_var"], eps=0.001)
-    # inception_8.basic_5.relu_1: relu -> 128x7x7
-    inception_8__basic_5__relu_1 = np.maximum(x, 0)
-    # inception_8.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 832x7x7
-    x = maxpool2d(maxpool_4, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_8.basic_6.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-    x = conv2d(x, params["inception_8.basic_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_8.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-    x = batchnorm(x, params["inception_8.basic_6.batchnorm_1.weight"], params["inception_8.basic_6.batchnorm_1.bias"],
-                  params["inception_8.basic_6.batchnorm_1.running_mean"],
-                  params["inception_8.basic_6.batchnorm_1.running_var"], eps=0.001)
-    # inception_8.basic_6.relu_1: relu -> 128x7x7
-    x = np.maximum(x, 0)
-    # inception_8.concat_1: concat -> 832x7x7
-    inception_8__concat_1 = np.concatenate(
-        [inception_8__basic_1__relu_1, inception_8__basic_3__relu_1, inception_8__basic_5__relu_1, x],
-        axis=1,
-    )
-    # inception_9.basic_1.conv_1: conv(384, 1x1, bias=false) -> 384x7x7
-    x = conv2d(inception_8__concat_1, params["inception_9.basic_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_9.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 384x7x7
-    x = batchnorm(x, params["inception_9.basic_1.batchnorm_1.weight"], params["inception_9.basic_1.batchnorm_1.bias"],
-                  params["inception_9.basic_1.batchnorm_1.running_mean"],
-                  params["inception_9.basic_1.batchnorm_1.running_var"], eps=0.001)
-    # inception_9.basic_1.relu_1: relu -> 384x7x7
-    inception_9__basic_1__relu_1 = np.maximum(x, 0)
-    # inception_9.basic_2.conv_1: conv(192, 1x1, bias=false) -> 192x7x7
-    x = conv2d(inception_8__concat_1, params["inception_9.basic_2.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_9.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 192x7x7
-    x = batchnorm(x, params["inception_9.basic_2.batchnorm_1.weight"], params["inception_9.basic_2.batchnorm_1.bias"],
-                  params["inception_9.basic_2.batchnorm_1.running_mean"],
-                  params["inception_9.basic_2.batchnorm_1.running_var"], eps=0.001)
-    # inception_9.basic_2.relu_1: relu -> 192x7x7
-    x = np.maximum(x, 0)
-    # inception_9.basic_3.conv_1: conv(384, 3x3, pad=1, bias=false) -> 384x7x7
-    x = conv2d(x, params["inception_9.basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_9.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 384x7x7
-    x = batchnorm(x, params["inception_9.basic_3.batchnorm_1.weight"], params["inception_9.basic_3.batchnorm_1.bias"],
-                  params["inception_9.basic_3.batchnorm_1.running_mean"],
-                  params["inception_9.basic_3.batchnorm_1.running_var"], eps=0.001)
-    # inception_9.basic_3.relu_1: relu -> 384x7x7
-    inception_9__basic_3__relu_1 = np.maximum(x, 0)
-    # inception_9.basic_4.conv_1: conv(48, 1x1, bias=false) -> 48x7x7
-    x = conv2d(inception_8__concat_1, params["inception_9.basic_4.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # inception_9.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 48x7x7
-    x = batchnorm(x, params["inception_9.basic_4.batchnorm_1.weight"], params["inception_9.basic_4.batchnorm_1.bias"],
-                  params["inception_9.basic_4.batchnorm_1.running_mean"],
-                  params["inception_9.basic_4.batchnorm_1.running_var"], eps=0.001)
-    # inception_9.basic_4.relu_1: relu -> 48x7x7
-    x = np.maximum(x, 0)
-    # inception_9.basic_5.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x7x7
-    x = conv2d(x, params["inception_9.basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_9.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-    x = batchnorm(x, params["inception_9.basic_5.batchnorm_1.weight"], params["inception_9.basic_5.batchnorm_1.bias"],
-                  params["inception_9.basic_5.batchnorm_1.running_mean"],
-                  params["inception_9.basic_5.batchnorm_1.running_var"], eps=0.001)
-    # inception_9.basic_5.relu_1: relu -> 128x7x7
-    inception_9__basic_5__relu_1 = np.maximum(x, 0)
-    # inception_9.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 832x7x7
-    x = maxpool2d(inception_8__concat_1, kernel=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1))
-    # inception_9.basic_6.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-    x = conv2d(x, params["inception_9.basic_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inception_9.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-    x = batchnorm(x, params["inception_9.basic_6.batchnorm_1.weight"], params["inception_9.basic_6.batchnorm_1.bias"],
-                  params["inception_9.basic_6.batchnorm_1.running_mean"],
-                  params["inception_9.basic_6.batchnorm_1.running_var"], eps=0.001)
-    # inception_9.basic_6.relu_1: relu -> 128x7x7
-    x = np.maximum(x, 0)
-    # inception_9.concat_1: concat -> 1024x7x7
-    x = np.concatenate([inception_9__basic_1__relu_1, inception_9__basic_3__relu_1, inception_9__basic_5__relu_1, x],
-                       axis=1)
-    # globalavgpool_1: globalavgpool -> 1024x1x1
-    x = x.mean(axis=(2, 3), keepdims=True)
-    # dropout_1: dropout(0.2) -> 1024x1x1
-    # output_1_flatten: flatten (implicit) -> 1024
-    x = x.reshape(len(x), -1)
-    # output_1: fc(1000) -> 1000
-    x = x @ params["output_1.weight"].T + params["output_1.bias"]
+    x = basic(scope(params, "basic_1"), x, 2, 3)  # basic(c=64, k=7, stride=2, pad=3) -> 64x112x112
+    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 1, 1))  # maxpool(3x3, stride=2, ceil=true) -> 64x56x56
+    x = basic(scope(params, "basic_2"), x, 1, 0)  # basic(c=64, k=1, stride=1, pad=0) -> 64x56x56
+    x = basic(scope(params, "basic_3"), x, 1, 1)  # basic(c=192, k=3, stride=1, pad=1) -> 192x56x56
+    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 1, 1))  # maxpool(3x3, stride=2, ceil=true) -> 192x28x28
+    # inception(c1=64, c3r=96, c3=128, c5r=16, c5=32, pp=32) -> 256x28x28
+    x = inception(scope(params, "inception_1"), x)
+    # inception(c1=128, c3r=128, c3=192, c5r=32, c5=96, pp=64) -> 480x28x28
+    x = inception(scope(params, "inception_2"), x)
+    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(0, 0, 1, 1))  # maxpool(3x3, stride=2, ceil=true) -> 480x14x14
+    # inception(c1=192, c3r=96, c3=208, c5r=16, c5=48, pp=64) -> 512x14x14
+    x = inception(scope(params, "inception_3"), x)
+    # inception(c1=160, c3r=112, c3=224, c5r=24, c5=64, pp=64) -> 512x14x14
+    x = inception(scope(params, "inception_4"), x)
+    # inception(c1=128, c3r=128, c3=256, c5r=24, c5=64, pp=64) -> 512x14x14
+    x = inception(scope(params, "inception_5"), x)
+    # inception(c1=112, c3r=144, c3=288, c5r=32, c5=64, pp=64) -> 528x14x14
+    x = inception(scope(params, "inception_6"), x)
+    # inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) -> 832x14x14
+    x = inception(scope(params, "inception_7"), x)
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2, ceil=true) -> 832x7x7
+    # inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) -> 832x7x7
+    x = inception(scope(params, "inception_8"), x)
+    # inception(c1=384, c3r=192, c3=384, c5r=48, c5=128, pp=128) -> 1024x7x7
+    x = inception(scope(params, "inception_9"), x)
+    x = x.mean(axis=(2, 3), keepdims=True)  # globalavgpool -> 1024x1x1
+    x = x.reshape(len(x), -1)  # flatten (implicit) -> 1024
+    x = x @ params["output_1.weight"].T + params["output_1.bias"]  # fc(1000) -> 1000
     if logits:
         return x
-    # output_1_softmax: softmax (implicit) -> 1000
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 1000
     return x

@@ -31,8 +31,9 @@
     params = lenet5.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = lenet5.forward(params, x)  # x: float32 (N, 1, 32, 32) -> y: (N, 10)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -123,8 +124,11 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network lenet5: " + "; ".join(problems))
     return params
@@ -138,33 +142,19 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 1, 32, 32), got {x.shape}")
-    # input_1: input -> 1x32x32
-    # c1: conv(6, 5x5) -> 6x28x28
-    x = conv2d(x, params["c1.weight"], params["c1.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # relu_1: relu -> 6x28x28
-    x = np.maximum(x, 0)
-    # s2: maxpool(2x2) -> 6x14x14
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # c3: conv(16, 5x5) -> 16x10x10
-    x = conv2d(x, params["c3.weight"], params["c3.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # relu_2: relu -> 16x10x10
-    x = np.maximum(x, 0)
-    # s4: maxpool(2x2) -> 16x5x5
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # f5_flatten: flatten (implicit) -> 400
-    x = x.reshape(len(x), -1)
-    # f5: fc(120) -> 120
-    x = x @ params["f5.weight"].T + params["f5.bias"]
-    # relu_3: relu -> 120
-    x = np.maximum(x, 0)
-    # f6: fc(84) -> 84
-    x = x @ params["f6.weight"].T + params["f6.bias"]
-    # relu_4: relu -> 84
-    x = np.maximum(x, 0)
-    # out: fc(10) -> 10
-    x = x @ params["out.weight"].T + params["out.bias"]
+    x = conv2d(x, params["c1.weight"], params["c1.bias"], stride=(1, 1), pads=(0, 0, 0, 0))  # conv(6, 5x5) -> 6x28x28
+    x = np.maximum(x, 0)  # relu -> 6x28x28
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 6x14x14
+    x = conv2d(x, params["c3.weight"], params["c3.bias"], stride=(1, 1), pads=(0, 0, 0, 0))  # conv(16, 5x5) -> 16x10x10
+    x = np.maximum(x, 0)  # relu -> 16x10x10
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 16x5x5
+    x = x.reshape(len(x), -1)  # flatten (implicit) -> 400
+    x = x @ params["f5.weight"].T + params["f5.bias"]  # fc(120) -> 120
+    x = np.maximum(x, 0)  # relu -> 120
+    x = x @ params["f6.weight"].T + params["f6.bias"]  # fc(84) -> 84
+    x = np.maximum(x, 0)  # relu -> 84
+    x = x @ params["out.weight"].T + params["out.bias"]  # fc(10) -> 10
     if logits:
         return x
-    # out_softmax: softmax (implicit) -> 10
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 10
     return x

@@ -4,163 +4,41 @@
 # `netdsl compile examples/mobilenet_v2.net --target numpy`.
 #
 # network mobilenet_v2
-#  Layer                              | Op                                         | Output (CxHxW) |    Params |       MACs | RF size /stride | Inputs
-# ------------------------------------+--------------------------------------------+----------------+-----------+------------+-----------------+-----------------------------------------------------------
-#  input_1                            | input                                      | 3x224x224      |           |            | 1 /1            |
-#  conv_1                             | conv(32, 3x3, stride=2, pad=1, bias=false) | 32x112x112     |       864 | 10,838,016 | 3 /2            |
-#  batchnorm_1                        | batchnorm                                  | 32x112x112     |        64 |            | 3 /2            |
-#  relu6_1                            | relu6                                      | 32x112x112     |           |            | 3 /2            |
-#  dwconv_1                           | dwconv(3x3, pad=1, bias=false)             | 32x112x112     |       288 |  3,612,672 | 7 /2            |
-#  batchnorm_2                        | batchnorm                                  | 32x112x112     |        64 |            | 7 /2            |
-#  relu6_2                            | relu6                                      | 32x112x112     |           |            | 7 /2            |
-#  conv_2                             | conv(16, 1x1, bias=false)                  | 16x112x112     |       512 |  6,422,528 | 7 /2            |
-#  batchnorm_3                        | batchnorm                                  | 16x112x112     |        32 |            | 7 /2            |
-#  inverted_1.conv_1                  | conv(96, 1x1, bias=false)                  | 96x112x112     |     1,536 | 19,267,584 | 7 /2            |
-#  inverted_1.batchnorm_1             | batchnorm                                  | 96x112x112     |       192 |            | 7 /2            |
-#  inverted_1.relu6_1                 | relu6                                      | 96x112x112     |           |            | 7 /2            |
-#  inverted_1.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 96x56x56       |       864 |  2,709,504 | 11 /4           |
-#  inverted_1.batchnorm_2             | batchnorm                                  | 96x56x56       |       192 |            | 11 /4           |
-#  inverted_1.relu6_2                 | relu6                                      | 96x56x56       |           |            | 11 /4           |
-#  inverted_1.conv_2                  | conv(24, 1x1, bias=false)                  | 24x56x56       |     2,304 |  7,225,344 | 11 /4           |
-#  inverted_1.batchnorm_3             | batchnorm                                  | 24x56x56       |        48 |            | 11 /4           |
-#  residual_1.inverted_1.conv_1       | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 11 /4           |
-#  residual_1.inverted_1.batchnorm_1  | batchnorm                                  | 144x56x56      |       288 |            | 11 /4           |
-#  residual_1.inverted_1.relu6_1      | relu6                                      | 144x56x56      |           |            | 11 /4           |
-#  residual_1.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 144x56x56      |     1,296 |  4,064,256 | 19 /4           |
-#  residual_1.inverted_1.batchnorm_2  | batchnorm                                  | 144x56x56      |       288 |            | 19 /4           |
-#  residual_1.inverted_1.relu6_2      | relu6                                      | 144x56x56      |           |            | 19 /4           |
-#  residual_1.inverted_1.conv_2       | conv(24, 1x1, bias=false)                  | 24x56x56       |     3,456 | 10,838,016 | 19 /4           |
-#  residual_1.inverted_1.batchnorm_3  | batchnorm                                  | 24x56x56       |        48 |            | 19 /4           |
-#  residual_1.add_1                   | add                                        | 24x56x56       |           |            | 19 /4           | residual_1.inverted_1.batchnorm_3, inverted_1.batchnorm_3
-#  inverted_2.conv_1                  | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 19 /4           |
-#  inverted_2.batchnorm_1             | batchnorm                                  | 144x56x56      |       288 |            | 19 /4           |
-#  inverted_2.relu6_1                 | relu6                                      | 144x56x56      |           |            | 19 /4           |
-#  inverted_2.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 144x28x28      |     1,296 |  1,016,064 | 27 /8           |
-#  inverted_2.batchnorm_2             | batchnorm                                  | 144x28x28      |       288 |            | 27 /8           |
-#  inverted_2.relu6_2                 | relu6                                      | 144x28x28      |           |            | 27 /8           |
-#  inverted_2.conv_2                  | conv(32, 1x1, bias=false)                  | 32x28x28       |     4,608 |  3,612,672 | 27 /8           |
-#  inverted_2.batchnorm_3             | batchnorm                                  | 32x28x28       |        64 |            | 27 /8           |
-#  residual_2.inverted_1.conv_1       | conv(192, 1x1, bias=false)                 | 192x28x28      |     6,144 |  4,816,896 | 27 /8           |
-#  residual_2.inverted_1.batchnorm_1  | batchnorm                                  | 192x28x28      |       384 |            | 27 /8           |
-#  residual_2.inverted_1.relu6_1      | relu6                                      | 192x28x28      |           |            | 27 /8           |
-#  residual_2.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 192x28x28      |     1,728 |  1,354,752 | 43 /8           |
-#  residual_2.inverted_1.batchnorm_2  | batchnorm                                  | 192x28x28      |       384 |            | 43 /8           |
-#  residual_2.inverted_1.relu6_2      | relu6                                      | 192x28x28      |           |            | 43 /8           |
-#  residual_2.inverted_1.conv_2       | conv(32, 1x1, bias=false)                  | 32x28x28       |     6,144 |  4,816,896 | 43 /8           |
-#  residual_2.inverted_1.batchnorm_3  | batchnorm                                  | 32x28x28       |        64 |            | 43 /8           |
-#  residual_2.add_1                   | add                                        | 32x28x28       |           |            | 43 /8           | residual_2.inverted_1.batchnorm_3, inverted_2.batchnorm_3
-#  residual_3.inverted_1.conv_1       | conv(192, 1x1, bias=false)                 | 192x28x28      |     6,144 |  4,816,896 | 43 /8           |
-#  residual_3.inverted_1.batchnorm_1  | batchnorm                                  | 192x28x28      |       384 |            | 43 /8           |
-#  residual_3.inverted_1.relu6_1      | relu6                                      | 192x28x28      |           |            | 43 /8           |
-#  residual_3.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 192x28x28      |     1,728 |  1,354,752 | 59 /8           |
-#  residual_3.inverted_1.batchnorm_2  | batchnorm                                  | 192x28x28      |       384 |            | 59 /8           |
-#  residual_3.inverted_1.relu6_2      | relu6                                      | 192x28x28      |           |            | 59 /8           |
-#  residual_3.inverted_1.conv_2       | conv(32, 1x1, bias=false)                  | 32x28x28       |     6,144 |  4,816,896 | 59 /8           |
-#  residual_3.inverted_1.batchnorm_3  | batchnorm                                  | 32x28x28       |        64 |            | 59 /8           |
-#  residual_3.add_1                   | add                                        | 32x28x28       |           |            | 59 /8           | residual_3.inverted_1.batchnorm_3, residual_2.add_1
-#  inverted_3.conv_1                  | conv(192, 1x1, bias=false)                 | 192x28x28      |     6,144 |  4,816,896 | 59 /8           |
-#  inverted_3.batchnorm_1             | batchnorm                                  | 192x28x28      |       384 |            | 59 /8           |
-#  inverted_3.relu6_1                 | relu6                                      | 192x28x28      |           |            | 59 /8           |
-#  inverted_3.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 192x14x14      |     1,728 |    338,688 | 75 /16          |
-#  inverted_3.batchnorm_2             | batchnorm                                  | 192x14x14      |       384 |            | 75 /16          |
-#  inverted_3.relu6_2                 | relu6                                      | 192x14x14      |           |            | 75 /16          |
-#  inverted_3.conv_2                  | conv(64, 1x1, bias=false)                  | 64x14x14       |    12,288 |  2,408,448 | 75 /16          |
-#  inverted_3.batchnorm_3             | batchnorm                                  | 64x14x14       |       128 |            | 75 /16          |
-#  residual_4.inverted_1.conv_1       | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 75 /16          |
-#  residual_4.inverted_1.batchnorm_1  | batchnorm                                  | 384x14x14      |       768 |            | 75 /16          |
-#  residual_4.inverted_1.relu6_1      | relu6                                      | 384x14x14      |           |            | 75 /16          |
-#  residual_4.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 107 /16         |
-#  residual_4.inverted_1.batchnorm_2  | batchnorm                                  | 384x14x14      |       768 |            | 107 /16         |
-#  residual_4.inverted_1.relu6_2      | relu6                                      | 384x14x14      |           |            | 107 /16         |
-#  residual_4.inverted_1.conv_2       | conv(64, 1x1, bias=false)                  | 64x14x14       |    24,576 |  4,816,896 | 107 /16         |
-#  residual_4.inverted_1.batchnorm_3  | batchnorm                                  | 64x14x14       |       128 |            | 107 /16         |
-#  residual_4.add_1                   | add                                        | 64x14x14       |           |            | 107 /16         | residual_4.inverted_1.batchnorm_3, inverted_3.batchnorm_3
-#  residual_5.inverted_1.conv_1       | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 107 /16         |
-#  residual_5.inverted_1.batchnorm_1  | batchnorm                                  | 384x14x14      |       768 |            | 107 /16         |
-#  residual_5.inverted_1.relu6_1      | relu6                                      | 384x14x14      |           |            | 107 /16         |
-#  residual_5.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 139 /16         |
-#  residual_5.inverted_1.batchnorm_2  | batchnorm                                  | 384x14x14      |       768 |            | 139 /16         |
-#  residual_5.inverted_1.relu6_2      | relu6                                      | 384x14x14      |           |            | 139 /16         |
-#  residual_5.inverted_1.conv_2       | conv(64, 1x1, bias=false)                  | 64x14x14       |    24,576 |  4,816,896 | 139 /16         |
-#  residual_5.inverted_1.batchnorm_3  | batchnorm                                  | 64x14x14       |       128 |            | 139 /16         |
-#  residual_5.add_1                   | add                                        | 64x14x14       |           |            | 139 /16         | residual_5.inverted_1.batchnorm_3, residual_4.add_1
-#  residual_6.inverted_1.conv_1       | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 139 /16         |
-#  residual_6.inverted_1.batchnorm_1  | batchnorm                                  | 384x14x14      |       768 |            | 139 /16         |
-#  residual_6.inverted_1.relu6_1      | relu6                                      | 384x14x14      |           |            | 139 /16         |
-#  residual_6.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 171 /16         |
-#  residual_6.inverted_1.batchnorm_2  | batchnorm                                  | 384x14x14      |       768 |            | 171 /16         |
-#  residual_6.inverted_1.relu6_2      | relu6                                      | 384x14x14      |           |            | 171 /16         |
-#  residual_6.inverted_1.conv_2       | conv(64, 1x1, bias=false)                  | 64x14x14       |    24,576 |  4,816,896 | 171 /16         |
-#  residual_6.inverted_1.batchnorm_3  | batchnorm                                  | 64x14x14       |       128 |            | 171 /16         |
-#  residual_6.add_1                   | add                                        | 64x14x14       |           |            | 171 /16         | residual_6.inverted_1.batchnorm_3, residual_5.add_1
-#  inverted_4.conv_1                  | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 171 /16         |
-#  inverted_4.batchnorm_1             | batchnorm                                  | 384x14x14      |       768 |            | 171 /16         |
-#  inverted_4.relu6_1                 | relu6                                      | 384x14x14      |           |            | 171 /16         |
-#  inverted_4.dwconv_1                | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 203 /16         |
-#  inverted_4.batchnorm_2             | batchnorm                                  | 384x14x14      |       768 |            | 203 /16         |
-#  inverted_4.relu6_2                 | relu6                                      | 384x14x14      |           |            | 203 /16         |
-#  inverted_4.conv_2                  | conv(96, 1x1, bias=false)                  | 96x14x14       |    36,864 |  7,225,344 | 203 /16         |
-#  inverted_4.batchnorm_3             | batchnorm                                  | 96x14x14       |       192 |            | 203 /16         |
-#  residual_7.inverted_1.conv_1       | conv(576, 1x1, bias=false)                 | 576x14x14      |    55,296 | 10,838,016 | 203 /16         |
-#  residual_7.inverted_1.batchnorm_1  | batchnorm                                  | 576x14x14      |     1,152 |            | 203 /16         |
-#  residual_7.inverted_1.relu6_1      | relu6                                      | 576x14x14      |           |            | 203 /16         |
-#  residual_7.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 576x14x14      |     5,184 |  1,016,064 | 235 /16         |
-#  residual_7.inverted_1.batchnorm_2  | batchnorm                                  | 576x14x14      |     1,152 |            | 235 /16         |
-#  residual_7.inverted_1.relu6_2      | relu6                                      | 576x14x14      |           |            | 235 /16         |
-#  residual_7.inverted_1.conv_2       | conv(96, 1x1, bias=false)                  | 96x14x14       |    55,296 | 10,838,016 | 235 /16         |
-#  residual_7.inverted_1.batchnorm_3  | batchnorm                                  | 96x14x14       |       192 |            | 235 /16         |
-#  residual_7.add_1                   | add                                        | 96x14x14       |           |            | 235 /16         | residual_7.inverted_1.batchnorm_3, inverted_4.batchnorm_3
-#  residual_8.inverted_1.conv_1       | conv(576, 1x1, bias=false)                 | 576x14x14      |    55,296 | 10,838,016 | 235 /16         |
-#  residual_8.inverted_1.batchnorm_1  | batchnorm                                  | 576x14x14      |     1,152 |            | 235 /16         |
-#  residual_8.inverted_1.relu6_1      | relu6                                      | 576x14x14      |           |            | 235 /16         |
-#  residual_8.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 576x14x14      |     5,184 |  1,016,064 | 267 /16         |
-#  residual_8.inverted_1.batchnorm_2  | batchnorm                                  | 576x14x14      |     1,152 |            | 267 /16         |
-#  residual_8.inverted_1.relu6_2      | relu6                                      | 576x14x14      |           |            | 267 /16         |
-#  residual_8.inverted_1.conv_2       | conv(96, 1x1, bias=false)                  | 96x14x14       |    55,296 | 10,838,016 | 267 /16         |
-#  residual_8.inverted_1.batchnorm_3  | batchnorm                                  | 96x14x14       |       192 |            | 267 /16         |
-#  residual_8.add_1                   | add                                        | 96x14x14       |           |            | 267 /16         | residual_8.inverted_1.batchnorm_3, residual_7.add_1
-#  inverted_5.conv_1                  | conv(576, 1x1, bias=false)                 | 576x14x14      |    55,296 | 10,838,016 | 267 /16         |
-#  inverted_5.batchnorm_1             | batchnorm                                  | 576x14x14      |     1,152 |            | 267 /16         |
-#  inverted_5.relu6_1                 | relu6                                      | 576x14x14      |           |            | 267 /16         |
-#  inverted_5.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 576x7x7        |     5,184 |    254,016 | 299 /32         |
-#  inverted_5.batchnorm_2             | batchnorm                                  | 576x7x7        |     1,152 |            | 299 /32         |
-#  inverted_5.relu6_2                 | relu6                                      | 576x7x7        |           |            | 299 /32         |
-#  inverted_5.conv_2                  | conv(160, 1x1, bias=false)                 | 160x7x7        |    92,160 |  4,515,840 | 299 /32         |
-#  inverted_5.batchnorm_3             | batchnorm                                  | 160x7x7        |       320 |            | 299 /32         |
-#  residual_9.inverted_1.conv_1       | conv(960, 1x1, bias=false)                 | 960x7x7        |   153,600 |  7,526,400 | 299 /32         |
-#  residual_9.inverted_1.batchnorm_1  | batchnorm                                  | 960x7x7        |     1,920 |            | 299 /32         |
-#  residual_9.inverted_1.relu6_1      | relu6                                      | 960x7x7        |           |            | 299 /32         |
-#  residual_9.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 960x7x7        |     8,640 |    423,360 | 363 /32         |
-#  residual_9.inverted_1.batchnorm_2  | batchnorm                                  | 960x7x7        |     1,920 |            | 363 /32         |
-#  residual_9.inverted_1.relu6_2      | relu6                                      | 960x7x7        |           |            | 363 /32         |
-#  residual_9.inverted_1.conv_2       | conv(160, 1x1, bias=false)                 | 160x7x7        |   153,600 |  7,526,400 | 363 /32         |
-#  residual_9.inverted_1.batchnorm_3  | batchnorm                                  | 160x7x7        |       320 |            | 363 /32         |
-#  residual_9.add_1                   | add                                        | 160x7x7        |           |            | 363 /32         | residual_9.inverted_1.batchnorm_3, inverted_5.batchnorm_3
-#  residual_10.inverted_1.conv_1      | conv(960, 1x1, bias=false)                 | 960x7x7        |   153,600 |  7,526,400 | 363 /32         |
-#  residual_10.inverted_1.batchnorm_1 | batchnorm                                  | 960x7x7        |     1,920 |            | 363 /32         |
-#  residual_10.inverted_1.relu6_1     | relu6                                      | 960x7x7        |           |            | 363 /32         |
-#  residual_10.inverted_1.dwconv_1    | dwconv(3x3, pad=1, bias=false)             | 960x7x7        |     8,640 |    423,360 | 427 /32         |
-#  residual_10.inverted_1.batchnorm_2 | batchnorm                                  | 960x7x7        |     1,920 |            | 427 /32         |
-#  residual_10.inverted_1.relu6_2     | relu6                                      | 960x7x7        |           |            | 427 /32         |
-#  residual_10.inverted_1.conv_2      | conv(160, 1x1, bias=false)                 | 160x7x7        |   153,600 |  7,526,400 | 427 /32         |
-#  residual_10.inverted_1.batchnorm_3 | batchnorm                                  | 160x7x7        |       320 |            | 427 /32         |
-#  residual_10.add_1                  | add                                        | 160x7x7        |           |            | 427 /32         | residual_10.inverted_1.batchnorm_3, residual_9.add_1
-#  inverted_6.conv_1                  | conv(960, 1x1, bias=false)                 | 960x7x7        |   153,600 |  7,526,400 | 427 /32         |
-#  inverted_6.batchnorm_1             | batchnorm                                  | 960x7x7        |     1,920 |            | 427 /32         |
-#  inverted_6.relu6_1                 | relu6                                      | 960x7x7        |           |            | 427 /32         |
-#  inverted_6.dwconv_1                | dwconv(3x3, pad=1, bias=false)             | 960x7x7        |     8,640 |    423,360 | 491 /32         |
-#  inverted_6.batchnorm_2             | batchnorm                                  | 960x7x7        |     1,920 |            | 491 /32         |
-#  inverted_6.relu6_2                 | relu6                                      | 960x7x7        |           |            | 491 /32         |
-#  inverted_6.conv_2                  | conv(320, 1x1, bias=false)                 | 320x7x7        |   307,200 | 15,052,800 | 491 /32         |
-#  inverted_6.batchnorm_3             | batchnorm                                  | 320x7x7        |       640 |            | 491 /32         |
-#  conv_3                             | conv(1280, 1x1, bias=false)                | 1280x7x7       |   409,600 | 20,070,400 | 491 /32         |
-#  batchnorm_4                        | batchnorm                                  | 1280x7x7       |     2,560 |            | 491 /32         |
-#  relu6_3                            | relu6                                      | 1280x7x7       |           |            | 491 /32         |
-#  globalavgpool_1                    | globalavgpool                              | 1280x1x1       |           |            | 683 /32         |
-#  dropout_1                          | dropout(0.2)                               | 1280x1x1       |           |            | 683 /32         |
-#  output_1_flatten                   | flatten (implicit)                         | 1280           |           |            |                 |
-#  output_1                           | fc(1000)                                   | 1000           | 1,281,000 |  1,280,000 |                 |
-#  output_1_softmax                   | softmax (implicit)                         | 1000           |           |            |                 |
+#  Layer            | Op                                         | Output (CxHxW) |    Params |       MACs | RF size /stride
+# ------------------+--------------------------------------------+----------------+-----------+------------+-----------------
+#  input_1          | input                                      | 3x224x224      |           |            | 1 /1
+#  conv_1           | conv(32, 3x3, stride=2, pad=1, bias=false) | 32x112x112     |       864 | 10,838,016 | 3 /2
+#  batchnorm_1      | batchnorm                                  | 32x112x112     |        64 |            | 3 /2
+#  relu6_1          | relu6                                      | 32x112x112     |           |            | 3 /2
+#  dwconv_1         | dwconv(3x3, pad=1, bias=false)             | 32x112x112     |       288 |  3,612,672 | 7 /2
+#  batchnorm_2      | batchnorm                                  | 32x112x112     |        64 |            | 7 /2
+#  relu6_2          | relu6                                      | 32x112x112     |           |            | 7 /2
+#  conv_2           | conv(16, 1x1, bias=false)                  | 16x112x112     |       512 |  6,422,528 | 7 /2
+#  batchnorm_3      | batchnorm                                  | 16x112x112     |        32 |            | 7 /2
+#  inverted_1       | inverted(cin=16, cout=24, t=6, stride=2)   | 24x56x56       |     5,136 | 29,202,432 | 11 /4
+#  residual_1       | residual(c=24, t=6)                        | 24x56x56       |     8,832 | 25,740,288 | 19 /4
+#  inverted_2       | inverted(cin=24, cout=32, t=6, stride=2)   | 32x28x28       |    10,000 | 15,466,752 | 27 /8
+#  residual_2       | residual(c=32, t=6)                        | 32x28x28       |    14,848 | 10,988,544 | 43 /8
+#  residual_3       | residual(c=32, t=6)                        | 32x28x28       |    14,848 | 10,988,544 | 59 /8
+#  inverted_3       | inverted(cin=32, cout=64, t=6, stride=2)   | 64x14x14       |    21,056 |  7,564,032 | 75 /16
+#  residual_4       | residual(c=64, t=6)                        | 64x14x14       |    54,272 | 10,311,168 | 107 /16
+#  residual_5       | residual(c=64, t=6)                        | 64x14x14       |    54,272 | 10,311,168 | 139 /16
+#  residual_6       | residual(c=64, t=6)                        | 64x14x14       |    54,272 | 10,311,168 | 171 /16
+#  inverted_4       | inverted(cin=64, cout=96, t=6, stride=1)   | 96x14x14       |    66,624 | 12,719,616 | 203 /16
+#  residual_7       | residual(c=96, t=6)                        | 96x14x14       |   118,272 | 22,692,096 | 235 /16
+#  residual_8       | residual(c=96, t=6)                        | 96x14x14       |   118,272 | 22,692,096 | 267 /16
+#  inverted_5       | inverted(cin=96, cout=160, t=6, stride=2)  | 160x7x7        |   155,264 | 15,607,872 | 299 /32
+#  residual_9       | residual(c=160, t=6)                       | 160x7x7        |   320,000 | 15,476,160 | 363 /32
+#  residual_10      | residual(c=160, t=6)                       | 160x7x7        |   320,000 | 15,476,160 | 427 /32
+#  inverted_6       | inverted(cin=160, cout=320, t=6, stride=1) | 320x7x7        |   473,920 | 23,002,560 | 491 /32
+#  conv_3           | conv(1280, 1x1, bias=false)                | 1280x7x7       |   409,600 | 20,070,400 | 491 /32
+#  batchnorm_4      | batchnorm                                  | 1280x7x7       |     2,560 |            | 491 /32
+#  relu6_3          | relu6                                      | 1280x7x7       |           |            | 491 /32
+#  globalavgpool_1  | globalavgpool                              | 1280x1x1       |           |            | 683 /32
+#  dropout_1        | dropout(0.2)                               | 1280x1x1       |           |            | 683 /32
+#  output_1_flatten | flatten (implicit)                         | 1280           |           |            |
+#  output_1         | fc(1000)                                   | 1000           | 1,281,000 |  1,280,000 |
+#  output_1_softmax | softmax (implicit)                         | 1000           |           |            |
 # Trainable params:     3,504,872
 # Non-trainable params: 34,112
 # MACs per sample:      300,774,272 (300.77 M)
@@ -174,8 +52,9 @@
     params = mobilenet_v2.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = mobilenet_v2.forward(params, x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -520,11 +399,77 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network mobilenet_v2: " + "; ".join(problems))
     return params
+
+
+def scope(params: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """The weights of the block use `name`, under their names inside the block (`conv_1.weight`)."""
+    prefix = name + "."
+    return {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
+
+
+# block inverted: 16 uses (inverted_1, residual_1.inverted_1, inverted_2, ...); shapes of inverted_1
+#  Layer       | Op                                       | Output (CxHxW) | Params
+# -------------+------------------------------------------+----------------+--------
+#  conv_1      | conv(96, 1x1, bias=false)                | 96x112x112     |  1,536
+#  batchnorm_1 | batchnorm                                | 96x112x112     |    192
+#  relu6_1     | relu6                                    | 96x112x112     |
+#  dwconv_1    | dwconv(3x3, stride=2, pad=1, bias=false) | 96x56x56       |    864
+#  batchnorm_2 | batchnorm                                | 96x56x56       |    192
+#  relu6_2     | relu6                                    | 96x56x56       |
+#  conv_2      | conv(24, 1x1, bias=false)                | 24x56x56       |  2,304
+#  batchnorm_3 | batchnorm                                | 24x56x56       |     48
+def inverted(params: dict[str, np.ndarray], x: np.ndarray, cin: int, stride: int) -> np.ndarray:
+    """The program's block inverted, for its uses inverted_1 ... inverted_6."""
+    x = conv2d(x, params["conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )
+    x = relu6(x)
+    x = conv2d(x, params["dwconv_1.weight"], None, stride=(stride, stride), pads=(1, 1, 1, 1), groups=cin * 6)
+    x = batchnorm(
+        x,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )
+    x = relu6(x)
+    x = conv2d(x, params["conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
+    x = batchnorm(
+        x,
+        params["batchnorm_3.weight"],
+        params["batchnorm_3.bias"],
+        params["batchnorm_3.running_mean"],
+        params["batchnorm_3.running_var"],
+        eps=1e-05,
+    )
+    return x
+
+
+# block residual: 10 uses (residual_1, residual_2, residual_3, ...); shapes of residual_1
+#  Layer      | Op                                       | Output (CxHxW) | Params
+# ------------+------------------------------------------+----------------+--------
+#  inverted_1 | inverted(cin=24, cout=24, t=6, stride=1) | 24x56x56       |  8,832
+#  add_1      | add                                      | 24x56x56       |
+def residual(params: dict[str, np.ndarray], x: np.ndarray, c: int) -> np.ndarray:
+    """The program's block residual, for its uses residual_1 ... residual_10."""
+    inverted_1 = inverted(scope(params, "inverted_1"), x, c, 1)
+    x = inverted_1 + x
+    return x
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) -> np.ndarray:
@@ -535,455 +480,68 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 224, 224), got {x.shape}")
-    # input_1: input -> 3x224x224
-    # conv_1: conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
+    # conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
     x = conv2d(x, params["conv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
-    # batchnorm_1: batchnorm -> 32x112x112
-    x = batchnorm(x, params["batchnorm_1.weight"], params["batchnorm_1.bias"], params["batchnorm_1.running_mean"],
-                  params["batchnorm_1.running_var"], eps=1e-05)
-    # relu6_1: relu6 -> 32x112x112
-    x = relu6(x)
-    # dwconv_1: dwconv(3x3, pad=1, bias=false) -> 32x112x112
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 32x112x112
+    x = relu6(x)  # relu6 -> 32x112x112
+    # dwconv(3x3, pad=1, bias=false) -> 32x112x112
     x = conv2d(x, params["dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=32)
-    # batchnorm_2: batchnorm -> 32x112x112
-    x = batchnorm(x, params["batchnorm_2.weight"], params["batchnorm_2.bias"], params["batchnorm_2.running_mean"],
-                  params["batchnorm_2.running_var"], eps=1e-05)
-    # relu6_2: relu6 -> 32x112x112
-    x = relu6(x)
-    # conv_2: conv(16, 1x1, bias=false) -> 16x112x112
+    x = batchnorm(
+        x,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 32x112x112
+    x = relu6(x)  # relu6 -> 32x112x112
+    # conv(16, 1x1, bias=false) -> 16x112x112
     x = conv2d(x, params["conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # batchnorm_3: batchnorm -> 16x112x112
-    x = batchnorm(x, params["batchnorm_3.weight"], params["batchnorm_3.bias"], params["batchnorm_3.running_mean"],
-                  params["batchnorm_3.running_var"], eps=1e-05)
-    # inverted_1.conv_1: conv(96, 1x1, bias=false) -> 96x112x112
-    x = conv2d(x, params["inverted_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_1.batchnorm_1: batchnorm -> 96x112x112
-    x = batchnorm(x, params["inverted_1.batchnorm_1.weight"], params["inverted_1.batchnorm_1.bias"],
-                  params["inverted_1.batchnorm_1.running_mean"], params["inverted_1.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # inverted_1.relu6_1: relu6 -> 96x112x112
-    x = relu6(x)
-    # inverted_1.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 96x56x56
-    x = conv2d(x, params["inverted_1.dwconv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), groups=96)
-    # inverted_1.batchnorm_2: batchnorm -> 96x56x56
-    x = batchnorm(x, params["inverted_1.batchnorm_2.weight"], params["inverted_1.batchnorm_2.bias"],
-                  params["inverted_1.batchnorm_2.running_mean"], params["inverted_1.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # inverted_1.relu6_2: relu6 -> 96x56x56
-    x = relu6(x)
-    # inverted_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-    x = conv2d(x, params["inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_1.batchnorm_3: batchnorm -> 24x56x56
-    inverted_1__batchnorm_3 = batchnorm(x, params["inverted_1.batchnorm_3.weight"],
-                                        params["inverted_1.batchnorm_3.bias"],
-                                        params["inverted_1.batchnorm_3.running_mean"],
-                                        params["inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_1.inverted_1.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-    x = conv2d(inverted_1__batchnorm_3, params["residual_1.inverted_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_1.inverted_1.batchnorm_1: batchnorm -> 144x56x56
-    x = batchnorm(x, params["residual_1.inverted_1.batchnorm_1.weight"],
-                  params["residual_1.inverted_1.batchnorm_1.bias"],
-                  params["residual_1.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_1.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_1.inverted_1.relu6_1: relu6 -> 144x56x56
-    x = relu6(x)
-    # residual_1.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 144x56x56
-    x = conv2d(x, params["residual_1.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=144)
-    # residual_1.inverted_1.batchnorm_2: batchnorm -> 144x56x56
-    x = batchnorm(x, params["residual_1.inverted_1.batchnorm_2.weight"],
-                  params["residual_1.inverted_1.batchnorm_2.bias"],
-                  params["residual_1.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_1.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_1.inverted_1.relu6_2: relu6 -> 144x56x56
-    x = relu6(x)
-    # residual_1.inverted_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-    x = conv2d(x, params["residual_1.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_1.inverted_1.batchnorm_3: batchnorm -> 24x56x56
-    x = batchnorm(x, params["residual_1.inverted_1.batchnorm_3.weight"],
-                  params["residual_1.inverted_1.batchnorm_3.bias"],
-                  params["residual_1.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_1.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_1.add_1: add -> 24x56x56
-    x = x + inverted_1__batchnorm_3
-    # inverted_2.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-    x = conv2d(x, params["inverted_2.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_2.batchnorm_1: batchnorm -> 144x56x56
-    x = batchnorm(x, params["inverted_2.batchnorm_1.weight"], params["inverted_2.batchnorm_1.bias"],
-                  params["inverted_2.batchnorm_1.running_mean"], params["inverted_2.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # inverted_2.relu6_1: relu6 -> 144x56x56
-    x = relu6(x)
-    # inverted_2.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 144x28x28
-    x = conv2d(x, params["inverted_2.dwconv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), groups=144)
-    # inverted_2.batchnorm_2: batchnorm -> 144x28x28
-    x = batchnorm(x, params["inverted_2.batchnorm_2.weight"], params["inverted_2.batchnorm_2.bias"],
-                  params["inverted_2.batchnorm_2.running_mean"], params["inverted_2.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # inverted_2.relu6_2: relu6 -> 144x28x28
-    x = relu6(x)
-    # inverted_2.conv_2: conv(32, 1x1, bias=false) -> 32x28x28
-    x = conv2d(x, params["inverted_2.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_2.batchnorm_3: batchnorm -> 32x28x28
-    inverted_2__batchnorm_3 = batchnorm(x, params["inverted_2.batchnorm_3.weight"],
-                                        params["inverted_2.batchnorm_3.bias"],
-                                        params["inverted_2.batchnorm_3.running_mean"],
-                                        params["inverted_2.batchnorm_3.running_var"], eps=1e-05)
-    # residual_2.inverted_1.conv_1: conv(192, 1x1, bias=false) -> 192x28x28
-    x = conv2d(inverted_2__batchnorm_3, params["residual_2.inverted_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_2.inverted_1.batchnorm_1: batchnorm -> 192x28x28
-    x = batchnorm(x, params["residual_2.inverted_1.batchnorm_1.weight"],
-                  params["residual_2.inverted_1.batchnorm_1.bias"],
-                  params["residual_2.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_2.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_2.inverted_1.relu6_1: relu6 -> 192x28x28
-    x = relu6(x)
-    # residual_2.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 192x28x28
-    x = conv2d(x, params["residual_2.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=192)
-    # residual_2.inverted_1.batchnorm_2: batchnorm -> 192x28x28
-    x = batchnorm(x, params["residual_2.inverted_1.batchnorm_2.weight"],
-                  params["residual_2.inverted_1.batchnorm_2.bias"],
-                  params["residual_2.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_2.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_2.inverted_1.relu6_2: relu6 -> 192x28x28
-    x = relu6(x)
-    # residual_2.inverted_1.conv_2: conv(32, 1x1, bias=false) -> 32x28x28
-    x = conv2d(x, params["residual_2.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_2.inverted_1.batchnorm_3: batchnorm -> 32x28x28
-    x = batchnorm(x, params["residual_2.inverted_1.batchnorm_3.weight"],
-                  params["residual_2.inverted_1.batchnorm_3.bias"],
-                  params["residual_2.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_2.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_2.add_1: add -> 32x28x28
-    residual_2__add_1 = x + inverted_2__batchnorm_3
-    # residual_3.inverted_1.conv_1: conv(192, 1x1, bias=false) -> 192x28x28
-    x = conv2d(residual_2__add_1, params["residual_3.inverted_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_3.inverted_1.batchnorm_1: batchnorm -> 192x28x28
-    x = batchnorm(x, params["residual_3.inverted_1.batchnorm_1.weight"],
-                  params["residual_3.inverted_1.batchnorm_1.bias"],
-                  params["residual_3.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_3.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_3.inverted_1.relu6_1: relu6 -> 192x28x28
-    x = relu6(x)
-    # residual_3.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 192x28x28
-    x = conv2d(x, params["residual_3.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=192)
-    # residual_3.inverted_1.batchnorm_2: batchnorm -> 192x28x28
-    x = batchnorm(x, params["residual_3.inverted_1.batchnorm_2.weight"],
-                  params["residual_3.inverted_1.batchnorm_2.bias"],
-                  params["residual_3.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_3.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_3.inverted_1.relu6_2: relu6 -> 192x28x28
-    x = relu6(x)
-    # residual_3.inverted_1.conv_2: conv(32, 1x1, bias=false) -> 32x28x28
-    x = conv2d(x, params["residual_3.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_3.inverted_1.batchnorm_3: batchnorm -> 32x28x28
-    x = batchnorm(x, params["residual_3.inverted_1.batchnorm_3.weight"],
-                  params["residual_3.inverted_1.batchnorm_3.bias"],
-                  params["residual_3.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_3.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_3.add_1: add -> 32x28x28
-    x = x + residual_2__add_1
-    # inverted_3.conv_1: conv(192, 1x1, bias=false) -> 192x28x28
-    x = conv2d(x, params["inverted_3.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_3.batchnorm_1: batchnorm -> 192x28x28
-    x = batchnorm(x, params["inverted_3.batchnorm_1.weight"], params["inverted_3.batchnorm_1.bias"],
-                  params["inverted_3.batchnorm_1.running_mean"], params["inverted_3.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # inverted_3.relu6_1: relu6 -> 192x28x28
-    x = relu6(x)
-    # inverted_3.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 192x14x14
-    x = conv2d(x, params["inverted_3.dwconv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), groups=192)
-    # inverted_3.batchnorm_2: batchnorm -> 192x14x14
-    x = batchnorm(x, params["inverted_3.batchnorm_2.weight"], params["inverted_3.batchnorm_2.bias"],
-                  params["inverted_3.batchnorm_2.running_mean"], params["inverted_3.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # inverted_3.relu6_2: relu6 -> 192x14x14
-    x = relu6(x)
-    # inverted_3.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-    x = conv2d(x, params["inverted_3.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_3.batchnorm_3: batchnorm -> 64x14x14
-    inverted_3__batchnorm_3 = batchnorm(x, params["inverted_3.batchnorm_3.weight"],
-                                        params["inverted_3.batchnorm_3.bias"],
-                                        params["inverted_3.batchnorm_3.running_mean"],
-                                        params["inverted_3.batchnorm_3.running_var"], eps=1e-05)
-    # residual_4.inverted_1.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-    x = conv2d(inverted_3__batchnorm_3, params["residual_4.inverted_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_4.inverted_1.batchnorm_1: batchnorm -> 384x14x14
-    x = batchnorm(x, params["residual_4.inverted_1.batchnorm_1.weight"],
-                  params["residual_4.inverted_1.batchnorm_1.bias"],
-                  params["residual_4.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_4.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_4.inverted_1.relu6_1: relu6 -> 384x14x14
-    x = relu6(x)
-    # residual_4.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-    x = conv2d(x, params["residual_4.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=384)
-    # residual_4.inverted_1.batchnorm_2: batchnorm -> 384x14x14
-    x = batchnorm(x, params["residual_4.inverted_1.batchnorm_2.weight"],
-                  params["residual_4.inverted_1.batchnorm_2.bias"],
-                  params["residual_4.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_4.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_4.inverted_1.relu6_2: relu6 -> 384x14x14
-    x = relu6(x)
-    # residual_4.inverted_1.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-    x = conv2d(x, params["residual_4.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_4.inverted_1.batchnorm_3: batchnorm -> 64x14x14
-    x = batchnorm(x, params["residual_4.inverted_1.batchnorm_3.weight"],
-                  params["residual_4.inverted_1.batchnorm_3.bias"],
-                  params["residual_4.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_4.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_4.add_1: add -> 64x14x14
-    residual_4__add_1 = x + inverted_3__batchnorm_3
-    # residual_5.inverted_1.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-    x = conv2d(residual_4__add_1, params["residual_5.inverted_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_5.inverted_1.batchnorm_1: batchnorm -> 384x14x14
-    x = batchnorm(x, params["residual_5.inverted_1.batchnorm_1.weight"],
-                  params["residual_5.inverted_1.batchnorm_1.bias"],
-                  params["residual_5.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_5.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_5.inverted_1.relu6_1: relu6 -> 384x14x14
-    x = relu6(x)
-    # residual_5.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-    x = conv2d(x, params["residual_5.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=384)
-    # residual_5.inverted_1.batchnorm_2: batchnorm -> 384x14x14
-    x = batchnorm(x, params["residual_5.inverted_1.batchnorm_2.weight"],
-                  params["residual_5.inverted_1.batchnorm_2.bias"],
-                  params["residual_5.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_5.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_5.inverted_1.relu6_2: relu6 -> 384x14x14
-    x = relu6(x)
-    # residual_5.inverted_1.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-    x = conv2d(x, params["residual_5.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_5.inverted_1.batchnorm_3: batchnorm -> 64x14x14
-    x = batchnorm(x, params["residual_5.inverted_1.batchnorm_3.weight"],
-                  params["residual_5.inverted_1.batchnorm_3.bias"],
-                  params["residual_5.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_5.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_5.add_1: add -> 64x14x14
-    residual_5__add_1 = x + residual_4__add_1
-    # residual_6.inverted_1.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-    x = conv2d(residual_5__add_1, params["residual_6.inverted_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_6.inverted_1.batchnorm_1: batchnorm -> 384x14x14
-    x = batchnorm(x, params["residual_6.inverted_1.batchnorm_1.weight"],
-                  params["residual_6.inverted_1.batchnorm_1.bias"],
-                  params["residual_6.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_6.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_6.inverted_1.relu6_1: relu6 -> 384x14x14
-    x = relu6(x)
-    # residual_6.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-    x = conv2d(x, params["residual_6.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=384)
-    # residual_6.inverted_1.batchnorm_2: batchnorm -> 384x14x14
-    x = batchnorm(x, params["residual_6.inverted_1.batchnorm_2.weight"],
-                  params["residual_6.inverted_1.batchnorm_2.bias"],
-                  params["residual_6.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_6.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_6.inverted_1.relu6_2: relu6 -> 384x14x14
-    x = relu6(x)
-    # residual_6.inverted_1.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-    x = conv2d(x, params["residual_6.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_6.inverted_1.batchnorm_3: batchnorm -> 64x14x14
-    x = batchnorm(x, params["residual_6.inverted_1.batchnorm_3.weight"],
-                  params["residual_6.inverted_1.batchnorm_3.bias"],
-                  params["residual_6.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_6.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_6.add_1: add -> 64x14x14
-    x = x + residual_5__add_1
-    # inverted_4.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-    x = conv2d(x, params["inverted_4.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_4.batchnorm_1: batchnorm -> 384x14x14
-    x = batchnorm(x, params["inverted_4.batchnorm_1.weight"], params["inverted_4.batchnorm_1.bias"],
-                  params["inverted_4.batchnorm_1.running_mean"], params["inverted_4.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # inverted_4.relu6_1: relu6 -> 384x14x14
-    x = relu6(x)
-    # inverted_4.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-    x = conv2d(x, params["inverted_4.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=384)
-    # inverted_4.batchnorm_2: batchnorm -> 384x14x14
-    x = batchnorm(x, params["inverted_4.batchnorm_2.weight"], params["inverted_4.batchnorm_2.bias"],
-                  params["inverted_4.batchnorm_2.running_mean"], params["inverted_4.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # inverted_4.relu6_2: relu6 -> 384x14x14
-    x = relu6(x)
-    # inverted_4.conv_2: conv(96, 1x1, bias=false) -> 96x14x14
-    x = conv2d(x, params["inverted_4.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_4.batchnorm_3: batchnorm -> 96x14x14
-    inverted_4__batchnorm_3 = batchnorm(x, params["inverted_4.batchnorm_3.weight"],
-                                        params["inverted_4.batchnorm_3.bias"],
-                                        params["inverted_4.batchnorm_3.running_mean"],
-                                        params["inverted_4.batchnorm_3.running_var"], eps=1e-05)
-    # residual_7.inverted_1.conv_1: conv(576, 1x1, bias=false) -> 576x14x14
-    x = conv2d(inverted_4__batchnorm_3, params["residual_7.inverted_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_7.inverted_1.batchnorm_1: batchnorm -> 576x14x14
-    x = batchnorm(x, params["residual_7.inverted_1.batchnorm_1.weight"],
-                  params["residual_7.inverted_1.batchnorm_1.bias"],
-                  params["residual_7.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_7.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_7.inverted_1.relu6_1: relu6 -> 576x14x14
-    x = relu6(x)
-    # residual_7.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 576x14x14
-    x = conv2d(x, params["residual_7.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=576)
-    # residual_7.inverted_1.batchnorm_2: batchnorm -> 576x14x14
-    x = batchnorm(x, params["residual_7.inverted_1.batchnorm_2.weight"],
-                  params["residual_7.inverted_1.batchnorm_2.bias"],
-                  params["residual_7.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_7.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_7.inverted_1.relu6_2: relu6 -> 576x14x14
-    x = relu6(x)
-    # residual_7.inverted_1.conv_2: conv(96, 1x1, bias=false) -> 96x14x14
-    x = conv2d(x, params["residual_7.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_7.inverted_1.batchnorm_3: batchnorm -> 96x14x14
-    x = batchnorm(x, params["residual_7.inverted_1.batchnorm_3.weight"],
-                  params["residual_7.inverted_1.batchnorm_3.bias"],
-                  params["residual_7.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_7.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_7.add_1: add -> 96x14x14
-    residual_7__add_1 = x + inverted_4__batchnorm_3
-    # residual_8.inverted_1.conv_1: conv(576, 1x1, bias=false) -> 576x14x14
-    x = conv2d(residual_7__add_1, params["residual_8.inverted_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_8.inverted_1.batchnorm_1: batchnorm -> 576x14x14
-    x = batchnorm(x, params["residual_8.inverted_1.batchnorm_1.weight"],
-                  params["residual_8.inverted_1.batchnorm_1.bias"],
-                  params["residual_8.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_8.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_8.inverted_1.relu6_1: relu6 -> 576x14x14
-    x = relu6(x)
-    # residual_8.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 576x14x14
-    x = conv2d(x, params["residual_8.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=576)
-    # residual_8.inverted_1.batchnorm_2: batchnorm -> 576x14x14
-    x = batchnorm(x, params["residual_8.inverted_1.batchnorm_2.weight"],
-                  params["residual_8.inverted_1.batchnorm_2.bias"],
-                  params["residual_8.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_8.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_8.inverted_1.relu6_2: relu6 -> 576x14x14
-    x = relu6(x)
-    # residual_8.inverted_1.conv_2: conv(96, 1x1, bias=false) -> 96x14x14
-    x = conv2d(x, params["residual_8.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_8.inverted_1.batchnorm_3: batchnorm -> 96x14x14
-    x = batchnorm(x, params["residual_8.inverted_1.batchnorm_3.weight"],
-                  params["residual_8.inverted_1.batchnorm_3.bias"],
-                  params["residual_8.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_8.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_8.add_1: add -> 96x14x14
-    x = x + residual_7__add_1
-    # inverted_5.conv_1: conv(576, 1x1, bias=false) -> 576x14x14
-    x = conv2d(x, params["inverted_5.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_5.batchnorm_1: batchnorm -> 576x14x14
-    x = batchnorm(x, params["inverted_5.batchnorm_1.weight"], params["inverted_5.batchnorm_1.bias"],
-                  params["inverted_5.batchnorm_1.running_mean"], params["inverted_5.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # inverted_5.relu6_1: relu6 -> 576x14x14
-    x = relu6(x)
-    # inverted_5.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 576x7x7
-    x = conv2d(x, params["inverted_5.dwconv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1), groups=576)
-    # inverted_5.batchnorm_2: batchnorm -> 576x7x7
-    x = batchnorm(x, params["inverted_5.batchnorm_2.weight"], params["inverted_5.batchnorm_2.bias"],
-                  params["inverted_5.batchnorm_2.running_mean"], params["inverted_5.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # inverted_5.relu6_2: relu6 -> 576x7x7
-    x = relu6(x)
-    # inverted_5.conv_2: conv(160, 1x1, bias=false) -> 160x7x7
-    x = conv2d(x, params["inverted_5.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_5.batchnorm_3: batchnorm -> 160x7x7
-    inverted_5__batchnorm_3 = batchnorm(x, params["inverted_5.batchnorm_3.weight"],
-                                        params["inverted_5.batchnorm_3.bias"],
-                                        params["inverted_5.batchnorm_3.running_mean"],
-                                        params["inverted_5.batchnorm_3.running_var"], eps=1e-05)
-    # residual_9.inverted_1.conv_1: conv(960, 1x1, bias=false) -> 960x7x7
-    x = conv2d(inverted_5__batchnorm_3, params["residual_9.inverted_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_9.inverted_1.batchnorm_1: batchnorm -> 960x7x7
-    x = batchnorm(x, params["residual_9.inverted_1.batchnorm_1.weight"],
-                  params["residual_9.inverted_1.batchnorm_1.bias"],
-                  params["residual_9.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_9.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_9.inverted_1.relu6_1: relu6 -> 960x7x7
-    x = relu6(x)
-    # residual_9.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 960x7x7
-    x = conv2d(x, params["residual_9.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=960)
-    # residual_9.inverted_1.batchnorm_2: batchnorm -> 960x7x7
-    x = batchnorm(x, params["residual_9.inverted_1.batchnorm_2.weight"],
-                  params["residual_9.inverted_1.batchnorm_2.bias"],
-                  params["residual_9.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_9.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_9.inverted_1.relu6_2: relu6 -> 960x7x7
-    x = relu6(x)
-    # residual_9.inverted_1.conv_2: conv(160, 1x1, bias=false) -> 160x7x7
-    x = conv2d(x, params["residual_9.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_9.inverted_1.batchnorm_3: batchnorm -> 160x7x7
-    x = batchnorm(x, params["residual_9.inverted_1.batchnorm_3.weight"],
-                  params["residual_9.inverted_1.batchnorm_3.bias"],
-                  params["residual_9.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_9.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_9.add_1: add -> 160x7x7
-    residual_9__add_1 = x + inverted_5__batchnorm_3
-    # residual_10.inverted_1.conv_1: conv(960, 1x1, bias=false) -> 960x7x7
-    x = conv2d(residual_9__add_1, params["residual_10.inverted_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # residual_10.inverted_1.batchnorm_1: batchnorm -> 960x7x7
-    x = batchnorm(x, params["residual_10.inverted_1.batchnorm_1.weight"],
-                  params["residual_10.inverted_1.batchnorm_1.bias"],
-                  params["residual_10.inverted_1.batchnorm_1.running_mean"],
-                  params["residual_10.inverted_1.batchnorm_1.running_var"], eps=1e-05)
-    # residual_10.inverted_1.relu6_1: relu6 -> 960x7x7
-    x = relu6(x)
-    # residual_10.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 960x7x7
-    x = conv2d(x, params["residual_10.inverted_1.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=960)
-    # residual_10.inverted_1.batchnorm_2: batchnorm -> 960x7x7
-    x = batchnorm(x, params["residual_10.inverted_1.batchnorm_2.weight"],
-                  params["residual_10.inverted_1.batchnorm_2.bias"],
-                  params["residual_10.inverted_1.batchnorm_2.running_mean"],
-                  params["residual_10.inverted_1.batchnorm_2.running_var"], eps=1e-05)
-    # residual_10.inverted_1.relu6_2: relu6 -> 960x7x7
-    x = relu6(x)
-    # residual_10.inverted_1.conv_2: conv(160, 1x1, bias=false) -> 160x7x7
-    x = conv2d(x, params["residual_10.inverted_1.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # residual_10.inverted_1.batchnorm_3: batchnorm -> 160x7x7
-    x = batchnorm(x, params["residual_10.inverted_1.batchnorm_3.weight"],
-                  params["residual_10.inverted_1.batchnorm_3.bias"],
-                  params["residual_10.inverted_1.batchnorm_3.running_mean"],
-                  params["residual_10.inverted_1.batchnorm_3.running_var"], eps=1e-05)
-    # residual_10.add_1: add -> 160x7x7
-    x = x + residual_9__add_1
-    # inverted_6.conv_1: conv(960, 1x1, bias=false) -> 960x7x7
-    x = conv2d(x, params["inverted_6.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_6.batchnorm_1: batchnorm -> 960x7x7
-    x = batchnorm(x, params["inverted_6.batchnorm_1.weight"], params["inverted_6.batchnorm_1.bias"],
-                  params["inverted_6.batchnorm_1.running_mean"], params["inverted_6.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # inverted_6.relu6_1: relu6 -> 960x7x7
-    x = relu6(x)
-    # inverted_6.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 960x7x7
-    x = conv2d(x, params["inverted_6.dwconv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1), groups=960)
-    # inverted_6.batchnorm_2: batchnorm -> 960x7x7
-    x = batchnorm(x, params["inverted_6.batchnorm_2.weight"], params["inverted_6.batchnorm_2.bias"],
-                  params["inverted_6.batchnorm_2.running_mean"], params["inverted_6.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # inverted_6.relu6_2: relu6 -> 960x7x7
-    x = relu6(x)
-    # inverted_6.conv_2: conv(320, 1x1, bias=false) -> 320x7x7
-    x = conv2d(x, params["inverted_6.conv_2.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # inverted_6.batchnorm_3: batchnorm -> 320x7x7
-    x = batchnorm(x, params["inverted_6.batchnorm_3.weight"], params["inverted_6.batchnorm_3.bias"],
-                  params["inverted_6.batchnorm_3.running_mean"], params["inverted_6.batchnorm_3.running_var"],
-                  eps=1e-05)
-    # conv_3: conv(1280, 1x1, bias=false) -> 1280x7x7
+    x = batchnorm(
+        x,
+        params["batchnorm_3.weight"],
+        params["batchnorm_3.bias"],
+        params["batchnorm_3.running_mean"],
+        params["batchnorm_3.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 16x112x112
+    x = inverted(scope(params, "inverted_1"), x, 16, 2)  # inverted(cin=16, cout=24, t=6, stride=2) -> 24x56x56
+    x = residual(scope(params, "residual_1"), x, 24)  # residual(c=24, t=6) -> 24x56x56
+    x = inverted(scope(params, "inverted_2"), x, 24, 2)  # inverted(cin=24, cout=32, t=6, stride=2) -> 32x28x28
+    for k in range(2, 4):  # residual(c=32, t=6) * 2 -> 32x28x28
+        x = residual(scope(params, f"residual_{k}"), x, 32)
+    x = inverted(scope(params, "inverted_3"), x, 32, 2)  # inverted(cin=32, cout=64, t=6, stride=2) -> 64x14x14
+    for k in range(4, 7):  # residual(c=64, t=6) * 3 -> 64x14x14
+        x = residual(scope(params, f"residual_{k}"), x, 64)
+    x = inverted(scope(params, "inverted_4"), x, 64, 1)  # inverted(cin=64, cout=96, t=6, stride=1) -> 96x14x14
+    for k in range(7, 9):  # residual(c=96, t=6) * 2 -> 96x14x14
+        x = residual(scope(params, f"residual_{k}"), x, 96)
+    x = inverted(scope(params, "inverted_5"), x, 96, 2)  # inverted(cin=96, cout=160, t=6, stride=2) -> 160x7x7
+    for k in range(9, 11):  # residual(c=160, t=6) * 2 -> 160x7x7
+        x = residual(scope(params, f"residual_{k}"), x, 160)
+    x = inverted(scope(params, "inverted_6"), x, 160, 1)  # inverted(cin=160, cout=320, t=6, stride=1) -> 320x7x7
+    # conv(1280, 1x1, bias=false) -> 1280x7x7
     x = conv2d(x, params["conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # batchnorm_4: batchnorm -> 1280x7x7
-    x = batchnorm(x, params["batchnorm_4.weight"], params["batchnorm_4.bias"], params["batchnorm_4.running_mean"],
-                  params["batchnorm_4.running_var"], eps=1e-05)
-    # relu6_3: relu6 -> 1280x7x7
-    x = relu6(x)
-    # globalavgpool_1: globalavgpool -> 1280x1x1
-    x = x.mean(axis=(2, 3), keepdims=True)
-    # dropout_1: dropout(0.2) -> 1280x1x1
-    # output_1_flatten: flatten (implicit) -> 1280
-    x = x.reshape(len(x), -1)
-    # output_1: fc(1000) -> 1000
-    x = x @ params["output_1.weight"].T + params["output_1.bias"]
+    x = batchnorm(
+        x,
+        params["batchnorm_4.weight"],
+        params["batchnorm_4.bias"],
+        params["batchnorm_4.running_mean"],
+        params["batchnorm_4.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 1280x7x7
+    x = relu6(x)  # relu6 -> 1280x7x7
+    x = x.mean(axis=(2, 3), keepdims=True)  # globalavgpool -> 1280x1x1
+    x = x.reshape(len(x), -1)  # flatten (implicit) -> 1280
+    x = x @ params["output_1.weight"].T + params["output_1.bias"]  # fc(1000) -> 1000
     if logits:
         return x
-    # output_1_softmax: softmax (implicit) -> 1000
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 1000
     return x

@@ -4,79 +4,25 @@
 # `netdsl compile examples/resnet18.net --target numpy`.
 #
 # network resnet18
-#  Layer                    | Op                                          | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# --------------------------+---------------------------------------------+----------------+-----------+-------------+-----------------+----------------------------------------------------
-#  input_1                  | input                                       | 3x224x224      |           |             | 1 /1            |
-#  conv_1                   | conv(64, 7x7, stride=2, pad=3, bias=false)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  batchnorm_1              | batchnorm                                   | 64x112x112     |       128 |             | 7 /2            |
-#  relu_1                   | relu                                        | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                | maxpool(3x3, stride=2, pad=1)               | 64x56x56       |           |             | 11 /4           |
-#  basic_1.conv_1           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
-#  basic_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
-#  basic_1.relu_1           | relu                                        | 64x56x56       |           |             | 19 /4           |
-#  basic_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
-#  basic_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
-#  basic_1.add_1            | add                                         | 64x56x56       |           |             | 27 /4           | basic_1.batchnorm_2, maxpool_1
-#  basic_1.relu_2           | relu                                        | 64x56x56       |           |             | 27 /4           |
-#  basic_2.conv_1           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
-#  basic_2.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 35 /4           |
-#  basic_2.relu_1           | relu                                        | 64x56x56       |           |             | 35 /4           |
-#  basic_2.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 43 /4           |
-#  basic_2.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 43 /4           |
-#  basic_2.add_1            | add                                         | 64x56x56       |           |             | 43 /4           | basic_2.batchnorm_2, basic_1.relu_2
-#  basic_2.relu_2           | relu                                        | 64x56x56       |           |             | 43 /4           |
-#  basic_down_1.conv_1      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |    73,728 |  57,802,752 | 51 /8           |
-#  basic_down_1.batchnorm_1 | batchnorm                                   | 128x28x28      |       256 |             | 51 /8           |
-#  basic_down_1.relu_1      | relu                                        | 128x28x28      |           |             | 51 /8           |
-#  basic_down_1.conv_2      | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 67 /8           |
-#  basic_down_1.batchnorm_2 | batchnorm                                   | 128x28x28      |       256 |             | 67 /8           |
-#  basic_down_1.conv_3      | conv(128, 1x1, stride=2, bias=false)        | 128x28x28      |     8,192 |   6,422,528 | 43 /8           | basic_2.relu_2
-#  basic_down_1.batchnorm_3 | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
-#  basic_down_1.add_1       | add                                         | 128x28x28      |           |             | 67 /8           | basic_down_1.batchnorm_2, basic_down_1.batchnorm_3
-#  basic_down_1.relu_2      | relu                                        | 128x28x28      |           |             | 67 /8           |
-#  basic_3.conv_1           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 83 /8           |
-#  basic_3.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 83 /8           |
-#  basic_3.relu_1           | relu                                        | 128x28x28      |           |             | 83 /8           |
-#  basic_3.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 99 /8           |
-#  basic_3.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 99 /8           |
-#  basic_3.add_1            | add                                         | 128x28x28      |           |             | 99 /8           | basic_3.batchnorm_2, basic_down_1.relu_2
-#  basic_3.relu_2           | relu                                        | 128x28x28      |           |             | 99 /8           |
-#  basic_down_2.conv_1      | conv(256, 3x3, stride=2, pad=1, bias=false) | 256x14x14      |   294,912 |  57,802,752 | 115 /16         |
-#  basic_down_2.batchnorm_1 | batchnorm                                   | 256x14x14      |       512 |             | 115 /16         |
-#  basic_down_2.relu_1      | relu                                        | 256x14x14      |           |             | 115 /16         |
-#  basic_down_2.conv_2      | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 147 /16         |
-#  basic_down_2.batchnorm_2 | batchnorm                                   | 256x14x14      |       512 |             | 147 /16         |
-#  basic_down_2.conv_3      | conv(256, 1x1, stride=2, bias=false)        | 256x14x14      |    32,768 |   6,422,528 | 99 /16          | basic_3.relu_2
-#  basic_down_2.batchnorm_3 | batchnorm                                   | 256x14x14      |       512 |             | 99 /16          |
-#  basic_down_2.add_1       | add                                         | 256x14x14      |           |             | 147 /16         | basic_down_2.batchnorm_2, basic_down_2.batchnorm_3
-#  basic_down_2.relu_2      | relu                                        | 256x14x14      |           |             | 147 /16         |
-#  basic_4.conv_1           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 179 /16         |
-#  basic_4.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 179 /16         |
-#  basic_4.relu_1           | relu                                        | 256x14x14      |           |             | 179 /16         |
-#  basic_4.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 211 /16         |
-#  basic_4.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 211 /16         |
-#  basic_4.add_1            | add                                         | 256x14x14      |           |             | 211 /16         | basic_4.batchnorm_2, basic_down_2.relu_2
-#  basic_4.relu_2           | relu                                        | 256x14x14      |           |             | 211 /16         |
-#  basic_down_3.conv_1      | conv(512, 3x3, stride=2, pad=1, bias=false) | 512x7x7        | 1,179,648 |  57,802,752 | 243 /32         |
-#  basic_down_3.batchnorm_1 | batchnorm                                   | 512x7x7        |     1,024 |             | 243 /32         |
-#  basic_down_3.relu_1      | relu                                        | 512x7x7        |           |             | 243 /32         |
-#  basic_down_3.conv_2      | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 307 /32         |
-#  basic_down_3.batchnorm_2 | batchnorm                                   | 512x7x7        |     1,024 |             | 307 /32         |
-#  basic_down_3.conv_3      | conv(512, 1x1, stride=2, bias=false)        | 512x7x7        |   131,072 |   6,422,528 | 211 /32         | basic_4.relu_2
-#  basic_down_3.batchnorm_3 | batchnorm                                   | 512x7x7        |     1,024 |             | 211 /32         |
-#  basic_down_3.add_1       | add                                         | 512x7x7        |           |             | 307 /32         | basic_down_3.batchnorm_2, basic_down_3.batchnorm_3
-#  basic_down_3.relu_2      | relu                                        | 512x7x7        |           |             | 307 /32         |
-#  basic_5.conv_1           | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 371 /32         |
-#  basic_5.batchnorm_1      | batchnorm                                   | 512x7x7        |     1,024 |             | 371 /32         |
-#  basic_5.relu_1           | relu                                        | 512x7x7        |           |             | 371 /32         |
-#  basic_5.conv_2           | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 435 /32         |
-#  basic_5.batchnorm_2      | batchnorm                                   | 512x7x7        |     1,024 |             | 435 /32         |
-#  basic_5.add_1            | add                                         | 512x7x7        |           |             | 435 /32         | basic_5.batchnorm_2, basic_down_3.relu_2
-#  basic_5.relu_2           | relu                                        | 512x7x7        |           |             | 435 /32         |
-#  globalavgpool_1          | globalavgpool                               | 512x1x1        |           |             | 627 /32         |
-#  output_1_flatten         | flatten (implicit)                          | 512            |           |             |                 |
-#  output_1                 | fc(1000)                                    | 1000           |   513,000 |     512,000 |                 |
-#  output_1_softmax         | softmax (implicit)                          | 1000           |           |             |                 |
+#  Layer            | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# ------------------+--------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1          | input                                      | 3x224x224      |           |             | 1 /1
+#  conv_1           | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2
+#  batchnorm_1      | batchnorm                                  | 64x112x112     |       128 |             | 7 /2
+#  relu_1           | relu                                       | 64x112x112     |           |             | 7 /2
+#  maxpool_1        | maxpool(3x3, stride=2, pad=1)              | 64x56x56       |           |             | 11 /4
+#  basic_1          | basic(c=64)                                | 64x56x56       |    73,984 | 231,211,008 | 27 /4
+#  basic_2          | basic(c=64)                                | 64x56x56       |    73,984 | 231,211,008 | 43 /4
+#  basic_down_1     | basic_down(c=128, stride=2)                | 128x28x28      |   230,144 | 179,830,784 | 67 /8
+#  basic_3          | basic(c=128)                               | 128x28x28      |   295,424 | 231,211,008 | 99 /8
+#  basic_down_2     | basic_down(c=256, stride=2)                | 256x14x14      |   919,040 | 179,830,784 | 147 /16
+#  basic_4          | basic(c=256)                               | 256x14x14      | 1,180,672 | 231,211,008 | 211 /16
+#  basic_down_3     | basic_down(c=512, stride=2)                | 512x7x7        | 3,673,088 | 179,830,784 | 307 /32
+#  basic_5          | basic(c=512)                               | 512x7x7        | 4,720,640 | 231,211,008 | 435 /32
+#  globalavgpool_1  | globalavgpool                              | 512x1x1        |           |             | 627 /32
+#  output_1_flatten | flatten (implicit)                         | 512            |           |             |
+#  output_1         | fc(1000)                                   | 1000           |   513,000 |     512,000 |
+#  output_1_softmax | softmax (implicit)                         | 1000           |           |             |
 # Trainable params:     11,689,512
 # Non-trainable params: 9,600
 # MACs per sample:      1,814,073,344 (1.81 G)
@@ -90,8 +36,9 @@
     params = resnet18.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = resnet18.forward(params, x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -282,11 +229,103 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network resnet18: " + "; ".join(problems))
     return params
+
+
+def scope(params: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """The weights of the block use `name`, under their names inside the block (`conv_1.weight`)."""
+    prefix = name + "."
+    return {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
+
+
+# block basic: 5 uses (basic_1, basic_2, basic_3, ...); shapes of basic_1
+#  Layer       | Op                               | Output (CxHxW) | Params
+# -------------+----------------------------------+----------------+--------
+#  conv_1      | conv(64, 3x3, pad=1, bias=false) | 64x56x56       | 36,864
+#  batchnorm_1 | batchnorm                        | 64x56x56       |    128
+#  relu_1      | relu                             | 64x56x56       |
+#  conv_2      | conv(64, 3x3, pad=1, bias=false) | 64x56x56       | 36,864
+#  batchnorm_2 | batchnorm                        | 64x56x56       |    128
+#  add_1       | add                              | 64x56x56       |
+#  relu_2      | relu                             | 64x56x56       |
+def basic(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block basic, for its uses basic_1 ... basic_5."""
+    conv_1 = conv2d(x, params["conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
+    batchnorm_1 = batchnorm(
+        conv_1,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )
+    relu_1 = np.maximum(batchnorm_1, 0)
+    conv_2 = conv2d(relu_1, params["conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
+    batchnorm_2 = batchnorm(
+        conv_2,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )
+    x = batchnorm_2 + x
+    x = np.maximum(x, 0)
+    return x
+
+
+# block basic_down: 3 uses (basic_down_1, basic_down_2, basic_down_3); shapes of basic_down_1
+#  Layer       | Op                                          | Output (CxHxW) |  Params
+# -------------+---------------------------------------------+----------------+---------
+#  conv_1      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |  73,728
+#  batchnorm_1 | batchnorm                                   | 128x28x28      |     256
+#  relu_1      | relu                                        | 128x28x28      |
+#  conv_2      | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      | 147,456
+#  batchnorm_2 | batchnorm                                   | 128x28x28      |     256
+#  conv_3      | conv(128, 1x1, stride=2, bias=false)        | 128x28x28      |   8,192
+#  batchnorm_3 | batchnorm                                   | 128x28x28      |     256
+#  add_1       | add                                         | 128x28x28      |
+#  relu_2      | relu                                        | 128x28x28      |
+def basic_down(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block basic_down, for its uses basic_down_1 ... basic_down_3."""
+    conv_1 = conv2d(x, params["conv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
+    batchnorm_1 = batchnorm(
+        conv_1,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )
+    relu_1 = np.maximum(batchnorm_1, 0)
+    conv_2 = conv2d(relu_1, params["conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
+    batchnorm_2 = batchnorm(
+        conv_2,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )
+    x = conv2d(x, params["conv_3.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
+    x = batchnorm(
+        x,
+        params["batchnorm_3.weight"],
+        params["batchnorm_3.bias"],
+        params["batchnorm_3.running_mean"],
+        params["batchnorm_3.running_var"],
+        eps=1e-05,
+    )
+    x = batchnorm_2 + x
+    x = np.maximum(x, 0)
+    return x
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) -> np.ndarray:
@@ -297,179 +336,30 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 224, 224), got {x.shape}")
-    # input_1: input -> 3x224x224
-    # conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
+    # conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
     x = conv2d(x, params["conv_1.weight"], None, stride=(2, 2), pads=(3, 3, 3, 3))
-    # batchnorm_1: batchnorm -> 64x112x112
-    x = batchnorm(x, params["batchnorm_1.weight"], params["batchnorm_1.bias"], params["batchnorm_1.running_mean"],
-                  params["batchnorm_1.running_var"], eps=1e-05)
-    # relu_1: relu -> 64x112x112
-    x = np.maximum(x, 0)
-    # maxpool_1: maxpool(3x3, stride=2, pad=1) -> 64x56x56
-    maxpool_1 = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(1, 1, 1, 1))
-    # basic_1.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-    x = conv2d(maxpool_1, params["basic_1.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_1.batchnorm_1: batchnorm -> 64x56x56
-    x = batchnorm(x, params["basic_1.batchnorm_1.weight"], params["basic_1.batchnorm_1.bias"],
-                  params["basic_1.batchnorm_1.running_mean"], params["basic_1.batchnorm_1.running_var"], eps=1e-05)
-    # basic_1.relu_1: relu -> 64x56x56
-    x = np.maximum(x, 0)
-    # basic_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-    x = conv2d(x, params["basic_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_1.batchnorm_2: batchnorm -> 64x56x56
-    x = batchnorm(x, params["basic_1.batchnorm_2.weight"], params["basic_1.batchnorm_2.bias"],
-                  params["basic_1.batchnorm_2.running_mean"], params["basic_1.batchnorm_2.running_var"], eps=1e-05)
-    # basic_1.add_1: add -> 64x56x56
-    x = x + maxpool_1
-    # basic_1.relu_2: relu -> 64x56x56
-    basic_1__relu_2 = np.maximum(x, 0)
-    # basic_2.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-    x = conv2d(basic_1__relu_2, params["basic_2.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_2.batchnorm_1: batchnorm -> 64x56x56
-    x = batchnorm(x, params["basic_2.batchnorm_1.weight"], params["basic_2.batchnorm_1.bias"],
-                  params["basic_2.batchnorm_1.running_mean"], params["basic_2.batchnorm_1.running_var"], eps=1e-05)
-    # basic_2.relu_1: relu -> 64x56x56
-    x = np.maximum(x, 0)
-    # basic_2.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-    x = conv2d(x, params["basic_2.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_2.batchnorm_2: batchnorm -> 64x56x56
-    x = batchnorm(x, params["basic_2.batchnorm_2.weight"], params["basic_2.batchnorm_2.bias"],
-                  params["basic_2.batchnorm_2.running_mean"], params["basic_2.batchnorm_2.running_var"], eps=1e-05)
-    # basic_2.add_1: add -> 64x56x56
-    x = x + basic_1__relu_2
-    # basic_2.relu_2: relu -> 64x56x56
-    basic_2__relu_2 = np.maximum(x, 0)
-    # basic_down_1.conv_1: conv(128, 3x3, stride=2, pad=1, bias=false) -> 128x28x28
-    x = conv2d(basic_2__relu_2, params["basic_down_1.conv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
-    # basic_down_1.batchnorm_1: batchnorm -> 128x28x28
-    x = batchnorm(x, params["basic_down_1.batchnorm_1.weight"], params["basic_down_1.batchnorm_1.bias"],
-                  params["basic_down_1.batchnorm_1.running_mean"], params["basic_down_1.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # basic_down_1.relu_1: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # basic_down_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-    x = conv2d(x, params["basic_down_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_down_1.batchnorm_2: batchnorm -> 128x28x28
-    basic_down_1__batchnorm_2 = batchnorm(x, params["basic_down_1.batchnorm_2.weight"],
-                                          params["basic_down_1.batchnorm_2.bias"],
-                                          params["basic_down_1.batchnorm_2.running_mean"],
-                                          params["basic_down_1.batchnorm_2.running_var"], eps=1e-05)
-    # basic_down_1.conv_3: conv(128, 1x1, stride=2, bias=false) -> 128x28x28
-    x = conv2d(basic_2__relu_2, params["basic_down_1.conv_3.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
-    # basic_down_1.batchnorm_3: batchnorm -> 128x28x28
-    x = batchnorm(x, params["basic_down_1.batchnorm_3.weight"], params["basic_down_1.batchnorm_3.bias"],
-                  params["basic_down_1.batchnorm_3.running_mean"], params["basic_down_1.batchnorm_3.running_var"],
-                  eps=1e-05)
-    # basic_down_1.add_1: add -> 128x28x28
-    x = basic_down_1__batchnorm_2 + x
-    # basic_down_1.relu_2: relu -> 128x28x28
-    basic_down_1__relu_2 = np.maximum(x, 0)
-    # basic_3.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-    x = conv2d(basic_down_1__relu_2, params["basic_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_3.batchnorm_1: batchnorm -> 128x28x28
-    x = batchnorm(x, params["basic_3.batchnorm_1.weight"], params["basic_3.batchnorm_1.bias"],
-                  params["basic_3.batchnorm_1.running_mean"], params["basic_3.batchnorm_1.running_var"], eps=1e-05)
-    # basic_3.relu_1: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # basic_3.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-    x = conv2d(x, params["basic_3.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_3.batchnorm_2: batchnorm -> 128x28x28
-    x = batchnorm(x, params["basic_3.batchnorm_2.weight"], params["basic_3.batchnorm_2.bias"],
-                  params["basic_3.batchnorm_2.running_mean"], params["basic_3.batchnorm_2.running_var"], eps=1e-05)
-    # basic_3.add_1: add -> 128x28x28
-    x = x + basic_down_1__relu_2
-    # basic_3.relu_2: relu -> 128x28x28
-    basic_3__relu_2 = np.maximum(x, 0)
-    # basic_down_2.conv_1: conv(256, 3x3, stride=2, pad=1, bias=false) -> 256x14x14
-    x = conv2d(basic_3__relu_2, params["basic_down_2.conv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
-    # basic_down_2.batchnorm_1: batchnorm -> 256x14x14
-    x = batchnorm(x, params["basic_down_2.batchnorm_1.weight"], params["basic_down_2.batchnorm_1.bias"],
-                  params["basic_down_2.batchnorm_1.running_mean"], params["basic_down_2.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # basic_down_2.relu_1: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # basic_down_2.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-    x = conv2d(x, params["basic_down_2.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_down_2.batchnorm_2: batchnorm -> 256x14x14
-    basic_down_2__batchnorm_2 = batchnorm(x, params["basic_down_2.batchnorm_2.weight"],
-                                          params["basic_down_2.batchnorm_2.bias"],
-                                          params["basic_down_2.batchnorm_2.running_mean"],
-                                          params["basic_down_2.batchnorm_2.running_var"], eps=1e-05)
-    # basic_down_2.conv_3: conv(256, 1x1, stride=2, bias=false) -> 256x14x14
-    x = conv2d(basic_3__relu_2, params["basic_down_2.conv_3.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
-    # basic_down_2.batchnorm_3: batchnorm -> 256x14x14
-    x = batchnorm(x, params["basic_down_2.batchnorm_3.weight"], params["basic_down_2.batchnorm_3.bias"],
-                  params["basic_down_2.batchnorm_3.running_mean"], params["basic_down_2.batchnorm_3.running_var"],
-                  eps=1e-05)
-    # basic_down_2.add_1: add -> 256x14x14
-    x = basic_down_2__batchnorm_2 + x
-    # basic_down_2.relu_2: relu -> 256x14x14
-    basic_down_2__relu_2 = np.maximum(x, 0)
-    # basic_4.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-    x = conv2d(basic_down_2__relu_2, params["basic_4.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_4.batchnorm_1: batchnorm -> 256x14x14
-    x = batchnorm(x, params["basic_4.batchnorm_1.weight"], params["basic_4.batchnorm_1.bias"],
-                  params["basic_4.batchnorm_1.running_mean"], params["basic_4.batchnorm_1.running_var"], eps=1e-05)
-    # basic_4.relu_1: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # basic_4.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-    x = conv2d(x, params["basic_4.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_4.batchnorm_2: batchnorm -> 256x14x14
-    x = batchnorm(x, params["basic_4.batchnorm_2.weight"], params["basic_4.batchnorm_2.bias"],
-                  params["basic_4.batchnorm_2.running_mean"], params["basic_4.batchnorm_2.running_var"], eps=1e-05)
-    # basic_4.add_1: add -> 256x14x14
-    x = x + basic_down_2__relu_2
-    # basic_4.relu_2: relu -> 256x14x14
-    basic_4__relu_2 = np.maximum(x, 0)
-    # basic_down_3.conv_1: conv(512, 3x3, stride=2, pad=1, bias=false) -> 512x7x7
-    x = conv2d(basic_4__relu_2, params["basic_down_3.conv_1.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
-    # basic_down_3.batchnorm_1: batchnorm -> 512x7x7
-    x = batchnorm(x, params["basic_down_3.batchnorm_1.weight"], params["basic_down_3.batchnorm_1.bias"],
-                  params["basic_down_3.batchnorm_1.running_mean"], params["basic_down_3.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # basic_down_3.relu_1: relu -> 512x7x7
-    x = np.maximum(x, 0)
-    # basic_down_3.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-    x = conv2d(x, params["basic_down_3.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_down_3.batchnorm_2: batchnorm -> 512x7x7
-    basic_down_3__batchnorm_2 = batchnorm(x, params["basic_down_3.batchnorm_2.weight"],
-                                          params["basic_down_3.batchnorm_2.bias"],
-                                          params["basic_down_3.batchnorm_2.running_mean"],
-                                          params["basic_down_3.batchnorm_2.running_var"], eps=1e-05)
-    # basic_down_3.conv_3: conv(512, 1x1, stride=2, bias=false) -> 512x7x7
-    x = conv2d(basic_4__relu_2, params["basic_down_3.conv_3.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
-    # basic_down_3.batchnorm_3: batchnorm -> 512x7x7
-    x = batchnorm(x, params["basic_down_3.batchnorm_3.weight"], params["basic_down_3.batchnorm_3.bias"],
-                  params["basic_down_3.batchnorm_3.running_mean"], params["basic_down_3.batchnorm_3.running_var"],
-                  eps=1e-05)
-    # basic_down_3.add_1: add -> 512x7x7
-    x = basic_down_3__batchnorm_2 + x
-    # basic_down_3.relu_2: relu -> 512x7x7
-    basic_down_3__relu_2 = np.maximum(x, 0)
-    # basic_5.conv_1: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-    x = conv2d(basic_down_3__relu_2, params["basic_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_5.batchnorm_1: batchnorm -> 512x7x7
-    x = batchnorm(x, params["basic_5.batchnorm_1.weight"], params["basic_5.batchnorm_1.bias"],
-                  params["basic_5.batchnorm_1.running_mean"], params["basic_5.batchnorm_1.running_var"], eps=1e-05)
-    # basic_5.relu_1: relu -> 512x7x7
-    x = np.maximum(x, 0)
-    # basic_5.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-    x = conv2d(x, params["basic_5.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # basic_5.batchnorm_2: batchnorm -> 512x7x7
-    x = batchnorm(x, params["basic_5.batchnorm_2.weight"], params["basic_5.batchnorm_2.bias"],
-                  params["basic_5.batchnorm_2.running_mean"], params["basic_5.batchnorm_2.running_var"], eps=1e-05)
-    # basic_5.add_1: add -> 512x7x7
-    x = x + basic_down_3__relu_2
-    # basic_5.relu_2: relu -> 512x7x7
-    x = np.maximum(x, 0)
-    # globalavgpool_1: globalavgpool -> 512x1x1
-    x = x.mean(axis=(2, 3), keepdims=True)
-    # output_1_flatten: flatten (implicit) -> 512
-    x = x.reshape(len(x), -1)
-    # output_1: fc(1000) -> 1000
-    x = x @ params["output_1.weight"].T + params["output_1.bias"]
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 64x112x112
+    x = np.maximum(x, 0)  # relu -> 64x112x112
+    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(1, 1, 1, 1))  # maxpool(3x3, stride=2, pad=1) -> 64x56x56
+    for k in range(1, 3):  # basic(c=64) * 2 -> 64x56x56
+        x = basic(scope(params, f"basic_{k}"), x)
+    x = basic_down(scope(params, "basic_down_1"), x)  # basic_down(c=128, stride=2) -> 128x28x28
+    x = basic(scope(params, "basic_3"), x)  # basic(c=128) -> 128x28x28
+    x = basic_down(scope(params, "basic_down_2"), x)  # basic_down(c=256, stride=2) -> 256x14x14
+    x = basic(scope(params, "basic_4"), x)  # basic(c=256) -> 256x14x14
+    x = basic_down(scope(params, "basic_down_3"), x)  # basic_down(c=512, stride=2) -> 512x7x7
+    x = basic(scope(params, "basic_5"), x)  # basic(c=512) -> 512x7x7
+    x = x.mean(axis=(2, 3), keepdims=True)  # globalavgpool -> 512x1x1
+    x = x.reshape(len(x), -1)  # flatten (implicit) -> 512
+    x = x @ params["output_1.weight"].T + params["output_1.bias"]  # fc(1000) -> 1000
     if logits:
         return x
-    # output_1_softmax: softmax (implicit) -> 1000
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 1000
     return x

@@ -4,185 +4,33 @@
 # `netdsl compile examples/resnet50.net --target numpy`.
 #
 # network resnet50
-#  Layer                                  | Op                                          | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# ----------------------------------------+---------------------------------------------+----------------+-----------+-------------+-----------------+-----------------------------------------------------------------------
-#  input_1                                | input                                       | 3x224x224      |           |             | 1 /1            |
-#  conv_1                                 | conv(64, 7x7, stride=2, pad=3, bias=false)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  batchnorm_1                            | batchnorm                                   | 64x112x112     |       128 |             | 7 /2            |
-#  relu_1                                 | relu                                        | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                              | maxpool(3x3, stride=2, pad=1)               | 64x56x56       |           |             | 11 /4           |
-#  bottleneck_down_1.branch_1.conv_1      | conv(64, 1x1, bias=false)                   | 64x56x56       |     4,096 |  12,845,056 | 11 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_1 | batchnorm                                   | 64x56x56       |       128 |             | 11 /4           |
-#  bottleneck_down_1.branch_1.relu_1      | relu                                        | 64x56x56       |           |             | 11 /4           |
-#  bottleneck_down_1.branch_1.conv_2      | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_2 | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
-#  bottleneck_down_1.branch_1.relu_2      | relu                                        | 64x56x56       |           |             | 19 /4           |
-#  bottleneck_down_1.branch_1.conv_3      | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 19 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_3 | batchnorm                                   | 256x56x56      |       512 |             | 19 /4           |
-#  bottleneck_down_1.conv_1               | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 11 /4           | maxpool_1
-#  bottleneck_down_1.batchnorm_1          | batchnorm                                   | 256x56x56      |       512 |             | 11 /4           |
-#  bottleneck_down_1.add_1                | add                                         | 256x56x56      |           |             | 19 /4           | bottleneck_down_1.branch_1.batchnorm_3, bottleneck_down_1.batchnorm_1
-#  bottleneck_down_1.relu_1               | relu                                        | 256x56x56      |           |             | 19 /4           |
-#  bottleneck_1.branch_1.conv_1           | conv(64, 1x1, bias=false)                   | 64x56x56       |    16,384 |  51,380,224 | 19 /4           |
-#  bottleneck_1.branch_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
-#  bottleneck_1.branch_1.relu_1           | relu                                        | 64x56x56       |           |             | 19 /4           |
-#  bottleneck_1.branch_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
-#  bottleneck_1.branch_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
-#  bottleneck_1.branch_1.relu_2           | relu                                        | 64x56x56       |           |             | 27 /4           |
-#  bottleneck_1.branch_1.conv_3           | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 27 /4           |
-#  bottleneck_1.branch_1.batchnorm_3      | batchnorm                                   | 256x56x56      |       512 |             | 27 /4           |
-#  bottleneck_1.add_1                     | add                                         | 256x56x56      |           |             | 27 /4           | bottleneck_1.branch_1.batchnorm_3, bottleneck_down_1.relu_1
-#  bottleneck_1.relu_1                    | relu                                        | 256x56x56      |           |             | 27 /4           |
-#  bottleneck_2.branch_1.conv_1           | conv(64, 1x1, bias=false)                   | 64x56x56       |    16,384 |  51,380,224 | 27 /4           |
-#  bottleneck_2.branch_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
-#  bottleneck_2.branch_1.relu_1           | relu                                        | 64x56x56       |           |             | 27 /4           |
-#  bottleneck_2.branch_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
-#  bottleneck_2.branch_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 35 /4           |
-#  bottleneck_2.branch_1.relu_2           | relu                                        | 64x56x56       |           |             | 35 /4           |
-#  bottleneck_2.branch_1.conv_3           | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 35 /4           |
-#  bottleneck_2.branch_1.batchnorm_3      | batchnorm                                   | 256x56x56      |       512 |             | 35 /4           |
-#  bottleneck_2.add_1                     | add                                         | 256x56x56      |           |             | 35 /4           | bottleneck_2.branch_1.batchnorm_3, bottleneck_1.relu_1
-#  bottleneck_2.relu_1                    | relu                                        | 256x56x56      |           |             | 35 /4           |
-#  bottleneck_down_2.branch_1.conv_1      | conv(128, 1x1, bias=false)                  | 128x56x56      |    32,768 | 102,760,448 | 35 /4           |
-#  bottleneck_down_2.branch_1.batchnorm_1 | batchnorm                                   | 128x56x56      |       256 |             | 35 /4           |
-#  bottleneck_down_2.branch_1.relu_1      | relu                                        | 128x56x56      |           |             | 35 /4           |
-#  bottleneck_down_2.branch_1.conv_2      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |   147,456 | 115,605,504 | 43 /8           |
-#  bottleneck_down_2.branch_1.batchnorm_2 | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
-#  bottleneck_down_2.branch_1.relu_2      | relu                                        | 128x28x28      |           |             | 43 /8           |
-#  bottleneck_down_2.branch_1.conv_3      | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 43 /8           |
-#  bottleneck_down_2.branch_1.batchnorm_3 | batchnorm                                   | 512x28x28      |     1,024 |             | 43 /8           |
-#  bottleneck_down_2.conv_1               | conv(512, 1x1, stride=2, bias=false)        | 512x28x28      |   131,072 | 102,760,448 | 35 /8           | bottleneck_2.relu_1
-#  bottleneck_down_2.batchnorm_1          | batchnorm                                   | 512x28x28      |     1,024 |             | 35 /8           |
-#  bottleneck_down_2.add_1                | add                                         | 512x28x28      |           |             | 43 /8           | bottleneck_down_2.branch_1.batchnorm_3, bottleneck_down_2.batchnorm_1
-#  bottleneck_down_2.relu_1               | relu                                        | 512x28x28      |           |             | 43 /8           |
-#  bottleneck_3.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 43 /8           |
-#  bottleneck_3.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
-#  bottleneck_3.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 43 /8           |
-#  bottleneck_3.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 59 /8           |
-#  bottleneck_3.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 59 /8           |
-#  bottleneck_3.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 59 /8           |
-#  bottleneck_3.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 59 /8           |
-#  bottleneck_3.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 59 /8           |
-#  bottleneck_3.add_1                     | add                                         | 512x28x28      |           |             | 59 /8           | bottleneck_3.branch_1.batchnorm_3, bottleneck_down_2.relu_1
-#  bottleneck_3.relu_1                    | relu                                        | 512x28x28      |           |             | 59 /8           |
-#  bottleneck_4.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 59 /8           |
-#  bottleneck_4.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 59 /8           |
-#  bottleneck_4.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 59 /8           |
-#  bottleneck_4.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 75 /8           |
-#  bottleneck_4.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 75 /8           |
-#  bottleneck_4.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 75 /8           |
-#  bottleneck_4.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 75 /8           |
-#  bottleneck_4.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 75 /8           |
-#  bottleneck_4.add_1                     | add                                         | 512x28x28      |           |             | 75 /8           | bottleneck_4.branch_1.batchnorm_3, bottleneck_3.relu_1
-#  bottleneck_4.relu_1                    | relu                                        | 512x28x28      |           |             | 75 /8           |
-#  bottleneck_5.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 75 /8           |
-#  bottleneck_5.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 75 /8           |
-#  bottleneck_5.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 75 /8           |
-#  bottleneck_5.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 91 /8           |
-#  bottleneck_5.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 91 /8           |
-#  bottleneck_5.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 91 /8           |
-#  bottleneck_5.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 91 /8           |
-#  bottleneck_5.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 91 /8           |
-#  bottleneck_5.add_1                     | add                                         | 512x28x28      |           |             | 91 /8           | bottleneck_5.branch_1.batchnorm_3, bottleneck_4.relu_1
-#  bottleneck_5.relu_1                    | relu                                        | 512x28x28      |           |             | 91 /8           |
-#  bottleneck_down_3.branch_1.conv_1      | conv(256, 1x1, bias=false)                  | 256x28x28      |   131,072 | 102,760,448 | 91 /8           |
-#  bottleneck_down_3.branch_1.batchnorm_1 | batchnorm                                   | 256x28x28      |       512 |             | 91 /8           |
-#  bottleneck_down_3.branch_1.relu_1      | relu                                        | 256x28x28      |           |             | 91 /8           |
-#  bottleneck_down_3.branch_1.conv_2      | conv(256, 3x3, stride=2, pad=1, bias=false) | 256x14x14      |   589,824 | 115,605,504 | 107 /16         |
-#  bottleneck_down_3.branch_1.batchnorm_2 | batchnorm                                   | 256x14x14      |       512 |             | 107 /16         |
-#  bottleneck_down_3.branch_1.relu_2      | relu                                        | 256x14x14      |           |             | 107 /16         |
-#  bottleneck_down_3.branch_1.conv_3      | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 107 /16         |
-#  bottleneck_down_3.branch_1.batchnorm_3 | batchnorm                                   | 1024x14x14     |     2,048 |             | 107 /16         |
-#  bottleneck_down_3.conv_1               | conv(1024, 1x1, stride=2, bias=false)       | 1024x14x14     |   524,288 | 102,760,448 | 91 /16          | bottleneck_5.relu_1
-#  bottleneck_down_3.batchnorm_1          | batchnorm                                   | 1024x14x14     |     2,048 |             | 91 /16          |
-#  bottleneck_down_3.add_1                | add                                         | 1024x14x14     |           |             | 107 /16         | bottleneck_down_3.branch_1.batchnorm_3, bottleneck_down_3.batchnorm_1
-#  bottleneck_down_3.relu_1               | relu                                        | 1024x14x14     |           |             | 107 /16         |
-#  bottleneck_6.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 107 /16         |
-#  bottleneck_6.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 107 /16         |
-#  bottleneck_6.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 107 /16         |
-#  bottleneck_6.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 139 /16         |
-#  bottleneck_6.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 139 /16         |
-#  bottleneck_6.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 139 /16         |
-#  bottleneck_6.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 139 /16         |
-#  bottleneck_6.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 139 /16         |
-#  bottleneck_6.add_1                     | add                                         | 1024x14x14     |           |             | 139 /16         | bottleneck_6.branch_1.batchnorm_3, bottleneck_down_3.relu_1
-#  bottleneck_6.relu_1                    | relu                                        | 1024x14x14     |           |             | 139 /16         |
-#  bottleneck_7.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 139 /16         |
-#  bottleneck_7.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 139 /16         |
-#  bottleneck_7.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 139 /16         |
-#  bottleneck_7.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 171 /16         |
-#  bottleneck_7.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 171 /16         |
-#  bottleneck_7.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 171 /16         |
-#  bottleneck_7.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 171 /16         |
-#  bottleneck_7.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 171 /16         |
-#  bottleneck_7.add_1                     | add                                         | 1024x14x14     |           |             | 171 /16         | bottleneck_7.branch_1.batchnorm_3, bottleneck_6.relu_1
-#  bottleneck_7.relu_1                    | relu                                        | 1024x14x14     |           |             | 171 /16         |
-#  bottleneck_8.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 171 /16         |
-#  bottleneck_8.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 171 /16         |
-#  bottleneck_8.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 171 /16         |
-#  bottleneck_8.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 203 /16         |
-#  bottleneck_8.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 203 /16         |
-#  bottleneck_8.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 203 /16         |
-#  bottleneck_8.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 203 /16         |
-#  bottleneck_8.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 203 /16         |
-#  bottleneck_8.add_1                     | add                                         | 1024x14x14     |           |             | 203 /16         | bottleneck_8.branch_1.batchnorm_3, bottleneck_7.relu_1
-#  bottleneck_8.relu_1                    | relu                                        | 1024x14x14     |           |             | 203 /16         |
-#  bottleneck_9.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 203 /16         |
-#  bottleneck_9.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 203 /16         |
-#  bottleneck_9.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 203 /16         |
-#  bottleneck_9.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 235 /16         |
-#  bottleneck_9.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 235 /16         |
-#  bottleneck_9.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 235 /16         |
-#  bottleneck_9.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 235 /16         |
-#  bottleneck_9.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 235 /16         |
-#  bottleneck_9.add_1                     | add                                         | 1024x14x14     |           |             | 235 /16         | bottleneck_9.branch_1.batchnorm_3, bottleneck_8.relu_1
-#  bottleneck_9.relu_1                    | relu                                        | 1024x14x14     |           |             | 235 /16         |
-#  bottleneck_10.branch_1.conv_1          | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 235 /16         |
-#  bottleneck_10.branch_1.batchnorm_1     | batchnorm                                   | 256x14x14      |       512 |             | 235 /16         |
-#  bottleneck_10.branch_1.relu_1          | relu                                        | 256x14x14      |           |             | 235 /16         |
-#  bottleneck_10.branch_1.conv_2          | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 267 /16         |
-#  bottleneck_10.branch_1.batchnorm_2     | batchnorm                                   | 256x14x14      |       512 |             | 267 /16         |
-#  bottleneck_10.branch_1.relu_2          | relu                                        | 256x14x14      |           |             | 267 /16         |
-#  bottleneck_10.branch_1.conv_3          | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 267 /16         |
-#  bottleneck_10.branch_1.batchnorm_3     | batchnorm                                   | 1024x14x14     |     2,048 |             | 267 /16         |
-#  bottleneck_10.add_1                    | add                                         | 1024x14x14     |           |             | 267 /16         | bottleneck_10.branch_1.batchnorm_3, bottleneck_9.relu_1
-#  bottleneck_10.relu_1                   | relu                                        | 1024x14x14     |           |             | 267 /16         |
-#  bottleneck_down_4.branch_1.conv_1      | conv(512, 1x1, bias=false)                  | 512x14x14      |   524,288 | 102,760,448 | 267 /16         |
-#  bottleneck_down_4.branch_1.batchnorm_1 | batchnorm                                   | 512x14x14      |     1,024 |             | 267 /16         |
-#  bottleneck_down_4.branch_1.relu_1      | relu                                        | 512x14x14      |           |             | 267 /16         |
-#  bottleneck_down_4.branch_1.conv_2      | conv(512, 3x3, stride=2, pad=1, bias=false) | 512x7x7        | 2,359,296 | 115,605,504 | 299 /32         |
-#  bottleneck_down_4.branch_1.batchnorm_2 | batchnorm                                   | 512x7x7        |     1,024 |             | 299 /32         |
-#  bottleneck_down_4.branch_1.relu_2      | relu                                        | 512x7x7        |           |             | 299 /32         |
-#  bottleneck_down_4.branch_1.conv_3      | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 299 /32         |
-#  bottleneck_down_4.branch_1.batchnorm_3 | batchnorm                                   | 2048x7x7       |     4,096 |             | 299 /32         |
-#  bottleneck_down_4.conv_1               | conv(2048, 1x1, stride=2, bias=false)       | 2048x7x7       | 2,097,152 | 102,760,448 | 267 /32         | bottleneck_10.relu_1
-#  bottleneck_down_4.batchnorm_1          | batchnorm                                   | 2048x7x7       |     4,096 |             | 267 /32         |
-#  bottleneck_down_4.add_1                | add                                         | 2048x7x7       |           |             | 299 /32         | bottleneck_down_4.branch_1.batchnorm_3, bottleneck_down_4.batchnorm_1
-#  bottleneck_down_4.relu_1               | relu                                        | 2048x7x7       |           |             | 299 /32         |
-#  bottleneck_11.branch_1.conv_1          | conv(512, 1x1, bias=false)                  | 512x7x7        | 1,048,576 |  51,380,224 | 299 /32         |
-#  bottleneck_11.branch_1.batchnorm_1     | batchnorm                                   | 512x7x7        |     1,024 |             | 299 /32         |
-#  bottleneck_11.branch_1.relu_1          | relu                                        | 512x7x7        |           |             | 299 /32         |
-#  bottleneck_11.branch_1.conv_2          | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 363 /32         |
-#  bottleneck_11.branch_1.batchnorm_2     | batchnorm                                   | 512x7x7        |     1,024 |             | 363 /32         |
-#  bottleneck_11.branch_1.relu_2          | relu                                        | 512x7x7        |           |             | 363 /32         |
-#  bottleneck_11.branch_1.conv_3          | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 363 /32         |
-#  bottleneck_11.branch_1.batchnorm_3     | batchnorm                                   | 2048x7x7       |     4,096 |             | 363 /32         |
-#  bottleneck_11.add_1                    | add                                         | 2048x7x7       |           |             | 363 /32         | bottleneck_11.branch_1.batchnorm_3, bottleneck_down_4.relu_1
-#  bottleneck_11.relu_1                   | relu                                        | 2048x7x7       |           |             | 363 /32         |
-#  bottleneck_12.branch_1.conv_1          | conv(512, 1x1, bias=false)                  | 512x7x7        | 1,048,576 |  51,380,224 | 363 /32         |
-#  bottleneck_12.branch_1.batchnorm_1     | batchnorm                                   | 512x7x7        |     1,024 |             | 363 /32         |
-#  bottleneck_12.branch_1.relu_1          | relu                                        | 512x7x7        |           |             | 363 /32         |
-#  bottleneck_12.branch_1.conv_2          | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 427 /32         |
-#  bottleneck_12.branch_1.batchnorm_2     | batchnorm                                   | 512x7x7        |     1,024 |             | 427 /32         |
-#  bottleneck_12.branch_1.relu_2          | relu                                        | 512x7x7        |           |             | 427 /32         |
-#  bottleneck_12.branch_1.conv_3          | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 427 /32         |
-#  bottleneck_12.branch_1.batchnorm_3     | batchnorm                                   | 2048x7x7       |     4,096 |             | 427 /32         |
-#  bottleneck_12.add_1                    | add                                         | 2048x7x7       |           |             | 427 /32         | bottleneck_12.branch_1.batchnorm_3, bottleneck_11.relu_1
-#  bottleneck_12.relu_1                   | relu                                        | 2048x7x7       |           |             | 427 /32         |
-#  globalavgpool_1                        | globalavgpool                               | 2048x1x1       |           |             | 619 /32         |
-#  output_1_flatten                       | flatten (implicit)                          | 2048           |           |             |                 |
-#  output_1                               | fc(1000)                                    | 1000           | 2,049,000 |   2,048,000 |                 |
-#  output_1_softmax                       | softmax (implicit)                          | 1000           |           |             |                 |
+#  Layer             | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# -------------------+--------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1           | input                                      | 3x224x224      |           |             | 1 /1
+#  conv_1            | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2
+#  batchnorm_1       | batchnorm                                  | 64x112x112     |       128 |             | 7 /2
+#  relu_1            | relu                                       | 64x112x112     |           |             | 7 /2
+#  maxpool_1         | maxpool(3x3, stride=2, pad=1)              | 64x56x56       |           |             | 11 /4
+#  bottleneck_down_1 | bottleneck_down(c=64, stride=1)            | 256x56x56      |    75,008 | 231,211,008 | 19 /4
+#  bottleneck_1      | bottleneck(c=64)                           | 256x56x56      |    70,400 | 218,365,952 | 27 /4
+#  bottleneck_2      | bottleneck(c=64)                           | 256x56x56      |    70,400 | 218,365,952 | 35 /4
+#  bottleneck_down_2 | bottleneck_down(c=128, stride=2)           | 512x28x28      |   379,392 | 372,506,624 | 43 /8
+#  bottleneck_3      | bottleneck(c=128)                          | 512x28x28      |   280,064 | 218,365,952 | 59 /8
+#  bottleneck_4      | bottleneck(c=128)                          | 512x28x28      |   280,064 | 218,365,952 | 75 /8
+#  bottleneck_5      | bottleneck(c=128)                          | 512x28x28      |   280,064 | 218,365,952 | 91 /8
+#  bottleneck_down_3 | bottleneck_down(c=256, stride=2)           | 1024x14x14     | 1,512,448 | 372,506,624 | 107 /16
+#  bottleneck_6      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 139 /16
+#  bottleneck_7      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 171 /16
+#  bottleneck_8      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 203 /16
+#  bottleneck_9      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 235 /16
+#  bottleneck_10     | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 267 /16
+#  bottleneck_down_4 | bottleneck_down(c=512, stride=2)           | 2048x7x7       | 6,039,552 | 372,506,624 | 299 /32
+#  bottleneck_11     | bottleneck(c=512)                          | 2048x7x7       | 4,462,592 | 218,365,952 | 363 /32
+#  bottleneck_12     | bottleneck(c=512)                          | 2048x7x7       | 4,462,592 | 218,365,952 | 427 /32
+#  globalavgpool_1   | globalavgpool                              | 2048x1x1       |           |             | 619 /32
+#  output_1_flatten  | flatten (implicit)                         | 2048           |           |             |
+#  output_1          | fc(1000)                                   | 1000           | 2,049,000 |   2,048,000 |
+#  output_1_softmax  | softmax (implicit)                         | 1000           |           |             |
 # Trainable params:     25,557,032
 # Non-trainable params: 53,120
 # MACs per sample:      4,089,184,256 (4.09 G)
@@ -196,8 +44,9 @@
     params = resnet50.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = resnet50.forward(params, x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -553,11 +402,104 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network resnet50: " + "; ".join(problems))
     return params
+
+
+def scope(params: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """The weights of the block use `name`, under their names inside the block (`conv_1.weight`)."""
+    prefix = name + "."
+    return {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
+
+
+# block branch: 16 uses (bottleneck_down_1.branch_1, bottleneck_1.branch_1, bottleneck_2.branch_1, ...); shapes of bottleneck_down_1.branch_1
+#  Layer       | Op                               | Output (CxHxW) | Params
+# -------------+----------------------------------+----------------+--------
+#  conv_1      | conv(64, 1x1, bias=false)        | 64x56x56       |  4,096
+#  batchnorm_1 | batchnorm                        | 64x56x56       |    128
+#  relu_1      | relu                             | 64x56x56       |
+#  conv_2      | conv(64, 3x3, pad=1, bias=false) | 64x56x56       | 36,864
+#  batchnorm_2 | batchnorm                        | 64x56x56       |    128
+#  relu_2      | relu                             | 64x56x56       |
+#  conv_3      | conv(256, 1x1, bias=false)       | 256x56x56      | 16,384
+#  batchnorm_3 | batchnorm                        | 256x56x56      |    512
+def branch(params: dict[str, np.ndarray], x: np.ndarray, stride: int) -> np.ndarray:
+    """The program's block branch, for its uses branch_1 ... branch_1."""
+    x = conv2d(x, params["conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )
+    x = np.maximum(x, 0)
+    x = conv2d(x, params["conv_2.weight"], None, stride=(stride, stride), pads=(1, 1, 1, 1))
+    x = batchnorm(
+        x,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )
+    x = np.maximum(x, 0)
+    x = conv2d(x, params["conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
+    x = batchnorm(
+        x,
+        params["batchnorm_3.weight"],
+        params["batchnorm_3.bias"],
+        params["batchnorm_3.running_mean"],
+        params["batchnorm_3.running_var"],
+        eps=1e-05,
+    )
+    return x
+
+
+# block bottleneck_down: 4 uses (bottleneck_down_1, bottleneck_down_2, bottleneck_down_3, ...); shapes of bottleneck_down_1
+#  Layer       | Op                         | Output (CxHxW) | Params
+# -------------+----------------------------+----------------+--------
+#  branch_1    | branch(c=64, stride=1)     | 256x56x56      | 58,112
+#  conv_1      | conv(256, 1x1, bias=false) | 256x56x56      | 16,384
+#  batchnorm_1 | batchnorm                  | 256x56x56      |    512
+#  add_1       | add                        | 256x56x56      |
+#  relu_1      | relu                       | 256x56x56      |
+def bottleneck_down(params: dict[str, np.ndarray], x: np.ndarray, stride: int) -> np.ndarray:
+    """The program's block bottleneck_down, for its uses bottleneck_down_1 ... bottleneck_down_4."""
+    branch_1 = branch(scope(params, "branch_1"), x, stride)
+    x = conv2d(x, params["conv_1.weight"], None, stride=(stride, stride), pads=(0, 0, 0, 0))
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )
+    x = branch_1 + x
+    x = np.maximum(x, 0)
+    return x
+
+
+# block bottleneck: 12 uses (bottleneck_1, bottleneck_2, bottleneck_3, ...); shapes of bottleneck_1
+#  Layer    | Op                     | Output (CxHxW) | Params
+# ----------+------------------------+----------------+--------
+#  branch_1 | branch(c=64, stride=1) | 256x56x56      | 70,400
+#  add_1    | add                    | 256x56x56      |
+#  relu_1   | relu                   | 256x56x56      |
+def bottleneck(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block bottleneck, for its uses bottleneck_1 ... bottleneck_12."""
+    branch_1 = branch(scope(params, "branch_1"), x, 1)
+    x = branch_1 + x
+    x = np.maximum(x, 0)
+    return x
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) -> np.ndarray:
@@ -568,531 +510,34 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 224, 224), got {x.shape}")
-    # input_1: input -> 3x224x224
-    # conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
+    # conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
     x = conv2d(x, params["conv_1.weight"], None, stride=(2, 2), pads=(3, 3, 3, 3))
-    # batchnorm_1: batchnorm -> 64x112x112
-    x = batchnorm(x, params["batchnorm_1.weight"], params["batchnorm_1.bias"], params["batchnorm_1.running_mean"],
-                  params["batchnorm_1.running_var"], eps=1e-05)
-    # relu_1: relu -> 64x112x112
-    x = np.maximum(x, 0)
-    # maxpool_1: maxpool(3x3, stride=2, pad=1) -> 64x56x56
-    maxpool_1 = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(1, 1, 1, 1))
-    # bottleneck_down_1.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-    x = conv2d(maxpool_1, params["bottleneck_down_1.branch_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_down_1.branch_1.batchnorm_1: batchnorm -> 64x56x56
-    x = batchnorm(x, params["bottleneck_down_1.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_down_1.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_down_1.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_down_1.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_down_1.branch_1.relu_1: relu -> 64x56x56
-    x = np.maximum(x, 0)
-    # bottleneck_down_1.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-    x = conv2d(x, params["bottleneck_down_1.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_down_1.branch_1.batchnorm_2: batchnorm -> 64x56x56
-    x = batchnorm(x, params["bottleneck_down_1.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_down_1.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_down_1.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_down_1.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_down_1.branch_1.relu_2: relu -> 64x56x56
-    x = np.maximum(x, 0)
-    # bottleneck_down_1.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
-    x = conv2d(x, params["bottleneck_down_1.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_down_1.branch_1.batchnorm_3: batchnorm -> 256x56x56
-    bottleneck_down_1__branch_1__batchnorm_3 = batchnorm(x, params["bottleneck_down_1.branch_1.batchnorm_3.weight"],
-                                                         params["bottleneck_down_1.branch_1.batchnorm_3.bias"],
-                                                         params["bottleneck_down_1.branch_1.batchnorm_3.running_mean"],
-                                                         params["bottleneck_down_1.branch_1.batchnorm_3.running_var"],
-                                                         eps=1e-05)
-    # bottleneck_down_1.conv_1: conv(256, 1x1, bias=false) -> 256x56x56
-    x = conv2d(maxpool_1, params["bottleneck_down_1.conv_1.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_down_1.batchnorm_1: batchnorm -> 256x56x56
-    x = batchnorm(x, params["bottleneck_down_1.batchnorm_1.weight"], params["bottleneck_down_1.batchnorm_1.bias"],
-                  params["bottleneck_down_1.batchnorm_1.running_mean"],
-                  params["bottleneck_down_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_down_1.add_1: add -> 256x56x56
-    x = bottleneck_down_1__branch_1__batchnorm_3 + x
-    # bottleneck_down_1.relu_1: relu -> 256x56x56
-    bottleneck_down_1__relu_1 = np.maximum(x, 0)
-    # bottleneck_1.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-    x = conv2d(bottleneck_down_1__relu_1, params["bottleneck_1.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_1.branch_1.batchnorm_1: batchnorm -> 64x56x56
-    x = batchnorm(x, params["bottleneck_1.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_1.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_1.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_1.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_1.branch_1.relu_1: relu -> 64x56x56
-    x = np.maximum(x, 0)
-    # bottleneck_1.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-    x = conv2d(x, params["bottleneck_1.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_1.branch_1.batchnorm_2: batchnorm -> 64x56x56
-    x = batchnorm(x, params["bottleneck_1.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_1.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_1.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_1.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_1.branch_1.relu_2: relu -> 64x56x56
-    x = np.maximum(x, 0)
-    # bottleneck_1.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
-    x = conv2d(x, params["bottleneck_1.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_1.branch_1.batchnorm_3: batchnorm -> 256x56x56
-    x = batchnorm(x, params["bottleneck_1.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_1.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_1.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_1.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_1.add_1: add -> 256x56x56
-    x = x + bottleneck_down_1__relu_1
-    # bottleneck_1.relu_1: relu -> 256x56x56
-    bottleneck_1__relu_1 = np.maximum(x, 0)
-    # bottleneck_2.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-    x = conv2d(bottleneck_1__relu_1, params["bottleneck_2.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_2.branch_1.batchnorm_1: batchnorm -> 64x56x56
-    x = batchnorm(x, params["bottleneck_2.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_2.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_2.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_2.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_2.branch_1.relu_1: relu -> 64x56x56
-    x = np.maximum(x, 0)
-    # bottleneck_2.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-    x = conv2d(x, params["bottleneck_2.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_2.branch_1.batchnorm_2: batchnorm -> 64x56x56
-    x = batchnorm(x, params["bottleneck_2.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_2.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_2.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_2.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_2.branch_1.relu_2: relu -> 64x56x56
-    x = np.maximum(x, 0)
-    # bottleneck_2.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
-    x = conv2d(x, params["bottleneck_2.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_2.branch_1.batchnorm_3: batchnorm -> 256x56x56
-    x = batchnorm(x, params["bottleneck_2.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_2.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_2.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_2.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_2.add_1: add -> 256x56x56
-    x = x + bottleneck_1__relu_1
-    # bottleneck_2.relu_1: relu -> 256x56x56
-    bottleneck_2__relu_1 = np.maximum(x, 0)
-    # bottleneck_down_2.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-    x = conv2d(bottleneck_2__relu_1, params["bottleneck_down_2.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_down_2.branch_1.batchnorm_1: batchnorm -> 128x56x56
-    x = batchnorm(x, params["bottleneck_down_2.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_down_2.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_down_2.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_down_2.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_down_2.branch_1.relu_1: relu -> 128x56x56
-    x = np.maximum(x, 0)
-    # bottleneck_down_2.branch_1.conv_2: conv(128, 3x3, stride=2, pad=1, bias=false) -> 128x28x28
-    x = conv2d(x, params["bottleneck_down_2.branch_1.conv_2.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
-    # bottleneck_down_2.branch_1.batchnorm_2: batchnorm -> 128x28x28
-    x = batchnorm(x, params["bottleneck_down_2.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_down_2.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_down_2.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_down_2.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_down_2.branch_1.relu_2: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # bottleneck_down_2.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-    x = conv2d(x, params["bottleneck_down_2.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_down_2.branch_1.batchnorm_3: batchnorm -> 512x28x28
-    bottleneck_down_2__branch_1__batchnorm_3 = batchnorm(x, params["bottleneck_down_2.branch_1.batchnorm_3.weight"],
-                                                         params["bottleneck_down_2.branch_1.batchnorm_3.bias"],
-                                                         params["bottleneck_down_2.branch_1.batchnorm_3.running_mean"],
-                                                         params["bottleneck_down_2.branch_1.batchnorm_3.running_var"],
-                                                         eps=1e-05)
-    # bottleneck_down_2.conv_1: conv(512, 1x1, stride=2, bias=false) -> 512x28x28
-    x = conv2d(bottleneck_2__relu_1, params["bottleneck_down_2.conv_1.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
-    # bottleneck_down_2.batchnorm_1: batchnorm -> 512x28x28
-    x = batchnorm(x, params["bottleneck_down_2.batchnorm_1.weight"], params["bottleneck_down_2.batchnorm_1.bias"],
-                  params["bottleneck_down_2.batchnorm_1.running_mean"],
-                  params["bottleneck_down_2.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_down_2.add_1: add -> 512x28x28
-    x = bottleneck_down_2__branch_1__batchnorm_3 + x
-    # bottleneck_down_2.relu_1: relu -> 512x28x28
-    bottleneck_down_2__relu_1 = np.maximum(x, 0)
-    # bottleneck_3.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-    x = conv2d(bottleneck_down_2__relu_1, params["bottleneck_3.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_3.branch_1.batchnorm_1: batchnorm -> 128x28x28
-    x = batchnorm(x, params["bottleneck_3.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_3.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_3.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_3.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_3.branch_1.relu_1: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # bottleneck_3.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-    x = conv2d(x, params["bottleneck_3.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_3.branch_1.batchnorm_2: batchnorm -> 128x28x28
-    x = batchnorm(x, params["bottleneck_3.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_3.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_3.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_3.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_3.branch_1.relu_2: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # bottleneck_3.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-    x = conv2d(x, params["bottleneck_3.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_3.branch_1.batchnorm_3: batchnorm -> 512x28x28
-    x = batchnorm(x, params["bottleneck_3.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_3.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_3.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_3.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_3.add_1: add -> 512x28x28
-    x = x + bottleneck_down_2__relu_1
-    # bottleneck_3.relu_1: relu -> 512x28x28
-    bottleneck_3__relu_1 = np.maximum(x, 0)
-    # bottleneck_4.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-    x = conv2d(bottleneck_3__relu_1, params["bottleneck_4.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_4.branch_1.batchnorm_1: batchnorm -> 128x28x28
-    x = batchnorm(x, params["bottleneck_4.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_4.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_4.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_4.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_4.branch_1.relu_1: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # bottleneck_4.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-    x = conv2d(x, params["bottleneck_4.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_4.branch_1.batchnorm_2: batchnorm -> 128x28x28
-    x = batchnorm(x, params["bottleneck_4.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_4.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_4.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_4.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_4.branch_1.relu_2: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # bottleneck_4.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-    x = conv2d(x, params["bottleneck_4.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_4.branch_1.batchnorm_3: batchnorm -> 512x28x28
-    x = batchnorm(x, params["bottleneck_4.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_4.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_4.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_4.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_4.add_1: add -> 512x28x28
-    x = x + bottleneck_3__relu_1
-    # bottleneck_4.relu_1: relu -> 512x28x28
-    bottleneck_4__relu_1 = np.maximum(x, 0)
-    # bottleneck_5.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-    x = conv2d(bottleneck_4__relu_1, params["bottleneck_5.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_5.branch_1.batchnorm_1: batchnorm -> 128x28x28
-    x = batchnorm(x, params["bottleneck_5.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_5.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_5.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_5.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_5.branch_1.relu_1: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # bottleneck_5.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-    x = conv2d(x, params["bottleneck_5.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_5.branch_1.batchnorm_2: batchnorm -> 128x28x28
-    x = batchnorm(x, params["bottleneck_5.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_5.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_5.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_5.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_5.branch_1.relu_2: relu -> 128x28x28
-    x = np.maximum(x, 0)
-    # bottleneck_5.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-    x = conv2d(x, params["bottleneck_5.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_5.branch_1.batchnorm_3: batchnorm -> 512x28x28
-    x = batchnorm(x, params["bottleneck_5.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_5.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_5.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_5.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_5.add_1: add -> 512x28x28
-    x = x + bottleneck_4__relu_1
-    # bottleneck_5.relu_1: relu -> 512x28x28
-    bottleneck_5__relu_1 = np.maximum(x, 0)
-    # bottleneck_down_3.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x28x28
-    x = conv2d(bottleneck_5__relu_1, params["bottleneck_down_3.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_down_3.branch_1.batchnorm_1: batchnorm -> 256x28x28
-    x = batchnorm(x, params["bottleneck_down_3.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_down_3.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_down_3.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_down_3.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_down_3.branch_1.relu_1: relu -> 256x28x28
-    x = np.maximum(x, 0)
-    # bottleneck_down_3.branch_1.conv_2: conv(256, 3x3, stride=2, pad=1, bias=false) -> 256x14x14
-    x = conv2d(x, params["bottleneck_down_3.branch_1.conv_2.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
-    # bottleneck_down_3.branch_1.batchnorm_2: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_down_3.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_down_3.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_down_3.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_down_3.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_down_3.branch_1.relu_2: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_down_3.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-    x = conv2d(x, params["bottleneck_down_3.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_down_3.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-    bottleneck_down_3__branch_1__batchnorm_3 = batchnorm(x, params["bottleneck_down_3.branch_1.batchnorm_3.weight"],
-                                                         params["bottleneck_down_3.branch_1.batchnorm_3.bias"],
-                                                         params["bottleneck_down_3.branch_1.batchnorm_3.running_mean"],
-                                                         params["bottleneck_down_3.branch_1.batchnorm_3.running_var"],
-                                                         eps=1e-05)
-    # bottleneck_down_3.conv_1: conv(1024, 1x1, stride=2, bias=false) -> 1024x14x14
-    x = conv2d(bottleneck_5__relu_1, params["bottleneck_down_3.conv_1.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
-    # bottleneck_down_3.batchnorm_1: batchnorm -> 1024x14x14
-    x = batchnorm(x, params["bottleneck_down_3.batchnorm_1.weight"], params["bottleneck_down_3.batchnorm_1.bias"],
-                  params["bottleneck_down_3.batchnorm_1.running_mean"],
-                  params["bottleneck_down_3.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_down_3.add_1: add -> 1024x14x14
-    x = bottleneck_down_3__branch_1__batchnorm_3 + x
-    # bottleneck_down_3.relu_1: relu -> 1024x14x14
-    bottleneck_down_3__relu_1 = np.maximum(x, 0)
-    # bottleneck_6.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-    x = conv2d(bottleneck_down_3__relu_1, params["bottleneck_6.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_6.branch_1.batchnorm_1: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_6.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_6.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_6.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_6.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_6.branch_1.relu_1: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_6.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-    x = conv2d(x, params["bottleneck_6.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_6.branch_1.batchnorm_2: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_6.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_6.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_6.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_6.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_6.branch_1.relu_2: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_6.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-    x = conv2d(x, params["bottleneck_6.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_6.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-    x = batchnorm(x, params["bottleneck_6.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_6.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_6.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_6.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_6.add_1: add -> 1024x14x14
-    x = x + bottleneck_down_3__relu_1
-    # bottleneck_6.relu_1: relu -> 1024x14x14
-    bottleneck_6__relu_1 = np.maximum(x, 0)
-    # bottleneck_7.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-    x = conv2d(bottleneck_6__relu_1, params["bottleneck_7.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_7.branch_1.batchnorm_1: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_7.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_7.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_7.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_7.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_7.branch_1.relu_1: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_7.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-    x = conv2d(x, params["bottleneck_7.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_7.branch_1.batchnorm_2: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_7.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_7.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_7.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_7.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_7.branch_1.relu_2: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_7.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-    x = conv2d(x, params["bottleneck_7.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_7.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-    x = batchnorm(x, params["bottleneck_7.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_7.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_7.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_7.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_7.add_1: add -> 1024x14x14
-    x = x + bottleneck_6__relu_1
-    # bottleneck_7.relu_1: relu -> 1024x14x14
-    bottleneck_7__relu_1 = np.maximum(x, 0)
-    # bottleneck_8.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-    x = conv2d(bottleneck_7__relu_1, params["bottleneck_8.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_8.branch_1.batchnorm_1: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_8.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_8.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_8.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_8.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_8.branch_1.relu_1: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_8.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-    x = conv2d(x, params["bottleneck_8.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_8.branch_1.batchnorm_2: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_8.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_8.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_8.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_8.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_8.branch_1.relu_2: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_8.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-    x = conv2d(x, params["bottleneck_8.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_8.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-    x = batchnorm(x, params["bottleneck_8.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_8.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_8.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_8.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_8.add_1: add -> 1024x14x14
-    x = x + bottleneck_7__relu_1
-    # bottleneck_8.relu_1: relu -> 1024x14x14
-    bottleneck_8__relu_1 = np.maximum(x, 0)
-    # bottleneck_9.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-    x = conv2d(bottleneck_8__relu_1, params["bottleneck_9.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_9.branch_1.batchnorm_1: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_9.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_9.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_9.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_9.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_9.branch_1.relu_1: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_9.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-    x = conv2d(x, params["bottleneck_9.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_9.branch_1.batchnorm_2: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_9.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_9.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_9.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_9.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_9.branch_1.relu_2: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_9.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-    x = conv2d(x, params["bottleneck_9.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_9.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-    x = batchnorm(x, params["bottleneck_9.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_9.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_9.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_9.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_9.add_1: add -> 1024x14x14
-    x = x + bottleneck_8__relu_1
-    # bottleneck_9.relu_1: relu -> 1024x14x14
-    bottleneck_9__relu_1 = np.maximum(x, 0)
-    # bottleneck_10.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-    x = conv2d(bottleneck_9__relu_1, params["bottleneck_10.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_10.branch_1.batchnorm_1: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_10.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_10.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_10.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_10.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_10.branch_1.relu_1: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_10.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-    x = conv2d(x, params["bottleneck_10.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_10.branch_1.batchnorm_2: batchnorm -> 256x14x14
-    x = batchnorm(x, params["bottleneck_10.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_10.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_10.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_10.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_10.branch_1.relu_2: relu -> 256x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_10.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-    x = conv2d(x, params["bottleneck_10.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_10.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-    x = batchnorm(x, params["bottleneck_10.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_10.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_10.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_10.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_10.add_1: add -> 1024x14x14
-    x = x + bottleneck_9__relu_1
-    # bottleneck_10.relu_1: relu -> 1024x14x14
-    bottleneck_10__relu_1 = np.maximum(x, 0)
-    # bottleneck_down_4.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x14x14
-    x = conv2d(bottleneck_10__relu_1, params["bottleneck_down_4.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_down_4.branch_1.batchnorm_1: batchnorm -> 512x14x14
-    x = batchnorm(x, params["bottleneck_down_4.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_down_4.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_down_4.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_down_4.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_down_4.branch_1.relu_1: relu -> 512x14x14
-    x = np.maximum(x, 0)
-    # bottleneck_down_4.branch_1.conv_2: conv(512, 3x3, stride=2, pad=1, bias=false) -> 512x7x7
-    x = conv2d(x, params["bottleneck_down_4.branch_1.conv_2.weight"], None, stride=(2, 2), pads=(1, 1, 1, 1))
-    # bottleneck_down_4.branch_1.batchnorm_2: batchnorm -> 512x7x7
-    x = batchnorm(x, params["bottleneck_down_4.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_down_4.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_down_4.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_down_4.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_down_4.branch_1.relu_2: relu -> 512x7x7
-    x = np.maximum(x, 0)
-    # bottleneck_down_4.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
-    x = conv2d(x, params["bottleneck_down_4.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_down_4.branch_1.batchnorm_3: batchnorm -> 2048x7x7
-    bottleneck_down_4__branch_1__batchnorm_3 = batchnorm(x, params["bottleneck_down_4.branch_1.batchnorm_3.weight"],
-                                                         params["bottleneck_down_4.branch_1.batchnorm_3.bias"],
-                                                         params["bottleneck_down_4.branch_1.batchnorm_3.running_mean"],
-                                                         params["bottleneck_down_4.branch_1.batchnorm_3.running_var"],
-                                                         eps=1e-05)
-    # bottleneck_down_4.conv_1: conv(2048, 1x1, stride=2, bias=false) -> 2048x7x7
-    x = conv2d(bottleneck_10__relu_1, params["bottleneck_down_4.conv_1.weight"], None, stride=(2, 2), pads=(0, 0, 0, 0))
-    # bottleneck_down_4.batchnorm_1: batchnorm -> 2048x7x7
-    x = batchnorm(x, params["bottleneck_down_4.batchnorm_1.weight"], params["bottleneck_down_4.batchnorm_1.bias"],
-                  params["bottleneck_down_4.batchnorm_1.running_mean"],
-                  params["bottleneck_down_4.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_down_4.add_1: add -> 2048x7x7
-    x = bottleneck_down_4__branch_1__batchnorm_3 + x
-    # bottleneck_down_4.relu_1: relu -> 2048x7x7
-    bottleneck_down_4__relu_1 = np.maximum(x, 0)
-    # bottleneck_11.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x7x7
-    x = conv2d(bottleneck_down_4__relu_1, params["bottleneck_11.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_11.branch_1.batchnorm_1: batchnorm -> 512x7x7
-    x = batchnorm(x, params["bottleneck_11.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_11.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_11.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_11.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_11.branch_1.relu_1: relu -> 512x7x7
-    x = np.maximum(x, 0)
-    # bottleneck_11.branch_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-    x = conv2d(x, params["bottleneck_11.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_11.branch_1.batchnorm_2: batchnorm -> 512x7x7
-    x = batchnorm(x, params["bottleneck_11.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_11.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_11.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_11.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_11.branch_1.relu_2: relu -> 512x7x7
-    x = np.maximum(x, 0)
-    # bottleneck_11.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
-    x = conv2d(x, params["bottleneck_11.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_11.branch_1.batchnorm_3: batchnorm -> 2048x7x7
-    x = batchnorm(x, params["bottleneck_11.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_11.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_11.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_11.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_11.add_1: add -> 2048x7x7
-    x = x + bottleneck_down_4__relu_1
-    # bottleneck_11.relu_1: relu -> 2048x7x7
-    bottleneck_11__relu_1 = np.maximum(x, 0)
-    # bottleneck_12.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x7x7
-    x = conv2d(bottleneck_11__relu_1, params["bottleneck_12.branch_1.conv_1.weight"], None, stride=(1, 1),
-               pads=(0, 0, 0, 0))
-    # bottleneck_12.branch_1.batchnorm_1: batchnorm -> 512x7x7
-    x = batchnorm(x, params["bottleneck_12.branch_1.batchnorm_1.weight"],
-                  params["bottleneck_12.branch_1.batchnorm_1.bias"],
-                  params["bottleneck_12.branch_1.batchnorm_1.running_mean"],
-                  params["bottleneck_12.branch_1.batchnorm_1.running_var"], eps=1e-05)
-    # bottleneck_12.branch_1.relu_1: relu -> 512x7x7
-    x = np.maximum(x, 0)
-    # bottleneck_12.branch_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-    x = conv2d(x, params["bottleneck_12.branch_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # bottleneck_12.branch_1.batchnorm_2: batchnorm -> 512x7x7
-    x = batchnorm(x, params["bottleneck_12.branch_1.batchnorm_2.weight"],
-                  params["bottleneck_12.branch_1.batchnorm_2.bias"],
-                  params["bottleneck_12.branch_1.batchnorm_2.running_mean"],
-                  params["bottleneck_12.branch_1.batchnorm_2.running_var"], eps=1e-05)
-    # bottleneck_12.branch_1.relu_2: relu -> 512x7x7
-    x = np.maximum(x, 0)
-    # bottleneck_12.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
-    x = conv2d(x, params["bottleneck_12.branch_1.conv_3.weight"], None, stride=(1, 1), pads=(0, 0, 0, 0))
-    # bottleneck_12.branch_1.batchnorm_3: batchnorm -> 2048x7x7
-    x = batchnorm(x, params["bottleneck_12.branch_1.batchnorm_3.weight"],
-                  params["bottleneck_12.branch_1.batchnorm_3.bias"],
-                  params["bottleneck_12.branch_1.batchnorm_3.running_mean"],
-                  params["bottleneck_12.branch_1.batchnorm_3.running_var"], eps=1e-05)
-    # bottleneck_12.add_1: add -> 2048x7x7
-    x = x + bottleneck_11__relu_1
-    # bottleneck_12.relu_1: relu -> 2048x7x7
-    x = np.maximum(x, 0)
-    # globalavgpool_1: globalavgpool -> 2048x1x1
-    x = x.mean(axis=(2, 3), keepdims=True)
-    # output_1_flatten: flatten (implicit) -> 2048
-    x = x.reshape(len(x), -1)
-    # output_1: fc(1000) -> 1000
-    x = x @ params["output_1.weight"].T + params["output_1.bias"]
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 64x112x112
+    x = np.maximum(x, 0)  # relu -> 64x112x112
+    x = maxpool2d(x, kernel=(3, 3), stride=(2, 2), pads=(1, 1, 1, 1))  # maxpool(3x3, stride=2, pad=1) -> 64x56x56
+    x = bottleneck_down(scope(params, "bottleneck_down_1"), x, 1)  # bottleneck_down(c=64, stride=1) -> 256x56x56
+    for k in range(1, 3):  # bottleneck(c=64) * 2 -> 256x56x56
+        x = bottleneck(scope(params, f"bottleneck_{k}"), x)
+    x = bottleneck_down(scope(params, "bottleneck_down_2"), x, 2)  # bottleneck_down(c=128, stride=2) -> 512x28x28
+    for k in range(3, 6):  # bottleneck(c=128) * 3 -> 512x28x28
+        x = bottleneck(scope(params, f"bottleneck_{k}"), x)
+    x = bottleneck_down(scope(params, "bottleneck_down_3"), x, 2)  # bottleneck_down(c=256, stride=2) -> 1024x14x14
+    for k in range(6, 11):  # bottleneck(c=256) * 5 -> 1024x14x14
+        x = bottleneck(scope(params, f"bottleneck_{k}"), x)
+    x = bottleneck_down(scope(params, "bottleneck_down_4"), x, 2)  # bottleneck_down(c=512, stride=2) -> 2048x7x7
+    for k in range(11, 13):  # bottleneck(c=512) * 2 -> 2048x7x7
+        x = bottleneck(scope(params, f"bottleneck_{k}"), x)
+    x = x.mean(axis=(2, 3), keepdims=True)  # globalavgpool -> 2048x1x1
+    x = x.reshape(len(x), -1)  # flatten (implicit) -> 2048
+    x = x @ params["output_1.weight"].T + params["output_1.bias"]  # fc(1000) -> 1000
     if logits:
         return x
-    # output_1_softmax: softmax (implicit) -> 1000
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 1000
     return x

@@ -36,8 +36,9 @@
     params = seed002_cifar10.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = seed002_cifar10.forward(params, x)  # x: float32 (N, 3, 32, 32) -> y: (N, 10)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -130,8 +131,11 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network seed002_cifar10: " + "; ".join(problems))
     return params
@@ -145,40 +149,25 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 32, 32), got {x.shape}")
-    # input_1: input(layout=hwc) -> 3x32x32
-    # conv_1: conv(32, 3x3, pad=same) -> 32x32x32
+    # conv(32, 3x3, pad=same) -> 32x32x32
     x = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # relu_1: relu -> 32x32x32
-    x = np.maximum(x, 0)
-    # conv_2: conv(32, 3x3) -> 32x30x30
+    x = np.maximum(x, 0)  # relu -> 32x32x32
+    # conv(32, 3x3) -> 32x30x30
     x = conv2d(x, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # relu_2: relu -> 32x30x30
-    x = np.maximum(x, 0)
-    # maxpool_1: maxpool(2x2) -> 32x15x15
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # dropout_1: dropout(0.25) -> 32x15x15
-    # conv_3: conv(64, 3x3, pad=same) -> 64x15x15
+    x = np.maximum(x, 0)  # relu -> 32x30x30
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 32x15x15
+    # conv(64, 3x3, pad=same) -> 64x15x15
     x = conv2d(x, params["conv_3.weight"], params["conv_3.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # relu_3: relu -> 64x15x15
-    x = np.maximum(x, 0)
-    # conv_4: conv(64, 3x3) -> 64x13x13
+    x = np.maximum(x, 0)  # relu -> 64x15x15
+    # conv(64, 3x3) -> 64x13x13
     x = conv2d(x, params["conv_4.weight"], params["conv_4.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # relu_4: relu -> 64x13x13
-    x = np.maximum(x, 0)
-    # maxpool_2: maxpool(2x2) -> 64x6x6
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # dropout_2: dropout(0.25) -> 64x6x6
-    # flatten_1: flatten -> 2304
-    x = x.reshape(len(x), -1)
-    # fc_1: fc(512) -> 512
-    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]
-    # relu_5: relu -> 512
-    x = np.maximum(x, 0)
-    # dropout_3: dropout(0.5) -> 512
-    # fc_2: fc(10) -> 10
-    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]
+    x = np.maximum(x, 0)  # relu -> 64x13x13
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 64x6x6
+    x = x.reshape(len(x), -1)  # flatten -> 2304
+    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]  # fc(512) -> 512
+    x = np.maximum(x, 0)  # relu -> 512
+    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]  # fc(10) -> 10
     if logits:
         return x
-    # softmax_1: softmax -> 10
-    x = softmax(x)
+    x = softmax(x)  # softmax -> 10
     return x

@@ -26,8 +26,9 @@
     params = seed002_fashion.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = seed002_fashion.forward(params, x)  # x: float32 (N, 784) -> y: (N, 10)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -92,8 +93,11 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network seed002_fashion: " + "; ".join(problems))
     return params
@@ -107,25 +111,28 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 784), got {x.shape}")
-    # input_1: input -> 784
-    # fc_1: fc(128) -> 128
-    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]
-    # batchnorm_1: batchnorm -> 128
-    x = batchnorm(x, params["batchnorm_1.weight"], params["batchnorm_1.bias"], params["batchnorm_1.running_mean"],
-                  params["batchnorm_1.running_var"], eps=1e-05)
-    # relu_1: relu -> 128
-    x = np.maximum(x, 0)
-    # fc_2: fc(64) -> 64
-    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]
-    # batchnorm_2: batchnorm -> 64
-    x = batchnorm(x, params["batchnorm_2.weight"], params["batchnorm_2.bias"], params["batchnorm_2.running_mean"],
-                  params["batchnorm_2.running_var"], eps=1e-05)
-    # relu_2: relu -> 64
-    x = np.maximum(x, 0)
-    # fc_3: fc(10) -> 10
-    x = x @ params["fc_3.weight"].T + params["fc_3.bias"]
+    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]  # fc(128) -> 128
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 128
+    x = np.maximum(x, 0)  # relu -> 128
+    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]  # fc(64) -> 64
+    x = batchnorm(
+        x,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 64
+    x = np.maximum(x, 0)  # relu -> 64
+    x = x @ params["fc_3.weight"].T + params["fc_3.bias"]  # fc(10) -> 10
     if logits:
         return x
-    # softmax_1: softmax -> 10
-    x = softmax(x)
+    x = softmax(x)  # softmax -> 10
     return x

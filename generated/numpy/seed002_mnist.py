@@ -30,8 +30,9 @@
     params = seed002_mnist.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = seed002_mnist.forward(params, x)  # x: float32 (N, 1, 28, 28) -> y: (N, 10)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -132,8 +133,11 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network seed002_mnist: " + "; ".join(problems))
     return params
@@ -147,32 +151,27 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 1, 28, 28), got {x.shape}")
-    # input_1: input -> 1x28x28
-    # conv_1: conv(8, 5x5) -> 8x24x24
+    # conv(8, 5x5) -> 8x24x24
     x = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # relu_1: relu -> 8x24x24
-    x = np.maximum(x, 0)
-    # maxpool_1: maxpool(2x2) -> 8x12x12
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # conv_2: conv(16, 5x5) -> 16x8x8
+    x = np.maximum(x, 0)  # relu -> 8x24x24
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 8x12x12
+    # conv(16, 5x5) -> 16x8x8
     x = conv2d(x, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # relu_2: relu -> 16x8x8
-    x = np.maximum(x, 0)
-    # maxpool_2: maxpool(2x2) -> 16x4x4
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # fc_1_flatten: flatten (implicit) -> 256
-    x = x.reshape(len(x), -1)
-    # fc_1: fc(32) -> 32
-    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]
-    # batchnorm_1: batchnorm -> 32
-    x = batchnorm(x, params["batchnorm_1.weight"], params["batchnorm_1.bias"], params["batchnorm_1.running_mean"],
-                  params["batchnorm_1.running_var"], eps=1e-05)
-    # relu_3: relu -> 32
-    x = np.maximum(x, 0)
-    # output_1: fc(10) -> 10
-    x = x @ params["output_1.weight"].T + params["output_1.bias"]
+    x = np.maximum(x, 0)  # relu -> 16x8x8
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 16x4x4
+    x = x.reshape(len(x), -1)  # flatten (implicit) -> 256
+    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]  # fc(32) -> 32
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )  # batchnorm -> 32
+    x = np.maximum(x, 0)  # relu -> 32
+    x = x @ params["output_1.weight"].T + params["output_1.bias"]  # fc(10) -> 10
     if logits:
         return x
-    # output_1_softmax: softmax (implicit) -> 10
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 10
     return x

@@ -31,8 +31,9 @@
     params = seed003_cnn.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = seed003_cnn.forward(params, x)  # x: float32 (N, 1, 28, 28) -> y: (N, 10)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -123,8 +124,11 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network seed003_cnn: " + "; ".join(problems))
     return params
@@ -138,33 +142,22 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 1, 28, 28), got {x.shape}")
-    # input_1: input(layout=hwc) -> 1x28x28
-    # conv_1: conv(32, 3x3) -> 32x26x26
+    # conv(32, 3x3) -> 32x26x26
     x = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # conv_1_relu: relu (implicit) -> 32x26x26
-    x = np.maximum(x, 0)
-    # maxpool_1: maxpool(2x2) -> 32x13x13
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # conv_2: conv(64, 3x3) -> 64x11x11
+    x = np.maximum(x, 0)  # relu (implicit) -> 32x26x26
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 32x13x13
+    # conv(64, 3x3) -> 64x11x11
     x = conv2d(x, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # conv_2_relu: relu (implicit) -> 64x11x11
-    x = np.maximum(x, 0)
-    # maxpool_2: maxpool(2x2) -> 64x5x5
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # conv_3: conv(64, 3x3) -> 64x3x3
+    x = np.maximum(x, 0)  # relu (implicit) -> 64x11x11
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))  # maxpool(2x2) -> 64x5x5
+    # conv(64, 3x3) -> 64x3x3
     x = conv2d(x, params["conv_3.weight"], params["conv_3.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
-    # conv_3_relu: relu (implicit) -> 64x3x3
-    x = np.maximum(x, 0)
-    # flatten_1: flatten -> 576
-    x = x.reshape(len(x), -1)
-    # fc_1: fc(64) -> 64
-    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]
-    # fc_1_relu: relu (implicit) -> 64
-    x = np.maximum(x, 0)
-    # fc_2: fc(10) -> 10
-    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]
+    x = np.maximum(x, 0)  # relu (implicit) -> 64x3x3
+    x = x.reshape(len(x), -1)  # flatten -> 576
+    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]  # fc(64) -> 64
+    x = np.maximum(x, 0)  # relu (implicit) -> 64
+    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]  # fc(10) -> 10
     if logits:
         return x
-    # fc_2_softmax: softmax (implicit) -> 10
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 10
     return x

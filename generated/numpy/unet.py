@@ -4,76 +4,27 @@
 # `netdsl compile examples/unet.net --target numpy`.
 #
 # network unet
-#  Layer                       | Op                                 | Output (CxHxW) |    Params |          MACs | RF size /stride | Inputs
-# -----------------------------+------------------------------------+----------------+-----------+---------------+-----------------+---------------------------------------
-#  input_1                     | input                              | 3x256x256      |           |               | 1 /1            |
-#  double_1.conv_1             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |     1,728 |   113,246,208 | 3 /1            |
-#  double_1.batchnorm_1        | batchnorm                          | 64x256x256     |       128 |               | 3 /1            |
-#  double_1.relu_1             | relu                               | 64x256x256     |           |               | 3 /1            |
-#  double_1.conv_2             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |    36,864 | 2,415,919,104 | 5 /1            |
-#  double_1.batchnorm_2        | batchnorm                          | 64x256x256     |       128 |               | 5 /1            |
-#  double_1.relu_2             | relu                               | 64x256x256     |           |               | 5 /1            |
-#  down_1.maxpool_1            | maxpool(2x2)                       | 64x128x128     |           |               | 6 /2            |
-#  down_1.double_1.conv_1      | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |    73,728 | 1,207,959,552 | 10 /2           |
-#  down_1.double_1.batchnorm_1 | batchnorm                          | 128x128x128    |       256 |               | 10 /2           |
-#  down_1.double_1.relu_1      | relu                               | 128x128x128    |           |               | 10 /2           |
-#  down_1.double_1.conv_2      | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |   147,456 | 2,415,919,104 | 14 /2           |
-#  down_1.double_1.batchnorm_2 | batchnorm                          | 128x128x128    |       256 |               | 14 /2           |
-#  down_1.double_1.relu_2      | relu                               | 128x128x128    |           |               | 14 /2           |
-#  down_2.maxpool_1            | maxpool(2x2)                       | 128x64x64      |           |               | 16 /4           |
-#  down_2.double_1.conv_1      | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      |   294,912 | 1,207,959,552 | 24 /4           |
-#  down_2.double_1.batchnorm_1 | batchnorm                          | 256x64x64      |       512 |               | 24 /4           |
-#  down_2.double_1.relu_1      | relu                               | 256x64x64      |           |               | 24 /4           |
-#  down_2.double_1.conv_2      | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      |   589,824 | 2,415,919,104 | 32 /4           |
-#  down_2.double_1.batchnorm_2 | batchnorm                          | 256x64x64      |       512 |               | 32 /4           |
-#  down_2.double_1.relu_2      | relu                               | 256x64x64      |           |               | 32 /4           |
-#  down_3.maxpool_1            | maxpool(2x2)                       | 256x32x32      |           |               | 36 /8           |
-#  down_3.double_1.conv_1      | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 1,179,648 | 1,207,959,552 | 52 /8           |
-#  down_3.double_1.batchnorm_1 | batchnorm                          | 512x32x32      |     1,024 |               | 52 /8           |
-#  down_3.double_1.relu_1      | relu                               | 512x32x32      |           |               | 52 /8           |
-#  down_3.double_1.conv_2      | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 2,359,296 | 2,415,919,104 | 68 /8           |
-#  down_3.double_1.batchnorm_2 | batchnorm                          | 512x32x32      |     1,024 |               | 68 /8           |
-#  down_3.double_1.relu_2      | relu                               | 512x32x32      |           |               | 68 /8           |
-#  down_4.maxpool_1            | maxpool(2x2)                       | 512x16x16      |           |               | 76 /16          |
-#  down_4.double_1.conv_1      | conv(1024, 3x3, pad=1, bias=false) | 1024x16x16     | 4,718,592 | 1,207,959,552 | 108 /16         |
-#  down_4.double_1.batchnorm_1 | batchnorm                          | 1024x16x16     |     2,048 |               | 108 /16         |
-#  down_4.double_1.relu_1      | relu                               | 1024x16x16     |           |               | 108 /16         |
-#  down_4.double_1.conv_2      | conv(1024, 3x3, pad=1, bias=false) | 1024x16x16     | 9,437,184 | 2,415,919,104 | 140 /16         |
-#  down_4.double_1.batchnorm_2 | batchnorm                          | 1024x16x16     |     2,048 |               | 140 /16         |
-#  down_4.double_1.relu_2      | relu                               | 1024x16x16     |           |               | 140 /16         |
-#  up_1.deconv_1               | deconv(512, 2x2, stride=2)         | 512x32x32      | 2,097,664 |   536,870,912 |                 |
-#  concat_1                    | concat                             | 1024x32x32     |           |               |                 | down_3.double_1.relu_2, up_1.deconv_1
-#  double_2.conv_1             | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 4,718,592 | 4,831,838,208 |                 |
-#  double_2.batchnorm_1        | batchnorm                          | 512x32x32      |     1,024 |               |                 |
-#  double_2.relu_1             | relu                               | 512x32x32      |           |               |                 |
-#  double_2.conv_2             | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 2,359,296 | 2,415,919,104 |                 |
-#  double_2.batchnorm_2        | batchnorm                          | 512x32x32      |     1,024 |               |                 |
-#  double_2.relu_2             | relu                               | 512x32x32      |           |               |                 |
-#  up_2.deconv_1               | deconv(256, 2x2, stride=2)         | 256x64x64      |   524,544 |   536,870,912 |                 |
-#  concat_2                    | concat                             | 512x64x64      |           |               |                 | down_2.double_1.relu_2, up_2.deconv_1
-#  double_3.conv_1             | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      | 1,179,648 | 4,831,838,208 |                 |
-#  double_3.batchnorm_1        | batchnorm                          | 256x64x64      |       512 |               |                 |
-#  double_3.relu_1             | relu                               | 256x64x64      |           |               |                 |
-#  double_3.conv_2             | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      |   589,824 | 2,415,919,104 |                 |
-#  double_3.batchnorm_2        | batchnorm                          | 256x64x64      |       512 |               |                 |
-#  double_3.relu_2             | relu                               | 256x64x64      |           |               |                 |
-#  up_3.deconv_1               | deconv(128, 2x2, stride=2)         | 128x128x128    |   131,200 |   536,870,912 |                 |
-#  concat_3                    | concat                             | 256x128x128    |           |               |                 | down_1.double_1.relu_2, up_3.deconv_1
-#  double_4.conv_1             | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |   294,912 | 4,831,838,208 |                 |
-#  double_4.batchnorm_1        | batchnorm                          | 128x128x128    |       256 |               |                 |
-#  double_4.relu_1             | relu                               | 128x128x128    |           |               |                 |
-#  double_4.conv_2             | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |   147,456 | 2,415,919,104 |                 |
-#  double_4.batchnorm_2        | batchnorm                          | 128x128x128    |       256 |               |                 |
-#  double_4.relu_2             | relu                               | 128x128x128    |           |               |                 |
-#  up_4.deconv_1               | deconv(64, 2x2, stride=2)          | 64x256x256     |    32,832 |   536,870,912 |                 |
-#  concat_4                    | concat                             | 128x256x256    |           |               |                 | double_1.relu_2, up_4.deconv_1
-#  double_5.conv_1             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |    73,728 | 4,831,838,208 |                 |
-#  double_5.batchnorm_1        | batchnorm                          | 64x256x256     |       128 |               |                 |
-#  double_5.relu_1             | relu                               | 64x256x256     |           |               |                 |
-#  double_5.conv_2             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |    36,864 | 2,415,919,104 |                 |
-#  double_5.batchnorm_2        | batchnorm                          | 64x256x256     |       128 |               |                 |
-#  double_5.relu_2             | relu                               | 64x256x256     |           |               |                 |
-#  conv_1                      | conv(2, 1x1)                       | 2x256x256      |       130 |     8,388,608 |                 |
+#  Layer    | Op            | Output (CxHxW) |     Params |          MACs | RF size /stride | Inputs
+# ----------+---------------+----------------+------------+---------------+-----------------+---------------------------------------
+#  input_1  | input         | 3x256x256      |            |               | 1 /1            |
+#  double_1 | double(c=64)  | 64x256x256     |     38,848 | 2,529,165,312 | 5 /1            |
+#  down_1   | down(c=128)   | 128x128x128    |    221,696 | 3,623,878,656 | 14 /2           |
+#  down_2   | down(c=256)   | 256x64x64      |    885,760 | 3,623,878,656 | 32 /4           |
+#  down_3   | down(c=512)   | 512x32x32      |  3,540,992 | 3,623,878,656 | 68 /8           |
+#  down_4   | down(c=1024)  | 1024x16x16     | 14,159,872 | 3,623,878,656 | 140 /16         |
+#  up_1     | up(c=512)     | 512x32x32      |  2,097,664 |   536,870,912 |                 |
+#  concat_1 | concat        | 1024x32x32     |            |               |                 | down_3.double_1.relu_2, up_1.deconv_1
+#  double_2 | double(c=512) | 512x32x32      |  7,079,936 | 7,247,757,312 |                 |
+#  up_2     | up(c=256)     | 256x64x64      |    524,544 |   536,870,912 |                 |
+#  concat_2 | concat        | 512x64x64      |            |               |                 | down_2.double_1.relu_2, up_2.deconv_1
+#  double_3 | double(c=256) | 256x64x64      |  1,770,496 | 7,247,757,312 |                 |
+#  up_3     | up(c=128)     | 128x128x128    |    131,200 |   536,870,912 |                 |
+#  concat_3 | concat        | 256x128x128    |            |               |                 | down_1.double_1.relu_2, up_3.deconv_1
+#  double_4 | double(c=128) | 128x128x128    |    442,880 | 7,247,757,312 |                 |
+#  up_4     | up(c=64)      | 64x256x256     |     32,832 |   536,870,912 |                 |
+#  concat_4 | concat        | 128x256x256    |            |               |                 | double_1.relu_2, up_4.deconv_1
+#  double_5 | double(c=64)  | 64x256x256     |    110,848 | 7,247,757,312 |                 |
+#  conv_1   | conv(2, 1x1)  | 2x256x256      |        130 |     8,388,608 |                 |
 # Trainable params:     31,037,698
 # Non-trainable params: 11,776
 # MACs per sample:      48,171,581,440 (48.17 G)
@@ -87,8 +38,9 @@
     params = unet.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = unet.forward(params, x)  # x: float32 (N, 3, 256, 256) -> y: (N, 2, 256, 256)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -294,11 +246,78 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network unet: " + "; ".join(problems))
     return params
+
+
+def scope(params: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """The weights of the block use `name`, under their names inside the block (`conv_1.weight`)."""
+    prefix = name + "."
+    return {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
+
+
+# block double: 9 uses (double_1, down_1.double_1, down_2.double_1, ...); shapes of double_1
+#  Layer       | Op                               | Output (CxHxW) | Params
+# -------------+----------------------------------+----------------+--------
+#  conv_1      | conv(64, 3x3, pad=1, bias=false) | 64x256x256     |  1,728
+#  batchnorm_1 | batchnorm                        | 64x256x256     |    128
+#  relu_1      | relu                             | 64x256x256     |
+#  conv_2      | conv(64, 3x3, pad=1, bias=false) | 64x256x256     | 36,864
+#  batchnorm_2 | batchnorm                        | 64x256x256     |    128
+#  relu_2      | relu                             | 64x256x256     |
+def double_6(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block double, for its uses double_1 ... double_5."""
+    x = conv2d(x, params["conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
+    x = batchnorm(
+        x,
+        params["batchnorm_1.weight"],
+        params["batchnorm_1.bias"],
+        params["batchnorm_1.running_mean"],
+        params["batchnorm_1.running_var"],
+        eps=1e-05,
+    )
+    x = np.maximum(x, 0)
+    x = conv2d(x, params["conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
+    x = batchnorm(
+        x,
+        params["batchnorm_2.weight"],
+        params["batchnorm_2.bias"],
+        params["batchnorm_2.running_mean"],
+        params["batchnorm_2.running_var"],
+        eps=1e-05,
+    )
+    x = np.maximum(x, 0)
+    return x
+
+
+# block down: 4 uses (down_1, down_2, down_3, ...); shapes of down_1
+#  Layer     | Op            | Output (CxHxW) |  Params
+# -----------+---------------+----------------+---------
+#  maxpool_1 | maxpool(2x2)  | 64x128x128     |
+#  double_1  | double(c=128) | 128x128x128    | 221,696
+def down(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block down, for its uses down_1 ... down_4."""
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
+    x = double_6(scope(params, "double_1"), x)
+    return x
+
+
+# block up: 4 uses (up_1, up_2, up_3, ...); shapes of up_1
+#  Layer    | Op                         | Output (CxHxW) |    Params
+# ----------+----------------------------+----------------+-----------
+#  deconv_1 | deconv(512, 2x2, stride=2) | 512x32x32      | 2,097,664
+def up(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block up, for its uses up_1 ... up_4."""
+    x = deconv2d(
+        x, params["deconv_1.weight"], params["deconv_1.bias"], stride=(2, 2), pads=(0, 0, 0, 0), output_padding=(0, 0)
+    )
+    return x
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -306,169 +325,23 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 256, 256), got {x.shape}")
-    # input_1: input -> 3x256x256
-    # double_1.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-    x = conv2d(x, params["double_1.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_1.batchnorm_1: batchnorm -> 64x256x256
-    x = batchnorm(x, params["double_1.batchnorm_1.weight"], params["double_1.batchnorm_1.bias"],
-                  params["double_1.batchnorm_1.running_mean"], params["double_1.batchnorm_1.running_var"], eps=1e-05)
-    # double_1.relu_1: relu -> 64x256x256
-    x = np.maximum(x, 0)
-    # double_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-    x = conv2d(x, params["double_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_1.batchnorm_2: batchnorm -> 64x256x256
-    x = batchnorm(x, params["double_1.batchnorm_2.weight"], params["double_1.batchnorm_2.bias"],
-                  params["double_1.batchnorm_2.running_mean"], params["double_1.batchnorm_2.running_var"], eps=1e-05)
-    # double_1.relu_2: relu -> 64x256x256
-    double_1__relu_2 = np.maximum(x, 0)
-    # down_1.maxpool_1: maxpool(2x2) -> 64x128x128
-    x = maxpool2d(double_1__relu_2, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # down_1.double_1.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-    x = conv2d(x, params["down_1.double_1.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # down_1.double_1.batchnorm_1: batchnorm -> 128x128x128
-    x = batchnorm(x, params["down_1.double_1.batchnorm_1.weight"], params["down_1.double_1.batchnorm_1.bias"],
-                  params["down_1.double_1.batchnorm_1.running_mean"], params["down_1.double_1.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # down_1.double_1.relu_1: relu -> 128x128x128
-    x = np.maximum(x, 0)
-    # down_1.double_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-    x = conv2d(x, params["down_1.double_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # down_1.double_1.batchnorm_2: batchnorm -> 128x128x128
-    x = batchnorm(x, params["down_1.double_1.batchnorm_2.weight"], params["down_1.double_1.batchnorm_2.bias"],
-                  params["down_1.double_1.batchnorm_2.running_mean"], params["down_1.double_1.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # down_1.double_1.relu_2: relu -> 128x128x128
-    down_1__double_1__relu_2 = np.maximum(x, 0)
-    # down_2.maxpool_1: maxpool(2x2) -> 128x64x64
-    x = maxpool2d(down_1__double_1__relu_2, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # down_2.double_1.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-    x = conv2d(x, params["down_2.double_1.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # down_2.double_1.batchnorm_1: batchnorm -> 256x64x64
-    x = batchnorm(x, params["down_2.double_1.batchnorm_1.weight"], params["down_2.double_1.batchnorm_1.bias"],
-                  params["down_2.double_1.batchnorm_1.running_mean"], params["down_2.double_1.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # down_2.double_1.relu_1: relu -> 256x64x64
-    x = np.maximum(x, 0)
-    # down_2.double_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-    x = conv2d(x, params["down_2.double_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # down_2.double_1.batchnorm_2: batchnorm -> 256x64x64
-    x = batchnorm(x, params["down_2.double_1.batchnorm_2.weight"], params["down_2.double_1.batchnorm_2.bias"],
-                  params["down_2.double_1.batchnorm_2.running_mean"], params["down_2.double_1.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # down_2.double_1.relu_2: relu -> 256x64x64
-    down_2__double_1__relu_2 = np.maximum(x, 0)
-    # down_3.maxpool_1: maxpool(2x2) -> 256x32x32
-    x = maxpool2d(down_2__double_1__relu_2, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # down_3.double_1.conv_1: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-    x = conv2d(x, params["down_3.double_1.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # down_3.double_1.batchnorm_1: batchnorm -> 512x32x32
-    x = batchnorm(x, params["down_3.double_1.batchnorm_1.weight"], params["down_3.double_1.batchnorm_1.bias"],
-                  params["down_3.double_1.batchnorm_1.running_mean"], params["down_3.double_1.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # down_3.double_1.relu_1: relu -> 512x32x32
-    x = np.maximum(x, 0)
-    # down_3.double_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-    x = conv2d(x, params["down_3.double_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # down_3.double_1.batchnorm_2: batchnorm -> 512x32x32
-    x = batchnorm(x, params["down_3.double_1.batchnorm_2.weight"], params["down_3.double_1.batchnorm_2.bias"],
-                  params["down_3.double_1.batchnorm_2.running_mean"], params["down_3.double_1.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # down_3.double_1.relu_2: relu -> 512x32x32
-    down_3__double_1__relu_2 = np.maximum(x, 0)
-    # down_4.maxpool_1: maxpool(2x2) -> 512x16x16
-    x = maxpool2d(down_3__double_1__relu_2, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # down_4.double_1.conv_1: conv(1024, 3x3, pad=1, bias=false) -> 1024x16x16
-    x = conv2d(x, params["down_4.double_1.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # down_4.double_1.batchnorm_1: batchnorm -> 1024x16x16
-    x = batchnorm(x, params["down_4.double_1.batchnorm_1.weight"], params["down_4.double_1.batchnorm_1.bias"],
-                  params["down_4.double_1.batchnorm_1.running_mean"], params["down_4.double_1.batchnorm_1.running_var"],
-                  eps=1e-05)
-    # down_4.double_1.relu_1: relu -> 1024x16x16
-    x = np.maximum(x, 0)
-    # down_4.double_1.conv_2: conv(1024, 3x3, pad=1, bias=false) -> 1024x16x16
-    x = conv2d(x, params["down_4.double_1.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # down_4.double_1.batchnorm_2: batchnorm -> 1024x16x16
-    x = batchnorm(x, params["down_4.double_1.batchnorm_2.weight"], params["down_4.double_1.batchnorm_2.bias"],
-                  params["down_4.double_1.batchnorm_2.running_mean"], params["down_4.double_1.batchnorm_2.running_var"],
-                  eps=1e-05)
-    # down_4.double_1.relu_2: relu -> 1024x16x16
-    x = np.maximum(x, 0)
-    # up_1.deconv_1: deconv(512, 2x2, stride=2) -> 512x32x32
-    x = deconv2d(x, params["up_1.deconv_1.weight"], params["up_1.deconv_1.bias"], stride=(2, 2), pads=(0, 0, 0, 0),
-                 output_padding=(0, 0))
-    # concat_1: concat -> 1024x32x32
-    x = np.concatenate([down_3__double_1__relu_2, x], axis=1)
-    # double_2.conv_1: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-    x = conv2d(x, params["double_2.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_2.batchnorm_1: batchnorm -> 512x32x32
-    x = batchnorm(x, params["double_2.batchnorm_1.weight"], params["double_2.batchnorm_1.bias"],
-                  params["double_2.batchnorm_1.running_mean"], params["double_2.batchnorm_1.running_var"], eps=1e-05)
-    # double_2.relu_1: relu -> 512x32x32
-    x = np.maximum(x, 0)
-    # double_2.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-    x = conv2d(x, params["double_2.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_2.batchnorm_2: batchnorm -> 512x32x32
-    x = batchnorm(x, params["double_2.batchnorm_2.weight"], params["double_2.batchnorm_2.bias"],
-                  params["double_2.batchnorm_2.running_mean"], params["double_2.batchnorm_2.running_var"], eps=1e-05)
-    # double_2.relu_2: relu -> 512x32x32
-    x = np.maximum(x, 0)
-    # up_2.deconv_1: deconv(256, 2x2, stride=2) -> 256x64x64
-    x = deconv2d(x, params["up_2.deconv_1.weight"], params["up_2.deconv_1.bias"], stride=(2, 2), pads=(0, 0, 0, 0),
-                 output_padding=(0, 0))
-    # concat_2: concat -> 512x64x64
-    x = np.concatenate([down_2__double_1__relu_2, x], axis=1)
-    # double_3.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-    x = conv2d(x, params["double_3.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_3.batchnorm_1: batchnorm -> 256x64x64
-    x = batchnorm(x, params["double_3.batchnorm_1.weight"], params["double_3.batchnorm_1.bias"],
-                  params["double_3.batchnorm_1.running_mean"], params["double_3.batchnorm_1.running_var"], eps=1e-05)
-    # double_3.relu_1: relu -> 256x64x64
-    x = np.maximum(x, 0)
-    # double_3.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-    x = conv2d(x, params["double_3.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_3.batchnorm_2: batchnorm -> 256x64x64
-    x = batchnorm(x, params["double_3.batchnorm_2.weight"], params["double_3.batchnorm_2.bias"],
-                  params["double_3.batchnorm_2.running_mean"], params["double_3.batchnorm_2.running_var"], eps=1e-05)
-    # double_3.relu_2: relu -> 256x64x64
-    x = np.maximum(x, 0)
-    # up_3.deconv_1: deconv(128, 2x2, stride=2) -> 128x128x128
-    x = deconv2d(x, params["up_3.deconv_1.weight"], params["up_3.deconv_1.bias"], stride=(2, 2), pads=(0, 0, 0, 0),
-                 output_padding=(0, 0))
-    # concat_3: concat -> 256x128x128
-    x = np.concatenate([down_1__double_1__relu_2, x], axis=1)
-    # double_4.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-    x = conv2d(x, params["double_4.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_4.batchnorm_1: batchnorm -> 128x128x128
-    x = batchnorm(x, params["double_4.batchnorm_1.weight"], params["double_4.batchnorm_1.bias"],
-                  params["double_4.batchnorm_1.running_mean"], params["double_4.batchnorm_1.running_var"], eps=1e-05)
-    # double_4.relu_1: relu -> 128x128x128
-    x = np.maximum(x, 0)
-    # double_4.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-    x = conv2d(x, params["double_4.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_4.batchnorm_2: batchnorm -> 128x128x128
-    x = batchnorm(x, params["double_4.batchnorm_2.weight"], params["double_4.batchnorm_2.bias"],
-                  params["double_4.batchnorm_2.running_mean"], params["double_4.batchnorm_2.running_var"], eps=1e-05)
-    # double_4.relu_2: relu -> 128x128x128
-    x = np.maximum(x, 0)
-    # up_4.deconv_1: deconv(64, 2x2, stride=2) -> 64x256x256
-    x = deconv2d(x, params["up_4.deconv_1.weight"], params["up_4.deconv_1.bias"], stride=(2, 2), pads=(0, 0, 0, 0),
-                 output_padding=(0, 0))
-    # concat_4: concat -> 128x256x256
-    x = np.concatenate([double_1__relu_2, x], axis=1)
-    # double_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-    x = conv2d(x, params["double_5.conv_1.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_5.batchnorm_1: batchnorm -> 64x256x256
-    x = batchnorm(x, params["double_5.batchnorm_1.weight"], params["double_5.batchnorm_1.bias"],
-                  params["double_5.batchnorm_1.running_mean"], params["double_5.batchnorm_1.running_var"], eps=1e-05)
-    # double_5.relu_1: relu -> 64x256x256
-    x = np.maximum(x, 0)
-    # double_5.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-    x = conv2d(x, params["double_5.conv_2.weight"], None, stride=(1, 1), pads=(1, 1, 1, 1))
-    # double_5.batchnorm_2: batchnorm -> 64x256x256
-    x = batchnorm(x, params["double_5.batchnorm_2.weight"], params["double_5.batchnorm_2.bias"],
-                  params["double_5.batchnorm_2.running_mean"], params["double_5.batchnorm_2.running_var"], eps=1e-05)
-    # double_5.relu_2: relu -> 64x256x256
-    x = np.maximum(x, 0)
-    # conv_1: conv(2, 1x1) -> 2x256x256
+    double_1 = double_6(scope(params, "double_1"), x)  # double(c=64) -> 64x256x256
+    down_1 = down(scope(params, "down_1"), double_1)  # down(c=128) -> 128x128x128
+    down_2 = down(scope(params, "down_2"), down_1)  # down(c=256) -> 256x64x64
+    down_3 = down(scope(params, "down_3"), down_2)  # down(c=512) -> 512x32x32
+    x = down(scope(params, "down_4"), down_3)  # down(c=1024) -> 1024x16x16
+    x = up(scope(params, "up_1"), x)  # up(c=512) -> 512x32x32
+    x = np.concatenate([down_3, x], axis=1)  # concat -> 1024x32x32
+    x = double_6(scope(params, "double_2"), x)  # double(c=512) -> 512x32x32
+    x = up(scope(params, "up_2"), x)  # up(c=256) -> 256x64x64
+    x = np.concatenate([down_2, x], axis=1)  # concat -> 512x64x64
+    x = double_6(scope(params, "double_3"), x)  # double(c=256) -> 256x64x64
+    x = up(scope(params, "up_3"), x)  # up(c=128) -> 128x128x128
+    x = np.concatenate([down_1, x], axis=1)  # concat -> 256x128x128
+    x = double_6(scope(params, "double_4"), x)  # double(c=128) -> 128x128x128
+    x = up(scope(params, "up_4"), x)  # up(c=64) -> 64x256x256
+    x = np.concatenate([double_1, x], axis=1)  # concat -> 128x256x256
+    x = double_6(scope(params, "double_5"), x)  # double(c=64) -> 64x256x256
+    # conv(2, 1x1) -> 2x256x256
     x = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), pads=(0, 0, 0, 0))
     return x

@@ -2,49 +2,23 @@
 # `netdsl compile examples/vgg16.net --target numpy`.
 #
 # network vgg16
-#  Layer             | Op                    | Output (CxHxW) |      Params |          MACs | RF size /stride
-# -------------------+-----------------------+----------------+-------------+---------------+-----------------
-#  input_1           | input                 | 3x224x224      |             |               | 1 /1
-#  stage_1.conv_1    | conv(64, 3x3, pad=1)  | 64x224x224     |       1,792 |    86,704,128 | 3 /1
-#  stage_1.relu_1    | relu                  | 64x224x224     |             |               | 3 /1
-#  stage_1.conv_2    | conv(64, 3x3, pad=1)  | 64x224x224     |      36,928 | 1,849,688,064 | 5 /1
-#  stage_1.relu_2    | relu                  | 64x224x224     |             |               | 5 /1
-#  stage_1.maxpool_1 | maxpool(2x2)          | 64x112x112     |             |               | 6 /2
-#  stage_2.conv_1    | conv(128, 3x3, pad=1) | 128x112x112    |      73,856 |   924,844,032 | 10 /2
-#  stage_2.relu_1    | relu                  | 128x112x112    |             |               | 10 /2
-#  stage_2.conv_2    | conv(128, 3x3, pad=1) | 128x112x112    |     147,584 | 1,849,688,064 | 14 /2
-#  stage_2.relu_2    | relu                  | 128x112x112    |             |               | 14 /2
-#  stage_2.maxpool_1 | maxpool(2x2)          | 128x56x56      |             |               | 16 /4
-#  stage_3.conv_1    | conv(256, 3x3, pad=1) | 256x56x56      |     295,168 |   924,844,032 | 24 /4
-#  stage_3.relu_1    | relu                  | 256x56x56      |             |               | 24 /4
-#  stage_3.conv_2    | conv(256, 3x3, pad=1) | 256x56x56      |     590,080 | 1,849,688,064 | 32 /4
-#  stage_3.relu_2    | relu                  | 256x56x56      |             |               | 32 /4
-#  stage_3.conv_3    | conv(256, 3x3, pad=1) | 256x56x56      |     590,080 | 1,849,688,064 | 40 /4
-#  stage_3.relu_3    | relu                  | 256x56x56      |             |               | 40 /4
-#  stage_3.maxpool_1 | maxpool(2x2)          | 256x28x28      |             |               | 44 /8
-#  stage_4.conv_1    | conv(512, 3x3, pad=1) | 512x28x28      |   1,180,160 |   924,844,032 | 60 /8
-#  stage_4.relu_1    | relu                  | 512x28x28      |             |               | 60 /8
-#  stage_4.conv_2    | conv(512, 3x3, pad=1) | 512x28x28      |   2,359,808 | 1,849,688,064 | 76 /8
-#  stage_4.relu_2    | relu                  | 512x28x28      |             |               | 76 /8
-#  stage_4.conv_3    | conv(512, 3x3, pad=1) | 512x28x28      |   2,359,808 | 1,849,688,064 | 92 /8
-#  stage_4.relu_3    | relu                  | 512x28x28      |             |               | 92 /8
-#  stage_4.maxpool_1 | maxpool(2x2)          | 512x14x14      |             |               | 100 /16
-#  stage_5.conv_1    | conv(512, 3x3, pad=1) | 512x14x14      |   2,359,808 |   462,422,016 | 132 /16
-#  stage_5.relu_1    | relu                  | 512x14x14      |             |               | 132 /16
-#  stage_5.conv_2    | conv(512, 3x3, pad=1) | 512x14x14      |   2,359,808 |   462,422,016 | 164 /16
-#  stage_5.relu_2    | relu                  | 512x14x14      |             |               | 164 /16
-#  stage_5.conv_3    | conv(512, 3x3, pad=1) | 512x14x14      |   2,359,808 |   462,422,016 | 196 /16
-#  stage_5.relu_3    | relu                  | 512x14x14      |             |               | 196 /16
-#  stage_5.maxpool_1 | maxpool(2x2)          | 512x7x7        |             |               | 212 /32
-#  fc_1_flatten      | flatten (implicit)    | 25088          |             |               |
-#  fc_1              | fc(4096)              | 4096           | 102,764,544 |   102,760,448 |
-#  relu_1            | relu                  | 4096           |             |               |
-#  dropout_1         | dropout(0.5)          | 4096           |             |               |
-#  fc_2              | fc(4096)              | 4096           |  16,781,312 |    16,777,216 |
-#  relu_2            | relu                  | 4096           |             |               |
-#  dropout_2         | dropout(0.5)          | 4096           |             |               |
-#  output_1          | fc(1000)              | 1000           |   4,097,000 |     4,096,000 |
-#  output_1_softmax  | softmax (implicit)    | 1000           |             |               |
+#  Layer            | Op                 | Output (CxHxW) |      Params |          MACs | RF size /stride
+# ------------------+--------------------+----------------+-------------+---------------+-----------------
+#  input_1          | input              | 3x224x224      |             |               | 1 /1
+#  stage_1          | stage(c=64, n=2)   | 64x112x112     |      38,720 | 1,936,392,192 | 6 /2
+#  stage_2          | stage(c=128, n=2)  | 128x56x56      |     221,440 | 2,774,532,096 | 16 /4
+#  stage_3          | stage(c=256, n=3)  | 256x28x28      |   1,475,328 | 4,624,220,160 | 44 /8
+#  stage_4          | stage(c=512, n=3)  | 512x14x14      |   5,899,776 | 4,624,220,160 | 100 /16
+#  stage_5          | stage(c=512, n=3)  | 512x7x7        |   7,079,424 | 1,387,266,048 | 212 /32
+#  fc_1_flatten     | flatten (implicit) | 25088          |             |               |
+#  fc_1             | fc(4096)           | 4096           | 102,764,544 |   102,760,448 |
+#  relu_1           | relu               | 4096           |             |               |
+#  dropout_1        | dropout(0.5)       | 4096           |             |               |
+#  fc_2             | fc(4096)           | 4096           |  16,781,312 |    16,777,216 |
+#  relu_2           | relu               | 4096           |             |               |
+#  dropout_2        | dropout(0.5)       | 4096           |             |               |
+#  output_1         | fc(1000)           | 1000           |   4,097,000 |     4,096,000 |
+#  output_1_softmax | softmax (implicit) | 1000           |             |               |
 # Trainable params:     138,357,544
 # Non-trainable params: 0
 # MACs per sample:      15,470,264,320 (15.47 G)
@@ -58,8 +32,9 @@
     params = vgg16.init_params(seed=0)  # or the initial weights of netdsl's NumPy backend
     y = vgg16.forward(params, x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-forward() computes one layer per statement, in the order of the table above: dropout is the
-identity at inference and batch norm uses the running statistics. Only numpy is imported.
+forward() computes one layer per statement, in the order of the table above, and each block of the
+program is a function of its weights (named as inside the block) and its input: dropout is the identity
+at inference and batch norm uses the running statistics. Only numpy is imported.
 """
 
 import numpy as np
@@ -172,11 +147,60 @@ def load(path: str) -> dict[str, np.ndarray]:
         params = {name: data[name].astype(np.float32) for name in data.files}
     problems = [f"missing {name}" for name in PARAMETERS if name not in params]
     problems += [f"unexpected {name}" for name in params if name not in PARAMETERS]
-    problems += [f"{name} has shape {params[name].shape}, expected {shape}"
-                 for name, (shape, *_) in PARAMETERS.items() if name in params and params[name].shape != shape]
+    problems += [
+        f"{name} has shape {params[name].shape}, expected {shape}"
+        for name, (shape, *_) in PARAMETERS.items()
+        if name in params and params[name].shape != shape
+    ]
     if problems:
         raise ValueError(f"{path} does not match network vgg16: " + "; ".join(problems))
     return params
+
+
+def scope(params: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """The weights of the block use `name`, under their names inside the block (`conv_1.weight`)."""
+    prefix = name + "."
+    return {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)}
+
+
+# block stage: 2 uses (stage_1, stage_2); shapes of stage_1
+#  Layer     | Op                   | Output (CxHxW) | Params
+# -----------+----------------------+----------------+--------
+#  conv_1    | conv(64, 3x3, pad=1) | 64x224x224     |  1,792
+#  relu_1    | relu                 | 64x224x224     |
+#  conv_2    | conv(64, 3x3, pad=1) | 64x224x224     | 36,928
+#  relu_2    | relu                 | 64x224x224     |
+#  maxpool_1 | maxpool(2x2)         | 64x112x112     |
+def stage(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block stage, for its uses stage_1 ... stage_2."""
+    x = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
+    x = np.maximum(x, 0)
+    x = conv2d(x, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
+    x = np.maximum(x, 0)
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
+    return x
+
+
+# block stage: 3 uses (stage_3, stage_4, stage_5); shapes of stage_3
+#  Layer     | Op                    | Output (CxHxW) |  Params
+# -----------+-----------------------+----------------+---------
+#  conv_1    | conv(256, 3x3, pad=1) | 256x56x56      | 295,168
+#  relu_1    | relu                  | 256x56x56      |
+#  conv_2    | conv(256, 3x3, pad=1) | 256x56x56      | 590,080
+#  relu_2    | relu                  | 256x56x56      |
+#  conv_3    | conv(256, 3x3, pad=1) | 256x56x56      | 590,080
+#  relu_3    | relu                  | 256x56x56      |
+#  maxpool_1 | maxpool(2x2)          | 256x28x28      |
+def stage_6(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The program's block stage, for its uses stage_3 ... stage_5."""
+    x = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
+    x = np.maximum(x, 0)
+    x = conv2d(x, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
+    x = np.maximum(x, 0)
+    x = conv2d(x, params["conv_3.weight"], params["conv_3.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
+    x = np.maximum(x, 0)
+    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
+    return x
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) -> np.ndarray:
@@ -187,85 +211,18 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, logits: bool = False) 
     x = np.asarray(x, dtype=np.float32)
     if x.shape[1:] != INPUT_SHAPE:
         raise ValueError(f"expected input of shape (N, 3, 224, 224), got {x.shape}")
-    # input_1: input -> 3x224x224
-    # stage_1.conv_1: conv(64, 3x3, pad=1) -> 64x224x224
-    x = conv2d(x, params["stage_1.conv_1.weight"], params["stage_1.conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_1.relu_1: relu -> 64x224x224
-    x = np.maximum(x, 0)
-    # stage_1.conv_2: conv(64, 3x3, pad=1) -> 64x224x224
-    x = conv2d(x, params["stage_1.conv_2.weight"], params["stage_1.conv_2.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_1.relu_2: relu -> 64x224x224
-    x = np.maximum(x, 0)
-    # stage_1.maxpool_1: maxpool(2x2) -> 64x112x112
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # stage_2.conv_1: conv(128, 3x3, pad=1) -> 128x112x112
-    x = conv2d(x, params["stage_2.conv_1.weight"], params["stage_2.conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_2.relu_1: relu -> 128x112x112
-    x = np.maximum(x, 0)
-    # stage_2.conv_2: conv(128, 3x3, pad=1) -> 128x112x112
-    x = conv2d(x, params["stage_2.conv_2.weight"], params["stage_2.conv_2.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_2.relu_2: relu -> 128x112x112
-    x = np.maximum(x, 0)
-    # stage_2.maxpool_1: maxpool(2x2) -> 128x56x56
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # stage_3.conv_1: conv(256, 3x3, pad=1) -> 256x56x56
-    x = conv2d(x, params["stage_3.conv_1.weight"], params["stage_3.conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_3.relu_1: relu -> 256x56x56
-    x = np.maximum(x, 0)
-    # stage_3.conv_2: conv(256, 3x3, pad=1) -> 256x56x56
-    x = conv2d(x, params["stage_3.conv_2.weight"], params["stage_3.conv_2.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_3.relu_2: relu -> 256x56x56
-    x = np.maximum(x, 0)
-    # stage_3.conv_3: conv(256, 3x3, pad=1) -> 256x56x56
-    x = conv2d(x, params["stage_3.conv_3.weight"], params["stage_3.conv_3.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_3.relu_3: relu -> 256x56x56
-    x = np.maximum(x, 0)
-    # stage_3.maxpool_1: maxpool(2x2) -> 256x28x28
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # stage_4.conv_1: conv(512, 3x3, pad=1) -> 512x28x28
-    x = conv2d(x, params["stage_4.conv_1.weight"], params["stage_4.conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_4.relu_1: relu -> 512x28x28
-    x = np.maximum(x, 0)
-    # stage_4.conv_2: conv(512, 3x3, pad=1) -> 512x28x28
-    x = conv2d(x, params["stage_4.conv_2.weight"], params["stage_4.conv_2.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_4.relu_2: relu -> 512x28x28
-    x = np.maximum(x, 0)
-    # stage_4.conv_3: conv(512, 3x3, pad=1) -> 512x28x28
-    x = conv2d(x, params["stage_4.conv_3.weight"], params["stage_4.conv_3.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_4.relu_3: relu -> 512x28x28
-    x = np.maximum(x, 0)
-    # stage_4.maxpool_1: maxpool(2x2) -> 512x14x14
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # stage_5.conv_1: conv(512, 3x3, pad=1) -> 512x14x14
-    x = conv2d(x, params["stage_5.conv_1.weight"], params["stage_5.conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_5.relu_1: relu -> 512x14x14
-    x = np.maximum(x, 0)
-    # stage_5.conv_2: conv(512, 3x3, pad=1) -> 512x14x14
-    x = conv2d(x, params["stage_5.conv_2.weight"], params["stage_5.conv_2.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_5.relu_2: relu -> 512x14x14
-    x = np.maximum(x, 0)
-    # stage_5.conv_3: conv(512, 3x3, pad=1) -> 512x14x14
-    x = conv2d(x, params["stage_5.conv_3.weight"], params["stage_5.conv_3.bias"], stride=(1, 1), pads=(1, 1, 1, 1))
-    # stage_5.relu_3: relu -> 512x14x14
-    x = np.maximum(x, 0)
-    # stage_5.maxpool_1: maxpool(2x2) -> 512x7x7
-    x = maxpool2d(x, kernel=(2, 2), stride=(2, 2), pads=(0, 0, 0, 0))
-    # fc_1_flatten: flatten (implicit) -> 25088
-    x = x.reshape(len(x), -1)
-    # fc_1: fc(4096) -> 4096
-    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]
-    # relu_1: relu -> 4096
-    x = np.maximum(x, 0)
-    # dropout_1: dropout(0.5) -> 4096
-    # fc_2: fc(4096) -> 4096
-    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]
-    # relu_2: relu -> 4096
-    x = np.maximum(x, 0)
-    # dropout_2: dropout(0.5) -> 4096
-    # output_1: fc(1000) -> 1000
-    x = x @ params["output_1.weight"].T + params["output_1.bias"]
+    x = stage(scope(params, "stage_1"), x)  # stage(c=64, n=2) -> 64x112x112
+    x = stage(scope(params, "stage_2"), x)  # stage(c=128, n=2) -> 128x56x56
+    x = stage_6(scope(params, "stage_3"), x)  # stage(c=256, n=3) -> 256x28x28
+    x = stage_6(scope(params, "stage_4"), x)  # stage(c=512, n=3) -> 512x14x14
+    x = stage_6(scope(params, "stage_5"), x)  # stage(c=512, n=3) -> 512x7x7
+    x = x.reshape(len(x), -1)  # flatten (implicit) -> 25088
+    x = x @ params["fc_1.weight"].T + params["fc_1.bias"]  # fc(4096) -> 4096
+    x = np.maximum(x, 0)  # relu -> 4096
+    x = x @ params["fc_2.weight"].T + params["fc_2.bias"]  # fc(4096) -> 4096
+    x = np.maximum(x, 0)  # relu -> 4096
+    x = x @ params["output_1.weight"].T + params["output_1.bias"]  # fc(1000) -> 1000
     if logits:
         return x
-    # output_1_softmax: softmax (implicit) -> 1000
-    x = softmax(x)
+    x = softmax(x)  # softmax (implicit) -> 1000
     return x

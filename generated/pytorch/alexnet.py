@@ -42,9 +42,11 @@
     model.load_netdsl_weights("alexnet.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. alexnet_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. alexnet_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -56,26 +58,7 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 224, 224)
 OUTPUT_SHAPE = (1000,)
-
-# netdsl weight name -> state_dict name in Alexnet
-NETDSL_NAMES = {
-    "conv_1.weight": "conv_1.weight",
-    "conv_1.bias": "conv_1.bias",
-    "conv_2.weight": "conv_2.weight",
-    "conv_2.bias": "conv_2.bias",
-    "conv_3.weight": "conv_3.weight",
-    "conv_3.bias": "conv_3.bias",
-    "conv_4.weight": "conv_4.weight",
-    "conv_4.bias": "conv_4.bias",
-    "conv_5.weight": "conv_5.weight",
-    "conv_5.bias": "conv_5.bias",
-    "fc_1.weight": "fc_1.weight",
-    "fc_1.bias": "fc_1.bias",
-    "fc_2.weight": "fc_2.weight",
-    "fc_2.bias": "fc_2.bias",
-    "output_1.weight": "output_1.weight",
-    "output_1.bias": "output_1.bias",
-}
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
 
 class Alexnet(nn.Module):
@@ -83,35 +66,20 @@ class Alexnet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv_1: conv(96, 11x11, stride=4) -> 96x54x54
         self.conv_1 = nn.Conv2d(3, 96, kernel_size=(11, 11), stride=(4, 4))
-        # lrn_1: lrn -> 96x54x54
         self.lrn_1 = nn.LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0)
-        # maxpool_1: maxpool(3x3, stride=2) -> 96x26x26
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2))
-        # conv_2: conv(256, 5x5, pad=2) -> 256x26x26
         self.conv_2 = nn.Conv2d(96, 256, kernel_size=(5, 5), padding=(2, 2))
-        # lrn_2: lrn -> 256x26x26
         self.lrn_2 = nn.LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0)
-        # maxpool_2: maxpool(3x3, stride=2) -> 256x12x12
         self.maxpool_2 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2))
-        # conv_3: conv(384, 3x3, pad=1) -> 384x12x12
         self.conv_3 = nn.Conv2d(256, 384, kernel_size=(3, 3), padding=(1, 1))
-        # conv_4: conv(384, 3x3, pad=1) -> 384x12x12
         self.conv_4 = nn.Conv2d(384, 384, kernel_size=(3, 3), padding=(1, 1))
-        # conv_5: conv(256, 3x3, pad=1) -> 256x12x12
         self.conv_5 = nn.Conv2d(384, 256, kernel_size=(3, 3), padding=(1, 1))
-        # maxpool_3: maxpool(3x3, stride=2) -> 256x5x5
         self.maxpool_3 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2))
-        # fc_1: fc(4096) -> 4096
         self.fc_1 = nn.Linear(6400, 4096)
-        # dropout_1: dropout(0.5) -> 4096
         self.dropout_1 = nn.Dropout(0.5)
-        # fc_2: fc(4096) -> 4096
         self.fc_2 = nn.Linear(4096, 4096)
-        # dropout_2: dropout(0.5) -> 4096
         self.dropout_2 = nn.Dropout(0.5)
-        # output_1: fc(1000) -> 1000
         self.output_1 = nn.Linear(4096, 1000)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -122,71 +90,53 @@ class Alexnet(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 224, 224), got {tuple(x.shape)}")
-        # input_1: input -> 3x224x224
-        # conv_1: conv(96, 11x11, stride=4) -> 96x54x54
-        x = self.conv_1(x)
-        # relu_1: relu -> 96x54x54
-        x = F.relu(x)
-        # lrn_1: lrn -> 96x54x54
-        x = self.lrn_1(x)
-        # maxpool_1: maxpool(3x3, stride=2) -> 96x26x26
-        x = self.maxpool_1(x)
-        # conv_2: conv(256, 5x5, pad=2) -> 256x26x26
-        x = self.conv_2(x)
-        # relu_2: relu -> 256x26x26
-        x = F.relu(x)
-        # lrn_2: lrn -> 256x26x26
-        x = self.lrn_2(x)
-        # maxpool_2: maxpool(3x3, stride=2) -> 256x12x12
-        x = self.maxpool_2(x)
-        # conv_3: conv(384, 3x3, pad=1) -> 384x12x12
-        x = self.conv_3(x)
-        # relu_3: relu -> 384x12x12
-        x = F.relu(x)
-        # conv_4: conv(384, 3x3, pad=1) -> 384x12x12
-        x = self.conv_4(x)
-        # relu_4: relu -> 384x12x12
-        x = F.relu(x)
-        # conv_5: conv(256, 3x3, pad=1) -> 256x12x12
-        x = self.conv_5(x)
-        # relu_5: relu -> 256x12x12
-        x = F.relu(x)
-        # maxpool_3: maxpool(3x3, stride=2) -> 256x5x5
-        x = self.maxpool_3(x)
-        # fc_1_flatten: flatten (implicit) -> 6400
-        x = torch.flatten(x, 1)
-        # fc_1: fc(4096) -> 4096
-        x = self.fc_1(x)
-        # relu_6: relu -> 4096
-        x = F.relu(x)
-        # dropout_1: dropout(0.5) -> 4096
-        x = self.dropout_1(x)
-        # fc_2: fc(4096) -> 4096
-        x = self.fc_2(x)
-        # relu_7: relu -> 4096
-        x = F.relu(x)
-        # dropout_2: dropout(0.5) -> 4096
-        x = self.dropout_2(x)
-        # output_1: fc(1000) -> 1000
-        x = self.output_1(x)
+        x = self.conv_1(x)  # conv(96, 11x11, stride=4) -> 96x54x54
+        x = F.relu(x)  # relu -> 96x54x54
+        x = self.lrn_1(x)  # lrn -> 96x54x54
+        x = self.maxpool_1(x)  # maxpool(3x3, stride=2) -> 96x26x26
+        x = self.conv_2(x)  # conv(256, 5x5, pad=2) -> 256x26x26
+        x = F.relu(x)  # relu -> 256x26x26
+        x = self.lrn_2(x)  # lrn -> 256x26x26
+        x = self.maxpool_2(x)  # maxpool(3x3, stride=2) -> 256x12x12
+        x = self.conv_3(x)  # conv(384, 3x3, pad=1) -> 384x12x12
+        x = F.relu(x)  # relu -> 384x12x12
+        x = self.conv_4(x)  # conv(384, 3x3, pad=1) -> 384x12x12
+        x = F.relu(x)  # relu -> 384x12x12
+        x = self.conv_5(x)  # conv(256, 3x3, pad=1) -> 256x12x12
+        x = F.relu(x)  # relu -> 256x12x12
+        x = self.maxpool_3(x)  # maxpool(3x3, stride=2) -> 256x5x5
+        x = torch.flatten(x, 1)  # flatten (implicit) -> 6400
+        x = self.fc_1(x)  # fc(4096) -> 4096
+        x = F.relu(x)  # relu -> 4096
+        x = self.dropout_1(x)  # dropout(0.5) -> 4096
+        x = self.fc_2(x)  # fc(4096) -> 4096
+        x = F.relu(x)  # relu -> 4096
+        x = self.dropout_2(x)  # dropout(0.5) -> 4096
+        x = self.output_1(x)  # fc(1000) -> 1000
         if logits:
             return x
-        # output_1_softmax: softmax (implicit) -> 1000
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 1000
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network alexnet: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -197,7 +147,7 @@ class Alexnet(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

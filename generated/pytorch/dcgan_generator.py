@@ -34,9 +34,11 @@
     model.load_netdsl_weights("dcgan_generator.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 100, 1, 1) -> y: (N, 3, 64, 64)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. dcgan_generator_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. dcgan_generator_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -48,31 +50,7 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (100, 1, 1)
 OUTPUT_SHAPE = (3, 64, 64)
-
-# netdsl weight name -> state_dict name in DcganGenerator
-NETDSL_NAMES = {
-    "deconv_1.weight": "deconv_1.weight",
-    "batchnorm_1.weight": "batchnorm_1.weight",
-    "batchnorm_1.bias": "batchnorm_1.bias",
-    "batchnorm_1.running_mean": "batchnorm_1.running_mean",
-    "batchnorm_1.running_var": "batchnorm_1.running_var",
-    "deconv_2.weight": "deconv_2.weight",
-    "batchnorm_2.weight": "batchnorm_2.weight",
-    "batchnorm_2.bias": "batchnorm_2.bias",
-    "batchnorm_2.running_mean": "batchnorm_2.running_mean",
-    "batchnorm_2.running_var": "batchnorm_2.running_var",
-    "deconv_3.weight": "deconv_3.weight",
-    "batchnorm_3.weight": "batchnorm_3.weight",
-    "batchnorm_3.bias": "batchnorm_3.bias",
-    "batchnorm_3.running_mean": "batchnorm_3.running_mean",
-    "batchnorm_3.running_var": "batchnorm_3.running_var",
-    "deconv_4.weight": "deconv_4.weight",
-    "batchnorm_4.weight": "batchnorm_4.weight",
-    "batchnorm_4.bias": "batchnorm_4.bias",
-    "batchnorm_4.running_mean": "batchnorm_4.running_mean",
-    "batchnorm_4.running_var": "batchnorm_4.running_var",
-    "deconv_5.weight": "deconv_5.weight",
-}
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
 
 class DcganGenerator(nn.Module):
@@ -80,72 +58,55 @@ class DcganGenerator(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # deconv_1: deconv(512, 4x4, bias=false) -> 512x4x4
         self.deconv_1 = nn.ConvTranspose2d(100, 512, kernel_size=(4, 4), bias=False)
-        # batchnorm_1: batchnorm -> 512x4x4
         self.batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # deconv_2: deconv(256, 4x4, stride=2, pad=1, bias=false) -> 256x8x8
         self.deconv_2 = nn.ConvTranspose2d(512, 256, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)
-        # batchnorm_2: batchnorm -> 256x8x8
         self.batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # deconv_3: deconv(128, 4x4, stride=2, pad=1, bias=false) -> 128x16x16
         self.deconv_3 = nn.ConvTranspose2d(256, 128, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)
-        # batchnorm_3: batchnorm -> 128x16x16
         self.batchnorm_3 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # deconv_4: deconv(64, 4x4, stride=2, pad=1, bias=false) -> 64x32x32
         self.deconv_4 = nn.ConvTranspose2d(128, 64, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)
-        # batchnorm_4: batchnorm -> 64x32x32
         self.batchnorm_4 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # deconv_5: deconv(3, 4x4, stride=2, pad=1, bias=false) -> 3x64x64
         self.deconv_5 = nn.ConvTranspose2d(64, 3, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: NCHW float32 of shape (N, 100, 1, 1); returns (N, 3, 64, 64)."""
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 100, 1, 1), got {tuple(x.shape)}")
-        # input_1: input -> 100x1x1
-        # deconv_1: deconv(512, 4x4, bias=false) -> 512x4x4
-        x = self.deconv_1(x)
-        # batchnorm_1: batchnorm -> 512x4x4
-        x = self.batchnorm_1(x)
-        # relu_1: relu -> 512x4x4
-        x = F.relu(x)
-        # deconv_2: deconv(256, 4x4, stride=2, pad=1, bias=false) -> 256x8x8
-        x = self.deconv_2(x)
-        # batchnorm_2: batchnorm -> 256x8x8
-        x = self.batchnorm_2(x)
-        # relu_2: relu -> 256x8x8
-        x = F.relu(x)
-        # deconv_3: deconv(128, 4x4, stride=2, pad=1, bias=false) -> 128x16x16
-        x = self.deconv_3(x)
-        # batchnorm_3: batchnorm -> 128x16x16
-        x = self.batchnorm_3(x)
-        # relu_3: relu -> 128x16x16
-        x = F.relu(x)
-        # deconv_4: deconv(64, 4x4, stride=2, pad=1, bias=false) -> 64x32x32
-        x = self.deconv_4(x)
-        # batchnorm_4: batchnorm -> 64x32x32
-        x = self.batchnorm_4(x)
-        # relu_4: relu -> 64x32x32
-        x = F.relu(x)
-        # deconv_5: deconv(3, 4x4, stride=2, pad=1, bias=false) -> 3x64x64
-        x = self.deconv_5(x)
-        # tanh_1: tanh -> 3x64x64
-        x = torch.tanh(x)
+        x = self.deconv_1(x)  # deconv(512, 4x4, bias=false) -> 512x4x4
+        x = self.batchnorm_1(x)  # batchnorm -> 512x4x4
+        x = F.relu(x)  # relu -> 512x4x4
+        x = self.deconv_2(x)  # deconv(256, 4x4, stride=2, pad=1, bias=false) -> 256x8x8
+        x = self.batchnorm_2(x)  # batchnorm -> 256x8x8
+        x = F.relu(x)  # relu -> 256x8x8
+        x = self.deconv_3(x)  # deconv(128, 4x4, stride=2, pad=1, bias=false) -> 128x16x16
+        x = self.batchnorm_3(x)  # batchnorm -> 128x16x16
+        x = F.relu(x)  # relu -> 128x16x16
+        x = self.deconv_4(x)  # deconv(64, 4x4, stride=2, pad=1, bias=false) -> 64x32x32
+        x = self.batchnorm_4(x)  # batchnorm -> 64x32x32
+        x = F.relu(x)  # relu -> 64x32x32
+        x = self.deconv_5(x)  # deconv(3, 4x4, stride=2, pad=1, bias=false) -> 3x64x64
+        x = torch.tanh(x)  # tanh -> 3x64x64
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network dcgan_generator: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -156,7 +117,7 @@ class DcganGenerator(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

@@ -4,437 +4,80 @@
 # `netdsl compile examples/densenet121.net --target pytorch`.
 #
 # network densenet121
-#  Layer                      | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# ----------------------------+--------------------------------------------+----------------+-----------+-------------+-----------------+------------------------------------------------
-#  input_1                    | input                                      | 3x224x224      |           |             | 1 /1            |
-#  conv_1                     | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  batchnorm_1                | batchnorm                                  | 64x112x112     |       128 |             | 7 /2            |
-#  relu_1                     | relu                                       | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                  | maxpool(3x3, stride=2, pad=1)              | 64x56x56       |           |             | 11 /4           |
-#  dense_layer_1.batchnorm_1  | batchnorm                                  | 64x56x56       |       128 |             | 11 /4           |
-#  dense_layer_1.relu_1       | relu                                       | 64x56x56       |           |             | 11 /4           |
-#  dense_layer_1.conv_1       | conv(128, 1x1, bias=false)                 | 128x56x56      |     8,192 |  25,690,112 | 11 /4           |
-#  dense_layer_1.batchnorm_2  | batchnorm                                  | 128x56x56      |       256 |             | 11 /4           |
-#  dense_layer_1.relu_2       | relu                                       | 128x56x56      |           |             | 11 /4           |
-#  dense_layer_1.conv_2       | conv(32, 3x3, pad=1, bias=false)           | 32x56x56       |    36,864 | 115,605,504 | 19 /4           |
-#  dense_layer_1.concat_1     | concat                                     | 96x56x56       |           |             | 19 /4           | maxpool_1, dense_layer_1.conv_2
-#  dense_layer_2.batchnorm_1  | batchnorm                                  | 96x56x56       |       192 |             | 19 /4           |
-#  dense_layer_2.relu_1       | relu                                       | 96x56x56       |           |             | 19 /4           |
-#  dense_layer_2.conv_1       | conv(128, 1x1, bias=false)                 | 128x56x56      |    12,288 |  38,535,168 | 19 /4           |
-#  dense_layer_2.batchnorm_2  | batchnorm                                  | 128x56x56      |       256 |             | 19 /4           |
-#  dense_layer_2.relu_2       | relu                                       | 128x56x56      |           |             | 19 /4           |
-#  dense_layer_2.conv_2       | conv(32, 3x3, pad=1, bias=false)           | 32x56x56       |    36,864 | 115,605,504 | 27 /4           |
-#  dense_layer_2.concat_1     | concat                                     | 128x56x56      |           |             | 27 /4           | dense_layer_1.concat_1, dense_layer_2.conv_2
-#  dense_layer_3.batchnorm_1  | batchnorm                                  | 128x56x56      |       256 |             | 27 /4           |
-#  dense_layer_3.relu_1       | relu                                       | 128x56x56      |           |             | 27 /4           |
-#  dense_layer_3.conv_1       | conv(128, 1x1, bias=false)                 | 128x56x56      |    16,384 |  51,380,224 | 27 /4           |
-#  dense_layer_3.batchnorm_2  | batchnorm                                  | 128x56x56      |       256 |             | 27 /4           |
-#  dense_layer_3.relu_2       | relu                                       | 128x56x56      |           |             | 27 /4           |
-#  dense_layer_3.conv_2       | conv(32, 3x3, pad=1, bias=false)           | 32x56x56       |    36,864 | 115,605,504 | 35 /4           |
-#  dense_layer_3.concat_1     | concat                                     | 160x56x56      |           |             | 35 /4           | dense_layer_2.concat_1, dense_layer_3.conv_2
-#  dense_layer_4.batchnorm_1  | batchnorm                                  | 160x56x56      |       320 |             | 35 /4           |
-#  dense_layer_4.relu_1       | relu                                       | 160x56x56      |           |             | 35 /4           |
-#  dense_layer_4.conv_1       | conv(128, 1x1, bias=false)                 | 128x56x56      |    20,480 |  64,225,280 | 35 /4           |
-#  dense_layer_4.batchnorm_2  | batchnorm                                  | 128x56x56      |       256 |             | 35 /4           |
-#  dense_layer_4.relu_2       | relu                                       | 128x56x56      |           |             | 35 /4           |
-#  dense_layer_4.conv_2       | conv(32, 3x3, pad=1, bias=false)           | 32x56x56       |    36,864 | 115,605,504 | 43 /4           |
-#  dense_layer_4.concat_1     | concat                                     | 192x56x56      |           |             | 43 /4           | dense_layer_3.concat_1, dense_layer_4.conv_2
-#  dense_layer_5.batchnorm_1  | batchnorm                                  | 192x56x56      |       384 |             | 43 /4           |
-#  dense_layer_5.relu_1       | relu                                       | 192x56x56      |           |             | 43 /4           |
-#  dense_layer_5.conv_1       | conv(128, 1x1, bias=false)                 | 128x56x56      |    24,576 |  77,070,336 | 43 /4           |
-#  dense_layer_5.batchnorm_2  | batchnorm                                  | 128x56x56      |       256 |             | 43 /4           |
-#  dense_layer_5.relu_2       | relu                                       | 128x56x56      |           |             | 43 /4           |
-#  dense_layer_5.conv_2       | conv(32, 3x3, pad=1, bias=false)           | 32x56x56       |    36,864 | 115,605,504 | 51 /4           |
-#  dense_layer_5.concat_1     | concat                                     | 224x56x56      |           |             | 51 /4           | dense_layer_4.concat_1, dense_layer_5.conv_2
-#  dense_layer_6.batchnorm_1  | batchnorm                                  | 224x56x56      |       448 |             | 51 /4           |
-#  dense_layer_6.relu_1       | relu                                       | 224x56x56      |           |             | 51 /4           |
-#  dense_layer_6.conv_1       | conv(128, 1x1, bias=false)                 | 128x56x56      |    28,672 |  89,915,392 | 51 /4           |
-#  dense_layer_6.batchnorm_2  | batchnorm                                  | 128x56x56      |       256 |             | 51 /4           |
-#  dense_layer_6.relu_2       | relu                                       | 128x56x56      |           |             | 51 /4           |
-#  dense_layer_6.conv_2       | conv(32, 3x3, pad=1, bias=false)           | 32x56x56       |    36,864 | 115,605,504 | 59 /4           |
-#  dense_layer_6.concat_1     | concat                                     | 256x56x56      |           |             | 59 /4           | dense_layer_5.concat_1, dense_layer_6.conv_2
-#  transition_1.batchnorm_1   | batchnorm                                  | 256x56x56      |       512 |             | 59 /4           |
-#  transition_1.relu_1        | relu                                       | 256x56x56      |           |             | 59 /4           |
-#  transition_1.conv_1        | conv(128, 1x1, bias=false)                 | 128x56x56      |    32,768 | 102,760,448 | 59 /4           |
-#  transition_1.avgpool_1     | avgpool(2x2)                               | 128x28x28      |           |             | 63 /8           |
-#  dense_layer_7.batchnorm_1  | batchnorm                                  | 128x28x28      |       256 |             | 63 /8           |
-#  dense_layer_7.relu_1       | relu                                       | 128x28x28      |           |             | 63 /8           |
-#  dense_layer_7.conv_1       | conv(128, 1x1, bias=false)                 | 128x28x28      |    16,384 |  12,845,056 | 63 /8           |
-#  dense_layer_7.batchnorm_2  | batchnorm                                  | 128x28x28      |       256 |             | 63 /8           |
-#  dense_layer_7.relu_2       | relu                                       | 128x28x28      |           |             | 63 /8           |
-#  dense_layer_7.conv_2       | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 79 /8           |
-#  dense_layer_7.concat_1     | concat                                     | 160x28x28      |           |             | 79 /8           | transition_1.avgpool_1, dense_layer_7.conv_2
-#  dense_layer_8.batchnorm_1  | batchnorm                                  | 160x28x28      |       320 |             | 79 /8           |
-#  dense_layer_8.relu_1       | relu                                       | 160x28x28      |           |             | 79 /8           |
-#  dense_layer_8.conv_1       | conv(128, 1x1, bias=false)                 | 128x28x28      |    20,480 |  16,056,320 | 79 /8           |
-#  dense_layer_8.batchnorm_2  | batchnorm                                  | 128x28x28      |       256 |             | 79 /8           |
-#  dense_layer_8.relu_2       | relu                                       | 128x28x28      |           |             | 79 /8           |
-#  dense_layer_8.conv_2       | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 95 /8           |
-#  dense_layer_8.concat_1     | concat                                     | 192x28x28      |           |             | 95 /8           | dense_layer_7.concat_1, dense_layer_8.conv_2
-#  dense_layer_9.batchnorm_1  | batchnorm                                  | 192x28x28      |       384 |             | 95 /8           |
-#  dense_layer_9.relu_1       | relu                                       | 192x28x28      |           |             | 95 /8           |
-#  dense_layer_9.conv_1       | conv(128, 1x1, bias=false)                 | 128x28x28      |    24,576 |  19,267,584 | 95 /8           |
-#  dense_layer_9.batchnorm_2  | batchnorm                                  | 128x28x28      |       256 |             | 95 /8           |
-#  dense_layer_9.relu_2       | relu                                       | 128x28x28      |           |             | 95 /8           |
-#  dense_layer_9.conv_2       | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 111 /8          |
-#  dense_layer_9.concat_1     | concat                                     | 224x28x28      |           |             | 111 /8          | dense_layer_8.concat_1, dense_layer_9.conv_2
-#  dense_layer_10.batchnorm_1 | batchnorm                                  | 224x28x28      |       448 |             | 111 /8          |
-#  dense_layer_10.relu_1      | relu                                       | 224x28x28      |           |             | 111 /8          |
-#  dense_layer_10.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    28,672 |  22,478,848 | 111 /8          |
-#  dense_layer_10.batchnorm_2 | batchnorm                                  | 128x28x28      |       256 |             | 111 /8          |
-#  dense_layer_10.relu_2      | relu                                       | 128x28x28      |           |             | 111 /8          |
-#  dense_layer_10.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 127 /8          |
-#  dense_layer_10.concat_1    | concat                                     | 256x28x28      |           |             | 127 /8          | dense_layer_9.concat_1, dense_layer_10.conv_2
-#  dense_layer_11.batchnorm_1 | batchnorm                                  | 256x28x28      |       512 |             | 127 /8          |
-#  dense_layer_11.relu_1      | relu                                       | 256x28x28      |           |             | 127 /8          |
-#  dense_layer_11.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    32,768 |  25,690,112 | 127 /8          |
-#  dense_layer_11.batchnorm_2 | batchnorm                                  | 128x28x28      |       256 |             | 127 /8          |
-#  dense_layer_11.relu_2      | relu                                       | 128x28x28      |           |             | 127 /8          |
-#  dense_layer_11.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 143 /8          |
-#  dense_layer_11.concat_1    | concat                                     | 288x28x28      |           |             | 143 /8          | dense_layer_10.concat_1, dense_layer_11.conv_2
-#  dense_layer_12.batchnorm_1 | batchnorm                                  | 288x28x28      |       576 |             | 143 /8          |
-#  dense_layer_12.relu_1      | relu                                       | 288x28x28      |           |             | 143 /8          |
-#  dense_layer_12.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    36,864 |  28,901,376 | 143 /8          |
-#  dense_layer_12.batchnorm_2 | batchnorm                                  | 128x28x28      |       256 |             | 143 /8          |
-#  dense_layer_12.relu_2      | relu                                       | 128x28x28      |           |             | 143 /8          |
-#  dense_layer_12.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 159 /8          |
-#  dense_layer_12.concat_1    | concat                                     | 320x28x28      |           |             | 159 /8          | dense_layer_11.concat_1, dense_layer_12.conv_2
-#  dense_layer_13.batchnorm_1 | batchnorm                                  | 320x28x28      |       640 |             | 159 /8          |
-#  dense_layer_13.relu_1      | relu                                       | 320x28x28      |           |             | 159 /8          |
-#  dense_layer_13.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    40,960 |  32,112,640 | 159 /8          |
-#  dense_layer_13.batchnorm_2 | batchnorm                                  | 128x28x28      |       256 |             | 159 /8          |
-#  dense_layer_13.relu_2      | relu                                       | 128x28x28      |           |             | 159 /8          |
-#  dense_layer_13.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 175 /8          |
-#  dense_layer_13.concat_1    | concat                                     | 352x28x28      |           |             | 175 /8          | dense_layer_12.concat_1, dense_layer_13.conv_2
-#  dense_layer_14.batchnorm_1 | batchnorm                                  | 352x28x28      |       704 |             | 175 /8          |
-#  dense_layer_14.relu_1      | relu                                       | 352x28x28      |           |             | 175 /8          |
-#  dense_layer_14.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    45,056 |  35,323,904 | 175 /8          |
-#  dense_layer_14.batchnorm_2 | batchnorm                                  | 128x28x28      |       256 |             | 175 /8          |
-#  dense_layer_14.relu_2      | relu                                       | 128x28x28      |           |             | 175 /8          |
-#  dense_layer_14.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 191 /8          |
-#  dense_layer_14.concat_1    | concat                                     | 384x28x28      |           |             | 191 /8          | dense_layer_13.concat_1, dense_layer_14.conv_2
-#  dense_layer_15.batchnorm_1 | batchnorm                                  | 384x28x28      |       768 |             | 191 /8          |
-#  dense_layer_15.relu_1      | relu                                       | 384x28x28      |           |             | 191 /8          |
-#  dense_layer_15.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    49,152 |  38,535,168 | 191 /8          |
-#  dense_layer_15.batchnorm_2 | batchnorm                                  | 128x28x28      |       256 |             | 191 /8          |
-#  dense_layer_15.relu_2      | relu                                       | 128x28x28      |           |             | 191 /8          |
-#  dense_layer_15.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 207 /8          |
-#  dense_layer_15.concat_1    | concat                                     | 416x28x28      |           |             | 207 /8          | dense_layer_14.concat_1, dense_layer_15.conv_2
-#  dense_layer_16.batchnorm_1 | batchnorm                                  | 416x28x28      |       832 |             | 207 /8          |
-#  dense_layer_16.relu_1      | relu                                       | 416x28x28      |           |             | 207 /8          |
-#  dense_layer_16.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    53,248 |  41,746,432 | 207 /8          |
-#  dense_layer_16.batchnorm_2 | batchnorm                                  | 128x28x28      |       256 |             | 207 /8          |
-#  dense_layer_16.relu_2      | relu                                       | 128x28x28      |           |             | 207 /8          |
-#  dense_layer_16.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 223 /8          |
-#  dense_layer_16.concat_1    | concat                                     | 448x28x28      |           |             | 223 /8          | dense_layer_15.concat_1, dense_layer_16.conv_2
-#  dense_layer_17.batchnorm_1 | batchnorm                                  | 448x28x28      |       896 |             | 223 /8          |
-#  dense_layer_17.relu_1      | relu                                       | 448x28x28      |           |             | 223 /8          |
-#  dense_layer_17.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    57,344 |  44,957,696 | 223 /8          |
-#  dense_layer_17.batchnorm_2 | batchnorm                                  | 128x28x28      |       256 |             | 223 /8          |
-#  dense_layer_17.relu_2      | relu                                       | 128x28x28      |           |             | 223 /8          |
-#  dense_layer_17.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 239 /8          |
-#  dense_layer_17.concat_1    | concat                                     | 480x28x28      |           |             | 239 /8          | dense_layer_16.concat_1, dense_layer_17.conv_2
-#  dense_layer_18.batchnorm_1 | batchnorm                                  | 480x28x28      |       960 |             | 239 /8          |
-#  dense_layer_18.relu_1      | relu                                       | 480x28x28      |           |             | 239 /8          |
-#  dense_layer_18.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    61,440 |  48,168,960 | 239 /8          |
-#  dense_layer_18.batchnorm_2 | batchnorm                                  | 128x28x28      |       256 |             | 239 /8          |
-#  dense_layer_18.relu_2      | relu                                       | 128x28x28      |           |             | 239 /8          |
-#  dense_layer_18.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |    36,864 |  28,901,376 | 255 /8          |
-#  dense_layer_18.concat_1    | concat                                     | 512x28x28      |           |             | 255 /8          | dense_layer_17.concat_1, dense_layer_18.conv_2
-#  transition_2.batchnorm_1   | batchnorm                                  | 512x28x28      |     1,024 |             | 255 /8          |
-#  transition_2.relu_1        | relu                                       | 512x28x28      |           |             | 255 /8          |
-#  transition_2.conv_1        | conv(256, 1x1, bias=false)                 | 256x28x28      |   131,072 | 102,760,448 | 255 /8          |
-#  transition_2.avgpool_1     | avgpool(2x2)                               | 256x14x14      |           |             | 263 /16         |
-#  dense_layer_19.batchnorm_1 | batchnorm                                  | 256x14x14      |       512 |             | 263 /16         |
-#  dense_layer_19.relu_1      | relu                                       | 256x14x14      |           |             | 263 /16         |
-#  dense_layer_19.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    32,768 |   6,422,528 | 263 /16         |
-#  dense_layer_19.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 263 /16         |
-#  dense_layer_19.relu_2      | relu                                       | 128x14x14      |           |             | 263 /16         |
-#  dense_layer_19.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 295 /16         |
-#  dense_layer_19.concat_1    | concat                                     | 288x14x14      |           |             | 295 /16         | transition_2.avgpool_1, dense_layer_19.conv_2
-#  dense_layer_20.batchnorm_1 | batchnorm                                  | 288x14x14      |       576 |             | 295 /16         |
-#  dense_layer_20.relu_1      | relu                                       | 288x14x14      |           |             | 295 /16         |
-#  dense_layer_20.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    36,864 |   7,225,344 | 295 /16         |
-#  dense_layer_20.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 295 /16         |
-#  dense_layer_20.relu_2      | relu                                       | 128x14x14      |           |             | 295 /16         |
-#  dense_layer_20.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 327 /16         |
-#  dense_layer_20.concat_1    | concat                                     | 320x14x14      |           |             | 327 /16         | dense_layer_19.concat_1, dense_layer_20.conv_2
-#  dense_layer_21.batchnorm_1 | batchnorm                                  | 320x14x14      |       640 |             | 327 /16         |
-#  dense_layer_21.relu_1      | relu                                       | 320x14x14      |           |             | 327 /16         |
-#  dense_layer_21.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    40,960 |   8,028,160 | 327 /16         |
-#  dense_layer_21.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 327 /16         |
-#  dense_layer_21.relu_2      | relu                                       | 128x14x14      |           |             | 327 /16         |
-#  dense_layer_21.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 359 /16         |
-#  dense_layer_21.concat_1    | concat                                     | 352x14x14      |           |             | 359 /16         | dense_layer_20.concat_1, dense_layer_21.conv_2
-#  dense_layer_22.batchnorm_1 | batchnorm                                  | 352x14x14      |       704 |             | 359 /16         |
-#  dense_layer_22.relu_1      | relu                                       | 352x14x14      |           |             | 359 /16         |
-#  dense_layer_22.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    45,056 |   8,830,976 | 359 /16         |
-#  dense_layer_22.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 359 /16         |
-#  dense_layer_22.relu_2      | relu                                       | 128x14x14      |           |             | 359 /16         |
-#  dense_layer_22.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 391 /16         |
-#  dense_layer_22.concat_1    | concat                                     | 384x14x14      |           |             | 391 /16         | dense_layer_21.concat_1, dense_layer_22.conv_2
-#  dense_layer_23.batchnorm_1 | batchnorm                                  | 384x14x14      |       768 |             | 391 /16         |
-#  dense_layer_23.relu_1      | relu                                       | 384x14x14      |           |             | 391 /16         |
-#  dense_layer_23.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    49,152 |   9,633,792 | 391 /16         |
-#  dense_layer_23.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 391 /16         |
-#  dense_layer_23.relu_2      | relu                                       | 128x14x14      |           |             | 391 /16         |
-#  dense_layer_23.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 423 /16         |
-#  dense_layer_23.concat_1    | concat                                     | 416x14x14      |           |             | 423 /16         | dense_layer_22.concat_1, dense_layer_23.conv_2
-#  dense_layer_24.batchnorm_1 | batchnorm                                  | 416x14x14      |       832 |             | 423 /16         |
-#  dense_layer_24.relu_1      | relu                                       | 416x14x14      |           |             | 423 /16         |
-#  dense_layer_24.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    53,248 |  10,436,608 | 423 /16         |
-#  dense_layer_24.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 423 /16         |
-#  dense_layer_24.relu_2      | relu                                       | 128x14x14      |           |             | 423 /16         |
-#  dense_layer_24.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 455 /16         |
-#  dense_layer_24.concat_1    | concat                                     | 448x14x14      |           |             | 455 /16         | dense_layer_23.concat_1, dense_layer_24.conv_2
-#  dense_layer_25.batchnorm_1 | batchnorm                                  | 448x14x14      |       896 |             | 455 /16         |
-#  dense_layer_25.relu_1      | relu                                       | 448x14x14      |           |             | 455 /16         |
-#  dense_layer_25.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    57,344 |  11,239,424 | 455 /16         |
-#  dense_layer_25.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 455 /16         |
-#  dense_layer_25.relu_2      | relu                                       | 128x14x14      |           |             | 455 /16         |
-#  dense_layer_25.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 487 /16         |
-#  dense_layer_25.concat_1    | concat                                     | 480x14x14      |           |             | 487 /16         | dense_layer_24.concat_1, dense_layer_25.conv_2
-#  dense_layer_26.batchnorm_1 | batchnorm                                  | 480x14x14      |       960 |             | 487 /16         |
-#  dense_layer_26.relu_1      | relu                                       | 480x14x14      |           |             | 487 /16         |
-#  dense_layer_26.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    61,440 |  12,042,240 | 487 /16         |
-#  dense_layer_26.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 487 /16         |
-#  dense_layer_26.relu_2      | relu                                       | 128x14x14      |           |             | 487 /16         |
-#  dense_layer_26.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 519 /16         |
-#  dense_layer_26.concat_1    | concat                                     | 512x14x14      |           |             | 519 /16         | dense_layer_25.concat_1, dense_layer_26.conv_2
-#  dense_layer_27.batchnorm_1 | batchnorm                                  | 512x14x14      |     1,024 |             | 519 /16         |
-#  dense_layer_27.relu_1      | relu                                       | 512x14x14      |           |             | 519 /16         |
-#  dense_layer_27.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    65,536 |  12,845,056 | 519 /16         |
-#  dense_layer_27.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 519 /16         |
-#  dense_layer_27.relu_2      | relu                                       | 128x14x14      |           |             | 519 /16         |
-#  dense_layer_27.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 551 /16         |
-#  dense_layer_27.concat_1    | concat                                     | 544x14x14      |           |             | 551 /16         | dense_layer_26.concat_1, dense_layer_27.conv_2
-#  dense_layer_28.batchnorm_1 | batchnorm                                  | 544x14x14      |     1,088 |             | 551 /16         |
-#  dense_layer_28.relu_1      | relu                                       | 544x14x14      |           |             | 551 /16         |
-#  dense_layer_28.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    69,632 |  13,647,872 | 551 /16         |
-#  dense_layer_28.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 551 /16         |
-#  dense_layer_28.relu_2      | relu                                       | 128x14x14      |           |             | 551 /16         |
-#  dense_layer_28.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 583 /16         |
-#  dense_layer_28.concat_1    | concat                                     | 576x14x14      |           |             | 583 /16         | dense_layer_27.concat_1, dense_layer_28.conv_2
-#  dense_layer_29.batchnorm_1 | batchnorm                                  | 576x14x14      |     1,152 |             | 583 /16         |
-#  dense_layer_29.relu_1      | relu                                       | 576x14x14      |           |             | 583 /16         |
-#  dense_layer_29.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    73,728 |  14,450,688 | 583 /16         |
-#  dense_layer_29.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 583 /16         |
-#  dense_layer_29.relu_2      | relu                                       | 128x14x14      |           |             | 583 /16         |
-#  dense_layer_29.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 615 /16         |
-#  dense_layer_29.concat_1    | concat                                     | 608x14x14      |           |             | 615 /16         | dense_layer_28.concat_1, dense_layer_29.conv_2
-#  dense_layer_30.batchnorm_1 | batchnorm                                  | 608x14x14      |     1,216 |             | 615 /16         |
-#  dense_layer_30.relu_1      | relu                                       | 608x14x14      |           |             | 615 /16         |
-#  dense_layer_30.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    77,824 |  15,253,504 | 615 /16         |
-#  dense_layer_30.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 615 /16         |
-#  dense_layer_30.relu_2      | relu                                       | 128x14x14      |           |             | 615 /16         |
-#  dense_layer_30.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 647 /16         |
-#  dense_layer_30.concat_1    | concat                                     | 640x14x14      |           |             | 647 /16         | dense_layer_29.concat_1, dense_layer_30.conv_2
-#  dense_layer_31.batchnorm_1 | batchnorm                                  | 640x14x14      |     1,280 |             | 647 /16         |
-#  dense_layer_31.relu_1      | relu                                       | 640x14x14      |           |             | 647 /16         |
-#  dense_layer_31.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    81,920 |  16,056,320 | 647 /16         |
-#  dense_layer_31.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 647 /16         |
-#  dense_layer_31.relu_2      | relu                                       | 128x14x14      |           |             | 647 /16         |
-#  dense_layer_31.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 679 /16         |
-#  dense_layer_31.concat_1    | concat                                     | 672x14x14      |           |             | 679 /16         | dense_layer_30.concat_1, dense_layer_31.conv_2
-#  dense_layer_32.batchnorm_1 | batchnorm                                  | 672x14x14      |     1,344 |             | 679 /16         |
-#  dense_layer_32.relu_1      | relu                                       | 672x14x14      |           |             | 679 /16         |
-#  dense_layer_32.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    86,016 |  16,859,136 | 679 /16         |
-#  dense_layer_32.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 679 /16         |
-#  dense_layer_32.relu_2      | relu                                       | 128x14x14      |           |             | 679 /16         |
-#  dense_layer_32.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 711 /16         |
-#  dense_layer_32.concat_1    | concat                                     | 704x14x14      |           |             | 711 /16         | dense_layer_31.concat_1, dense_layer_32.conv_2
-#  dense_layer_33.batchnorm_1 | batchnorm                                  | 704x14x14      |     1,408 |             | 711 /16         |
-#  dense_layer_33.relu_1      | relu                                       | 704x14x14      |           |             | 711 /16         |
-#  dense_layer_33.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    90,112 |  17,661,952 | 711 /16         |
-#  dense_layer_33.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 711 /16         |
-#  dense_layer_33.relu_2      | relu                                       | 128x14x14      |           |             | 711 /16         |
-#  dense_layer_33.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 743 /16         |
-#  dense_layer_33.concat_1    | concat                                     | 736x14x14      |           |             | 743 /16         | dense_layer_32.concat_1, dense_layer_33.conv_2
-#  dense_layer_34.batchnorm_1 | batchnorm                                  | 736x14x14      |     1,472 |             | 743 /16         |
-#  dense_layer_34.relu_1      | relu                                       | 736x14x14      |           |             | 743 /16         |
-#  dense_layer_34.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    94,208 |  18,464,768 | 743 /16         |
-#  dense_layer_34.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 743 /16         |
-#  dense_layer_34.relu_2      | relu                                       | 128x14x14      |           |             | 743 /16         |
-#  dense_layer_34.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 775 /16         |
-#  dense_layer_34.concat_1    | concat                                     | 768x14x14      |           |             | 775 /16         | dense_layer_33.concat_1, dense_layer_34.conv_2
-#  dense_layer_35.batchnorm_1 | batchnorm                                  | 768x14x14      |     1,536 |             | 775 /16         |
-#  dense_layer_35.relu_1      | relu                                       | 768x14x14      |           |             | 775 /16         |
-#  dense_layer_35.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    98,304 |  19,267,584 | 775 /16         |
-#  dense_layer_35.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 775 /16         |
-#  dense_layer_35.relu_2      | relu                                       | 128x14x14      |           |             | 775 /16         |
-#  dense_layer_35.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 807 /16         |
-#  dense_layer_35.concat_1    | concat                                     | 800x14x14      |           |             | 807 /16         | dense_layer_34.concat_1, dense_layer_35.conv_2
-#  dense_layer_36.batchnorm_1 | batchnorm                                  | 800x14x14      |     1,600 |             | 807 /16         |
-#  dense_layer_36.relu_1      | relu                                       | 800x14x14      |           |             | 807 /16         |
-#  dense_layer_36.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |   102,400 |  20,070,400 | 807 /16         |
-#  dense_layer_36.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 807 /16         |
-#  dense_layer_36.relu_2      | relu                                       | 128x14x14      |           |             | 807 /16         |
-#  dense_layer_36.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 839 /16         |
-#  dense_layer_36.concat_1    | concat                                     | 832x14x14      |           |             | 839 /16         | dense_layer_35.concat_1, dense_layer_36.conv_2
-#  dense_layer_37.batchnorm_1 | batchnorm                                  | 832x14x14      |     1,664 |             | 839 /16         |
-#  dense_layer_37.relu_1      | relu                                       | 832x14x14      |           |             | 839 /16         |
-#  dense_layer_37.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |   106,496 |  20,873,216 | 839 /16         |
-#  dense_layer_37.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 839 /16         |
-#  dense_layer_37.relu_2      | relu                                       | 128x14x14      |           |             | 839 /16         |
-#  dense_layer_37.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 871 /16         |
-#  dense_layer_37.concat_1    | concat                                     | 864x14x14      |           |             | 871 /16         | dense_layer_36.concat_1, dense_layer_37.conv_2
-#  dense_layer_38.batchnorm_1 | batchnorm                                  | 864x14x14      |     1,728 |             | 871 /16         |
-#  dense_layer_38.relu_1      | relu                                       | 864x14x14      |           |             | 871 /16         |
-#  dense_layer_38.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |   110,592 |  21,676,032 | 871 /16         |
-#  dense_layer_38.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 871 /16         |
-#  dense_layer_38.relu_2      | relu                                       | 128x14x14      |           |             | 871 /16         |
-#  dense_layer_38.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 903 /16         |
-#  dense_layer_38.concat_1    | concat                                     | 896x14x14      |           |             | 903 /16         | dense_layer_37.concat_1, dense_layer_38.conv_2
-#  dense_layer_39.batchnorm_1 | batchnorm                                  | 896x14x14      |     1,792 |             | 903 /16         |
-#  dense_layer_39.relu_1      | relu                                       | 896x14x14      |           |             | 903 /16         |
-#  dense_layer_39.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |   114,688 |  22,478,848 | 903 /16         |
-#  dense_layer_39.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 903 /16         |
-#  dense_layer_39.relu_2      | relu                                       | 128x14x14      |           |             | 903 /16         |
-#  dense_layer_39.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 935 /16         |
-#  dense_layer_39.concat_1    | concat                                     | 928x14x14      |           |             | 935 /16         | dense_layer_38.concat_1, dense_layer_39.conv_2
-#  dense_layer_40.batchnorm_1 | batchnorm                                  | 928x14x14      |     1,856 |             | 935 /16         |
-#  dense_layer_40.relu_1      | relu                                       | 928x14x14      |           |             | 935 /16         |
-#  dense_layer_40.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |   118,784 |  23,281,664 | 935 /16         |
-#  dense_layer_40.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 935 /16         |
-#  dense_layer_40.relu_2      | relu                                       | 128x14x14      |           |             | 935 /16         |
-#  dense_layer_40.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 967 /16         |
-#  dense_layer_40.concat_1    | concat                                     | 960x14x14      |           |             | 967 /16         | dense_layer_39.concat_1, dense_layer_40.conv_2
-#  dense_layer_41.batchnorm_1 | batchnorm                                  | 960x14x14      |     1,920 |             | 967 /16         |
-#  dense_layer_41.relu_1      | relu                                       | 960x14x14      |           |             | 967 /16         |
-#  dense_layer_41.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |   122,880 |  24,084,480 | 967 /16         |
-#  dense_layer_41.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 967 /16         |
-#  dense_layer_41.relu_2      | relu                                       | 128x14x14      |           |             | 967 /16         |
-#  dense_layer_41.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 999 /16         |
-#  dense_layer_41.concat_1    | concat                                     | 992x14x14      |           |             | 999 /16         | dense_layer_40.concat_1, dense_layer_41.conv_2
-#  dense_layer_42.batchnorm_1 | batchnorm                                  | 992x14x14      |     1,984 |             | 999 /16         |
-#  dense_layer_42.relu_1      | relu                                       | 992x14x14      |           |             | 999 /16         |
-#  dense_layer_42.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |   126,976 |  24,887,296 | 999 /16         |
-#  dense_layer_42.batchnorm_2 | batchnorm                                  | 128x14x14      |       256 |             | 999 /16         |
-#  dense_layer_42.relu_2      | relu                                       | 128x14x14      |           |             | 999 /16         |
-#  dense_layer_42.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x14x14       |    36,864 |   7,225,344 | 1031 /16        |
-#  dense_layer_42.concat_1    | concat                                     | 1024x14x14     |           |             | 1031 /16        | dense_layer_41.concat_1, dense_layer_42.conv_2
-#  transition_3.batchnorm_1   | batchnorm                                  | 1024x14x14     |     2,048 |             | 1031 /16        |
-#  transition_3.relu_1        | relu                                       | 1024x14x14     |           |             | 1031 /16        |
-#  transition_3.conv_1        | conv(512, 1x1, bias=false)                 | 512x14x14      |   524,288 | 102,760,448 | 1031 /16        |
-#  transition_3.avgpool_1     | avgpool(2x2)                               | 512x7x7        |           |             | 1047 /32        |
-#  dense_layer_43.batchnorm_1 | batchnorm                                  | 512x7x7        |     1,024 |             | 1047 /32        |
-#  dense_layer_43.relu_1      | relu                                       | 512x7x7        |           |             | 1047 /32        |
-#  dense_layer_43.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |    65,536 |   3,211,264 | 1047 /32        |
-#  dense_layer_43.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1047 /32        |
-#  dense_layer_43.relu_2      | relu                                       | 128x7x7        |           |             | 1047 /32        |
-#  dense_layer_43.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1111 /32        |
-#  dense_layer_43.concat_1    | concat                                     | 544x7x7        |           |             | 1111 /32        | transition_3.avgpool_1, dense_layer_43.conv_2
-#  dense_layer_44.batchnorm_1 | batchnorm                                  | 544x7x7        |     1,088 |             | 1111 /32        |
-#  dense_layer_44.relu_1      | relu                                       | 544x7x7        |           |             | 1111 /32        |
-#  dense_layer_44.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |    69,632 |   3,411,968 | 1111 /32        |
-#  dense_layer_44.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1111 /32        |
-#  dense_layer_44.relu_2      | relu                                       | 128x7x7        |           |             | 1111 /32        |
-#  dense_layer_44.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1175 /32        |
-#  dense_layer_44.concat_1    | concat                                     | 576x7x7        |           |             | 1175 /32        | dense_layer_43.concat_1, dense_layer_44.conv_2
-#  dense_layer_45.batchnorm_1 | batchnorm                                  | 576x7x7        |     1,152 |             | 1175 /32        |
-#  dense_layer_45.relu_1      | relu                                       | 576x7x7        |           |             | 1175 /32        |
-#  dense_layer_45.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |    73,728 |   3,612,672 | 1175 /32        |
-#  dense_layer_45.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1175 /32        |
-#  dense_layer_45.relu_2      | relu                                       | 128x7x7        |           |             | 1175 /32        |
-#  dense_layer_45.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1239 /32        |
-#  dense_layer_45.concat_1    | concat                                     | 608x7x7        |           |             | 1239 /32        | dense_layer_44.concat_1, dense_layer_45.conv_2
-#  dense_layer_46.batchnorm_1 | batchnorm                                  | 608x7x7        |     1,216 |             | 1239 /32        |
-#  dense_layer_46.relu_1      | relu                                       | 608x7x7        |           |             | 1239 /32        |
-#  dense_layer_46.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |    77,824 |   3,813,376 | 1239 /32        |
-#  dense_layer_46.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1239 /32        |
-#  dense_layer_46.relu_2      | relu                                       | 128x7x7        |           |             | 1239 /32        |
-#  dense_layer_46.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1303 /32        |
-#  dense_layer_46.concat_1    | concat                                     | 640x7x7        |           |             | 1303 /32        | dense_layer_45.concat_1, dense_layer_46.conv_2
-#  dense_layer_47.batchnorm_1 | batchnorm                                  | 640x7x7        |     1,280 |             | 1303 /32        |
-#  dense_layer_47.relu_1      | relu                                       | 640x7x7        |           |             | 1303 /32        |
-#  dense_layer_47.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |    81,920 |   4,014,080 | 1303 /32        |
-#  dense_layer_47.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1303 /32        |
-#  dense_layer_47.relu_2      | relu                                       | 128x7x7        |           |             | 1303 /32        |
-#  dense_layer_47.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1367 /32        |
-#  dense_layer_47.concat_1    | concat                                     | 672x7x7        |           |             | 1367 /32        | dense_layer_46.concat_1, dense_layer_47.conv_2
-#  dense_layer_48.batchnorm_1 | batchnorm                                  | 672x7x7        |     1,344 |             | 1367 /32        |
-#  dense_layer_48.relu_1      | relu                                       | 672x7x7        |           |             | 1367 /32        |
-#  dense_layer_48.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |    86,016 |   4,214,784 | 1367 /32        |
-#  dense_layer_48.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1367 /32        |
-#  dense_layer_48.relu_2      | relu                                       | 128x7x7        |           |             | 1367 /32        |
-#  dense_layer_48.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1431 /32        |
-#  dense_layer_48.concat_1    | concat                                     | 704x7x7        |           |             | 1431 /32        | dense_layer_47.concat_1, dense_layer_48.conv_2
-#  dense_layer_49.batchnorm_1 | batchnorm                                  | 704x7x7        |     1,408 |             | 1431 /32        |
-#  dense_layer_49.relu_1      | relu                                       | 704x7x7        |           |             | 1431 /32        |
-#  dense_layer_49.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |    90,112 |   4,415,488 | 1431 /32        |
-#  dense_layer_49.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1431 /32        |
-#  dense_layer_49.relu_2      | relu                                       | 128x7x7        |           |             | 1431 /32        |
-#  dense_layer_49.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1495 /32        |
-#  dense_layer_49.concat_1    | concat                                     | 736x7x7        |           |             | 1495 /32        | dense_layer_48.concat_1, dense_layer_49.conv_2
-#  dense_layer_50.batchnorm_1 | batchnorm                                  | 736x7x7        |     1,472 |             | 1495 /32        |
-#  dense_layer_50.relu_1      | relu                                       | 736x7x7        |           |             | 1495 /32        |
-#  dense_layer_50.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |    94,208 |   4,616,192 | 1495 /32        |
-#  dense_layer_50.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1495 /32        |
-#  dense_layer_50.relu_2      | relu                                       | 128x7x7        |           |             | 1495 /32        |
-#  dense_layer_50.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1559 /32        |
-#  dense_layer_50.concat_1    | concat                                     | 768x7x7        |           |             | 1559 /32        | dense_layer_49.concat_1, dense_layer_50.conv_2
-#  dense_layer_51.batchnorm_1 | batchnorm                                  | 768x7x7        |     1,536 |             | 1559 /32        |
-#  dense_layer_51.relu_1      | relu                                       | 768x7x7        |           |             | 1559 /32        |
-#  dense_layer_51.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |    98,304 |   4,816,896 | 1559 /32        |
-#  dense_layer_51.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1559 /32        |
-#  dense_layer_51.relu_2      | relu                                       | 128x7x7        |           |             | 1559 /32        |
-#  dense_layer_51.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1623 /32        |
-#  dense_layer_51.concat_1    | concat                                     | 800x7x7        |           |             | 1623 /32        | dense_layer_50.concat_1, dense_layer_51.conv_2
-#  dense_layer_52.batchnorm_1 | batchnorm                                  | 800x7x7        |     1,600 |             | 1623 /32        |
-#  dense_layer_52.relu_1      | relu                                       | 800x7x7        |           |             | 1623 /32        |
-#  dense_layer_52.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   102,400 |   5,017,600 | 1623 /32        |
-#  dense_layer_52.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1623 /32        |
-#  dense_layer_52.relu_2      | relu                                       | 128x7x7        |           |             | 1623 /32        |
-#  dense_layer_52.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1687 /32        |
-#  dense_layer_52.concat_1    | concat                                     | 832x7x7        |           |             | 1687 /32        | dense_layer_51.concat_1, dense_layer_52.conv_2
-#  dense_layer_53.batchnorm_1 | batchnorm                                  | 832x7x7        |     1,664 |             | 1687 /32        |
-#  dense_layer_53.relu_1      | relu                                       | 832x7x7        |           |             | 1687 /32        |
-#  dense_layer_53.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   106,496 |   5,218,304 | 1687 /32        |
-#  dense_layer_53.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1687 /32        |
-#  dense_layer_53.relu_2      | relu                                       | 128x7x7        |           |             | 1687 /32        |
-#  dense_layer_53.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1751 /32        |
-#  dense_layer_53.concat_1    | concat                                     | 864x7x7        |           |             | 1751 /32        | dense_layer_52.concat_1, dense_layer_53.conv_2
-#  dense_layer_54.batchnorm_1 | batchnorm                                  | 864x7x7        |     1,728 |             | 1751 /32        |
-#  dense_layer_54.relu_1      | relu                                       | 864x7x7        |           |             | 1751 /32        |
-#  dense_layer_54.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   110,592 |   5,419,008 | 1751 /32        |
-#  dense_layer_54.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1751 /32        |
-#  dense_layer_54.relu_2      | relu                                       | 128x7x7        |           |             | 1751 /32        |
-#  dense_layer_54.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1815 /32        |
-#  dense_layer_54.concat_1    | concat                                     | 896x7x7        |           |             | 1815 /32        | dense_layer_53.concat_1, dense_layer_54.conv_2
-#  dense_layer_55.batchnorm_1 | batchnorm                                  | 896x7x7        |     1,792 |             | 1815 /32        |
-#  dense_layer_55.relu_1      | relu                                       | 896x7x7        |           |             | 1815 /32        |
-#  dense_layer_55.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   114,688 |   5,619,712 | 1815 /32        |
-#  dense_layer_55.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1815 /32        |
-#  dense_layer_55.relu_2      | relu                                       | 128x7x7        |           |             | 1815 /32        |
-#  dense_layer_55.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1879 /32        |
-#  dense_layer_55.concat_1    | concat                                     | 928x7x7        |           |             | 1879 /32        | dense_layer_54.concat_1, dense_layer_55.conv_2
-#  dense_layer_56.batchnorm_1 | batchnorm                                  | 928x7x7        |     1,856 |             | 1879 /32        |
-#  dense_layer_56.relu_1      | relu                                       | 928x7x7        |           |             | 1879 /32        |
-#  dense_layer_56.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   118,784 |   5,820,416 | 1879 /32        |
-#  dense_layer_56.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1879 /32        |
-#  dense_layer_56.relu_2      | relu                                       | 128x7x7        |           |             | 1879 /32        |
-#  dense_layer_56.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 1943 /32        |
-#  dense_layer_56.concat_1    | concat                                     | 960x7x7        |           |             | 1943 /32        | dense_layer_55.concat_1, dense_layer_56.conv_2
-#  dense_layer_57.batchnorm_1 | batchnorm                                  | 960x7x7        |     1,920 |             | 1943 /32        |
-#  dense_layer_57.relu_1      | relu                                       | 960x7x7        |           |             | 1943 /32        |
-#  dense_layer_57.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   122,880 |   6,021,120 | 1943 /32        |
-#  dense_layer_57.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 1943 /32        |
-#  dense_layer_57.relu_2      | relu                                       | 128x7x7        |           |             | 1943 /32        |
-#  dense_layer_57.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 2007 /32        |
-#  dense_layer_57.concat_1    | concat                                     | 992x7x7        |           |             | 2007 /32        | dense_layer_56.concat_1, dense_layer_57.conv_2
-#  dense_layer_58.batchnorm_1 | batchnorm                                  | 992x7x7        |     1,984 |             | 2007 /32        |
-#  dense_layer_58.relu_1      | relu                                       | 992x7x7        |           |             | 2007 /32        |
-#  dense_layer_58.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   126,976 |   6,221,824 | 2007 /32        |
-#  dense_layer_58.batchnorm_2 | batchnorm                                  | 128x7x7        |       256 |             | 2007 /32        |
-#  dense_layer_58.relu_2      | relu                                       | 128x7x7        |           |             | 2007 /32        |
-#  dense_layer_58.conv_2      | conv(32, 3x3, pad=1, bias=false)           | 32x7x7         |    36,864 |   1,806,336 | 2071 /32        |
-#  dense_layer_58.concat_1    | concat                                     | 1024x7x7       |           |             | 2071 /32        | dense_layer_57.concat_1, dense_layer_58.conv_2
-#  batchnorm_2                | batchnorm                                  | 1024x7x7       |     2,048 |             | 2071 /32        |
-#  relu_2                     | relu                                       | 1024x7x7       |           |             | 2071 /32        |
-#  globalavgpool_1            | globalavgpool                              | 1024x1x1       |           |             | 2263 /32        |
-#  output_1_flatten           | flatten (implicit)                         | 1024           |           |             |                 |
-#  output_1                   | fc(1000)                                   | 1000           | 1,025,000 |   1,024,000 |                 |
-#  output_1_softmax           | softmax (implicit)                         | 1000           |           |             |                 |
+#  Layer            | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# ------------------+--------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1          | input                                      | 3x224x224      |           |             | 1 /1
+#  conv_1           | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2
+#  batchnorm_1      | batchnorm                                  | 64x112x112     |       128 |             | 7 /2
+#  relu_1           | relu                                       | 64x112x112     |           |             | 7 /2
+#  maxpool_1        | maxpool(3x3, stride=2, pad=1)              | 64x56x56       |           |             | 11 /4
+#  dense_layer_1    | dense_layer(growth=32)                     | 96x56x56       |    45,440 | 141,295,616 | 19 /4
+#  dense_layer_2    | dense_layer(growth=32)                     | 128x56x56      |    49,600 | 154,140,672 | 27 /4
+#  dense_layer_3    | dense_layer(growth=32)                     | 160x56x56      |    53,760 | 166,985,728 | 35 /4
+#  dense_layer_4    | dense_layer(growth=32)                     | 192x56x56      |    57,920 | 179,830,784 | 43 /4
+#  dense_layer_5    | dense_layer(growth=32)                     | 224x56x56      |    62,080 | 192,675,840 | 51 /4
+#  dense_layer_6    | dense_layer(growth=32)                     | 256x56x56      |    66,240 | 205,520,896 | 59 /4
+#  transition_1     | transition(c=128)                          | 128x28x28      |    33,280 | 102,760,448 | 63 /8
+#  dense_layer_7    | dense_layer(growth=32)                     | 160x28x28      |    53,760 |  41,746,432 | 79 /8
+#  dense_layer_8    | dense_layer(growth=32)                     | 192x28x28      |    57,920 |  44,957,696 | 95 /8
+#  dense_layer_9    | dense_layer(growth=32)                     | 224x28x28      |    62,080 |  48,168,960 | 111 /8
+#  dense_layer_10   | dense_layer(growth=32)                     | 256x28x28      |    66,240 |  51,380,224 | 127 /8
+#  dense_layer_11   | dense_layer(growth=32)                     | 288x28x28      |    70,400 |  54,591,488 | 143 /8
+#  dense_layer_12   | dense_layer(growth=32)                     | 320x28x28      |    74,560 |  57,802,752 | 159 /8
+#  dense_layer_13   | dense_layer(growth=32)                     | 352x28x28      |    78,720 |  61,014,016 | 175 /8
+#  dense_layer_14   | dense_layer(growth=32)                     | 384x28x28      |    82,880 |  64,225,280 | 191 /8
+#  dense_layer_15   | dense_layer(growth=32)                     | 416x28x28      |    87,040 |  67,436,544 | 207 /8
+#  dense_layer_16   | dense_layer(growth=32)                     | 448x28x28      |    91,200 |  70,647,808 | 223 /8
+#  dense_layer_17   | dense_layer(growth=32)                     | 480x28x28      |    95,360 |  73,859,072 | 239 /8
+#  dense_layer_18   | dense_layer(growth=32)                     | 512x28x28      |    99,520 |  77,070,336 | 255 /8
+#  transition_2     | transition(c=256)                          | 256x14x14      |   132,096 | 102,760,448 | 263 /16
+#  dense_layer_19   | dense_layer(growth=32)                     | 288x14x14      |    70,400 |  13,647,872 | 295 /16
+#  dense_layer_20   | dense_layer(growth=32)                     | 320x14x14      |    74,560 |  14,450,688 | 327 /16
+#  dense_layer_21   | dense_layer(growth=32)                     | 352x14x14      |    78,720 |  15,253,504 | 359 /16
+#  dense_layer_22   | dense_layer(growth=32)                     | 384x14x14      |    82,880 |  16,056,320 | 391 /16
+#  dense_layer_23   | dense_layer(growth=32)                     | 416x14x14      |    87,040 |  16,859,136 | 423 /16
+#  dense_layer_24   | dense_layer(growth=32)                     | 448x14x14      |    91,200 |  17,661,952 | 455 /16
+#  dense_layer_25   | dense_layer(growth=32)                     | 480x14x14      |    95,360 |  18,464,768 | 487 /16
+#  dense_layer_26   | dense_layer(growth=32)                     | 512x14x14      |    99,520 |  19,267,584 | 519 /16
+#  dense_layer_27   | dense_layer(growth=32)                     | 544x14x14      |   103,680 |  20,070,400 | 551 /16
+#  dense_layer_28   | dense_layer(growth=32)                     | 576x14x14      |   107,840 |  20,873,216 | 583 /16
+#  dense_layer_29   | dense_layer(growth=32)                     | 608x14x14      |   112,000 |  21,676,032 | 615 /16
+#  dense_layer_30   | dense_layer(growth=32)                     | 640x14x14      |   116,160 |  22,478,848 | 647 /16
+#  dense_layer_31   | dense_layer(growth=32)                     | 672x14x14      |   120,320 |  23,281,664 | 679 /16
+#  dense_layer_32   | dense_layer(growth=32)                     | 704x14x14      |   124,480 |  24,084,480 | 711 /16
+#  dense_layer_33   | dense_layer(growth=32)                     | 736x14x14      |   128,640 |  24,887,296 | 743 /16
+#  dense_layer_34   | dense_layer(growth=32)                     | 768x14x14      |   132,800 |  25,690,112 | 775 /16
+#  dense_layer_35   | dense_layer(growth=32)                     | 800x14x14      |   136,960 |  26,492,928 | 807 /16
+#  dense_layer_36   | dense_layer(growth=32)                     | 832x14x14      |   141,120 |  27,295,744 | 839 /16
+#  dense_layer_37   | dense_layer(growth=32)                     | 864x14x14      |   145,280 |  28,098,560 | 871 /16
+#  dense_layer_38   | dense_layer(growth=32)                     | 896x14x14      |   149,440 |  28,901,376 | 903 /16
+#  dense_layer_39   | dense_layer(growth=32)                     | 928x14x14      |   153,600 |  29,704,192 | 935 /16
+#  dense_layer_40   | dense_layer(growth=32)                     | 960x14x14      |   157,760 |  30,507,008 | 967 /16
+#  dense_layer_41   | dense_layer(growth=32)                     | 992x14x14      |   161,920 |  31,309,824 | 999 /16
+#  dense_layer_42   | dense_layer(growth=32)                     | 1024x14x14     |   166,080 |  32,112,640 | 1031 /16
+#  transition_3     | transition(c=512)                          | 512x7x7        |   526,336 | 102,760,448 | 1047 /32
+#  dense_layer_43   | dense_layer(growth=32)                     | 544x7x7        |   103,680 |   5,017,600 | 1111 /32
+#  dense_layer_44   | dense_layer(growth=32)                     | 576x7x7        |   107,840 |   5,218,304 | 1175 /32
+#  dense_layer_45   | dense_layer(growth=32)                     | 608x7x7        |   112,000 |   5,419,008 | 1239 /32
+#  dense_layer_46   | dense_layer(growth=32)                     | 640x7x7        |   116,160 |   5,619,712 | 1303 /32
+#  dense_layer_47   | dense_layer(growth=32)                     | 672x7x7        |   120,320 |   5,820,416 | 1367 /32
+#  dense_layer_48   | dense_layer(growth=32)                     | 704x7x7        |   124,480 |   6,021,120 | 1431 /32
+#  dense_layer_49   | dense_layer(growth=32)                     | 736x7x7        |   128,640 |   6,221,824 | 1495 /32
+#  dense_layer_50   | dense_layer(growth=32)                     | 768x7x7        |   132,800 |   6,422,528 | 1559 /32
+#  dense_layer_51   | dense_layer(growth=32)                     | 800x7x7        |   136,960 |   6,623,232 | 1623 /32
+#  dense_layer_52   | dense_layer(growth=32)                     | 832x7x7        |   141,120 |   6,823,936 | 1687 /32
+#  dense_layer_53   | dense_layer(growth=32)                     | 864x7x7        |   145,280 |   7,024,640 | 1751 /32
+#  dense_layer_54   | dense_layer(growth=32)                     | 896x7x7        |   149,440 |   7,225,344 | 1815 /32
+#  dense_layer_55   | dense_layer(growth=32)                     | 928x7x7        |   153,600 |   7,426,048 | 1879 /32
+#  dense_layer_56   | dense_layer(growth=32)                     | 960x7x7        |   157,760 |   7,626,752 | 1943 /32
+#  dense_layer_57   | dense_layer(growth=32)                     | 992x7x7        |   161,920 |   7,827,456 | 2007 /32
+#  dense_layer_58   | dense_layer(growth=32)                     | 1024x7x7       |   166,080 |   8,028,160 | 2071 /32
+#  batchnorm_2      | batchnorm                                  | 1024x7x7       |     2,048 |             | 2071 /32
+#  relu_2           | relu                                       | 1024x7x7       |           |             | 2071 /32
+#  globalavgpool_1  | globalavgpool                              | 1024x1x1       |           |             | 2263 /32
+#  output_1_flatten | flatten (implicit)                         | 1024           |           |             |
+#  output_1         | fc(1000)                                   | 1000           | 1,025,000 |   1,024,000 |
+#  output_1_softmax | softmax (implicit)                         | 1000           |           |             |
 # Trainable params:     7,978,856
 # Non-trainable params: 83,648
 # MACs per sample:      2,834,161,664 (2.83 G)
@@ -448,9 +91,11 @@
     model.load_netdsl_weights("densenet121.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. densenet121_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. densenet121_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -462,616 +107,62 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 224, 224)
 OUTPUT_SHAPE = (1000,)
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
-# netdsl weight name -> state_dict name in Densenet121
-NETDSL_NAMES = {
-    "conv_1.weight": "conv_1.weight",
-    "batchnorm_1.weight": "batchnorm_1.weight",
-    "batchnorm_1.bias": "batchnorm_1.bias",
-    "batchnorm_1.running_mean": "batchnorm_1.running_mean",
-    "batchnorm_1.running_var": "batchnorm_1.running_var",
-    "dense_layer_1.batchnorm_1.weight": "dense_layer_1__batchnorm_1.weight",
-    "dense_layer_1.batchnorm_1.bias": "dense_layer_1__batchnorm_1.bias",
-    "dense_layer_1.batchnorm_1.running_mean": "dense_layer_1__batchnorm_1.running_mean",
-    "dense_layer_1.batchnorm_1.running_var": "dense_layer_1__batchnorm_1.running_var",
-    "dense_layer_1.conv_1.weight": "dense_layer_1__conv_1.weight",
-    "dense_layer_1.batchnorm_2.weight": "dense_layer_1__batchnorm_2.weight",
-    "dense_layer_1.batchnorm_2.bias": "dense_layer_1__batchnorm_2.bias",
-    "dense_layer_1.batchnorm_2.running_mean": "dense_layer_1__batchnorm_2.running_mean",
-    "dense_layer_1.batchnorm_2.running_var": "dense_layer_1__batchnorm_2.running_var",
-    "dense_layer_1.conv_2.weight": "dense_layer_1__conv_2.weight",
-    "dense_layer_2.batchnorm_1.weight": "dense_layer_2__batchnorm_1.weight",
-    "dense_layer_2.batchnorm_1.bias": "dense_layer_2__batchnorm_1.bias",
-    "dense_layer_2.batchnorm_1.running_mean": "dense_layer_2__batchnorm_1.running_mean",
-    "dense_layer_2.batchnorm_1.running_var": "dense_layer_2__batchnorm_1.running_var",
-    "dense_layer_2.conv_1.weight": "dense_layer_2__conv_1.weight",
-    "dense_layer_2.batchnorm_2.weight": "dense_layer_2__batchnorm_2.weight",
-    "dense_layer_2.batchnorm_2.bias": "dense_layer_2__batchnorm_2.bias",
-    "dense_layer_2.batchnorm_2.running_mean": "dense_layer_2__batchnorm_2.running_mean",
-    "dense_layer_2.batchnorm_2.running_var": "dense_layer_2__batchnorm_2.running_var",
-    "dense_layer_2.conv_2.weight": "dense_layer_2__conv_2.weight",
-    "dense_layer_3.batchnorm_1.weight": "dense_layer_3__batchnorm_1.weight",
-    "dense_layer_3.batchnorm_1.bias": "dense_layer_3__batchnorm_1.bias",
-    "dense_layer_3.batchnorm_1.running_mean": "dense_layer_3__batchnorm_1.running_mean",
-    "dense_layer_3.batchnorm_1.running_var": "dense_layer_3__batchnorm_1.running_var",
-    "dense_layer_3.conv_1.weight": "dense_layer_3__conv_1.weight",
-    "dense_layer_3.batchnorm_2.weight": "dense_layer_3__batchnorm_2.weight",
-    "dense_layer_3.batchnorm_2.bias": "dense_layer_3__batchnorm_2.bias",
-    "dense_layer_3.batchnorm_2.running_mean": "dense_layer_3__batchnorm_2.running_mean",
-    "dense_layer_3.batchnorm_2.running_var": "dense_layer_3__batchnorm_2.running_var",
-    "dense_layer_3.conv_2.weight": "dense_layer_3__conv_2.weight",
-    "dense_layer_4.batchnorm_1.weight": "dense_layer_4__batchnorm_1.weight",
-    "dense_layer_4.batchnorm_1.bias": "dense_layer_4__batchnorm_1.bias",
-    "dense_layer_4.batchnorm_1.running_mean": "dense_layer_4__batchnorm_1.running_mean",
-    "dense_layer_4.batchnorm_1.running_var": "dense_layer_4__batchnorm_1.running_var",
-    "dense_layer_4.conv_1.weight": "dense_layer_4__conv_1.weight",
-    "dense_layer_4.batchnorm_2.weight": "dense_layer_4__batchnorm_2.weight",
-    "dense_layer_4.batchnorm_2.bias": "dense_layer_4__batchnorm_2.bias",
-    "dense_layer_4.batchnorm_2.running_mean": "dense_layer_4__batchnorm_2.running_mean",
-    "dense_layer_4.batchnorm_2.running_var": "dense_layer_4__batchnorm_2.running_var",
-    "dense_layer_4.conv_2.weight": "dense_layer_4__conv_2.weight",
-    "dense_layer_5.batchnorm_1.weight": "dense_layer_5__batchnorm_1.weight",
-    "dense_layer_5.batchnorm_1.bias": "dense_layer_5__batchnorm_1.bias",
-    "dense_layer_5.batchnorm_1.running_mean": "dense_layer_5__batchnorm_1.running_mean",
-    "dense_layer_5.batchnorm_1.running_var": "dense_layer_5__batchnorm_1.running_var",
-    "dense_layer_5.conv_1.weight": "dense_layer_5__conv_1.weight",
-    "dense_layer_5.batchnorm_2.weight": "dense_layer_5__batchnorm_2.weight",
-    "dense_layer_5.batchnorm_2.bias": "dense_layer_5__batchnorm_2.bias",
-    "dense_layer_5.batchnorm_2.running_mean": "dense_layer_5__batchnorm_2.running_mean",
-    "dense_layer_5.batchnorm_2.running_var": "dense_layer_5__batchnorm_2.running_var",
-    "dense_layer_5.conv_2.weight": "dense_layer_5__conv_2.weight",
-    "dense_layer_6.batchnorm_1.weight": "dense_layer_6__batchnorm_1.weight",
-    "dense_layer_6.batchnorm_1.bias": "dense_layer_6__batchnorm_1.bias",
-    "dense_layer_6.batchnorm_1.running_mean": "dense_layer_6__batchnorm_1.running_mean",
-    "dense_layer_6.batchnorm_1.running_var": "dense_layer_6__batchnorm_1.running_var",
-    "dense_layer_6.conv_1.weight": "dense_layer_6__conv_1.weight",
-    "dense_layer_6.batchnorm_2.weight": "dense_layer_6__batchnorm_2.weight",
-    "dense_layer_6.batchnorm_2.bias": "dense_layer_6__batchnorm_2.bias",
-    "dense_layer_6.batchnorm_2.running_mean": "dense_layer_6__batchnorm_2.running_mean",
-    "dense_layer_6.batchnorm_2.running_var": "dense_layer_6__batchnorm_2.running_var",
-    "dense_layer_6.conv_2.weight": "dense_layer_6__conv_2.weight",
-    "transition_1.batchnorm_1.weight": "transition_1__batchnorm_1.weight",
-    "transition_1.batchnorm_1.bias": "transition_1__batchnorm_1.bias",
-    "transition_1.batchnorm_1.running_mean": "transition_1__batchnorm_1.running_mean",
-    "transition_1.batchnorm_1.running_var": "transition_1__batchnorm_1.running_var",
-    "transition_1.conv_1.weight": "transition_1__conv_1.weight",
-    "dense_layer_7.batchnorm_1.weight": "dense_layer_7__batchnorm_1.weight",
-    "dense_layer_7.batchnorm_1.bias": "dense_layer_7__batchnorm_1.bias",
-    "dense_layer_7.batchnorm_1.running_mean": "dense_layer_7__batchnorm_1.running_mean",
-    "dense_layer_7.batchnorm_1.running_var": "dense_layer_7__batchnorm_1.running_var",
-    "dense_layer_7.conv_1.weight": "dense_layer_7__conv_1.weight",
-    "dense_layer_7.batchnorm_2.weight": "dense_layer_7__batchnorm_2.weight",
-    "dense_layer_7.batchnorm_2.bias": "dense_layer_7__batchnorm_2.bias",
-    "dense_layer_7.batchnorm_2.running_mean": "dense_layer_7__batchnorm_2.running_mean",
-    "dense_layer_7.batchnorm_2.running_var": "dense_layer_7__batchnorm_2.running_var",
-    "dense_layer_7.conv_2.weight": "dense_layer_7__conv_2.weight",
-    "dense_layer_8.batchnorm_1.weight": "dense_layer_8__batchnorm_1.weight",
-    "dense_layer_8.batchnorm_1.bias": "dense_layer_8__batchnorm_1.bias",
-    "dense_layer_8.batchnorm_1.running_mean": "dense_layer_8__batchnorm_1.running_mean",
-    "dense_layer_8.batchnorm_1.running_var": "dense_layer_8__batchnorm_1.running_var",
-    "dense_layer_8.conv_1.weight": "dense_layer_8__conv_1.weight",
-    "dense_layer_8.batchnorm_2.weight": "dense_layer_8__batchnorm_2.weight",
-    "dense_layer_8.batchnorm_2.bias": "dense_layer_8__batchnorm_2.bias",
-    "dense_layer_8.batchnorm_2.running_mean": "dense_layer_8__batchnorm_2.running_mean",
-    "dense_layer_8.batchnorm_2.running_var": "dense_layer_8__batchnorm_2.running_var",
-    "dense_layer_8.conv_2.weight": "dense_layer_8__conv_2.weight",
-    "dense_layer_9.batchnorm_1.weight": "dense_layer_9__batchnorm_1.weight",
-    "dense_layer_9.batchnorm_1.bias": "dense_layer_9__batchnorm_1.bias",
-    "dense_layer_9.batchnorm_1.running_mean": "dense_layer_9__batchnorm_1.running_mean",
-    "dense_layer_9.batchnorm_1.running_var": "dense_layer_9__batchnorm_1.running_var",
-    "dense_layer_9.conv_1.weight": "dense_layer_9__conv_1.weight",
-    "dense_layer_9.batchnorm_2.weight": "dense_layer_9__batchnorm_2.weight",
-    "dense_layer_9.batchnorm_2.bias": "dense_layer_9__batchnorm_2.bias",
-    "dense_layer_9.batchnorm_2.running_mean": "dense_layer_9__batchnorm_2.running_mean",
-    "dense_layer_9.batchnorm_2.running_var": "dense_layer_9__batchnorm_2.running_var",
-    "dense_layer_9.conv_2.weight": "dense_layer_9__conv_2.weight",
-    "dense_layer_10.batchnorm_1.weight": "dense_layer_10__batchnorm_1.weight",
-    "dense_layer_10.batchnorm_1.bias": "dense_layer_10__batchnorm_1.bias",
-    "dense_layer_10.batchnorm_1.running_mean": "dense_layer_10__batchnorm_1.running_mean",
-    "dense_layer_10.batchnorm_1.running_var": "dense_layer_10__batchnorm_1.running_var",
-    "dense_layer_10.conv_1.weight": "dense_layer_10__conv_1.weight",
-    "dense_layer_10.batchnorm_2.weight": "dense_layer_10__batchnorm_2.weight",
-    "dense_layer_10.batchnorm_2.bias": "dense_layer_10__batchnorm_2.bias",
-    "dense_layer_10.batchnorm_2.running_mean": "dense_layer_10__batchnorm_2.running_mean",
-    "dense_layer_10.batchnorm_2.running_var": "dense_layer_10__batchnorm_2.running_var",
-    "dense_layer_10.conv_2.weight": "dense_layer_10__conv_2.weight",
-    "dense_layer_11.batchnorm_1.weight": "dense_layer_11__batchnorm_1.weight",
-    "dense_layer_11.batchnorm_1.bias": "dense_layer_11__batchnorm_1.bias",
-    "dense_layer_11.batchnorm_1.running_mean": "dense_layer_11__batchnorm_1.running_mean",
-    "dense_layer_11.batchnorm_1.running_var": "dense_layer_11__batchnorm_1.running_var",
-    "dense_layer_11.conv_1.weight": "dense_layer_11__conv_1.weight",
-    "dense_layer_11.batchnorm_2.weight": "dense_layer_11__batchnorm_2.weight",
-    "dense_layer_11.batchnorm_2.bias": "dense_layer_11__batchnorm_2.bias",
-    "dense_layer_11.batchnorm_2.running_mean": "dense_layer_11__batchnorm_2.running_mean",
-    "dense_layer_11.batchnorm_2.running_var": "dense_layer_11__batchnorm_2.running_var",
-    "dense_layer_11.conv_2.weight": "dense_layer_11__conv_2.weight",
-    "dense_layer_12.batchnorm_1.weight": "dense_layer_12__batchnorm_1.weight",
-    "dense_layer_12.batchnorm_1.bias": "dense_layer_12__batchnorm_1.bias",
-    "dense_layer_12.batchnorm_1.running_mean": "dense_layer_12__batchnorm_1.running_mean",
-    "dense_layer_12.batchnorm_1.running_var": "dense_layer_12__batchnorm_1.running_var",
-    "dense_layer_12.conv_1.weight": "dense_layer_12__conv_1.weight",
-    "dense_layer_12.batchnorm_2.weight": "dense_layer_12__batchnorm_2.weight",
-    "dense_layer_12.batchnorm_2.bias": "dense_layer_12__batchnorm_2.bias",
-    "dense_layer_12.batchnorm_2.running_mean": "dense_layer_12__batchnorm_2.running_mean",
-    "dense_layer_12.batchnorm_2.running_var": "dense_layer_12__batchnorm_2.running_var",
-    "dense_layer_12.conv_2.weight": "dense_layer_12__conv_2.weight",
-    "dense_layer_13.batchnorm_1.weight": "dense_layer_13__batchnorm_1.weight",
-    "dense_layer_13.batchnorm_1.bias": "dense_layer_13__batchnorm_1.bias",
-    "dense_layer_13.batchnorm_1.running_mean": "dense_layer_13__batchnorm_1.running_mean",
-    "dense_layer_13.batchnorm_1.running_var": "dense_layer_13__batchnorm_1.running_var",
-    "dense_layer_13.conv_1.weight": "dense_layer_13__conv_1.weight",
-    "dense_layer_13.batchnorm_2.weight": "dense_layer_13__batchnorm_2.weight",
-    "dense_layer_13.batchnorm_2.bias": "dense_layer_13__batchnorm_2.bias",
-    "dense_layer_13.batchnorm_2.running_mean": "dense_layer_13__batchnorm_2.running_mean",
-    "dense_layer_13.batchnorm_2.running_var": "dense_layer_13__batchnorm_2.running_var",
-    "dense_layer_13.conv_2.weight": "dense_layer_13__conv_2.weight",
-    "dense_layer_14.batchnorm_1.weight": "dense_layer_14__batchnorm_1.weight",
-    "dense_layer_14.batchnorm_1.bias": "dense_layer_14__batchnorm_1.bias",
-    "dense_layer_14.batchnorm_1.running_mean": "dense_layer_14__batchnorm_1.running_mean",
-    "dense_layer_14.batchnorm_1.running_var": "dense_layer_14__batchnorm_1.running_var",
-    "dense_layer_14.conv_1.weight": "dense_layer_14__conv_1.weight",
-    "dense_layer_14.batchnorm_2.weight": "dense_layer_14__batchnorm_2.weight",
-    "dense_layer_14.batchnorm_2.bias": "dense_layer_14__batchnorm_2.bias",
-    "dense_layer_14.batchnorm_2.running_mean": "dense_layer_14__batchnorm_2.running_mean",
-    "dense_layer_14.batchnorm_2.running_var": "dense_layer_14__batchnorm_2.running_var",
-    "dense_layer_14.conv_2.weight": "dense_layer_14__conv_2.weight",
-    "dense_layer_15.batchnorm_1.weight": "dense_layer_15__batchnorm_1.weight",
-    "dense_layer_15.batchnorm_1.bias": "dense_layer_15__batchnorm_1.bias",
-    "dense_layer_15.batchnorm_1.running_mean": "dense_layer_15__batchnorm_1.running_mean",
-    "dense_layer_15.batchnorm_1.running_var": "dense_layer_15__batchnorm_1.running_var",
-    "dense_layer_15.conv_1.weight": "dense_layer_15__conv_1.weight",
-    "dense_layer_15.batchnorm_2.weight": "dense_layer_15__batchnorm_2.weight",
-    "dense_layer_15.batchnorm_2.bias": "dense_layer_15__batchnorm_2.bias",
-    "dense_layer_15.batchnorm_2.running_mean": "dense_layer_15__batchnorm_2.running_mean",
-    "dense_layer_15.batchnorm_2.running_var": "dense_layer_15__batchnorm_2.running_var",
-    "dense_layer_15.conv_2.weight": "dense_layer_15__conv_2.weight",
-    "dense_layer_16.batchnorm_1.weight": "dense_layer_16__batchnorm_1.weight",
-    "dense_layer_16.batchnorm_1.bias": "dense_layer_16__batchnorm_1.bias",
-    "dense_layer_16.batchnorm_1.running_mean": "dense_layer_16__batchnorm_1.running_mean",
-    "dense_layer_16.batchnorm_1.running_var": "dense_layer_16__batchnorm_1.running_var",
-    "dense_layer_16.conv_1.weight": "dense_layer_16__conv_1.weight",
-    "dense_layer_16.batchnorm_2.weight": "dense_layer_16__batchnorm_2.weight",
-    "dense_layer_16.batchnorm_2.bias": "dense_layer_16__batchnorm_2.bias",
-    "dense_layer_16.batchnorm_2.running_mean": "dense_layer_16__batchnorm_2.running_mean",
-    "dense_layer_16.batchnorm_2.running_var": "dense_layer_16__batchnorm_2.running_var",
-    "dense_layer_16.conv_2.weight": "dense_layer_16__conv_2.weight",
-    "dense_layer_17.batchnorm_1.weight": "dense_layer_17__batchnorm_1.weight",
-    "dense_layer_17.batchnorm_1.bias": "dense_layer_17__batchnorm_1.bias",
-    "dense_layer_17.batchnorm_1.running_mean": "dense_layer_17__batchnorm_1.running_mean",
-    "dense_layer_17.batchnorm_1.running_var": "dense_layer_17__batchnorm_1.running_var",
-    "dense_layer_17.conv_1.weight": "dense_layer_17__conv_1.weight",
-    "dense_layer_17.batchnorm_2.weight": "dense_layer_17__batchnorm_2.weight",
-    "dense_layer_17.batchnorm_2.bias": "dense_layer_17__batchnorm_2.bias",
-    "dense_layer_17.batchnorm_2.running_mean": "dense_layer_17__batchnorm_2.running_mean",
-    "dense_layer_17.batchnorm_2.running_var": "dense_layer_17__batchnorm_2.running_var",
-    "dense_layer_17.conv_2.weight": "dense_layer_17__conv_2.weight",
-    "dense_layer_18.batchnorm_1.weight": "dense_layer_18__batchnorm_1.weight",
-    "dense_layer_18.batchnorm_1.bias": "dense_layer_18__batchnorm_1.bias",
-    "dense_layer_18.batchnorm_1.running_mean": "dense_layer_18__batchnorm_1.running_mean",
-    "dense_layer_18.batchnorm_1.running_var": "dense_layer_18__batchnorm_1.running_var",
-    "dense_layer_18.conv_1.weight": "dense_layer_18__conv_1.weight",
-    "dense_layer_18.batchnorm_2.weight": "dense_layer_18__batchnorm_2.weight",
-    "dense_layer_18.batchnorm_2.bias": "dense_layer_18__batchnorm_2.bias",
-    "dense_layer_18.batchnorm_2.running_mean": "dense_layer_18__batchnorm_2.running_mean",
-    "dense_layer_18.batchnorm_2.running_var": "dense_layer_18__batchnorm_2.running_var",
-    "dense_layer_18.conv_2.weight": "dense_layer_18__conv_2.weight",
-    "transition_2.batchnorm_1.weight": "transition_2__batchnorm_1.weight",
-    "transition_2.batchnorm_1.bias": "transition_2__batchnorm_1.bias",
-    "transition_2.batchnorm_1.running_mean": "transition_2__batchnorm_1.running_mean",
-    "transition_2.batchnorm_1.running_var": "transition_2__batchnorm_1.running_var",
-    "transition_2.conv_1.weight": "transition_2__conv_1.weight",
-    "dense_layer_19.batchnorm_1.weight": "dense_layer_19__batchnorm_1.weight",
-    "dense_layer_19.batchnorm_1.bias": "dense_layer_19__batchnorm_1.bias",
-    "dense_layer_19.batchnorm_1.running_mean": "dense_layer_19__batchnorm_1.running_mean",
-    "dense_layer_19.batchnorm_1.running_var": "dense_layer_19__batchnorm_1.running_var",
-    "dense_layer_19.conv_1.weight": "dense_layer_19__conv_1.weight",
-    "dense_layer_19.batchnorm_2.weight": "dense_layer_19__batchnorm_2.weight",
-    "dense_layer_19.batchnorm_2.bias": "dense_layer_19__batchnorm_2.bias",
-    "dense_layer_19.batchnorm_2.running_mean": "dense_layer_19__batchnorm_2.running_mean",
-    "dense_layer_19.batchnorm_2.running_var": "dense_layer_19__batchnorm_2.running_var",
-    "dense_layer_19.conv_2.weight": "dense_layer_19__conv_2.weight",
-    "dense_layer_20.batchnorm_1.weight": "dense_layer_20__batchnorm_1.weight",
-    "dense_layer_20.batchnorm_1.bias": "dense_layer_20__batchnorm_1.bias",
-    "dense_layer_20.batchnorm_1.running_mean": "dense_layer_20__batchnorm_1.running_mean",
-    "dense_layer_20.batchnorm_1.running_var": "dense_layer_20__batchnorm_1.running_var",
-    "dense_layer_20.conv_1.weight": "dense_layer_20__conv_1.weight",
-    "dense_layer_20.batchnorm_2.weight": "dense_layer_20__batchnorm_2.weight",
-    "dense_layer_20.batchnorm_2.bias": "dense_layer_20__batchnorm_2.bias",
-    "dense_layer_20.batchnorm_2.running_mean": "dense_layer_20__batchnorm_2.running_mean",
-    "dense_layer_20.batchnorm_2.running_var": "dense_layer_20__batchnorm_2.running_var",
-    "dense_layer_20.conv_2.weight": "dense_layer_20__conv_2.weight",
-    "dense_layer_21.batchnorm_1.weight": "dense_layer_21__batchnorm_1.weight",
-    "dense_layer_21.batchnorm_1.bias": "dense_layer_21__batchnorm_1.bias",
-    "dense_layer_21.batchnorm_1.running_mean": "dense_layer_21__batchnorm_1.running_mean",
-    "dense_layer_21.batchnorm_1.running_var": "dense_layer_21__batchnorm_1.running_var",
-    "dense_layer_21.conv_1.weight": "dense_layer_21__conv_1.weight",
-    "dense_layer_21.batchnorm_2.weight": "dense_layer_21__batchnorm_2.weight",
-    "dense_layer_21.batchnorm_2.bias": "dense_layer_21__batchnorm_2.bias",
-    "dense_layer_21.batchnorm_2.running_mean": "dense_layer_21__batchnorm_2.running_mean",
-    "dense_layer_21.batchnorm_2.running_var": "dense_layer_21__batchnorm_2.running_var",
-    "dense_layer_21.conv_2.weight": "dense_layer_21__conv_2.weight",
-    "dense_layer_22.batchnorm_1.weight": "dense_layer_22__batchnorm_1.weight",
-    "dense_layer_22.batchnorm_1.bias": "dense_layer_22__batchnorm_1.bias",
-    "dense_layer_22.batchnorm_1.running_mean": "dense_layer_22__batchnorm_1.running_mean",
-    "dense_layer_22.batchnorm_1.running_var": "dense_layer_22__batchnorm_1.running_var",
-    "dense_layer_22.conv_1.weight": "dense_layer_22__conv_1.weight",
-    "dense_layer_22.batchnorm_2.weight": "dense_layer_22__batchnorm_2.weight",
-    "dense_layer_22.batchnorm_2.bias": "dense_layer_22__batchnorm_2.bias",
-    "dense_layer_22.batchnorm_2.running_mean": "dense_layer_22__batchnorm_2.running_mean",
-    "dense_layer_22.batchnorm_2.running_var": "dense_layer_22__batchnorm_2.running_var",
-    "dense_layer_22.conv_2.weight": "dense_layer_22__conv_2.weight",
-    "dense_layer_23.batchnorm_1.weight": "dense_layer_23__batchnorm_1.weight",
-    "dense_layer_23.batchnorm_1.bias": "dense_layer_23__batchnorm_1.bias",
-    "dense_layer_23.batchnorm_1.running_mean": "dense_layer_23__batchnorm_1.running_mean",
-    "dense_layer_23.batchnorm_1.running_var": "dense_layer_23__batchnorm_1.running_var",
-    "dense_layer_23.conv_1.weight": "dense_layer_23__conv_1.weight",
-    "dense_layer_23.batchnorm_2.weight": "dense_layer_23__batchnorm_2.weight",
-    "dense_layer_23.batchnorm_2.bias": "dense_layer_23__batchnorm_2.bias",
-    "dense_layer_23.batchnorm_2.running_mean": "dense_layer_23__batchnorm_2.running_mean",
-    "dense_layer_23.batchnorm_2.running_var": "dense_layer_23__batchnorm_2.running_var",
-    "dense_layer_23.conv_2.weight": "dense_layer_23__conv_2.weight",
-    "dense_layer_24.batchnorm_1.weight": "dense_layer_24__batchnorm_1.weight",
-    "dense_layer_24.batchnorm_1.bias": "dense_layer_24__batchnorm_1.bias",
-    "dense_layer_24.batchnorm_1.running_mean": "dense_layer_24__batchnorm_1.running_mean",
-    "dense_layer_24.batchnorm_1.running_var": "dense_layer_24__batchnorm_1.running_var",
-    "dense_layer_24.conv_1.weight": "dense_layer_24__conv_1.weight",
-    "dense_layer_24.batchnorm_2.weight": "dense_layer_24__batchnorm_2.weight",
-    "dense_layer_24.batchnorm_2.bias": "dense_layer_24__batchnorm_2.bias",
-    "dense_layer_24.batchnorm_2.running_mean": "dense_layer_24__batchnorm_2.running_mean",
-    "dense_layer_24.batchnorm_2.running_var": "dense_layer_24__batchnorm_2.running_var",
-    "dense_layer_24.conv_2.weight": "dense_layer_24__conv_2.weight",
-    "dense_layer_25.batchnorm_1.weight": "dense_layer_25__batchnorm_1.weight",
-    "dense_layer_25.batchnorm_1.bias": "dense_layer_25__batchnorm_1.bias",
-    "dense_layer_25.batchnorm_1.running_mean": "dense_layer_25__batchnorm_1.running_mean",
-    "dense_layer_25.batchnorm_1.running_var": "dense_layer_25__batchnorm_1.running_var",
-    "dense_layer_25.conv_1.weight": "dense_layer_25__conv_1.weight",
-    "dense_layer_25.batchnorm_2.weight": "dense_layer_25__batchnorm_2.weight",
-    "dense_layer_25.batchnorm_2.bias": "dense_layer_25__batchnorm_2.bias",
-    "dense_layer_25.batchnorm_2.running_mean": "dense_layer_25__batchnorm_2.running_mean",
-    "dense_layer_25.batchnorm_2.running_var": "dense_layer_25__batchnorm_2.running_var",
-    "dense_layer_25.conv_2.weight": "dense_layer_25__conv_2.weight",
-    "dense_layer_26.batchnorm_1.weight": "dense_layer_26__batchnorm_1.weight",
-    "dense_layer_26.batchnorm_1.bias": "dense_layer_26__batchnorm_1.bias",
-    "dense_layer_26.batchnorm_1.running_mean": "dense_layer_26__batchnorm_1.running_mean",
-    "dense_layer_26.batchnorm_1.running_var": "dense_layer_26__batchnorm_1.running_var",
-    "dense_layer_26.conv_1.weight": "dense_layer_26__conv_1.weight",
-    "dense_layer_26.batchnorm_2.weight": "dense_layer_26__batchnorm_2.weight",
-    "dense_layer_26.batchnorm_2.bias": "dense_layer_26__batchnorm_2.bias",
-    "dense_layer_26.batchnorm_2.running_mean": "dense_layer_26__batchnorm_2.running_mean",
-    "dense_layer_26.batchnorm_2.running_var": "dense_layer_26__batchnorm_2.running_var",
-    "dense_layer_26.conv_2.weight": "dense_layer_26__conv_2.weight",
-    "dense_layer_27.batchnorm_1.weight": "dense_layer_27__batchnorm_1.weight",
-    "dense_layer_27.batchnorm_1.bias": "dense_layer_27__batchnorm_1.bias",
-    "dense_layer_27.batchnorm_1.running_mean": "dense_layer_27__batchnorm_1.running_mean",
-    "dense_layer_27.batchnorm_1.running_var": "dense_layer_27__batchnorm_1.running_var",
-    "dense_layer_27.conv_1.weight": "dense_layer_27__conv_1.weight",
-    "dense_layer_27.batchnorm_2.weight": "dense_layer_27__batchnorm_2.weight",
-    "dense_layer_27.batchnorm_2.bias": "dense_layer_27__batchnorm_2.bias",
-    "dense_layer_27.batchnorm_2.running_mean": "dense_layer_27__batchnorm_2.running_mean",
-    "dense_layer_27.batchnorm_2.running_var": "dense_layer_27__batchnorm_2.running_var",
-    "dense_layer_27.conv_2.weight": "dense_layer_27__conv_2.weight",
-    "dense_layer_28.batchnorm_1.weight": "dense_layer_28__batchnorm_1.weight",
-    "dense_layer_28.batchnorm_1.bias": "dense_layer_28__batchnorm_1.bias",
-    "dense_layer_28.batchnorm_1.running_mean": "dense_layer_28__batchnorm_1.running_mean",
-    "dense_layer_28.batchnorm_1.running_var": "dense_layer_28__batchnorm_1.running_var",
-    "dense_layer_28.conv_1.weight": "dense_layer_28__conv_1.weight",
-    "dense_layer_28.batchnorm_2.weight": "dense_layer_28__batchnorm_2.weight",
-    "dense_layer_28.batchnorm_2.bias": "dense_layer_28__batchnorm_2.bias",
-    "dense_layer_28.batchnorm_2.running_mean": "dense_layer_28__batchnorm_2.running_mean",
-    "dense_layer_28.batchnorm_2.running_var": "dense_layer_28__batchnorm_2.running_var",
-    "dense_layer_28.conv_2.weight": "dense_layer_28__conv_2.weight",
-    "dense_layer_29.batchnorm_1.weight": "dense_layer_29__batchnorm_1.weight",
-    "dense_layer_29.batchnorm_1.bias": "dense_layer_29__batchnorm_1.bias",
-    "dense_layer_29.batchnorm_1.running_mean": "dense_layer_29__batchnorm_1.running_mean",
-    "dense_layer_29.batchnorm_1.running_var": "dense_layer_29__batchnorm_1.running_var",
-    "dense_layer_29.conv_1.weight": "dense_layer_29__conv_1.weight",
-    "dense_layer_29.batchnorm_2.weight": "dense_layer_29__batchnorm_2.weight",
-    "dense_layer_29.batchnorm_2.bias": "dense_layer_29__batchnorm_2.bias",
-    "dense_layer_29.batchnorm_2.running_mean": "dense_layer_29__batchnorm_2.running_mean",
-    "dense_layer_29.batchnorm_2.running_var": "dense_layer_29__batchnorm_2.running_var",
-    "dense_layer_29.conv_2.weight": "dense_layer_29__conv_2.weight",
-    "dense_layer_30.batchnorm_1.weight": "dense_layer_30__batchnorm_1.weight",
-    "dense_layer_30.batchnorm_1.bias": "dense_layer_30__batchnorm_1.bias",
-    "dense_layer_30.batchnorm_1.running_mean": "dense_layer_30__batchnorm_1.running_mean",
-    "dense_layer_30.batchnorm_1.running_var": "dense_layer_30__batchnorm_1.running_var",
-    "dense_layer_30.conv_1.weight": "dense_layer_30__conv_1.weight",
-    "dense_layer_30.batchnorm_2.weight": "dense_layer_30__batchnorm_2.weight",
-    "dense_layer_30.batchnorm_2.bias": "dense_layer_30__batchnorm_2.bias",
-    "dense_layer_30.batchnorm_2.running_mean": "dense_layer_30__batchnorm_2.running_mean",
-    "dense_layer_30.batchnorm_2.running_var": "dense_layer_30__batchnorm_2.running_var",
-    "dense_layer_30.conv_2.weight": "dense_layer_30__conv_2.weight",
-    "dense_layer_31.batchnorm_1.weight": "dense_layer_31__batchnorm_1.weight",
-    "dense_layer_31.batchnorm_1.bias": "dense_layer_31__batchnorm_1.bias",
-    "dense_layer_31.batchnorm_1.running_mean": "dense_layer_31__batchnorm_1.running_mean",
-    "dense_layer_31.batchnorm_1.running_var": "dense_layer_31__batchnorm_1.running_var",
-    "dense_layer_31.conv_1.weight": "dense_layer_31__conv_1.weight",
-    "dense_layer_31.batchnorm_2.weight": "dense_layer_31__batchnorm_2.weight",
-    "dense_layer_31.batchnorm_2.bias": "dense_layer_31__batchnorm_2.bias",
-    "dense_layer_31.batchnorm_2.running_mean": "dense_layer_31__batchnorm_2.running_mean",
-    "dense_layer_31.batchnorm_2.running_var": "dense_layer_31__batchnorm_2.running_var",
-    "dense_layer_31.conv_2.weight": "dense_layer_31__conv_2.weight",
-    "dense_layer_32.batchnorm_1.weight": "dense_layer_32__batchnorm_1.weight",
-    "dense_layer_32.batchnorm_1.bias": "dense_layer_32__batchnorm_1.bias",
-    "dense_layer_32.batchnorm_1.running_mean": "dense_layer_32__batchnorm_1.running_mean",
-    "dense_layer_32.batchnorm_1.running_var": "dense_layer_32__batchnorm_1.running_var",
-    "dense_layer_32.conv_1.weight": "dense_layer_32__conv_1.weight",
-    "dense_layer_32.batchnorm_2.weight": "dense_layer_32__batchnorm_2.weight",
-    "dense_layer_32.batchnorm_2.bias": "dense_layer_32__batchnorm_2.bias",
-    "dense_layer_32.batchnorm_2.running_mean": "dense_layer_32__batchnorm_2.running_mean",
-    "dense_layer_32.batchnorm_2.running_var": "dense_layer_32__batchnorm_2.running_var",
-    "dense_layer_32.conv_2.weight": "dense_layer_32__conv_2.weight",
-    "dense_layer_33.batchnorm_1.weight": "dense_layer_33__batchnorm_1.weight",
-    "dense_layer_33.batchnorm_1.bias": "dense_layer_33__batchnorm_1.bias",
-    "dense_layer_33.batchnorm_1.running_mean": "dense_layer_33__batchnorm_1.running_mean",
-    "dense_layer_33.batchnorm_1.running_var": "dense_layer_33__batchnorm_1.running_var",
-    "dense_layer_33.conv_1.weight": "dense_layer_33__conv_1.weight",
-    "dense_layer_33.batchnorm_2.weight": "dense_layer_33__batchnorm_2.weight",
-    "dense_layer_33.batchnorm_2.bias": "dense_layer_33__batchnorm_2.bias",
-    "dense_layer_33.batchnorm_2.running_mean": "dense_layer_33__batchnorm_2.running_mean",
-    "dense_layer_33.batchnorm_2.running_var": "dense_layer_33__batchnorm_2.running_var",
-    "dense_layer_33.conv_2.weight": "dense_layer_33__conv_2.weight",
-    "dense_layer_34.batchnorm_1.weight": "dense_layer_34__batchnorm_1.weight",
-    "dense_layer_34.batchnorm_1.bias": "dense_layer_34__batchnorm_1.bias",
-    "dense_layer_34.batchnorm_1.running_mean": "dense_layer_34__batchnorm_1.running_mean",
-    "dense_layer_34.batchnorm_1.running_var": "dense_layer_34__batchnorm_1.running_var",
-    "dense_layer_34.conv_1.weight": "dense_layer_34__conv_1.weight",
-    "dense_layer_34.batchnorm_2.weight": "dense_layer_34__batchnorm_2.weight",
-    "dense_layer_34.batchnorm_2.bias": "dense_layer_34__batchnorm_2.bias",
-    "dense_layer_34.batchnorm_2.running_mean": "dense_layer_34__batchnorm_2.running_mean",
-    "dense_layer_34.batchnorm_2.running_var": "dense_layer_34__batchnorm_2.running_var",
-    "dense_layer_34.conv_2.weight": "dense_layer_34__conv_2.weight",
-    "dense_layer_35.batchnorm_1.weight": "dense_layer_35__batchnorm_1.weight",
-    "dense_layer_35.batchnorm_1.bias": "dense_layer_35__batchnorm_1.bias",
-    "dense_layer_35.batchnorm_1.running_mean": "dense_layer_35__batchnorm_1.running_mean",
-    "dense_layer_35.batchnorm_1.running_var": "dense_layer_35__batchnorm_1.running_var",
-    "dense_layer_35.conv_1.weight": "dense_layer_35__conv_1.weight",
-    "dense_layer_35.batchnorm_2.weight": "dense_layer_35__batchnorm_2.weight",
-    "dense_layer_35.batchnorm_2.bias": "dense_layer_35__batchnorm_2.bias",
-    "dense_layer_35.batchnorm_2.running_mean": "dense_layer_35__batchnorm_2.running_mean",
-    "dense_layer_35.batchnorm_2.running_var": "dense_layer_35__batchnorm_2.running_var",
-    "dense_layer_35.conv_2.weight": "dense_layer_35__conv_2.weight",
-    "dense_layer_36.batchnorm_1.weight": "dense_layer_36__batchnorm_1.weight",
-    "dense_layer_36.batchnorm_1.bias": "dense_layer_36__batchnorm_1.bias",
-    "dense_layer_36.batchnorm_1.running_mean": "dense_layer_36__batchnorm_1.running_mean",
-    "dense_layer_36.batchnorm_1.running_var": "dense_layer_36__batchnorm_1.running_var",
-    "dense_layer_36.conv_1.weight": "dense_layer_36__conv_1.weight",
-    "dense_layer_36.batchnorm_2.weight": "dense_layer_36__batchnorm_2.weight",
-    "dense_layer_36.batchnorm_2.bias": "dense_layer_36__batchnorm_2.bias",
-    "dense_layer_36.batchnorm_2.running_mean": "dense_layer_36__batchnorm_2.running_mean",
-    "dense_layer_36.batchnorm_2.running_var": "dense_layer_36__batchnorm_2.running_var",
-    "dense_layer_36.conv_2.weight": "dense_layer_36__conv_2.weight",
-    "dense_layer_37.batchnorm_1.weight": "dense_layer_37__batchnorm_1.weight",
-    "dense_layer_37.batchnorm_1.bias": "dense_layer_37__batchnorm_1.bias",
-    "dense_layer_37.batchnorm_1.running_mean": "dense_layer_37__batchnorm_1.running_mean",
-    "dense_layer_37.batchnorm_1.running_var": "dense_layer_37__batchnorm_1.running_var",
-    "dense_layer_37.conv_1.weight": "dense_layer_37__conv_1.weight",
-    "dense_layer_37.batchnorm_2.weight": "dense_layer_37__batchnorm_2.weight",
-    "dense_layer_37.batchnorm_2.bias": "dense_layer_37__batchnorm_2.bias",
-    "dense_layer_37.batchnorm_2.running_mean": "dense_layer_37__batchnorm_2.running_mean",
-    "dense_layer_37.batchnorm_2.running_var": "dense_layer_37__batchnorm_2.running_var",
-    "dense_layer_37.conv_2.weight": "dense_layer_37__conv_2.weight",
-    "dense_layer_38.batchnorm_1.weight": "dense_layer_38__batchnorm_1.weight",
-    "dense_layer_38.batchnorm_1.bias": "dense_layer_38__batchnorm_1.bias",
-    "dense_layer_38.batchnorm_1.running_mean": "dense_layer_38__batchnorm_1.running_mean",
-    "dense_layer_38.batchnorm_1.running_var": "dense_layer_38__batchnorm_1.running_var",
-    "dense_layer_38.conv_1.weight": "dense_layer_38__conv_1.weight",
-    "dense_layer_38.batchnorm_2.weight": "dense_layer_38__batchnorm_2.weight",
-    "dense_layer_38.batchnorm_2.bias": "dense_layer_38__batchnorm_2.bias",
-    "dense_layer_38.batchnorm_2.running_mean": "dense_layer_38__batchnorm_2.running_mean",
-    "dense_layer_38.batchnorm_2.running_var": "dense_layer_38__batchnorm_2.running_var",
-    "dense_layer_38.conv_2.weight": "dense_layer_38__conv_2.weight",
-    "dense_layer_39.batchnorm_1.weight": "dense_layer_39__batchnorm_1.weight",
-    "dense_layer_39.batchnorm_1.bias": "dense_layer_39__batchnorm_1.bias",
-    "dense_layer_39.batchnorm_1.running_mean": "dense_layer_39__batchnorm_1.running_mean",
-    "dense_layer_39.batchnorm_1.running_var": "dense_layer_39__batchnorm_1.running_var",
-    "dense_layer_39.conv_1.weight": "dense_layer_39__conv_1.weight",
-    "dense_layer_39.batchnorm_2.weight": "dense_layer_39__batchnorm_2.weight",
-    "dense_layer_39.batchnorm_2.bias": "dense_layer_39__batchnorm_2.bias",
-    "dense_layer_39.batchnorm_2.running_mean": "dense_layer_39__batchnorm_2.running_mean",
-    "dense_layer_39.batchnorm_2.running_var": "dense_layer_39__batchnorm_2.running_var",
-    "dense_layer_39.conv_2.weight": "dense_layer_39__conv_2.weight",
-    "dense_layer_40.batchnorm_1.weight": "dense_layer_40__batchnorm_1.weight",
-    "dense_layer_40.batchnorm_1.bias": "dense_layer_40__batchnorm_1.bias",
-    "dense_layer_40.batchnorm_1.running_mean": "dense_layer_40__batchnorm_1.running_mean",
-    "dense_layer_40.batchnorm_1.running_var": "dense_layer_40__batchnorm_1.running_var",
-    "dense_layer_40.conv_1.weight": "dense_layer_40__conv_1.weight",
-    "dense_layer_40.batchnorm_2.weight": "dense_layer_40__batchnorm_2.weight",
-    "dense_layer_40.batchnorm_2.bias": "dense_layer_40__batchnorm_2.bias",
-    "dense_layer_40.batchnorm_2.running_mean": "dense_layer_40__batchnorm_2.running_mean",
-    "dense_layer_40.batchnorm_2.running_var": "dense_layer_40__batchnorm_2.running_var",
-    "dense_layer_40.conv_2.weight": "dense_layer_40__conv_2.weight",
-    "dense_layer_41.batchnorm_1.weight": "dense_layer_41__batchnorm_1.weight",
-    "dense_layer_41.batchnorm_1.bias": "dense_layer_41__batchnorm_1.bias",
-    "dense_layer_41.batchnorm_1.running_mean": "dense_layer_41__batchnorm_1.running_mean",
-    "dense_layer_41.batchnorm_1.running_var": "dense_layer_41__batchnorm_1.running_var",
-    "dense_layer_41.conv_1.weight": "dense_layer_41__conv_1.weight",
-    "dense_layer_41.batchnorm_2.weight": "dense_layer_41__batchnorm_2.weight",
-    "dense_layer_41.batchnorm_2.bias": "dense_layer_41__batchnorm_2.bias",
-    "dense_layer_41.batchnorm_2.running_mean": "dense_layer_41__batchnorm_2.running_mean",
-    "dense_layer_41.batchnorm_2.running_var": "dense_layer_41__batchnorm_2.running_var",
-    "dense_layer_41.conv_2.weight": "dense_layer_41__conv_2.weight",
-    "dense_layer_42.batchnorm_1.weight": "dense_layer_42__batchnorm_1.weight",
-    "dense_layer_42.batchnorm_1.bias": "dense_layer_42__batchnorm_1.bias",
-    "dense_layer_42.batchnorm_1.running_mean": "dense_layer_42__batchnorm_1.running_mean",
-    "dense_layer_42.batchnorm_1.running_var": "dense_layer_42__batchnorm_1.running_var",
-    "dense_layer_42.conv_1.weight": "dense_layer_42__conv_1.weight",
-    "dense_layer_42.batchnorm_2.weight": "dense_layer_42__batchnorm_2.weight",
-    "dense_layer_42.batchnorm_2.bias": "dense_layer_42__batchnorm_2.bias",
-    "dense_layer_42.batchnorm_2.running_mean": "dense_layer_42__batchnorm_2.running_mean",
-    "dense_layer_42.batchnorm_2.running_var": "dense_layer_42__batchnorm_2.running_var",
-    "dense_layer_42.conv_2.weight": "dense_layer_42__conv_2.weight",
-    "transition_3.batchnorm_1.weight": "transition_3__batchnorm_1.weight",
-    "transition_3.batchnorm_1.bias": "transition_3__batchnorm_1.bias",
-    "transition_3.batchnorm_1.running_mean": "transition_3__batchnorm_1.running_mean",
-    "transition_3.batchnorm_1.running_var": "transition_3__batchnorm_1.running_var",
-    "transition_3.conv_1.weight": "transition_3__conv_1.weight",
-    "dense_layer_43.batchnorm_1.weight": "dense_layer_43__batchnorm_1.weight",
-    "dense_layer_43.batchnorm_1.bias": "dense_layer_43__batchnorm_1.bias",
-    "dense_layer_43.batchnorm_1.running_mean": "dense_layer_43__batchnorm_1.running_mean",
-    "dense_layer_43.batchnorm_1.running_var": "dense_layer_43__batchnorm_1.running_var",
-    "dense_layer_43.conv_1.weight": "dense_layer_43__conv_1.weight",
-    "dense_layer_43.batchnorm_2.weight": "dense_layer_43__batchnorm_2.weight",
-    "dense_layer_43.batchnorm_2.bias": "dense_layer_43__batchnorm_2.bias",
-    "dense_layer_43.batchnorm_2.running_mean": "dense_layer_43__batchnorm_2.running_mean",
-    "dense_layer_43.batchnorm_2.running_var": "dense_layer_43__batchnorm_2.running_var",
-    "dense_layer_43.conv_2.weight": "dense_layer_43__conv_2.weight",
-    "dense_layer_44.batchnorm_1.weight": "dense_layer_44__batchnorm_1.weight",
-    "dense_layer_44.batchnorm_1.bias": "dense_layer_44__batchnorm_1.bias",
-    "dense_layer_44.batchnorm_1.running_mean": "dense_layer_44__batchnorm_1.running_mean",
-    "dense_layer_44.batchnorm_1.running_var": "dense_layer_44__batchnorm_1.running_var",
-    "dense_layer_44.conv_1.weight": "dense_layer_44__conv_1.weight",
-    "dense_layer_44.batchnorm_2.weight": "dense_layer_44__batchnorm_2.weight",
-    "dense_layer_44.batchnorm_2.bias": "dense_layer_44__batchnorm_2.bias",
-    "dense_layer_44.batchnorm_2.running_mean": "dense_layer_44__batchnorm_2.running_mean",
-    "dense_layer_44.batchnorm_2.running_var": "dense_layer_44__batchnorm_2.running_var",
-    "dense_layer_44.conv_2.weight": "dense_layer_44__conv_2.weight",
-    "dense_layer_45.batchnorm_1.weight": "dense_layer_45__batchnorm_1.weight",
-    "dense_layer_45.batchnorm_1.bias": "dense_layer_45__batchnorm_1.bias",
-    "dense_layer_45.batchnorm_1.running_mean": "dense_layer_45__batchnorm_1.running_mean",
-    "dense_layer_45.batchnorm_1.running_var": "dense_layer_45__batchnorm_1.running_var",
-    "dense_layer_45.conv_1.weight": "dense_layer_45__conv_1.weight",
-    "dense_layer_45.batchnorm_2.weight": "dense_layer_45__batchnorm_2.weight",
-    "dense_layer_45.batchnorm_2.bias": "dense_layer_45__batchnorm_2.bias",
-    "dense_layer_45.batchnorm_2.running_mean": "dense_layer_45__batchnorm_2.running_mean",
-    "dense_layer_45.batchnorm_2.running_var": "dense_layer_45__batchnorm_2.running_var",
-    "dense_layer_45.conv_2.weight": "dense_layer_45__conv_2.weight",
-    "dense_layer_46.batchnorm_1.weight": "dense_layer_46__batchnorm_1.weight",
-    "dense_layer_46.batchnorm_1.bias": "dense_layer_46__batchnorm_1.bias",
-    "dense_layer_46.batchnorm_1.running_mean": "dense_layer_46__batchnorm_1.running_mean",
-    "dense_layer_46.batchnorm_1.running_var": "dense_layer_46__batchnorm_1.running_var",
-    "dense_layer_46.conv_1.weight": "dense_layer_46__conv_1.weight",
-    "dense_layer_46.batchnorm_2.weight": "dense_layer_46__batchnorm_2.weight",
-    "dense_layer_46.batchnorm_2.bias": "dense_layer_46__batchnorm_2.bias",
-    "dense_layer_46.batchnorm_2.running_mean": "dense_layer_46__batchnorm_2.running_mean",
-    "dense_layer_46.batchnorm_2.running_var": "dense_layer_46__batchnorm_2.running_var",
-    "dense_layer_46.conv_2.weight": "dense_layer_46__conv_2.weight",
-    "dense_layer_47.batchnorm_1.weight": "dense_layer_47__batchnorm_1.weight",
-    "dense_layer_47.batchnorm_1.bias": "dense_layer_47__batchnorm_1.bias",
-    "dense_layer_47.batchnorm_1.running_mean": "dense_layer_47__batchnorm_1.running_mean",
-    "dense_layer_47.batchnorm_1.running_var": "dense_layer_47__batchnorm_1.running_var",
-    "dense_layer_47.conv_1.weight": "dense_layer_47__conv_1.weight",
-    "dense_layer_47.batchnorm_2.weight": "dense_layer_47__batchnorm_2.weight",
-    "dense_layer_47.batchnorm_2.bias": "dense_layer_47__batchnorm_2.bias",
-    "dense_layer_47.batchnorm_2.running_mean": "dense_layer_47__batchnorm_2.running_mean",
-    "dense_layer_47.batchnorm_2.running_var": "dense_layer_47__batchnorm_2.running_var",
-    "dense_layer_47.conv_2.weight": "dense_layer_47__conv_2.weight",
-    "dense_layer_48.batchnorm_1.weight": "dense_layer_48__batchnorm_1.weight",
-    "dense_layer_48.batchnorm_1.bias": "dense_layer_48__batchnorm_1.bias",
-    "dense_layer_48.batchnorm_1.running_mean": "dense_layer_48__batchnorm_1.running_mean",
-    "dense_layer_48.batchnorm_1.running_var": "dense_layer_48__batchnorm_1.running_var",
-    "dense_layer_48.conv_1.weight": "dense_layer_48__conv_1.weight",
-    "dense_layer_48.batchnorm_2.weight": "dense_layer_48__batchnorm_2.weight",
-    "dense_layer_48.batchnorm_2.bias": "dense_layer_48__batchnorm_2.bias",
-    "dense_layer_48.batchnorm_2.running_mean": "dense_layer_48__batchnorm_2.running_mean",
-    "dense_layer_48.batchnorm_2.running_var": "dense_layer_48__batchnorm_2.running_var",
-    "dense_layer_48.conv_2.weight": "dense_layer_48__conv_2.weight",
-    "dense_layer_49.batchnorm_1.weight": "dense_layer_49__batchnorm_1.weight",
-    "dense_layer_49.batchnorm_1.bias": "dense_layer_49__batchnorm_1.bias",
-    "dense_layer_49.batchnorm_1.running_mean": "dense_layer_49__batchnorm_1.running_mean",
-    "dense_layer_49.batchnorm_1.running_var": "dense_layer_49__batchnorm_1.running_var",
-    "dense_layer_49.conv_1.weight": "dense_layer_49__conv_1.weight",
-    "dense_layer_49.batchnorm_2.weight": "dense_layer_49__batchnorm_2.weight",
-    "dense_layer_49.batchnorm_2.bias": "dense_layer_49__batchnorm_2.bias",
-    "dense_layer_49.batchnorm_2.running_mean": "dense_layer_49__batchnorm_2.running_mean",
-    "dense_layer_49.batchnorm_2.running_var": "dense_layer_49__batchnorm_2.running_var",
-    "dense_layer_49.conv_2.weight": "dense_layer_49__conv_2.weight",
-    "dense_layer_50.batchnorm_1.weight": "dense_layer_50__batchnorm_1.weight",
-    "dense_layer_50.batchnorm_1.bias": "dense_layer_50__batchnorm_1.bias",
-    "dense_layer_50.batchnorm_1.running_mean": "dense_layer_50__batchnorm_1.running_mean",
-    "dense_layer_50.batchnorm_1.running_var": "dense_layer_50__batchnorm_1.running_var",
-    "dense_layer_50.conv_1.weight": "dense_layer_50__conv_1.weight",
-    "dense_layer_50.batchnorm_2.weight": "dense_layer_50__batchnorm_2.weight",
-    "dense_layer_50.batchnorm_2.bias": "dense_layer_50__batchnorm_2.bias",
-    "dense_layer_50.batchnorm_2.running_mean": "dense_layer_50__batchnorm_2.running_mean",
-    "dense_layer_50.batchnorm_2.running_var": "dense_layer_50__batchnorm_2.running_var",
-    "dense_layer_50.conv_2.weight": "dense_layer_50__conv_2.weight",
-    "dense_layer_51.batchnorm_1.weight": "dense_layer_51__batchnorm_1.weight",
-    "dense_layer_51.batchnorm_1.bias": "dense_layer_51__batchnorm_1.bias",
-    "dense_layer_51.batchnorm_1.running_mean": "dense_layer_51__batchnorm_1.running_mean",
-    "dense_layer_51.batchnorm_1.running_var": "dense_layer_51__batchnorm_1.running_var",
-    "dense_layer_51.conv_1.weight": "dense_layer_51__conv_1.weight",
-    "dense_layer_51.batchnorm_2.weight": "dense_layer_51__batchnorm_2.weight",
-    "dense_layer_51.batchnorm_2.bias": "dense_layer_51__batchnorm_2.bias",
-    "dense_layer_51.batchnorm_2.running_mean": "dense_layer_51__batchnorm_2.running_mean",
-    "dense_layer_51.batchnorm_2.running_var": "dense_layer_51__batchnorm_2.running_var",
-    "dense_layer_51.conv_2.weight": "dense_layer_51__conv_2.weight",
-    "dense_layer_52.batchnorm_1.weight": "dense_layer_52__batchnorm_1.weight",
-    "dense_layer_52.batchnorm_1.bias": "dense_layer_52__batchnorm_1.bias",
-    "dense_layer_52.batchnorm_1.running_mean": "dense_layer_52__batchnorm_1.running_mean",
-    "dense_layer_52.batchnorm_1.running_var": "dense_layer_52__batchnorm_1.running_var",
-    "dense_layer_52.conv_1.weight": "dense_layer_52__conv_1.weight",
-    "dense_layer_52.batchnorm_2.weight": "dense_layer_52__batchnorm_2.weight",
-    "dense_layer_52.batchnorm_2.bias": "dense_layer_52__batchnorm_2.bias",
-    "dense_layer_52.batchnorm_2.running_mean": "dense_layer_52__batchnorm_2.running_mean",
-    "dense_layer_52.batchnorm_2.running_var": "dense_layer_52__batchnorm_2.running_var",
-    "dense_layer_52.conv_2.weight": "dense_layer_52__conv_2.weight",
-    "dense_layer_53.batchnorm_1.weight": "dense_layer_53__batchnorm_1.weight",
-    "dense_layer_53.batchnorm_1.bias": "dense_layer_53__batchnorm_1.bias",
-    "dense_layer_53.batchnorm_1.running_mean": "dense_layer_53__batchnorm_1.running_mean",
-    "dense_layer_53.batchnorm_1.running_var": "dense_layer_53__batchnorm_1.running_var",
-    "dense_layer_53.conv_1.weight": "dense_layer_53__conv_1.weight",
-    "dense_layer_53.batchnorm_2.weight": "dense_layer_53__batchnorm_2.weight",
-    "dense_layer_53.batchnorm_2.bias": "dense_layer_53__batchnorm_2.bias",
-    "dense_layer_53.batchnorm_2.running_mean": "dense_layer_53__batchnorm_2.running_mean",
-    "dense_layer_53.batchnorm_2.running_var": "dense_layer_53__batchnorm_2.running_var",
-    "dense_layer_53.conv_2.weight": "dense_layer_53__conv_2.weight",
-    "dense_layer_54.batchnorm_1.weight": "dense_layer_54__batchnorm_1.weight",
-    "dense_layer_54.batchnorm_1.bias": "dense_layer_54__batchnorm_1.bias",
-    "dense_layer_54.batchnorm_1.running_mean": "dense_layer_54__batchnorm_1.running_mean",
-    "dense_layer_54.batchnorm_1.running_var": "dense_layer_54__batchnorm_1.running_var",
-    "dense_layer_54.conv_1.weight": "dense_layer_54__conv_1.weight",
-    "dense_layer_54.batchnorm_2.weight": "dense_layer_54__batchnorm_2.weight",
-    "dense_layer_54.batchnorm_2.bias": "dense_layer_54__batchnorm_2.bias",
-    "dense_layer_54.batchnorm_2.running_mean": "dense_layer_54__batchnorm_2.running_mean",
-    "dense_layer_54.batchnorm_2.running_var": "dense_layer_54__batchnorm_2.running_var",
-    "dense_layer_54.conv_2.weight": "dense_layer_54__conv_2.weight",
-    "dense_layer_55.batchnorm_1.weight": "dense_layer_55__batchnorm_1.weight",
-    "dense_layer_55.batchnorm_1.bias": "dense_layer_55__batchnorm_1.bias",
-    "dense_layer_55.batchnorm_1.running_mean": "dense_layer_55__batchnorm_1.running_mean",
-    "dense_layer_55.batchnorm_1.running_var": "dense_layer_55__batchnorm_1.running_var",
-    "dense_layer_55.conv_1.weight": "dense_layer_55__conv_1.weight",
-    "dense_layer_55.batchnorm_2.weight": "dense_layer_55__batchnorm_2.weight",
-    "dense_layer_55.batchnorm_2.bias": "dense_layer_55__batchnorm_2.bias",
-    "dense_layer_55.batchnorm_2.running_mean": "dense_layer_55__batchnorm_2.running_mean",
-    "dense_layer_55.batchnorm_2.running_var": "dense_layer_55__batchnorm_2.running_var",
-    "dense_layer_55.conv_2.weight": "dense_layer_55__conv_2.weight",
-    "dense_layer_56.batchnorm_1.weight": "dense_layer_56__batchnorm_1.weight",
-    "dense_layer_56.batchnorm_1.bias": "dense_layer_56__batchnorm_1.bias",
-    "dense_layer_56.batchnorm_1.running_mean": "dense_layer_56__batchnorm_1.running_mean",
-    "dense_layer_56.batchnorm_1.running_var": "dense_layer_56__batchnorm_1.running_var",
-    "dense_layer_56.conv_1.weight": "dense_layer_56__conv_1.weight",
-    "dense_layer_56.batchnorm_2.weight": "dense_layer_56__batchnorm_2.weight",
-    "dense_layer_56.batchnorm_2.bias": "dense_layer_56__batchnorm_2.bias",
-    "dense_layer_56.batchnorm_2.running_mean": "dense_layer_56__batchnorm_2.running_mean",
-    "dense_layer_56.batchnorm_2.running_var": "dense_layer_56__batchnorm_2.running_var",
-    "dense_layer_56.conv_2.weight": "dense_layer_56__conv_2.weight",
-    "dense_layer_57.batchnorm_1.weight": "dense_layer_57__batchnorm_1.weight",
-    "dense_layer_57.batchnorm_1.bias": "dense_layer_57__batchnorm_1.bias",
-    "dense_layer_57.batchnorm_1.running_mean": "dense_layer_57__batchnorm_1.running_mean",
-    "dense_layer_57.batchnorm_1.running_var": "dense_layer_57__batchnorm_1.running_var",
-    "dense_layer_57.conv_1.weight": "dense_layer_57__conv_1.weight",
-    "dense_layer_57.batchnorm_2.weight": "dense_layer_57__batchnorm_2.weight",
-    "dense_layer_57.batchnorm_2.bias": "dense_layer_57__batchnorm_2.bias",
-    "dense_layer_57.batchnorm_2.running_mean": "dense_layer_57__batchnorm_2.running_mean",
-    "dense_layer_57.batchnorm_2.running_var": "dense_layer_57__batchnorm_2.running_var",
-    "dense_layer_57.conv_2.weight": "dense_layer_57__conv_2.weight",
-    "dense_layer_58.batchnorm_1.weight": "dense_layer_58__batchnorm_1.weight",
-    "dense_layer_58.batchnorm_1.bias": "dense_layer_58__batchnorm_1.bias",
-    "dense_layer_58.batchnorm_1.running_mean": "dense_layer_58__batchnorm_1.running_mean",
-    "dense_layer_58.batchnorm_1.running_var": "dense_layer_58__batchnorm_1.running_var",
-    "dense_layer_58.conv_1.weight": "dense_layer_58__conv_1.weight",
-    "dense_layer_58.batchnorm_2.weight": "dense_layer_58__batchnorm_2.weight",
-    "dense_layer_58.batchnorm_2.bias": "dense_layer_58__batchnorm_2.bias",
-    "dense_layer_58.batchnorm_2.running_mean": "dense_layer_58__batchnorm_2.running_mean",
-    "dense_layer_58.batchnorm_2.running_var": "dense_layer_58__batchnorm_2.running_var",
-    "dense_layer_58.conv_2.weight": "dense_layer_58__conv_2.weight",
-    "batchnorm_2.weight": "batchnorm_2.weight",
-    "batchnorm_2.bias": "batchnorm_2.bias",
-    "batchnorm_2.running_mean": "batchnorm_2.running_mean",
-    "batchnorm_2.running_var": "batchnorm_2.running_var",
-    "output_1.weight": "output_1.weight",
-    "output_1.bias": "output_1.bias",
-}
+
+# block dense_layer: 58 uses (dense_layer_1, dense_layer_2, dense_layer_3, ...); shapes of dense_layer_1
+#  Layer       | Op                               | Output (CxHxW) | Params
+# -------------+----------------------------------+----------------+--------
+#  batchnorm_1 | batchnorm                        | 64x56x56       |    128
+#  relu_1      | relu                             | 64x56x56       |
+#  conv_1      | conv(128, 1x1, bias=false)       | 128x56x56      |  8,192
+#  batchnorm_2 | batchnorm                        | 128x56x56      |    256
+#  relu_2      | relu                             | 128x56x56      |
+#  conv_2      | conv(32, 3x3, pad=1, bias=false) | 32x56x56       | 36,864
+#  concat_1    | concat                           | 96x56x56       |
+class DenseLayer(nn.Module):
+    """The program's block dense_layer, for its uses dense_layer_1 ... dense_layer_58."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.batchnorm_1 = nn.BatchNorm2d(in_channels, eps=1e-05, momentum=0.1)
+        self.conv_1 = nn.Conv2d(in_channels, 128, kernel_size=(1, 1), bias=False)
+        self.batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
+        self.conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batchnorm_1 = self.batchnorm_1(x)
+        relu_1 = F.relu(batchnorm_1)
+        conv_1 = self.conv_1(relu_1)
+        batchnorm_2 = self.batchnorm_2(conv_1)
+        relu_2 = F.relu(batchnorm_2)
+        conv_2 = self.conv_2(relu_2)
+        x = torch.cat([x, conv_2], dim=1)
+        return x
+
+
+# block transition: 3 uses (transition_1, transition_2, transition_3); shapes of transition_1
+#  Layer       | Op                         | Output (CxHxW) | Params
+# -------------+----------------------------+----------------+--------
+#  batchnorm_1 | batchnorm                  | 256x56x56      |    512
+#  relu_1      | relu                       | 256x56x56      |
+#  conv_1      | conv(128, 1x1, bias=false) | 128x56x56      | 32,768
+#  avgpool_1   | avgpool(2x2)               | 128x28x28      |
+class Transition(nn.Module):
+    """The program's block transition, for its uses transition_1 ... transition_3."""
+
+    def __init__(self, in_channels: int, c: int) -> None:
+        super().__init__()
+        self.batchnorm_1 = nn.BatchNorm2d(in_channels, eps=1e-05, momentum=0.1)
+        self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(1, 1), bias=False)
+        self.avgpool_1 = nn.AvgPool2d(kernel_size=(2, 2), stride=(2, 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.batchnorm_1(x)
+        x = F.relu(x)
+        x = self.conv_1(x)
+        x = self.avgpool_1(x)
+        return x
 
 
 class Densenet121(nn.Module):
@@ -1079,497 +170,71 @@ class Densenet121(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
         self.conv_1 = nn.Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)
-        # batchnorm_1: batchnorm -> 64x112x112
         self.batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # maxpool_1: maxpool(3x3, stride=2, pad=1) -> 64x56x56
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
-        # dense_layer_1.batchnorm_1: batchnorm -> 64x56x56
-        self.dense_layer_1__batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # dense_layer_1.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        self.dense_layer_1__conv_1 = nn.Conv2d(64, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_1.batchnorm_2: batchnorm -> 128x56x56
-        self.dense_layer_1__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_1.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        self.dense_layer_1__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_2.batchnorm_1: batchnorm -> 96x56x56
-        self.dense_layer_2__batchnorm_1 = nn.BatchNorm2d(96, eps=1e-05, momentum=0.1)
-        # dense_layer_2.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        self.dense_layer_2__conv_1 = nn.Conv2d(96, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_2.batchnorm_2: batchnorm -> 128x56x56
-        self.dense_layer_2__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_2.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        self.dense_layer_2__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_3.batchnorm_1: batchnorm -> 128x56x56
-        self.dense_layer_3__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_3.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        self.dense_layer_3__conv_1 = nn.Conv2d(128, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_3.batchnorm_2: batchnorm -> 128x56x56
-        self.dense_layer_3__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_3.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        self.dense_layer_3__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_4.batchnorm_1: batchnorm -> 160x56x56
-        self.dense_layer_4__batchnorm_1 = nn.BatchNorm2d(160, eps=1e-05, momentum=0.1)
-        # dense_layer_4.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        self.dense_layer_4__conv_1 = nn.Conv2d(160, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_4.batchnorm_2: batchnorm -> 128x56x56
-        self.dense_layer_4__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_4.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        self.dense_layer_4__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_5.batchnorm_1: batchnorm -> 192x56x56
-        self.dense_layer_5__batchnorm_1 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # dense_layer_5.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        self.dense_layer_5__conv_1 = nn.Conv2d(192, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_5.batchnorm_2: batchnorm -> 128x56x56
-        self.dense_layer_5__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_5.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        self.dense_layer_5__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_6.batchnorm_1: batchnorm -> 224x56x56
-        self.dense_layer_6__batchnorm_1 = nn.BatchNorm2d(224, eps=1e-05, momentum=0.1)
-        # dense_layer_6.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        self.dense_layer_6__conv_1 = nn.Conv2d(224, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_6.batchnorm_2: batchnorm -> 128x56x56
-        self.dense_layer_6__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_6.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        self.dense_layer_6__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # transition_1.batchnorm_1: batchnorm -> 256x56x56
-        self.transition_1__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # transition_1.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        self.transition_1__conv_1 = nn.Conv2d(256, 128, kernel_size=(1, 1), bias=False)
-        # transition_1.avgpool_1: avgpool(2x2) -> 128x28x28
-        self.transition_1__avgpool_1 = nn.AvgPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # dense_layer_7.batchnorm_1: batchnorm -> 128x28x28
-        self.dense_layer_7__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_7.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_7__conv_1 = nn.Conv2d(128, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_7.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_7__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_7.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_7__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_8.batchnorm_1: batchnorm -> 160x28x28
-        self.dense_layer_8__batchnorm_1 = nn.BatchNorm2d(160, eps=1e-05, momentum=0.1)
-        # dense_layer_8.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_8__conv_1 = nn.Conv2d(160, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_8.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_8__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_8.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_8__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_9.batchnorm_1: batchnorm -> 192x28x28
-        self.dense_layer_9__batchnorm_1 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # dense_layer_9.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_9__conv_1 = nn.Conv2d(192, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_9.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_9__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_9.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_9__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_10.batchnorm_1: batchnorm -> 224x28x28
-        self.dense_layer_10__batchnorm_1 = nn.BatchNorm2d(224, eps=1e-05, momentum=0.1)
-        # dense_layer_10.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_10__conv_1 = nn.Conv2d(224, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_10.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_10__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_10.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_10__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_11.batchnorm_1: batchnorm -> 256x28x28
-        self.dense_layer_11__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # dense_layer_11.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_11__conv_1 = nn.Conv2d(256, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_11.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_11__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_11.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_11__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_12.batchnorm_1: batchnorm -> 288x28x28
-        self.dense_layer_12__batchnorm_1 = nn.BatchNorm2d(288, eps=1e-05, momentum=0.1)
-        # dense_layer_12.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_12__conv_1 = nn.Conv2d(288, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_12.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_12__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_12.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_12__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_13.batchnorm_1: batchnorm -> 320x28x28
-        self.dense_layer_13__batchnorm_1 = nn.BatchNorm2d(320, eps=1e-05, momentum=0.1)
-        # dense_layer_13.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_13__conv_1 = nn.Conv2d(320, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_13.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_13__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_13.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_13__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_14.batchnorm_1: batchnorm -> 352x28x28
-        self.dense_layer_14__batchnorm_1 = nn.BatchNorm2d(352, eps=1e-05, momentum=0.1)
-        # dense_layer_14.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_14__conv_1 = nn.Conv2d(352, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_14.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_14__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_14.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_14__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_15.batchnorm_1: batchnorm -> 384x28x28
-        self.dense_layer_15__batchnorm_1 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # dense_layer_15.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_15__conv_1 = nn.Conv2d(384, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_15.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_15__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_15.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_15__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_16.batchnorm_1: batchnorm -> 416x28x28
-        self.dense_layer_16__batchnorm_1 = nn.BatchNorm2d(416, eps=1e-05, momentum=0.1)
-        # dense_layer_16.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_16__conv_1 = nn.Conv2d(416, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_16.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_16__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_16.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_16__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_17.batchnorm_1: batchnorm -> 448x28x28
-        self.dense_layer_17__batchnorm_1 = nn.BatchNorm2d(448, eps=1e-05, momentum=0.1)
-        # dense_layer_17.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_17__conv_1 = nn.Conv2d(448, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_17.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_17__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_17.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_17__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_18.batchnorm_1: batchnorm -> 480x28x28
-        self.dense_layer_18__batchnorm_1 = nn.BatchNorm2d(480, eps=1e-05, momentum=0.1)
-        # dense_layer_18.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.dense_layer_18__conv_1 = nn.Conv2d(480, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_18.batchnorm_2: batchnorm -> 128x28x28
-        self.dense_layer_18__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_18.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.dense_layer_18__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # transition_2.batchnorm_1: batchnorm -> 512x28x28
-        self.transition_2__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # transition_2.conv_1: conv(256, 1x1, bias=false) -> 256x28x28
-        self.transition_2__conv_1 = nn.Conv2d(512, 256, kernel_size=(1, 1), bias=False)
-        # transition_2.avgpool_1: avgpool(2x2) -> 256x14x14
-        self.transition_2__avgpool_1 = nn.AvgPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # dense_layer_19.batchnorm_1: batchnorm -> 256x14x14
-        self.dense_layer_19__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # dense_layer_19.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_19__conv_1 = nn.Conv2d(256, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_19.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_19__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_19.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_19__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_20.batchnorm_1: batchnorm -> 288x14x14
-        self.dense_layer_20__batchnorm_1 = nn.BatchNorm2d(288, eps=1e-05, momentum=0.1)
-        # dense_layer_20.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_20__conv_1 = nn.Conv2d(288, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_20.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_20__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_20.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_20__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_21.batchnorm_1: batchnorm -> 320x14x14
-        self.dense_layer_21__batchnorm_1 = nn.BatchNorm2d(320, eps=1e-05, momentum=0.1)
-        # dense_layer_21.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_21__conv_1 = nn.Conv2d(320, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_21.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_21__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_21.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_21__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_22.batchnorm_1: batchnorm -> 352x14x14
-        self.dense_layer_22__batchnorm_1 = nn.BatchNorm2d(352, eps=1e-05, momentum=0.1)
-        # dense_layer_22.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_22__conv_1 = nn.Conv2d(352, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_22.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_22__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_22.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_22__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_23.batchnorm_1: batchnorm -> 384x14x14
-        self.dense_layer_23__batchnorm_1 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # dense_layer_23.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_23__conv_1 = nn.Conv2d(384, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_23.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_23__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_23.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_23__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_24.batchnorm_1: batchnorm -> 416x14x14
-        self.dense_layer_24__batchnorm_1 = nn.BatchNorm2d(416, eps=1e-05, momentum=0.1)
-        # dense_layer_24.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_24__conv_1 = nn.Conv2d(416, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_24.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_24__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_24.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_24__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_25.batchnorm_1: batchnorm -> 448x14x14
-        self.dense_layer_25__batchnorm_1 = nn.BatchNorm2d(448, eps=1e-05, momentum=0.1)
-        # dense_layer_25.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_25__conv_1 = nn.Conv2d(448, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_25.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_25__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_25.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_25__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_26.batchnorm_1: batchnorm -> 480x14x14
-        self.dense_layer_26__batchnorm_1 = nn.BatchNorm2d(480, eps=1e-05, momentum=0.1)
-        # dense_layer_26.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_26__conv_1 = nn.Conv2d(480, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_26.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_26__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_26.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_26__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_27.batchnorm_1: batchnorm -> 512x14x14
-        self.dense_layer_27__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # dense_layer_27.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_27__conv_1 = nn.Conv2d(512, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_27.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_27__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_27.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_27__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_28.batchnorm_1: batchnorm -> 544x14x14
-        self.dense_layer_28__batchnorm_1 = nn.BatchNorm2d(544, eps=1e-05, momentum=0.1)
-        # dense_layer_28.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_28__conv_1 = nn.Conv2d(544, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_28.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_28__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_28.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_28__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_29.batchnorm_1: batchnorm -> 576x14x14
-        self.dense_layer_29__batchnorm_1 = nn.BatchNorm2d(576, eps=1e-05, momentum=0.1)
-        # dense_layer_29.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_29__conv_1 = nn.Conv2d(576, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_29.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_29__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_29.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_29__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_30.batchnorm_1: batchnorm -> 608x14x14
-        self.dense_layer_30__batchnorm_1 = nn.BatchNorm2d(608, eps=1e-05, momentum=0.1)
-        # dense_layer_30.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_30__conv_1 = nn.Conv2d(608, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_30.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_30__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_30.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_30__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_31.batchnorm_1: batchnorm -> 640x14x14
-        self.dense_layer_31__batchnorm_1 = nn.BatchNorm2d(640, eps=1e-05, momentum=0.1)
-        # dense_layer_31.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_31__conv_1 = nn.Conv2d(640, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_31.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_31__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_31.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_31__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_32.batchnorm_1: batchnorm -> 672x14x14
-        self.dense_layer_32__batchnorm_1 = nn.BatchNorm2d(672, eps=1e-05, momentum=0.1)
-        # dense_layer_32.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_32__conv_1 = nn.Conv2d(672, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_32.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_32__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_32.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_32__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_33.batchnorm_1: batchnorm -> 704x14x14
-        self.dense_layer_33__batchnorm_1 = nn.BatchNorm2d(704, eps=1e-05, momentum=0.1)
-        # dense_layer_33.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_33__conv_1 = nn.Conv2d(704, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_33.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_33__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_33.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_33__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_34.batchnorm_1: batchnorm -> 736x14x14
-        self.dense_layer_34__batchnorm_1 = nn.BatchNorm2d(736, eps=1e-05, momentum=0.1)
-        # dense_layer_34.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_34__conv_1 = nn.Conv2d(736, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_34.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_34__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_34.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_34__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_35.batchnorm_1: batchnorm -> 768x14x14
-        self.dense_layer_35__batchnorm_1 = nn.BatchNorm2d(768, eps=1e-05, momentum=0.1)
-        # dense_layer_35.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_35__conv_1 = nn.Conv2d(768, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_35.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_35__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_35.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_35__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_36.batchnorm_1: batchnorm -> 800x14x14
-        self.dense_layer_36__batchnorm_1 = nn.BatchNorm2d(800, eps=1e-05, momentum=0.1)
-        # dense_layer_36.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_36__conv_1 = nn.Conv2d(800, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_36.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_36__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_36.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_36__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_37.batchnorm_1: batchnorm -> 832x14x14
-        self.dense_layer_37__batchnorm_1 = nn.BatchNorm2d(832, eps=1e-05, momentum=0.1)
-        # dense_layer_37.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_37__conv_1 = nn.Conv2d(832, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_37.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_37__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_37.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_37__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_38.batchnorm_1: batchnorm -> 864x14x14
-        self.dense_layer_38__batchnorm_1 = nn.BatchNorm2d(864, eps=1e-05, momentum=0.1)
-        # dense_layer_38.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_38__conv_1 = nn.Conv2d(864, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_38.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_38__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_38.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_38__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_39.batchnorm_1: batchnorm -> 896x14x14
-        self.dense_layer_39__batchnorm_1 = nn.BatchNorm2d(896, eps=1e-05, momentum=0.1)
-        # dense_layer_39.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_39__conv_1 = nn.Conv2d(896, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_39.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_39__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_39.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_39__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_40.batchnorm_1: batchnorm -> 928x14x14
-        self.dense_layer_40__batchnorm_1 = nn.BatchNorm2d(928, eps=1e-05, momentum=0.1)
-        # dense_layer_40.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_40__conv_1 = nn.Conv2d(928, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_40.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_40__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_40.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_40__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_41.batchnorm_1: batchnorm -> 960x14x14
-        self.dense_layer_41__batchnorm_1 = nn.BatchNorm2d(960, eps=1e-05, momentum=0.1)
-        # dense_layer_41.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_41__conv_1 = nn.Conv2d(960, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_41.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_41__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_41.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_41__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_42.batchnorm_1: batchnorm -> 992x14x14
-        self.dense_layer_42__batchnorm_1 = nn.BatchNorm2d(992, eps=1e-05, momentum=0.1)
-        # dense_layer_42.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.dense_layer_42__conv_1 = nn.Conv2d(992, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_42.batchnorm_2: batchnorm -> 128x14x14
-        self.dense_layer_42__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_42.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        self.dense_layer_42__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # transition_3.batchnorm_1: batchnorm -> 1024x14x14
-        self.transition_3__batchnorm_1 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # transition_3.conv_1: conv(512, 1x1, bias=false) -> 512x14x14
-        self.transition_3__conv_1 = nn.Conv2d(1024, 512, kernel_size=(1, 1), bias=False)
-        # transition_3.avgpool_1: avgpool(2x2) -> 512x7x7
-        self.transition_3__avgpool_1 = nn.AvgPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # dense_layer_43.batchnorm_1: batchnorm -> 512x7x7
-        self.dense_layer_43__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # dense_layer_43.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_43__conv_1 = nn.Conv2d(512, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_43.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_43__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_43.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_43__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_44.batchnorm_1: batchnorm -> 544x7x7
-        self.dense_layer_44__batchnorm_1 = nn.BatchNorm2d(544, eps=1e-05, momentum=0.1)
-        # dense_layer_44.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_44__conv_1 = nn.Conv2d(544, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_44.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_44__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_44.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_44__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_45.batchnorm_1: batchnorm -> 576x7x7
-        self.dense_layer_45__batchnorm_1 = nn.BatchNorm2d(576, eps=1e-05, momentum=0.1)
-        # dense_layer_45.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_45__conv_1 = nn.Conv2d(576, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_45.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_45__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_45.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_45__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_46.batchnorm_1: batchnorm -> 608x7x7
-        self.dense_layer_46__batchnorm_1 = nn.BatchNorm2d(608, eps=1e-05, momentum=0.1)
-        # dense_layer_46.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_46__conv_1 = nn.Conv2d(608, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_46.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_46__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_46.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_46__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_47.batchnorm_1: batchnorm -> 640x7x7
-        self.dense_layer_47__batchnorm_1 = nn.BatchNorm2d(640, eps=1e-05, momentum=0.1)
-        # dense_layer_47.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_47__conv_1 = nn.Conv2d(640, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_47.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_47__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_47.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_47__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_48.batchnorm_1: batchnorm -> 672x7x7
-        self.dense_layer_48__batchnorm_1 = nn.BatchNorm2d(672, eps=1e-05, momentum=0.1)
-        # dense_layer_48.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_48__conv_1 = nn.Conv2d(672, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_48.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_48__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_48.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_48__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_49.batchnorm_1: batchnorm -> 704x7x7
-        self.dense_layer_49__batchnorm_1 = nn.BatchNorm2d(704, eps=1e-05, momentum=0.1)
-        # dense_layer_49.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_49__conv_1 = nn.Conv2d(704, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_49.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_49__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_49.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_49__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_50.batchnorm_1: batchnorm -> 736x7x7
-        self.dense_layer_50__batchnorm_1 = nn.BatchNorm2d(736, eps=1e-05, momentum=0.1)
-        # dense_layer_50.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_50__conv_1 = nn.Conv2d(736, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_50.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_50__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_50.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_50__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_51.batchnorm_1: batchnorm -> 768x7x7
-        self.dense_layer_51__batchnorm_1 = nn.BatchNorm2d(768, eps=1e-05, momentum=0.1)
-        # dense_layer_51.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_51__conv_1 = nn.Conv2d(768, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_51.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_51__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_51.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_51__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_52.batchnorm_1: batchnorm -> 800x7x7
-        self.dense_layer_52__batchnorm_1 = nn.BatchNorm2d(800, eps=1e-05, momentum=0.1)
-        # dense_layer_52.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_52__conv_1 = nn.Conv2d(800, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_52.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_52__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_52.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_52__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_53.batchnorm_1: batchnorm -> 832x7x7
-        self.dense_layer_53__batchnorm_1 = nn.BatchNorm2d(832, eps=1e-05, momentum=0.1)
-        # dense_layer_53.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_53__conv_1 = nn.Conv2d(832, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_53.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_53__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_53.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_53__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_54.batchnorm_1: batchnorm -> 864x7x7
-        self.dense_layer_54__batchnorm_1 = nn.BatchNorm2d(864, eps=1e-05, momentum=0.1)
-        # dense_layer_54.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_54__conv_1 = nn.Conv2d(864, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_54.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_54__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_54.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_54__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_55.batchnorm_1: batchnorm -> 896x7x7
-        self.dense_layer_55__batchnorm_1 = nn.BatchNorm2d(896, eps=1e-05, momentum=0.1)
-        # dense_layer_55.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_55__conv_1 = nn.Conv2d(896, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_55.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_55__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_55.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_55__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_56.batchnorm_1: batchnorm -> 928x7x7
-        self.dense_layer_56__batchnorm_1 = nn.BatchNorm2d(928, eps=1e-05, momentum=0.1)
-        # dense_layer_56.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_56__conv_1 = nn.Conv2d(928, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_56.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_56__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_56.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_56__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_57.batchnorm_1: batchnorm -> 960x7x7
-        self.dense_layer_57__batchnorm_1 = nn.BatchNorm2d(960, eps=1e-05, momentum=0.1)
-        # dense_layer_57.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_57__conv_1 = nn.Conv2d(960, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_57.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_57__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_57.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_57__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # dense_layer_58.batchnorm_1: batchnorm -> 992x7x7
-        self.dense_layer_58__batchnorm_1 = nn.BatchNorm2d(992, eps=1e-05, momentum=0.1)
-        # dense_layer_58.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.dense_layer_58__conv_1 = nn.Conv2d(992, 128, kernel_size=(1, 1), bias=False)
-        # dense_layer_58.batchnorm_2: batchnorm -> 128x7x7
-        self.dense_layer_58__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # dense_layer_58.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        self.dense_layer_58__conv_2 = nn.Conv2d(128, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # batchnorm_2: batchnorm -> 1024x7x7
+        self.dense_layer_1 = DenseLayer(64)
+        self.dense_layer_2 = DenseLayer(96)
+        self.dense_layer_3 = DenseLayer(128)
+        self.dense_layer_4 = DenseLayer(160)
+        self.dense_layer_5 = DenseLayer(192)
+        self.dense_layer_6 = DenseLayer(224)
+        self.transition_1 = Transition(256, 128)
+        self.dense_layer_7 = DenseLayer(128)
+        self.dense_layer_8 = DenseLayer(160)
+        self.dense_layer_9 = DenseLayer(192)
+        self.dense_layer_10 = DenseLayer(224)
+        self.dense_layer_11 = DenseLayer(256)
+        self.dense_layer_12 = DenseLayer(288)
+        self.dense_layer_13 = DenseLayer(320)
+        self.dense_layer_14 = DenseLayer(352)
+        self.dense_layer_15 = DenseLayer(384)
+        self.dense_layer_16 = DenseLayer(416)
+        self.dense_layer_17 = DenseLayer(448)
+        self.dense_layer_18 = DenseLayer(480)
+        self.transition_2 = Transition(512, 256)
+        self.dense_layer_19 = DenseLayer(256)
+        self.dense_layer_20 = DenseLayer(288)
+        self.dense_layer_21 = DenseLayer(320)
+        self.dense_layer_22 = DenseLayer(352)
+        self.dense_layer_23 = DenseLayer(384)
+        self.dense_layer_24 = DenseLayer(416)
+        self.dense_layer_25 = DenseLayer(448)
+        self.dense_layer_26 = DenseLayer(480)
+        self.dense_layer_27 = DenseLayer(512)
+        self.dense_layer_28 = DenseLayer(544)
+        self.dense_layer_29 = DenseLayer(576)
+        self.dense_layer_30 = DenseLayer(608)
+        self.dense_layer_31 = DenseLayer(640)
+        self.dense_layer_32 = DenseLayer(672)
+        self.dense_layer_33 = DenseLayer(704)
+        self.dense_layer_34 = DenseLayer(736)
+        self.dense_layer_35 = DenseLayer(768)
+        self.dense_layer_36 = DenseLayer(800)
+        self.dense_layer_37 = DenseLayer(832)
+        self.dense_layer_38 = DenseLayer(864)
+        self.dense_layer_39 = DenseLayer(896)
+        self.dense_layer_40 = DenseLayer(928)
+        self.dense_layer_41 = DenseLayer(960)
+        self.dense_layer_42 = DenseLayer(992)
+        self.transition_3 = Transition(1024, 512)
+        self.dense_layer_43 = DenseLayer(512)
+        self.dense_layer_44 = DenseLayer(544)
+        self.dense_layer_45 = DenseLayer(576)
+        self.dense_layer_46 = DenseLayer(608)
+        self.dense_layer_47 = DenseLayer(640)
+        self.dense_layer_48 = DenseLayer(672)
+        self.dense_layer_49 = DenseLayer(704)
+        self.dense_layer_50 = DenseLayer(736)
+        self.dense_layer_51 = DenseLayer(768)
+        self.dense_layer_52 = DenseLayer(800)
+        self.dense_layer_53 = DenseLayer(832)
+        self.dense_layer_54 = DenseLayer(864)
+        self.dense_layer_55 = DenseLayer(896)
+        self.dense_layer_56 = DenseLayer(928)
+        self.dense_layer_57 = DenseLayer(960)
+        self.dense_layer_58 = DenseLayer(992)
         self.batchnorm_2 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # output_1: fc(1000) -> 1000
         self.output_1 = nn.Linear(1024, 1000)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -1580,879 +245,100 @@ class Densenet121(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 224, 224), got {tuple(x.shape)}")
-        # input_1: input -> 3x224x224
-        # conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
-        x = self.conv_1(x)
-        # batchnorm_1: batchnorm -> 64x112x112
-        x = self.batchnorm_1(x)
-        # relu_1: relu -> 64x112x112
-        x = F.relu(x)
-        # maxpool_1: maxpool(3x3, stride=2, pad=1) -> 64x56x56
-        maxpool_1 = self.maxpool_1(x)
-        # dense_layer_1.batchnorm_1: batchnorm -> 64x56x56
-        x = self.dense_layer_1__batchnorm_1(maxpool_1)
-        # dense_layer_1.relu_1: relu -> 64x56x56
-        x = F.relu(x)
-        # dense_layer_1.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        x = self.dense_layer_1__conv_1(x)
-        # dense_layer_1.batchnorm_2: batchnorm -> 128x56x56
-        x = self.dense_layer_1__batchnorm_2(x)
-        # dense_layer_1.relu_2: relu -> 128x56x56
-        x = F.relu(x)
-        # dense_layer_1.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        x = self.dense_layer_1__conv_2(x)
-        # dense_layer_1.concat_1: concat -> 96x56x56
-        dense_layer_1__concat_1 = torch.cat([maxpool_1, x], dim=1)
-        # dense_layer_2.batchnorm_1: batchnorm -> 96x56x56
-        x = self.dense_layer_2__batchnorm_1(dense_layer_1__concat_1)
-        # dense_layer_2.relu_1: relu -> 96x56x56
-        x = F.relu(x)
-        # dense_layer_2.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        x = self.dense_layer_2__conv_1(x)
-        # dense_layer_2.batchnorm_2: batchnorm -> 128x56x56
-        x = self.dense_layer_2__batchnorm_2(x)
-        # dense_layer_2.relu_2: relu -> 128x56x56
-        x = F.relu(x)
-        # dense_layer_2.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        x = self.dense_layer_2__conv_2(x)
-        # dense_layer_2.concat_1: concat -> 128x56x56
-        dense_layer_2__concat_1 = torch.cat([dense_layer_1__concat_1, x], dim=1)
-        # dense_layer_3.batchnorm_1: batchnorm -> 128x56x56
-        x = self.dense_layer_3__batchnorm_1(dense_layer_2__concat_1)
-        # dense_layer_3.relu_1: relu -> 128x56x56
-        x = F.relu(x)
-        # dense_layer_3.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        x = self.dense_layer_3__conv_1(x)
-        # dense_layer_3.batchnorm_2: batchnorm -> 128x56x56
-        x = self.dense_layer_3__batchnorm_2(x)
-        # dense_layer_3.relu_2: relu -> 128x56x56
-        x = F.relu(x)
-        # dense_layer_3.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        x = self.dense_layer_3__conv_2(x)
-        # dense_layer_3.concat_1: concat -> 160x56x56
-        dense_layer_3__concat_1 = torch.cat([dense_layer_2__concat_1, x], dim=1)
-        # dense_layer_4.batchnorm_1: batchnorm -> 160x56x56
-        x = self.dense_layer_4__batchnorm_1(dense_layer_3__concat_1)
-        # dense_layer_4.relu_1: relu -> 160x56x56
-        x = F.relu(x)
-        # dense_layer_4.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        x = self.dense_layer_4__conv_1(x)
-        # dense_layer_4.batchnorm_2: batchnorm -> 128x56x56
-        x = self.dense_layer_4__batchnorm_2(x)
-        # dense_layer_4.relu_2: relu -> 128x56x56
-        x = F.relu(x)
-        # dense_layer_4.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        x = self.dense_layer_4__conv_2(x)
-        # dense_layer_4.concat_1: concat -> 192x56x56
-        dense_layer_4__concat_1 = torch.cat([dense_layer_3__concat_1, x], dim=1)
-        # dense_layer_5.batchnorm_1: batchnorm -> 192x56x56
-        x = self.dense_layer_5__batchnorm_1(dense_layer_4__concat_1)
-        # dense_layer_5.relu_1: relu -> 192x56x56
-        x = F.relu(x)
-        # dense_layer_5.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        x = self.dense_layer_5__conv_1(x)
-        # dense_layer_5.batchnorm_2: batchnorm -> 128x56x56
-        x = self.dense_layer_5__batchnorm_2(x)
-        # dense_layer_5.relu_2: relu -> 128x56x56
-        x = F.relu(x)
-        # dense_layer_5.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        x = self.dense_layer_5__conv_2(x)
-        # dense_layer_5.concat_1: concat -> 224x56x56
-        dense_layer_5__concat_1 = torch.cat([dense_layer_4__concat_1, x], dim=1)
-        # dense_layer_6.batchnorm_1: batchnorm -> 224x56x56
-        x = self.dense_layer_6__batchnorm_1(dense_layer_5__concat_1)
-        # dense_layer_6.relu_1: relu -> 224x56x56
-        x = F.relu(x)
-        # dense_layer_6.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        x = self.dense_layer_6__conv_1(x)
-        # dense_layer_6.batchnorm_2: batchnorm -> 128x56x56
-        x = self.dense_layer_6__batchnorm_2(x)
-        # dense_layer_6.relu_2: relu -> 128x56x56
-        x = F.relu(x)
-        # dense_layer_6.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x56x56
-        x = self.dense_layer_6__conv_2(x)
-        # dense_layer_6.concat_1: concat -> 256x56x56
-        x = torch.cat([dense_layer_5__concat_1, x], dim=1)
-        # transition_1.batchnorm_1: batchnorm -> 256x56x56
-        x = self.transition_1__batchnorm_1(x)
-        # transition_1.relu_1: relu -> 256x56x56
-        x = F.relu(x)
-        # transition_1.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        x = self.transition_1__conv_1(x)
-        # transition_1.avgpool_1: avgpool(2x2) -> 128x28x28
-        transition_1__avgpool_1 = self.transition_1__avgpool_1(x)
-        # dense_layer_7.batchnorm_1: batchnorm -> 128x28x28
-        x = self.dense_layer_7__batchnorm_1(transition_1__avgpool_1)
-        # dense_layer_7.relu_1: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_7.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_7__conv_1(x)
-        # dense_layer_7.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_7__batchnorm_2(x)
-        # dense_layer_7.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_7.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_7__conv_2(x)
-        # dense_layer_7.concat_1: concat -> 160x28x28
-        dense_layer_7__concat_1 = torch.cat([transition_1__avgpool_1, x], dim=1)
-        # dense_layer_8.batchnorm_1: batchnorm -> 160x28x28
-        x = self.dense_layer_8__batchnorm_1(dense_layer_7__concat_1)
-        # dense_layer_8.relu_1: relu -> 160x28x28
-        x = F.relu(x)
-        # dense_layer_8.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_8__conv_1(x)
-        # dense_layer_8.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_8__batchnorm_2(x)
-        # dense_layer_8.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_8.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_8__conv_2(x)
-        # dense_layer_8.concat_1: concat -> 192x28x28
-        dense_layer_8__concat_1 = torch.cat([dense_layer_7__concat_1, x], dim=1)
-        # dense_layer_9.batchnorm_1: batchnorm -> 192x28x28
-        x = self.dense_layer_9__batchnorm_1(dense_layer_8__concat_1)
-        # dense_layer_9.relu_1: relu -> 192x28x28
-        x = F.relu(x)
-        # dense_layer_9.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_9__conv_1(x)
-        # dense_layer_9.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_9__batchnorm_2(x)
-        # dense_layer_9.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_9.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_9__conv_2(x)
-        # dense_layer_9.concat_1: concat -> 224x28x28
-        dense_layer_9__concat_1 = torch.cat([dense_layer_8__concat_1, x], dim=1)
-        # dense_layer_10.batchnorm_1: batchnorm -> 224x28x28
-        x = self.dense_layer_10__batchnorm_1(dense_layer_9__concat_1)
-        # dense_layer_10.relu_1: relu -> 224x28x28
-        x = F.relu(x)
-        # dense_layer_10.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_10__conv_1(x)
-        # dense_layer_10.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_10__batchnorm_2(x)
-        # dense_layer_10.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_10.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_10__conv_2(x)
-        # dense_layer_10.concat_1: concat -> 256x28x28
-        dense_layer_10__concat_1 = torch.cat([dense_layer_9__concat_1, x], dim=1)
-        # dense_layer_11.batchnorm_1: batchnorm -> 256x28x28
-        x = self.dense_layer_11__batchnorm_1(dense_layer_10__concat_1)
-        # dense_layer_11.relu_1: relu -> 256x28x28
-        x = F.relu(x)
-        # dense_layer_11.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_11__conv_1(x)
-        # dense_layer_11.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_11__batchnorm_2(x)
-        # dense_layer_11.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_11.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_11__conv_2(x)
-        # dense_layer_11.concat_1: concat -> 288x28x28
-        dense_layer_11__concat_1 = torch.cat([dense_layer_10__concat_1, x], dim=1)
-        # dense_layer_12.batchnorm_1: batchnorm -> 288x28x28
-        x = self.dense_layer_12__batchnorm_1(dense_layer_11__concat_1)
-        # dense_layer_12.relu_1: relu -> 288x28x28
-        x = F.relu(x)
-        # dense_layer_12.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_12__conv_1(x)
-        # dense_layer_12.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_12__batchnorm_2(x)
-        # dense_layer_12.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_12.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_12__conv_2(x)
-        # dense_layer_12.concat_1: concat -> 320x28x28
-        dense_layer_12__concat_1 = torch.cat([dense_layer_11__concat_1, x], dim=1)
-        # dense_layer_13.batchnorm_1: batchnorm -> 320x28x28
-        x = self.dense_layer_13__batchnorm_1(dense_layer_12__concat_1)
-        # dense_layer_13.relu_1: relu -> 320x28x28
-        x = F.relu(x)
-        # dense_layer_13.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_13__conv_1(x)
-        # dense_layer_13.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_13__batchnorm_2(x)
-        # dense_layer_13.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_13.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_13__conv_2(x)
-        # dense_layer_13.concat_1: concat -> 352x28x28
-        dense_layer_13__concat_1 = torch.cat([dense_layer_12__concat_1, x], dim=1)
-        # dense_layer_14.batchnorm_1: batchnorm -> 352x28x28
-        x = self.dense_layer_14__batchnorm_1(dense_layer_13__concat_1)
-        # dense_layer_14.relu_1: relu -> 352x28x28
-        x = F.relu(x)
-        # dense_layer_14.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_14__conv_1(x)
-        # dense_layer_14.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_14__batchnorm_2(x)
-        # dense_layer_14.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_14.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_14__conv_2(x)
-        # dense_layer_14.concat_1: concat -> 384x28x28
-        dense_layer_14__concat_1 = torch.cat([dense_layer_13__concat_1, x], dim=1)
-        # dense_layer_15.batchnorm_1: batchnorm -> 384x28x28
-        x = self.dense_layer_15__batchnorm_1(dense_layer_14__concat_1)
-        # dense_layer_15.relu_1: relu -> 384x28x28
-        x = F.relu(x)
-        # dense_layer_15.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_15__conv_1(x)
-        # dense_layer_15.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_15__batchnorm_2(x)
-        # dense_layer_15.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_15.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_15__conv_2(x)
-        # dense_layer_15.concat_1: concat -> 416x28x28
-        dense_layer_15__concat_1 = torch.cat([dense_layer_14__concat_1, x], dim=1)
-        # dense_layer_16.batchnorm_1: batchnorm -> 416x28x28
-        x = self.dense_layer_16__batchnorm_1(dense_layer_15__concat_1)
-        # dense_layer_16.relu_1: relu -> 416x28x28
-        x = F.relu(x)
-        # dense_layer_16.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_16__conv_1(x)
-        # dense_layer_16.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_16__batchnorm_2(x)
-        # dense_layer_16.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_16.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_16__conv_2(x)
-        # dense_layer_16.concat_1: concat -> 448x28x28
-        dense_layer_16__concat_1 = torch.cat([dense_layer_15__concat_1, x], dim=1)
-        # dense_layer_17.batchnorm_1: batchnorm -> 448x28x28
-        x = self.dense_layer_17__batchnorm_1(dense_layer_16__concat_1)
-        # dense_layer_17.relu_1: relu -> 448x28x28
-        x = F.relu(x)
-        # dense_layer_17.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_17__conv_1(x)
-        # dense_layer_17.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_17__batchnorm_2(x)
-        # dense_layer_17.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_17.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_17__conv_2(x)
-        # dense_layer_17.concat_1: concat -> 480x28x28
-        dense_layer_17__concat_1 = torch.cat([dense_layer_16__concat_1, x], dim=1)
-        # dense_layer_18.batchnorm_1: batchnorm -> 480x28x28
-        x = self.dense_layer_18__batchnorm_1(dense_layer_17__concat_1)
-        # dense_layer_18.relu_1: relu -> 480x28x28
-        x = F.relu(x)
-        # dense_layer_18.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.dense_layer_18__conv_1(x)
-        # dense_layer_18.batchnorm_2: batchnorm -> 128x28x28
-        x = self.dense_layer_18__batchnorm_2(x)
-        # dense_layer_18.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # dense_layer_18.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.dense_layer_18__conv_2(x)
-        # dense_layer_18.concat_1: concat -> 512x28x28
-        x = torch.cat([dense_layer_17__concat_1, x], dim=1)
-        # transition_2.batchnorm_1: batchnorm -> 512x28x28
-        x = self.transition_2__batchnorm_1(x)
-        # transition_2.relu_1: relu -> 512x28x28
-        x = F.relu(x)
-        # transition_2.conv_1: conv(256, 1x1, bias=false) -> 256x28x28
-        x = self.transition_2__conv_1(x)
-        # transition_2.avgpool_1: avgpool(2x2) -> 256x14x14
-        transition_2__avgpool_1 = self.transition_2__avgpool_1(x)
-        # dense_layer_19.batchnorm_1: batchnorm -> 256x14x14
-        x = self.dense_layer_19__batchnorm_1(transition_2__avgpool_1)
-        # dense_layer_19.relu_1: relu -> 256x14x14
-        x = F.relu(x)
-        # dense_layer_19.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_19__conv_1(x)
-        # dense_layer_19.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_19__batchnorm_2(x)
-        # dense_layer_19.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_19.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_19__conv_2(x)
-        # dense_layer_19.concat_1: concat -> 288x14x14
-        dense_layer_19__concat_1 = torch.cat([transition_2__avgpool_1, x], dim=1)
-        # dense_layer_20.batchnorm_1: batchnorm -> 288x14x14
-        x = self.dense_layer_20__batchnorm_1(dense_layer_19__concat_1)
-        # dense_layer_20.relu_1: relu -> 288x14x14
-        x = F.relu(x)
-        # dense_layer_20.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_20__conv_1(x)
-        # dense_layer_20.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_20__batchnorm_2(x)
-        # dense_layer_20.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_20.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_20__conv_2(x)
-        # dense_layer_20.concat_1: concat -> 320x14x14
-        dense_layer_20__concat_1 = torch.cat([dense_layer_19__concat_1, x], dim=1)
-        # dense_layer_21.batchnorm_1: batchnorm -> 320x14x14
-        x = self.dense_layer_21__batchnorm_1(dense_layer_20__concat_1)
-        # dense_layer_21.relu_1: relu -> 320x14x14
-        x = F.relu(x)
-        # dense_layer_21.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_21__conv_1(x)
-        # dense_layer_21.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_21__batchnorm_2(x)
-        # dense_layer_21.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_21.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_21__conv_2(x)
-        # dense_layer_21.concat_1: concat -> 352x14x14
-        dense_layer_21__concat_1 = torch.cat([dense_layer_20__concat_1, x], dim=1)
-        # dense_layer_22.batchnorm_1: batchnorm -> 352x14x14
-        x = self.dense_layer_22__batchnorm_1(dense_layer_21__concat_1)
-        # dense_layer_22.relu_1: relu -> 352x14x14
-        x = F.relu(x)
-        # dense_layer_22.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_22__conv_1(x)
-        # dense_layer_22.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_22__batchnorm_2(x)
-        # dense_layer_22.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_22.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_22__conv_2(x)
-        # dense_layer_22.concat_1: concat -> 384x14x14
-        dense_layer_22__concat_1 = torch.cat([dense_layer_21__concat_1, x], dim=1)
-        # dense_layer_23.batchnorm_1: batchnorm -> 384x14x14
-        x = self.dense_layer_23__batchnorm_1(dense_layer_22__concat_1)
-        # dense_layer_23.relu_1: relu -> 384x14x14
-        x = F.relu(x)
-        # dense_layer_23.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_23__conv_1(x)
-        # dense_layer_23.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_23__batchnorm_2(x)
-        # dense_layer_23.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_23.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_23__conv_2(x)
-        # dense_layer_23.concat_1: concat -> 416x14x14
-        dense_layer_23__concat_1 = torch.cat([dense_layer_22__concat_1, x], dim=1)
-        # dense_layer_24.batchnorm_1: batchnorm -> 416x14x14
-        x = self.dense_layer_24__batchnorm_1(dense_layer_23__concat_1)
-        # dense_layer_24.relu_1: relu -> 416x14x14
-        x = F.relu(x)
-        # dense_layer_24.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_24__conv_1(x)
-        # dense_layer_24.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_24__batchnorm_2(x)
-        # dense_layer_24.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_24.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_24__conv_2(x)
-        # dense_layer_24.concat_1: concat -> 448x14x14
-        dense_layer_24__concat_1 = torch.cat([dense_layer_23__concat_1, x], dim=1)
-        # dense_layer_25.batchnorm_1: batchnorm -> 448x14x14
-        x = self.dense_layer_25__batchnorm_1(dense_layer_24__concat_1)
-        # dense_layer_25.relu_1: relu -> 448x14x14
-        x = F.relu(x)
-        # dense_layer_25.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_25__conv_1(x)
-        # dense_layer_25.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_25__batchnorm_2(x)
-        # dense_layer_25.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_25.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_25__conv_2(x)
-        # dense_layer_25.concat_1: concat -> 480x14x14
-        dense_layer_25__concat_1 = torch.cat([dense_layer_24__concat_1, x], dim=1)
-        # dense_layer_26.batchnorm_1: batchnorm -> 480x14x14
-        x = self.dense_layer_26__batchnorm_1(dense_layer_25__concat_1)
-        # dense_layer_26.relu_1: relu -> 480x14x14
-        x = F.relu(x)
-        # dense_layer_26.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_26__conv_1(x)
-        # dense_layer_26.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_26__batchnorm_2(x)
-        # dense_layer_26.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_26.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_26__conv_2(x)
-        # dense_layer_26.concat_1: concat -> 512x14x14
-        dense_layer_26__concat_1 = torch.cat([dense_layer_25__concat_1, x], dim=1)
-        # dense_layer_27.batchnorm_1: batchnorm -> 512x14x14
-        x = self.dense_layer_27__batchnorm_1(dense_layer_26__concat_1)
-        # dense_layer_27.relu_1: relu -> 512x14x14
-        x = F.relu(x)
-        # dense_layer_27.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_27__conv_1(x)
-        # dense_layer_27.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_27__batchnorm_2(x)
-        # dense_layer_27.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_27.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_27__conv_2(x)
-        # dense_layer_27.concat_1: concat -> 544x14x14
-        dense_layer_27__concat_1 = torch.cat([dense_layer_26__concat_1, x], dim=1)
-        # dense_layer_28.batchnorm_1: batchnorm -> 544x14x14
-        x = self.dense_layer_28__batchnorm_1(dense_layer_27__concat_1)
-        # dense_layer_28.relu_1: relu -> 544x14x14
-        x = F.relu(x)
-        # dense_layer_28.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_28__conv_1(x)
-        # dense_layer_28.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_28__batchnorm_2(x)
-        # dense_layer_28.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_28.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_28__conv_2(x)
-        # dense_layer_28.concat_1: concat -> 576x14x14
-        dense_layer_28__concat_1 = torch.cat([dense_layer_27__concat_1, x], dim=1)
-        # dense_layer_29.batchnorm_1: batchnorm -> 576x14x14
-        x = self.dense_layer_29__batchnorm_1(dense_layer_28__concat_1)
-        # dense_layer_29.relu_1: relu -> 576x14x14
-        x = F.relu(x)
-        # dense_layer_29.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_29__conv_1(x)
-        # dense_layer_29.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_29__batchnorm_2(x)
-        # dense_layer_29.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_29.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_29__conv_2(x)
-        # dense_layer_29.concat_1: concat -> 608x14x14
-        dense_layer_29__concat_1 = torch.cat([dense_layer_28__concat_1, x], dim=1)
-        # dense_layer_30.batchnorm_1: batchnorm -> 608x14x14
-        x = self.dense_layer_30__batchnorm_1(dense_layer_29__concat_1)
-        # dense_layer_30.relu_1: relu -> 608x14x14
-        x = F.relu(x)
-        # dense_layer_30.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_30__conv_1(x)
-        # dense_layer_30.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_30__batchnorm_2(x)
-        # dense_layer_30.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_30.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_30__conv_2(x)
-        # dense_layer_30.concat_1: concat -> 640x14x14
-        dense_layer_30__concat_1 = torch.cat([dense_layer_29__concat_1, x], dim=1)
-        # dense_layer_31.batchnorm_1: batchnorm -> 640x14x14
-        x = self.dense_layer_31__batchnorm_1(dense_layer_30__concat_1)
-        # dense_layer_31.relu_1: relu -> 640x14x14
-        x = F.relu(x)
-        # dense_layer_31.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_31__conv_1(x)
-        # dense_layer_31.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_31__batchnorm_2(x)
-        # dense_layer_31.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_31.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_31__conv_2(x)
-        # dense_layer_31.concat_1: concat -> 672x14x14
-        dense_layer_31__concat_1 = torch.cat([dense_layer_30__concat_1, x], dim=1)
-        # dense_layer_32.batchnorm_1: batchnorm -> 672x14x14
-        x = self.dense_layer_32__batchnorm_1(dense_layer_31__concat_1)
-        # dense_layer_32.relu_1: relu -> 672x14x14
-        x = F.relu(x)
-        # dense_layer_32.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_32__conv_1(x)
-        # dense_layer_32.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_32__batchnorm_2(x)
-        # dense_layer_32.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_32.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_32__conv_2(x)
-        # dense_layer_32.concat_1: concat -> 704x14x14
-        dense_layer_32__concat_1 = torch.cat([dense_layer_31__concat_1, x], dim=1)
-        # dense_layer_33.batchnorm_1: batchnorm -> 704x14x14
-        x = self.dense_layer_33__batchnorm_1(dense_layer_32__concat_1)
-        # dense_layer_33.relu_1: relu -> 704x14x14
-        x = F.relu(x)
-        # dense_layer_33.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_33__conv_1(x)
-        # dense_layer_33.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_33__batchnorm_2(x)
-        # dense_layer_33.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_33.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_33__conv_2(x)
-        # dense_layer_33.concat_1: concat -> 736x14x14
-        dense_layer_33__concat_1 = torch.cat([dense_layer_32__concat_1, x], dim=1)
-        # dense_layer_34.batchnorm_1: batchnorm -> 736x14x14
-        x = self.dense_layer_34__batchnorm_1(dense_layer_33__concat_1)
-        # dense_layer_34.relu_1: relu -> 736x14x14
-        x = F.relu(x)
-        # dense_layer_34.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_34__conv_1(x)
-        # dense_layer_34.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_34__batchnorm_2(x)
-        # dense_layer_34.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_34.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_34__conv_2(x)
-        # dense_layer_34.concat_1: concat -> 768x14x14
-        dense_layer_34__concat_1 = torch.cat([dense_layer_33__concat_1, x], dim=1)
-        # dense_layer_35.batchnorm_1: batchnorm -> 768x14x14
-        x = self.dense_layer_35__batchnorm_1(dense_layer_34__concat_1)
-        # dense_layer_35.relu_1: relu -> 768x14x14
-        x = F.relu(x)
-        # dense_layer_35.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_35__conv_1(x)
-        # dense_layer_35.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_35__batchnorm_2(x)
-        # dense_layer_35.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_35.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_35__conv_2(x)
-        # dense_layer_35.concat_1: concat -> 800x14x14
-        dense_layer_35__concat_1 = torch.cat([dense_layer_34__concat_1, x], dim=1)
-        # dense_layer_36.batchnorm_1: batchnorm -> 800x14x14
-        x = self.dense_layer_36__batchnorm_1(dense_layer_35__concat_1)
-        # dense_layer_36.relu_1: relu -> 800x14x14
-        x = F.relu(x)
-        # dense_layer_36.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_36__conv_1(x)
-        # dense_layer_36.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_36__batchnorm_2(x)
-        # dense_layer_36.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_36.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_36__conv_2(x)
-        # dense_layer_36.concat_1: concat -> 832x14x14
-        dense_layer_36__concat_1 = torch.cat([dense_layer_35__concat_1, x], dim=1)
-        # dense_layer_37.batchnorm_1: batchnorm -> 832x14x14
-        x = self.dense_layer_37__batchnorm_1(dense_layer_36__concat_1)
-        # dense_layer_37.relu_1: relu -> 832x14x14
-        x = F.relu(x)
-        # dense_layer_37.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_37__conv_1(x)
-        # dense_layer_37.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_37__batchnorm_2(x)
-        # dense_layer_37.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_37.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_37__conv_2(x)
-        # dense_layer_37.concat_1: concat -> 864x14x14
-        dense_layer_37__concat_1 = torch.cat([dense_layer_36__concat_1, x], dim=1)
-        # dense_layer_38.batchnorm_1: batchnorm -> 864x14x14
-        x = self.dense_layer_38__batchnorm_1(dense_layer_37__concat_1)
-        # dense_layer_38.relu_1: relu -> 864x14x14
-        x = F.relu(x)
-        # dense_layer_38.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_38__conv_1(x)
-        # dense_layer_38.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_38__batchnorm_2(x)
-        # dense_layer_38.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_38.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_38__conv_2(x)
-        # dense_layer_38.concat_1: concat -> 896x14x14
-        dense_layer_38__concat_1 = torch.cat([dense_layer_37__concat_1, x], dim=1)
-        # dense_layer_39.batchnorm_1: batchnorm -> 896x14x14
-        x = self.dense_layer_39__batchnorm_1(dense_layer_38__concat_1)
-        # dense_layer_39.relu_1: relu -> 896x14x14
-        x = F.relu(x)
-        # dense_layer_39.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_39__conv_1(x)
-        # dense_layer_39.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_39__batchnorm_2(x)
-        # dense_layer_39.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_39.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_39__conv_2(x)
-        # dense_layer_39.concat_1: concat -> 928x14x14
-        dense_layer_39__concat_1 = torch.cat([dense_layer_38__concat_1, x], dim=1)
-        # dense_layer_40.batchnorm_1: batchnorm -> 928x14x14
-        x = self.dense_layer_40__batchnorm_1(dense_layer_39__concat_1)
-        # dense_layer_40.relu_1: relu -> 928x14x14
-        x = F.relu(x)
-        # dense_layer_40.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_40__conv_1(x)
-        # dense_layer_40.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_40__batchnorm_2(x)
-        # dense_layer_40.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_40.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_40__conv_2(x)
-        # dense_layer_40.concat_1: concat -> 960x14x14
-        dense_layer_40__concat_1 = torch.cat([dense_layer_39__concat_1, x], dim=1)
-        # dense_layer_41.batchnorm_1: batchnorm -> 960x14x14
-        x = self.dense_layer_41__batchnorm_1(dense_layer_40__concat_1)
-        # dense_layer_41.relu_1: relu -> 960x14x14
-        x = F.relu(x)
-        # dense_layer_41.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_41__conv_1(x)
-        # dense_layer_41.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_41__batchnorm_2(x)
-        # dense_layer_41.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_41.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_41__conv_2(x)
-        # dense_layer_41.concat_1: concat -> 992x14x14
-        dense_layer_41__concat_1 = torch.cat([dense_layer_40__concat_1, x], dim=1)
-        # dense_layer_42.batchnorm_1: batchnorm -> 992x14x14
-        x = self.dense_layer_42__batchnorm_1(dense_layer_41__concat_1)
-        # dense_layer_42.relu_1: relu -> 992x14x14
-        x = F.relu(x)
-        # dense_layer_42.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.dense_layer_42__conv_1(x)
-        # dense_layer_42.batchnorm_2: batchnorm -> 128x14x14
-        x = self.dense_layer_42__batchnorm_2(x)
-        # dense_layer_42.relu_2: relu -> 128x14x14
-        x = F.relu(x)
-        # dense_layer_42.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x14x14
-        x = self.dense_layer_42__conv_2(x)
-        # dense_layer_42.concat_1: concat -> 1024x14x14
-        x = torch.cat([dense_layer_41__concat_1, x], dim=1)
-        # transition_3.batchnorm_1: batchnorm -> 1024x14x14
-        x = self.transition_3__batchnorm_1(x)
-        # transition_3.relu_1: relu -> 1024x14x14
-        x = F.relu(x)
-        # transition_3.conv_1: conv(512, 1x1, bias=false) -> 512x14x14
-        x = self.transition_3__conv_1(x)
-        # transition_3.avgpool_1: avgpool(2x2) -> 512x7x7
-        transition_3__avgpool_1 = self.transition_3__avgpool_1(x)
-        # dense_layer_43.batchnorm_1: batchnorm -> 512x7x7
-        x = self.dense_layer_43__batchnorm_1(transition_3__avgpool_1)
-        # dense_layer_43.relu_1: relu -> 512x7x7
-        x = F.relu(x)
-        # dense_layer_43.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_43__conv_1(x)
-        # dense_layer_43.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_43__batchnorm_2(x)
-        # dense_layer_43.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_43.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_43__conv_2(x)
-        # dense_layer_43.concat_1: concat -> 544x7x7
-        dense_layer_43__concat_1 = torch.cat([transition_3__avgpool_1, x], dim=1)
-        # dense_layer_44.batchnorm_1: batchnorm -> 544x7x7
-        x = self.dense_layer_44__batchnorm_1(dense_layer_43__concat_1)
-        # dense_layer_44.relu_1: relu -> 544x7x7
-        x = F.relu(x)
-        # dense_layer_44.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_44__conv_1(x)
-        # dense_layer_44.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_44__batchnorm_2(x)
-        # dense_layer_44.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_44.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_44__conv_2(x)
-        # dense_layer_44.concat_1: concat -> 576x7x7
-        dense_layer_44__concat_1 = torch.cat([dense_layer_43__concat_1, x], dim=1)
-        # dense_layer_45.batchnorm_1: batchnorm -> 576x7x7
-        x = self.dense_layer_45__batchnorm_1(dense_layer_44__concat_1)
-        # dense_layer_45.relu_1: relu -> 576x7x7
-        x = F.relu(x)
-        # dense_layer_45.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_45__conv_1(x)
-        # dense_layer_45.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_45__batchnorm_2(x)
-        # dense_layer_45.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_45.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_45__conv_2(x)
-        # dense_layer_45.concat_1: concat -> 608x7x7
-        dense_layer_45__concat_1 = torch.cat([dense_layer_44__concat_1, x], dim=1)
-        # dense_layer_46.batchnorm_1: batchnorm -> 608x7x7
-        x = self.dense_layer_46__batchnorm_1(dense_layer_45__concat_1)
-        # dense_layer_46.relu_1: relu -> 608x7x7
-        x = F.relu(x)
-        # dense_layer_46.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_46__conv_1(x)
-        # dense_layer_46.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_46__batchnorm_2(x)
-        # dense_layer_46.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_46.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_46__conv_2(x)
-        # dense_layer_46.concat_1: concat -> 640x7x7
-        dense_layer_46__concat_1 = torch.cat([dense_layer_45__concat_1, x], dim=1)
-        # dense_layer_47.batchnorm_1: batchnorm -> 640x7x7
-        x = self.dense_layer_47__batchnorm_1(dense_layer_46__concat_1)
-        # dense_layer_47.relu_1: relu -> 640x7x7
-        x = F.relu(x)
-        # dense_layer_47.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_47__conv_1(x)
-        # dense_layer_47.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_47__batchnorm_2(x)
-        # dense_layer_47.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_47.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_47__conv_2(x)
-        # dense_layer_47.concat_1: concat -> 672x7x7
-        dense_layer_47__concat_1 = torch.cat([dense_layer_46__concat_1, x], dim=1)
-        # dense_layer_48.batchnorm_1: batchnorm -> 672x7x7
-        x = self.dense_layer_48__batchnorm_1(dense_layer_47__concat_1)
-        # dense_layer_48.relu_1: relu -> 672x7x7
-        x = F.relu(x)
-        # dense_layer_48.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_48__conv_1(x)
-        # dense_layer_48.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_48__batchnorm_2(x)
-        # dense_layer_48.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_48.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_48__conv_2(x)
-        # dense_layer_48.concat_1: concat -> 704x7x7
-        dense_layer_48__concat_1 = torch.cat([dense_layer_47__concat_1, x], dim=1)
-        # dense_layer_49.batchnorm_1: batchnorm -> 704x7x7
-        x = self.dense_layer_49__batchnorm_1(dense_layer_48__concat_1)
-        # dense_layer_49.relu_1: relu -> 704x7x7
-        x = F.relu(x)
-        # dense_layer_49.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_49__conv_1(x)
-        # dense_layer_49.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_49__batchnorm_2(x)
-        # dense_layer_49.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_49.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_49__conv_2(x)
-        # dense_layer_49.concat_1: concat -> 736x7x7
-        dense_layer_49__concat_1 = torch.cat([dense_layer_48__concat_1, x], dim=1)
-        # dense_layer_50.batchnorm_1: batchnorm -> 736x7x7
-        x = self.dense_layer_50__batchnorm_1(dense_layer_49__concat_1)
-        # dense_layer_50.relu_1: relu -> 736x7x7
-        x = F.relu(x)
-        # dense_layer_50.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_50__conv_1(x)
-        # dense_layer_50.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_50__batchnorm_2(x)
-        # dense_layer_50.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_50.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_50__conv_2(x)
-        # dense_layer_50.concat_1: concat -> 768x7x7
-        dense_layer_50__concat_1 = torch.cat([dense_layer_49__concat_1, x], dim=1)
-        # dense_layer_51.batchnorm_1: batchnorm -> 768x7x7
-        x = self.dense_layer_51__batchnorm_1(dense_layer_50__concat_1)
-        # dense_layer_51.relu_1: relu -> 768x7x7
-        x = F.relu(x)
-        # dense_layer_51.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_51__conv_1(x)
-        # dense_layer_51.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_51__batchnorm_2(x)
-        # dense_layer_51.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_51.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_51__conv_2(x)
-        # dense_layer_51.concat_1: concat -> 800x7x7
-        dense_layer_51__concat_1 = torch.cat([dense_layer_50__concat_1, x], dim=1)
-        # dense_layer_52.batchnorm_1: batchnorm -> 800x7x7
-        x = self.dense_layer_52__batchnorm_1(dense_layer_51__concat_1)
-        # dense_layer_52.relu_1: relu -> 800x7x7
-        x = F.relu(x)
-        # dense_layer_52.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_52__conv_1(x)
-        # dense_layer_52.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_52__batchnorm_2(x)
-        # dense_layer_52.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_52.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_52__conv_2(x)
-        # dense_layer_52.concat_1: concat -> 832x7x7
-        dense_layer_52__concat_1 = torch.cat([dense_layer_51__concat_1, x], dim=1)
-        # dense_layer_53.batchnorm_1: batchnorm -> 832x7x7
-        x = self.dense_layer_53__batchnorm_1(dense_layer_52__concat_1)
-        # dense_layer_53.relu_1: relu -> 832x7x7
-        x = F.relu(x)
-        # dense_layer_53.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_53__conv_1(x)
-        # dense_layer_53.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_53__batchnorm_2(x)
-        # dense_layer_53.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_53.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_53__conv_2(x)
-        # dense_layer_53.concat_1: concat -> 864x7x7
-        dense_layer_53__concat_1 = torch.cat([dense_layer_52__concat_1, x], dim=1)
-        # dense_layer_54.batchnorm_1: batchnorm -> 864x7x7
-        x = self.dense_layer_54__batchnorm_1(dense_layer_53__concat_1)
-        # dense_layer_54.relu_1: relu -> 864x7x7
-        x = F.relu(x)
-        # dense_layer_54.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_54__conv_1(x)
-        # dense_layer_54.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_54__batchnorm_2(x)
-        # dense_layer_54.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_54.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_54__conv_2(x)
-        # dense_layer_54.concat_1: concat -> 896x7x7
-        dense_layer_54__concat_1 = torch.cat([dense_layer_53__concat_1, x], dim=1)
-        # dense_layer_55.batchnorm_1: batchnorm -> 896x7x7
-        x = self.dense_layer_55__batchnorm_1(dense_layer_54__concat_1)
-        # dense_layer_55.relu_1: relu -> 896x7x7
-        x = F.relu(x)
-        # dense_layer_55.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_55__conv_1(x)
-        # dense_layer_55.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_55__batchnorm_2(x)
-        # dense_layer_55.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_55.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_55__conv_2(x)
-        # dense_layer_55.concat_1: concat -> 928x7x7
-        dense_layer_55__concat_1 = torch.cat([dense_layer_54__concat_1, x], dim=1)
-        # dense_layer_56.batchnorm_1: batchnorm -> 928x7x7
-        x = self.dense_layer_56__batchnorm_1(dense_layer_55__concat_1)
-        # dense_layer_56.relu_1: relu -> 928x7x7
-        x = F.relu(x)
-        # dense_layer_56.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_56__conv_1(x)
-        # dense_layer_56.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_56__batchnorm_2(x)
-        # dense_layer_56.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_56.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_56__conv_2(x)
-        # dense_layer_56.concat_1: concat -> 960x7x7
-        dense_layer_56__concat_1 = torch.cat([dense_layer_55__concat_1, x], dim=1)
-        # dense_layer_57.batchnorm_1: batchnorm -> 960x7x7
-        x = self.dense_layer_57__batchnorm_1(dense_layer_56__concat_1)
-        # dense_layer_57.relu_1: relu -> 960x7x7
-        x = F.relu(x)
-        # dense_layer_57.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_57__conv_1(x)
-        # dense_layer_57.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_57__batchnorm_2(x)
-        # dense_layer_57.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_57.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_57__conv_2(x)
-        # dense_layer_57.concat_1: concat -> 992x7x7
-        dense_layer_57__concat_1 = torch.cat([dense_layer_56__concat_1, x], dim=1)
-        # dense_layer_58.batchnorm_1: batchnorm -> 992x7x7
-        x = self.dense_layer_58__batchnorm_1(dense_layer_57__concat_1)
-        # dense_layer_58.relu_1: relu -> 992x7x7
-        x = F.relu(x)
-        # dense_layer_58.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.dense_layer_58__conv_1(x)
-        # dense_layer_58.batchnorm_2: batchnorm -> 128x7x7
-        x = self.dense_layer_58__batchnorm_2(x)
-        # dense_layer_58.relu_2: relu -> 128x7x7
-        x = F.relu(x)
-        # dense_layer_58.conv_2: conv(32, 3x3, pad=1, bias=false) -> 32x7x7
-        x = self.dense_layer_58__conv_2(x)
-        # dense_layer_58.concat_1: concat -> 1024x7x7
-        x = torch.cat([dense_layer_57__concat_1, x], dim=1)
-        # batchnorm_2: batchnorm -> 1024x7x7
-        x = self.batchnorm_2(x)
-        # relu_2: relu -> 1024x7x7
-        x = F.relu(x)
-        # globalavgpool_1: globalavgpool -> 1024x1x1
-        x = F.adaptive_avg_pool2d(x, 1)
-        # output_1_flatten: flatten (implicit) -> 1024
-        x = torch.flatten(x, 1)
-        # output_1: fc(1000) -> 1000
-        x = self.output_1(x)
+        x = self.conv_1(x)  # conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
+        x = self.batchnorm_1(x)  # batchnorm -> 64x112x112
+        x = F.relu(x)  # relu -> 64x112x112
+        x = self.maxpool_1(x)  # maxpool(3x3, stride=2, pad=1) -> 64x56x56
+        x = self.dense_layer_1(x)  # dense_layer(growth=32) -> 96x56x56
+        x = self.dense_layer_2(x)  # dense_layer(growth=32) -> 128x56x56
+        x = self.dense_layer_3(x)  # dense_layer(growth=32) -> 160x56x56
+        x = self.dense_layer_4(x)  # dense_layer(growth=32) -> 192x56x56
+        x = self.dense_layer_5(x)  # dense_layer(growth=32) -> 224x56x56
+        x = self.dense_layer_6(x)  # dense_layer(growth=32) -> 256x56x56
+        x = self.transition_1(x)  # transition(c=128) -> 128x28x28
+        x = self.dense_layer_7(x)  # dense_layer(growth=32) -> 160x28x28
+        x = self.dense_layer_8(x)  # dense_layer(growth=32) -> 192x28x28
+        x = self.dense_layer_9(x)  # dense_layer(growth=32) -> 224x28x28
+        x = self.dense_layer_10(x)  # dense_layer(growth=32) -> 256x28x28
+        x = self.dense_layer_11(x)  # dense_layer(growth=32) -> 288x28x28
+        x = self.dense_layer_12(x)  # dense_layer(growth=32) -> 320x28x28
+        x = self.dense_layer_13(x)  # dense_layer(growth=32) -> 352x28x28
+        x = self.dense_layer_14(x)  # dense_layer(growth=32) -> 384x28x28
+        x = self.dense_layer_15(x)  # dense_layer(growth=32) -> 416x28x28
+        x = self.dense_layer_16(x)  # dense_layer(growth=32) -> 448x28x28
+        x = self.dense_layer_17(x)  # dense_layer(growth=32) -> 480x28x28
+        x = self.dense_layer_18(x)  # dense_layer(growth=32) -> 512x28x28
+        x = self.transition_2(x)  # transition(c=256) -> 256x14x14
+        x = self.dense_layer_19(x)  # dense_layer(growth=32) -> 288x14x14
+        x = self.dense_layer_20(x)  # dense_layer(growth=32) -> 320x14x14
+        x = self.dense_layer_21(x)  # dense_layer(growth=32) -> 352x14x14
+        x = self.dense_layer_22(x)  # dense_layer(growth=32) -> 384x14x14
+        x = self.dense_layer_23(x)  # dense_layer(growth=32) -> 416x14x14
+        x = self.dense_layer_24(x)  # dense_layer(growth=32) -> 448x14x14
+        x = self.dense_layer_25(x)  # dense_layer(growth=32) -> 480x14x14
+        x = self.dense_layer_26(x)  # dense_layer(growth=32) -> 512x14x14
+        x = self.dense_layer_27(x)  # dense_layer(growth=32) -> 544x14x14
+        x = self.dense_layer_28(x)  # dense_layer(growth=32) -> 576x14x14
+        x = self.dense_layer_29(x)  # dense_layer(growth=32) -> 608x14x14
+        x = self.dense_layer_30(x)  # dense_layer(growth=32) -> 640x14x14
+        x = self.dense_layer_31(x)  # dense_layer(growth=32) -> 672x14x14
+        x = self.dense_layer_32(x)  # dense_layer(growth=32) -> 704x14x14
+        x = self.dense_layer_33(x)  # dense_layer(growth=32) -> 736x14x14
+        x = self.dense_layer_34(x)  # dense_layer(growth=32) -> 768x14x14
+        x = self.dense_layer_35(x)  # dense_layer(growth=32) -> 800x14x14
+        x = self.dense_layer_36(x)  # dense_layer(growth=32) -> 832x14x14
+        x = self.dense_layer_37(x)  # dense_layer(growth=32) -> 864x14x14
+        x = self.dense_layer_38(x)  # dense_layer(growth=32) -> 896x14x14
+        x = self.dense_layer_39(x)  # dense_layer(growth=32) -> 928x14x14
+        x = self.dense_layer_40(x)  # dense_layer(growth=32) -> 960x14x14
+        x = self.dense_layer_41(x)  # dense_layer(growth=32) -> 992x14x14
+        x = self.dense_layer_42(x)  # dense_layer(growth=32) -> 1024x14x14
+        x = self.transition_3(x)  # transition(c=512) -> 512x7x7
+        x = self.dense_layer_43(x)  # dense_layer(growth=32) -> 544x7x7
+        x = self.dense_layer_44(x)  # dense_layer(growth=32) -> 576x7x7
+        x = self.dense_layer_45(x)  # dense_layer(growth=32) -> 608x7x7
+        x = self.dense_layer_46(x)  # dense_layer(growth=32) -> 640x7x7
+        x = self.dense_layer_47(x)  # dense_layer(growth=32) -> 672x7x7
+        x = self.dense_layer_48(x)  # dense_layer(growth=32) -> 704x7x7
+        x = self.dense_layer_49(x)  # dense_layer(growth=32) -> 736x7x7
+        x = self.dense_layer_50(x)  # dense_layer(growth=32) -> 768x7x7
+        x = self.dense_layer_51(x)  # dense_layer(growth=32) -> 800x7x7
+        x = self.dense_layer_52(x)  # dense_layer(growth=32) -> 832x7x7
+        x = self.dense_layer_53(x)  # dense_layer(growth=32) -> 864x7x7
+        x = self.dense_layer_54(x)  # dense_layer(growth=32) -> 896x7x7
+        x = self.dense_layer_55(x)  # dense_layer(growth=32) -> 928x7x7
+        x = self.dense_layer_56(x)  # dense_layer(growth=32) -> 960x7x7
+        x = self.dense_layer_57(x)  # dense_layer(growth=32) -> 992x7x7
+        x = self.dense_layer_58(x)  # dense_layer(growth=32) -> 1024x7x7
+        x = self.batchnorm_2(x)  # batchnorm -> 1024x7x7
+        x = F.relu(x)  # relu -> 1024x7x7
+        x = F.adaptive_avg_pool2d(x, 1)  # globalavgpool -> 1024x1x1
+        x = torch.flatten(x, 1)  # flatten (implicit) -> 1024
+        x = self.output_1(x)  # fc(1000) -> 1000
         if logits:
             return x
-        # output_1_softmax: softmax (implicit) -> 1000
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 1000
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network densenet121: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -2463,7 +349,7 @@ class Densenet121(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

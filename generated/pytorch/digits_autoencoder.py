@@ -28,9 +28,11 @@
     model.load_netdsl_weights("digits_autoencoder.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 1, 8, 8) -> y: (N, 1, 8, 8)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. digits_autoencoder_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. digits_autoencoder_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -42,18 +44,7 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (1, 8, 8)
 OUTPUT_SHAPE = (1, 8, 8)
-
-# netdsl weight name -> state_dict name in DigitsAutoencoder
-NETDSL_NAMES = {
-    "conv_1.weight": "conv_1.weight",
-    "conv_1.bias": "conv_1.bias",
-    "conv_2.weight": "conv_2.weight",
-    "conv_2.bias": "conv_2.bias",
-    "deconv_1.weight": "deconv_1.weight",
-    "deconv_1.bias": "deconv_1.bias",
-    "deconv_2.weight": "deconv_2.weight",
-    "deconv_2.bias": "deconv_2.bias",
-}
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
 
 class DigitsAutoencoder(nn.Module):
@@ -61,17 +52,11 @@ class DigitsAutoencoder(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv_1: conv(16, 3x3, pad=same) -> 16x8x8
         self.conv_1 = nn.Conv2d(1, 16, kernel_size=(3, 3), padding=(1, 1))
-        # maxpool_1: maxpool(2x2) -> 16x4x4
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # conv_2: conv(8, 3x3, pad=same) -> 8x4x4
         self.conv_2 = nn.Conv2d(16, 8, kernel_size=(3, 3), padding=(1, 1))
-        # maxpool_2: maxpool(2x2) -> 8x2x2
         self.maxpool_2 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # deconv_1: deconv(16, 2x2, stride=2) -> 16x4x4
         self.deconv_1 = nn.ConvTranspose2d(8, 16, kernel_size=(2, 2), stride=(2, 2))
-        # deconv_2: deconv(1, 2x2, stride=2) -> 1x8x8
         self.deconv_2 = nn.ConvTranspose2d(16, 1, kernel_size=(2, 2), stride=(2, 2))
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -82,43 +67,39 @@ class DigitsAutoencoder(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 1, 8, 8), got {tuple(x.shape)}")
-        # input_1: input -> 1x8x8
-        # conv_1: conv(16, 3x3, pad=same) -> 16x8x8
-        x = self.conv_1(x)
-        # conv_1_relu: relu (implicit) -> 16x8x8
-        x = F.relu(x)
-        # maxpool_1: maxpool(2x2) -> 16x4x4
-        x = self.maxpool_1(x)
-        # conv_2: conv(8, 3x3, pad=same) -> 8x4x4
-        x = self.conv_2(x)
-        # conv_2_relu: relu (implicit) -> 8x4x4
-        x = F.relu(x)
-        # maxpool_2: maxpool(2x2) -> 8x2x2
-        x = self.maxpool_2(x)
-        # deconv_1: deconv(16, 2x2, stride=2) -> 16x4x4
-        x = self.deconv_1(x)
-        # deconv_1_relu: relu (implicit) -> 16x4x4
-        x = F.relu(x)
-        # deconv_2: deconv(1, 2x2, stride=2) -> 1x8x8
-        x = self.deconv_2(x)
+        x = self.conv_1(x)  # conv(16, 3x3, pad=same) -> 16x8x8
+        x = F.relu(x)  # relu (implicit) -> 16x8x8
+        x = self.maxpool_1(x)  # maxpool(2x2) -> 16x4x4
+        x = self.conv_2(x)  # conv(8, 3x3, pad=same) -> 8x4x4
+        x = F.relu(x)  # relu (implicit) -> 8x4x4
+        x = self.maxpool_2(x)  # maxpool(2x2) -> 8x2x2
+        x = self.deconv_1(x)  # deconv(16, 2x2, stride=2) -> 16x4x4
+        x = F.relu(x)  # relu (implicit) -> 16x4x4
+        x = self.deconv_2(x)  # deconv(1, 2x2, stride=2) -> 1x8x8
         if logits:
             return x
-        # deconv_2_sigmoid: sigmoid (implicit) -> 1x8x8
-        x = torch.sigmoid(x)
+        x = torch.sigmoid(x)  # sigmoid (implicit) -> 1x8x8
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network digits_autoencoder: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -129,7 +110,7 @@ class DigitsAutoencoder(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

@@ -4,250 +4,41 @@
 # `netdsl compile examples/efficientnet_b0.net --target pytorch`.
 #
 # network efficientnet_b0
-#  Layer                                    | Op                                         | Output (CxHxW) |    Params |       MACs | RF size /stride | Inputs
-# ------------------------------------------+--------------------------------------------+----------------+-----------+------------+-----------------+-----------------------------------------------------------------
-#  input_1                                  | input                                      | 3x224x224      |           |            | 1 /1            |
-#  conv_1                                   | conv(32, 3x3, stride=2, pad=1, bias=false) | 32x112x112     |       864 | 10,838,016 | 3 /2            |
-#  batchnorm_1                              | batchnorm                                  | 32x112x112     |        64 |            | 3 /2            |
-#  swish_1                                  | swish                                      | 32x112x112     |           |            | 3 /2            |
-#  dwconv_1                                 | dwconv(3x3, pad=1, bias=false)             | 32x112x112     |       288 |  3,612,672 | 7 /2            |
-#  batchnorm_2                              | batchnorm                                  | 32x112x112     |        64 |            | 7 /2            |
-#  swish_2                                  | swish                                      | 32x112x112     |           |            | 7 /2            |
-#  se_1.globalavgpool_1                     | globalavgpool                              | 32x1x1         |           |            | 229 /2          |
-#  se_1.conv_1                              | conv(8, 1x1)                               | 8x1x1          |       264 |        256 | 229 /2          |
-#  se_1.swish_1                             | swish                                      | 8x1x1          |           |            | 229 /2          |
-#  se_1.conv_2                              | conv(32, 1x1)                              | 32x1x1         |       288 |        256 | 229 /2          |
-#  se_1.sigmoid_1                           | sigmoid                                    | 32x1x1         |           |            | 229 /2          |
-#  se_1.mul_1                               | mul                                        | 32x112x112     |           |            | 229 /2          | swish_2, se_1.sigmoid_1
-#  conv_2                                   | conv(16, 1x1, bias=false)                  | 16x112x112     |       512 |  6,422,528 | 229 /2          |
-#  batchnorm_3                              | batchnorm                                  | 16x112x112     |        32 |            | 229 /2          |
-#  mbconv_1.conv_1                          | conv(96, 1x1, bias=false)                  | 96x112x112     |     1,536 | 19,267,584 | 229 /2          |
-#  mbconv_1.batchnorm_1                     | batchnorm                                  | 96x112x112     |       192 |            | 229 /2          |
-#  mbconv_1.swish_1                         | swish                                      | 96x112x112     |           |            | 229 /2          |
-#  mbconv_1.dwconv_1                        | dwconv(3x3, stride=2, pad=1, bias=false)   | 96x56x56       |       864 |  2,709,504 | 233 /4          |
-#  mbconv_1.batchnorm_2                     | batchnorm                                  | 96x56x56       |       192 |            | 233 /4          |
-#  mbconv_1.swish_2                         | swish                                      | 96x56x56       |           |            | 233 /4          |
-#  mbconv_1.se_1.globalavgpool_1            | globalavgpool                              | 96x1x1         |           |            | 453 /4          |
-#  mbconv_1.se_1.conv_1                     | conv(4, 1x1)                               | 4x1x1          |       388 |        384 | 453 /4          |
-#  mbconv_1.se_1.swish_1                    | swish                                      | 4x1x1          |           |            | 453 /4          |
-#  mbconv_1.se_1.conv_2                     | conv(96, 1x1)                              | 96x1x1         |       480 |        384 | 453 /4          |
-#  mbconv_1.se_1.sigmoid_1                  | sigmoid                                    | 96x1x1         |           |            | 453 /4          |
-#  mbconv_1.se_1.mul_1                      | mul                                        | 96x56x56       |           |            | 453 /4          | mbconv_1.swish_2, mbconv_1.se_1.sigmoid_1
-#  mbconv_1.conv_2                          | conv(24, 1x1, bias=false)                  | 24x56x56       |     2,304 |  7,225,344 | 453 /4          |
-#  mbconv_1.batchnorm_3                     | batchnorm                                  | 24x56x56       |        48 |            | 453 /4          |
-#  residual_1.mbconv_1.conv_1               | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 453 /4          |
-#  residual_1.mbconv_1.batchnorm_1          | batchnorm                                  | 144x56x56      |       288 |            | 453 /4          |
-#  residual_1.mbconv_1.swish_1              | swish                                      | 144x56x56      |           |            | 453 /4          |
-#  residual_1.mbconv_1.dwconv_1             | dwconv(3x3, pad=1, bias=false)             | 144x56x56      |     1,296 |  4,064,256 | 461 /4          |
-#  residual_1.mbconv_1.batchnorm_2          | batchnorm                                  | 144x56x56      |       288 |            | 461 /4          |
-#  residual_1.mbconv_1.swish_2              | swish                                      | 144x56x56      |           |            | 461 /4          |
-#  residual_1.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 144x1x1        |           |            | 681 /4          |
-#  residual_1.mbconv_1.se_1.conv_1          | conv(6, 1x1)                               | 6x1x1          |       870 |        864 | 681 /4          |
-#  residual_1.mbconv_1.se_1.swish_1         | swish                                      | 6x1x1          |           |            | 681 /4          |
-#  residual_1.mbconv_1.se_1.conv_2          | conv(144, 1x1)                             | 144x1x1        |     1,008 |        864 | 681 /4          |
-#  residual_1.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 144x1x1        |           |            | 681 /4          |
-#  residual_1.mbconv_1.se_1.mul_1           | mul                                        | 144x56x56      |           |            | 681 /4          | residual_1.mbconv_1.swish_2, residual_1.mbconv_1.se_1.sigmoid_1
-#  residual_1.mbconv_1.conv_2               | conv(24, 1x1, bias=false)                  | 24x56x56       |     3,456 | 10,838,016 | 681 /4          |
-#  residual_1.mbconv_1.batchnorm_3          | batchnorm                                  | 24x56x56       |        48 |            | 681 /4          |
-#  residual_1.add_1                         | add                                        | 24x56x56       |           |            | 681 /4          | residual_1.mbconv_1.batchnorm_3, mbconv_1.batchnorm_3
-#  mbconv_2.conv_1                          | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 681 /4          |
-#  mbconv_2.batchnorm_1                     | batchnorm                                  | 144x56x56      |       288 |            | 681 /4          |
-#  mbconv_2.swish_1                         | swish                                      | 144x56x56      |           |            | 681 /4          |
-#  mbconv_2.dwconv_1                        | dwconv(5x5, stride=2, pad=2, bias=false)   | 144x28x28      |     3,600 |  2,822,400 | 697 /8          |
-#  mbconv_2.batchnorm_2                     | batchnorm                                  | 144x28x28      |       288 |            | 697 /8          |
-#  mbconv_2.swish_2                         | swish                                      | 144x28x28      |           |            | 697 /8          |
-#  mbconv_2.se_1.globalavgpool_1            | globalavgpool                              | 144x1x1        |           |            | 913 /8          |
-#  mbconv_2.se_1.conv_1                     | conv(6, 1x1)                               | 6x1x1          |       870 |        864 | 913 /8          |
-#  mbconv_2.se_1.swish_1                    | swish                                      | 6x1x1          |           |            | 913 /8          |
-#  mbconv_2.se_1.conv_2                     | conv(144, 1x1)                             | 144x1x1        |     1,008 |        864 | 913 /8          |
-#  mbconv_2.se_1.sigmoid_1                  | sigmoid                                    | 144x1x1        |           |            | 913 /8          |
-#  mbconv_2.se_1.mul_1                      | mul                                        | 144x28x28      |           |            | 913 /8          | mbconv_2.swish_2, mbconv_2.se_1.sigmoid_1
-#  mbconv_2.conv_2                          | conv(40, 1x1, bias=false)                  | 40x28x28       |     5,760 |  4,515,840 | 913 /8          |
-#  mbconv_2.batchnorm_3                     | batchnorm                                  | 40x28x28       |        80 |            | 913 /8          |
-#  residual_2.mbconv_1.conv_1               | conv(240, 1x1, bias=false)                 | 240x28x28      |     9,600 |  7,526,400 | 913 /8          |
-#  residual_2.mbconv_1.batchnorm_1          | batchnorm                                  | 240x28x28      |       480 |            | 913 /8          |
-#  residual_2.mbconv_1.swish_1              | swish                                      | 240x28x28      |           |            | 913 /8          |
-#  residual_2.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 240x28x28      |     6,000 |  4,704,000 | 945 /8          |
-#  residual_2.mbconv_1.batchnorm_2          | batchnorm                                  | 240x28x28      |       480 |            | 945 /8          |
-#  residual_2.mbconv_1.swish_2              | swish                                      | 240x28x28      |           |            | 945 /8          |
-#  residual_2.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 240x1x1        |           |            | 1161 /8         |
-#  residual_2.mbconv_1.se_1.conv_1          | conv(10, 1x1)                              | 10x1x1         |     2,410 |      2,400 | 1161 /8         |
-#  residual_2.mbconv_1.se_1.swish_1         | swish                                      | 10x1x1         |           |            | 1161 /8         |
-#  residual_2.mbconv_1.se_1.conv_2          | conv(240, 1x1)                             | 240x1x1        |     2,640 |      2,400 | 1161 /8         |
-#  residual_2.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 240x1x1        |           |            | 1161 /8         |
-#  residual_2.mbconv_1.se_1.mul_1           | mul                                        | 240x28x28      |           |            | 1161 /8         | residual_2.mbconv_1.swish_2, residual_2.mbconv_1.se_1.sigmoid_1
-#  residual_2.mbconv_1.conv_2               | conv(40, 1x1, bias=false)                  | 40x28x28       |     9,600 |  7,526,400 | 1161 /8         |
-#  residual_2.mbconv_1.batchnorm_3          | batchnorm                                  | 40x28x28       |        80 |            | 1161 /8         |
-#  residual_2.add_1                         | add                                        | 40x28x28       |           |            | 1161 /8         | residual_2.mbconv_1.batchnorm_3, mbconv_2.batchnorm_3
-#  mbconv_3.conv_1                          | conv(240, 1x1, bias=false)                 | 240x28x28      |     9,600 |  7,526,400 | 1161 /8         |
-#  mbconv_3.batchnorm_1                     | batchnorm                                  | 240x28x28      |       480 |            | 1161 /8         |
-#  mbconv_3.swish_1                         | swish                                      | 240x28x28      |           |            | 1161 /8         |
-#  mbconv_3.dwconv_1                        | dwconv(3x3, stride=2, pad=1, bias=false)   | 240x14x14      |     2,160 |    423,360 | 1177 /16        |
-#  mbconv_3.batchnorm_2                     | batchnorm                                  | 240x14x14      |       480 |            | 1177 /16        |
-#  mbconv_3.swish_2                         | swish                                      | 240x14x14      |           |            | 1177 /16        |
-#  mbconv_3.se_1.globalavgpool_1            | globalavgpool                              | 240x1x1        |           |            | 1385 /16        |
-#  mbconv_3.se_1.conv_1                     | conv(10, 1x1)                              | 10x1x1         |     2,410 |      2,400 | 1385 /16        |
-#  mbconv_3.se_1.swish_1                    | swish                                      | 10x1x1         |           |            | 1385 /16        |
-#  mbconv_3.se_1.conv_2                     | conv(240, 1x1)                             | 240x1x1        |     2,640 |      2,400 | 1385 /16        |
-#  mbconv_3.se_1.sigmoid_1                  | sigmoid                                    | 240x1x1        |           |            | 1385 /16        |
-#  mbconv_3.se_1.mul_1                      | mul                                        | 240x14x14      |           |            | 1385 /16        | mbconv_3.swish_2, mbconv_3.se_1.sigmoid_1
-#  mbconv_3.conv_2                          | conv(80, 1x1, bias=false)                  | 80x14x14       |    19,200 |  3,763,200 | 1385 /16        |
-#  mbconv_3.batchnorm_3                     | batchnorm                                  | 80x14x14       |       160 |            | 1385 /16        |
-#  residual_3.mbconv_1.conv_1               | conv(480, 1x1, bias=false)                 | 480x14x14      |    38,400 |  7,526,400 | 1385 /16        |
-#  residual_3.mbconv_1.batchnorm_1          | batchnorm                                  | 480x14x14      |       960 |            | 1385 /16        |
-#  residual_3.mbconv_1.swish_1              | swish                                      | 480x14x14      |           |            | 1385 /16        |
-#  residual_3.mbconv_1.dwconv_1             | dwconv(3x3, pad=1, bias=false)             | 480x14x14      |     4,320 |    846,720 | 1417 /16        |
-#  residual_3.mbconv_1.batchnorm_2          | batchnorm                                  | 480x14x14      |       960 |            | 1417 /16        |
-#  residual_3.mbconv_1.swish_2              | swish                                      | 480x14x14      |           |            | 1417 /16        |
-#  residual_3.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 480x1x1        |           |            | 1625 /16        |
-#  residual_3.mbconv_1.se_1.conv_1          | conv(20, 1x1)                              | 20x1x1         |     9,620 |      9,600 | 1625 /16        |
-#  residual_3.mbconv_1.se_1.swish_1         | swish                                      | 20x1x1         |           |            | 1625 /16        |
-#  residual_3.mbconv_1.se_1.conv_2          | conv(480, 1x1)                             | 480x1x1        |    10,080 |      9,600 | 1625 /16        |
-#  residual_3.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 480x1x1        |           |            | 1625 /16        |
-#  residual_3.mbconv_1.se_1.mul_1           | mul                                        | 480x14x14      |           |            | 1625 /16        | residual_3.mbconv_1.swish_2, residual_3.mbconv_1.se_1.sigmoid_1
-#  residual_3.mbconv_1.conv_2               | conv(80, 1x1, bias=false)                  | 80x14x14       |    38,400 |  7,526,400 | 1625 /16        |
-#  residual_3.mbconv_1.batchnorm_3          | batchnorm                                  | 80x14x14       |       160 |            | 1625 /16        |
-#  residual_3.add_1                         | add                                        | 80x14x14       |           |            | 1625 /16        | residual_3.mbconv_1.batchnorm_3, mbconv_3.batchnorm_3
-#  residual_4.mbconv_1.conv_1               | conv(480, 1x1, bias=false)                 | 480x14x14      |    38,400 |  7,526,400 | 1625 /16        |
-#  residual_4.mbconv_1.batchnorm_1          | batchnorm                                  | 480x14x14      |       960 |            | 1625 /16        |
-#  residual_4.mbconv_1.swish_1              | swish                                      | 480x14x14      |           |            | 1625 /16        |
-#  residual_4.mbconv_1.dwconv_1             | dwconv(3x3, pad=1, bias=false)             | 480x14x14      |     4,320 |    846,720 | 1657 /16        |
-#  residual_4.mbconv_1.batchnorm_2          | batchnorm                                  | 480x14x14      |       960 |            | 1657 /16        |
-#  residual_4.mbconv_1.swish_2              | swish                                      | 480x14x14      |           |            | 1657 /16        |
-#  residual_4.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 480x1x1        |           |            | 1865 /16        |
-#  residual_4.mbconv_1.se_1.conv_1          | conv(20, 1x1)                              | 20x1x1         |     9,620 |      9,600 | 1865 /16        |
-#  residual_4.mbconv_1.se_1.swish_1         | swish                                      | 20x1x1         |           |            | 1865 /16        |
-#  residual_4.mbconv_1.se_1.conv_2          | conv(480, 1x1)                             | 480x1x1        |    10,080 |      9,600 | 1865 /16        |
-#  residual_4.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 480x1x1        |           |            | 1865 /16        |
-#  residual_4.mbconv_1.se_1.mul_1           | mul                                        | 480x14x14      |           |            | 1865 /16        | residual_4.mbconv_1.swish_2, residual_4.mbconv_1.se_1.sigmoid_1
-#  residual_4.mbconv_1.conv_2               | conv(80, 1x1, bias=false)                  | 80x14x14       |    38,400 |  7,526,400 | 1865 /16        |
-#  residual_4.mbconv_1.batchnorm_3          | batchnorm                                  | 80x14x14       |       160 |            | 1865 /16        |
-#  residual_4.add_1                         | add                                        | 80x14x14       |           |            | 1865 /16        | residual_4.mbconv_1.batchnorm_3, residual_3.add_1
-#  mbconv_4.conv_1                          | conv(480, 1x1, bias=false)                 | 480x14x14      |    38,400 |  7,526,400 | 1865 /16        |
-#  mbconv_4.batchnorm_1                     | batchnorm                                  | 480x14x14      |       960 |            | 1865 /16        |
-#  mbconv_4.swish_1                         | swish                                      | 480x14x14      |           |            | 1865 /16        |
-#  mbconv_4.dwconv_1                        | dwconv(5x5, pad=2, bias=false)             | 480x14x14      |    12,000 |  2,352,000 | 1929 /16        |
-#  mbconv_4.batchnorm_2                     | batchnorm                                  | 480x14x14      |       960 |            | 1929 /16        |
-#  mbconv_4.swish_2                         | swish                                      | 480x14x14      |           |            | 1929 /16        |
-#  mbconv_4.se_1.globalavgpool_1            | globalavgpool                              | 480x1x1        |           |            | 2137 /16        |
-#  mbconv_4.se_1.conv_1                     | conv(20, 1x1)                              | 20x1x1         |     9,620 |      9,600 | 2137 /16        |
-#  mbconv_4.se_1.swish_1                    | swish                                      | 20x1x1         |           |            | 2137 /16        |
-#  mbconv_4.se_1.conv_2                     | conv(480, 1x1)                             | 480x1x1        |    10,080 |      9,600 | 2137 /16        |
-#  mbconv_4.se_1.sigmoid_1                  | sigmoid                                    | 480x1x1        |           |            | 2137 /16        |
-#  mbconv_4.se_1.mul_1                      | mul                                        | 480x14x14      |           |            | 2137 /16        | mbconv_4.swish_2, mbconv_4.se_1.sigmoid_1
-#  mbconv_4.conv_2                          | conv(112, 1x1, bias=false)                 | 112x14x14      |    53,760 | 10,536,960 | 2137 /16        |
-#  mbconv_4.batchnorm_3                     | batchnorm                                  | 112x14x14      |       224 |            | 2137 /16        |
-#  residual_5.mbconv_1.conv_1               | conv(672, 1x1, bias=false)                 | 672x14x14      |    75,264 | 14,751,744 | 2137 /16        |
-#  residual_5.mbconv_1.batchnorm_1          | batchnorm                                  | 672x14x14      |     1,344 |            | 2137 /16        |
-#  residual_5.mbconv_1.swish_1              | swish                                      | 672x14x14      |           |            | 2137 /16        |
-#  residual_5.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 672x14x14      |    16,800 |  3,292,800 | 2201 /16        |
-#  residual_5.mbconv_1.batchnorm_2          | batchnorm                                  | 672x14x14      |     1,344 |            | 2201 /16        |
-#  residual_5.mbconv_1.swish_2              | swish                                      | 672x14x14      |           |            | 2201 /16        |
-#  residual_5.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 672x1x1        |           |            | 2409 /16        |
-#  residual_5.mbconv_1.se_1.conv_1          | conv(28, 1x1)                              | 28x1x1         |    18,844 |     18,816 | 2409 /16        |
-#  residual_5.mbconv_1.se_1.swish_1         | swish                                      | 28x1x1         |           |            | 2409 /16        |
-#  residual_5.mbconv_1.se_1.conv_2          | conv(672, 1x1)                             | 672x1x1        |    19,488 |     18,816 | 2409 /16        |
-#  residual_5.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 672x1x1        |           |            | 2409 /16        |
-#  residual_5.mbconv_1.se_1.mul_1           | mul                                        | 672x14x14      |           |            | 2409 /16        | residual_5.mbconv_1.swish_2, residual_5.mbconv_1.se_1.sigmoid_1
-#  residual_5.mbconv_1.conv_2               | conv(112, 1x1, bias=false)                 | 112x14x14      |    75,264 | 14,751,744 | 2409 /16        |
-#  residual_5.mbconv_1.batchnorm_3          | batchnorm                                  | 112x14x14      |       224 |            | 2409 /16        |
-#  residual_5.add_1                         | add                                        | 112x14x14      |           |            | 2409 /16        | residual_5.mbconv_1.batchnorm_3, mbconv_4.batchnorm_3
-#  residual_6.mbconv_1.conv_1               | conv(672, 1x1, bias=false)                 | 672x14x14      |    75,264 | 14,751,744 | 2409 /16        |
-#  residual_6.mbconv_1.batchnorm_1          | batchnorm                                  | 672x14x14      |     1,344 |            | 2409 /16        |
-#  residual_6.mbconv_1.swish_1              | swish                                      | 672x14x14      |           |            | 2409 /16        |
-#  residual_6.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 672x14x14      |    16,800 |  3,292,800 | 2473 /16        |
-#  residual_6.mbconv_1.batchnorm_2          | batchnorm                                  | 672x14x14      |     1,344 |            | 2473 /16        |
-#  residual_6.mbconv_1.swish_2              | swish                                      | 672x14x14      |           |            | 2473 /16        |
-#  residual_6.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 672x1x1        |           |            | 2681 /16        |
-#  residual_6.mbconv_1.se_1.conv_1          | conv(28, 1x1)                              | 28x1x1         |    18,844 |     18,816 | 2681 /16        |
-#  residual_6.mbconv_1.se_1.swish_1         | swish                                      | 28x1x1         |           |            | 2681 /16        |
-#  residual_6.mbconv_1.se_1.conv_2          | conv(672, 1x1)                             | 672x1x1        |    19,488 |     18,816 | 2681 /16        |
-#  residual_6.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 672x1x1        |           |            | 2681 /16        |
-#  residual_6.mbconv_1.se_1.mul_1           | mul                                        | 672x14x14      |           |            | 2681 /16        | residual_6.mbconv_1.swish_2, residual_6.mbconv_1.se_1.sigmoid_1
-#  residual_6.mbconv_1.conv_2               | conv(112, 1x1, bias=false)                 | 112x14x14      |    75,264 | 14,751,744 | 2681 /16        |
-#  residual_6.mbconv_1.batchnorm_3          | batchnorm                                  | 112x14x14      |       224 |            | 2681 /16        |
-#  residual_6.add_1                         | add                                        | 112x14x14      |           |            | 2681 /16        | residual_6.mbconv_1.batchnorm_3, residual_5.add_1
-#  mbconv_5.conv_1                          | conv(672, 1x1, bias=false)                 | 672x14x14      |    75,264 | 14,751,744 | 2681 /16        |
-#  mbconv_5.batchnorm_1                     | batchnorm                                  | 672x14x14      |     1,344 |            | 2681 /16        |
-#  mbconv_5.swish_1                         | swish                                      | 672x14x14      |           |            | 2681 /16        |
-#  mbconv_5.dwconv_1                        | dwconv(5x5, stride=2, pad=2, bias=false)   | 672x7x7        |    16,800 |    823,200 | 2745 /32        |
-#  mbconv_5.batchnorm_2                     | batchnorm                                  | 672x7x7        |     1,344 |            | 2745 /32        |
-#  mbconv_5.swish_2                         | swish                                      | 672x7x7        |           |            | 2745 /32        |
-#  mbconv_5.se_1.globalavgpool_1            | globalavgpool                              | 672x1x1        |           |            | 2937 /32        |
-#  mbconv_5.se_1.conv_1                     | conv(28, 1x1)                              | 28x1x1         |    18,844 |     18,816 | 2937 /32        |
-#  mbconv_5.se_1.swish_1                    | swish                                      | 28x1x1         |           |            | 2937 /32        |
-#  mbconv_5.se_1.conv_2                     | conv(672, 1x1)                             | 672x1x1        |    19,488 |     18,816 | 2937 /32        |
-#  mbconv_5.se_1.sigmoid_1                  | sigmoid                                    | 672x1x1        |           |            | 2937 /32        |
-#  mbconv_5.se_1.mul_1                      | mul                                        | 672x7x7        |           |            | 2937 /32        | mbconv_5.swish_2, mbconv_5.se_1.sigmoid_1
-#  mbconv_5.conv_2                          | conv(192, 1x1, bias=false)                 | 192x7x7        |   129,024 |  6,322,176 | 2937 /32        |
-#  mbconv_5.batchnorm_3                     | batchnorm                                  | 192x7x7        |       384 |            | 2937 /32        |
-#  residual_7.mbconv_1.conv_1               | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 2937 /32        |
-#  residual_7.mbconv_1.batchnorm_1          | batchnorm                                  | 1152x7x7       |     2,304 |            | 2937 /32        |
-#  residual_7.mbconv_1.swish_1              | swish                                      | 1152x7x7       |           |            | 2937 /32        |
-#  residual_7.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 1152x7x7       |    28,800 |  1,411,200 | 3065 /32        |
-#  residual_7.mbconv_1.batchnorm_2          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3065 /32        |
-#  residual_7.mbconv_1.swish_2              | swish                                      | 1152x7x7       |           |            | 3065 /32        |
-#  residual_7.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 1152x1x1       |           |            | 3257 /32        |
-#  residual_7.mbconv_1.se_1.conv_1          | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 3257 /32        |
-#  residual_7.mbconv_1.se_1.swish_1         | swish                                      | 48x1x1         |           |            | 3257 /32        |
-#  residual_7.mbconv_1.se_1.conv_2          | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 3257 /32        |
-#  residual_7.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 1152x1x1       |           |            | 3257 /32        |
-#  residual_7.mbconv_1.se_1.mul_1           | mul                                        | 1152x7x7       |           |            | 3257 /32        | residual_7.mbconv_1.swish_2, residual_7.mbconv_1.se_1.sigmoid_1
-#  residual_7.mbconv_1.conv_2               | conv(192, 1x1, bias=false)                 | 192x7x7        |   221,184 | 10,838,016 | 3257 /32        |
-#  residual_7.mbconv_1.batchnorm_3          | batchnorm                                  | 192x7x7        |       384 |            | 3257 /32        |
-#  residual_7.add_1                         | add                                        | 192x7x7        |           |            | 3257 /32        | residual_7.mbconv_1.batchnorm_3, mbconv_5.batchnorm_3
-#  residual_8.mbconv_1.conv_1               | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 3257 /32        |
-#  residual_8.mbconv_1.batchnorm_1          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3257 /32        |
-#  residual_8.mbconv_1.swish_1              | swish                                      | 1152x7x7       |           |            | 3257 /32        |
-#  residual_8.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 1152x7x7       |    28,800 |  1,411,200 | 3385 /32        |
-#  residual_8.mbconv_1.batchnorm_2          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3385 /32        |
-#  residual_8.mbconv_1.swish_2              | swish                                      | 1152x7x7       |           |            | 3385 /32        |
-#  residual_8.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 1152x1x1       |           |            | 3577 /32        |
-#  residual_8.mbconv_1.se_1.conv_1          | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 3577 /32        |
-#  residual_8.mbconv_1.se_1.swish_1         | swish                                      | 48x1x1         |           |            | 3577 /32        |
-#  residual_8.mbconv_1.se_1.conv_2          | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 3577 /32        |
-#  residual_8.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 1152x1x1       |           |            | 3577 /32        |
-#  residual_8.mbconv_1.se_1.mul_1           | mul                                        | 1152x7x7       |           |            | 3577 /32        | residual_8.mbconv_1.swish_2, residual_8.mbconv_1.se_1.sigmoid_1
-#  residual_8.mbconv_1.conv_2               | conv(192, 1x1, bias=false)                 | 192x7x7        |   221,184 | 10,838,016 | 3577 /32        |
-#  residual_8.mbconv_1.batchnorm_3          | batchnorm                                  | 192x7x7        |       384 |            | 3577 /32        |
-#  residual_8.add_1                         | add                                        | 192x7x7        |           |            | 3577 /32        | residual_8.mbconv_1.batchnorm_3, residual_7.add_1
-#  residual_9.mbconv_1.conv_1               | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 3577 /32        |
-#  residual_9.mbconv_1.batchnorm_1          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3577 /32        |
-#  residual_9.mbconv_1.swish_1              | swish                                      | 1152x7x7       |           |            | 3577 /32        |
-#  residual_9.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 1152x7x7       |    28,800 |  1,411,200 | 3705 /32        |
-#  residual_9.mbconv_1.batchnorm_2          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3705 /32        |
-#  residual_9.mbconv_1.swish_2              | swish                                      | 1152x7x7       |           |            | 3705 /32        |
-#  residual_9.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 1152x1x1       |           |            | 3897 /32        |
-#  residual_9.mbconv_1.se_1.conv_1          | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 3897 /32        |
-#  residual_9.mbconv_1.se_1.swish_1         | swish                                      | 48x1x1         |           |            | 3897 /32        |
-#  residual_9.mbconv_1.se_1.conv_2          | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 3897 /32        |
-#  residual_9.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 1152x1x1       |           |            | 3897 /32        |
-#  residual_9.mbconv_1.se_1.mul_1           | mul                                        | 1152x7x7       |           |            | 3897 /32        | residual_9.mbconv_1.swish_2, residual_9.mbconv_1.se_1.sigmoid_1
-#  residual_9.mbconv_1.conv_2               | conv(192, 1x1, bias=false)                 | 192x7x7        |   221,184 | 10,838,016 | 3897 /32        |
-#  residual_9.mbconv_1.batchnorm_3          | batchnorm                                  | 192x7x7        |       384 |            | 3897 /32        |
-#  residual_9.add_1                         | add                                        | 192x7x7        |           |            | 3897 /32        | residual_9.mbconv_1.batchnorm_3, residual_8.add_1
-#  mbconv_6.conv_1                          | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 3897 /32        |
-#  mbconv_6.batchnorm_1                     | batchnorm                                  | 1152x7x7       |     2,304 |            | 3897 /32        |
-#  mbconv_6.swish_1                         | swish                                      | 1152x7x7       |           |            | 3897 /32        |
-#  mbconv_6.dwconv_1                        | dwconv(3x3, pad=1, bias=false)             | 1152x7x7       |    10,368 |    508,032 | 3961 /32        |
-#  mbconv_6.batchnorm_2                     | batchnorm                                  | 1152x7x7       |     2,304 |            | 3961 /32        |
-#  mbconv_6.swish_2                         | swish                                      | 1152x7x7       |           |            | 3961 /32        |
-#  mbconv_6.se_1.globalavgpool_1            | globalavgpool                              | 1152x1x1       |           |            | 4153 /32        |
-#  mbconv_6.se_1.conv_1                     | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 4153 /32        |
-#  mbconv_6.se_1.swish_1                    | swish                                      | 48x1x1         |           |            | 4153 /32        |
-#  mbconv_6.se_1.conv_2                     | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 4153 /32        |
-#  mbconv_6.se_1.sigmoid_1                  | sigmoid                                    | 1152x1x1       |           |            | 4153 /32        |
-#  mbconv_6.se_1.mul_1                      | mul                                        | 1152x7x7       |           |            | 4153 /32        | mbconv_6.swish_2, mbconv_6.se_1.sigmoid_1
-#  mbconv_6.conv_2                          | conv(320, 1x1, bias=false)                 | 320x7x7        |   368,640 | 18,063,360 | 4153 /32        |
-#  mbconv_6.batchnorm_3                     | batchnorm                                  | 320x7x7        |       640 |            | 4153 /32        |
-#  conv_3                                   | conv(1280, 1x1, bias=false)                | 1280x7x7       |   409,600 | 20,070,400 | 4153 /32        |
-#  batchnorm_4                              | batchnorm                                  | 1280x7x7       |     2,560 |            | 4153 /32        |
-#  swish_3                                  | swish                                      | 1280x7x7       |           |            | 4153 /32        |
-#  globalavgpool_1                          | globalavgpool                              | 1280x1x1       |           |            | 4345 /32        |
-#  dropout_1                                | dropout(0.2)                               | 1280x1x1       |           |            | 4345 /32        |
-#  output_1_flatten                         | flatten (implicit)                         | 1280           |           |            |                 |
-#  output_1                                 | fc(1000)                                   | 1000           | 1,281,000 |  1,280,000 |                 |
-#  output_1_softmax                         | softmax (implicit)                         | 1000           |           |            |                 |
+#  Layer            | Op                                            | Output (CxHxW) |    Params |       MACs | RF size /stride
+# ------------------+-----------------------------------------------+----------------+-----------+------------+-----------------
+#  input_1          | input                                         | 3x224x224      |           |            | 1 /1
+#  conv_1           | conv(32, 3x3, stride=2, pad=1, bias=false)    | 32x112x112     |       864 | 10,838,016 | 3 /2
+#  batchnorm_1      | batchnorm                                     | 32x112x112     |        64 |            | 3 /2
+#  swish_1          | swish                                         | 32x112x112     |           |            | 3 /2
+#  dwconv_1         | dwconv(3x3, pad=1, bias=false)                | 32x112x112     |       288 |  3,612,672 | 7 /2
+#  batchnorm_2      | batchnorm                                     | 32x112x112     |        64 |            | 7 /2
+#  swish_2          | swish                                         | 32x112x112     |           |            | 7 /2
+#  se_1             | se(c=32, squeeze=8)                           | 32x112x112     |       552 |        512 | 229 /2
+#  conv_2           | conv(16, 1x1, bias=false)                     | 16x112x112     |       512 |  6,422,528 | 229 /2
+#  batchnorm_3      | batchnorm                                     | 16x112x112     |        32 |            | 229 /2
+#  mbconv_1         | mbconv(cin=16, cout=24, t=6, k=3, stride=2)   | 24x56x56       |     6,004 | 29,203,200 | 453 /4
+#  residual_1       | residual(c=24, t=6, k=3)                      | 24x56x56       |    10,710 | 25,742,016 | 681 /4
+#  mbconv_2         | mbconv(cin=24, cout=40, t=6, k=5, stride=2)   | 40x28x28       |    15,350 | 18,177,984 | 913 /8
+#  residual_2       | residual(c=40, t=6, k=5)                      | 40x28x28       |    31,290 | 19,761,600 | 1161 /8
+#  mbconv_3         | mbconv(cin=40, cout=80, t=6, k=3, stride=2)   | 80x14x14       |    37,130 | 11,717,760 | 1385 /16
+#  residual_3       | residual(c=80, t=6, k=3)                      | 80x14x14       |   102,900 | 15,918,720 | 1625 /16
+#  residual_4       | residual(c=80, t=6, k=3)                      | 80x14x14       |   102,900 | 15,918,720 | 1865 /16
+#  mbconv_4         | mbconv(cin=80, cout=112, t=6, k=5, stride=1)  | 112x14x14      |   126,004 | 20,434,560 | 2137 /16
+#  residual_5       | residual(c=112, t=6, k=5)                     | 112x14x14      |   208,572 | 32,833,920 | 2409 /16
+#  residual_6       | residual(c=112, t=6, k=5)                     | 112x14x14      |   208,572 | 32,833,920 | 2681 /16
+#  mbconv_5         | mbconv(cin=112, cout=192, t=6, k=5, stride=2) | 192x7x7        |   262,492 | 21,934,752 | 2937 /32
+#  residual_7       | residual(c=192, t=6, k=5)                     | 192x7x7        |   587,952 | 23,197,824 | 3257 /32
+#  residual_8       | residual(c=192, t=6, k=5)                     | 192x7x7        |   587,952 | 23,197,824 | 3577 /32
+#  residual_9       | residual(c=192, t=6, k=5)                     | 192x7x7        |   587,952 | 23,197,824 | 3897 /32
+#  mbconv_6         | mbconv(cin=192, cout=320, t=6, k=3, stride=1) | 320x7x7        |   717,232 | 29,520,000 | 4153 /32
+#  conv_3           | conv(1280, 1x1, bias=false)                   | 1280x7x7       |   409,600 | 20,070,400 | 4153 /32
+#  batchnorm_4      | batchnorm                                     | 1280x7x7       |     2,560 |            | 4153 /32
+#  swish_3          | swish                                         | 1280x7x7       |           |            | 4153 /32
+#  globalavgpool_1  | globalavgpool                                 | 1280x1x1       |           |            | 4345 /32
+#  dropout_1        | dropout(0.2)                                  | 1280x1x1       |           |            | 4345 /32
+#  output_1_flatten | flatten (implicit)                            | 1280           |           |            |
+#  output_1         | fc(1000)                                      | 1000           | 1,281,000 |  1,280,000 |
+#  output_1_softmax | softmax (implicit)                            | 1000           |           |            |
 # Trainable params:     5,288,548
 # Non-trainable params: 42,016
 # MACs per sample:      385,814,752 (385.81 M)
@@ -261,9 +52,11 @@
     model.load_netdsl_weights("efficientnet_b0.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. efficientnet_b0_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. efficientnet_b0_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -275,321 +68,98 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 224, 224)
 OUTPUT_SHAPE = (1000,)
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
-# netdsl weight name -> state_dict name in EfficientnetB0
-NETDSL_NAMES = {
-    "conv_1.weight": "conv_1.weight",
-    "batchnorm_1.weight": "batchnorm_1.weight",
-    "batchnorm_1.bias": "batchnorm_1.bias",
-    "batchnorm_1.running_mean": "batchnorm_1.running_mean",
-    "batchnorm_1.running_var": "batchnorm_1.running_var",
-    "dwconv_1.weight": "dwconv_1.weight",
-    "batchnorm_2.weight": "batchnorm_2.weight",
-    "batchnorm_2.bias": "batchnorm_2.bias",
-    "batchnorm_2.running_mean": "batchnorm_2.running_mean",
-    "batchnorm_2.running_var": "batchnorm_2.running_var",
-    "se_1.conv_1.weight": "se_1__conv_1.weight",
-    "se_1.conv_1.bias": "se_1__conv_1.bias",
-    "se_1.conv_2.weight": "se_1__conv_2.weight",
-    "se_1.conv_2.bias": "se_1__conv_2.bias",
-    "conv_2.weight": "conv_2.weight",
-    "batchnorm_3.weight": "batchnorm_3.weight",
-    "batchnorm_3.bias": "batchnorm_3.bias",
-    "batchnorm_3.running_mean": "batchnorm_3.running_mean",
-    "batchnorm_3.running_var": "batchnorm_3.running_var",
-    "mbconv_1.conv_1.weight": "mbconv_1__conv_1.weight",
-    "mbconv_1.batchnorm_1.weight": "mbconv_1__batchnorm_1.weight",
-    "mbconv_1.batchnorm_1.bias": "mbconv_1__batchnorm_1.bias",
-    "mbconv_1.batchnorm_1.running_mean": "mbconv_1__batchnorm_1.running_mean",
-    "mbconv_1.batchnorm_1.running_var": "mbconv_1__batchnorm_1.running_var",
-    "mbconv_1.dwconv_1.weight": "mbconv_1__dwconv_1.weight",
-    "mbconv_1.batchnorm_2.weight": "mbconv_1__batchnorm_2.weight",
-    "mbconv_1.batchnorm_2.bias": "mbconv_1__batchnorm_2.bias",
-    "mbconv_1.batchnorm_2.running_mean": "mbconv_1__batchnorm_2.running_mean",
-    "mbconv_1.batchnorm_2.running_var": "mbconv_1__batchnorm_2.running_var",
-    "mbconv_1.se_1.conv_1.weight": "mbconv_1__se_1__conv_1.weight",
-    "mbconv_1.se_1.conv_1.bias": "mbconv_1__se_1__conv_1.bias",
-    "mbconv_1.se_1.conv_2.weight": "mbconv_1__se_1__conv_2.weight",
-    "mbconv_1.se_1.conv_2.bias": "mbconv_1__se_1__conv_2.bias",
-    "mbconv_1.conv_2.weight": "mbconv_1__conv_2.weight",
-    "mbconv_1.batchnorm_3.weight": "mbconv_1__batchnorm_3.weight",
-    "mbconv_1.batchnorm_3.bias": "mbconv_1__batchnorm_3.bias",
-    "mbconv_1.batchnorm_3.running_mean": "mbconv_1__batchnorm_3.running_mean",
-    "mbconv_1.batchnorm_3.running_var": "mbconv_1__batchnorm_3.running_var",
-    "residual_1.mbconv_1.conv_1.weight": "residual_1__mbconv_1__conv_1.weight",
-    "residual_1.mbconv_1.batchnorm_1.weight": "residual_1__mbconv_1__batchnorm_1.weight",
-    "residual_1.mbconv_1.batchnorm_1.bias": "residual_1__mbconv_1__batchnorm_1.bias",
-    "residual_1.mbconv_1.batchnorm_1.running_mean": "residual_1__mbconv_1__batchnorm_1.running_mean",
-    "residual_1.mbconv_1.batchnorm_1.running_var": "residual_1__mbconv_1__batchnorm_1.running_var",
-    "residual_1.mbconv_1.dwconv_1.weight": "residual_1__mbconv_1__dwconv_1.weight",
-    "residual_1.mbconv_1.batchnorm_2.weight": "residual_1__mbconv_1__batchnorm_2.weight",
-    "residual_1.mbconv_1.batchnorm_2.bias": "residual_1__mbconv_1__batchnorm_2.bias",
-    "residual_1.mbconv_1.batchnorm_2.running_mean": "residual_1__mbconv_1__batchnorm_2.running_mean",
-    "residual_1.mbconv_1.batchnorm_2.running_var": "residual_1__mbconv_1__batchnorm_2.running_var",
-    "residual_1.mbconv_1.se_1.conv_1.weight": "residual_1__mbconv_1__se_1__conv_1.weight",
-    "residual_1.mbconv_1.se_1.conv_1.bias": "residual_1__mbconv_1__se_1__conv_1.bias",
-    "residual_1.mbconv_1.se_1.conv_2.weight": "residual_1__mbconv_1__se_1__conv_2.weight",
-    "residual_1.mbconv_1.se_1.conv_2.bias": "residual_1__mbconv_1__se_1__conv_2.bias",
-    "residual_1.mbconv_1.conv_2.weight": "residual_1__mbconv_1__conv_2.weight",
-    "residual_1.mbconv_1.batchnorm_3.weight": "residual_1__mbconv_1__batchnorm_3.weight",
-    "residual_1.mbconv_1.batchnorm_3.bias": "residual_1__mbconv_1__batchnorm_3.bias",
-    "residual_1.mbconv_1.batchnorm_3.running_mean": "residual_1__mbconv_1__batchnorm_3.running_mean",
-    "residual_1.mbconv_1.batchnorm_3.running_var": "residual_1__mbconv_1__batchnorm_3.running_var",
-    "mbconv_2.conv_1.weight": "mbconv_2__conv_1.weight",
-    "mbconv_2.batchnorm_1.weight": "mbconv_2__batchnorm_1.weight",
-    "mbconv_2.batchnorm_1.bias": "mbconv_2__batchnorm_1.bias",
-    "mbconv_2.batchnorm_1.running_mean": "mbconv_2__batchnorm_1.running_mean",
-    "mbconv_2.batchnorm_1.running_var": "mbconv_2__batchnorm_1.running_var",
-    "mbconv_2.dwconv_1.weight": "mbconv_2__dwconv_1.weight",
-    "mbconv_2.batchnorm_2.weight": "mbconv_2__batchnorm_2.weight",
-    "mbconv_2.batchnorm_2.bias": "mbconv_2__batchnorm_2.bias",
-    "mbconv_2.batchnorm_2.running_mean": "mbconv_2__batchnorm_2.running_mean",
-    "mbconv_2.batchnorm_2.running_var": "mbconv_2__batchnorm_2.running_var",
-    "mbconv_2.se_1.conv_1.weight": "mbconv_2__se_1__conv_1.weight",
-    "mbconv_2.se_1.conv_1.bias": "mbconv_2__se_1__conv_1.bias",
-    "mbconv_2.se_1.conv_2.weight": "mbconv_2__se_1__conv_2.weight",
-    "mbconv_2.se_1.conv_2.bias": "mbconv_2__se_1__conv_2.bias",
-    "mbconv_2.conv_2.weight": "mbconv_2__conv_2.weight",
-    "mbconv_2.batchnorm_3.weight": "mbconv_2__batchnorm_3.weight",
-    "mbconv_2.batchnorm_3.bias": "mbconv_2__batchnorm_3.bias",
-    "mbconv_2.batchnorm_3.running_mean": "mbconv_2__batchnorm_3.running_mean",
-    "mbconv_2.batchnorm_3.running_var": "mbconv_2__batchnorm_3.running_var",
-    "residual_2.mbconv_1.conv_1.weight": "residual_2__mbconv_1__conv_1.weight",
-    "residual_2.mbconv_1.batchnorm_1.weight": "residual_2__mbconv_1__batchnorm_1.weight",
-    "residual_2.mbconv_1.batchnorm_1.bias": "residual_2__mbconv_1__batchnorm_1.bias",
-    "residual_2.mbconv_1.batchnorm_1.running_mean": "residual_2__mbconv_1__batchnorm_1.running_mean",
-    "residual_2.mbconv_1.batchnorm_1.running_var": "residual_2__mbconv_1__batchnorm_1.running_var",
-    "residual_2.mbconv_1.dwconv_1.weight": "residual_2__mbconv_1__dwconv_1.weight",
-    "residual_2.mbconv_1.batchnorm_2.weight": "residual_2__mbconv_1__batchnorm_2.weight",
-    "residual_2.mbconv_1.batchnorm_2.bias": "residual_2__mbconv_1__batchnorm_2.bias",
-    "residual_2.mbconv_1.batchnorm_2.running_mean": "residual_2__mbconv_1__batchnorm_2.running_mean",
-    "residual_2.mbconv_1.batchnorm_2.running_var": "residual_2__mbconv_1__batchnorm_2.running_var",
-    "residual_2.mbconv_1.se_1.conv_1.weight": "residual_2__mbconv_1__se_1__conv_1.weight",
-    "residual_2.mbconv_1.se_1.conv_1.bias": "residual_2__mbconv_1__se_1__conv_1.bias",
-    "residual_2.mbconv_1.se_1.conv_2.weight": "residual_2__mbconv_1__se_1__conv_2.weight",
-    "residual_2.mbconv_1.se_1.conv_2.bias": "residual_2__mbconv_1__se_1__conv_2.bias",
-    "residual_2.mbconv_1.conv_2.weight": "residual_2__mbconv_1__conv_2.weight",
-    "residual_2.mbconv_1.batchnorm_3.weight": "residual_2__mbconv_1__batchnorm_3.weight",
-    "residual_2.mbconv_1.batchnorm_3.bias": "residual_2__mbconv_1__batchnorm_3.bias",
-    "residual_2.mbconv_1.batchnorm_3.running_mean": "residual_2__mbconv_1__batchnorm_3.running_mean",
-    "residual_2.mbconv_1.batchnorm_3.running_var": "residual_2__mbconv_1__batchnorm_3.running_var",
-    "mbconv_3.conv_1.weight": "mbconv_3__conv_1.weight",
-    "mbconv_3.batchnorm_1.weight": "mbconv_3__batchnorm_1.weight",
-    "mbconv_3.batchnorm_1.bias": "mbconv_3__batchnorm_1.bias",
-    "mbconv_3.batchnorm_1.running_mean": "mbconv_3__batchnorm_1.running_mean",
-    "mbconv_3.batchnorm_1.running_var": "mbconv_3__batchnorm_1.running_var",
-    "mbconv_3.dwconv_1.weight": "mbconv_3__dwconv_1.weight",
-    "mbconv_3.batchnorm_2.weight": "mbconv_3__batchnorm_2.weight",
-    "mbconv_3.batchnorm_2.bias": "mbconv_3__batchnorm_2.bias",
-    "mbconv_3.batchnorm_2.running_mean": "mbconv_3__batchnorm_2.running_mean",
-    "mbconv_3.batchnorm_2.running_var": "mbconv_3__batchnorm_2.running_var",
-    "mbconv_3.se_1.conv_1.weight": "mbconv_3__se_1__conv_1.weight",
-    "mbconv_3.se_1.conv_1.bias": "mbconv_3__se_1__conv_1.bias",
-    "mbconv_3.se_1.conv_2.weight": "mbconv_3__se_1__conv_2.weight",
-    "mbconv_3.se_1.conv_2.bias": "mbconv_3__se_1__conv_2.bias",
-    "mbconv_3.conv_2.weight": "mbconv_3__conv_2.weight",
-    "mbconv_3.batchnorm_3.weight": "mbconv_3__batchnorm_3.weight",
-    "mbconv_3.batchnorm_3.bias": "mbconv_3__batchnorm_3.bias",
-    "mbconv_3.batchnorm_3.running_mean": "mbconv_3__batchnorm_3.running_mean",
-    "mbconv_3.batchnorm_3.running_var": "mbconv_3__batchnorm_3.running_var",
-    "residual_3.mbconv_1.conv_1.weight": "residual_3__mbconv_1__conv_1.weight",
-    "residual_3.mbconv_1.batchnorm_1.weight": "residual_3__mbconv_1__batchnorm_1.weight",
-    "residual_3.mbconv_1.batchnorm_1.bias": "residual_3__mbconv_1__batchnorm_1.bias",
-    "residual_3.mbconv_1.batchnorm_1.running_mean": "residual_3__mbconv_1__batchnorm_1.running_mean",
-    "residual_3.mbconv_1.batchnorm_1.running_var": "residual_3__mbconv_1__batchnorm_1.running_var",
-    "residual_3.mbconv_1.dwconv_1.weight": "residual_3__mbconv_1__dwconv_1.weight",
-    "residual_3.mbconv_1.batchnorm_2.weight": "residual_3__mbconv_1__batchnorm_2.weight",
-    "residual_3.mbconv_1.batchnorm_2.bias": "residual_3__mbconv_1__batchnorm_2.bias",
-    "residual_3.mbconv_1.batchnorm_2.running_mean": "residual_3__mbconv_1__batchnorm_2.running_mean",
-    "residual_3.mbconv_1.batchnorm_2.running_var": "residual_3__mbconv_1__batchnorm_2.running_var",
-    "residual_3.mbconv_1.se_1.conv_1.weight": "residual_3__mbconv_1__se_1__conv_1.weight",
-    "residual_3.mbconv_1.se_1.conv_1.bias": "residual_3__mbconv_1__se_1__conv_1.bias",
-    "residual_3.mbconv_1.se_1.conv_2.weight": "residual_3__mbconv_1__se_1__conv_2.weight",
-    "residual_3.mbconv_1.se_1.conv_2.bias": "residual_3__mbconv_1__se_1__conv_2.bias",
-    "residual_3.mbconv_1.conv_2.weight": "residual_3__mbconv_1__conv_2.weight",
-    "residual_3.mbconv_1.batchnorm_3.weight": "residual_3__mbconv_1__batchnorm_3.weight",
-    "residual_3.mbconv_1.batchnorm_3.bias": "residual_3__mbconv_1__batchnorm_3.bias",
-    "residual_3.mbconv_1.batchnorm_3.running_mean": "residual_3__mbconv_1__batchnorm_3.running_mean",
-    "residual_3.mbconv_1.batchnorm_3.running_var": "residual_3__mbconv_1__batchnorm_3.running_var",
-    "residual_4.mbconv_1.conv_1.weight": "residual_4__mbconv_1__conv_1.weight",
-    "residual_4.mbconv_1.batchnorm_1.weight": "residual_4__mbconv_1__batchnorm_1.weight",
-    "residual_4.mbconv_1.batchnorm_1.bias": "residual_4__mbconv_1__batchnorm_1.bias",
-    "residual_4.mbconv_1.batchnorm_1.running_mean": "residual_4__mbconv_1__batchnorm_1.running_mean",
-    "residual_4.mbconv_1.batchnorm_1.running_var": "residual_4__mbconv_1__batchnorm_1.running_var",
-    "residual_4.mbconv_1.dwconv_1.weight": "residual_4__mbconv_1__dwconv_1.weight",
-    "residual_4.mbconv_1.batchnorm_2.weight": "residual_4__mbconv_1__batchnorm_2.weight",
-    "residual_4.mbconv_1.batchnorm_2.bias": "residual_4__mbconv_1__batchnorm_2.bias",
-    "residual_4.mbconv_1.batchnorm_2.running_mean": "residual_4__mbconv_1__batchnorm_2.running_mean",
-    "residual_4.mbconv_1.batchnorm_2.running_var": "residual_4__mbconv_1__batchnorm_2.running_var",
-    "residual_4.mbconv_1.se_1.conv_1.weight": "residual_4__mbconv_1__se_1__conv_1.weight",
-    "residual_4.mbconv_1.se_1.conv_1.bias": "residual_4__mbconv_1__se_1__conv_1.bias",
-    "residual_4.mbconv_1.se_1.conv_2.weight": "residual_4__mbconv_1__se_1__conv_2.weight",
-    "residual_4.mbconv_1.se_1.conv_2.bias": "residual_4__mbconv_1__se_1__conv_2.bias",
-    "residual_4.mbconv_1.conv_2.weight": "residual_4__mbconv_1__conv_2.weight",
-    "residual_4.mbconv_1.batchnorm_3.weight": "residual_4__mbconv_1__batchnorm_3.weight",
-    "residual_4.mbconv_1.batchnorm_3.bias": "residual_4__mbconv_1__batchnorm_3.bias",
-    "residual_4.mbconv_1.batchnorm_3.running_mean": "residual_4__mbconv_1__batchnorm_3.running_mean",
-    "residual_4.mbconv_1.batchnorm_3.running_var": "residual_4__mbconv_1__batchnorm_3.running_var",
-    "mbconv_4.conv_1.weight": "mbconv_4__conv_1.weight",
-    "mbconv_4.batchnorm_1.weight": "mbconv_4__batchnorm_1.weight",
-    "mbconv_4.batchnorm_1.bias": "mbconv_4__batchnorm_1.bias",
-    "mbconv_4.batchnorm_1.running_mean": "mbconv_4__batchnorm_1.running_mean",
-    "mbconv_4.batchnorm_1.running_var": "mbconv_4__batchnorm_1.running_var",
-    "mbconv_4.dwconv_1.weight": "mbconv_4__dwconv_1.weight",
-    "mbconv_4.batchnorm_2.weight": "mbconv_4__batchnorm_2.weight",
-    "mbconv_4.batchnorm_2.bias": "mbconv_4__batchnorm_2.bias",
-    "mbconv_4.batchnorm_2.running_mean": "mbconv_4__batchnorm_2.running_mean",
-    "mbconv_4.batchnorm_2.running_var": "mbconv_4__batchnorm_2.running_var",
-    "mbconv_4.se_1.conv_1.weight": "mbconv_4__se_1__conv_1.weight",
-    "mbconv_4.se_1.conv_1.bias": "mbconv_4__se_1__conv_1.bias",
-    "mbconv_4.se_1.conv_2.weight": "mbconv_4__se_1__conv_2.weight",
-    "mbconv_4.se_1.conv_2.bias": "mbconv_4__se_1__conv_2.bias",
-    "mbconv_4.conv_2.weight": "mbconv_4__conv_2.weight",
-    "mbconv_4.batchnorm_3.weight": "mbconv_4__batchnorm_3.weight",
-    "mbconv_4.batchnorm_3.bias": "mbconv_4__batchnorm_3.bias",
-    "mbconv_4.batchnorm_3.running_mean": "mbconv_4__batchnorm_3.running_mean",
-    "mbconv_4.batchnorm_3.running_var": "mbconv_4__batchnorm_3.running_var",
-    "residual_5.mbconv_1.conv_1.weight": "residual_5__mbconv_1__conv_1.weight",
-    "residual_5.mbconv_1.batchnorm_1.weight": "residual_5__mbconv_1__batchnorm_1.weight",
-    "residual_5.mbconv_1.batchnorm_1.bias": "residual_5__mbconv_1__batchnorm_1.bias",
-    "residual_5.mbconv_1.batchnorm_1.running_mean": "residual_5__mbconv_1__batchnorm_1.running_mean",
-    "residual_5.mbconv_1.batchnorm_1.running_var": "residual_5__mbconv_1__batchnorm_1.running_var",
-    "residual_5.mbconv_1.dwconv_1.weight": "residual_5__mbconv_1__dwconv_1.weight",
-    "residual_5.mbconv_1.batchnorm_2.weight": "residual_5__mbconv_1__batchnorm_2.weight",
-    "residual_5.mbconv_1.batchnorm_2.bias": "residual_5__mbconv_1__batchnorm_2.bias",
-    "residual_5.mbconv_1.batchnorm_2.running_mean": "residual_5__mbconv_1__batchnorm_2.running_mean",
-    "residual_5.mbconv_1.batchnorm_2.running_var": "residual_5__mbconv_1__batchnorm_2.running_var",
-    "residual_5.mbconv_1.se_1.conv_1.weight": "residual_5__mbconv_1__se_1__conv_1.weight",
-    "residual_5.mbconv_1.se_1.conv_1.bias": "residual_5__mbconv_1__se_1__conv_1.bias",
-    "residual_5.mbconv_1.se_1.conv_2.weight": "residual_5__mbconv_1__se_1__conv_2.weight",
-    "residual_5.mbconv_1.se_1.conv_2.bias": "residual_5__mbconv_1__se_1__conv_2.bias",
-    "residual_5.mbconv_1.conv_2.weight": "residual_5__mbconv_1__conv_2.weight",
-    "residual_5.mbconv_1.batchnorm_3.weight": "residual_5__mbconv_1__batchnorm_3.weight",
-    "residual_5.mbconv_1.batchnorm_3.bias": "residual_5__mbconv_1__batchnorm_3.bias",
-    "residual_5.mbconv_1.batchnorm_3.running_mean": "residual_5__mbconv_1__batchnorm_3.running_mean",
-    "residual_5.mbconv_1.batchnorm_3.running_var": "residual_5__mbconv_1__batchnorm_3.running_var",
-    "residual_6.mbconv_1.conv_1.weight": "residual_6__mbconv_1__conv_1.weight",
-    "residual_6.mbconv_1.batchnorm_1.weight": "residual_6__mbconv_1__batchnorm_1.weight",
-    "residual_6.mbconv_1.batchnorm_1.bias": "residual_6__mbconv_1__batchnorm_1.bias",
-    "residual_6.mbconv_1.batchnorm_1.running_mean": "residual_6__mbconv_1__batchnorm_1.running_mean",
-    "residual_6.mbconv_1.batchnorm_1.running_var": "residual_6__mbconv_1__batchnorm_1.running_var",
-    "residual_6.mbconv_1.dwconv_1.weight": "residual_6__mbconv_1__dwconv_1.weight",
-    "residual_6.mbconv_1.batchnorm_2.weight": "residual_6__mbconv_1__batchnorm_2.weight",
-    "residual_6.mbconv_1.batchnorm_2.bias": "residual_6__mbconv_1__batchnorm_2.bias",
-    "residual_6.mbconv_1.batchnorm_2.running_mean": "residual_6__mbconv_1__batchnorm_2.running_mean",
-    "residual_6.mbconv_1.batchnorm_2.running_var": "residual_6__mbconv_1__batchnorm_2.running_var",
-    "residual_6.mbconv_1.se_1.conv_1.weight": "residual_6__mbconv_1__se_1__conv_1.weight",
-    "residual_6.mbconv_1.se_1.conv_1.bias": "residual_6__mbconv_1__se_1__conv_1.bias",
-    "residual_6.mbconv_1.se_1.conv_2.weight": "residual_6__mbconv_1__se_1__conv_2.weight",
-    "residual_6.mbconv_1.se_1.conv_2.bias": "residual_6__mbconv_1__se_1__conv_2.bias",
-    "residual_6.mbconv_1.conv_2.weight": "residual_6__mbconv_1__conv_2.weight",
-    "residual_6.mbconv_1.batchnorm_3.weight": "residual_6__mbconv_1__batchnorm_3.weight",
-    "residual_6.mbconv_1.batchnorm_3.bias": "residual_6__mbconv_1__batchnorm_3.bias",
-    "residual_6.mbconv_1.batchnorm_3.running_mean": "residual_6__mbconv_1__batchnorm_3.running_mean",
-    "residual_6.mbconv_1.batchnorm_3.running_var": "residual_6__mbconv_1__batchnorm_3.running_var",
-    "mbconv_5.conv_1.weight": "mbconv_5__conv_1.weight",
-    "mbconv_5.batchnorm_1.weight": "mbconv_5__batchnorm_1.weight",
-    "mbconv_5.batchnorm_1.bias": "mbconv_5__batchnorm_1.bias",
-    "mbconv_5.batchnorm_1.running_mean": "mbconv_5__batchnorm_1.running_mean",
-    "mbconv_5.batchnorm_1.running_var": "mbconv_5__batchnorm_1.running_var",
-    "mbconv_5.dwconv_1.weight": "mbconv_5__dwconv_1.weight",
-    "mbconv_5.batchnorm_2.weight": "mbconv_5__batchnorm_2.weight",
-    "mbconv_5.batchnorm_2.bias": "mbconv_5__batchnorm_2.bias",
-    "mbconv_5.batchnorm_2.running_mean": "mbconv_5__batchnorm_2.running_mean",
-    "mbconv_5.batchnorm_2.running_var": "mbconv_5__batchnorm_2.running_var",
-    "mbconv_5.se_1.conv_1.weight": "mbconv_5__se_1__conv_1.weight",
-    "mbconv_5.se_1.conv_1.bias": "mbconv_5__se_1__conv_1.bias",
-    "mbconv_5.se_1.conv_2.weight": "mbconv_5__se_1__conv_2.weight",
-    "mbconv_5.se_1.conv_2.bias": "mbconv_5__se_1__conv_2.bias",
-    "mbconv_5.conv_2.weight": "mbconv_5__conv_2.weight",
-    "mbconv_5.batchnorm_3.weight": "mbconv_5__batchnorm_3.weight",
-    "mbconv_5.batchnorm_3.bias": "mbconv_5__batchnorm_3.bias",
-    "mbconv_5.batchnorm_3.running_mean": "mbconv_5__batchnorm_3.running_mean",
-    "mbconv_5.batchnorm_3.running_var": "mbconv_5__batchnorm_3.running_var",
-    "residual_7.mbconv_1.conv_1.weight": "residual_7__mbconv_1__conv_1.weight",
-    "residual_7.mbconv_1.batchnorm_1.weight": "residual_7__mbconv_1__batchnorm_1.weight",
-    "residual_7.mbconv_1.batchnorm_1.bias": "residual_7__mbconv_1__batchnorm_1.bias",
-    "residual_7.mbconv_1.batchnorm_1.running_mean": "residual_7__mbconv_1__batchnorm_1.running_mean",
-    "residual_7.mbconv_1.batchnorm_1.running_var": "residual_7__mbconv_1__batchnorm_1.running_var",
-    "residual_7.mbconv_1.dwconv_1.weight": "residual_7__mbconv_1__dwconv_1.weight",
-    "residual_7.mbconv_1.batchnorm_2.weight": "residual_7__mbconv_1__batchnorm_2.weight",
-    "residual_7.mbconv_1.batchnorm_2.bias": "residual_7__mbconv_1__batchnorm_2.bias",
-    "residual_7.mbconv_1.batchnorm_2.running_mean": "residual_7__mbconv_1__batchnorm_2.running_mean",
-    "residual_7.mbconv_1.batchnorm_2.running_var": "residual_7__mbconv_1__batchnorm_2.running_var",
-    "residual_7.mbconv_1.se_1.conv_1.weight": "residual_7__mbconv_1__se_1__conv_1.weight",
-    "residual_7.mbconv_1.se_1.conv_1.bias": "residual_7__mbconv_1__se_1__conv_1.bias",
-    "residual_7.mbconv_1.se_1.conv_2.weight": "residual_7__mbconv_1__se_1__conv_2.weight",
-    "residual_7.mbconv_1.se_1.conv_2.bias": "residual_7__mbconv_1__se_1__conv_2.bias",
-    "residual_7.mbconv_1.conv_2.weight": "residual_7__mbconv_1__conv_2.weight",
-    "residual_7.mbconv_1.batchnorm_3.weight": "residual_7__mbconv_1__batchnorm_3.weight",
-    "residual_7.mbconv_1.batchnorm_3.bias": "residual_7__mbconv_1__batchnorm_3.bias",
-    "residual_7.mbconv_1.batchnorm_3.running_mean": "residual_7__mbconv_1__batchnorm_3.running_mean",
-    "residual_7.mbconv_1.batchnorm_3.running_var": "residual_7__mbconv_1__batchnorm_3.running_var",
-    "residual_8.mbconv_1.conv_1.weight": "residual_8__mbconv_1__conv_1.weight",
-    "residual_8.mbconv_1.batchnorm_1.weight": "residual_8__mbconv_1__batchnorm_1.weight",
-    "residual_8.mbconv_1.batchnorm_1.bias": "residual_8__mbconv_1__batchnorm_1.bias",
-    "residual_8.mbconv_1.batchnorm_1.running_mean": "residual_8__mbconv_1__batchnorm_1.running_mean",
-    "residual_8.mbconv_1.batchnorm_1.running_var": "residual_8__mbconv_1__batchnorm_1.running_var",
-    "residual_8.mbconv_1.dwconv_1.weight": "residual_8__mbconv_1__dwconv_1.weight",
-    "residual_8.mbconv_1.batchnorm_2.weight": "residual_8__mbconv_1__batchnorm_2.weight",
-    "residual_8.mbconv_1.batchnorm_2.bias": "residual_8__mbconv_1__batchnorm_2.bias",
-    "residual_8.mbconv_1.batchnorm_2.running_mean": "residual_8__mbconv_1__batchnorm_2.running_mean",
-    "residual_8.mbconv_1.batchnorm_2.running_var": "residual_8__mbconv_1__batchnorm_2.running_var",
-    "residual_8.mbconv_1.se_1.conv_1.weight": "residual_8__mbconv_1__se_1__conv_1.weight",
-    "residual_8.mbconv_1.se_1.conv_1.bias": "residual_8__mbconv_1__se_1__conv_1.bias",
-    "residual_8.mbconv_1.se_1.conv_2.weight": "residual_8__mbconv_1__se_1__conv_2.weight",
-    "residual_8.mbconv_1.se_1.conv_2.bias": "residual_8__mbconv_1__se_1__conv_2.bias",
-    "residual_8.mbconv_1.conv_2.weight": "residual_8__mbconv_1__conv_2.weight",
-    "residual_8.mbconv_1.batchnorm_3.weight": "residual_8__mbconv_1__batchnorm_3.weight",
-    "residual_8.mbconv_1.batchnorm_3.bias": "residual_8__mbconv_1__batchnorm_3.bias",
-    "residual_8.mbconv_1.batchnorm_3.running_mean": "residual_8__mbconv_1__batchnorm_3.running_mean",
-    "residual_8.mbconv_1.batchnorm_3.running_var": "residual_8__mbconv_1__batchnorm_3.running_var",
-    "residual_9.mbconv_1.conv_1.weight": "residual_9__mbconv_1__conv_1.weight",
-    "residual_9.mbconv_1.batchnorm_1.weight": "residual_9__mbconv_1__batchnorm_1.weight",
-    "residual_9.mbconv_1.batchnorm_1.bias": "residual_9__mbconv_1__batchnorm_1.bias",
-    "residual_9.mbconv_1.batchnorm_1.running_mean": "residual_9__mbconv_1__batchnorm_1.running_mean",
-    "residual_9.mbconv_1.batchnorm_1.running_var": "residual_9__mbconv_1__batchnorm_1.running_var",
-    "residual_9.mbconv_1.dwconv_1.weight": "residual_9__mbconv_1__dwconv_1.weight",
-    "residual_9.mbconv_1.batchnorm_2.weight": "residual_9__mbconv_1__batchnorm_2.weight",
-    "residual_9.mbconv_1.batchnorm_2.bias": "residual_9__mbconv_1__batchnorm_2.bias",
-    "residual_9.mbconv_1.batchnorm_2.running_mean": "residual_9__mbconv_1__batchnorm_2.running_mean",
-    "residual_9.mbconv_1.batchnorm_2.running_var": "residual_9__mbconv_1__batchnorm_2.running_var",
-    "residual_9.mbconv_1.se_1.conv_1.weight": "residual_9__mbconv_1__se_1__conv_1.weight",
-    "residual_9.mbconv_1.se_1.conv_1.bias": "residual_9__mbconv_1__se_1__conv_1.bias",
-    "residual_9.mbconv_1.se_1.conv_2.weight": "residual_9__mbconv_1__se_1__conv_2.weight",
-    "residual_9.mbconv_1.se_1.conv_2.bias": "residual_9__mbconv_1__se_1__conv_2.bias",
-    "residual_9.mbconv_1.conv_2.weight": "residual_9__mbconv_1__conv_2.weight",
-    "residual_9.mbconv_1.batchnorm_3.weight": "residual_9__mbconv_1__batchnorm_3.weight",
-    "residual_9.mbconv_1.batchnorm_3.bias": "residual_9__mbconv_1__batchnorm_3.bias",
-    "residual_9.mbconv_1.batchnorm_3.running_mean": "residual_9__mbconv_1__batchnorm_3.running_mean",
-    "residual_9.mbconv_1.batchnorm_3.running_var": "residual_9__mbconv_1__batchnorm_3.running_var",
-    "mbconv_6.conv_1.weight": "mbconv_6__conv_1.weight",
-    "mbconv_6.batchnorm_1.weight": "mbconv_6__batchnorm_1.weight",
-    "mbconv_6.batchnorm_1.bias": "mbconv_6__batchnorm_1.bias",
-    "mbconv_6.batchnorm_1.running_mean": "mbconv_6__batchnorm_1.running_mean",
-    "mbconv_6.batchnorm_1.running_var": "mbconv_6__batchnorm_1.running_var",
-    "mbconv_6.dwconv_1.weight": "mbconv_6__dwconv_1.weight",
-    "mbconv_6.batchnorm_2.weight": "mbconv_6__batchnorm_2.weight",
-    "mbconv_6.batchnorm_2.bias": "mbconv_6__batchnorm_2.bias",
-    "mbconv_6.batchnorm_2.running_mean": "mbconv_6__batchnorm_2.running_mean",
-    "mbconv_6.batchnorm_2.running_var": "mbconv_6__batchnorm_2.running_var",
-    "mbconv_6.se_1.conv_1.weight": "mbconv_6__se_1__conv_1.weight",
-    "mbconv_6.se_1.conv_1.bias": "mbconv_6__se_1__conv_1.bias",
-    "mbconv_6.se_1.conv_2.weight": "mbconv_6__se_1__conv_2.weight",
-    "mbconv_6.se_1.conv_2.bias": "mbconv_6__se_1__conv_2.bias",
-    "mbconv_6.conv_2.weight": "mbconv_6__conv_2.weight",
-    "mbconv_6.batchnorm_3.weight": "mbconv_6__batchnorm_3.weight",
-    "mbconv_6.batchnorm_3.bias": "mbconv_6__batchnorm_3.bias",
-    "mbconv_6.batchnorm_3.running_mean": "mbconv_6__batchnorm_3.running_mean",
-    "mbconv_6.batchnorm_3.running_var": "mbconv_6__batchnorm_3.running_var",
-    "conv_3.weight": "conv_3.weight",
-    "batchnorm_4.weight": "batchnorm_4.weight",
-    "batchnorm_4.bias": "batchnorm_4.bias",
-    "batchnorm_4.running_mean": "batchnorm_4.running_mean",
-    "batchnorm_4.running_var": "batchnorm_4.running_var",
-    "output_1.weight": "output_1.weight",
-    "output_1.bias": "output_1.bias",
-}
+
+# block se: 16 uses (se_1, mbconv_1.se_1, residual_1.mbconv_1.se_1, ...); shapes of se_1
+#  Layer           | Op            | Output (CxHxW) | Params
+# -----------------+---------------+----------------+--------
+#  globalavgpool_1 | globalavgpool | 32x1x1         |
+#  conv_1          | conv(8, 1x1)  | 8x1x1          |    264
+#  swish_1         | swish         | 8x1x1          |
+#  conv_2          | conv(32, 1x1) | 32x1x1         |    288
+#  sigmoid_1       | sigmoid       | 32x1x1         |
+#  mul_1           | mul           | 32x112x112     |
+class Se(nn.Module):
+    """The program's block se, for its uses se_1 ... se_1."""
+
+    def __init__(self, c: int, squeeze: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(c, squeeze, kernel_size=(1, 1))
+        self.conv_2 = nn.Conv2d(squeeze, c, kernel_size=(1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        globalavgpool_1 = F.adaptive_avg_pool2d(x, 1)
+        conv_1 = self.conv_1(globalavgpool_1)
+        swish_1 = F.silu(conv_1)
+        conv_2 = self.conv_2(swish_1)
+        sigmoid_1 = torch.sigmoid(conv_2)
+        x = x * sigmoid_1
+        return x
+
+
+# block mbconv: 15 uses (mbconv_1, residual_1.mbconv_1, mbconv_2, ...); shapes of mbconv_1
+#  Layer       | Op                                       | Output (CxHxW) | Params
+# -------------+------------------------------------------+----------------+--------
+#  conv_1      | conv(96, 1x1, bias=false)                | 96x112x112     |  1,536
+#  batchnorm_1 | batchnorm                                | 96x112x112     |    192
+#  swish_1     | swish                                    | 96x112x112     |
+#  dwconv_1    | dwconv(3x3, stride=2, pad=1, bias=false) | 96x56x56       |    864
+#  batchnorm_2 | batchnorm                                | 96x56x56       |    192
+#  swish_2     | swish                                    | 96x56x56       |
+#  se_1        | se(c=96, squeeze=4)                      | 96x56x56       |    868
+#  conv_2      | conv(24, 1x1, bias=false)                | 24x56x56       |  2,304
+#  batchnorm_3 | batchnorm                                | 24x56x56       |     48
+class Mbconv(nn.Module):
+    """The program's block mbconv, for its uses mbconv_1 ... mbconv_6."""
+
+    def __init__(self, cin: int, cout: int, k: int, stride: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(cin, cin * 6, kernel_size=(1, 1), bias=False)
+        self.batchnorm_1 = nn.BatchNorm2d(cin * 6, eps=1e-05, momentum=0.1)
+        self.dwconv_1 = nn.Conv2d(
+            cin * 6,
+            cin * 6,
+            kernel_size=(k, k),
+            stride=(stride, stride),
+            padding=(k // 2, k // 2),
+            groups=cin * 6,
+            bias=False,
+        )
+        self.batchnorm_2 = nn.BatchNorm2d(cin * 6, eps=1e-05, momentum=0.1)
+        self.se_1 = Se(cin * 6, cin // 4)
+        self.conv_2 = nn.Conv2d(cin * 6, cout, kernel_size=(1, 1), bias=False)
+        self.batchnorm_3 = nn.BatchNorm2d(cout, eps=1e-05, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_1(x)
+        x = self.batchnorm_1(x)
+        x = F.silu(x)
+        x = self.dwconv_1(x)
+        x = self.batchnorm_2(x)
+        x = F.silu(x)
+        x = self.se_1(x)
+        x = self.conv_2(x)
+        x = self.batchnorm_3(x)
+        return x
+
+
+# block residual: 9 uses (residual_1, residual_2, residual_3, ...); shapes of residual_1
+#  Layer    | Op                                          | Output (CxHxW) | Params
+# ----------+---------------------------------------------+----------------+--------
+#  mbconv_1 | mbconv(cin=24, cout=24, t=6, k=3, stride=1) | 24x56x56       | 10,710
+#  add_1    | add                                         | 24x56x56       |
+class Residual(nn.Module):
+    """The program's block residual, for its uses residual_1 ... residual_9."""
+
+    def __init__(self, c: int, k: int) -> None:
+        super().__init__()
+        self.mbconv_1 = Mbconv(c, c, k, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mbconv_1 = self.mbconv_1(x)
+        x = mbconv_1 + x
+        return x
 
 
 class EfficientnetB0(nn.Module):
@@ -597,282 +167,30 @@ class EfficientnetB0(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv_1: conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
         self.conv_1 = nn.Conv2d(3, 32, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
-        # batchnorm_1: batchnorm -> 32x112x112
         self.batchnorm_1 = nn.BatchNorm2d(32, eps=1e-05, momentum=0.1)
-        # dwconv_1: dwconv(3x3, pad=1, bias=false) -> 32x112x112
         self.dwconv_1 = nn.Conv2d(32, 32, kernel_size=(3, 3), padding=(1, 1), groups=32, bias=False)
-        # batchnorm_2: batchnorm -> 32x112x112
         self.batchnorm_2 = nn.BatchNorm2d(32, eps=1e-05, momentum=0.1)
-        # se_1.conv_1: conv(8, 1x1) -> 8x1x1
-        self.se_1__conv_1 = nn.Conv2d(32, 8, kernel_size=(1, 1))
-        # se_1.conv_2: conv(32, 1x1) -> 32x1x1
-        self.se_1__conv_2 = nn.Conv2d(8, 32, kernel_size=(1, 1))
-        # conv_2: conv(16, 1x1, bias=false) -> 16x112x112
+        self.se_1 = Se(32, 8)
         self.conv_2 = nn.Conv2d(32, 16, kernel_size=(1, 1), bias=False)
-        # batchnorm_3: batchnorm -> 16x112x112
         self.batchnorm_3 = nn.BatchNorm2d(16, eps=1e-05, momentum=0.1)
-        # mbconv_1.conv_1: conv(96, 1x1, bias=false) -> 96x112x112
-        self.mbconv_1__conv_1 = nn.Conv2d(16, 96, kernel_size=(1, 1), bias=False)
-        # mbconv_1.batchnorm_1: batchnorm -> 96x112x112
-        self.mbconv_1__batchnorm_1 = nn.BatchNorm2d(96, eps=1e-05, momentum=0.1)
-        # mbconv_1.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 96x56x56
-        self.mbconv_1__dwconv_1 = nn.Conv2d(96, 96, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), groups=96,
-                                            bias=False)
-        # mbconv_1.batchnorm_2: batchnorm -> 96x56x56
-        self.mbconv_1__batchnorm_2 = nn.BatchNorm2d(96, eps=1e-05, momentum=0.1)
-        # mbconv_1.se_1.conv_1: conv(4, 1x1) -> 4x1x1
-        self.mbconv_1__se_1__conv_1 = nn.Conv2d(96, 4, kernel_size=(1, 1))
-        # mbconv_1.se_1.conv_2: conv(96, 1x1) -> 96x1x1
-        self.mbconv_1__se_1__conv_2 = nn.Conv2d(4, 96, kernel_size=(1, 1))
-        # mbconv_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-        self.mbconv_1__conv_2 = nn.Conv2d(96, 24, kernel_size=(1, 1), bias=False)
-        # mbconv_1.batchnorm_3: batchnorm -> 24x56x56
-        self.mbconv_1__batchnorm_3 = nn.BatchNorm2d(24, eps=1e-05, momentum=0.1)
-        # residual_1.mbconv_1.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-        self.residual_1__mbconv_1__conv_1 = nn.Conv2d(24, 144, kernel_size=(1, 1), bias=False)
-        # residual_1.mbconv_1.batchnorm_1: batchnorm -> 144x56x56
-        self.residual_1__mbconv_1__batchnorm_1 = nn.BatchNorm2d(144, eps=1e-05, momentum=0.1)
-        # residual_1.mbconv_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 144x56x56
-        self.residual_1__mbconv_1__dwconv_1 = nn.Conv2d(144, 144, kernel_size=(3, 3), padding=(1, 1), groups=144,
-                                                        bias=False)
-        # residual_1.mbconv_1.batchnorm_2: batchnorm -> 144x56x56
-        self.residual_1__mbconv_1__batchnorm_2 = nn.BatchNorm2d(144, eps=1e-05, momentum=0.1)
-        # residual_1.mbconv_1.se_1.conv_1: conv(6, 1x1) -> 6x1x1
-        self.residual_1__mbconv_1__se_1__conv_1 = nn.Conv2d(144, 6, kernel_size=(1, 1))
-        # residual_1.mbconv_1.se_1.conv_2: conv(144, 1x1) -> 144x1x1
-        self.residual_1__mbconv_1__se_1__conv_2 = nn.Conv2d(6, 144, kernel_size=(1, 1))
-        # residual_1.mbconv_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-        self.residual_1__mbconv_1__conv_2 = nn.Conv2d(144, 24, kernel_size=(1, 1), bias=False)
-        # residual_1.mbconv_1.batchnorm_3: batchnorm -> 24x56x56
-        self.residual_1__mbconv_1__batchnorm_3 = nn.BatchNorm2d(24, eps=1e-05, momentum=0.1)
-        # mbconv_2.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-        self.mbconv_2__conv_1 = nn.Conv2d(24, 144, kernel_size=(1, 1), bias=False)
-        # mbconv_2.batchnorm_1: batchnorm -> 144x56x56
-        self.mbconv_2__batchnorm_1 = nn.BatchNorm2d(144, eps=1e-05, momentum=0.1)
-        # mbconv_2.dwconv_1: dwconv(5x5, stride=2, pad=2, bias=false) -> 144x28x28
-        self.mbconv_2__dwconv_1 = nn.Conv2d(144, 144, kernel_size=(5, 5), stride=(2, 2), padding=(2, 2), groups=144,
-                                            bias=False)
-        # mbconv_2.batchnorm_2: batchnorm -> 144x28x28
-        self.mbconv_2__batchnorm_2 = nn.BatchNorm2d(144, eps=1e-05, momentum=0.1)
-        # mbconv_2.se_1.conv_1: conv(6, 1x1) -> 6x1x1
-        self.mbconv_2__se_1__conv_1 = nn.Conv2d(144, 6, kernel_size=(1, 1))
-        # mbconv_2.se_1.conv_2: conv(144, 1x1) -> 144x1x1
-        self.mbconv_2__se_1__conv_2 = nn.Conv2d(6, 144, kernel_size=(1, 1))
-        # mbconv_2.conv_2: conv(40, 1x1, bias=false) -> 40x28x28
-        self.mbconv_2__conv_2 = nn.Conv2d(144, 40, kernel_size=(1, 1), bias=False)
-        # mbconv_2.batchnorm_3: batchnorm -> 40x28x28
-        self.mbconv_2__batchnorm_3 = nn.BatchNorm2d(40, eps=1e-05, momentum=0.1)
-        # residual_2.mbconv_1.conv_1: conv(240, 1x1, bias=false) -> 240x28x28
-        self.residual_2__mbconv_1__conv_1 = nn.Conv2d(40, 240, kernel_size=(1, 1), bias=False)
-        # residual_2.mbconv_1.batchnorm_1: batchnorm -> 240x28x28
-        self.residual_2__mbconv_1__batchnorm_1 = nn.BatchNorm2d(240, eps=1e-05, momentum=0.1)
-        # residual_2.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 240x28x28
-        self.residual_2__mbconv_1__dwconv_1 = nn.Conv2d(240, 240, kernel_size=(5, 5), padding=(2, 2), groups=240,
-                                                        bias=False)
-        # residual_2.mbconv_1.batchnorm_2: batchnorm -> 240x28x28
-        self.residual_2__mbconv_1__batchnorm_2 = nn.BatchNorm2d(240, eps=1e-05, momentum=0.1)
-        # residual_2.mbconv_1.se_1.conv_1: conv(10, 1x1) -> 10x1x1
-        self.residual_2__mbconv_1__se_1__conv_1 = nn.Conv2d(240, 10, kernel_size=(1, 1))
-        # residual_2.mbconv_1.se_1.conv_2: conv(240, 1x1) -> 240x1x1
-        self.residual_2__mbconv_1__se_1__conv_2 = nn.Conv2d(10, 240, kernel_size=(1, 1))
-        # residual_2.mbconv_1.conv_2: conv(40, 1x1, bias=false) -> 40x28x28
-        self.residual_2__mbconv_1__conv_2 = nn.Conv2d(240, 40, kernel_size=(1, 1), bias=False)
-        # residual_2.mbconv_1.batchnorm_3: batchnorm -> 40x28x28
-        self.residual_2__mbconv_1__batchnorm_3 = nn.BatchNorm2d(40, eps=1e-05, momentum=0.1)
-        # mbconv_3.conv_1: conv(240, 1x1, bias=false) -> 240x28x28
-        self.mbconv_3__conv_1 = nn.Conv2d(40, 240, kernel_size=(1, 1), bias=False)
-        # mbconv_3.batchnorm_1: batchnorm -> 240x28x28
-        self.mbconv_3__batchnorm_1 = nn.BatchNorm2d(240, eps=1e-05, momentum=0.1)
-        # mbconv_3.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 240x14x14
-        self.mbconv_3__dwconv_1 = nn.Conv2d(240, 240, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), groups=240,
-                                            bias=False)
-        # mbconv_3.batchnorm_2: batchnorm -> 240x14x14
-        self.mbconv_3__batchnorm_2 = nn.BatchNorm2d(240, eps=1e-05, momentum=0.1)
-        # mbconv_3.se_1.conv_1: conv(10, 1x1) -> 10x1x1
-        self.mbconv_3__se_1__conv_1 = nn.Conv2d(240, 10, kernel_size=(1, 1))
-        # mbconv_3.se_1.conv_2: conv(240, 1x1) -> 240x1x1
-        self.mbconv_3__se_1__conv_2 = nn.Conv2d(10, 240, kernel_size=(1, 1))
-        # mbconv_3.conv_2: conv(80, 1x1, bias=false) -> 80x14x14
-        self.mbconv_3__conv_2 = nn.Conv2d(240, 80, kernel_size=(1, 1), bias=False)
-        # mbconv_3.batchnorm_3: batchnorm -> 80x14x14
-        self.mbconv_3__batchnorm_3 = nn.BatchNorm2d(80, eps=1e-05, momentum=0.1)
-        # residual_3.mbconv_1.conv_1: conv(480, 1x1, bias=false) -> 480x14x14
-        self.residual_3__mbconv_1__conv_1 = nn.Conv2d(80, 480, kernel_size=(1, 1), bias=False)
-        # residual_3.mbconv_1.batchnorm_1: batchnorm -> 480x14x14
-        self.residual_3__mbconv_1__batchnorm_1 = nn.BatchNorm2d(480, eps=1e-05, momentum=0.1)
-        # residual_3.mbconv_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 480x14x14
-        self.residual_3__mbconv_1__dwconv_1 = nn.Conv2d(480, 480, kernel_size=(3, 3), padding=(1, 1), groups=480,
-                                                        bias=False)
-        # residual_3.mbconv_1.batchnorm_2: batchnorm -> 480x14x14
-        self.residual_3__mbconv_1__batchnorm_2 = nn.BatchNorm2d(480, eps=1e-05, momentum=0.1)
-        # residual_3.mbconv_1.se_1.conv_1: conv(20, 1x1) -> 20x1x1
-        self.residual_3__mbconv_1__se_1__conv_1 = nn.Conv2d(480, 20, kernel_size=(1, 1))
-        # residual_3.mbconv_1.se_1.conv_2: conv(480, 1x1) -> 480x1x1
-        self.residual_3__mbconv_1__se_1__conv_2 = nn.Conv2d(20, 480, kernel_size=(1, 1))
-        # residual_3.mbconv_1.conv_2: conv(80, 1x1, bias=false) -> 80x14x14
-        self.residual_3__mbconv_1__conv_2 = nn.Conv2d(480, 80, kernel_size=(1, 1), bias=False)
-        # residual_3.mbconv_1.batchnorm_3: batchnorm -> 80x14x14
-        self.residual_3__mbconv_1__batchnorm_3 = nn.BatchNorm2d(80, eps=1e-05, momentum=0.1)
-        # residual_4.mbconv_1.conv_1: conv(480, 1x1, bias=false) -> 480x14x14
-        self.residual_4__mbconv_1__conv_1 = nn.Conv2d(80, 480, kernel_size=(1, 1), bias=False)
-        # residual_4.mbconv_1.batchnorm_1: batchnorm -> 480x14x14
-        self.residual_4__mbconv_1__batchnorm_1 = nn.BatchNorm2d(480, eps=1e-05, momentum=0.1)
-        # residual_4.mbconv_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 480x14x14
-        self.residual_4__mbconv_1__dwconv_1 = nn.Conv2d(480, 480, kernel_size=(3, 3), padding=(1, 1), groups=480,
-                                                        bias=False)
-        # residual_4.mbconv_1.batchnorm_2: batchnorm -> 480x14x14
-        self.residual_4__mbconv_1__batchnorm_2 = nn.BatchNorm2d(480, eps=1e-05, momentum=0.1)
-        # residual_4.mbconv_1.se_1.conv_1: conv(20, 1x1) -> 20x1x1
-        self.residual_4__mbconv_1__se_1__conv_1 = nn.Conv2d(480, 20, kernel_size=(1, 1))
-        # residual_4.mbconv_1.se_1.conv_2: conv(480, 1x1) -> 480x1x1
-        self.residual_4__mbconv_1__se_1__conv_2 = nn.Conv2d(20, 480, kernel_size=(1, 1))
-        # residual_4.mbconv_1.conv_2: conv(80, 1x1, bias=false) -> 80x14x14
-        self.residual_4__mbconv_1__conv_2 = nn.Conv2d(480, 80, kernel_size=(1, 1), bias=False)
-        # residual_4.mbconv_1.batchnorm_3: batchnorm -> 80x14x14
-        self.residual_4__mbconv_1__batchnorm_3 = nn.BatchNorm2d(80, eps=1e-05, momentum=0.1)
-        # mbconv_4.conv_1: conv(480, 1x1, bias=false) -> 480x14x14
-        self.mbconv_4__conv_1 = nn.Conv2d(80, 480, kernel_size=(1, 1), bias=False)
-        # mbconv_4.batchnorm_1: batchnorm -> 480x14x14
-        self.mbconv_4__batchnorm_1 = nn.BatchNorm2d(480, eps=1e-05, momentum=0.1)
-        # mbconv_4.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 480x14x14
-        self.mbconv_4__dwconv_1 = nn.Conv2d(480, 480, kernel_size=(5, 5), padding=(2, 2), groups=480, bias=False)
-        # mbconv_4.batchnorm_2: batchnorm -> 480x14x14
-        self.mbconv_4__batchnorm_2 = nn.BatchNorm2d(480, eps=1e-05, momentum=0.1)
-        # mbconv_4.se_1.conv_1: conv(20, 1x1) -> 20x1x1
-        self.mbconv_4__se_1__conv_1 = nn.Conv2d(480, 20, kernel_size=(1, 1))
-        # mbconv_4.se_1.conv_2: conv(480, 1x1) -> 480x1x1
-        self.mbconv_4__se_1__conv_2 = nn.Conv2d(20, 480, kernel_size=(1, 1))
-        # mbconv_4.conv_2: conv(112, 1x1, bias=false) -> 112x14x14
-        self.mbconv_4__conv_2 = nn.Conv2d(480, 112, kernel_size=(1, 1), bias=False)
-        # mbconv_4.batchnorm_3: batchnorm -> 112x14x14
-        self.mbconv_4__batchnorm_3 = nn.BatchNorm2d(112, eps=1e-05, momentum=0.1)
-        # residual_5.mbconv_1.conv_1: conv(672, 1x1, bias=false) -> 672x14x14
-        self.residual_5__mbconv_1__conv_1 = nn.Conv2d(112, 672, kernel_size=(1, 1), bias=False)
-        # residual_5.mbconv_1.batchnorm_1: batchnorm -> 672x14x14
-        self.residual_5__mbconv_1__batchnorm_1 = nn.BatchNorm2d(672, eps=1e-05, momentum=0.1)
-        # residual_5.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 672x14x14
-        self.residual_5__mbconv_1__dwconv_1 = nn.Conv2d(672, 672, kernel_size=(5, 5), padding=(2, 2), groups=672,
-                                                        bias=False)
-        # residual_5.mbconv_1.batchnorm_2: batchnorm -> 672x14x14
-        self.residual_5__mbconv_1__batchnorm_2 = nn.BatchNorm2d(672, eps=1e-05, momentum=0.1)
-        # residual_5.mbconv_1.se_1.conv_1: conv(28, 1x1) -> 28x1x1
-        self.residual_5__mbconv_1__se_1__conv_1 = nn.Conv2d(672, 28, kernel_size=(1, 1))
-        # residual_5.mbconv_1.se_1.conv_2: conv(672, 1x1) -> 672x1x1
-        self.residual_5__mbconv_1__se_1__conv_2 = nn.Conv2d(28, 672, kernel_size=(1, 1))
-        # residual_5.mbconv_1.conv_2: conv(112, 1x1, bias=false) -> 112x14x14
-        self.residual_5__mbconv_1__conv_2 = nn.Conv2d(672, 112, kernel_size=(1, 1), bias=False)
-        # residual_5.mbconv_1.batchnorm_3: batchnorm -> 112x14x14
-        self.residual_5__mbconv_1__batchnorm_3 = nn.BatchNorm2d(112, eps=1e-05, momentum=0.1)
-        # residual_6.mbconv_1.conv_1: conv(672, 1x1, bias=false) -> 672x14x14
-        self.residual_6__mbconv_1__conv_1 = nn.Conv2d(112, 672, kernel_size=(1, 1), bias=False)
-        # residual_6.mbconv_1.batchnorm_1: batchnorm -> 672x14x14
-        self.residual_6__mbconv_1__batchnorm_1 = nn.BatchNorm2d(672, eps=1e-05, momentum=0.1)
-        # residual_6.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 672x14x14
-        self.residual_6__mbconv_1__dwconv_1 = nn.Conv2d(672, 672, kernel_size=(5, 5), padding=(2, 2), groups=672,
-                                                        bias=False)
-        # residual_6.mbconv_1.batchnorm_2: batchnorm -> 672x14x14
-        self.residual_6__mbconv_1__batchnorm_2 = nn.BatchNorm2d(672, eps=1e-05, momentum=0.1)
-        # residual_6.mbconv_1.se_1.conv_1: conv(28, 1x1) -> 28x1x1
-        self.residual_6__mbconv_1__se_1__conv_1 = nn.Conv2d(672, 28, kernel_size=(1, 1))
-        # residual_6.mbconv_1.se_1.conv_2: conv(672, 1x1) -> 672x1x1
-        self.residual_6__mbconv_1__se_1__conv_2 = nn.Conv2d(28, 672, kernel_size=(1, 1))
-        # residual_6.mbconv_1.conv_2: conv(112, 1x1, bias=false) -> 112x14x14
-        self.residual_6__mbconv_1__conv_2 = nn.Conv2d(672, 112, kernel_size=(1, 1), bias=False)
-        # residual_6.mbconv_1.batchnorm_3: batchnorm -> 112x14x14
-        self.residual_6__mbconv_1__batchnorm_3 = nn.BatchNorm2d(112, eps=1e-05, momentum=0.1)
-        # mbconv_5.conv_1: conv(672, 1x1, bias=false) -> 672x14x14
-        self.mbconv_5__conv_1 = nn.Conv2d(112, 672, kernel_size=(1, 1), bias=False)
-        # mbconv_5.batchnorm_1: batchnorm -> 672x14x14
-        self.mbconv_5__batchnorm_1 = nn.BatchNorm2d(672, eps=1e-05, momentum=0.1)
-        # mbconv_5.dwconv_1: dwconv(5x5, stride=2, pad=2, bias=false) -> 672x7x7
-        self.mbconv_5__dwconv_1 = nn.Conv2d(672, 672, kernel_size=(5, 5), stride=(2, 2), padding=(2, 2), groups=672,
-                                            bias=False)
-        # mbconv_5.batchnorm_2: batchnorm -> 672x7x7
-        self.mbconv_5__batchnorm_2 = nn.BatchNorm2d(672, eps=1e-05, momentum=0.1)
-        # mbconv_5.se_1.conv_1: conv(28, 1x1) -> 28x1x1
-        self.mbconv_5__se_1__conv_1 = nn.Conv2d(672, 28, kernel_size=(1, 1))
-        # mbconv_5.se_1.conv_2: conv(672, 1x1) -> 672x1x1
-        self.mbconv_5__se_1__conv_2 = nn.Conv2d(28, 672, kernel_size=(1, 1))
-        # mbconv_5.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-        self.mbconv_5__conv_2 = nn.Conv2d(672, 192, kernel_size=(1, 1), bias=False)
-        # mbconv_5.batchnorm_3: batchnorm -> 192x7x7
-        self.mbconv_5__batchnorm_3 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # residual_7.mbconv_1.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-        self.residual_7__mbconv_1__conv_1 = nn.Conv2d(192, 1152, kernel_size=(1, 1), bias=False)
-        # residual_7.mbconv_1.batchnorm_1: batchnorm -> 1152x7x7
-        self.residual_7__mbconv_1__batchnorm_1 = nn.BatchNorm2d(1152, eps=1e-05, momentum=0.1)
-        # residual_7.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 1152x7x7
-        self.residual_7__mbconv_1__dwconv_1 = nn.Conv2d(1152, 1152, kernel_size=(5, 5), padding=(2, 2), groups=1152,
-                                                        bias=False)
-        # residual_7.mbconv_1.batchnorm_2: batchnorm -> 1152x7x7
-        self.residual_7__mbconv_1__batchnorm_2 = nn.BatchNorm2d(1152, eps=1e-05, momentum=0.1)
-        # residual_7.mbconv_1.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-        self.residual_7__mbconv_1__se_1__conv_1 = nn.Conv2d(1152, 48, kernel_size=(1, 1))
-        # residual_7.mbconv_1.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-        self.residual_7__mbconv_1__se_1__conv_2 = nn.Conv2d(48, 1152, kernel_size=(1, 1))
-        # residual_7.mbconv_1.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-        self.residual_7__mbconv_1__conv_2 = nn.Conv2d(1152, 192, kernel_size=(1, 1), bias=False)
-        # residual_7.mbconv_1.batchnorm_3: batchnorm -> 192x7x7
-        self.residual_7__mbconv_1__batchnorm_3 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # residual_8.mbconv_1.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-        self.residual_8__mbconv_1__conv_1 = nn.Conv2d(192, 1152, kernel_size=(1, 1), bias=False)
-        # residual_8.mbconv_1.batchnorm_1: batchnorm -> 1152x7x7
-        self.residual_8__mbconv_1__batchnorm_1 = nn.BatchNorm2d(1152, eps=1e-05, momentum=0.1)
-        # residual_8.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 1152x7x7
-        self.residual_8__mbconv_1__dwconv_1 = nn.Conv2d(1152, 1152, kernel_size=(5, 5), padding=(2, 2), groups=1152,
-                                                        bias=False)
-        # residual_8.mbconv_1.batchnorm_2: batchnorm -> 1152x7x7
-        self.residual_8__mbconv_1__batchnorm_2 = nn.BatchNorm2d(1152, eps=1e-05, momentum=0.1)
-        # residual_8.mbconv_1.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-        self.residual_8__mbconv_1__se_1__conv_1 = nn.Conv2d(1152, 48, kernel_size=(1, 1))
-        # residual_8.mbconv_1.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-        self.residual_8__mbconv_1__se_1__conv_2 = nn.Conv2d(48, 1152, kernel_size=(1, 1))
-        # residual_8.mbconv_1.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-        self.residual_8__mbconv_1__conv_2 = nn.Conv2d(1152, 192, kernel_size=(1, 1), bias=False)
-        # residual_8.mbconv_1.batchnorm_3: batchnorm -> 192x7x7
-        self.residual_8__mbconv_1__batchnorm_3 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # residual_9.mbconv_1.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-        self.residual_9__mbconv_1__conv_1 = nn.Conv2d(192, 1152, kernel_size=(1, 1), bias=False)
-        # residual_9.mbconv_1.batchnorm_1: batchnorm -> 1152x7x7
-        self.residual_9__mbconv_1__batchnorm_1 = nn.BatchNorm2d(1152, eps=1e-05, momentum=0.1)
-        # residual_9.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 1152x7x7
-        self.residual_9__mbconv_1__dwconv_1 = nn.Conv2d(1152, 1152, kernel_size=(5, 5), padding=(2, 2), groups=1152,
-                                                        bias=False)
-        # residual_9.mbconv_1.batchnorm_2: batchnorm -> 1152x7x7
-        self.residual_9__mbconv_1__batchnorm_2 = nn.BatchNorm2d(1152, eps=1e-05, momentum=0.1)
-        # residual_9.mbconv_1.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-        self.residual_9__mbconv_1__se_1__conv_1 = nn.Conv2d(1152, 48, kernel_size=(1, 1))
-        # residual_9.mbconv_1.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-        self.residual_9__mbconv_1__se_1__conv_2 = nn.Conv2d(48, 1152, kernel_size=(1, 1))
-        # residual_9.mbconv_1.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-        self.residual_9__mbconv_1__conv_2 = nn.Conv2d(1152, 192, kernel_size=(1, 1), bias=False)
-        # residual_9.mbconv_1.batchnorm_3: batchnorm -> 192x7x7
-        self.residual_9__mbconv_1__batchnorm_3 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # mbconv_6.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-        self.mbconv_6__conv_1 = nn.Conv2d(192, 1152, kernel_size=(1, 1), bias=False)
-        # mbconv_6.batchnorm_1: batchnorm -> 1152x7x7
-        self.mbconv_6__batchnorm_1 = nn.BatchNorm2d(1152, eps=1e-05, momentum=0.1)
-        # mbconv_6.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 1152x7x7
-        self.mbconv_6__dwconv_1 = nn.Conv2d(1152, 1152, kernel_size=(3, 3), padding=(1, 1), groups=1152, bias=False)
-        # mbconv_6.batchnorm_2: batchnorm -> 1152x7x7
-        self.mbconv_6__batchnorm_2 = nn.BatchNorm2d(1152, eps=1e-05, momentum=0.1)
-        # mbconv_6.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-        self.mbconv_6__se_1__conv_1 = nn.Conv2d(1152, 48, kernel_size=(1, 1))
-        # mbconv_6.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-        self.mbconv_6__se_1__conv_2 = nn.Conv2d(48, 1152, kernel_size=(1, 1))
-        # mbconv_6.conv_2: conv(320, 1x1, bias=false) -> 320x7x7
-        self.mbconv_6__conv_2 = nn.Conv2d(1152, 320, kernel_size=(1, 1), bias=False)
-        # mbconv_6.batchnorm_3: batchnorm -> 320x7x7
-        self.mbconv_6__batchnorm_3 = nn.BatchNorm2d(320, eps=1e-05, momentum=0.1)
-        # conv_3: conv(1280, 1x1, bias=false) -> 1280x7x7
+        self.mbconv_1 = Mbconv(16, 24, 3, 2)
+        self.residual_1 = Residual(24, 3)
+        self.mbconv_2 = Mbconv(24, 40, 5, 2)
+        self.residual_2 = Residual(40, 5)
+        self.mbconv_3 = Mbconv(40, 80, 3, 2)
+        for k in range(3, 5):
+            self.add_module(f"residual_{k}", Residual(80, 3))
+        self.mbconv_4 = Mbconv(80, 112, 5, 1)
+        for k in range(5, 7):
+            self.add_module(f"residual_{k}", Residual(112, 5))
+        self.mbconv_5 = Mbconv(112, 192, 5, 2)
+        for k in range(7, 10):
+            self.add_module(f"residual_{k}", Residual(192, 5))
+        self.mbconv_6 = Mbconv(192, 320, 3, 1)
         self.conv_3 = nn.Conv2d(320, 1280, kernel_size=(1, 1), bias=False)
-        # batchnorm_4: batchnorm -> 1280x7x7
         self.batchnorm_4 = nn.BatchNorm2d(1280, eps=1e-05, momentum=0.1)
-        # dropout_1: dropout(0.2) -> 1280x1x1
         self.dropout_1 = nn.Dropout(0.2)
-        # output_1: fc(1000) -> 1000
         self.output_1 = nn.Linear(1280, 1000)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -883,505 +201,60 @@ class EfficientnetB0(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 224, 224), got {tuple(x.shape)}")
-        # input_1: input -> 3x224x224
-        # conv_1: conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
-        x = self.conv_1(x)
-        # batchnorm_1: batchnorm -> 32x112x112
-        x = self.batchnorm_1(x)
-        # swish_1: swish -> 32x112x112
-        x = F.silu(x)
-        # dwconv_1: dwconv(3x3, pad=1, bias=false) -> 32x112x112
-        x = self.dwconv_1(x)
-        # batchnorm_2: batchnorm -> 32x112x112
-        x = self.batchnorm_2(x)
-        # swish_2: swish -> 32x112x112
-        swish_2 = F.silu(x)
-        # se_1.globalavgpool_1: globalavgpool -> 32x1x1
-        x = F.adaptive_avg_pool2d(swish_2, 1)
-        # se_1.conv_1: conv(8, 1x1) -> 8x1x1
-        x = self.se_1__conv_1(x)
-        # se_1.swish_1: swish -> 8x1x1
-        x = F.silu(x)
-        # se_1.conv_2: conv(32, 1x1) -> 32x1x1
-        x = self.se_1__conv_2(x)
-        # se_1.sigmoid_1: sigmoid -> 32x1x1
-        x = torch.sigmoid(x)
-        # se_1.mul_1: mul -> 32x112x112
-        x = swish_2 * x
-        # conv_2: conv(16, 1x1, bias=false) -> 16x112x112
-        x = self.conv_2(x)
-        # batchnorm_3: batchnorm -> 16x112x112
-        x = self.batchnorm_3(x)
-        # mbconv_1.conv_1: conv(96, 1x1, bias=false) -> 96x112x112
-        x = self.mbconv_1__conv_1(x)
-        # mbconv_1.batchnorm_1: batchnorm -> 96x112x112
-        x = self.mbconv_1__batchnorm_1(x)
-        # mbconv_1.swish_1: swish -> 96x112x112
-        x = F.silu(x)
-        # mbconv_1.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 96x56x56
-        x = self.mbconv_1__dwconv_1(x)
-        # mbconv_1.batchnorm_2: batchnorm -> 96x56x56
-        x = self.mbconv_1__batchnorm_2(x)
-        # mbconv_1.swish_2: swish -> 96x56x56
-        mbconv_1__swish_2 = F.silu(x)
-        # mbconv_1.se_1.globalavgpool_1: globalavgpool -> 96x1x1
-        x = F.adaptive_avg_pool2d(mbconv_1__swish_2, 1)
-        # mbconv_1.se_1.conv_1: conv(4, 1x1) -> 4x1x1
-        x = self.mbconv_1__se_1__conv_1(x)
-        # mbconv_1.se_1.swish_1: swish -> 4x1x1
-        x = F.silu(x)
-        # mbconv_1.se_1.conv_2: conv(96, 1x1) -> 96x1x1
-        x = self.mbconv_1__se_1__conv_2(x)
-        # mbconv_1.se_1.sigmoid_1: sigmoid -> 96x1x1
-        x = torch.sigmoid(x)
-        # mbconv_1.se_1.mul_1: mul -> 96x56x56
-        x = mbconv_1__swish_2 * x
-        # mbconv_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-        x = self.mbconv_1__conv_2(x)
-        # mbconv_1.batchnorm_3: batchnorm -> 24x56x56
-        mbconv_1__batchnorm_3 = self.mbconv_1__batchnorm_3(x)
-        # residual_1.mbconv_1.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-        x = self.residual_1__mbconv_1__conv_1(mbconv_1__batchnorm_3)
-        # residual_1.mbconv_1.batchnorm_1: batchnorm -> 144x56x56
-        x = self.residual_1__mbconv_1__batchnorm_1(x)
-        # residual_1.mbconv_1.swish_1: swish -> 144x56x56
-        x = F.silu(x)
-        # residual_1.mbconv_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 144x56x56
-        x = self.residual_1__mbconv_1__dwconv_1(x)
-        # residual_1.mbconv_1.batchnorm_2: batchnorm -> 144x56x56
-        x = self.residual_1__mbconv_1__batchnorm_2(x)
-        # residual_1.mbconv_1.swish_2: swish -> 144x56x56
-        residual_1__mbconv_1__swish_2 = F.silu(x)
-        # residual_1.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 144x1x1
-        x = F.adaptive_avg_pool2d(residual_1__mbconv_1__swish_2, 1)
-        # residual_1.mbconv_1.se_1.conv_1: conv(6, 1x1) -> 6x1x1
-        x = self.residual_1__mbconv_1__se_1__conv_1(x)
-        # residual_1.mbconv_1.se_1.swish_1: swish -> 6x1x1
-        x = F.silu(x)
-        # residual_1.mbconv_1.se_1.conv_2: conv(144, 1x1) -> 144x1x1
-        x = self.residual_1__mbconv_1__se_1__conv_2(x)
-        # residual_1.mbconv_1.se_1.sigmoid_1: sigmoid -> 144x1x1
-        x = torch.sigmoid(x)
-        # residual_1.mbconv_1.se_1.mul_1: mul -> 144x56x56
-        x = residual_1__mbconv_1__swish_2 * x
-        # residual_1.mbconv_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-        x = self.residual_1__mbconv_1__conv_2(x)
-        # residual_1.mbconv_1.batchnorm_3: batchnorm -> 24x56x56
-        x = self.residual_1__mbconv_1__batchnorm_3(x)
-        # residual_1.add_1: add -> 24x56x56
-        x = x + mbconv_1__batchnorm_3
-        # mbconv_2.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-        x = self.mbconv_2__conv_1(x)
-        # mbconv_2.batchnorm_1: batchnorm -> 144x56x56
-        x = self.mbconv_2__batchnorm_1(x)
-        # mbconv_2.swish_1: swish -> 144x56x56
-        x = F.silu(x)
-        # mbconv_2.dwconv_1: dwconv(5x5, stride=2, pad=2, bias=false) -> 144x28x28
-        x = self.mbconv_2__dwconv_1(x)
-        # mbconv_2.batchnorm_2: batchnorm -> 144x28x28
-        x = self.mbconv_2__batchnorm_2(x)
-        # mbconv_2.swish_2: swish -> 144x28x28
-        mbconv_2__swish_2 = F.silu(x)
-        # mbconv_2.se_1.globalavgpool_1: globalavgpool -> 144x1x1
-        x = F.adaptive_avg_pool2d(mbconv_2__swish_2, 1)
-        # mbconv_2.se_1.conv_1: conv(6, 1x1) -> 6x1x1
-        x = self.mbconv_2__se_1__conv_1(x)
-        # mbconv_2.se_1.swish_1: swish -> 6x1x1
-        x = F.silu(x)
-        # mbconv_2.se_1.conv_2: conv(144, 1x1) -> 144x1x1
-        x = self.mbconv_2__se_1__conv_2(x)
-        # mbconv_2.se_1.sigmoid_1: sigmoid -> 144x1x1
-        x = torch.sigmoid(x)
-        # mbconv_2.se_1.mul_1: mul -> 144x28x28
-        x = mbconv_2__swish_2 * x
-        # mbconv_2.conv_2: conv(40, 1x1, bias=false) -> 40x28x28
-        x = self.mbconv_2__conv_2(x)
-        # mbconv_2.batchnorm_3: batchnorm -> 40x28x28
-        mbconv_2__batchnorm_3 = self.mbconv_2__batchnorm_3(x)
-        # residual_2.mbconv_1.conv_1: conv(240, 1x1, bias=false) -> 240x28x28
-        x = self.residual_2__mbconv_1__conv_1(mbconv_2__batchnorm_3)
-        # residual_2.mbconv_1.batchnorm_1: batchnorm -> 240x28x28
-        x = self.residual_2__mbconv_1__batchnorm_1(x)
-        # residual_2.mbconv_1.swish_1: swish -> 240x28x28
-        x = F.silu(x)
-        # residual_2.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 240x28x28
-        x = self.residual_2__mbconv_1__dwconv_1(x)
-        # residual_2.mbconv_1.batchnorm_2: batchnorm -> 240x28x28
-        x = self.residual_2__mbconv_1__batchnorm_2(x)
-        # residual_2.mbconv_1.swish_2: swish -> 240x28x28
-        residual_2__mbconv_1__swish_2 = F.silu(x)
-        # residual_2.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 240x1x1
-        x = F.adaptive_avg_pool2d(residual_2__mbconv_1__swish_2, 1)
-        # residual_2.mbconv_1.se_1.conv_1: conv(10, 1x1) -> 10x1x1
-        x = self.residual_2__mbconv_1__se_1__conv_1(x)
-        # residual_2.mbconv_1.se_1.swish_1: swish -> 10x1x1
-        x = F.silu(x)
-        # residual_2.mbconv_1.se_1.conv_2: conv(240, 1x1) -> 240x1x1
-        x = self.residual_2__mbconv_1__se_1__conv_2(x)
-        # residual_2.mbconv_1.se_1.sigmoid_1: sigmoid -> 240x1x1
-        x = torch.sigmoid(x)
-        # residual_2.mbconv_1.se_1.mul_1: mul -> 240x28x28
-        x = residual_2__mbconv_1__swish_2 * x
-        # residual_2.mbconv_1.conv_2: conv(40, 1x1, bias=false) -> 40x28x28
-        x = self.residual_2__mbconv_1__conv_2(x)
-        # residual_2.mbconv_1.batchnorm_3: batchnorm -> 40x28x28
-        x = self.residual_2__mbconv_1__batchnorm_3(x)
-        # residual_2.add_1: add -> 40x28x28
-        x = x + mbconv_2__batchnorm_3
-        # mbconv_3.conv_1: conv(240, 1x1, bias=false) -> 240x28x28
-        x = self.mbconv_3__conv_1(x)
-        # mbconv_3.batchnorm_1: batchnorm -> 240x28x28
-        x = self.mbconv_3__batchnorm_1(x)
-        # mbconv_3.swish_1: swish -> 240x28x28
-        x = F.silu(x)
-        # mbconv_3.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 240x14x14
-        x = self.mbconv_3__dwconv_1(x)
-        # mbconv_3.batchnorm_2: batchnorm -> 240x14x14
-        x = self.mbconv_3__batchnorm_2(x)
-        # mbconv_3.swish_2: swish -> 240x14x14
-        mbconv_3__swish_2 = F.silu(x)
-        # mbconv_3.se_1.globalavgpool_1: globalavgpool -> 240x1x1
-        x = F.adaptive_avg_pool2d(mbconv_3__swish_2, 1)
-        # mbconv_3.se_1.conv_1: conv(10, 1x1) -> 10x1x1
-        x = self.mbconv_3__se_1__conv_1(x)
-        # mbconv_3.se_1.swish_1: swish -> 10x1x1
-        x = F.silu(x)
-        # mbconv_3.se_1.conv_2: conv(240, 1x1) -> 240x1x1
-        x = self.mbconv_3__se_1__conv_2(x)
-        # mbconv_3.se_1.sigmoid_1: sigmoid -> 240x1x1
-        x = torch.sigmoid(x)
-        # mbconv_3.se_1.mul_1: mul -> 240x14x14
-        x = mbconv_3__swish_2 * x
-        # mbconv_3.conv_2: conv(80, 1x1, bias=false) -> 80x14x14
-        x = self.mbconv_3__conv_2(x)
-        # mbconv_3.batchnorm_3: batchnorm -> 80x14x14
-        mbconv_3__batchnorm_3 = self.mbconv_3__batchnorm_3(x)
-        # residual_3.mbconv_1.conv_1: conv(480, 1x1, bias=false) -> 480x14x14
-        x = self.residual_3__mbconv_1__conv_1(mbconv_3__batchnorm_3)
-        # residual_3.mbconv_1.batchnorm_1: batchnorm -> 480x14x14
-        x = self.residual_3__mbconv_1__batchnorm_1(x)
-        # residual_3.mbconv_1.swish_1: swish -> 480x14x14
-        x = F.silu(x)
-        # residual_3.mbconv_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 480x14x14
-        x = self.residual_3__mbconv_1__dwconv_1(x)
-        # residual_3.mbconv_1.batchnorm_2: batchnorm -> 480x14x14
-        x = self.residual_3__mbconv_1__batchnorm_2(x)
-        # residual_3.mbconv_1.swish_2: swish -> 480x14x14
-        residual_3__mbconv_1__swish_2 = F.silu(x)
-        # residual_3.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 480x1x1
-        x = F.adaptive_avg_pool2d(residual_3__mbconv_1__swish_2, 1)
-        # residual_3.mbconv_1.se_1.conv_1: conv(20, 1x1) -> 20x1x1
-        x = self.residual_3__mbconv_1__se_1__conv_1(x)
-        # residual_3.mbconv_1.se_1.swish_1: swish -> 20x1x1
-        x = F.silu(x)
-        # residual_3.mbconv_1.se_1.conv_2: conv(480, 1x1) -> 480x1x1
-        x = self.residual_3__mbconv_1__se_1__conv_2(x)
-        # residual_3.mbconv_1.se_1.sigmoid_1: sigmoid -> 480x1x1
-        x = torch.sigmoid(x)
-        # residual_3.mbconv_1.se_1.mul_1: mul -> 480x14x14
-        x = residual_3__mbconv_1__swish_2 * x
-        # residual_3.mbconv_1.conv_2: conv(80, 1x1, bias=false) -> 80x14x14
-        x = self.residual_3__mbconv_1__conv_2(x)
-        # residual_3.mbconv_1.batchnorm_3: batchnorm -> 80x14x14
-        x = self.residual_3__mbconv_1__batchnorm_3(x)
-        # residual_3.add_1: add -> 80x14x14
-        residual_3__add_1 = x + mbconv_3__batchnorm_3
-        # residual_4.mbconv_1.conv_1: conv(480, 1x1, bias=false) -> 480x14x14
-        x = self.residual_4__mbconv_1__conv_1(residual_3__add_1)
-        # residual_4.mbconv_1.batchnorm_1: batchnorm -> 480x14x14
-        x = self.residual_4__mbconv_1__batchnorm_1(x)
-        # residual_4.mbconv_1.swish_1: swish -> 480x14x14
-        x = F.silu(x)
-        # residual_4.mbconv_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 480x14x14
-        x = self.residual_4__mbconv_1__dwconv_1(x)
-        # residual_4.mbconv_1.batchnorm_2: batchnorm -> 480x14x14
-        x = self.residual_4__mbconv_1__batchnorm_2(x)
-        # residual_4.mbconv_1.swish_2: swish -> 480x14x14
-        residual_4__mbconv_1__swish_2 = F.silu(x)
-        # residual_4.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 480x1x1
-        x = F.adaptive_avg_pool2d(residual_4__mbconv_1__swish_2, 1)
-        # residual_4.mbconv_1.se_1.conv_1: conv(20, 1x1) -> 20x1x1
-        x = self.residual_4__mbconv_1__se_1__conv_1(x)
-        # residual_4.mbconv_1.se_1.swish_1: swish -> 20x1x1
-        x = F.silu(x)
-        # residual_4.mbconv_1.se_1.conv_2: conv(480, 1x1) -> 480x1x1
-        x = self.residual_4__mbconv_1__se_1__conv_2(x)
-        # residual_4.mbconv_1.se_1.sigmoid_1: sigmoid -> 480x1x1
-        x = torch.sigmoid(x)
-        # residual_4.mbconv_1.se_1.mul_1: mul -> 480x14x14
-        x = residual_4__mbconv_1__swish_2 * x
-        # residual_4.mbconv_1.conv_2: conv(80, 1x1, bias=false) -> 80x14x14
-        x = self.residual_4__mbconv_1__conv_2(x)
-        # residual_4.mbconv_1.batchnorm_3: batchnorm -> 80x14x14
-        x = self.residual_4__mbconv_1__batchnorm_3(x)
-        # residual_4.add_1: add -> 80x14x14
-        x = x + residual_3__add_1
-        # mbconv_4.conv_1: conv(480, 1x1, bias=false) -> 480x14x14
-        x = self.mbconv_4__conv_1(x)
-        # mbconv_4.batchnorm_1: batchnorm -> 480x14x14
-        x = self.mbconv_4__batchnorm_1(x)
-        # mbconv_4.swish_1: swish -> 480x14x14
-        x = F.silu(x)
-        # mbconv_4.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 480x14x14
-        x = self.mbconv_4__dwconv_1(x)
-        # mbconv_4.batchnorm_2: batchnorm -> 480x14x14
-        x = self.mbconv_4__batchnorm_2(x)
-        # mbconv_4.swish_2: swish -> 480x14x14
-        mbconv_4__swish_2 = F.silu(x)
-        # mbconv_4.se_1.globalavgpool_1: globalavgpool -> 480x1x1
-        x = F.adaptive_avg_pool2d(mbconv_4__swish_2, 1)
-        # mbconv_4.se_1.conv_1: conv(20, 1x1) -> 20x1x1
-        x = self.mbconv_4__se_1__conv_1(x)
-        # mbconv_4.se_1.swish_1: swish -> 20x1x1
-        x = F.silu(x)
-        # mbconv_4.se_1.conv_2: conv(480, 1x1) -> 480x1x1
-        x = self.mbconv_4__se_1__conv_2(x)
-        # mbconv_4.se_1.sigmoid_1: sigmoid -> 480x1x1
-        x = torch.sigmoid(x)
-        # mbconv_4.se_1.mul_1: mul -> 480x14x14
-        x = mbconv_4__swish_2 * x
-        # mbconv_4.conv_2: conv(112, 1x1, bias=false) -> 112x14x14
-        x = self.mbconv_4__conv_2(x)
-        # mbconv_4.batchnorm_3: batchnorm -> 112x14x14
-        mbconv_4__batchnorm_3 = self.mbconv_4__batchnorm_3(x)
-        # residual_5.mbconv_1.conv_1: conv(672, 1x1, bias=false) -> 672x14x14
-        x = self.residual_5__mbconv_1__conv_1(mbconv_4__batchnorm_3)
-        # residual_5.mbconv_1.batchnorm_1: batchnorm -> 672x14x14
-        x = self.residual_5__mbconv_1__batchnorm_1(x)
-        # residual_5.mbconv_1.swish_1: swish -> 672x14x14
-        x = F.silu(x)
-        # residual_5.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 672x14x14
-        x = self.residual_5__mbconv_1__dwconv_1(x)
-        # residual_5.mbconv_1.batchnorm_2: batchnorm -> 672x14x14
-        x = self.residual_5__mbconv_1__batchnorm_2(x)
-        # residual_5.mbconv_1.swish_2: swish -> 672x14x14
-        residual_5__mbconv_1__swish_2 = F.silu(x)
-        # residual_5.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 672x1x1
-        x = F.adaptive_avg_pool2d(residual_5__mbconv_1__swish_2, 1)
-        # residual_5.mbconv_1.se_1.conv_1: conv(28, 1x1) -> 28x1x1
-        x = self.residual_5__mbconv_1__se_1__conv_1(x)
-        # residual_5.mbconv_1.se_1.swish_1: swish -> 28x1x1
-        x = F.silu(x)
-        # residual_5.mbconv_1.se_1.conv_2: conv(672, 1x1) -> 672x1x1
-        x = self.residual_5__mbconv_1__se_1__conv_2(x)
-        # residual_5.mbconv_1.se_1.sigmoid_1: sigmoid -> 672x1x1
-        x = torch.sigmoid(x)
-        # residual_5.mbconv_1.se_1.mul_1: mul -> 672x14x14
-        x = residual_5__mbconv_1__swish_2 * x
-        # residual_5.mbconv_1.conv_2: conv(112, 1x1, bias=false) -> 112x14x14
-        x = self.residual_5__mbconv_1__conv_2(x)
-        # residual_5.mbconv_1.batchnorm_3: batchnorm -> 112x14x14
-        x = self.residual_5__mbconv_1__batchnorm_3(x)
-        # residual_5.add_1: add -> 112x14x14
-        residual_5__add_1 = x + mbconv_4__batchnorm_3
-        # residual_6.mbconv_1.conv_1: conv(672, 1x1, bias=false) -> 672x14x14
-        x = self.residual_6__mbconv_1__conv_1(residual_5__add_1)
-        # residual_6.mbconv_1.batchnorm_1: batchnorm -> 672x14x14
-        x = self.residual_6__mbconv_1__batchnorm_1(x)
-        # residual_6.mbconv_1.swish_1: swish -> 672x14x14
-        x = F.silu(x)
-        # residual_6.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 672x14x14
-        x = self.residual_6__mbconv_1__dwconv_1(x)
-        # residual_6.mbconv_1.batchnorm_2: batchnorm -> 672x14x14
-        x = self.residual_6__mbconv_1__batchnorm_2(x)
-        # residual_6.mbconv_1.swish_2: swish -> 672x14x14
-        residual_6__mbconv_1__swish_2 = F.silu(x)
-        # residual_6.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 672x1x1
-        x = F.adaptive_avg_pool2d(residual_6__mbconv_1__swish_2, 1)
-        # residual_6.mbconv_1.se_1.conv_1: conv(28, 1x1) -> 28x1x1
-        x = self.residual_6__mbconv_1__se_1__conv_1(x)
-        # residual_6.mbconv_1.se_1.swish_1: swish -> 28x1x1
-        x = F.silu(x)
-        # residual_6.mbconv_1.se_1.conv_2: conv(672, 1x1) -> 672x1x1
-        x = self.residual_6__mbconv_1__se_1__conv_2(x)
-        # residual_6.mbconv_1.se_1.sigmoid_1: sigmoid -> 672x1x1
-        x = torch.sigmoid(x)
-        # residual_6.mbconv_1.se_1.mul_1: mul -> 672x14x14
-        x = residual_6__mbconv_1__swish_2 * x
-        # residual_6.mbconv_1.conv_2: conv(112, 1x1, bias=false) -> 112x14x14
-        x = self.residual_6__mbconv_1__conv_2(x)
-        # residual_6.mbconv_1.batchnorm_3: batchnorm -> 112x14x14
-        x = self.residual_6__mbconv_1__batchnorm_3(x)
-        # residual_6.add_1: add -> 112x14x14
-        x = x + residual_5__add_1
-        # mbconv_5.conv_1: conv(672, 1x1, bias=false) -> 672x14x14
-        x = self.mbconv_5__conv_1(x)
-        # mbconv_5.batchnorm_1: batchnorm -> 672x14x14
-        x = self.mbconv_5__batchnorm_1(x)
-        # mbconv_5.swish_1: swish -> 672x14x14
-        x = F.silu(x)
-        # mbconv_5.dwconv_1: dwconv(5x5, stride=2, pad=2, bias=false) -> 672x7x7
-        x = self.mbconv_5__dwconv_1(x)
-        # mbconv_5.batchnorm_2: batchnorm -> 672x7x7
-        x = self.mbconv_5__batchnorm_2(x)
-        # mbconv_5.swish_2: swish -> 672x7x7
-        mbconv_5__swish_2 = F.silu(x)
-        # mbconv_5.se_1.globalavgpool_1: globalavgpool -> 672x1x1
-        x = F.adaptive_avg_pool2d(mbconv_5__swish_2, 1)
-        # mbconv_5.se_1.conv_1: conv(28, 1x1) -> 28x1x1
-        x = self.mbconv_5__se_1__conv_1(x)
-        # mbconv_5.se_1.swish_1: swish -> 28x1x1
-        x = F.silu(x)
-        # mbconv_5.se_1.conv_2: conv(672, 1x1) -> 672x1x1
-        x = self.mbconv_5__se_1__conv_2(x)
-        # mbconv_5.se_1.sigmoid_1: sigmoid -> 672x1x1
-        x = torch.sigmoid(x)
-        # mbconv_5.se_1.mul_1: mul -> 672x7x7
-        x = mbconv_5__swish_2 * x
-        # mbconv_5.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-        x = self.mbconv_5__conv_2(x)
-        # mbconv_5.batchnorm_3: batchnorm -> 192x7x7
-        mbconv_5__batchnorm_3 = self.mbconv_5__batchnorm_3(x)
-        # residual_7.mbconv_1.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-        x = self.residual_7__mbconv_1__conv_1(mbconv_5__batchnorm_3)
-        # residual_7.mbconv_1.batchnorm_1: batchnorm -> 1152x7x7
-        x = self.residual_7__mbconv_1__batchnorm_1(x)
-        # residual_7.mbconv_1.swish_1: swish -> 1152x7x7
-        x = F.silu(x)
-        # residual_7.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 1152x7x7
-        x = self.residual_7__mbconv_1__dwconv_1(x)
-        # residual_7.mbconv_1.batchnorm_2: batchnorm -> 1152x7x7
-        x = self.residual_7__mbconv_1__batchnorm_2(x)
-        # residual_7.mbconv_1.swish_2: swish -> 1152x7x7
-        residual_7__mbconv_1__swish_2 = F.silu(x)
-        # residual_7.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 1152x1x1
-        x = F.adaptive_avg_pool2d(residual_7__mbconv_1__swish_2, 1)
-        # residual_7.mbconv_1.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-        x = self.residual_7__mbconv_1__se_1__conv_1(x)
-        # residual_7.mbconv_1.se_1.swish_1: swish -> 48x1x1
-        x = F.silu(x)
-        # residual_7.mbconv_1.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-        x = self.residual_7__mbconv_1__se_1__conv_2(x)
-        # residual_7.mbconv_1.se_1.sigmoid_1: sigmoid -> 1152x1x1
-        x = torch.sigmoid(x)
-        # residual_7.mbconv_1.se_1.mul_1: mul -> 1152x7x7
-        x = residual_7__mbconv_1__swish_2 * x
-        # residual_7.mbconv_1.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-        x = self.residual_7__mbconv_1__conv_2(x)
-        # residual_7.mbconv_1.batchnorm_3: batchnorm -> 192x7x7
-        x = self.residual_7__mbconv_1__batchnorm_3(x)
-        # residual_7.add_1: add -> 192x7x7
-        residual_7__add_1 = x + mbconv_5__batchnorm_3
-        # residual_8.mbconv_1.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-        x = self.residual_8__mbconv_1__conv_1(residual_7__add_1)
-        # residual_8.mbconv_1.batchnorm_1: batchnorm -> 1152x7x7
-        x = self.residual_8__mbconv_1__batchnorm_1(x)
-        # residual_8.mbconv_1.swish_1: swish -> 1152x7x7
-        x = F.silu(x)
-        # residual_8.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 1152x7x7
-        x = self.residual_8__mbconv_1__dwconv_1(x)
-        # residual_8.mbconv_1.batchnorm_2: batchnorm -> 1152x7x7
-        x = self.residual_8__mbconv_1__batchnorm_2(x)
-        # residual_8.mbconv_1.swish_2: swish -> 1152x7x7
-        residual_8__mbconv_1__swish_2 = F.silu(x)
-        # residual_8.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 1152x1x1
-        x = F.adaptive_avg_pool2d(residual_8__mbconv_1__swish_2, 1)
-        # residual_8.mbconv_1.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-        x = self.residual_8__mbconv_1__se_1__conv_1(x)
-        # residual_8.mbconv_1.se_1.swish_1: swish -> 48x1x1
-        x = F.silu(x)
-        # residual_8.mbconv_1.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-        x = self.residual_8__mbconv_1__se_1__conv_2(x)
-        # residual_8.mbconv_1.se_1.sigmoid_1: sigmoid -> 1152x1x1
-        x = torch.sigmoid(x)
-        # residual_8.mbconv_1.se_1.mul_1: mul -> 1152x7x7
-        x = residual_8__mbconv_1__swish_2 * x
-        # residual_8.mbconv_1.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-        x = self.residual_8__mbconv_1__conv_2(x)
-        # residual_8.mbconv_1.batchnorm_3: batchnorm -> 192x7x7
-        x = self.residual_8__mbconv_1__batchnorm_3(x)
-        # residual_8.add_1: add -> 192x7x7
-        residual_8__add_1 = x + residual_7__add_1
-        # residual_9.mbconv_1.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-        x = self.residual_9__mbconv_1__conv_1(residual_8__add_1)
-        # residual_9.mbconv_1.batchnorm_1: batchnorm -> 1152x7x7
-        x = self.residual_9__mbconv_1__batchnorm_1(x)
-        # residual_9.mbconv_1.swish_1: swish -> 1152x7x7
-        x = F.silu(x)
-        # residual_9.mbconv_1.dwconv_1: dwconv(5x5, pad=2, bias=false) -> 1152x7x7
-        x = self.residual_9__mbconv_1__dwconv_1(x)
-        # residual_9.mbconv_1.batchnorm_2: batchnorm -> 1152x7x7
-        x = self.residual_9__mbconv_1__batchnorm_2(x)
-        # residual_9.mbconv_1.swish_2: swish -> 1152x7x7
-        residual_9__mbconv_1__swish_2 = F.silu(x)
-        # residual_9.mbconv_1.se_1.globalavgpool_1: globalavgpool -> 1152x1x1
-        x = F.adaptive_avg_pool2d(residual_9__mbconv_1__swish_2, 1)
-        # residual_9.mbconv_1.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-        x = self.residual_9__mbconv_1__se_1__conv_1(x)
-        # residual_9.mbconv_1.se_1.swish_1: swish -> 48x1x1
-        x = F.silu(x)
-        # residual_9.mbconv_1.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-        x = self.residual_9__mbconv_1__se_1__conv_2(x)
-        # residual_9.mbconv_1.se_1.sigmoid_1: sigmoid -> 1152x1x1
-        x = torch.sigmoid(x)
-        # residual_9.mbconv_1.se_1.mul_1: mul -> 1152x7x7
-        x = residual_9__mbconv_1__swish_2 * x
-        # residual_9.mbconv_1.conv_2: conv(192, 1x1, bias=false) -> 192x7x7
-        x = self.residual_9__mbconv_1__conv_2(x)
-        # residual_9.mbconv_1.batchnorm_3: batchnorm -> 192x7x7
-        x = self.residual_9__mbconv_1__batchnorm_3(x)
-        # residual_9.add_1: add -> 192x7x7
-        x = x + residual_8__add_1
-        # mbconv_6.conv_1: conv(1152, 1x1, bias=false) -> 1152x7x7
-        x = self.mbconv_6__conv_1(x)
-        # mbconv_6.batchnorm_1: batchnorm -> 1152x7x7
-        x = self.mbconv_6__batchnorm_1(x)
-        # mbconv_6.swish_1: swish -> 1152x7x7
-        x = F.silu(x)
-        # mbconv_6.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 1152x7x7
-        x = self.mbconv_6__dwconv_1(x)
-        # mbconv_6.batchnorm_2: batchnorm -> 1152x7x7
-        x = self.mbconv_6__batchnorm_2(x)
-        # mbconv_6.swish_2: swish -> 1152x7x7
-        mbconv_6__swish_2 = F.silu(x)
-        # mbconv_6.se_1.globalavgpool_1: globalavgpool -> 1152x1x1
-        x = F.adaptive_avg_pool2d(mbconv_6__swish_2, 1)
-        # mbconv_6.se_1.conv_1: conv(48, 1x1) -> 48x1x1
-        x = self.mbconv_6__se_1__conv_1(x)
-        # mbconv_6.se_1.swish_1: swish -> 48x1x1
-        x = F.silu(x)
-        # mbconv_6.se_1.conv_2: conv(1152, 1x1) -> 1152x1x1
-        x = self.mbconv_6__se_1__conv_2(x)
-        # mbconv_6.se_1.sigmoid_1: sigmoid -> 1152x1x1
-        x = torch.sigmoid(x)
-        # mbconv_6.se_1.mul_1: mul -> 1152x7x7
-        x = mbconv_6__swish_2 * x
-        # mbconv_6.conv_2: conv(320, 1x1, bias=false) -> 320x7x7
-        x = self.mbconv_6__conv_2(x)
-        # mbconv_6.batchnorm_3: batchnorm -> 320x7x7
-        x = self.mbconv_6__batchnorm_3(x)
-        # conv_3: conv(1280, 1x1, bias=false) -> 1280x7x7
-        x = self.conv_3(x)
-        # batchnorm_4: batchnorm -> 1280x7x7
-        x = self.batchnorm_4(x)
-        # swish_3: swish -> 1280x7x7
-        x = F.silu(x)
-        # globalavgpool_1: globalavgpool -> 1280x1x1
-        x = F.adaptive_avg_pool2d(x, 1)
-        # dropout_1: dropout(0.2) -> 1280x1x1
-        x = self.dropout_1(x)
-        # output_1_flatten: flatten (implicit) -> 1280
-        x = torch.flatten(x, 1)
-        # output_1: fc(1000) -> 1000
-        x = self.output_1(x)
+        x = self.conv_1(x)  # conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
+        x = self.batchnorm_1(x)  # batchnorm -> 32x112x112
+        x = F.silu(x)  # swish -> 32x112x112
+        x = self.dwconv_1(x)  # dwconv(3x3, pad=1, bias=false) -> 32x112x112
+        x = self.batchnorm_2(x)  # batchnorm -> 32x112x112
+        x = F.silu(x)  # swish -> 32x112x112
+        x = self.se_1(x)  # se(c=32, squeeze=8) -> 32x112x112
+        x = self.conv_2(x)  # conv(16, 1x1, bias=false) -> 16x112x112
+        x = self.batchnorm_3(x)  # batchnorm -> 16x112x112
+        x = self.mbconv_1(x)  # mbconv(cin=16, cout=24, t=6, k=3, stride=2) -> 24x56x56
+        x = self.residual_1(x)  # residual(c=24, t=6, k=3) -> 24x56x56
+        x = self.mbconv_2(x)  # mbconv(cin=24, cout=40, t=6, k=5, stride=2) -> 40x28x28
+        x = self.residual_2(x)  # residual(c=40, t=6, k=5) -> 40x28x28
+        x = self.mbconv_3(x)  # mbconv(cin=40, cout=80, t=6, k=3, stride=2) -> 80x14x14
+        for k in range(3, 5):  # residual(c=80, t=6, k=3) * 2 -> 80x14x14
+            x = getattr(self, f"residual_{k}")(x)
+        x = self.mbconv_4(x)  # mbconv(cin=80, cout=112, t=6, k=5, stride=1) -> 112x14x14
+        for k in range(5, 7):  # residual(c=112, t=6, k=5) * 2 -> 112x14x14
+            x = getattr(self, f"residual_{k}")(x)
+        x = self.mbconv_5(x)  # mbconv(cin=112, cout=192, t=6, k=5, stride=2) -> 192x7x7
+        for k in range(7, 10):  # residual(c=192, t=6, k=5) * 3 -> 192x7x7
+            x = getattr(self, f"residual_{k}")(x)
+        x = self.mbconv_6(x)  # mbconv(cin=192, cout=320, t=6, k=3, stride=1) -> 320x7x7
+        x = self.conv_3(x)  # conv(1280, 1x1, bias=false) -> 1280x7x7
+        x = self.batchnorm_4(x)  # batchnorm -> 1280x7x7
+        x = F.silu(x)  # swish -> 1280x7x7
+        x = F.adaptive_avg_pool2d(x, 1)  # globalavgpool -> 1280x1x1
+        x = self.dropout_1(x)  # dropout(0.2) -> 1280x1x1
+        x = torch.flatten(x, 1)  # flatten (implicit) -> 1280
+        x = self.output_1(x)  # fc(1000) -> 1000
         if logits:
             return x
-        # output_1_softmax: softmax (implicit) -> 1000
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 1000
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network efficientnet_b0: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -1392,7 +265,7 @@ class EfficientnetB0(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

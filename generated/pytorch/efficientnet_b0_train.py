@@ -4,250 +4,41 @@
 # `netdsl compile examples/efficientnet_b0.net --target pytorch`.
 #
 # network efficientnet_b0
-#  Layer                                    | Op                                         | Output (CxHxW) |    Params |       MACs | RF size /stride | Inputs
-# ------------------------------------------+--------------------------------------------+----------------+-----------+------------+-----------------+-----------------------------------------------------------------
-#  input_1                                  | input                                      | 3x224x224      |           |            | 1 /1            |
-#  conv_1                                   | conv(32, 3x3, stride=2, pad=1, bias=false) | 32x112x112     |       864 | 10,838,016 | 3 /2            |
-#  batchnorm_1                              | batchnorm                                  | 32x112x112     |        64 |            | 3 /2            |
-#  swish_1                                  | swish                                      | 32x112x112     |           |            | 3 /2            |
-#  dwconv_1                                 | dwconv(3x3, pad=1, bias=false)             | 32x112x112     |       288 |  3,612,672 | 7 /2            |
-#  batchnorm_2                              | batchnorm                                  | 32x112x112     |        64 |            | 7 /2            |
-#  swish_2                                  | swish                                      | 32x112x112     |           |            | 7 /2            |
-#  se_1.globalavgpool_1                     | globalavgpool                              | 32x1x1         |           |            | 229 /2          |
-#  se_1.conv_1                              | conv(8, 1x1)                               | 8x1x1          |       264 |        256 | 229 /2          |
-#  se_1.swish_1                             | swish                                      | 8x1x1          |           |            | 229 /2          |
-#  se_1.conv_2                              | conv(32, 1x1)                              | 32x1x1         |       288 |        256 | 229 /2          |
-#  se_1.sigmoid_1                           | sigmoid                                    | 32x1x1         |           |            | 229 /2          |
-#  se_1.mul_1                               | mul                                        | 32x112x112     |           |            | 229 /2          | swish_2, se_1.sigmoid_1
-#  conv_2                                   | conv(16, 1x1, bias=false)                  | 16x112x112     |       512 |  6,422,528 | 229 /2          |
-#  batchnorm_3                              | batchnorm                                  | 16x112x112     |        32 |            | 229 /2          |
-#  mbconv_1.conv_1                          | conv(96, 1x1, bias=false)                  | 96x112x112     |     1,536 | 19,267,584 | 229 /2          |
-#  mbconv_1.batchnorm_1                     | batchnorm                                  | 96x112x112     |       192 |            | 229 /2          |
-#  mbconv_1.swish_1                         | swish                                      | 96x112x112     |           |            | 229 /2          |
-#  mbconv_1.dwconv_1                        | dwconv(3x3, stride=2, pad=1, bias=false)   | 96x56x56       |       864 |  2,709,504 | 233 /4          |
-#  mbconv_1.batchnorm_2                     | batchnorm                                  | 96x56x56       |       192 |            | 233 /4          |
-#  mbconv_1.swish_2                         | swish                                      | 96x56x56       |           |            | 233 /4          |
-#  mbconv_1.se_1.globalavgpool_1            | globalavgpool                              | 96x1x1         |           |            | 453 /4          |
-#  mbconv_1.se_1.conv_1                     | conv(4, 1x1)                               | 4x1x1          |       388 |        384 | 453 /4          |
-#  mbconv_1.se_1.swish_1                    | swish                                      | 4x1x1          |           |            | 453 /4          |
-#  mbconv_1.se_1.conv_2                     | conv(96, 1x1)                              | 96x1x1         |       480 |        384 | 453 /4          |
-#  mbconv_1.se_1.sigmoid_1                  | sigmoid                                    | 96x1x1         |           |            | 453 /4          |
-#  mbconv_1.se_1.mul_1                      | mul                                        | 96x56x56       |           |            | 453 /4          | mbconv_1.swish_2, mbconv_1.se_1.sigmoid_1
-#  mbconv_1.conv_2                          | conv(24, 1x1, bias=false)                  | 24x56x56       |     2,304 |  7,225,344 | 453 /4          |
-#  mbconv_1.batchnorm_3                     | batchnorm                                  | 24x56x56       |        48 |            | 453 /4          |
-#  residual_1.mbconv_1.conv_1               | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 453 /4          |
-#  residual_1.mbconv_1.batchnorm_1          | batchnorm                                  | 144x56x56      |       288 |            | 453 /4          |
-#  residual_1.mbconv_1.swish_1              | swish                                      | 144x56x56      |           |            | 453 /4          |
-#  residual_1.mbconv_1.dwconv_1             | dwconv(3x3, pad=1, bias=false)             | 144x56x56      |     1,296 |  4,064,256 | 461 /4          |
-#  residual_1.mbconv_1.batchnorm_2          | batchnorm                                  | 144x56x56      |       288 |            | 461 /4          |
-#  residual_1.mbconv_1.swish_2              | swish                                      | 144x56x56      |           |            | 461 /4          |
-#  residual_1.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 144x1x1        |           |            | 681 /4          |
-#  residual_1.mbconv_1.se_1.conv_1          | conv(6, 1x1)                               | 6x1x1          |       870 |        864 | 681 /4          |
-#  residual_1.mbconv_1.se_1.swish_1         | swish                                      | 6x1x1          |           |            | 681 /4          |
-#  residual_1.mbconv_1.se_1.conv_2          | conv(144, 1x1)                             | 144x1x1        |     1,008 |        864 | 681 /4          |
-#  residual_1.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 144x1x1        |           |            | 681 /4          |
-#  residual_1.mbconv_1.se_1.mul_1           | mul                                        | 144x56x56      |           |            | 681 /4          | residual_1.mbconv_1.swish_2, residual_1.mbconv_1.se_1.sigmoid_1
-#  residual_1.mbconv_1.conv_2               | conv(24, 1x1, bias=false)                  | 24x56x56       |     3,456 | 10,838,016 | 681 /4          |
-#  residual_1.mbconv_1.batchnorm_3          | batchnorm                                  | 24x56x56       |        48 |            | 681 /4          |
-#  residual_1.add_1                         | add                                        | 24x56x56       |           |            | 681 /4          | residual_1.mbconv_1.batchnorm_3, mbconv_1.batchnorm_3
-#  mbconv_2.conv_1                          | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 681 /4          |
-#  mbconv_2.batchnorm_1                     | batchnorm                                  | 144x56x56      |       288 |            | 681 /4          |
-#  mbconv_2.swish_1                         | swish                                      | 144x56x56      |           |            | 681 /4          |
-#  mbconv_2.dwconv_1                        | dwconv(5x5, stride=2, pad=2, bias=false)   | 144x28x28      |     3,600 |  2,822,400 | 697 /8          |
-#  mbconv_2.batchnorm_2                     | batchnorm                                  | 144x28x28      |       288 |            | 697 /8          |
-#  mbconv_2.swish_2                         | swish                                      | 144x28x28      |           |            | 697 /8          |
-#  mbconv_2.se_1.globalavgpool_1            | globalavgpool                              | 144x1x1        |           |            | 913 /8          |
-#  mbconv_2.se_1.conv_1                     | conv(6, 1x1)                               | 6x1x1          |       870 |        864 | 913 /8          |
-#  mbconv_2.se_1.swish_1                    | swish                                      | 6x1x1          |           |            | 913 /8          |
-#  mbconv_2.se_1.conv_2                     | conv(144, 1x1)                             | 144x1x1        |     1,008 |        864 | 913 /8          |
-#  mbconv_2.se_1.sigmoid_1                  | sigmoid                                    | 144x1x1        |           |            | 913 /8          |
-#  mbconv_2.se_1.mul_1                      | mul                                        | 144x28x28      |           |            | 913 /8          | mbconv_2.swish_2, mbconv_2.se_1.sigmoid_1
-#  mbconv_2.conv_2                          | conv(40, 1x1, bias=false)                  | 40x28x28       |     5,760 |  4,515,840 | 913 /8          |
-#  mbconv_2.batchnorm_3                     | batchnorm                                  | 40x28x28       |        80 |            | 913 /8          |
-#  residual_2.mbconv_1.conv_1               | conv(240, 1x1, bias=false)                 | 240x28x28      |     9,600 |  7,526,400 | 913 /8          |
-#  residual_2.mbconv_1.batchnorm_1          | batchnorm                                  | 240x28x28      |       480 |            | 913 /8          |
-#  residual_2.mbconv_1.swish_1              | swish                                      | 240x28x28      |           |            | 913 /8          |
-#  residual_2.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 240x28x28      |     6,000 |  4,704,000 | 945 /8          |
-#  residual_2.mbconv_1.batchnorm_2          | batchnorm                                  | 240x28x28      |       480 |            | 945 /8          |
-#  residual_2.mbconv_1.swish_2              | swish                                      | 240x28x28      |           |            | 945 /8          |
-#  residual_2.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 240x1x1        |           |            | 1161 /8         |
-#  residual_2.mbconv_1.se_1.conv_1          | conv(10, 1x1)                              | 10x1x1         |     2,410 |      2,400 | 1161 /8         |
-#  residual_2.mbconv_1.se_1.swish_1         | swish                                      | 10x1x1         |           |            | 1161 /8         |
-#  residual_2.mbconv_1.se_1.conv_2          | conv(240, 1x1)                             | 240x1x1        |     2,640 |      2,400 | 1161 /8         |
-#  residual_2.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 240x1x1        |           |            | 1161 /8         |
-#  residual_2.mbconv_1.se_1.mul_1           | mul                                        | 240x28x28      |           |            | 1161 /8         | residual_2.mbconv_1.swish_2, residual_2.mbconv_1.se_1.sigmoid_1
-#  residual_2.mbconv_1.conv_2               | conv(40, 1x1, bias=false)                  | 40x28x28       |     9,600 |  7,526,400 | 1161 /8         |
-#  residual_2.mbconv_1.batchnorm_3          | batchnorm                                  | 40x28x28       |        80 |            | 1161 /8         |
-#  residual_2.add_1                         | add                                        | 40x28x28       |           |            | 1161 /8         | residual_2.mbconv_1.batchnorm_3, mbconv_2.batchnorm_3
-#  mbconv_3.conv_1                          | conv(240, 1x1, bias=false)                 | 240x28x28      |     9,600 |  7,526,400 | 1161 /8         |
-#  mbconv_3.batchnorm_1                     | batchnorm                                  | 240x28x28      |       480 |            | 1161 /8         |
-#  mbconv_3.swish_1                         | swish                                      | 240x28x28      |           |            | 1161 /8         |
-#  mbconv_3.dwconv_1                        | dwconv(3x3, stride=2, pad=1, bias=false)   | 240x14x14      |     2,160 |    423,360 | 1177 /16        |
-#  mbconv_3.batchnorm_2                     | batchnorm                                  | 240x14x14      |       480 |            | 1177 /16        |
-#  mbconv_3.swish_2                         | swish                                      | 240x14x14      |           |            | 1177 /16        |
-#  mbconv_3.se_1.globalavgpool_1            | globalavgpool                              | 240x1x1        |           |            | 1385 /16        |
-#  mbconv_3.se_1.conv_1                     | conv(10, 1x1)                              | 10x1x1         |     2,410 |      2,400 | 1385 /16        |
-#  mbconv_3.se_1.swish_1                    | swish                                      | 10x1x1         |           |            | 1385 /16        |
-#  mbconv_3.se_1.conv_2                     | conv(240, 1x1)                             | 240x1x1        |     2,640 |      2,400 | 1385 /16        |
-#  mbconv_3.se_1.sigmoid_1                  | sigmoid                                    | 240x1x1        |           |            | 1385 /16        |
-#  mbconv_3.se_1.mul_1                      | mul                                        | 240x14x14      |           |            | 1385 /16        | mbconv_3.swish_2, mbconv_3.se_1.sigmoid_1
-#  mbconv_3.conv_2                          | conv(80, 1x1, bias=false)                  | 80x14x14       |    19,200 |  3,763,200 | 1385 /16        |
-#  mbconv_3.batchnorm_3                     | batchnorm                                  | 80x14x14       |       160 |            | 1385 /16        |
-#  residual_3.mbconv_1.conv_1               | conv(480, 1x1, bias=false)                 | 480x14x14      |    38,400 |  7,526,400 | 1385 /16        |
-#  residual_3.mbconv_1.batchnorm_1          | batchnorm                                  | 480x14x14      |       960 |            | 1385 /16        |
-#  residual_3.mbconv_1.swish_1              | swish                                      | 480x14x14      |           |            | 1385 /16        |
-#  residual_3.mbconv_1.dwconv_1             | dwconv(3x3, pad=1, bias=false)             | 480x14x14      |     4,320 |    846,720 | 1417 /16        |
-#  residual_3.mbconv_1.batchnorm_2          | batchnorm                                  | 480x14x14      |       960 |            | 1417 /16        |
-#  residual_3.mbconv_1.swish_2              | swish                                      | 480x14x14      |           |            | 1417 /16        |
-#  residual_3.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 480x1x1        |           |            | 1625 /16        |
-#  residual_3.mbconv_1.se_1.conv_1          | conv(20, 1x1)                              | 20x1x1         |     9,620 |      9,600 | 1625 /16        |
-#  residual_3.mbconv_1.se_1.swish_1         | swish                                      | 20x1x1         |           |            | 1625 /16        |
-#  residual_3.mbconv_1.se_1.conv_2          | conv(480, 1x1)                             | 480x1x1        |    10,080 |      9,600 | 1625 /16        |
-#  residual_3.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 480x1x1        |           |            | 1625 /16        |
-#  residual_3.mbconv_1.se_1.mul_1           | mul                                        | 480x14x14      |           |            | 1625 /16        | residual_3.mbconv_1.swish_2, residual_3.mbconv_1.se_1.sigmoid_1
-#  residual_3.mbconv_1.conv_2               | conv(80, 1x1, bias=false)                  | 80x14x14       |    38,400 |  7,526,400 | 1625 /16        |
-#  residual_3.mbconv_1.batchnorm_3          | batchnorm                                  | 80x14x14       |       160 |            | 1625 /16        |
-#  residual_3.add_1                         | add                                        | 80x14x14       |           |            | 1625 /16        | residual_3.mbconv_1.batchnorm_3, mbconv_3.batchnorm_3
-#  residual_4.mbconv_1.conv_1               | conv(480, 1x1, bias=false)                 | 480x14x14      |    38,400 |  7,526,400 | 1625 /16        |
-#  residual_4.mbconv_1.batchnorm_1          | batchnorm                                  | 480x14x14      |       960 |            | 1625 /16        |
-#  residual_4.mbconv_1.swish_1              | swish                                      | 480x14x14      |           |            | 1625 /16        |
-#  residual_4.mbconv_1.dwconv_1             | dwconv(3x3, pad=1, bias=false)             | 480x14x14      |     4,320 |    846,720 | 1657 /16        |
-#  residual_4.mbconv_1.batchnorm_2          | batchnorm                                  | 480x14x14      |       960 |            | 1657 /16        |
-#  residual_4.mbconv_1.swish_2              | swish                                      | 480x14x14      |           |            | 1657 /16        |
-#  residual_4.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 480x1x1        |           |            | 1865 /16        |
-#  residual_4.mbconv_1.se_1.conv_1          | conv(20, 1x1)                              | 20x1x1         |     9,620 |      9,600 | 1865 /16        |
-#  residual_4.mbconv_1.se_1.swish_1         | swish                                      | 20x1x1         |           |            | 1865 /16        |
-#  residual_4.mbconv_1.se_1.conv_2          | conv(480, 1x1)                             | 480x1x1        |    10,080 |      9,600 | 1865 /16        |
-#  residual_4.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 480x1x1        |           |            | 1865 /16        |
-#  residual_4.mbconv_1.se_1.mul_1           | mul                                        | 480x14x14      |           |            | 1865 /16        | residual_4.mbconv_1.swish_2, residual_4.mbconv_1.se_1.sigmoid_1
-#  residual_4.mbconv_1.conv_2               | conv(80, 1x1, bias=false)                  | 80x14x14       |    38,400 |  7,526,400 | 1865 /16        |
-#  residual_4.mbconv_1.batchnorm_3          | batchnorm                                  | 80x14x14       |       160 |            | 1865 /16        |
-#  residual_4.add_1                         | add                                        | 80x14x14       |           |            | 1865 /16        | residual_4.mbconv_1.batchnorm_3, residual_3.add_1
-#  mbconv_4.conv_1                          | conv(480, 1x1, bias=false)                 | 480x14x14      |    38,400 |  7,526,400 | 1865 /16        |
-#  mbconv_4.batchnorm_1                     | batchnorm                                  | 480x14x14      |       960 |            | 1865 /16        |
-#  mbconv_4.swish_1                         | swish                                      | 480x14x14      |           |            | 1865 /16        |
-#  mbconv_4.dwconv_1                        | dwconv(5x5, pad=2, bias=false)             | 480x14x14      |    12,000 |  2,352,000 | 1929 /16        |
-#  mbconv_4.batchnorm_2                     | batchnorm                                  | 480x14x14      |       960 |            | 1929 /16        |
-#  mbconv_4.swish_2                         | swish                                      | 480x14x14      |           |            | 1929 /16        |
-#  mbconv_4.se_1.globalavgpool_1            | globalavgpool                              | 480x1x1        |           |            | 2137 /16        |
-#  mbconv_4.se_1.conv_1                     | conv(20, 1x1)                              | 20x1x1         |     9,620 |      9,600 | 2137 /16        |
-#  mbconv_4.se_1.swish_1                    | swish                                      | 20x1x1         |           |            | 2137 /16        |
-#  mbconv_4.se_1.conv_2                     | conv(480, 1x1)                             | 480x1x1        |    10,080 |      9,600 | 2137 /16        |
-#  mbconv_4.se_1.sigmoid_1                  | sigmoid                                    | 480x1x1        |           |            | 2137 /16        |
-#  mbconv_4.se_1.mul_1                      | mul                                        | 480x14x14      |           |            | 2137 /16        | mbconv_4.swish_2, mbconv_4.se_1.sigmoid_1
-#  mbconv_4.conv_2                          | conv(112, 1x1, bias=false)                 | 112x14x14      |    53,760 | 10,536,960 | 2137 /16        |
-#  mbconv_4.batchnorm_3                     | batchnorm                                  | 112x14x14      |       224 |            | 2137 /16        |
-#  residual_5.mbconv_1.conv_1               | conv(672, 1x1, bias=false)                 | 672x14x14      |    75,264 | 14,751,744 | 2137 /16        |
-#  residual_5.mbconv_1.batchnorm_1          | batchnorm                                  | 672x14x14      |     1,344 |            | 2137 /16        |
-#  residual_5.mbconv_1.swish_1              | swish                                      | 672x14x14      |           |            | 2137 /16        |
-#  residual_5.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 672x14x14      |    16,800 |  3,292,800 | 2201 /16        |
-#  residual_5.mbconv_1.batchnorm_2          | batchnorm                                  | 672x14x14      |     1,344 |            | 2201 /16        |
-#  residual_5.mbconv_1.swish_2              | swish                                      | 672x14x14      |           |            | 2201 /16        |
-#  residual_5.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 672x1x1        |           |            | 2409 /16        |
-#  residual_5.mbconv_1.se_1.conv_1          | conv(28, 1x1)                              | 28x1x1         |    18,844 |     18,816 | 2409 /16        |
-#  residual_5.mbconv_1.se_1.swish_1         | swish                                      | 28x1x1         |           |            | 2409 /16        |
-#  residual_5.mbconv_1.se_1.conv_2          | conv(672, 1x1)                             | 672x1x1        |    19,488 |     18,816 | 2409 /16        |
-#  residual_5.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 672x1x1        |           |            | 2409 /16        |
-#  residual_5.mbconv_1.se_1.mul_1           | mul                                        | 672x14x14      |           |            | 2409 /16        | residual_5.mbconv_1.swish_2, residual_5.mbconv_1.se_1.sigmoid_1
-#  residual_5.mbconv_1.conv_2               | conv(112, 1x1, bias=false)                 | 112x14x14      |    75,264 | 14,751,744 | 2409 /16        |
-#  residual_5.mbconv_1.batchnorm_3          | batchnorm                                  | 112x14x14      |       224 |            | 2409 /16        |
-#  residual_5.add_1                         | add                                        | 112x14x14      |           |            | 2409 /16        | residual_5.mbconv_1.batchnorm_3, mbconv_4.batchnorm_3
-#  residual_6.mbconv_1.conv_1               | conv(672, 1x1, bias=false)                 | 672x14x14      |    75,264 | 14,751,744 | 2409 /16        |
-#  residual_6.mbconv_1.batchnorm_1          | batchnorm                                  | 672x14x14      |     1,344 |            | 2409 /16        |
-#  residual_6.mbconv_1.swish_1              | swish                                      | 672x14x14      |           |            | 2409 /16        |
-#  residual_6.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 672x14x14      |    16,800 |  3,292,800 | 2473 /16        |
-#  residual_6.mbconv_1.batchnorm_2          | batchnorm                                  | 672x14x14      |     1,344 |            | 2473 /16        |
-#  residual_6.mbconv_1.swish_2              | swish                                      | 672x14x14      |           |            | 2473 /16        |
-#  residual_6.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 672x1x1        |           |            | 2681 /16        |
-#  residual_6.mbconv_1.se_1.conv_1          | conv(28, 1x1)                              | 28x1x1         |    18,844 |     18,816 | 2681 /16        |
-#  residual_6.mbconv_1.se_1.swish_1         | swish                                      | 28x1x1         |           |            | 2681 /16        |
-#  residual_6.mbconv_1.se_1.conv_2          | conv(672, 1x1)                             | 672x1x1        |    19,488 |     18,816 | 2681 /16        |
-#  residual_6.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 672x1x1        |           |            | 2681 /16        |
-#  residual_6.mbconv_1.se_1.mul_1           | mul                                        | 672x14x14      |           |            | 2681 /16        | residual_6.mbconv_1.swish_2, residual_6.mbconv_1.se_1.sigmoid_1
-#  residual_6.mbconv_1.conv_2               | conv(112, 1x1, bias=false)                 | 112x14x14      |    75,264 | 14,751,744 | 2681 /16        |
-#  residual_6.mbconv_1.batchnorm_3          | batchnorm                                  | 112x14x14      |       224 |            | 2681 /16        |
-#  residual_6.add_1                         | add                                        | 112x14x14      |           |            | 2681 /16        | residual_6.mbconv_1.batchnorm_3, residual_5.add_1
-#  mbconv_5.conv_1                          | conv(672, 1x1, bias=false)                 | 672x14x14      |    75,264 | 14,751,744 | 2681 /16        |
-#  mbconv_5.batchnorm_1                     | batchnorm                                  | 672x14x14      |     1,344 |            | 2681 /16        |
-#  mbconv_5.swish_1                         | swish                                      | 672x14x14      |           |            | 2681 /16        |
-#  mbconv_5.dwconv_1                        | dwconv(5x5, stride=2, pad=2, bias=false)   | 672x7x7        |    16,800 |    823,200 | 2745 /32        |
-#  mbconv_5.batchnorm_2                     | batchnorm                                  | 672x7x7        |     1,344 |            | 2745 /32        |
-#  mbconv_5.swish_2                         | swish                                      | 672x7x7        |           |            | 2745 /32        |
-#  mbconv_5.se_1.globalavgpool_1            | globalavgpool                              | 672x1x1        |           |            | 2937 /32        |
-#  mbconv_5.se_1.conv_1                     | conv(28, 1x1)                              | 28x1x1         |    18,844 |     18,816 | 2937 /32        |
-#  mbconv_5.se_1.swish_1                    | swish                                      | 28x1x1         |           |            | 2937 /32        |
-#  mbconv_5.se_1.conv_2                     | conv(672, 1x1)                             | 672x1x1        |    19,488 |     18,816 | 2937 /32        |
-#  mbconv_5.se_1.sigmoid_1                  | sigmoid                                    | 672x1x1        |           |            | 2937 /32        |
-#  mbconv_5.se_1.mul_1                      | mul                                        | 672x7x7        |           |            | 2937 /32        | mbconv_5.swish_2, mbconv_5.se_1.sigmoid_1
-#  mbconv_5.conv_2                          | conv(192, 1x1, bias=false)                 | 192x7x7        |   129,024 |  6,322,176 | 2937 /32        |
-#  mbconv_5.batchnorm_3                     | batchnorm                                  | 192x7x7        |       384 |            | 2937 /32        |
-#  residual_7.mbconv_1.conv_1               | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 2937 /32        |
-#  residual_7.mbconv_1.batchnorm_1          | batchnorm                                  | 1152x7x7       |     2,304 |            | 2937 /32        |
-#  residual_7.mbconv_1.swish_1              | swish                                      | 1152x7x7       |           |            | 2937 /32        |
-#  residual_7.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 1152x7x7       |    28,800 |  1,411,200 | 3065 /32        |
-#  residual_7.mbconv_1.batchnorm_2          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3065 /32        |
-#  residual_7.mbconv_1.swish_2              | swish                                      | 1152x7x7       |           |            | 3065 /32        |
-#  residual_7.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 1152x1x1       |           |            | 3257 /32        |
-#  residual_7.mbconv_1.se_1.conv_1          | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 3257 /32        |
-#  residual_7.mbconv_1.se_1.swish_1         | swish                                      | 48x1x1         |           |            | 3257 /32        |
-#  residual_7.mbconv_1.se_1.conv_2          | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 3257 /32        |
-#  residual_7.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 1152x1x1       |           |            | 3257 /32        |
-#  residual_7.mbconv_1.se_1.mul_1           | mul                                        | 1152x7x7       |           |            | 3257 /32        | residual_7.mbconv_1.swish_2, residual_7.mbconv_1.se_1.sigmoid_1
-#  residual_7.mbconv_1.conv_2               | conv(192, 1x1, bias=false)                 | 192x7x7        |   221,184 | 10,838,016 | 3257 /32        |
-#  residual_7.mbconv_1.batchnorm_3          | batchnorm                                  | 192x7x7        |       384 |            | 3257 /32        |
-#  residual_7.add_1                         | add                                        | 192x7x7        |           |            | 3257 /32        | residual_7.mbconv_1.batchnorm_3, mbconv_5.batchnorm_3
-#  residual_8.mbconv_1.conv_1               | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 3257 /32        |
-#  residual_8.mbconv_1.batchnorm_1          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3257 /32        |
-#  residual_8.mbconv_1.swish_1              | swish                                      | 1152x7x7       |           |            | 3257 /32        |
-#  residual_8.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 1152x7x7       |    28,800 |  1,411,200 | 3385 /32        |
-#  residual_8.mbconv_1.batchnorm_2          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3385 /32        |
-#  residual_8.mbconv_1.swish_2              | swish                                      | 1152x7x7       |           |            | 3385 /32        |
-#  residual_8.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 1152x1x1       |           |            | 3577 /32        |
-#  residual_8.mbconv_1.se_1.conv_1          | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 3577 /32        |
-#  residual_8.mbconv_1.se_1.swish_1         | swish                                      | 48x1x1         |           |            | 3577 /32        |
-#  residual_8.mbconv_1.se_1.conv_2          | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 3577 /32        |
-#  residual_8.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 1152x1x1       |           |            | 3577 /32        |
-#  residual_8.mbconv_1.se_1.mul_1           | mul                                        | 1152x7x7       |           |            | 3577 /32        | residual_8.mbconv_1.swish_2, residual_8.mbconv_1.se_1.sigmoid_1
-#  residual_8.mbconv_1.conv_2               | conv(192, 1x1, bias=false)                 | 192x7x7        |   221,184 | 10,838,016 | 3577 /32        |
-#  residual_8.mbconv_1.batchnorm_3          | batchnorm                                  | 192x7x7        |       384 |            | 3577 /32        |
-#  residual_8.add_1                         | add                                        | 192x7x7        |           |            | 3577 /32        | residual_8.mbconv_1.batchnorm_3, residual_7.add_1
-#  residual_9.mbconv_1.conv_1               | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 3577 /32        |
-#  residual_9.mbconv_1.batchnorm_1          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3577 /32        |
-#  residual_9.mbconv_1.swish_1              | swish                                      | 1152x7x7       |           |            | 3577 /32        |
-#  residual_9.mbconv_1.dwconv_1             | dwconv(5x5, pad=2, bias=false)             | 1152x7x7       |    28,800 |  1,411,200 | 3705 /32        |
-#  residual_9.mbconv_1.batchnorm_2          | batchnorm                                  | 1152x7x7       |     2,304 |            | 3705 /32        |
-#  residual_9.mbconv_1.swish_2              | swish                                      | 1152x7x7       |           |            | 3705 /32        |
-#  residual_9.mbconv_1.se_1.globalavgpool_1 | globalavgpool                              | 1152x1x1       |           |            | 3897 /32        |
-#  residual_9.mbconv_1.se_1.conv_1          | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 3897 /32        |
-#  residual_9.mbconv_1.se_1.swish_1         | swish                                      | 48x1x1         |           |            | 3897 /32        |
-#  residual_9.mbconv_1.se_1.conv_2          | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 3897 /32        |
-#  residual_9.mbconv_1.se_1.sigmoid_1       | sigmoid                                    | 1152x1x1       |           |            | 3897 /32        |
-#  residual_9.mbconv_1.se_1.mul_1           | mul                                        | 1152x7x7       |           |            | 3897 /32        | residual_9.mbconv_1.swish_2, residual_9.mbconv_1.se_1.sigmoid_1
-#  residual_9.mbconv_1.conv_2               | conv(192, 1x1, bias=false)                 | 192x7x7        |   221,184 | 10,838,016 | 3897 /32        |
-#  residual_9.mbconv_1.batchnorm_3          | batchnorm                                  | 192x7x7        |       384 |            | 3897 /32        |
-#  residual_9.add_1                         | add                                        | 192x7x7        |           |            | 3897 /32        | residual_9.mbconv_1.batchnorm_3, residual_8.add_1
-#  mbconv_6.conv_1                          | conv(1152, 1x1, bias=false)                | 1152x7x7       |   221,184 | 10,838,016 | 3897 /32        |
-#  mbconv_6.batchnorm_1                     | batchnorm                                  | 1152x7x7       |     2,304 |            | 3897 /32        |
-#  mbconv_6.swish_1                         | swish                                      | 1152x7x7       |           |            | 3897 /32        |
-#  mbconv_6.dwconv_1                        | dwconv(3x3, pad=1, bias=false)             | 1152x7x7       |    10,368 |    508,032 | 3961 /32        |
-#  mbconv_6.batchnorm_2                     | batchnorm                                  | 1152x7x7       |     2,304 |            | 3961 /32        |
-#  mbconv_6.swish_2                         | swish                                      | 1152x7x7       |           |            | 3961 /32        |
-#  mbconv_6.se_1.globalavgpool_1            | globalavgpool                              | 1152x1x1       |           |            | 4153 /32        |
-#  mbconv_6.se_1.conv_1                     | conv(48, 1x1)                              | 48x1x1         |    55,344 |     55,296 | 4153 /32        |
-#  mbconv_6.se_1.swish_1                    | swish                                      | 48x1x1         |           |            | 4153 /32        |
-#  mbconv_6.se_1.conv_2                     | conv(1152, 1x1)                            | 1152x1x1       |    56,448 |     55,296 | 4153 /32        |
-#  mbconv_6.se_1.sigmoid_1                  | sigmoid                                    | 1152x1x1       |           |            | 4153 /32        |
-#  mbconv_6.se_1.mul_1                      | mul                                        | 1152x7x7       |           |            | 4153 /32        | mbconv_6.swish_2, mbconv_6.se_1.sigmoid_1
-#  mbconv_6.conv_2                          | conv(320, 1x1, bias=false)                 | 320x7x7        |   368,640 | 18,063,360 | 4153 /32        |
-#  mbconv_6.batchnorm_3                     | batchnorm                                  | 320x7x7        |       640 |            | 4153 /32        |
-#  conv_3                                   | conv(1280, 1x1, bias=false)                | 1280x7x7       |   409,600 | 20,070,400 | 4153 /32        |
-#  batchnorm_4                              | batchnorm                                  | 1280x7x7       |     2,560 |            | 4153 /32        |
-#  swish_3                                  | swish                                      | 1280x7x7       |           |            | 4153 /32        |
-#  globalavgpool_1                          | globalavgpool                              | 1280x1x1       |           |            | 4345 /32        |
-#  dropout_1                                | dropout(0.2)                               | 1280x1x1       |           |            | 4345 /32        |
-#  output_1_flatten                         | flatten (implicit)                         | 1280           |           |            |                 |
-#  output_1                                 | fc(1000)                                   | 1000           | 1,281,000 |  1,280,000 |                 |
-#  output_1_softmax                         | softmax (implicit)                         | 1000           |           |            |                 |
+#  Layer            | Op                                            | Output (CxHxW) |    Params |       MACs | RF size /stride
+# ------------------+-----------------------------------------------+----------------+-----------+------------+-----------------
+#  input_1          | input                                         | 3x224x224      |           |            | 1 /1
+#  conv_1           | conv(32, 3x3, stride=2, pad=1, bias=false)    | 32x112x112     |       864 | 10,838,016 | 3 /2
+#  batchnorm_1      | batchnorm                                     | 32x112x112     |        64 |            | 3 /2
+#  swish_1          | swish                                         | 32x112x112     |           |            | 3 /2
+#  dwconv_1         | dwconv(3x3, pad=1, bias=false)                | 32x112x112     |       288 |  3,612,672 | 7 /2
+#  batchnorm_2      | batchnorm                                     | 32x112x112     |        64 |            | 7 /2
+#  swish_2          | swish                                         | 32x112x112     |           |            | 7 /2
+#  se_1             | se(c=32, squeeze=8)                           | 32x112x112     |       552 |        512 | 229 /2
+#  conv_2           | conv(16, 1x1, bias=false)                     | 16x112x112     |       512 |  6,422,528 | 229 /2
+#  batchnorm_3      | batchnorm                                     | 16x112x112     |        32 |            | 229 /2
+#  mbconv_1         | mbconv(cin=16, cout=24, t=6, k=3, stride=2)   | 24x56x56       |     6,004 | 29,203,200 | 453 /4
+#  residual_1       | residual(c=24, t=6, k=3)                      | 24x56x56       |    10,710 | 25,742,016 | 681 /4
+#  mbconv_2         | mbconv(cin=24, cout=40, t=6, k=5, stride=2)   | 40x28x28       |    15,350 | 18,177,984 | 913 /8
+#  residual_2       | residual(c=40, t=6, k=5)                      | 40x28x28       |    31,290 | 19,761,600 | 1161 /8
+#  mbconv_3         | mbconv(cin=40, cout=80, t=6, k=3, stride=2)   | 80x14x14       |    37,130 | 11,717,760 | 1385 /16
+#  residual_3       | residual(c=80, t=6, k=3)                      | 80x14x14       |   102,900 | 15,918,720 | 1625 /16
+#  residual_4       | residual(c=80, t=6, k=3)                      | 80x14x14       |   102,900 | 15,918,720 | 1865 /16
+#  mbconv_4         | mbconv(cin=80, cout=112, t=6, k=5, stride=1)  | 112x14x14      |   126,004 | 20,434,560 | 2137 /16
+#  residual_5       | residual(c=112, t=6, k=5)                     | 112x14x14      |   208,572 | 32,833,920 | 2409 /16
+#  residual_6       | residual(c=112, t=6, k=5)                     | 112x14x14      |   208,572 | 32,833,920 | 2681 /16
+#  mbconv_5         | mbconv(cin=112, cout=192, t=6, k=5, stride=2) | 192x7x7        |   262,492 | 21,934,752 | 2937 /32
+#  residual_7       | residual(c=192, t=6, k=5)                     | 192x7x7        |   587,952 | 23,197,824 | 3257 /32
+#  residual_8       | residual(c=192, t=6, k=5)                     | 192x7x7        |   587,952 | 23,197,824 | 3577 /32
+#  residual_9       | residual(c=192, t=6, k=5)                     | 192x7x7        |   587,952 | 23,197,824 | 3897 /32
+#  mbconv_6         | mbconv(cin=192, cout=320, t=6, k=3, stride=1) | 320x7x7        |   717,232 | 29,520,000 | 4153 /32
+#  conv_3           | conv(1280, 1x1, bias=false)                   | 1280x7x7       |   409,600 | 20,070,400 | 4153 /32
+#  batchnorm_4      | batchnorm                                     | 1280x7x7       |     2,560 |            | 4153 /32
+#  swish_3          | swish                                         | 1280x7x7       |           |            | 4153 /32
+#  globalavgpool_1  | globalavgpool                                 | 1280x1x1       |           |            | 4345 /32
+#  dropout_1        | dropout(0.2)                                  | 1280x1x1       |           |            | 4345 /32
+#  output_1_flatten | flatten (implicit)                            | 1280           |           |            |
+#  output_1         | fc(1000)                                      | 1000           | 1,281,000 |  1,280,000 |
+#  output_1_softmax | softmax (implicit)                            | 1000           |           |            |
 # Trainable params:     5,288,548
 # Non-trainable params: 42,016
 # MACs per sample:      385,814,752 (385.81 M)
@@ -361,8 +152,7 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
-                ) -> list[float]:
+def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device) -> list[float]:
     """One pass over this process's share of the training set: [loss sum, correct, samples]."""
     model.train()
     totals = [0.0, 0.0, 0.0]
@@ -377,13 +167,12 @@ def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, dev
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device
-             ) -> list[float]:
+def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device) -> list[float]:
     """Inference-mode [loss sum, correct, samples] over x, y."""
     net.eval()
     totals = [0.0, 0.0, 0.0]
     for i in range(0, len(y), batch):
-        xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+        xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
         loss, scores = loss_and_scores(net, xb, yb)
         totals = [totals[0] + loss.item() * len(yb), totals[1] + hits(scores, yb), totals[2] + len(yb)]
     return totals
@@ -404,16 +193,20 @@ def main(argv: list[str] | None = None) -> int:
     net = EfficientnetB0().to(device)
     if args.weights:
         net.load_netdsl_weights(args.weights)
-    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
-        if world > 1 else net
+    model = (
+        DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+    )
     train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
     x_val, y_val = torch.from_numpy(data.x_val[rank::world]), torch.from_numpy(data.y_val[rank::world])
     optimizer = make_optimizer(model.parameters(), args.lr)
     if rank == 0:
-        print(f"efficientnet_b0: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
-              f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
+        print(
+            f"efficientnet_b0: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
+            f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}",
+            flush=True,
+        )
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)

@@ -4,207 +4,30 @@
 # `netdsl compile examples/googlenet.net --target pytorch`.
 #
 # network googlenet
-#  Layer                           | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# ---------------------------------+--------------------------------------------+----------------+-----------+-------------+-----------------+----------------------------------------------------------------------------------------------------------------
-#  input_1                         | input                                      | 3x224x224      |           |             | 1 /1            |
-#  basic_1.conv_1                  | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  basic_1.batchnorm_1             | batchnorm(eps=0.001)                       | 64x112x112     |       128 |             | 7 /2            |
-#  basic_1.relu_1                  | relu                                       | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                       | maxpool(3x3, stride=2, ceil=true)          | 64x56x56       |           |             | 11 /4           |
-#  basic_2.conv_1                  | conv(64, 1x1, bias=false)                  | 64x56x56       |     4,096 |  12,845,056 | 11 /4           |
-#  basic_2.batchnorm_1             | batchnorm(eps=0.001)                       | 64x56x56       |       128 |             | 11 /4           |
-#  basic_2.relu_1                  | relu                                       | 64x56x56       |           |             | 11 /4           |
-#  basic_3.conv_1                  | conv(192, 3x3, pad=1, bias=false)          | 192x56x56      |   110,592 | 346,816,512 | 19 /4           |
-#  basic_3.batchnorm_1             | batchnorm(eps=0.001)                       | 192x56x56      |       384 |             | 19 /4           |
-#  basic_3.relu_1                  | relu                                       | 192x56x56      |           |             | 19 /4           |
-#  maxpool_2                       | maxpool(3x3, stride=2, ceil=true)          | 192x28x28      |           |             | 27 /8           |
-#  inception_1.basic_1.conv_1      | conv(64, 1x1, bias=false)                  | 64x28x28       |    12,288 |   9,633,792 | 27 /8           |
-#  inception_1.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 64x28x28       |       128 |             | 27 /8           |
-#  inception_1.basic_1.relu_1      | relu                                       | 64x28x28       |           |             | 27 /8           |
-#  inception_1.basic_2.conv_1      | conv(96, 1x1, bias=false)                  | 96x28x28       |    18,432 |  14,450,688 | 27 /8           | maxpool_2
-#  inception_1.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 96x28x28       |       192 |             | 27 /8           |
-#  inception_1.basic_2.relu_1      | relu                                       | 96x28x28       |           |             | 27 /8           |
-#  inception_1.basic_3.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x28x28      |   110,592 |  86,704,128 | 43 /8           |
-#  inception_1.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 128x28x28      |       256 |             | 43 /8           |
-#  inception_1.basic_3.relu_1      | relu                                       | 128x28x28      |           |             | 43 /8           |
-#  inception_1.basic_4.conv_1      | conv(16, 1x1, bias=false)                  | 16x28x28       |     3,072 |   2,408,448 | 27 /8           | maxpool_2
-#  inception_1.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 16x28x28       |        32 |             | 27 /8           |
-#  inception_1.basic_4.relu_1      | relu                                       | 16x28x28       |           |             | 27 /8           |
-#  inception_1.basic_5.conv_1      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |     4,608 |   3,612,672 | 43 /8           |
-#  inception_1.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 32x28x28       |        64 |             | 43 /8           |
-#  inception_1.basic_5.relu_1      | relu                                       | 32x28x28       |           |             | 43 /8           |
-#  inception_1.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 192x28x28      |           |             | 43 /8           | maxpool_2
-#  inception_1.basic_6.conv_1      | conv(32, 1x1, bias=false)                  | 32x28x28       |     6,144 |   4,816,896 | 43 /8           |
-#  inception_1.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 32x28x28       |        64 |             | 43 /8           |
-#  inception_1.basic_6.relu_1      | relu                                       | 32x28x28       |           |             | 43 /8           |
-#  inception_1.concat_1            | concat                                     | 256x28x28      |           |             | 43 /8           | inception_1.basic_1.relu_1, inception_1.basic_3.relu_1, inception_1.basic_5.relu_1, inception_1.basic_6.relu_1
-#  inception_2.basic_1.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    32,768 |  25,690,112 | 43 /8           |
-#  inception_2.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 128x28x28      |       256 |             | 43 /8           |
-#  inception_2.basic_1.relu_1      | relu                                       | 128x28x28      |           |             | 43 /8           |
-#  inception_2.basic_2.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    32,768 |  25,690,112 | 43 /8           | inception_1.concat_1
-#  inception_2.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 128x28x28      |       256 |             | 43 /8           |
-#  inception_2.basic_2.relu_1      | relu                                       | 128x28x28      |           |             | 43 /8           |
-#  inception_2.basic_3.conv_1      | conv(192, 3x3, pad=1, bias=false)          | 192x28x28      |   221,184 | 173,408,256 | 59 /8           |
-#  inception_2.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 192x28x28      |       384 |             | 59 /8           |
-#  inception_2.basic_3.relu_1      | relu                                       | 192x28x28      |           |             | 59 /8           |
-#  inception_2.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x28x28       |     8,192 |   6,422,528 | 43 /8           | inception_1.concat_1
-#  inception_2.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x28x28       |        64 |             | 43 /8           |
-#  inception_2.basic_4.relu_1      | relu                                       | 32x28x28       |           |             | 43 /8           |
-#  inception_2.basic_5.conv_1      | conv(96, 3x3, pad=1, bias=false)           | 96x28x28       |    27,648 |  21,676,032 | 59 /8           |
-#  inception_2.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 96x28x28       |       192 |             | 59 /8           |
-#  inception_2.basic_5.relu_1      | relu                                       | 96x28x28       |           |             | 59 /8           |
-#  inception_2.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 256x28x28      |           |             | 59 /8           | inception_1.concat_1
-#  inception_2.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x28x28       |    16,384 |  12,845,056 | 59 /8           |
-#  inception_2.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x28x28       |       128 |             | 59 /8           |
-#  inception_2.basic_6.relu_1      | relu                                       | 64x28x28       |           |             | 59 /8           |
-#  inception_2.concat_1            | concat                                     | 480x28x28      |           |             | 59 /8           | inception_2.basic_1.relu_1, inception_2.basic_3.relu_1, inception_2.basic_5.relu_1, inception_2.basic_6.relu_1
-#  maxpool_3                       | maxpool(3x3, stride=2, ceil=true)          | 480x14x14      |           |             | 75 /16          |
-#  inception_3.basic_1.conv_1      | conv(192, 1x1, bias=false)                 | 192x14x14      |    92,160 |  18,063,360 | 75 /16          |
-#  inception_3.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 192x14x14      |       384 |             | 75 /16          |
-#  inception_3.basic_1.relu_1      | relu                                       | 192x14x14      |           |             | 75 /16          |
-#  inception_3.basic_2.conv_1      | conv(96, 1x1, bias=false)                  | 96x14x14       |    46,080 |   9,031,680 | 75 /16          | maxpool_3
-#  inception_3.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 96x14x14       |       192 |             | 75 /16          |
-#  inception_3.basic_2.relu_1      | relu                                       | 96x14x14       |           |             | 75 /16          |
-#  inception_3.basic_3.conv_1      | conv(208, 3x3, pad=1, bias=false)          | 208x14x14      |   179,712 |  35,223,552 | 107 /16         |
-#  inception_3.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 208x14x14      |       416 |             | 107 /16         |
-#  inception_3.basic_3.relu_1      | relu                                       | 208x14x14      |           |             | 107 /16         |
-#  inception_3.basic_4.conv_1      | conv(16, 1x1, bias=false)                  | 16x14x14       |     7,680 |   1,505,280 | 75 /16          | maxpool_3
-#  inception_3.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 16x14x14       |        32 |             | 75 /16          |
-#  inception_3.basic_4.relu_1      | relu                                       | 16x14x14       |           |             | 75 /16          |
-#  inception_3.basic_5.conv_1      | conv(48, 3x3, pad=1, bias=false)           | 48x14x14       |     6,912 |   1,354,752 | 107 /16         |
-#  inception_3.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 48x14x14       |        96 |             | 107 /16         |
-#  inception_3.basic_5.relu_1      | relu                                       | 48x14x14       |           |             | 107 /16         |
-#  inception_3.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 480x14x14      |           |             | 107 /16         | maxpool_3
-#  inception_3.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    30,720 |   6,021,120 | 107 /16         |
-#  inception_3.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 107 /16         |
-#  inception_3.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 107 /16         |
-#  inception_3.concat_1            | concat                                     | 512x14x14      |           |             | 107 /16         | inception_3.basic_1.relu_1, inception_3.basic_3.relu_1, inception_3.basic_5.relu_1, inception_3.basic_6.relu_1
-#  inception_4.basic_1.conv_1      | conv(160, 1x1, bias=false)                 | 160x14x14      |    81,920 |  16,056,320 | 107 /16         |
-#  inception_4.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 160x14x14      |       320 |             | 107 /16         |
-#  inception_4.basic_1.relu_1      | relu                                       | 160x14x14      |           |             | 107 /16         |
-#  inception_4.basic_2.conv_1      | conv(112, 1x1, bias=false)                 | 112x14x14      |    57,344 |  11,239,424 | 107 /16         | inception_3.concat_1
-#  inception_4.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 112x14x14      |       224 |             | 107 /16         |
-#  inception_4.basic_2.relu_1      | relu                                       | 112x14x14      |           |             | 107 /16         |
-#  inception_4.basic_3.conv_1      | conv(224, 3x3, pad=1, bias=false)          | 224x14x14      |   225,792 |  44,255,232 | 139 /16         |
-#  inception_4.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 224x14x14      |       448 |             | 139 /16         |
-#  inception_4.basic_3.relu_1      | relu                                       | 224x14x14      |           |             | 139 /16         |
-#  inception_4.basic_4.conv_1      | conv(24, 1x1, bias=false)                  | 24x14x14       |    12,288 |   2,408,448 | 107 /16         | inception_3.concat_1
-#  inception_4.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 24x14x14       |        48 |             | 107 /16         |
-#  inception_4.basic_4.relu_1      | relu                                       | 24x14x14       |           |             | 107 /16         |
-#  inception_4.basic_5.conv_1      | conv(64, 3x3, pad=1, bias=false)           | 64x14x14       |    13,824 |   2,709,504 | 139 /16         |
-#  inception_4.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 139 /16         |
-#  inception_4.basic_5.relu_1      | relu                                       | 64x14x14       |           |             | 139 /16         |
-#  inception_4.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 512x14x14      |           |             | 139 /16         | inception_3.concat_1
-#  inception_4.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    32,768 |   6,422,528 | 139 /16         |
-#  inception_4.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 139 /16         |
-#  inception_4.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 139 /16         |
-#  inception_4.concat_1            | concat                                     | 512x14x14      |           |             | 139 /16         | inception_4.basic_1.relu_1, inception_4.basic_3.relu_1, inception_4.basic_5.relu_1, inception_4.basic_6.relu_1
-#  inception_5.basic_1.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    65,536 |  12,845,056 | 139 /16         |
-#  inception_5.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 139 /16         |
-#  inception_5.basic_1.relu_1      | relu                                       | 128x14x14      |           |             | 139 /16         |
-#  inception_5.basic_2.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    65,536 |  12,845,056 | 139 /16         | inception_4.concat_1
-#  inception_5.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 139 /16         |
-#  inception_5.basic_2.relu_1      | relu                                       | 128x14x14      |           |             | 139 /16         |
-#  inception_5.basic_3.conv_1      | conv(256, 3x3, pad=1, bias=false)          | 256x14x14      |   294,912 |  57,802,752 | 171 /16         |
-#  inception_5.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 256x14x14      |       512 |             | 171 /16         |
-#  inception_5.basic_3.relu_1      | relu                                       | 256x14x14      |           |             | 171 /16         |
-#  inception_5.basic_4.conv_1      | conv(24, 1x1, bias=false)                  | 24x14x14       |    12,288 |   2,408,448 | 139 /16         | inception_4.concat_1
-#  inception_5.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 24x14x14       |        48 |             | 139 /16         |
-#  inception_5.basic_4.relu_1      | relu                                       | 24x14x14       |           |             | 139 /16         |
-#  inception_5.basic_5.conv_1      | conv(64, 3x3, pad=1, bias=false)           | 64x14x14       |    13,824 |   2,709,504 | 171 /16         |
-#  inception_5.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 171 /16         |
-#  inception_5.basic_5.relu_1      | relu                                       | 64x14x14       |           |             | 171 /16         |
-#  inception_5.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 512x14x14      |           |             | 171 /16         | inception_4.concat_1
-#  inception_5.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    32,768 |   6,422,528 | 171 /16         |
-#  inception_5.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 171 /16         |
-#  inception_5.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 171 /16         |
-#  inception_5.concat_1            | concat                                     | 512x14x14      |           |             | 171 /16         | inception_5.basic_1.relu_1, inception_5.basic_3.relu_1, inception_5.basic_5.relu_1, inception_5.basic_6.relu_1
-#  inception_6.basic_1.conv_1      | conv(112, 1x1, bias=false)                 | 112x14x14      |    57,344 |  11,239,424 | 171 /16         |
-#  inception_6.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 112x14x14      |       224 |             | 171 /16         |
-#  inception_6.basic_1.relu_1      | relu                                       | 112x14x14      |           |             | 171 /16         |
-#  inception_6.basic_2.conv_1      | conv(144, 1x1, bias=false)                 | 144x14x14      |    73,728 |  14,450,688 | 171 /16         | inception_5.concat_1
-#  inception_6.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 144x14x14      |       288 |             | 171 /16         |
-#  inception_6.basic_2.relu_1      | relu                                       | 144x14x14      |           |             | 171 /16         |
-#  inception_6.basic_3.conv_1      | conv(288, 3x3, pad=1, bias=false)          | 288x14x14      |   373,248 |  73,156,608 | 203 /16         |
-#  inception_6.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 288x14x14      |       576 |             | 203 /16         |
-#  inception_6.basic_3.relu_1      | relu                                       | 288x14x14      |           |             | 203 /16         |
-#  inception_6.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x14x14       |    16,384 |   3,211,264 | 171 /16         | inception_5.concat_1
-#  inception_6.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x14x14       |        64 |             | 171 /16         |
-#  inception_6.basic_4.relu_1      | relu                                       | 32x14x14       |           |             | 171 /16         |
-#  inception_6.basic_5.conv_1      | conv(64, 3x3, pad=1, bias=false)           | 64x14x14       |    18,432 |   3,612,672 | 203 /16         |
-#  inception_6.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 203 /16         |
-#  inception_6.basic_5.relu_1      | relu                                       | 64x14x14       |           |             | 203 /16         |
-#  inception_6.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 512x14x14      |           |             | 203 /16         | inception_5.concat_1
-#  inception_6.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    32,768 |   6,422,528 | 203 /16         |
-#  inception_6.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 203 /16         |
-#  inception_6.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 203 /16         |
-#  inception_6.concat_1            | concat                                     | 528x14x14      |           |             | 203 /16         | inception_6.basic_1.relu_1, inception_6.basic_3.relu_1, inception_6.basic_5.relu_1, inception_6.basic_6.relu_1
-#  inception_7.basic_1.conv_1      | conv(256, 1x1, bias=false)                 | 256x14x14      |   135,168 |  26,492,928 | 203 /16         |
-#  inception_7.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 256x14x14      |       512 |             | 203 /16         |
-#  inception_7.basic_1.relu_1      | relu                                       | 256x14x14      |           |             | 203 /16         |
-#  inception_7.basic_2.conv_1      | conv(160, 1x1, bias=false)                 | 160x14x14      |    84,480 |  16,558,080 | 203 /16         | inception_6.concat_1
-#  inception_7.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 160x14x14      |       320 |             | 203 /16         |
-#  inception_7.basic_2.relu_1      | relu                                       | 160x14x14      |           |             | 203 /16         |
-#  inception_7.basic_3.conv_1      | conv(320, 3x3, pad=1, bias=false)          | 320x14x14      |   460,800 |  90,316,800 | 235 /16         |
-#  inception_7.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 320x14x14      |       640 |             | 235 /16         |
-#  inception_7.basic_3.relu_1      | relu                                       | 320x14x14      |           |             | 235 /16         |
-#  inception_7.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x14x14       |    16,896 |   3,311,616 | 203 /16         | inception_6.concat_1
-#  inception_7.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x14x14       |        64 |             | 203 /16         |
-#  inception_7.basic_4.relu_1      | relu                                       | 32x14x14       |           |             | 203 /16         |
-#  inception_7.basic_5.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x14x14      |    36,864 |   7,225,344 | 235 /16         |
-#  inception_7.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 235 /16         |
-#  inception_7.basic_5.relu_1      | relu                                       | 128x14x14      |           |             | 235 /16         |
-#  inception_7.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 528x14x14      |           |             | 235 /16         | inception_6.concat_1
-#  inception_7.basic_6.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    67,584 |  13,246,464 | 235 /16         |
-#  inception_7.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 235 /16         |
-#  inception_7.basic_6.relu_1      | relu                                       | 128x14x14      |           |             | 235 /16         |
-#  inception_7.concat_1            | concat                                     | 832x14x14      |           |             | 235 /16         | inception_7.basic_1.relu_1, inception_7.basic_3.relu_1, inception_7.basic_5.relu_1, inception_7.basic_6.relu_1
-#  maxpool_4                       | maxpool(2x2, ceil=true)                    | 832x7x7        |           |             | 251 /32         |
-#  inception_8.basic_1.conv_1      | conv(256, 1x1, bias=false)                 | 256x7x7        |   212,992 |  10,436,608 | 251 /32         |
-#  inception_8.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 256x7x7        |       512 |             | 251 /32         |
-#  inception_8.basic_1.relu_1      | relu                                       | 256x7x7        |           |             | 251 /32         |
-#  inception_8.basic_2.conv_1      | conv(160, 1x1, bias=false)                 | 160x7x7        |   133,120 |   6,522,880 | 251 /32         | maxpool_4
-#  inception_8.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 160x7x7        |       320 |             | 251 /32         |
-#  inception_8.basic_2.relu_1      | relu                                       | 160x7x7        |           |             | 251 /32         |
-#  inception_8.basic_3.conv_1      | conv(320, 3x3, pad=1, bias=false)          | 320x7x7        |   460,800 |  22,579,200 | 315 /32         |
-#  inception_8.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 320x7x7        |       640 |             | 315 /32         |
-#  inception_8.basic_3.relu_1      | relu                                       | 320x7x7        |           |             | 315 /32         |
-#  inception_8.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x7x7         |    26,624 |   1,304,576 | 251 /32         | maxpool_4
-#  inception_8.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x7x7         |        64 |             | 251 /32         |
-#  inception_8.basic_4.relu_1      | relu                                       | 32x7x7         |           |             | 251 /32         |
-#  inception_8.basic_5.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x7x7        |    36,864 |   1,806,336 | 315 /32         |
-#  inception_8.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 315 /32         |
-#  inception_8.basic_5.relu_1      | relu                                       | 128x7x7        |           |             | 315 /32         |
-#  inception_8.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 832x7x7        |           |             | 315 /32         | maxpool_4
-#  inception_8.basic_6.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   106,496 |   5,218,304 | 315 /32         |
-#  inception_8.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 315 /32         |
-#  inception_8.basic_6.relu_1      | relu                                       | 128x7x7        |           |             | 315 /32         |
-#  inception_8.concat_1            | concat                                     | 832x7x7        |           |             | 315 /32         | inception_8.basic_1.relu_1, inception_8.basic_3.relu_1, inception_8.basic_5.relu_1, inception_8.basic_6.relu_1
-#  inception_9.basic_1.conv_1      | conv(384, 1x1, bias=false)                 | 384x7x7        |   319,488 |  15,654,912 | 315 /32         |
-#  inception_9.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 384x7x7        |       768 |             | 315 /32         |
-#  inception_9.basic_1.relu_1      | relu                                       | 384x7x7        |           |             | 315 /32         |
-#  inception_9.basic_2.conv_1      | conv(192, 1x1, bias=false)                 | 192x7x7        |   159,744 |   7,827,456 | 315 /32         | inception_8.concat_1
-#  inception_9.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 192x7x7        |       384 |             | 315 /32         |
-#  inception_9.basic_2.relu_1      | relu                                       | 192x7x7        |           |             | 315 /32         |
-#  inception_9.basic_3.conv_1      | conv(384, 3x3, pad=1, bias=false)          | 384x7x7        |   663,552 |  32,514,048 | 379 /32         |
-#  inception_9.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 384x7x7        |       768 |             | 379 /32         |
-#  inception_9.basic_3.relu_1      | relu                                       | 384x7x7        |           |             | 379 /32         |
-#  inception_9.basic_4.conv_1      | conv(48, 1x1, bias=false)                  | 48x7x7         |    39,936 |   1,956,864 | 315 /32         | inception_8.concat_1
-#  inception_9.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 48x7x7         |        96 |             | 315 /32         |
-#  inception_9.basic_4.relu_1      | relu                                       | 48x7x7         |           |             | 315 /32         |
-#  inception_9.basic_5.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x7x7        |    55,296 |   2,709,504 | 379 /32         |
-#  inception_9.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 379 /32         |
-#  inception_9.basic_5.relu_1      | relu                                       | 128x7x7        |           |             | 379 /32         |
-#  inception_9.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 832x7x7        |           |             | 379 /32         | inception_8.concat_1
-#  inception_9.basic_6.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   106,496 |   5,218,304 | 379 /32         |
-#  inception_9.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 379 /32         |
-#  inception_9.basic_6.relu_1      | relu                                       | 128x7x7        |           |             | 379 /32         |
-#  inception_9.concat_1            | concat                                     | 1024x7x7       |           |             | 379 /32         | inception_9.basic_1.relu_1, inception_9.basic_3.relu_1, inception_9.basic_5.relu_1, inception_9.basic_6.relu_1
-#  globalavgpool_1                 | globalavgpool                              | 1024x1x1       |           |             | 571 /32         |
-#  dropout_1                       | dropout(0.2)                               | 1024x1x1       |           |             | 571 /32         |
-#  output_1_flatten                | flatten (implicit)                         | 1024           |           |             |                 |
-#  output_1                        | fc(1000)                                   | 1000           | 1,025,000 |   1,024,000 |                 |
-#  output_1_softmax                | softmax (implicit)                         | 1000           |           |             |                 |
+#  Layer            | Op                                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# ------------------+------------------------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1          | input                                                      | 3x224x224      |           |             | 1 /1
+#  basic_1          | basic(c=64, k=7, stride=2, pad=3)                          | 64x112x112     |     9,536 | 118,013,952 | 7 /2
+#  maxpool_1        | maxpool(3x3, stride=2, ceil=true)                          | 64x56x56       |           |             | 11 /4
+#  basic_2          | basic(c=64, k=1, stride=1, pad=0)                          | 64x56x56       |     4,224 |  12,845,056 | 11 /4
+#  basic_3          | basic(c=192, k=3, stride=1, pad=1)                         | 192x56x56      |   110,976 | 346,816,512 | 19 /4
+#  maxpool_2        | maxpool(3x3, stride=2, ceil=true)                          | 192x28x28      |           |             | 27 /8
+#  inception_1      | inception(c1=64, c3r=96, c3=128, c5r=16, c5=32, pp=32)     | 256x28x28      |   155,872 | 121,626,624 | 43 /8
+#  inception_2      | inception(c1=128, c3r=128, c3=192, c5r=32, c5=96, pp=64)   | 480x28x28      |   340,224 | 265,732,096 | 59 /8
+#  maxpool_3        | maxpool(3x3, stride=2, ceil=true)                          | 480x14x14      |           |             | 75 /16
+#  inception_3      | inception(c1=192, c3r=96, c3=208, c5r=16, c5=48, pp=64)    | 512x14x14      |   364,512 |  71,199,744 | 107 /16
+#  inception_4      | inception(c1=160, c3r=112, c3=224, c5r=24, c5=64, pp=64)   | 512x14x14      |   425,232 |  83,091,456 | 139 /16
+#  inception_5      | inception(c1=128, c3r=128, c3=256, c5r=24, c5=64, pp=64)   | 512x14x14      |   486,192 |  95,033,344 | 171 /16
+#  inception_6      | inception(c1=112, c3r=144, c3=288, c5r=32, c5=64, pp=64)   | 528x14x14      |   573,312 | 112,093,184 | 203 /16
+#  inception_7      | inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) | 832x14x14      |   803,840 | 157,151,232 | 235 /16
+#  maxpool_4        | maxpool(2x2, ceil=true)                                    | 832x7x7        |           |             | 251 /32
+#  inception_8      | inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) | 832x7x7        |   978,944 |  47,867,904 | 315 /32
+#  inception_9      | inception(c1=384, c3r=192, c3=384, c5r=48, c5=128, pp=128) | 1024x7x7       | 1,347,040 |  65,881,088 | 379 /32
+#  globalavgpool_1  | globalavgpool                                              | 1024x1x1       |           |             | 571 /32
+#  dropout_1        | dropout(0.2)                                               | 1024x1x1       |           |             | 571 /32
+#  output_1_flatten | flatten (implicit)                                         | 1024           |           |             |
+#  output_1         | fc(1000)                                                   | 1000           | 1,025,000 |   1,024,000 |
+#  output_1_softmax | softmax (implicit)                                         | 1000           |           |             |
 # Trainable params:     6,624,904
 # Non-trainable params: 14,560
 # MACs per sample:      1,498,376,192 (1.50 G)
@@ -218,9 +41,11 @@
     model.load_netdsl_weights("googlenet.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. googlenet_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. googlenet_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -232,297 +57,7 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 224, 224)
 OUTPUT_SHAPE = (1000,)
-
-# netdsl weight name -> state_dict name in Googlenet
-NETDSL_NAMES = {
-    "basic_1.conv_1.weight": "basic_1__conv_1.weight",
-    "basic_1.batchnorm_1.weight": "basic_1__batchnorm_1.weight",
-    "basic_1.batchnorm_1.bias": "basic_1__batchnorm_1.bias",
-    "basic_1.batchnorm_1.running_mean": "basic_1__batchnorm_1.running_mean",
-    "basic_1.batchnorm_1.running_var": "basic_1__batchnorm_1.running_var",
-    "basic_2.conv_1.weight": "basic_2__conv_1.weight",
-    "basic_2.batchnorm_1.weight": "basic_2__batchnorm_1.weight",
-    "basic_2.batchnorm_1.bias": "basic_2__batchnorm_1.bias",
-    "basic_2.batchnorm_1.running_mean": "basic_2__batchnorm_1.running_mean",
-    "basic_2.batchnorm_1.running_var": "basic_2__batchnorm_1.running_var",
-    "basic_3.conv_1.weight": "basic_3__conv_1.weight",
-    "basic_3.batchnorm_1.weight": "basic_3__batchnorm_1.weight",
-    "basic_3.batchnorm_1.bias": "basic_3__batchnorm_1.bias",
-    "basic_3.batchnorm_1.running_mean": "basic_3__batchnorm_1.running_mean",
-    "basic_3.batchnorm_1.running_var": "basic_3__batchnorm_1.running_var",
-    "inception_1.basic_1.conv_1.weight": "inception_1__basic_1__conv_1.weight",
-    "inception_1.basic_1.batchnorm_1.weight": "inception_1__basic_1__batchnorm_1.weight",
-    "inception_1.basic_1.batchnorm_1.bias": "inception_1__basic_1__batchnorm_1.bias",
-    "inception_1.basic_1.batchnorm_1.running_mean": "inception_1__basic_1__batchnorm_1.running_mean",
-    "inception_1.basic_1.batchnorm_1.running_var": "inception_1__basic_1__batchnorm_1.running_var",
-    "inception_1.basic_2.conv_1.weight": "inception_1__basic_2__conv_1.weight",
-    "inception_1.basic_2.batchnorm_1.weight": "inception_1__basic_2__batchnorm_1.weight",
-    "inception_1.basic_2.batchnorm_1.bias": "inception_1__basic_2__batchnorm_1.bias",
-    "inception_1.basic_2.batchnorm_1.running_mean": "inception_1__basic_2__batchnorm_1.running_mean",
-    "inception_1.basic_2.batchnorm_1.running_var": "inception_1__basic_2__batchnorm_1.running_var",
-    "inception_1.basic_3.conv_1.weight": "inception_1__basic_3__conv_1.weight",
-    "inception_1.basic_3.batchnorm_1.weight": "inception_1__basic_3__batchnorm_1.weight",
-    "inception_1.basic_3.batchnorm_1.bias": "inception_1__basic_3__batchnorm_1.bias",
-    "inception_1.basic_3.batchnorm_1.running_mean": "inception_1__basic_3__batchnorm_1.running_mean",
-    "inception_1.basic_3.batchnorm_1.running_var": "inception_1__basic_3__batchnorm_1.running_var",
-    "inception_1.basic_4.conv_1.weight": "inception_1__basic_4__conv_1.weight",
-    "inception_1.basic_4.batchnorm_1.weight": "inception_1__basic_4__batchnorm_1.weight",
-    "inception_1.basic_4.batchnorm_1.bias": "inception_1__basic_4__batchnorm_1.bias",
-    "inception_1.basic_4.batchnorm_1.running_mean": "inception_1__basic_4__batchnorm_1.running_mean",
-    "inception_1.basic_4.batchnorm_1.running_var": "inception_1__basic_4__batchnorm_1.running_var",
-    "inception_1.basic_5.conv_1.weight": "inception_1__basic_5__conv_1.weight",
-    "inception_1.basic_5.batchnorm_1.weight": "inception_1__basic_5__batchnorm_1.weight",
-    "inception_1.basic_5.batchnorm_1.bias": "inception_1__basic_5__batchnorm_1.bias",
-    "inception_1.basic_5.batchnorm_1.running_mean": "inception_1__basic_5__batchnorm_1.running_mean",
-    "inception_1.basic_5.batchnorm_1.running_var": "inception_1__basic_5__batchnorm_1.running_var",
-    "inception_1.basic_6.conv_1.weight": "inception_1__basic_6__conv_1.weight",
-    "inception_1.basic_6.batchnorm_1.weight": "inception_1__basic_6__batchnorm_1.weight",
-    "inception_1.basic_6.batchnorm_1.bias": "inception_1__basic_6__batchnorm_1.bias",
-    "inception_1.basic_6.batchnorm_1.running_mean": "inception_1__basic_6__batchnorm_1.running_mean",
-    "inception_1.basic_6.batchnorm_1.running_var": "inception_1__basic_6__batchnorm_1.running_var",
-    "inception_2.basic_1.conv_1.weight": "inception_2__basic_1__conv_1.weight",
-    "inception_2.basic_1.batchnorm_1.weight": "inception_2__basic_1__batchnorm_1.weight",
-    "inception_2.basic_1.batchnorm_1.bias": "inception_2__basic_1__batchnorm_1.bias",
-    "inception_2.basic_1.batchnorm_1.running_mean": "inception_2__basic_1__batchnorm_1.running_mean",
-    "inception_2.basic_1.batchnorm_1.running_var": "inception_2__basic_1__batchnorm_1.running_var",
-    "inception_2.basic_2.conv_1.weight": "inception_2__basic_2__conv_1.weight",
-    "inception_2.basic_2.batchnorm_1.weight": "inception_2__basic_2__batchnorm_1.weight",
-    "inception_2.basic_2.batchnorm_1.bias": "inception_2__basic_2__batchnorm_1.bias",
-    "inception_2.basic_2.batchnorm_1.running_mean": "inception_2__basic_2__batchnorm_1.running_mean",
-    "inception_2.basic_2.batchnorm_1.running_var": "inception_2__basic_2__batchnorm_1.running_var",
-    "inception_2.basic_3.conv_1.weight": "inception_2__basic_3__conv_1.weight",
-    "inception_2.basic_3.batchnorm_1.weight": "inception_2__basic_3__batchnorm_1.weight",
-    "inception_2.basic_3.batchnorm_1.bias": "inception_2__basic_3__batchnorm_1.bias",
-    "inception_2.basic_3.batchnorm_1.running_mean": "inception_2__basic_3__batchnorm_1.running_mean",
-    "inception_2.basic_3.batchnorm_1.running_var": "inception_2__basic_3__batchnorm_1.running_var",
-    "inception_2.basic_4.conv_1.weight": "inception_2__basic_4__conv_1.weight",
-    "inception_2.basic_4.batchnorm_1.weight": "inception_2__basic_4__batchnorm_1.weight",
-    "inception_2.basic_4.batchnorm_1.bias": "inception_2__basic_4__batchnorm_1.bias",
-    "inception_2.basic_4.batchnorm_1.running_mean": "inception_2__basic_4__batchnorm_1.running_mean",
-    "inception_2.basic_4.batchnorm_1.running_var": "inception_2__basic_4__batchnorm_1.running_var",
-    "inception_2.basic_5.conv_1.weight": "inception_2__basic_5__conv_1.weight",
-    "inception_2.basic_5.batchnorm_1.weight": "inception_2__basic_5__batchnorm_1.weight",
-    "inception_2.basic_5.batchnorm_1.bias": "inception_2__basic_5__batchnorm_1.bias",
-    "inception_2.basic_5.batchnorm_1.running_mean": "inception_2__basic_5__batchnorm_1.running_mean",
-    "inception_2.basic_5.batchnorm_1.running_var": "inception_2__basic_5__batchnorm_1.running_var",
-    "inception_2.basic_6.conv_1.weight": "inception_2__basic_6__conv_1.weight",
-    "inception_2.basic_6.batchnorm_1.weight": "inception_2__basic_6__batchnorm_1.weight",
-    "inception_2.basic_6.batchnorm_1.bias": "inception_2__basic_6__batchnorm_1.bias",
-    "inception_2.basic_6.batchnorm_1.running_mean": "inception_2__basic_6__batchnorm_1.running_mean",
-    "inception_2.basic_6.batchnorm_1.running_var": "inception_2__basic_6__batchnorm_1.running_var",
-    "inception_3.basic_1.conv_1.weight": "inception_3__basic_1__conv_1.weight",
-    "inception_3.basic_1.batchnorm_1.weight": "inception_3__basic_1__batchnorm_1.weight",
-    "inception_3.basic_1.batchnorm_1.bias": "inception_3__basic_1__batchnorm_1.bias",
-    "inception_3.basic_1.batchnorm_1.running_mean": "inception_3__basic_1__batchnorm_1.running_mean",
-    "inception_3.basic_1.batchnorm_1.running_var": "inception_3__basic_1__batchnorm_1.running_var",
-    "inception_3.basic_2.conv_1.weight": "inception_3__basic_2__conv_1.weight",
-    "inception_3.basic_2.batchnorm_1.weight": "inception_3__basic_2__batchnorm_1.weight",
-    "inception_3.basic_2.batchnorm_1.bias": "inception_3__basic_2__batchnorm_1.bias",
-    "inception_3.basic_2.batchnorm_1.running_mean": "inception_3__basic_2__batchnorm_1.running_mean",
-    "inception_3.basic_2.batchnorm_1.running_var": "inception_3__basic_2__batchnorm_1.running_var",
-    "inception_3.basic_3.conv_1.weight": "inception_3__basic_3__conv_1.weight",
-    "inception_3.basic_3.batchnorm_1.weight": "inception_3__basic_3__batchnorm_1.weight",
-    "inception_3.basic_3.batchnorm_1.bias": "inception_3__basic_3__batchnorm_1.bias",
-    "inception_3.basic_3.batchnorm_1.running_mean": "inception_3__basic_3__batchnorm_1.running_mean",
-    "inception_3.basic_3.batchnorm_1.running_var": "inception_3__basic_3__batchnorm_1.running_var",
-    "inception_3.basic_4.conv_1.weight": "inception_3__basic_4__conv_1.weight",
-    "inception_3.basic_4.batchnorm_1.weight": "inception_3__basic_4__batchnorm_1.weight",
-    "inception_3.basic_4.batchnorm_1.bias": "inception_3__basic_4__batchnorm_1.bias",
-    "inception_3.basic_4.batchnorm_1.running_mean": "inception_3__basic_4__batchnorm_1.running_mean",
-    "inception_3.basic_4.batchnorm_1.running_var": "inception_3__basic_4__batchnorm_1.running_var",
-    "inception_3.basic_5.conv_1.weight": "inception_3__basic_5__conv_1.weight",
-    "inception_3.basic_5.batchnorm_1.weight": "inception_3__basic_5__batchnorm_1.weight",
-    "inception_3.basic_5.batchnorm_1.bias": "inception_3__basic_5__batchnorm_1.bias",
-    "inception_3.basic_5.batchnorm_1.running_mean": "inception_3__basic_5__batchnorm_1.running_mean",
-    "inception_3.basic_5.batchnorm_1.running_var": "inception_3__basic_5__batchnorm_1.running_var",
-    "inception_3.basic_6.conv_1.weight": "inception_3__basic_6__conv_1.weight",
-    "inception_3.basic_6.batchnorm_1.weight": "inception_3__basic_6__batchnorm_1.weight",
-    "inception_3.basic_6.batchnorm_1.bias": "inception_3__basic_6__batchnorm_1.bias",
-    "inception_3.basic_6.batchnorm_1.running_mean": "inception_3__basic_6__batchnorm_1.running_mean",
-    "inception_3.basic_6.batchnorm_1.running_var": "inception_3__basic_6__batchnorm_1.running_var",
-    "inception_4.basic_1.conv_1.weight": "inception_4__basic_1__conv_1.weight",
-    "inception_4.basic_1.batchnorm_1.weight": "inception_4__basic_1__batchnorm_1.weight",
-    "inception_4.basic_1.batchnorm_1.bias": "inception_4__basic_1__batchnorm_1.bias",
-    "inception_4.basic_1.batchnorm_1.running_mean": "inception_4__basic_1__batchnorm_1.running_mean",
-    "inception_4.basic_1.batchnorm_1.running_var": "inception_4__basic_1__batchnorm_1.running_var",
-    "inception_4.basic_2.conv_1.weight": "inception_4__basic_2__conv_1.weight",
-    "inception_4.basic_2.batchnorm_1.weight": "inception_4__basic_2__batchnorm_1.weight",
-    "inception_4.basic_2.batchnorm_1.bias": "inception_4__basic_2__batchnorm_1.bias",
-    "inception_4.basic_2.batchnorm_1.running_mean": "inception_4__basic_2__batchnorm_1.running_mean",
-    "inception_4.basic_2.batchnorm_1.running_var": "inception_4__basic_2__batchnorm_1.running_var",
-    "inception_4.basic_3.conv_1.weight": "inception_4__basic_3__conv_1.weight",
-    "inception_4.basic_3.batchnorm_1.weight": "inception_4__basic_3__batchnorm_1.weight",
-    "inception_4.basic_3.batchnorm_1.bias": "inception_4__basic_3__batchnorm_1.bias",
-    "inception_4.basic_3.batchnorm_1.running_mean": "inception_4__basic_3__batchnorm_1.running_mean",
-    "inception_4.basic_3.batchnorm_1.running_var": "inception_4__basic_3__batchnorm_1.running_var",
-    "inception_4.basic_4.conv_1.weight": "inception_4__basic_4__conv_1.weight",
-    "inception_4.basic_4.batchnorm_1.weight": "inception_4__basic_4__batchnorm_1.weight",
-    "inception_4.basic_4.batchnorm_1.bias": "inception_4__basic_4__batchnorm_1.bias",
-    "inception_4.basic_4.batchnorm_1.running_mean": "inception_4__basic_4__batchnorm_1.running_mean",
-    "inception_4.basic_4.batchnorm_1.running_var": "inception_4__basic_4__batchnorm_1.running_var",
-    "inception_4.basic_5.conv_1.weight": "inception_4__basic_5__conv_1.weight",
-    "inception_4.basic_5.batchnorm_1.weight": "inception_4__basic_5__batchnorm_1.weight",
-    "inception_4.basic_5.batchnorm_1.bias": "inception_4__basic_5__batchnorm_1.bias",
-    "inception_4.basic_5.batchnorm_1.running_mean": "inception_4__basic_5__batchnorm_1.running_mean",
-    "inception_4.basic_5.batchnorm_1.running_var": "inception_4__basic_5__batchnorm_1.running_var",
-    "inception_4.basic_6.conv_1.weight": "inception_4__basic_6__conv_1.weight",
-    "inception_4.basic_6.batchnorm_1.weight": "inception_4__basic_6__batchnorm_1.weight",
-    "inception_4.basic_6.batchnorm_1.bias": "inception_4__basic_6__batchnorm_1.bias",
-    "inception_4.basic_6.batchnorm_1.running_mean": "inception_4__basic_6__batchnorm_1.running_mean",
-    "inception_4.basic_6.batchnorm_1.running_var": "inception_4__basic_6__batchnorm_1.running_var",
-    "inception_5.basic_1.conv_1.weight": "inception_5__basic_1__conv_1.weight",
-    "inception_5.basic_1.batchnorm_1.weight": "inception_5__basic_1__batchnorm_1.weight",
-    "inception_5.basic_1.batchnorm_1.bias": "inception_5__basic_1__batchnorm_1.bias",
-    "inception_5.basic_1.batchnorm_1.running_mean": "inception_5__basic_1__batchnorm_1.running_mean",
-    "inception_5.basic_1.batchnorm_1.running_var": "inception_5__basic_1__batchnorm_1.running_var",
-    "inception_5.basic_2.conv_1.weight": "inception_5__basic_2__conv_1.weight",
-    "inception_5.basic_2.batchnorm_1.weight": "inception_5__basic_2__batchnorm_1.weight",
-    "inception_5.basic_2.batchnorm_1.bias": "inception_5__basic_2__batchnorm_1.bias",
-    "inception_5.basic_2.batchnorm_1.running_mean": "inception_5__basic_2__batchnorm_1.running_mean",
-    "inception_5.basic_2.batchnorm_1.running_var": "inception_5__basic_2__batchnorm_1.running_var",
-    "inception_5.basic_3.conv_1.weight": "inception_5__basic_3__conv_1.weight",
-    "inception_5.basic_3.batchnorm_1.weight": "inception_5__basic_3__batchnorm_1.weight",
-    "inception_5.basic_3.batchnorm_1.bias": "inception_5__basic_3__batchnorm_1.bias",
-    "inception_5.basic_3.batchnorm_1.running_mean": "inception_5__basic_3__batchnorm_1.running_mean",
-    "inception_5.basic_3.batchnorm_1.running_var": "inception_5__basic_3__batchnorm_1.running_var",
-    "inception_5.basic_4.conv_1.weight": "inception_5__basic_4__conv_1.weight",
-    "inception_5.basic_4.batchnorm_1.weight": "inception_5__basic_4__batchnorm_1.weight",
-    "inception_5.basic_4.batchnorm_1.bias": "inception_5__basic_4__batchnorm_1.bias",
-    "inception_5.basic_4.batchnorm_1.running_mean": "inception_5__basic_4__batchnorm_1.running_mean",
-    "inception_5.basic_4.batchnorm_1.running_var": "inception_5__basic_4__batchnorm_1.running_var",
-    "inception_5.basic_5.conv_1.weight": "inception_5__basic_5__conv_1.weight",
-    "inception_5.basic_5.batchnorm_1.weight": "inception_5__basic_5__batchnorm_1.weight",
-    "inception_5.basic_5.batchnorm_1.bias": "inception_5__basic_5__batchnorm_1.bias",
-    "inception_5.basic_5.batchnorm_1.running_mean": "inception_5__basic_5__batchnorm_1.running_mean",
-    "inception_5.basic_5.batchnorm_1.running_var": "inception_5__basic_5__batchnorm_1.running_var",
-    "inception_5.basic_6.conv_1.weight": "inception_5__basic_6__conv_1.weight",
-    "inception_5.basic_6.batchnorm_1.weight": "inception_5__basic_6__batchnorm_1.weight",
-    "inception_5.basic_6.batchnorm_1.bias": "inception_5__basic_6__batchnorm_1.bias",
-    "inception_5.basic_6.batchnorm_1.running_mean": "inception_5__basic_6__batchnorm_1.running_mean",
-    "inception_5.basic_6.batchnorm_1.running_var": "inception_5__basic_6__batchnorm_1.running_var",
-    "inception_6.basic_1.conv_1.weight": "inception_6__basic_1__conv_1.weight",
-    "inception_6.basic_1.batchnorm_1.weight": "inception_6__basic_1__batchnorm_1.weight",
-    "inception_6.basic_1.batchnorm_1.bias": "inception_6__basic_1__batchnorm_1.bias",
-    "inception_6.basic_1.batchnorm_1.running_mean": "inception_6__basic_1__batchnorm_1.running_mean",
-    "inception_6.basic_1.batchnorm_1.running_var": "inception_6__basic_1__batchnorm_1.running_var",
-    "inception_6.basic_2.conv_1.weight": "inception_6__basic_2__conv_1.weight",
-    "inception_6.basic_2.batchnorm_1.weight": "inception_6__basic_2__batchnorm_1.weight",
-    "inception_6.basic_2.batchnorm_1.bias": "inception_6__basic_2__batchnorm_1.bias",
-    "inception_6.basic_2.batchnorm_1.running_mean": "inception_6__basic_2__batchnorm_1.running_mean",
-    "inception_6.basic_2.batchnorm_1.running_var": "inception_6__basic_2__batchnorm_1.running_var",
-    "inception_6.basic_3.conv_1.weight": "inception_6__basic_3__conv_1.weight",
-    "inception_6.basic_3.batchnorm_1.weight": "inception_6__basic_3__batchnorm_1.weight",
-    "inception_6.basic_3.batchnorm_1.bias": "inception_6__basic_3__batchnorm_1.bias",
-    "inception_6.basic_3.batchnorm_1.running_mean": "inception_6__basic_3__batchnorm_1.running_mean",
-    "inception_6.basic_3.batchnorm_1.running_var": "inception_6__basic_3__batchnorm_1.running_var",
-    "inception_6.basic_4.conv_1.weight": "inception_6__basic_4__conv_1.weight",
-    "inception_6.basic_4.batchnorm_1.weight": "inception_6__basic_4__batchnorm_1.weight",
-    "inception_6.basic_4.batchnorm_1.bias": "inception_6__basic_4__batchnorm_1.bias",
-    "inception_6.basic_4.batchnorm_1.running_mean": "inception_6__basic_4__batchnorm_1.running_mean",
-    "inception_6.basic_4.batchnorm_1.running_var": "inception_6__basic_4__batchnorm_1.running_var",
-    "inception_6.basic_5.conv_1.weight": "inception_6__basic_5__conv_1.weight",
-    "inception_6.basic_5.batchnorm_1.weight": "inception_6__basic_5__batchnorm_1.weight",
-    "inception_6.basic_5.batchnorm_1.bias": "inception_6__basic_5__batchnorm_1.bias",
-    "inception_6.basic_5.batchnorm_1.running_mean": "inception_6__basic_5__batchnorm_1.running_mean",
-    "inception_6.basic_5.batchnorm_1.running_var": "inception_6__basic_5__batchnorm_1.running_var",
-    "inception_6.basic_6.conv_1.weight": "inception_6__basic_6__conv_1.weight",
-    "inception_6.basic_6.batchnorm_1.weight": "inception_6__basic_6__batchnorm_1.weight",
-    "inception_6.basic_6.batchnorm_1.bias": "inception_6__basic_6__batchnorm_1.bias",
-    "inception_6.basic_6.batchnorm_1.running_mean": "inception_6__basic_6__batchnorm_1.running_mean",
-    "inception_6.basic_6.batchnorm_1.running_var": "inception_6__basic_6__batchnorm_1.running_var",
-    "inception_7.basic_1.conv_1.weight": "inception_7__basic_1__conv_1.weight",
-    "inception_7.basic_1.batchnorm_1.weight": "inception_7__basic_1__batchnorm_1.weight",
-    "inception_7.basic_1.batchnorm_1.bias": "inception_7__basic_1__batchnorm_1.bias",
-    "inception_7.basic_1.batchnorm_1.running_mean": "inception_7__basic_1__batchnorm_1.running_mean",
-    "inception_7.basic_1.batchnorm_1.running_var": "inception_7__basic_1__batchnorm_1.running_var",
-    "inception_7.basic_2.conv_1.weight": "inception_7__basic_2__conv_1.weight",
-    "inception_7.basic_2.batchnorm_1.weight": "inception_7__basic_2__batchnorm_1.weight",
-    "inception_7.basic_2.batchnorm_1.bias": "inception_7__basic_2__batchnorm_1.bias",
-    "inception_7.basic_2.batchnorm_1.running_mean": "inception_7__basic_2__batchnorm_1.running_mean",
-    "inception_7.basic_2.batchnorm_1.running_var": "inception_7__basic_2__batchnorm_1.running_var",
-    "inception_7.basic_3.conv_1.weight": "inception_7__basic_3__conv_1.weight",
-    "inception_7.basic_3.batchnorm_1.weight": "inception_7__basic_3__batchnorm_1.weight",
-    "inception_7.basic_3.batchnorm_1.bias": "inception_7__basic_3__batchnorm_1.bias",
-    "inception_7.basic_3.batchnorm_1.running_mean": "inception_7__basic_3__batchnorm_1.running_mean",
-    "inception_7.basic_3.batchnorm_1.running_var": "inception_7__basic_3__batchnorm_1.running_var",
-    "inception_7.basic_4.conv_1.weight": "inception_7__basic_4__conv_1.weight",
-    "inception_7.basic_4.batchnorm_1.weight": "inception_7__basic_4__batchnorm_1.weight",
-    "inception_7.basic_4.batchnorm_1.bias": "inception_7__basic_4__batchnorm_1.bias",
-    "inception_7.basic_4.batchnorm_1.running_mean": "inception_7__basic_4__batchnorm_1.running_mean",
-    "inception_7.basic_4.batchnorm_1.running_var": "inception_7__basic_4__batchnorm_1.running_var",
-    "inception_7.basic_5.conv_1.weight": "inception_7__basic_5__conv_1.weight",
-    "inception_7.basic_5.batchnorm_1.weight": "inception_7__basic_5__batchnorm_1.weight",
-    "inception_7.basic_5.batchnorm_1.bias": "inception_7__basic_5__batchnorm_1.bias",
-    "inception_7.basic_5.batchnorm_1.running_mean": "inception_7__basic_5__batchnorm_1.running_mean",
-    "inception_7.basic_5.batchnorm_1.running_var": "inception_7__basic_5__batchnorm_1.running_var",
-    "inception_7.basic_6.conv_1.weight": "inception_7__basic_6__conv_1.weight",
-    "inception_7.basic_6.batchnorm_1.weight": "inception_7__basic_6__batchnorm_1.weight",
-    "inception_7.basic_6.batchnorm_1.bias": "inception_7__basic_6__batchnorm_1.bias",
-    "inception_7.basic_6.batchnorm_1.running_mean": "inception_7__basic_6__batchnorm_1.running_mean",
-    "inception_7.basic_6.batchnorm_1.running_var": "inception_7__basic_6__batchnorm_1.running_var",
-    "inception_8.basic_1.conv_1.weight": "inception_8__basic_1__conv_1.weight",
-    "inception_8.basic_1.batchnorm_1.weight": "inception_8__basic_1__batchnorm_1.weight",
-    "inception_8.basic_1.batchnorm_1.bias": "inception_8__basic_1__batchnorm_1.bias",
-    "inception_8.basic_1.batchnorm_1.running_mean": "inception_8__basic_1__batchnorm_1.running_mean",
-    "inception_8.basic_1.batchnorm_1.running_var": "inception_8__basic_1__batchnorm_1.running_var",
-    "inception_8.basic_2.conv_1.weight": "inception_8__basic_2__conv_1.weight",
-    "inception_8.basic_2.batchnorm_1.weight": "inception_8__basic_2__batchnorm_1.weight",
-    "inception_8.basic_2.batchnorm_1.bias": "inception_8__basic_2__batchnorm_1.bias",
-    "inception_8.basic_2.batchnorm_1.running_mean": "inception_8__basic_2__batchnorm_1.running_mean",
-    "inception_8.basic_2.batchnorm_1.running_var": "inception_8__basic_2__batchnorm_1.running_var",
-    "inception_8.basic_3.conv_1.weight": "inception_8__basic_3__conv_1.weight",
-    "inception_8.basic_3.batchnorm_1.weight": "inception_8__basic_3__batchnorm_1.weight",
-    "inception_8.basic_3.batchnorm_1.bias": "inception_8__basic_3__batchnorm_1.bias",
-    "inception_8.basic_3.batchnorm_1.running_mean": "inception_8__basic_3__batchnorm_1.running_mean",
-    "inception_8.basic_3.batchnorm_1.running_var": "inception_8__basic_3__batchnorm_1.running_var",
-    "inception_8.basic_4.conv_1.weight": "inception_8__basic_4__conv_1.weight",
-    "inception_8.basic_4.batchnorm_1.weight": "inception_8__basic_4__batchnorm_1.weight",
-    "inception_8.basic_4.batchnorm_1.bias": "inception_8__basic_4__batchnorm_1.bias",
-    "inception_8.basic_4.batchnorm_1.running_mean": "inception_8__basic_4__batchnorm_1.running_mean",
-    "inception_8.basic_4.batchnorm_1.running_var": "inception_8__basic_4__batchnorm_1.running_var",
-    "inception_8.basic_5.conv_1.weight": "inception_8__basic_5__conv_1.weight",
-    "inception_8.basic_5.batchnorm_1.weight": "inception_8__basic_5__batchnorm_1.weight",
-    "inception_8.basic_5.batchnorm_1.bias": "inception_8__basic_5__batchnorm_1.bias",
-    "inception_8.basic_5.batchnorm_1.running_mean": "inception_8__basic_5__batchnorm_1.running_mean",
-    "inception_8.basic_5.batchnorm_1.running_var": "inception_8__basic_5__batchnorm_1.running_var",
-    "inception_8.basic_6.conv_1.weight": "inception_8__basic_6__conv_1.weight",
-    "inception_8.basic_6.batchnorm_1.weight": "inception_8__basic_6__batchnorm_1.weight",
-    "inception_8.basic_6.batchnorm_1.bias": "inception_8__basic_6__batchnorm_1.bias",
-    "inception_8.basic_6.batchnorm_1.running_mean": "inception_8__basic_6__batchnorm_1.running_mean",
-    "inception_8.basic_6.batchnorm_1.running_var": "inception_8__basic_6__batchnorm_1.running_var",
-    "inception_9.basic_1.conv_1.weight": "inception_9__basic_1__conv_1.weight",
-    "inception_9.basic_1.batchnorm_1.weight": "inception_9__basic_1__batchnorm_1.weight",
-    "inception_9.basic_1.batchnorm_1.bias": "inception_9__basic_1__batchnorm_1.bias",
-    "inception_9.basic_1.batchnorm_1.running_mean": "inception_9__basic_1__batchnorm_1.running_mean",
-    "inception_9.basic_1.batchnorm_1.running_var": "inception_9__basic_1__batchnorm_1.running_var",
-    "inception_9.basic_2.conv_1.weight": "inception_9__basic_2__conv_1.weight",
-    "inception_9.basic_2.batchnorm_1.weight": "inception_9__basic_2__batchnorm_1.weight",
-    "inception_9.basic_2.batchnorm_1.bias": "inception_9__basic_2__batchnorm_1.bias",
-    "inception_9.basic_2.batchnorm_1.running_mean": "inception_9__basic_2__batchnorm_1.running_mean",
-    "inception_9.basic_2.batchnorm_1.running_var": "inception_9__basic_2__batchnorm_1.running_var",
-    "inception_9.basic_3.conv_1.weight": "inception_9__basic_3__conv_1.weight",
-    "inception_9.basic_3.batchnorm_1.weight": "inception_9__basic_3__batchnorm_1.weight",
-    "inception_9.basic_3.batchnorm_1.bias": "inception_9__basic_3__batchnorm_1.bias",
-    "inception_9.basic_3.batchnorm_1.running_mean": "inception_9__basic_3__batchnorm_1.running_mean",
-    "inception_9.basic_3.batchnorm_1.running_var": "inception_9__basic_3__batchnorm_1.running_var",
-    "inception_9.basic_4.conv_1.weight": "inception_9__basic_4__conv_1.weight",
-    "inception_9.basic_4.batchnorm_1.weight": "inception_9__basic_4__batchnorm_1.weight",
-    "inception_9.basic_4.batchnorm_1.bias": "inception_9__basic_4__batchnorm_1.bias",
-    "inception_9.basic_4.batchnorm_1.running_mean": "inception_9__basic_4__batchnorm_1.running_mean",
-    "inception_9.basic_4.batchnorm_1.running_var": "inception_9__basic_4__batchnorm_1.running_var",
-    "inception_9.basic_5.conv_1.weight": "inception_9__basic_5__conv_1.weight",
-    "inception_9.basic_5.batchnorm_1.weight": "inception_9__basic_5__batchnorm_1.weight",
-    "inception_9.basic_5.batchnorm_1.bias": "inception_9__basic_5__batchnorm_1.bias",
-    "inception_9.basic_5.batchnorm_1.running_mean": "inception_9__basic_5__batchnorm_1.running_mean",
-    "inception_9.basic_5.batchnorm_1.running_var": "inception_9__basic_5__batchnorm_1.running_var",
-    "inception_9.basic_6.conv_1.weight": "inception_9__basic_6__conv_1.weight",
-    "inception_9.basic_6.batchnorm_1.weight": "inception_9__basic_6__batchnorm_1.weight",
-    "inception_9.basic_6.batchnorm_1.bias": "inception_9__basic_6__batchnorm_1.bias",
-    "inception_9.basic_6.batchnorm_1.running_mean": "inception_9__basic_6__batchnorm_1.running_mean",
-    "inception_9.basic_6.batchnorm_1.running_var": "inception_9__basic_6__batchnorm_1.running_var",
-    "output_1.weight": "output_1.weight",
-    "output_1.bias": "output_1.bias",
-}
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
 
 class PaddedMaxPool2d(nn.Module):
@@ -541,268 +76,87 @@ class PaddedMaxPool2d(nn.Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, pads={self.pads}"
 
 
+# block basic: 57 uses (basic_1, basic_2, basic_3, ...); shapes of basic_1
+#  Layer       | Op                                         | Output (CxHxW) | Params
+# -------------+--------------------------------------------+----------------+--------
+#  conv_1      | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |  9,408
+#  batchnorm_1 | batchnorm(eps=0.001)                       | 64x112x112     |    128
+#  relu_1      | relu                                       | 64x112x112     |
+class Basic(nn.Module):
+    """The program's block basic, for its uses basic_1 ... basic_6."""
+
+    def __init__(self, in_channels: int, c: int, k: int, stride: int, pad_: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(
+            in_channels, c, kernel_size=(k, k), stride=(stride, stride), padding=(pad_, pad_), bias=False
+        )
+        self.batchnorm_1 = nn.BatchNorm2d(c, eps=0.001, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_1(x)
+        x = self.batchnorm_1(x)
+        x = F.relu(x)
+        return x
+
+
+# block inception: 9 uses (inception_1, inception_2, inception_3, ...); shapes of inception_1
+#  Layer     | Op                                       | Output (CxHxW) |  Params
+# -----------+------------------------------------------+----------------+---------
+#  basic_1   | basic(c=64, k=1, stride=1, pad=0)        | 64x28x28       |  12,416
+#  basic_2   | basic(c=96, k=1, stride=1, pad=0)        | 96x28x28       |  18,624
+#  basic_3   | basic(c=128, k=3, stride=1, pad=1)       | 128x28x28      | 110,848
+#  basic_4   | basic(c=16, k=1, stride=1, pad=0)        | 16x28x28       |   3,104
+#  basic_5   | basic(c=32, k=3, stride=1, pad=1)        | 32x28x28       |   4,672
+#  maxpool_1 | maxpool(3x3, stride=1, pad=1, ceil=true) | 192x28x28      |
+#  basic_6   | basic(c=32, k=1, stride=1, pad=0)        | 32x28x28       |   6,208
+#  concat_1  | concat                                   | 256x28x28      |
+class Inception(nn.Module):
+    """The program's block inception, for its uses inception_1 ... inception_9."""
+
+    def __init__(self, in_channels: int, c1: int, c3r: int, c3: int, c5r: int, c5: int, pp: int) -> None:
+        super().__init__()
+        self.basic_1 = Basic(in_channels, c1, 1, 1, 0)
+        self.basic_2 = Basic(in_channels, c3r, 1, 1, 0)
+        self.basic_3 = Basic(c3r, c3, 3, 1, 1)
+        self.basic_4 = Basic(in_channels, c5r, 1, 1, 0)
+        self.basic_5 = Basic(c5r, c5, 3, 1, 1)
+        self.maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+        self.basic_6 = Basic(in_channels, pp, 1, 1, 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        basic_1 = self.basic_1(x)
+        basic_2 = self.basic_2(x)
+        basic_3 = self.basic_3(basic_2)
+        basic_4 = self.basic_4(x)
+        basic_5 = self.basic_5(basic_4)
+        x = self.maxpool_1(x)
+        x = self.basic_6(x)
+        x = torch.cat([basic_1, basic_3, basic_5, x], dim=1)
+        return x
+
+
 class Googlenet(nn.Module):
     """googlenet: 199 layers, 6,624,904 trainable parameters."""
 
     def __init__(self) -> None:
         super().__init__()
-        # basic_1.conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
-        self.basic_1__conv_1 = nn.Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)
-        # basic_1.batchnorm_1: batchnorm(eps=0.001) -> 64x112x112
-        self.basic_1__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # maxpool_1: maxpool(3x3, stride=2, ceil=true) -> 64x56x56
+        self.basic_1 = Basic(3, 64, 7, 2, 3)
         self.maxpool_1 = PaddedMaxPool2d((3, 3), (2, 2), pads=(0, 0, 1, 1))
-        # basic_2.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-        self.basic_2__conv_1 = nn.Conv2d(64, 64, kernel_size=(1, 1), bias=False)
-        # basic_2.batchnorm_1: batchnorm(eps=0.001) -> 64x56x56
-        self.basic_2__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # basic_3.conv_1: conv(192, 3x3, pad=1, bias=false) -> 192x56x56
-        self.basic_3__conv_1 = nn.Conv2d(64, 192, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_3.batchnorm_1: batchnorm(eps=0.001) -> 192x56x56
-        self.basic_3__batchnorm_1 = nn.BatchNorm2d(192, eps=0.001, momentum=0.1)
-        # maxpool_2: maxpool(3x3, stride=2, ceil=true) -> 192x28x28
+        self.basic_2 = Basic(64, 64, 1, 1, 0)
+        self.basic_3 = Basic(64, 192, 3, 1, 1)
         self.maxpool_2 = PaddedMaxPool2d((3, 3), (2, 2), pads=(0, 0, 1, 1))
-        # inception_1.basic_1.conv_1: conv(64, 1x1, bias=false) -> 64x28x28
-        self.inception_1__basic_1__conv_1 = nn.Conv2d(192, 64, kernel_size=(1, 1), bias=False)
-        # inception_1.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 64x28x28
-        self.inception_1__basic_1__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # inception_1.basic_2.conv_1: conv(96, 1x1, bias=false) -> 96x28x28
-        self.inception_1__basic_2__conv_1 = nn.Conv2d(192, 96, kernel_size=(1, 1), bias=False)
-        # inception_1.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 96x28x28
-        self.inception_1__basic_2__batchnorm_1 = nn.BatchNorm2d(96, eps=0.001, momentum=0.1)
-        # inception_1.basic_3.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        self.inception_1__basic_3__conv_1 = nn.Conv2d(96, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_1.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 128x28x28
-        self.inception_1__basic_3__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # inception_1.basic_4.conv_1: conv(16, 1x1, bias=false) -> 16x28x28
-        self.inception_1__basic_4__conv_1 = nn.Conv2d(192, 16, kernel_size=(1, 1), bias=False)
-        # inception_1.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 16x28x28
-        self.inception_1__basic_4__batchnorm_1 = nn.BatchNorm2d(16, eps=0.001, momentum=0.1)
-        # inception_1.basic_5.conv_1: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        self.inception_1__basic_5__conv_1 = nn.Conv2d(16, 32, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_1.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 32x28x28
-        self.inception_1__basic_5__batchnorm_1 = nn.BatchNorm2d(32, eps=0.001, momentum=0.1)
-        # inception_1.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 192x28x28
-        self.inception_1__maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        # inception_1.basic_6.conv_1: conv(32, 1x1, bias=false) -> 32x28x28
-        self.inception_1__basic_6__conv_1 = nn.Conv2d(192, 32, kernel_size=(1, 1), bias=False)
-        # inception_1.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 32x28x28
-        self.inception_1__basic_6__batchnorm_1 = nn.BatchNorm2d(32, eps=0.001, momentum=0.1)
-        # inception_2.basic_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.inception_2__basic_1__conv_1 = nn.Conv2d(256, 128, kernel_size=(1, 1), bias=False)
-        # inception_2.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 128x28x28
-        self.inception_2__basic_1__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # inception_2.basic_2.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.inception_2__basic_2__conv_1 = nn.Conv2d(256, 128, kernel_size=(1, 1), bias=False)
-        # inception_2.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 128x28x28
-        self.inception_2__basic_2__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # inception_2.basic_3.conv_1: conv(192, 3x3, pad=1, bias=false) -> 192x28x28
-        self.inception_2__basic_3__conv_1 = nn.Conv2d(128, 192, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_2.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 192x28x28
-        self.inception_2__basic_3__batchnorm_1 = nn.BatchNorm2d(192, eps=0.001, momentum=0.1)
-        # inception_2.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x28x28
-        self.inception_2__basic_4__conv_1 = nn.Conv2d(256, 32, kernel_size=(1, 1), bias=False)
-        # inception_2.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x28x28
-        self.inception_2__basic_4__batchnorm_1 = nn.BatchNorm2d(32, eps=0.001, momentum=0.1)
-        # inception_2.basic_5.conv_1: conv(96, 3x3, pad=1, bias=false) -> 96x28x28
-        self.inception_2__basic_5__conv_1 = nn.Conv2d(32, 96, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_2.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 96x28x28
-        self.inception_2__basic_5__batchnorm_1 = nn.BatchNorm2d(96, eps=0.001, momentum=0.1)
-        # inception_2.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 256x28x28
-        self.inception_2__maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        # inception_2.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x28x28
-        self.inception_2__basic_6__conv_1 = nn.Conv2d(256, 64, kernel_size=(1, 1), bias=False)
-        # inception_2.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x28x28
-        self.inception_2__basic_6__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # maxpool_3: maxpool(3x3, stride=2, ceil=true) -> 480x14x14
+        self.inception_1 = Inception(192, 64, 96, 128, 16, 32, 32)
+        self.inception_2 = Inception(256, 128, 128, 192, 32, 96, 64)
         self.maxpool_3 = PaddedMaxPool2d((3, 3), (2, 2), pads=(0, 0, 1, 1))
-        # inception_3.basic_1.conv_1: conv(192, 1x1, bias=false) -> 192x14x14
-        self.inception_3__basic_1__conv_1 = nn.Conv2d(480, 192, kernel_size=(1, 1), bias=False)
-        # inception_3.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 192x14x14
-        self.inception_3__basic_1__batchnorm_1 = nn.BatchNorm2d(192, eps=0.001, momentum=0.1)
-        # inception_3.basic_2.conv_1: conv(96, 1x1, bias=false) -> 96x14x14
-        self.inception_3__basic_2__conv_1 = nn.Conv2d(480, 96, kernel_size=(1, 1), bias=False)
-        # inception_3.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 96x14x14
-        self.inception_3__basic_2__batchnorm_1 = nn.BatchNorm2d(96, eps=0.001, momentum=0.1)
-        # inception_3.basic_3.conv_1: conv(208, 3x3, pad=1, bias=false) -> 208x14x14
-        self.inception_3__basic_3__conv_1 = nn.Conv2d(96, 208, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_3.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 208x14x14
-        self.inception_3__basic_3__batchnorm_1 = nn.BatchNorm2d(208, eps=0.001, momentum=0.1)
-        # inception_3.basic_4.conv_1: conv(16, 1x1, bias=false) -> 16x14x14
-        self.inception_3__basic_4__conv_1 = nn.Conv2d(480, 16, kernel_size=(1, 1), bias=False)
-        # inception_3.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 16x14x14
-        self.inception_3__basic_4__batchnorm_1 = nn.BatchNorm2d(16, eps=0.001, momentum=0.1)
-        # inception_3.basic_5.conv_1: conv(48, 3x3, pad=1, bias=false) -> 48x14x14
-        self.inception_3__basic_5__conv_1 = nn.Conv2d(16, 48, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_3.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 48x14x14
-        self.inception_3__basic_5__batchnorm_1 = nn.BatchNorm2d(48, eps=0.001, momentum=0.1)
-        # inception_3.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 480x14x14
-        self.inception_3__maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        # inception_3.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-        self.inception_3__basic_6__conv_1 = nn.Conv2d(480, 64, kernel_size=(1, 1), bias=False)
-        # inception_3.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        self.inception_3__basic_6__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # inception_4.basic_1.conv_1: conv(160, 1x1, bias=false) -> 160x14x14
-        self.inception_4__basic_1__conv_1 = nn.Conv2d(512, 160, kernel_size=(1, 1), bias=False)
-        # inception_4.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 160x14x14
-        self.inception_4__basic_1__batchnorm_1 = nn.BatchNorm2d(160, eps=0.001, momentum=0.1)
-        # inception_4.basic_2.conv_1: conv(112, 1x1, bias=false) -> 112x14x14
-        self.inception_4__basic_2__conv_1 = nn.Conv2d(512, 112, kernel_size=(1, 1), bias=False)
-        # inception_4.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 112x14x14
-        self.inception_4__basic_2__batchnorm_1 = nn.BatchNorm2d(112, eps=0.001, momentum=0.1)
-        # inception_4.basic_3.conv_1: conv(224, 3x3, pad=1, bias=false) -> 224x14x14
-        self.inception_4__basic_3__conv_1 = nn.Conv2d(112, 224, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_4.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 224x14x14
-        self.inception_4__basic_3__batchnorm_1 = nn.BatchNorm2d(224, eps=0.001, momentum=0.1)
-        # inception_4.basic_4.conv_1: conv(24, 1x1, bias=false) -> 24x14x14
-        self.inception_4__basic_4__conv_1 = nn.Conv2d(512, 24, kernel_size=(1, 1), bias=False)
-        # inception_4.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 24x14x14
-        self.inception_4__basic_4__batchnorm_1 = nn.BatchNorm2d(24, eps=0.001, momentum=0.1)
-        # inception_4.basic_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x14x14
-        self.inception_4__basic_5__conv_1 = nn.Conv2d(24, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_4.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        self.inception_4__basic_5__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # inception_4.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 512x14x14
-        self.inception_4__maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        # inception_4.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-        self.inception_4__basic_6__conv_1 = nn.Conv2d(512, 64, kernel_size=(1, 1), bias=False)
-        # inception_4.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        self.inception_4__basic_6__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # inception_5.basic_1.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.inception_5__basic_1__conv_1 = nn.Conv2d(512, 128, kernel_size=(1, 1), bias=False)
-        # inception_5.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-        self.inception_5__basic_1__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # inception_5.basic_2.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.inception_5__basic_2__conv_1 = nn.Conv2d(512, 128, kernel_size=(1, 1), bias=False)
-        # inception_5.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-        self.inception_5__basic_2__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # inception_5.basic_3.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        self.inception_5__basic_3__conv_1 = nn.Conv2d(128, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_5.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 256x14x14
-        self.inception_5__basic_3__batchnorm_1 = nn.BatchNorm2d(256, eps=0.001, momentum=0.1)
-        # inception_5.basic_4.conv_1: conv(24, 1x1, bias=false) -> 24x14x14
-        self.inception_5__basic_4__conv_1 = nn.Conv2d(512, 24, kernel_size=(1, 1), bias=False)
-        # inception_5.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 24x14x14
-        self.inception_5__basic_4__batchnorm_1 = nn.BatchNorm2d(24, eps=0.001, momentum=0.1)
-        # inception_5.basic_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x14x14
-        self.inception_5__basic_5__conv_1 = nn.Conv2d(24, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_5.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        self.inception_5__basic_5__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # inception_5.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 512x14x14
-        self.inception_5__maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        # inception_5.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-        self.inception_5__basic_6__conv_1 = nn.Conv2d(512, 64, kernel_size=(1, 1), bias=False)
-        # inception_5.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        self.inception_5__basic_6__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # inception_6.basic_1.conv_1: conv(112, 1x1, bias=false) -> 112x14x14
-        self.inception_6__basic_1__conv_1 = nn.Conv2d(512, 112, kernel_size=(1, 1), bias=False)
-        # inception_6.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 112x14x14
-        self.inception_6__basic_1__batchnorm_1 = nn.BatchNorm2d(112, eps=0.001, momentum=0.1)
-        # inception_6.basic_2.conv_1: conv(144, 1x1, bias=false) -> 144x14x14
-        self.inception_6__basic_2__conv_1 = nn.Conv2d(512, 144, kernel_size=(1, 1), bias=False)
-        # inception_6.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 144x14x14
-        self.inception_6__basic_2__batchnorm_1 = nn.BatchNorm2d(144, eps=0.001, momentum=0.1)
-        # inception_6.basic_3.conv_1: conv(288, 3x3, pad=1, bias=false) -> 288x14x14
-        self.inception_6__basic_3__conv_1 = nn.Conv2d(144, 288, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_6.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 288x14x14
-        self.inception_6__basic_3__batchnorm_1 = nn.BatchNorm2d(288, eps=0.001, momentum=0.1)
-        # inception_6.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x14x14
-        self.inception_6__basic_4__conv_1 = nn.Conv2d(512, 32, kernel_size=(1, 1), bias=False)
-        # inception_6.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x14x14
-        self.inception_6__basic_4__batchnorm_1 = nn.BatchNorm2d(32, eps=0.001, momentum=0.1)
-        # inception_6.basic_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x14x14
-        self.inception_6__basic_5__conv_1 = nn.Conv2d(32, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_6.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        self.inception_6__basic_5__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # inception_6.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 512x14x14
-        self.inception_6__maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        # inception_6.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-        self.inception_6__basic_6__conv_1 = nn.Conv2d(512, 64, kernel_size=(1, 1), bias=False)
-        # inception_6.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        self.inception_6__basic_6__batchnorm_1 = nn.BatchNorm2d(64, eps=0.001, momentum=0.1)
-        # inception_7.basic_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        self.inception_7__basic_1__conv_1 = nn.Conv2d(528, 256, kernel_size=(1, 1), bias=False)
-        # inception_7.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 256x14x14
-        self.inception_7__basic_1__batchnorm_1 = nn.BatchNorm2d(256, eps=0.001, momentum=0.1)
-        # inception_7.basic_2.conv_1: conv(160, 1x1, bias=false) -> 160x14x14
-        self.inception_7__basic_2__conv_1 = nn.Conv2d(528, 160, kernel_size=(1, 1), bias=False)
-        # inception_7.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 160x14x14
-        self.inception_7__basic_2__batchnorm_1 = nn.BatchNorm2d(160, eps=0.001, momentum=0.1)
-        # inception_7.basic_3.conv_1: conv(320, 3x3, pad=1, bias=false) -> 320x14x14
-        self.inception_7__basic_3__conv_1 = nn.Conv2d(160, 320, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_7.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 320x14x14
-        self.inception_7__basic_3__batchnorm_1 = nn.BatchNorm2d(320, eps=0.001, momentum=0.1)
-        # inception_7.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x14x14
-        self.inception_7__basic_4__conv_1 = nn.Conv2d(528, 32, kernel_size=(1, 1), bias=False)
-        # inception_7.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x14x14
-        self.inception_7__basic_4__batchnorm_1 = nn.BatchNorm2d(32, eps=0.001, momentum=0.1)
-        # inception_7.basic_5.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x14x14
-        self.inception_7__basic_5__conv_1 = nn.Conv2d(32, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_7.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-        self.inception_7__basic_5__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # inception_7.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 528x14x14
-        self.inception_7__maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        # inception_7.basic_6.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        self.inception_7__basic_6__conv_1 = nn.Conv2d(528, 128, kernel_size=(1, 1), bias=False)
-        # inception_7.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-        self.inception_7__basic_6__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # maxpool_4: maxpool(2x2, ceil=true) -> 832x7x7
+        self.inception_3 = Inception(480, 192, 96, 208, 16, 48, 64)
+        self.inception_4 = Inception(512, 160, 112, 224, 24, 64, 64)
+        self.inception_5 = Inception(512, 128, 128, 256, 24, 64, 64)
+        self.inception_6 = Inception(512, 112, 144, 288, 32, 64, 64)
+        self.inception_7 = Inception(528, 256, 160, 320, 32, 128, 128)
         self.maxpool_4 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # inception_8.basic_1.conv_1: conv(256, 1x1, bias=false) -> 256x7x7
-        self.inception_8__basic_1__conv_1 = nn.Conv2d(832, 256, kernel_size=(1, 1), bias=False)
-        # inception_8.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 256x7x7
-        self.inception_8__basic_1__batchnorm_1 = nn.BatchNorm2d(256, eps=0.001, momentum=0.1)
-        # inception_8.basic_2.conv_1: conv(160, 1x1, bias=false) -> 160x7x7
-        self.inception_8__basic_2__conv_1 = nn.Conv2d(832, 160, kernel_size=(1, 1), bias=False)
-        # inception_8.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 160x7x7
-        self.inception_8__basic_2__batchnorm_1 = nn.BatchNorm2d(160, eps=0.001, momentum=0.1)
-        # inception_8.basic_3.conv_1: conv(320, 3x3, pad=1, bias=false) -> 320x7x7
-        self.inception_8__basic_3__conv_1 = nn.Conv2d(160, 320, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_8.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 320x7x7
-        self.inception_8__basic_3__batchnorm_1 = nn.BatchNorm2d(320, eps=0.001, momentum=0.1)
-        # inception_8.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x7x7
-        self.inception_8__basic_4__conv_1 = nn.Conv2d(832, 32, kernel_size=(1, 1), bias=False)
-        # inception_8.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x7x7
-        self.inception_8__basic_4__batchnorm_1 = nn.BatchNorm2d(32, eps=0.001, momentum=0.1)
-        # inception_8.basic_5.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x7x7
-        self.inception_8__basic_5__conv_1 = nn.Conv2d(32, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_8.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-        self.inception_8__basic_5__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # inception_8.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 832x7x7
-        self.inception_8__maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        # inception_8.basic_6.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.inception_8__basic_6__conv_1 = nn.Conv2d(832, 128, kernel_size=(1, 1), bias=False)
-        # inception_8.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-        self.inception_8__basic_6__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # inception_9.basic_1.conv_1: conv(384, 1x1, bias=false) -> 384x7x7
-        self.inception_9__basic_1__conv_1 = nn.Conv2d(832, 384, kernel_size=(1, 1), bias=False)
-        # inception_9.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 384x7x7
-        self.inception_9__basic_1__batchnorm_1 = nn.BatchNorm2d(384, eps=0.001, momentum=0.1)
-        # inception_9.basic_2.conv_1: conv(192, 1x1, bias=false) -> 192x7x7
-        self.inception_9__basic_2__conv_1 = nn.Conv2d(832, 192, kernel_size=(1, 1), bias=False)
-        # inception_9.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 192x7x7
-        self.inception_9__basic_2__batchnorm_1 = nn.BatchNorm2d(192, eps=0.001, momentum=0.1)
-        # inception_9.basic_3.conv_1: conv(384, 3x3, pad=1, bias=false) -> 384x7x7
-        self.inception_9__basic_3__conv_1 = nn.Conv2d(192, 384, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_9.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 384x7x7
-        self.inception_9__basic_3__batchnorm_1 = nn.BatchNorm2d(384, eps=0.001, momentum=0.1)
-        # inception_9.basic_4.conv_1: conv(48, 1x1, bias=false) -> 48x7x7
-        self.inception_9__basic_4__conv_1 = nn.Conv2d(832, 48, kernel_size=(1, 1), bias=False)
-        # inception_9.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 48x7x7
-        self.inception_9__basic_4__batchnorm_1 = nn.BatchNorm2d(48, eps=0.001, momentum=0.1)
-        # inception_9.basic_5.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x7x7
-        self.inception_9__basic_5__conv_1 = nn.Conv2d(48, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # inception_9.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-        self.inception_9__basic_5__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # inception_9.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 832x7x7
-        self.inception_9__maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-        # inception_9.basic_6.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        self.inception_9__basic_6__conv_1 = nn.Conv2d(832, 128, kernel_size=(1, 1), bias=False)
-        # inception_9.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-        self.inception_9__basic_6__batchnorm_1 = nn.BatchNorm2d(128, eps=0.001, momentum=0.1)
-        # dropout_1: dropout(0.2) -> 1024x1x1
+        self.inception_8 = Inception(832, 256, 160, 320, 32, 128, 128)
+        self.inception_9 = Inception(832, 384, 192, 384, 48, 128, 128)
         self.dropout_1 = nn.Dropout(0.2)
-        # output_1: fc(1000) -> 1000
         self.output_1 = nn.Linear(1024, 1000)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -813,440 +167,50 @@ class Googlenet(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 224, 224), got {tuple(x.shape)}")
-        # input_1: input -> 3x224x224
-        # basic_1.conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
-        x = self.basic_1__conv_1(x)
-        # basic_1.batchnorm_1: batchnorm(eps=0.001) -> 64x112x112
-        x = self.basic_1__batchnorm_1(x)
-        # basic_1.relu_1: relu -> 64x112x112
-        x = F.relu(x)
-        # maxpool_1: maxpool(3x3, stride=2, ceil=true) -> 64x56x56
-        x = self.maxpool_1(x)
-        # basic_2.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-        x = self.basic_2__conv_1(x)
-        # basic_2.batchnorm_1: batchnorm(eps=0.001) -> 64x56x56
-        x = self.basic_2__batchnorm_1(x)
-        # basic_2.relu_1: relu -> 64x56x56
-        x = F.relu(x)
-        # basic_3.conv_1: conv(192, 3x3, pad=1, bias=false) -> 192x56x56
-        x = self.basic_3__conv_1(x)
-        # basic_3.batchnorm_1: batchnorm(eps=0.001) -> 192x56x56
-        x = self.basic_3__batchnorm_1(x)
-        # basic_3.relu_1: relu -> 192x56x56
-        x = F.relu(x)
-        # maxpool_2: maxpool(3x3, stride=2, ceil=true) -> 192x28x28
-        maxpool_2 = self.maxpool_2(x)
-        # inception_1.basic_1.conv_1: conv(64, 1x1, bias=false) -> 64x28x28
-        x = self.inception_1__basic_1__conv_1(maxpool_2)
-        # inception_1.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 64x28x28
-        x = self.inception_1__basic_1__batchnorm_1(x)
-        # inception_1.basic_1.relu_1: relu -> 64x28x28
-        inception_1__basic_1__relu_1 = F.relu(x)
-        # inception_1.basic_2.conv_1: conv(96, 1x1, bias=false) -> 96x28x28
-        x = self.inception_1__basic_2__conv_1(maxpool_2)
-        # inception_1.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 96x28x28
-        x = self.inception_1__basic_2__batchnorm_1(x)
-        # inception_1.basic_2.relu_1: relu -> 96x28x28
-        x = F.relu(x)
-        # inception_1.basic_3.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        x = self.inception_1__basic_3__conv_1(x)
-        # inception_1.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 128x28x28
-        x = self.inception_1__basic_3__batchnorm_1(x)
-        # inception_1.basic_3.relu_1: relu -> 128x28x28
-        inception_1__basic_3__relu_1 = F.relu(x)
-        # inception_1.basic_4.conv_1: conv(16, 1x1, bias=false) -> 16x28x28
-        x = self.inception_1__basic_4__conv_1(maxpool_2)
-        # inception_1.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 16x28x28
-        x = self.inception_1__basic_4__batchnorm_1(x)
-        # inception_1.basic_4.relu_1: relu -> 16x28x28
-        x = F.relu(x)
-        # inception_1.basic_5.conv_1: conv(32, 3x3, pad=1, bias=false) -> 32x28x28
-        x = self.inception_1__basic_5__conv_1(x)
-        # inception_1.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 32x28x28
-        x = self.inception_1__basic_5__batchnorm_1(x)
-        # inception_1.basic_5.relu_1: relu -> 32x28x28
-        inception_1__basic_5__relu_1 = F.relu(x)
-        # inception_1.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 192x28x28
-        x = self.inception_1__maxpool_1(maxpool_2)
-        # inception_1.basic_6.conv_1: conv(32, 1x1, bias=false) -> 32x28x28
-        x = self.inception_1__basic_6__conv_1(x)
-        # inception_1.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 32x28x28
-        x = self.inception_1__basic_6__batchnorm_1(x)
-        # inception_1.basic_6.relu_1: relu -> 32x28x28
-        x = F.relu(x)
-        # inception_1.concat_1: concat -> 256x28x28
-        inception_1__concat_1 = torch.cat(
-            [inception_1__basic_1__relu_1, inception_1__basic_3__relu_1, inception_1__basic_5__relu_1, x],
-            dim=1,
-        )
-        # inception_2.basic_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.inception_2__basic_1__conv_1(inception_1__concat_1)
-        # inception_2.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 128x28x28
-        x = self.inception_2__basic_1__batchnorm_1(x)
-        # inception_2.basic_1.relu_1: relu -> 128x28x28
-        inception_2__basic_1__relu_1 = F.relu(x)
-        # inception_2.basic_2.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.inception_2__basic_2__conv_1(inception_1__concat_1)
-        # inception_2.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 128x28x28
-        x = self.inception_2__basic_2__batchnorm_1(x)
-        # inception_2.basic_2.relu_1: relu -> 128x28x28
-        x = F.relu(x)
-        # inception_2.basic_3.conv_1: conv(192, 3x3, pad=1, bias=false) -> 192x28x28
-        x = self.inception_2__basic_3__conv_1(x)
-        # inception_2.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 192x28x28
-        x = self.inception_2__basic_3__batchnorm_1(x)
-        # inception_2.basic_3.relu_1: relu -> 192x28x28
-        inception_2__basic_3__relu_1 = F.relu(x)
-        # inception_2.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x28x28
-        x = self.inception_2__basic_4__conv_1(inception_1__concat_1)
-        # inception_2.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x28x28
-        x = self.inception_2__basic_4__batchnorm_1(x)
-        # inception_2.basic_4.relu_1: relu -> 32x28x28
-        x = F.relu(x)
-        # inception_2.basic_5.conv_1: conv(96, 3x3, pad=1, bias=false) -> 96x28x28
-        x = self.inception_2__basic_5__conv_1(x)
-        # inception_2.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 96x28x28
-        x = self.inception_2__basic_5__batchnorm_1(x)
-        # inception_2.basic_5.relu_1: relu -> 96x28x28
-        inception_2__basic_5__relu_1 = F.relu(x)
-        # inception_2.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 256x28x28
-        x = self.inception_2__maxpool_1(inception_1__concat_1)
-        # inception_2.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x28x28
-        x = self.inception_2__basic_6__conv_1(x)
-        # inception_2.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x28x28
-        x = self.inception_2__basic_6__batchnorm_1(x)
-        # inception_2.basic_6.relu_1: relu -> 64x28x28
-        x = F.relu(x)
-        # inception_2.concat_1: concat -> 480x28x28
-        x = torch.cat([inception_2__basic_1__relu_1, inception_2__basic_3__relu_1, inception_2__basic_5__relu_1, x],
-                      dim=1)
-        # maxpool_3: maxpool(3x3, stride=2, ceil=true) -> 480x14x14
-        maxpool_3 = self.maxpool_3(x)
-        # inception_3.basic_1.conv_1: conv(192, 1x1, bias=false) -> 192x14x14
-        x = self.inception_3__basic_1__conv_1(maxpool_3)
-        # inception_3.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 192x14x14
-        x = self.inception_3__basic_1__batchnorm_1(x)
-        # inception_3.basic_1.relu_1: relu -> 192x14x14
-        inception_3__basic_1__relu_1 = F.relu(x)
-        # inception_3.basic_2.conv_1: conv(96, 1x1, bias=false) -> 96x14x14
-        x = self.inception_3__basic_2__conv_1(maxpool_3)
-        # inception_3.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 96x14x14
-        x = self.inception_3__basic_2__batchnorm_1(x)
-        # inception_3.basic_2.relu_1: relu -> 96x14x14
-        x = F.relu(x)
-        # inception_3.basic_3.conv_1: conv(208, 3x3, pad=1, bias=false) -> 208x14x14
-        x = self.inception_3__basic_3__conv_1(x)
-        # inception_3.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 208x14x14
-        x = self.inception_3__basic_3__batchnorm_1(x)
-        # inception_3.basic_3.relu_1: relu -> 208x14x14
-        inception_3__basic_3__relu_1 = F.relu(x)
-        # inception_3.basic_4.conv_1: conv(16, 1x1, bias=false) -> 16x14x14
-        x = self.inception_3__basic_4__conv_1(maxpool_3)
-        # inception_3.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 16x14x14
-        x = self.inception_3__basic_4__batchnorm_1(x)
-        # inception_3.basic_4.relu_1: relu -> 16x14x14
-        x = F.relu(x)
-        # inception_3.basic_5.conv_1: conv(48, 3x3, pad=1, bias=false) -> 48x14x14
-        x = self.inception_3__basic_5__conv_1(x)
-        # inception_3.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 48x14x14
-        x = self.inception_3__basic_5__batchnorm_1(x)
-        # inception_3.basic_5.relu_1: relu -> 48x14x14
-        inception_3__basic_5__relu_1 = F.relu(x)
-        # inception_3.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 480x14x14
-        x = self.inception_3__maxpool_1(maxpool_3)
-        # inception_3.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-        x = self.inception_3__basic_6__conv_1(x)
-        # inception_3.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        x = self.inception_3__basic_6__batchnorm_1(x)
-        # inception_3.basic_6.relu_1: relu -> 64x14x14
-        x = F.relu(x)
-        # inception_3.concat_1: concat -> 512x14x14
-        inception_3__concat_1 = torch.cat(
-            [inception_3__basic_1__relu_1, inception_3__basic_3__relu_1, inception_3__basic_5__relu_1, x],
-            dim=1,
-        )
-        # inception_4.basic_1.conv_1: conv(160, 1x1, bias=false) -> 160x14x14
-        x = self.inception_4__basic_1__conv_1(inception_3__concat_1)
-        # inception_4.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 160x14x14
-        x = self.inception_4__basic_1__batchnorm_1(x)
-        # inception_4.basic_1.relu_1: relu -> 160x14x14
-        inception_4__basic_1__relu_1 = F.relu(x)
-        # inception_4.basic_2.conv_1: conv(112, 1x1, bias=false) -> 112x14x14
-        x = self.inception_4__basic_2__conv_1(inception_3__concat_1)
-        # inception_4.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 112x14x14
-        x = self.inception_4__basic_2__batchnorm_1(x)
-        # inception_4.basic_2.relu_1: relu -> 112x14x14
-        x = F.relu(x)
-        # inception_4.basic_3.conv_1: conv(224, 3x3, pad=1, bias=false) -> 224x14x14
-        x = self.inception_4__basic_3__conv_1(x)
-        # inception_4.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 224x14x14
-        x = self.inception_4__basic_3__batchnorm_1(x)
-        # inception_4.basic_3.relu_1: relu -> 224x14x14
-        inception_4__basic_3__relu_1 = F.relu(x)
-        # inception_4.basic_4.conv_1: conv(24, 1x1, bias=false) -> 24x14x14
-        x = self.inception_4__basic_4__conv_1(inception_3__concat_1)
-        # inception_4.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 24x14x14
-        x = self.inception_4__basic_4__batchnorm_1(x)
-        # inception_4.basic_4.relu_1: relu -> 24x14x14
-        x = F.relu(x)
-        # inception_4.basic_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x14x14
-        x = self.inception_4__basic_5__conv_1(x)
-        # inception_4.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        x = self.inception_4__basic_5__batchnorm_1(x)
-        # inception_4.basic_5.relu_1: relu -> 64x14x14
-        inception_4__basic_5__relu_1 = F.relu(x)
-        # inception_4.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 512x14x14
-        x = self.inception_4__maxpool_1(inception_3__concat_1)
-        # inception_4.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-        x = self.inception_4__basic_6__conv_1(x)
-        # inception_4.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        x = self.inception_4__basic_6__batchnorm_1(x)
-        # inception_4.basic_6.relu_1: relu -> 64x14x14
-        x = F.relu(x)
-        # inception_4.concat_1: concat -> 512x14x14
-        inception_4__concat_1 = torch.cat(
-            [inception_4__basic_1__relu_1, inception_4__basic_3__relu_1, inception_4__basic_5__relu_1, x],
-            dim=1,
-        )
-        # inception_5.basic_1.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.inception_5__basic_1__conv_1(inception_4__concat_1)
-        # inception_5.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-        x = self.inception_5__basic_1__batchnorm_1(x)
-        # inception_5.basic_1.relu_1: relu -> 128x14x14
-        inception_5__basic_1__relu_1 = F.relu(x)
-        # inception_5.basic_2.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.inception_5__basic_2__conv_1(inception_4__concat_1)
-        # inception_5.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-        x = self.inception_5__basic_2__batchnorm_1(x)
-        # inception_5.basic_2.relu_1: relu -> 128x14x14
-        x = F.relu(x)
-        # inception_5.basic_3.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        x = self.inception_5__basic_3__conv_1(x)
-        # inception_5.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 256x14x14
-        x = self.inception_5__basic_3__batchnorm_1(x)
-        # inception_5.basic_3.relu_1: relu -> 256x14x14
-        inception_5__basic_3__relu_1 = F.relu(x)
-        # inception_5.basic_4.conv_1: conv(24, 1x1, bias=false) -> 24x14x14
-        x = self.inception_5__basic_4__conv_1(inception_4__concat_1)
-        # inception_5.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 24x14x14
-        x = self.inception_5__basic_4__batchnorm_1(x)
-        # inception_5.basic_4.relu_1: relu -> 24x14x14
-        x = F.relu(x)
-        # inception_5.basic_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x14x14
-        x = self.inception_5__basic_5__conv_1(x)
-        # inception_5.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        x = self.inception_5__basic_5__batchnorm_1(x)
-        # inception_5.basic_5.relu_1: relu -> 64x14x14
-        inception_5__basic_5__relu_1 = F.relu(x)
-        # inception_5.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 512x14x14
-        x = self.inception_5__maxpool_1(inception_4__concat_1)
-        # inception_5.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-        x = self.inception_5__basic_6__conv_1(x)
-        # inception_5.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        x = self.inception_5__basic_6__batchnorm_1(x)
-        # inception_5.basic_6.relu_1: relu -> 64x14x14
-        x = F.relu(x)
-        # inception_5.concat_1: concat -> 512x14x14
-        inception_5__concat_1 = torch.cat(
-            [inception_5__basic_1__relu_1, inception_5__basic_3__relu_1, inception_5__basic_5__relu_1, x],
-            dim=1,
-        )
-        # inception_6.basic_1.conv_1: conv(112, 1x1, bias=false) -> 112x14x14
-        x = self.inception_6__basic_1__conv_1(inception_5__concat_1)
-        # inception_6.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 112x14x14
-        x = self.inception_6__basic_1__batchnorm_1(x)
-        # inception_6.basic_1.relu_1: relu -> 112x14x14
-        inception_6__basic_1__relu_1 = F.relu(x)
-        # inception_6.basic_2.conv_1: conv(144, 1x1, bias=false) -> 144x14x14
-        x = self.inception_6__basic_2__conv_1(inception_5__concat_1)
-        # inception_6.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 144x14x14
-        x = self.inception_6__basic_2__batchnorm_1(x)
-        # inception_6.basic_2.relu_1: relu -> 144x14x14
-        x = F.relu(x)
-        # inception_6.basic_3.conv_1: conv(288, 3x3, pad=1, bias=false) -> 288x14x14
-        x = self.inception_6__basic_3__conv_1(x)
-        # inception_6.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 288x14x14
-        x = self.inception_6__basic_3__batchnorm_1(x)
-        # inception_6.basic_3.relu_1: relu -> 288x14x14
-        inception_6__basic_3__relu_1 = F.relu(x)
-        # inception_6.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x14x14
-        x = self.inception_6__basic_4__conv_1(inception_5__concat_1)
-        # inception_6.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x14x14
-        x = self.inception_6__basic_4__batchnorm_1(x)
-        # inception_6.basic_4.relu_1: relu -> 32x14x14
-        x = F.relu(x)
-        # inception_6.basic_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x14x14
-        x = self.inception_6__basic_5__conv_1(x)
-        # inception_6.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        x = self.inception_6__basic_5__batchnorm_1(x)
-        # inception_6.basic_5.relu_1: relu -> 64x14x14
-        inception_6__basic_5__relu_1 = F.relu(x)
-        # inception_6.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 512x14x14
-        x = self.inception_6__maxpool_1(inception_5__concat_1)
-        # inception_6.basic_6.conv_1: conv(64, 1x1, bias=false) -> 64x14x14
-        x = self.inception_6__basic_6__conv_1(x)
-        # inception_6.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 64x14x14
-        x = self.inception_6__basic_6__batchnorm_1(x)
-        # inception_6.basic_6.relu_1: relu -> 64x14x14
-        x = F.relu(x)
-        # inception_6.concat_1: concat -> 528x14x14
-        inception_6__concat_1 = torch.cat(
-            [inception_6__basic_1__relu_1, inception_6__basic_3__relu_1, inception_6__basic_5__relu_1, x],
-            dim=1,
-        )
-        # inception_7.basic_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        x = self.inception_7__basic_1__conv_1(inception_6__concat_1)
-        # inception_7.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 256x14x14
-        x = self.inception_7__basic_1__batchnorm_1(x)
-        # inception_7.basic_1.relu_1: relu -> 256x14x14
-        inception_7__basic_1__relu_1 = F.relu(x)
-        # inception_7.basic_2.conv_1: conv(160, 1x1, bias=false) -> 160x14x14
-        x = self.inception_7__basic_2__conv_1(inception_6__concat_1)
-        # inception_7.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 160x14x14
-        x = self.inception_7__basic_2__batchnorm_1(x)
-        # inception_7.basic_2.relu_1: relu -> 160x14x14
-        x = F.relu(x)
-        # inception_7.basic_3.conv_1: conv(320, 3x3, pad=1, bias=false) -> 320x14x14
-        x = self.inception_7__basic_3__conv_1(x)
-        # inception_7.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 320x14x14
-        x = self.inception_7__basic_3__batchnorm_1(x)
-        # inception_7.basic_3.relu_1: relu -> 320x14x14
-        inception_7__basic_3__relu_1 = F.relu(x)
-        # inception_7.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x14x14
-        x = self.inception_7__basic_4__conv_1(inception_6__concat_1)
-        # inception_7.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x14x14
-        x = self.inception_7__basic_4__batchnorm_1(x)
-        # inception_7.basic_4.relu_1: relu -> 32x14x14
-        x = F.relu(x)
-        # inception_7.basic_5.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x14x14
-        x = self.inception_7__basic_5__conv_1(x)
-        # inception_7.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-        x = self.inception_7__basic_5__batchnorm_1(x)
-        # inception_7.basic_5.relu_1: relu -> 128x14x14
-        inception_7__basic_5__relu_1 = F.relu(x)
-        # inception_7.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 528x14x14
-        x = self.inception_7__maxpool_1(inception_6__concat_1)
-        # inception_7.basic_6.conv_1: conv(128, 1x1, bias=false) -> 128x14x14
-        x = self.inception_7__basic_6__conv_1(x)
-        # inception_7.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 128x14x14
-        x = self.inception_7__basic_6__batchnorm_1(x)
-        # inception_7.basic_6.relu_1: relu -> 128x14x14
-        x = F.relu(x)
-        # inception_7.concat_1: concat -> 832x14x14
-        x = torch.cat([inception_7__basic_1__relu_1, inception_7__basic_3__relu_1, inception_7__basic_5__relu_1, x],
-                      dim=1)
-        # maxpool_4: maxpool(2x2, ceil=true) -> 832x7x7
-        maxpool_4 = self.maxpool_4(x)
-        # inception_8.basic_1.conv_1: conv(256, 1x1, bias=false) -> 256x7x7
-        x = self.inception_8__basic_1__conv_1(maxpool_4)
-        # inception_8.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 256x7x7
-        x = self.inception_8__basic_1__batchnorm_1(x)
-        # inception_8.basic_1.relu_1: relu -> 256x7x7
-        inception_8__basic_1__relu_1 = F.relu(x)
-        # inception_8.basic_2.conv_1: conv(160, 1x1, bias=false) -> 160x7x7
-        x = self.inception_8__basic_2__conv_1(maxpool_4)
-        # inception_8.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 160x7x7
-        x = self.inception_8__basic_2__batchnorm_1(x)
-        # inception_8.basic_2.relu_1: relu -> 160x7x7
-        x = F.relu(x)
-        # inception_8.basic_3.conv_1: conv(320, 3x3, pad=1, bias=false) -> 320x7x7
-        x = self.inception_8__basic_3__conv_1(x)
-        # inception_8.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 320x7x7
-        x = self.inception_8__basic_3__batchnorm_1(x)
-        # inception_8.basic_3.relu_1: relu -> 320x7x7
-        inception_8__basic_3__relu_1 = F.relu(x)
-        # inception_8.basic_4.conv_1: conv(32, 1x1, bias=false) -> 32x7x7
-        x = self.inception_8__basic_4__conv_1(maxpool_4)
-        # inception_8.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 32x7x7
-        x = self.inception_8__basic_4__batchnorm_1(x)
-        # inception_8.basic_4.relu_1: relu -> 32x7x7
-        x = F.relu(x)
-        # inception_8.basic_5.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x7x7
-        x = self.inception_8__basic_5__conv_1(x)
-        # inception_8.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-        x = self.inception_8__basic_5__batchnorm_1(x)
-        # inception_8.basic_5.relu_1: relu -> 128x7x7
-        inception_8__basic_5__relu_1 = F.relu(x)
-        # inception_8.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 832x7x7
-        x = self.inception_8__maxpool_1(maxpool_4)
-        # inception_8.basic_6.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.inception_8__basic_6__conv_1(x)
-        # inception_8.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-        x = self.inception_8__basic_6__batchnorm_1(x)
-        # inception_8.basic_6.relu_1: relu -> 128x7x7
-        x = F.relu(x)
-        # inception_8.concat_1: concat -> 832x7x7
-        inception_8__concat_1 = torch.cat(
-            [inception_8__basic_1__relu_1, inception_8__basic_3__relu_1, inception_8__basic_5__relu_1, x],
-            dim=1,
-        )
-        # inception_9.basic_1.conv_1: conv(384, 1x1, bias=false) -> 384x7x7
-        x = self.inception_9__basic_1__conv_1(inception_8__concat_1)
-        # inception_9.basic_1.batchnorm_1: batchnorm(eps=0.001) -> 384x7x7
-        x = self.inception_9__basic_1__batchnorm_1(x)
-        # inception_9.basic_1.relu_1: relu -> 384x7x7
-        inception_9__basic_1__relu_1 = F.relu(x)
-        # inception_9.basic_2.conv_1: conv(192, 1x1, bias=false) -> 192x7x7
-        x = self.inception_9__basic_2__conv_1(inception_8__concat_1)
-        # inception_9.basic_2.batchnorm_1: batchnorm(eps=0.001) -> 192x7x7
-        x = self.inception_9__basic_2__batchnorm_1(x)
-        # inception_9.basic_2.relu_1: relu -> 192x7x7
-        x = F.relu(x)
-        # inception_9.basic_3.conv_1: conv(384, 3x3, pad=1, bias=false) -> 384x7x7
-        x = self.inception_9__basic_3__conv_1(x)
-        # inception_9.basic_3.batchnorm_1: batchnorm(eps=0.001) -> 384x7x7
-        x = self.inception_9__basic_3__batchnorm_1(x)
-        # inception_9.basic_3.relu_1: relu -> 384x7x7
-        inception_9__basic_3__relu_1 = F.relu(x)
-        # inception_9.basic_4.conv_1: conv(48, 1x1, bias=false) -> 48x7x7
-        x = self.inception_9__basic_4__conv_1(inception_8__concat_1)
-        # inception_9.basic_4.batchnorm_1: batchnorm(eps=0.001) -> 48x7x7
-        x = self.inception_9__basic_4__batchnorm_1(x)
-        # inception_9.basic_4.relu_1: relu -> 48x7x7
-        x = F.relu(x)
-        # inception_9.basic_5.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x7x7
-        x = self.inception_9__basic_5__conv_1(x)
-        # inception_9.basic_5.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-        x = self.inception_9__basic_5__batchnorm_1(x)
-        # inception_9.basic_5.relu_1: relu -> 128x7x7
-        inception_9__basic_5__relu_1 = F.relu(x)
-        # inception_9.maxpool_1: maxpool(3x3, stride=1, pad=1, ceil=true) -> 832x7x7
-        x = self.inception_9__maxpool_1(inception_8__concat_1)
-        # inception_9.basic_6.conv_1: conv(128, 1x1, bias=false) -> 128x7x7
-        x = self.inception_9__basic_6__conv_1(x)
-        # inception_9.basic_6.batchnorm_1: batchnorm(eps=0.001) -> 128x7x7
-        x = self.inception_9__basic_6__batchnorm_1(x)
-        # inception_9.basic_6.relu_1: relu -> 128x7x7
-        x = F.relu(x)
-        # inception_9.concat_1: concat -> 1024x7x7
-        x = torch.cat([inception_9__basic_1__relu_1, inception_9__basic_3__relu_1, inception_9__basic_5__relu_1, x],
-                      dim=1)
-        # globalavgpool_1: globalavgpool -> 1024x1x1
-        x = F.adaptive_avg_pool2d(x, 1)
-        # dropout_1: dropout(0.2) -> 1024x1x1
-        x = self.dropout_1(x)
-        # output_1_flatten: flatten (implicit) -> 1024
-        x = torch.flatten(x, 1)
-        # output_1: fc(1000) -> 1000
-        x = self.output_1(x)
+        x = self.basic_1(x)  # basic(c=64, k=7, stride=2, pad=3) -> 64x112x112
+        x = self.maxpool_1(x)  # maxpool(3x3, stride=2, ceil=true) -> 64x56x56
+        x = self.basic_2(x)  # basic(c=64, k=1, stride=1, pad=0) -> 64x56x56
+        x = self.basic_3(x)  # basic(c=192, k=3, stride=1, pad=1) -> 192x56x56
+        x = self.maxpool_2(x)  # maxpool(3x3, stride=2, ceil=true) -> 192x28x28
+        x = self.inception_1(x)  # inception(c1=64, c3r=96, c3=128, c5r=16, c5=32, pp=32) -> 256x28x28
+        x = self.inception_2(x)  # inception(c1=128, c3r=128, c3=192, c5r=32, c5=96, pp=64) -> 480x28x28
+        x = self.maxpool_3(x)  # maxpool(3x3, stride=2, ceil=true) -> 480x14x14
+        x = self.inception_3(x)  # inception(c1=192, c3r=96, c3=208, c5r=16, c5=48, pp=64) -> 512x14x14
+        x = self.inception_4(x)  # inception(c1=160, c3r=112, c3=224, c5r=24, c5=64, pp=64) -> 512x14x14
+        x = self.inception_5(x)  # inception(c1=128, c3r=128, c3=256, c5r=24, c5=64, pp=64) -> 512x14x14
+        x = self.inception_6(x)  # inception(c1=112, c3r=144, c3=288, c5r=32, c5=64, pp=64) -> 528x14x14
+        x = self.inception_7(x)  # inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) -> 832x14x14
+        x = self.maxpool_4(x)  # maxpool(2x2, ceil=true) -> 832x7x7
+        x = self.inception_8(x)  # inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) -> 832x7x7
+        x = self.inception_9(x)  # inception(c1=384, c3r=192, c3=384, c5r=48, c5=128, pp=128) -> 1024x7x7
+        x = F.adaptive_avg_pool2d(x, 1)  # globalavgpool -> 1024x1x1
+        x = self.dropout_1(x)  # dropout(0.2) -> 1024x1x1
+        x = torch.flatten(x, 1)  # flatten (implicit) -> 1024
+        x = self.output_1(x)  # fc(1000) -> 1000
         if logits:
             return x
-        # output_1_softmax: softmax (implicit) -> 1000
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 1000
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network googlenet: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -1257,7 +221,7 @@ class Googlenet(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

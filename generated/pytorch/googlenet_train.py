@@ -4,207 +4,30 @@
 # `netdsl compile examples/googlenet.net --target pytorch`.
 #
 # network googlenet
-#  Layer                           | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# ---------------------------------+--------------------------------------------+----------------+-----------+-------------+-----------------+----------------------------------------------------------------------------------------------------------------
-#  input_1                         | input                                      | 3x224x224      |           |             | 1 /1            |
-#  basic_1.conv_1                  | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  basic_1.batchnorm_1             | batchnorm(eps=0.001)                       | 64x112x112     |       128 |             | 7 /2            |
-#  basic_1.relu_1                  | relu                                       | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                       | maxpool(3x3, stride=2, ceil=true)          | 64x56x56       |           |             | 11 /4           |
-#  basic_2.conv_1                  | conv(64, 1x1, bias=false)                  | 64x56x56       |     4,096 |  12,845,056 | 11 /4           |
-#  basic_2.batchnorm_1             | batchnorm(eps=0.001)                       | 64x56x56       |       128 |             | 11 /4           |
-#  basic_2.relu_1                  | relu                                       | 64x56x56       |           |             | 11 /4           |
-#  basic_3.conv_1                  | conv(192, 3x3, pad=1, bias=false)          | 192x56x56      |   110,592 | 346,816,512 | 19 /4           |
-#  basic_3.batchnorm_1             | batchnorm(eps=0.001)                       | 192x56x56      |       384 |             | 19 /4           |
-#  basic_3.relu_1                  | relu                                       | 192x56x56      |           |             | 19 /4           |
-#  maxpool_2                       | maxpool(3x3, stride=2, ceil=true)          | 192x28x28      |           |             | 27 /8           |
-#  inception_1.basic_1.conv_1      | conv(64, 1x1, bias=false)                  | 64x28x28       |    12,288 |   9,633,792 | 27 /8           |
-#  inception_1.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 64x28x28       |       128 |             | 27 /8           |
-#  inception_1.basic_1.relu_1      | relu                                       | 64x28x28       |           |             | 27 /8           |
-#  inception_1.basic_2.conv_1      | conv(96, 1x1, bias=false)                  | 96x28x28       |    18,432 |  14,450,688 | 27 /8           | maxpool_2
-#  inception_1.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 96x28x28       |       192 |             | 27 /8           |
-#  inception_1.basic_2.relu_1      | relu                                       | 96x28x28       |           |             | 27 /8           |
-#  inception_1.basic_3.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x28x28      |   110,592 |  86,704,128 | 43 /8           |
-#  inception_1.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 128x28x28      |       256 |             | 43 /8           |
-#  inception_1.basic_3.relu_1      | relu                                       | 128x28x28      |           |             | 43 /8           |
-#  inception_1.basic_4.conv_1      | conv(16, 1x1, bias=false)                  | 16x28x28       |     3,072 |   2,408,448 | 27 /8           | maxpool_2
-#  inception_1.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 16x28x28       |        32 |             | 27 /8           |
-#  inception_1.basic_4.relu_1      | relu                                       | 16x28x28       |           |             | 27 /8           |
-#  inception_1.basic_5.conv_1      | conv(32, 3x3, pad=1, bias=false)           | 32x28x28       |     4,608 |   3,612,672 | 43 /8           |
-#  inception_1.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 32x28x28       |        64 |             | 43 /8           |
-#  inception_1.basic_5.relu_1      | relu                                       | 32x28x28       |           |             | 43 /8           |
-#  inception_1.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 192x28x28      |           |             | 43 /8           | maxpool_2
-#  inception_1.basic_6.conv_1      | conv(32, 1x1, bias=false)                  | 32x28x28       |     6,144 |   4,816,896 | 43 /8           |
-#  inception_1.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 32x28x28       |        64 |             | 43 /8           |
-#  inception_1.basic_6.relu_1      | relu                                       | 32x28x28       |           |             | 43 /8           |
-#  inception_1.concat_1            | concat                                     | 256x28x28      |           |             | 43 /8           | inception_1.basic_1.relu_1, inception_1.basic_3.relu_1, inception_1.basic_5.relu_1, inception_1.basic_6.relu_1
-#  inception_2.basic_1.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    32,768 |  25,690,112 | 43 /8           |
-#  inception_2.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 128x28x28      |       256 |             | 43 /8           |
-#  inception_2.basic_1.relu_1      | relu                                       | 128x28x28      |           |             | 43 /8           |
-#  inception_2.basic_2.conv_1      | conv(128, 1x1, bias=false)                 | 128x28x28      |    32,768 |  25,690,112 | 43 /8           | inception_1.concat_1
-#  inception_2.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 128x28x28      |       256 |             | 43 /8           |
-#  inception_2.basic_2.relu_1      | relu                                       | 128x28x28      |           |             | 43 /8           |
-#  inception_2.basic_3.conv_1      | conv(192, 3x3, pad=1, bias=false)          | 192x28x28      |   221,184 | 173,408,256 | 59 /8           |
-#  inception_2.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 192x28x28      |       384 |             | 59 /8           |
-#  inception_2.basic_3.relu_1      | relu                                       | 192x28x28      |           |             | 59 /8           |
-#  inception_2.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x28x28       |     8,192 |   6,422,528 | 43 /8           | inception_1.concat_1
-#  inception_2.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x28x28       |        64 |             | 43 /8           |
-#  inception_2.basic_4.relu_1      | relu                                       | 32x28x28       |           |             | 43 /8           |
-#  inception_2.basic_5.conv_1      | conv(96, 3x3, pad=1, bias=false)           | 96x28x28       |    27,648 |  21,676,032 | 59 /8           |
-#  inception_2.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 96x28x28       |       192 |             | 59 /8           |
-#  inception_2.basic_5.relu_1      | relu                                       | 96x28x28       |           |             | 59 /8           |
-#  inception_2.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 256x28x28      |           |             | 59 /8           | inception_1.concat_1
-#  inception_2.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x28x28       |    16,384 |  12,845,056 | 59 /8           |
-#  inception_2.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x28x28       |       128 |             | 59 /8           |
-#  inception_2.basic_6.relu_1      | relu                                       | 64x28x28       |           |             | 59 /8           |
-#  inception_2.concat_1            | concat                                     | 480x28x28      |           |             | 59 /8           | inception_2.basic_1.relu_1, inception_2.basic_3.relu_1, inception_2.basic_5.relu_1, inception_2.basic_6.relu_1
-#  maxpool_3                       | maxpool(3x3, stride=2, ceil=true)          | 480x14x14      |           |             | 75 /16          |
-#  inception_3.basic_1.conv_1      | conv(192, 1x1, bias=false)                 | 192x14x14      |    92,160 |  18,063,360 | 75 /16          |
-#  inception_3.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 192x14x14      |       384 |             | 75 /16          |
-#  inception_3.basic_1.relu_1      | relu                                       | 192x14x14      |           |             | 75 /16          |
-#  inception_3.basic_2.conv_1      | conv(96, 1x1, bias=false)                  | 96x14x14       |    46,080 |   9,031,680 | 75 /16          | maxpool_3
-#  inception_3.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 96x14x14       |       192 |             | 75 /16          |
-#  inception_3.basic_2.relu_1      | relu                                       | 96x14x14       |           |             | 75 /16          |
-#  inception_3.basic_3.conv_1      | conv(208, 3x3, pad=1, bias=false)          | 208x14x14      |   179,712 |  35,223,552 | 107 /16         |
-#  inception_3.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 208x14x14      |       416 |             | 107 /16         |
-#  inception_3.basic_3.relu_1      | relu                                       | 208x14x14      |           |             | 107 /16         |
-#  inception_3.basic_4.conv_1      | conv(16, 1x1, bias=false)                  | 16x14x14       |     7,680 |   1,505,280 | 75 /16          | maxpool_3
-#  inception_3.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 16x14x14       |        32 |             | 75 /16          |
-#  inception_3.basic_4.relu_1      | relu                                       | 16x14x14       |           |             | 75 /16          |
-#  inception_3.basic_5.conv_1      | conv(48, 3x3, pad=1, bias=false)           | 48x14x14       |     6,912 |   1,354,752 | 107 /16         |
-#  inception_3.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 48x14x14       |        96 |             | 107 /16         |
-#  inception_3.basic_5.relu_1      | relu                                       | 48x14x14       |           |             | 107 /16         |
-#  inception_3.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 480x14x14      |           |             | 107 /16         | maxpool_3
-#  inception_3.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    30,720 |   6,021,120 | 107 /16         |
-#  inception_3.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 107 /16         |
-#  inception_3.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 107 /16         |
-#  inception_3.concat_1            | concat                                     | 512x14x14      |           |             | 107 /16         | inception_3.basic_1.relu_1, inception_3.basic_3.relu_1, inception_3.basic_5.relu_1, inception_3.basic_6.relu_1
-#  inception_4.basic_1.conv_1      | conv(160, 1x1, bias=false)                 | 160x14x14      |    81,920 |  16,056,320 | 107 /16         |
-#  inception_4.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 160x14x14      |       320 |             | 107 /16         |
-#  inception_4.basic_1.relu_1      | relu                                       | 160x14x14      |           |             | 107 /16         |
-#  inception_4.basic_2.conv_1      | conv(112, 1x1, bias=false)                 | 112x14x14      |    57,344 |  11,239,424 | 107 /16         | inception_3.concat_1
-#  inception_4.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 112x14x14      |       224 |             | 107 /16         |
-#  inception_4.basic_2.relu_1      | relu                                       | 112x14x14      |           |             | 107 /16         |
-#  inception_4.basic_3.conv_1      | conv(224, 3x3, pad=1, bias=false)          | 224x14x14      |   225,792 |  44,255,232 | 139 /16         |
-#  inception_4.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 224x14x14      |       448 |             | 139 /16         |
-#  inception_4.basic_3.relu_1      | relu                                       | 224x14x14      |           |             | 139 /16         |
-#  inception_4.basic_4.conv_1      | conv(24, 1x1, bias=false)                  | 24x14x14       |    12,288 |   2,408,448 | 107 /16         | inception_3.concat_1
-#  inception_4.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 24x14x14       |        48 |             | 107 /16         |
-#  inception_4.basic_4.relu_1      | relu                                       | 24x14x14       |           |             | 107 /16         |
-#  inception_4.basic_5.conv_1      | conv(64, 3x3, pad=1, bias=false)           | 64x14x14       |    13,824 |   2,709,504 | 139 /16         |
-#  inception_4.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 139 /16         |
-#  inception_4.basic_5.relu_1      | relu                                       | 64x14x14       |           |             | 139 /16         |
-#  inception_4.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 512x14x14      |           |             | 139 /16         | inception_3.concat_1
-#  inception_4.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    32,768 |   6,422,528 | 139 /16         |
-#  inception_4.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 139 /16         |
-#  inception_4.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 139 /16         |
-#  inception_4.concat_1            | concat                                     | 512x14x14      |           |             | 139 /16         | inception_4.basic_1.relu_1, inception_4.basic_3.relu_1, inception_4.basic_5.relu_1, inception_4.basic_6.relu_1
-#  inception_5.basic_1.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    65,536 |  12,845,056 | 139 /16         |
-#  inception_5.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 139 /16         |
-#  inception_5.basic_1.relu_1      | relu                                       | 128x14x14      |           |             | 139 /16         |
-#  inception_5.basic_2.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    65,536 |  12,845,056 | 139 /16         | inception_4.concat_1
-#  inception_5.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 139 /16         |
-#  inception_5.basic_2.relu_1      | relu                                       | 128x14x14      |           |             | 139 /16         |
-#  inception_5.basic_3.conv_1      | conv(256, 3x3, pad=1, bias=false)          | 256x14x14      |   294,912 |  57,802,752 | 171 /16         |
-#  inception_5.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 256x14x14      |       512 |             | 171 /16         |
-#  inception_5.basic_3.relu_1      | relu                                       | 256x14x14      |           |             | 171 /16         |
-#  inception_5.basic_4.conv_1      | conv(24, 1x1, bias=false)                  | 24x14x14       |    12,288 |   2,408,448 | 139 /16         | inception_4.concat_1
-#  inception_5.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 24x14x14       |        48 |             | 139 /16         |
-#  inception_5.basic_4.relu_1      | relu                                       | 24x14x14       |           |             | 139 /16         |
-#  inception_5.basic_5.conv_1      | conv(64, 3x3, pad=1, bias=false)           | 64x14x14       |    13,824 |   2,709,504 | 171 /16         |
-#  inception_5.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 171 /16         |
-#  inception_5.basic_5.relu_1      | relu                                       | 64x14x14       |           |             | 171 /16         |
-#  inception_5.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 512x14x14      |           |             | 171 /16         | inception_4.concat_1
-#  inception_5.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    32,768 |   6,422,528 | 171 /16         |
-#  inception_5.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 171 /16         |
-#  inception_5.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 171 /16         |
-#  inception_5.concat_1            | concat                                     | 512x14x14      |           |             | 171 /16         | inception_5.basic_1.relu_1, inception_5.basic_3.relu_1, inception_5.basic_5.relu_1, inception_5.basic_6.relu_1
-#  inception_6.basic_1.conv_1      | conv(112, 1x1, bias=false)                 | 112x14x14      |    57,344 |  11,239,424 | 171 /16         |
-#  inception_6.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 112x14x14      |       224 |             | 171 /16         |
-#  inception_6.basic_1.relu_1      | relu                                       | 112x14x14      |           |             | 171 /16         |
-#  inception_6.basic_2.conv_1      | conv(144, 1x1, bias=false)                 | 144x14x14      |    73,728 |  14,450,688 | 171 /16         | inception_5.concat_1
-#  inception_6.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 144x14x14      |       288 |             | 171 /16         |
-#  inception_6.basic_2.relu_1      | relu                                       | 144x14x14      |           |             | 171 /16         |
-#  inception_6.basic_3.conv_1      | conv(288, 3x3, pad=1, bias=false)          | 288x14x14      |   373,248 |  73,156,608 | 203 /16         |
-#  inception_6.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 288x14x14      |       576 |             | 203 /16         |
-#  inception_6.basic_3.relu_1      | relu                                       | 288x14x14      |           |             | 203 /16         |
-#  inception_6.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x14x14       |    16,384 |   3,211,264 | 171 /16         | inception_5.concat_1
-#  inception_6.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x14x14       |        64 |             | 171 /16         |
-#  inception_6.basic_4.relu_1      | relu                                       | 32x14x14       |           |             | 171 /16         |
-#  inception_6.basic_5.conv_1      | conv(64, 3x3, pad=1, bias=false)           | 64x14x14       |    18,432 |   3,612,672 | 203 /16         |
-#  inception_6.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 203 /16         |
-#  inception_6.basic_5.relu_1      | relu                                       | 64x14x14       |           |             | 203 /16         |
-#  inception_6.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 512x14x14      |           |             | 203 /16         | inception_5.concat_1
-#  inception_6.basic_6.conv_1      | conv(64, 1x1, bias=false)                  | 64x14x14       |    32,768 |   6,422,528 | 203 /16         |
-#  inception_6.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 64x14x14       |       128 |             | 203 /16         |
-#  inception_6.basic_6.relu_1      | relu                                       | 64x14x14       |           |             | 203 /16         |
-#  inception_6.concat_1            | concat                                     | 528x14x14      |           |             | 203 /16         | inception_6.basic_1.relu_1, inception_6.basic_3.relu_1, inception_6.basic_5.relu_1, inception_6.basic_6.relu_1
-#  inception_7.basic_1.conv_1      | conv(256, 1x1, bias=false)                 | 256x14x14      |   135,168 |  26,492,928 | 203 /16         |
-#  inception_7.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 256x14x14      |       512 |             | 203 /16         |
-#  inception_7.basic_1.relu_1      | relu                                       | 256x14x14      |           |             | 203 /16         |
-#  inception_7.basic_2.conv_1      | conv(160, 1x1, bias=false)                 | 160x14x14      |    84,480 |  16,558,080 | 203 /16         | inception_6.concat_1
-#  inception_7.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 160x14x14      |       320 |             | 203 /16         |
-#  inception_7.basic_2.relu_1      | relu                                       | 160x14x14      |           |             | 203 /16         |
-#  inception_7.basic_3.conv_1      | conv(320, 3x3, pad=1, bias=false)          | 320x14x14      |   460,800 |  90,316,800 | 235 /16         |
-#  inception_7.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 320x14x14      |       640 |             | 235 /16         |
-#  inception_7.basic_3.relu_1      | relu                                       | 320x14x14      |           |             | 235 /16         |
-#  inception_7.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x14x14       |    16,896 |   3,311,616 | 203 /16         | inception_6.concat_1
-#  inception_7.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x14x14       |        64 |             | 203 /16         |
-#  inception_7.basic_4.relu_1      | relu                                       | 32x14x14       |           |             | 203 /16         |
-#  inception_7.basic_5.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x14x14      |    36,864 |   7,225,344 | 235 /16         |
-#  inception_7.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 235 /16         |
-#  inception_7.basic_5.relu_1      | relu                                       | 128x14x14      |           |             | 235 /16         |
-#  inception_7.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 528x14x14      |           |             | 235 /16         | inception_6.concat_1
-#  inception_7.basic_6.conv_1      | conv(128, 1x1, bias=false)                 | 128x14x14      |    67,584 |  13,246,464 | 235 /16         |
-#  inception_7.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 128x14x14      |       256 |             | 235 /16         |
-#  inception_7.basic_6.relu_1      | relu                                       | 128x14x14      |           |             | 235 /16         |
-#  inception_7.concat_1            | concat                                     | 832x14x14      |           |             | 235 /16         | inception_7.basic_1.relu_1, inception_7.basic_3.relu_1, inception_7.basic_5.relu_1, inception_7.basic_6.relu_1
-#  maxpool_4                       | maxpool(2x2, ceil=true)                    | 832x7x7        |           |             | 251 /32         |
-#  inception_8.basic_1.conv_1      | conv(256, 1x1, bias=false)                 | 256x7x7        |   212,992 |  10,436,608 | 251 /32         |
-#  inception_8.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 256x7x7        |       512 |             | 251 /32         |
-#  inception_8.basic_1.relu_1      | relu                                       | 256x7x7        |           |             | 251 /32         |
-#  inception_8.basic_2.conv_1      | conv(160, 1x1, bias=false)                 | 160x7x7        |   133,120 |   6,522,880 | 251 /32         | maxpool_4
-#  inception_8.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 160x7x7        |       320 |             | 251 /32         |
-#  inception_8.basic_2.relu_1      | relu                                       | 160x7x7        |           |             | 251 /32         |
-#  inception_8.basic_3.conv_1      | conv(320, 3x3, pad=1, bias=false)          | 320x7x7        |   460,800 |  22,579,200 | 315 /32         |
-#  inception_8.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 320x7x7        |       640 |             | 315 /32         |
-#  inception_8.basic_3.relu_1      | relu                                       | 320x7x7        |           |             | 315 /32         |
-#  inception_8.basic_4.conv_1      | conv(32, 1x1, bias=false)                  | 32x7x7         |    26,624 |   1,304,576 | 251 /32         | maxpool_4
-#  inception_8.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 32x7x7         |        64 |             | 251 /32         |
-#  inception_8.basic_4.relu_1      | relu                                       | 32x7x7         |           |             | 251 /32         |
-#  inception_8.basic_5.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x7x7        |    36,864 |   1,806,336 | 315 /32         |
-#  inception_8.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 315 /32         |
-#  inception_8.basic_5.relu_1      | relu                                       | 128x7x7        |           |             | 315 /32         |
-#  inception_8.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 832x7x7        |           |             | 315 /32         | maxpool_4
-#  inception_8.basic_6.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   106,496 |   5,218,304 | 315 /32         |
-#  inception_8.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 315 /32         |
-#  inception_8.basic_6.relu_1      | relu                                       | 128x7x7        |           |             | 315 /32         |
-#  inception_8.concat_1            | concat                                     | 832x7x7        |           |             | 315 /32         | inception_8.basic_1.relu_1, inception_8.basic_3.relu_1, inception_8.basic_5.relu_1, inception_8.basic_6.relu_1
-#  inception_9.basic_1.conv_1      | conv(384, 1x1, bias=false)                 | 384x7x7        |   319,488 |  15,654,912 | 315 /32         |
-#  inception_9.basic_1.batchnorm_1 | batchnorm(eps=0.001)                       | 384x7x7        |       768 |             | 315 /32         |
-#  inception_9.basic_1.relu_1      | relu                                       | 384x7x7        |           |             | 315 /32         |
-#  inception_9.basic_2.conv_1      | conv(192, 1x1, bias=false)                 | 192x7x7        |   159,744 |   7,827,456 | 315 /32         | inception_8.concat_1
-#  inception_9.basic_2.batchnorm_1 | batchnorm(eps=0.001)                       | 192x7x7        |       384 |             | 315 /32         |
-#  inception_9.basic_2.relu_1      | relu                                       | 192x7x7        |           |             | 315 /32         |
-#  inception_9.basic_3.conv_1      | conv(384, 3x3, pad=1, bias=false)          | 384x7x7        |   663,552 |  32,514,048 | 379 /32         |
-#  inception_9.basic_3.batchnorm_1 | batchnorm(eps=0.001)                       | 384x7x7        |       768 |             | 379 /32         |
-#  inception_9.basic_3.relu_1      | relu                                       | 384x7x7        |           |             | 379 /32         |
-#  inception_9.basic_4.conv_1      | conv(48, 1x1, bias=false)                  | 48x7x7         |    39,936 |   1,956,864 | 315 /32         | inception_8.concat_1
-#  inception_9.basic_4.batchnorm_1 | batchnorm(eps=0.001)                       | 48x7x7         |        96 |             | 315 /32         |
-#  inception_9.basic_4.relu_1      | relu                                       | 48x7x7         |           |             | 315 /32         |
-#  inception_9.basic_5.conv_1      | conv(128, 3x3, pad=1, bias=false)          | 128x7x7        |    55,296 |   2,709,504 | 379 /32         |
-#  inception_9.basic_5.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 379 /32         |
-#  inception_9.basic_5.relu_1      | relu                                       | 128x7x7        |           |             | 379 /32         |
-#  inception_9.maxpool_1           | maxpool(3x3, stride=1, pad=1, ceil=true)   | 832x7x7        |           |             | 379 /32         | inception_8.concat_1
-#  inception_9.basic_6.conv_1      | conv(128, 1x1, bias=false)                 | 128x7x7        |   106,496 |   5,218,304 | 379 /32         |
-#  inception_9.basic_6.batchnorm_1 | batchnorm(eps=0.001)                       | 128x7x7        |       256 |             | 379 /32         |
-#  inception_9.basic_6.relu_1      | relu                                       | 128x7x7        |           |             | 379 /32         |
-#  inception_9.concat_1            | concat                                     | 1024x7x7       |           |             | 379 /32         | inception_9.basic_1.relu_1, inception_9.basic_3.relu_1, inception_9.basic_5.relu_1, inception_9.basic_6.relu_1
-#  globalavgpool_1                 | globalavgpool                              | 1024x1x1       |           |             | 571 /32         |
-#  dropout_1                       | dropout(0.2)                               | 1024x1x1       |           |             | 571 /32         |
-#  output_1_flatten                | flatten (implicit)                         | 1024           |           |             |                 |
-#  output_1                        | fc(1000)                                   | 1000           | 1,025,000 |   1,024,000 |                 |
-#  output_1_softmax                | softmax (implicit)                         | 1000           |           |             |                 |
+#  Layer            | Op                                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# ------------------+------------------------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1          | input                                                      | 3x224x224      |           |             | 1 /1
+#  basic_1          | basic(c=64, k=7, stride=2, pad=3)                          | 64x112x112     |     9,536 | 118,013,952 | 7 /2
+#  maxpool_1        | maxpool(3x3, stride=2, ceil=true)                          | 64x56x56       |           |             | 11 /4
+#  basic_2          | basic(c=64, k=1, stride=1, pad=0)                          | 64x56x56       |     4,224 |  12,845,056 | 11 /4
+#  basic_3          | basic(c=192, k=3, stride=1, pad=1)                         | 192x56x56      |   110,976 | 346,816,512 | 19 /4
+#  maxpool_2        | maxpool(3x3, stride=2, ceil=true)                          | 192x28x28      |           |             | 27 /8
+#  inception_1      | inception(c1=64, c3r=96, c3=128, c5r=16, c5=32, pp=32)     | 256x28x28      |   155,872 | 121,626,624 | 43 /8
+#  inception_2      | inception(c1=128, c3r=128, c3=192, c5r=32, c5=96, pp=64)   | 480x28x28      |   340,224 | 265,732,096 | 59 /8
+#  maxpool_3        | maxpool(3x3, stride=2, ceil=true)                          | 480x14x14      |           |             | 75 /16
+#  inception_3      | inception(c1=192, c3r=96, c3=208, c5r=16, c5=48, pp=64)    | 512x14x14      |   364,512 |  71,199,744 | 107 /16
+#  inception_4      | inception(c1=160, c3r=112, c3=224, c5r=24, c5=64, pp=64)   | 512x14x14      |   425,232 |  83,091,456 | 139 /16
+#  inception_5      | inception(c1=128, c3r=128, c3=256, c5r=24, c5=64, pp=64)   | 512x14x14      |   486,192 |  95,033,344 | 171 /16
+#  inception_6      | inception(c1=112, c3r=144, c3=288, c5r=32, c5=64, pp=64)   | 528x14x14      |   573,312 | 112,093,184 | 203 /16
+#  inception_7      | inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) | 832x14x14      |   803,840 | 157,151,232 | 235 /16
+#  maxpool_4        | maxpool(2x2, ceil=true)                                    | 832x7x7        |           |             | 251 /32
+#  inception_8      | inception(c1=256, c3r=160, c3=320, c5r=32, c5=128, pp=128) | 832x7x7        |   978,944 |  47,867,904 | 315 /32
+#  inception_9      | inception(c1=384, c3r=192, c3=384, c5r=48, c5=128, pp=128) | 1024x7x7       | 1,347,040 |  65,881,088 | 379 /32
+#  globalavgpool_1  | globalavgpool                                              | 1024x1x1       |           |             | 571 /32
+#  dropout_1        | dropout(0.2)                                               | 1024x1x1       |           |             | 571 /32
+#  output_1_flatten | flatten (implicit)                                         | 1024           |           |             |
+#  output_1         | fc(1000)                                                   | 1000           | 1,025,000 |   1,024,000 |
+#  output_1_softmax | softmax (implicit)                                         | 1000           |           |             |
 # Trainable params:     6,624,904
 # Non-trainable params: 14,560
 # MACs per sample:      1,498,376,192 (1.50 G)
@@ -318,8 +141,7 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
-                ) -> list[float]:
+def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device) -> list[float]:
     """One pass over this process's share of the training set: [loss sum, correct, samples]."""
     model.train()
     totals = [0.0, 0.0, 0.0]
@@ -334,13 +156,12 @@ def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, dev
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device
-             ) -> list[float]:
+def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device) -> list[float]:
     """Inference-mode [loss sum, correct, samples] over x, y."""
     net.eval()
     totals = [0.0, 0.0, 0.0]
     for i in range(0, len(y), batch):
-        xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+        xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
         loss, scores = loss_and_scores(net, xb, yb)
         totals = [totals[0] + loss.item() * len(yb), totals[1] + hits(scores, yb), totals[2] + len(yb)]
     return totals
@@ -361,16 +182,20 @@ def main(argv: list[str] | None = None) -> int:
     net = Googlenet().to(device)
     if args.weights:
         net.load_netdsl_weights(args.weights)
-    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
-        if world > 1 else net
+    model = (
+        DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+    )
     train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
     x_val, y_val = torch.from_numpy(data.x_val[rank::world]), torch.from_numpy(data.y_val[rank::world])
     optimizer = make_optimizer(model.parameters(), args.lr)
     if rank == 0:
-        print(f"googlenet: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
-              f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
+        print(
+            f"googlenet: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
+            f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}",
+            flush=True,
+        )
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)

@@ -31,9 +31,11 @@
     model.load_netdsl_weights("lenet5.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 1, 32, 32) -> y: (N, 10)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. lenet5_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. lenet5_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -45,20 +47,7 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (1, 32, 32)
 OUTPUT_SHAPE = (10,)
-
-# netdsl weight name -> state_dict name in Lenet5
-NETDSL_NAMES = {
-    "c1.weight": "c1.weight",
-    "c1.bias": "c1.bias",
-    "c3.weight": "c3.weight",
-    "c3.bias": "c3.bias",
-    "f5.weight": "f5.weight",
-    "f5.bias": "f5.bias",
-    "f6.weight": "f6.weight",
-    "f6.bias": "f6.bias",
-    "out.weight": "out.weight",
-    "out.bias": "out.bias",
-}
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
 
 class Lenet5(nn.Module):
@@ -66,19 +55,12 @@ class Lenet5(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # c1: conv(6, 5x5) -> 6x28x28
         self.c1 = nn.Conv2d(1, 6, kernel_size=(5, 5))
-        # s2: maxpool(2x2) -> 6x14x14
         self.s2 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # c3: conv(16, 5x5) -> 16x10x10
         self.c3 = nn.Conv2d(6, 16, kernel_size=(5, 5))
-        # s4: maxpool(2x2) -> 16x5x5
         self.s4 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # f5: fc(120) -> 120
         self.f5 = nn.Linear(400, 120)
-        # f6: fc(84) -> 84
         self.f6 = nn.Linear(120, 84)
-        # out: fc(10) -> 10
         self.out = nn.Linear(84, 10)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -89,49 +71,42 @@ class Lenet5(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 1, 32, 32), got {tuple(x.shape)}")
-        # input_1: input -> 1x32x32
-        # c1: conv(6, 5x5) -> 6x28x28
-        x = self.c1(x)
-        # relu_1: relu -> 6x28x28
-        x = F.relu(x)
-        # s2: maxpool(2x2) -> 6x14x14
-        x = self.s2(x)
-        # c3: conv(16, 5x5) -> 16x10x10
-        x = self.c3(x)
-        # relu_2: relu -> 16x10x10
-        x = F.relu(x)
-        # s4: maxpool(2x2) -> 16x5x5
-        x = self.s4(x)
-        # f5_flatten: flatten (implicit) -> 400
-        x = torch.flatten(x, 1)
-        # f5: fc(120) -> 120
-        x = self.f5(x)
-        # relu_3: relu -> 120
-        x = F.relu(x)
-        # f6: fc(84) -> 84
-        x = self.f6(x)
-        # relu_4: relu -> 84
-        x = F.relu(x)
-        # out: fc(10) -> 10
-        x = self.out(x)
+        x = self.c1(x)  # conv(6, 5x5) -> 6x28x28
+        x = F.relu(x)  # relu -> 6x28x28
+        x = self.s2(x)  # maxpool(2x2) -> 6x14x14
+        x = self.c3(x)  # conv(16, 5x5) -> 16x10x10
+        x = F.relu(x)  # relu -> 16x10x10
+        x = self.s4(x)  # maxpool(2x2) -> 16x5x5
+        x = torch.flatten(x, 1)  # flatten (implicit) -> 400
+        x = self.f5(x)  # fc(120) -> 120
+        x = F.relu(x)  # relu -> 120
+        x = self.f6(x)  # fc(84) -> 84
+        x = F.relu(x)  # relu -> 84
+        x = self.out(x)  # fc(10) -> 10
         if logits:
             return x
-        # out_softmax: softmax (implicit) -> 10
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 10
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network lenet5: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -142,7 +117,7 @@ class Lenet5(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

@@ -131,8 +131,7 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
-                ) -> list[float]:
+def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device) -> list[float]:
     """One pass over this process's share of the training set: [loss sum, correct, samples]."""
     model.train()
     totals = [0.0, 0.0, 0.0]
@@ -147,13 +146,12 @@ def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, dev
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device
-             ) -> list[float]:
+def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device) -> list[float]:
     """Inference-mode [loss sum, correct, samples] over x, y."""
     net.eval()
     totals = [0.0, 0.0, 0.0]
     for i in range(0, len(y), batch):
-        xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+        xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
         loss, scores = loss_and_scores(net, xb, yb)
         totals = [totals[0] + loss.item() * len(yb), totals[1] + hits(scores, yb), totals[2] + len(yb)]
     return totals
@@ -174,16 +172,20 @@ def main(argv: list[str] | None = None) -> int:
     net = Lenet5().to(device)
     if args.weights:
         net.load_netdsl_weights(args.weights)
-    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
-        if world > 1 else net
+    model = (
+        DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+    )
     train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
     x_val, y_val = torch.from_numpy(data.x_val[rank::world]), torch.from_numpy(data.y_val[rank::world])
     optimizer = make_optimizer(model.parameters(), args.lr)
     if rank == 0:
-        print(f"lenet5: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
-              f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
+        print(
+            f"lenet5: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
+            f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}",
+            flush=True,
+        )
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)

@@ -4,163 +4,41 @@
 # `netdsl compile examples/mobilenet_v2.net --target pytorch`.
 #
 # network mobilenet_v2
-#  Layer                              | Op                                         | Output (CxHxW) |    Params |       MACs | RF size /stride | Inputs
-# ------------------------------------+--------------------------------------------+----------------+-----------+------------+-----------------+-----------------------------------------------------------
-#  input_1                            | input                                      | 3x224x224      |           |            | 1 /1            |
-#  conv_1                             | conv(32, 3x3, stride=2, pad=1, bias=false) | 32x112x112     |       864 | 10,838,016 | 3 /2            |
-#  batchnorm_1                        | batchnorm                                  | 32x112x112     |        64 |            | 3 /2            |
-#  relu6_1                            | relu6                                      | 32x112x112     |           |            | 3 /2            |
-#  dwconv_1                           | dwconv(3x3, pad=1, bias=false)             | 32x112x112     |       288 |  3,612,672 | 7 /2            |
-#  batchnorm_2                        | batchnorm                                  | 32x112x112     |        64 |            | 7 /2            |
-#  relu6_2                            | relu6                                      | 32x112x112     |           |            | 7 /2            |
-#  conv_2                             | conv(16, 1x1, bias=false)                  | 16x112x112     |       512 |  6,422,528 | 7 /2            |
-#  batchnorm_3                        | batchnorm                                  | 16x112x112     |        32 |            | 7 /2            |
-#  inverted_1.conv_1                  | conv(96, 1x1, bias=false)                  | 96x112x112     |     1,536 | 19,267,584 | 7 /2            |
-#  inverted_1.batchnorm_1             | batchnorm                                  | 96x112x112     |       192 |            | 7 /2            |
-#  inverted_1.relu6_1                 | relu6                                      | 96x112x112     |           |            | 7 /2            |
-#  inverted_1.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 96x56x56       |       864 |  2,709,504 | 11 /4           |
-#  inverted_1.batchnorm_2             | batchnorm                                  | 96x56x56       |       192 |            | 11 /4           |
-#  inverted_1.relu6_2                 | relu6                                      | 96x56x56       |           |            | 11 /4           |
-#  inverted_1.conv_2                  | conv(24, 1x1, bias=false)                  | 24x56x56       |     2,304 |  7,225,344 | 11 /4           |
-#  inverted_1.batchnorm_3             | batchnorm                                  | 24x56x56       |        48 |            | 11 /4           |
-#  residual_1.inverted_1.conv_1       | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 11 /4           |
-#  residual_1.inverted_1.batchnorm_1  | batchnorm                                  | 144x56x56      |       288 |            | 11 /4           |
-#  residual_1.inverted_1.relu6_1      | relu6                                      | 144x56x56      |           |            | 11 /4           |
-#  residual_1.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 144x56x56      |     1,296 |  4,064,256 | 19 /4           |
-#  residual_1.inverted_1.batchnorm_2  | batchnorm                                  | 144x56x56      |       288 |            | 19 /4           |
-#  residual_1.inverted_1.relu6_2      | relu6                                      | 144x56x56      |           |            | 19 /4           |
-#  residual_1.inverted_1.conv_2       | conv(24, 1x1, bias=false)                  | 24x56x56       |     3,456 | 10,838,016 | 19 /4           |
-#  residual_1.inverted_1.batchnorm_3  | batchnorm                                  | 24x56x56       |        48 |            | 19 /4           |
-#  residual_1.add_1                   | add                                        | 24x56x56       |           |            | 19 /4           | residual_1.inverted_1.batchnorm_3, inverted_1.batchnorm_3
-#  inverted_2.conv_1                  | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 19 /4           |
-#  inverted_2.batchnorm_1             | batchnorm                                  | 144x56x56      |       288 |            | 19 /4           |
-#  inverted_2.relu6_1                 | relu6                                      | 144x56x56      |           |            | 19 /4           |
-#  inverted_2.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 144x28x28      |     1,296 |  1,016,064 | 27 /8           |
-#  inverted_2.batchnorm_2             | batchnorm                                  | 144x28x28      |       288 |            | 27 /8           |
-#  inverted_2.relu6_2                 | relu6                                      | 144x28x28      |           |            | 27 /8           |
-#  inverted_2.conv_2                  | conv(32, 1x1, bias=false)                  | 32x28x28       |     4,608 |  3,612,672 | 27 /8           |
-#  inverted_2.batchnorm_3             | batchnorm                                  | 32x28x28       |        64 |            | 27 /8           |
-#  residual_2.inverted_1.conv_1       | conv(192, 1x1, bias=false)                 | 192x28x28      |     6,144 |  4,816,896 | 27 /8           |
-#  residual_2.inverted_1.batchnorm_1  | batchnorm                                  | 192x28x28      |       384 |            | 27 /8           |
-#  residual_2.inverted_1.relu6_1      | relu6                                      | 192x28x28      |           |            | 27 /8           |
-#  residual_2.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 192x28x28      |     1,728 |  1,354,752 | 43 /8           |
-#  residual_2.inverted_1.batchnorm_2  | batchnorm                                  | 192x28x28      |       384 |            | 43 /8           |
-#  residual_2.inverted_1.relu6_2      | relu6                                      | 192x28x28      |           |            | 43 /8           |
-#  residual_2.inverted_1.conv_2       | conv(32, 1x1, bias=false)                  | 32x28x28       |     6,144 |  4,816,896 | 43 /8           |
-#  residual_2.inverted_1.batchnorm_3  | batchnorm                                  | 32x28x28       |        64 |            | 43 /8           |
-#  residual_2.add_1                   | add                                        | 32x28x28       |           |            | 43 /8           | residual_2.inverted_1.batchnorm_3, inverted_2.batchnorm_3
-#  residual_3.inverted_1.conv_1       | conv(192, 1x1, bias=false)                 | 192x28x28      |     6,144 |  4,816,896 | 43 /8           |
-#  residual_3.inverted_1.batchnorm_1  | batchnorm                                  | 192x28x28      |       384 |            | 43 /8           |
-#  residual_3.inverted_1.relu6_1      | relu6                                      | 192x28x28      |           |            | 43 /8           |
-#  residual_3.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 192x28x28      |     1,728 |  1,354,752 | 59 /8           |
-#  residual_3.inverted_1.batchnorm_2  | batchnorm                                  | 192x28x28      |       384 |            | 59 /8           |
-#  residual_3.inverted_1.relu6_2      | relu6                                      | 192x28x28      |           |            | 59 /8           |
-#  residual_3.inverted_1.conv_2       | conv(32, 1x1, bias=false)                  | 32x28x28       |     6,144 |  4,816,896 | 59 /8           |
-#  residual_3.inverted_1.batchnorm_3  | batchnorm                                  | 32x28x28       |        64 |            | 59 /8           |
-#  residual_3.add_1                   | add                                        | 32x28x28       |           |            | 59 /8           | residual_3.inverted_1.batchnorm_3, residual_2.add_1
-#  inverted_3.conv_1                  | conv(192, 1x1, bias=false)                 | 192x28x28      |     6,144 |  4,816,896 | 59 /8           |
-#  inverted_3.batchnorm_1             | batchnorm                                  | 192x28x28      |       384 |            | 59 /8           |
-#  inverted_3.relu6_1                 | relu6                                      | 192x28x28      |           |            | 59 /8           |
-#  inverted_3.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 192x14x14      |     1,728 |    338,688 | 75 /16          |
-#  inverted_3.batchnorm_2             | batchnorm                                  | 192x14x14      |       384 |            | 75 /16          |
-#  inverted_3.relu6_2                 | relu6                                      | 192x14x14      |           |            | 75 /16          |
-#  inverted_3.conv_2                  | conv(64, 1x1, bias=false)                  | 64x14x14       |    12,288 |  2,408,448 | 75 /16          |
-#  inverted_3.batchnorm_3             | batchnorm                                  | 64x14x14       |       128 |            | 75 /16          |
-#  residual_4.inverted_1.conv_1       | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 75 /16          |
-#  residual_4.inverted_1.batchnorm_1  | batchnorm                                  | 384x14x14      |       768 |            | 75 /16          |
-#  residual_4.inverted_1.relu6_1      | relu6                                      | 384x14x14      |           |            | 75 /16          |
-#  residual_4.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 107 /16         |
-#  residual_4.inverted_1.batchnorm_2  | batchnorm                                  | 384x14x14      |       768 |            | 107 /16         |
-#  residual_4.inverted_1.relu6_2      | relu6                                      | 384x14x14      |           |            | 107 /16         |
-#  residual_4.inverted_1.conv_2       | conv(64, 1x1, bias=false)                  | 64x14x14       |    24,576 |  4,816,896 | 107 /16         |
-#  residual_4.inverted_1.batchnorm_3  | batchnorm                                  | 64x14x14       |       128 |            | 107 /16         |
-#  residual_4.add_1                   | add                                        | 64x14x14       |           |            | 107 /16         | residual_4.inverted_1.batchnorm_3, inverted_3.batchnorm_3
-#  residual_5.inverted_1.conv_1       | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 107 /16         |
-#  residual_5.inverted_1.batchnorm_1  | batchnorm                                  | 384x14x14      |       768 |            | 107 /16         |
-#  residual_5.inverted_1.relu6_1      | relu6                                      | 384x14x14      |           |            | 107 /16         |
-#  residual_5.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 139 /16         |
-#  residual_5.inverted_1.batchnorm_2  | batchnorm                                  | 384x14x14      |       768 |            | 139 /16         |
-#  residual_5.inverted_1.relu6_2      | relu6                                      | 384x14x14      |           |            | 139 /16         |
-#  residual_5.inverted_1.conv_2       | conv(64, 1x1, bias=false)                  | 64x14x14       |    24,576 |  4,816,896 | 139 /16         |
-#  residual_5.inverted_1.batchnorm_3  | batchnorm                                  | 64x14x14       |       128 |            | 139 /16         |
-#  residual_5.add_1                   | add                                        | 64x14x14       |           |            | 139 /16         | residual_5.inverted_1.batchnorm_3, residual_4.add_1
-#  residual_6.inverted_1.conv_1       | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 139 /16         |
-#  residual_6.inverted_1.batchnorm_1  | batchnorm                                  | 384x14x14      |       768 |            | 139 /16         |
-#  residual_6.inverted_1.relu6_1      | relu6                                      | 384x14x14      |           |            | 139 /16         |
-#  residual_6.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 171 /16         |
-#  residual_6.inverted_1.batchnorm_2  | batchnorm                                  | 384x14x14      |       768 |            | 171 /16         |
-#  residual_6.inverted_1.relu6_2      | relu6                                      | 384x14x14      |           |            | 171 /16         |
-#  residual_6.inverted_1.conv_2       | conv(64, 1x1, bias=false)                  | 64x14x14       |    24,576 |  4,816,896 | 171 /16         |
-#  residual_6.inverted_1.batchnorm_3  | batchnorm                                  | 64x14x14       |       128 |            | 171 /16         |
-#  residual_6.add_1                   | add                                        | 64x14x14       |           |            | 171 /16         | residual_6.inverted_1.batchnorm_3, residual_5.add_1
-#  inverted_4.conv_1                  | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 171 /16         |
-#  inverted_4.batchnorm_1             | batchnorm                                  | 384x14x14      |       768 |            | 171 /16         |
-#  inverted_4.relu6_1                 | relu6                                      | 384x14x14      |           |            | 171 /16         |
-#  inverted_4.dwconv_1                | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 203 /16         |
-#  inverted_4.batchnorm_2             | batchnorm                                  | 384x14x14      |       768 |            | 203 /16         |
-#  inverted_4.relu6_2                 | relu6                                      | 384x14x14      |           |            | 203 /16         |
-#  inverted_4.conv_2                  | conv(96, 1x1, bias=false)                  | 96x14x14       |    36,864 |  7,225,344 | 203 /16         |
-#  inverted_4.batchnorm_3             | batchnorm                                  | 96x14x14       |       192 |            | 203 /16         |
-#  residual_7.inverted_1.conv_1       | conv(576, 1x1, bias=false)                 | 576x14x14      |    55,296 | 10,838,016 | 203 /16         |
-#  residual_7.inverted_1.batchnorm_1  | batchnorm                                  | 576x14x14      |     1,152 |            | 203 /16         |
-#  residual_7.inverted_1.relu6_1      | relu6                                      | 576x14x14      |           |            | 203 /16         |
-#  residual_7.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 576x14x14      |     5,184 |  1,016,064 | 235 /16         |
-#  residual_7.inverted_1.batchnorm_2  | batchnorm                                  | 576x14x14      |     1,152 |            | 235 /16         |
-#  residual_7.inverted_1.relu6_2      | relu6                                      | 576x14x14      |           |            | 235 /16         |
-#  residual_7.inverted_1.conv_2       | conv(96, 1x1, bias=false)                  | 96x14x14       |    55,296 | 10,838,016 | 235 /16         |
-#  residual_7.inverted_1.batchnorm_3  | batchnorm                                  | 96x14x14       |       192 |            | 235 /16         |
-#  residual_7.add_1                   | add                                        | 96x14x14       |           |            | 235 /16         | residual_7.inverted_1.batchnorm_3, inverted_4.batchnorm_3
-#  residual_8.inverted_1.conv_1       | conv(576, 1x1, bias=false)                 | 576x14x14      |    55,296 | 10,838,016 | 235 /16         |
-#  residual_8.inverted_1.batchnorm_1  | batchnorm                                  | 576x14x14      |     1,152 |            | 235 /16         |
-#  residual_8.inverted_1.relu6_1      | relu6                                      | 576x14x14      |           |            | 235 /16         |
-#  residual_8.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 576x14x14      |     5,184 |  1,016,064 | 267 /16         |
-#  residual_8.inverted_1.batchnorm_2  | batchnorm                                  | 576x14x14      |     1,152 |            | 267 /16         |
-#  residual_8.inverted_1.relu6_2      | relu6                                      | 576x14x14      |           |            | 267 /16         |
-#  residual_8.inverted_1.conv_2       | conv(96, 1x1, bias=false)                  | 96x14x14       |    55,296 | 10,838,016 | 267 /16         |
-#  residual_8.inverted_1.batchnorm_3  | batchnorm                                  | 96x14x14       |       192 |            | 267 /16         |
-#  residual_8.add_1                   | add                                        | 96x14x14       |           |            | 267 /16         | residual_8.inverted_1.batchnorm_3, residual_7.add_1
-#  inverted_5.conv_1                  | conv(576, 1x1, bias=false)                 | 576x14x14      |    55,296 | 10,838,016 | 267 /16         |
-#  inverted_5.batchnorm_1             | batchnorm                                  | 576x14x14      |     1,152 |            | 267 /16         |
-#  inverted_5.relu6_1                 | relu6                                      | 576x14x14      |           |            | 267 /16         |
-#  inverted_5.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 576x7x7        |     5,184 |    254,016 | 299 /32         |
-#  inverted_5.batchnorm_2             | batchnorm                                  | 576x7x7        |     1,152 |            | 299 /32         |
-#  inverted_5.relu6_2                 | relu6                                      | 576x7x7        |           |            | 299 /32         |
-#  inverted_5.conv_2                  | conv(160, 1x1, bias=false)                 | 160x7x7        |    92,160 |  4,515,840 | 299 /32         |
-#  inverted_5.batchnorm_3             | batchnorm                                  | 160x7x7        |       320 |            | 299 /32         |
-#  residual_9.inverted_1.conv_1       | conv(960, 1x1, bias=false)                 | 960x7x7        |   153,600 |  7,526,400 | 299 /32         |
-#  residual_9.inverted_1.batchnorm_1  | batchnorm                                  | 960x7x7        |     1,920 |            | 299 /32         |
-#  residual_9.inverted_1.relu6_1      | relu6                                      | 960x7x7        |           |            | 299 /32         |
-#  residual_9.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 960x7x7        |     8,640 |    423,360 | 363 /32         |
-#  residual_9.inverted_1.batchnorm_2  | batchnorm                                  | 960x7x7        |     1,920 |            | 363 /32         |
-#  residual_9.inverted_1.relu6_2      | relu6                                      | 960x7x7        |           |            | 363 /32         |
-#  residual_9.inverted_1.conv_2       | conv(160, 1x1, bias=false)                 | 160x7x7        |   153,600 |  7,526,400 | 363 /32         |
-#  residual_9.inverted_1.batchnorm_3  | batchnorm                                  | 160x7x7        |       320 |            | 363 /32         |
-#  residual_9.add_1                   | add                                        | 160x7x7        |           |            | 363 /32         | residual_9.inverted_1.batchnorm_3, inverted_5.batchnorm_3
-#  residual_10.inverted_1.conv_1      | conv(960, 1x1, bias=false)                 | 960x7x7        |   153,600 |  7,526,400 | 363 /32         |
-#  residual_10.inverted_1.batchnorm_1 | batchnorm                                  | 960x7x7        |     1,920 |            | 363 /32         |
-#  residual_10.inverted_1.relu6_1     | relu6                                      | 960x7x7        |           |            | 363 /32         |
-#  residual_10.inverted_1.dwconv_1    | dwconv(3x3, pad=1, bias=false)             | 960x7x7        |     8,640 |    423,360 | 427 /32         |
-#  residual_10.inverted_1.batchnorm_2 | batchnorm                                  | 960x7x7        |     1,920 |            | 427 /32         |
-#  residual_10.inverted_1.relu6_2     | relu6                                      | 960x7x7        |           |            | 427 /32         |
-#  residual_10.inverted_1.conv_2      | conv(160, 1x1, bias=false)                 | 160x7x7        |   153,600 |  7,526,400 | 427 /32         |
-#  residual_10.inverted_1.batchnorm_3 | batchnorm                                  | 160x7x7        |       320 |            | 427 /32         |
-#  residual_10.add_1                  | add                                        | 160x7x7        |           |            | 427 /32         | residual_10.inverted_1.batchnorm_3, residual_9.add_1
-#  inverted_6.conv_1                  | conv(960, 1x1, bias=false)                 | 960x7x7        |   153,600 |  7,526,400 | 427 /32         |
-#  inverted_6.batchnorm_1             | batchnorm                                  | 960x7x7        |     1,920 |            | 427 /32         |
-#  inverted_6.relu6_1                 | relu6                                      | 960x7x7        |           |            | 427 /32         |
-#  inverted_6.dwconv_1                | dwconv(3x3, pad=1, bias=false)             | 960x7x7        |     8,640 |    423,360 | 491 /32         |
-#  inverted_6.batchnorm_2             | batchnorm                                  | 960x7x7        |     1,920 |            | 491 /32         |
-#  inverted_6.relu6_2                 | relu6                                      | 960x7x7        |           |            | 491 /32         |
-#  inverted_6.conv_2                  | conv(320, 1x1, bias=false)                 | 320x7x7        |   307,200 | 15,052,800 | 491 /32         |
-#  inverted_6.batchnorm_3             | batchnorm                                  | 320x7x7        |       640 |            | 491 /32         |
-#  conv_3                             | conv(1280, 1x1, bias=false)                | 1280x7x7       |   409,600 | 20,070,400 | 491 /32         |
-#  batchnorm_4                        | batchnorm                                  | 1280x7x7       |     2,560 |            | 491 /32         |
-#  relu6_3                            | relu6                                      | 1280x7x7       |           |            | 491 /32         |
-#  globalavgpool_1                    | globalavgpool                              | 1280x1x1       |           |            | 683 /32         |
-#  dropout_1                          | dropout(0.2)                               | 1280x1x1       |           |            | 683 /32         |
-#  output_1_flatten                   | flatten (implicit)                         | 1280           |           |            |                 |
-#  output_1                           | fc(1000)                                   | 1000           | 1,281,000 |  1,280,000 |                 |
-#  output_1_softmax                   | softmax (implicit)                         | 1000           |           |            |                 |
+#  Layer            | Op                                         | Output (CxHxW) |    Params |       MACs | RF size /stride
+# ------------------+--------------------------------------------+----------------+-----------+------------+-----------------
+#  input_1          | input                                      | 3x224x224      |           |            | 1 /1
+#  conv_1           | conv(32, 3x3, stride=2, pad=1, bias=false) | 32x112x112     |       864 | 10,838,016 | 3 /2
+#  batchnorm_1      | batchnorm                                  | 32x112x112     |        64 |            | 3 /2
+#  relu6_1          | relu6                                      | 32x112x112     |           |            | 3 /2
+#  dwconv_1         | dwconv(3x3, pad=1, bias=false)             | 32x112x112     |       288 |  3,612,672 | 7 /2
+#  batchnorm_2      | batchnorm                                  | 32x112x112     |        64 |            | 7 /2
+#  relu6_2          | relu6                                      | 32x112x112     |           |            | 7 /2
+#  conv_2           | conv(16, 1x1, bias=false)                  | 16x112x112     |       512 |  6,422,528 | 7 /2
+#  batchnorm_3      | batchnorm                                  | 16x112x112     |        32 |            | 7 /2
+#  inverted_1       | inverted(cin=16, cout=24, t=6, stride=2)   | 24x56x56       |     5,136 | 29,202,432 | 11 /4
+#  residual_1       | residual(c=24, t=6)                        | 24x56x56       |     8,832 | 25,740,288 | 19 /4
+#  inverted_2       | inverted(cin=24, cout=32, t=6, stride=2)   | 32x28x28       |    10,000 | 15,466,752 | 27 /8
+#  residual_2       | residual(c=32, t=6)                        | 32x28x28       |    14,848 | 10,988,544 | 43 /8
+#  residual_3       | residual(c=32, t=6)                        | 32x28x28       |    14,848 | 10,988,544 | 59 /8
+#  inverted_3       | inverted(cin=32, cout=64, t=6, stride=2)   | 64x14x14       |    21,056 |  7,564,032 | 75 /16
+#  residual_4       | residual(c=64, t=6)                        | 64x14x14       |    54,272 | 10,311,168 | 107 /16
+#  residual_5       | residual(c=64, t=6)                        | 64x14x14       |    54,272 | 10,311,168 | 139 /16
+#  residual_6       | residual(c=64, t=6)                        | 64x14x14       |    54,272 | 10,311,168 | 171 /16
+#  inverted_4       | inverted(cin=64, cout=96, t=6, stride=1)   | 96x14x14       |    66,624 | 12,719,616 | 203 /16
+#  residual_7       | residual(c=96, t=6)                        | 96x14x14       |   118,272 | 22,692,096 | 235 /16
+#  residual_8       | residual(c=96, t=6)                        | 96x14x14       |   118,272 | 22,692,096 | 267 /16
+#  inverted_5       | inverted(cin=96, cout=160, t=6, stride=2)  | 160x7x7        |   155,264 | 15,607,872 | 299 /32
+#  residual_9       | residual(c=160, t=6)                       | 160x7x7        |   320,000 | 15,476,160 | 363 /32
+#  residual_10      | residual(c=160, t=6)                       | 160x7x7        |   320,000 | 15,476,160 | 427 /32
+#  inverted_6       | inverted(cin=160, cout=320, t=6, stride=1) | 320x7x7        |   473,920 | 23,002,560 | 491 /32
+#  conv_3           | conv(1280, 1x1, bias=false)                | 1280x7x7       |   409,600 | 20,070,400 | 491 /32
+#  batchnorm_4      | batchnorm                                  | 1280x7x7       |     2,560 |            | 491 /32
+#  relu6_3          | relu6                                      | 1280x7x7       |           |            | 491 /32
+#  globalavgpool_1  | globalavgpool                              | 1280x1x1       |           |            | 683 /32
+#  dropout_1        | dropout(0.2)                               | 1280x1x1       |           |            | 683 /32
+#  output_1_flatten | flatten (implicit)                         | 1280           |           |            |
+#  output_1         | fc(1000)                                   | 1000           | 1,281,000 |  1,280,000 |
+#  output_1_softmax | softmax (implicit)                         | 1000           |           |            |
 # Trainable params:     3,504,872
 # Non-trainable params: 34,112
 # MACs per sample:      300,774,272 (300.77 M)
@@ -174,9 +52,11 @@
     model.load_netdsl_weights("mobilenet_v2.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. mobilenet_v2_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. mobilenet_v2_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -188,272 +68,62 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 224, 224)
 OUTPUT_SHAPE = (1000,)
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
-# netdsl weight name -> state_dict name in MobilenetV2
-NETDSL_NAMES = {
-    "conv_1.weight": "conv_1.weight",
-    "batchnorm_1.weight": "batchnorm_1.weight",
-    "batchnorm_1.bias": "batchnorm_1.bias",
-    "batchnorm_1.running_mean": "batchnorm_1.running_mean",
-    "batchnorm_1.running_var": "batchnorm_1.running_var",
-    "dwconv_1.weight": "dwconv_1.weight",
-    "batchnorm_2.weight": "batchnorm_2.weight",
-    "batchnorm_2.bias": "batchnorm_2.bias",
-    "batchnorm_2.running_mean": "batchnorm_2.running_mean",
-    "batchnorm_2.running_var": "batchnorm_2.running_var",
-    "conv_2.weight": "conv_2.weight",
-    "batchnorm_3.weight": "batchnorm_3.weight",
-    "batchnorm_3.bias": "batchnorm_3.bias",
-    "batchnorm_3.running_mean": "batchnorm_3.running_mean",
-    "batchnorm_3.running_var": "batchnorm_3.running_var",
-    "inverted_1.conv_1.weight": "inverted_1__conv_1.weight",
-    "inverted_1.batchnorm_1.weight": "inverted_1__batchnorm_1.weight",
-    "inverted_1.batchnorm_1.bias": "inverted_1__batchnorm_1.bias",
-    "inverted_1.batchnorm_1.running_mean": "inverted_1__batchnorm_1.running_mean",
-    "inverted_1.batchnorm_1.running_var": "inverted_1__batchnorm_1.running_var",
-    "inverted_1.dwconv_1.weight": "inverted_1__dwconv_1.weight",
-    "inverted_1.batchnorm_2.weight": "inverted_1__batchnorm_2.weight",
-    "inverted_1.batchnorm_2.bias": "inverted_1__batchnorm_2.bias",
-    "inverted_1.batchnorm_2.running_mean": "inverted_1__batchnorm_2.running_mean",
-    "inverted_1.batchnorm_2.running_var": "inverted_1__batchnorm_2.running_var",
-    "inverted_1.conv_2.weight": "inverted_1__conv_2.weight",
-    "inverted_1.batchnorm_3.weight": "inverted_1__batchnorm_3.weight",
-    "inverted_1.batchnorm_3.bias": "inverted_1__batchnorm_3.bias",
-    "inverted_1.batchnorm_3.running_mean": "inverted_1__batchnorm_3.running_mean",
-    "inverted_1.batchnorm_3.running_var": "inverted_1__batchnorm_3.running_var",
-    "residual_1.inverted_1.conv_1.weight": "residual_1__inverted_1__conv_1.weight",
-    "residual_1.inverted_1.batchnorm_1.weight": "residual_1__inverted_1__batchnorm_1.weight",
-    "residual_1.inverted_1.batchnorm_1.bias": "residual_1__inverted_1__batchnorm_1.bias",
-    "residual_1.inverted_1.batchnorm_1.running_mean": "residual_1__inverted_1__batchnorm_1.running_mean",
-    "residual_1.inverted_1.batchnorm_1.running_var": "residual_1__inverted_1__batchnorm_1.running_var",
-    "residual_1.inverted_1.dwconv_1.weight": "residual_1__inverted_1__dwconv_1.weight",
-    "residual_1.inverted_1.batchnorm_2.weight": "residual_1__inverted_1__batchnorm_2.weight",
-    "residual_1.inverted_1.batchnorm_2.bias": "residual_1__inverted_1__batchnorm_2.bias",
-    "residual_1.inverted_1.batchnorm_2.running_mean": "residual_1__inverted_1__batchnorm_2.running_mean",
-    "residual_1.inverted_1.batchnorm_2.running_var": "residual_1__inverted_1__batchnorm_2.running_var",
-    "residual_1.inverted_1.conv_2.weight": "residual_1__inverted_1__conv_2.weight",
-    "residual_1.inverted_1.batchnorm_3.weight": "residual_1__inverted_1__batchnorm_3.weight",
-    "residual_1.inverted_1.batchnorm_3.bias": "residual_1__inverted_1__batchnorm_3.bias",
-    "residual_1.inverted_1.batchnorm_3.running_mean": "residual_1__inverted_1__batchnorm_3.running_mean",
-    "residual_1.inverted_1.batchnorm_3.running_var": "residual_1__inverted_1__batchnorm_3.running_var",
-    "inverted_2.conv_1.weight": "inverted_2__conv_1.weight",
-    "inverted_2.batchnorm_1.weight": "inverted_2__batchnorm_1.weight",
-    "inverted_2.batchnorm_1.bias": "inverted_2__batchnorm_1.bias",
-    "inverted_2.batchnorm_1.running_mean": "inverted_2__batchnorm_1.running_mean",
-    "inverted_2.batchnorm_1.running_var": "inverted_2__batchnorm_1.running_var",
-    "inverted_2.dwconv_1.weight": "inverted_2__dwconv_1.weight",
-    "inverted_2.batchnorm_2.weight": "inverted_2__batchnorm_2.weight",
-    "inverted_2.batchnorm_2.bias": "inverted_2__batchnorm_2.bias",
-    "inverted_2.batchnorm_2.running_mean": "inverted_2__batchnorm_2.running_mean",
-    "inverted_2.batchnorm_2.running_var": "inverted_2__batchnorm_2.running_var",
-    "inverted_2.conv_2.weight": "inverted_2__conv_2.weight",
-    "inverted_2.batchnorm_3.weight": "inverted_2__batchnorm_3.weight",
-    "inverted_2.batchnorm_3.bias": "inverted_2__batchnorm_3.bias",
-    "inverted_2.batchnorm_3.running_mean": "inverted_2__batchnorm_3.running_mean",
-    "inverted_2.batchnorm_3.running_var": "inverted_2__batchnorm_3.running_var",
-    "residual_2.inverted_1.conv_1.weight": "residual_2__inverted_1__conv_1.weight",
-    "residual_2.inverted_1.batchnorm_1.weight": "residual_2__inverted_1__batchnorm_1.weight",
-    "residual_2.inverted_1.batchnorm_1.bias": "residual_2__inverted_1__batchnorm_1.bias",
-    "residual_2.inverted_1.batchnorm_1.running_mean": "residual_2__inverted_1__batchnorm_1.running_mean",
-    "residual_2.inverted_1.batchnorm_1.running_var": "residual_2__inverted_1__batchnorm_1.running_var",
-    "residual_2.inverted_1.dwconv_1.weight": "residual_2__inverted_1__dwconv_1.weight",
-    "residual_2.inverted_1.batchnorm_2.weight": "residual_2__inverted_1__batchnorm_2.weight",
-    "residual_2.inverted_1.batchnorm_2.bias": "residual_2__inverted_1__batchnorm_2.bias",
-    "residual_2.inverted_1.batchnorm_2.running_mean": "residual_2__inverted_1__batchnorm_2.running_mean",
-    "residual_2.inverted_1.batchnorm_2.running_var": "residual_2__inverted_1__batchnorm_2.running_var",
-    "residual_2.inverted_1.conv_2.weight": "residual_2__inverted_1__conv_2.weight",
-    "residual_2.inverted_1.batchnorm_3.weight": "residual_2__inverted_1__batchnorm_3.weight",
-    "residual_2.inverted_1.batchnorm_3.bias": "residual_2__inverted_1__batchnorm_3.bias",
-    "residual_2.inverted_1.batchnorm_3.running_mean": "residual_2__inverted_1__batchnorm_3.running_mean",
-    "residual_2.inverted_1.batchnorm_3.running_var": "residual_2__inverted_1__batchnorm_3.running_var",
-    "residual_3.inverted_1.conv_1.weight": "residual_3__inverted_1__conv_1.weight",
-    "residual_3.inverted_1.batchnorm_1.weight": "residual_3__inverted_1__batchnorm_1.weight",
-    "residual_3.inverted_1.batchnorm_1.bias": "residual_3__inverted_1__batchnorm_1.bias",
-    "residual_3.inverted_1.batchnorm_1.running_mean": "residual_3__inverted_1__batchnorm_1.running_mean",
-    "residual_3.inverted_1.batchnorm_1.running_var": "residual_3__inverted_1__batchnorm_1.running_var",
-    "residual_3.inverted_1.dwconv_1.weight": "residual_3__inverted_1__dwconv_1.weight",
-    "residual_3.inverted_1.batchnorm_2.weight": "residual_3__inverted_1__batchnorm_2.weight",
-    "residual_3.inverted_1.batchnorm_2.bias": "residual_3__inverted_1__batchnorm_2.bias",
-    "residual_3.inverted_1.batchnorm_2.running_mean": "residual_3__inverted_1__batchnorm_2.running_mean",
-    "residual_3.inverted_1.batchnorm_2.running_var": "residual_3__inverted_1__batchnorm_2.running_var",
-    "residual_3.inverted_1.conv_2.weight": "residual_3__inverted_1__conv_2.weight",
-    "residual_3.inverted_1.batchnorm_3.weight": "residual_3__inverted_1__batchnorm_3.weight",
-    "residual_3.inverted_1.batchnorm_3.bias": "residual_3__inverted_1__batchnorm_3.bias",
-    "residual_3.inverted_1.batchnorm_3.running_mean": "residual_3__inverted_1__batchnorm_3.running_mean",
-    "residual_3.inverted_1.batchnorm_3.running_var": "residual_3__inverted_1__batchnorm_3.running_var",
-    "inverted_3.conv_1.weight": "inverted_3__conv_1.weight",
-    "inverted_3.batchnorm_1.weight": "inverted_3__batchnorm_1.weight",
-    "inverted_3.batchnorm_1.bias": "inverted_3__batchnorm_1.bias",
-    "inverted_3.batchnorm_1.running_mean": "inverted_3__batchnorm_1.running_mean",
-    "inverted_3.batchnorm_1.running_var": "inverted_3__batchnorm_1.running_var",
-    "inverted_3.dwconv_1.weight": "inverted_3__dwconv_1.weight",
-    "inverted_3.batchnorm_2.weight": "inverted_3__batchnorm_2.weight",
-    "inverted_3.batchnorm_2.bias": "inverted_3__batchnorm_2.bias",
-    "inverted_3.batchnorm_2.running_mean": "inverted_3__batchnorm_2.running_mean",
-    "inverted_3.batchnorm_2.running_var": "inverted_3__batchnorm_2.running_var",
-    "inverted_3.conv_2.weight": "inverted_3__conv_2.weight",
-    "inverted_3.batchnorm_3.weight": "inverted_3__batchnorm_3.weight",
-    "inverted_3.batchnorm_3.bias": "inverted_3__batchnorm_3.bias",
-    "inverted_3.batchnorm_3.running_mean": "inverted_3__batchnorm_3.running_mean",
-    "inverted_3.batchnorm_3.running_var": "inverted_3__batchnorm_3.running_var",
-    "residual_4.inverted_1.conv_1.weight": "residual_4__inverted_1__conv_1.weight",
-    "residual_4.inverted_1.batchnorm_1.weight": "residual_4__inverted_1__batchnorm_1.weight",
-    "residual_4.inverted_1.batchnorm_1.bias": "residual_4__inverted_1__batchnorm_1.bias",
-    "residual_4.inverted_1.batchnorm_1.running_mean": "residual_4__inverted_1__batchnorm_1.running_mean",
-    "residual_4.inverted_1.batchnorm_1.running_var": "residual_4__inverted_1__batchnorm_1.running_var",
-    "residual_4.inverted_1.dwconv_1.weight": "residual_4__inverted_1__dwconv_1.weight",
-    "residual_4.inverted_1.batchnorm_2.weight": "residual_4__inverted_1__batchnorm_2.weight",
-    "residual_4.inverted_1.batchnorm_2.bias": "residual_4__inverted_1__batchnorm_2.bias",
-    "residual_4.inverted_1.batchnorm_2.running_mean": "residual_4__inverted_1__batchnorm_2.running_mean",
-    "residual_4.inverted_1.batchnorm_2.running_var": "residual_4__inverted_1__batchnorm_2.running_var",
-    "residual_4.inverted_1.conv_2.weight": "residual_4__inverted_1__conv_2.weight",
-    "residual_4.inverted_1.batchnorm_3.weight": "residual_4__inverted_1__batchnorm_3.weight",
-    "residual_4.inverted_1.batchnorm_3.bias": "residual_4__inverted_1__batchnorm_3.bias",
-    "residual_4.inverted_1.batchnorm_3.running_mean": "residual_4__inverted_1__batchnorm_3.running_mean",
-    "residual_4.inverted_1.batchnorm_3.running_var": "residual_4__inverted_1__batchnorm_3.running_var",
-    "residual_5.inverted_1.conv_1.weight": "residual_5__inverted_1__conv_1.weight",
-    "residual_5.inverted_1.batchnorm_1.weight": "residual_5__inverted_1__batchnorm_1.weight",
-    "residual_5.inverted_1.batchnorm_1.bias": "residual_5__inverted_1__batchnorm_1.bias",
-    "residual_5.inverted_1.batchnorm_1.running_mean": "residual_5__inverted_1__batchnorm_1.running_mean",
-    "residual_5.inverted_1.batchnorm_1.running_var": "residual_5__inverted_1__batchnorm_1.running_var",
-    "residual_5.inverted_1.dwconv_1.weight": "residual_5__inverted_1__dwconv_1.weight",
-    "residual_5.inverted_1.batchnorm_2.weight": "residual_5__inverted_1__batchnorm_2.weight",
-    "residual_5.inverted_1.batchnorm_2.bias": "residual_5__inverted_1__batchnorm_2.bias",
-    "residual_5.inverted_1.batchnorm_2.running_mean": "residual_5__inverted_1__batchnorm_2.running_mean",
-    "residual_5.inverted_1.batchnorm_2.running_var": "residual_5__inverted_1__batchnorm_2.running_var",
-    "residual_5.inverted_1.conv_2.weight": "residual_5__inverted_1__conv_2.weight",
-    "residual_5.inverted_1.batchnorm_3.weight": "residual_5__inverted_1__batchnorm_3.weight",
-    "residual_5.inverted_1.batchnorm_3.bias": "residual_5__inverted_1__batchnorm_3.bias",
-    "residual_5.inverted_1.batchnorm_3.running_mean": "residual_5__inverted_1__batchnorm_3.running_mean",
-    "residual_5.inverted_1.batchnorm_3.running_var": "residual_5__inverted_1__batchnorm_3.running_var",
-    "residual_6.inverted_1.conv_1.weight": "residual_6__inverted_1__conv_1.weight",
-    "residual_6.inverted_1.batchnorm_1.weight": "residual_6__inverted_1__batchnorm_1.weight",
-    "residual_6.inverted_1.batchnorm_1.bias": "residual_6__inverted_1__batchnorm_1.bias",
-    "residual_6.inverted_1.batchnorm_1.running_mean": "residual_6__inverted_1__batchnorm_1.running_mean",
-    "residual_6.inverted_1.batchnorm_1.running_var": "residual_6__inverted_1__batchnorm_1.running_var",
-    "residual_6.inverted_1.dwconv_1.weight": "residual_6__inverted_1__dwconv_1.weight",
-    "residual_6.inverted_1.batchnorm_2.weight": "residual_6__inverted_1__batchnorm_2.weight",
-    "residual_6.inverted_1.batchnorm_2.bias": "residual_6__inverted_1__batchnorm_2.bias",
-    "residual_6.inverted_1.batchnorm_2.running_mean": "residual_6__inverted_1__batchnorm_2.running_mean",
-    "residual_6.inverted_1.batchnorm_2.running_var": "residual_6__inverted_1__batchnorm_2.running_var",
-    "residual_6.inverted_1.conv_2.weight": "residual_6__inverted_1__conv_2.weight",
-    "residual_6.inverted_1.batchnorm_3.weight": "residual_6__inverted_1__batchnorm_3.weight",
-    "residual_6.inverted_1.batchnorm_3.bias": "residual_6__inverted_1__batchnorm_3.bias",
-    "residual_6.inverted_1.batchnorm_3.running_mean": "residual_6__inverted_1__batchnorm_3.running_mean",
-    "residual_6.inverted_1.batchnorm_3.running_var": "residual_6__inverted_1__batchnorm_3.running_var",
-    "inverted_4.conv_1.weight": "inverted_4__conv_1.weight",
-    "inverted_4.batchnorm_1.weight": "inverted_4__batchnorm_1.weight",
-    "inverted_4.batchnorm_1.bias": "inverted_4__batchnorm_1.bias",
-    "inverted_4.batchnorm_1.running_mean": "inverted_4__batchnorm_1.running_mean",
-    "inverted_4.batchnorm_1.running_var": "inverted_4__batchnorm_1.running_var",
-    "inverted_4.dwconv_1.weight": "inverted_4__dwconv_1.weight",
-    "inverted_4.batchnorm_2.weight": "inverted_4__batchnorm_2.weight",
-    "inverted_4.batchnorm_2.bias": "inverted_4__batchnorm_2.bias",
-    "inverted_4.batchnorm_2.running_mean": "inverted_4__batchnorm_2.running_mean",
-    "inverted_4.batchnorm_2.running_var": "inverted_4__batchnorm_2.running_var",
-    "inverted_4.conv_2.weight": "inverted_4__conv_2.weight",
-    "inverted_4.batchnorm_3.weight": "inverted_4__batchnorm_3.weight",
-    "inverted_4.batchnorm_3.bias": "inverted_4__batchnorm_3.bias",
-    "inverted_4.batchnorm_3.running_mean": "inverted_4__batchnorm_3.running_mean",
-    "inverted_4.batchnorm_3.running_var": "inverted_4__batchnorm_3.running_var",
-    "residual_7.inverted_1.conv_1.weight": "residual_7__inverted_1__conv_1.weight",
-    "residual_7.inverted_1.batchnorm_1.weight": "residual_7__inverted_1__batchnorm_1.weight",
-    "residual_7.inverted_1.batchnorm_1.bias": "residual_7__inverted_1__batchnorm_1.bias",
-    "residual_7.inverted_1.batchnorm_1.running_mean": "residual_7__inverted_1__batchnorm_1.running_mean",
-    "residual_7.inverted_1.batchnorm_1.running_var": "residual_7__inverted_1__batchnorm_1.running_var",
-    "residual_7.inverted_1.dwconv_1.weight": "residual_7__inverted_1__dwconv_1.weight",
-    "residual_7.inverted_1.batchnorm_2.weight": "residual_7__inverted_1__batchnorm_2.weight",
-    "residual_7.inverted_1.batchnorm_2.bias": "residual_7__inverted_1__batchnorm_2.bias",
-    "residual_7.inverted_1.batchnorm_2.running_mean": "residual_7__inverted_1__batchnorm_2.running_mean",
-    "residual_7.inverted_1.batchnorm_2.running_var": "residual_7__inverted_1__batchnorm_2.running_var",
-    "residual_7.inverted_1.conv_2.weight": "residual_7__inverted_1__conv_2.weight",
-    "residual_7.inverted_1.batchnorm_3.weight": "residual_7__inverted_1__batchnorm_3.weight",
-    "residual_7.inverted_1.batchnorm_3.bias": "residual_7__inverted_1__batchnorm_3.bias",
-    "residual_7.inverted_1.batchnorm_3.running_mean": "residual_7__inverted_1__batchnorm_3.running_mean",
-    "residual_7.inverted_1.batchnorm_3.running_var": "residual_7__inverted_1__batchnorm_3.running_var",
-    "residual_8.inverted_1.conv_1.weight": "residual_8__inverted_1__conv_1.weight",
-    "residual_8.inverted_1.batchnorm_1.weight": "residual_8__inverted_1__batchnorm_1.weight",
-    "residual_8.inverted_1.batchnorm_1.bias": "residual_8__inverted_1__batchnorm_1.bias",
-    "residual_8.inverted_1.batchnorm_1.running_mean": "residual_8__inverted_1__batchnorm_1.running_mean",
-    "residual_8.inverted_1.batchnorm_1.running_var": "residual_8__inverted_1__batchnorm_1.running_var",
-    "residual_8.inverted_1.dwconv_1.weight": "residual_8__inverted_1__dwconv_1.weight",
-    "residual_8.inverted_1.batchnorm_2.weight": "residual_8__inverted_1__batchnorm_2.weight",
-    "residual_8.inverted_1.batchnorm_2.bias": "residual_8__inverted_1__batchnorm_2.bias",
-    "residual_8.inverted_1.batchnorm_2.running_mean": "residual_8__inverted_1__batchnorm_2.running_mean",
-    "residual_8.inverted_1.batchnorm_2.running_var": "residual_8__inverted_1__batchnorm_2.running_var",
-    "residual_8.inverted_1.conv_2.weight": "residual_8__inverted_1__conv_2.weight",
-    "residual_8.inverted_1.batchnorm_3.weight": "residual_8__inverted_1__batchnorm_3.weight",
-    "residual_8.inverted_1.batchnorm_3.bias": "residual_8__inverted_1__batchnorm_3.bias",
-    "residual_8.inverted_1.batchnorm_3.running_mean": "residual_8__inverted_1__batchnorm_3.running_mean",
-    "residual_8.inverted_1.batchnorm_3.running_var": "residual_8__inverted_1__batchnorm_3.running_var",
-    "inverted_5.conv_1.weight": "inverted_5__conv_1.weight",
-    "inverted_5.batchnorm_1.weight": "inverted_5__batchnorm_1.weight",
-    "inverted_5.batchnorm_1.bias": "inverted_5__batchnorm_1.bias",
-    "inverted_5.batchnorm_1.running_mean": "inverted_5__batchnorm_1.running_mean",
-    "inverted_5.batchnorm_1.running_var": "inverted_5__batchnorm_1.running_var",
-    "inverted_5.dwconv_1.weight": "inverted_5__dwconv_1.weight",
-    "inverted_5.batchnorm_2.weight": "inverted_5__batchnorm_2.weight",
-    "inverted_5.batchnorm_2.bias": "inverted_5__batchnorm_2.bias",
-    "inverted_5.batchnorm_2.running_mean": "inverted_5__batchnorm_2.running_mean",
-    "inverted_5.batchnorm_2.running_var": "inverted_5__batchnorm_2.running_var",
-    "inverted_5.conv_2.weight": "inverted_5__conv_2.weight",
-    "inverted_5.batchnorm_3.weight": "inverted_5__batchnorm_3.weight",
-    "inverted_5.batchnorm_3.bias": "inverted_5__batchnorm_3.bias",
-    "inverted_5.batchnorm_3.running_mean": "inverted_5__batchnorm_3.running_mean",
-    "inverted_5.batchnorm_3.running_var": "inverted_5__batchnorm_3.running_var",
-    "residual_9.inverted_1.conv_1.weight": "residual_9__inverted_1__conv_1.weight",
-    "residual_9.inverted_1.batchnorm_1.weight": "residual_9__inverted_1__batchnorm_1.weight",
-    "residual_9.inverted_1.batchnorm_1.bias": "residual_9__inverted_1__batchnorm_1.bias",
-    "residual_9.inverted_1.batchnorm_1.running_mean": "residual_9__inverted_1__batchnorm_1.running_mean",
-    "residual_9.inverted_1.batchnorm_1.running_var": "residual_9__inverted_1__batchnorm_1.running_var",
-    "residual_9.inverted_1.dwconv_1.weight": "residual_9__inverted_1__dwconv_1.weight",
-    "residual_9.inverted_1.batchnorm_2.weight": "residual_9__inverted_1__batchnorm_2.weight",
-    "residual_9.inverted_1.batchnorm_2.bias": "residual_9__inverted_1__batchnorm_2.bias",
-    "residual_9.inverted_1.batchnorm_2.running_mean": "residual_9__inverted_1__batchnorm_2.running_mean",
-    "residual_9.inverted_1.batchnorm_2.running_var": "residual_9__inverted_1__batchnorm_2.running_var",
-    "residual_9.inverted_1.conv_2.weight": "residual_9__inverted_1__conv_2.weight",
-    "residual_9.inverted_1.batchnorm_3.weight": "residual_9__inverted_1__batchnorm_3.weight",
-    "residual_9.inverted_1.batchnorm_3.bias": "residual_9__inverted_1__batchnorm_3.bias",
-    "residual_9.inverted_1.batchnorm_3.running_mean": "residual_9__inverted_1__batchnorm_3.running_mean",
-    "residual_9.inverted_1.batchnorm_3.running_var": "residual_9__inverted_1__batchnorm_3.running_var",
-    "residual_10.inverted_1.conv_1.weight": "residual_10__inverted_1__conv_1.weight",
-    "residual_10.inverted_1.batchnorm_1.weight": "residual_10__inverted_1__batchnorm_1.weight",
-    "residual_10.inverted_1.batchnorm_1.bias": "residual_10__inverted_1__batchnorm_1.bias",
-    "residual_10.inverted_1.batchnorm_1.running_mean": "residual_10__inverted_1__batchnorm_1.running_mean",
-    "residual_10.inverted_1.batchnorm_1.running_var": "residual_10__inverted_1__batchnorm_1.running_var",
-    "residual_10.inverted_1.dwconv_1.weight": "residual_10__inverted_1__dwconv_1.weight",
-    "residual_10.inverted_1.batchnorm_2.weight": "residual_10__inverted_1__batchnorm_2.weight",
-    "residual_10.inverted_1.batchnorm_2.bias": "residual_10__inverted_1__batchnorm_2.bias",
-    "residual_10.inverted_1.batchnorm_2.running_mean": "residual_10__inverted_1__batchnorm_2.running_mean",
-    "residual_10.inverted_1.batchnorm_2.running_var": "residual_10__inverted_1__batchnorm_2.running_var",
-    "residual_10.inverted_1.conv_2.weight": "residual_10__inverted_1__conv_2.weight",
-    "residual_10.inverted_1.batchnorm_3.weight": "residual_10__inverted_1__batchnorm_3.weight",
-    "residual_10.inverted_1.batchnorm_3.bias": "residual_10__inverted_1__batchnorm_3.bias",
-    "residual_10.inverted_1.batchnorm_3.running_mean": "residual_10__inverted_1__batchnorm_3.running_mean",
-    "residual_10.inverted_1.batchnorm_3.running_var": "residual_10__inverted_1__batchnorm_3.running_var",
-    "inverted_6.conv_1.weight": "inverted_6__conv_1.weight",
-    "inverted_6.batchnorm_1.weight": "inverted_6__batchnorm_1.weight",
-    "inverted_6.batchnorm_1.bias": "inverted_6__batchnorm_1.bias",
-    "inverted_6.batchnorm_1.running_mean": "inverted_6__batchnorm_1.running_mean",
-    "inverted_6.batchnorm_1.running_var": "inverted_6__batchnorm_1.running_var",
-    "inverted_6.dwconv_1.weight": "inverted_6__dwconv_1.weight",
-    "inverted_6.batchnorm_2.weight": "inverted_6__batchnorm_2.weight",
-    "inverted_6.batchnorm_2.bias": "inverted_6__batchnorm_2.bias",
-    "inverted_6.batchnorm_2.running_mean": "inverted_6__batchnorm_2.running_mean",
-    "inverted_6.batchnorm_2.running_var": "inverted_6__batchnorm_2.running_var",
-    "inverted_6.conv_2.weight": "inverted_6__conv_2.weight",
-    "inverted_6.batchnorm_3.weight": "inverted_6__batchnorm_3.weight",
-    "inverted_6.batchnorm_3.bias": "inverted_6__batchnorm_3.bias",
-    "inverted_6.batchnorm_3.running_mean": "inverted_6__batchnorm_3.running_mean",
-    "inverted_6.batchnorm_3.running_var": "inverted_6__batchnorm_3.running_var",
-    "conv_3.weight": "conv_3.weight",
-    "batchnorm_4.weight": "batchnorm_4.weight",
-    "batchnorm_4.bias": "batchnorm_4.bias",
-    "batchnorm_4.running_mean": "batchnorm_4.running_mean",
-    "batchnorm_4.running_var": "batchnorm_4.running_var",
-    "output_1.weight": "output_1.weight",
-    "output_1.bias": "output_1.bias",
-}
+
+# block inverted: 16 uses (inverted_1, residual_1.inverted_1, inverted_2, ...); shapes of inverted_1
+#  Layer       | Op                                       | Output (CxHxW) | Params
+# -------------+------------------------------------------+----------------+--------
+#  conv_1      | conv(96, 1x1, bias=false)                | 96x112x112     |  1,536
+#  batchnorm_1 | batchnorm                                | 96x112x112     |    192
+#  relu6_1     | relu6                                    | 96x112x112     |
+#  dwconv_1    | dwconv(3x3, stride=2, pad=1, bias=false) | 96x56x56       |    864
+#  batchnorm_2 | batchnorm                                | 96x56x56       |    192
+#  relu6_2     | relu6                                    | 96x56x56       |
+#  conv_2      | conv(24, 1x1, bias=false)                | 24x56x56       |  2,304
+#  batchnorm_3 | batchnorm                                | 24x56x56       |     48
+class Inverted(nn.Module):
+    """The program's block inverted, for its uses inverted_1 ... inverted_6."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(cin, cin * 6, kernel_size=(1, 1), bias=False)
+        self.batchnorm_1 = nn.BatchNorm2d(cin * 6, eps=1e-05, momentum=0.1)
+        self.dwconv_1 = nn.Conv2d(
+            cin * 6, cin * 6, kernel_size=(3, 3), stride=(stride, stride), padding=(1, 1), groups=cin * 6, bias=False
+        )
+        self.batchnorm_2 = nn.BatchNorm2d(cin * 6, eps=1e-05, momentum=0.1)
+        self.conv_2 = nn.Conv2d(cin * 6, cout, kernel_size=(1, 1), bias=False)
+        self.batchnorm_3 = nn.BatchNorm2d(cout, eps=1e-05, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_1(x)
+        x = self.batchnorm_1(x)
+        x = F.relu6(x)
+        x = self.dwconv_1(x)
+        x = self.batchnorm_2(x)
+        x = F.relu6(x)
+        x = self.conv_2(x)
+        x = self.batchnorm_3(x)
+        return x
+
+
+# block residual: 10 uses (residual_1, residual_2, residual_3, ...); shapes of residual_1
+#  Layer      | Op                                       | Output (CxHxW) | Params
+# ------------+------------------------------------------+----------------+--------
+#  inverted_1 | inverted(cin=24, cout=24, t=6, stride=1) | 24x56x56       |  8,832
+#  add_1      | add                                      | 24x56x56       |
+class Residual(nn.Module):
+    """The program's block residual, for its uses residual_1 ... residual_10."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.inverted_1 = Inverted(c, c, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        inverted_1 = self.inverted_1(x)
+        x = inverted_1 + x
+        return x
 
 
 class MobilenetV2(nn.Module):
@@ -461,231 +131,30 @@ class MobilenetV2(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv_1: conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
         self.conv_1 = nn.Conv2d(3, 32, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
-        # batchnorm_1: batchnorm -> 32x112x112
         self.batchnorm_1 = nn.BatchNorm2d(32, eps=1e-05, momentum=0.1)
-        # dwconv_1: dwconv(3x3, pad=1, bias=false) -> 32x112x112
         self.dwconv_1 = nn.Conv2d(32, 32, kernel_size=(3, 3), padding=(1, 1), groups=32, bias=False)
-        # batchnorm_2: batchnorm -> 32x112x112
         self.batchnorm_2 = nn.BatchNorm2d(32, eps=1e-05, momentum=0.1)
-        # conv_2: conv(16, 1x1, bias=false) -> 16x112x112
         self.conv_2 = nn.Conv2d(32, 16, kernel_size=(1, 1), bias=False)
-        # batchnorm_3: batchnorm -> 16x112x112
         self.batchnorm_3 = nn.BatchNorm2d(16, eps=1e-05, momentum=0.1)
-        # inverted_1.conv_1: conv(96, 1x1, bias=false) -> 96x112x112
-        self.inverted_1__conv_1 = nn.Conv2d(16, 96, kernel_size=(1, 1), bias=False)
-        # inverted_1.batchnorm_1: batchnorm -> 96x112x112
-        self.inverted_1__batchnorm_1 = nn.BatchNorm2d(96, eps=1e-05, momentum=0.1)
-        # inverted_1.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 96x56x56
-        self.inverted_1__dwconv_1 = nn.Conv2d(96, 96, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), groups=96,
-                                              bias=False)
-        # inverted_1.batchnorm_2: batchnorm -> 96x56x56
-        self.inverted_1__batchnorm_2 = nn.BatchNorm2d(96, eps=1e-05, momentum=0.1)
-        # inverted_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-        self.inverted_1__conv_2 = nn.Conv2d(96, 24, kernel_size=(1, 1), bias=False)
-        # inverted_1.batchnorm_3: batchnorm -> 24x56x56
-        self.inverted_1__batchnorm_3 = nn.BatchNorm2d(24, eps=1e-05, momentum=0.1)
-        # residual_1.inverted_1.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-        self.residual_1__inverted_1__conv_1 = nn.Conv2d(24, 144, kernel_size=(1, 1), bias=False)
-        # residual_1.inverted_1.batchnorm_1: batchnorm -> 144x56x56
-        self.residual_1__inverted_1__batchnorm_1 = nn.BatchNorm2d(144, eps=1e-05, momentum=0.1)
-        # residual_1.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 144x56x56
-        self.residual_1__inverted_1__dwconv_1 = nn.Conv2d(144, 144, kernel_size=(3, 3), padding=(1, 1), groups=144,
-                                                          bias=False)
-        # residual_1.inverted_1.batchnorm_2: batchnorm -> 144x56x56
-        self.residual_1__inverted_1__batchnorm_2 = nn.BatchNorm2d(144, eps=1e-05, momentum=0.1)
-        # residual_1.inverted_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-        self.residual_1__inverted_1__conv_2 = nn.Conv2d(144, 24, kernel_size=(1, 1), bias=False)
-        # residual_1.inverted_1.batchnorm_3: batchnorm -> 24x56x56
-        self.residual_1__inverted_1__batchnorm_3 = nn.BatchNorm2d(24, eps=1e-05, momentum=0.1)
-        # inverted_2.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-        self.inverted_2__conv_1 = nn.Conv2d(24, 144, kernel_size=(1, 1), bias=False)
-        # inverted_2.batchnorm_1: batchnorm -> 144x56x56
-        self.inverted_2__batchnorm_1 = nn.BatchNorm2d(144, eps=1e-05, momentum=0.1)
-        # inverted_2.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 144x28x28
-        self.inverted_2__dwconv_1 = nn.Conv2d(144, 144, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), groups=144,
-                                              bias=False)
-        # inverted_2.batchnorm_2: batchnorm -> 144x28x28
-        self.inverted_2__batchnorm_2 = nn.BatchNorm2d(144, eps=1e-05, momentum=0.1)
-        # inverted_2.conv_2: conv(32, 1x1, bias=false) -> 32x28x28
-        self.inverted_2__conv_2 = nn.Conv2d(144, 32, kernel_size=(1, 1), bias=False)
-        # inverted_2.batchnorm_3: batchnorm -> 32x28x28
-        self.inverted_2__batchnorm_3 = nn.BatchNorm2d(32, eps=1e-05, momentum=0.1)
-        # residual_2.inverted_1.conv_1: conv(192, 1x1, bias=false) -> 192x28x28
-        self.residual_2__inverted_1__conv_1 = nn.Conv2d(32, 192, kernel_size=(1, 1), bias=False)
-        # residual_2.inverted_1.batchnorm_1: batchnorm -> 192x28x28
-        self.residual_2__inverted_1__batchnorm_1 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # residual_2.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 192x28x28
-        self.residual_2__inverted_1__dwconv_1 = nn.Conv2d(192, 192, kernel_size=(3, 3), padding=(1, 1), groups=192,
-                                                          bias=False)
-        # residual_2.inverted_1.batchnorm_2: batchnorm -> 192x28x28
-        self.residual_2__inverted_1__batchnorm_2 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # residual_2.inverted_1.conv_2: conv(32, 1x1, bias=false) -> 32x28x28
-        self.residual_2__inverted_1__conv_2 = nn.Conv2d(192, 32, kernel_size=(1, 1), bias=False)
-        # residual_2.inverted_1.batchnorm_3: batchnorm -> 32x28x28
-        self.residual_2__inverted_1__batchnorm_3 = nn.BatchNorm2d(32, eps=1e-05, momentum=0.1)
-        # residual_3.inverted_1.conv_1: conv(192, 1x1, bias=false) -> 192x28x28
-        self.residual_3__inverted_1__conv_1 = nn.Conv2d(32, 192, kernel_size=(1, 1), bias=False)
-        # residual_3.inverted_1.batchnorm_1: batchnorm -> 192x28x28
-        self.residual_3__inverted_1__batchnorm_1 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # residual_3.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 192x28x28
-        self.residual_3__inverted_1__dwconv_1 = nn.Conv2d(192, 192, kernel_size=(3, 3), padding=(1, 1), groups=192,
-                                                          bias=False)
-        # residual_3.inverted_1.batchnorm_2: batchnorm -> 192x28x28
-        self.residual_3__inverted_1__batchnorm_2 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # residual_3.inverted_1.conv_2: conv(32, 1x1, bias=false) -> 32x28x28
-        self.residual_3__inverted_1__conv_2 = nn.Conv2d(192, 32, kernel_size=(1, 1), bias=False)
-        # residual_3.inverted_1.batchnorm_3: batchnorm -> 32x28x28
-        self.residual_3__inverted_1__batchnorm_3 = nn.BatchNorm2d(32, eps=1e-05, momentum=0.1)
-        # inverted_3.conv_1: conv(192, 1x1, bias=false) -> 192x28x28
-        self.inverted_3__conv_1 = nn.Conv2d(32, 192, kernel_size=(1, 1), bias=False)
-        # inverted_3.batchnorm_1: batchnorm -> 192x28x28
-        self.inverted_3__batchnorm_1 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # inverted_3.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 192x14x14
-        self.inverted_3__dwconv_1 = nn.Conv2d(192, 192, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), groups=192,
-                                              bias=False)
-        # inverted_3.batchnorm_2: batchnorm -> 192x14x14
-        self.inverted_3__batchnorm_2 = nn.BatchNorm2d(192, eps=1e-05, momentum=0.1)
-        # inverted_3.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-        self.inverted_3__conv_2 = nn.Conv2d(192, 64, kernel_size=(1, 1), bias=False)
-        # inverted_3.batchnorm_3: batchnorm -> 64x14x14
-        self.inverted_3__batchnorm_3 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # residual_4.inverted_1.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-        self.residual_4__inverted_1__conv_1 = nn.Conv2d(64, 384, kernel_size=(1, 1), bias=False)
-        # residual_4.inverted_1.batchnorm_1: batchnorm -> 384x14x14
-        self.residual_4__inverted_1__batchnorm_1 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # residual_4.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-        self.residual_4__inverted_1__dwconv_1 = nn.Conv2d(384, 384, kernel_size=(3, 3), padding=(1, 1), groups=384,
-                                                          bias=False)
-        # residual_4.inverted_1.batchnorm_2: batchnorm -> 384x14x14
-        self.residual_4__inverted_1__batchnorm_2 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # residual_4.inverted_1.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-        self.residual_4__inverted_1__conv_2 = nn.Conv2d(384, 64, kernel_size=(1, 1), bias=False)
-        # residual_4.inverted_1.batchnorm_3: batchnorm -> 64x14x14
-        self.residual_4__inverted_1__batchnorm_3 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # residual_5.inverted_1.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-        self.residual_5__inverted_1__conv_1 = nn.Conv2d(64, 384, kernel_size=(1, 1), bias=False)
-        # residual_5.inverted_1.batchnorm_1: batchnorm -> 384x14x14
-        self.residual_5__inverted_1__batchnorm_1 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # residual_5.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-        self.residual_5__inverted_1__dwconv_1 = nn.Conv2d(384, 384, kernel_size=(3, 3), padding=(1, 1), groups=384,
-                                                          bias=False)
-        # residual_5.inverted_1.batchnorm_2: batchnorm -> 384x14x14
-        self.residual_5__inverted_1__batchnorm_2 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # residual_5.inverted_1.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-        self.residual_5__inverted_1__conv_2 = nn.Conv2d(384, 64, kernel_size=(1, 1), bias=False)
-        # residual_5.inverted_1.batchnorm_3: batchnorm -> 64x14x14
-        self.residual_5__inverted_1__batchnorm_3 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # residual_6.inverted_1.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-        self.residual_6__inverted_1__conv_1 = nn.Conv2d(64, 384, kernel_size=(1, 1), bias=False)
-        # residual_6.inverted_1.batchnorm_1: batchnorm -> 384x14x14
-        self.residual_6__inverted_1__batchnorm_1 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # residual_6.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-        self.residual_6__inverted_1__dwconv_1 = nn.Conv2d(384, 384, kernel_size=(3, 3), padding=(1, 1), groups=384,
-                                                          bias=False)
-        # residual_6.inverted_1.batchnorm_2: batchnorm -> 384x14x14
-        self.residual_6__inverted_1__batchnorm_2 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # residual_6.inverted_1.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-        self.residual_6__inverted_1__conv_2 = nn.Conv2d(384, 64, kernel_size=(1, 1), bias=False)
-        # residual_6.inverted_1.batchnorm_3: batchnorm -> 64x14x14
-        self.residual_6__inverted_1__batchnorm_3 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # inverted_4.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-        self.inverted_4__conv_1 = nn.Conv2d(64, 384, kernel_size=(1, 1), bias=False)
-        # inverted_4.batchnorm_1: batchnorm -> 384x14x14
-        self.inverted_4__batchnorm_1 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # inverted_4.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-        self.inverted_4__dwconv_1 = nn.Conv2d(384, 384, kernel_size=(3, 3), padding=(1, 1), groups=384, bias=False)
-        # inverted_4.batchnorm_2: batchnorm -> 384x14x14
-        self.inverted_4__batchnorm_2 = nn.BatchNorm2d(384, eps=1e-05, momentum=0.1)
-        # inverted_4.conv_2: conv(96, 1x1, bias=false) -> 96x14x14
-        self.inverted_4__conv_2 = nn.Conv2d(384, 96, kernel_size=(1, 1), bias=False)
-        # inverted_4.batchnorm_3: batchnorm -> 96x14x14
-        self.inverted_4__batchnorm_3 = nn.BatchNorm2d(96, eps=1e-05, momentum=0.1)
-        # residual_7.inverted_1.conv_1: conv(576, 1x1, bias=false) -> 576x14x14
-        self.residual_7__inverted_1__conv_1 = nn.Conv2d(96, 576, kernel_size=(1, 1), bias=False)
-        # residual_7.inverted_1.batchnorm_1: batchnorm -> 576x14x14
-        self.residual_7__inverted_1__batchnorm_1 = nn.BatchNorm2d(576, eps=1e-05, momentum=0.1)
-        # residual_7.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 576x14x14
-        self.residual_7__inverted_1__dwconv_1 = nn.Conv2d(576, 576, kernel_size=(3, 3), padding=(1, 1), groups=576,
-                                                          bias=False)
-        # residual_7.inverted_1.batchnorm_2: batchnorm -> 576x14x14
-        self.residual_7__inverted_1__batchnorm_2 = nn.BatchNorm2d(576, eps=1e-05, momentum=0.1)
-        # residual_7.inverted_1.conv_2: conv(96, 1x1, bias=false) -> 96x14x14
-        self.residual_7__inverted_1__conv_2 = nn.Conv2d(576, 96, kernel_size=(1, 1), bias=False)
-        # residual_7.inverted_1.batchnorm_3: batchnorm -> 96x14x14
-        self.residual_7__inverted_1__batchnorm_3 = nn.BatchNorm2d(96, eps=1e-05, momentum=0.1)
-        # residual_8.inverted_1.conv_1: conv(576, 1x1, bias=false) -> 576x14x14
-        self.residual_8__inverted_1__conv_1 = nn.Conv2d(96, 576, kernel_size=(1, 1), bias=False)
-        # residual_8.inverted_1.batchnorm_1: batchnorm -> 576x14x14
-        self.residual_8__inverted_1__batchnorm_1 = nn.BatchNorm2d(576, eps=1e-05, momentum=0.1)
-        # residual_8.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 576x14x14
-        self.residual_8__inverted_1__dwconv_1 = nn.Conv2d(576, 576, kernel_size=(3, 3), padding=(1, 1), groups=576,
-                                                          bias=False)
-        # residual_8.inverted_1.batchnorm_2: batchnorm -> 576x14x14
-        self.residual_8__inverted_1__batchnorm_2 = nn.BatchNorm2d(576, eps=1e-05, momentum=0.1)
-        # residual_8.inverted_1.conv_2: conv(96, 1x1, bias=false) -> 96x14x14
-        self.residual_8__inverted_1__conv_2 = nn.Conv2d(576, 96, kernel_size=(1, 1), bias=False)
-        # residual_8.inverted_1.batchnorm_3: batchnorm -> 96x14x14
-        self.residual_8__inverted_1__batchnorm_3 = nn.BatchNorm2d(96, eps=1e-05, momentum=0.1)
-        # inverted_5.conv_1: conv(576, 1x1, bias=false) -> 576x14x14
-        self.inverted_5__conv_1 = nn.Conv2d(96, 576, kernel_size=(1, 1), bias=False)
-        # inverted_5.batchnorm_1: batchnorm -> 576x14x14
-        self.inverted_5__batchnorm_1 = nn.BatchNorm2d(576, eps=1e-05, momentum=0.1)
-        # inverted_5.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 576x7x7
-        self.inverted_5__dwconv_1 = nn.Conv2d(576, 576, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), groups=576,
-                                              bias=False)
-        # inverted_5.batchnorm_2: batchnorm -> 576x7x7
-        self.inverted_5__batchnorm_2 = nn.BatchNorm2d(576, eps=1e-05, momentum=0.1)
-        # inverted_5.conv_2: conv(160, 1x1, bias=false) -> 160x7x7
-        self.inverted_5__conv_2 = nn.Conv2d(576, 160, kernel_size=(1, 1), bias=False)
-        # inverted_5.batchnorm_3: batchnorm -> 160x7x7
-        self.inverted_5__batchnorm_3 = nn.BatchNorm2d(160, eps=1e-05, momentum=0.1)
-        # residual_9.inverted_1.conv_1: conv(960, 1x1, bias=false) -> 960x7x7
-        self.residual_9__inverted_1__conv_1 = nn.Conv2d(160, 960, kernel_size=(1, 1), bias=False)
-        # residual_9.inverted_1.batchnorm_1: batchnorm -> 960x7x7
-        self.residual_9__inverted_1__batchnorm_1 = nn.BatchNorm2d(960, eps=1e-05, momentum=0.1)
-        # residual_9.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 960x7x7
-        self.residual_9__inverted_1__dwconv_1 = nn.Conv2d(960, 960, kernel_size=(3, 3), padding=(1, 1), groups=960,
-                                                          bias=False)
-        # residual_9.inverted_1.batchnorm_2: batchnorm -> 960x7x7
-        self.residual_9__inverted_1__batchnorm_2 = nn.BatchNorm2d(960, eps=1e-05, momentum=0.1)
-        # residual_9.inverted_1.conv_2: conv(160, 1x1, bias=false) -> 160x7x7
-        self.residual_9__inverted_1__conv_2 = nn.Conv2d(960, 160, kernel_size=(1, 1), bias=False)
-        # residual_9.inverted_1.batchnorm_3: batchnorm -> 160x7x7
-        self.residual_9__inverted_1__batchnorm_3 = nn.BatchNorm2d(160, eps=1e-05, momentum=0.1)
-        # residual_10.inverted_1.conv_1: conv(960, 1x1, bias=false) -> 960x7x7
-        self.residual_10__inverted_1__conv_1 = nn.Conv2d(160, 960, kernel_size=(1, 1), bias=False)
-        # residual_10.inverted_1.batchnorm_1: batchnorm -> 960x7x7
-        self.residual_10__inverted_1__batchnorm_1 = nn.BatchNorm2d(960, eps=1e-05, momentum=0.1)
-        # residual_10.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 960x7x7
-        self.residual_10__inverted_1__dwconv_1 = nn.Conv2d(960, 960, kernel_size=(3, 3), padding=(1, 1), groups=960,
-                                                           bias=False)
-        # residual_10.inverted_1.batchnorm_2: batchnorm -> 960x7x7
-        self.residual_10__inverted_1__batchnorm_2 = nn.BatchNorm2d(960, eps=1e-05, momentum=0.1)
-        # residual_10.inverted_1.conv_2: conv(160, 1x1, bias=false) -> 160x7x7
-        self.residual_10__inverted_1__conv_2 = nn.Conv2d(960, 160, kernel_size=(1, 1), bias=False)
-        # residual_10.inverted_1.batchnorm_3: batchnorm -> 160x7x7
-        self.residual_10__inverted_1__batchnorm_3 = nn.BatchNorm2d(160, eps=1e-05, momentum=0.1)
-        # inverted_6.conv_1: conv(960, 1x1, bias=false) -> 960x7x7
-        self.inverted_6__conv_1 = nn.Conv2d(160, 960, kernel_size=(1, 1), bias=False)
-        # inverted_6.batchnorm_1: batchnorm -> 960x7x7
-        self.inverted_6__batchnorm_1 = nn.BatchNorm2d(960, eps=1e-05, momentum=0.1)
-        # inverted_6.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 960x7x7
-        self.inverted_6__dwconv_1 = nn.Conv2d(960, 960, kernel_size=(3, 3), padding=(1, 1), groups=960, bias=False)
-        # inverted_6.batchnorm_2: batchnorm -> 960x7x7
-        self.inverted_6__batchnorm_2 = nn.BatchNorm2d(960, eps=1e-05, momentum=0.1)
-        # inverted_6.conv_2: conv(320, 1x1, bias=false) -> 320x7x7
-        self.inverted_6__conv_2 = nn.Conv2d(960, 320, kernel_size=(1, 1), bias=False)
-        # inverted_6.batchnorm_3: batchnorm -> 320x7x7
-        self.inverted_6__batchnorm_3 = nn.BatchNorm2d(320, eps=1e-05, momentum=0.1)
-        # conv_3: conv(1280, 1x1, bias=false) -> 1280x7x7
+        self.inverted_1 = Inverted(16, 24, 2)
+        self.residual_1 = Residual(24)
+        self.inverted_2 = Inverted(24, 32, 2)
+        for k in range(2, 4):
+            self.add_module(f"residual_{k}", Residual(32))
+        self.inverted_3 = Inverted(32, 64, 2)
+        for k in range(4, 7):
+            self.add_module(f"residual_{k}", Residual(64))
+        self.inverted_4 = Inverted(64, 96, 1)
+        for k in range(7, 9):
+            self.add_module(f"residual_{k}", Residual(96))
+        self.inverted_5 = Inverted(96, 160, 2)
+        for k in range(9, 11):
+            self.add_module(f"residual_{k}", Residual(160))
+        self.inverted_6 = Inverted(160, 320, 1)
         self.conv_3 = nn.Conv2d(320, 1280, kernel_size=(1, 1), bias=False)
-        # batchnorm_4: batchnorm -> 1280x7x7
         self.batchnorm_4 = nn.BatchNorm2d(1280, eps=1e-05, momentum=0.1)
-        # dropout_1: dropout(0.2) -> 1280x1x1
         self.dropout_1 = nn.Dropout(0.2)
-        # output_1: fc(1000) -> 1000
         self.output_1 = nn.Linear(1280, 1000)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -696,331 +165,60 @@ class MobilenetV2(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 224, 224), got {tuple(x.shape)}")
-        # input_1: input -> 3x224x224
-        # conv_1: conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
-        x = self.conv_1(x)
-        # batchnorm_1: batchnorm -> 32x112x112
-        x = self.batchnorm_1(x)
-        # relu6_1: relu6 -> 32x112x112
-        x = F.relu6(x)
-        # dwconv_1: dwconv(3x3, pad=1, bias=false) -> 32x112x112
-        x = self.dwconv_1(x)
-        # batchnorm_2: batchnorm -> 32x112x112
-        x = self.batchnorm_2(x)
-        # relu6_2: relu6 -> 32x112x112
-        x = F.relu6(x)
-        # conv_2: conv(16, 1x1, bias=false) -> 16x112x112
-        x = self.conv_2(x)
-        # batchnorm_3: batchnorm -> 16x112x112
-        x = self.batchnorm_3(x)
-        # inverted_1.conv_1: conv(96, 1x1, bias=false) -> 96x112x112
-        x = self.inverted_1__conv_1(x)
-        # inverted_1.batchnorm_1: batchnorm -> 96x112x112
-        x = self.inverted_1__batchnorm_1(x)
-        # inverted_1.relu6_1: relu6 -> 96x112x112
-        x = F.relu6(x)
-        # inverted_1.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 96x56x56
-        x = self.inverted_1__dwconv_1(x)
-        # inverted_1.batchnorm_2: batchnorm -> 96x56x56
-        x = self.inverted_1__batchnorm_2(x)
-        # inverted_1.relu6_2: relu6 -> 96x56x56
-        x = F.relu6(x)
-        # inverted_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-        x = self.inverted_1__conv_2(x)
-        # inverted_1.batchnorm_3: batchnorm -> 24x56x56
-        inverted_1__batchnorm_3 = self.inverted_1__batchnorm_3(x)
-        # residual_1.inverted_1.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-        x = self.residual_1__inverted_1__conv_1(inverted_1__batchnorm_3)
-        # residual_1.inverted_1.batchnorm_1: batchnorm -> 144x56x56
-        x = self.residual_1__inverted_1__batchnorm_1(x)
-        # residual_1.inverted_1.relu6_1: relu6 -> 144x56x56
-        x = F.relu6(x)
-        # residual_1.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 144x56x56
-        x = self.residual_1__inverted_1__dwconv_1(x)
-        # residual_1.inverted_1.batchnorm_2: batchnorm -> 144x56x56
-        x = self.residual_1__inverted_1__batchnorm_2(x)
-        # residual_1.inverted_1.relu6_2: relu6 -> 144x56x56
-        x = F.relu6(x)
-        # residual_1.inverted_1.conv_2: conv(24, 1x1, bias=false) -> 24x56x56
-        x = self.residual_1__inverted_1__conv_2(x)
-        # residual_1.inverted_1.batchnorm_3: batchnorm -> 24x56x56
-        x = self.residual_1__inverted_1__batchnorm_3(x)
-        # residual_1.add_1: add -> 24x56x56
-        x = x + inverted_1__batchnorm_3
-        # inverted_2.conv_1: conv(144, 1x1, bias=false) -> 144x56x56
-        x = self.inverted_2__conv_1(x)
-        # inverted_2.batchnorm_1: batchnorm -> 144x56x56
-        x = self.inverted_2__batchnorm_1(x)
-        # inverted_2.relu6_1: relu6 -> 144x56x56
-        x = F.relu6(x)
-        # inverted_2.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 144x28x28
-        x = self.inverted_2__dwconv_1(x)
-        # inverted_2.batchnorm_2: batchnorm -> 144x28x28
-        x = self.inverted_2__batchnorm_2(x)
-        # inverted_2.relu6_2: relu6 -> 144x28x28
-        x = F.relu6(x)
-        # inverted_2.conv_2: conv(32, 1x1, bias=false) -> 32x28x28
-        x = self.inverted_2__conv_2(x)
-        # inverted_2.batchnorm_3: batchnorm -> 32x28x28
-        inverted_2__batchnorm_3 = self.inverted_2__batchnorm_3(x)
-        # residual_2.inverted_1.conv_1: conv(192, 1x1, bias=false) -> 192x28x28
-        x = self.residual_2__inverted_1__conv_1(inverted_2__batchnorm_3)
-        # residual_2.inverted_1.batchnorm_1: batchnorm -> 192x28x28
-        x = self.residual_2__inverted_1__batchnorm_1(x)
-        # residual_2.inverted_1.relu6_1: relu6 -> 192x28x28
-        x = F.relu6(x)
-        # residual_2.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 192x28x28
-        x = self.residual_2__inverted_1__dwconv_1(x)
-        # residual_2.inverted_1.batchnorm_2: batchnorm -> 192x28x28
-        x = self.residual_2__inverted_1__batchnorm_2(x)
-        # residual_2.inverted_1.relu6_2: relu6 -> 192x28x28
-        x = F.relu6(x)
-        # residual_2.inverted_1.conv_2: conv(32, 1x1, bias=false) -> 32x28x28
-        x = self.residual_2__inverted_1__conv_2(x)
-        # residual_2.inverted_1.batchnorm_3: batchnorm -> 32x28x28
-        x = self.residual_2__inverted_1__batchnorm_3(x)
-        # residual_2.add_1: add -> 32x28x28
-        residual_2__add_1 = x + inverted_2__batchnorm_3
-        # residual_3.inverted_1.conv_1: conv(192, 1x1, bias=false) -> 192x28x28
-        x = self.residual_3__inverted_1__conv_1(residual_2__add_1)
-        # residual_3.inverted_1.batchnorm_1: batchnorm -> 192x28x28
-        x = self.residual_3__inverted_1__batchnorm_1(x)
-        # residual_3.inverted_1.relu6_1: relu6 -> 192x28x28
-        x = F.relu6(x)
-        # residual_3.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 192x28x28
-        x = self.residual_3__inverted_1__dwconv_1(x)
-        # residual_3.inverted_1.batchnorm_2: batchnorm -> 192x28x28
-        x = self.residual_3__inverted_1__batchnorm_2(x)
-        # residual_3.inverted_1.relu6_2: relu6 -> 192x28x28
-        x = F.relu6(x)
-        # residual_3.inverted_1.conv_2: conv(32, 1x1, bias=false) -> 32x28x28
-        x = self.residual_3__inverted_1__conv_2(x)
-        # residual_3.inverted_1.batchnorm_3: batchnorm -> 32x28x28
-        x = self.residual_3__inverted_1__batchnorm_3(x)
-        # residual_3.add_1: add -> 32x28x28
-        x = x + residual_2__add_1
-        # inverted_3.conv_1: conv(192, 1x1, bias=false) -> 192x28x28
-        x = self.inverted_3__conv_1(x)
-        # inverted_3.batchnorm_1: batchnorm -> 192x28x28
-        x = self.inverted_3__batchnorm_1(x)
-        # inverted_3.relu6_1: relu6 -> 192x28x28
-        x = F.relu6(x)
-        # inverted_3.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 192x14x14
-        x = self.inverted_3__dwconv_1(x)
-        # inverted_3.batchnorm_2: batchnorm -> 192x14x14
-        x = self.inverted_3__batchnorm_2(x)
-        # inverted_3.relu6_2: relu6 -> 192x14x14
-        x = F.relu6(x)
-        # inverted_3.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-        x = self.inverted_3__conv_2(x)
-        # inverted_3.batchnorm_3: batchnorm -> 64x14x14
-        inverted_3__batchnorm_3 = self.inverted_3__batchnorm_3(x)
-        # residual_4.inverted_1.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-        x = self.residual_4__inverted_1__conv_1(inverted_3__batchnorm_3)
-        # residual_4.inverted_1.batchnorm_1: batchnorm -> 384x14x14
-        x = self.residual_4__inverted_1__batchnorm_1(x)
-        # residual_4.inverted_1.relu6_1: relu6 -> 384x14x14
-        x = F.relu6(x)
-        # residual_4.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-        x = self.residual_4__inverted_1__dwconv_1(x)
-        # residual_4.inverted_1.batchnorm_2: batchnorm -> 384x14x14
-        x = self.residual_4__inverted_1__batchnorm_2(x)
-        # residual_4.inverted_1.relu6_2: relu6 -> 384x14x14
-        x = F.relu6(x)
-        # residual_4.inverted_1.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-        x = self.residual_4__inverted_1__conv_2(x)
-        # residual_4.inverted_1.batchnorm_3: batchnorm -> 64x14x14
-        x = self.residual_4__inverted_1__batchnorm_3(x)
-        # residual_4.add_1: add -> 64x14x14
-        residual_4__add_1 = x + inverted_3__batchnorm_3
-        # residual_5.inverted_1.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-        x = self.residual_5__inverted_1__conv_1(residual_4__add_1)
-        # residual_5.inverted_1.batchnorm_1: batchnorm -> 384x14x14
-        x = self.residual_5__inverted_1__batchnorm_1(x)
-        # residual_5.inverted_1.relu6_1: relu6 -> 384x14x14
-        x = F.relu6(x)
-        # residual_5.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-        x = self.residual_5__inverted_1__dwconv_1(x)
-        # residual_5.inverted_1.batchnorm_2: batchnorm -> 384x14x14
-        x = self.residual_5__inverted_1__batchnorm_2(x)
-        # residual_5.inverted_1.relu6_2: relu6 -> 384x14x14
-        x = F.relu6(x)
-        # residual_5.inverted_1.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-        x = self.residual_5__inverted_1__conv_2(x)
-        # residual_5.inverted_1.batchnorm_3: batchnorm -> 64x14x14
-        x = self.residual_5__inverted_1__batchnorm_3(x)
-        # residual_5.add_1: add -> 64x14x14
-        residual_5__add_1 = x + residual_4__add_1
-        # residual_6.inverted_1.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-        x = self.residual_6__inverted_1__conv_1(residual_5__add_1)
-        # residual_6.inverted_1.batchnorm_1: batchnorm -> 384x14x14
-        x = self.residual_6__inverted_1__batchnorm_1(x)
-        # residual_6.inverted_1.relu6_1: relu6 -> 384x14x14
-        x = F.relu6(x)
-        # residual_6.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-        x = self.residual_6__inverted_1__dwconv_1(x)
-        # residual_6.inverted_1.batchnorm_2: batchnorm -> 384x14x14
-        x = self.residual_6__inverted_1__batchnorm_2(x)
-        # residual_6.inverted_1.relu6_2: relu6 -> 384x14x14
-        x = F.relu6(x)
-        # residual_6.inverted_1.conv_2: conv(64, 1x1, bias=false) -> 64x14x14
-        x = self.residual_6__inverted_1__conv_2(x)
-        # residual_6.inverted_1.batchnorm_3: batchnorm -> 64x14x14
-        x = self.residual_6__inverted_1__batchnorm_3(x)
-        # residual_6.add_1: add -> 64x14x14
-        x = x + residual_5__add_1
-        # inverted_4.conv_1: conv(384, 1x1, bias=false) -> 384x14x14
-        x = self.inverted_4__conv_1(x)
-        # inverted_4.batchnorm_1: batchnorm -> 384x14x14
-        x = self.inverted_4__batchnorm_1(x)
-        # inverted_4.relu6_1: relu6 -> 384x14x14
-        x = F.relu6(x)
-        # inverted_4.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 384x14x14
-        x = self.inverted_4__dwconv_1(x)
-        # inverted_4.batchnorm_2: batchnorm -> 384x14x14
-        x = self.inverted_4__batchnorm_2(x)
-        # inverted_4.relu6_2: relu6 -> 384x14x14
-        x = F.relu6(x)
-        # inverted_4.conv_2: conv(96, 1x1, bias=false) -> 96x14x14
-        x = self.inverted_4__conv_2(x)
-        # inverted_4.batchnorm_3: batchnorm -> 96x14x14
-        inverted_4__batchnorm_3 = self.inverted_4__batchnorm_3(x)
-        # residual_7.inverted_1.conv_1: conv(576, 1x1, bias=false) -> 576x14x14
-        x = self.residual_7__inverted_1__conv_1(inverted_4__batchnorm_3)
-        # residual_7.inverted_1.batchnorm_1: batchnorm -> 576x14x14
-        x = self.residual_7__inverted_1__batchnorm_1(x)
-        # residual_7.inverted_1.relu6_1: relu6 -> 576x14x14
-        x = F.relu6(x)
-        # residual_7.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 576x14x14
-        x = self.residual_7__inverted_1__dwconv_1(x)
-        # residual_7.inverted_1.batchnorm_2: batchnorm -> 576x14x14
-        x = self.residual_7__inverted_1__batchnorm_2(x)
-        # residual_7.inverted_1.relu6_2: relu6 -> 576x14x14
-        x = F.relu6(x)
-        # residual_7.inverted_1.conv_2: conv(96, 1x1, bias=false) -> 96x14x14
-        x = self.residual_7__inverted_1__conv_2(x)
-        # residual_7.inverted_1.batchnorm_3: batchnorm -> 96x14x14
-        x = self.residual_7__inverted_1__batchnorm_3(x)
-        # residual_7.add_1: add -> 96x14x14
-        residual_7__add_1 = x + inverted_4__batchnorm_3
-        # residual_8.inverted_1.conv_1: conv(576, 1x1, bias=false) -> 576x14x14
-        x = self.residual_8__inverted_1__conv_1(residual_7__add_1)
-        # residual_8.inverted_1.batchnorm_1: batchnorm -> 576x14x14
-        x = self.residual_8__inverted_1__batchnorm_1(x)
-        # residual_8.inverted_1.relu6_1: relu6 -> 576x14x14
-        x = F.relu6(x)
-        # residual_8.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 576x14x14
-        x = self.residual_8__inverted_1__dwconv_1(x)
-        # residual_8.inverted_1.batchnorm_2: batchnorm -> 576x14x14
-        x = self.residual_8__inverted_1__batchnorm_2(x)
-        # residual_8.inverted_1.relu6_2: relu6 -> 576x14x14
-        x = F.relu6(x)
-        # residual_8.inverted_1.conv_2: conv(96, 1x1, bias=false) -> 96x14x14
-        x = self.residual_8__inverted_1__conv_2(x)
-        # residual_8.inverted_1.batchnorm_3: batchnorm -> 96x14x14
-        x = self.residual_8__inverted_1__batchnorm_3(x)
-        # residual_8.add_1: add -> 96x14x14
-        x = x + residual_7__add_1
-        # inverted_5.conv_1: conv(576, 1x1, bias=false) -> 576x14x14
-        x = self.inverted_5__conv_1(x)
-        # inverted_5.batchnorm_1: batchnorm -> 576x14x14
-        x = self.inverted_5__batchnorm_1(x)
-        # inverted_5.relu6_1: relu6 -> 576x14x14
-        x = F.relu6(x)
-        # inverted_5.dwconv_1: dwconv(3x3, stride=2, pad=1, bias=false) -> 576x7x7
-        x = self.inverted_5__dwconv_1(x)
-        # inverted_5.batchnorm_2: batchnorm -> 576x7x7
-        x = self.inverted_5__batchnorm_2(x)
-        # inverted_5.relu6_2: relu6 -> 576x7x7
-        x = F.relu6(x)
-        # inverted_5.conv_2: conv(160, 1x1, bias=false) -> 160x7x7
-        x = self.inverted_5__conv_2(x)
-        # inverted_5.batchnorm_3: batchnorm -> 160x7x7
-        inverted_5__batchnorm_3 = self.inverted_5__batchnorm_3(x)
-        # residual_9.inverted_1.conv_1: conv(960, 1x1, bias=false) -> 960x7x7
-        x = self.residual_9__inverted_1__conv_1(inverted_5__batchnorm_3)
-        # residual_9.inverted_1.batchnorm_1: batchnorm -> 960x7x7
-        x = self.residual_9__inverted_1__batchnorm_1(x)
-        # residual_9.inverted_1.relu6_1: relu6 -> 960x7x7
-        x = F.relu6(x)
-        # residual_9.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 960x7x7
-        x = self.residual_9__inverted_1__dwconv_1(x)
-        # residual_9.inverted_1.batchnorm_2: batchnorm -> 960x7x7
-        x = self.residual_9__inverted_1__batchnorm_2(x)
-        # residual_9.inverted_1.relu6_2: relu6 -> 960x7x7
-        x = F.relu6(x)
-        # residual_9.inverted_1.conv_2: conv(160, 1x1, bias=false) -> 160x7x7
-        x = self.residual_9__inverted_1__conv_2(x)
-        # residual_9.inverted_1.batchnorm_3: batchnorm -> 160x7x7
-        x = self.residual_9__inverted_1__batchnorm_3(x)
-        # residual_9.add_1: add -> 160x7x7
-        residual_9__add_1 = x + inverted_5__batchnorm_3
-        # residual_10.inverted_1.conv_1: conv(960, 1x1, bias=false) -> 960x7x7
-        x = self.residual_10__inverted_1__conv_1(residual_9__add_1)
-        # residual_10.inverted_1.batchnorm_1: batchnorm -> 960x7x7
-        x = self.residual_10__inverted_1__batchnorm_1(x)
-        # residual_10.inverted_1.relu6_1: relu6 -> 960x7x7
-        x = F.relu6(x)
-        # residual_10.inverted_1.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 960x7x7
-        x = self.residual_10__inverted_1__dwconv_1(x)
-        # residual_10.inverted_1.batchnorm_2: batchnorm -> 960x7x7
-        x = self.residual_10__inverted_1__batchnorm_2(x)
-        # residual_10.inverted_1.relu6_2: relu6 -> 960x7x7
-        x = F.relu6(x)
-        # residual_10.inverted_1.conv_2: conv(160, 1x1, bias=false) -> 160x7x7
-        x = self.residual_10__inverted_1__conv_2(x)
-        # residual_10.inverted_1.batchnorm_3: batchnorm -> 160x7x7
-        x = self.residual_10__inverted_1__batchnorm_3(x)
-        # residual_10.add_1: add -> 160x7x7
-        x = x + residual_9__add_1
-        # inverted_6.conv_1: conv(960, 1x1, bias=false) -> 960x7x7
-        x = self.inverted_6__conv_1(x)
-        # inverted_6.batchnorm_1: batchnorm -> 960x7x7
-        x = self.inverted_6__batchnorm_1(x)
-        # inverted_6.relu6_1: relu6 -> 960x7x7
-        x = F.relu6(x)
-        # inverted_6.dwconv_1: dwconv(3x3, pad=1, bias=false) -> 960x7x7
-        x = self.inverted_6__dwconv_1(x)
-        # inverted_6.batchnorm_2: batchnorm -> 960x7x7
-        x = self.inverted_6__batchnorm_2(x)
-        # inverted_6.relu6_2: relu6 -> 960x7x7
-        x = F.relu6(x)
-        # inverted_6.conv_2: conv(320, 1x1, bias=false) -> 320x7x7
-        x = self.inverted_6__conv_2(x)
-        # inverted_6.batchnorm_3: batchnorm -> 320x7x7
-        x = self.inverted_6__batchnorm_3(x)
-        # conv_3: conv(1280, 1x1, bias=false) -> 1280x7x7
-        x = self.conv_3(x)
-        # batchnorm_4: batchnorm -> 1280x7x7
-        x = self.batchnorm_4(x)
-        # relu6_3: relu6 -> 1280x7x7
-        x = F.relu6(x)
-        # globalavgpool_1: globalavgpool -> 1280x1x1
-        x = F.adaptive_avg_pool2d(x, 1)
-        # dropout_1: dropout(0.2) -> 1280x1x1
-        x = self.dropout_1(x)
-        # output_1_flatten: flatten (implicit) -> 1280
-        x = torch.flatten(x, 1)
-        # output_1: fc(1000) -> 1000
-        x = self.output_1(x)
+        x = self.conv_1(x)  # conv(32, 3x3, stride=2, pad=1, bias=false) -> 32x112x112
+        x = self.batchnorm_1(x)  # batchnorm -> 32x112x112
+        x = F.relu6(x)  # relu6 -> 32x112x112
+        x = self.dwconv_1(x)  # dwconv(3x3, pad=1, bias=false) -> 32x112x112
+        x = self.batchnorm_2(x)  # batchnorm -> 32x112x112
+        x = F.relu6(x)  # relu6 -> 32x112x112
+        x = self.conv_2(x)  # conv(16, 1x1, bias=false) -> 16x112x112
+        x = self.batchnorm_3(x)  # batchnorm -> 16x112x112
+        x = self.inverted_1(x)  # inverted(cin=16, cout=24, t=6, stride=2) -> 24x56x56
+        x = self.residual_1(x)  # residual(c=24, t=6) -> 24x56x56
+        x = self.inverted_2(x)  # inverted(cin=24, cout=32, t=6, stride=2) -> 32x28x28
+        for k in range(2, 4):  # residual(c=32, t=6) * 2 -> 32x28x28
+            x = getattr(self, f"residual_{k}")(x)
+        x = self.inverted_3(x)  # inverted(cin=32, cout=64, t=6, stride=2) -> 64x14x14
+        for k in range(4, 7):  # residual(c=64, t=6) * 3 -> 64x14x14
+            x = getattr(self, f"residual_{k}")(x)
+        x = self.inverted_4(x)  # inverted(cin=64, cout=96, t=6, stride=1) -> 96x14x14
+        for k in range(7, 9):  # residual(c=96, t=6) * 2 -> 96x14x14
+            x = getattr(self, f"residual_{k}")(x)
+        x = self.inverted_5(x)  # inverted(cin=96, cout=160, t=6, stride=2) -> 160x7x7
+        for k in range(9, 11):  # residual(c=160, t=6) * 2 -> 160x7x7
+            x = getattr(self, f"residual_{k}")(x)
+        x = self.inverted_6(x)  # inverted(cin=160, cout=320, t=6, stride=1) -> 320x7x7
+        x = self.conv_3(x)  # conv(1280, 1x1, bias=false) -> 1280x7x7
+        x = self.batchnorm_4(x)  # batchnorm -> 1280x7x7
+        x = F.relu6(x)  # relu6 -> 1280x7x7
+        x = F.adaptive_avg_pool2d(x, 1)  # globalavgpool -> 1280x1x1
+        x = self.dropout_1(x)  # dropout(0.2) -> 1280x1x1
+        x = torch.flatten(x, 1)  # flatten (implicit) -> 1280
+        x = self.output_1(x)  # fc(1000) -> 1000
         if logits:
             return x
-        # output_1_softmax: softmax (implicit) -> 1000
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 1000
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network mobilenet_v2: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -1031,7 +229,7 @@ class MobilenetV2(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

@@ -4,163 +4,41 @@
 # `netdsl compile examples/mobilenet_v2.net --target pytorch`.
 #
 # network mobilenet_v2
-#  Layer                              | Op                                         | Output (CxHxW) |    Params |       MACs | RF size /stride | Inputs
-# ------------------------------------+--------------------------------------------+----------------+-----------+------------+-----------------+-----------------------------------------------------------
-#  input_1                            | input                                      | 3x224x224      |           |            | 1 /1            |
-#  conv_1                             | conv(32, 3x3, stride=2, pad=1, bias=false) | 32x112x112     |       864 | 10,838,016 | 3 /2            |
-#  batchnorm_1                        | batchnorm                                  | 32x112x112     |        64 |            | 3 /2            |
-#  relu6_1                            | relu6                                      | 32x112x112     |           |            | 3 /2            |
-#  dwconv_1                           | dwconv(3x3, pad=1, bias=false)             | 32x112x112     |       288 |  3,612,672 | 7 /2            |
-#  batchnorm_2                        | batchnorm                                  | 32x112x112     |        64 |            | 7 /2            |
-#  relu6_2                            | relu6                                      | 32x112x112     |           |            | 7 /2            |
-#  conv_2                             | conv(16, 1x1, bias=false)                  | 16x112x112     |       512 |  6,422,528 | 7 /2            |
-#  batchnorm_3                        | batchnorm                                  | 16x112x112     |        32 |            | 7 /2            |
-#  inverted_1.conv_1                  | conv(96, 1x1, bias=false)                  | 96x112x112     |     1,536 | 19,267,584 | 7 /2            |
-#  inverted_1.batchnorm_1             | batchnorm                                  | 96x112x112     |       192 |            | 7 /2            |
-#  inverted_1.relu6_1                 | relu6                                      | 96x112x112     |           |            | 7 /2            |
-#  inverted_1.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 96x56x56       |       864 |  2,709,504 | 11 /4           |
-#  inverted_1.batchnorm_2             | batchnorm                                  | 96x56x56       |       192 |            | 11 /4           |
-#  inverted_1.relu6_2                 | relu6                                      | 96x56x56       |           |            | 11 /4           |
-#  inverted_1.conv_2                  | conv(24, 1x1, bias=false)                  | 24x56x56       |     2,304 |  7,225,344 | 11 /4           |
-#  inverted_1.batchnorm_3             | batchnorm                                  | 24x56x56       |        48 |            | 11 /4           |
-#  residual_1.inverted_1.conv_1       | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 11 /4           |
-#  residual_1.inverted_1.batchnorm_1  | batchnorm                                  | 144x56x56      |       288 |            | 11 /4           |
-#  residual_1.inverted_1.relu6_1      | relu6                                      | 144x56x56      |           |            | 11 /4           |
-#  residual_1.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 144x56x56      |     1,296 |  4,064,256 | 19 /4           |
-#  residual_1.inverted_1.batchnorm_2  | batchnorm                                  | 144x56x56      |       288 |            | 19 /4           |
-#  residual_1.inverted_1.relu6_2      | relu6                                      | 144x56x56      |           |            | 19 /4           |
-#  residual_1.inverted_1.conv_2       | conv(24, 1x1, bias=false)                  | 24x56x56       |     3,456 | 10,838,016 | 19 /4           |
-#  residual_1.inverted_1.batchnorm_3  | batchnorm                                  | 24x56x56       |        48 |            | 19 /4           |
-#  residual_1.add_1                   | add                                        | 24x56x56       |           |            | 19 /4           | residual_1.inverted_1.batchnorm_3, inverted_1.batchnorm_3
-#  inverted_2.conv_1                  | conv(144, 1x1, bias=false)                 | 144x56x56      |     3,456 | 10,838,016 | 19 /4           |
-#  inverted_2.batchnorm_1             | batchnorm                                  | 144x56x56      |       288 |            | 19 /4           |
-#  inverted_2.relu6_1                 | relu6                                      | 144x56x56      |           |            | 19 /4           |
-#  inverted_2.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 144x28x28      |     1,296 |  1,016,064 | 27 /8           |
-#  inverted_2.batchnorm_2             | batchnorm                                  | 144x28x28      |       288 |            | 27 /8           |
-#  inverted_2.relu6_2                 | relu6                                      | 144x28x28      |           |            | 27 /8           |
-#  inverted_2.conv_2                  | conv(32, 1x1, bias=false)                  | 32x28x28       |     4,608 |  3,612,672 | 27 /8           |
-#  inverted_2.batchnorm_3             | batchnorm                                  | 32x28x28       |        64 |            | 27 /8           |
-#  residual_2.inverted_1.conv_1       | conv(192, 1x1, bias=false)                 | 192x28x28      |     6,144 |  4,816,896 | 27 /8           |
-#  residual_2.inverted_1.batchnorm_1  | batchnorm                                  | 192x28x28      |       384 |            | 27 /8           |
-#  residual_2.inverted_1.relu6_1      | relu6                                      | 192x28x28      |           |            | 27 /8           |
-#  residual_2.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 192x28x28      |     1,728 |  1,354,752 | 43 /8           |
-#  residual_2.inverted_1.batchnorm_2  | batchnorm                                  | 192x28x28      |       384 |            | 43 /8           |
-#  residual_2.inverted_1.relu6_2      | relu6                                      | 192x28x28      |           |            | 43 /8           |
-#  residual_2.inverted_1.conv_2       | conv(32, 1x1, bias=false)                  | 32x28x28       |     6,144 |  4,816,896 | 43 /8           |
-#  residual_2.inverted_1.batchnorm_3  | batchnorm                                  | 32x28x28       |        64 |            | 43 /8           |
-#  residual_2.add_1                   | add                                        | 32x28x28       |           |            | 43 /8           | residual_2.inverted_1.batchnorm_3, inverted_2.batchnorm_3
-#  residual_3.inverted_1.conv_1       | conv(192, 1x1, bias=false)                 | 192x28x28      |     6,144 |  4,816,896 | 43 /8           |
-#  residual_3.inverted_1.batchnorm_1  | batchnorm                                  | 192x28x28      |       384 |            | 43 /8           |
-#  residual_3.inverted_1.relu6_1      | relu6                                      | 192x28x28      |           |            | 43 /8           |
-#  residual_3.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 192x28x28      |     1,728 |  1,354,752 | 59 /8           |
-#  residual_3.inverted_1.batchnorm_2  | batchnorm                                  | 192x28x28      |       384 |            | 59 /8           |
-#  residual_3.inverted_1.relu6_2      | relu6                                      | 192x28x28      |           |            | 59 /8           |
-#  residual_3.inverted_1.conv_2       | conv(32, 1x1, bias=false)                  | 32x28x28       |     6,144 |  4,816,896 | 59 /8           |
-#  residual_3.inverted_1.batchnorm_3  | batchnorm                                  | 32x28x28       |        64 |            | 59 /8           |
-#  residual_3.add_1                   | add                                        | 32x28x28       |           |            | 59 /8           | residual_3.inverted_1.batchnorm_3, residual_2.add_1
-#  inverted_3.conv_1                  | conv(192, 1x1, bias=false)                 | 192x28x28      |     6,144 |  4,816,896 | 59 /8           |
-#  inverted_3.batchnorm_1             | batchnorm                                  | 192x28x28      |       384 |            | 59 /8           |
-#  inverted_3.relu6_1                 | relu6                                      | 192x28x28      |           |            | 59 /8           |
-#  inverted_3.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 192x14x14      |     1,728 |    338,688 | 75 /16          |
-#  inverted_3.batchnorm_2             | batchnorm                                  | 192x14x14      |       384 |            | 75 /16          |
-#  inverted_3.relu6_2                 | relu6                                      | 192x14x14      |           |            | 75 /16          |
-#  inverted_3.conv_2                  | conv(64, 1x1, bias=false)                  | 64x14x14       |    12,288 |  2,408,448 | 75 /16          |
-#  inverted_3.batchnorm_3             | batchnorm                                  | 64x14x14       |       128 |            | 75 /16          |
-#  residual_4.inverted_1.conv_1       | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 75 /16          |
-#  residual_4.inverted_1.batchnorm_1  | batchnorm                                  | 384x14x14      |       768 |            | 75 /16          |
-#  residual_4.inverted_1.relu6_1      | relu6                                      | 384x14x14      |           |            | 75 /16          |
-#  residual_4.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 107 /16         |
-#  residual_4.inverted_1.batchnorm_2  | batchnorm                                  | 384x14x14      |       768 |            | 107 /16         |
-#  residual_4.inverted_1.relu6_2      | relu6                                      | 384x14x14      |           |            | 107 /16         |
-#  residual_4.inverted_1.conv_2       | conv(64, 1x1, bias=false)                  | 64x14x14       |    24,576 |  4,816,896 | 107 /16         |
-#  residual_4.inverted_1.batchnorm_3  | batchnorm                                  | 64x14x14       |       128 |            | 107 /16         |
-#  residual_4.add_1                   | add                                        | 64x14x14       |           |            | 107 /16         | residual_4.inverted_1.batchnorm_3, inverted_3.batchnorm_3
-#  residual_5.inverted_1.conv_1       | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 107 /16         |
-#  residual_5.inverted_1.batchnorm_1  | batchnorm                                  | 384x14x14      |       768 |            | 107 /16         |
-#  residual_5.inverted_1.relu6_1      | relu6                                      | 384x14x14      |           |            | 107 /16         |
-#  residual_5.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 139 /16         |
-#  residual_5.inverted_1.batchnorm_2  | batchnorm                                  | 384x14x14      |       768 |            | 139 /16         |
-#  residual_5.inverted_1.relu6_2      | relu6                                      | 384x14x14      |           |            | 139 /16         |
-#  residual_5.inverted_1.conv_2       | conv(64, 1x1, bias=false)                  | 64x14x14       |    24,576 |  4,816,896 | 139 /16         |
-#  residual_5.inverted_1.batchnorm_3  | batchnorm                                  | 64x14x14       |       128 |            | 139 /16         |
-#  residual_5.add_1                   | add                                        | 64x14x14       |           |            | 139 /16         | residual_5.inverted_1.batchnorm_3, residual_4.add_1
-#  residual_6.inverted_1.conv_1       | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 139 /16         |
-#  residual_6.inverted_1.batchnorm_1  | batchnorm                                  | 384x14x14      |       768 |            | 139 /16         |
-#  residual_6.inverted_1.relu6_1      | relu6                                      | 384x14x14      |           |            | 139 /16         |
-#  residual_6.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 171 /16         |
-#  residual_6.inverted_1.batchnorm_2  | batchnorm                                  | 384x14x14      |       768 |            | 171 /16         |
-#  residual_6.inverted_1.relu6_2      | relu6                                      | 384x14x14      |           |            | 171 /16         |
-#  residual_6.inverted_1.conv_2       | conv(64, 1x1, bias=false)                  | 64x14x14       |    24,576 |  4,816,896 | 171 /16         |
-#  residual_6.inverted_1.batchnorm_3  | batchnorm                                  | 64x14x14       |       128 |            | 171 /16         |
-#  residual_6.add_1                   | add                                        | 64x14x14       |           |            | 171 /16         | residual_6.inverted_1.batchnorm_3, residual_5.add_1
-#  inverted_4.conv_1                  | conv(384, 1x1, bias=false)                 | 384x14x14      |    24,576 |  4,816,896 | 171 /16         |
-#  inverted_4.batchnorm_1             | batchnorm                                  | 384x14x14      |       768 |            | 171 /16         |
-#  inverted_4.relu6_1                 | relu6                                      | 384x14x14      |           |            | 171 /16         |
-#  inverted_4.dwconv_1                | dwconv(3x3, pad=1, bias=false)             | 384x14x14      |     3,456 |    677,376 | 203 /16         |
-#  inverted_4.batchnorm_2             | batchnorm                                  | 384x14x14      |       768 |            | 203 /16         |
-#  inverted_4.relu6_2                 | relu6                                      | 384x14x14      |           |            | 203 /16         |
-#  inverted_4.conv_2                  | conv(96, 1x1, bias=false)                  | 96x14x14       |    36,864 |  7,225,344 | 203 /16         |
-#  inverted_4.batchnorm_3             | batchnorm                                  | 96x14x14       |       192 |            | 203 /16         |
-#  residual_7.inverted_1.conv_1       | conv(576, 1x1, bias=false)                 | 576x14x14      |    55,296 | 10,838,016 | 203 /16         |
-#  residual_7.inverted_1.batchnorm_1  | batchnorm                                  | 576x14x14      |     1,152 |            | 203 /16         |
-#  residual_7.inverted_1.relu6_1      | relu6                                      | 576x14x14      |           |            | 203 /16         |
-#  residual_7.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 576x14x14      |     5,184 |  1,016,064 | 235 /16         |
-#  residual_7.inverted_1.batchnorm_2  | batchnorm                                  | 576x14x14      |     1,152 |            | 235 /16         |
-#  residual_7.inverted_1.relu6_2      | relu6                                      | 576x14x14      |           |            | 235 /16         |
-#  residual_7.inverted_1.conv_2       | conv(96, 1x1, bias=false)                  | 96x14x14       |    55,296 | 10,838,016 | 235 /16         |
-#  residual_7.inverted_1.batchnorm_3  | batchnorm                                  | 96x14x14       |       192 |            | 235 /16         |
-#  residual_7.add_1                   | add                                        | 96x14x14       |           |            | 235 /16         | residual_7.inverted_1.batchnorm_3, inverted_4.batchnorm_3
-#  residual_8.inverted_1.conv_1       | conv(576, 1x1, bias=false)                 | 576x14x14      |    55,296 | 10,838,016 | 235 /16         |
-#  residual_8.inverted_1.batchnorm_1  | batchnorm                                  | 576x14x14      |     1,152 |            | 235 /16         |
-#  residual_8.inverted_1.relu6_1      | relu6                                      | 576x14x14      |           |            | 235 /16         |
-#  residual_8.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 576x14x14      |     5,184 |  1,016,064 | 267 /16         |
-#  residual_8.inverted_1.batchnorm_2  | batchnorm                                  | 576x14x14      |     1,152 |            | 267 /16         |
-#  residual_8.inverted_1.relu6_2      | relu6                                      | 576x14x14      |           |            | 267 /16         |
-#  residual_8.inverted_1.conv_2       | conv(96, 1x1, bias=false)                  | 96x14x14       |    55,296 | 10,838,016 | 267 /16         |
-#  residual_8.inverted_1.batchnorm_3  | batchnorm                                  | 96x14x14       |       192 |            | 267 /16         |
-#  residual_8.add_1                   | add                                        | 96x14x14       |           |            | 267 /16         | residual_8.inverted_1.batchnorm_3, residual_7.add_1
-#  inverted_5.conv_1                  | conv(576, 1x1, bias=false)                 | 576x14x14      |    55,296 | 10,838,016 | 267 /16         |
-#  inverted_5.batchnorm_1             | batchnorm                                  | 576x14x14      |     1,152 |            | 267 /16         |
-#  inverted_5.relu6_1                 | relu6                                      | 576x14x14      |           |            | 267 /16         |
-#  inverted_5.dwconv_1                | dwconv(3x3, stride=2, pad=1, bias=false)   | 576x7x7        |     5,184 |    254,016 | 299 /32         |
-#  inverted_5.batchnorm_2             | batchnorm                                  | 576x7x7        |     1,152 |            | 299 /32         |
-#  inverted_5.relu6_2                 | relu6                                      | 576x7x7        |           |            | 299 /32         |
-#  inverted_5.conv_2                  | conv(160, 1x1, bias=false)                 | 160x7x7        |    92,160 |  4,515,840 | 299 /32         |
-#  inverted_5.batchnorm_3             | batchnorm                                  | 160x7x7        |       320 |            | 299 /32         |
-#  residual_9.inverted_1.conv_1       | conv(960, 1x1, bias=false)                 | 960x7x7        |   153,600 |  7,526,400 | 299 /32         |
-#  residual_9.inverted_1.batchnorm_1  | batchnorm                                  | 960x7x7        |     1,920 |            | 299 /32         |
-#  residual_9.inverted_1.relu6_1      | relu6                                      | 960x7x7        |           |            | 299 /32         |
-#  residual_9.inverted_1.dwconv_1     | dwconv(3x3, pad=1, bias=false)             | 960x7x7        |     8,640 |    423,360 | 363 /32         |
-#  residual_9.inverted_1.batchnorm_2  | batchnorm                                  | 960x7x7        |     1,920 |            | 363 /32         |
-#  residual_9.inverted_1.relu6_2      | relu6                                      | 960x7x7        |           |            | 363 /32         |
-#  residual_9.inverted_1.conv_2       | conv(160, 1x1, bias=false)                 | 160x7x7        |   153,600 |  7,526,400 | 363 /32         |
-#  residual_9.inverted_1.batchnorm_3  | batchnorm                                  | 160x7x7        |       320 |            | 363 /32         |
-#  residual_9.add_1                   | add                                        | 160x7x7        |           |            | 363 /32         | residual_9.inverted_1.batchnorm_3, inverted_5.batchnorm_3
-#  residual_10.inverted_1.conv_1      | conv(960, 1x1, bias=false)                 | 960x7x7        |   153,600 |  7,526,400 | 363 /32         |
-#  residual_10.inverted_1.batchnorm_1 | batchnorm                                  | 960x7x7        |     1,920 |            | 363 /32         |
-#  residual_10.inverted_1.relu6_1     | relu6                                      | 960x7x7        |           |            | 363 /32         |
-#  residual_10.inverted_1.dwconv_1    | dwconv(3x3, pad=1, bias=false)             | 960x7x7        |     8,640 |    423,360 | 427 /32         |
-#  residual_10.inverted_1.batchnorm_2 | batchnorm                                  | 960x7x7        |     1,920 |            | 427 /32         |
-#  residual_10.inverted_1.relu6_2     | relu6                                      | 960x7x7        |           |            | 427 /32         |
-#  residual_10.inverted_1.conv_2      | conv(160, 1x1, bias=false)                 | 160x7x7        |   153,600 |  7,526,400 | 427 /32         |
-#  residual_10.inverted_1.batchnorm_3 | batchnorm                                  | 160x7x7        |       320 |            | 427 /32         |
-#  residual_10.add_1                  | add                                        | 160x7x7        |           |            | 427 /32         | residual_10.inverted_1.batchnorm_3, residual_9.add_1
-#  inverted_6.conv_1                  | conv(960, 1x1, bias=false)                 | 960x7x7        |   153,600 |  7,526,400 | 427 /32         |
-#  inverted_6.batchnorm_1             | batchnorm                                  | 960x7x7        |     1,920 |            | 427 /32         |
-#  inverted_6.relu6_1                 | relu6                                      | 960x7x7        |           |            | 427 /32         |
-#  inverted_6.dwconv_1                | dwconv(3x3, pad=1, bias=false)             | 960x7x7        |     8,640 |    423,360 | 491 /32         |
-#  inverted_6.batchnorm_2             | batchnorm                                  | 960x7x7        |     1,920 |            | 491 /32         |
-#  inverted_6.relu6_2                 | relu6                                      | 960x7x7        |           |            | 491 /32         |
-#  inverted_6.conv_2                  | conv(320, 1x1, bias=false)                 | 320x7x7        |   307,200 | 15,052,800 | 491 /32         |
-#  inverted_6.batchnorm_3             | batchnorm                                  | 320x7x7        |       640 |            | 491 /32         |
-#  conv_3                             | conv(1280, 1x1, bias=false)                | 1280x7x7       |   409,600 | 20,070,400 | 491 /32         |
-#  batchnorm_4                        | batchnorm                                  | 1280x7x7       |     2,560 |            | 491 /32         |
-#  relu6_3                            | relu6                                      | 1280x7x7       |           |            | 491 /32         |
-#  globalavgpool_1                    | globalavgpool                              | 1280x1x1       |           |            | 683 /32         |
-#  dropout_1                          | dropout(0.2)                               | 1280x1x1       |           |            | 683 /32         |
-#  output_1_flatten                   | flatten (implicit)                         | 1280           |           |            |                 |
-#  output_1                           | fc(1000)                                   | 1000           | 1,281,000 |  1,280,000 |                 |
-#  output_1_softmax                   | softmax (implicit)                         | 1000           |           |            |                 |
+#  Layer            | Op                                         | Output (CxHxW) |    Params |       MACs | RF size /stride
+# ------------------+--------------------------------------------+----------------+-----------+------------+-----------------
+#  input_1          | input                                      | 3x224x224      |           |            | 1 /1
+#  conv_1           | conv(32, 3x3, stride=2, pad=1, bias=false) | 32x112x112     |       864 | 10,838,016 | 3 /2
+#  batchnorm_1      | batchnorm                                  | 32x112x112     |        64 |            | 3 /2
+#  relu6_1          | relu6                                      | 32x112x112     |           |            | 3 /2
+#  dwconv_1         | dwconv(3x3, pad=1, bias=false)             | 32x112x112     |       288 |  3,612,672 | 7 /2
+#  batchnorm_2      | batchnorm                                  | 32x112x112     |        64 |            | 7 /2
+#  relu6_2          | relu6                                      | 32x112x112     |           |            | 7 /2
+#  conv_2           | conv(16, 1x1, bias=false)                  | 16x112x112     |       512 |  6,422,528 | 7 /2
+#  batchnorm_3      | batchnorm                                  | 16x112x112     |        32 |            | 7 /2
+#  inverted_1       | inverted(cin=16, cout=24, t=6, stride=2)   | 24x56x56       |     5,136 | 29,202,432 | 11 /4
+#  residual_1       | residual(c=24, t=6)                        | 24x56x56       |     8,832 | 25,740,288 | 19 /4
+#  inverted_2       | inverted(cin=24, cout=32, t=6, stride=2)   | 32x28x28       |    10,000 | 15,466,752 | 27 /8
+#  residual_2       | residual(c=32, t=6)                        | 32x28x28       |    14,848 | 10,988,544 | 43 /8
+#  residual_3       | residual(c=32, t=6)                        | 32x28x28       |    14,848 | 10,988,544 | 59 /8
+#  inverted_3       | inverted(cin=32, cout=64, t=6, stride=2)   | 64x14x14       |    21,056 |  7,564,032 | 75 /16
+#  residual_4       | residual(c=64, t=6)                        | 64x14x14       |    54,272 | 10,311,168 | 107 /16
+#  residual_5       | residual(c=64, t=6)                        | 64x14x14       |    54,272 | 10,311,168 | 139 /16
+#  residual_6       | residual(c=64, t=6)                        | 64x14x14       |    54,272 | 10,311,168 | 171 /16
+#  inverted_4       | inverted(cin=64, cout=96, t=6, stride=1)   | 96x14x14       |    66,624 | 12,719,616 | 203 /16
+#  residual_7       | residual(c=96, t=6)                        | 96x14x14       |   118,272 | 22,692,096 | 235 /16
+#  residual_8       | residual(c=96, t=6)                        | 96x14x14       |   118,272 | 22,692,096 | 267 /16
+#  inverted_5       | inverted(cin=96, cout=160, t=6, stride=2)  | 160x7x7        |   155,264 | 15,607,872 | 299 /32
+#  residual_9       | residual(c=160, t=6)                       | 160x7x7        |   320,000 | 15,476,160 | 363 /32
+#  residual_10      | residual(c=160, t=6)                       | 160x7x7        |   320,000 | 15,476,160 | 427 /32
+#  inverted_6       | inverted(cin=160, cout=320, t=6, stride=1) | 320x7x7        |   473,920 | 23,002,560 | 491 /32
+#  conv_3           | conv(1280, 1x1, bias=false)                | 1280x7x7       |   409,600 | 20,070,400 | 491 /32
+#  batchnorm_4      | batchnorm                                  | 1280x7x7       |     2,560 |            | 491 /32
+#  relu6_3          | relu6                                      | 1280x7x7       |           |            | 491 /32
+#  globalavgpool_1  | globalavgpool                              | 1280x1x1       |           |            | 683 /32
+#  dropout_1        | dropout(0.2)                               | 1280x1x1       |           |            | 683 /32
+#  output_1_flatten | flatten (implicit)                         | 1280           |           |            |
+#  output_1         | fc(1000)                                   | 1000           | 1,281,000 |  1,280,000 |
+#  output_1_softmax | softmax (implicit)                         | 1000           |           |            |
 # Trainable params:     3,504,872
 # Non-trainable params: 34,112
 # MACs per sample:      300,774,272 (300.77 M)
@@ -274,8 +152,7 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
-                ) -> list[float]:
+def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device) -> list[float]:
     """One pass over this process's share of the training set: [loss sum, correct, samples]."""
     model.train()
     totals = [0.0, 0.0, 0.0]
@@ -290,13 +167,12 @@ def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, dev
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device
-             ) -> list[float]:
+def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device) -> list[float]:
     """Inference-mode [loss sum, correct, samples] over x, y."""
     net.eval()
     totals = [0.0, 0.0, 0.0]
     for i in range(0, len(y), batch):
-        xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+        xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
         loss, scores = loss_and_scores(net, xb, yb)
         totals = [totals[0] + loss.item() * len(yb), totals[1] + hits(scores, yb), totals[2] + len(yb)]
     return totals
@@ -317,16 +193,20 @@ def main(argv: list[str] | None = None) -> int:
     net = MobilenetV2().to(device)
     if args.weights:
         net.load_netdsl_weights(args.weights)
-    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
-        if world > 1 else net
+    model = (
+        DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+    )
     train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
     x_val, y_val = torch.from_numpy(data.x_val[rank::world]), torch.from_numpy(data.y_val[rank::world])
     optimizer = make_optimizer(model.parameters(), args.lr)
     if rank == 0:
-        print(f"mobilenet_v2: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
-              f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
+        print(
+            f"mobilenet_v2: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
+            f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}",
+            flush=True,
+        )
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)

@@ -4,79 +4,25 @@
 # `netdsl compile examples/resnet18.net --target pytorch`.
 #
 # network resnet18
-#  Layer                    | Op                                          | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# --------------------------+---------------------------------------------+----------------+-----------+-------------+-----------------+----------------------------------------------------
-#  input_1                  | input                                       | 3x224x224      |           |             | 1 /1            |
-#  conv_1                   | conv(64, 7x7, stride=2, pad=3, bias=false)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  batchnorm_1              | batchnorm                                   | 64x112x112     |       128 |             | 7 /2            |
-#  relu_1                   | relu                                        | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                | maxpool(3x3, stride=2, pad=1)               | 64x56x56       |           |             | 11 /4           |
-#  basic_1.conv_1           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
-#  basic_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
-#  basic_1.relu_1           | relu                                        | 64x56x56       |           |             | 19 /4           |
-#  basic_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
-#  basic_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
-#  basic_1.add_1            | add                                         | 64x56x56       |           |             | 27 /4           | basic_1.batchnorm_2, maxpool_1
-#  basic_1.relu_2           | relu                                        | 64x56x56       |           |             | 27 /4           |
-#  basic_2.conv_1           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
-#  basic_2.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 35 /4           |
-#  basic_2.relu_1           | relu                                        | 64x56x56       |           |             | 35 /4           |
-#  basic_2.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 43 /4           |
-#  basic_2.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 43 /4           |
-#  basic_2.add_1            | add                                         | 64x56x56       |           |             | 43 /4           | basic_2.batchnorm_2, basic_1.relu_2
-#  basic_2.relu_2           | relu                                        | 64x56x56       |           |             | 43 /4           |
-#  basic_down_1.conv_1      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |    73,728 |  57,802,752 | 51 /8           |
-#  basic_down_1.batchnorm_1 | batchnorm                                   | 128x28x28      |       256 |             | 51 /8           |
-#  basic_down_1.relu_1      | relu                                        | 128x28x28      |           |             | 51 /8           |
-#  basic_down_1.conv_2      | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 67 /8           |
-#  basic_down_1.batchnorm_2 | batchnorm                                   | 128x28x28      |       256 |             | 67 /8           |
-#  basic_down_1.conv_3      | conv(128, 1x1, stride=2, bias=false)        | 128x28x28      |     8,192 |   6,422,528 | 43 /8           | basic_2.relu_2
-#  basic_down_1.batchnorm_3 | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
-#  basic_down_1.add_1       | add                                         | 128x28x28      |           |             | 67 /8           | basic_down_1.batchnorm_2, basic_down_1.batchnorm_3
-#  basic_down_1.relu_2      | relu                                        | 128x28x28      |           |             | 67 /8           |
-#  basic_3.conv_1           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 83 /8           |
-#  basic_3.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 83 /8           |
-#  basic_3.relu_1           | relu                                        | 128x28x28      |           |             | 83 /8           |
-#  basic_3.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 99 /8           |
-#  basic_3.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 99 /8           |
-#  basic_3.add_1            | add                                         | 128x28x28      |           |             | 99 /8           | basic_3.batchnorm_2, basic_down_1.relu_2
-#  basic_3.relu_2           | relu                                        | 128x28x28      |           |             | 99 /8           |
-#  basic_down_2.conv_1      | conv(256, 3x3, stride=2, pad=1, bias=false) | 256x14x14      |   294,912 |  57,802,752 | 115 /16         |
-#  basic_down_2.batchnorm_1 | batchnorm                                   | 256x14x14      |       512 |             | 115 /16         |
-#  basic_down_2.relu_1      | relu                                        | 256x14x14      |           |             | 115 /16         |
-#  basic_down_2.conv_2      | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 147 /16         |
-#  basic_down_2.batchnorm_2 | batchnorm                                   | 256x14x14      |       512 |             | 147 /16         |
-#  basic_down_2.conv_3      | conv(256, 1x1, stride=2, bias=false)        | 256x14x14      |    32,768 |   6,422,528 | 99 /16          | basic_3.relu_2
-#  basic_down_2.batchnorm_3 | batchnorm                                   | 256x14x14      |       512 |             | 99 /16          |
-#  basic_down_2.add_1       | add                                         | 256x14x14      |           |             | 147 /16         | basic_down_2.batchnorm_2, basic_down_2.batchnorm_3
-#  basic_down_2.relu_2      | relu                                        | 256x14x14      |           |             | 147 /16         |
-#  basic_4.conv_1           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 179 /16         |
-#  basic_4.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 179 /16         |
-#  basic_4.relu_1           | relu                                        | 256x14x14      |           |             | 179 /16         |
-#  basic_4.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 211 /16         |
-#  basic_4.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 211 /16         |
-#  basic_4.add_1            | add                                         | 256x14x14      |           |             | 211 /16         | basic_4.batchnorm_2, basic_down_2.relu_2
-#  basic_4.relu_2           | relu                                        | 256x14x14      |           |             | 211 /16         |
-#  basic_down_3.conv_1      | conv(512, 3x3, stride=2, pad=1, bias=false) | 512x7x7        | 1,179,648 |  57,802,752 | 243 /32         |
-#  basic_down_3.batchnorm_1 | batchnorm                                   | 512x7x7        |     1,024 |             | 243 /32         |
-#  basic_down_3.relu_1      | relu                                        | 512x7x7        |           |             | 243 /32         |
-#  basic_down_3.conv_2      | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 307 /32         |
-#  basic_down_3.batchnorm_2 | batchnorm                                   | 512x7x7        |     1,024 |             | 307 /32         |
-#  basic_down_3.conv_3      | conv(512, 1x1, stride=2, bias=false)        | 512x7x7        |   131,072 |   6,422,528 | 211 /32         | basic_4.relu_2
-#  basic_down_3.batchnorm_3 | batchnorm                                   | 512x7x7        |     1,024 |             | 211 /32         |
-#  basic_down_3.add_1       | add                                         | 512x7x7        |           |             | 307 /32         | basic_down_3.batchnorm_2, basic_down_3.batchnorm_3
-#  basic_down_3.relu_2      | relu                                        | 512x7x7        |           |             | 307 /32         |
-#  basic_5.conv_1           | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 371 /32         |
-#  basic_5.batchnorm_1      | batchnorm                                   | 512x7x7        |     1,024 |             | 371 /32         |
-#  basic_5.relu_1           | relu                                        | 512x7x7        |           |             | 371 /32         |
-#  basic_5.conv_2           | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 435 /32         |
-#  basic_5.batchnorm_2      | batchnorm                                   | 512x7x7        |     1,024 |             | 435 /32         |
-#  basic_5.add_1            | add                                         | 512x7x7        |           |             | 435 /32         | basic_5.batchnorm_2, basic_down_3.relu_2
-#  basic_5.relu_2           | relu                                        | 512x7x7        |           |             | 435 /32         |
-#  globalavgpool_1          | globalavgpool                               | 512x1x1        |           |             | 627 /32         |
-#  output_1_flatten         | flatten (implicit)                          | 512            |           |             |                 |
-#  output_1                 | fc(1000)                                    | 1000           |   513,000 |     512,000 |                 |
-#  output_1_softmax         | softmax (implicit)                          | 1000           |           |             |                 |
+#  Layer            | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# ------------------+--------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1          | input                                      | 3x224x224      |           |             | 1 /1
+#  conv_1           | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2
+#  batchnorm_1      | batchnorm                                  | 64x112x112     |       128 |             | 7 /2
+#  relu_1           | relu                                       | 64x112x112     |           |             | 7 /2
+#  maxpool_1        | maxpool(3x3, stride=2, pad=1)              | 64x56x56       |           |             | 11 /4
+#  basic_1          | basic(c=64)                                | 64x56x56       |    73,984 | 231,211,008 | 27 /4
+#  basic_2          | basic(c=64)                                | 64x56x56       |    73,984 | 231,211,008 | 43 /4
+#  basic_down_1     | basic_down(c=128, stride=2)                | 128x28x28      |   230,144 | 179,830,784 | 67 /8
+#  basic_3          | basic(c=128)                               | 128x28x28      |   295,424 | 231,211,008 | 99 /8
+#  basic_down_2     | basic_down(c=256, stride=2)                | 256x14x14      |   919,040 | 179,830,784 | 147 /16
+#  basic_4          | basic(c=256)                               | 256x14x14      | 1,180,672 | 231,211,008 | 211 /16
+#  basic_down_3     | basic_down(c=512, stride=2)                | 512x7x7        | 3,673,088 | 179,830,784 | 307 /32
+#  basic_5          | basic(c=512)                               | 512x7x7        | 4,720,640 | 231,211,008 | 435 /32
+#  globalavgpool_1  | globalavgpool                              | 512x1x1        |           |             | 627 /32
+#  output_1_flatten | flatten (implicit)                         | 512            |           |             |
+#  output_1         | fc(1000)                                   | 1000           |   513,000 |     512,000 |
+#  output_1_softmax | softmax (implicit)                         | 1000           |           |             |
 # Trainable params:     11,689,512
 # Non-trainable params: 9,600
 # MACs per sample:      1,814,073,344 (1.81 G)
@@ -90,9 +36,11 @@
     model.load_netdsl_weights("resnet18.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. resnet18_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. resnet18_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -104,112 +52,75 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 224, 224)
 OUTPUT_SHAPE = (1000,)
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
-# netdsl weight name -> state_dict name in Resnet18
-NETDSL_NAMES = {
-    "conv_1.weight": "conv_1.weight",
-    "batchnorm_1.weight": "batchnorm_1.weight",
-    "batchnorm_1.bias": "batchnorm_1.bias",
-    "batchnorm_1.running_mean": "batchnorm_1.running_mean",
-    "batchnorm_1.running_var": "batchnorm_1.running_var",
-    "basic_1.conv_1.weight": "basic_1__conv_1.weight",
-    "basic_1.batchnorm_1.weight": "basic_1__batchnorm_1.weight",
-    "basic_1.batchnorm_1.bias": "basic_1__batchnorm_1.bias",
-    "basic_1.batchnorm_1.running_mean": "basic_1__batchnorm_1.running_mean",
-    "basic_1.batchnorm_1.running_var": "basic_1__batchnorm_1.running_var",
-    "basic_1.conv_2.weight": "basic_1__conv_2.weight",
-    "basic_1.batchnorm_2.weight": "basic_1__batchnorm_2.weight",
-    "basic_1.batchnorm_2.bias": "basic_1__batchnorm_2.bias",
-    "basic_1.batchnorm_2.running_mean": "basic_1__batchnorm_2.running_mean",
-    "basic_1.batchnorm_2.running_var": "basic_1__batchnorm_2.running_var",
-    "basic_2.conv_1.weight": "basic_2__conv_1.weight",
-    "basic_2.batchnorm_1.weight": "basic_2__batchnorm_1.weight",
-    "basic_2.batchnorm_1.bias": "basic_2__batchnorm_1.bias",
-    "basic_2.batchnorm_1.running_mean": "basic_2__batchnorm_1.running_mean",
-    "basic_2.batchnorm_1.running_var": "basic_2__batchnorm_1.running_var",
-    "basic_2.conv_2.weight": "basic_2__conv_2.weight",
-    "basic_2.batchnorm_2.weight": "basic_2__batchnorm_2.weight",
-    "basic_2.batchnorm_2.bias": "basic_2__batchnorm_2.bias",
-    "basic_2.batchnorm_2.running_mean": "basic_2__batchnorm_2.running_mean",
-    "basic_2.batchnorm_2.running_var": "basic_2__batchnorm_2.running_var",
-    "basic_down_1.conv_1.weight": "basic_down_1__conv_1.weight",
-    "basic_down_1.batchnorm_1.weight": "basic_down_1__batchnorm_1.weight",
-    "basic_down_1.batchnorm_1.bias": "basic_down_1__batchnorm_1.bias",
-    "basic_down_1.batchnorm_1.running_mean": "basic_down_1__batchnorm_1.running_mean",
-    "basic_down_1.batchnorm_1.running_var": "basic_down_1__batchnorm_1.running_var",
-    "basic_down_1.conv_2.weight": "basic_down_1__conv_2.weight",
-    "basic_down_1.batchnorm_2.weight": "basic_down_1__batchnorm_2.weight",
-    "basic_down_1.batchnorm_2.bias": "basic_down_1__batchnorm_2.bias",
-    "basic_down_1.batchnorm_2.running_mean": "basic_down_1__batchnorm_2.running_mean",
-    "basic_down_1.batchnorm_2.running_var": "basic_down_1__batchnorm_2.running_var",
-    "basic_down_1.conv_3.weight": "basic_down_1__conv_3.weight",
-    "basic_down_1.batchnorm_3.weight": "basic_down_1__batchnorm_3.weight",
-    "basic_down_1.batchnorm_3.bias": "basic_down_1__batchnorm_3.bias",
-    "basic_down_1.batchnorm_3.running_mean": "basic_down_1__batchnorm_3.running_mean",
-    "basic_down_1.batchnorm_3.running_var": "basic_down_1__batchnorm_3.running_var",
-    "basic_3.conv_1.weight": "basic_3__conv_1.weight",
-    "basic_3.batchnorm_1.weight": "basic_3__batchnorm_1.weight",
-    "basic_3.batchnorm_1.bias": "basic_3__batchnorm_1.bias",
-    "basic_3.batchnorm_1.running_mean": "basic_3__batchnorm_1.running_mean",
-    "basic_3.batchnorm_1.running_var": "basic_3__batchnorm_1.running_var",
-    "basic_3.conv_2.weight": "basic_3__conv_2.weight",
-    "basic_3.batchnorm_2.weight": "basic_3__batchnorm_2.weight",
-    "basic_3.batchnorm_2.bias": "basic_3__batchnorm_2.bias",
-    "basic_3.batchnorm_2.running_mean": "basic_3__batchnorm_2.running_mean",
-    "basic_3.batchnorm_2.running_var": "basic_3__batchnorm_2.running_var",
-    "basic_down_2.conv_1.weight": "basic_down_2__conv_1.weight",
-    "basic_down_2.batchnorm_1.weight": "basic_down_2__batchnorm_1.weight",
-    "basic_down_2.batchnorm_1.bias": "basic_down_2__batchnorm_1.bias",
-    "basic_down_2.batchnorm_1.running_mean": "basic_down_2__batchnorm_1.running_mean",
-    "basic_down_2.batchnorm_1.running_var": "basic_down_2__batchnorm_1.running_var",
-    "basic_down_2.conv_2.weight": "basic_down_2__conv_2.weight",
-    "basic_down_2.batchnorm_2.weight": "basic_down_2__batchnorm_2.weight",
-    "basic_down_2.batchnorm_2.bias": "basic_down_2__batchnorm_2.bias",
-    "basic_down_2.batchnorm_2.running_mean": "basic_down_2__batchnorm_2.running_mean",
-    "basic_down_2.batchnorm_2.running_var": "basic_down_2__batchnorm_2.running_var",
-    "basic_down_2.conv_3.weight": "basic_down_2__conv_3.weight",
-    "basic_down_2.batchnorm_3.weight": "basic_down_2__batchnorm_3.weight",
-    "basic_down_2.batchnorm_3.bias": "basic_down_2__batchnorm_3.bias",
-    "basic_down_2.batchnorm_3.running_mean": "basic_down_2__batchnorm_3.running_mean",
-    "basic_down_2.batchnorm_3.running_var": "basic_down_2__batchnorm_3.running_var",
-    "basic_4.conv_1.weight": "basic_4__conv_1.weight",
-    "basic_4.batchnorm_1.weight": "basic_4__batchnorm_1.weight",
-    "basic_4.batchnorm_1.bias": "basic_4__batchnorm_1.bias",
-    "basic_4.batchnorm_1.running_mean": "basic_4__batchnorm_1.running_mean",
-    "basic_4.batchnorm_1.running_var": "basic_4__batchnorm_1.running_var",
-    "basic_4.conv_2.weight": "basic_4__conv_2.weight",
-    "basic_4.batchnorm_2.weight": "basic_4__batchnorm_2.weight",
-    "basic_4.batchnorm_2.bias": "basic_4__batchnorm_2.bias",
-    "basic_4.batchnorm_2.running_mean": "basic_4__batchnorm_2.running_mean",
-    "basic_4.batchnorm_2.running_var": "basic_4__batchnorm_2.running_var",
-    "basic_down_3.conv_1.weight": "basic_down_3__conv_1.weight",
-    "basic_down_3.batchnorm_1.weight": "basic_down_3__batchnorm_1.weight",
-    "basic_down_3.batchnorm_1.bias": "basic_down_3__batchnorm_1.bias",
-    "basic_down_3.batchnorm_1.running_mean": "basic_down_3__batchnorm_1.running_mean",
-    "basic_down_3.batchnorm_1.running_var": "basic_down_3__batchnorm_1.running_var",
-    "basic_down_3.conv_2.weight": "basic_down_3__conv_2.weight",
-    "basic_down_3.batchnorm_2.weight": "basic_down_3__batchnorm_2.weight",
-    "basic_down_3.batchnorm_2.bias": "basic_down_3__batchnorm_2.bias",
-    "basic_down_3.batchnorm_2.running_mean": "basic_down_3__batchnorm_2.running_mean",
-    "basic_down_3.batchnorm_2.running_var": "basic_down_3__batchnorm_2.running_var",
-    "basic_down_3.conv_3.weight": "basic_down_3__conv_3.weight",
-    "basic_down_3.batchnorm_3.weight": "basic_down_3__batchnorm_3.weight",
-    "basic_down_3.batchnorm_3.bias": "basic_down_3__batchnorm_3.bias",
-    "basic_down_3.batchnorm_3.running_mean": "basic_down_3__batchnorm_3.running_mean",
-    "basic_down_3.batchnorm_3.running_var": "basic_down_3__batchnorm_3.running_var",
-    "basic_5.conv_1.weight": "basic_5__conv_1.weight",
-    "basic_5.batchnorm_1.weight": "basic_5__batchnorm_1.weight",
-    "basic_5.batchnorm_1.bias": "basic_5__batchnorm_1.bias",
-    "basic_5.batchnorm_1.running_mean": "basic_5__batchnorm_1.running_mean",
-    "basic_5.batchnorm_1.running_var": "basic_5__batchnorm_1.running_var",
-    "basic_5.conv_2.weight": "basic_5__conv_2.weight",
-    "basic_5.batchnorm_2.weight": "basic_5__batchnorm_2.weight",
-    "basic_5.batchnorm_2.bias": "basic_5__batchnorm_2.bias",
-    "basic_5.batchnorm_2.running_mean": "basic_5__batchnorm_2.running_mean",
-    "basic_5.batchnorm_2.running_var": "basic_5__batchnorm_2.running_var",
-    "output_1.weight": "output_1.weight",
-    "output_1.bias": "output_1.bias",
-}
+
+# block basic: 5 uses (basic_1, basic_2, basic_3, ...); shapes of basic_1
+#  Layer       | Op                               | Output (CxHxW) | Params
+# -------------+----------------------------------+----------------+--------
+#  conv_1      | conv(64, 3x3, pad=1, bias=false) | 64x56x56       | 36,864
+#  batchnorm_1 | batchnorm                        | 64x56x56       |    128
+#  relu_1      | relu                             | 64x56x56       |
+#  conv_2      | conv(64, 3x3, pad=1, bias=false) | 64x56x56       | 36,864
+#  batchnorm_2 | batchnorm                        | 64x56x56       |    128
+#  add_1       | add                              | 64x56x56       |
+#  relu_2      | relu                             | 64x56x56       |
+class Basic(nn.Module):
+    """The program's block basic, for its uses basic_1 ... basic_5."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(c, c, kernel_size=(3, 3), padding=(1, 1), bias=False)
+        self.batchnorm_1 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
+        self.conv_2 = nn.Conv2d(c, c, kernel_size=(3, 3), padding=(1, 1), bias=False)
+        self.batchnorm_2 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        conv_1 = self.conv_1(x)
+        batchnorm_1 = self.batchnorm_1(conv_1)
+        relu_1 = F.relu(batchnorm_1)
+        conv_2 = self.conv_2(relu_1)
+        batchnorm_2 = self.batchnorm_2(conv_2)
+        x = batchnorm_2 + x
+        x = F.relu(x)
+        return x
+
+
+# block basic_down: 3 uses (basic_down_1, basic_down_2, basic_down_3); shapes of basic_down_1
+#  Layer       | Op                                          | Output (CxHxW) |  Params
+# -------------+---------------------------------------------+----------------+---------
+#  conv_1      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |  73,728
+#  batchnorm_1 | batchnorm                                   | 128x28x28      |     256
+#  relu_1      | relu                                        | 128x28x28      |
+#  conv_2      | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      | 147,456
+#  batchnorm_2 | batchnorm                                   | 128x28x28      |     256
+#  conv_3      | conv(128, 1x1, stride=2, bias=false)        | 128x28x28      |   8,192
+#  batchnorm_3 | batchnorm                                   | 128x28x28      |     256
+#  add_1       | add                                         | 128x28x28      |
+#  relu_2      | relu                                        | 128x28x28      |
+class BasicDown(nn.Module):
+    """The program's block basic_down, for its uses basic_down_1 ... basic_down_3."""
+
+    def __init__(self, in_channels: int, c: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
+        self.batchnorm_1 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
+        self.conv_2 = nn.Conv2d(c, c, kernel_size=(3, 3), padding=(1, 1), bias=False)
+        self.batchnorm_2 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
+        self.conv_3 = nn.Conv2d(in_channels, c, kernel_size=(1, 1), stride=(2, 2), bias=False)
+        self.batchnorm_3 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        conv_1 = self.conv_1(x)
+        batchnorm_1 = self.batchnorm_1(conv_1)
+        relu_1 = F.relu(batchnorm_1)
+        conv_2 = self.conv_2(relu_1)
+        batchnorm_2 = self.batchnorm_2(conv_2)
+        x = self.conv_3(x)
+        x = self.batchnorm_3(x)
+        x = batchnorm_2 + x
+        x = F.relu(x)
+        return x
 
 
 class Resnet18(nn.Module):
@@ -217,89 +128,17 @@ class Resnet18(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
         self.conv_1 = nn.Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)
-        # batchnorm_1: batchnorm -> 64x112x112
         self.batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # maxpool_1: maxpool(3x3, stride=2, pad=1) -> 64x56x56
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
-        # basic_1.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        self.basic_1__conv_1 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_1.batchnorm_1: batchnorm -> 64x56x56
-        self.basic_1__batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # basic_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        self.basic_1__conv_2 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_1.batchnorm_2: batchnorm -> 64x56x56
-        self.basic_1__batchnorm_2 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # basic_2.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        self.basic_2__conv_1 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_2.batchnorm_1: batchnorm -> 64x56x56
-        self.basic_2__batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # basic_2.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        self.basic_2__conv_2 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_2.batchnorm_2: batchnorm -> 64x56x56
-        self.basic_2__batchnorm_2 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # basic_down_1.conv_1: conv(128, 3x3, stride=2, pad=1, bias=false) -> 128x28x28
-        self.basic_down_1__conv_1 = nn.Conv2d(64, 128, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
-        # basic_down_1.batchnorm_1: batchnorm -> 128x28x28
-        self.basic_down_1__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # basic_down_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        self.basic_down_1__conv_2 = nn.Conv2d(128, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_down_1.batchnorm_2: batchnorm -> 128x28x28
-        self.basic_down_1__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # basic_down_1.conv_3: conv(128, 1x1, stride=2, bias=false) -> 128x28x28
-        self.basic_down_1__conv_3 = nn.Conv2d(64, 128, kernel_size=(1, 1), stride=(2, 2), bias=False)
-        # basic_down_1.batchnorm_3: batchnorm -> 128x28x28
-        self.basic_down_1__batchnorm_3 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # basic_3.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        self.basic_3__conv_1 = nn.Conv2d(128, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_3.batchnorm_1: batchnorm -> 128x28x28
-        self.basic_3__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # basic_3.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        self.basic_3__conv_2 = nn.Conv2d(128, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_3.batchnorm_2: batchnorm -> 128x28x28
-        self.basic_3__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # basic_down_2.conv_1: conv(256, 3x3, stride=2, pad=1, bias=false) -> 256x14x14
-        self.basic_down_2__conv_1 = nn.Conv2d(128, 256, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
-        # basic_down_2.batchnorm_1: batchnorm -> 256x14x14
-        self.basic_down_2__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # basic_down_2.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        self.basic_down_2__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_down_2.batchnorm_2: batchnorm -> 256x14x14
-        self.basic_down_2__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # basic_down_2.conv_3: conv(256, 1x1, stride=2, bias=false) -> 256x14x14
-        self.basic_down_2__conv_3 = nn.Conv2d(128, 256, kernel_size=(1, 1), stride=(2, 2), bias=False)
-        # basic_down_2.batchnorm_3: batchnorm -> 256x14x14
-        self.basic_down_2__batchnorm_3 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # basic_4.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        self.basic_4__conv_1 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_4.batchnorm_1: batchnorm -> 256x14x14
-        self.basic_4__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # basic_4.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        self.basic_4__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_4.batchnorm_2: batchnorm -> 256x14x14
-        self.basic_4__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # basic_down_3.conv_1: conv(512, 3x3, stride=2, pad=1, bias=false) -> 512x7x7
-        self.basic_down_3__conv_1 = nn.Conv2d(256, 512, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
-        # basic_down_3.batchnorm_1: batchnorm -> 512x7x7
-        self.basic_down_3__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # basic_down_3.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        self.basic_down_3__conv_2 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_down_3.batchnorm_2: batchnorm -> 512x7x7
-        self.basic_down_3__batchnorm_2 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # basic_down_3.conv_3: conv(512, 1x1, stride=2, bias=false) -> 512x7x7
-        self.basic_down_3__conv_3 = nn.Conv2d(256, 512, kernel_size=(1, 1), stride=(2, 2), bias=False)
-        # basic_down_3.batchnorm_3: batchnorm -> 512x7x7
-        self.basic_down_3__batchnorm_3 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # basic_5.conv_1: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        self.basic_5__conv_1 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_5.batchnorm_1: batchnorm -> 512x7x7
-        self.basic_5__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # basic_5.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        self.basic_5__conv_2 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # basic_5.batchnorm_2: batchnorm -> 512x7x7
-        self.basic_5__batchnorm_2 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # output_1: fc(1000) -> 1000
+        for k in range(1, 3):
+            self.add_module(f"basic_{k}", Basic(64))
+        self.basic_down_1 = BasicDown(64, 128)
+        self.basic_3 = Basic(128)
+        self.basic_down_2 = BasicDown(128, 256)
+        self.basic_4 = Basic(256)
+        self.basic_down_3 = BasicDown(256, 512)
+        self.basic_5 = Basic(512)
         self.output_1 = nn.Linear(512, 1000)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -310,163 +149,45 @@ class Resnet18(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 224, 224), got {tuple(x.shape)}")
-        # input_1: input -> 3x224x224
-        # conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
-        x = self.conv_1(x)
-        # batchnorm_1: batchnorm -> 64x112x112
-        x = self.batchnorm_1(x)
-        # relu_1: relu -> 64x112x112
-        x = F.relu(x)
-        # maxpool_1: maxpool(3x3, stride=2, pad=1) -> 64x56x56
-        maxpool_1 = self.maxpool_1(x)
-        # basic_1.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        x = self.basic_1__conv_1(maxpool_1)
-        # basic_1.batchnorm_1: batchnorm -> 64x56x56
-        x = self.basic_1__batchnorm_1(x)
-        # basic_1.relu_1: relu -> 64x56x56
-        x = F.relu(x)
-        # basic_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        x = self.basic_1__conv_2(x)
-        # basic_1.batchnorm_2: batchnorm -> 64x56x56
-        x = self.basic_1__batchnorm_2(x)
-        # basic_1.add_1: add -> 64x56x56
-        x = x + maxpool_1
-        # basic_1.relu_2: relu -> 64x56x56
-        basic_1__relu_2 = F.relu(x)
-        # basic_2.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        x = self.basic_2__conv_1(basic_1__relu_2)
-        # basic_2.batchnorm_1: batchnorm -> 64x56x56
-        x = self.basic_2__batchnorm_1(x)
-        # basic_2.relu_1: relu -> 64x56x56
-        x = F.relu(x)
-        # basic_2.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        x = self.basic_2__conv_2(x)
-        # basic_2.batchnorm_2: batchnorm -> 64x56x56
-        x = self.basic_2__batchnorm_2(x)
-        # basic_2.add_1: add -> 64x56x56
-        x = x + basic_1__relu_2
-        # basic_2.relu_2: relu -> 64x56x56
-        basic_2__relu_2 = F.relu(x)
-        # basic_down_1.conv_1: conv(128, 3x3, stride=2, pad=1, bias=false) -> 128x28x28
-        x = self.basic_down_1__conv_1(basic_2__relu_2)
-        # basic_down_1.batchnorm_1: batchnorm -> 128x28x28
-        x = self.basic_down_1__batchnorm_1(x)
-        # basic_down_1.relu_1: relu -> 128x28x28
-        x = F.relu(x)
-        # basic_down_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        x = self.basic_down_1__conv_2(x)
-        # basic_down_1.batchnorm_2: batchnorm -> 128x28x28
-        basic_down_1__batchnorm_2 = self.basic_down_1__batchnorm_2(x)
-        # basic_down_1.conv_3: conv(128, 1x1, stride=2, bias=false) -> 128x28x28
-        x = self.basic_down_1__conv_3(basic_2__relu_2)
-        # basic_down_1.batchnorm_3: batchnorm -> 128x28x28
-        x = self.basic_down_1__batchnorm_3(x)
-        # basic_down_1.add_1: add -> 128x28x28
-        x = basic_down_1__batchnorm_2 + x
-        # basic_down_1.relu_2: relu -> 128x28x28
-        basic_down_1__relu_2 = F.relu(x)
-        # basic_3.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        x = self.basic_3__conv_1(basic_down_1__relu_2)
-        # basic_3.batchnorm_1: batchnorm -> 128x28x28
-        x = self.basic_3__batchnorm_1(x)
-        # basic_3.relu_1: relu -> 128x28x28
-        x = F.relu(x)
-        # basic_3.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        x = self.basic_3__conv_2(x)
-        # basic_3.batchnorm_2: batchnorm -> 128x28x28
-        x = self.basic_3__batchnorm_2(x)
-        # basic_3.add_1: add -> 128x28x28
-        x = x + basic_down_1__relu_2
-        # basic_3.relu_2: relu -> 128x28x28
-        basic_3__relu_2 = F.relu(x)
-        # basic_down_2.conv_1: conv(256, 3x3, stride=2, pad=1, bias=false) -> 256x14x14
-        x = self.basic_down_2__conv_1(basic_3__relu_2)
-        # basic_down_2.batchnorm_1: batchnorm -> 256x14x14
-        x = self.basic_down_2__batchnorm_1(x)
-        # basic_down_2.relu_1: relu -> 256x14x14
-        x = F.relu(x)
-        # basic_down_2.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        x = self.basic_down_2__conv_2(x)
-        # basic_down_2.batchnorm_2: batchnorm -> 256x14x14
-        basic_down_2__batchnorm_2 = self.basic_down_2__batchnorm_2(x)
-        # basic_down_2.conv_3: conv(256, 1x1, stride=2, bias=false) -> 256x14x14
-        x = self.basic_down_2__conv_3(basic_3__relu_2)
-        # basic_down_2.batchnorm_3: batchnorm -> 256x14x14
-        x = self.basic_down_2__batchnorm_3(x)
-        # basic_down_2.add_1: add -> 256x14x14
-        x = basic_down_2__batchnorm_2 + x
-        # basic_down_2.relu_2: relu -> 256x14x14
-        basic_down_2__relu_2 = F.relu(x)
-        # basic_4.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        x = self.basic_4__conv_1(basic_down_2__relu_2)
-        # basic_4.batchnorm_1: batchnorm -> 256x14x14
-        x = self.basic_4__batchnorm_1(x)
-        # basic_4.relu_1: relu -> 256x14x14
-        x = F.relu(x)
-        # basic_4.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        x = self.basic_4__conv_2(x)
-        # basic_4.batchnorm_2: batchnorm -> 256x14x14
-        x = self.basic_4__batchnorm_2(x)
-        # basic_4.add_1: add -> 256x14x14
-        x = x + basic_down_2__relu_2
-        # basic_4.relu_2: relu -> 256x14x14
-        basic_4__relu_2 = F.relu(x)
-        # basic_down_3.conv_1: conv(512, 3x3, stride=2, pad=1, bias=false) -> 512x7x7
-        x = self.basic_down_3__conv_1(basic_4__relu_2)
-        # basic_down_3.batchnorm_1: batchnorm -> 512x7x7
-        x = self.basic_down_3__batchnorm_1(x)
-        # basic_down_3.relu_1: relu -> 512x7x7
-        x = F.relu(x)
-        # basic_down_3.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        x = self.basic_down_3__conv_2(x)
-        # basic_down_3.batchnorm_2: batchnorm -> 512x7x7
-        basic_down_3__batchnorm_2 = self.basic_down_3__batchnorm_2(x)
-        # basic_down_3.conv_3: conv(512, 1x1, stride=2, bias=false) -> 512x7x7
-        x = self.basic_down_3__conv_3(basic_4__relu_2)
-        # basic_down_3.batchnorm_3: batchnorm -> 512x7x7
-        x = self.basic_down_3__batchnorm_3(x)
-        # basic_down_3.add_1: add -> 512x7x7
-        x = basic_down_3__batchnorm_2 + x
-        # basic_down_3.relu_2: relu -> 512x7x7
-        basic_down_3__relu_2 = F.relu(x)
-        # basic_5.conv_1: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        x = self.basic_5__conv_1(basic_down_3__relu_2)
-        # basic_5.batchnorm_1: batchnorm -> 512x7x7
-        x = self.basic_5__batchnorm_1(x)
-        # basic_5.relu_1: relu -> 512x7x7
-        x = F.relu(x)
-        # basic_5.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        x = self.basic_5__conv_2(x)
-        # basic_5.batchnorm_2: batchnorm -> 512x7x7
-        x = self.basic_5__batchnorm_2(x)
-        # basic_5.add_1: add -> 512x7x7
-        x = x + basic_down_3__relu_2
-        # basic_5.relu_2: relu -> 512x7x7
-        x = F.relu(x)
-        # globalavgpool_1: globalavgpool -> 512x1x1
-        x = F.adaptive_avg_pool2d(x, 1)
-        # output_1_flatten: flatten (implicit) -> 512
-        x = torch.flatten(x, 1)
-        # output_1: fc(1000) -> 1000
-        x = self.output_1(x)
+        x = self.conv_1(x)  # conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
+        x = self.batchnorm_1(x)  # batchnorm -> 64x112x112
+        x = F.relu(x)  # relu -> 64x112x112
+        x = self.maxpool_1(x)  # maxpool(3x3, stride=2, pad=1) -> 64x56x56
+        for k in range(1, 3):  # basic(c=64) * 2 -> 64x56x56
+            x = getattr(self, f"basic_{k}")(x)
+        x = self.basic_down_1(x)  # basic_down(c=128, stride=2) -> 128x28x28
+        x = self.basic_3(x)  # basic(c=128) -> 128x28x28
+        x = self.basic_down_2(x)  # basic_down(c=256, stride=2) -> 256x14x14
+        x = self.basic_4(x)  # basic(c=256) -> 256x14x14
+        x = self.basic_down_3(x)  # basic_down(c=512, stride=2) -> 512x7x7
+        x = self.basic_5(x)  # basic(c=512) -> 512x7x7
+        x = F.adaptive_avg_pool2d(x, 1)  # globalavgpool -> 512x1x1
+        x = torch.flatten(x, 1)  # flatten (implicit) -> 512
+        x = self.output_1(x)  # fc(1000) -> 1000
         if logits:
             return x
-        # output_1_softmax: softmax (implicit) -> 1000
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 1000
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network resnet18: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -477,7 +198,7 @@ class Resnet18(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

@@ -4,79 +4,25 @@
 # `netdsl compile examples/resnet18.net --target pytorch`.
 #
 # network resnet18
-#  Layer                    | Op                                          | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# --------------------------+---------------------------------------------+----------------+-----------+-------------+-----------------+----------------------------------------------------
-#  input_1                  | input                                       | 3x224x224      |           |             | 1 /1            |
-#  conv_1                   | conv(64, 7x7, stride=2, pad=3, bias=false)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  batchnorm_1              | batchnorm                                   | 64x112x112     |       128 |             | 7 /2            |
-#  relu_1                   | relu                                        | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                | maxpool(3x3, stride=2, pad=1)               | 64x56x56       |           |             | 11 /4           |
-#  basic_1.conv_1           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
-#  basic_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
-#  basic_1.relu_1           | relu                                        | 64x56x56       |           |             | 19 /4           |
-#  basic_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
-#  basic_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
-#  basic_1.add_1            | add                                         | 64x56x56       |           |             | 27 /4           | basic_1.batchnorm_2, maxpool_1
-#  basic_1.relu_2           | relu                                        | 64x56x56       |           |             | 27 /4           |
-#  basic_2.conv_1           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
-#  basic_2.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 35 /4           |
-#  basic_2.relu_1           | relu                                        | 64x56x56       |           |             | 35 /4           |
-#  basic_2.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 43 /4           |
-#  basic_2.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 43 /4           |
-#  basic_2.add_1            | add                                         | 64x56x56       |           |             | 43 /4           | basic_2.batchnorm_2, basic_1.relu_2
-#  basic_2.relu_2           | relu                                        | 64x56x56       |           |             | 43 /4           |
-#  basic_down_1.conv_1      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |    73,728 |  57,802,752 | 51 /8           |
-#  basic_down_1.batchnorm_1 | batchnorm                                   | 128x28x28      |       256 |             | 51 /8           |
-#  basic_down_1.relu_1      | relu                                        | 128x28x28      |           |             | 51 /8           |
-#  basic_down_1.conv_2      | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 67 /8           |
-#  basic_down_1.batchnorm_2 | batchnorm                                   | 128x28x28      |       256 |             | 67 /8           |
-#  basic_down_1.conv_3      | conv(128, 1x1, stride=2, bias=false)        | 128x28x28      |     8,192 |   6,422,528 | 43 /8           | basic_2.relu_2
-#  basic_down_1.batchnorm_3 | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
-#  basic_down_1.add_1       | add                                         | 128x28x28      |           |             | 67 /8           | basic_down_1.batchnorm_2, basic_down_1.batchnorm_3
-#  basic_down_1.relu_2      | relu                                        | 128x28x28      |           |             | 67 /8           |
-#  basic_3.conv_1           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 83 /8           |
-#  basic_3.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 83 /8           |
-#  basic_3.relu_1           | relu                                        | 128x28x28      |           |             | 83 /8           |
-#  basic_3.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 99 /8           |
-#  basic_3.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 99 /8           |
-#  basic_3.add_1            | add                                         | 128x28x28      |           |             | 99 /8           | basic_3.batchnorm_2, basic_down_1.relu_2
-#  basic_3.relu_2           | relu                                        | 128x28x28      |           |             | 99 /8           |
-#  basic_down_2.conv_1      | conv(256, 3x3, stride=2, pad=1, bias=false) | 256x14x14      |   294,912 |  57,802,752 | 115 /16         |
-#  basic_down_2.batchnorm_1 | batchnorm                                   | 256x14x14      |       512 |             | 115 /16         |
-#  basic_down_2.relu_1      | relu                                        | 256x14x14      |           |             | 115 /16         |
-#  basic_down_2.conv_2      | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 147 /16         |
-#  basic_down_2.batchnorm_2 | batchnorm                                   | 256x14x14      |       512 |             | 147 /16         |
-#  basic_down_2.conv_3      | conv(256, 1x1, stride=2, bias=false)        | 256x14x14      |    32,768 |   6,422,528 | 99 /16          | basic_3.relu_2
-#  basic_down_2.batchnorm_3 | batchnorm                                   | 256x14x14      |       512 |             | 99 /16          |
-#  basic_down_2.add_1       | add                                         | 256x14x14      |           |             | 147 /16         | basic_down_2.batchnorm_2, basic_down_2.batchnorm_3
-#  basic_down_2.relu_2      | relu                                        | 256x14x14      |           |             | 147 /16         |
-#  basic_4.conv_1           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 179 /16         |
-#  basic_4.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 179 /16         |
-#  basic_4.relu_1           | relu                                        | 256x14x14      |           |             | 179 /16         |
-#  basic_4.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 211 /16         |
-#  basic_4.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 211 /16         |
-#  basic_4.add_1            | add                                         | 256x14x14      |           |             | 211 /16         | basic_4.batchnorm_2, basic_down_2.relu_2
-#  basic_4.relu_2           | relu                                        | 256x14x14      |           |             | 211 /16         |
-#  basic_down_3.conv_1      | conv(512, 3x3, stride=2, pad=1, bias=false) | 512x7x7        | 1,179,648 |  57,802,752 | 243 /32         |
-#  basic_down_3.batchnorm_1 | batchnorm                                   | 512x7x7        |     1,024 |             | 243 /32         |
-#  basic_down_3.relu_1      | relu                                        | 512x7x7        |           |             | 243 /32         |
-#  basic_down_3.conv_2      | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 307 /32         |
-#  basic_down_3.batchnorm_2 | batchnorm                                   | 512x7x7        |     1,024 |             | 307 /32         |
-#  basic_down_3.conv_3      | conv(512, 1x1, stride=2, bias=false)        | 512x7x7        |   131,072 |   6,422,528 | 211 /32         | basic_4.relu_2
-#  basic_down_3.batchnorm_3 | batchnorm                                   | 512x7x7        |     1,024 |             | 211 /32         |
-#  basic_down_3.add_1       | add                                         | 512x7x7        |           |             | 307 /32         | basic_down_3.batchnorm_2, basic_down_3.batchnorm_3
-#  basic_down_3.relu_2      | relu                                        | 512x7x7        |           |             | 307 /32         |
-#  basic_5.conv_1           | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 371 /32         |
-#  basic_5.batchnorm_1      | batchnorm                                   | 512x7x7        |     1,024 |             | 371 /32         |
-#  basic_5.relu_1           | relu                                        | 512x7x7        |           |             | 371 /32         |
-#  basic_5.conv_2           | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 435 /32         |
-#  basic_5.batchnorm_2      | batchnorm                                   | 512x7x7        |     1,024 |             | 435 /32         |
-#  basic_5.add_1            | add                                         | 512x7x7        |           |             | 435 /32         | basic_5.batchnorm_2, basic_down_3.relu_2
-#  basic_5.relu_2           | relu                                        | 512x7x7        |           |             | 435 /32         |
-#  globalavgpool_1          | globalavgpool                               | 512x1x1        |           |             | 627 /32         |
-#  output_1_flatten         | flatten (implicit)                          | 512            |           |             |                 |
-#  output_1                 | fc(1000)                                    | 1000           |   513,000 |     512,000 |                 |
-#  output_1_softmax         | softmax (implicit)                          | 1000           |           |             |                 |
+#  Layer            | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# ------------------+--------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1          | input                                      | 3x224x224      |           |             | 1 /1
+#  conv_1           | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2
+#  batchnorm_1      | batchnorm                                  | 64x112x112     |       128 |             | 7 /2
+#  relu_1           | relu                                       | 64x112x112     |           |             | 7 /2
+#  maxpool_1        | maxpool(3x3, stride=2, pad=1)              | 64x56x56       |           |             | 11 /4
+#  basic_1          | basic(c=64)                                | 64x56x56       |    73,984 | 231,211,008 | 27 /4
+#  basic_2          | basic(c=64)                                | 64x56x56       |    73,984 | 231,211,008 | 43 /4
+#  basic_down_1     | basic_down(c=128, stride=2)                | 128x28x28      |   230,144 | 179,830,784 | 67 /8
+#  basic_3          | basic(c=128)                               | 128x28x28      |   295,424 | 231,211,008 | 99 /8
+#  basic_down_2     | basic_down(c=256, stride=2)                | 256x14x14      |   919,040 | 179,830,784 | 147 /16
+#  basic_4          | basic(c=256)                               | 256x14x14      | 1,180,672 | 231,211,008 | 211 /16
+#  basic_down_3     | basic_down(c=512, stride=2)                | 512x7x7        | 3,673,088 | 179,830,784 | 307 /32
+#  basic_5          | basic(c=512)                               | 512x7x7        | 4,720,640 | 231,211,008 | 435 /32
+#  globalavgpool_1  | globalavgpool                              | 512x1x1        |           |             | 627 /32
+#  output_1_flatten | flatten (implicit)                         | 512            |           |             |
+#  output_1         | fc(1000)                                   | 1000           |   513,000 |     512,000 |
+#  output_1_softmax | softmax (implicit)                         | 1000           |           |             |
 # Trainable params:     11,689,512
 # Non-trainable params: 9,600
 # MACs per sample:      1,814,073,344 (1.81 G)
@@ -190,8 +136,7 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
-                ) -> list[float]:
+def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device) -> list[float]:
     """One pass over this process's share of the training set: [loss sum, correct, samples]."""
     model.train()
     totals = [0.0, 0.0, 0.0]
@@ -206,13 +151,12 @@ def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, dev
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device
-             ) -> list[float]:
+def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device) -> list[float]:
     """Inference-mode [loss sum, correct, samples] over x, y."""
     net.eval()
     totals = [0.0, 0.0, 0.0]
     for i in range(0, len(y), batch):
-        xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+        xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
         loss, scores = loss_and_scores(net, xb, yb)
         totals = [totals[0] + loss.item() * len(yb), totals[1] + hits(scores, yb), totals[2] + len(yb)]
     return totals
@@ -233,16 +177,20 @@ def main(argv: list[str] | None = None) -> int:
     net = Resnet18().to(device)
     if args.weights:
         net.load_netdsl_weights(args.weights)
-    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
-        if world > 1 else net
+    model = (
+        DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+    )
     train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
     x_val, y_val = torch.from_numpy(data.x_val[rank::world]), torch.from_numpy(data.y_val[rank::world])
     optimizer = make_optimizer(model.parameters(), args.lr)
     if rank == 0:
-        print(f"resnet18: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
-              f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
+        print(
+            f"resnet18: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
+            f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}",
+            flush=True,
+        )
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)

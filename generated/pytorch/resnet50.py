@@ -4,185 +4,33 @@
 # `netdsl compile examples/resnet50.net --target pytorch`.
 #
 # network resnet50
-#  Layer                                  | Op                                          | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# ----------------------------------------+---------------------------------------------+----------------+-----------+-------------+-----------------+-----------------------------------------------------------------------
-#  input_1                                | input                                       | 3x224x224      |           |             | 1 /1            |
-#  conv_1                                 | conv(64, 7x7, stride=2, pad=3, bias=false)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  batchnorm_1                            | batchnorm                                   | 64x112x112     |       128 |             | 7 /2            |
-#  relu_1                                 | relu                                        | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                              | maxpool(3x3, stride=2, pad=1)               | 64x56x56       |           |             | 11 /4           |
-#  bottleneck_down_1.branch_1.conv_1      | conv(64, 1x1, bias=false)                   | 64x56x56       |     4,096 |  12,845,056 | 11 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_1 | batchnorm                                   | 64x56x56       |       128 |             | 11 /4           |
-#  bottleneck_down_1.branch_1.relu_1      | relu                                        | 64x56x56       |           |             | 11 /4           |
-#  bottleneck_down_1.branch_1.conv_2      | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_2 | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
-#  bottleneck_down_1.branch_1.relu_2      | relu                                        | 64x56x56       |           |             | 19 /4           |
-#  bottleneck_down_1.branch_1.conv_3      | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 19 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_3 | batchnorm                                   | 256x56x56      |       512 |             | 19 /4           |
-#  bottleneck_down_1.conv_1               | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 11 /4           | maxpool_1
-#  bottleneck_down_1.batchnorm_1          | batchnorm                                   | 256x56x56      |       512 |             | 11 /4           |
-#  bottleneck_down_1.add_1                | add                                         | 256x56x56      |           |             | 19 /4           | bottleneck_down_1.branch_1.batchnorm_3, bottleneck_down_1.batchnorm_1
-#  bottleneck_down_1.relu_1               | relu                                        | 256x56x56      |           |             | 19 /4           |
-#  bottleneck_1.branch_1.conv_1           | conv(64, 1x1, bias=false)                   | 64x56x56       |    16,384 |  51,380,224 | 19 /4           |
-#  bottleneck_1.branch_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
-#  bottleneck_1.branch_1.relu_1           | relu                                        | 64x56x56       |           |             | 19 /4           |
-#  bottleneck_1.branch_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
-#  bottleneck_1.branch_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
-#  bottleneck_1.branch_1.relu_2           | relu                                        | 64x56x56       |           |             | 27 /4           |
-#  bottleneck_1.branch_1.conv_3           | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 27 /4           |
-#  bottleneck_1.branch_1.batchnorm_3      | batchnorm                                   | 256x56x56      |       512 |             | 27 /4           |
-#  bottleneck_1.add_1                     | add                                         | 256x56x56      |           |             | 27 /4           | bottleneck_1.branch_1.batchnorm_3, bottleneck_down_1.relu_1
-#  bottleneck_1.relu_1                    | relu                                        | 256x56x56      |           |             | 27 /4           |
-#  bottleneck_2.branch_1.conv_1           | conv(64, 1x1, bias=false)                   | 64x56x56       |    16,384 |  51,380,224 | 27 /4           |
-#  bottleneck_2.branch_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
-#  bottleneck_2.branch_1.relu_1           | relu                                        | 64x56x56       |           |             | 27 /4           |
-#  bottleneck_2.branch_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
-#  bottleneck_2.branch_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 35 /4           |
-#  bottleneck_2.branch_1.relu_2           | relu                                        | 64x56x56       |           |             | 35 /4           |
-#  bottleneck_2.branch_1.conv_3           | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 35 /4           |
-#  bottleneck_2.branch_1.batchnorm_3      | batchnorm                                   | 256x56x56      |       512 |             | 35 /4           |
-#  bottleneck_2.add_1                     | add                                         | 256x56x56      |           |             | 35 /4           | bottleneck_2.branch_1.batchnorm_3, bottleneck_1.relu_1
-#  bottleneck_2.relu_1                    | relu                                        | 256x56x56      |           |             | 35 /4           |
-#  bottleneck_down_2.branch_1.conv_1      | conv(128, 1x1, bias=false)                  | 128x56x56      |    32,768 | 102,760,448 | 35 /4           |
-#  bottleneck_down_2.branch_1.batchnorm_1 | batchnorm                                   | 128x56x56      |       256 |             | 35 /4           |
-#  bottleneck_down_2.branch_1.relu_1      | relu                                        | 128x56x56      |           |             | 35 /4           |
-#  bottleneck_down_2.branch_1.conv_2      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |   147,456 | 115,605,504 | 43 /8           |
-#  bottleneck_down_2.branch_1.batchnorm_2 | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
-#  bottleneck_down_2.branch_1.relu_2      | relu                                        | 128x28x28      |           |             | 43 /8           |
-#  bottleneck_down_2.branch_1.conv_3      | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 43 /8           |
-#  bottleneck_down_2.branch_1.batchnorm_3 | batchnorm                                   | 512x28x28      |     1,024 |             | 43 /8           |
-#  bottleneck_down_2.conv_1               | conv(512, 1x1, stride=2, bias=false)        | 512x28x28      |   131,072 | 102,760,448 | 35 /8           | bottleneck_2.relu_1
-#  bottleneck_down_2.batchnorm_1          | batchnorm                                   | 512x28x28      |     1,024 |             | 35 /8           |
-#  bottleneck_down_2.add_1                | add                                         | 512x28x28      |           |             | 43 /8           | bottleneck_down_2.branch_1.batchnorm_3, bottleneck_down_2.batchnorm_1
-#  bottleneck_down_2.relu_1               | relu                                        | 512x28x28      |           |             | 43 /8           |
-#  bottleneck_3.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 43 /8           |
-#  bottleneck_3.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
-#  bottleneck_3.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 43 /8           |
-#  bottleneck_3.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 59 /8           |
-#  bottleneck_3.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 59 /8           |
-#  bottleneck_3.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 59 /8           |
-#  bottleneck_3.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 59 /8           |
-#  bottleneck_3.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 59 /8           |
-#  bottleneck_3.add_1                     | add                                         | 512x28x28      |           |             | 59 /8           | bottleneck_3.branch_1.batchnorm_3, bottleneck_down_2.relu_1
-#  bottleneck_3.relu_1                    | relu                                        | 512x28x28      |           |             | 59 /8           |
-#  bottleneck_4.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 59 /8           |
-#  bottleneck_4.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 59 /8           |
-#  bottleneck_4.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 59 /8           |
-#  bottleneck_4.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 75 /8           |
-#  bottleneck_4.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 75 /8           |
-#  bottleneck_4.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 75 /8           |
-#  bottleneck_4.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 75 /8           |
-#  bottleneck_4.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 75 /8           |
-#  bottleneck_4.add_1                     | add                                         | 512x28x28      |           |             | 75 /8           | bottleneck_4.branch_1.batchnorm_3, bottleneck_3.relu_1
-#  bottleneck_4.relu_1                    | relu                                        | 512x28x28      |           |             | 75 /8           |
-#  bottleneck_5.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 75 /8           |
-#  bottleneck_5.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 75 /8           |
-#  bottleneck_5.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 75 /8           |
-#  bottleneck_5.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 91 /8           |
-#  bottleneck_5.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 91 /8           |
-#  bottleneck_5.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 91 /8           |
-#  bottleneck_5.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 91 /8           |
-#  bottleneck_5.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 91 /8           |
-#  bottleneck_5.add_1                     | add                                         | 512x28x28      |           |             | 91 /8           | bottleneck_5.branch_1.batchnorm_3, bottleneck_4.relu_1
-#  bottleneck_5.relu_1                    | relu                                        | 512x28x28      |           |             | 91 /8           |
-#  bottleneck_down_3.branch_1.conv_1      | conv(256, 1x1, bias=false)                  | 256x28x28      |   131,072 | 102,760,448 | 91 /8           |
-#  bottleneck_down_3.branch_1.batchnorm_1 | batchnorm                                   | 256x28x28      |       512 |             | 91 /8           |
-#  bottleneck_down_3.branch_1.relu_1      | relu                                        | 256x28x28      |           |             | 91 /8           |
-#  bottleneck_down_3.branch_1.conv_2      | conv(256, 3x3, stride=2, pad=1, bias=false) | 256x14x14      |   589,824 | 115,605,504 | 107 /16         |
-#  bottleneck_down_3.branch_1.batchnorm_2 | batchnorm                                   | 256x14x14      |       512 |             | 107 /16         |
-#  bottleneck_down_3.branch_1.relu_2      | relu                                        | 256x14x14      |           |             | 107 /16         |
-#  bottleneck_down_3.branch_1.conv_3      | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 107 /16         |
-#  bottleneck_down_3.branch_1.batchnorm_3 | batchnorm                                   | 1024x14x14     |     2,048 |             | 107 /16         |
-#  bottleneck_down_3.conv_1               | conv(1024, 1x1, stride=2, bias=false)       | 1024x14x14     |   524,288 | 102,760,448 | 91 /16          | bottleneck_5.relu_1
-#  bottleneck_down_3.batchnorm_1          | batchnorm                                   | 1024x14x14     |     2,048 |             | 91 /16          |
-#  bottleneck_down_3.add_1                | add                                         | 1024x14x14     |           |             | 107 /16         | bottleneck_down_3.branch_1.batchnorm_3, bottleneck_down_3.batchnorm_1
-#  bottleneck_down_3.relu_1               | relu                                        | 1024x14x14     |           |             | 107 /16         |
-#  bottleneck_6.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 107 /16         |
-#  bottleneck_6.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 107 /16         |
-#  bottleneck_6.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 107 /16         |
-#  bottleneck_6.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 139 /16         |
-#  bottleneck_6.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 139 /16         |
-#  bottleneck_6.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 139 /16         |
-#  bottleneck_6.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 139 /16         |
-#  bottleneck_6.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 139 /16         |
-#  bottleneck_6.add_1                     | add                                         | 1024x14x14     |           |             | 139 /16         | bottleneck_6.branch_1.batchnorm_3, bottleneck_down_3.relu_1
-#  bottleneck_6.relu_1                    | relu                                        | 1024x14x14     |           |             | 139 /16         |
-#  bottleneck_7.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 139 /16         |
-#  bottleneck_7.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 139 /16         |
-#  bottleneck_7.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 139 /16         |
-#  bottleneck_7.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 171 /16         |
-#  bottleneck_7.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 171 /16         |
-#  bottleneck_7.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 171 /16         |
-#  bottleneck_7.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 171 /16         |
-#  bottleneck_7.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 171 /16         |
-#  bottleneck_7.add_1                     | add                                         | 1024x14x14     |           |             | 171 /16         | bottleneck_7.branch_1.batchnorm_3, bottleneck_6.relu_1
-#  bottleneck_7.relu_1                    | relu                                        | 1024x14x14     |           |             | 171 /16         |
-#  bottleneck_8.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 171 /16         |
-#  bottleneck_8.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 171 /16         |
-#  bottleneck_8.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 171 /16         |
-#  bottleneck_8.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 203 /16         |
-#  bottleneck_8.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 203 /16         |
-#  bottleneck_8.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 203 /16         |
-#  bottleneck_8.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 203 /16         |
-#  bottleneck_8.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 203 /16         |
-#  bottleneck_8.add_1                     | add                                         | 1024x14x14     |           |             | 203 /16         | bottleneck_8.branch_1.batchnorm_3, bottleneck_7.relu_1
-#  bottleneck_8.relu_1                    | relu                                        | 1024x14x14     |           |             | 203 /16         |
-#  bottleneck_9.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 203 /16         |
-#  bottleneck_9.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 203 /16         |
-#  bottleneck_9.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 203 /16         |
-#  bottleneck_9.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 235 /16         |
-#  bottleneck_9.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 235 /16         |
-#  bottleneck_9.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 235 /16         |
-#  bottleneck_9.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 235 /16         |
-#  bottleneck_9.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 235 /16         |
-#  bottleneck_9.add_1                     | add                                         | 1024x14x14     |           |             | 235 /16         | bottleneck_9.branch_1.batchnorm_3, bottleneck_8.relu_1
-#  bottleneck_9.relu_1                    | relu                                        | 1024x14x14     |           |             | 235 /16         |
-#  bottleneck_10.branch_1.conv_1          | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 235 /16         |
-#  bottleneck_10.branch_1.batchnorm_1     | batchnorm                                   | 256x14x14      |       512 |             | 235 /16         |
-#  bottleneck_10.branch_1.relu_1          | relu                                        | 256x14x14      |           |             | 235 /16         |
-#  bottleneck_10.branch_1.conv_2          | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 267 /16         |
-#  bottleneck_10.branch_1.batchnorm_2     | batchnorm                                   | 256x14x14      |       512 |             | 267 /16         |
-#  bottleneck_10.branch_1.relu_2          | relu                                        | 256x14x14      |           |             | 267 /16         |
-#  bottleneck_10.branch_1.conv_3          | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 267 /16         |
-#  bottleneck_10.branch_1.batchnorm_3     | batchnorm                                   | 1024x14x14     |     2,048 |             | 267 /16         |
-#  bottleneck_10.add_1                    | add                                         | 1024x14x14     |           |             | 267 /16         | bottleneck_10.branch_1.batchnorm_3, bottleneck_9.relu_1
-#  bottleneck_10.relu_1                   | relu                                        | 1024x14x14     |           |             | 267 /16         |
-#  bottleneck_down_4.branch_1.conv_1      | conv(512, 1x1, bias=false)                  | 512x14x14      |   524,288 | 102,760,448 | 267 /16         |
-#  bottleneck_down_4.branch_1.batchnorm_1 | batchnorm                                   | 512x14x14      |     1,024 |             | 267 /16         |
-#  bottleneck_down_4.branch_1.relu_1      | relu                                        | 512x14x14      |           |             | 267 /16         |
-#  bottleneck_down_4.branch_1.conv_2      | conv(512, 3x3, stride=2, pad=1, bias=false) | 512x7x7        | 2,359,296 | 115,605,504 | 299 /32         |
-#  bottleneck_down_4.branch_1.batchnorm_2 | batchnorm                                   | 512x7x7        |     1,024 |             | 299 /32         |
-#  bottleneck_down_4.branch_1.relu_2      | relu                                        | 512x7x7        |           |             | 299 /32         |
-#  bottleneck_down_4.branch_1.conv_3      | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 299 /32         |
-#  bottleneck_down_4.branch_1.batchnorm_3 | batchnorm                                   | 2048x7x7       |     4,096 |             | 299 /32         |
-#  bottleneck_down_4.conv_1               | conv(2048, 1x1, stride=2, bias=false)       | 2048x7x7       | 2,097,152 | 102,760,448 | 267 /32         | bottleneck_10.relu_1
-#  bottleneck_down_4.batchnorm_1          | batchnorm                                   | 2048x7x7       |     4,096 |             | 267 /32         |
-#  bottleneck_down_4.add_1                | add                                         | 2048x7x7       |           |             | 299 /32         | bottleneck_down_4.branch_1.batchnorm_3, bottleneck_down_4.batchnorm_1
-#  bottleneck_down_4.relu_1               | relu                                        | 2048x7x7       |           |             | 299 /32         |
-#  bottleneck_11.branch_1.conv_1          | conv(512, 1x1, bias=false)                  | 512x7x7        | 1,048,576 |  51,380,224 | 299 /32         |
-#  bottleneck_11.branch_1.batchnorm_1     | batchnorm                                   | 512x7x7        |     1,024 |             | 299 /32         |
-#  bottleneck_11.branch_1.relu_1          | relu                                        | 512x7x7        |           |             | 299 /32         |
-#  bottleneck_11.branch_1.conv_2          | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 363 /32         |
-#  bottleneck_11.branch_1.batchnorm_2     | batchnorm                                   | 512x7x7        |     1,024 |             | 363 /32         |
-#  bottleneck_11.branch_1.relu_2          | relu                                        | 512x7x7        |           |             | 363 /32         |
-#  bottleneck_11.branch_1.conv_3          | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 363 /32         |
-#  bottleneck_11.branch_1.batchnorm_3     | batchnorm                                   | 2048x7x7       |     4,096 |             | 363 /32         |
-#  bottleneck_11.add_1                    | add                                         | 2048x7x7       |           |             | 363 /32         | bottleneck_11.branch_1.batchnorm_3, bottleneck_down_4.relu_1
-#  bottleneck_11.relu_1                   | relu                                        | 2048x7x7       |           |             | 363 /32         |
-#  bottleneck_12.branch_1.conv_1          | conv(512, 1x1, bias=false)                  | 512x7x7        | 1,048,576 |  51,380,224 | 363 /32         |
-#  bottleneck_12.branch_1.batchnorm_1     | batchnorm                                   | 512x7x7        |     1,024 |             | 363 /32         |
-#  bottleneck_12.branch_1.relu_1          | relu                                        | 512x7x7        |           |             | 363 /32         |
-#  bottleneck_12.branch_1.conv_2          | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 427 /32         |
-#  bottleneck_12.branch_1.batchnorm_2     | batchnorm                                   | 512x7x7        |     1,024 |             | 427 /32         |
-#  bottleneck_12.branch_1.relu_2          | relu                                        | 512x7x7        |           |             | 427 /32         |
-#  bottleneck_12.branch_1.conv_3          | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 427 /32         |
-#  bottleneck_12.branch_1.batchnorm_3     | batchnorm                                   | 2048x7x7       |     4,096 |             | 427 /32         |
-#  bottleneck_12.add_1                    | add                                         | 2048x7x7       |           |             | 427 /32         | bottleneck_12.branch_1.batchnorm_3, bottleneck_11.relu_1
-#  bottleneck_12.relu_1                   | relu                                        | 2048x7x7       |           |             | 427 /32         |
-#  globalavgpool_1                        | globalavgpool                               | 2048x1x1       |           |             | 619 /32         |
-#  output_1_flatten                       | flatten (implicit)                          | 2048           |           |             |                 |
-#  output_1                               | fc(1000)                                    | 1000           | 2,049,000 |   2,048,000 |                 |
-#  output_1_softmax                       | softmax (implicit)                          | 1000           |           |             |                 |
+#  Layer             | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# -------------------+--------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1           | input                                      | 3x224x224      |           |             | 1 /1
+#  conv_1            | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2
+#  batchnorm_1       | batchnorm                                  | 64x112x112     |       128 |             | 7 /2
+#  relu_1            | relu                                       | 64x112x112     |           |             | 7 /2
+#  maxpool_1         | maxpool(3x3, stride=2, pad=1)              | 64x56x56       |           |             | 11 /4
+#  bottleneck_down_1 | bottleneck_down(c=64, stride=1)            | 256x56x56      |    75,008 | 231,211,008 | 19 /4
+#  bottleneck_1      | bottleneck(c=64)                           | 256x56x56      |    70,400 | 218,365,952 | 27 /4
+#  bottleneck_2      | bottleneck(c=64)                           | 256x56x56      |    70,400 | 218,365,952 | 35 /4
+#  bottleneck_down_2 | bottleneck_down(c=128, stride=2)           | 512x28x28      |   379,392 | 372,506,624 | 43 /8
+#  bottleneck_3      | bottleneck(c=128)                          | 512x28x28      |   280,064 | 218,365,952 | 59 /8
+#  bottleneck_4      | bottleneck(c=128)                          | 512x28x28      |   280,064 | 218,365,952 | 75 /8
+#  bottleneck_5      | bottleneck(c=128)                          | 512x28x28      |   280,064 | 218,365,952 | 91 /8
+#  bottleneck_down_3 | bottleneck_down(c=256, stride=2)           | 1024x14x14     | 1,512,448 | 372,506,624 | 107 /16
+#  bottleneck_6      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 139 /16
+#  bottleneck_7      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 171 /16
+#  bottleneck_8      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 203 /16
+#  bottleneck_9      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 235 /16
+#  bottleneck_10     | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 267 /16
+#  bottleneck_down_4 | bottleneck_down(c=512, stride=2)           | 2048x7x7       | 6,039,552 | 372,506,624 | 299 /32
+#  bottleneck_11     | bottleneck(c=512)                          | 2048x7x7       | 4,462,592 | 218,365,952 | 363 /32
+#  bottleneck_12     | bottleneck(c=512)                          | 2048x7x7       | 4,462,592 | 218,365,952 | 427 /32
+#  globalavgpool_1   | globalavgpool                              | 2048x1x1       |           |             | 619 /32
+#  output_1_flatten  | flatten (implicit)                         | 2048           |           |             |
+#  output_1          | fc(1000)                                   | 1000           | 2,049,000 |   2,048,000 |
+#  output_1_softmax  | softmax (implicit)                         | 1000           |           |             |
 # Trainable params:     25,557,032
 # Non-trainable params: 53,120
 # MACs per sample:      4,089,184,256 (4.09 G)
@@ -196,9 +44,11 @@
     model.load_netdsl_weights("resnet50.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. resnet50_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. resnet50_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -210,277 +60,88 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 224, 224)
 OUTPUT_SHAPE = (1000,)
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
-# netdsl weight name -> state_dict name in Resnet50
-NETDSL_NAMES = {
-    "conv_1.weight": "conv_1.weight",
-    "batchnorm_1.weight": "batchnorm_1.weight",
-    "batchnorm_1.bias": "batchnorm_1.bias",
-    "batchnorm_1.running_mean": "batchnorm_1.running_mean",
-    "batchnorm_1.running_var": "batchnorm_1.running_var",
-    "bottleneck_down_1.branch_1.conv_1.weight": "bottleneck_down_1__branch_1__conv_1.weight",
-    "bottleneck_down_1.branch_1.batchnorm_1.weight": "bottleneck_down_1__branch_1__batchnorm_1.weight",
-    "bottleneck_down_1.branch_1.batchnorm_1.bias": "bottleneck_down_1__branch_1__batchnorm_1.bias",
-    "bottleneck_down_1.branch_1.batchnorm_1.running_mean": "bottleneck_down_1__branch_1__batchnorm_1.running_mean",
-    "bottleneck_down_1.branch_1.batchnorm_1.running_var": "bottleneck_down_1__branch_1__batchnorm_1.running_var",
-    "bottleneck_down_1.branch_1.conv_2.weight": "bottleneck_down_1__branch_1__conv_2.weight",
-    "bottleneck_down_1.branch_1.batchnorm_2.weight": "bottleneck_down_1__branch_1__batchnorm_2.weight",
-    "bottleneck_down_1.branch_1.batchnorm_2.bias": "bottleneck_down_1__branch_1__batchnorm_2.bias",
-    "bottleneck_down_1.branch_1.batchnorm_2.running_mean": "bottleneck_down_1__branch_1__batchnorm_2.running_mean",
-    "bottleneck_down_1.branch_1.batchnorm_2.running_var": "bottleneck_down_1__branch_1__batchnorm_2.running_var",
-    "bottleneck_down_1.branch_1.conv_3.weight": "bottleneck_down_1__branch_1__conv_3.weight",
-    "bottleneck_down_1.branch_1.batchnorm_3.weight": "bottleneck_down_1__branch_1__batchnorm_3.weight",
-    "bottleneck_down_1.branch_1.batchnorm_3.bias": "bottleneck_down_1__branch_1__batchnorm_3.bias",
-    "bottleneck_down_1.branch_1.batchnorm_3.running_mean": "bottleneck_down_1__branch_1__batchnorm_3.running_mean",
-    "bottleneck_down_1.branch_1.batchnorm_3.running_var": "bottleneck_down_1__branch_1__batchnorm_3.running_var",
-    "bottleneck_down_1.conv_1.weight": "bottleneck_down_1__conv_1.weight",
-    "bottleneck_down_1.batchnorm_1.weight": "bottleneck_down_1__batchnorm_1.weight",
-    "bottleneck_down_1.batchnorm_1.bias": "bottleneck_down_1__batchnorm_1.bias",
-    "bottleneck_down_1.batchnorm_1.running_mean": "bottleneck_down_1__batchnorm_1.running_mean",
-    "bottleneck_down_1.batchnorm_1.running_var": "bottleneck_down_1__batchnorm_1.running_var",
-    "bottleneck_1.branch_1.conv_1.weight": "bottleneck_1__branch_1__conv_1.weight",
-    "bottleneck_1.branch_1.batchnorm_1.weight": "bottleneck_1__branch_1__batchnorm_1.weight",
-    "bottleneck_1.branch_1.batchnorm_1.bias": "bottleneck_1__branch_1__batchnorm_1.bias",
-    "bottleneck_1.branch_1.batchnorm_1.running_mean": "bottleneck_1__branch_1__batchnorm_1.running_mean",
-    "bottleneck_1.branch_1.batchnorm_1.running_var": "bottleneck_1__branch_1__batchnorm_1.running_var",
-    "bottleneck_1.branch_1.conv_2.weight": "bottleneck_1__branch_1__conv_2.weight",
-    "bottleneck_1.branch_1.batchnorm_2.weight": "bottleneck_1__branch_1__batchnorm_2.weight",
-    "bottleneck_1.branch_1.batchnorm_2.bias": "bottleneck_1__branch_1__batchnorm_2.bias",
-    "bottleneck_1.branch_1.batchnorm_2.running_mean": "bottleneck_1__branch_1__batchnorm_2.running_mean",
-    "bottleneck_1.branch_1.batchnorm_2.running_var": "bottleneck_1__branch_1__batchnorm_2.running_var",
-    "bottleneck_1.branch_1.conv_3.weight": "bottleneck_1__branch_1__conv_3.weight",
-    "bottleneck_1.branch_1.batchnorm_3.weight": "bottleneck_1__branch_1__batchnorm_3.weight",
-    "bottleneck_1.branch_1.batchnorm_3.bias": "bottleneck_1__branch_1__batchnorm_3.bias",
-    "bottleneck_1.branch_1.batchnorm_3.running_mean": "bottleneck_1__branch_1__batchnorm_3.running_mean",
-    "bottleneck_1.branch_1.batchnorm_3.running_var": "bottleneck_1__branch_1__batchnorm_3.running_var",
-    "bottleneck_2.branch_1.conv_1.weight": "bottleneck_2__branch_1__conv_1.weight",
-    "bottleneck_2.branch_1.batchnorm_1.weight": "bottleneck_2__branch_1__batchnorm_1.weight",
-    "bottleneck_2.branch_1.batchnorm_1.bias": "bottleneck_2__branch_1__batchnorm_1.bias",
-    "bottleneck_2.branch_1.batchnorm_1.running_mean": "bottleneck_2__branch_1__batchnorm_1.running_mean",
-    "bottleneck_2.branch_1.batchnorm_1.running_var": "bottleneck_2__branch_1__batchnorm_1.running_var",
-    "bottleneck_2.branch_1.conv_2.weight": "bottleneck_2__branch_1__conv_2.weight",
-    "bottleneck_2.branch_1.batchnorm_2.weight": "bottleneck_2__branch_1__batchnorm_2.weight",
-    "bottleneck_2.branch_1.batchnorm_2.bias": "bottleneck_2__branch_1__batchnorm_2.bias",
-    "bottleneck_2.branch_1.batchnorm_2.running_mean": "bottleneck_2__branch_1__batchnorm_2.running_mean",
-    "bottleneck_2.branch_1.batchnorm_2.running_var": "bottleneck_2__branch_1__batchnorm_2.running_var",
-    "bottleneck_2.branch_1.conv_3.weight": "bottleneck_2__branch_1__conv_3.weight",
-    "bottleneck_2.branch_1.batchnorm_3.weight": "bottleneck_2__branch_1__batchnorm_3.weight",
-    "bottleneck_2.branch_1.batchnorm_3.bias": "bottleneck_2__branch_1__batchnorm_3.bias",
-    "bottleneck_2.branch_1.batchnorm_3.running_mean": "bottleneck_2__branch_1__batchnorm_3.running_mean",
-    "bottleneck_2.branch_1.batchnorm_3.running_var": "bottleneck_2__branch_1__batchnorm_3.running_var",
-    "bottleneck_down_2.branch_1.conv_1.weight": "bottleneck_down_2__branch_1__conv_1.weight",
-    "bottleneck_down_2.branch_1.batchnorm_1.weight": "bottleneck_down_2__branch_1__batchnorm_1.weight",
-    "bottleneck_down_2.branch_1.batchnorm_1.bias": "bottleneck_down_2__branch_1__batchnorm_1.bias",
-    "bottleneck_down_2.branch_1.batchnorm_1.running_mean": "bottleneck_down_2__branch_1__batchnorm_1.running_mean",
-    "bottleneck_down_2.branch_1.batchnorm_1.running_var": "bottleneck_down_2__branch_1__batchnorm_1.running_var",
-    "bottleneck_down_2.branch_1.conv_2.weight": "bottleneck_down_2__branch_1__conv_2.weight",
-    "bottleneck_down_2.branch_1.batchnorm_2.weight": "bottleneck_down_2__branch_1__batchnorm_2.weight",
-    "bottleneck_down_2.branch_1.batchnorm_2.bias": "bottleneck_down_2__branch_1__batchnorm_2.bias",
-    "bottleneck_down_2.branch_1.batchnorm_2.running_mean": "bottleneck_down_2__branch_1__batchnorm_2.running_mean",
-    "bottleneck_down_2.branch_1.batchnorm_2.running_var": "bottleneck_down_2__branch_1__batchnorm_2.running_var",
-    "bottleneck_down_2.branch_1.conv_3.weight": "bottleneck_down_2__branch_1__conv_3.weight",
-    "bottleneck_down_2.branch_1.batchnorm_3.weight": "bottleneck_down_2__branch_1__batchnorm_3.weight",
-    "bottleneck_down_2.branch_1.batchnorm_3.bias": "bottleneck_down_2__branch_1__batchnorm_3.bias",
-    "bottleneck_down_2.branch_1.batchnorm_3.running_mean": "bottleneck_down_2__branch_1__batchnorm_3.running_mean",
-    "bottleneck_down_2.branch_1.batchnorm_3.running_var": "bottleneck_down_2__branch_1__batchnorm_3.running_var",
-    "bottleneck_down_2.conv_1.weight": "bottleneck_down_2__conv_1.weight",
-    "bottleneck_down_2.batchnorm_1.weight": "bottleneck_down_2__batchnorm_1.weight",
-    "bottleneck_down_2.batchnorm_1.bias": "bottleneck_down_2__batchnorm_1.bias",
-    "bottleneck_down_2.batchnorm_1.running_mean": "bottleneck_down_2__batchnorm_1.running_mean",
-    "bottleneck_down_2.batchnorm_1.running_var": "bottleneck_down_2__batchnorm_1.running_var",
-    "bottleneck_3.branch_1.conv_1.weight": "bottleneck_3__branch_1__conv_1.weight",
-    "bottleneck_3.branch_1.batchnorm_1.weight": "bottleneck_3__branch_1__batchnorm_1.weight",
-    "bottleneck_3.branch_1.batchnorm_1.bias": "bottleneck_3__branch_1__batchnorm_1.bias",
-    "bottleneck_3.branch_1.batchnorm_1.running_mean": "bottleneck_3__branch_1__batchnorm_1.running_mean",
-    "bottleneck_3.branch_1.batchnorm_1.running_var": "bottleneck_3__branch_1__batchnorm_1.running_var",
-    "bottleneck_3.branch_1.conv_2.weight": "bottleneck_3__branch_1__conv_2.weight",
-    "bottleneck_3.branch_1.batchnorm_2.weight": "bottleneck_3__branch_1__batchnorm_2.weight",
-    "bottleneck_3.branch_1.batchnorm_2.bias": "bottleneck_3__branch_1__batchnorm_2.bias",
-    "bottleneck_3.branch_1.batchnorm_2.running_mean": "bottleneck_3__branch_1__batchnorm_2.running_mean",
-    "bottleneck_3.branch_1.batchnorm_2.running_var": "bottleneck_3__branch_1__batchnorm_2.running_var",
-    "bottleneck_3.branch_1.conv_3.weight": "bottleneck_3__branch_1__conv_3.weight",
-    "bottleneck_3.branch_1.batchnorm_3.weight": "bottleneck_3__branch_1__batchnorm_3.weight",
-    "bottleneck_3.branch_1.batchnorm_3.bias": "bottleneck_3__branch_1__batchnorm_3.bias",
-    "bottleneck_3.branch_1.batchnorm_3.running_mean": "bottleneck_3__branch_1__batchnorm_3.running_mean",
-    "bottleneck_3.branch_1.batchnorm_3.running_var": "bottleneck_3__branch_1__batchnorm_3.running_var",
-    "bottleneck_4.branch_1.conv_1.weight": "bottleneck_4__branch_1__conv_1.weight",
-    "bottleneck_4.branch_1.batchnorm_1.weight": "bottleneck_4__branch_1__batchnorm_1.weight",
-    "bottleneck_4.branch_1.batchnorm_1.bias": "bottleneck_4__branch_1__batchnorm_1.bias",
-    "bottleneck_4.branch_1.batchnorm_1.running_mean": "bottleneck_4__branch_1__batchnorm_1.running_mean",
-    "bottleneck_4.branch_1.batchnorm_1.running_var": "bottleneck_4__branch_1__batchnorm_1.running_var",
-    "bottleneck_4.branch_1.conv_2.weight": "bottleneck_4__branch_1__conv_2.weight",
-    "bottleneck_4.branch_1.batchnorm_2.weight": "bottleneck_4__branch_1__batchnorm_2.weight",
-    "bottleneck_4.branch_1.batchnorm_2.bias": "bottleneck_4__branch_1__batchnorm_2.bias",
-    "bottleneck_4.branch_1.batchnorm_2.running_mean": "bottleneck_4__branch_1__batchnorm_2.running_mean",
-    "bottleneck_4.branch_1.batchnorm_2.running_var": "bottleneck_4__branch_1__batchnorm_2.running_var",
-    "bottleneck_4.branch_1.conv_3.weight": "bottleneck_4__branch_1__conv_3.weight",
-    "bottleneck_4.branch_1.batchnorm_3.weight": "bottleneck_4__branch_1__batchnorm_3.weight",
-    "bottleneck_4.branch_1.batchnorm_3.bias": "bottleneck_4__branch_1__batchnorm_3.bias",
-    "bottleneck_4.branch_1.batchnorm_3.running_mean": "bottleneck_4__branch_1__batchnorm_3.running_mean",
-    "bottleneck_4.branch_1.batchnorm_3.running_var": "bottleneck_4__branch_1__batchnorm_3.running_var",
-    "bottleneck_5.branch_1.conv_1.weight": "bottleneck_5__branch_1__conv_1.weight",
-    "bottleneck_5.branch_1.batchnorm_1.weight": "bottleneck_5__branch_1__batchnorm_1.weight",
-    "bottleneck_5.branch_1.batchnorm_1.bias": "bottleneck_5__branch_1__batchnorm_1.bias",
-    "bottleneck_5.branch_1.batchnorm_1.running_mean": "bottleneck_5__branch_1__batchnorm_1.running_mean",
-    "bottleneck_5.branch_1.batchnorm_1.running_var": "bottleneck_5__branch_1__batchnorm_1.running_var",
-    "bottleneck_5.branch_1.conv_2.weight": "bottleneck_5__branch_1__conv_2.weight",
-    "bottleneck_5.branch_1.batchnorm_2.weight": "bottleneck_5__branch_1__batchnorm_2.weight",
-    "bottleneck_5.branch_1.batchnorm_2.bias": "bottleneck_5__branch_1__batchnorm_2.bias",
-    "bottleneck_5.branch_1.batchnorm_2.running_mean": "bottleneck_5__branch_1__batchnorm_2.running_mean",
-    "bottleneck_5.branch_1.batchnorm_2.running_var": "bottleneck_5__branch_1__batchnorm_2.running_var",
-    "bottleneck_5.branch_1.conv_3.weight": "bottleneck_5__branch_1__conv_3.weight",
-    "bottleneck_5.branch_1.batchnorm_3.weight": "bottleneck_5__branch_1__batchnorm_3.weight",
-    "bottleneck_5.branch_1.batchnorm_3.bias": "bottleneck_5__branch_1__batchnorm_3.bias",
-    "bottleneck_5.branch_1.batchnorm_3.running_mean": "bottleneck_5__branch_1__batchnorm_3.running_mean",
-    "bottleneck_5.branch_1.batchnorm_3.running_var": "bottleneck_5__branch_1__batchnorm_3.running_var",
-    "bottleneck_down_3.branch_1.conv_1.weight": "bottleneck_down_3__branch_1__conv_1.weight",
-    "bottleneck_down_3.branch_1.batchnorm_1.weight": "bottleneck_down_3__branch_1__batchnorm_1.weight",
-    "bottleneck_down_3.branch_1.batchnorm_1.bias": "bottleneck_down_3__branch_1__batchnorm_1.bias",
-    "bottleneck_down_3.branch_1.batchnorm_1.running_mean": "bottleneck_down_3__branch_1__batchnorm_1.running_mean",
-    "bottleneck_down_3.branch_1.batchnorm_1.running_var": "bottleneck_down_3__branch_1__batchnorm_1.running_var",
-    "bottleneck_down_3.branch_1.conv_2.weight": "bottleneck_down_3__branch_1__conv_2.weight",
-    "bottleneck_down_3.branch_1.batchnorm_2.weight": "bottleneck_down_3__branch_1__batchnorm_2.weight",
-    "bottleneck_down_3.branch_1.batchnorm_2.bias": "bottleneck_down_3__branch_1__batchnorm_2.bias",
-    "bottleneck_down_3.branch_1.batchnorm_2.running_mean": "bottleneck_down_3__branch_1__batchnorm_2.running_mean",
-    "bottleneck_down_3.branch_1.batchnorm_2.running_var": "bottleneck_down_3__branch_1__batchnorm_2.running_var",
-    "bottleneck_down_3.branch_1.conv_3.weight": "bottleneck_down_3__branch_1__conv_3.weight",
-    "bottleneck_down_3.branch_1.batchnorm_3.weight": "bottleneck_down_3__branch_1__batchnorm_3.weight",
-    "bottleneck_down_3.branch_1.batchnorm_3.bias": "bottleneck_down_3__branch_1__batchnorm_3.bias",
-    "bottleneck_down_3.branch_1.batchnorm_3.running_mean": "bottleneck_down_3__branch_1__batchnorm_3.running_mean",
-    "bottleneck_down_3.branch_1.batchnorm_3.running_var": "bottleneck_down_3__branch_1__batchnorm_3.running_var",
-    "bottleneck_down_3.conv_1.weight": "bottleneck_down_3__conv_1.weight",
-    "bottleneck_down_3.batchnorm_1.weight": "bottleneck_down_3__batchnorm_1.weight",
-    "bottleneck_down_3.batchnorm_1.bias": "bottleneck_down_3__batchnorm_1.bias",
-    "bottleneck_down_3.batchnorm_1.running_mean": "bottleneck_down_3__batchnorm_1.running_mean",
-    "bottleneck_down_3.batchnorm_1.running_var": "bottleneck_down_3__batchnorm_1.running_var",
-    "bottleneck_6.branch_1.conv_1.weight": "bottleneck_6__branch_1__conv_1.weight",
-    "bottleneck_6.branch_1.batchnorm_1.weight": "bottleneck_6__branch_1__batchnorm_1.weight",
-    "bottleneck_6.branch_1.batchnorm_1.bias": "bottleneck_6__branch_1__batchnorm_1.bias",
-    "bottleneck_6.branch_1.batchnorm_1.running_mean": "bottleneck_6__branch_1__batchnorm_1.running_mean",
-    "bottleneck_6.branch_1.batchnorm_1.running_var": "bottleneck_6__branch_1__batchnorm_1.running_var",
-    "bottleneck_6.branch_1.conv_2.weight": "bottleneck_6__branch_1__conv_2.weight",
-    "bottleneck_6.branch_1.batchnorm_2.weight": "bottleneck_6__branch_1__batchnorm_2.weight",
-    "bottleneck_6.branch_1.batchnorm_2.bias": "bottleneck_6__branch_1__batchnorm_2.bias",
-    "bottleneck_6.branch_1.batchnorm_2.running_mean": "bottleneck_6__branch_1__batchnorm_2.running_mean",
-    "bottleneck_6.branch_1.batchnorm_2.running_var": "bottleneck_6__branch_1__batchnorm_2.running_var",
-    "bottleneck_6.branch_1.conv_3.weight": "bottleneck_6__branch_1__conv_3.weight",
-    "bottleneck_6.branch_1.batchnorm_3.weight": "bottleneck_6__branch_1__batchnorm_3.weight",
-    "bottleneck_6.branch_1.batchnorm_3.bias": "bottleneck_6__branch_1__batchnorm_3.bias",
-    "bottleneck_6.branch_1.batchnorm_3.running_mean": "bottleneck_6__branch_1__batchnorm_3.running_mean",
-    "bottleneck_6.branch_1.batchnorm_3.running_var": "bottleneck_6__branch_1__batchnorm_3.running_var",
-    "bottleneck_7.branch_1.conv_1.weight": "bottleneck_7__branch_1__conv_1.weight",
-    "bottleneck_7.branch_1.batchnorm_1.weight": "bottleneck_7__branch_1__batchnorm_1.weight",
-    "bottleneck_7.branch_1.batchnorm_1.bias": "bottleneck_7__branch_1__batchnorm_1.bias",
-    "bottleneck_7.branch_1.batchnorm_1.running_mean": "bottleneck_7__branch_1__batchnorm_1.running_mean",
-    "bottleneck_7.branch_1.batchnorm_1.running_var": "bottleneck_7__branch_1__batchnorm_1.running_var",
-    "bottleneck_7.branch_1.conv_2.weight": "bottleneck_7__branch_1__conv_2.weight",
-    "bottleneck_7.branch_1.batchnorm_2.weight": "bottleneck_7__branch_1__batchnorm_2.weight",
-    "bottleneck_7.branch_1.batchnorm_2.bias": "bottleneck_7__branch_1__batchnorm_2.bias",
-    "bottleneck_7.branch_1.batchnorm_2.running_mean": "bottleneck_7__branch_1__batchnorm_2.running_mean",
-    "bottleneck_7.branch_1.batchnorm_2.running_var": "bottleneck_7__branch_1__batchnorm_2.running_var",
-    "bottleneck_7.branch_1.conv_3.weight": "bottleneck_7__branch_1__conv_3.weight",
-    "bottleneck_7.branch_1.batchnorm_3.weight": "bottleneck_7__branch_1__batchnorm_3.weight",
-    "bottleneck_7.branch_1.batchnorm_3.bias": "bottleneck_7__branch_1__batchnorm_3.bias",
-    "bottleneck_7.branch_1.batchnorm_3.running_mean": "bottleneck_7__branch_1__batchnorm_3.running_mean",
-    "bottleneck_7.branch_1.batchnorm_3.running_var": "bottleneck_7__branch_1__batchnorm_3.running_var",
-    "bottleneck_8.branch_1.conv_1.weight": "bottleneck_8__branch_1__conv_1.weight",
-    "bottleneck_8.branch_1.batchnorm_1.weight": "bottleneck_8__branch_1__batchnorm_1.weight",
-    "bottleneck_8.branch_1.batchnorm_1.bias": "bottleneck_8__branch_1__batchnorm_1.bias",
-    "bottleneck_8.branch_1.batchnorm_1.running_mean": "bottleneck_8__branch_1__batchnorm_1.running_mean",
-    "bottleneck_8.branch_1.batchnorm_1.running_var": "bottleneck_8__branch_1__batchnorm_1.running_var",
-    "bottleneck_8.branch_1.conv_2.weight": "bottleneck_8__branch_1__conv_2.weight",
-    "bottleneck_8.branch_1.batchnorm_2.weight": "bottleneck_8__branch_1__batchnorm_2.weight",
-    "bottleneck_8.branch_1.batchnorm_2.bias": "bottleneck_8__branch_1__batchnorm_2.bias",
-    "bottleneck_8.branch_1.batchnorm_2.running_mean": "bottleneck_8__branch_1__batchnorm_2.running_mean",
-    "bottleneck_8.branch_1.batchnorm_2.running_var": "bottleneck_8__branch_1__batchnorm_2.running_var",
-    "bottleneck_8.branch_1.conv_3.weight": "bottleneck_8__branch_1__conv_3.weight",
-    "bottleneck_8.branch_1.batchnorm_3.weight": "bottleneck_8__branch_1__batchnorm_3.weight",
-    "bottleneck_8.branch_1.batchnorm_3.bias": "bottleneck_8__branch_1__batchnorm_3.bias",
-    "bottleneck_8.branch_1.batchnorm_3.running_mean": "bottleneck_8__branch_1__batchnorm_3.running_mean",
-    "bottleneck_8.branch_1.batchnorm_3.running_var": "bottleneck_8__branch_1__batchnorm_3.running_var",
-    "bottleneck_9.branch_1.conv_1.weight": "bottleneck_9__branch_1__conv_1.weight",
-    "bottleneck_9.branch_1.batchnorm_1.weight": "bottleneck_9__branch_1__batchnorm_1.weight",
-    "bottleneck_9.branch_1.batchnorm_1.bias": "bottleneck_9__branch_1__batchnorm_1.bias",
-    "bottleneck_9.branch_1.batchnorm_1.running_mean": "bottleneck_9__branch_1__batchnorm_1.running_mean",
-    "bottleneck_9.branch_1.batchnorm_1.running_var": "bottleneck_9__branch_1__batchnorm_1.running_var",
-    "bottleneck_9.branch_1.conv_2.weight": "bottleneck_9__branch_1__conv_2.weight",
-    "bottleneck_9.branch_1.batchnorm_2.weight": "bottleneck_9__branch_1__batchnorm_2.weight",
-    "bottleneck_9.branch_1.batchnorm_2.bias": "bottleneck_9__branch_1__batchnorm_2.bias",
-    "bottleneck_9.branch_1.batchnorm_2.running_mean": "bottleneck_9__branch_1__batchnorm_2.running_mean",
-    "bottleneck_9.branch_1.batchnorm_2.running_var": "bottleneck_9__branch_1__batchnorm_2.running_var",
-    "bottleneck_9.branch_1.conv_3.weight": "bottleneck_9__branch_1__conv_3.weight",
-    "bottleneck_9.branch_1.batchnorm_3.weight": "bottleneck_9__branch_1__batchnorm_3.weight",
-    "bottleneck_9.branch_1.batchnorm_3.bias": "bottleneck_9__branch_1__batchnorm_3.bias",
-    "bottleneck_9.branch_1.batchnorm_3.running_mean": "bottleneck_9__branch_1__batchnorm_3.running_mean",
-    "bottleneck_9.branch_1.batchnorm_3.running_var": "bottleneck_9__branch_1__batchnorm_3.running_var",
-    "bottleneck_10.branch_1.conv_1.weight": "bottleneck_10__branch_1__conv_1.weight",
-    "bottleneck_10.branch_1.batchnorm_1.weight": "bottleneck_10__branch_1__batchnorm_1.weight",
-    "bottleneck_10.branch_1.batchnorm_1.bias": "bottleneck_10__branch_1__batchnorm_1.bias",
-    "bottleneck_10.branch_1.batchnorm_1.running_mean": "bottleneck_10__branch_1__batchnorm_1.running_mean",
-    "bottleneck_10.branch_1.batchnorm_1.running_var": "bottleneck_10__branch_1__batchnorm_1.running_var",
-    "bottleneck_10.branch_1.conv_2.weight": "bottleneck_10__branch_1__conv_2.weight",
-    "bottleneck_10.branch_1.batchnorm_2.weight": "bottleneck_10__branch_1__batchnorm_2.weight",
-    "bottleneck_10.branch_1.batchnorm_2.bias": "bottleneck_10__branch_1__batchnorm_2.bias",
-    "bottleneck_10.branch_1.batchnorm_2.running_mean": "bottleneck_10__branch_1__batchnorm_2.running_mean",
-    "bottleneck_10.branch_1.batchnorm_2.running_var": "bottleneck_10__branch_1__batchnorm_2.running_var",
-    "bottleneck_10.branch_1.conv_3.weight": "bottleneck_10__branch_1__conv_3.weight",
-    "bottleneck_10.branch_1.batchnorm_3.weight": "bottleneck_10__branch_1__batchnorm_3.weight",
-    "bottleneck_10.branch_1.batchnorm_3.bias": "bottleneck_10__branch_1__batchnorm_3.bias",
-    "bottleneck_10.branch_1.batchnorm_3.running_mean": "bottleneck_10__branch_1__batchnorm_3.running_mean",
-    "bottleneck_10.branch_1.batchnorm_3.running_var": "bottleneck_10__branch_1__batchnorm_3.running_var",
-    "bottleneck_down_4.branch_1.conv_1.weight": "bottleneck_down_4__branch_1__conv_1.weight",
-    "bottleneck_down_4.branch_1.batchnorm_1.weight": "bottleneck_down_4__branch_1__batchnorm_1.weight",
-    "bottleneck_down_4.branch_1.batchnorm_1.bias": "bottleneck_down_4__branch_1__batchnorm_1.bias",
-    "bottleneck_down_4.branch_1.batchnorm_1.running_mean": "bottleneck_down_4__branch_1__batchnorm_1.running_mean",
-    "bottleneck_down_4.branch_1.batchnorm_1.running_var": "bottleneck_down_4__branch_1__batchnorm_1.running_var",
-    "bottleneck_down_4.branch_1.conv_2.weight": "bottleneck_down_4__branch_1__conv_2.weight",
-    "bottleneck_down_4.branch_1.batchnorm_2.weight": "bottleneck_down_4__branch_1__batchnorm_2.weight",
-    "bottleneck_down_4.branch_1.batchnorm_2.bias": "bottleneck_down_4__branch_1__batchnorm_2.bias",
-    "bottleneck_down_4.branch_1.batchnorm_2.running_mean": "bottleneck_down_4__branch_1__batchnorm_2.running_mean",
-    "bottleneck_down_4.branch_1.batchnorm_2.running_var": "bottleneck_down_4__branch_1__batchnorm_2.running_var",
-    "bottleneck_down_4.branch_1.conv_3.weight": "bottleneck_down_4__branch_1__conv_3.weight",
-    "bottleneck_down_4.branch_1.batchnorm_3.weight": "bottleneck_down_4__branch_1__batchnorm_3.weight",
-    "bottleneck_down_4.branch_1.batchnorm_3.bias": "bottleneck_down_4__branch_1__batchnorm_3.bias",
-    "bottleneck_down_4.branch_1.batchnorm_3.running_mean": "bottleneck_down_4__branch_1__batchnorm_3.running_mean",
-    "bottleneck_down_4.branch_1.batchnorm_3.running_var": "bottleneck_down_4__branch_1__batchnorm_3.running_var",
-    "bottleneck_down_4.conv_1.weight": "bottleneck_down_4__conv_1.weight",
-    "bottleneck_down_4.batchnorm_1.weight": "bottleneck_down_4__batchnorm_1.weight",
-    "bottleneck_down_4.batchnorm_1.bias": "bottleneck_down_4__batchnorm_1.bias",
-    "bottleneck_down_4.batchnorm_1.running_mean": "bottleneck_down_4__batchnorm_1.running_mean",
-    "bottleneck_down_4.batchnorm_1.running_var": "bottleneck_down_4__batchnorm_1.running_var",
-    "bottleneck_11.branch_1.conv_1.weight": "bottleneck_11__branch_1__conv_1.weight",
-    "bottleneck_11.branch_1.batchnorm_1.weight": "bottleneck_11__branch_1__batchnorm_1.weight",
-    "bottleneck_11.branch_1.batchnorm_1.bias": "bottleneck_11__branch_1__batchnorm_1.bias",
-    "bottleneck_11.branch_1.batchnorm_1.running_mean": "bottleneck_11__branch_1__batchnorm_1.running_mean",
-    "bottleneck_11.branch_1.batchnorm_1.running_var": "bottleneck_11__branch_1__batchnorm_1.running_var",
-    "bottleneck_11.branch_1.conv_2.weight": "bottleneck_11__branch_1__conv_2.weight",
-    "bottleneck_11.branch_1.batchnorm_2.weight": "bottleneck_11__branch_1__batchnorm_2.weight",
-    "bottleneck_11.branch_1.batchnorm_2.bias": "bottleneck_11__branch_1__batchnorm_2.bias",
-    "bottleneck_11.branch_1.batchnorm_2.running_mean": "bottleneck_11__branch_1__batchnorm_2.running_mean",
-    "bottleneck_11.branch_1.batchnorm_2.running_var": "bottleneck_11__branch_1__batchnorm_2.running_var",
-    "bottleneck_11.branch_1.conv_3.weight": "bottleneck_11__branch_1__conv_3.weight",
-    "bottleneck_11.branch_1.batchnorm_3.weight": "bottleneck_11__branch_1__batchnorm_3.weight",
-    "bottleneck_11.branch_1.batchnorm_3.bias": "bottleneck_11__branch_1__batchnorm_3.bias",
-    "bottleneck_11.branch_1.batchnorm_3.running_mean": "bottleneck_11__branch_1__batchnorm_3.running_mean",
-    "bottleneck_11.branch_1.batchnorm_3.running_var": "bottleneck_11__branch_1__batchnorm_3.running_var",
-    "bottleneck_12.branch_1.conv_1.weight": "bottleneck_12__branch_1__conv_1.weight",
-    "bottleneck_12.branch_1.batchnorm_1.weight": "bottleneck_12__branch_1__batchnorm_1.weight",
-    "bottleneck_12.branch_1.batchnorm_1.bias": "bottleneck_12__branch_1__batchnorm_1.bias",
-    "bottleneck_12.branch_1.batchnorm_1.running_mean": "bottleneck_12__branch_1__batchnorm_1.running_mean",
-    "bottleneck_12.branch_1.batchnorm_1.running_var": "bottleneck_12__branch_1__batchnorm_1.running_var",
-    "bottleneck_12.branch_1.conv_2.weight": "bottleneck_12__branch_1__conv_2.weight",
-    "bottleneck_12.branch_1.batchnorm_2.weight": "bottleneck_12__branch_1__batchnorm_2.weight",
-    "bottleneck_12.branch_1.batchnorm_2.bias": "bottleneck_12__branch_1__batchnorm_2.bias",
-    "bottleneck_12.branch_1.batchnorm_2.running_mean": "bottleneck_12__branch_1__batchnorm_2.running_mean",
-    "bottleneck_12.branch_1.batchnorm_2.running_var": "bottleneck_12__branch_1__batchnorm_2.running_var",
-    "bottleneck_12.branch_1.conv_3.weight": "bottleneck_12__branch_1__conv_3.weight",
-    "bottleneck_12.branch_1.batchnorm_3.weight": "bottleneck_12__branch_1__batchnorm_3.weight",
-    "bottleneck_12.branch_1.batchnorm_3.bias": "bottleneck_12__branch_1__batchnorm_3.bias",
-    "bottleneck_12.branch_1.batchnorm_3.running_mean": "bottleneck_12__branch_1__batchnorm_3.running_mean",
-    "bottleneck_12.branch_1.batchnorm_3.running_var": "bottleneck_12__branch_1__batchnorm_3.running_var",
-    "output_1.weight": "output_1.weight",
-    "output_1.bias": "output_1.bias",
-}
+
+# block branch: 16 uses (bottleneck_down_1.branch_1, bottleneck_1.branch_1, bottleneck_2.branch_1, ...); shapes of bottleneck_down_1.branch_1
+#  Layer       | Op                               | Output (CxHxW) | Params
+# -------------+----------------------------------+----------------+--------
+#  conv_1      | conv(64, 1x1, bias=false)        | 64x56x56       |  4,096
+#  batchnorm_1 | batchnorm                        | 64x56x56       |    128
+#  relu_1      | relu                             | 64x56x56       |
+#  conv_2      | conv(64, 3x3, pad=1, bias=false) | 64x56x56       | 36,864
+#  batchnorm_2 | batchnorm                        | 64x56x56       |    128
+#  relu_2      | relu                             | 64x56x56       |
+#  conv_3      | conv(256, 1x1, bias=false)       | 256x56x56      | 16,384
+#  batchnorm_3 | batchnorm                        | 256x56x56      |    512
+class Branch(nn.Module):
+    """The program's block branch, for its uses branch_1 ... branch_1."""
+
+    def __init__(self, in_channels: int, c: int, stride: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(1, 1), bias=False)
+        self.batchnorm_1 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
+        self.conv_2 = nn.Conv2d(c, c, kernel_size=(3, 3), stride=(stride, stride), padding=(1, 1), bias=False)
+        self.batchnorm_2 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
+        self.conv_3 = nn.Conv2d(c, c * 4, kernel_size=(1, 1), bias=False)
+        self.batchnorm_3 = nn.BatchNorm2d(c * 4, eps=1e-05, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_1(x)
+        x = self.batchnorm_1(x)
+        x = F.relu(x)
+        x = self.conv_2(x)
+        x = self.batchnorm_2(x)
+        x = F.relu(x)
+        x = self.conv_3(x)
+        x = self.batchnorm_3(x)
+        return x
+
+
+# block bottleneck_down: 4 uses (bottleneck_down_1, bottleneck_down_2, bottleneck_down_3, ...); shapes of bottleneck_down_1
+#  Layer       | Op                         | Output (CxHxW) | Params
+# -------------+----------------------------+----------------+--------
+#  branch_1    | branch(c=64, stride=1)     | 256x56x56      | 58,112
+#  conv_1      | conv(256, 1x1, bias=false) | 256x56x56      | 16,384
+#  batchnorm_1 | batchnorm                  | 256x56x56      |    512
+#  add_1       | add                        | 256x56x56      |
+#  relu_1      | relu                       | 256x56x56      |
+class BottleneckDown(nn.Module):
+    """The program's block bottleneck_down, for its uses bottleneck_down_1 ... bottleneck_down_4."""
+
+    def __init__(self, in_channels: int, c: int, stride: int) -> None:
+        super().__init__()
+        self.branch_1 = Branch(in_channels, c, stride)
+        self.conv_1 = nn.Conv2d(in_channels, c * 4, kernel_size=(1, 1), stride=(stride, stride), bias=False)
+        self.batchnorm_1 = nn.BatchNorm2d(c * 4, eps=1e-05, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch_1 = self.branch_1(x)
+        x = self.conv_1(x)
+        x = self.batchnorm_1(x)
+        x = branch_1 + x
+        x = F.relu(x)
+        return x
+
+
+# block bottleneck: 12 uses (bottleneck_1, bottleneck_2, bottleneck_3, ...); shapes of bottleneck_1
+#  Layer    | Op                     | Output (CxHxW) | Params
+# ----------+------------------------+----------------+--------
+#  branch_1 | branch(c=64, stride=1) | 256x56x56      | 70,400
+#  add_1    | add                    | 256x56x56      |
+#  relu_1   | relu                   | 256x56x56      |
+class Bottleneck(nn.Module):
+    """The program's block bottleneck, for its uses bottleneck_1 ... bottleneck_12."""
+
+    def __init__(self, in_channels: int, c: int) -> None:
+        super().__init__()
+        self.branch_1 = Branch(in_channels, c, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch_1 = self.branch_1(x)
+        x = branch_1 + x
+        x = F.relu(x)
+        return x
 
 
 class Resnet50(nn.Module):
@@ -488,224 +149,21 @@ class Resnet50(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
         self.conv_1 = nn.Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)
-        # batchnorm_1: batchnorm -> 64x112x112
         self.batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # maxpool_1: maxpool(3x3, stride=2, pad=1) -> 64x56x56
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
-        # bottleneck_down_1.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-        self.bottleneck_down_1__branch_1__conv_1 = nn.Conv2d(64, 64, kernel_size=(1, 1), bias=False)
-        # bottleneck_down_1.branch_1.batchnorm_1: batchnorm -> 64x56x56
-        self.bottleneck_down_1__branch_1__batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # bottleneck_down_1.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        self.bottleneck_down_1__branch_1__conv_2 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_down_1.branch_1.batchnorm_2: batchnorm -> 64x56x56
-        self.bottleneck_down_1__branch_1__batchnorm_2 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # bottleneck_down_1.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
-        self.bottleneck_down_1__branch_1__conv_3 = nn.Conv2d(64, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_down_1.branch_1.batchnorm_3: batchnorm -> 256x56x56
-        self.bottleneck_down_1__branch_1__batchnorm_3 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_down_1.conv_1: conv(256, 1x1, bias=false) -> 256x56x56
-        self.bottleneck_down_1__conv_1 = nn.Conv2d(64, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_down_1.batchnorm_1: batchnorm -> 256x56x56
-        self.bottleneck_down_1__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_1.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-        self.bottleneck_1__branch_1__conv_1 = nn.Conv2d(256, 64, kernel_size=(1, 1), bias=False)
-        # bottleneck_1.branch_1.batchnorm_1: batchnorm -> 64x56x56
-        self.bottleneck_1__branch_1__batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # bottleneck_1.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        self.bottleneck_1__branch_1__conv_2 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_1.branch_1.batchnorm_2: batchnorm -> 64x56x56
-        self.bottleneck_1__branch_1__batchnorm_2 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # bottleneck_1.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
-        self.bottleneck_1__branch_1__conv_3 = nn.Conv2d(64, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_1.branch_1.batchnorm_3: batchnorm -> 256x56x56
-        self.bottleneck_1__branch_1__batchnorm_3 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_2.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-        self.bottleneck_2__branch_1__conv_1 = nn.Conv2d(256, 64, kernel_size=(1, 1), bias=False)
-        # bottleneck_2.branch_1.batchnorm_1: batchnorm -> 64x56x56
-        self.bottleneck_2__branch_1__batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # bottleneck_2.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        self.bottleneck_2__branch_1__conv_2 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_2.branch_1.batchnorm_2: batchnorm -> 64x56x56
-        self.bottleneck_2__branch_1__batchnorm_2 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # bottleneck_2.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
-        self.bottleneck_2__branch_1__conv_3 = nn.Conv2d(64, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_2.branch_1.batchnorm_3: batchnorm -> 256x56x56
-        self.bottleneck_2__branch_1__batchnorm_3 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_down_2.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        self.bottleneck_down_2__branch_1__conv_1 = nn.Conv2d(256, 128, kernel_size=(1, 1), bias=False)
-        # bottleneck_down_2.branch_1.batchnorm_1: batchnorm -> 128x56x56
-        self.bottleneck_down_2__branch_1__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # bottleneck_down_2.branch_1.conv_2: conv(128, 3x3, stride=2, pad=1, bias=false) -> 128x28x28
-        self.bottleneck_down_2__branch_1__conv_2 = nn.Conv2d(128, 128, kernel_size=(3, 3), stride=(2, 2),
-                                                             padding=(1, 1), bias=False)
-        # bottleneck_down_2.branch_1.batchnorm_2: batchnorm -> 128x28x28
-        self.bottleneck_down_2__branch_1__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # bottleneck_down_2.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-        self.bottleneck_down_2__branch_1__conv_3 = nn.Conv2d(128, 512, kernel_size=(1, 1), bias=False)
-        # bottleneck_down_2.branch_1.batchnorm_3: batchnorm -> 512x28x28
-        self.bottleneck_down_2__branch_1__batchnorm_3 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_down_2.conv_1: conv(512, 1x1, stride=2, bias=false) -> 512x28x28
-        self.bottleneck_down_2__conv_1 = nn.Conv2d(256, 512, kernel_size=(1, 1), stride=(2, 2), bias=False)
-        # bottleneck_down_2.batchnorm_1: batchnorm -> 512x28x28
-        self.bottleneck_down_2__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_3.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.bottleneck_3__branch_1__conv_1 = nn.Conv2d(512, 128, kernel_size=(1, 1), bias=False)
-        # bottleneck_3.branch_1.batchnorm_1: batchnorm -> 128x28x28
-        self.bottleneck_3__branch_1__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # bottleneck_3.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        self.bottleneck_3__branch_1__conv_2 = nn.Conv2d(128, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_3.branch_1.batchnorm_2: batchnorm -> 128x28x28
-        self.bottleneck_3__branch_1__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # bottleneck_3.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-        self.bottleneck_3__branch_1__conv_3 = nn.Conv2d(128, 512, kernel_size=(1, 1), bias=False)
-        # bottleneck_3.branch_1.batchnorm_3: batchnorm -> 512x28x28
-        self.bottleneck_3__branch_1__batchnorm_3 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_4.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.bottleneck_4__branch_1__conv_1 = nn.Conv2d(512, 128, kernel_size=(1, 1), bias=False)
-        # bottleneck_4.branch_1.batchnorm_1: batchnorm -> 128x28x28
-        self.bottleneck_4__branch_1__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # bottleneck_4.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        self.bottleneck_4__branch_1__conv_2 = nn.Conv2d(128, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_4.branch_1.batchnorm_2: batchnorm -> 128x28x28
-        self.bottleneck_4__branch_1__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # bottleneck_4.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-        self.bottleneck_4__branch_1__conv_3 = nn.Conv2d(128, 512, kernel_size=(1, 1), bias=False)
-        # bottleneck_4.branch_1.batchnorm_3: batchnorm -> 512x28x28
-        self.bottleneck_4__branch_1__batchnorm_3 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_5.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        self.bottleneck_5__branch_1__conv_1 = nn.Conv2d(512, 128, kernel_size=(1, 1), bias=False)
-        # bottleneck_5.branch_1.batchnorm_1: batchnorm -> 128x28x28
-        self.bottleneck_5__branch_1__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # bottleneck_5.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        self.bottleneck_5__branch_1__conv_2 = nn.Conv2d(128, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_5.branch_1.batchnorm_2: batchnorm -> 128x28x28
-        self.bottleneck_5__branch_1__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # bottleneck_5.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-        self.bottleneck_5__branch_1__conv_3 = nn.Conv2d(128, 512, kernel_size=(1, 1), bias=False)
-        # bottleneck_5.branch_1.batchnorm_3: batchnorm -> 512x28x28
-        self.bottleneck_5__branch_1__batchnorm_3 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_down_3.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x28x28
-        self.bottleneck_down_3__branch_1__conv_1 = nn.Conv2d(512, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_down_3.branch_1.batchnorm_1: batchnorm -> 256x28x28
-        self.bottleneck_down_3__branch_1__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_down_3.branch_1.conv_2: conv(256, 3x3, stride=2, pad=1, bias=false) -> 256x14x14
-        self.bottleneck_down_3__branch_1__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), stride=(2, 2),
-                                                             padding=(1, 1), bias=False)
-        # bottleneck_down_3.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        self.bottleneck_down_3__branch_1__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_down_3.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        self.bottleneck_down_3__branch_1__conv_3 = nn.Conv2d(256, 1024, kernel_size=(1, 1), bias=False)
-        # bottleneck_down_3.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        self.bottleneck_down_3__branch_1__batchnorm_3 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # bottleneck_down_3.conv_1: conv(1024, 1x1, stride=2, bias=false) -> 1024x14x14
-        self.bottleneck_down_3__conv_1 = nn.Conv2d(512, 1024, kernel_size=(1, 1), stride=(2, 2), bias=False)
-        # bottleneck_down_3.batchnorm_1: batchnorm -> 1024x14x14
-        self.bottleneck_down_3__batchnorm_1 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # bottleneck_6.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        self.bottleneck_6__branch_1__conv_1 = nn.Conv2d(1024, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_6.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        self.bottleneck_6__branch_1__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_6.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        self.bottleneck_6__branch_1__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_6.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        self.bottleneck_6__branch_1__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_6.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        self.bottleneck_6__branch_1__conv_3 = nn.Conv2d(256, 1024, kernel_size=(1, 1), bias=False)
-        # bottleneck_6.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        self.bottleneck_6__branch_1__batchnorm_3 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # bottleneck_7.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        self.bottleneck_7__branch_1__conv_1 = nn.Conv2d(1024, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_7.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        self.bottleneck_7__branch_1__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_7.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        self.bottleneck_7__branch_1__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_7.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        self.bottleneck_7__branch_1__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_7.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        self.bottleneck_7__branch_1__conv_3 = nn.Conv2d(256, 1024, kernel_size=(1, 1), bias=False)
-        # bottleneck_7.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        self.bottleneck_7__branch_1__batchnorm_3 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # bottleneck_8.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        self.bottleneck_8__branch_1__conv_1 = nn.Conv2d(1024, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_8.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        self.bottleneck_8__branch_1__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_8.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        self.bottleneck_8__branch_1__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_8.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        self.bottleneck_8__branch_1__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_8.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        self.bottleneck_8__branch_1__conv_3 = nn.Conv2d(256, 1024, kernel_size=(1, 1), bias=False)
-        # bottleneck_8.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        self.bottleneck_8__branch_1__batchnorm_3 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # bottleneck_9.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        self.bottleneck_9__branch_1__conv_1 = nn.Conv2d(1024, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_9.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        self.bottleneck_9__branch_1__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_9.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        self.bottleneck_9__branch_1__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_9.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        self.bottleneck_9__branch_1__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_9.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        self.bottleneck_9__branch_1__conv_3 = nn.Conv2d(256, 1024, kernel_size=(1, 1), bias=False)
-        # bottleneck_9.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        self.bottleneck_9__branch_1__batchnorm_3 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # bottleneck_10.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        self.bottleneck_10__branch_1__conv_1 = nn.Conv2d(1024, 256, kernel_size=(1, 1), bias=False)
-        # bottleneck_10.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        self.bottleneck_10__branch_1__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_10.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        self.bottleneck_10__branch_1__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_10.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        self.bottleneck_10__branch_1__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # bottleneck_10.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        self.bottleneck_10__branch_1__conv_3 = nn.Conv2d(256, 1024, kernel_size=(1, 1), bias=False)
-        # bottleneck_10.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        self.bottleneck_10__branch_1__batchnorm_3 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # bottleneck_down_4.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x14x14
-        self.bottleneck_down_4__branch_1__conv_1 = nn.Conv2d(1024, 512, kernel_size=(1, 1), bias=False)
-        # bottleneck_down_4.branch_1.batchnorm_1: batchnorm -> 512x14x14
-        self.bottleneck_down_4__branch_1__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_down_4.branch_1.conv_2: conv(512, 3x3, stride=2, pad=1, bias=false) -> 512x7x7
-        self.bottleneck_down_4__branch_1__conv_2 = nn.Conv2d(512, 512, kernel_size=(3, 3), stride=(2, 2),
-                                                             padding=(1, 1), bias=False)
-        # bottleneck_down_4.branch_1.batchnorm_2: batchnorm -> 512x7x7
-        self.bottleneck_down_4__branch_1__batchnorm_2 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_down_4.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
-        self.bottleneck_down_4__branch_1__conv_3 = nn.Conv2d(512, 2048, kernel_size=(1, 1), bias=False)
-        # bottleneck_down_4.branch_1.batchnorm_3: batchnorm -> 2048x7x7
-        self.bottleneck_down_4__branch_1__batchnorm_3 = nn.BatchNorm2d(2048, eps=1e-05, momentum=0.1)
-        # bottleneck_down_4.conv_1: conv(2048, 1x1, stride=2, bias=false) -> 2048x7x7
-        self.bottleneck_down_4__conv_1 = nn.Conv2d(1024, 2048, kernel_size=(1, 1), stride=(2, 2), bias=False)
-        # bottleneck_down_4.batchnorm_1: batchnorm -> 2048x7x7
-        self.bottleneck_down_4__batchnorm_1 = nn.BatchNorm2d(2048, eps=1e-05, momentum=0.1)
-        # bottleneck_11.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x7x7
-        self.bottleneck_11__branch_1__conv_1 = nn.Conv2d(2048, 512, kernel_size=(1, 1), bias=False)
-        # bottleneck_11.branch_1.batchnorm_1: batchnorm -> 512x7x7
-        self.bottleneck_11__branch_1__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_11.branch_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        self.bottleneck_11__branch_1__conv_2 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_11.branch_1.batchnorm_2: batchnorm -> 512x7x7
-        self.bottleneck_11__branch_1__batchnorm_2 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_11.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
-        self.bottleneck_11__branch_1__conv_3 = nn.Conv2d(512, 2048, kernel_size=(1, 1), bias=False)
-        # bottleneck_11.branch_1.batchnorm_3: batchnorm -> 2048x7x7
-        self.bottleneck_11__branch_1__batchnorm_3 = nn.BatchNorm2d(2048, eps=1e-05, momentum=0.1)
-        # bottleneck_12.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x7x7
-        self.bottleneck_12__branch_1__conv_1 = nn.Conv2d(2048, 512, kernel_size=(1, 1), bias=False)
-        # bottleneck_12.branch_1.batchnorm_1: batchnorm -> 512x7x7
-        self.bottleneck_12__branch_1__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_12.branch_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        self.bottleneck_12__branch_1__conv_2 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # bottleneck_12.branch_1.batchnorm_2: batchnorm -> 512x7x7
-        self.bottleneck_12__branch_1__batchnorm_2 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # bottleneck_12.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
-        self.bottleneck_12__branch_1__conv_3 = nn.Conv2d(512, 2048, kernel_size=(1, 1), bias=False)
-        # bottleneck_12.branch_1.batchnorm_3: batchnorm -> 2048x7x7
-        self.bottleneck_12__branch_1__batchnorm_3 = nn.BatchNorm2d(2048, eps=1e-05, momentum=0.1)
-        # output_1: fc(1000) -> 1000
+        self.bottleneck_down_1 = BottleneckDown(64, 64, 1)
+        for k in range(1, 3):
+            self.add_module(f"bottleneck_{k}", Bottleneck(256, 64))
+        self.bottleneck_down_2 = BottleneckDown(256, 128, 2)
+        for k in range(3, 6):
+            self.add_module(f"bottleneck_{k}", Bottleneck(512, 128))
+        self.bottleneck_down_3 = BottleneckDown(512, 256, 2)
+        for k in range(6, 11):
+            self.add_module(f"bottleneck_{k}", Bottleneck(1024, 256))
+        self.bottleneck_down_4 = BottleneckDown(1024, 512, 2)
+        for k in range(11, 13):
+            self.add_module(f"bottleneck_{k}", Bottleneck(2048, 512))
         self.output_1 = nn.Linear(2048, 1000)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -716,375 +174,49 @@ class Resnet50(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 224, 224), got {tuple(x.shape)}")
-        # input_1: input -> 3x224x224
-        # conv_1: conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
-        x = self.conv_1(x)
-        # batchnorm_1: batchnorm -> 64x112x112
-        x = self.batchnorm_1(x)
-        # relu_1: relu -> 64x112x112
-        x = F.relu(x)
-        # maxpool_1: maxpool(3x3, stride=2, pad=1) -> 64x56x56
-        maxpool_1 = self.maxpool_1(x)
-        # bottleneck_down_1.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-        x = self.bottleneck_down_1__branch_1__conv_1(maxpool_1)
-        # bottleneck_down_1.branch_1.batchnorm_1: batchnorm -> 64x56x56
-        x = self.bottleneck_down_1__branch_1__batchnorm_1(x)
-        # bottleneck_down_1.branch_1.relu_1: relu -> 64x56x56
-        x = F.relu(x)
-        # bottleneck_down_1.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        x = self.bottleneck_down_1__branch_1__conv_2(x)
-        # bottleneck_down_1.branch_1.batchnorm_2: batchnorm -> 64x56x56
-        x = self.bottleneck_down_1__branch_1__batchnorm_2(x)
-        # bottleneck_down_1.branch_1.relu_2: relu -> 64x56x56
-        x = F.relu(x)
-        # bottleneck_down_1.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
-        x = self.bottleneck_down_1__branch_1__conv_3(x)
-        # bottleneck_down_1.branch_1.batchnorm_3: batchnorm -> 256x56x56
-        bottleneck_down_1__branch_1__batchnorm_3 = self.bottleneck_down_1__branch_1__batchnorm_3(x)
-        # bottleneck_down_1.conv_1: conv(256, 1x1, bias=false) -> 256x56x56
-        x = self.bottleneck_down_1__conv_1(maxpool_1)
-        # bottleneck_down_1.batchnorm_1: batchnorm -> 256x56x56
-        x = self.bottleneck_down_1__batchnorm_1(x)
-        # bottleneck_down_1.add_1: add -> 256x56x56
-        x = bottleneck_down_1__branch_1__batchnorm_3 + x
-        # bottleneck_down_1.relu_1: relu -> 256x56x56
-        bottleneck_down_1__relu_1 = F.relu(x)
-        # bottleneck_1.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-        x = self.bottleneck_1__branch_1__conv_1(bottleneck_down_1__relu_1)
-        # bottleneck_1.branch_1.batchnorm_1: batchnorm -> 64x56x56
-        x = self.bottleneck_1__branch_1__batchnorm_1(x)
-        # bottleneck_1.branch_1.relu_1: relu -> 64x56x56
-        x = F.relu(x)
-        # bottleneck_1.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        x = self.bottleneck_1__branch_1__conv_2(x)
-        # bottleneck_1.branch_1.batchnorm_2: batchnorm -> 64x56x56
-        x = self.bottleneck_1__branch_1__batchnorm_2(x)
-        # bottleneck_1.branch_1.relu_2: relu -> 64x56x56
-        x = F.relu(x)
-        # bottleneck_1.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
-        x = self.bottleneck_1__branch_1__conv_3(x)
-        # bottleneck_1.branch_1.batchnorm_3: batchnorm -> 256x56x56
-        x = self.bottleneck_1__branch_1__batchnorm_3(x)
-        # bottleneck_1.add_1: add -> 256x56x56
-        x = x + bottleneck_down_1__relu_1
-        # bottleneck_1.relu_1: relu -> 256x56x56
-        bottleneck_1__relu_1 = F.relu(x)
-        # bottleneck_2.branch_1.conv_1: conv(64, 1x1, bias=false) -> 64x56x56
-        x = self.bottleneck_2__branch_1__conv_1(bottleneck_1__relu_1)
-        # bottleneck_2.branch_1.batchnorm_1: batchnorm -> 64x56x56
-        x = self.bottleneck_2__branch_1__batchnorm_1(x)
-        # bottleneck_2.branch_1.relu_1: relu -> 64x56x56
-        x = F.relu(x)
-        # bottleneck_2.branch_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x56x56
-        x = self.bottleneck_2__branch_1__conv_2(x)
-        # bottleneck_2.branch_1.batchnorm_2: batchnorm -> 64x56x56
-        x = self.bottleneck_2__branch_1__batchnorm_2(x)
-        # bottleneck_2.branch_1.relu_2: relu -> 64x56x56
-        x = F.relu(x)
-        # bottleneck_2.branch_1.conv_3: conv(256, 1x1, bias=false) -> 256x56x56
-        x = self.bottleneck_2__branch_1__conv_3(x)
-        # bottleneck_2.branch_1.batchnorm_3: batchnorm -> 256x56x56
-        x = self.bottleneck_2__branch_1__batchnorm_3(x)
-        # bottleneck_2.add_1: add -> 256x56x56
-        x = x + bottleneck_1__relu_1
-        # bottleneck_2.relu_1: relu -> 256x56x56
-        bottleneck_2__relu_1 = F.relu(x)
-        # bottleneck_down_2.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x56x56
-        x = self.bottleneck_down_2__branch_1__conv_1(bottleneck_2__relu_1)
-        # bottleneck_down_2.branch_1.batchnorm_1: batchnorm -> 128x56x56
-        x = self.bottleneck_down_2__branch_1__batchnorm_1(x)
-        # bottleneck_down_2.branch_1.relu_1: relu -> 128x56x56
-        x = F.relu(x)
-        # bottleneck_down_2.branch_1.conv_2: conv(128, 3x3, stride=2, pad=1, bias=false) -> 128x28x28
-        x = self.bottleneck_down_2__branch_1__conv_2(x)
-        # bottleneck_down_2.branch_1.batchnorm_2: batchnorm -> 128x28x28
-        x = self.bottleneck_down_2__branch_1__batchnorm_2(x)
-        # bottleneck_down_2.branch_1.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # bottleneck_down_2.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-        x = self.bottleneck_down_2__branch_1__conv_3(x)
-        # bottleneck_down_2.branch_1.batchnorm_3: batchnorm -> 512x28x28
-        bottleneck_down_2__branch_1__batchnorm_3 = self.bottleneck_down_2__branch_1__batchnorm_3(x)
-        # bottleneck_down_2.conv_1: conv(512, 1x1, stride=2, bias=false) -> 512x28x28
-        x = self.bottleneck_down_2__conv_1(bottleneck_2__relu_1)
-        # bottleneck_down_2.batchnorm_1: batchnorm -> 512x28x28
-        x = self.bottleneck_down_2__batchnorm_1(x)
-        # bottleneck_down_2.add_1: add -> 512x28x28
-        x = bottleneck_down_2__branch_1__batchnorm_3 + x
-        # bottleneck_down_2.relu_1: relu -> 512x28x28
-        bottleneck_down_2__relu_1 = F.relu(x)
-        # bottleneck_3.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.bottleneck_3__branch_1__conv_1(bottleneck_down_2__relu_1)
-        # bottleneck_3.branch_1.batchnorm_1: batchnorm -> 128x28x28
-        x = self.bottleneck_3__branch_1__batchnorm_1(x)
-        # bottleneck_3.branch_1.relu_1: relu -> 128x28x28
-        x = F.relu(x)
-        # bottleneck_3.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        x = self.bottleneck_3__branch_1__conv_2(x)
-        # bottleneck_3.branch_1.batchnorm_2: batchnorm -> 128x28x28
-        x = self.bottleneck_3__branch_1__batchnorm_2(x)
-        # bottleneck_3.branch_1.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # bottleneck_3.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-        x = self.bottleneck_3__branch_1__conv_3(x)
-        # bottleneck_3.branch_1.batchnorm_3: batchnorm -> 512x28x28
-        x = self.bottleneck_3__branch_1__batchnorm_3(x)
-        # bottleneck_3.add_1: add -> 512x28x28
-        x = x + bottleneck_down_2__relu_1
-        # bottleneck_3.relu_1: relu -> 512x28x28
-        bottleneck_3__relu_1 = F.relu(x)
-        # bottleneck_4.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.bottleneck_4__branch_1__conv_1(bottleneck_3__relu_1)
-        # bottleneck_4.branch_1.batchnorm_1: batchnorm -> 128x28x28
-        x = self.bottleneck_4__branch_1__batchnorm_1(x)
-        # bottleneck_4.branch_1.relu_1: relu -> 128x28x28
-        x = F.relu(x)
-        # bottleneck_4.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        x = self.bottleneck_4__branch_1__conv_2(x)
-        # bottleneck_4.branch_1.batchnorm_2: batchnorm -> 128x28x28
-        x = self.bottleneck_4__branch_1__batchnorm_2(x)
-        # bottleneck_4.branch_1.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # bottleneck_4.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-        x = self.bottleneck_4__branch_1__conv_3(x)
-        # bottleneck_4.branch_1.batchnorm_3: batchnorm -> 512x28x28
-        x = self.bottleneck_4__branch_1__batchnorm_3(x)
-        # bottleneck_4.add_1: add -> 512x28x28
-        x = x + bottleneck_3__relu_1
-        # bottleneck_4.relu_1: relu -> 512x28x28
-        bottleneck_4__relu_1 = F.relu(x)
-        # bottleneck_5.branch_1.conv_1: conv(128, 1x1, bias=false) -> 128x28x28
-        x = self.bottleneck_5__branch_1__conv_1(bottleneck_4__relu_1)
-        # bottleneck_5.branch_1.batchnorm_1: batchnorm -> 128x28x28
-        x = self.bottleneck_5__branch_1__batchnorm_1(x)
-        # bottleneck_5.branch_1.relu_1: relu -> 128x28x28
-        x = F.relu(x)
-        # bottleneck_5.branch_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x28x28
-        x = self.bottleneck_5__branch_1__conv_2(x)
-        # bottleneck_5.branch_1.batchnorm_2: batchnorm -> 128x28x28
-        x = self.bottleneck_5__branch_1__batchnorm_2(x)
-        # bottleneck_5.branch_1.relu_2: relu -> 128x28x28
-        x = F.relu(x)
-        # bottleneck_5.branch_1.conv_3: conv(512, 1x1, bias=false) -> 512x28x28
-        x = self.bottleneck_5__branch_1__conv_3(x)
-        # bottleneck_5.branch_1.batchnorm_3: batchnorm -> 512x28x28
-        x = self.bottleneck_5__branch_1__batchnorm_3(x)
-        # bottleneck_5.add_1: add -> 512x28x28
-        x = x + bottleneck_4__relu_1
-        # bottleneck_5.relu_1: relu -> 512x28x28
-        bottleneck_5__relu_1 = F.relu(x)
-        # bottleneck_down_3.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x28x28
-        x = self.bottleneck_down_3__branch_1__conv_1(bottleneck_5__relu_1)
-        # bottleneck_down_3.branch_1.batchnorm_1: batchnorm -> 256x28x28
-        x = self.bottleneck_down_3__branch_1__batchnorm_1(x)
-        # bottleneck_down_3.branch_1.relu_1: relu -> 256x28x28
-        x = F.relu(x)
-        # bottleneck_down_3.branch_1.conv_2: conv(256, 3x3, stride=2, pad=1, bias=false) -> 256x14x14
-        x = self.bottleneck_down_3__branch_1__conv_2(x)
-        # bottleneck_down_3.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        x = self.bottleneck_down_3__branch_1__batchnorm_2(x)
-        # bottleneck_down_3.branch_1.relu_2: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_down_3.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        x = self.bottleneck_down_3__branch_1__conv_3(x)
-        # bottleneck_down_3.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        bottleneck_down_3__branch_1__batchnorm_3 = self.bottleneck_down_3__branch_1__batchnorm_3(x)
-        # bottleneck_down_3.conv_1: conv(1024, 1x1, stride=2, bias=false) -> 1024x14x14
-        x = self.bottleneck_down_3__conv_1(bottleneck_5__relu_1)
-        # bottleneck_down_3.batchnorm_1: batchnorm -> 1024x14x14
-        x = self.bottleneck_down_3__batchnorm_1(x)
-        # bottleneck_down_3.add_1: add -> 1024x14x14
-        x = bottleneck_down_3__branch_1__batchnorm_3 + x
-        # bottleneck_down_3.relu_1: relu -> 1024x14x14
-        bottleneck_down_3__relu_1 = F.relu(x)
-        # bottleneck_6.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        x = self.bottleneck_6__branch_1__conv_1(bottleneck_down_3__relu_1)
-        # bottleneck_6.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        x = self.bottleneck_6__branch_1__batchnorm_1(x)
-        # bottleneck_6.branch_1.relu_1: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_6.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        x = self.bottleneck_6__branch_1__conv_2(x)
-        # bottleneck_6.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        x = self.bottleneck_6__branch_1__batchnorm_2(x)
-        # bottleneck_6.branch_1.relu_2: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_6.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        x = self.bottleneck_6__branch_1__conv_3(x)
-        # bottleneck_6.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        x = self.bottleneck_6__branch_1__batchnorm_3(x)
-        # bottleneck_6.add_1: add -> 1024x14x14
-        x = x + bottleneck_down_3__relu_1
-        # bottleneck_6.relu_1: relu -> 1024x14x14
-        bottleneck_6__relu_1 = F.relu(x)
-        # bottleneck_7.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        x = self.bottleneck_7__branch_1__conv_1(bottleneck_6__relu_1)
-        # bottleneck_7.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        x = self.bottleneck_7__branch_1__batchnorm_1(x)
-        # bottleneck_7.branch_1.relu_1: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_7.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        x = self.bottleneck_7__branch_1__conv_2(x)
-        # bottleneck_7.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        x = self.bottleneck_7__branch_1__batchnorm_2(x)
-        # bottleneck_7.branch_1.relu_2: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_7.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        x = self.bottleneck_7__branch_1__conv_3(x)
-        # bottleneck_7.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        x = self.bottleneck_7__branch_1__batchnorm_3(x)
-        # bottleneck_7.add_1: add -> 1024x14x14
-        x = x + bottleneck_6__relu_1
-        # bottleneck_7.relu_1: relu -> 1024x14x14
-        bottleneck_7__relu_1 = F.relu(x)
-        # bottleneck_8.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        x = self.bottleneck_8__branch_1__conv_1(bottleneck_7__relu_1)
-        # bottleneck_8.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        x = self.bottleneck_8__branch_1__batchnorm_1(x)
-        # bottleneck_8.branch_1.relu_1: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_8.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        x = self.bottleneck_8__branch_1__conv_2(x)
-        # bottleneck_8.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        x = self.bottleneck_8__branch_1__batchnorm_2(x)
-        # bottleneck_8.branch_1.relu_2: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_8.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        x = self.bottleneck_8__branch_1__conv_3(x)
-        # bottleneck_8.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        x = self.bottleneck_8__branch_1__batchnorm_3(x)
-        # bottleneck_8.add_1: add -> 1024x14x14
-        x = x + bottleneck_7__relu_1
-        # bottleneck_8.relu_1: relu -> 1024x14x14
-        bottleneck_8__relu_1 = F.relu(x)
-        # bottleneck_9.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        x = self.bottleneck_9__branch_1__conv_1(bottleneck_8__relu_1)
-        # bottleneck_9.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        x = self.bottleneck_9__branch_1__batchnorm_1(x)
-        # bottleneck_9.branch_1.relu_1: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_9.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        x = self.bottleneck_9__branch_1__conv_2(x)
-        # bottleneck_9.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        x = self.bottleneck_9__branch_1__batchnorm_2(x)
-        # bottleneck_9.branch_1.relu_2: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_9.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        x = self.bottleneck_9__branch_1__conv_3(x)
-        # bottleneck_9.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        x = self.bottleneck_9__branch_1__batchnorm_3(x)
-        # bottleneck_9.add_1: add -> 1024x14x14
-        x = x + bottleneck_8__relu_1
-        # bottleneck_9.relu_1: relu -> 1024x14x14
-        bottleneck_9__relu_1 = F.relu(x)
-        # bottleneck_10.branch_1.conv_1: conv(256, 1x1, bias=false) -> 256x14x14
-        x = self.bottleneck_10__branch_1__conv_1(bottleneck_9__relu_1)
-        # bottleneck_10.branch_1.batchnorm_1: batchnorm -> 256x14x14
-        x = self.bottleneck_10__branch_1__batchnorm_1(x)
-        # bottleneck_10.branch_1.relu_1: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_10.branch_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x14x14
-        x = self.bottleneck_10__branch_1__conv_2(x)
-        # bottleneck_10.branch_1.batchnorm_2: batchnorm -> 256x14x14
-        x = self.bottleneck_10__branch_1__batchnorm_2(x)
-        # bottleneck_10.branch_1.relu_2: relu -> 256x14x14
-        x = F.relu(x)
-        # bottleneck_10.branch_1.conv_3: conv(1024, 1x1, bias=false) -> 1024x14x14
-        x = self.bottleneck_10__branch_1__conv_3(x)
-        # bottleneck_10.branch_1.batchnorm_3: batchnorm -> 1024x14x14
-        x = self.bottleneck_10__branch_1__batchnorm_3(x)
-        # bottleneck_10.add_1: add -> 1024x14x14
-        x = x + bottleneck_9__relu_1
-        # bottleneck_10.relu_1: relu -> 1024x14x14
-        bottleneck_10__relu_1 = F.relu(x)
-        # bottleneck_down_4.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x14x14
-        x = self.bottleneck_down_4__branch_1__conv_1(bottleneck_10__relu_1)
-        # bottleneck_down_4.branch_1.batchnorm_1: batchnorm -> 512x14x14
-        x = self.bottleneck_down_4__branch_1__batchnorm_1(x)
-        # bottleneck_down_4.branch_1.relu_1: relu -> 512x14x14
-        x = F.relu(x)
-        # bottleneck_down_4.branch_1.conv_2: conv(512, 3x3, stride=2, pad=1, bias=false) -> 512x7x7
-        x = self.bottleneck_down_4__branch_1__conv_2(x)
-        # bottleneck_down_4.branch_1.batchnorm_2: batchnorm -> 512x7x7
-        x = self.bottleneck_down_4__branch_1__batchnorm_2(x)
-        # bottleneck_down_4.branch_1.relu_2: relu -> 512x7x7
-        x = F.relu(x)
-        # bottleneck_down_4.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
-        x = self.bottleneck_down_4__branch_1__conv_3(x)
-        # bottleneck_down_4.branch_1.batchnorm_3: batchnorm -> 2048x7x7
-        bottleneck_down_4__branch_1__batchnorm_3 = self.bottleneck_down_4__branch_1__batchnorm_3(x)
-        # bottleneck_down_4.conv_1: conv(2048, 1x1, stride=2, bias=false) -> 2048x7x7
-        x = self.bottleneck_down_4__conv_1(bottleneck_10__relu_1)
-        # bottleneck_down_4.batchnorm_1: batchnorm -> 2048x7x7
-        x = self.bottleneck_down_4__batchnorm_1(x)
-        # bottleneck_down_4.add_1: add -> 2048x7x7
-        x = bottleneck_down_4__branch_1__batchnorm_3 + x
-        # bottleneck_down_4.relu_1: relu -> 2048x7x7
-        bottleneck_down_4__relu_1 = F.relu(x)
-        # bottleneck_11.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x7x7
-        x = self.bottleneck_11__branch_1__conv_1(bottleneck_down_4__relu_1)
-        # bottleneck_11.branch_1.batchnorm_1: batchnorm -> 512x7x7
-        x = self.bottleneck_11__branch_1__batchnorm_1(x)
-        # bottleneck_11.branch_1.relu_1: relu -> 512x7x7
-        x = F.relu(x)
-        # bottleneck_11.branch_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        x = self.bottleneck_11__branch_1__conv_2(x)
-        # bottleneck_11.branch_1.batchnorm_2: batchnorm -> 512x7x7
-        x = self.bottleneck_11__branch_1__batchnorm_2(x)
-        # bottleneck_11.branch_1.relu_2: relu -> 512x7x7
-        x = F.relu(x)
-        # bottleneck_11.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
-        x = self.bottleneck_11__branch_1__conv_3(x)
-        # bottleneck_11.branch_1.batchnorm_3: batchnorm -> 2048x7x7
-        x = self.bottleneck_11__branch_1__batchnorm_3(x)
-        # bottleneck_11.add_1: add -> 2048x7x7
-        x = x + bottleneck_down_4__relu_1
-        # bottleneck_11.relu_1: relu -> 2048x7x7
-        bottleneck_11__relu_1 = F.relu(x)
-        # bottleneck_12.branch_1.conv_1: conv(512, 1x1, bias=false) -> 512x7x7
-        x = self.bottleneck_12__branch_1__conv_1(bottleneck_11__relu_1)
-        # bottleneck_12.branch_1.batchnorm_1: batchnorm -> 512x7x7
-        x = self.bottleneck_12__branch_1__batchnorm_1(x)
-        # bottleneck_12.branch_1.relu_1: relu -> 512x7x7
-        x = F.relu(x)
-        # bottleneck_12.branch_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x7x7
-        x = self.bottleneck_12__branch_1__conv_2(x)
-        # bottleneck_12.branch_1.batchnorm_2: batchnorm -> 512x7x7
-        x = self.bottleneck_12__branch_1__batchnorm_2(x)
-        # bottleneck_12.branch_1.relu_2: relu -> 512x7x7
-        x = F.relu(x)
-        # bottleneck_12.branch_1.conv_3: conv(2048, 1x1, bias=false) -> 2048x7x7
-        x = self.bottleneck_12__branch_1__conv_3(x)
-        # bottleneck_12.branch_1.batchnorm_3: batchnorm -> 2048x7x7
-        x = self.bottleneck_12__branch_1__batchnorm_3(x)
-        # bottleneck_12.add_1: add -> 2048x7x7
-        x = x + bottleneck_11__relu_1
-        # bottleneck_12.relu_1: relu -> 2048x7x7
-        x = F.relu(x)
-        # globalavgpool_1: globalavgpool -> 2048x1x1
-        x = F.adaptive_avg_pool2d(x, 1)
-        # output_1_flatten: flatten (implicit) -> 2048
-        x = torch.flatten(x, 1)
-        # output_1: fc(1000) -> 1000
-        x = self.output_1(x)
+        x = self.conv_1(x)  # conv(64, 7x7, stride=2, pad=3, bias=false) -> 64x112x112
+        x = self.batchnorm_1(x)  # batchnorm -> 64x112x112
+        x = F.relu(x)  # relu -> 64x112x112
+        x = self.maxpool_1(x)  # maxpool(3x3, stride=2, pad=1) -> 64x56x56
+        x = self.bottleneck_down_1(x)  # bottleneck_down(c=64, stride=1) -> 256x56x56
+        for k in range(1, 3):  # bottleneck(c=64) * 2 -> 256x56x56
+            x = getattr(self, f"bottleneck_{k}")(x)
+        x = self.bottleneck_down_2(x)  # bottleneck_down(c=128, stride=2) -> 512x28x28
+        for k in range(3, 6):  # bottleneck(c=128) * 3 -> 512x28x28
+            x = getattr(self, f"bottleneck_{k}")(x)
+        x = self.bottleneck_down_3(x)  # bottleneck_down(c=256, stride=2) -> 1024x14x14
+        for k in range(6, 11):  # bottleneck(c=256) * 5 -> 1024x14x14
+            x = getattr(self, f"bottleneck_{k}")(x)
+        x = self.bottleneck_down_4(x)  # bottleneck_down(c=512, stride=2) -> 2048x7x7
+        for k in range(11, 13):  # bottleneck(c=512) * 2 -> 2048x7x7
+            x = getattr(self, f"bottleneck_{k}")(x)
+        x = F.adaptive_avg_pool2d(x, 1)  # globalavgpool -> 2048x1x1
+        x = torch.flatten(x, 1)  # flatten (implicit) -> 2048
+        x = self.output_1(x)  # fc(1000) -> 1000
         if logits:
             return x
-        # output_1_softmax: softmax (implicit) -> 1000
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 1000
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network resnet50: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -1095,7 +227,7 @@ class Resnet50(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

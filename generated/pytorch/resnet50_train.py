@@ -4,185 +4,33 @@
 # `netdsl compile examples/resnet50.net --target pytorch`.
 #
 # network resnet50
-#  Layer                                  | Op                                          | Output (CxHxW) |    Params |        MACs | RF size /stride | Inputs
-# ----------------------------------------+---------------------------------------------+----------------+-----------+-------------+-----------------+-----------------------------------------------------------------------
-#  input_1                                | input                                       | 3x224x224      |           |             | 1 /1            |
-#  conv_1                                 | conv(64, 7x7, stride=2, pad=3, bias=false)  | 64x112x112     |     9,408 | 118,013,952 | 7 /2            |
-#  batchnorm_1                            | batchnorm                                   | 64x112x112     |       128 |             | 7 /2            |
-#  relu_1                                 | relu                                        | 64x112x112     |           |             | 7 /2            |
-#  maxpool_1                              | maxpool(3x3, stride=2, pad=1)               | 64x56x56       |           |             | 11 /4           |
-#  bottleneck_down_1.branch_1.conv_1      | conv(64, 1x1, bias=false)                   | 64x56x56       |     4,096 |  12,845,056 | 11 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_1 | batchnorm                                   | 64x56x56       |       128 |             | 11 /4           |
-#  bottleneck_down_1.branch_1.relu_1      | relu                                        | 64x56x56       |           |             | 11 /4           |
-#  bottleneck_down_1.branch_1.conv_2      | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 19 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_2 | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
-#  bottleneck_down_1.branch_1.relu_2      | relu                                        | 64x56x56       |           |             | 19 /4           |
-#  bottleneck_down_1.branch_1.conv_3      | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 19 /4           |
-#  bottleneck_down_1.branch_1.batchnorm_3 | batchnorm                                   | 256x56x56      |       512 |             | 19 /4           |
-#  bottleneck_down_1.conv_1               | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 11 /4           | maxpool_1
-#  bottleneck_down_1.batchnorm_1          | batchnorm                                   | 256x56x56      |       512 |             | 11 /4           |
-#  bottleneck_down_1.add_1                | add                                         | 256x56x56      |           |             | 19 /4           | bottleneck_down_1.branch_1.batchnorm_3, bottleneck_down_1.batchnorm_1
-#  bottleneck_down_1.relu_1               | relu                                        | 256x56x56      |           |             | 19 /4           |
-#  bottleneck_1.branch_1.conv_1           | conv(64, 1x1, bias=false)                   | 64x56x56       |    16,384 |  51,380,224 | 19 /4           |
-#  bottleneck_1.branch_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 19 /4           |
-#  bottleneck_1.branch_1.relu_1           | relu                                        | 64x56x56       |           |             | 19 /4           |
-#  bottleneck_1.branch_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 27 /4           |
-#  bottleneck_1.branch_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
-#  bottleneck_1.branch_1.relu_2           | relu                                        | 64x56x56       |           |             | 27 /4           |
-#  bottleneck_1.branch_1.conv_3           | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 27 /4           |
-#  bottleneck_1.branch_1.batchnorm_3      | batchnorm                                   | 256x56x56      |       512 |             | 27 /4           |
-#  bottleneck_1.add_1                     | add                                         | 256x56x56      |           |             | 27 /4           | bottleneck_1.branch_1.batchnorm_3, bottleneck_down_1.relu_1
-#  bottleneck_1.relu_1                    | relu                                        | 256x56x56      |           |             | 27 /4           |
-#  bottleneck_2.branch_1.conv_1           | conv(64, 1x1, bias=false)                   | 64x56x56       |    16,384 |  51,380,224 | 27 /4           |
-#  bottleneck_2.branch_1.batchnorm_1      | batchnorm                                   | 64x56x56       |       128 |             | 27 /4           |
-#  bottleneck_2.branch_1.relu_1           | relu                                        | 64x56x56       |           |             | 27 /4           |
-#  bottleneck_2.branch_1.conv_2           | conv(64, 3x3, pad=1, bias=false)            | 64x56x56       |    36,864 | 115,605,504 | 35 /4           |
-#  bottleneck_2.branch_1.batchnorm_2      | batchnorm                                   | 64x56x56       |       128 |             | 35 /4           |
-#  bottleneck_2.branch_1.relu_2           | relu                                        | 64x56x56       |           |             | 35 /4           |
-#  bottleneck_2.branch_1.conv_3           | conv(256, 1x1, bias=false)                  | 256x56x56      |    16,384 |  51,380,224 | 35 /4           |
-#  bottleneck_2.branch_1.batchnorm_3      | batchnorm                                   | 256x56x56      |       512 |             | 35 /4           |
-#  bottleneck_2.add_1                     | add                                         | 256x56x56      |           |             | 35 /4           | bottleneck_2.branch_1.batchnorm_3, bottleneck_1.relu_1
-#  bottleneck_2.relu_1                    | relu                                        | 256x56x56      |           |             | 35 /4           |
-#  bottleneck_down_2.branch_1.conv_1      | conv(128, 1x1, bias=false)                  | 128x56x56      |    32,768 | 102,760,448 | 35 /4           |
-#  bottleneck_down_2.branch_1.batchnorm_1 | batchnorm                                   | 128x56x56      |       256 |             | 35 /4           |
-#  bottleneck_down_2.branch_1.relu_1      | relu                                        | 128x56x56      |           |             | 35 /4           |
-#  bottleneck_down_2.branch_1.conv_2      | conv(128, 3x3, stride=2, pad=1, bias=false) | 128x28x28      |   147,456 | 115,605,504 | 43 /8           |
-#  bottleneck_down_2.branch_1.batchnorm_2 | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
-#  bottleneck_down_2.branch_1.relu_2      | relu                                        | 128x28x28      |           |             | 43 /8           |
-#  bottleneck_down_2.branch_1.conv_3      | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 43 /8           |
-#  bottleneck_down_2.branch_1.batchnorm_3 | batchnorm                                   | 512x28x28      |     1,024 |             | 43 /8           |
-#  bottleneck_down_2.conv_1               | conv(512, 1x1, stride=2, bias=false)        | 512x28x28      |   131,072 | 102,760,448 | 35 /8           | bottleneck_2.relu_1
-#  bottleneck_down_2.batchnorm_1          | batchnorm                                   | 512x28x28      |     1,024 |             | 35 /8           |
-#  bottleneck_down_2.add_1                | add                                         | 512x28x28      |           |             | 43 /8           | bottleneck_down_2.branch_1.batchnorm_3, bottleneck_down_2.batchnorm_1
-#  bottleneck_down_2.relu_1               | relu                                        | 512x28x28      |           |             | 43 /8           |
-#  bottleneck_3.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 43 /8           |
-#  bottleneck_3.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 43 /8           |
-#  bottleneck_3.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 43 /8           |
-#  bottleneck_3.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 59 /8           |
-#  bottleneck_3.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 59 /8           |
-#  bottleneck_3.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 59 /8           |
-#  bottleneck_3.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 59 /8           |
-#  bottleneck_3.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 59 /8           |
-#  bottleneck_3.add_1                     | add                                         | 512x28x28      |           |             | 59 /8           | bottleneck_3.branch_1.batchnorm_3, bottleneck_down_2.relu_1
-#  bottleneck_3.relu_1                    | relu                                        | 512x28x28      |           |             | 59 /8           |
-#  bottleneck_4.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 59 /8           |
-#  bottleneck_4.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 59 /8           |
-#  bottleneck_4.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 59 /8           |
-#  bottleneck_4.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 75 /8           |
-#  bottleneck_4.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 75 /8           |
-#  bottleneck_4.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 75 /8           |
-#  bottleneck_4.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 75 /8           |
-#  bottleneck_4.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 75 /8           |
-#  bottleneck_4.add_1                     | add                                         | 512x28x28      |           |             | 75 /8           | bottleneck_4.branch_1.batchnorm_3, bottleneck_3.relu_1
-#  bottleneck_4.relu_1                    | relu                                        | 512x28x28      |           |             | 75 /8           |
-#  bottleneck_5.branch_1.conv_1           | conv(128, 1x1, bias=false)                  | 128x28x28      |    65,536 |  51,380,224 | 75 /8           |
-#  bottleneck_5.branch_1.batchnorm_1      | batchnorm                                   | 128x28x28      |       256 |             | 75 /8           |
-#  bottleneck_5.branch_1.relu_1           | relu                                        | 128x28x28      |           |             | 75 /8           |
-#  bottleneck_5.branch_1.conv_2           | conv(128, 3x3, pad=1, bias=false)           | 128x28x28      |   147,456 | 115,605,504 | 91 /8           |
-#  bottleneck_5.branch_1.batchnorm_2      | batchnorm                                   | 128x28x28      |       256 |             | 91 /8           |
-#  bottleneck_5.branch_1.relu_2           | relu                                        | 128x28x28      |           |             | 91 /8           |
-#  bottleneck_5.branch_1.conv_3           | conv(512, 1x1, bias=false)                  | 512x28x28      |    65,536 |  51,380,224 | 91 /8           |
-#  bottleneck_5.branch_1.batchnorm_3      | batchnorm                                   | 512x28x28      |     1,024 |             | 91 /8           |
-#  bottleneck_5.add_1                     | add                                         | 512x28x28      |           |             | 91 /8           | bottleneck_5.branch_1.batchnorm_3, bottleneck_4.relu_1
-#  bottleneck_5.relu_1                    | relu                                        | 512x28x28      |           |             | 91 /8           |
-#  bottleneck_down_3.branch_1.conv_1      | conv(256, 1x1, bias=false)                  | 256x28x28      |   131,072 | 102,760,448 | 91 /8           |
-#  bottleneck_down_3.branch_1.batchnorm_1 | batchnorm                                   | 256x28x28      |       512 |             | 91 /8           |
-#  bottleneck_down_3.branch_1.relu_1      | relu                                        | 256x28x28      |           |             | 91 /8           |
-#  bottleneck_down_3.branch_1.conv_2      | conv(256, 3x3, stride=2, pad=1, bias=false) | 256x14x14      |   589,824 | 115,605,504 | 107 /16         |
-#  bottleneck_down_3.branch_1.batchnorm_2 | batchnorm                                   | 256x14x14      |       512 |             | 107 /16         |
-#  bottleneck_down_3.branch_1.relu_2      | relu                                        | 256x14x14      |           |             | 107 /16         |
-#  bottleneck_down_3.branch_1.conv_3      | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 107 /16         |
-#  bottleneck_down_3.branch_1.batchnorm_3 | batchnorm                                   | 1024x14x14     |     2,048 |             | 107 /16         |
-#  bottleneck_down_3.conv_1               | conv(1024, 1x1, stride=2, bias=false)       | 1024x14x14     |   524,288 | 102,760,448 | 91 /16          | bottleneck_5.relu_1
-#  bottleneck_down_3.batchnorm_1          | batchnorm                                   | 1024x14x14     |     2,048 |             | 91 /16          |
-#  bottleneck_down_3.add_1                | add                                         | 1024x14x14     |           |             | 107 /16         | bottleneck_down_3.branch_1.batchnorm_3, bottleneck_down_3.batchnorm_1
-#  bottleneck_down_3.relu_1               | relu                                        | 1024x14x14     |           |             | 107 /16         |
-#  bottleneck_6.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 107 /16         |
-#  bottleneck_6.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 107 /16         |
-#  bottleneck_6.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 107 /16         |
-#  bottleneck_6.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 139 /16         |
-#  bottleneck_6.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 139 /16         |
-#  bottleneck_6.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 139 /16         |
-#  bottleneck_6.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 139 /16         |
-#  bottleneck_6.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 139 /16         |
-#  bottleneck_6.add_1                     | add                                         | 1024x14x14     |           |             | 139 /16         | bottleneck_6.branch_1.batchnorm_3, bottleneck_down_3.relu_1
-#  bottleneck_6.relu_1                    | relu                                        | 1024x14x14     |           |             | 139 /16         |
-#  bottleneck_7.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 139 /16         |
-#  bottleneck_7.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 139 /16         |
-#  bottleneck_7.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 139 /16         |
-#  bottleneck_7.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 171 /16         |
-#  bottleneck_7.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 171 /16         |
-#  bottleneck_7.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 171 /16         |
-#  bottleneck_7.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 171 /16         |
-#  bottleneck_7.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 171 /16         |
-#  bottleneck_7.add_1                     | add                                         | 1024x14x14     |           |             | 171 /16         | bottleneck_7.branch_1.batchnorm_3, bottleneck_6.relu_1
-#  bottleneck_7.relu_1                    | relu                                        | 1024x14x14     |           |             | 171 /16         |
-#  bottleneck_8.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 171 /16         |
-#  bottleneck_8.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 171 /16         |
-#  bottleneck_8.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 171 /16         |
-#  bottleneck_8.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 203 /16         |
-#  bottleneck_8.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 203 /16         |
-#  bottleneck_8.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 203 /16         |
-#  bottleneck_8.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 203 /16         |
-#  bottleneck_8.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 203 /16         |
-#  bottleneck_8.add_1                     | add                                         | 1024x14x14     |           |             | 203 /16         | bottleneck_8.branch_1.batchnorm_3, bottleneck_7.relu_1
-#  bottleneck_8.relu_1                    | relu                                        | 1024x14x14     |           |             | 203 /16         |
-#  bottleneck_9.branch_1.conv_1           | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 203 /16         |
-#  bottleneck_9.branch_1.batchnorm_1      | batchnorm                                   | 256x14x14      |       512 |             | 203 /16         |
-#  bottleneck_9.branch_1.relu_1           | relu                                        | 256x14x14      |           |             | 203 /16         |
-#  bottleneck_9.branch_1.conv_2           | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 235 /16         |
-#  bottleneck_9.branch_1.batchnorm_2      | batchnorm                                   | 256x14x14      |       512 |             | 235 /16         |
-#  bottleneck_9.branch_1.relu_2           | relu                                        | 256x14x14      |           |             | 235 /16         |
-#  bottleneck_9.branch_1.conv_3           | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 235 /16         |
-#  bottleneck_9.branch_1.batchnorm_3      | batchnorm                                   | 1024x14x14     |     2,048 |             | 235 /16         |
-#  bottleneck_9.add_1                     | add                                         | 1024x14x14     |           |             | 235 /16         | bottleneck_9.branch_1.batchnorm_3, bottleneck_8.relu_1
-#  bottleneck_9.relu_1                    | relu                                        | 1024x14x14     |           |             | 235 /16         |
-#  bottleneck_10.branch_1.conv_1          | conv(256, 1x1, bias=false)                  | 256x14x14      |   262,144 |  51,380,224 | 235 /16         |
-#  bottleneck_10.branch_1.batchnorm_1     | batchnorm                                   | 256x14x14      |       512 |             | 235 /16         |
-#  bottleneck_10.branch_1.relu_1          | relu                                        | 256x14x14      |           |             | 235 /16         |
-#  bottleneck_10.branch_1.conv_2          | conv(256, 3x3, pad=1, bias=false)           | 256x14x14      |   589,824 | 115,605,504 | 267 /16         |
-#  bottleneck_10.branch_1.batchnorm_2     | batchnorm                                   | 256x14x14      |       512 |             | 267 /16         |
-#  bottleneck_10.branch_1.relu_2          | relu                                        | 256x14x14      |           |             | 267 /16         |
-#  bottleneck_10.branch_1.conv_3          | conv(1024, 1x1, bias=false)                 | 1024x14x14     |   262,144 |  51,380,224 | 267 /16         |
-#  bottleneck_10.branch_1.batchnorm_3     | batchnorm                                   | 1024x14x14     |     2,048 |             | 267 /16         |
-#  bottleneck_10.add_1                    | add                                         | 1024x14x14     |           |             | 267 /16         | bottleneck_10.branch_1.batchnorm_3, bottleneck_9.relu_1
-#  bottleneck_10.relu_1                   | relu                                        | 1024x14x14     |           |             | 267 /16         |
-#  bottleneck_down_4.branch_1.conv_1      | conv(512, 1x1, bias=false)                  | 512x14x14      |   524,288 | 102,760,448 | 267 /16         |
-#  bottleneck_down_4.branch_1.batchnorm_1 | batchnorm                                   | 512x14x14      |     1,024 |             | 267 /16         |
-#  bottleneck_down_4.branch_1.relu_1      | relu                                        | 512x14x14      |           |             | 267 /16         |
-#  bottleneck_down_4.branch_1.conv_2      | conv(512, 3x3, stride=2, pad=1, bias=false) | 512x7x7        | 2,359,296 | 115,605,504 | 299 /32         |
-#  bottleneck_down_4.branch_1.batchnorm_2 | batchnorm                                   | 512x7x7        |     1,024 |             | 299 /32         |
-#  bottleneck_down_4.branch_1.relu_2      | relu                                        | 512x7x7        |           |             | 299 /32         |
-#  bottleneck_down_4.branch_1.conv_3      | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 299 /32         |
-#  bottleneck_down_4.branch_1.batchnorm_3 | batchnorm                                   | 2048x7x7       |     4,096 |             | 299 /32         |
-#  bottleneck_down_4.conv_1               | conv(2048, 1x1, stride=2, bias=false)       | 2048x7x7       | 2,097,152 | 102,760,448 | 267 /32         | bottleneck_10.relu_1
-#  bottleneck_down_4.batchnorm_1          | batchnorm                                   | 2048x7x7       |     4,096 |             | 267 /32         |
-#  bottleneck_down_4.add_1                | add                                         | 2048x7x7       |           |             | 299 /32         | bottleneck_down_4.branch_1.batchnorm_3, bottleneck_down_4.batchnorm_1
-#  bottleneck_down_4.relu_1               | relu                                        | 2048x7x7       |           |             | 299 /32         |
-#  bottleneck_11.branch_1.conv_1          | conv(512, 1x1, bias=false)                  | 512x7x7        | 1,048,576 |  51,380,224 | 299 /32         |
-#  bottleneck_11.branch_1.batchnorm_1     | batchnorm                                   | 512x7x7        |     1,024 |             | 299 /32         |
-#  bottleneck_11.branch_1.relu_1          | relu                                        | 512x7x7        |           |             | 299 /32         |
-#  bottleneck_11.branch_1.conv_2          | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 363 /32         |
-#  bottleneck_11.branch_1.batchnorm_2     | batchnorm                                   | 512x7x7        |     1,024 |             | 363 /32         |
-#  bottleneck_11.branch_1.relu_2          | relu                                        | 512x7x7        |           |             | 363 /32         |
-#  bottleneck_11.branch_1.conv_3          | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 363 /32         |
-#  bottleneck_11.branch_1.batchnorm_3     | batchnorm                                   | 2048x7x7       |     4,096 |             | 363 /32         |
-#  bottleneck_11.add_1                    | add                                         | 2048x7x7       |           |             | 363 /32         | bottleneck_11.branch_1.batchnorm_3, bottleneck_down_4.relu_1
-#  bottleneck_11.relu_1                   | relu                                        | 2048x7x7       |           |             | 363 /32         |
-#  bottleneck_12.branch_1.conv_1          | conv(512, 1x1, bias=false)                  | 512x7x7        | 1,048,576 |  51,380,224 | 363 /32         |
-#  bottleneck_12.branch_1.batchnorm_1     | batchnorm                                   | 512x7x7        |     1,024 |             | 363 /32         |
-#  bottleneck_12.branch_1.relu_1          | relu                                        | 512x7x7        |           |             | 363 /32         |
-#  bottleneck_12.branch_1.conv_2          | conv(512, 3x3, pad=1, bias=false)           | 512x7x7        | 2,359,296 | 115,605,504 | 427 /32         |
-#  bottleneck_12.branch_1.batchnorm_2     | batchnorm                                   | 512x7x7        |     1,024 |             | 427 /32         |
-#  bottleneck_12.branch_1.relu_2          | relu                                        | 512x7x7        |           |             | 427 /32         |
-#  bottleneck_12.branch_1.conv_3          | conv(2048, 1x1, bias=false)                 | 2048x7x7       | 1,048,576 |  51,380,224 | 427 /32         |
-#  bottleneck_12.branch_1.batchnorm_3     | batchnorm                                   | 2048x7x7       |     4,096 |             | 427 /32         |
-#  bottleneck_12.add_1                    | add                                         | 2048x7x7       |           |             | 427 /32         | bottleneck_12.branch_1.batchnorm_3, bottleneck_11.relu_1
-#  bottleneck_12.relu_1                   | relu                                        | 2048x7x7       |           |             | 427 /32         |
-#  globalavgpool_1                        | globalavgpool                               | 2048x1x1       |           |             | 619 /32         |
-#  output_1_flatten                       | flatten (implicit)                          | 2048           |           |             |                 |
-#  output_1                               | fc(1000)                                    | 1000           | 2,049,000 |   2,048,000 |                 |
-#  output_1_softmax                       | softmax (implicit)                          | 1000           |           |             |                 |
+#  Layer             | Op                                         | Output (CxHxW) |    Params |        MACs | RF size /stride
+# -------------------+--------------------------------------------+----------------+-----------+-------------+-----------------
+#  input_1           | input                                      | 3x224x224      |           |             | 1 /1
+#  conv_1            | conv(64, 7x7, stride=2, pad=3, bias=false) | 64x112x112     |     9,408 | 118,013,952 | 7 /2
+#  batchnorm_1       | batchnorm                                  | 64x112x112     |       128 |             | 7 /2
+#  relu_1            | relu                                       | 64x112x112     |           |             | 7 /2
+#  maxpool_1         | maxpool(3x3, stride=2, pad=1)              | 64x56x56       |           |             | 11 /4
+#  bottleneck_down_1 | bottleneck_down(c=64, stride=1)            | 256x56x56      |    75,008 | 231,211,008 | 19 /4
+#  bottleneck_1      | bottleneck(c=64)                           | 256x56x56      |    70,400 | 218,365,952 | 27 /4
+#  bottleneck_2      | bottleneck(c=64)                           | 256x56x56      |    70,400 | 218,365,952 | 35 /4
+#  bottleneck_down_2 | bottleneck_down(c=128, stride=2)           | 512x28x28      |   379,392 | 372,506,624 | 43 /8
+#  bottleneck_3      | bottleneck(c=128)                          | 512x28x28      |   280,064 | 218,365,952 | 59 /8
+#  bottleneck_4      | bottleneck(c=128)                          | 512x28x28      |   280,064 | 218,365,952 | 75 /8
+#  bottleneck_5      | bottleneck(c=128)                          | 512x28x28      |   280,064 | 218,365,952 | 91 /8
+#  bottleneck_down_3 | bottleneck_down(c=256, stride=2)           | 1024x14x14     | 1,512,448 | 372,506,624 | 107 /16
+#  bottleneck_6      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 139 /16
+#  bottleneck_7      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 171 /16
+#  bottleneck_8      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 203 /16
+#  bottleneck_9      | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 235 /16
+#  bottleneck_10     | bottleneck(c=256)                          | 1024x14x14     | 1,117,184 | 218,365,952 | 267 /16
+#  bottleneck_down_4 | bottleneck_down(c=512, stride=2)           | 2048x7x7       | 6,039,552 | 372,506,624 | 299 /32
+#  bottleneck_11     | bottleneck(c=512)                          | 2048x7x7       | 4,462,592 | 218,365,952 | 363 /32
+#  bottleneck_12     | bottleneck(c=512)                          | 2048x7x7       | 4,462,592 | 218,365,952 | 427 /32
+#  globalavgpool_1   | globalavgpool                              | 2048x1x1       |           |             | 619 /32
+#  output_1_flatten  | flatten (implicit)                         | 2048           |           |             |
+#  output_1          | fc(1000)                                   | 1000           | 2,049,000 |   2,048,000 |
+#  output_1_softmax  | softmax (implicit)                         | 1000           |           |             |
 # Trainable params:     25,557,032
 # Non-trainable params: 53,120
 # MACs per sample:      4,089,184,256 (4.09 G)
@@ -296,8 +144,7 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
-                ) -> list[float]:
+def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device) -> list[float]:
     """One pass over this process's share of the training set: [loss sum, correct, samples]."""
     model.train()
     totals = [0.0, 0.0, 0.0]
@@ -312,13 +159,12 @@ def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, dev
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device
-             ) -> list[float]:
+def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device) -> list[float]:
     """Inference-mode [loss sum, correct, samples] over x, y."""
     net.eval()
     totals = [0.0, 0.0, 0.0]
     for i in range(0, len(y), batch):
-        xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+        xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
         loss, scores = loss_and_scores(net, xb, yb)
         totals = [totals[0] + loss.item() * len(yb), totals[1] + hits(scores, yb), totals[2] + len(yb)]
     return totals
@@ -339,16 +185,20 @@ def main(argv: list[str] | None = None) -> int:
     net = Resnet50().to(device)
     if args.weights:
         net.load_netdsl_weights(args.weights)
-    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
-        if world > 1 else net
+    model = (
+        DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+    )
     train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
     x_val, y_val = torch.from_numpy(data.x_val[rank::world]), torch.from_numpy(data.y_val[rank::world])
     optimizer = make_optimizer(model.parameters(), args.lr)
     if rank == 0:
-        print(f"resnet50: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
-              f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
+        print(
+            f"resnet50: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
+            f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}",
+            flush=True,
+        )
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)

@@ -22,9 +22,11 @@
     model.load_netdsl_weights("seed000_mlp.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 784) -> y: (N, 10)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. seed000_mlp_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. seed000_mlp_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -36,14 +38,7 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (784,)
 OUTPUT_SHAPE = (10,)
-
-# netdsl weight name -> state_dict name in Seed000Mlp
-NETDSL_NAMES = {
-    "fc_1.weight": "fc_1.weight",
-    "fc_1.bias": "fc_1.bias",
-    "fc_2.weight": "fc_2.weight",
-    "fc_2.bias": "fc_2.bias",
-}
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
 
 class Seed000Mlp(nn.Module):
@@ -51,9 +46,7 @@ class Seed000Mlp(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # fc_1: fc(32) -> 32
         self.fc_1 = nn.Linear(784, 32)
-        # fc_2: fc(10) -> 10
         self.fc_2 = nn.Linear(32, 10)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -64,31 +57,33 @@ class Seed000Mlp(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 784), got {tuple(x.shape)}")
-        # input_1: input -> 784
-        # fc_1: fc(32) -> 32
-        x = self.fc_1(x)
-        # relu_1: relu -> 32
-        x = F.relu(x)
-        # fc_2: fc(10) -> 10
-        x = self.fc_2(x)
+        x = self.fc_1(x)  # fc(32) -> 32
+        x = F.relu(x)  # relu -> 32
+        x = self.fc_2(x)  # fc(10) -> 10
         if logits:
             return x
-        # softmax_1: softmax -> 10
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax -> 10
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network seed000_mlp: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -99,7 +94,7 @@ class Seed000Mlp(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

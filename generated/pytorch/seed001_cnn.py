@@ -27,9 +27,11 @@
     model.load_netdsl_weights("seed001_cnn.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 1, 28, 28) -> y: (N, 10)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. seed001_cnn_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. seed001_cnn_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -41,18 +43,7 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (1, 28, 28)
 OUTPUT_SHAPE = (10,)
-
-# netdsl weight name -> state_dict name in Seed001Cnn
-NETDSL_NAMES = {
-    "conv_1.weight": "conv_1.weight",
-    "conv_1.bias": "conv_1.bias",
-    "conv_2.weight": "conv_2.weight",
-    "conv_2.bias": "conv_2.bias",
-    "fc_1.weight": "fc_1.weight",
-    "fc_1.bias": "fc_1.bias",
-    "output_1.weight": "output_1.weight",
-    "output_1.bias": "output_1.bias",
-}
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
 
 class Seed001Cnn(nn.Module):
@@ -60,17 +51,11 @@ class Seed001Cnn(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv_1: conv(25, 3x3) -> 25x26x26
         self.conv_1 = nn.Conv2d(1, 25, kernel_size=(3, 3))
-        # maxpool_1: maxpool(2x2) -> 25x13x13
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # conv_2: conv(50, 3x3) -> 50x11x11
         self.conv_2 = nn.Conv2d(25, 50, kernel_size=(3, 3))
-        # maxpool_2: maxpool(2x2) -> 50x5x5
         self.maxpool_2 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # fc_1: fc(100) -> 100
         self.fc_1 = nn.Linear(1250, 100)
-        # output_1: fc(10) -> 10
         self.output_1 = nn.Linear(100, 10)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -81,41 +66,38 @@ class Seed001Cnn(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 1, 28, 28), got {tuple(x.shape)}")
-        # input_1: input -> 1x28x28
-        # conv_1: conv(25, 3x3) -> 25x26x26
-        x = self.conv_1(x)
-        # maxpool_1: maxpool(2x2) -> 25x13x13
-        x = self.maxpool_1(x)
-        # conv_2: conv(50, 3x3) -> 50x11x11
-        x = self.conv_2(x)
-        # maxpool_2: maxpool(2x2) -> 50x5x5
-        x = self.maxpool_2(x)
-        # flatten_1: flatten -> 1250
-        x = torch.flatten(x, 1)
-        # fc_1: fc(100) -> 100
-        x = self.fc_1(x)
-        # fc_1_relu: relu (implicit) -> 100
-        x = F.relu(x)
-        # output_1: fc(10) -> 10
-        x = self.output_1(x)
+        x = self.conv_1(x)  # conv(25, 3x3) -> 25x26x26
+        x = self.maxpool_1(x)  # maxpool(2x2) -> 25x13x13
+        x = self.conv_2(x)  # conv(50, 3x3) -> 50x11x11
+        x = self.maxpool_2(x)  # maxpool(2x2) -> 50x5x5
+        x = torch.flatten(x, 1)  # flatten -> 1250
+        x = self.fc_1(x)  # fc(100) -> 100
+        x = F.relu(x)  # relu (implicit) -> 100
+        x = self.output_1(x)  # fc(10) -> 10
         if logits:
             return x
-        # output_1_softmax: softmax (implicit) -> 10
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 10
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network seed001_cnn: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -126,7 +108,7 @@ class Seed001Cnn(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

@@ -36,9 +36,11 @@
     model.load_netdsl_weights("seed002_cifar10.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 32, 32) -> y: (N, 10)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. seed002_cifar10_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. seed002_cifar10_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -50,22 +52,7 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 32, 32)
 OUTPUT_SHAPE = (10,)
-
-# netdsl weight name -> state_dict name in Seed002Cifar10
-NETDSL_NAMES = {
-    "conv_1.weight": "conv_1.weight",
-    "conv_1.bias": "conv_1.bias",
-    "conv_2.weight": "conv_2.weight",
-    "conv_2.bias": "conv_2.bias",
-    "conv_3.weight": "conv_3.weight",
-    "conv_3.bias": "conv_3.bias",
-    "conv_4.weight": "conv_4.weight",
-    "conv_4.bias": "conv_4.bias",
-    "fc_1.weight": "fc_1.weight",
-    "fc_1.bias": "fc_1.bias",
-    "fc_2.weight": "fc_2.weight",
-    "fc_2.bias": "fc_2.bias",
-}
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
 
 class Seed002Cifar10(nn.Module):
@@ -73,27 +60,16 @@ class Seed002Cifar10(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # conv_1: conv(32, 3x3, pad=same) -> 32x32x32
         self.conv_1 = nn.Conv2d(3, 32, kernel_size=(3, 3), padding=(1, 1))
-        # conv_2: conv(32, 3x3) -> 32x30x30
         self.conv_2 = nn.Conv2d(32, 32, kernel_size=(3, 3))
-        # maxpool_1: maxpool(2x2) -> 32x15x15
         self.maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # dropout_1: dropout(0.25) -> 32x15x15
         self.dropout_1 = nn.Dropout(0.25)
-        # conv_3: conv(64, 3x3, pad=same) -> 64x15x15
         self.conv_3 = nn.Conv2d(32, 64, kernel_size=(3, 3), padding=(1, 1))
-        # conv_4: conv(64, 3x3) -> 64x13x13
         self.conv_4 = nn.Conv2d(64, 64, kernel_size=(3, 3))
-        # maxpool_2: maxpool(2x2) -> 64x6x6
         self.maxpool_2 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # dropout_2: dropout(0.25) -> 64x6x6
         self.dropout_2 = nn.Dropout(0.25)
-        # fc_1: fc(512) -> 512
         self.fc_1 = nn.Linear(2304, 512)
-        # dropout_3: dropout(0.5) -> 512
         self.dropout_3 = nn.Dropout(0.5)
-        # fc_2: fc(10) -> 10
         self.fc_2 = nn.Linear(512, 10)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -104,59 +80,47 @@ class Seed002Cifar10(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 32, 32), got {tuple(x.shape)}")
-        # input_1: input(layout=hwc) -> 3x32x32
-        # conv_1: conv(32, 3x3, pad=same) -> 32x32x32
-        x = self.conv_1(x)
-        # relu_1: relu -> 32x32x32
-        x = F.relu(x)
-        # conv_2: conv(32, 3x3) -> 32x30x30
-        x = self.conv_2(x)
-        # relu_2: relu -> 32x30x30
-        x = F.relu(x)
-        # maxpool_1: maxpool(2x2) -> 32x15x15
-        x = self.maxpool_1(x)
-        # dropout_1: dropout(0.25) -> 32x15x15
-        x = self.dropout_1(x)
-        # conv_3: conv(64, 3x3, pad=same) -> 64x15x15
-        x = self.conv_3(x)
-        # relu_3: relu -> 64x15x15
-        x = F.relu(x)
-        # conv_4: conv(64, 3x3) -> 64x13x13
-        x = self.conv_4(x)
-        # relu_4: relu -> 64x13x13
-        x = F.relu(x)
-        # maxpool_2: maxpool(2x2) -> 64x6x6
-        x = self.maxpool_2(x)
-        # dropout_2: dropout(0.25) -> 64x6x6
-        x = self.dropout_2(x)
-        # flatten_1: flatten -> 2304
-        x = torch.flatten(x, 1)
-        # fc_1: fc(512) -> 512
-        x = self.fc_1(x)
-        # relu_5: relu -> 512
-        x = F.relu(x)
-        # dropout_3: dropout(0.5) -> 512
-        x = self.dropout_3(x)
-        # fc_2: fc(10) -> 10
-        x = self.fc_2(x)
+        x = self.conv_1(x)  # conv(32, 3x3, pad=same) -> 32x32x32
+        x = F.relu(x)  # relu -> 32x32x32
+        x = self.conv_2(x)  # conv(32, 3x3) -> 32x30x30
+        x = F.relu(x)  # relu -> 32x30x30
+        x = self.maxpool_1(x)  # maxpool(2x2) -> 32x15x15
+        x = self.dropout_1(x)  # dropout(0.25) -> 32x15x15
+        x = self.conv_3(x)  # conv(64, 3x3, pad=same) -> 64x15x15
+        x = F.relu(x)  # relu -> 64x15x15
+        x = self.conv_4(x)  # conv(64, 3x3) -> 64x13x13
+        x = F.relu(x)  # relu -> 64x13x13
+        x = self.maxpool_2(x)  # maxpool(2x2) -> 64x6x6
+        x = self.dropout_2(x)  # dropout(0.25) -> 64x6x6
+        x = torch.flatten(x, 1)  # flatten -> 2304
+        x = self.fc_1(x)  # fc(512) -> 512
+        x = F.relu(x)  # relu -> 512
+        x = self.dropout_3(x)  # dropout(0.5) -> 512
+        x = self.fc_2(x)  # fc(10) -> 10
         if logits:
             return x
-        # softmax_1: softmax -> 10
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax -> 10
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network seed002_cifar10: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -167,7 +131,7 @@ class Seed002Cifar10(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

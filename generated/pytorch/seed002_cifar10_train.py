@@ -123,7 +123,7 @@ def make_augmenter(seed: int, rank: int):
     from netdsl.frontend.train_extras import Transform
     from netdsl.train.augment import Augmenter
 
-    return Augmenter((Transform("shift", (0.1, 0.1)), Transform("flip", ()),), seed=seed * 1009 + rank)
+    return Augmenter((Transform("shift", (0.1, 0.1)), Transform("flip", ())), seed=seed * 1009 + rank)
 
 
 def loss_and_scores(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -148,8 +148,9 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device,
-                augmenter, iteration: int) -> tuple[list[float], int]:
+def train_epoch(
+    model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device, augmenter, iteration: int
+) -> tuple[list[float], int]:
     """One pass over this process's share of the training set: [loss sum, correct, samples], and the
     iterations done after it."""
     model.train()
@@ -172,13 +173,12 @@ def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, dev
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device
-             ) -> list[float]:
+def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device) -> list[float]:
     """Inference-mode [loss sum, correct, samples] over x, y."""
     net.eval()
     totals = [0.0, 0.0, 0.0]
     for i in range(0, len(y), batch):
-        xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+        xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
         loss, scores = loss_and_scores(net, xb, yb)
         totals = [totals[0] + loss.item() * len(yb), totals[1] + hits(scores, yb), totals[2] + len(yb)]
     return totals
@@ -199,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     net = Seed002Cifar10().to(device)
     if args.weights:
         net.load_netdsl_weights(args.weights)
-    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
-        if world > 1 else net
+    model = (
+        DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+    )
     train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
@@ -209,8 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     augmenter = make_augmenter(args.seed, rank)
     iteration = 0
     if rank == 0:
-        print(f"seed002_cifar10: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
-              f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
+        print(
+            f"seed002_cifar10: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
+            f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}",
+            flush=True,
+        )
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)

@@ -26,9 +26,11 @@
     model.load_netdsl_weights("seed002_fashion.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 784) -> y: (N, 10)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. seed002_fashion_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. seed002_fashion_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -40,24 +42,7 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (784,)
 OUTPUT_SHAPE = (10,)
-
-# netdsl weight name -> state_dict name in Seed002Fashion
-NETDSL_NAMES = {
-    "fc_1.weight": "fc_1.weight",
-    "fc_1.bias": "fc_1.bias",
-    "batchnorm_1.weight": "batchnorm_1.weight",
-    "batchnorm_1.bias": "batchnorm_1.bias",
-    "batchnorm_1.running_mean": "batchnorm_1.running_mean",
-    "batchnorm_1.running_var": "batchnorm_1.running_var",
-    "fc_2.weight": "fc_2.weight",
-    "fc_2.bias": "fc_2.bias",
-    "batchnorm_2.weight": "batchnorm_2.weight",
-    "batchnorm_2.bias": "batchnorm_2.bias",
-    "batchnorm_2.running_mean": "batchnorm_2.running_mean",
-    "batchnorm_2.running_var": "batchnorm_2.running_var",
-    "fc_3.weight": "fc_3.weight",
-    "fc_3.bias": "fc_3.bias",
-}
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
 
 class Seed002Fashion(nn.Module):
@@ -65,15 +50,10 @@ class Seed002Fashion(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # fc_1: fc(128) -> 128
         self.fc_1 = nn.Linear(784, 128)
-        # batchnorm_1: batchnorm -> 128
         self.batchnorm_1 = nn.BatchNorm1d(128, eps=1e-05, momentum=0.1)
-        # fc_2: fc(64) -> 64
         self.fc_2 = nn.Linear(128, 64)
-        # batchnorm_2: batchnorm -> 64
         self.batchnorm_2 = nn.BatchNorm1d(64, eps=1e-05, momentum=0.1)
-        # fc_3: fc(10) -> 10
         self.fc_3 = nn.Linear(64, 10)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -84,39 +64,37 @@ class Seed002Fashion(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 784), got {tuple(x.shape)}")
-        # input_1: input -> 784
-        # fc_1: fc(128) -> 128
-        x = self.fc_1(x)
-        # batchnorm_1: batchnorm -> 128
-        x = self.batchnorm_1(x)
-        # relu_1: relu -> 128
-        x = F.relu(x)
-        # fc_2: fc(64) -> 64
-        x = self.fc_2(x)
-        # batchnorm_2: batchnorm -> 64
-        x = self.batchnorm_2(x)
-        # relu_2: relu -> 64
-        x = F.relu(x)
-        # fc_3: fc(10) -> 10
-        x = self.fc_3(x)
+        x = self.fc_1(x)  # fc(128) -> 128
+        x = self.batchnorm_1(x)  # batchnorm -> 128
+        x = F.relu(x)  # relu -> 128
+        x = self.fc_2(x)  # fc(64) -> 64
+        x = self.batchnorm_2(x)  # batchnorm -> 64
+        x = F.relu(x)  # relu -> 64
+        x = self.fc_3(x)  # fc(10) -> 10
         if logits:
             return x
-        # softmax_1: softmax -> 10
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax -> 10
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network seed002_fashion: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -127,7 +105,7 @@ class Seed002Fashion(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

@@ -4,76 +4,27 @@
 # `netdsl compile examples/unet.net --target pytorch`.
 #
 # network unet
-#  Layer                       | Op                                 | Output (CxHxW) |    Params |          MACs | RF size /stride | Inputs
-# -----------------------------+------------------------------------+----------------+-----------+---------------+-----------------+---------------------------------------
-#  input_1                     | input                              | 3x256x256      |           |               | 1 /1            |
-#  double_1.conv_1             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |     1,728 |   113,246,208 | 3 /1            |
-#  double_1.batchnorm_1        | batchnorm                          | 64x256x256     |       128 |               | 3 /1            |
-#  double_1.relu_1             | relu                               | 64x256x256     |           |               | 3 /1            |
-#  double_1.conv_2             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |    36,864 | 2,415,919,104 | 5 /1            |
-#  double_1.batchnorm_2        | batchnorm                          | 64x256x256     |       128 |               | 5 /1            |
-#  double_1.relu_2             | relu                               | 64x256x256     |           |               | 5 /1            |
-#  down_1.maxpool_1            | maxpool(2x2)                       | 64x128x128     |           |               | 6 /2            |
-#  down_1.double_1.conv_1      | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |    73,728 | 1,207,959,552 | 10 /2           |
-#  down_1.double_1.batchnorm_1 | batchnorm                          | 128x128x128    |       256 |               | 10 /2           |
-#  down_1.double_1.relu_1      | relu                               | 128x128x128    |           |               | 10 /2           |
-#  down_1.double_1.conv_2      | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |   147,456 | 2,415,919,104 | 14 /2           |
-#  down_1.double_1.batchnorm_2 | batchnorm                          | 128x128x128    |       256 |               | 14 /2           |
-#  down_1.double_1.relu_2      | relu                               | 128x128x128    |           |               | 14 /2           |
-#  down_2.maxpool_1            | maxpool(2x2)                       | 128x64x64      |           |               | 16 /4           |
-#  down_2.double_1.conv_1      | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      |   294,912 | 1,207,959,552 | 24 /4           |
-#  down_2.double_1.batchnorm_1 | batchnorm                          | 256x64x64      |       512 |               | 24 /4           |
-#  down_2.double_1.relu_1      | relu                               | 256x64x64      |           |               | 24 /4           |
-#  down_2.double_1.conv_2      | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      |   589,824 | 2,415,919,104 | 32 /4           |
-#  down_2.double_1.batchnorm_2 | batchnorm                          | 256x64x64      |       512 |               | 32 /4           |
-#  down_2.double_1.relu_2      | relu                               | 256x64x64      |           |               | 32 /4           |
-#  down_3.maxpool_1            | maxpool(2x2)                       | 256x32x32      |           |               | 36 /8           |
-#  down_3.double_1.conv_1      | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 1,179,648 | 1,207,959,552 | 52 /8           |
-#  down_3.double_1.batchnorm_1 | batchnorm                          | 512x32x32      |     1,024 |               | 52 /8           |
-#  down_3.double_1.relu_1      | relu                               | 512x32x32      |           |               | 52 /8           |
-#  down_3.double_1.conv_2      | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 2,359,296 | 2,415,919,104 | 68 /8           |
-#  down_3.double_1.batchnorm_2 | batchnorm                          | 512x32x32      |     1,024 |               | 68 /8           |
-#  down_3.double_1.relu_2      | relu                               | 512x32x32      |           |               | 68 /8           |
-#  down_4.maxpool_1            | maxpool(2x2)                       | 512x16x16      |           |               | 76 /16          |
-#  down_4.double_1.conv_1      | conv(1024, 3x3, pad=1, bias=false) | 1024x16x16     | 4,718,592 | 1,207,959,552 | 108 /16         |
-#  down_4.double_1.batchnorm_1 | batchnorm                          | 1024x16x16     |     2,048 |               | 108 /16         |
-#  down_4.double_1.relu_1      | relu                               | 1024x16x16     |           |               | 108 /16         |
-#  down_4.double_1.conv_2      | conv(1024, 3x3, pad=1, bias=false) | 1024x16x16     | 9,437,184 | 2,415,919,104 | 140 /16         |
-#  down_4.double_1.batchnorm_2 | batchnorm                          | 1024x16x16     |     2,048 |               | 140 /16         |
-#  down_4.double_1.relu_2      | relu                               | 1024x16x16     |           |               | 140 /16         |
-#  up_1.deconv_1               | deconv(512, 2x2, stride=2)         | 512x32x32      | 2,097,664 |   536,870,912 |                 |
-#  concat_1                    | concat                             | 1024x32x32     |           |               |                 | down_3.double_1.relu_2, up_1.deconv_1
-#  double_2.conv_1             | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 4,718,592 | 4,831,838,208 |                 |
-#  double_2.batchnorm_1        | batchnorm                          | 512x32x32      |     1,024 |               |                 |
-#  double_2.relu_1             | relu                               | 512x32x32      |           |               |                 |
-#  double_2.conv_2             | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 2,359,296 | 2,415,919,104 |                 |
-#  double_2.batchnorm_2        | batchnorm                          | 512x32x32      |     1,024 |               |                 |
-#  double_2.relu_2             | relu                               | 512x32x32      |           |               |                 |
-#  up_2.deconv_1               | deconv(256, 2x2, stride=2)         | 256x64x64      |   524,544 |   536,870,912 |                 |
-#  concat_2                    | concat                             | 512x64x64      |           |               |                 | down_2.double_1.relu_2, up_2.deconv_1
-#  double_3.conv_1             | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      | 1,179,648 | 4,831,838,208 |                 |
-#  double_3.batchnorm_1        | batchnorm                          | 256x64x64      |       512 |               |                 |
-#  double_3.relu_1             | relu                               | 256x64x64      |           |               |                 |
-#  double_3.conv_2             | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      |   589,824 | 2,415,919,104 |                 |
-#  double_3.batchnorm_2        | batchnorm                          | 256x64x64      |       512 |               |                 |
-#  double_3.relu_2             | relu                               | 256x64x64      |           |               |                 |
-#  up_3.deconv_1               | deconv(128, 2x2, stride=2)         | 128x128x128    |   131,200 |   536,870,912 |                 |
-#  concat_3                    | concat                             | 256x128x128    |           |               |                 | down_1.double_1.relu_2, up_3.deconv_1
-#  double_4.conv_1             | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |   294,912 | 4,831,838,208 |                 |
-#  double_4.batchnorm_1        | batchnorm                          | 128x128x128    |       256 |               |                 |
-#  double_4.relu_1             | relu                               | 128x128x128    |           |               |                 |
-#  double_4.conv_2             | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |   147,456 | 2,415,919,104 |                 |
-#  double_4.batchnorm_2        | batchnorm                          | 128x128x128    |       256 |               |                 |
-#  double_4.relu_2             | relu                               | 128x128x128    |           |               |                 |
-#  up_4.deconv_1               | deconv(64, 2x2, stride=2)          | 64x256x256     |    32,832 |   536,870,912 |                 |
-#  concat_4                    | concat                             | 128x256x256    |           |               |                 | double_1.relu_2, up_4.deconv_1
-#  double_5.conv_1             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |    73,728 | 4,831,838,208 |                 |
-#  double_5.batchnorm_1        | batchnorm                          | 64x256x256     |       128 |               |                 |
-#  double_5.relu_1             | relu                               | 64x256x256     |           |               |                 |
-#  double_5.conv_2             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |    36,864 | 2,415,919,104 |                 |
-#  double_5.batchnorm_2        | batchnorm                          | 64x256x256     |       128 |               |                 |
-#  double_5.relu_2             | relu                               | 64x256x256     |           |               |                 |
-#  conv_1                      | conv(2, 1x1)                       | 2x256x256      |       130 |     8,388,608 |                 |
+#  Layer    | Op            | Output (CxHxW) |     Params |          MACs | RF size /stride | Inputs
+# ----------+---------------+----------------+------------+---------------+-----------------+---------------------------------------
+#  input_1  | input         | 3x256x256      |            |               | 1 /1            |
+#  double_1 | double(c=64)  | 64x256x256     |     38,848 | 2,529,165,312 | 5 /1            |
+#  down_1   | down(c=128)   | 128x128x128    |    221,696 | 3,623,878,656 | 14 /2           |
+#  down_2   | down(c=256)   | 256x64x64      |    885,760 | 3,623,878,656 | 32 /4           |
+#  down_3   | down(c=512)   | 512x32x32      |  3,540,992 | 3,623,878,656 | 68 /8           |
+#  down_4   | down(c=1024)  | 1024x16x16     | 14,159,872 | 3,623,878,656 | 140 /16         |
+#  up_1     | up(c=512)     | 512x32x32      |  2,097,664 |   536,870,912 |                 |
+#  concat_1 | concat        | 1024x32x32     |            |               |                 | down_3.double_1.relu_2, up_1.deconv_1
+#  double_2 | double(c=512) | 512x32x32      |  7,079,936 | 7,247,757,312 |                 |
+#  up_2     | up(c=256)     | 256x64x64      |    524,544 |   536,870,912 |                 |
+#  concat_2 | concat        | 512x64x64      |            |               |                 | down_2.double_1.relu_2, up_2.deconv_1
+#  double_3 | double(c=256) | 256x64x64      |  1,770,496 | 7,247,757,312 |                 |
+#  up_3     | up(c=128)     | 128x128x128    |    131,200 |   536,870,912 |                 |
+#  concat_3 | concat        | 256x128x128    |            |               |                 | down_1.double_1.relu_2, up_3.deconv_1
+#  double_4 | double(c=128) | 128x128x128    |    442,880 | 7,247,757,312 |                 |
+#  up_4     | up(c=64)      | 64x256x256     |     32,832 |   536,870,912 |                 |
+#  concat_4 | concat        | 128x256x256    |            |               |                 | double_1.relu_2, up_4.deconv_1
+#  double_5 | double(c=64)  | 64x256x256     |    110,848 | 7,247,757,312 |                 |
+#  conv_1   | conv(2, 1x1)  | 2x256x256      |        130 |     8,388,608 |                 |
 # Trainable params:     31,037,698
 # Non-trainable params: 11,776
 # MACs per sample:      48,171,581,440 (48.17 G)
@@ -87,9 +38,11 @@
     model.load_netdsl_weights("unet.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 256, 256) -> y: (N, 2, 256, 256)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. unet_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. unet_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -101,110 +54,71 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 256, 256)
 OUTPUT_SHAPE = (2, 256, 256)
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
-# netdsl weight name -> state_dict name in Unet
-NETDSL_NAMES = {
-    "double_1.conv_1.weight": "double_1__conv_1.weight",
-    "double_1.batchnorm_1.weight": "double_1__batchnorm_1.weight",
-    "double_1.batchnorm_1.bias": "double_1__batchnorm_1.bias",
-    "double_1.batchnorm_1.running_mean": "double_1__batchnorm_1.running_mean",
-    "double_1.batchnorm_1.running_var": "double_1__batchnorm_1.running_var",
-    "double_1.conv_2.weight": "double_1__conv_2.weight",
-    "double_1.batchnorm_2.weight": "double_1__batchnorm_2.weight",
-    "double_1.batchnorm_2.bias": "double_1__batchnorm_2.bias",
-    "double_1.batchnorm_2.running_mean": "double_1__batchnorm_2.running_mean",
-    "double_1.batchnorm_2.running_var": "double_1__batchnorm_2.running_var",
-    "down_1.double_1.conv_1.weight": "down_1__double_1__conv_1.weight",
-    "down_1.double_1.batchnorm_1.weight": "down_1__double_1__batchnorm_1.weight",
-    "down_1.double_1.batchnorm_1.bias": "down_1__double_1__batchnorm_1.bias",
-    "down_1.double_1.batchnorm_1.running_mean": "down_1__double_1__batchnorm_1.running_mean",
-    "down_1.double_1.batchnorm_1.running_var": "down_1__double_1__batchnorm_1.running_var",
-    "down_1.double_1.conv_2.weight": "down_1__double_1__conv_2.weight",
-    "down_1.double_1.batchnorm_2.weight": "down_1__double_1__batchnorm_2.weight",
-    "down_1.double_1.batchnorm_2.bias": "down_1__double_1__batchnorm_2.bias",
-    "down_1.double_1.batchnorm_2.running_mean": "down_1__double_1__batchnorm_2.running_mean",
-    "down_1.double_1.batchnorm_2.running_var": "down_1__double_1__batchnorm_2.running_var",
-    "down_2.double_1.conv_1.weight": "down_2__double_1__conv_1.weight",
-    "down_2.double_1.batchnorm_1.weight": "down_2__double_1__batchnorm_1.weight",
-    "down_2.double_1.batchnorm_1.bias": "down_2__double_1__batchnorm_1.bias",
-    "down_2.double_1.batchnorm_1.running_mean": "down_2__double_1__batchnorm_1.running_mean",
-    "down_2.double_1.batchnorm_1.running_var": "down_2__double_1__batchnorm_1.running_var",
-    "down_2.double_1.conv_2.weight": "down_2__double_1__conv_2.weight",
-    "down_2.double_1.batchnorm_2.weight": "down_2__double_1__batchnorm_2.weight",
-    "down_2.double_1.batchnorm_2.bias": "down_2__double_1__batchnorm_2.bias",
-    "down_2.double_1.batchnorm_2.running_mean": "down_2__double_1__batchnorm_2.running_mean",
-    "down_2.double_1.batchnorm_2.running_var": "down_2__double_1__batchnorm_2.running_var",
-    "down_3.double_1.conv_1.weight": "down_3__double_1__conv_1.weight",
-    "down_3.double_1.batchnorm_1.weight": "down_3__double_1__batchnorm_1.weight",
-    "down_3.double_1.batchnorm_1.bias": "down_3__double_1__batchnorm_1.bias",
-    "down_3.double_1.batchnorm_1.running_mean": "down_3__double_1__batchnorm_1.running_mean",
-    "down_3.double_1.batchnorm_1.running_var": "down_3__double_1__batchnorm_1.running_var",
-    "down_3.double_1.conv_2.weight": "down_3__double_1__conv_2.weight",
-    "down_3.double_1.batchnorm_2.weight": "down_3__double_1__batchnorm_2.weight",
-    "down_3.double_1.batchnorm_2.bias": "down_3__double_1__batchnorm_2.bias",
-    "down_3.double_1.batchnorm_2.running_mean": "down_3__double_1__batchnorm_2.running_mean",
-    "down_3.double_1.batchnorm_2.running_var": "down_3__double_1__batchnorm_2.running_var",
-    "down_4.double_1.conv_1.weight": "down_4__double_1__conv_1.weight",
-    "down_4.double_1.batchnorm_1.weight": "down_4__double_1__batchnorm_1.weight",
-    "down_4.double_1.batchnorm_1.bias": "down_4__double_1__batchnorm_1.bias",
-    "down_4.double_1.batchnorm_1.running_mean": "down_4__double_1__batchnorm_1.running_mean",
-    "down_4.double_1.batchnorm_1.running_var": "down_4__double_1__batchnorm_1.running_var",
-    "down_4.double_1.conv_2.weight": "down_4__double_1__conv_2.weight",
-    "down_4.double_1.batchnorm_2.weight": "down_4__double_1__batchnorm_2.weight",
-    "down_4.double_1.batchnorm_2.bias": "down_4__double_1__batchnorm_2.bias",
-    "down_4.double_1.batchnorm_2.running_mean": "down_4__double_1__batchnorm_2.running_mean",
-    "down_4.double_1.batchnorm_2.running_var": "down_4__double_1__batchnorm_2.running_var",
-    "up_1.deconv_1.weight": "up_1__deconv_1.weight",
-    "up_1.deconv_1.bias": "up_1__deconv_1.bias",
-    "double_2.conv_1.weight": "double_2__conv_1.weight",
-    "double_2.batchnorm_1.weight": "double_2__batchnorm_1.weight",
-    "double_2.batchnorm_1.bias": "double_2__batchnorm_1.bias",
-    "double_2.batchnorm_1.running_mean": "double_2__batchnorm_1.running_mean",
-    "double_2.batchnorm_1.running_var": "double_2__batchnorm_1.running_var",
-    "double_2.conv_2.weight": "double_2__conv_2.weight",
-    "double_2.batchnorm_2.weight": "double_2__batchnorm_2.weight",
-    "double_2.batchnorm_2.bias": "double_2__batchnorm_2.bias",
-    "double_2.batchnorm_2.running_mean": "double_2__batchnorm_2.running_mean",
-    "double_2.batchnorm_2.running_var": "double_2__batchnorm_2.running_var",
-    "up_2.deconv_1.weight": "up_2__deconv_1.weight",
-    "up_2.deconv_1.bias": "up_2__deconv_1.bias",
-    "double_3.conv_1.weight": "double_3__conv_1.weight",
-    "double_3.batchnorm_1.weight": "double_3__batchnorm_1.weight",
-    "double_3.batchnorm_1.bias": "double_3__batchnorm_1.bias",
-    "double_3.batchnorm_1.running_mean": "double_3__batchnorm_1.running_mean",
-    "double_3.batchnorm_1.running_var": "double_3__batchnorm_1.running_var",
-    "double_3.conv_2.weight": "double_3__conv_2.weight",
-    "double_3.batchnorm_2.weight": "double_3__batchnorm_2.weight",
-    "double_3.batchnorm_2.bias": "double_3__batchnorm_2.bias",
-    "double_3.batchnorm_2.running_mean": "double_3__batchnorm_2.running_mean",
-    "double_3.batchnorm_2.running_var": "double_3__batchnorm_2.running_var",
-    "up_3.deconv_1.weight": "up_3__deconv_1.weight",
-    "up_3.deconv_1.bias": "up_3__deconv_1.bias",
-    "double_4.conv_1.weight": "double_4__conv_1.weight",
-    "double_4.batchnorm_1.weight": "double_4__batchnorm_1.weight",
-    "double_4.batchnorm_1.bias": "double_4__batchnorm_1.bias",
-    "double_4.batchnorm_1.running_mean": "double_4__batchnorm_1.running_mean",
-    "double_4.batchnorm_1.running_var": "double_4__batchnorm_1.running_var",
-    "double_4.conv_2.weight": "double_4__conv_2.weight",
-    "double_4.batchnorm_2.weight": "double_4__batchnorm_2.weight",
-    "double_4.batchnorm_2.bias": "double_4__batchnorm_2.bias",
-    "double_4.batchnorm_2.running_mean": "double_4__batchnorm_2.running_mean",
-    "double_4.batchnorm_2.running_var": "double_4__batchnorm_2.running_var",
-    "up_4.deconv_1.weight": "up_4__deconv_1.weight",
-    "up_4.deconv_1.bias": "up_4__deconv_1.bias",
-    "double_5.conv_1.weight": "double_5__conv_1.weight",
-    "double_5.batchnorm_1.weight": "double_5__batchnorm_1.weight",
-    "double_5.batchnorm_1.bias": "double_5__batchnorm_1.bias",
-    "double_5.batchnorm_1.running_mean": "double_5__batchnorm_1.running_mean",
-    "double_5.batchnorm_1.running_var": "double_5__batchnorm_1.running_var",
-    "double_5.conv_2.weight": "double_5__conv_2.weight",
-    "double_5.batchnorm_2.weight": "double_5__batchnorm_2.weight",
-    "double_5.batchnorm_2.bias": "double_5__batchnorm_2.bias",
-    "double_5.batchnorm_2.running_mean": "double_5__batchnorm_2.running_mean",
-    "double_5.batchnorm_2.running_var": "double_5__batchnorm_2.running_var",
-    "conv_1.weight": "conv_1.weight",
-    "conv_1.bias": "conv_1.bias",
-}
+
+# block double: 9 uses (double_1, down_1.double_1, down_2.double_1, ...); shapes of double_1
+#  Layer       | Op                               | Output (CxHxW) | Params
+# -------------+----------------------------------+----------------+--------
+#  conv_1      | conv(64, 3x3, pad=1, bias=false) | 64x256x256     |  1,728
+#  batchnorm_1 | batchnorm                        | 64x256x256     |    128
+#  relu_1      | relu                             | 64x256x256     |
+#  conv_2      | conv(64, 3x3, pad=1, bias=false) | 64x256x256     | 36,864
+#  batchnorm_2 | batchnorm                        | 64x256x256     |    128
+#  relu_2      | relu                             | 64x256x256     |
+class Double(nn.Module):
+    """The program's block double, for its uses double_1 ... double_5."""
+
+    def __init__(self, in_channels: int, c: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(3, 3), padding=(1, 1), bias=False)
+        self.batchnorm_1 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
+        self.conv_2 = nn.Conv2d(c, c, kernel_size=(3, 3), padding=(1, 1), bias=False)
+        self.batchnorm_2 = nn.BatchNorm2d(c, eps=1e-05, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_1(x)
+        x = self.batchnorm_1(x)
+        x = F.relu(x)
+        x = self.conv_2(x)
+        x = self.batchnorm_2(x)
+        x = F.relu(x)
+        return x
+
+
+# block down: 4 uses (down_1, down_2, down_3, ...); shapes of down_1
+#  Layer     | Op            | Output (CxHxW) |  Params
+# -----------+---------------+----------------+---------
+#  maxpool_1 | maxpool(2x2)  | 64x128x128     |
+#  double_1  | double(c=128) | 128x128x128    | 221,696
+class Down(nn.Module):
+    """The program's block down, for its uses down_1 ... down_4."""
+
+    def __init__(self, in_channels: int, c: int) -> None:
+        super().__init__()
+        self.maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
+        self.double_1 = Double(in_channels, c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool_1(x)
+        x = self.double_1(x)
+        return x
+
+
+# block up: 4 uses (up_1, up_2, up_3, ...); shapes of up_1
+#  Layer    | Op                         | Output (CxHxW) |    Params
+# ----------+----------------------------+----------------+-----------
+#  deconv_1 | deconv(512, 2x2, stride=2) | 512x32x32      | 2,097,664
+class Up(nn.Module):
+    """The program's block up, for its uses up_1 ... up_4."""
+
+    def __init__(self, in_channels: int, c: int) -> None:
+        super().__init__()
+        self.deconv_1 = nn.ConvTranspose2d(in_channels, c, kernel_size=(2, 2), stride=(2, 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.deconv_1(x)
+        return x
 
 
 class Unet(nn.Module):
@@ -212,250 +126,64 @@ class Unet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # double_1.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-        self.double_1__conv_1 = nn.Conv2d(3, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_1.batchnorm_1: batchnorm -> 64x256x256
-        self.double_1__batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # double_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-        self.double_1__conv_2 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_1.batchnorm_2: batchnorm -> 64x256x256
-        self.double_1__batchnorm_2 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # down_1.maxpool_1: maxpool(2x2) -> 64x128x128
-        self.down_1__maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # down_1.double_1.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-        self.down_1__double_1__conv_1 = nn.Conv2d(64, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # down_1.double_1.batchnorm_1: batchnorm -> 128x128x128
-        self.down_1__double_1__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # down_1.double_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-        self.down_1__double_1__conv_2 = nn.Conv2d(128, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # down_1.double_1.batchnorm_2: batchnorm -> 128x128x128
-        self.down_1__double_1__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # down_2.maxpool_1: maxpool(2x2) -> 128x64x64
-        self.down_2__maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # down_2.double_1.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-        self.down_2__double_1__conv_1 = nn.Conv2d(128, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # down_2.double_1.batchnorm_1: batchnorm -> 256x64x64
-        self.down_2__double_1__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # down_2.double_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-        self.down_2__double_1__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # down_2.double_1.batchnorm_2: batchnorm -> 256x64x64
-        self.down_2__double_1__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # down_3.maxpool_1: maxpool(2x2) -> 256x32x32
-        self.down_3__maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # down_3.double_1.conv_1: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-        self.down_3__double_1__conv_1 = nn.Conv2d(256, 512, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # down_3.double_1.batchnorm_1: batchnorm -> 512x32x32
-        self.down_3__double_1__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # down_3.double_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-        self.down_3__double_1__conv_2 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # down_3.double_1.batchnorm_2: batchnorm -> 512x32x32
-        self.down_3__double_1__batchnorm_2 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # down_4.maxpool_1: maxpool(2x2) -> 512x16x16
-        self.down_4__maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # down_4.double_1.conv_1: conv(1024, 3x3, pad=1, bias=false) -> 1024x16x16
-        self.down_4__double_1__conv_1 = nn.Conv2d(512, 1024, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # down_4.double_1.batchnorm_1: batchnorm -> 1024x16x16
-        self.down_4__double_1__batchnorm_1 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # down_4.double_1.conv_2: conv(1024, 3x3, pad=1, bias=false) -> 1024x16x16
-        self.down_4__double_1__conv_2 = nn.Conv2d(1024, 1024, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # down_4.double_1.batchnorm_2: batchnorm -> 1024x16x16
-        self.down_4__double_1__batchnorm_2 = nn.BatchNorm2d(1024, eps=1e-05, momentum=0.1)
-        # up_1.deconv_1: deconv(512, 2x2, stride=2) -> 512x32x32
-        self.up_1__deconv_1 = nn.ConvTranspose2d(1024, 512, kernel_size=(2, 2), stride=(2, 2))
-        # double_2.conv_1: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-        self.double_2__conv_1 = nn.Conv2d(1024, 512, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_2.batchnorm_1: batchnorm -> 512x32x32
-        self.double_2__batchnorm_1 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # double_2.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-        self.double_2__conv_2 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_2.batchnorm_2: batchnorm -> 512x32x32
-        self.double_2__batchnorm_2 = nn.BatchNorm2d(512, eps=1e-05, momentum=0.1)
-        # up_2.deconv_1: deconv(256, 2x2, stride=2) -> 256x64x64
-        self.up_2__deconv_1 = nn.ConvTranspose2d(512, 256, kernel_size=(2, 2), stride=(2, 2))
-        # double_3.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-        self.double_3__conv_1 = nn.Conv2d(512, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_3.batchnorm_1: batchnorm -> 256x64x64
-        self.double_3__batchnorm_1 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # double_3.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-        self.double_3__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_3.batchnorm_2: batchnorm -> 256x64x64
-        self.double_3__batchnorm_2 = nn.BatchNorm2d(256, eps=1e-05, momentum=0.1)
-        # up_3.deconv_1: deconv(128, 2x2, stride=2) -> 128x128x128
-        self.up_3__deconv_1 = nn.ConvTranspose2d(256, 128, kernel_size=(2, 2), stride=(2, 2))
-        # double_4.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-        self.double_4__conv_1 = nn.Conv2d(256, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_4.batchnorm_1: batchnorm -> 128x128x128
-        self.double_4__batchnorm_1 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # double_4.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-        self.double_4__conv_2 = nn.Conv2d(128, 128, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_4.batchnorm_2: batchnorm -> 128x128x128
-        self.double_4__batchnorm_2 = nn.BatchNorm2d(128, eps=1e-05, momentum=0.1)
-        # up_4.deconv_1: deconv(64, 2x2, stride=2) -> 64x256x256
-        self.up_4__deconv_1 = nn.ConvTranspose2d(128, 64, kernel_size=(2, 2), stride=(2, 2))
-        # double_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-        self.double_5__conv_1 = nn.Conv2d(128, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_5.batchnorm_1: batchnorm -> 64x256x256
-        self.double_5__batchnorm_1 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # double_5.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-        self.double_5__conv_2 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1), bias=False)
-        # double_5.batchnorm_2: batchnorm -> 64x256x256
-        self.double_5__batchnorm_2 = nn.BatchNorm2d(64, eps=1e-05, momentum=0.1)
-        # conv_1: conv(2, 1x1) -> 2x256x256
+        self.double_1 = Double(3, 64)
+        self.down_1 = Down(64, 128)
+        self.down_2 = Down(128, 256)
+        self.down_3 = Down(256, 512)
+        self.down_4 = Down(512, 1024)
+        self.up_1 = Up(1024, 512)
+        self.double_2 = Double(1024, 512)
+        self.up_2 = Up(512, 256)
+        self.double_3 = Double(512, 256)
+        self.up_3 = Up(256, 128)
+        self.double_4 = Double(256, 128)
+        self.up_4 = Up(128, 64)
+        self.double_5 = Double(128, 64)
         self.conv_1 = nn.Conv2d(64, 2, kernel_size=(1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: NCHW float32 of shape (N, 3, 256, 256); returns (N, 2, 256, 256)."""
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 256, 256), got {tuple(x.shape)}")
-        # input_1: input -> 3x256x256
-        # double_1.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-        x = self.double_1__conv_1(x)
-        # double_1.batchnorm_1: batchnorm -> 64x256x256
-        x = self.double_1__batchnorm_1(x)
-        # double_1.relu_1: relu -> 64x256x256
-        x = F.relu(x)
-        # double_1.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-        x = self.double_1__conv_2(x)
-        # double_1.batchnorm_2: batchnorm -> 64x256x256
-        x = self.double_1__batchnorm_2(x)
-        # double_1.relu_2: relu -> 64x256x256
-        double_1__relu_2 = F.relu(x)
-        # down_1.maxpool_1: maxpool(2x2) -> 64x128x128
-        x = self.down_1__maxpool_1(double_1__relu_2)
-        # down_1.double_1.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-        x = self.down_1__double_1__conv_1(x)
-        # down_1.double_1.batchnorm_1: batchnorm -> 128x128x128
-        x = self.down_1__double_1__batchnorm_1(x)
-        # down_1.double_1.relu_1: relu -> 128x128x128
-        x = F.relu(x)
-        # down_1.double_1.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-        x = self.down_1__double_1__conv_2(x)
-        # down_1.double_1.batchnorm_2: batchnorm -> 128x128x128
-        x = self.down_1__double_1__batchnorm_2(x)
-        # down_1.double_1.relu_2: relu -> 128x128x128
-        down_1__double_1__relu_2 = F.relu(x)
-        # down_2.maxpool_1: maxpool(2x2) -> 128x64x64
-        x = self.down_2__maxpool_1(down_1__double_1__relu_2)
-        # down_2.double_1.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-        x = self.down_2__double_1__conv_1(x)
-        # down_2.double_1.batchnorm_1: batchnorm -> 256x64x64
-        x = self.down_2__double_1__batchnorm_1(x)
-        # down_2.double_1.relu_1: relu -> 256x64x64
-        x = F.relu(x)
-        # down_2.double_1.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-        x = self.down_2__double_1__conv_2(x)
-        # down_2.double_1.batchnorm_2: batchnorm -> 256x64x64
-        x = self.down_2__double_1__batchnorm_2(x)
-        # down_2.double_1.relu_2: relu -> 256x64x64
-        down_2__double_1__relu_2 = F.relu(x)
-        # down_3.maxpool_1: maxpool(2x2) -> 256x32x32
-        x = self.down_3__maxpool_1(down_2__double_1__relu_2)
-        # down_3.double_1.conv_1: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-        x = self.down_3__double_1__conv_1(x)
-        # down_3.double_1.batchnorm_1: batchnorm -> 512x32x32
-        x = self.down_3__double_1__batchnorm_1(x)
-        # down_3.double_1.relu_1: relu -> 512x32x32
-        x = F.relu(x)
-        # down_3.double_1.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-        x = self.down_3__double_1__conv_2(x)
-        # down_3.double_1.batchnorm_2: batchnorm -> 512x32x32
-        x = self.down_3__double_1__batchnorm_2(x)
-        # down_3.double_1.relu_2: relu -> 512x32x32
-        down_3__double_1__relu_2 = F.relu(x)
-        # down_4.maxpool_1: maxpool(2x2) -> 512x16x16
-        x = self.down_4__maxpool_1(down_3__double_1__relu_2)
-        # down_4.double_1.conv_1: conv(1024, 3x3, pad=1, bias=false) -> 1024x16x16
-        x = self.down_4__double_1__conv_1(x)
-        # down_4.double_1.batchnorm_1: batchnorm -> 1024x16x16
-        x = self.down_4__double_1__batchnorm_1(x)
-        # down_4.double_1.relu_1: relu -> 1024x16x16
-        x = F.relu(x)
-        # down_4.double_1.conv_2: conv(1024, 3x3, pad=1, bias=false) -> 1024x16x16
-        x = self.down_4__double_1__conv_2(x)
-        # down_4.double_1.batchnorm_2: batchnorm -> 1024x16x16
-        x = self.down_4__double_1__batchnorm_2(x)
-        # down_4.double_1.relu_2: relu -> 1024x16x16
-        x = F.relu(x)
-        # up_1.deconv_1: deconv(512, 2x2, stride=2) -> 512x32x32
-        x = self.up_1__deconv_1(x)
-        # concat_1: concat -> 1024x32x32
-        x = torch.cat([down_3__double_1__relu_2, x], dim=1)
-        # double_2.conv_1: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-        x = self.double_2__conv_1(x)
-        # double_2.batchnorm_1: batchnorm -> 512x32x32
-        x = self.double_2__batchnorm_1(x)
-        # double_2.relu_1: relu -> 512x32x32
-        x = F.relu(x)
-        # double_2.conv_2: conv(512, 3x3, pad=1, bias=false) -> 512x32x32
-        x = self.double_2__conv_2(x)
-        # double_2.batchnorm_2: batchnorm -> 512x32x32
-        x = self.double_2__batchnorm_2(x)
-        # double_2.relu_2: relu -> 512x32x32
-        x = F.relu(x)
-        # up_2.deconv_1: deconv(256, 2x2, stride=2) -> 256x64x64
-        x = self.up_2__deconv_1(x)
-        # concat_2: concat -> 512x64x64
-        x = torch.cat([down_2__double_1__relu_2, x], dim=1)
-        # double_3.conv_1: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-        x = self.double_3__conv_1(x)
-        # double_3.batchnorm_1: batchnorm -> 256x64x64
-        x = self.double_3__batchnorm_1(x)
-        # double_3.relu_1: relu -> 256x64x64
-        x = F.relu(x)
-        # double_3.conv_2: conv(256, 3x3, pad=1, bias=false) -> 256x64x64
-        x = self.double_3__conv_2(x)
-        # double_3.batchnorm_2: batchnorm -> 256x64x64
-        x = self.double_3__batchnorm_2(x)
-        # double_3.relu_2: relu -> 256x64x64
-        x = F.relu(x)
-        # up_3.deconv_1: deconv(128, 2x2, stride=2) -> 128x128x128
-        x = self.up_3__deconv_1(x)
-        # concat_3: concat -> 256x128x128
-        x = torch.cat([down_1__double_1__relu_2, x], dim=1)
-        # double_4.conv_1: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-        x = self.double_4__conv_1(x)
-        # double_4.batchnorm_1: batchnorm -> 128x128x128
-        x = self.double_4__batchnorm_1(x)
-        # double_4.relu_1: relu -> 128x128x128
-        x = F.relu(x)
-        # double_4.conv_2: conv(128, 3x3, pad=1, bias=false) -> 128x128x128
-        x = self.double_4__conv_2(x)
-        # double_4.batchnorm_2: batchnorm -> 128x128x128
-        x = self.double_4__batchnorm_2(x)
-        # double_4.relu_2: relu -> 128x128x128
-        x = F.relu(x)
-        # up_4.deconv_1: deconv(64, 2x2, stride=2) -> 64x256x256
-        x = self.up_4__deconv_1(x)
-        # concat_4: concat -> 128x256x256
-        x = torch.cat([double_1__relu_2, x], dim=1)
-        # double_5.conv_1: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-        x = self.double_5__conv_1(x)
-        # double_5.batchnorm_1: batchnorm -> 64x256x256
-        x = self.double_5__batchnorm_1(x)
-        # double_5.relu_1: relu -> 64x256x256
-        x = F.relu(x)
-        # double_5.conv_2: conv(64, 3x3, pad=1, bias=false) -> 64x256x256
-        x = self.double_5__conv_2(x)
-        # double_5.batchnorm_2: batchnorm -> 64x256x256
-        x = self.double_5__batchnorm_2(x)
-        # double_5.relu_2: relu -> 64x256x256
-        x = F.relu(x)
-        # conv_1: conv(2, 1x1) -> 2x256x256
-        x = self.conv_1(x)
+        double_1 = self.double_1(x)  # double(c=64) -> 64x256x256
+        down_1 = self.down_1(double_1)  # down(c=128) -> 128x128x128
+        down_2 = self.down_2(down_1)  # down(c=256) -> 256x64x64
+        down_3 = self.down_3(down_2)  # down(c=512) -> 512x32x32
+        x = self.down_4(down_3)  # down(c=1024) -> 1024x16x16
+        x = self.up_1(x)  # up(c=512) -> 512x32x32
+        x = torch.cat([down_3, x], dim=1)  # concat -> 1024x32x32
+        x = self.double_2(x)  # double(c=512) -> 512x32x32
+        x = self.up_2(x)  # up(c=256) -> 256x64x64
+        x = torch.cat([down_2, x], dim=1)  # concat -> 512x64x64
+        x = self.double_3(x)  # double(c=256) -> 256x64x64
+        x = self.up_3(x)  # up(c=128) -> 128x128x128
+        x = torch.cat([down_1, x], dim=1)  # concat -> 256x128x128
+        x = self.double_4(x)  # double(c=128) -> 128x128x128
+        x = self.up_4(x)  # up(c=64) -> 64x256x256
+        x = torch.cat([double_1, x], dim=1)  # concat -> 128x256x256
+        x = self.double_5(x)  # double(c=64) -> 64x256x256
+        x = self.conv_1(x)  # conv(2, 1x1) -> 2x256x256
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network unet: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -466,7 +194,7 @@ class Unet(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

@@ -4,76 +4,27 @@
 # `netdsl compile examples/unet.net --target pytorch`.
 #
 # network unet
-#  Layer                       | Op                                 | Output (CxHxW) |    Params |          MACs | RF size /stride | Inputs
-# -----------------------------+------------------------------------+----------------+-----------+---------------+-----------------+---------------------------------------
-#  input_1                     | input                              | 3x256x256      |           |               | 1 /1            |
-#  double_1.conv_1             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |     1,728 |   113,246,208 | 3 /1            |
-#  double_1.batchnorm_1        | batchnorm                          | 64x256x256     |       128 |               | 3 /1            |
-#  double_1.relu_1             | relu                               | 64x256x256     |           |               | 3 /1            |
-#  double_1.conv_2             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |    36,864 | 2,415,919,104 | 5 /1            |
-#  double_1.batchnorm_2        | batchnorm                          | 64x256x256     |       128 |               | 5 /1            |
-#  double_1.relu_2             | relu                               | 64x256x256     |           |               | 5 /1            |
-#  down_1.maxpool_1            | maxpool(2x2)                       | 64x128x128     |           |               | 6 /2            |
-#  down_1.double_1.conv_1      | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |    73,728 | 1,207,959,552 | 10 /2           |
-#  down_1.double_1.batchnorm_1 | batchnorm                          | 128x128x128    |       256 |               | 10 /2           |
-#  down_1.double_1.relu_1      | relu                               | 128x128x128    |           |               | 10 /2           |
-#  down_1.double_1.conv_2      | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |   147,456 | 2,415,919,104 | 14 /2           |
-#  down_1.double_1.batchnorm_2 | batchnorm                          | 128x128x128    |       256 |               | 14 /2           |
-#  down_1.double_1.relu_2      | relu                               | 128x128x128    |           |               | 14 /2           |
-#  down_2.maxpool_1            | maxpool(2x2)                       | 128x64x64      |           |               | 16 /4           |
-#  down_2.double_1.conv_1      | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      |   294,912 | 1,207,959,552 | 24 /4           |
-#  down_2.double_1.batchnorm_1 | batchnorm                          | 256x64x64      |       512 |               | 24 /4           |
-#  down_2.double_1.relu_1      | relu                               | 256x64x64      |           |               | 24 /4           |
-#  down_2.double_1.conv_2      | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      |   589,824 | 2,415,919,104 | 32 /4           |
-#  down_2.double_1.batchnorm_2 | batchnorm                          | 256x64x64      |       512 |               | 32 /4           |
-#  down_2.double_1.relu_2      | relu                               | 256x64x64      |           |               | 32 /4           |
-#  down_3.maxpool_1            | maxpool(2x2)                       | 256x32x32      |           |               | 36 /8           |
-#  down_3.double_1.conv_1      | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 1,179,648 | 1,207,959,552 | 52 /8           |
-#  down_3.double_1.batchnorm_1 | batchnorm                          | 512x32x32      |     1,024 |               | 52 /8           |
-#  down_3.double_1.relu_1      | relu                               | 512x32x32      |           |               | 52 /8           |
-#  down_3.double_1.conv_2      | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 2,359,296 | 2,415,919,104 | 68 /8           |
-#  down_3.double_1.batchnorm_2 | batchnorm                          | 512x32x32      |     1,024 |               | 68 /8           |
-#  down_3.double_1.relu_2      | relu                               | 512x32x32      |           |               | 68 /8           |
-#  down_4.maxpool_1            | maxpool(2x2)                       | 512x16x16      |           |               | 76 /16          |
-#  down_4.double_1.conv_1      | conv(1024, 3x3, pad=1, bias=false) | 1024x16x16     | 4,718,592 | 1,207,959,552 | 108 /16         |
-#  down_4.double_1.batchnorm_1 | batchnorm                          | 1024x16x16     |     2,048 |               | 108 /16         |
-#  down_4.double_1.relu_1      | relu                               | 1024x16x16     |           |               | 108 /16         |
-#  down_4.double_1.conv_2      | conv(1024, 3x3, pad=1, bias=false) | 1024x16x16     | 9,437,184 | 2,415,919,104 | 140 /16         |
-#  down_4.double_1.batchnorm_2 | batchnorm                          | 1024x16x16     |     2,048 |               | 140 /16         |
-#  down_4.double_1.relu_2      | relu                               | 1024x16x16     |           |               | 140 /16         |
-#  up_1.deconv_1               | deconv(512, 2x2, stride=2)         | 512x32x32      | 2,097,664 |   536,870,912 |                 |
-#  concat_1                    | concat                             | 1024x32x32     |           |               |                 | down_3.double_1.relu_2, up_1.deconv_1
-#  double_2.conv_1             | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 4,718,592 | 4,831,838,208 |                 |
-#  double_2.batchnorm_1        | batchnorm                          | 512x32x32      |     1,024 |               |                 |
-#  double_2.relu_1             | relu                               | 512x32x32      |           |               |                 |
-#  double_2.conv_2             | conv(512, 3x3, pad=1, bias=false)  | 512x32x32      | 2,359,296 | 2,415,919,104 |                 |
-#  double_2.batchnorm_2        | batchnorm                          | 512x32x32      |     1,024 |               |                 |
-#  double_2.relu_2             | relu                               | 512x32x32      |           |               |                 |
-#  up_2.deconv_1               | deconv(256, 2x2, stride=2)         | 256x64x64      |   524,544 |   536,870,912 |                 |
-#  concat_2                    | concat                             | 512x64x64      |           |               |                 | down_2.double_1.relu_2, up_2.deconv_1
-#  double_3.conv_1             | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      | 1,179,648 | 4,831,838,208 |                 |
-#  double_3.batchnorm_1        | batchnorm                          | 256x64x64      |       512 |               |                 |
-#  double_3.relu_1             | relu                               | 256x64x64      |           |               |                 |
-#  double_3.conv_2             | conv(256, 3x3, pad=1, bias=false)  | 256x64x64      |   589,824 | 2,415,919,104 |                 |
-#  double_3.batchnorm_2        | batchnorm                          | 256x64x64      |       512 |               |                 |
-#  double_3.relu_2             | relu                               | 256x64x64      |           |               |                 |
-#  up_3.deconv_1               | deconv(128, 2x2, stride=2)         | 128x128x128    |   131,200 |   536,870,912 |                 |
-#  concat_3                    | concat                             | 256x128x128    |           |               |                 | down_1.double_1.relu_2, up_3.deconv_1
-#  double_4.conv_1             | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |   294,912 | 4,831,838,208 |                 |
-#  double_4.batchnorm_1        | batchnorm                          | 128x128x128    |       256 |               |                 |
-#  double_4.relu_1             | relu                               | 128x128x128    |           |               |                 |
-#  double_4.conv_2             | conv(128, 3x3, pad=1, bias=false)  | 128x128x128    |   147,456 | 2,415,919,104 |                 |
-#  double_4.batchnorm_2        | batchnorm                          | 128x128x128    |       256 |               |                 |
-#  double_4.relu_2             | relu                               | 128x128x128    |           |               |                 |
-#  up_4.deconv_1               | deconv(64, 2x2, stride=2)          | 64x256x256     |    32,832 |   536,870,912 |                 |
-#  concat_4                    | concat                             | 128x256x256    |           |               |                 | double_1.relu_2, up_4.deconv_1
-#  double_5.conv_1             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |    73,728 | 4,831,838,208 |                 |
-#  double_5.batchnorm_1        | batchnorm                          | 64x256x256     |       128 |               |                 |
-#  double_5.relu_1             | relu                               | 64x256x256     |           |               |                 |
-#  double_5.conv_2             | conv(64, 3x3, pad=1, bias=false)   | 64x256x256     |    36,864 | 2,415,919,104 |                 |
-#  double_5.batchnorm_2        | batchnorm                          | 64x256x256     |       128 |               |                 |
-#  double_5.relu_2             | relu                               | 64x256x256     |           |               |                 |
-#  conv_1                      | conv(2, 1x1)                       | 2x256x256      |       130 |     8,388,608 |                 |
+#  Layer    | Op            | Output (CxHxW) |     Params |          MACs | RF size /stride | Inputs
+# ----------+---------------+----------------+------------+---------------+-----------------+---------------------------------------
+#  input_1  | input         | 3x256x256      |            |               | 1 /1            |
+#  double_1 | double(c=64)  | 64x256x256     |     38,848 | 2,529,165,312 | 5 /1            |
+#  down_1   | down(c=128)   | 128x128x128    |    221,696 | 3,623,878,656 | 14 /2           |
+#  down_2   | down(c=256)   | 256x64x64      |    885,760 | 3,623,878,656 | 32 /4           |
+#  down_3   | down(c=512)   | 512x32x32      |  3,540,992 | 3,623,878,656 | 68 /8           |
+#  down_4   | down(c=1024)  | 1024x16x16     | 14,159,872 | 3,623,878,656 | 140 /16         |
+#  up_1     | up(c=512)     | 512x32x32      |  2,097,664 |   536,870,912 |                 |
+#  concat_1 | concat        | 1024x32x32     |            |               |                 | down_3.double_1.relu_2, up_1.deconv_1
+#  double_2 | double(c=512) | 512x32x32      |  7,079,936 | 7,247,757,312 |                 |
+#  up_2     | up(c=256)     | 256x64x64      |    524,544 |   536,870,912 |                 |
+#  concat_2 | concat        | 512x64x64      |            |               |                 | down_2.double_1.relu_2, up_2.deconv_1
+#  double_3 | double(c=256) | 256x64x64      |  1,770,496 | 7,247,757,312 |                 |
+#  up_3     | up(c=128)     | 128x128x128    |    131,200 |   536,870,912 |                 |
+#  concat_3 | concat        | 256x128x128    |            |               |                 | down_1.double_1.relu_2, up_3.deconv_1
+#  double_4 | double(c=128) | 128x128x128    |    442,880 | 7,247,757,312 |                 |
+#  up_4     | up(c=64)      | 64x256x256     |     32,832 |   536,870,912 |                 |
+#  concat_4 | concat        | 128x256x256    |            |               |                 | double_1.relu_2, up_4.deconv_1
+#  double_5 | double(c=64)  | 64x256x256     |    110,848 | 7,247,757,312 |                 |
+#  conv_1   | conv(2, 1x1)  | 2x256x256      |        130 |     8,388,608 |                 |
 # Trainable params:     31,037,698
 # Non-trainable params: 11,776
 # MACs per sample:      48,171,581,440 (48.17 G)
@@ -187,8 +138,7 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
-                ) -> list[float]:
+def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device) -> list[float]:
     """One pass over this process's share of the training set: [loss sum, correct, samples]."""
     model.train()
     totals = [0.0, 0.0, 0.0]
@@ -203,13 +153,12 @@ def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, dev
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device
-             ) -> list[float]:
+def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device) -> list[float]:
     """Inference-mode [loss sum, correct, samples] over x, y."""
     net.eval()
     totals = [0.0, 0.0, 0.0]
     for i in range(0, len(y), batch):
-        xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+        xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
         loss, scores = loss_and_scores(net, xb, yb)
         totals = [totals[0] + loss.item() * len(yb), totals[1] + hits(scores, yb), totals[2] + len(yb)]
     return totals
@@ -230,16 +179,20 @@ def main(argv: list[str] | None = None) -> int:
     net = Unet().to(device)
     if args.weights:
         net.load_netdsl_weights(args.weights)
-    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
-        if world > 1 else net
+    model = (
+        DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+    )
     train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
     x_val, y_val = torch.from_numpy(data.x_val[rank::world]), torch.from_numpy(data.y_val[rank::world])
     optimizer = make_optimizer(model.parameters(), args.lr)
     if rank == 0:
-        print(f"unet: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
-              f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
+        print(
+            f"unet: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
+            f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}",
+            flush=True,
+        )
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)

@@ -2,49 +2,23 @@
 # `netdsl compile examples/vgg16.net --target pytorch`.
 #
 # network vgg16
-#  Layer             | Op                    | Output (CxHxW) |      Params |          MACs | RF size /stride
-# -------------------+-----------------------+----------------+-------------+---------------+-----------------
-#  input_1           | input                 | 3x224x224      |             |               | 1 /1
-#  stage_1.conv_1    | conv(64, 3x3, pad=1)  | 64x224x224     |       1,792 |    86,704,128 | 3 /1
-#  stage_1.relu_1    | relu                  | 64x224x224     |             |               | 3 /1
-#  stage_1.conv_2    | conv(64, 3x3, pad=1)  | 64x224x224     |      36,928 | 1,849,688,064 | 5 /1
-#  stage_1.relu_2    | relu                  | 64x224x224     |             |               | 5 /1
-#  stage_1.maxpool_1 | maxpool(2x2)          | 64x112x112     |             |               | 6 /2
-#  stage_2.conv_1    | conv(128, 3x3, pad=1) | 128x112x112    |      73,856 |   924,844,032 | 10 /2
-#  stage_2.relu_1    | relu                  | 128x112x112    |             |               | 10 /2
-#  stage_2.conv_2    | conv(128, 3x3, pad=1) | 128x112x112    |     147,584 | 1,849,688,064 | 14 /2
-#  stage_2.relu_2    | relu                  | 128x112x112    |             |               | 14 /2
-#  stage_2.maxpool_1 | maxpool(2x2)          | 128x56x56      |             |               | 16 /4
-#  stage_3.conv_1    | conv(256, 3x3, pad=1) | 256x56x56      |     295,168 |   924,844,032 | 24 /4
-#  stage_3.relu_1    | relu                  | 256x56x56      |             |               | 24 /4
-#  stage_3.conv_2    | conv(256, 3x3, pad=1) | 256x56x56      |     590,080 | 1,849,688,064 | 32 /4
-#  stage_3.relu_2    | relu                  | 256x56x56      |             |               | 32 /4
-#  stage_3.conv_3    | conv(256, 3x3, pad=1) | 256x56x56      |     590,080 | 1,849,688,064 | 40 /4
-#  stage_3.relu_3    | relu                  | 256x56x56      |             |               | 40 /4
-#  stage_3.maxpool_1 | maxpool(2x2)          | 256x28x28      |             |               | 44 /8
-#  stage_4.conv_1    | conv(512, 3x3, pad=1) | 512x28x28      |   1,180,160 |   924,844,032 | 60 /8
-#  stage_4.relu_1    | relu                  | 512x28x28      |             |               | 60 /8
-#  stage_4.conv_2    | conv(512, 3x3, pad=1) | 512x28x28      |   2,359,808 | 1,849,688,064 | 76 /8
-#  stage_4.relu_2    | relu                  | 512x28x28      |             |               | 76 /8
-#  stage_4.conv_3    | conv(512, 3x3, pad=1) | 512x28x28      |   2,359,808 | 1,849,688,064 | 92 /8
-#  stage_4.relu_3    | relu                  | 512x28x28      |             |               | 92 /8
-#  stage_4.maxpool_1 | maxpool(2x2)          | 512x14x14      |             |               | 100 /16
-#  stage_5.conv_1    | conv(512, 3x3, pad=1) | 512x14x14      |   2,359,808 |   462,422,016 | 132 /16
-#  stage_5.relu_1    | relu                  | 512x14x14      |             |               | 132 /16
-#  stage_5.conv_2    | conv(512, 3x3, pad=1) | 512x14x14      |   2,359,808 |   462,422,016 | 164 /16
-#  stage_5.relu_2    | relu                  | 512x14x14      |             |               | 164 /16
-#  stage_5.conv_3    | conv(512, 3x3, pad=1) | 512x14x14      |   2,359,808 |   462,422,016 | 196 /16
-#  stage_5.relu_3    | relu                  | 512x14x14      |             |               | 196 /16
-#  stage_5.maxpool_1 | maxpool(2x2)          | 512x7x7        |             |               | 212 /32
-#  fc_1_flatten      | flatten (implicit)    | 25088          |             |               |
-#  fc_1              | fc(4096)              | 4096           | 102,764,544 |   102,760,448 |
-#  relu_1            | relu                  | 4096           |             |               |
-#  dropout_1         | dropout(0.5)          | 4096           |             |               |
-#  fc_2              | fc(4096)              | 4096           |  16,781,312 |    16,777,216 |
-#  relu_2            | relu                  | 4096           |             |               |
-#  dropout_2         | dropout(0.5)          | 4096           |             |               |
-#  output_1          | fc(1000)              | 1000           |   4,097,000 |     4,096,000 |
-#  output_1_softmax  | softmax (implicit)    | 1000           |             |               |
+#  Layer            | Op                 | Output (CxHxW) |      Params |          MACs | RF size /stride
+# ------------------+--------------------+----------------+-------------+---------------+-----------------
+#  input_1          | input              | 3x224x224      |             |               | 1 /1
+#  stage_1          | stage(c=64, n=2)   | 64x112x112     |      38,720 | 1,936,392,192 | 6 /2
+#  stage_2          | stage(c=128, n=2)  | 128x56x56      |     221,440 | 2,774,532,096 | 16 /4
+#  stage_3          | stage(c=256, n=3)  | 256x28x28      |   1,475,328 | 4,624,220,160 | 44 /8
+#  stage_4          | stage(c=512, n=3)  | 512x14x14      |   5,899,776 | 4,624,220,160 | 100 /16
+#  stage_5          | stage(c=512, n=3)  | 512x7x7        |   7,079,424 | 1,387,266,048 | 212 /32
+#  fc_1_flatten     | flatten (implicit) | 25088          |             |               |
+#  fc_1             | fc(4096)           | 4096           | 102,764,544 |   102,760,448 |
+#  relu_1           | relu               | 4096           |             |               |
+#  dropout_1        | dropout(0.5)       | 4096           |             |               |
+#  fc_2             | fc(4096)           | 4096           |  16,781,312 |    16,777,216 |
+#  relu_2           | relu               | 4096           |             |               |
+#  dropout_2        | dropout(0.5)       | 4096           |             |               |
+#  output_1         | fc(1000)           | 1000           |   4,097,000 |     4,096,000 |
+#  output_1_softmax | softmax (implicit) | 1000           |             |               |
 # Trainable params:     138,357,544
 # Non-trainable params: 0
 # MACs per sample:      15,470,264,320 (15.47 G)
@@ -58,9 +32,11 @@
     model.load_netdsl_weights("vgg16.npz")  # a netdsl weights file, keys `<layer>.<param>`
     y = model(x)  # x: float32 (N, 3, 224, 224) -> y: (N, 1000)
 
-Every parameter and batch-norm running statistic maps one to one to a netdsl weight: NETDSL_NAMES lists
-them all, and load_netdsl_weights / save_netdsl_weights read and write netdsl's .npz files. The layers'
-outputs equal those of netdsl's NumPy backend. vgg16_train.py, beside this file, trains it.
+The state dict's keys are netdsl's weight names (`<layer>.<param>`, `bottleneck_2.conv_1.weight`), so
+load_state_dict reads netdsl's weights as they are; load_netdsl_weights / save_netdsl_weights read and
+write netdsl's .npz files. Each block of the program is a class, each of its uses an attribute named as
+netdsl names it. The outputs equal those of netdsl's NumPy backend. vgg16_train.py, beside this file,
+trains it.
 """
 
 import os
@@ -72,42 +48,64 @@ from torch.nn import functional as F
 
 INPUT_SHAPE = (3, 224, 224)
 OUTPUT_SHAPE = (1000,)
+RENAMED: dict[str, str] = {}  # netdsl weight name -> state_dict name, where they differ: nowhere here
 
-# netdsl weight name -> state_dict name in Vgg16
-NETDSL_NAMES = {
-    "stage_1.conv_1.weight": "stage_1__conv_1.weight",
-    "stage_1.conv_1.bias": "stage_1__conv_1.bias",
-    "stage_1.conv_2.weight": "stage_1__conv_2.weight",
-    "stage_1.conv_2.bias": "stage_1__conv_2.bias",
-    "stage_2.conv_1.weight": "stage_2__conv_1.weight",
-    "stage_2.conv_1.bias": "stage_2__conv_1.bias",
-    "stage_2.conv_2.weight": "stage_2__conv_2.weight",
-    "stage_2.conv_2.bias": "stage_2__conv_2.bias",
-    "stage_3.conv_1.weight": "stage_3__conv_1.weight",
-    "stage_3.conv_1.bias": "stage_3__conv_1.bias",
-    "stage_3.conv_2.weight": "stage_3__conv_2.weight",
-    "stage_3.conv_2.bias": "stage_3__conv_2.bias",
-    "stage_3.conv_3.weight": "stage_3__conv_3.weight",
-    "stage_3.conv_3.bias": "stage_3__conv_3.bias",
-    "stage_4.conv_1.weight": "stage_4__conv_1.weight",
-    "stage_4.conv_1.bias": "stage_4__conv_1.bias",
-    "stage_4.conv_2.weight": "stage_4__conv_2.weight",
-    "stage_4.conv_2.bias": "stage_4__conv_2.bias",
-    "stage_4.conv_3.weight": "stage_4__conv_3.weight",
-    "stage_4.conv_3.bias": "stage_4__conv_3.bias",
-    "stage_5.conv_1.weight": "stage_5__conv_1.weight",
-    "stage_5.conv_1.bias": "stage_5__conv_1.bias",
-    "stage_5.conv_2.weight": "stage_5__conv_2.weight",
-    "stage_5.conv_2.bias": "stage_5__conv_2.bias",
-    "stage_5.conv_3.weight": "stage_5__conv_3.weight",
-    "stage_5.conv_3.bias": "stage_5__conv_3.bias",
-    "fc_1.weight": "fc_1.weight",
-    "fc_1.bias": "fc_1.bias",
-    "fc_2.weight": "fc_2.weight",
-    "fc_2.bias": "fc_2.bias",
-    "output_1.weight": "output_1.weight",
-    "output_1.bias": "output_1.bias",
-}
+
+# block stage: 2 uses (stage_1, stage_2); shapes of stage_1
+#  Layer     | Op                   | Output (CxHxW) | Params
+# -----------+----------------------+----------------+--------
+#  conv_1    | conv(64, 3x3, pad=1) | 64x224x224     |  1,792
+#  relu_1    | relu                 | 64x224x224     |
+#  conv_2    | conv(64, 3x3, pad=1) | 64x224x224     | 36,928
+#  relu_2    | relu                 | 64x224x224     |
+#  maxpool_1 | maxpool(2x2)         | 64x112x112     |
+class Stage(nn.Module):
+    """The program's block stage, for its uses stage_1 ... stage_2."""
+
+    def __init__(self, in_channels: int, c: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(3, 3), padding=(1, 1))
+        self.conv_2 = nn.Conv2d(c, c, kernel_size=(3, 3), padding=(1, 1))
+        self.maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_1(x)
+        x = F.relu(x)
+        x = self.conv_2(x)
+        x = F.relu(x)
+        x = self.maxpool_1(x)
+        return x
+
+
+# block stage: 3 uses (stage_3, stage_4, stage_5); shapes of stage_3
+#  Layer     | Op                    | Output (CxHxW) |  Params
+# -----------+-----------------------+----------------+---------
+#  conv_1    | conv(256, 3x3, pad=1) | 256x56x56      | 295,168
+#  relu_1    | relu                  | 256x56x56      |
+#  conv_2    | conv(256, 3x3, pad=1) | 256x56x56      | 590,080
+#  relu_2    | relu                  | 256x56x56      |
+#  conv_3    | conv(256, 3x3, pad=1) | 256x56x56      | 590,080
+#  relu_3    | relu                  | 256x56x56      |
+#  maxpool_1 | maxpool(2x2)          | 256x28x28      |
+class Stage2(nn.Module):
+    """The program's block stage, for its uses stage_3 ... stage_5."""
+
+    def __init__(self, in_channels: int, c: int) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv2d(in_channels, c, kernel_size=(3, 3), padding=(1, 1))
+        self.conv_2 = nn.Conv2d(c, c, kernel_size=(3, 3), padding=(1, 1))
+        self.conv_3 = nn.Conv2d(c, c, kernel_size=(3, 3), padding=(1, 1))
+        self.maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_1(x)
+        x = F.relu(x)
+        x = self.conv_2(x)
+        x = F.relu(x)
+        x = self.conv_3(x)
+        x = F.relu(x)
+        x = self.maxpool_1(x)
+        return x
 
 
 class Vgg16(nn.Module):
@@ -115,51 +113,15 @@ class Vgg16(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        # stage_1.conv_1: conv(64, 3x3, pad=1) -> 64x224x224
-        self.stage_1__conv_1 = nn.Conv2d(3, 64, kernel_size=(3, 3), padding=(1, 1))
-        # stage_1.conv_2: conv(64, 3x3, pad=1) -> 64x224x224
-        self.stage_1__conv_2 = nn.Conv2d(64, 64, kernel_size=(3, 3), padding=(1, 1))
-        # stage_1.maxpool_1: maxpool(2x2) -> 64x112x112
-        self.stage_1__maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # stage_2.conv_1: conv(128, 3x3, pad=1) -> 128x112x112
-        self.stage_2__conv_1 = nn.Conv2d(64, 128, kernel_size=(3, 3), padding=(1, 1))
-        # stage_2.conv_2: conv(128, 3x3, pad=1) -> 128x112x112
-        self.stage_2__conv_2 = nn.Conv2d(128, 128, kernel_size=(3, 3), padding=(1, 1))
-        # stage_2.maxpool_1: maxpool(2x2) -> 128x56x56
-        self.stage_2__maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # stage_3.conv_1: conv(256, 3x3, pad=1) -> 256x56x56
-        self.stage_3__conv_1 = nn.Conv2d(128, 256, kernel_size=(3, 3), padding=(1, 1))
-        # stage_3.conv_2: conv(256, 3x3, pad=1) -> 256x56x56
-        self.stage_3__conv_2 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1))
-        # stage_3.conv_3: conv(256, 3x3, pad=1) -> 256x56x56
-        self.stage_3__conv_3 = nn.Conv2d(256, 256, kernel_size=(3, 3), padding=(1, 1))
-        # stage_3.maxpool_1: maxpool(2x2) -> 256x28x28
-        self.stage_3__maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # stage_4.conv_1: conv(512, 3x3, pad=1) -> 512x28x28
-        self.stage_4__conv_1 = nn.Conv2d(256, 512, kernel_size=(3, 3), padding=(1, 1))
-        # stage_4.conv_2: conv(512, 3x3, pad=1) -> 512x28x28
-        self.stage_4__conv_2 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1))
-        # stage_4.conv_3: conv(512, 3x3, pad=1) -> 512x28x28
-        self.stage_4__conv_3 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1))
-        # stage_4.maxpool_1: maxpool(2x2) -> 512x14x14
-        self.stage_4__maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # stage_5.conv_1: conv(512, 3x3, pad=1) -> 512x14x14
-        self.stage_5__conv_1 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1))
-        # stage_5.conv_2: conv(512, 3x3, pad=1) -> 512x14x14
-        self.stage_5__conv_2 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1))
-        # stage_5.conv_3: conv(512, 3x3, pad=1) -> 512x14x14
-        self.stage_5__conv_3 = nn.Conv2d(512, 512, kernel_size=(3, 3), padding=(1, 1))
-        # stage_5.maxpool_1: maxpool(2x2) -> 512x7x7
-        self.stage_5__maxpool_1 = nn.MaxPool2d(kernel_size=(2, 2), stride=(2, 2))
-        # fc_1: fc(4096) -> 4096
+        self.stage_1 = Stage(3, 64)
+        self.stage_2 = Stage(64, 128)
+        self.stage_3 = Stage2(128, 256)
+        self.stage_4 = Stage2(256, 512)
+        self.stage_5 = Stage2(512, 512)
         self.fc_1 = nn.Linear(25088, 4096)
-        # dropout_1: dropout(0.5) -> 4096
         self.dropout_1 = nn.Dropout(0.5)
-        # fc_2: fc(4096) -> 4096
         self.fc_2 = nn.Linear(4096, 4096)
-        # dropout_2: dropout(0.5) -> 4096
         self.dropout_2 = nn.Dropout(0.5)
-        # output_1: fc(1000) -> 1000
         self.output_1 = nn.Linear(4096, 1000)
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
@@ -170,103 +132,43 @@ class Vgg16(nn.Module):
         """
         if x.shape[1:] != INPUT_SHAPE:
             raise ValueError(f"expected input of shape (N, 3, 224, 224), got {tuple(x.shape)}")
-        # input_1: input -> 3x224x224
-        # stage_1.conv_1: conv(64, 3x3, pad=1) -> 64x224x224
-        x = self.stage_1__conv_1(x)
-        # stage_1.relu_1: relu -> 64x224x224
-        x = F.relu(x)
-        # stage_1.conv_2: conv(64, 3x3, pad=1) -> 64x224x224
-        x = self.stage_1__conv_2(x)
-        # stage_1.relu_2: relu -> 64x224x224
-        x = F.relu(x)
-        # stage_1.maxpool_1: maxpool(2x2) -> 64x112x112
-        x = self.stage_1__maxpool_1(x)
-        # stage_2.conv_1: conv(128, 3x3, pad=1) -> 128x112x112
-        x = self.stage_2__conv_1(x)
-        # stage_2.relu_1: relu -> 128x112x112
-        x = F.relu(x)
-        # stage_2.conv_2: conv(128, 3x3, pad=1) -> 128x112x112
-        x = self.stage_2__conv_2(x)
-        # stage_2.relu_2: relu -> 128x112x112
-        x = F.relu(x)
-        # stage_2.maxpool_1: maxpool(2x2) -> 128x56x56
-        x = self.stage_2__maxpool_1(x)
-        # stage_3.conv_1: conv(256, 3x3, pad=1) -> 256x56x56
-        x = self.stage_3__conv_1(x)
-        # stage_3.relu_1: relu -> 256x56x56
-        x = F.relu(x)
-        # stage_3.conv_2: conv(256, 3x3, pad=1) -> 256x56x56
-        x = self.stage_3__conv_2(x)
-        # stage_3.relu_2: relu -> 256x56x56
-        x = F.relu(x)
-        # stage_3.conv_3: conv(256, 3x3, pad=1) -> 256x56x56
-        x = self.stage_3__conv_3(x)
-        # stage_3.relu_3: relu -> 256x56x56
-        x = F.relu(x)
-        # stage_3.maxpool_1: maxpool(2x2) -> 256x28x28
-        x = self.stage_3__maxpool_1(x)
-        # stage_4.conv_1: conv(512, 3x3, pad=1) -> 512x28x28
-        x = self.stage_4__conv_1(x)
-        # stage_4.relu_1: relu -> 512x28x28
-        x = F.relu(x)
-        # stage_4.conv_2: conv(512, 3x3, pad=1) -> 512x28x28
-        x = self.stage_4__conv_2(x)
-        # stage_4.relu_2: relu -> 512x28x28
-        x = F.relu(x)
-        # stage_4.conv_3: conv(512, 3x3, pad=1) -> 512x28x28
-        x = self.stage_4__conv_3(x)
-        # stage_4.relu_3: relu -> 512x28x28
-        x = F.relu(x)
-        # stage_4.maxpool_1: maxpool(2x2) -> 512x14x14
-        x = self.stage_4__maxpool_1(x)
-        # stage_5.conv_1: conv(512, 3x3, pad=1) -> 512x14x14
-        x = self.stage_5__conv_1(x)
-        # stage_5.relu_1: relu -> 512x14x14
-        x = F.relu(x)
-        # stage_5.conv_2: conv(512, 3x3, pad=1) -> 512x14x14
-        x = self.stage_5__conv_2(x)
-        # stage_5.relu_2: relu -> 512x14x14
-        x = F.relu(x)
-        # stage_5.conv_3: conv(512, 3x3, pad=1) -> 512x14x14
-        x = self.stage_5__conv_3(x)
-        # stage_5.relu_3: relu -> 512x14x14
-        x = F.relu(x)
-        # stage_5.maxpool_1: maxpool(2x2) -> 512x7x7
-        x = self.stage_5__maxpool_1(x)
-        # fc_1_flatten: flatten (implicit) -> 25088
-        x = torch.flatten(x, 1)
-        # fc_1: fc(4096) -> 4096
-        x = self.fc_1(x)
-        # relu_1: relu -> 4096
-        x = F.relu(x)
-        # dropout_1: dropout(0.5) -> 4096
-        x = self.dropout_1(x)
-        # fc_2: fc(4096) -> 4096
-        x = self.fc_2(x)
-        # relu_2: relu -> 4096
-        x = F.relu(x)
-        # dropout_2: dropout(0.5) -> 4096
-        x = self.dropout_2(x)
-        # output_1: fc(1000) -> 1000
-        x = self.output_1(x)
+        x = self.stage_1(x)  # stage(c=64, n=2) -> 64x112x112
+        x = self.stage_2(x)  # stage(c=128, n=2) -> 128x56x56
+        x = self.stage_3(x)  # stage(c=256, n=3) -> 256x28x28
+        x = self.stage_4(x)  # stage(c=512, n=3) -> 512x14x14
+        x = self.stage_5(x)  # stage(c=512, n=3) -> 512x7x7
+        x = torch.flatten(x, 1)  # flatten (implicit) -> 25088
+        x = self.fc_1(x)  # fc(4096) -> 4096
+        x = F.relu(x)  # relu -> 4096
+        x = self.dropout_1(x)  # dropout(0.5) -> 4096
+        x = self.fc_2(x)  # fc(4096) -> 4096
+        x = F.relu(x)  # relu -> 4096
+        x = self.dropout_2(x)  # dropout(0.5) -> 4096
+        x = self.output_1(x)  # fc(1000) -> 1000
         if logits:
             return x
-        # output_1_softmax: softmax (implicit) -> 1000
-        x = F.softmax(x, dim=1)
+        x = F.softmax(x, dim=1)  # softmax (implicit) -> 1000
         return x
+
+    def netdsl_names(self) -> dict[str, str]:
+        """netdsl weight name -> state_dict name, for every parameter and batch-norm statistic."""
+        netdsl = {key: name for name, key in RENAMED.items()}
+        return {netdsl.get(key, key): key for key in self.state_dict() if not key.endswith("num_batches_tracked")}
 
     def load_netdsl_state_dict(self, tensors: dict[str, np.ndarray]) -> None:
         """Copy netdsl's tensors (name -> array) into this module; names and shapes must match exactly."""
-        state = self.state_dict()
-        problems = [f"missing {name}" for name in NETDSL_NAMES if name not in tensors]
-        problems += [f"unexpected {name}" for name in tensors if name not in NETDSL_NAMES]
-        problems += [f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
-                     for name, key in NETDSL_NAMES.items()
-                     if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)]
+        state, names = self.state_dict(), self.netdsl_names()
+        problems = [f"missing {name}" for name in names if name not in tensors]
+        problems += [f"unexpected {name}" for name in tensors if name not in names]
+        problems += [
+            f"{name} has shape {tuple(tensors[name].shape)}, expected {tuple(state[key].shape)}"
+            for name, key in names.items()
+            if name in tensors and tuple(tensors[name].shape) != tuple(state[key].shape)
+        ]
         if problems:
             raise ValueError("the weights do not match network vgg16: " + "; ".join(problems))
         with torch.no_grad():
-            for name, key in NETDSL_NAMES.items():
+            for name, key in names.items():
                 state[key].copy_(torch.as_tensor(np.asarray(tensors[name], dtype=np.float32)))
 
     def load_netdsl_weights(self, path: str) -> None:
@@ -277,7 +179,7 @@ class Vgg16(nn.Module):
     def netdsl_state_dict(self) -> dict[str, np.ndarray]:
         """This module's tensors under netdsl's names, as float32 arrays."""
         state = self.state_dict()
-        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in NETDSL_NAMES.items()}
+        return {name: state[key].detach().cpu().numpy().astype(np.float32) for name, key in self.netdsl_names().items()}
 
     def save_netdsl_weights(self, path: str) -> None:
         """Write a netdsl weights file (.npz), atomically: a temporary file beside it, then a rename."""

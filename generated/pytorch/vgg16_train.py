@@ -2,49 +2,23 @@
 # `netdsl compile examples/vgg16.net --target pytorch`.
 #
 # network vgg16
-#  Layer             | Op                    | Output (CxHxW) |      Params |          MACs | RF size /stride
-# -------------------+-----------------------+----------------+-------------+---------------+-----------------
-#  input_1           | input                 | 3x224x224      |             |               | 1 /1
-#  stage_1.conv_1    | conv(64, 3x3, pad=1)  | 64x224x224     |       1,792 |    86,704,128 | 3 /1
-#  stage_1.relu_1    | relu                  | 64x224x224     |             |               | 3 /1
-#  stage_1.conv_2    | conv(64, 3x3, pad=1)  | 64x224x224     |      36,928 | 1,849,688,064 | 5 /1
-#  stage_1.relu_2    | relu                  | 64x224x224     |             |               | 5 /1
-#  stage_1.maxpool_1 | maxpool(2x2)          | 64x112x112     |             |               | 6 /2
-#  stage_2.conv_1    | conv(128, 3x3, pad=1) | 128x112x112    |      73,856 |   924,844,032 | 10 /2
-#  stage_2.relu_1    | relu                  | 128x112x112    |             |               | 10 /2
-#  stage_2.conv_2    | conv(128, 3x3, pad=1) | 128x112x112    |     147,584 | 1,849,688,064 | 14 /2
-#  stage_2.relu_2    | relu                  | 128x112x112    |             |               | 14 /2
-#  stage_2.maxpool_1 | maxpool(2x2)          | 128x56x56      |             |               | 16 /4
-#  stage_3.conv_1    | conv(256, 3x3, pad=1) | 256x56x56      |     295,168 |   924,844,032 | 24 /4
-#  stage_3.relu_1    | relu                  | 256x56x56      |             |               | 24 /4
-#  stage_3.conv_2    | conv(256, 3x3, pad=1) | 256x56x56      |     590,080 | 1,849,688,064 | 32 /4
-#  stage_3.relu_2    | relu                  | 256x56x56      |             |               | 32 /4
-#  stage_3.conv_3    | conv(256, 3x3, pad=1) | 256x56x56      |     590,080 | 1,849,688,064 | 40 /4
-#  stage_3.relu_3    | relu                  | 256x56x56      |             |               | 40 /4
-#  stage_3.maxpool_1 | maxpool(2x2)          | 256x28x28      |             |               | 44 /8
-#  stage_4.conv_1    | conv(512, 3x3, pad=1) | 512x28x28      |   1,180,160 |   924,844,032 | 60 /8
-#  stage_4.relu_1    | relu                  | 512x28x28      |             |               | 60 /8
-#  stage_4.conv_2    | conv(512, 3x3, pad=1) | 512x28x28      |   2,359,808 | 1,849,688,064 | 76 /8
-#  stage_4.relu_2    | relu                  | 512x28x28      |             |               | 76 /8
-#  stage_4.conv_3    | conv(512, 3x3, pad=1) | 512x28x28      |   2,359,808 | 1,849,688,064 | 92 /8
-#  stage_4.relu_3    | relu                  | 512x28x28      |             |               | 92 /8
-#  stage_4.maxpool_1 | maxpool(2x2)          | 512x14x14      |             |               | 100 /16
-#  stage_5.conv_1    | conv(512, 3x3, pad=1) | 512x14x14      |   2,359,808 |   462,422,016 | 132 /16
-#  stage_5.relu_1    | relu                  | 512x14x14      |             |               | 132 /16
-#  stage_5.conv_2    | conv(512, 3x3, pad=1) | 512x14x14      |   2,359,808 |   462,422,016 | 164 /16
-#  stage_5.relu_2    | relu                  | 512x14x14      |             |               | 164 /16
-#  stage_5.conv_3    | conv(512, 3x3, pad=1) | 512x14x14      |   2,359,808 |   462,422,016 | 196 /16
-#  stage_5.relu_3    | relu                  | 512x14x14      |             |               | 196 /16
-#  stage_5.maxpool_1 | maxpool(2x2)          | 512x7x7        |             |               | 212 /32
-#  fc_1_flatten      | flatten (implicit)    | 25088          |             |               |
-#  fc_1              | fc(4096)              | 4096           | 102,764,544 |   102,760,448 |
-#  relu_1            | relu                  | 4096           |             |               |
-#  dropout_1         | dropout(0.5)          | 4096           |             |               |
-#  fc_2              | fc(4096)              | 4096           |  16,781,312 |    16,777,216 |
-#  relu_2            | relu                  | 4096           |             |               |
-#  dropout_2         | dropout(0.5)          | 4096           |             |               |
-#  output_1          | fc(1000)              | 1000           |   4,097,000 |     4,096,000 |
-#  output_1_softmax  | softmax (implicit)    | 1000           |             |               |
+#  Layer            | Op                 | Output (CxHxW) |      Params |          MACs | RF size /stride
+# ------------------+--------------------+----------------+-------------+---------------+-----------------
+#  input_1          | input              | 3x224x224      |             |               | 1 /1
+#  stage_1          | stage(c=64, n=2)   | 64x112x112     |      38,720 | 1,936,392,192 | 6 /2
+#  stage_2          | stage(c=128, n=2)  | 128x56x56      |     221,440 | 2,774,532,096 | 16 /4
+#  stage_3          | stage(c=256, n=3)  | 256x28x28      |   1,475,328 | 4,624,220,160 | 44 /8
+#  stage_4          | stage(c=512, n=3)  | 512x14x14      |   5,899,776 | 4,624,220,160 | 100 /16
+#  stage_5          | stage(c=512, n=3)  | 512x7x7        |   7,079,424 | 1,387,266,048 | 212 /32
+#  fc_1_flatten     | flatten (implicit) | 25088          |             |               |
+#  fc_1             | fc(4096)           | 4096           | 102,764,544 |   102,760,448 |
+#  relu_1           | relu               | 4096           |             |               |
+#  dropout_1        | dropout(0.5)       | 4096           |             |               |
+#  fc_2             | fc(4096)           | 4096           |  16,781,312 |    16,777,216 |
+#  relu_2           | relu               | 4096           |             |               |
+#  dropout_2        | dropout(0.5)       | 4096           |             |               |
+#  output_1         | fc(1000)           | 1000           |   4,097,000 |     4,096,000 |
+#  output_1_softmax | softmax (implicit) | 1000           |             |               |
 # Trainable params:     138,357,544
 # Non-trainable params: 0
 # MACs per sample:      15,470,264,320 (15.47 G)
@@ -158,8 +132,7 @@ def summed(values: list[float], world: int, device: torch.device) -> list[float]
     return tensor.tolist()
 
 
-def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
-                ) -> list[float]:
+def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device) -> list[float]:
     """One pass over this process's share of the training set: [loss sum, correct, samples]."""
     model.train()
     totals = [0.0, 0.0, 0.0]
@@ -174,13 +147,12 @@ def train_epoch(model, loader: DataLoader, optimizer: torch.optim.Optimizer, dev
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device
-             ) -> list[float]:
+def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device: torch.device) -> list[float]:
     """Inference-mode [loss sum, correct, samples] over x, y."""
     net.eval()
     totals = [0.0, 0.0, 0.0]
     for i in range(0, len(y), batch):
-        xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+        xb, yb = x[i : i + batch].to(device), y[i : i + batch].to(device)
         loss, scores = loss_and_scores(net, xb, yb)
         totals = [totals[0] + loss.item() * len(yb), totals[1] + hits(scores, yb), totals[2] + len(yb)]
     return totals
@@ -201,16 +173,20 @@ def main(argv: list[str] | None = None) -> int:
     net = Vgg16().to(device)
     if args.weights:
         net.load_netdsl_weights(args.weights)
-    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
-        if world > 1 else net
+    model = (
+        DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+    )
     train_set = TensorDataset(torch.from_numpy(data.x_train), torch.from_numpy(data.y_train))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=max(1, args.batch // world), sampler=sampler)
     x_val, y_val = torch.from_numpy(data.x_val[rank::world]), torch.from_numpy(data.y_val[rank::world])
     optimizer = make_optimizer(model.parameters(), args.lr)
     if rank == 0:
-        print(f"vgg16: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
-              f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}", flush=True)
+        print(
+            f"vgg16: {len(data.y_train)} training and {len(data.y_val)} validation samples of "
+            f"{data.name}, {world} process(es) on {device}, output {OUTPUT_SHAPE}",
+            flush=True,
+        )
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         sampler.set_epoch(epoch)

@@ -11,9 +11,9 @@ DESCRIPTION = """\
 Generate Python code from a program.
 
 --target numpy    one module that imports only numpy: init_params(seed), load(weights.npz) and
-                  forward(params, x), one statement per layer, the `check` table as its header.
---target pytorch  an nn.Module whose parameters map one to one to netdsl's weights
-                  (load_netdsl_weights / save_netdsl_weights), and NAME_train.py beside it, which
+                  forward(params, x), a function per block, the `check` table as its header.
+--target pytorch  an nn.Module with a class per block, whose state-dict keys are netdsl's weight
+                  names (load_netdsl_weights / save_netdsl_weights), and NAME_train.py beside it, which
                   trains it as the program's train section says, also under torchrun
                   (DistributedDataParallel); it imports netdsl for the data sets only.
 """

@@ -39,7 +39,7 @@ def _write(out: Path, write) -> None:
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
-    from netdsl.draw.structure import NotSeriesParallel
+    from netdsl.ir.structure import NotSeriesParallel
 
     model = load_program(args)
     out = output_path(args.output or f"{model.name}.svg", DIAGRAM_FORMATS)

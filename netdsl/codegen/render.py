@@ -2,9 +2,9 @@
 
 Each op registers a template fragment per target: a Jinja macro named after the op (its OpDef.name) in
 `templates/numpy_ops.j2` and `templates/torch_ops.j2`, giving the expression that computes the layer
-from its inputs; an op without one is generated through its decomposition (OpDef.decompose). The module
-templates lay those out as straight-line code, one statement per layer, in the graph's topological order.
-jinja2 is imported only here, and only when rendering.
+from its inputs; an op without one is generated through its decomposition (OpDef.decompose). blocks.py
+lays those out per scope: a class (function) per block, one statement per layer or block use, a loop per
+run of repeated uses. jinja2 is imported only here, and only when rendering.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
+from netdsl.codegen.blocks import Planner, Scope, call_text, define
 from netdsl.codegen.helpers import helper_names, numpy_helpers, torch_helper_classes
+from netdsl.codegen.values import Varying, pack
 from netdsl.codegen.wrap import LINE_LENGTH, wrap
 from netdsl.ir.decompose import expand
 from netdsl.ir.graph import Graph, Node
@@ -35,9 +37,9 @@ TARGETS = ("numpy", "pytorch")
 __all__ = ["LINE_LENGTH", "TARGETS", "CodegenError", "generate", "wrap", "write"]
 
 # Names the generated code itself uses, which a layer's variable or attribute must not shadow.
-_NUMPY_NAMES = {"np", "params", "x", "forward", "init_params", "load", "initialize", "INPUT_SHAPE", "OUTPUT_SHAPE",
-                "PARAMETERS"} | helper_names()
-_TORCH_NAMES = {"torch", "nn", "F", "np", "self", "x", "logits", "INPUT_SHAPE", "OUTPUT_SHAPE", "NETDSL_NAMES",
+_NUMPY_NAMES = {"np", "params", "scope", "x", "logits", "forward", "init_params", "load", "initialize", "INPUT_SHAPE",
+                "OUTPUT_SHAPE", "PARAMETERS"} | helper_names()
+_TORCH_NAMES = {"torch", "nn", "F", "np", "self", "x", "logits", "INPUT_SHAPE", "OUTPUT_SHAPE", "RENAMED",
                 "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN", "ChannelLayerNorm", "ChannelScale"}
 # nn.Module's own attributes and methods (torch 2.x) and the methods the generated module adds: a layer
 # attribute named like one of them would replace it. A test checks this list against torch.
@@ -51,7 +53,7 @@ MODULE_ATTRIBUTES = {
     "register_module", "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook",
     "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
     "training", "type", "xpu", "zero_grad",
-    "load_netdsl_weights", "load_netdsl_state_dict", "netdsl_state_dict", "save_netdsl_weights",
+    "load_netdsl_weights", "load_netdsl_state_dict", "netdsl_names", "netdsl_state_dict", "save_netdsl_weights",
 }
 RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | \
     _NUMPY_NAMES | _TORCH_NAMES | MODULE_ATTRIBUTES
@@ -106,7 +108,7 @@ class Layer:
     def padding(self) -> tuple[int, int] | None:
         """(pad_h, pad_w) when the pads are symmetric, None when they differ top/bottom or left/right."""
         top, left, bottom, right = self.attrs["pads"]
-        return (top, left) if (top, left) == (bottom, right) else None
+        return pack((top, left)) if pack((top, left)) == pack((bottom, right)) else None
 
     @property
     def pool_padding(self) -> tuple[int, int] | None:
@@ -118,7 +120,7 @@ class Layer:
     def fpad(self) -> tuple[int, int, int, int]:
         """The pads in `F.pad`'s order: (left, right, top, bottom)."""
         top, left, bottom, right = self.attrs["pads"]
-        return (left, right, top, bottom)
+        return pack((left, right, top, bottom))
 
     @property
     def comment(self) -> str:
@@ -136,32 +138,6 @@ def sanitize(name: str) -> str:
     return text if text.isidentifier() else "_" + "".join(c if c.isalnum() else "_" for c in text)
 
 
-def identifiers(graph: Graph) -> dict[str, str]:
-    """A distinct identifier per node, avoiding every reserved name; stable in node order."""
-    taken: set[str] = set(RESERVED)
-    result = {}
-    for node in graph:
-        base = sanitize(node.name)
-        ident, k = base, 1
-        while ident in taken:
-            k += 1
-            ident = f"{base}_" if k == 2 else f"{base}_{k}"
-        taken.add(ident)
-        result[node.name] = ident
-    return result
-
-
-def variables(graph: Graph, idents: dict[str, str]) -> dict[str, str]:
-    """`x` for a value read only by the very next layer (a chain), the layer's identifier otherwise."""
-    nodes = graph.nodes
-    result = {}
-    for index, node in enumerate(nodes):
-        consumers = graph.consumers(node.name)
-        chained = len(consumers) == 1 and index + 1 < len(nodes) and consumers[0] is nodes[index + 1]
-        result[node.name] = "x" if chained or index == len(nodes) - 1 else idents[node.name]
-    return result
-
-
 def has_snippet(target: str, op: OpDef) -> bool:
     """Whether the target's fragments implement the op (a macro named after it)."""
     return callable(getattr(fragments(target), op.name, None))
@@ -170,14 +146,6 @@ def has_snippet(target: str, op: OpDef) -> bool:
 def generatable(graph: Graph, target: str) -> Graph:
     """The graph with each op the target has no fragment for replaced by its decomposition."""
     return expand(graph, lambda op: has_snippet(target, op))
-
-
-def plan(graph: Graph) -> list[Layer]:
-    """Every node with the names the generated code gives it."""
-    idents = identifiers(graph)
-    names = variables(graph, idents)
-    return [Layer(node, names[node.name], tuple(names[i] for i in node.inputs) or ("x",), idents[node.name],
-                  tuple(graph[i].shape for i in node.inputs)) for node in graph]
 
 
 def class_name(network: str) -> str:
@@ -241,7 +209,10 @@ def docstring_text(text: Any) -> str:
 
 
 def py_literal(value: Any) -> str:
-    """A Python literal for an attribute value: ints, floats, bools, tuples, strings (ASCII, fully escaped)."""
+    """A Python literal for an attribute value: ints, floats, bools, tuples, strings (ASCII, fully escaped); a value
+    that differs between the uses of a block, its expression in the block's parameters (values.py)."""
+    if isinstance(value, Varying):
+        return value.text()
     if isinstance(value, tuple):
         inner = ", ".join(py_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
@@ -255,58 +226,72 @@ def fragments(target: str) -> Any:
     return environment().get_template(f"{'numpy' if target == 'numpy' else 'torch'}_ops.j2").module
 
 
-def statement(layer: Layer, expression: str, indent: str = "    ") -> list[str]:
-    """`var = expression`, wrapped to the line length; nothing when the layer passes its input on."""
-    expression = " ".join(str(expression).split())
-    if expression == layer.var:
-        return []
-    return wrap(f"{indent}{layer.var} = {expression}")
+def block_name(target: str) -> Callable[[str, set[str]], str]:
+    """The class (PyTorch) or function (NumPy) name of a block, distinct from every name taken."""
+    def name(block: str, taken: set[str]) -> str:
+        base = class_name(block) if target == "pytorch" else sanitize(block)
+        found, k = base, 1
+        while found in taken or found in RESERVED:
+            k += 1
+            found = f"{base}{k}" if target == "pytorch" else f"{base}_{k}"
+        return found
+
+    return name
 
 
-def forward_code(layers: list[Layer], target: str) -> list[dict]:
-    """Per layer: its comment and the statement lines of its forward step."""
-    ops = fragments(target)
-    indent = " " * (8 if target == "pytorch" else 4)
-    return [{"layer": layer, "comment": layer.comment, "lines": statement(layer, getattr(ops, layer.op)(layer), indent)}
-            for layer in layers]
+def layer_comment(node: Node) -> str:
+    from netdsl.table import op_text
+
+    return f"{op_text(node)} -> {fmt_shape(node.shape)}"
 
 
-def torch_inits(layers: list[Layer]) -> list[dict]:
-    """The submodules of the PyTorch module: attribute, comment and constructor lines."""
-    ops = fragments("pytorch")
-    result = []
-    for layer in layers:
-        make = getattr(ops, f"{layer.op}_init", None)
-        text = " ".join(str(make(layer)).split()) if make is not None else ""
-        if text:
-            result.append({"layer": layer, "lines": wrap(f"        self.{layer.attr} = {text}")})
-    return result
-
-
-def header(model: Model, source: str) -> dict:
+def header(model: Model, source: str, planner: Planner) -> dict:
+    """The file's top: where it came from and the check table, block uses one row each."""
     from netdsl import __version__
-    from netdsl.table import summary_text
 
-    table = summary_text(model._network)
-    return {"table": table.splitlines(), "source": source, "version": __version__,
-            "wide": any(len(line) + 2 > LINE_LENGTH for line in table.splitlines())}
+    table = network_table(model, planner)
+    wide = any(len(line) + 2 > LINE_LENGTH for line in table) or \
+        any(len(line) + 2 > LINE_LENGTH for scope in planner.scopes for line in scope.table)
+    return {"table": table, "source": source, "version": __version__, "wide": wide}
 
 
-def tensors(model: Model, layers: list[Layer]) -> list[dict]:
-    """Every weight tensor in the backend's order: key, shape, how the backend initializes it, whose it is."""
-    attrs = {layer.name: layer.attr for layer in layers}
+def network_table(model: Model, planner: Planner) -> list[str]:
+    """`netdsl check`'s table with each block use as one row (its layers' params and MACs summed)."""
+    from netdsl.table import HEADERS, op_text, plain_table, rf_text, totals_lines
+
+    graph = planner.graph
+    rows, previous = [], None
+    for unit in planner.tree:
+        nodes = [unit] if isinstance(unit, Node) else unit.nodes
+        last = nodes[-1]
+        inputs = unit.inputs if isinstance(unit, Node) else [unit.input]
+        params, macs = sum(n.param_count for n in nodes), sum(n.macs for n in nodes)
+        rows.append([unit.name if isinstance(unit, Node) else unit.path,
+                     op_text(unit) if isinstance(unit, Node) else call_text(unit), fmt_shape(last.shape),
+                     f"{params:,}" if params else "", f"{macs:,}" if macs else "", rf_text(graph[last.name]),
+                     "" if inputs in ([], [previous]) else ", ".join(inputs)])
+        previous = last.name
+    chain = all(not row[-1] for row in rows)
+    headers = HEADERS + ([] if chain else ["Inputs"])
+    rows = [row[:len(headers)] for row in rows]
+    return plain_table(f"network {model.name}", headers, rows) + totals_lines(model._network)
+
+
+def tensors(model: Model, torch_names: dict[str, str]) -> list[dict]:
+    """Every weight tensor in the backend's order: key, shape, how the backend initializes it, its PyTorch name."""
     return [{"key": t.key, "node": t.node, "param": t.param, "shape": t.shape, "init": t.how,
-             "scale": float(t.scale), "buffer": t.buffer, "torch_name": f"{attrs[t.node]}.{t.param}"}
+             "scale": float(t.scale), "buffer": t.buffer,
+             "torch_name": f"{torch_names.get(t.node, t.node)}.{t.param}"}
             for t in init_plan(model.graph)]
 
 
-def helpers(forward: list[dict], inits: list[dict], target: str) -> list[str]:
+def helpers(planner: Planner, scopes: list[Scope], target: str) -> list[str]:
     """NumPy: the source of the reference functions the forward code calls; PyTorch: the helper classes
     the submodules are built from."""
     if target == "numpy":
-        return numpy_helpers([line for step in forward for line in step["lines"]])
+        return numpy_helpers([line for scope in scopes for line in scope.forward])
     source = environment().loader.get_source(environment(), "torch_helpers.j2")[0]
-    return torch_helper_classes(source, [line for init in inits for line in init["lines"]])
+    return torch_helper_classes(source, [line for scope in scopes for line in scope.inits])
 
 
 def final_activation(graph: Graph) -> str | None:
@@ -314,38 +299,56 @@ def final_activation(graph: Graph) -> str | None:
     return graph.output.op if graph.output.op in FUSED_HEADS.values() else None
 
 
+def planned(graph: Graph, target: str) -> Planner:
+    """Every scope of the graph's code for a target: the blocks' (planner.scopes) and the network's (planner.top)."""
+    graph = generatable(graph, target)
+    planner = Planner(graph, target, fragments(target), RESERVED, block_name(target), layer_comment)
+    planner.final = final_activation(graph) if isinstance(planner.tree[-1], Node) else None
+    planner.network()
+    return planner
+
+
 def context(model: Model, target: str, source: str, stem: str) -> dict:
-    layers = plan(generatable(model.graph, target))
-    forward = forward_code(layers, target)
-    inits = torch_inits(layers) if target == "pytorch" else []
+    planner = planned(model.graph, target)
+    network, graph = planner.top, planner.graph
+    assert network is not None
+    scopes = planner.scopes + [network]
+    torch_names = planner.torch_names() if target == "pytorch" else {}
+    all_tensors = tensors(model, torch_names)
     return {
         "network": model.name,
         "target": target,
         "class_name": class_name(model.name),
         "stem": stem,
-        "header": header(model, source),
-        "layers": layers,
-        "forward": forward,
-        "inits": inits,
-        "helpers": helpers(forward, inits, target),
-        "tensors": tensors(model, layers),
+        "header": header(model, source, planner),
+        "blocks": planner.scopes,
+        "top": network,
+        "layers": list(graph),
+        "helpers": helpers(planner, scopes, target),
+        "tensors": all_tensors,
+        "renamed": [t for t in all_tensors if t["torch_name"] != t["key"]],
         "trainable": model.totals.trainable,
         "input_shape": tuple(model.graph.input.shape),
         "output_shape": tuple(model.graph.output.shape),
-        "output_var": layers[-1].var,
-        "final": final_activation(model.graph),
-        "train": train_settings(model),
+        "final": planner.final,
+        "train": train_settings(model, planner.final),
     }
 
 
-def train_settings(model: Model) -> dict:
+def train_settings(model: Model, final: str | None) -> dict:
     """The train section as the train script uses it: PyTorch's optimizer and its keyword arguments."""
     config = model.train_config
     torch_args = {key: value if isinstance(value, (bool, tuple)) else float(value)
                   for key, value in config.optimizer_kwargs().items()}
     optimizer = OPTIMIZERS[config.optimizer].torch_class
-    fused = FUSED_HEADS.get(config.loss) == model.graph.output.op
-    return {"data": config.data, "loss": config.loss, "optimizer": optimizer, "lr": torch_args.pop("lr"),
+    fused = final is not None and FUSED_HEADS.get(config.loss) == final
+    kwargs = "".join(f", {key}={py_literal(value)}" for key, value in torch_args.items() if key != "lr")
+    extra = (["augmenter"] if config.augment else []) + (["iteration: int"] if config.decay else [])
+    epoch_args = ["model", "loader: DataLoader", "optimizer: torch.optim.Optimizer", "device: torch.device"] + extra
+    settings = {"optimizer_lines": wrap(f"    return torch.optim.{optimizer}(parameters, lr=lr{kwargs})"),
+                "train_epoch_def": define("def train_epoch(", epoch_args, ") -> " + (
+                    "tuple[list[float], int]:" if config.decay else "list[float]:"))}
+    return {**settings,"data": config.data, "loss": config.loss, "optimizer": optimizer, "lr": torch_args.pop("lr"),
             "optimizer_kwargs": [f"{key}={py_literal(value)}" for key, value in torch_args.items()],
             "epochs": config.epochs, "batch": config.batch, "seed": config.seed, "val_split": config.val_split,
             "netdsl_optimizer": config.optimizer, "fused": fused, **schedule_settings(config)}
@@ -362,9 +365,12 @@ def schedule_settings(config) -> dict:
         lr_parts[-1] += " (torch.optim.lr_scheduler, stepped once an epoch)"
     if config.decay:
         lr_parts.append(f"Keras' decay, lr / (1 + {config.decay:g} * iterations) at each step")
-    transforms = ", ".join(f"Transform({py_literal(t.name)}, {py_literal(tuple(t.args))})" for t in config.augment)
+    transforms = [f"Transform({py_literal(t.name)}, {py_literal(tuple(t.args))})" for t in config.augment]
+    augment = f"({transforms[0]},)" if len(transforms) == 1 else f"({', '.join(transforms)})"
     return {"schedule": spec.name if spec else None, "main_scheduler": main, "warmup": config.warmup,
-            "decay": config.decay, "augment": f"({transforms},)" if config.augment else None,
+            "main_scheduler_lines": wrap(f"    main = {main}") if main else [],
+            "augment_lines": wrap(f"    return Augmenter({augment}, seed=seed * 1009 + rank)"),
+            "decay": config.decay, "augment": augment if config.augment else None,
             "augment_text": ", ".join(str(t) for t in config.augment), "lr_text": _lr_sentence(lr_parts)}
 
 

@@ -24,9 +24,35 @@ def _split_top_level(text: str) -> list[str]:
     return parts
 
 
-def _outer_call(line: str) -> tuple[int, int] | None:
-    """Positions of the outermost call's parentheses when the line ends with that call."""
-    if not line.endswith(")"):
+def wrap(line: str, width: int = LINE_LENGTH) -> list[str]:
+    """A long line that ends in a call, laid out as ruff formats it: the arguments on one line of their own
+    when they fit there, else one a line with a trailing comma (a long argument opened up the same way)."""
+    return _split(line, "", width)
+
+
+def _split(line: str, suffix: str, width: int) -> list[str]:
+    """`line + suffix`, split at its outermost closing call or list when it is too long."""
+    if len(line) + len(suffix) <= width:
+        return [line + suffix]
+    bracket = _outer_bracket(line)
+    if bracket is None:
+        return [line + suffix]
+    open_at, close_at = bracket
+    indent = line[:len(line) - len(line.lstrip())]
+    head, args = line[:open_at + 1], _split_top_level(line[open_at + 1:close_at])
+    inner = indent + "    "
+    together = inner + ", ".join(args)
+    if len(together) <= width:
+        return [head, together, indent + line[close_at:] + suffix]
+    lines = [head]
+    for arg in args:
+        lines += _split(inner + arg, ",", width)
+    return lines + [indent + line[close_at:] + suffix]
+
+
+def _outer_bracket(line: str) -> tuple[int, int] | None:
+    """Positions of the brackets of the call or list the line ends with."""
+    if not line.endswith((")", "]")):
         return None
     depth, quote = 0, ""
     for i in range(len(line) - 1, -1, -1):
@@ -40,43 +66,5 @@ def _outer_call(line: str) -> tuple[int, int] | None:
         elif ch in "([{":
             depth -= 1
             if depth == 0:
-                return (i, len(line) - 1) if ch == "(" else None
+                return (i, len(line) - 1) if ch + line[-1] in ("()", "[]") else None
     return None
-
-
-def wrap(line: str, width: int = LINE_LENGTH) -> list[str]:
-    """A long line that ends in a call, its arguments filled onto lines aligned with the parenthesis
-    (or, when that is still too long, one argument per line)."""
-    call = _outer_call(line) if len(line) > width else None
-    if call is None:
-        return [line]
-    open_at, close_at = call
-    head, args = line[:open_at + 1], _split_top_level(line[open_at + 1:close_at])
-    filled = _fill(head, args, " " * len(head), width)
-    if all(len(text) <= width for text in filled):
-        return filled
-    return _hanging(head, args, line[:len(line) - len(line.lstrip())])
-
-
-def _fill(head: str, args: list[str], indent: str, width: int) -> list[str]:
-    lines, current = [], head
-    for k, arg in enumerate(args):
-        piece = arg + ("," if k + 1 < len(args) else ")")
-        fresh = current in (head, indent)
-        if not fresh and len(current) + 1 + len(piece) > width:
-            lines.append(current)
-            current, fresh = indent, True
-        current += piece if fresh else " " + piece
-    return lines + [current]
-
-
-def _hanging(head: str, args: list[str], indent: str, close: str = ")") -> list[str]:
-    """One argument per line; a bracketed list argument that is still too long is opened up the same way."""
-    lines = [head]
-    for arg in args:
-        inner = indent + "    "
-        if len(inner) + len(arg) + 1 > LINE_LENGTH and arg[:1] == "[" and arg.endswith("]"):
-            lines += _hanging(inner + "[", _split_top_level(arg[1:-1]), inner, "],")
-        else:
-            lines.append(f"{inner}{arg},")
-    return lines + [f"{indent}{close}"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netdsl.draw.layout import KIND_COLOURS, block_lines, kind_of, layer_lines
-from netdsl.draw.structure import Collapsed, Group, Item, Leaf, Parallel, diagram_tree
 from netdsl.ir.graph import Graph
+from netdsl.ir.structure import Collapsed, Group, Item, Leaf, Parallel, diagram_tree
 
 
 def _quote(text: str) -> str:

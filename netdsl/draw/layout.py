@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netdsl import ops
-from netdsl.draw.structure import Collapsed, Group, Item, Leaf, Parallel, diagram_tree, layers
 from netdsl.ir.graph import Graph, Node
+from netdsl.ir.structure import Collapsed, Group, Item, Leaf, Parallel, diagram_tree, layers
 from netdsl.ops.base import fmt_shape
 
 FONT_PX = 11

@@ -10,7 +10,7 @@ from netdsl import ops
 from netdsl.diagnostics import CompileError, DiagnosticSink, Span, did_you_mean
 from netdsl.frontend import ast
 from netdsl.frontend.limits import MAX_INT, MAX_INT_TEXT, MAX_NESTING, MAX_SIZE
-from netdsl.ir.graph import Graph, Node
+from netdsl.ir.graph import BlockUse, Graph, Node
 from netdsl.ops.base import REQUIRED, ArgError, OpDef, Symbol
 
 MAX_NODES = 100_000
@@ -159,6 +159,7 @@ class Builder:
         self.sink = sink
         self.blocks = {b.name: b for b in program.blocks}
         self.nodes: list[Node] = []
+        self.uses: dict[str, BlockUse] = {}
         self.names: dict[str, Span] = {}
         self.block_stack: list[str] = []
         self.used_blocks: set[str] = set()
@@ -170,7 +171,7 @@ class Builder:
     def build(self) -> Graph:
         scope = _Scope("", (), {})
         self.seq(self.network.body, scope, None)
-        return Graph(self.network.name, self.nodes, self.network.span)
+        return Graph(self.network.name, self.nodes, self.network.span, self.uses)
 
     # -- helpers --
     def text(self, span: Span) -> str:
@@ -322,6 +323,7 @@ class Builder:
         env = self.bind_block(block, call, scope.env)
         name = self.claim(scope.prefix + call.label, call.span, repeated) if call.label \
             else self.fresh(scope, block.name)
+        self.uses[name] = BlockUse(block.name, {p.name: env[p.name] for p in block.params})
         inner = _Scope(name + ".", scope.context + ((f"in block '{block.name}' used here", call.span),), env)
         self.block_stack.append(block.name)
         try:

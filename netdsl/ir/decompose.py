@@ -21,7 +21,7 @@ def expand(graph: Graph, native: Callable[[OpDef], bool]) -> Graph:
         for new in _lowered(node, shapes, native):
             nodes.append(new)
             shapes[new.name] = new.shape
-    return Graph(graph.name, nodes, graph.span)
+    return Graph(graph.name, nodes, graph.span, graph.uses)
 
 
 def _keep(op: OpDef, native: Callable[[OpDef], bool]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 from netdsl import ops
 from netdsl.diagnostics import Span
@@ -42,11 +42,20 @@ class Node:
         return sum(numel(s) for s in self.buffers.values())
 
 
+@dataclass(frozen=True)
+class BlockUse:
+    """One use of a block, as the front end expanded it: the definition's name and its bound parameters."""
+
+    block: str
+    args: dict[str, Any]
+
+
 @dataclass
 class Graph:
     name: str
     nodes: list[Node]
     span: Span
+    uses: dict[str, BlockUse] = field(default_factory=dict)  # block instance path (`bottleneck_2`) -> its use
     _index: dict[str, Node] = field(default_factory=dict, repr=False)
     _consumers: dict[str, list[Node]] | None = field(default=None, repr=False)
 

@@ -14,6 +14,8 @@ import pytest
 from codegen.test_numpy_target import import_file
 from helpers import EXAMPLES, ROOT
 
+from netdsl.codegen.helpers import reference_functions
+
 GENERATED = ROOT / "generated"
 REGENERATE = ROOT / "tools" / "regenerate.py"
 
@@ -66,6 +68,29 @@ def test_generated_code_is_ruff_clean() -> None:
     # pyproject.toml excludes generated/ from the project's own runs; checked here on purpose, same rules
     result = subprocess.run([ruff, "check", "--no-force-exclude", "--no-cache", str(GENERATED)], cwd=ROOT,
                             capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def set_aside_reference_copies(text: str) -> str:
+    """The text with each copy of a netdsl/reference.py function replaced by one assignment to its name."""
+    for name, (source, _) in reference_functions().items():
+        text = text.replace(source, f"{name} = None")
+    return text
+
+
+def test_generated_code_is_ruff_formatted(tmp_path: Path) -> None:
+    """`ruff format --check` under the project's settings. The NumPy modules' copies of netdsl/reference.py's
+    functions are set aside: they keep that file's own layout, whatever the project's formatting makes it."""
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed")
+    for path in GENERATED.rglob("*.py"):
+        copy = tmp_path / path.relative_to(GENERATED)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(set_aside_reference_copies(path.read_text()))
+    assert "= None" in (tmp_path / "numpy" / "lenet5.py").read_text()  # the copies were found
+    result = subprocess.run([ruff, "format", "--check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
+                             str(tmp_path)], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -130,7 +130,7 @@ RESIDUAL_INPUT = "network res { input(3, 9, 9) - add { conv(3, 3, pad=1) - relu 
 def test_input_feeding_two_layers_and_image_softmax(tmp_path: Path) -> None:
     model = netdsl.loads(RESIDUAL_INPUT)
     write(generate(model, "numpy", source="res.net"), tmp_path)
-    assert "    input_1 = x\n" in (tmp_path / "res.py").read_text()
+    assert "    input_1 = x  # input -> 3x9x9\n" in (tmp_path / "res.py").read_text()
     module = import_file(tmp_path / "res.py", "generated_numpy_res")
     tensors = random_weights(model.graph)
     x = sample(model)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import jinja2
 import pytest
-from helpers import EXAMPLES, ROOT, graph_of
+from helpers import EXAMPLES, ROOT
 
 import netdsl
 from netdsl.codegen import render
@@ -80,21 +80,26 @@ def test_templates_are_package_data() -> None:
 
 
 def test_layer_names_become_identifiers_without_collisions() -> None:
-    graph = zoo_model().graph
-    idents = render.identifiers(graph)
-    assert idents["a.b"] == "a__b" and idents["a__b"] == "a__b_"
+    planner = render.planned(zoo_model().graph, "pytorch")
+    idents = planner.top.attrs
+    assert idents["a__b"] == "a__b" and idents["a"] == "a"  # `a` is a use of block blk, holding `a.b`
     assert idents["x"] == "x_" and idents["np"] == "np_" and idents["forward"] == "forward_"
     assert len(set(idents.values())) == len(idents)
     assert all(name.isidentifier() and name not in render.RESERVED for name in idents.values())
+    assert [scope.attrs for scope in planner.scopes] == [{"b": "b"}]
 
 
 def test_chains_use_x_and_branch_points_get_names() -> None:
-    graph = graph_of("input(3, 8, 8) - conv(4, 3, pad=1) - add { conv(4, 3, pad=1) | identity } - relu")
-    names = render.variables(graph, render.identifiers(graph))
-    assert names["input_1"] == "x" and names["conv_1"] == "conv_1" and names["conv_2"] == "x"
-    assert names[graph.output.name] == "x"
-    layers = render.plan(graph)
-    assert layers[3].op == "add" and layers[3].ins == ("x", "conv_1")
+    model = netdsl.loads("network n { input(3, 8, 8) - conv(4, 3, pad=1) - add { conv(4, 3, pad=1) | identity }"
+                         " - relu }")
+    forward = render.planned(model.graph, "numpy").top.forward
+    code = [line.split("  #")[0].strip() for line in forward if not line.lstrip().startswith("#")]
+    assert code[:3] == ['conv_1 = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), '
+                        'pads=(1, 1, 1, 1))',
+                        'x = conv2d(conv_1, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), '
+                        'pads=(1, 1, 1, 1))',
+                        "x = x + conv_1"]
+    assert code[-2:] == ["x = np.maximum(x, 0)", "return x"]
 
 
 def test_class_and_module_names() -> None:
@@ -116,7 +121,9 @@ def test_module_attribute_list_covers_torch() -> None:
 
 
 def test_asymmetric_pads_are_recognized() -> None:
-    layers = {layer.name: layer for layer in render.plan(zoo_model().graph)}
+    graph = zoo_model().graph
+    layers = {node.name: render.Layer(node, "x", ("x",), "x", tuple(graph[i].shape for i in node.inputs))
+              for node in graph}
     conv = layers["x"]
     assert conv.attrs["pads"] == (0, 0, 1, 1) and conv.padding is None and conv.fpad == (0, 1, 0, 1)
     ceil_pool = layers["concat_1"].node.inputs[2]
@@ -133,6 +140,10 @@ def test_wrap_fills_long_calls_and_keeps_short_lines() -> None:
     args = ", ".join(f'params["layer_{i}.weight"]' for i in range(8))
     lines = render.wrap(f"    x = batchnorm(x, {args}, eps=1e-05)")
     assert len(lines) > 1 and all(len(line) <= render.LINE_LENGTH for line in lines)
+    assert lines[0] == "    x = batchnorm(" and lines[-1] == "    )"  # as ruff formats it
+    assert lines[1:-1] == ["        x,"] + [f'        params["layer_{i}.weight"],' for i in range(8)] + \
+        ["        eps=1e-05,"]
+    assert render.wrap("    x = f(" + "a" * 108 + ", b)") == ["    x = f(", "        " + "a" * 108 + ", b", "    )"]
     ast.parse("\n".join(line[4:] for line in lines))
 
 
@@ -179,12 +190,14 @@ def test_numpy_module_imports_only_numpy() -> None:
     assert imported == {"numpy"}
 
 
-def test_forward_is_straight_line_code() -> None:
+def test_blocks_are_functions_and_repeats_are_loops() -> None:
     text = render.generate(netdsl.load(EXAMPLES / "resnet18.net"), "numpy", source="r")["resnet18.py"]
-    forward = next(node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)
-                   and node.name == "forward")
-    assert not [node for node in ast.walk(forward) if isinstance(node, (ast.For, ast.While))]
-    assert "basic_1.conv_1.weight" in text and "# basic_1.add_1: add -> 64x56x56" in text
+    functions = {node.name: node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
+    assert {"basic", "basic_down", "scope", "forward"} <= set(functions)
+    assert [arg.arg for arg in functions["basic"].args.args] == ["params", "x"]  # the weights hold the channels
+    loops = [node for node in ast.walk(functions["forward"]) if isinstance(node, ast.For)]
+    assert len(loops) == 1 and '        x = basic(scope(params, f"basic_{k}"), x)\n' in text
+    assert 'params["conv_1.weight"]' in text and "# block basic: 5 uses" in text
 
 
 def test_header_is_the_check_table() -> None:

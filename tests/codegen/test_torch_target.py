@@ -72,15 +72,31 @@ def test_weights_map_one_to_one(name: str) -> None:
     module = import_file(path, f"generated_torch_map_{model.name}")
     net = getattr(module, class_name(model.name))()
     expected = {f"{n.name}.{k}": s for n in model.graph for k, s in {**n.params, **n.buffers}.items()}
-    assert set(module.NETDSL_NAMES) == set(expected)
+    names = net.netdsl_names()
+    assert set(names) == set(expected)
     state = net.state_dict()
-    assert set(module.NETDSL_NAMES.values()) == {k for k in state if not k.endswith("num_batches_tracked")}
+    assert set(names.values()) == {k for k in state if not k.endswith("num_batches_tracked")}
     parameters = dict(net.named_parameters())
     trainable = {f"{n.name}.{k}" for n in model.graph for k in n.params}
-    for key, torch_name in module.NETDSL_NAMES.items():
+    for key, torch_name in names.items():
         assert tuple(state[torch_name].shape) == expected[key]
         assert (torch_name in parameters) == (key in trainable), key
     assert sum(p.numel() for p in parameters.values()) == model.totals.trainable
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2", "unet", "lenet5"])
+def test_state_dict_keys_are_netdsls_weight_names(name: str, tmp_path: Path) -> None:
+    """netdsl's weights.npz goes into the generated module with load_state_dict itself: no renaming."""
+    model = netdsl.load(EXAMPLES / f"{name}.net")
+    tensors = random_weights(model.graph)
+    np.savez(tmp_path / "weights.npz", **tensors)
+    net = network_class(GENERATED / f"{model.name}.py", model.name)().eval()
+    with np.load(tmp_path / "weights.npz", allow_pickle=False) as data:
+        net.load_state_dict({key: torch.from_numpy(data[key]) for key in data.files}, strict=False)
+    missing = {key for key in net.state_dict() if not key.endswith("num_batches_tracked")} - set(tensors)
+    assert not missing
+    x = sample(model)
+    assert relative(run(net, x), backend(model, tensors).predict(x)) <= TOLERANCE
 
 
 def test_weights_files_round_trip(tmp_path: Path) -> None:
@@ -177,6 +193,33 @@ def _check_run(result: subprocess.CompletedProcess, model: netdsl.Model, weights
 def test_train_script_under_torchrun_ddp(tmp_path: Path) -> None:
     model = netdsl.load(EXAMPLES / "lenet5.net")
     result = _train(GENERATED / "lenet5_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
+                    tmp_path, torchrun=True)
+    _check_run(result, model, tmp_path / "w.npz", processes=2)
+
+
+TINY_RESNET = """
+block res(c) { add { conv(c, 3, pad=1) - relu - conv(c, 3, pad=1) | identity } - relu }
+network tinyres {
+    input(1, 8, 8)
+    conv(8, 3, pad=1) - relu - res(8) * 2 - globalavgpool
+    output(10)
+}
+train {
+    data = digits
+    loss = cross_entropy
+    optimizer = adam(lr=0.01)
+    epochs = 1
+    batch = 32
+}
+"""
+
+
+def test_train_script_of_block_classes_under_torchrun_ddp(tmp_path: Path) -> None:
+    """Block classes and a loop over repeated uses train under DDP and save netdsl's weight names."""
+    model = netdsl.loads(TINY_RESNET, file="tinyres.net")
+    write(generate(model, "pytorch", source="tinyres.net"), tmp_path)
+    assert "class Res(nn.Module):" in (tmp_path / "tinyres.py").read_text()
+    result = _train(tmp_path / "tinyres_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
                     tmp_path, torchrun=True)
     _check_run(result, model, tmp_path / "w.npz", processes=2)
 

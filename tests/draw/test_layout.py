@@ -9,8 +9,8 @@ from helpers import EXAMPLES, graph_of
 
 import netdsl
 from netdsl.draw.layout import Box, Diagram, kind_of, layout
-from netdsl.draw.structure import Group, Leaf, Parallel, block_path, diagram_tree, layers
 from netdsl.draw.svg import to_svg
+from netdsl.ir.structure import Group, Leaf, Parallel, block_path, diagram_tree, layers
 
 EXAMPLE_FILES = sorted(p.stem for p in EXAMPLES.glob("*.net"))
 LAYOUTS = [("TB", False), ("LR", False), ("TB", True)]

@@ -53,16 +53,19 @@ def test_lint_walks_the_nodes_a_fixed_number_of_times() -> None:
         assert CountingList.walks <= 3, f"{layers} layers: the node list was walked {CountingList.walks} times"
 
 
-def test_codegen_variables_walk_the_nodes_a_fixed_number_of_times() -> None:
-    from netdsl.codegen.render import identifiers, variables
+def test_codegen_walks_the_nodes_a_fixed_number_of_times() -> None:
+    from netdsl.codegen.render import planned
 
-    graph = graph_of("input(8) - [relu]*1000 - fc(10)")
-    graph.nodes = CountingList(graph.nodes)
-    graph.reindex()
-    idents = identifiers(graph)
-    CountingList.walks = 0
-    names = variables(graph, idents)
-    assert CountingList.walks <= 3 and len(names) == len(graph)
+    walks = []
+    for layers in (10, 1000):
+        graph = graph_of(f"input(8) - [relu]*{layers} - fc(10)")
+        graph.nodes = CountingList(graph.nodes)
+        graph.reindex()
+        CountingList.walks = 0
+        planner = planned(graph, "numpy")
+        assert len(planner.top.forward) >= layers
+        walks.append(CountingList.walks)
+    assert walks[0] == walks[1] <= 10, walks
 
 
 def test_each_node_holds_its_op_declaration() -> None:
