@@ -25,6 +25,7 @@ class CheckedNetwork:
     totals: Totals | None
     train: TrainConfig
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    partial: Graph | None = None  # with errors: the graph as far as it was built, shaped up to the errors (editors)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +88,8 @@ def _check_network(program: ast.Program, network: ast.Network, config: TrainConf
                    ) -> tuple[CheckedNetwork, set[str]]:
     sink = DiagnosticSink()
     graph, used, complete = build_partial_graph(program, network, sink)
+    partial = None
+    prefixes = _instance_prefixes(graph)
     diagnostics = sink.items
     if graph is not None and infer_shapes(graph, sink) and complete:
         lint(graph, sink)
@@ -94,12 +97,63 @@ def _check_network(program: ast.Program, network: ast.Network, config: TrainConf
         explanations = DiagnosticSink()
         lint_explaining(graph, explanations)
         diagnostics = explanations.items + sink.items
-        graph = None
+        partial, graph = graph, None
     config = config or TrainConfig()
     if graph is not None:
         check_target(config, graph.input.shape, graph.output.shape, sink)
         diagnostics = sink.items
-    return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, diagnostics), used
+    diagnostics = group_block_warnings(diagnostics, prefixes, program.blocks)
+    return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, diagnostics,
+                          partial), used
+
+
+def _instance_prefixes(graph: Graph | None) -> list[str]:
+    """The block instances' name prefixes ('basic_1.', 'stage_2.basic_1.'), longest first."""
+    if graph is None:
+        return []
+    prefixes = {node.name.rsplit(".", 1)[0] + "." for node in graph if "." in node.name}
+    return sorted(prefixes, key=len, reverse=True)
+
+
+def group_block_warnings(diagnostics: list[Diagnostic], prefixes: list[str],
+                         blocks: tuple[ast.Block, ...] | list[ast.Block]) -> list[Diagnostic]:
+    """One warning for a line of a block that warns the same way in every use ("in 4 uses of block `basic`")."""
+
+    def unprefixed(text: str) -> tuple[str, set[str]]:
+        found = set()
+        for prefix in prefixes:
+            if prefix in text:
+                found.add(prefix)
+                text = text.replace(prefix, "")
+        return text, found
+
+    groups: dict[tuple[object, ...], list[Diagnostic]] = {}
+    shared: dict[tuple[object, ...], tuple[str, str | None]] = {}  # the group's message and hint, instance-free
+    for diagnostic in diagnostics:
+        message, in_message = unprefixed(diagnostic.message)
+        hint, in_hint = unprefixed(diagnostic.hint or "")
+        one_instance = diagnostic.severity == "warning" and len(in_message | in_hint) <= 1
+        key: tuple[object, ...] = (diagnostic.span, message, hint) if one_instance else (id(diagnostic),)
+        groups.setdefault(key, []).append(diagnostic)
+        shared[key] = (message, hint or None)
+    result = []
+    for key, members in groups.items():
+        block = _block_at(members[0].span, blocks)
+        if len(members) == 1 or block is None:
+            result += members
+            continue
+        message, hint = shared[key]
+        result.append(Diagnostic("warning", f"{message} (in {len(members)} uses of block `{block}`)",
+                                 members[0].span, hint, members[0].notes))
+    return result
+
+
+def _block_at(span: Span | None, blocks: tuple[ast.Block, ...] | list[ast.Block]) -> str | None:
+    """The name of the block whose definition holds the span."""
+    for block in blocks:
+        if span is not None and span.file == block.span.file and block.span.line <= span.line <= block.span.end_line:
+            return block.name
+    return None
 
 
 def _train_sections(program: ast.Program, sink: DiagnosticSink) -> dict[str | None, TrainConfig]:

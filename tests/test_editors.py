@@ -127,3 +127,23 @@ def test_the_editor_notes_cover_neovim_helix_and_emacs() -> None:
     for editor in ("Neovim", "Helix", "Emacs", "VS Code"):
         assert f"## {editor}" in notes
     assert notes.count('"netdsl", "lsp"') >= 2 and "netdsl fmt" in notes
+
+
+def test_the_vscode_extension_packages_unattended_from_the_repository() -> None:
+    assert (VSCODE / "LICENSE").read_text().startswith("MIT License")
+    ignored = [line for line in (VSCODE / ".vscodeignore").read_text().splitlines() if not line.startswith("#")]
+    assert "*.vsix" in ignored and not any(line.startswith("node_modules") for line in ignored)  # the client ships
+    readme = (VSCODE / "README.md").read_text()
+    assert "pip install netdsl" not in readme and "pip install ." in readme
+    manifest = json.loads((VSCODE / "package.json").read_text())
+    assert "repository" in manifest or "--allow-missing-repository" in readme
+
+
+def test_the_editor_notes_carry_the_fixes_found_in_real_editors() -> None:
+    notes = (ROOT / "docs" / "editors.md").read_text()
+    neovim = notes[notes.index("## Neovim"):notes.index("## Helix")]
+    assert 'vim.api.nvim_create_autocmd("FileType"' in neovim and "vim.bo.commentstring" in neovim
+    assert "virtual_text = true" in neovim and ":checkhealth vim.lsp" in neovim and ".venv/bin/netdsl" in neovim
+    assert "CTRL-]" in neovim and neovim.count("vim.filetype.add({") == 2  # both setups need the filetype
+    emacs = notes[notes.index("## Emacs"):]
+    assert "elpa-eglot" in emacs and "plain text" in emacs

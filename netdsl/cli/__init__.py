@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import sys
 from pathlib import Path
-from typing import Callable, NoReturn
+from typing import Callable, Iterable, NoReturn
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
@@ -106,33 +107,74 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 # ---- the parser ----
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="netdsl", description="A declarative network compiler.")
+# Every sub-command: name -> ("module:function" that adds its flags, help). Only the chosen command's module is
+# imported (`netdsl check` stays fast); a new command is one line here.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("netdsl.cli:check_arguments", "check programs: shapes, params, MACs, receptive fields, warnings"),
+    "train": ("netdsl.cli.train:train_arguments", "train a network with the NumPy backend"),
+    "evaluate": ("netdsl.cli.train:evaluate_arguments", "loss and accuracy of trained weights on a data set"),
+    "predict": ("netdsl.cli.train:predict_arguments", "top-k classes for an input .npy or image"),
+    "export": ("netdsl.cli.onnx:export_arguments", "export a network to ONNX (float32, dynamic batch)"),
+    "run": ("netdsl.cli.onnx:run_arguments", "run an .onnx model with onnxruntime"),
+    "compile": ("netdsl.cli.codegen:compile_arguments",
+                "generate a NumPy module or a PyTorch module and train script"),
+    "augment": ("netdsl.cli.augment:augment_arguments",
+                "draw training samples as the train section's augmentation changes them"),
+    "fmt": ("netdsl.cli.editor:fmt_arguments", "format programs in the canonical layout (--check for CI)"),
+    "lsp": ("netdsl.cli.editor:lsp_arguments", "run the language server over stdio (for editors; see docs/editors.md)"),
+    "draw": ("netdsl.cli.draw:draw_arguments",
+             "draw the network: one box per layer, branches side by side, blocks framed"),
+    "plot": ("netdsl.cli.draw:plot_arguments", "training curves of one or more runs on one figure"),
+    "show": ("netdsl.cli.draw:show_arguments",
+             "kernels and feature maps of a layer for one input (seed 002's fig. 18-34)"),
+    "report": ("netdsl.cli.draw:report_arguments", "one self-contained HTML page about a training run"),
+}
+
+
+def check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help=".net program(s)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (an array for several files)")
+    parser.set_defaults(func=cmd_check)
+
+
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The netdsl parser: every command listed with its help, the flags of ``commands`` (default: all) added."""
+    parser = argparse.ArgumentParser(prog="netdsl", description="A declarative network compiler.", allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"netdsl {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    check = sub.add_parser("check", help="check programs: shapes, params, MACs, receptive fields, warnings")
-    check.add_argument("files", nargs="+", metavar="FILE", help=".net program(s)")
-    check.add_argument("--json", action="store_true", help="print one JSON object (an array for several files)")
-    check.set_defaults(func=cmd_check)
-    for register in _extra_commands():
-        register(sub)
+    chosen = set(COMMANDS if commands is None else commands)
+    for name, (target, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, allow_abbrev=False)
+        if name in chosen:
+            _add_arguments(target, command)
     return parser
 
 
-def _extra_commands() -> list[Callable]:
-    """Sub-commands of the backends, registered without importing their heavy dependencies."""
-    registrations = []
-    for module in ("netdsl.cli.train", "netdsl.cli.onnx", "netdsl.cli.codegen", "netdsl.cli.augment",
-                   "netdsl.cli.editor", "netdsl.cli.draw"):
-        try:
-            imported = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
-            continue
-        registrations.append(imported.register)
-    return registrations
+def _add_arguments(target: str, parser: argparse.ArgumentParser) -> None:
+    """Import the module of ``target`` ("module:function") and let the function add its flags."""
+    module_name, function = target.split(":")
+    getattr(importlib.import_module(module_name), function)(parser)
+
+
+def chosen_command(argv: list[str]) -> str | None:
+    """The command named on the command line: the first word that is not a flag (netdsl's own flags take none)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    actions = (action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    return next(actions).choices[command]
+
+
+def _reject_unknown(parser: argparse.ArgumentParser, unknown: list[str]) -> NoReturn:
+    """Exit 2 naming the arguments the command does not take; a flag that begins a longer one is named."""
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    flag = unknown[0].split("=")[0]
+    longer = sorted(option for option in parser._option_string_actions if option.startswith(flag) and flag != "-")
+    if flag.startswith("--") and longer:
+        message += f" (flags are never abbreviated: did you mean {' or '.join(longer)}?)"
+    parser.error(message)
 
 
 def _version() -> str:
@@ -149,8 +191,12 @@ def fail(message: str, status: int) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = chosen_command(argv)
+    parser = build_parser([command] if command in COMMANDS else [])
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _reject_unknown(_subparser(parser, args.command), unknown)
     from netdsl.diagnostics import NetdslError
     from netdsl.threads import limit_threads
 

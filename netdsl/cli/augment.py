@@ -102,8 +102,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
-    parser = sub.add_parser("augment", help="draw training samples as the train section's augmentation changes them")
+def augment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help=".net program with augment in its train section")
     parser.add_argument("--network", help="which network of the file (default: the first)")
     parser.add_argument("-o", "--output", metavar="GRID.png", help="where to write (default: <network>_augment.png)")

@@ -33,12 +33,11 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def compile_arguments(parser: argparse.ArgumentParser) -> None:
     from netdsl.codegen.render import TARGETS  # jinja2 stays unimported until a render
 
-    parser = subparsers.add_parser("compile", help="generate a NumPy module or a PyTorch module and train script",
-                                   description=DESCRIPTION, epilog=EPILOG,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.description, parser.epilog = DESCRIPTION, EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("file", metavar="FILE", help=".net program")
     parser.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
     parser.add_argument("-o", "--output", metavar="PATH",

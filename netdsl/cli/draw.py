@@ -70,15 +70,13 @@ def diagram_writer(graph, suffix: str, rankdir: str, collapse: bool):
     return lambda handle: write_raster(diagram, handle, suffix[1:])
 
 
-def register(sub) -> None:
-    draw = sub.add_parser("draw", help="draw the network: one box per layer, branches side by side, blocks framed")
+def draw_arguments(draw: argparse.ArgumentParser) -> None:
     draw.add_argument("file", metavar="FILE", help=".net program")
     draw.add_argument("--network", help="which network of the file (default: the first)")
     draw.add_argument("-o", "--output", metavar="OUT", help="net.svg, .png, .pdf or .dot (default <network>.svg)")
     draw.add_argument("--collapse", action="store_true", help="one box per block instead of its layers")
     draw.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top to bottom (TB) or left to right")
     draw.set_defaults(func=cmd_draw)
-    register_pictures(sub)
 
 
 # ---- plot ----
@@ -177,14 +175,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_pictures(sub) -> None:
-    plot = sub.add_parser("plot", help="training curves of one or more runs on one figure")
+def plot_arguments(plot: argparse.ArgumentParser) -> None:
     plot.add_argument("runs", nargs="+", metavar="RUN_DIR", help="directories netdsl train wrote")
     plot.add_argument("-o", "--output", default="compare.png", metavar="OUT", help="compare.png (or .pdf, .svg)")
     plot.add_argument("--title", help="a title over the panels")
     plot.set_defaults(func=cmd_plot)
 
-    show = sub.add_parser("show", help="kernels and feature maps of a layer for one input (seed 002's fig. 18-34)")
+
+def show_arguments(show: argparse.ArgumentParser) -> None:
     show.add_argument("file", metavar="FILE", help=".net program")
     show.add_argument("--network", help="which network of the file (default: the first)")
     show.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
@@ -195,7 +193,8 @@ def register_pictures(sub) -> None:
     show.add_argument("-o", "--output", metavar="OUT", help="fig.png (or .pdf, .svg; default <layer>.png)")
     show.set_defaults(func=cmd_show)
 
-    report = sub.add_parser("report", help="one self-contained HTML page about a training run")
+
+def report_arguments(report: argparse.ArgumentParser) -> None:
     report.add_argument("run", metavar="RUN_DIR", help="a directory netdsl train wrote")
     report.add_argument("-o", "--output", default="report.html", metavar="OUT", help="report.html")
     report.add_argument("--data-dir", help="cache directory of the built-in data sets (default ~/.cache/netdsl)")

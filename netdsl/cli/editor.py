@@ -22,17 +22,18 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    fmt = subparsers.add_parser("fmt", help="format programs in the canonical layout (--check for CI)",
-                                description=FMT_DESCRIPTION, epilog=FMT_EPILOG,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def fmt_arguments(fmt: argparse.ArgumentParser) -> None:
+    fmt.description, fmt.epilog = FMT_DESCRIPTION, FMT_EPILOG
+    fmt.formatter_class = argparse.RawDescriptionHelpFormatter
     fmt.add_argument("files", nargs="+", metavar="FILE", help=".net program(s) or folders holding them")
     fmt.add_argument("--check", action="store_true", help="change nothing; list the files that would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a diff")
     fmt.set_defaults(func=cmd_fmt)
-    lsp = subparsers.add_parser("lsp", help="run the language server over stdio (for editors; see docs/editors.md)",
-                                description="The netdsl language server, over stdin/stdout: diagnostics as you "
-                                            "type, shapes inline, hover, completion, navigation, formatting.")
+
+
+def lsp_arguments(lsp: argparse.ArgumentParser) -> None:
+    lsp.description = ("The netdsl language server, over stdin/stdout: diagnostics as you type, shapes inline, "
+                       "hover, completion, navigation, formatting.")
     lsp.set_defaults(func=cmd_lsp)
 
 

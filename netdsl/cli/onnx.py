@@ -125,14 +125,12 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _infer(session: Any, x: Any, batch: int | None) -> Any:
-    """The outputs for x; the input is checked first, then the CPU fallback notice (if any) is shown."""
+    """The outputs for x, the input checked first. `auto` falling back to the CPU is not a notice: the
+    user asked for no GPU (`--provider cuda` says why CUDA does not load)."""
     from netdsl.backends.onnx.runtime import SessionError
 
     try:
         x = session.check_input(x)
-        if session.notice:
-            print(f"netdsl: {session.notice}", file=sys.stderr)
-            session.notice = None
         return session.run(x, batch_size=batch)
     except SessionError as err:
         raise InputError(str(err)) from None
@@ -268,12 +266,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 # ---- the sub-parsers ----
 
 
-def register(subparsers: Any) -> None:
-    """Add `export` and `run` to the netdsl command."""
+def export_arguments(export: argparse.ArgumentParser) -> None:
     from netdsl.backends.onnx.export import DEFAULT_OPSET, MIN_OPSET, VERIFY_TOLERANCE
-    from netdsl.data import PORTIONS
 
-    export = subparsers.add_parser("export", help="export a network to ONNX (float32, dynamic batch)")
     export.add_argument("file", metavar="FILE", help=".net program")
     export.add_argument("--weights", metavar="W", help="weights .npz (default: seeded random weights, with a warning)")
     export.add_argument("-o", "--output", metavar="MODEL.onnx", help="where to write (default: ./<network>.onnx)")
@@ -290,7 +285,10 @@ def register(subparsers: Any) -> None:
     export.add_argument("--network", help="which network of the file (default: the first)")
     export.set_defaults(func=cmd_export)
 
-    run = subparsers.add_parser("run", help="run an .onnx model with onnxruntime")
+
+def run_arguments(run: argparse.ArgumentParser) -> None:
+    from netdsl.data import PORTIONS
+
     run.add_argument("model", metavar="MODEL.onnx", help="the .onnx model to run")
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", metavar="X", help="x.npy (float32, one sample or a batch) or an image")

@@ -104,6 +104,11 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     except (RunDirError, CheckpointError) as err:
         raise InputError(str(err)) from None
     config = _config(args, model, checkpoint, out_dir)
+    if checkpoint is not None and _complete(checkpoint.meta, config.epochs):
+        more = shlex.join(["--epochs", str(config.epochs + 10)])
+        print(f"{out_dir} is complete (epoch {config.epochs} of {config.epochs} trained): nothing to resume. To train "
+              f"on, give a larger total: {_resume_command(args, out_dir)} {more}")
+        return 0
     data = _dataset(config.data, model, args, config.val_split, config.seed)
     reproduce = config.reproduces_input  # an autoencoder: its input is its target
     if not reproduce:
@@ -157,6 +162,11 @@ def _config(args: argparse.Namespace, model, checkpoint, out_dir: Path):
         raise InputError(str(err)) from None
     except SettingsConflict as err:
         raise UsageError(str(err)) from None
+
+
+def _complete(meta: dict, epochs: int) -> bool:
+    """A checkpoint saved at the end of the run's last epoch: resuming it would train nothing."""
+    return meta["step"] == 0 and meta["epoch"] >= epochs
 
 
 def _resume_command(args: argparse.Namespace, out_dir: Path) -> str:
@@ -274,8 +284,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="cache directory of the built-in data sets (default ~/.cache/netdsl)")
 
 
-def register(sub) -> None:
-    train = sub.add_parser("train", help="train a network with the NumPy backend")
+def train_arguments(train: argparse.ArgumentParser) -> None:
     _common(train)
     train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, FILE.npz or FILE.csv")
     train.add_argument("--epochs", type=positive(int), metavar="N",
@@ -298,7 +307,8 @@ def register(sub) -> None:
     add_threads_flag(train)
     train.set_defaults(func=cmd_train)
 
-    evaluate = sub.add_parser("evaluate", help="loss and accuracy of trained weights on a data set")
+
+def evaluate_arguments(evaluate: argparse.ArgumentParser) -> None:
     _common(evaluate)
     evaluate.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     evaluate.add_argument("--data", help="data set (default: the program's train section)")
@@ -312,7 +322,8 @@ def register(sub) -> None:
                           help="also print the first N predictions by class name, the wrong ones marked *")
     evaluate.set_defaults(func=cmd_evaluate)
 
-    predict = sub.add_parser("predict", help="top-k classes for an input .npy or image")
+
+def predict_arguments(predict: argparse.ArgumentParser) -> None:
     _common(predict)
     predict.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     predict.add_argument("--input", required=True, metavar="X", help="x.npy (one sample or a batch) or an image")

@@ -38,7 +38,7 @@ __all__ = ["LINE_LENGTH", "TARGETS", "CodegenError", "generate", "wrap", "write"
 
 # Names the generated code itself uses, which a layer's variable or attribute must not shadow.
 _NUMPY_NAMES = {"np", "params", "scope", "x", "logits", "forward", "init_params", "load", "initialize", "INPUT_SHAPE",
-                "OUTPUT_SHAPE", "PARAMETERS"} | helper_names()
+                "OUTPUT_SHAPE", "PARAMETERS"}  # and helper_names(), read from reference.py on first use
 _TORCH_NAMES = {"torch", "nn", "F", "np", "self", "x", "logits", "INPUT_SHAPE", "OUTPUT_SHAPE", "RENAMED",
                 "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN", "ChannelLayerNorm", "ChannelScale"}
 # nn.Module's own attributes and methods (torch 2.x) and the methods the generated module adds: a layer
@@ -55,8 +55,15 @@ MODULE_ATTRIBUTES = {
     "training", "type", "xpu", "zero_grad",
     "load_netdsl_weights", "load_netdsl_state_dict", "netdsl_names", "netdsl_state_dict", "save_netdsl_weights",
 }
-RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | \
-    _NUMPY_NAMES | _TORCH_NAMES | MODULE_ATTRIBUTES
+
+
+@lru_cache(maxsize=1)
+def reserved_names() -> frozenset[str]:
+    """Every name a layer's variable or attribute must avoid (parses reference.py: not done at import)."""
+    return (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | _NUMPY_NAMES
+            | helper_names() | _TORCH_NAMES | MODULE_ATTRIBUTES)
+
+
 # top-level modules a generated file must not shadow when its folder is on sys.path
 _SHADOWED = frozenset(sys.stdlib_module_names) | {"numpy", "torch", "netdsl", "jinja2"}
 
@@ -152,7 +159,7 @@ def class_name(network: str) -> str:
     """`seed002_mnist` -> `Seed002Mnist`."""
     name = "".join(part[:1].upper() + part[1:] for part in network.split("_") if part)
     name = name if name.isidentifier() else "Net" + name
-    return name + "Net" if name in RESERVED else name
+    return name + "Net" if name in reserved_names() else name
 
 
 def module_stem(network: str) -> str:
@@ -231,7 +238,7 @@ def block_name(target: str) -> Callable[[str, set[str]], str]:
     def name(block: str, taken: set[str]) -> str:
         base = class_name(block) if target == "pytorch" else sanitize(block)
         found, k = base, 1
-        while found in taken or found in RESERVED:
+        while found in taken or found in reserved_names():
             k += 1
             found = f"{base}{k}" if target == "pytorch" else f"{base}_{k}"
         return found
@@ -302,7 +309,7 @@ def final_activation(graph: Graph) -> str | None:
 def planned(graph: Graph, target: str) -> Planner:
     """Every scope of the graph's code for a target: the blocks' (planner.scopes) and the network's (planner.top)."""
     graph = generatable(graph, target)
-    planner = Planner(graph, target, fragments(target), RESERVED, block_name(target), layer_comment)
+    planner = Planner(graph, target, fragments(target), reserved_names(), block_name(target), layer_comment)
     planner.final = final_activation(graph) if isinstance(planner.tree[-1], Node) else None
     planner.network()
     return planner

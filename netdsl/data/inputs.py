@@ -53,7 +53,14 @@ def _read_npy(file: Path) -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]) -> tuple[np.ndarray, list[str]]:
-    """An image as one float32 sample in [0, 1], converted to the model's channels and size, with a notice."""
+    """An image as one float32 sample in [0, 1], converted to the model's channels and size, with a notice.
+    For a vector input of C*S*S values (input(784)), the image is made C x S x S and flattened, as train does."""
+    if len(input_shape) == 1 and isinstance(input_shape[0], int) and _square_image(input_shape[0]):
+        channels, side = _square_image(input_shape[0])
+        x, notices = read_image(path, (channels, side, side))
+        note = f"flattened to {input_shape[0]} values to fit input({input_shape[0]}), as train does"
+        notices = [f"{notice}, {note}" for notice in notices] or [f"{Path(path).name}: {note}"]
+        return x.reshape(-1), notices
     from PIL import Image, UnidentifiedImageError
 
     if len(input_shape) != 3 or input_shape[0] not in (1, 3) or None in input_shape:
@@ -101,3 +108,12 @@ def top_k(probabilities: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
     rows = probabilities.reshape(len(probabilities), -1)
     order = np.argsort(-rows, axis=1, kind="stable")[:, :k]
     return [[(int(c), float(row[c])) for c in best] for row, best in zip(rows, order)]
+
+
+def _square_image(size: int) -> tuple[int, int] | None:
+    """The (channels, side) of a gray (then RGB) square image with `size` values, if there is one."""
+    for channels in (1, 3):
+        side = math.isqrt(size // channels)
+        if size % channels == 0 and side > 0 and channels * side * side == size:
+            return channels, side
+    return None

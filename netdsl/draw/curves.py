@@ -22,14 +22,16 @@ def _panels(runs: list[Run]) -> list[tuple[str, str]]:
     return panels
 
 
-def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str = "") -> None:
-    """One figure with a panel per quantity; each run one colour, named by its label when there are several."""
+def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str = "",
+                max_width: float | None = None) -> None:
+    """One figure with a panel per quantity; each run one colour, named by its label when there are several.
+    `max_width` (inches at 100 dpi) narrows the panels to fit a page."""
     from netdsl.draw.raster import pyplot
 
     plt = pyplot()
     panels = _panels(runs)
-    figure, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8 + 0.25 * len(runs)), dpi=100,
-                                squeeze=False)
+    width = min(4.6 * len(panels), max_width or math.inf)
+    figure, axes = plt.subplots(1, len(panels), figsize=(width, 3.8 + 0.25 * len(runs)), dpi=100, squeeze=False)
     for ax, (column, heading) in zip(axes[0], panels):
         for index, run in enumerate(runs):
             _plot_run(ax, run, column, COLOURS[index % len(COLOURS)], several=len(runs) > 1)

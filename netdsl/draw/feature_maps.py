@@ -164,6 +164,19 @@ def _images(maps: np.ndarray | None, limit: int) -> list[np.ndarray]:
     return [maps[None, :]] if maps.ndim == 1 else list(maps[:limit])
 
 
+def _row_label(title: str) -> str:
+    return title.replace(" (", "\n(")
+
+
+def _text_inches(fig, lines: list[str], size: float) -> float:
+    """The width in inches of the widest line at `size` points, as the figure's renderer draws it."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer, font = fig.canvas.get_renderer(), FontProperties(size=size)
+    return max((renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines),
+               default=0.0) / fig.dpi
+
+
 def save_figure(figure: Figure, handle: IO[bytes], fmt: str = "png") -> None:
     """Rows of grey images (each scaled to its own range); the shifted input's to the right of the originals."""
     from netdsl.draw.raster import pyplot
@@ -175,9 +188,12 @@ def save_figure(figure: Figure, handle: IO[bytes], fmt: str = "png") -> None:
     total = columns * (2 if shifted else 1) + (1 if shifted else 0)
     lines = [-(-len(images) // columns) for _, images, _ in rows]
     cell = 1.05 if total <= 17 else 0.75
-    width, height = 1.9 + cell * total, 0.8 + 0.3 * (len(figure.notes) + 1) + cell * 1.1 * sum(lines)
-    fig = plt.figure(figsize=(width, height), dpi=100)
-    spec = fig.add_gridspec(sum(lines), total, left=1.7 / width, right=0.99, wspace=0.08, hspace=0.3,
+    fig = plt.figure(dpi=100)
+    labels = [line for row in figure.rows for line in _row_label(row.title).splitlines()]
+    left = max(1.7, _text_inches(fig, labels, 8) + 0.3)  # the row labels, measured with the renderer's font
+    width, height = left + 0.2 + cell * total, 0.8 + 0.3 * (len(figure.notes) + 1) + cell * 1.1 * sum(lines)
+    fig.set_size_inches(width, height)
+    spec = fig.add_gridspec(sum(lines), total, left=left / width, right=0.99, wspace=0.08, hspace=0.3,
                             top=1 - 0.55 / height, bottom=(0.2 + 0.3 * len(figure.notes)) / height)
     first_line = 0
     for (row, images, moved), count in zip(rows, lines):
@@ -188,7 +204,7 @@ def save_figure(figure: Figure, handle: IO[bytes], fmt: str = "png") -> None:
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if i == 0 and offset == 0:
-                    ax.set_ylabel(row.title.replace(" (", "\n("), rotation=0, ha="right", va="center", fontsize=8)
+                    ax.set_ylabel(_row_label(row.title), rotation=0, ha="right", va="center", fontsize=8)
                 if i == 0 and offset:
                     ax.set_title("shifted input", fontsize=8, loc="left")
         first_line += count

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from netdsl import ops
 from netdsl.ir.graph import Graph, Node
-from netdsl.ir.structure import Collapsed, Group, Item, Leaf, Parallel, diagram_tree, layers
+from netdsl.ir.structure import Collapsed, Group, Item, Leaf, Parallel, diagram_tree
 from netdsl.ops.base import fmt_shape
 
 FONT_PX = 11
@@ -310,11 +310,10 @@ def layout(graph: Graph, rankdir: str = "TB", collapse: bool = False) -> Diagram
     tree = diagram_tree(graph, collapse)
     engine = _Layout(rankdir)
     whole = engine.measure_seq(tree)
-    kinds = {kind_of(node.op) for node in layers(tree)} | ({"block"} if collapse and any(
-        isinstance(item, Collapsed) for item in _all_items(tree)) else set())
-    legend = [kind for kind in (*KIND_ORDER, "block", "other") if kind in kinds]
     top = MARGIN + LEGEND_PX
     engine.place_seq(tree, MARGIN if not engine.lr else top, top if not engine.lr else MARGIN, whole.axis)
+    kinds = {box.kind for box in engine.diagram_boxes}  # the kinds drawn: a collapsed block hides its layers'
+    legend = [kind for kind in (*KIND_ORDER, "block", "other") if kind in kinds]
     width, height = engine.xy(whole.cross, whole.main)
     legend_width = sum(_legend_width(kind) for kind in legend)
     diagram = Diagram(graph.name, rankdir, max(width + 2 * MARGIN, legend_width + 2 * MARGIN),
@@ -325,12 +324,3 @@ def layout(graph: Graph, rankdir: str = "TB", collapse: bool = False) -> Diagram
 def _legend_width(kind: str) -> float:
     return 14 + 4 + len(kind) * CHAR_PX + 12
 
-
-def _all_items(items: list[Item]):
-    for item in items:
-        yield item
-        if isinstance(item, Parallel):
-            for branch in item.branches:
-                yield from _all_items(branch)
-        elif isinstance(item, Group):
-            yield from _all_items(item.items)

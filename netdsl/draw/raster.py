@@ -22,12 +22,35 @@ def pyplot():
 
 def write_raster(diagram: Diagram, handle: IO[bytes], fmt: str) -> None:
     """Write `diagram` as `fmt` ("png" or "pdf") to an open binary file."""
+    import matplotlib
+
+    pyplot()
+    # Hinting rounds each character's advance up to whole pixels (7 instead of 6.6): text would leave its box.
+    with matplotlib.rc_context({"text.hinting": "none"}):
+        _draw(diagram, handle, fmt)
+
+
+def char_width(figure, font_pt: float, family: str = "DejaVu Sans Mono") -> float:
+    """The width in pixels of one character of the renderer's font (bold is as wide in a monospace font)."""
+    from matplotlib.font_manager import FontProperties
+
+    sample = "M" * 100
+    widths = [figure.canvas.get_renderer().get_text_width_height_descent(
+        sample, FontProperties(family=family, size=font_pt, weight=weight), ismath=False)[0] / len(sample)
+              for weight in ("normal", "bold")]
+    return max(widths)
+
+
+def _draw(diagram: Diagram, handle: IO[bytes], fmt: str) -> None:
     from matplotlib.patches import FancyBboxPatch, Rectangle
 
     plt = pyplot()
     scale = min(1.0, MAX_INCHES * DPI / max(diagram.width, diagram.height))
     font_pt = FONT_PX * 72 / DPI * scale
     figure = plt.figure(figsize=(diagram.width / DPI * scale, diagram.height / DPI * scale), dpi=DPI)
+    measured = char_width(figure, font_pt)
+    if measured > CHAR_PX * scale:  # a wider fallback font: shrink the text to the width the layout gave it
+        font_pt *= CHAR_PX * scale / measured
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(0, diagram.width)
     axes.set_ylim(diagram.height, 0)

@@ -22,9 +22,11 @@ from netdsl.draw.run_dir import Run, read_run
 WRONG_SHOWN = 12
 THUMB_PX = 84
 
+PAGE_PX = 1100  # the page's width (body max-width below): a 1200 px window shows it whole
+
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;color:#222;
-padding:0 1em}
+padding:0 1em} img.curves{max-width:100%;height:auto}
 h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.85em} td,th{padding:2px 8px;border:1px solid #ddd;text-align:left}
 td.num,th.num{text-align:right} pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:.85em}
@@ -116,8 +118,9 @@ def curves_section(run: Run) -> str:
     from netdsl.draw.curves import save_curves
 
     buffer = io.BytesIO()
-    save_curves([run], buffer, "png")
-    return "<h2>Training curves</h2>" + _img(buffer.getvalue(), "image/png", "loss and accuracy per epoch")
+    save_curves([run], buffer, "png", max_width=PAGE_PX / 100)
+    return "<h2>Training curves</h2>" + _img(buffer.getvalue(), "image/png", "loss and accuracy per epoch",
+                                             **{"class": "curves"})
 
 
 def metrics_section(run: Run, val_accuracy: float | None, samples: int) -> str:

@@ -28,7 +28,7 @@ class SourceFileError(Exception):
 
 
 def read_source(path: str | os.PathLike[str]) -> str:
-    """A .net file's text: regular files only (no FIFO, no device), at most MAX_SOURCE_BYTES, UTF-8.
+    """A .net file's text: regular files only (no FIFO, no device), at most MAX_SOURCE_BYTES, UTF-8 (BOM dropped).
 
     Raises SourceFileError for those, OSError when the file cannot be opened."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open; fstat refuses it below
@@ -39,7 +39,7 @@ def read_source(path: str | os.PathLike[str]) -> str:
     if len(data) > MAX_SOURCE_BYTES:
         raise SourceFileError(f"{path}: larger than {MAX_SOURCE_BYTES // 2**20} MiB, the most a .net file may be")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is not part of the text
     except UnicodeDecodeError:
         raise SourceFileError(f"{path}: not a UTF-8 text file") from None
 

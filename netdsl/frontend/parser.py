@@ -223,12 +223,12 @@ def _in_block_header(tokens: list[Token]) -> bool:
 
 def _in_train(tokens: list[Token]) -> bool:
     depth = 0
-    for token in reversed(tokens):
+    for index in range(len(tokens) - 1, -1, -1):  # by position: tokens compare by their text
+        token = tokens[index]
         if token.type == "RBRACE":
             depth += 1
         elif token.type == "LBRACE":
             if depth == 0:
-                index = tokens.index(token)
                 head = [t.type for t in tokens[max(index - 2, 0):index]]
                 return "TRAIN" in head
             depth -= 1

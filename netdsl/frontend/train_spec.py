@@ -96,6 +96,11 @@ def _data(value: Any, setting: ast.Setting) -> str:
                        hint or f'use one of {", ".join(BUILTIN_DATA)} or a quoted path "file.npz"')
 
 
+def setting_names() -> list[str]:
+    """The keys a train section may set, in TrainConfig's order."""
+    return [name for name in TrainConfig.__dataclass_fields__ if name not in ("optimizer_args", "target_span")]
+
+
 def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
     """Validate one train section; every bad setting is reported, the rest keep their values."""
     config: dict[str, Any] = {}
@@ -106,7 +111,9 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
             if key in seen:
                 raise CompileError(f"'{key}' is set twice in this train section", setting.key_span)
             seen[key] = setting
-            value = evaluate(setting.value, {}) if key not in ("optimizer", *EXTRA_SETTINGS) else None
+            # an unknown key's value is not read: `optimiser = adam(...)` is a misspelt name, not a bad value
+            literal = key in setting_names() and key not in ("optimizer", *EXTRA_SETTINGS)
+            value = evaluate(setting.value, {}) if literal else None
             if key in EXTRA_SETTINGS:
                 config[key] = parse_extra(setting)
             elif key == "data":
@@ -129,9 +136,7 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
                     raise CompileError(f"val_split must be below 1, received {share}", setting.value.span)
                 config["val_split"] = float(share)
             else:
-                known = list(TrainConfig.__dataclass_fields__)
-                known.remove("optimizer_args")
-                known.remove("target_span")
+                known = setting_names()
                 raise CompileError(f"unknown train setting '{key}'", setting.key_span,
                                    did_you_mean(key, known) or f"settings are {', '.join(known)}")
         except CompileError as err:

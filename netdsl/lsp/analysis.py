@@ -158,6 +158,23 @@ class Analysis:
                 for node in network.graph]
 
     @cached_property
+    def shaped(self) -> list[Placed]:
+        """Every node that has a shape: those of the checked networks, and of a network with errors the
+        nodes shaped before its first error (an editor keeps the shapes up to the line being fixed)."""
+        found = []
+        for network in self.compilation.networks:
+            graph = network.graph if network.graph is not None else network.partial
+            first_error = min((d.span.line for d in network.diagnostics
+                               if d.severity == "error" and d.span is not None), default=None)
+            for node in graph or ():
+                calls = tuple(span for _, span in node.context)
+                written = calls[0] if calls else node.span  # where the network's body writes it
+                if node.shape is not None and (network.graph is not None or (
+                        first_error is not None and written is not None and written.end_line < first_error)):
+                    found.append(Placed(network, node, calls))
+        return found
+
+    @cached_property
     def by_span(self) -> dict[Span, list[Placed]]:
         """The nodes each layer (or add/concat) of the source made, in graph order."""
         index: dict[Span, list[Placed]] = {}

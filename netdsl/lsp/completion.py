@@ -41,6 +41,8 @@ class _Frame:
     opener: str  # LPAR, LSQB, LBRACE
     kind: str  # train | body | call | params
     callee: str | None = None
+    positional: int = 0  # arguments given by position before the current one (filters, kernel of conv(64, 3, ...))
+    argument: str = ""  # the current argument so far: "" (nothing yet), "value" or "keyword"
 
 
 @dataclass
@@ -77,6 +79,14 @@ def context(tokens: list[Token]) -> Context:
         elif token.type == "EQUAL" and previous is not None and previous.type == "NAME" and ctx.frames \
                 and ctx.frames[-1].opener == "LPAR":
             ctx.given.add(str(previous))
+            ctx.frames[-1].argument = "keyword"
+        elif token.type == "COMMA" and ctx.frames and ctx.frames[-1].opener == "LPAR":
+            frame = ctx.frames[-1]
+            frame.positional += frame.argument == "value"
+            frame.argument = ""
+        if ctx.frames and ctx.frames[-1].opener == "LPAR" and token.type not in ("LPAR", "COMMA", "EQUAL") \
+                and not ctx.frames[-1].argument:
+            ctx.frames[-1].argument = "value"  # a keyword's name turns it into "keyword" at its '='
         ctx.before_previous, previous = previous, token
     ctx.previous = previous
     return ctx
@@ -201,7 +211,8 @@ def _arg_text(name: str, default: str | None) -> str:
 
 def _argument_items(callee: str, ctx: Context,
                     blocks: dict[str, list[tuple[str, str | None]]]) -> list[types.CompletionItem]:
-    """`name=` for each argument not yet given, with its default."""
+    """`name=` for each argument not yet given, by name or by position, with its default."""
+    by_position = ctx.frames[-1].positional
     if _in_train(ctx):
         args = catalog.optimizers().get(callee.lower(), {})
         pairs = list(args.items())
@@ -210,10 +221,11 @@ def _argument_items(callee: str, ctx: Context,
     else:
         op = catalog.find_op(callee)
         pairs = [(a.name, a.default) for a in op.args] if op else []
+        by_position = 0 if op is None or op.variadic else by_position  # input(1, 28, 28): the dimensions
     return [types.CompletionItem(name, kind=types.CompletionItemKind.Property, insert_text=f"{name}=",
                                  detail="required" if default is None else f"default {default}",
                                  sort_text=f"{index:03d}")
-            for index, (name, default) in enumerate(pairs) if name not in ctx.given]
+            for index, (name, default) in enumerate(pairs) if name not in ctx.given and index >= by_position]
 
 
 def _setting_items() -> list[types.CompletionItem]:

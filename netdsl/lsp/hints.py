@@ -17,7 +17,7 @@ MAX_SHAPES = 4
 def line_outputs(analysis: Analysis) -> dict[int, list[tuple[Node, Span]]]:
     """For each 1-based line: the last node whose layer ends there, once per network and block use."""
     last: dict[tuple, tuple[Node, Span]] = {}
-    for placed in analysis.placed:
+    for placed in analysis.shaped:
         levels = (*placed.calls, placed.node.span)
         for depth, span in enumerate(levels):
             if span.file != analysis.file:

@@ -15,14 +15,54 @@ MAX_ROWS = 12
 DETAILED = 3  # a layer that makes at most this many nodes (output = fc + softmax) is shown in full
 
 
-def hover(analysis: Analysis, position: types.Position) -> types.Hover | None:
+def hover(analysis: Analysis, position: types.Position, markdown: bool = True) -> types.Hover | None:
+    """The hover at a position: markdown, or plain text for a client that does not render markdown."""
     line, column = analysis.positions.location(position)
     for occurrence in analysis.at(line, column):
         text = _describe(analysis, occurrence)
         if text:
-            return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text),
-                               analysis.positions.range(occurrence.span))
+            content = types.MarkupContent(types.MarkupKind.Markdown, text) if markdown else \
+                types.MarkupContent(types.MarkupKind.PlainText, plain_text(text))
+            return types.Hover(content, analysis.positions.range(occurrence.span))
     return None
+
+
+def renders_markdown(capabilities: types.ClientCapabilities | None) -> bool:
+    """Whether the client announced markdown for hovers (a client that says nothing gets markdown, the default)."""
+    hover_caps = capabilities and capabilities.text_document and capabilities.text_document.hover
+    formats = hover_caps.content_format if hover_caps else None
+    return not formats or types.MarkupKind.Markdown in formats
+
+
+def plain_text(markdown: str) -> str:
+    """The hover's markdown as a plain-text client shows it: tables aligned in columns, no markup characters."""
+    lines: list[str] = []
+    table: list[list[str]] = []
+    right: list[bool] = []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if set(line) <= set("|-: "):  # the separator row says which columns align right
+                right = [cell.endswith(":") for cell in cells]
+            else:
+                table.append([_unmarked(cell) for cell in cells])
+            continue
+        if table:
+            lines += _aligned(table, right)
+            table, right = [], []
+        if not line.startswith("```"):
+            lines.append(_unmarked(line))
+    return "\n".join(lines).rstrip("\n")
+
+
+def _unmarked(text: str) -> str:
+    return text.replace("**", "").replace("`", "")
+
+
+def _aligned(rows: list[list[str]], right: list[bool]) -> list[str]:
+    widths = [max(len(row[i]) if i < len(row) else 0 for row in rows) for i in range(max(map(len, rows)))]
+    return ["  ".join(cell.rjust(width) if i < len(right) and right[i] else cell.ljust(width)
+                      for i, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
 
 
 def _describe(analysis: Analysis, occurrence: Occurrence) -> str | None:

@@ -120,7 +120,8 @@ def did_close(ls: NetdslServer, params: types.DidCloseTextDocumentParams) -> Non
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 @guarded("hover")
 def on_hover(ls: NetdslServer, params: types.HoverParams) -> types.Hover | None:
-    return hover.hover(ls.analyze(params.text_document.uri), params.position)
+    return hover.hover(ls.analyze(params.text_document.uri), params.position,
+                       hover.renders_markdown(ls.client_capabilities))
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)

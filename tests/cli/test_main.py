@@ -93,3 +93,81 @@ def test_file_without_network_is_located(tmp_path: Path) -> None:
     empty.write_text("# nothing here\n")
     result = run("check", str(empty))
     assert result.returncode == 1 and result.stderr.startswith(f"{empty}:1:1: error: the file defines no network")
+
+
+# Modules a start-up must not load: `check` is what every user and the language server run first.
+HEAVY = ("numpy", "onnx", "onnxruntime", "jinja2", "matplotlib", "rich", "PIL", "torch", "netdsl.codegen",
+         "netdsl.backends")
+
+
+def _loaded_after(code: str, *args: str) -> list[str]:
+    probe = (f"import contextlib, io, sys, netdsl.cli as c\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+             f"    {code}\nprint(' '.join(m for m in sys.modules if m.startswith({HEAVY!r})))")
+    result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_check_loads_no_backend_codegen_or_heavy_library() -> None:
+    assert _loaded_after("c.main(['check', sys.argv[1]])", str(EXAMPLES / "resnet50.net")) == []
+
+
+def test_fmt_loads_no_backend_codegen_or_heavy_library() -> None:
+    assert _loaded_after("c.main(['fmt', '--check', sys.argv[1]])", str(EXAMPLES / "resnet50.net")) == []
+
+
+def test_lsp_start_up_loads_no_backend_codegen_or_heavy_library() -> None:
+    code = "c.build_parser(['lsp']).parse_args(['lsp']); import netdsl.lsp.server"
+    assert _loaded_after(code) == []
+
+
+def test_only_the_chosen_command_module_is_imported() -> None:
+    probe = ("import sys, netdsl.cli as c; c.build_parser(['check']).parse_args(['check', 'x.net']); "
+             "print(' '.join(m for m in sys.modules if m.startswith('netdsl.cli.')))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+
+
+def test_help_lists_every_command_with_its_help() -> None:
+    from netdsl.cli import COMMANDS
+
+    result = run("--help")
+    assert result.returncode == 0
+    for name, (_, help_text) in COMMANDS.items():
+        assert name in result.stdout and help_text.split()[0] in result.stdout
+    assert len(COMMANDS) >= 14
+
+
+def test_every_registered_command_builds() -> None:
+    from netdsl.cli import COMMANDS, build_parser
+
+    for name in COMMANDS:
+        assert build_parser([name]).parse_args([name, *_minimal(name)]).func
+
+
+def _minimal(command: str) -> list[str]:
+    """Arguments that satisfy each command's required ones."""
+    return {"check": ["x.net"], "fmt": ["x.net"], "lsp": [], "plot": ["run"], "report": ["run"],
+            "run": ["m.onnx", "--input", "x.npy"], "evaluate": ["x.net", "--weights", "w.npz"],
+            "predict": ["x.net", "--weights", "w.npz", "--input", "x.npy"],
+            "show": ["x.net", "--weights", "w.npz", "--input", "x.npy"],
+            "compile": ["x.net", "--target", "numpy"]}.get(command, ["x.net"])
+
+
+def test_flags_are_never_abbreviated() -> None:
+    result = run("predict", "x.net", "--weights", "w.npz", "--input", "x.npy", "--data", "digits")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "netdsl predict: error: unrecognized arguments: --data digits" in result.stderr
+    assert "did you mean --data-dir" in result.stderr
+    result = run("train", "x.net", "--epoch", "3")
+    assert result.returncode == 2 and "did you mean --epochs" in result.stderr
+
+
+def test_no_parser_allows_abbreviations() -> None:
+    import argparse
+
+    from netdsl.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert not parser.allow_abbrev and not any(p.allow_abbrev for p in sub.choices.values())

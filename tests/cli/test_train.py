@@ -123,6 +123,16 @@ def test_flags_that_agree_with_the_run_are_accepted_and_epochs_extend_it(finishe
     assert history_epochs(tmp_path / "run") == [1, 2, 3]
 
 
+def test_resuming_a_finished_run_says_it_is_complete_and_how_to_extend_it(finished) -> None:
+    program, run = finished
+    before = {path.name: path.read_bytes() for path in run.iterdir()}
+    resumed = netdsl_cli("train", program.name, "--resume", "run", cwd=program.parent)
+    assert resumed.returncode == 0 and resumed.stderr == "", resumed.stderr
+    assert resumed.stdout == ("run is complete (epoch 2 of 2 trained): nothing to resume. To train on, give a larger "
+                              "total: netdsl train small.net --resume run --epochs 12\n")
+    assert {path.name: path.read_bytes() for path in run.iterdir()} == before
+
+
 def test_resuming_a_directory_that_does_not_exist_creates_nothing(program: Path) -> None:
     run = netdsl_cli("train", "small.net", "--resume", "typo", cwd=program.parent)
     assert one_line_error(run) == "netdsl: error: typo: no run to resume (no such directory)\n"

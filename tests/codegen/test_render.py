@@ -85,7 +85,7 @@ def test_layer_names_become_identifiers_without_collisions() -> None:
     assert idents["a__b"] == "a__b" and idents["a"] == "a"  # `a` is a use of block blk, holding `a.b`
     assert idents["x"] == "x_" and idents["np"] == "np_" and idents["forward"] == "forward_"
     assert len(set(idents.values())) == len(idents)
-    assert all(name.isidentifier() and name not in render.RESERVED for name in idents.values())
+    assert all(name.isidentifier() and name not in render.reserved_names() for name in idents.values())
     assert [scope.attrs for scope in planner.scopes] == [{"b": "b"}]
 
 

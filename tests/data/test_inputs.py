@@ -67,3 +67,18 @@ def test_fifo_input_is_refused_without_blocking(tmp_path: Path) -> None:
     refused(tmp_path / "x.npy", (4,), "not a regular file")
     with pytest.raises(npyfile.ArrayFileError, match="not a regular file"):
         npyfile.file_kind(tmp_path / "x.npy")
+
+
+def test_an_image_for_a_vector_input_is_resized_and_flattened_with_a_notice(tmp_path: Path) -> None:
+    pixels = np.arange(16 * 16, dtype=np.uint8).reshape(16, 16)
+    Image.fromarray(pixels).save(tmp_path / "d.png")
+    x, notices = read_input(tmp_path / "d.png", (64,))
+    assert x.shape == (64,) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert notices == ["d.png: converted 16x16 L to 1x8x8 (grayscale, values in [0, 1]), flattened to 64 values "
+                       "to fit input(64), as train does"]
+    same, notices = read_input(tmp_path / "d.png", (256,))
+    np.testing.assert_allclose(same, pixels.reshape(-1) / 255, rtol=1e-6)
+    assert notices == ["d.png: flattened to 256 values to fit input(256), as train does"]
+    color, _ = read_input(tmp_path / "d.png", (3 * 4 * 4,))  # 48 is no square: 3 channels of 4x4
+    assert color.shape == (48,)
+    refused(tmp_path / "d.png", (50,), "an image input needs a model taking 1 or 3 x H x W images")

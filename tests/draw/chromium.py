@@ -20,7 +20,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-pipe"]
 TIMEOUT = 60.0
 IMAGES = ("JSON.stringify(Array.from(document.images).map(i => ({src: i.src.slice(0, 40), complete: i.complete, "
-          "width: i.naturalWidth, height: i.naturalHeight})))")
+          "width: i.naturalWidth, height: i.naturalHeight, right: i.getBoundingClientRect().right})))")
+PAGE_WIDTH = "document.documentElement.scrollWidth"
 
 
 def browser() -> str | None:
@@ -35,6 +36,7 @@ class Rendered:
     images: list[dict] = field(default_factory=list)
     title: str = ""
     screenshot: bytes = b""
+    page_width: int = 0  # what the page needs across: above the window's width, it scrolls sideways
 
 
 class _Pipe:
@@ -123,6 +125,8 @@ def render(page: Path, profile: Path, width: int = 1200, height: int = 900) -> R
         images = json.loads(pipe.send("Runtime.evaluate", evaluate, session=session)["result"]["value"])
         title = pipe.send("Runtime.evaluate", {"expression": "document.title", "returnByValue": True},
                           session=session)["result"]["value"]
+        page_width = pipe.send("Runtime.evaluate", {"expression": PAGE_WIDTH, "returnByValue": True},
+                               session=session)["result"]["value"]
         shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
                          session=session)["data"]
         errors = _errors(pipe.events)
@@ -138,4 +142,4 @@ def render(page: Path, profile: Path, width: int = 1200, height: int = 900) -> R
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    return Rendered(errors, images, title, base64.b64decode(shot))
+    return Rendered(errors, images, title, base64.b64decode(shot), page_width)

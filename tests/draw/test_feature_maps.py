@@ -83,3 +83,16 @@ def test_blur_keeps_the_mean_and_smooths() -> None:
     assert smooth.shape == (1, 40, 40)
     assert smooth.max() < 1.0 and smooth[0, 20, 20] == smooth.max()
     assert smooth.mean() == pytest.approx(kernel.mean(), rel=0.05)
+
+
+def test_a_long_row_label_is_not_clipped_at_the_left_edge() -> None:
+    from PIL import Image
+
+    executor = _executor("input(3, 16, 16) - conv(8, 3, pad=same) - relu - maxpool(2) - fc(10)")
+    x = np.random.default_rng(0).random((1, 3, 16, 16)).astype(np.float32)
+    figure = build_figure(executor, executor.graph["conv_1"], x, None)
+    assert figure.rows[0].title == "kernels (mean over 3 input channels)"
+    buffer = io.BytesIO()
+    save_figure(figure, buffer)
+    pixels = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("L"))
+    assert pixels[:, :4].min() > 240, "a row label is cut off at the left edge"

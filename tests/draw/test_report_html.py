@@ -53,6 +53,22 @@ def test_report_renders_in_headless_chromium(report: str, tmp_path: Path) -> Non
     assert rendered.title.startswith("netdsl run ")
     assert rendered.images and all(i["complete"] and i["width"] > 0 for i in rendered.images), rendered.images
     assert rendered.screenshot.startswith(b"\x89PNG") and len(rendered.screenshot) > 20_000
+    assert rendered.page_width <= 1200 and all(i["right"] <= 1200 for i in rendered.images), rendered.images
+
+
+def test_the_curves_fit_the_page_even_with_three_panels(trained_run: Path) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    from netdsl.draw.report_html import PAGE_PX, curves_section
+    from netdsl.draw.run_dir import read_run
+
+    run = read_run(trained_run)
+    assert run.has("loss") and run.has("accuracy") and run.has("lr")  # three panels: 1380 px at their own width
+    source = re.search(r'src="data:image/png;base64,([^"]+)"', curves_section(run)).group(1)
+    assert Image.open(io.BytesIO(base64.b64decode(source))).width <= PAGE_PX
 
 
 def test_the_browser_check_catches_a_broken_page(tmp_path: Path) -> None:

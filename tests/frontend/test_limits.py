@@ -144,3 +144,11 @@ def test_api_load_refuses_a_fifo(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.net")
     with pytest.raises(NetdslError, match="not a regular file"):
         netdsl.load(tmp_path / "pipe.net")
+
+
+def test_read_source_drops_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bom.net"
+    path.write_bytes(b"\xef\xbb\xbfnetwork t {\n  input(4) - fc(2)\n}\n")
+    text = read_source(path)
+    assert text.startswith("network t")
+    assert compile_text(text).ok

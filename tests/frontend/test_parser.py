@@ -87,3 +87,9 @@ def test_a_semicolon_between_settings_names_the_rule() -> None:
     error = only_error("input(4) - fc(2)\ntrain {\n  epochs = 3; batch = 32\n}\n")
     assert error.message == "unexpected character ';'" and error.hint.startswith("one setting per line")
     assert "joined by '-'" in only_error("input(4); fc(2)\n").hint
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_one_setting_per_line_after_a_network(separator: str) -> None:
+    error = only_error(f"network t {{\n  input(4) - fc(2)\n}}\ntrain {{\n  epochs = 3{separator} batch = 32\n}}\n")
+    assert "one setting per line" in error.message + (error.hint or "") and error.span.line == 5

@@ -55,3 +55,11 @@ def test_betas_needs_two_numbers() -> None:
 def test_an_unknown_loss_still_suggests_the_closest() -> None:
     error = only_error(PROGRAM.format(setting="loss = cross_entropi"))
     assert error.message.startswith("loss must be one of") and "cross_entropy" in (error.hint or "")
+
+
+@pytest.mark.parametrize(("setting", "meant"), [("optimiser = adam(lr=0.001)", "optimizer"),
+                                                ("early_stopping = val_loss(patience=3)", "early_stop")])
+def test_a_misspelt_setting_is_named_not_its_value(setting: str, meant: str) -> None:
+    error = only_error(f"input(4) - fc(2)\ntrain {{\n  {setting}\n}}\n")
+    key = setting.split()[0]
+    assert error.message == f"unknown train setting '{key}'" and error.hint == f"did you mean '{meant}'?"

@@ -58,3 +58,40 @@ def test_mobilenet_v2s_linear_bottlenecks_do_not_warn() -> None:
     import netdsl
 
     assert not [w for w in netdsl.load(EXAMPLES / "mobilenet_v2.net").warnings if "no activation between" in w.message]
+
+
+BLOCK_USED = """block basic(c) {{
+    conv(c, 3, pad=same) - bn - relu
+}}
+network t {{
+    input(3, 16, 16)
+    {uses}
+    gap - fc(10)
+}}
+"""
+
+
+def test_a_block_warning_is_given_once_for_all_its_uses() -> None:
+    [warning] = warnings(BLOCK_USED.format(uses="basic(8) - basic(8) - basic(8) - basic(8)"))
+    assert warning.message == ("conv_1's bias is cancelled by batchnorm_1, which subtracts the mean "
+                               "(in 4 uses of block `basic`)")
+    assert warning.span.line == 2 and warning.hint == "write bias=false to save the parameters"
+
+
+def test_a_block_used_once_keeps_its_instance_name() -> None:
+    [warning] = warnings(BLOCK_USED.format(uses="basic(8)"))
+    assert warning.message.startswith("basic_1.conv_1's bias is cancelled by basic_1.batchnorm_1")
+
+
+def test_block_warnings_that_differ_are_not_merged() -> None:
+    text = """block down(c) {
+    conv(c, 3, stride=2)
+}
+network t {
+    input(3, 17, 17)
+    down(4) - down(4) - down(4)
+    fc(2)
+}
+"""
+    found = [w.message for w in warnings(text)]
+    assert len(found) == 3 and all("(in " not in message for message in found)

@@ -50,3 +50,17 @@ def test_a_document_over_the_cap_gets_one_diagnostic_and_no_work() -> None:
     [error] = analysis.compilation.all_diagnostics
     assert error.message.startswith("the file has ") and f"at most {MAX_CHARS:,}" in error.message
     assert analysis.program is None and analysis.placed == []
+
+
+def test_inlay_shapes_stay_up_to_the_first_error() -> None:
+    from lsprotocol import types
+
+    from netdsl.lsp import hints
+
+    text = (EXAMPLES / "lenet5.net").read_text()
+    whole = types.Range(types.Position(0, 0), types.Position(99, 0))
+    good = {h.position.line: h.label for h in hints.inlay_hints(Analysis(text, "l.net"), whole)}
+    broken = text.replace("conv(16, 5)", "conv(16, 5, strid=2)")
+    error_line = broken.splitlines().index("    c3: conv(16, 5, strid=2) - relu")
+    kept = {h.position.line: h.label for h in hints.inlay_hints(Analysis(broken, "l.net"), whole)}
+    assert kept == {line: label for line, label in good.items() if line < error_line} and len(kept) == 3

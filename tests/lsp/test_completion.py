@@ -55,6 +55,18 @@ def test_tokens_and_declarations_survive_characters_that_do_not_lex() -> None:
     assert declared(tolerant_tokens(BLOCKS + "network n { res(")).blocks == {"res": [("c", None), ("stride", "2")]}
 
 
+def test_arguments_given_by_position_are_not_offered_again() -> None:
+    labels = _labels("network n {\n    conv(64, 3, ")
+    assert {"stride", "pad", "dilation", "groups", "bias"} <= labels and not {"filters", "kernel"} & labels
+    assert {"filters", "kernel"} <= _labels("network n {\n    conv(")
+    after_one = _labels("network n {\n    conv(64, ")
+    assert "filters" not in after_one and "kernel" in after_one
+    assert "kernel" in _labels("network n {\n    conv(max(2, 3), ")  # one positional argument, with a call in it
+    assert "filters" in _labels("network n {\n    conv(kernel=3, ")  # given by name: the others stay
+    assert _labels(BLOCKS + "network n {\n    res(64, ") == {"stride"}
+    assert "layout" in _labels("network n {\n    input(1, 28, ")  # input's positional arguments are its dimensions
+
+
 def test_train_values_come_from_the_training_declarations() -> None:
     from netdsl.train.declarations import AUGMENTATIONS, OPTIMIZERS, SCHEDULES
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -65,6 +66,7 @@ def read_weights(path: str | Path, graph: Graph) -> dict[str, np.ndarray]:
     path = Path(path)
     _check_weights_file(path)
     try:
+        _refuse_checkpoint(path, npyfile.npz_headers(path, kinds=npyfile.NUMERIC_KINDS + "U"))
         headers = npyfile.npz_headers(path)
     except npyfile.ArrayFileError as err:
         raise WeightsError(str(err)) from None
@@ -89,9 +91,25 @@ def check_finite(tensors: dict[str, np.ndarray], source: str) -> None:
                            "the run that wrote them diverged (try a lower learning rate)")
 
 
+def _refuse_checkpoint(path: Path, headers: dict) -> None:
+    """A run's checkpoint.npz (weights with the optimizer's state, for --resume) names the weights.npz beside it."""
+    if "meta" in headers and any(key.startswith("param/") for key in headers):
+        weights = path.with_name("weights.npz")
+        instead = f"use {weights}" if weights.is_file() else "use the weights.npz its run wrote"
+        raise WeightsError(f"{path}: a training checkpoint (for `netdsl train --resume`), not a weights file: "
+                           f"{instead}")
+
+
+MAX_LISTED = 8  # mismatches listed one per line; the rest are counted
+
+
 def check_tensors(tensors: Mapping[str, np.ndarray | npyfile.ArrayHeader], graph: Graph, source: str) -> None:
-    """Every expected name with its shape, nothing else; all mismatches listed at once."""
+    """Every expected name with its shape, nothing else; the mismatches listed at once (at most MAX_LISTED),
+    and a file that holds none of the network's tensors summarized with the network it seems to be for."""
     expected = expected_tensors(graph)
+    matching = [key for key, shape in expected.items() if key in tensors and tuple(tensors[key].shape) == shape]
+    if not matching and tensors:
+        raise WeightsError(_foreign(tensors, graph, source))
     problems = []
     for key, shape in expected.items():
         if key not in tensors:
@@ -103,10 +121,39 @@ def check_tensors(tensors: Mapping[str, np.ndarray | npyfile.ArrayHeader], graph
     problems += [f"unexpected {key} (no such layer parameter in network {graph.name})"
                  for key in sorted(set(tensors) - set(expected))]
     if problems:
-        listing = "\n".join(f"  {p}" for p in problems)
+        listed = problems[:MAX_LISTED] + ([f"... and {len(problems) - MAX_LISTED} more"]
+                                          if len(problems) > MAX_LISTED else [])
+        listing = "\n".join(f"  {p}" for p in listed)
         raise WeightsError(f"{source} does not match network {graph.name} ({len(problems)} problem"
                            f"{'s' if len(problems) != 1 else ''}):\n{listing}")
 
 
 def load_weights(path: str | Path, graph: Graph) -> dict[str, np.ndarray]:
     return read_weights(path, graph)
+
+
+def _foreign(tensors: Mapping[str, np.ndarray | npyfile.ArrayHeader], graph: Graph, source: str) -> str:
+    """A few lines about weights made for another network: what they hold and whose they seem to be."""
+    layers = list(dict.fromkeys(key.rsplit(".", 1)[0] for key in sorted(tensors)))
+    shown = ", ".join(layers[:6]) + (f", ... ({len(layers)} layers)" if len(layers) > 6 else "")
+    values = sum(int(np.prod(getattr(t, "shape", ()))) for t in tensors.values())
+    expected = list(expected_tensors(graph))
+    wanted = ", ".join(expected[:3]) + (", ..." if len(expected) > 3 else "")
+    lines = [f"{source} does not match network {graph.name}: all {len(expected)} of its tensors are missing "
+             f"({wanted}); these are the weights of another network",
+             f"  it has {len(tensors)} tensor{'s' if len(tensors) != 1 else ''} ({values:,} values) for layers {shown}"]
+    owner = _run_network(Path(source))
+    if owner:
+        lines.append(f"  it seems to belong to network {owner} (the settings.json beside it says so): "
+                     f"use that program, or train {graph.name} to get its weights")
+    return "\n".join(lines)
+
+
+def _run_network(path: Path) -> str | None:
+    """The network named by the settings.json a training run wrote beside its weights, if any."""
+    settings = path.with_name("settings.json")
+    try:
+        network = json.loads(settings.read_text(encoding="utf-8")).get("network") if settings.is_file() else None
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return network if isinstance(network, str) and network.isprintable() and len(network) < 200 else None

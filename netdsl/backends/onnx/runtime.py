@@ -139,8 +139,8 @@ def _try_cuda(source: str | bytes, name: str, threads: int | None = None) -> tup
 
 def open_session(model: str | os.PathLike[str] | bytes, provider: str = "auto", threads: int | None = None
                  ) -> tuple[Any, str | None]:
-    """An InferenceSession on the asked provider (at most `threads` intra-op threads when given) and a
-    notice line when `auto` fell back to CPU."""
+    """An InferenceSession on the asked provider (at most `threads` intra-op threads when given), and why
+    `auto` runs on the CPU when it does (None otherwise); `cuda` that cannot load raises, saying why."""
     if provider not in PROVIDERS:
         raise SessionError(f"unknown provider '{provider}': use one of {', '.join(PROVIDERS)}")
     source, name = _source(model)
@@ -153,7 +153,7 @@ def open_session(model: str | os.PathLike[str] | bytes, provider: str = "auto", 
         raise SessionError(f"the CUDA provider cannot load: {reason}")
     if session is None:
         session = _create(source, name, [CPU], threads)[0]
-    return session, f"CUDA is not available ({reason}): running on CPU"
+    return session, reason
 
 
 def _dim(value: Any) -> int | None:
@@ -164,12 +164,13 @@ class Session:
     """An onnxruntime session on a one-input model, with input checks and batching.
 
     `input_shape` and `output_shape` are per sample (batch dimension left out; None where the
-    model leaves a dimension open); `providers` lists the providers the session really uses.
+    model leaves a dimension open); `providers` lists the providers the session really uses, and
+    `fallback_reason` why `auto` runs on the CPU (None when it runs where it was asked to).
     """
 
     def __init__(self, model: str | os.PathLike[str] | bytes, provider: str = "auto", threads: int | None = None):
         self.name = "model" if isinstance(model, (bytes, bytearray)) else str(model)
-        self._session, self.notice = open_session(model, provider, threads)
+        self._session, self.fallback_reason = open_session(model, provider, threads)  # not printed: no GPU asked
         self.threads = threads
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         if len(inputs) != 1:

@@ -80,3 +80,33 @@ def test_net_too_big_on_the_command_line(tmp_path: Path) -> None:
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert run.stderr.splitlines()[-1].startswith("netdsl: error: the weights of network huge would take ")
     assert not (tmp_path / "huge.onnx").exists()
+
+
+def test_weights_of_another_network_are_summarized_with_their_owner(tmp_path: Path) -> None:
+    many = {f"conv_{i}.{p}": np.ones(3, np.float32) for i in range(1, 33) for p in ("weight", "bias")}
+    save_weights(tmp_path / "weights.npz", many)
+    (tmp_path / "settings.json").write_text('{"network": "resnet_like", "epochs": 3}')
+    with pytest.raises(WeightsError) as err:
+        load_weights(tmp_path / "weights.npz", graph_of(PROGRAM))
+    lines = str(err.value).splitlines()
+    assert len(lines) == 3 and "all 2 of its tensors are missing (fc_1.weight, fc_1.bias)" in lines[0]
+    assert lines[1] == "  it has 64 tensors (192 values) for layers conv_1, conv_10, conv_11, conv_12, conv_13, " \
+                       "conv_14, ... (32 layers)"
+    assert "seems to belong to network resnet_like" in lines[2]
+
+
+def test_many_mismatches_are_listed_up_to_a_few_lines(tmp_path: Path) -> None:
+    weights = good_weights() | {f"extra_{i}.weight": np.ones(2, np.float32) for i in range(20)}
+    save_weights(tmp_path / "w.npz", weights)
+    with pytest.raises(WeightsError) as err:
+        load_weights(tmp_path / "w.npz", graph_of(PROGRAM))
+    lines = str(err.value).splitlines()
+    assert "(20 problems)" in lines[0] and len(lines) == 10 and lines[-1] == "  ... and 12 more"
+
+
+def test_a_checkpoint_given_as_weights_names_the_weights_beside_it(tmp_path: Path) -> None:
+    np.savez(tmp_path / "checkpoint.npz", meta=np.array('{"epoch": 1}'), **{"param/fc_1.weight": np.ones((3, 4))})
+    save_weights(tmp_path / "weights.npz", good_weights())
+    with pytest.raises(WeightsError, match=r"checkpoint.npz: a training checkpoint \(for `netdsl train --resume`\), "
+                                           r"not a weights file: use .*weights.npz$"):
+        load_weights(tmp_path / "checkpoint.npz", graph_of(PROGRAM))

@@ -35,7 +35,7 @@ def one_line(err: pytest.ExceptionInfo) -> str:
 def test_session_api(model_file) -> None:
     path, graph, weights = model_file
     session = Session(path, provider="cpu")
-    assert session.providers == [CPU] and session.device == "cpu" and session.notice is None
+    assert session.providers == [CPU] and session.device == "cpu" and session.fallback_reason is None
     assert session.input_shape == (3, 8, 8) and session.output_shape == (5,)
     x = np.random.default_rng(0).standard_normal((7, 3, 8, 8)).astype(np.float32)
     executor = numpy_executor(graph)
@@ -50,10 +50,10 @@ def test_session_api(model_file) -> None:
 def test_auto_uses_cuda_only_when_it_really_loads(model_file) -> None:
     session = Session(model_file[0], provider="auto")
     if session.providers[0] == CUDA:
-        assert session.notice is None and session.device == "cuda"
-    else:
+        assert session.fallback_reason is None and session.device == "cuda"
+    else:  # CUDA does not load here (or onnxruntime has no CUDA provider): the CPU, and why, in one line
         assert session.device == "cpu" and session.providers == [CPU]
-        assert "\n" not in session.notice and session.notice.endswith("running on CPU")
+        assert session.fallback_reason and "\n" not in session.fallback_reason
 
 
 def test_cuda_either_loads_or_says_why_in_one_line(model_file) -> None:
@@ -171,7 +171,7 @@ def test_bad_inputs_say_what_is_wrong(tmp_path: Path) -> None:
     Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "ok.png")
     cases = [(tmp_path / "x.txt", (3, 8, 8), "unsupported input file type '.txt'"),
              (tmp_path / "fake.png", (3, 8, 8), "cannot read the image"),
-             (tmp_path / "ok.png", (784,), "an image input needs a model taking 1 or 3 x H x W images"),
+             (tmp_path / "ok.png", (50,), "an image input needs a model taking 1 or 3 x H x W images"),
              (tmp_path / "none.npy", (3, 8, 8), "none.npy: no such file")]
     for path, shape, message in cases:
         with pytest.raises(InputFileError, match=message) as err:
@@ -206,7 +206,7 @@ def test_a_cuda_provider_that_raises_instead_of_falling_back(model_file, tmp_pat
     monkeypatch.setattr(runtime, "_create", create)
     session = Session(model_file[0], provider="auto")
     assert session.device == "cpu"
-    assert session.notice == "CUDA is not available (CUDA failure 999: unknown error): running on CPU"
+    assert session.fallback_reason == "CUDA failure 999: unknown error"
     with pytest.raises(SessionError, match=r"^the CUDA provider cannot load: CUDA failure 999: unknown error$"):
         Session(model_file[0], provider="cuda")
     (tmp_path / "bad.onnx").write_bytes(b"garbage")
