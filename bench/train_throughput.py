@@ -166,7 +166,7 @@ def estimated_peak(model: netdsl.Model, batch: int) -> int | None:
         from netdsl.memory import training_step_bytes
     except ImportError:
         return None
-    return training_step_bytes(model.graph, batch, optimizer="adam")
+    return training_step_bytes(model.graph, batch, state_slots=2)  # Adam: two moments per parameter
 
 
 def mib(n: int | None) -> str:

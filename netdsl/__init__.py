@@ -9,7 +9,7 @@ from netdsl.diagnostics import NetdslError
 if TYPE_CHECKING:
     from netdsl.model import Model, load, loads
 
-__all__ = ["Model", "NetdslError", "load", "loads"]
+__all__ = ["Model", "NetdslError", "datasets", "load", "loads"]
 __version__ = "0.1.0"
 
 
@@ -20,4 +20,8 @@ def __getattr__(name: str) -> Any:
         from netdsl import model
 
         return getattr(model, name)
+    if name == "datasets":  # netdsl.datasets.load(name, split=..., shape=...): the data sets as arrays
+        import importlib
+
+        return importlib.import_module("netdsl.datasets")
     raise AttributeError(f"module 'netdsl' has no attribute {name!r}")

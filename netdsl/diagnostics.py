@@ -85,8 +85,9 @@ class DiagnosticSink:
 
 
 # Characters a terminal acts on instead of showing: C0/C1 controls, DEL, and the bidirectional
-# overrides that make a line read differently from what it holds ("Trojan Source").
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# overrides that make a line read differently from what it holds ("Trojan Source"), and the Unicode line and
+# paragraph separators, which some terminals and editors break lines at.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
 
 
 def _escaped(char: str) -> str:

@@ -69,13 +69,24 @@ class Model:
         """The layout the program declared for its input: "chw" or "hwc" (samples H x W x C)."""
         return self.graph.input.attrs.get("layout", "chw")
 
-    def _inputs(self, x, what: str = "x"):
-        """x as a float32 N x C x H x W (or N x features) batch; layout=hwc networks take N x H x W x C."""
+    def _inputs(self, x, what: str = "x", fit: bool = False, verbose: int = 0):
+        """x as a float32 N x C x H x W (or N x features) batch; layout=hwc networks take N x H x W x C.
+        With `fit`, samples of another shape are shaped as `netdsl train` shapes a data set (bilinear
+        resize, channels, flattening), with its notices when verbose."""
         import numpy as np
 
         from netdsl.data.channels_last import channels_last, to_channels_first
 
         x = to_channels_first(np.asarray(x, dtype=np.float32), self.input_shape, self.input_layout)
+        if fit and tuple(x.shape[1:]) != tuple(self.input_shape):
+            from netdsl.data import DataError, fit_to_input
+
+            try:
+                x, notices = fit_to_input(x, tuple(self.input_shape), what)
+            except DataError as err:
+                raise ValueError(str(err)) from None
+            for notice in notices if verbose > 0 else ():
+                print(notice)
         if tuple(x.shape[1:]) != tuple(self.input_shape):
             declared = channels_last(self.input_shape) if self.input_layout == "hwc" else self.input_shape
             wanted = ", ".join(map(str, declared))
@@ -96,21 +107,21 @@ class Model:
         With `target = input` (an autoencoder) y may be left out: x is the target."""
         from netdsl.train.trainer import Progress
 
-        if y is None:
-            if not self.train_config.reproduces_input:
-                raise ValueError("fit needs targets y (the train section's target is labels)")
-            y = x
-
+        if y is None and not self.train_config.reproduces_input:
+            raise ValueError("fit needs targets y (the train section's target is labels)")
+        x = self._inputs(x, fit=True, verbose=verbose)  # shaped as `netdsl train` shapes a data set
         trainer = self._trainer(verbose)
         trainer.progress = Progress()
         validation = None
         if validation_data is not None:
-            validation = (self._inputs(validation_data[0], "validation x"), validation_data[1])
-        return trainer.fit(self._inputs(x), y, validation, epochs=epochs, batch_size=batch_size)
+            validation = (self._inputs(validation_data[0], "validation x", fit=True, verbose=verbose),
+                          validation_data[1])
+        return trainer.fit(x, x if y is None else y, validation, epochs=epochs, batch_size=batch_size)
 
     def evaluate(self, x, y, batch_size: int = 256) -> tuple[float, float]:
-        """(loss, accuracy) at inference."""
-        return self._trainer(0).evaluate(self._inputs(x), y, batch_size)
+        """(loss, the metric: accuracy, or mae/rmse for `target = values`) at inference; x is shaped to the
+        input as `fit` shapes it."""
+        return self._trainer(0).evaluate(self._inputs(x, fit=True), y, batch_size)
 
     def predict(self, x, batch_size: int = 256):
         """Outputs for a batch of inputs (NCHW, NHWC for a layout=hwc input, or vectors), at inference."""

@@ -10,6 +10,14 @@ from netdsl.compiler import Compilation, compile_source
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+TORCH_REASON = "compares with PyTorch, which is not installed: pip install torch==2.13.0 (README, 'Quick start')"
+TORCHVISION_REASON = ("compares with torchvision's models, and torchvision is not installed: "
+                      "pip install torch==2.13.0 torchvision==0.28.0 (README, 'Quick start')")
+
+
+def torch_or_skip():
+    """torch, or skip the calling test with how to install it (CI installs it, so the test runs there)."""
+    return pytest.importorskip("torch", reason=TORCH_REASON)
 
 
 def compile_text(text: str, file: str = "test.net") -> Compilation:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers import compile_text
 
 from netdsl.diagnostics import Diagnostic, Span, render, visible
@@ -45,3 +46,24 @@ def test_visible_keeps_what_is_asked() -> None:
     assert visible("a\nb\tc") == "a\\x0ab\\x09c"
     assert visible("a\nb", keep="\n") == "a\nb"
     assert visible("plain ascii, é, 中文") == "plain ascii, é, 中文"
+
+
+def test_line_and_paragraph_separators_are_escaped_in_diagnostics() -> None:
+    """Issue 21 L4: U+2028 and U+2029 passed raw (a terminal or editor may break the line there)."""
+    span = Span("a\u2028netdsl: error: forged.net", 1, 1, 1, 2)
+    rendered = render(Diagnostic("error", "bad\u2029name", span), {})
+    assert "\u2028" not in rendered and "\u2029" not in rendered
+    assert "a\\u2028netdsl: error: forged.net:1:1: error: bad\\u2029name" in rendered
+
+
+@pytest.mark.parametrize("breaker", ["\n", "\u2028", "\u2029", "\r"])
+def test_a_file_name_cannot_forge_a_second_error_line(tmp_path, breaker: str) -> None:
+    """Issue 21 L4: a newline in a file name printed a second `netdsl: error:` line in one-line errors."""
+    import subprocess
+    import sys
+
+    name = f"x{breaker}netdsl: error: all is fine.net"
+    run = subprocess.run([sys.executable, "-m", "netdsl", "check", str(tmp_path / name)], capture_output=True,
+                         text=True)
+    assert run.returncode in (1, 2)
+    assert run.stderr.count("netdsl: error:") == 2 and len(run.stderr.splitlines()) == 1, run.stderr

@@ -18,6 +18,7 @@ PUBLISHED = {
     "seed002_cifar10": (1_250_858, None),
     "seed002_fashion_dnn": (109_770, None),
     "seed000_mlp": (25_450, None),
+    "seed000_regression": (2, None),
     "alexnet": (50_844_008, None),
     "vgg16": (138_357_544, 15.47e9),
     "resnet18": (11_689_512, 1.814e9),

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from codegen.test_numpy_target import import_file
 from helpers import EXAMPLES
-from torchvision_models import build, netdsl_weights
+from torchvision_models import build, netdsl_weights, torch  # skips this module without torch or torchvision
 
 import netdsl
 from netdsl.backends.numpy.executor import Executor

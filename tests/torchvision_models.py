@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
-import torch
+import pytest
+from helpers import TORCH_REASON, TORCHVISION_REASON
+
+torch = pytest.importorskip("torch", reason=TORCH_REASON)
+if importlib.util.find_spec("torchvision") is None:  # not importorskip: importing it needs the shim below
+    pytest.skip(TORCHVISION_REASON, allow_module_level=True)
 
 _SHIM: list = []  # keeps the schema library alive
 

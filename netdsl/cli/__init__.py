@@ -184,10 +184,17 @@ def _version() -> str:
 
 
 def fail(message: str, status: int) -> NoReturn:
+    """One line, whatever the message holds: a path's line break is shown as an escape, so it cannot start a
+    second `netdsl: error:` line (a message listing problems is joined with '; ' by `one_line` first)."""
     from netdsl.diagnostics import visible
 
-    print(f"netdsl: error: {visible(message, keep=chr(10))}", file=sys.stderr)  # a path may hold escapes
+    print(f"netdsl: error: {visible(message)}", file=sys.stderr)
     sys.exit(status)
+
+
+def one_line(message: str) -> str:
+    """A message that lists problems on lines of its own (a weights mismatch), as one line."""
+    return "; ".join(line.strip() for line in message.split("\n") if line.strip())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,7 +57,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     import difflib
 
     from netdsl.cli import EXIT_BAD_INPUT, _print_diagnostics, _read_program
-    from netdsl.diagnostics import CompileError
+    from netdsl.diagnostics import CompileError, visible
     from netdsl.fileio import atomic_write_text
     from netdsl.frontend.fmt import FormatError, format_source
 
@@ -71,7 +71,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             failed = True
             continue
         except FormatError as err:
-            print(f"netdsl: error: {err}", file=sys.stderr)
+            print(f"netdsl: error: {visible(str(err))}", file=sys.stderr)
             failed = True
             continue
         if formatted == source:

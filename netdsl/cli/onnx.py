@@ -14,6 +14,7 @@ from typing import Any
 from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, positive
 
 MAX_PRINTED = 20  # samples whose top-k `run` prints
+TARGET_METADATA_KEY = "netdsl.target"  # values (a regression) or input (an autoencoder); absent for a classifier
 
 
 def _warn(message: str) -> None:
@@ -44,14 +45,20 @@ def cmd_export(args: argparse.Namespace) -> int:
         check_opset(args.opset)
     except ExportError as err:
         raise UsageError(f"--opset: {err}") from None
+    from netdsl.cli.train import use_run_settings
+
     model = load_program(args)
     graph = model.graph
     weights = _weights(args, graph)
+    if args.weights is not None:  # the data set, classes and target of the run that made the weights
+        use_run_settings(model, args.weights)
     target = Path(args.output or f"{graph.name}.onnx")
     try:
         config = model.train_config
-        proto = build_model(graph, weights, args.opset, split_metadata(config.data, config.seed, config.val_split),
-                            args.input_layout)
+        metadata = split_metadata(config.data, config.seed, config.val_split)
+        if config.target != "labels":  # `run` then shows output values, not classes
+            metadata[TARGET_METADATA_KEY] = config.target
+        proto = build_model(graph, weights, args.opset, metadata, args.input_layout)
         _attach_class_names(proto, model)
     except ExportError as err:
         raise InputError(str(err)) from None
@@ -136,26 +143,17 @@ def _infer(session: Any, x: Any, batch: int | None) -> Any:
         raise InputError(str(err)) from None
 
 
-def _probabilities(outputs: Any) -> tuple[Any, str]:
-    """Rows that already are probabilities as they are, else their softmax; and what they are."""
-    import numpy as np
-
-    rows = outputs.reshape(len(outputs), -1).astype(np.float64)
-    if np.all(rows >= 0) and np.allclose(rows.sum(axis=1), 1.0, atol=1e-3):
-        return rows, "probabilities"
-    shifted = np.exp(rows - rows.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True), "softmax of the outputs"
-
-
 def _print_top(outputs: Any, k: int, names: tuple[str, ...] | None = None) -> None:
     """One line per sample: its k best classes (with their names) and probabilities."""
+    from netdsl.cli.outputs import probabilities
     from netdsl.data.classes import label
     from netdsl.data.inputs import top_k
 
     if outputs.ndim != 2:
         print(f"outputs: shape {tuple(outputs.shape)}, not class scores; save them with -o out.npy")
         return
-    probs, kind = _probabilities(outputs)
+    probs, softened = probabilities(outputs)
+    kind = "softmax of the outputs" if softened else "probabilities"
     k = min(k, probs.shape[1])
     print(f"top {k} of {probs.shape[1]} classes ({kind}):")
     shown = probs[:MAX_PRINTED]
@@ -198,7 +196,11 @@ def _run_input(args: argparse.Namespace, session: Any) -> int:
     for notice in notices:
         print(notice)
     outputs = _infer(session, x, args.batch)
-    if args.output:
+    if args.output and args.output.lower().endswith(".png"):  # image outputs (an autoencoder's) as a picture
+        from netdsl.cli.outputs import is_image_batch, save_outputs
+
+        print(f"wrote {args.output}: {save_outputs(args.output, outputs, images=is_image_batch(outputs))}")
+    elif args.output:
         from netdsl.fileio import atomic_write
 
         try:
@@ -206,7 +208,11 @@ def _run_input(args: argparse.Namespace, session: Any) -> int:
         except OSError as err:
             raise InputError(f"{args.output}: cannot write: {err.strerror or err}") from None
         print(f"wrote {args.output}: outputs {tuple(outputs.shape)} float32 ({session.device})")
-    if args.top is not None or not args.output:
+    if session.metadata.get(TARGET_METADATA_KEY, "labels") != "labels":  # a regression's or an autoencoder's
+        from netdsl.cli.train import _print_not_classes
+
+        _print_not_classes(outputs, args.output)
+    elif args.top is not None or not args.output:
         _print_top(outputs, args.top or TOP_DEFAULT, _class_names(session))
     return 0
 
@@ -220,9 +226,10 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
     if None in shape:
         raise InputError(f"{args.model}: the input shape {shape} is not fully known; --data needs it")
     seed, val_split = _split_settings(session, args)
+    regression = session.metadata.get(TARGET_METADATA_KEY) == "values"
     try:
         arrays = load_arrays(args.data, shape, data_dir=args.data_dir, val_split=val_split, seed=seed,
-                             progress=print, portion=args.split)
+                             progress=print, portion=args.split, target="values" if regression else "labels")
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
@@ -234,8 +241,13 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
     start = time.perf_counter()
     outputs = _infer(session, arrays.x, batch)
     seconds = time.perf_counter() - start
-    accuracy = float(np.mean(outputs.reshape(len(outputs), -1).argmax(axis=1) == arrays.y)) if len(outputs) else 0.0
-    print(f"{arrays.name}: {len(arrays.x)} samples, accuracy {accuracy:.4f}, "
+    if regression:  # the mean absolute error of the predicted values
+        error = outputs.reshape(len(outputs), -1) - arrays.y.reshape(len(arrays.y), -1)
+        score = f"mae {float(np.abs(error).mean()) if error.size else 0.0:.4f}"
+    else:
+        hits = outputs.reshape(len(outputs), -1).argmax(axis=1) == arrays.y
+        score = f"accuracy {float(np.mean(hits)) if len(outputs) else 0.0:.4f}"
+    print(f"{arrays.name}: {len(arrays.x)} samples, {score}, "
           f"{len(arrays.x) / max(seconds, 1e-9):,.0f} images/s ({session.device}, batch {batch})")
     return 0
 

@@ -6,7 +6,7 @@ import argparse
 import shlex
 from pathlib import Path
 
-from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, positive
+from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, one_line, positive
 from netdsl.train.declarations import LOSSES, OPTIMIZERS, canonical_loss
 
 
@@ -20,12 +20,43 @@ def _share(text: str) -> float:
     return value
 
 
-def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed: int):
+def data_target(config) -> str:
+    """What the data loaders are asked for: the train section's target, else "auto" (values when some labels
+    are not integers); an autoencoder's labels are not read."""
+    if config.target == "values" or config.reproduces_input:
+        return "values"
+    return "labels" if config.target_span is not None else "auto"
+
+
+def with_data_target(config, found: str):
+    """The settings for the data as found: a regression's defaults when its labels are real numbers."""
+    from netdsl.frontend.train_spec import CLASS_LOSSES, regression_defaults
+
+    if found != "values" or config.reproduces_input:
+        return config
+    if config.regression and config.loss in CLASS_LOSSES:  # --loss cross_entropy on a regression
+        raise InputError(f"loss {config.loss} needs class labels, but the run trains on real numbers "
+                         "(target = values); use --loss mse, mae or huber")
+    return config if config.regression else regression_defaults(config)
+
+
+def _check_values(model, y, name: str) -> None:
+    """Real-valued targets fit the output: as many values per sample as the network outputs."""
+    import math
+
+    per_sample = math.prod(y.shape[1:])
+    outputs = math.prod(model.output_shape)
+    if per_sample != outputs:
+        raise InputError(f"{name} has {per_sample} target value{'s' if per_sample != 1 else ''} per sample but "
+                         f"network {model.name} outputs {outputs}; end it with output({per_sample})")
+
+
+def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed: int, target: str = "labels"):
     from netdsl.data import DataError, load_dataset
 
     try:
         data = load_dataset(spec, model.input_shape, data_dir=args.data_dir, val_split=val_split, seed=seed,
-                            progress=print)
+                            progress=print, target=target)
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in data.notices:
@@ -109,13 +140,17 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
         print(f"{out_dir} is complete (epoch {config.epochs} of {config.epochs} trained): nothing to resume. To train "
               f"on, give a larger total: {_resume_command(args, out_dir)} {more}")
         return 0
-    data = _dataset(config.data, model, args, config.val_split, config.seed)
+    data = _dataset(config.data, model, args, config.val_split, config.seed, data_target(config))
+    config = with_data_target(config, data.target)
     reproduce = config.reproduces_input  # an autoencoder: its input is its target
-    if not reproduce:
+    if config.regression:
+        _check_values(model, data.y_train, data.name)
+    elif not reproduce:
         _check_labels(model, config.loss, data.num_classes, data.name)
         _class_names(model, config, data.num_classes)
+    objective = f"{config.loss} loss, " if config.regression else ""
     print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
-          f"{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}")
+          f"{objective}{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}")
     executor = Executor(model.graph)
     if checkpoint is None:  # a resumed run takes every tensor from its checkpoint
         executor.init_params(config.seed)
@@ -132,7 +167,7 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
         print(f"netdsl: {stop}; continue with: {_resume_command(args, out_dir)}")
         return 128 + stop.signum
     except (TrainingError, WeightsError, CheckpointError) as err:
-        raise InputError(str(err)) from None
+        raise InputError(one_line(str(err))) from None
     except OSError as err:  # a full disk or a vanished directory while saving: the files saved before stay whole
         raise InputError(f"{out_dir}: cannot save the run ({err.strerror or err}); "
                          "the files saved before are intact") from None
@@ -180,14 +215,25 @@ def _resume_command(args: argparse.Namespace, out_dir: Path) -> str:
 
 
 def _model_with_weights(args: argparse.Namespace):
+    """The program with the --weights file loaded, and the data settings of the run that wrote the weights."""
     from netdsl.backends.numpy.weights import WeightsError
 
     model = load_program(args)
     try:
         model.load_weights(args.weights)
     except WeightsError as err:
-        raise InputError(str(err)) from None
+        raise InputError(one_line(str(err))) from None
+    use_run_settings(model, args.weights)
     return model
+
+
+def use_run_settings(model, weights: str) -> None:
+    """Take the data set, class names, target and metric from the run's settings.json beside `weights`."""
+    from netdsl.train.run_settings import with_run_settings
+
+    model.train_config, notices = with_run_settings(model.train_config, weights, model.name)
+    for notice in notices:
+        print(notice)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -198,18 +244,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     spec = args.data or config.data
     try:
         arrays = load_arrays(spec, model.input_shape, data_dir=args.data_dir, val_split=config.val_split,
-                             seed=config.seed, progress=print, portion=args.split)
+                             seed=config.seed, progress=print, portion=args.split, target=data_target(config))
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
         print(notice)
+    model.train_config = config = with_data_target(config, arrays.target)
     if config.reproduces_input:  # an autoencoder: its input is its target, and there are no classes
         loss, _ = model.evaluate(arrays.x, arrays.x, batch_size=args.batch)
         print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}")
         return 0
-    _check_labels(model, config.loss, arrays.num_classes, arrays.name)
-    loss, accuracy = model.evaluate(arrays.x, arrays.y, batch_size=args.batch)
-    print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}  accuracy {accuracy:.4f}")
+    if config.regression:
+        _check_values(model, arrays.y, arrays.name)
+    else:
+        _check_labels(model, config.loss, arrays.num_classes, arrays.name)
+    loss, score = model.evaluate(arrays.x, arrays.y, batch_size=args.batch)
+    shown = f"  {config.metric} {score:.4f}" if config.metric else ""
+    print(f"{arrays.name} ({args.split}): {len(arrays.x)} samples  loss {loss:.4f}{shown}")
+    if config.regression:
+        return 0
     if args.show:
         _show_predictions(model, arrays, spec, args.show)
     return 0
@@ -229,6 +282,7 @@ def _show_predictions(model, arrays, spec: str, count: int) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from netdsl.cli.outputs import PROBABILITY_HEADS, is_image_batch, probabilities, save_outputs
     from netdsl.data.channels_last import to_channels_first
     from netdsl.data.classes import label
     from netdsl.data.inputs import InputFileError, as_batch, read_input, top_k
@@ -244,11 +298,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(note)
     x = _polarity(x, args, model.train_config.data)
     outputs = model.predict(x)
-    names = _class_names(model, model.train_config)
-    for index, best in enumerate(top_k(outputs, args.top)):
+    if args.output:
+        print(f"wrote {args.output}: {save_outputs(args.output, outputs, images=is_image_batch(outputs))}")
+    config = model.train_config
+    if config.regression or config.reproduces_input or len(model.output_shape) != 1:
+        _print_not_classes(outputs, args.output)
+        return 0
+    scores = outputs
+    if model.graph.output.op not in PROBABILITY_HEADS and model.output_shape[0] > 1:
+        scores, softened = probabilities(outputs)
+        if softened:
+            print(f"network {model.name} ends in {model.graph.output.name} ({model.graph.output.op}), not a softmax: "
+                  "its scores are shown as softmax probabilities")
+    names = _class_names(model, config)
+    for index, best in enumerate(top_k(scores, args.top)):
         ranked = ", ".join(f"{label(cls, names)} ({score:.4f})" for cls, score in best)
         print(f"sample {index}: {ranked}")
     return 0
+
+
+def _print_not_classes(outputs, saved: str | None) -> None:
+    """A net that is not a classifier: its output values, or for images where to save them."""
+    from netdsl.cli.outputs import is_image_batch, print_values
+
+    if is_image_batch(outputs) or outputs[0].size > 64:
+        if not saved:
+            kind = "an image" if is_image_batch(outputs) else "an array"
+            print(f"outputs: {kind} of shape {tuple(outputs.shape[1:])} per sample; save them with "
+                  f"-o {'out.png or ' if is_image_batch(outputs) else ''}-o out.npy")
+        return
+    print_values(outputs)
 
 
 def _polarity(x, args: argparse.Namespace, data: str):
@@ -329,6 +408,9 @@ def predict_arguments(predict: argparse.ArgumentParser) -> None:
     predict.add_argument("--input", required=True, metavar="X", help="x.npy (one sample or a batch) or an image")
     predict.add_argument("--top", type=positive(int), default=TOP_DEFAULT, metavar="K",
                          help=f"how many classes to show ({TOP_DEFAULT})")
+    predict.add_argument("-o", "--output", metavar="OUT",
+                         help="save the outputs: OUT.npy (as they are) or, for image outputs (an autoencoder's "
+                              "reconstructions), OUT.png")
     predict.add_argument("--invert", action="store_true",
                          help="feed 1 - x: for dark strokes on a light background when the net learned light on dark")
     predict.set_defaults(func=cmd_predict)

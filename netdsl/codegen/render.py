@@ -358,7 +358,18 @@ def train_settings(model: Model, final: str | None) -> dict:
     return {**settings,"data": config.data, "loss": config.loss, "optimizer": optimizer, "lr": torch_args.pop("lr"),
             "optimizer_kwargs": [f"{key}={py_literal(value)}" for key, value in torch_args.items()],
             "epochs": config.epochs, "batch": config.batch, "seed": config.seed, "val_split": config.val_split,
-            "netdsl_optimizer": config.optimizer, "fused": fused, **schedule_settings(config)}
+            "netdsl_optimizer": config.optimizer, "fused": fused, **schedule_settings(config),
+            **regression_settings(config)}
+
+
+TORCH_REGRESSION_LOSSES = {"mse": "mse_loss", "mae": "l1_loss", "huber": "huber_loss"}  # huber: delta 1, as netdsl's
+
+
+def regression_settings(config) -> dict:
+    """`target = values`: the data's target, torch's loss function and the metric the script reports."""
+    regression = config.regression
+    return {"regression": regression, "target": "values" if regression else "labels",
+            "torch_loss": TORCH_REGRESSION_LOSSES.get(config.loss), "metric": config.metric if regression else "acc"}
 
 
 def schedule_settings(config) -> dict:
@@ -415,7 +426,18 @@ def generate(model: Model, target: str, source: str, stem: str | None = None) ->
     values = context(model, target, source, stem)
     env = environment()
     names = [f"{stem}.py", f"{stem}_train.py"]
-    return {name: env.get_template(template).render(values) for name, template in zip(names, TEMPLATES[target])}
+    files = {name: env.get_template(template).render({**values, "uses_functional": True})
+             for name, template in zip(names, TEMPLATES[target])}
+    if target == "pytorch" and not _calls_functional(files[names[0]]):  # a net of fc layers alone: no F. call
+        files[names[0]] = env.get_template(TEMPLATES[target][0]).render({**values, "uses_functional": False})
+    return files
+
+
+def _calls_functional(module: str) -> bool:
+    """Whether a generated PyTorch module uses `F` (torch.nn.functional) beyond importing it."""
+    import re
+
+    return re.search(r"(?<![\w.])F\.", module.replace("from torch.nn import functional as F\n", "")) is not None
 
 
 def write(files: dict[str, str], directory: str | Path) -> list[Path]:

@@ -34,9 +34,10 @@ class Dataset:
     y_train: np.ndarray  # int64 class indices, (n,)
     x_val: np.ndarray  # float32, may hold 0 samples
     y_val: np.ndarray  # int64, may hold 0 samples
-    num_classes: int
+    num_classes: int  # 0 for real-valued targets
     name: str
     notices: list[str] = field(default_factory=list)
+    target: str = "labels"  # labels: y holds class indices; values: y holds float32 targets (regression)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Arrays:
     num_classes: int
     name: str
     notices: list[str] = field(default_factory=list)
+    target: str = "labels"  # as Dataset's
 
 
 def load_dataset(
@@ -59,12 +61,16 @@ def load_dataset(
     seed: int = 0,
     download: bool = True,
     progress: Callable[[str], None] | None = None,
+    target: str = "labels",
 ) -> Dataset:
-    """Load a built-in set or a .npz/.csv file, shaped to input_shape and split into train/validation."""
+    """Load a built-in set or a .npz/.csv file, shaped to input_shape and split into train/validation.
+    target: "labels" (class indices), "values" (real numbers: regression) or "auto" (values when some
+    labels are not integers, with a notice)."""
     from netdsl.data.pipeline import load_dataset as _load
 
     return _load(
-        spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download, progress=progress
+        spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download, progress=progress,
+        target=target,
     )
 
 
@@ -78,13 +84,14 @@ def load_arrays(
     download: bool = True,
     progress: Callable[[str], None] | None = None,
     portion: str = "val",
+    target: str = "labels",
 ) -> Arrays:
     """One portion, shaped: "val" (the test split, else the seeded validation split; all when val_split=0),
     "train" (the samples training fits on), "all", or "test" (only a set with an official test split)."""
     from netdsl.data.pipeline import load_arrays as _load
 
     return _load(spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download,
-                 progress=progress, portion=portion)
+                 progress=progress, portion=portion, target=target)
 
 
 def fit_to_input(x: np.ndarray, input_shape: tuple[int, ...], name: str = "data") -> tuple[np.ndarray, list[str]]:

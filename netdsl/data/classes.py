@@ -7,6 +7,7 @@ from pathlib import Path
 
 from netdsl.data import DataError
 from netdsl.diagnostics import visible
+from netdsl.fileio import NotARegularFile, read_regular
 
 DIGITS = tuple(str(i) for i in range(10))
 BUILTIN_CLASSES: dict[str, tuple[str, ...]] = {
@@ -24,11 +25,14 @@ def read_names_file(path: str | Path) -> tuple[str, ...]:
     """One class name per line (blank lines and surrounding spaces dropped)."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_NAMES_BYTES:
+        data = read_regular(path, MAX_NAMES_BYTES)  # as data files: no FIFO, no /dev/zero, bounded
+        if len(data) > MAX_NAMES_BYTES:
             raise DataError(f"{path}: a class names file over 1 MiB; expected one name per line")
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise DataError(f"{path}: no such class names file") from None
+    except NotARegularFile:
+        raise DataError(f"{path}: not a regular file (class names are a text file, one per line)") from None
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a UTF-8 text file (class names, one per line)") from None
     except OSError as err:

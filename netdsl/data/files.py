@@ -131,9 +131,9 @@ def _find_bad_cell(path: Path, lines: list[tuple[int, str]], columns: int) -> Da
         for col, cell in enumerate(cells, start=1):
             value = cell.strip()
             if not _is_number(value):
-                return DataError(f"{path}: non-numeric cell {value!r} at row {number}, column {col}")
+                return DataError(f"{path}: non-numeric cell {_shown_cell(value)} at row {number}, column {col}")
             if not np.isfinite(float(value)):
-                return DataError(f"{path}: non-finite cell {value!r} at row {number}, column {col}")
+                return DataError(f"{path}: non-finite cell {_shown_cell(value)} at row {number}, column {col}")
     return DataError(f"{path}: cannot parse as a numeric CSV table")
 
 
@@ -149,5 +149,27 @@ def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     if table.shape[1] != columns or not np.isfinite(table).all():
         raise _find_bad_cell(path, lines, columns)
     x, y = table[:, :-1], table[:, -1]
+    _check_float32_range(path, lines, x)
     _check_pair(path, x, y)
     return x, y
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_CELL_SHOWN = 40  # characters of a bad cell quoted in an error (a cell may be 100 KB)
+
+
+def _check_float32_range(path: Path, lines: list[tuple[int, str]], x: np.ndarray) -> None:
+    """Refuse a feature that float32, the type networks compute in, would turn into inf."""
+    beyond = np.argwhere(np.abs(x) > FLOAT32_MAX)
+    if len(beyond):
+        row, col = (int(i) for i in beyond[0])
+        number, line = lines[row]
+        raise DataError(f"{path}: cell {_shown_cell(line.split(',')[col].strip())} at row {number}, column {col + 1} "
+                        f"is beyond float32's range (+-{FLOAT32_MAX:.3g}), which features are computed in")
+
+
+def _shown_cell(value: str) -> str:
+    """A cell as an error quotes it: repr, at most MAX_CELL_SHOWN characters of it."""
+    if len(value) <= MAX_CELL_SHOWN:
+        return repr(value)
+    return f"{value[:MAX_CELL_SHOWN]!r}... ({len(value):,} characters)"

@@ -15,7 +15,9 @@ from netdsl.data.files import load_csv, load_npz
 from netdsl.data.transform import (
     check_input_shape,
     fit_to_input,
+    holds_values,
     labels_to_classes,
+    labels_to_values,
     split_indices,
 )
 
@@ -43,15 +45,35 @@ def resolve_spec(spec: str) -> tuple[str, str]:
 
 def _load_raw(
     spec: str, data_dir: str | os.PathLike[str] | None, download: bool, progress: Callable[[str], None] | None
-) -> tuple[str, Raw]:
-    """Load a spec's raw arrays; returns the display name and the Raw data."""
+) -> tuple[str, Raw, str]:
+    """Load a spec's raw arrays; returns the display name, the Raw data and what errors name (a file's path)."""
     kind, value = resolve_spec(spec)
     if kind == "builtin":
-        return value, load_builtin(value, None if data_dir is None else Path(data_dir), download, progress)
+        return value, load_builtin(value, None if data_dir is None else Path(data_dir), download, progress), value
     reader = load_npz if value.lower().endswith(".npz") else load_csv
     x, y = reader(value)
     scale = 255.0 if x.dtype == np.uint8 else 1.0
-    return Path(value).name, Raw(x=x, y=labels_to_classes(y, value), scale=scale)
+    return Path(value).name, Raw(x=x, y=y, scale=scale), value
+
+
+TARGETS = ("labels", "values", "auto")
+
+
+def _resolve_target(raw: Raw, name: str, target: str) -> tuple[str, list[str]]:
+    """"labels" or "values" for `target`; "auto" is values when some labels are not integers (with a notice)."""
+    if target not in TARGETS:
+        raise DataError(f"unknown target '{target}': use one of {', '.join(TARGETS)}")
+    if target != "auto":
+        return target, []
+    if not holds_values(raw.y):
+        return "labels", []
+    return "values", [f"{name}: the labels are real numbers, not classes: training a regression (target = values); "
+                      "say target = values or target = labels in the train section to choose"]
+
+
+def _targets(y: np.ndarray, name: str, target: str) -> np.ndarray:
+    """Class indices, or float32 values for a regression."""
+    return labels_to_values(y, name) if target == "values" else labels_to_classes(y, name)
 
 
 def _shape(x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str) -> tuple[np.ndarray, list[str]]:
@@ -67,8 +89,10 @@ def _shape(x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str)
     return out, notices
 
 
-def _num_classes(raw: Raw, *labels: np.ndarray) -> int:
-    """The class count: fixed for built-in sets, else the largest label + 1."""
+def _num_classes(raw: Raw, target: str, *labels: np.ndarray) -> int:
+    """The class count: fixed for built-in sets, else the largest label + 1; 0 for real-valued targets."""
+    if target == "values":
+        return 0
     if raw.num_classes is not None:
         return raw.num_classes
     return int(max(int(y.max()) for y in labels if y.size)) + 1
@@ -88,13 +112,15 @@ def load_dataset(
     seed: int = 0,
     download: bool = True,
     progress: Callable[[str], None] | None = None,
+    target: str = "labels",
 ) -> Dataset:
     """Load, split (test split or seeded val_split) and shape a data set for a network input."""
     input_shape = check_input_shape(input_shape)
-    name, raw = _load_raw(spec, data_dir, download, progress)
-    y_all = labels_to_classes(raw.y, name)
+    name, raw, where = _load_raw(spec, data_dir, download, progress)
+    target, found = _resolve_target(raw, name, target)
+    y_all = _targets(raw.y, where, target)
     if raw.x_test is not None and raw.y_test is not None:
-        x_tr, y_tr, x_va_raw, y_va = raw.x, y_all, raw.x_test, labels_to_classes(raw.y_test, name)
+        x_tr, y_tr, x_va_raw, y_va = raw.x, y_all, raw.x_test, _targets(raw.y_test, where, target)
     else:
         train, val = split_indices(len(raw.x), val_split, seed, name)
         x_tr, y_tr, x_va_raw, y_va = raw.x[train], y_all[train], raw.x[val], y_all[val]
@@ -105,9 +131,10 @@ def load_dataset(
         y_train=y_tr,
         x_val=x_val,
         y_val=y_va,
-        num_classes=_num_classes(raw, y_tr, y_va),
+        num_classes=_num_classes(raw, target, y_tr, y_va),
         name=name,
-        notices=notices,
+        notices=found + notices,
+        target=target,
     )
 
 
@@ -121,27 +148,30 @@ def load_arrays(
     download: bool = True,
     progress: Callable[[str], None] | None = None,
     portion: str = "val",
+    target: str = "labels",
 ) -> Arrays:
     """One portion of a set (see PORTIONS); "val" is a set's test split, else the seeded validation split."""
     input_shape = check_input_shape(input_shape)
-    name, raw = _load_raw(spec, data_dir, download, progress)
-    x_raw, y, y_all = _portion(raw, name, portion, val_split, seed)
+    name, raw, where = _load_raw(spec, data_dir, download, progress)
+    target, found = _resolve_target(raw, name, target)
+    x_raw, y, y_all = _portion(raw, where, portion, val_split, seed, target)
     x, notices = _shape(x_raw, input_shape, raw.scale, name)
-    return Arrays(x=x, y=y, num_classes=_num_classes(raw, y_all, y), name=name, notices=notices)
+    return Arrays(x=x, y=y, num_classes=_num_classes(raw, target, y_all, y), name=name, notices=found + notices,
+                  target=target)
 
 
-def _portion(raw: Raw, name: str, portion: str, val_split: float, seed: int
+def _portion(raw: Raw, name: str, portion: str, val_split: float, seed: int, target: str = "labels"
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw samples and labels of "val" (the test split, else the seeded validation split; all when
     val_split=0), "train" (what training fits on) or "all"; plus every label, for the class count."""
     if portion not in PORTIONS:
         raise DataError(f"unknown portion '{portion}': use one of {', '.join(PORTIONS)}")
-    y_all = labels_to_classes(raw.y, name)
+    y_all = _targets(raw.y, name, target)
     if portion == "test" and (raw.x_test is None or raw.y_test is None):
         raise DataError(f"{name} has no official test split (mnist, fashion_mnist and cifar10 have one); "
                         "use --split val for its held-out validation samples")
     if raw.x_test is not None and raw.y_test is not None:
-        y_test = labels_to_classes(raw.y_test, name)
+        y_test = _targets(raw.y_test, name, target)
         parts = {"val": (raw.x_test, y_test), "test": (raw.x_test, y_test), "train": (raw.x, y_all)}
         if portion == "all":
             return np.concatenate([raw.x, raw.x_test]), np.concatenate([y_all, y_test]), y_all

@@ -198,7 +198,8 @@ def labels_to_classes(y: np.ndarray, name: str) -> np.ndarray:
         bad = ~np.isfinite(y) | (y != np.round(y))
         if bad.any():
             index = int(np.argmax(bad))
-            raise DataError(f"{name}: label {y[index].item():g} at index {index} is not an integer")
+            raise DataError(f"{name}: label {y[index].item():g} at index {index} is not an integer "
+                            "(real numbers to fit: target = values in the train section)")
     if y.size and y.dtype.kind in "uf" and y.max() > MAX_CLASS_INDEX:  # int64 would wrap it to a negative
         index = int(np.argmax(y))
         raise DataError(f"{name}: label {y[index].item():g} at index {index} is too large for a class index "
@@ -207,6 +208,26 @@ def labels_to_classes(y: np.ndarray, name: str) -> np.ndarray:
     if out.size and out.min() < 0:
         raise DataError(f"{name}: label {int(out.min())} is negative; labels must be class indices 0, 1, ...")
     return out
+
+
+def labels_to_values(y: np.ndarray, name: str) -> np.ndarray:
+    """Real-valued targets (regression, `target = values`): float32, one value (or one row) per sample."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise DataError(f"{name}: targets must be numbers, got dtype {y.dtype}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    bad = ~np.isfinite(y)
+    if bad.any():
+        index = int(np.argmax(bad.reshape(len(y), -1).any(axis=1)))
+        raise DataError(f"{name}: the target of sample {index} is not a finite number")
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def holds_values(y: np.ndarray) -> bool:
+    """Whether labels are real numbers rather than class indices: some are not integers."""
+    y = np.asarray(y)
+    return y.dtype.kind == "f" and bool(np.isfinite(y).all()) and bool((y != np.round(y)).any())
 
 
 def _is_one_hot(y: np.ndarray) -> bool:

@@ -1,4 +1,5 @@
-"""Training curves: loss and accuracy per epoch, training solid and validation dashed; the lr when recorded."""
+"""Training curves: loss and the metric (accuracy, mae or rmse) per epoch, training solid and validation
+dashed; the lr when recorded."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:  # run_dir draws its curves with this module
     from netdsl.draw.run_dir import Run
 
+METRIC_TITLES = {"accuracy": "accuracy", "mae": "mean absolute error", "rmse": "root mean squared error"}
+# Values beyond this are drawn at it: matplotlib's tick locator overflows on a range like 1e308 - -1e308.
+PLOT_LIMIT = 1e100
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
            "#bcbd22")
 
 
 def _panels(runs: list[Run]) -> list[tuple[str, str]]:
-    """(column, title) of each panel: loss, accuracy when recorded, lr when any run recorded it."""
+    """(column, title) of each panel: loss, each metric recorded (accuracy, mae, rmse), lr when any run recorded it."""
     panels = [("loss", "loss")]
-    if any(run.has("accuracy") or run.has("val_accuracy") for run in runs):
-        panels.append(("accuracy", "accuracy"))
+    for metric, title in METRIC_TITLES.items():
+        if any(run.has(metric) or run.has(f"val_{metric}") for run in runs):
+            panels.append((metric, title))
     if any(run.has("lr") for run in runs):
         panels.append(("lr", "learning rate"))
     return panels
@@ -55,14 +60,19 @@ def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str
     plt.close(figure)
 
 
+def _plottable(values: list[float]) -> list[float]:
+    """The values with magnitudes past PLOT_LIMIT (a diverged loss of 1e308, inf) drawn at the limit."""
+    return [v if math.isnan(v) else min(max(v, -PLOT_LIMIT), PLOT_LIMIT) for v in values]
+
+
 def _plot_run(ax, run: Run, column: str, colour: str, several: bool) -> None:
-    epochs = run.column("epoch")
+    epochs = _plottable(run.column("epoch"))
     name = f"{run.label}: " if several else ""
     if column == "lr":
-        ax.plot(epochs, run.column("lr"), color=colour, marker=".", label=f"{name}lr")
+        ax.plot(epochs, _plottable(run.column("lr")), color=colour, marker=".", label=f"{name}lr")
         return
     if run.has(column):
-        ax.plot(epochs, run.column(column), color=colour, marker=".", label=f"{name}training")
+        ax.plot(epochs, _plottable(run.column(column)), color=colour, marker=".", label=f"{name}training")
     if run.has(f"val_{column}"):
-        ax.plot(epochs, run.column(f"val_{column}"), color=colour if several else COLOURS[1], marker=".",
+        ax.plot(epochs, _plottable(run.column(f"val_{column}")), color=colour if several else COLOURS[1], marker=".",
                 linestyle="--", label=f"{name}validation")

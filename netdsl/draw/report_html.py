@@ -119,8 +119,14 @@ def curves_section(run: Run) -> str:
 
     buffer = io.BytesIO()
     save_curves([run], buffer, "png", max_width=PAGE_PX / 100)
-    return "<h2>Training curves</h2>" + _img(buffer.getvalue(), "image/png", "loss and accuracy per epoch",
-                                             **{"class": "curves"})
+    return "<h2>Training curves</h2>" + _img(buffer.getvalue(), "image/png",
+                                             f"loss and {_metric(run) or 'lr'} per epoch", **{"class": "curves"})
+
+
+def _metric(run: Run) -> str | None:
+    """The metric the run recorded beside the loss: accuracy, mae or rmse; None for metrics = none."""
+    metrics = run.settings.get("metrics", ["accuracy"])
+    return str(metrics[0]) if isinstance(metrics, list) and metrics else None
 
 
 def metrics_section(run: Run, val_accuracy: float | None, samples: int) -> str:
@@ -132,11 +138,13 @@ def metrics_section(run: Run, val_accuracy: float | None, samples: int) -> str:
         return "-" if not math.isfinite(value) else f"{value:.4f}"
 
     seconds = sum(row.get("seconds", 0.0) for row in run.rows)
+    metric = _metric(run)
     items = [("epochs", f"{len(run.rows)}"), ("optimizer", f"{settings.get('optimizer', '?')} lr "
                                                           f"{settings.get('lr', '?')}"),
              ("data", str(settings.get("data", "?"))), ("loss (training)", number("loss")),
-             ("accuracy (training)", number("accuracy")), ("loss (validation)", number("val_loss")),
-             ("accuracy (validation)", number("val_accuracy")), ("training time", f"{seconds:.1f} s")]
+             *([(f"{metric} (training)", number(metric))] if metric else []), ("loss (validation)", number("val_loss")),
+             *([(f"{metric} (validation)", number(f"val_{metric}"))] if metric else []),
+             ("training time", f"{seconds:.1f} s")]
     if val_accuracy is not None:
         items.append(("accuracy of weights.npz on the validation split", f"{val_accuracy:.4f} ({samples} samples)"))
     body = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
@@ -195,6 +203,20 @@ def wrong_section(x: np.ndarray, truth: np.ndarray, probabilities: np.ndarray, n
             f"<div class=wrong>{''.join(figures)}</div>")
 
 
+def _class_labels(run: Run, classes: int) -> list[str]:
+    """How the matrix and the captions name each class: '1 Trouser' with the run's class names (its train
+    section's, the built-in set's or its .npz's), else the index alone."""
+    from netdsl.data import DataError
+    from netdsl.data.classes import class_names, label
+
+    given = run.settings.get("classes")
+    try:
+        names = class_names(tuple(given) if isinstance(given, list) else given, str(run.settings.get("data", "")))
+    except DataError:  # a names file the report cannot find from here: the indices say what there is
+        names = None
+    return [label(index, names) for index in range(classes)]
+
+
 def _probabilities(model, x: np.ndarray) -> np.ndarray:
     """The network's outputs as class probabilities (a softmax over scores that are not probabilities yet)."""
     outputs = model.predict(x).reshape(len(x), -1)
@@ -211,13 +233,13 @@ def build_report(run_dir: str | Path, data_dir=None, progress: Callable[[str], N
     parts = [check_section(model), diagram_section(model), curves_section(run)]
     evaluation = ""
     val_accuracy, samples = None, 0
-    if len(model.output_shape) == 1 and model.output_shape[0] > 1:
+    classifier = run.settings.get("target", "labels") == "labels"
+    if classifier and len(model.output_shape) == 1 and model.output_shape[0] > 1:
         data = _validation(run, model, data_dir, progress)
         if len(data.x_val):
             probabilities = _probabilities(model, data.x_val)
             classes = max(model.output_shape[0], int(data.num_classes))
-            names = [str(n) for n in getattr(data, "class_names", None) or range(classes)]
-            names += [str(i) for i in range(len(names), classes)]
+            names = _class_labels(run, classes)
             predicted = probabilities.argmax(axis=1)
             val_accuracy, samples = float(np.mean(predicted == data.y_val)), len(data.y_val)
             evaluation = confusion_section(data.y_val, predicted, classes, names) + \

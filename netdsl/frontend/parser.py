@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -261,12 +262,36 @@ def syntax_error(err: UnexpectedInput, file: str, source: str) -> CompileError:
 
 def parse(source: str, file: str = "<string>") -> Tree:
     """Parse a program; a syntax error or nesting beyond MAX_NESTING raises CompileError with a span."""
+    check_parentheses(source, file)
     try:
         tree = _parser().parse(source)
     except UnexpectedInput as err:
         raise syntax_error(err, file, source) from None
     check_nesting(tree, file)
     return tree
+
+
+# what the parentheses scan steps over whole: a string, a comment; else one parenthesis
+_PAREN_SCAN = re.compile(r'"[^"\n]*"|#[^\n]*|[()]')
+
+
+def check_parentheses(source: str, file: str) -> None:
+    """Refuse parentheses open more than MAX_NESTING deep. Parentheses that only group leave no trace in the
+    parse tree, so check_nesting cannot count them; 5,000 of them would otherwise pass (issue 21 L6)."""
+    depth = 0
+    for match in _PAREN_SCAN.finditer(source):
+        token = match.group()
+        if token == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = source.count("\n", 0, match.start()) + 1
+                column = match.start() - (source.rfind("\n", 0, match.start()) + 1) + 1
+                raise CompileError(f"parentheses nested more than {MAX_NESTING} deep here",
+                                   Span(file, line, column, line, column + 1),
+                                   f"parentheses nest at most {MAX_NESTING} deep: remove the ones that group "
+                                   "nothing, or simplify the expression")
+        elif token == ")":
+            depth = max(depth - 1, 0)
 
 
 def check_nesting(tree: Tree, file: str) -> None:

@@ -175,7 +175,8 @@ def parse_early_stop(setting: ast.Setting) -> EarlyStop:
     monitor = MONITOR_ALIASES.get(written.lower(), written.lower())
     if monitor not in RECORDED:
         raise CompileError(f"early_stop: '{written}' is not a recorded metric", setting.value.span,
-                           did_you_mean(monitor, list(RECORDED)) or f"history.csv records {', '.join(RECORDED)}")
+                           did_you_mean(monitor, list(RECORDED[:4])) or did_you_mean(monitor, list(RECORDED))
+                           or f"history.csv records {', '.join(RECORDED)}")
     schema = {arg.name: (arg.kind, arg.default) for arg in EARLY_STOP_ARGS}
     bound = _bind(monitor, schema, args, kwargs, setting.value.span, {})
     values = {key: _typed(value, schema[key][0], monitor, key, span) for key, (value, span) in bound.items()}
@@ -218,6 +219,11 @@ def check_together(config: dict[str, Any], seen: dict[str, ast.Setting]) -> list
             and not has_test_split:
         errors.append(CompileError(f"early_stop monitors {stop.monitor}, but val_split = 0 records no validation",
                                    seen["early_stop"].value.span, "monitor loss, or keep a validation split"))
+    metrics = config.get("metrics", ("mae",) if config.get("target") == "values" else ("accuracy",))
+    if stop is not None and stop.monitor.removeprefix("val_") not in ("loss", *metrics):
+        recorded = metrics[0] if metrics else "none"
+        errors.append(CompileError(f"early_stop monitors {stop.monitor}, which metrics = {recorded} does not record",
+                                   seen["early_stop"].value.span, "monitor val_loss, or record that metric"))
     warmup = config.get("warmup", 0)
     schedule = config.get("schedule")
     if warmup and schedule is not None and schedule.name == "onecycle":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from netdsl.diagnostics import CompileError, DiagnosticSink, did_you_mean
@@ -9,13 +10,10 @@ from netdsl.frontend import ast
 from netdsl.frontend.expand import evaluate
 from netdsl.frontend.train_extras import EXTRA_SETTINGS, check_together, parse_extra
 from netdsl.train.config import TrainConfig
-from netdsl.train.declarations import DECAY, LOSSES, OPTIMIZERS, canonical_loss
+from netdsl.train.declarations import CLASS_LOSSES, DECAY, LOSSES, METRICS, OPTIMIZERS, TARGETS, canonical_loss
 from netdsl.train.settings import FUSED_HEADS  # noqa: F401 (stated there, for the backends too)
 
 BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
-METRICS = ("accuracy",)
-TARGETS = ("labels", "input")  # input: reproduce the input (an autoencoder)
-
 
 def _number(value: Any, key: str, setting: ast.Setting, *, integer: bool, minimum: float) -> Any:
     ok = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
@@ -126,8 +124,7 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
             elif key in ("epochs", "batch", "seed"):
                 config[key] = _number(value, key, setting, integer=True, minimum=0 if key == "seed" else 1)
             elif key == "metrics":
-                items = value if isinstance(value, tuple) else (value,)
-                config["metrics"] = tuple(_choice(v, key, METRICS, setting) for v in items)
+                config["metrics"] = _metrics(value, setting)
             elif key == "target":
                 config["target"], config["target_span"] = _choice(value, key, TARGETS, setting), setting.span
             elif key == "val_split":
@@ -143,9 +140,32 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
             sink.add(err.diagnostic)
     for err in check_together(config, seen):
         sink.add(err.diagnostic)
-    if config.get("target") == "input" and "loss" not in config:
+    if config.get("target") in ("input", "values") and "loss" not in config:
         config["loss"] = "mse"  # reproducing an image is regression
+    if config.get("target") == "values":
+        config.setdefault("metrics", ("mae",))
+        if config.get("loss") in CLASS_LOSSES:
+            sink.error(f"loss {config['loss']} needs class labels, but target = values trains on real numbers",
+                       seen["loss"].value.span, "use loss = mse, mae or huber, or train on labels (target = labels)")
     return TrainConfig(**config)
+
+
+def regression_defaults(config: TrainConfig) -> TrainConfig:
+    """The settings of `target = values` for data found to hold real-valued labels: a class loss becomes mse and
+    accuracy becomes mae (the losses and metrics for classes mean nothing there)."""
+    loss = "mse" if config.loss in CLASS_LOSSES else config.loss
+    metrics = ("mae",) if config.metrics == ("accuracy",) else config.metrics
+    return replace(config, target="values", loss=loss, metrics=metrics)
+
+
+def _metrics(value: Any, setting: ast.Setting) -> tuple[str, ...]:
+    """`metrics = mae` (or a one-item tuple): the one metric recorded; `none` records the loss alone."""
+    items = value if isinstance(value, tuple) else (value,)
+    chosen = tuple(dict.fromkeys(_choice(v, "metrics", METRICS, setting) for v in items))
+    if len(chosen) != 1:
+        raise CompileError(f"metrics names one of {', '.join(METRICS)}, received {len(chosen)}", setting.value.span,
+                           "choose the one recorded beside the loss")
+    return () if chosen == ("none",) else chosen
 
 
 def check_target(config: TrainConfig, input_shape: tuple, output_shape: tuple, sink: DiagnosticSink) -> None:

@@ -68,6 +68,20 @@ def _skipping_stride(graph: Graph, node: Node, consumers: list[Node], sink: Diag
                      "pixels between the windows are never read", node.span)
 
 
+def _window_past_input(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
+    """A window larger than its input sees mostly padding, which also dwarfs the input in memory and time."""
+    if not _is(node, "windowed") or "pads" not in node.attrs:
+        return
+    size = graph[node.inputs[0]].shape[1:]
+    kernel, dilation, pads = node.attrs["kernel"], node.attrs.get("dilation", (1, 1)), node.attrs["pads"]
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    padding = tuple(pads[i] + pads[i + len(kernel)] for i in range(len(kernel)))
+    if any(e > s and p > s for e, s, p in zip(extent, size, padding)):
+        sink.warning(f"{node.name}'s {fmt_shape(extent)} window is larger than its {fmt_shape(size)} input: "
+                     f"padding of {fmt_shape(padding)} makes up most of what it reads", node.span,
+                     "a window no larger than the input (a global pool gives one value per channel)")
+
+
 def _softmax_not_last(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
     if _is(node, "distribution") and consumers:
         sink.warning(f"{node.name} applies {node.op} but is not the last layer ({consumers[0].name} follows)",
@@ -153,7 +167,7 @@ def _noop(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink)
         sink.warning(f"{node.name} flattens a vector and does nothing", node.span)
 
 
-_CHECKS = (_unread, _skipping_stride, _softmax_not_last, _channels_last_input, _bias_before_batchnorm,
-           _repeated_activation, _linear_after_linear, _conv_after_conv, _noop)
+_CHECKS = (_unread, _skipping_stride, _window_past_input, _softmax_not_last, _channels_last_input,
+           _bias_before_batchnorm, _repeated_activation, _linear_after_linear, _conv_after_conv, _noop)
 # checks that read only a node and its inputs: on a graph with errors they can say why a shape ran out
-_EXPLAINING = (_channels_last_input, _unread, _skipping_stride)
+_EXPLAINING = (_channels_last_input, _unread, _skipping_stride, _window_past_input)

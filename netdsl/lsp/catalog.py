@@ -71,15 +71,17 @@ SETTING_DOCS: dict[str, str] = {
     "data": "The data set: `digits` (built in), `mnist`, `fashion_mnist`, `cifar10`, or a quoted path to an "
             "`.npz` file (arrays `x`, `y`) or a `.csv` file (last column the label).",
     "loss": "The loss: `cross_entropy` (fused with a final softmax), `mse`, or `binary_cross_entropy` (fused with "
-            "a final sigmoid).",
+            "a final sigmoid); for `target = values` also `mae` (`l1`) and `huber`.",
     "optimizer": "The optimizer and its arguments, e.g. `adam(lr=0.001)` or `sgd(lr=0.1, momentum=0.9)`.",
     "epochs": "How many passes over the training data.",
     "batch": "Samples per training step.",
-    "metrics": "What is reported each epoch besides the loss: `accuracy`.",
+    "metrics": "What is reported each epoch besides the loss: `accuracy`, `mae` or `rmse` (the default for "
+               "`target = values` is `mae`), or `none`.",
     "seed": "The random seed for weight initialization, shuffling and the validation split.",
     "val_split": "The share of the data held out for validation (0 <= val_split < 1).",
-    "target": "`labels` (classification, the default) or `input`: train the network to reproduce its input "
-              "(an autoencoder; the loss defaults to `mse`).",
+    "target": "`labels` (classification, the default), `values` (regression on real numbers; the loss defaults "
+              "to `mse`) or `input`: train the network to reproduce its input (an autoencoder; the loss defaults to "
+              "`mse`).",
     "schedule": "Multiplies the optimizer's `lr` per epoch: `step(every=10, gamma=0.1)`, "
                 "`exponential(gamma=0.95)`, `cosine` or `onecycle(max_lr=0.1)`.",
     "warmup": "Epochs of linear warm-up of the learning rate before the schedule.",
@@ -145,6 +147,6 @@ def setting_values(key: str) -> tuple[str, ...]:
     from netdsl.frontend import train_spec
     from netdsl.train import declarations
 
-    return {"data": train_spec.BUILTIN_DATA, "loss": declarations.LOSSES, "metrics": train_spec.METRICS,
-            "optimizer": tuple(declarations.OPTIMIZERS), "schedule": tuple(declarations.SCHEDULES),
-            "augment": tuple(declarations.AUGMENTATIONS)}.get(key, ())
+    return {"data": train_spec.BUILTIN_DATA, "loss": declarations.LOSSES, "metrics": declarations.METRICS,
+            "optimizer": tuple(declarations.OPTIMIZERS), "target": declarations.TARGETS,
+            "schedule": tuple(declarations.SCHEDULES), "augment": tuple(declarations.AUGMENTATIONS)}.get(key, ())

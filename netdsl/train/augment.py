@@ -125,11 +125,13 @@ def translate(x: np.ndarray, max_dy: int, max_dx: int, rng: np.random.Generator)
     n, _, h, w = x.shape
     dy = rng.integers(-max_dy, max_dy + 1, size=n)
     dx = rng.integers(-max_dx, max_dx + 1, size=n)
-    if not (max_dy or max_dx):
-        return x.copy()
-    padded = np.pad(x, ((0, 0), (0, 0), (max_dy, max_dy), (max_dx, max_dx)))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(2, 3))  # (n, C, 2dy+1, 2dx+1, h, w)
-    return windows[np.arange(n), :, max_dy - dy, max_dx - dx]
+    out = np.zeros_like(x)
+    for i, (sy, sx) in enumerate(zip(dy.tolist(), dx.tolist())):
+        # out[y, x] = x[y - sy, x - sx]: the overlap only, so a shift of 100,000 costs no 100,000-pixel border
+        if abs(sy) < h and abs(sx) < w:
+            out[i, :, max(sy, 0):h + min(sy, 0), max(sx, 0):w + min(sx, 0)] = \
+                x[i, :, max(-sy, 0):h - max(sy, 0), max(-sx, 0):w - max(sx, 0)]
+    return out
 
 
 def rotate(x: np.ndarray, degrees: float, rng: np.random.Generator) -> np.ndarray:

@@ -51,8 +51,8 @@ class EarlyStop:
 
     @property
     def mode(self) -> str:
-        """'min' for a loss, 'max' for an accuracy."""
-        return "min" if self.monitor.endswith("loss") else "max"
+        """'max' for an accuracy, 'min' for a loss or an error (mae, rmse)."""
+        return "max" if self.monitor.endswith("accuracy") else "min"
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,16 @@ class TrainConfig:
     def reproduces_input(self) -> bool:
         """`target = input`: an autoencoder, whose input is its target."""
         return self.target == "input"
+
+    @property
+    def regression(self) -> bool:
+        """`target = values`: real-valued targets, no classes."""
+        return self.target == "values"
+
+    @property
+    def metric(self) -> str | None:
+        """The one metric recorded beside the loss (history, curves, evaluate), None for `metrics = none`."""
+        return self.metrics[0] if self.metrics else None
 
     @property
     def lr(self) -> float:

@@ -48,13 +48,17 @@ UP_TO_1 = Range(0, 1, low_closed=False, high_closed=True)  # (0, 1]: a factor th
 
 # ---- losses ----
 
-LOSSES = ("cross_entropy", "mse", "binary_cross_entropy")
+LOSSES = ("cross_entropy", "mse", "binary_cross_entropy", "mae", "huber")
+CLASS_LOSSES = ("cross_entropy", "binary_cross_entropy")  # need class labels: not for target = values
+METRICS = ("accuracy", "mae", "rmse", "none")  # none: the loss alone
+TARGETS = ("labels", "input", "values")  # input: reproduce the input (an autoencoder); values: regression
 # Keras and PyTorch spellings accepted for the same loss (documented in docs/language.md).
 LOSS_ALIASES = {
     "categorical_crossentropy": "cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
     "crossentropy": "cross_entropy", "crossentropyloss": "cross_entropy", "categorical_cross_entropy": "cross_entropy",
     "binary_crossentropy": "binary_cross_entropy", "bce": "binary_cross_entropy", "bceloss": "binary_cross_entropy",
     "mean_squared_error": "mse", "mseloss": "mse",
+    "l1": "mae", "l1loss": "mae", "mean_absolute_error": "mae", "huberloss": "huber", "huber_loss": "huber",
 }
 
 
@@ -297,7 +301,9 @@ class EarlyStopArg:
     default: float
 
 
-RECORDED = ("val_loss", "val_accuracy", "loss", "accuracy")  # the history columns early stopping may watch
+# the history columns early stopping may watch; a classifier's first: a near miss such as val_auc is taken for
+# val_accuracy before val_mae
+RECORDED = ("val_loss", "val_accuracy", "loss", "accuracy", "val_mae", "mae", "val_rmse", "rmse")
 MONITOR_ALIASES = {"val_acc": "val_accuracy", "acc": "accuracy"}
 EARLY_STOP_ARGS = (EarlyStopArg("patience", "int", 5), EarlyStopArg("min_delta", "float", 0.0))
 EARLY_STOP_DEFAULTS = {a.name: a.default for a in EARLY_STOP_ARGS}

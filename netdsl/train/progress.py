@@ -24,8 +24,9 @@ class PeriodicLine:
 
 
 def progress_line(epoch: int, epochs: int, seen: int, samples: int, loss: float, accuracy: float,
-                  seconds: float) -> str:
-    """`epoch 1/10  12,800/50,000 samples  loss 1.2345  accuracy 0.5678  1,234 samples/s`."""
+                  seconds: float, metric: str | None = "accuracy") -> str:
+    """`epoch 1/10  12,800/50,000 samples  loss 1.2345  accuracy 0.5678  1,234 samples/s` (the metric
+    recorded: accuracy, mae or rmse, none with metric None)."""
     rate = seen / max(seconds, 1e-9)
-    return (f"epoch {epoch}/{epochs}  {seen:,}/{samples:,} samples  loss {loss:.4f}  accuracy {accuracy:.4f}  "
-            f"{rate:,.0f} samples/s")
+    shown = f"  {metric} {accuracy:.4f}" if metric else ""
+    return f"epoch {epoch}/{epochs}  {seen:,}/{samples:,} samples  loss {loss:.4f}{shown}  {rate:,.0f} samples/s"

@@ -34,7 +34,14 @@ from netdsl.train.hooks import RunExtras, TrainingError
 from netdsl.train.loss_watch import LossWatch
 from netdsl.train.progress import PeriodicLine, progress_line
 
-HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+
+def history_columns(metric: str | None) -> tuple[str, ...]:
+    """history.csv's columns: the metric (accuracy, mae, rmse) and its validation value beside the losses."""
+    named = (metric, f"val_{metric}") if metric else ()
+    return ("epoch", "loss", *named[:1], "val_loss", *named[1:], "lr", "seconds")
+
+
+HISTORY_COLUMNS = history_columns("accuracy")  # a classifier's
 
 
 class Interrupted(Exception):
@@ -59,14 +66,15 @@ class History:
     """Keras-like: `history.history["val_loss"]` is a list with one value per epoch."""
 
     rows: list[dict[str, float]] = field(default_factory=list)
+    columns: tuple[str, ...] = HISTORY_COLUMNS
 
     @property
     def history(self) -> dict[str, list[float]]:
-        return {key: [row.get(key, float("nan")) for row in self.rows] for key in HISTORY_COLUMNS[1:]}
+        return {key: [row.get(key, float("nan")) for row in self.rows] for key in self.columns[1:]}
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
         writer.writeheader()
         for row in self.rows:
             writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
@@ -75,9 +83,9 @@ class History:
     @classmethod
     def from_csv(cls, text: str) -> History:
         """Rows of a history.csv; ValueError for a cell that is not a number."""
-        rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v is not None}
-                for row in csv.DictReader(io.StringIO(text))]
-        return cls(rows)
+        reader = csv.DictReader(io.StringIO(text))
+        rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v is not None} for row in reader]
+        return cls(rows, tuple(reader.fieldnames or HISTORY_COLUMNS))
 
 
 @dataclass
@@ -126,14 +134,14 @@ class Trainer:
                  program: str = "", verbose: int = 1):
         self.executor = executor
         self.config = config
-        self.objective = Objective(executor.graph, config.loss)
+        self.objective = Objective(executor.graph, config.loss, config.metric)
         self.optimizer = build_optimizer(config)
         self.rng = np.random.default_rng(config.seed + 1)
         self.out_dir = Path(out_dir) if out_dir else None
         self.program = program
         self.program_hash = program_hash(program, executor.graph.name)
         self.verbose = verbose
-        self.history = History()
+        self.history = History(columns=history_columns(config.metric))
         self.progress = Progress()
         self.data: dict | None = None  # the fingerprint of the data trained on (a resume checks it)
         self.loss_watch = LossWatch()
@@ -147,19 +155,20 @@ class Trainer:
             return loss, 0.0
         grads = self.executor.backward(dout, start=self.objective.start)
         self.optimizer.step(self.executor.params, grads)
-        return loss, self.objective.accuracy(out, yb)
+        return loss, self.objective.metric_term(out, yb)
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, float]:
-        """Mean loss and accuracy at inference (running batchnorm statistics, no dropout)."""
+        """Mean loss and the metric (accuracy, mae or rmse; nan with none) at inference (running batchnorm
+        statistics, no dropout)."""
         loss_sum = correct = 0.0
         for i in range(0, len(x), batch_size):
             xb, yb = x[i:i + batch_size], y[i:i + batch_size]
             out = self.executor.forward(xb, training=False, stop_before=self.objective.stop_before)
             loss, _ = self.objective(out, yb)
             loss_sum += loss * len(xb)
-            correct += self.objective.accuracy(out, yb) * len(xb)
+            correct += self.objective.metric_term(out, yb) * len(xb)
         n = max(len(x), 1)
-        return loss_sum / n, correct / n
+        return loss_sum / n, self.objective.finish_metric(correct / n)
 
     # ---- the loop ----
     def fit(self, x: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None = None,
@@ -195,7 +204,7 @@ class Trainer:
                     p.loss_sum += loss * len(index)
                     p.correct_sum += acc * len(index)
                     p.seen += len(index)
-                    bar.advance(p.seen, p.loss_sum / p.seen, p.correct_sum / p.seen,
+                    bar.advance(p.seen, p.loss_sum / p.seen, self.objective.finish_metric(p.correct_sum / p.seen),
                                 p.seconds + time.perf_counter() - started)
                     if sigint.raised:
                         p.seconds += time.perf_counter() - started
@@ -215,11 +224,16 @@ class Trainer:
 
     def _end_epoch(self, validation, bar) -> None:
         p = self.progress
-        row = {"epoch": p.epoch + 1, "loss": p.loss_sum / max(p.seen, 1),
-               "accuracy": p.correct_sum / max(p.seen, 1), "val_loss": float("nan"),
-               "val_accuracy": float("nan"), "lr": self.optimizer.lr, "seconds": p.seconds}
+        metric = self.config.metric
+        row = {"epoch": p.epoch + 1, "loss": p.loss_sum / max(p.seen, 1), "val_loss": float("nan"),
+               "lr": self.optimizer.lr, "seconds": p.seconds}
+        if metric:
+            row[metric] = self.objective.finish_metric(p.correct_sum / max(p.seen, 1))
+            row[f"val_{metric}"] = float("nan")
         if validation is not None and len(validation[0]):
-            row["val_loss"], row["val_accuracy"] = self.evaluate(*validation)
+            row["val_loss"], value = self.evaluate(*validation)
+            if metric:
+                row[f"val_{metric}"] = value
         self.history.rows.append(row)
         p.epoch, p.step, p.perm = p.epoch + 1, 0, None
         bar.end_epoch(row, p.seen)
@@ -247,7 +261,7 @@ class Trainer:
         return f"interrupted at epoch {self.progress.epoch + 1}, step {self.progress.step}; checkpoint in {where}"
 
     def _bar(self, epochs: int, samples: int):
-        return _ProgressBar(epochs, samples, self.verbose)
+        return _ProgressBar(epochs, samples, self.verbose, self.config.metric)
 
     # ---- checkpoints ----
     def save_checkpoint(self) -> None:
@@ -282,7 +296,7 @@ class Trainer:
         self.progress = Progress(meta["epoch"], meta["step"], checkpoint.arrays.get("perm"), meta["loss_sum"],
                                  meta["correct_sum"], meta["seen"], meta["seconds"])
         self.data = meta.get("data")
-        self.history = _history_rows(meta["history"], path) if "history" in meta \
+        self.history = _history_rows(meta["history"], path, self.history.columns) if "history" in meta \
             else _history_file(path.parent / "history.csv")
         self.history.rows = self.history.rows[:meta["epoch"]]
         if self.out_dir and "history" in meta:  # a crash after the checkpoint's rename may have lost the csv row
@@ -299,12 +313,12 @@ def _restore(path: Path, text: str) -> None:
     atomic_write_text(path, text)
 
 
-def _history_rows(rows: list[dict], path: Path) -> History:
+def _history_rows(rows: list[dict], path: Path, columns: tuple[str, ...]) -> History:
     """The history a checkpoint holds, each row with every column."""
     for row in rows:
-        if set(row) != set(HISTORY_COLUMNS):
-            raise CheckpointError(f"{path}: a history row has columns {sorted(row)}, expected {list(HISTORY_COLUMNS)}")
-    return History([dict(row) for row in rows])
+        if set(row) != set(columns):
+            raise CheckpointError(f"{path}: a history row has columns {sorted(row)}, expected {list(columns)}")
+    return History([dict(row) for row in rows], columns)
 
 
 def _history_file(path: Path) -> History:
@@ -320,8 +334,8 @@ def _history_file(path: Path) -> History:
 class _ProgressBar:
     """A rich progress bar per epoch on a terminal; one line per epoch otherwise."""
 
-    def __init__(self, epochs: int, samples: int, verbose: int):
-        self.epochs, self.samples, self.verbose = epochs, samples, verbose
+    def __init__(self, epochs: int, samples: int, verbose: int, metric: str | None = "accuracy"):
+        self.epochs, self.samples, self.verbose, self.metric = epochs, samples, verbose, metric
         self.live = verbose > 0 and sys.stdout.isatty()
         self._progress: Any = None  # a rich Progress, imported only for a live terminal
         self._task = None
@@ -350,18 +364,20 @@ class _ProgressBar:
 
     def advance(self, seen: int, loss: float, accuracy: float, seconds: float) -> None:
         if self._periodic is not None and seen < self.samples and self._periodic.due():
-            print(progress_line(self._epoch, self.epochs, seen, self.samples, loss, accuracy, seconds), flush=True)
+            print(progress_line(self._epoch, self.epochs, seen, self.samples, loss, accuracy, seconds, self.metric),
+                  flush=True)
         if self._progress is not None:
             rate = seen / max(seconds, 1e-9)
-            self._progress.update(self._task, completed=seen,
-                                  stats=f"{rate:,.0f} samples/s  loss {loss:.4f}  accuracy {accuracy:.4f}")
+            shown = f"  {self.metric} {accuracy:.4f}" if self.metric else ""
+            self._progress.update(self._task, completed=seen, stats=f"{rate:,.0f} samples/s  loss {loss:.4f}{shown}")
 
     def end_epoch(self, row: dict, seen: int) -> None:
         if self._progress is not None:
             self._progress.remove_task(self._task)
         if self.verbose > 0:
             rate = seen / max(row["seconds"], 1e-9)
-            val = "" if np.isnan(row["val_loss"]) else \
-                f"  val_loss {row['val_loss']:.4f}  val_accuracy {row['val_accuracy']:.4f}"
-            print(f"epoch {row['epoch']}/{self.epochs}  loss {row['loss']:.4f}  accuracy {row['accuracy']:.4f}"
+            metric = f"  {self.metric} {row[self.metric]:.4f}" if self.metric else ""
+            val = "" if np.isnan(row["val_loss"]) else f"  val_loss {row['val_loss']:.4f}" + (
+                f"  val_{self.metric} {row[f'val_{self.metric}']:.4f}" if self.metric else "")
+            print(f"epoch {row['epoch']}/{self.epochs}  loss {row['loss']:.4f}{metric}"
                   f"{val}  {row['seconds']:.1f}s  {rate:,.0f} samples/s", flush=True)

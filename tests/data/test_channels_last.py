@@ -48,7 +48,7 @@ def test_predict_command_takes_an_hwc_sample(tmp_path: Path) -> None:
     result = netdsl_cli("predict", "hw.net", "--weights", "w.npz", "--input", "x.npy", "--top", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     best = int(np.argmax(model.predict(x[None])[0]))
-    assert result.stdout.strip().startswith(f"sample 0: {best} (")
+    assert result.stdout.strip().splitlines()[-1].startswith(f"sample 0: {best} (")  # after the softmax note
 
 
 def test_nhwc_export_transposes_inside_the_graph(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -131,6 +132,22 @@ def test_missing_names_file_is_one_line_at_predict(tmp_path: Path) -> None:
     out = cli("predict", str(program), "--weights", str(tmp_path / "w.npz"), "--input", str(tmp_path / "x.npy"),
               cwd=tmp_path)
     assert out.returncode == 1 and "gone.txt: no such class names file" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink to /dev/zero"])
+def test_names_file_that_would_block_or_never_end_is_one_line_at_train(tmp_path: Path, kind: str) -> None:
+    """Issue 21 M3: the classes file is read as data files are: a FIFO is not waited for, /dev/zero not read."""
+    names = tmp_path / "names.txt"
+    if kind == "fifo":
+        os.mkfifo(names)
+    else:
+        names.symlink_to("/dev/zero")
+    program = tmp_path / "net.net"
+    program.write_text('input(1, 8, 8) - flatten - fc(10) - softmax\ntrain {\n classes = "names.txt"\n epochs = 1\n}\n')
+    out = subprocess.run([sys.executable, "-m", "netdsl.cli", "train", str(program)], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=120)
+    assert out.returncode == 1 and "names.txt: not a regular file" in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from netdsl.data import DataError, load_arrays, load_dataset
 
+VALUES_HINT = "(real numbers to fit: target = values in the train section)"
+
 
 def message(spec: str | Path, shape: tuple[int, ...] = (4,)) -> str:
     """The one-line DataError that loading spec raises."""
@@ -125,7 +127,7 @@ def test_npz_nan(tmp_path: Path) -> None:
 
 def test_npz_bad_labels(tmp_path: Path) -> None:
     path = write_npz(tmp_path / "a.npz", x=np.zeros((3, 4)), y=np.array([0.0, 1.5, 2.0]))
-    assert message(path) == f"{path}: label 1.5 at index 1 is not an integer"
+    assert message(path) == f"{path}: label 1.5 at index 1 is not an integer {VALUES_HINT}"
     path = write_npz(tmp_path / "b.npz", x=np.zeros((3, 4)), y=np.array([0, -1, 2]))
     assert message(path) == f"{path}: label -1 is negative; labels must be class indices 0, 1, ..."
     path = write_npz(tmp_path / "c.npz", x=np.zeros((3, 4)), y=np.zeros((3, 2)))
@@ -214,7 +216,7 @@ def test_csv_non_finite_cell(tmp_path: Path) -> None:
 def test_csv_fractional_label(tmp_path: Path) -> None:
     path = tmp_path / "l.csv"
     path.write_text("1,2,0\n3,4,0.5\n")
-    assert message(path, (2,)) == f"{path}: label 0.5 at index 1 is not an integer"
+    assert message(path, (2,)) == f"{path}: label 0.5 at index 1 is not an integer {VALUES_HINT}"
 
 
 def test_csv_binary_file(tmp_path: Path) -> None:
@@ -244,3 +246,19 @@ def test_csv_huge_label_is_not_reported_as_negative(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("1,2,3,4,0\n1,2,3,4,1e300\n")
     assert message(path) == f"{path}: label 1e+300 at index 1 is too large for a class index (at most 2,147,483,647)"
+
+
+def test_csv_feature_beyond_float32_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    """Issue 21 L5: 1e308 became inf in float32, warned from inside NumPy, then blamed the learning rate."""
+    path = tmp_path / "a.csv"
+    path.write_text("a,b,c,d,label\n1,2,3,4,0\n1,-1e308,3,4,1\n")
+    assert message(path) == (f"{path}: cell '-1e308' at row 3, column 2 is beyond float32's range (+-3.4e+38), "
+                             "which features are computed in")
+
+
+def test_csv_bad_cell_is_quoted_truncated(tmp_path: Path) -> None:
+    """Issue 21 L5: a 100 KB bad cell was quoted whole."""
+    path = tmp_path / "a.csv"
+    path.write_text("1,2,3,4,0\n1," + "x" * 100_000 + ",3,4,1\n")
+    text = message(path)
+    assert len(text) < len(str(path)) + 200 and "(100,000 characters)" in text and "row 2, column 2" in text

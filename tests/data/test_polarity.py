@@ -12,6 +12,7 @@ import netdsl
 from netdsl.data.polarity import background, polarity_notice
 
 PROGRAM = "input(1, 8, 8)\nconv(4, 3) - relu\nfc(10)\ntrain {\n  data = digits\n}\n"
+SOFTMAX_NOTE = "network net ends in fc_1 (fc), not a softmax: its scores are shown as softmax probabilities"
 
 
 def netdsl_cli(*args, cwd: Path) -> subprocess.CompletedProcess:
@@ -49,5 +50,5 @@ def test_predict_says_so_and_inverts(tmp_path: Path) -> None:
                           cwd=tmp_path)
     assert inverted.returncode == 0, inverted.stderr
     best = int(np.argmax(model.predict(_digit(False)[None])[0]))
-    assert inverted.stdout.splitlines() == ["x.npy: inverted (1 - x)", inverted.stdout.splitlines()[1]]
-    assert inverted.stdout.splitlines()[1].startswith(f"sample 0: {best} (")
+    assert inverted.stdout.splitlines() == ["x.npy: inverted (1 - x)", SOFTMAX_NOTE, inverted.stdout.splitlines()[2]]
+    assert inverted.stdout.splitlines()[2].startswith(f"sample 0: {best} (")

@@ -75,3 +75,19 @@ def test_report_is_written_and_bad_runs_are_one_line(trained_run: Path, tmp_path
     one_line_error(netdsl("report", tmp_path, "-o", tmp_path / "r.html"), 1, "no history.csv")
     one_line_error(netdsl("report", trained_run, "-o", tmp_path / "r.pdf"), 2, "unsupported output format")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_plot_and_report_draw_a_history_of_extremes(trained_run: Path, tmp_path: Path) -> None:
+    """Issue 21 L3: 1e308 and -1e308 in one column made matplotlib's tick locator overflow (a traceback)."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    (run / "history.csv").write_text("epoch,loss,accuracy,val_loss,val_accuracy\n1,1e308,0.5,1.0,0.5\n"
+                                     "2,-1e308,0.6,inf,0.6\n3,0.5,-1e308,0.8,0.7\n")
+    result = netdsl("plot", run, "-o", tmp_path / "extremes.png")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert (tmp_path / "extremes.png").read_bytes().startswith(b"\x89PNG")
+    result = netdsl("report", run, "-o", tmp_path / "report.html")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "<svg" in (tmp_path / "report.html").read_text() or "data:image" in (tmp_path / "report.html").read_text()

@@ -117,10 +117,11 @@ def test_any_spacing_formats_back_to_the_example(name: str, seed: int) -> None:
     """Spaces and tabs added or removed between tokens (line breaks kept) give the example back."""
     rng = random.Random(seed)
     source = SOURCES[name]
-    pieces = re.findall(r"#[^\n]*|\n|[ \t]+|[A-Za-z_][A-Za-z0-9_]*|[0-9][0-9.x]*(?:[eE][-+]?[0-9]+)?|->|//|.", source)
+    token = r"#[^\n]*|\"[^\"\n]*\"|\n|[ \t]+|[A-Za-z_][A-Za-z0-9_]*|[0-9][0-9.x]*(?:[eE][-+]?[0-9]+)?|->|//|."
+    pieces = re.findall(token, source)
     scrambled = []
     for index, piece in enumerate(pieces):
-        if piece.startswith("#") or piece == "\n":
+        if piece.startswith(("#", '"')) or piece == "\n":  # a string (a data path) is one token, kept whole
             scrambled.append(piece)
         elif piece.strip() == "":
             joinable = not (_word(pieces[index - 1:index]) and _word(pieces[index + 1:index + 2]))

@@ -24,6 +24,18 @@ def located(text: str, fragment: str):
 # ---- D6: recursion ----
 
 
+def test_5000_redundant_parentheses_are_refused_at_the_cap() -> None:
+    """Issue 21 L6: parentheses that only group left no node for the nesting check and were accepted."""
+    error = located("input(1, 8, 8)\nconv(" + "(" * 5000 + "4" + ")" * 5000 + ", 3)\n",
+                    f"parentheses nested more than {MAX_NESTING} deep")
+    assert (error.span.line, error.span.column) == (2, len("conv") + MAX_NESTING + 1)  # the 101st open one
+
+
+def test_parentheses_up_to_the_cap_and_in_comments_and_strings_are_fine() -> None:
+    assert compile_text("input(" + "(" * 98 + "4" + ")" * 98 + ") - relu").ok
+    assert compile_text('input(4) - relu  # ' + "(" * 500 + "\n").ok
+
+
 def test_groups_nested_200_deep() -> None:
     error = located("input(8) - " + "[" * 200 + "relu" + "]" * 200 + " - fc(10)", "nested more than 100")
     assert error.span.column == len("input(8) - ") + MAX_NESTING + 1  # at the first group past the cap

@@ -16,6 +16,9 @@ WARNS = [
     ("input(4) - dropout(0)", "rate 0 and does nothing"),
     ("input(1, 9, 9) - maxpool(2, stride=3)", "stride 3x3 larger than its 2x2 window"),
     ("block unused(c) { fc(c) }\ninput(4) - fc(2)", "block 'unused' is never used"),
+    # issue 21 M2: padding that dwarfs the input
+    ("input(1, 8, 8) - maxpool(3000, pad=same)", "maxpool_1's 3000x3000 window is larger than its 8x8 input"),
+    ("input(1, 8, 8) - conv(4, 1000, pad=same)", "padding of 999x999 makes up most of what it reads"),
 ]
 
 
@@ -29,6 +32,7 @@ def test_warning(text: str, fragment: str) -> None:
     "input(1, 28, 28) - conv(8, 3, pad=same) - relu - maxpool(2) - fc(10) - relu - output(2)",
     "input(3, 8, 8) - add { conv(3, 1, stride=2, bias=false) - bn | avgpool(2) }",
     "input(1, 12, 12) - maxpool(2, ceil=true) - maxpool(3, stride=2, pad=same)",
+    "input(3, 2, 2) - conv(8, 3, pad=same) - relu - flatten - output(2)",  # a 3x3 window on 2x2: padding 2 of 4
 ])
 def test_clean_nets_have_no_warnings(text: str) -> None:
     assert warnings(text) == []

@@ -38,7 +38,9 @@ def test_arguments_of_ops_blocks_and_optimizers_skip_those_given() -> None:
 def test_train_sections_offer_settings_then_their_values() -> None:
     assert {"data", "epochs", "optimizer", "loss"} <= _labels("train {\n    ")
     assert _labels("train {\n    data = ") >= {"digits", "mnist", "cifar10"}
-    assert _labels("train {\n    loss = ") == {"cross_entropy", "mse", "binary_cross_entropy"}
+    assert _labels("train {\n    loss = ") == {"cross_entropy", "mse", "binary_cross_entropy", "mae", "huber"}
+    assert _labels("train {\n    target = ") == {"labels", "values", "input"}
+    assert _labels("train {\n    metrics = ") == {"accuracy", "mae", "rmse", "none"}
     assert {"adam", "sgd"} <= _labels("train {\n    optimizer = ")
     assert _labels("network lenet {\n    input(4)\n}\ntrain ") == {"lenet"}
 

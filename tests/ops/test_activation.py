@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-from helpers import compile_text, graph_of, only_error
+from helpers import compile_text, graph_of, only_error, torch_or_skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +29,7 @@ def test_inferred_shape_is_the_references_shape(name: str, shape: tuple) -> None
 
 @pytest.mark.parametrize("shape", [(16, 5, 5), (12,)])
 def test_prelu_has_one_slope_per_channel_as_torch(shape: tuple) -> None:
+    torch = torch_or_skip()
     node = graph_of(f"input({', '.join(map(str, shape))}) - prelu").output
     assert node.params == {"weight": (shape[0],)}
     assert node.param_count == sum(p.numel() for p in torch.nn.PReLU(shape[0]).parameters())

@@ -4,8 +4,7 @@ located errors."""
 from __future__ import annotations
 
 import numpy as np
-import torch
-from helpers import compile_text, graph_of, only_error
+from helpers import compile_text, graph_of, only_error, torch_or_skip
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ RNG = np.random.default_rng(0)
        groups=st.sampled_from([1, 2]), bias=st.booleans())
 def test_deconv_is_torchs_conv_transpose2d(c: int, h: int, w: int, filters: int, k: int, s: int, p: int, op: int,
                                            d: int, groups: int, bias: bool) -> None:
+    torch = torch_or_skip()
     text = (f"input({c}, {h}, {w}) - deconv({filters}, {k}, stride={s}, pad={p}, output_pad={op}, dilation={d}, "
             f"groups={groups}, bias={'true' if bias else 'false'})")
     compilation = compile_text(text)
@@ -54,6 +54,7 @@ def test_deconv_same_gives_input_times_stride(h: int, k: int, s: int, d: int) ->
        bias=st.booleans())
 def test_dwconv_is_a_conv_with_one_group_per_channel(c: int, h: int, k: int, s: int, pad: str, m: int, d: int,
                                                      bias: bool) -> None:
+    torch = torch_or_skip()
     b = "true" if bias else "false"
     dw = compile_text(f"input({c}, {h}, {h}) - dwconv({k}, stride={s}, pad={pad}, multiplier={m}, dilation={d}, "
                       f"bias={b})")

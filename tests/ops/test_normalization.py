@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
-from helpers import graph_of, only_error
+from helpers import graph_of, only_error, torch_or_skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from netdsl import reference as R
 @given(groups=st.integers(1, 4), per_group=st.integers(1, 4), h=st.integers(1, 6), w=st.integers(1, 6),
        image=st.booleans())
 def test_shapes_and_params_are_torchs(groups: int, per_group: int, h: int, w: int, image: bool) -> None:
+    torch = torch_or_skip()
     c = groups * per_group
     shape = (c, h, w) if image else (c,)
     dims = ", ".join(map(str, shape))

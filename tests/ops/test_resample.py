@@ -4,9 +4,7 @@ deconv and dwconv) share: located errors, `activation=`, aliases."""
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from helpers import graph_of, only_error
+from helpers import graph_of, only_error, torch_or_skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +17,12 @@ RNG = np.random.default_rng(0)
 @given(c=st.integers(1, 3), h=st.integers(1, 6), w=st.integers(1, 6), sh=st.integers(1, 3), sw=st.integers(1, 3),
        mode=st.sampled_from(["nearest", "bilinear"]))
 def test_upsample_shape(c: int, h: int, w: int, sh: int, sw: int, mode: str) -> None:
+    torch = torch_or_skip()
     node = graph_of(f"input({c}, {h}, {w}) - upsample(scale=({sh}, {sw}), mode={mode})").output
     x = RNG.standard_normal((1, c, h, w))
     ours = R.upsample(x, (sh, sw, "nearest")) if mode == "nearest" else R.upsample(x, (sh, sw, "bilinear"))
-    assert (1, *node.shape) == ours.shape == F.interpolate(torch.from_numpy(x), scale_factor=(sh, sw)).shape
+    theirs = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=(sh, sw))
+    assert (1, *node.shape) == ours.shape == theirs.shape
     assert node.macs == node.param_count == 0
 
 

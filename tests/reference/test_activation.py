@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
+from helpers import TORCH_REASON
 
 from netdsl import reference as R
+
+torch = pytest.importorskip("torch", reason=TORCH_REASON)
+F = torch.nn.functional
 
 X = np.concatenate([np.linspace(-30.0, 30.0, 601), [-3.0, 0.0, 3.0, 6.0, 20.0, 20.5, -1e-8, 1e-8]])
 CASES = {

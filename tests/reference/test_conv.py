@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
+from helpers import TORCH_REASON
 
 from netdsl import reference as R
 from netdsl.ops.conv import deconv_axis
+
+torch = pytest.importorskip("torch", reason=TORCH_REASON)
+F = torch.nn.functional
 
 RNG = np.random.default_rng(0)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
+from helpers import TORCH_REASON
 
 from netdsl import reference as R
+
+torch = pytest.importorskip("torch", reason=TORCH_REASON)
+F = torch.nn.functional
 
 RNG = np.random.default_rng(0)
 

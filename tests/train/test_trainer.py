@@ -84,10 +84,12 @@ def test_one_hot_labels_equal_class_indices() -> None:
     assert np.allclose(a.predict(x), b.predict(x), atol=1e-6)
 
 
-def test_fit_rejects_wrong_input_shapes() -> None:
+def test_fit_rejects_inputs_that_cannot_be_shaped_and_predict_wrong_shapes() -> None:
     model = netdsl.loads("input(1, 8, 8) - fc(2)")
+    with pytest.raises(ValueError, match=r"cannot fit"):  # fit shapes what `netdsl train` would (8x8 -> 1x8x8)
+        model.fit(np.zeros((4, 7)), np.zeros(4, int))
     with pytest.raises(ValueError, match=r"wants \(n, 1, 8, 8\)"):
-        model.fit(np.zeros((4, 8, 8)), np.zeros(4, int))
+        model.predict(np.zeros((4, 8, 8)))
 
 
 def test_weights_round_trip_and_mismatches_listed_at_once(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from netdsl.backends.numpy.registry import Ctx, Kernel, kernels
 from netdsl.ir.decompose import expand
 from netdsl.ir.graph import Graph, Node
 from netdsl.ir.init import HEAD_SCALE, head_layer, init_plan, init_scheme
-from netdsl.memory import require_memory
+from netdsl.memory import check_batch_memory, require_memory
 from netdsl.ops.base import OpDef
 
 Array = np.ndarray
@@ -55,6 +55,7 @@ class Executor:
                                                   if not node.opdef.has("input")]
         self._consumers = {n.name: [c.name for c in self._run.consumers(n.name)] for n in self._run}
         self._needs_dx = self._needs_input_gradient()
+        self._fits: set[tuple[int, bool]] = set()  # (batch, training) already estimated to fit
 
     # -- parameters --
     def init_params(self, seed: int = 0) -> None:
@@ -79,6 +80,7 @@ class Executor:
     def forward(self, x: Array, training: bool = False, rng: np.random.Generator | None = None,
                 stop_before: str | None = None) -> Array:
         """Output for NCHW (or vector) input; `stop_before` returns the input of that node instead."""
+        self._require_memory(len(x), training)
         ctx = Ctx(self.params, self.buffers, training, rng)
         values: dict[str, Array] = {}
         self._caches = {}
@@ -95,6 +97,12 @@ class Executor:
             if not training:
                 self._release(node, values, remaining)
         return to_external(values[last])
+
+    def _require_memory(self, batch: int, training: bool) -> None:
+        """Refuse, naming the layer, a batch whose padded and im2col buffers would not fit (before allocating)."""
+        if (batch, training) not in self._fits:
+            check_batch_memory(self.graph, batch, self.dtype.itemsize, training)
+            self._fits.add((batch, training))
 
     def _release(self, node: Node, values: dict[str, Array], remaining: dict[str, int]) -> None:
         """At inference, drop inputs nobody else needs (memory for big nets)."""
@@ -131,6 +139,7 @@ class Executor:
 
     def layer_shapes(self, x: Array) -> dict[str, tuple[int, ...]]:
         """Each layer's output shape (C x H x W, batch dropped) on a real forward pass at inference."""
+        self._require_memory(len(x), False)
         ctx = Ctx(self.params, self.buffers, False, None)
         values: dict[str, Array] = {self._input: to_internal(np.asarray(x, dtype=self.dtype))}
         for node, kernel in self._steps:

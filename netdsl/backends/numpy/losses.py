@@ -1,7 +1,7 @@
 """Loss functions returning ``(mean_loss, dpred)`` for the NumPy backend.
 
 Reductions follow Keras: cross-entropy sums over classes and averages over the
-samples; ``mse`` and the binary cross-entropies average over every element.
+samples; ``mse``, ``mae``, ``huber`` and the binary cross-entropies average over every element.
 Losses are Python floats; gradients keep the prediction dtype.
 """
 
@@ -14,6 +14,7 @@ from netdsl.backends.numpy.kernels import sigmoid
 Array = np.ndarray
 
 BCE_EPSILON = 1e-7
+HUBER_DELTA = 1.0  # PyTorch's and Keras' default
 
 
 def _rows(a: Array) -> Array:
@@ -60,6 +61,24 @@ def mse(pred: Array, target: Array) -> tuple[float, Array]:
     diff = pred - np.asarray(target, dtype=pred.dtype)
     loss = float((diff * diff).sum(dtype=np.float64)) / diff.size
     return loss, diff * (2.0 / diff.size)
+
+
+def mae(pred: Array, target: Array) -> tuple[float, Array]:
+    """Mean absolute error over all elements (PyTorch's L1Loss); the gradient at a zero difference is 0."""
+    diff = pred - np.asarray(target, dtype=pred.dtype)
+    loss = float(np.abs(diff).sum(dtype=np.float64)) / diff.size
+    return loss, np.sign(diff) * (1.0 / diff.size)
+
+
+def huber(pred: Array, target: Array, delta: float = HUBER_DELTA) -> tuple[float, Array]:
+    """Huber loss over all elements (PyTorch's HuberLoss, Keras' Huber): squared below delta, linear above."""
+    diff = pred - np.asarray(target, dtype=pred.dtype)
+    size = np.abs(diff)
+    small = size <= delta
+    elementwise = np.where(small, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    loss = float(elementwise.sum(dtype=np.float64)) / diff.size
+    grad = np.where(small, diff, delta * np.sign(diff)) * (1.0 / diff.size)
+    return loss, grad.astype(pred.dtype, copy=False)
 
 
 def binary_cross_entropy(probs: Array, target: Array, eps: float = BCE_EPSILON

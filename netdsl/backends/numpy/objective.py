@@ -10,13 +10,15 @@ from netdsl.ir.graph import Graph
 from netdsl.train.settings import FUSED_HEADS
 
 Array = np.ndarray
+REGRESSION_LOSSES = {"mse": losses.mse, "mae": losses.mae, "huber": losses.huber}
 
 
 class Objective:
     """Loss and its gradient at the point where backpropagation starts."""
 
-    def __init__(self, graph: Graph, loss: str):
+    def __init__(self, graph: Graph, loss: str, metric: str | None = "accuracy"):
         self.loss = loss
+        self.metric = metric  # accuracy, mae, rmse or None: what is recorded beside the loss
         last = graph.output
         fused = FUSED_HEADS.get(loss) == last.op
         # backpropagation starts at the input of a fused final activation
@@ -27,8 +29,8 @@ class Objective:
         if self.loss == "cross_entropy":
             return losses.cross_entropy_from_logits(out, y)
         target = targets_like(out, y)
-        if self.loss == "mse":
-            return losses.mse(out, target)
+        if self.loss in REGRESSION_LOSSES:
+            return REGRESSION_LOSSES[self.loss](out, target)
         if self.stop_before:
             return losses.binary_cross_entropy_from_logits(out, target)
         return losses.binary_cross_entropy(out, target)
@@ -39,12 +41,26 @@ class Objective:
             return sigmoid(out)
         return out
 
+    def metric_term(self, out: Array, y: Array) -> float:
+        """The batch's mean of what the metric averages (for rmse the squared error: the root is taken by
+        `finish_metric` over all samples); nan with no metric."""
+        if self.metric in ("mae", "rmse"):
+            error = self.scores(out) - targets_like(out, y)
+            return float(np.mean(np.abs(error) if self.metric == "mae" else error * error, dtype=np.float64))
+        if self.metric == "accuracy":
+            return self.accuracy(out, y)
+        return float("nan")
+
+    def finish_metric(self, mean_term: float) -> float:
+        """The metric from the mean of its terms over the samples: the square root for rmse."""
+        return float(np.sqrt(mean_term)) if self.metric == "rmse" else mean_term
+
     def accuracy(self, out: Array, y: Array) -> float:
         """The share of correct classes; nan for an image output (an autoencoder's), which has no classes."""
         scores = self.scores(out)
         if scores.ndim > 2:
             return float("nan")
-        if self.loss == "mse" and scores.ndim == 2 and scores.shape[1] == 1:
+        if self.loss in REGRESSION_LOSSES and scores.ndim == 2 and scores.shape[1] == 1:
             return float(np.mean(np.round(scores[:, 0]) == y.reshape(-1)))
         return float(losses.accuracy(scores, y))
 
