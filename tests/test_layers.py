@@ -27,6 +27,7 @@ OTHER_MEANINGS = {
     ("netdsl/frontend/parser_tables.py", "sum"): "the grammar's arithmetic rules (generated tables)",
     ("netdsl/codegen/render.py", "scale"): "an initializer's scale factor",
     ("netdsl/train/config.py", "input"): "target = input: the network's input is the training target",
+    ("netdsl/train/declarations.py", "input"): "target = input: the network's input is the training target",
     ("netdsl/frontend/train_spec.py", "input"): "target = input: the network's input is the training target",
     ("netdsl/frontend/limits.py", "add"): "the grammar's arithmetic rules (nesting depth)",
     ("netdsl/frontend/limits.py", "mul"): "the grammar's arithmetic rules (nesting depth)",
