@@ -102,9 +102,11 @@ class Model:
         return self._fit_trainer
 
     def fit(self, x, y=None, epochs: int | None = None, batch_size: int | None = None, validation_data=None,
-            verbose: int = 1):
+            verbose: int = 1, diagnostics: bool | None = None, log_dir=None):
         """Train with the program's loss and optimizer; returns a History (`.history["loss"]`).
-        With `target = input` (an autoencoder) y may be left out: x is the target."""
+        With `target = input` (an autoencoder) y may be left out: x is the target.
+        `diagnostics=True` gathers per-layer statistics (`history.diagnostics`, warnings after each epoch);
+        `log_dir` writes TensorBoard event files there."""
         from netdsl.train.trainer import Progress
 
         if y is None and not self.train_config.reproduces_input:
@@ -112,6 +114,9 @@ class Model:
         x = self._inputs(x, fit=True, verbose=verbose)  # shaped as `netdsl train` shapes a data set
         trainer = self._trainer(verbose)
         trainer.progress = Progress()
+        trainer.log_dir = log_dir
+        trainer.config = trainer.config.override(log="tensorboard" if log_dir is not None else self.train_config.log)
+        trainer.set_diagnostics(self.train_config.diagnostics if diagnostics is None else diagnostics)
         validation = None
         if validation_data is not None:
             validation = (self._inputs(validation_data[0], "validation x", fit=True, verbose=verbose),
@@ -156,6 +161,18 @@ class Model:
         from netdsl.table import summary_text
 
         return summary_text(self._network)
+
+    def _repr_html_(self) -> str:
+        """The check table and the diagram, for notebooks."""
+        from netdsl.draw.notebook import model_html
+
+        return model_html(self)
+
+    def _repr_svg_(self) -> str:
+        """The diagram, for notebooks and other SVG-showing front ends."""
+        from netdsl.draw.notebook import model_svg
+
+        return model_svg(self)
 
     def __repr__(self) -> str:
         return f"<netdsl.Model {self.name}: {len(self.graph)} layers, {self.totals.trainable:,} params>"

@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, one_line, positive
-from netdsl.train.declarations import LOSSES, OPTIMIZERS, canonical_loss
+from netdsl.train.declarations import LOGS, LOSSES, OPTIMIZERS, canonical_loss
 
 
 def _share(text: str) -> float:
@@ -182,6 +182,8 @@ def _config(args: argparse.Namespace, model, checkpoint, out_dir: Path):
     flags = {"data": args.data, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
              "optimizer": args.optimizer, "seed": args.seed, "val_split": args.val_split, "loss": args.loss}
     config = model.train_config.override(**flags)
+    watch = {"diagnostics": True if args.diagnostics else None, "log": args.log}  # not settings a resume keeps
+    config = config.override(**watch)
     if checkpoint is None:
         return config
     settings = checkpoint.meta.get("settings")
@@ -192,7 +194,8 @@ def _config(args: argparse.Namespace, model, checkpoint, out_dir: Path):
     try:
         stored = config_from_settings(settings, checkpoint.path, model.train_config)
         minimum = checkpoint.meta["epoch"] + (1 if checkpoint.meta["step"] else 0)
-        return resume_config(stored, config, {k for k, v in flags.items() if v is not None}, out_dir, minimum)
+        resumed = resume_config(stored, config, {k for k, v in flags.items() if v is not None}, out_dir, minimum)
+        return resumed.override(diagnostics=config.diagnostics, log=config.log)
     except CheckpointError as err:
         raise InputError(str(err)) from None
     except SettingsConflict as err:
@@ -383,6 +386,9 @@ def train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR, with its settings")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in --out DIR")
     train.add_argument("--quiet", action="store_true", help="no per-epoch output")
+    train.add_argument("--diagnostics", action="store_true",
+                       help="per-layer statistics each epoch: diagnostics.csv, warnings, a panel in curves.png")
+    train.add_argument("--log", choices=LOGS, help="tensorboard: event files in the run directory (needs tensorboardX)")
     add_threads_flag(train)
     train.set_defaults(func=cmd_train)
 

@@ -33,6 +33,8 @@ td.num,th.num{text-align:right} pre{background:#f6f6f6;padding:.6em;overflow:aut
 .diagram{max-height:900px;overflow:auto;border:1px solid #ddd} .muted{color:#777}
 .confusion td{text-align:right;min-width:2.2em} .wrong{display:flex;flex-wrap:wrap;gap:12px}
 .wrong figure{margin:0;text-align:center;font-size:.8em} .wrong img{image-rendering:pixelated;border:1px solid #ccc}
+.heat td{text-align:right;min-width:2.6em}
+tr.warned td{background:#fde2e1} ul.warnings{color:#b3261e}
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px} dt{font-weight:600}
 """
 
@@ -127,6 +129,82 @@ def _metric(run: Run) -> str | None:
     """The metric the run recorded beside the loss: accuracy, mae or rmse; None for metrics = none."""
     metrics = run.settings.get("metrics", ["accuracy"])
     return str(metrics[0]) if isinstance(metrics, list) and metrics else None
+
+
+DIAGNOSTIC_HEADERS = (("layer", "layer"), ("op", "op"), ("weight_norm", "weight norm"),
+                      ("grad_norm", "gradient norm"), ("update_ratio", "update / weight"),
+                      ("dead_fraction", "dead units"), ("mean", "activation mean"), ("std", "activation std"))
+
+
+def diagnostics_section(run: Run) -> str:
+    """The last epoch's per-layer numbers (warnings marked) and a heat map of layers x epochs."""
+    from netdsl.train.layer_stats import problems
+
+    if not run.diagnostics:
+        return ""
+    last = max(row["epoch"] for row in run.diagnostics)
+    rows = [row for row in run.diagnostics if row["epoch"] == last]
+    warned: dict[str, list[str]] = {}
+    for _, text in problems(rows):
+        warned.setdefault(text.split(":")[0], []).append(text)
+    head = "".join(f"<th{'' if i < 2 else ' class=num'}>{escape(h)}</th>"
+                   for i, (_, h) in enumerate(DIAGNOSTIC_HEADERS))
+    body = []
+    for row in rows:
+        cells = "".join(f"<td>{escape(str(row[k]))}</td>" if i < 2 else f"<td class=num>{_number(row[k], k)}</td>"
+                        for i, (k, _) in enumerate(DIAGNOSTIC_HEADERS))
+        note = "; ".join(warned.get(row["layer"], []))
+        body.append(f'<tr class=warned title="{escape(note)}">{cells}</tr>' if note else f"<tr>{cells}</tr>")
+    notes = "".join(f"<li>{escape(text)}</li>" for texts in warned.values() for text in texts)
+    warnings = f"<ul class=warnings>{notes}</ul>" if notes else "<p>No layer crosses a warning threshold.</p>"
+    return (f"<h2>Diagnostics (epoch {last})</h2>{warnings}<table class=diagnostics><tr>{head}</tr>{''.join(body)}"
+            f"</table>{heat_map(run)}")
+
+
+def _number(value: float, key: str) -> str:
+    if not math.isfinite(value):
+        return ""
+    return f"{value:.0%}" if key == "dead_fraction" else f"{value:.3g}"
+
+
+def heat_map(run: Run) -> str:
+    """Layers x epochs: log10 of gradient norm / weight norm for layers with weights, the share of dead units
+    for rectifiers (red: at or past the warning thresholds)."""
+    from netdsl.train.layer_stats import DEAD_SHARE, VANISHING
+
+    epochs = sorted({row["epoch"] for row in run.diagnostics})
+    cells: dict[str, dict[int, str]] = {}
+    for row in run.diagnostics:
+        cell = _heat_cell(row, VANISHING, DEAD_SHARE)
+        if cell:
+            cells.setdefault(row["layer"], {})[row["epoch"]] = cell
+    if not cells:
+        return ""
+    head = "<tr><th>layer \\ epoch</th>" + "".join(f"<th>{e}</th>" for e in epochs) + "</tr>"
+    body = "".join(f"<tr><th>{escape(layer)}</th>" + "".join(row.get(e, "<td></td>") for e in epochs) + "</tr>"
+                   for layer, row in cells.items())
+    return ("<h3>Layers by epoch</h3><p class=muted>Layers with weights: log<sub>10</sub> of gradient norm / "
+            "weight norm (blue: learning; red: below the vanishing threshold). Rectifiers: the share of dead units "
+            f"(red from {DEAD_SHARE:.0%}).</p><table class=heat>{head}{body}</table>")
+
+
+def _heat_cell(row: dict, vanishing: float, dead_share: float) -> str:
+    weight, grad, dead = row.get("weight_norm", math.nan), row.get("grad_norm", math.nan), \
+        row.get("dead_fraction", math.nan)
+    if math.isfinite(weight) and math.isfinite(grad) and weight > 0:
+        ratio = grad / weight
+        level = math.log10(ratio) if ratio > 0 else -math.inf
+        # red past the threshold, blue shading with the ratio's size above it
+        bad = level < math.log10(vanishing)
+        strength = 0.85 if bad else min(0.85, max(0.1, (level + 5) / 5 * 0.85))
+        colour = f"rgba(214,39,40,{strength:.2f})" if bad else f"rgba(31,119,180,{strength:.2f})"
+        text = "-inf" if level == -math.inf else f"{level:.1f}"
+        return f'<td style="background:{colour}" title="gradient/weight {ratio:.2g}">{text}</td>'
+    if math.isfinite(dead):
+        bad = dead >= dead_share
+        colour = f"rgba(214,39,40,{0.3 + 0.55 * dead:.2f})" if bad else f"rgba(44,160,44,{0.15 + 0.5 * dead:.2f})"
+        return f'<td style="background:{colour}" title="dead units">{dead:.0%}</td>'
+    return ""
 
 
 def metrics_section(run: Run, val_accuracy: float | None, samples: int) -> str:
@@ -230,7 +308,7 @@ def build_report(run_dir: str | Path, data_dir=None, progress: Callable[[str], N
     """The whole page as text."""
     run = read_run(run_dir)
     model = _model(run)
-    parts = [check_section(model), diagram_section(model), curves_section(run)]
+    parts = [check_section(model), diagram_section(model), curves_section(run), diagnostics_section(run)]
     evaluation = ""
     val_accuracy, samples = None, 0
     classifier = run.settings.get("target", "labels") == "labels"
@@ -246,7 +324,7 @@ def build_report(run_dir: str | Path, data_dir=None, progress: Callable[[str], N
                 wrong_section(data.x_val, data.y_val, probabilities, names)
         else:
             evaluation = "<h2>Confusion matrix</h2><p class=muted>The run held out no validation split.</p>"
-    parts.insert(3, metrics_section(run, val_accuracy, samples))
+    parts.insert(4, metrics_section(run, val_accuracy, samples))
     parts.append(evaluation)
     title = f"netdsl run {run.directory}: network {model.name}"
     return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"

@@ -34,6 +34,7 @@ class Run:
     directory: Path
     rows: list[dict[str, float]]
     settings: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)  # diagnostics.csv's rows, when it has one
 
     @property
     def label(self) -> str:
@@ -50,6 +51,17 @@ class Run:
     def has(self, key: str) -> bool:
         return any(math.isfinite(v) for v in self.column(key))
 
+    def layer_series(self, key: str) -> dict[str, tuple[list[int], list[float]]]:
+        """layer -> (epochs, values) of one diagnostic, for the layers that have it, in the network's order."""
+        series: dict[str, tuple[list[int], list[float]]] = {}
+        for row in self.diagnostics:
+            value = row.get(key, math.nan)
+            if isinstance(value, float) and math.isfinite(value):
+                epochs, values = series.setdefault(row["layer"], ([], []))
+                epochs.append(int(row["epoch"]))
+                values.append(value)
+        return series
+
 
 def run_settings(config, network: str, program: str) -> dict[str, Any]:
     """settings.json's content: the network, its program text and the training settings with defaults filled in."""
@@ -64,7 +76,7 @@ def write_epoch_files(trainer) -> None:
     out = Path(trainer.out_dir)
     settings = run_settings(trainer.config, trainer.executor.graph.name, getattr(trainer, "program", ""))
     atomic_write_text(out / SETTINGS, json.dumps(settings, indent=2, default=str) + "\n")
-    run = Run(out, [dict(row) for row in trainer.history.rows], settings)
+    run = Run(out, [dict(row) for row in trainer.history.rows], settings, list(trainer.history.diagnostics))
     title = f"{settings['network']}: {settings['optimizer']} lr {settings['lr']:g}"
     atomic_write(out / CURVES, lambda handle: save_curves([run], handle, "png", title=title))
 
@@ -80,7 +92,22 @@ def read_run(directory: str | Path) -> Run:
     history = directory / HISTORY
     if not history.is_file():
         raise RunError(f"{directory}: no {HISTORY}; give a directory that netdsl train wrote")
-    return Run(directory, read_history(history), read_settings(directory))
+    return Run(directory, read_history(history), read_settings(directory), read_diagnostics(directory))
+
+
+def read_diagnostics(directory: Path) -> list[dict[str, Any]]:
+    """The rows of the run's diagnostics.csv ([] when it has none); one line for a file that is not one."""
+    from netdsl.train.layer_stats import DIAGNOSTICS, from_csv
+
+    path = directory / DIAGNOSTICS
+    if not path.is_file():
+        return []
+    if path.stat().st_size > MAX_HISTORY_BYTES:
+        raise RunError(f"{path}: larger than {MAX_HISTORY_BYTES // 2**20} MiB; not a netdsl diagnostics file")
+    try:
+        return from_csv(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, KeyError, csv.Error) as err:
+        raise RunError(f"{path}: not a netdsl diagnostics file ({err})") from None
 
 
 def read_history(path: Path) -> list[dict[str, float]]:

@@ -10,7 +10,7 @@ from netdsl.frontend import ast
 from netdsl.frontend.expand import evaluate
 from netdsl.frontend.train_extras import EXTRA_SETTINGS, check_together, parse_extra
 from netdsl.train.config import TrainConfig
-from netdsl.train.declarations import CLASS_LOSSES, DECAY, LOSSES, METRICS, OPTIMIZERS, TARGETS, canonical_loss
+from netdsl.train.declarations import CLASS_LOSSES, DECAY, LOGS, LOSSES, METRICS, OPTIMIZERS, TARGETS, canonical_loss
 from netdsl.train.settings import FUSED_HEADS  # noqa: F401 (stated there, for the backends too)
 
 BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
@@ -21,6 +21,12 @@ def _number(value: Any, key: str, setting: ast.Setting, *, integer: bool, minimu
         kind = "an integer" if integer else "a number"
         raise CompileError(f"{key} must be {kind} >= {minimum}, received {value!r}", setting.value.span)
     return value
+
+
+def _flag(value: Any, key: str, setting: ast.Setting) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise CompileError(f"{key} must be true or false, received {value!r}", setting.value.span)
 
 
 def _choice(value: Any, key: str, options: tuple[str, ...], setting: ast.Setting) -> str:
@@ -127,6 +133,10 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
                 config["metrics"] = _metrics(value, setting)
             elif key == "target":
                 config["target"], config["target_span"] = _choice(value, key, TARGETS, setting), setting.span
+            elif key == "diagnostics":
+                config["diagnostics"] = _flag(value, key, setting)
+            elif key == "log":
+                config["log"] = _choice(value, key, LOGS, setting)
             elif key == "val_split":
                 share = _number(value, key, setting, integer=False, minimum=0)
                 if share >= 1:

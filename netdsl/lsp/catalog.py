@@ -90,6 +90,9 @@ SETTING_DOCS: dict[str, str] = {
     "early_stop": "Stop when validation stops improving: `val_loss(patience=5, min_delta=0)` or "
                   "`val_accuracy(...)`; restores the best weights.",
     "classes": 'A file with one class name per line, for user data sets: `"classes.txt"`.',
+    "diagnostics": "`true`: measure each layer every epoch (gradient and update size against the weights, dead "
+                   "ReLUs, activation statistics); writes `diagnostics.csv` and names the worst layers.",
+    "log": "`tensorboard`: write TensorBoard event files into the run directory (needs tensorboardX).",
 }
 
 

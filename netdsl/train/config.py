@@ -72,6 +72,8 @@ class TrainConfig:
     early_stop: EarlyStop | None = None
     classes: str | tuple[str, ...] | None = None
     target: str = "labels"
+    diagnostics: bool = False  # per-layer statistics each epoch (netdsl/train/layer_stats.py)
+    log: str = "none"
     target_span: Span | None = field(default=None, compare=False, repr=False)  # for errors about the target
 
     @property

@@ -52,6 +52,7 @@ LOSSES = ("cross_entropy", "mse", "binary_cross_entropy", "mae", "huber")
 CLASS_LOSSES = ("cross_entropy", "binary_cross_entropy")  # need class labels: not for target = values
 METRICS = ("accuracy", "mae", "rmse", "none")  # none: the loss alone
 TARGETS = ("labels", "input", "values")  # input: reproduce the input (an autoencoder); values: regression
+LOGS = ("none", "tensorboard")  # `log = tensorboard`: event files in the run directory
 # Keras and PyTorch spellings accepted for the same loss (documented in docs/language.md).
 LOSS_ALIASES = {
     "categorical_crossentropy": "cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",

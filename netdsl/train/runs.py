@@ -10,7 +10,9 @@ from pathlib import Path
 
 # What a run writes (best.*: early stopping's best weights; curves.png, settings.json: its pictures), all replaced
 # by --overwrite.
-RUN_FILES = ("weights.npz", "checkpoint.npz", "history.csv", "best.npz", "best.json", "curves.png", "settings.json")
+RUN_FILES = ("weights.npz", "checkpoint.npz", "history.csv", "best.npz", "best.json", "curves.png", "settings.json",
+             "diagnostics.csv")
+EVENT_FILES = "events.out.tfevents.*"  # log = tensorboard
 LOCK_FILE = ".netdsl-train.lock"
 # fileio.atomic_write's temporary names: ".<file>.<8 random characters>.tmp"
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
@@ -55,6 +57,8 @@ def remove_run_files(directory: Path) -> None:
     """--overwrite: the files of the earlier run go (the lock is held, so no trainer writes them)."""
     for name in RUN_FILES:
         (directory / name).unlink(missing_ok=True)
+    for events in directory.glob(EVENT_FILES):
+        events.unlink(missing_ok=True)
 
 
 def ensure_writable(directory: Path) -> None:

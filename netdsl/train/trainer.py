@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -20,6 +21,7 @@ from netdsl.backends.numpy.objective import Objective
 from netdsl.backends.numpy.optimizers import Optimizer, make_optimizer
 from netdsl.backends.numpy.weights import check_tensors, save_weights
 from netdsl.fileio import atomic_write, atomic_write_text
+from netdsl.train import layer_stats
 from netdsl.train.checkpoint import (
     CHECKPOINT,
     Checkpoint,
@@ -31,8 +33,10 @@ from netdsl.train.checkpoint import (
 )
 from netdsl.train.config import TrainConfig
 from netdsl.train.hooks import RunExtras, TrainingError
+from netdsl.train.layer_stats import LayerProbe
 from netdsl.train.loss_watch import LossWatch
 from netdsl.train.progress import PeriodicLine, progress_line
+from netdsl.train.tensorboard import EventLog
 
 
 def history_columns(metric: str | None) -> tuple[str, ...]:
@@ -67,6 +71,7 @@ class History:
 
     rows: list[dict[str, float]] = field(default_factory=list)
     columns: tuple[str, ...] = HISTORY_COLUMNS
+    diagnostics: list[dict] = field(default_factory=list)  # per layer and epoch, with diagnostics on
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -146,6 +151,20 @@ class Trainer:
         self.data: dict | None = None  # the fingerprint of the data trained on (a resume checks it)
         self.loss_watch = LossWatch()
         self.extras = RunExtras(config, executor)  # lr schedule, augmentation, early stopping
+        self.log_dir = self.out_dir  # where `log = tensorboard` writes its event files
+        self.probe: LayerProbe | None = None
+        self.events: EventLog | None = None
+        self.set_diagnostics(config.diagnostics)
+
+    def set_diagnostics(self, on: bool) -> None:
+        """Gather per-layer statistics each epoch (also when TensorBoard needs them), or stop gathering them."""
+        from dataclasses import replace
+
+        self.config = replace(self.config, diagnostics=on)
+        wanted = on or self.config.log == "tensorboard"
+        self.probe = (self.probe or LayerProbe.of(self.executor.graph)) if wanted else None
+        if self.probe is not None:
+            self.probe.keep_grads = self.config.log == "tensorboard"
 
     # ---- one step ----
     def step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
@@ -156,6 +175,20 @@ class Trainer:
         grads = self.executor.backward(dout, start=self.objective.start)
         self.optimizer.step(self.executor.params, grads)
         return loss, self.objective.metric_term(out, yb)
+
+    def _probed_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
+        """`step`, with the layers' outputs, the gradients and the weights before and after shown to the probe."""
+        outputs: dict[str, np.ndarray] = {}
+        out = self.executor.forward(xb, training=True, rng=self.rng, stop_before=self.objective.stop_before,
+                                    record=outputs)
+        loss, dout = self.objective(out, yb)
+        if not np.isfinite(loss):
+            return loss, 0.0
+        grads = self.executor.backward(dout, start=self.objective.start)
+        before = self.probe.snapshot(self.executor.params)
+        self.optimizer.step(self.executor.params, grads)
+        self.probe.observe(outputs, grads, before, self.executor.params)
+        return loss, self.objective.accuracy(out, yb)
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, float]:
         """Mean loss and the metric (accuracy, mae or rmse; nan with none) at inference (running batchnorm
@@ -180,9 +213,10 @@ class Trainer:
             self._check_data(data_fingerprint(x, y, validation))
         self.extras.start(self.progress.epoch == 0 and self.progress.step == 0, x.shape[1:],
                           validation is not None and len(validation[0]) > 0)
+        probe = self.probe
         # a diverging net overflows on its way to NaN: the NaN check below says so, not NumPy's RuntimeWarnings
         with _SigintFlag(terminate=self.out_dir is not None) as sigint, self._bar(epochs, len(x)) as bar, \
-                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"), self._event_log():
             while self.progress.epoch < epochs and not self.extras.stopped:
                 p = self.progress
                 if p.step == 0:
@@ -194,7 +228,10 @@ class Trainer:
                 while p.step < steps:
                     index = p.perm[p.step * batch:(p.step + 1) * batch]
                     self.optimizer.lr = self.extras.lr(p.epoch, epochs, self.optimizer.t)
-                    loss, acc = self.step(self.extras.augmented(x[index]), y[index])
+                    if probe is not None and probe.sampled(p.step, steps):
+                        loss, acc = self._probed_step(self.extras.augmented(x[index]), y[index])
+                    else:
+                        loss, acc = self.step(self.extras.augmented(x[index]), y[index])
                     self._watch(loss, p)
                     if not np.isfinite(loss):
                         raise TrainingError(
@@ -236,13 +273,52 @@ class Trainer:
                 row[f"val_{metric}"] = value
         self.history.rows.append(row)
         p.epoch, p.step, p.perm = p.epoch + 1, 0, None
-        bar.end_epoch(row, p.seen)
+        diagnosed = self._end_epoch_diagnostics(row) if self.probe is not None else []
+        bar.end_epoch(row, p.seen)  # a notebook's curves are redrawn here, with this epoch's diagnostics
+        line = layer_stats.warning_line(diagnosed)
+        if line and self.verbose > 0:
+            print(f"epoch {row['epoch']} diagnostics: {line}", flush=True)
         self.extras.end_epoch(row, self.out_dir)
         if self.out_dir:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
             self.save_checkpoint()  # also writes history.csv
             from netdsl.draw.run_dir import write_epoch_files  # settings.json, curves.png (kept out of the imports)
             write_epoch_files(self)
+
+    def _end_epoch_diagnostics(self, row: dict) -> list[dict]:
+        """The epoch's per-layer rows: kept in the history and written to diagnostics.csv (returned, to be
+        warned about), and with the epoch's events for TensorBoard."""
+        rows = self.probe.end_epoch(int(row["epoch"]))
+        if self.events is not None:
+            self.events.epoch(row, rows, self.executor.params, self.probe.last_grads)
+        if not self.config.diagnostics:
+            return []
+        self.history.diagnostics.extend(rows)
+        if self.out_dir:
+            atomic_write_text(self.out_dir / layer_stats.DIAGNOSTICS, layer_stats.to_csv(self.history.diagnostics))
+        return rows
+
+    @contextlib.contextmanager
+    def _event_log(self):
+        """With `log = tensorboard`, the run's event file is open while training."""
+        if self.config.log != "tensorboard":
+            yield
+            return
+        from netdsl.train.tensorboard import TensorBoardMissing
+
+        if self.log_dir is None:
+            raise TrainingError("log = tensorboard writes event files into a run directory; give one "
+                                "(netdsl train --out DIR, or fit(..., log_dir=DIR))")
+        try:
+            events = EventLog(Path(self.log_dir))
+        except TensorBoardMissing as err:
+            raise TrainingError(str(err)) from None
+        self.events = events
+        try:
+            yield
+        finally:
+            events.close()
+            self.events = None
 
     def _check_data(self, fingerprint: dict) -> None:
         """A resumed run goes on with the data it was trained on (a checkpoint before settings: its epoch order)."""
@@ -261,6 +337,10 @@ class Trainer:
         return f"interrupted at epoch {self.progress.epoch + 1}, step {self.progress.step}; checkpoint in {where}"
 
     def _bar(self, epochs: int, samples: int):
+        from netdsl.train.notebook import NotebookBar, in_notebook
+
+        if self.verbose > 0 and in_notebook():
+            return NotebookBar(epochs, samples, self)
         return _ProgressBar(epochs, samples, self.verbose, self.config.metric)
 
     # ---- checkpoints ----
@@ -299,6 +379,7 @@ class Trainer:
         self.history = _history_rows(meta["history"], path, self.history.columns) if "history" in meta \
             else _history_file(path.parent / "history.csv")
         self.history.rows = self.history.rows[:meta["epoch"]]
+        self.history.diagnostics = _diagnostics_file(path.parent / layer_stats.DIAGNOSTICS, meta["epoch"])
         if self.out_dir and "history" in meta:  # a crash after the checkpoint's rename may have lost the csv row
             _restore(self.out_dir / "history.csv", self.history.to_csv())
 
@@ -319,6 +400,17 @@ def _history_rows(rows: list[dict], path: Path, columns: tuple[str, ...]) -> His
         if set(row) != set(columns):
             raise CheckpointError(f"{path}: a history row has columns {sorted(row)}, expected {list(columns)}")
     return History([dict(row) for row in rows], columns)
+
+
+def _diagnostics_file(path: Path, epochs: int) -> list[dict]:
+    """The rows of a run's diagnostics.csv up to the checkpoint's epoch ([] when there is none)."""
+    if not path.is_file():
+        return []
+    try:
+        rows = layer_stats.from_csv(path.read_text(encoding="utf-8"))
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path}: not a netdsl diagnostics file ({err})") from None
+    return [row for row in rows if row["epoch"] <= epochs]
 
 
 def _history_file(path: Path) -> History:

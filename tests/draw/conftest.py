@@ -36,3 +36,14 @@ def trained_run(tmp_path_factory) -> Path:
                             capture_output=True, text=True, cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
     return root / "run"
+
+
+@pytest.fixture(scope="session")
+def diagnosed_run(tmp_path_factory) -> Path:
+    """The same training with --diagnostics: diagnostics.csv beside the other files."""
+    root = tmp_path_factory.mktemp("diagnosed")
+    (root / "tiny.net").write_text(TINY)
+    result = subprocess.run([sys.executable, "-m", "netdsl.cli", "train", "tiny.net", "--out", "run", "--quiet",
+                             "--diagnostics"], capture_output=True, text=True, cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root / "run"

@@ -79,3 +79,45 @@ def test_the_browser_check_catches_a_broken_page(tmp_path: Path) -> None:
     rendered = render(page, tmp_path / "profile")
     assert any("boom" in e for e in rendered.errors) and any("ERR_FILE_NOT_FOUND" in e for e in rendered.errors)
     assert rendered.images[0]["width"] == 0
+
+
+def test_a_diagnosed_run_gets_a_table_and_a_heat_map(diagnosed_run: Path, report: str) -> None:
+    page = build_report(diagnosed_run)
+    assert "<h2>Diagnostics (epoch 2)</h2>" in page and "<h2>Diagnostics" not in report
+    table = re.search(r"<table class=diagnostics>(.*?)</table>", page).group(1)
+    assert re.findall(r"<tr[^>]*><td>([^<]*)</td>", table) == ["conv_1", "fc_1", "output_1", "relu_1", "relu_2"]
+    heat = re.search(r"<table class=heat>(.*?)</table>", page).group(1)
+    assert heat.count("<tr>") == 6 and heat.count("gradient/weight") == 6  # 5 layers x 2 epochs, 3 with weights
+    assert page.index("Training curves") < page.index("Diagnostics") < page.index("Final metrics")
+
+
+def test_a_diagnosed_report_renders_in_headless_chromium(diagnosed_run: Path, tmp_path: Path) -> None:
+    if browser() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium): the browser check did not run")
+    page = tmp_path / "report.html"
+    page.write_text(build_report(diagnosed_run), encoding="utf-8")
+    rendered = render(page, tmp_path / "profile")
+    (tmp_path / "report.png").write_bytes(rendered.screenshot)  # kept for a person to look at
+    assert rendered.errors == []
+    assert rendered.images and all(i["complete"] and i["width"] > 0 for i in rendered.images), rendered.images
+
+
+@pytest.mark.parametrize("example, collapsed", [("lenet5", False), ("resnet50", True)])
+def test_a_models_notebook_html_renders_in_headless_chromium(example: str, collapsed: bool, tmp_path: Path) -> None:
+    """Model._repr_html_ as a notebook shows it: the table (folded for a big net) and the diagram."""
+    from helpers import EXAMPLES
+
+    import netdsl
+
+    model = netdsl.load(EXAMPLES / f"{example}.net")
+    html = model._repr_html_()
+    assert ("blocks collapsed" in html) == collapsed and ("<details open><summary>check table" in html) != collapsed
+    assert html.count("<tr>") == len(model.graph) + 1 and model._repr_svg_().startswith("<svg")
+    if browser() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium): the browser check did not run")
+    page = tmp_path / "model.html"
+    page.write_text(f"<!DOCTYPE html><html><head><title>{example}</title></head><body>{html}</body></html>")
+    rendered = render(page, tmp_path / "profile")
+    (tmp_path / "model.png").write_bytes(rendered.screenshot)  # kept for a person to look at
+    assert rendered.errors == [] and rendered.title == example
+    assert len(rendered.images) == 1 and rendered.images[0]["complete"] and rendered.images[0]["width"] > 200

@@ -84,3 +84,25 @@ def test_curves_overlay_runs_with_lr_panel(tmp_path: Path) -> None:
     save_curves(runs, buffer, "png")
     with Image.open(io.BytesIO(buffer.getvalue())) as image:
         assert image.size[0] >= 3 * 400
+
+
+def test_a_diagnosed_run_gets_the_gradient_panel(diagnosed_run: Path, trained_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from netdsl.draw.curves import _panels
+    from netdsl.draw.run_dir import RunError, read_run
+
+    diagnosed, plain = read_run(diagnosed_run), read_run(trained_run)
+    assert _panels([diagnosed])[-1] == ("grad_norm", "gradient norm per layer")
+    assert "grad_norm" not in dict(_panels([plain]))
+    series = diagnosed.layer_series("grad_norm")
+    assert list(series) == ["conv_1", "fc_1", "output_1"] and all(e == [1, 2] for e, _ in series.values())
+    from PIL import Image
+
+    with Image.open(diagnosed_run / "curves.png") as with_panel, Image.open(trained_run / "curves.png") as without:
+        assert with_panel.width > without.width
+    damaged = tmp_path / "run"
+    shutil.copytree(diagnosed_run, damaged)
+    (damaged / "diagnostics.csv").write_text("epoch,layer\n,\n")
+    with pytest.raises(RunError, match=r"diagnostics.csv: not a netdsl diagnostics file"):
+        read_run(damaged)

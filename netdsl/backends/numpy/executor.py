@@ -78,8 +78,9 @@ class Executor:
 
     # -- running --
     def forward(self, x: Array, training: bool = False, rng: np.random.Generator | None = None,
-                stop_before: str | None = None) -> Array:
-        """Output for NCHW (or vector) input; `stop_before` returns the input of that node instead."""
+                stop_before: str | None = None, record: dict[str, Array] | None = None) -> Array:
+        """Output for NCHW (or vector) input; `stop_before` returns the input of that node instead.
+        In training, `record` receives every layer's output (the backend's layout: NHWC images)."""
         self._require_memory(len(x), training)
         ctx = Ctx(self.params, self.buffers, training, rng)
         values: dict[str, Array] = {}
@@ -96,6 +97,8 @@ class Executor:
             values[node.name], self._caches[node.name] = kernel.forward(node, [values[i] for i in node.inputs], ctx)
             if not training:
                 self._release(node, values, remaining)
+        if record is not None:
+            record.update(values)
         return to_external(values[last])
 
     def _require_memory(self, batch: int, training: bool) -> None:
