@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 from netdsl.diagnostics import NetdslError
 
 if TYPE_CHECKING:
+    from netdsl.importer import import_onnx
     from netdsl.model import Model, load, loads
 
-__all__ = ["Model", "NetdslError", "datasets", "load", "loads"]
+__all__ = ["Model", "NetdslError", "datasets", "import_onnx", "load", "loads"]
 __version__ = "0.1.0"
 
 
@@ -20,6 +21,10 @@ def __getattr__(name: str) -> Any:
         from netdsl import model
 
         return getattr(model, name)
+    if name == "import_onnx":  # onnx loads only when an ONNX model is imported
+        from netdsl.importer import import_onnx
+
+        return import_onnx
     if name == "datasets":  # netdsl.datasets.load(name, split=..., shape=...): the data sets as arrays
         import importlib
 

@@ -211,10 +211,13 @@ def loads(text: str, network: str | None = None, file: str = "<string>") -> Mode
 
 
 def load(path: str | Path, network: str | None = None) -> Model:
-    """Compile a .net file; a bad program raises NetdslError carrying the diagnostics."""
+    """Compile a .net file, or import an .onnx one with its weights; a bad program raises NetdslError carrying
+    the diagnostics."""
     from netdsl.frontend.limits import SourceFileError, read_source
 
     path = Path(path)
+    if path.suffix.lower() == ".onnx":
+        return _load_onnx(path)
     try:
         text = read_source(path)  # regular files of at most 1 MiB: a FIFO or /dev/zero is refused
     except SourceFileError as err:
@@ -222,3 +225,18 @@ def load(path: str | Path, network: str | None = None) -> Model:
     except OSError as err:
         raise NetdslError([Diagnostic("error", f"{path}: cannot read: {err.strerror or err}")]) from None
     return loads(text, network, str(path))
+
+
+def _load_onnx(path: Path) -> Model:
+    """An ONNX model imported (netdsl.importer) as a Model holding the model's own weights."""
+    from netdsl.backends.numpy.executor import Executor
+    from netdsl.importer import OnnxImportError, import_onnx
+
+    try:
+        text, weights = import_onnx(path)
+    except OnnxImportError as err:
+        raise NetdslError([Diagnostic("error", f"{path}: {err}")]) from None
+    model = loads(text, file=str(path))
+    model._backend = Executor(model.graph)
+    model._backend.load_state_dict(weights)
+    return model

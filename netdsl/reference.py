@@ -29,7 +29,7 @@ from netdsl.ops.base import OpDef
 from netdsl.ops.conv import CONV, DECONV, DWCONV
 from netdsl.ops.normalization import BATCHNORM, GROUPNORM, LAYERNORM, LRN, SCALE
 from netdsl.ops.pool import AVGPOOL, MAXPOOL
-from netdsl.ops.resample import UPSAMPLE, ZEROPAD
+from netdsl.ops.resample import SHUFFLE, UPSAMPLE, ZEROPAD
 
 REFERENCES: dict[str, Callable] = {}
 
@@ -290,3 +290,10 @@ def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[i
 def zeropad(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
     """Zeros around H and W: pads are (top, left, bottom, right)."""
     return pad(x, pads)
+
+
+@reference(SHUFFLE)
+def shuffle(x: np.ndarray, groups: int) -> np.ndarray:
+    """ShuffleNet's channel shuffle (NCHW): channels as (groups, C/groups), transposed, flattened again."""
+    n, c, h, w = x.shape
+    return x.reshape(n, groups, c // groups, h, w).swapaxes(1, 2).reshape(n, c, h, w)

@@ -32,6 +32,7 @@ OTHER_MEANINGS = {
     ("netdsl/frontend/limits.py", "add"): "the grammar's arithmetic rules (nesting depth)",
     ("netdsl/frontend/limits.py", "mul"): "the grammar's arithmetic rules (nesting depth)",
     ("netdsl/data/classes.py", "cat"): "a cifar10 class name",
+    ("netdsl/importer/tensors.py", "linear"): "ONNX Resize's mode (linear interpolation)",
     **{("netdsl/draw/layout.py", trait): "a trait name: the colour of each kind of op"
        for trait in ("input", "conv", "dense", "pool")},
 }

@@ -62,6 +62,10 @@ def _read_program(path: str) -> str:
         raise UsageError(f"{path}: no such file")
     if file.is_dir():
         raise UsageError(f"{path}: is a directory, not a .net file")
+    if file.suffix.lower() == ".onnx":  # a second front end: the model imported in memory
+        from netdsl.cli.importer import imported
+
+        return imported(path).text
     from netdsl.frontend.limits import SourceFileError, read_source
 
     try:
@@ -128,11 +132,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("netdsl.cli.draw:show_arguments",
              "kernels and feature maps of a layer for one input (seed 002's fig. 18-34)"),
     "report": ("netdsl.cli.draw:report_arguments", "one self-contained HTML page about a training run"),
+    "import": ("netdsl.cli.importer:import_arguments",
+               "turn an ONNX CNN into a .net program and an .npz of its weights"),
 }
 
 
 def check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help=".net program(s)")
+    parser.add_argument("files", nargs="+", metavar="FILE", help=".net programs or .onnx models (imported)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (an array for several files)")
     parser.set_defaults(func=cmd_check)
 

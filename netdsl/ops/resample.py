@@ -1,10 +1,11 @@
-"""Ops that change the spatial size, of LANGUAGE.md section 9: upsample and zeropad."""
+"""Ops that change the spatial size, of LANGUAGE.md section 9: upsample and zeropad; and shuffle (LANGUAGE.md
+section 10), which reorders the channels."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from netdsl.ops.base import Arg, ArgError, Input, OpDef, Shape, choice, pair
+from netdsl.ops.base import Arg, ArgError, Input, OpDef, Shape, ShapeError, choice, fmt_shape, pair, positive_int
 from netdsl.ops.window import require_image
 
 # ---- upsample ----
@@ -50,4 +51,19 @@ def _zeropad_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
 ZEROPAD = OpDef(name="zeropad", aliases=("zeropadding2d", "zeropad2d"), args=(Arg("pad", zero_padding),),
                 infer=_zeropad_infer, shown=("pad",))
 
-OPS = (UPSAMPLE, ZEROPAD)
+# ---- shuffle ----
+
+
+def _shuffle_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
+    c = require_image(ins, "shuffle")[0]
+    if c % attrs["groups"]:
+        raise ShapeError(f"has groups={attrs['groups']}, which must divide the {c} channels of {ins[0].name} "
+                         f"({fmt_shape(ins[0].shape)}); {c} is not a multiple of {attrs['groups']}")
+    return ins[0].shape, {}
+
+
+# ShuffleNet's channel shuffle: channel g*(C/groups) + i moves to i*groups + g (a transpose of the groups)
+SHUFFLE = OpDef(name="shuffle", aliases=("channelshuffle", "channel_shuffle"), args=(Arg("groups", positive_int()),),
+                infer=_shuffle_infer, shown=("groups",), traits=frozenset({"reshape"}))
+
+OPS = (UPSAMPLE, ZEROPAD, SHUFFLE)

@@ -31,7 +31,7 @@ network zoo {
     add { globalavgpool | globalmaxpool }
     mul { identity | conv(24, 1) - sigmoid | identity }
     gelu - gelu(approximate=tanh) - relu6 - hardswish - hardsigmoid - elu - selu - softplus - mish - prelu
-    layernorm - groupnorm(4) - scale(init=0.5) - zeropad(1) - upsample(mode=bilinear) - upsample
+    layernorm - groupnorm(4) - scale(init=0.5) - zeropad(1) - shuffle(4) - upsample(mode=bilinear) - upsample
     deconv(8, 3, stride=2, pad=1, output_pad=1) - deconv(8, 2, pad=same) - dwconv(3, stride=2, pad=same)
     flatten - fc(16, bias=false) - bn - relu - identity
     fc(5) - softmax

@@ -57,3 +57,14 @@ def test_aliases() -> None:
     graph = graph_of("input(4, 8, 8) - depthwiseconv(3) - convtranspose(2, 2) - conv2dtranspose(2, 2) "
                      "- upsampling2d - zeropadding2d(1)")
     assert [n.op for n in graph][1:] == ["dwconv", "deconv", "deconv", "upsample", "zeropad"]
+
+
+def test_shuffle_keeps_the_shape_and_has_no_parameters() -> None:
+    node = graph_of("input(6, 5, 4) - channelshuffle(3)")["shuffle_1"]
+    assert (node.shape, node.params, node.macs, node.attrs["groups"]) == ((6, 5, 4), {}, 0, 3)
+
+
+def test_shuffle_groups_must_divide_the_channels() -> None:
+    error = only_error("input(6, 5, 4)\n  shuffle(4)\n")
+    assert (error.span.line, error.span.column) == (2, 3)
+    assert "groups=4" in error.message and "6 channels" in error.message

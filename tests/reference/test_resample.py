@@ -28,3 +28,11 @@ def test_zeropad_takes_top_left_bottom_right() -> None:
     x = RNG.standard_normal((1, 2, 3, 3))
     expected = F.pad(torch.from_numpy(x), (3, 4, 1, 2)).numpy()  # torch: (left, right, top, bottom)
     np.testing.assert_array_equal(R.zeropad(x, (1, 3, 2, 4)), expected)
+
+
+@pytest.mark.parametrize("groups", [2, 3])
+def test_shuffle_equals_torch_channel_shuffle(groups: int) -> None:
+    x = RNG.standard_normal((2, 6, 3, 4))
+    expected = torch.nn.ChannelShuffle(groups)(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(R.shuffle(x, groups), expected)
+    assert R.shuffle(x, groups)[0, 1, 0, 0] == x[0, 1 * (6 // groups) if groups > 1 else 1, 0, 0]

@@ -46,7 +46,7 @@ SMALL = {
     "resample": "input(4, 5, 6)\nzeropad((1, 0, 2, 1)) - upsample - upsample(scale=(2, 3), mode=bilinear)\n"
                 "deconv(6, 3, stride=2, pad=1, output_pad=1) - deconv(4, 4, stride=2, pad=same, groups=2)\n"
                 "dwconv(3, stride=2, multiplier=2, pad=same) - deconv(3, 1, stride=2, pad=same)\n"
-                "deconv(2, 2, pad=same)",
+                "deconv(2, 2, pad=same) - shuffle(2)",
     "label_clash": "input(4)\noutput: fc(3) - relu\ninput_2: fc(2)",
     "only_input": "input(3, 4, 4)",
 }

@@ -1,4 +1,4 @@
-"""upsample and zeropad on NumPy (NHWC): forward -> (y, cache), backward -> gradients."""
+"""upsample, zeropad and shuffle on NumPy (NHWC): forward -> (y, cache), backward -> gradients."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from netdsl.backends.numpy.registry import Ctx, kernel, unary_backward
 from netdsl.ir.graph import Node
-from netdsl.ops.resample import UPSAMPLE, ZEROPAD
+from netdsl.ops.resample import SHUFFLE, UPSAMPLE, ZEROPAD
 from netdsl.reference import interpolation_matrix
 
 Array = np.ndarray
@@ -55,6 +55,18 @@ def zeropad_backward(dy: Array, cache: Cache) -> Array:
     return dy[:, top:top + h, left:left + w]
 
 
+def shuffle_forward(x: Array, groups: int) -> tuple[Array, Cache]:
+    """Channels (groups, C/groups) -> (C/groups, groups), on the last (channel) axis of NHWC."""
+    n, h, w, c = x.shape
+    y = x.reshape(n, h, w, groups, c // groups).swapaxes(3, 4).reshape(n, h, w, c)
+    return y, {"groups": groups}
+
+
+def shuffle_backward(dy: Array, cache: Cache) -> Array:
+    """The inverse permutation: a shuffle with C/groups groups."""
+    return shuffle_forward(dy, dy.shape[3] // cache["groups"])[0]
+
+
 # ---- registrations ----
 
 
@@ -83,3 +95,12 @@ class ZeroPad:
         return zeropad_forward(xs[0], node.attrs["pads"])
 
     backward = staticmethod(unary_backward(zeropad_backward))
+
+
+@kernel(SHUFFLE)
+class Shuffle:
+    @staticmethod
+    def forward(node: Node, xs: list[Array], ctx: Ctx):
+        return shuffle_forward(xs[0], node.attrs["groups"])
+
+    backward = staticmethod(unary_backward(shuffle_backward))

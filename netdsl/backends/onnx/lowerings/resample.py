@@ -1,4 +1,4 @@
-"""upsample and zeropad in ONNX."""
+"""upsample, zeropad and shuffle in ONNX."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from netdsl.backends.onnx.lower import Lowering, constant
 from netdsl.backends.onnx.registry import lowering
-from netdsl.ops.resample import UPSAMPLE, ZEROPAD
+from netdsl.ops.resample import SHUFFLE, UPSAMPLE, ZEROPAD
 
 
 def interpolation(size: int, factor: int, mode: str) -> Any:
@@ -41,3 +41,16 @@ def lower_zeropad(low: Lowering) -> None:
     top, left, bottom, right = low.node.attrs["pads"]
     pads = constant(low, "pads", [0, 0, top, left, 0, 0, bottom, right], "int64")
     low.emit("Pad", [low.inputs[0], pads], mode="constant")
+
+
+@lowering(SHUFFLE)
+def lower_shuffle(low: Lowering) -> None:
+    """shuffle: Reshape to (N, groups, C/groups, H, W), swap the two channel axes, Reshape back (ShuffleNet's
+    own export). The batch stays dynamic: 0 in a Reshape shape copies the input's dimension."""
+    c, h, w = low.node.shape
+    groups = int(low.node.attrs["groups"])
+    split = constant(low, "split", [0, groups, c // groups, h, w], "int64")
+    grouped = low.emitter.add("Reshape", [low.inputs[0], split], f"{low.output}/groups", f"{low.node.name}/groups")
+    swapped = low.emitter.add("Transpose", [grouped], f"{low.output}/swap", f"{low.node.name}/swap",
+                              perm=[0, 2, 1, 3, 4])
+    low.emit("Reshape", [swapped, constant(low, "merge", [0, c, h, w], "int64")])

@@ -37,3 +37,14 @@ def test_zeropad() -> None:
     assert rel_err(nchw(y), R.zeropad(nchw(x), pads)) == 0
     dy = RNG.standard_normal(y.shape)
     check(lambda: K.zeropad_forward(x, pads)[0], dy, x, K.zeropad_backward(dy, cache))
+
+
+@pytest.mark.parametrize("groups", [1, 2, 3, 6])
+def test_shuffle(groups: int) -> None:
+    """The kernel equals the reference, its gradient finite differences, and a shuffle by C/groups undoes it."""
+    x = np.ascontiguousarray(nhwc(RNG.standard_normal((2, 6, 3, 4))))
+    y, cache = K.shuffle_forward(x, groups)
+    assert rel_err(nchw(y), R.shuffle(nchw(x), groups)) == 0
+    assert np.array_equal(K.shuffle_forward(y, 6 // groups)[0], x)
+    dy = RNG.standard_normal(y.shape)
+    check(lambda: K.shuffle_forward(x, groups)[0], dy, x, K.shuffle_backward(dy, cache))
