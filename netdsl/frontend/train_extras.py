@@ -196,7 +196,7 @@ def parse_classes(setting: ast.Setting) -> str | tuple[str, ...]:
             raise CompileError("classes: the file name is empty", expr.span)
         return expr.value
     if isinstance(expr, ast.TupleExpr) and all(isinstance(item, ast.Str) for item in expr.items):
-        names = tuple(item.value for item in expr.items)
+        names = tuple(item.value for item in expr.items if isinstance(item, ast.Str))  # every item is one
         if len(set(names)) != len(names):
             raise CompileError("classes: a name appears twice", expr.span)
         return names

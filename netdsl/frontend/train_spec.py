@@ -38,8 +38,10 @@ def _choice(value: Any, key: str, options: tuple[str, ...], setting: ast.Setting
 
 def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
     expr = setting.value
+    args: tuple[ast.Expr, ...] = ()
+    kwargs: tuple[ast.Kwarg, ...] = ()
     if isinstance(expr, ast.Name):
-        name, args, kwargs = expr.id.lower(), (), ()
+        name = expr.id.lower()
     elif isinstance(expr, ast.Call):
         name, args, kwargs = expr.name.lower(), expr.args, expr.kwargs
     else:
@@ -148,8 +150,8 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
                                    did_you_mean(key, known) or f"settings are {', '.join(known)}")
         except CompileError as err:
             sink.add(err.diagnostic)
-    for err in check_together(config, seen):
-        sink.add(err.diagnostic)
+    for problem in check_together(config, seen):
+        sink.add(problem.diagnostic)
     if config.get("target") in ("input", "values") and "loss" not in config:
         config["loss"] = "mse"  # reproducing an image is regression
     if config.get("target") == "values":
