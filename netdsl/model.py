@@ -256,8 +256,11 @@ def _load_onnx(path: Path) -> Model:
 
     try:
         text, weights = import_onnx(path)
-    except OnnxImportError as err:
-        raise NetdslError([Diagnostic("error", f"{path}: {err}")]) from None
+    except OnnxImportError as err:  # one error per line (per unsupported op type); the supported ops as a hint
+        *errors, last = str(err).splitlines()
+        hint = last if errors and last.startswith("netdsl imports") else None
+        lines = errors if hint else [*errors, last]
+        raise NetdslError([Diagnostic("error", f"{path}: {line}", hint=hint) for line in lines]) from None
     model = loads(text, file=str(path))
     model._backend = Executor(model.graph)
     model._backend.load_state_dict(weights)

@@ -90,6 +90,19 @@ def test_unsupported_ops_are_listed_once_per_op_type_and_nothing_is_written(tmp_
     assert not (tmp_path / "m.net").exists() and not (tmp_path / "m.npz").exists()
 
 
+def test_load_reports_each_unsupported_op_type_as_its_own_error(tmp_path) -> None:
+    """netdsl.load("m.onnx"): one diagnostic per op type (no escaped line breaks), the supported ops as a hint."""
+    nodes = [N("Exp", ["x"], ["a"], name="first_exp"), N("Neg", ["a"], ["y"], name="negate")]
+    path = save(tmp_path / "m.onnx", nodes, [], [None, 3, 4, 4], None)
+    with pytest.raises(netdsl.NetdslError) as caught:
+        netdsl.load(path)
+    errors = caught.value.diagnostics
+    assert [d.message.split(": ", 1)[1] for d in errors] == [
+        "unsupported ONNX op Exp: node first_exp: no netdsl op computes it",
+        "unsupported ONNX op Neg: node negate: no netdsl op computes it"]
+    assert all("\n" not in d.message and d.hint.startswith("netdsl imports these ONNX ops:") for d in errors)
+
+
 def test_a_failed_verification_writes_nothing(resnet: Path, tmp_path, monkeypatch, capsys) -> None:
     from netdsl.backends.onnx.export import Verification
     from netdsl.cli import importer, main
