@@ -6,12 +6,11 @@ from typing import IO
 
 from netdsl.compiler import CheckedNetwork, Compilation
 from netdsl.ir.graph import Graph, Node
-from netdsl.ops import REGISTRY
 from netdsl.ops.base import arg_values, fmt_shape
 
 
 def op_text(node: Node) -> str:
-    text = REGISTRY[node.op].describe(node.attrs)
+    text = node.opdef.describe(node.attrs)
     return f"{text} (implicit)" if node.implicit else text
 
 
@@ -21,7 +20,7 @@ def _json_value(value):
 
 def args_json(node: Node) -> dict:
     """Every argument of the node by name (pairs as [h, w]), defaults included."""
-    op = REGISTRY[node.op]
+    op = node.opdef
     return {key: _json_value(value) for key, value in arg_values(op.args, node.attrs, op.shown).items()}
 
 

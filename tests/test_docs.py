@@ -7,7 +7,7 @@ import re
 from helpers import ROOT
 
 from netdsl import ops
-from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS
+from netdsl.train.declarations import LOSSES, OPTIMIZERS
 
 REFERENCE = (ROOT / "docs" / "language.md").read_text()
 
@@ -26,28 +26,45 @@ def test_every_argument_is_documented() -> None:
 
 
 def test_optimizers_and_losses_are_documented() -> None:
-    for name, schema in OPTIMIZERS.items():
+    for name, optimizer in OPTIMIZERS.items():
         assert f"`{name}`" in REFERENCE
-        for arg in schema:
+        for arg in optimizer.defaults():
             assert arg in REFERENCE, (name, arg)
     for loss in LOSSES:
         assert loss in REFERENCE
 
 
+def doc_value(value: float | bool) -> str:
+    """A default as the optimizer table writes it: false, 0.01, 1e-8."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}".replace("e-0", "e-")
+
+
+def test_the_optimizer_table_is_the_declarations() -> None:
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \| `(\w+)` \|$", REFERENCE, re.MULTILINE)
+    expected = [(name, ", ".join(f"{key}={doc_value(value)}" for key, value in optimizer.defaults().items()),
+                 optimizer.torch_class) for name, optimizer in OPTIMIZERS.items()]
+    assert rows == expected
+    listed = re.search(r"optimizer = adam\(lr=0.001\) +# (.*)", REFERENCE).group(1)
+    assert listed.split(", ") == list(OPTIMIZERS)
+
+
 def test_train_section_v1_settings_are_documented() -> None:
-    from netdsl.frontend.train_extras import (
-        EXTRA_SETTINGS,
+    from netdsl.frontend.train_extras import EXTRA_SETTINGS
+    from netdsl.train.declarations import (
+        AUGMENTATION_ALIASES,
+        AUGMENTATIONS,
+        EARLY_STOP_ARGS,
         MONITOR_ALIASES,
         RECORDED,
-        SCHEDULE_ARG_ALIASES,
         SCHEDULES,
-        TRANSFORM_ALIASES,
-        TRANSFORMS,
     )
 
-    words = [*EXTRA_SETTINGS, *SCHEDULES, *TRANSFORMS, *TRANSFORM_ALIASES, *RECORDED, *MONITOR_ALIASES,
-             *SCHEDULE_ARG_ALIASES, "decay"]
-    words += [arg for schema in SCHEDULES.values() for arg in schema]
+    words = [*EXTRA_SETTINGS, *SCHEDULES, *AUGMENTATIONS, *AUGMENTATION_ALIASES, *RECORDED, *MONITOR_ALIASES,
+             *(arg.name for arg in EARLY_STOP_ARGS), "decay"]
+    words += [arg.name for schedule in SCHEDULES.values() for arg in schedule.args]
+    words += [alias for schedule in SCHEDULES.values() for alias in schedule.arg_aliases]
     missing = [w for w in words if f"`{w}" not in REFERENCE]
     assert not missing, f"docs/language.md does not mention: {missing}"
 

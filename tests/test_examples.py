@@ -128,8 +128,8 @@ def test_googlenet_ceil_pools() -> None:
 def test_seed002_cifar10_recipe_trains_with_decay_and_augmentation() -> None:
     """Section 18.6.3's recipe: rmsprop(lr=0.0001, decay=1e-6), shifts and flips, 25 epochs; a short run on digits."""
     from netdsl.data import load_dataset
-    from netdsl.frontend.train_extras import Transform
     from netdsl.train.augment import Augmenter
+    from netdsl.train.config import Transform
 
     model = netdsl.load(EXAMPLES / "seed002_cifar10.net")
     config = model.train_config

@@ -112,12 +112,11 @@ def _shift(text: str) -> tuple[int, int]:
 
 def _layer(model, name: str | None):
     """The named layer, or the first conv layer (else the first after the input)."""
-    from netdsl import ops
     from netdsl.diagnostics import did_you_mean
 
     graph = model.graph
     if name is None:
-        return next((n for n in graph if ops.lookup(n.op).has("conv")), graph.nodes[min(1, len(graph) - 1)])
+        return next((n for n in graph if n.opdef.has("conv")), graph.nodes[min(1, len(graph) - 1)])
     if name not in graph:
         hint = did_you_mean(name, [n.name for n in graph])
         raise UsageError(f"network {model.name} has no layer '{name}'" + (f"; {hint}" if hint else

@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from netdsl.cli import TOP_DEFAULT, InputError, UsageError, add_threads_flag, load_program, one_line, positive
-from netdsl.frontend.train_spec import LOGS, LOSSES, OPTIMIZERS, canonical_loss
+from netdsl.train.declarations import LOGS, LOSSES, OPTIMIZERS, canonical_loss
 
 
 def _share(text: str) -> float:

@@ -25,6 +25,7 @@ from netdsl.ir.decompose import expand
 from netdsl.ir.graph import Graph, Node
 from netdsl.ir.init import init_plan
 from netdsl.ops.base import OpDef, fmt_shape
+from netdsl.train.declarations import OPTIMIZERS, SCHEDULES
 from netdsl.train.settings import FUSED_HEADS
 
 if TYPE_CHECKING:
@@ -370,8 +371,7 @@ def train_settings(model: Model, final: str | None) -> dict:
     config = model.train_config
     torch_args = {key: value if isinstance(value, (bool, tuple)) else float(value)
                   for key, value in config.optimizer_kwargs().items()}
-    optimizer = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta", "adam": "Adam",
-                 "adamw": "AdamW", "adamax": "Adamax", "nadam": "NAdam"}[config.optimizer]
+    optimizer = OPTIMIZERS[config.optimizer].torch_class
     fused = final is not None and FUSED_HEADS.get(config.loss) == final
     kwargs = "".join(f", {key}={py_literal(value)}" for key, value in torch_args.items() if key != "lr")
     extra = (["augmenter"] if config.augment else []) + (["iteration: int"] if config.decay else [])
@@ -398,19 +398,8 @@ def regression_settings(config) -> dict:
 
 def schedule_settings(config) -> dict:
     """The lr schedule as torch.optim.lr_scheduler calls (`main`, one line or None), Keras' decay, augmentation."""
-    spec, main = config.schedule, None
-    if spec is not None:
-        arg = {key: py_literal(spec.get(key)) for key in ("every", "gamma", "pct_start", "div_factor",
-                                                           "final_div_factor", "max_lr")}
-        main = {
-            "step": f"sched.StepLR(optimizer, step_size={arg['every']}, gamma={arg['gamma']})",
-            "exponential": f"sched.ExponentialLR(optimizer, gamma={arg['gamma']})",
-            "cosine": "sched.CosineAnnealingLR(optimizer, T_max=epochs - WARMUP)",
-            "onecycle": "sched.OneCycleLR(optimizer, max_lr={}, total_steps=epochs, pct_start={}, div_factor={}, "
-                        "final_div_factor={}, cycle_momentum=False)".format(
-                            arg["max_lr"] if spec.get("max_lr") else 'optimizer.param_groups[0]["lr"]',
-                            arg["pct_start"], arg["div_factor"], arg["final_div_factor"]),
-        }[spec.name]
+    spec = config.schedule
+    main = scheduler_call(spec) if spec is not None else None
     lr_parts = [f"{config.warmup} warm-up epoch{'s' if config.warmup > 1 else ''}"] if config.warmup else []
     if spec is not None:
         lr_parts.append(f"schedule {spec.name}")
@@ -425,6 +414,18 @@ def schedule_settings(config) -> dict:
             "augment_lines": wrap(f"    return Augmenter({augment}, seed=seed * 1009 + rank)"),
             "decay": config.decay, "augment": augment if config.augment else None,
             "augment_text": ", ".join(str(t) for t in config.augment), "lr_text": _lr_sentence(lr_parts)}
+
+
+def scheduler_call(spec) -> str:
+    """A schedule as its torch.optim.lr_scheduler call, from its declaration (`sched.StepLR(optimizer, ...)`)."""
+    declaration = SCHEDULES[spec.name]
+    values = {}
+    for arg in declaration.args:
+        value = spec.get(arg.name)
+        values[arg.name] = 'optimizer.param_groups[0]["lr"]' if value is None and arg.defaults_to_lr \
+            else py_literal(value)
+    arguments = [f"{key}={source.format(**values)}" for key, source in declaration.torch_args]
+    return f"sched.{declaration.torch_class}(optimizer, {', '.join(arguments)})"
 
 
 def _lr_sentence(parts: list[str]) -> str:

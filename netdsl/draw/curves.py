@@ -4,9 +4,10 @@ dashed; the lr when recorded; each layer's gradient norm when the run gathered d
 from __future__ import annotations
 
 import math
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from netdsl.draw.run_dir import Run
+if TYPE_CHECKING:  # run_dir draws its curves with this module
+    from netdsl.draw.run_dir import Run
 
 METRIC_TITLES = {"accuracy": "accuracy", "mae": "mean absolute error", "rmse": "root mean squared error"}
 GRADIENTS = "grad_norm"  # the diagnostic the extra panel draws

@@ -13,7 +13,6 @@ from typing import IO
 
 import numpy as np
 
-from netdsl import ops
 from netdsl.backends.numpy.intermediates import layer_output
 from netdsl.ir.graph import Graph, Node
 
@@ -43,8 +42,7 @@ class Figure:
 
 
 def _has(node: Node, trait: str) -> bool:
-    op = ops.lookup(node.op)
-    return op is not None and op.has(trait)
+    return node.opdef.has(trait)
 
 
 def _next(graph: Graph, node: Node) -> Node | None:

@@ -65,10 +65,7 @@ class Run:
 
 def run_settings(config, network: str, program: str) -> dict[str, Any]:
     """settings.json's content: the network, its program text and the training settings with defaults filled in."""
-    from netdsl.frontend.train_spec import OPTIMIZERS
-
-    settings = {"network": network, **asdict(config), "lr": config.lr,
-                "optimizer_args": {**OPTIMIZERS.get(config.optimizer, {}), **config.optimizer_args}}
+    settings = {"network": network, **asdict(config), "lr": config.lr, "optimizer_args": config.optimizer_settings()}
     return {**settings, "program": program}
 
 

@@ -372,12 +372,6 @@ def check_blocks(program: ast.Program, sink: DiagnosticSink) -> None:
                 break
 
 
-def build_graph(program: ast.Program, network: ast.Network, sink: DiagnosticSink) -> tuple[Graph | None, set[str]]:
-    """The network's graph, or None after an error (every error is recorded in the sink)."""
-    graph, used, complete = build_partial_graph(program, network, sink)
-    return (graph if complete else None), used
-
-
 def build_partial_graph(program: ast.Program, network: ast.Network, sink: DiagnosticSink
                         ) -> tuple[Graph | None, set[str], bool]:
     """The graph, whether it is complete, and the blocks used. After an error in a layer, branch or
@@ -388,7 +382,7 @@ def build_partial_graph(program: ast.Program, network: ast.Network, sink: Diagno
     except CompileError as err:
         builder.report(err)
         return None, builder.used_blocks, False
-    if not builder.failed and (not graph.nodes or not ops.REGISTRY[graph.nodes[0].op].has("input")):
+    if not builder.failed and (not graph.nodes or not graph.nodes[0].opdef.has("input")):
         sink.error(f"network '{network.name}' has no input layer", network.name_span,
                    "start the network with input(C, H, W) or input(N)")
         return None, builder.used_blocks, False

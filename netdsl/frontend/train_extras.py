@@ -1,79 +1,31 @@
 """The train section's v1 settings: schedule, warmup, augment, early_stop, classes (LANGUAGE.md section 9).
 
-Parsed from the AST and checked here (no numpy: `netdsl check` stays light); the trainer reads the
-resulting specs (netdsl/train/schedules.py, netdsl/train/augment.py, netdsl/train/early_stop.py).
+Parsed from the AST and checked against their declarations (netdsl/train/declarations.py; no numpy:
+`netdsl check` stays light); the trainer reads the resulting specs (netdsl/train/config.py) in
+netdsl/train/schedules.py, augment.py and early_stop.py. The generated train script imports
+`Transform` from here, so it stays importable from this module.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from netdsl.diagnostics import CompileError, Span, did_you_mean
 from netdsl.frontend import ast
+from netdsl.train.config import EarlyStop, Schedule, Transform
+from netdsl.train.declarations import (
+    AUGMENTATION_ALIASES,
+    AUGMENTATIONS,
+    EARLY_STOP_ARGS,
+    EARLY_STOP_DEFAULTS,
+    MONITOR_ALIASES,
+    RECORDED,
+    SCHEDULES,
+    ScheduleDef,
+)
 
 EXTRA_SETTINGS = ("schedule", "warmup", "augment", "early_stop", "classes")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """`schedule = step(every=10, gamma=0.1)`: a name and its arguments, defaults filled in."""
-
-    name: str
-    args: tuple[tuple[str, Any], ...] = ()
-
-    def get(self, key: str) -> Any:
-        """An argument's value, else its default (None for a required one)."""
-        return dict(self.args).get(key, SCHEDULES[self.name].get(key, ("", None))[1])
-
-
-@dataclass(frozen=True)
-class Transform:
-    """One augmentation: `flip`; `shift` (dy, dx), each a fraction (float < 1) or pixels (int);
-    `crop` (pad,); `rotate` (degrees,); `cutout` (size,)."""
-
-    name: str
-    args: tuple[int | float, ...] = ()
-
-    def __str__(self) -> str:
-        return self.name if not self.args else f"{self.name}({', '.join(f'{a:g}' for a in self.args)})"
-
-
-@dataclass(frozen=True)
-class EarlyStop:
-    """`early_stop = val_loss(patience=5, min_delta=0)`: stop when `monitor` stops improving."""
-
-    monitor: str
-    patience: int = 5
-    min_delta: float = 0.0
-
-    @property
-    def mode(self) -> str:
-        """'max' for an accuracy, 'min' for a loss or an error (mae, rmse)."""
-        return "max" if self.monitor.endswith("accuracy") else "min"
-
-
-# name -> {argument: (kind, default)}; a default of None means the argument is required, except
-# onecycle's max_lr, which defaults to the optimizer's lr.
-SCHEDULES: dict[str, dict[str, tuple[str, Any]]] = {
-    "step": {"every": ("int", None), "gamma": ("float", 0.1)},
-    "exponential": {"gamma": ("float", None)},
-    "cosine": {},
-    "onecycle": {"max_lr": ("float", None), "pct_start": ("float", 0.3), "div_factor": ("float", 25.0),
-                 "final_div_factor": ("float", 1e4)},
-}
-SCHEDULE_ARG_ALIASES = {"step_size": "every"}  # PyTorch's StepLR
-OPTIONAL_ARGS = {("onecycle", "max_lr")}
-
-TRANSFORMS = ("flip", "shift", "crop", "rotate", "cutout")
-# Keras' ImageDataGenerator spellings -> (transform, which shift axes it sets)
-TRANSFORM_ALIASES = {"horizontal_flip": "flip", "rotation_range": "rotate", "width_shift_range": "shift",
-                     "height_shift_range": "shift", "random_crop": "crop"}
-
 TEST_SPLIT_DATA = ("mnist", "fashion_mnist", "cifar10")
-# a classifier's first: a near miss such as val_auc is taken for val_accuracy before val_mae
-RECORDED = ("val_loss", "val_accuracy", "loss", "accuracy", "val_mae", "mae", "val_rmse", "rmse")
-MONITOR_ALIASES = {"val_acc": "val_accuracy", "acc": "accuracy"}
 
 
 def _name_and_args(expr: ast.Expr, what: str, example: str) -> tuple[str, tuple[ast.Expr, ...], tuple[ast.Kwarg, ...]]:
@@ -135,34 +87,29 @@ def parse_schedule(setting: ast.Setting) -> Schedule:
     if key not in SCHEDULES:
         raise CompileError(f"unknown schedule '{name}'", setting.value.span,
                            did_you_mean(key, list(SCHEDULES)) or f"choose from {', '.join(SCHEDULES)}")
-    schema = SCHEDULES[key]
-    bound = _bind(key, schema, args, kwargs, setting.value.span, SCHEDULE_ARG_ALIASES)
+    declaration = SCHEDULES[key]
+    schema = {arg.name: (arg.kind, arg.default) for arg in declaration.args}
+    bound = _bind(key, schema, args, kwargs, setting.value.span, declaration.arg_aliases)
+    return Schedule(key, tuple(_schedule_values(declaration, bound, setting.value.span).items()))
+
+
+def _schedule_values(declaration: ScheduleDef, bound: dict[str, tuple[Any, Span]], span: Span) -> dict[str, Any]:
+    """Each argument given, checked against its declaration, and each default; a required one missing is an error."""
     values: dict[str, Any] = {}
-    for arg, (kind, default) in schema.items():
-        if arg not in bound:
-            if default is None and (key, arg) not in OPTIONAL_ARGS:
-                example = {"every": "every=10", "gamma": "gamma=0.95"}.get(arg, f"{arg}=...")
-                raise CompileError(f"{key} needs {arg} ({example})", setting.value.span)
-            if default is not None:
-                values[arg] = default
+    for arg in declaration.args:
+        if arg.name not in bound:
+            if arg.default is None and not arg.defaults_to_lr:
+                raise CompileError(f"{declaration.name} needs {arg.name} ({arg.example})", span)
+            if arg.default is not None:
+                values[arg.name] = arg.default
             continue
-        value, span = bound[arg]
-        number = _typed(value, kind, key, arg, span)
-        _check_schedule_range(key, arg, number, span)
-        values[arg] = number
-    return Schedule(key, tuple(values.items()))
-
-
-def _check_schedule_range(name: str, arg: str, value: float, span: Span) -> None:
-    if arg == "every" and value < 1:
-        raise CompileError(f"{name}: every must be at least 1 epoch, received {value}", span)
-    if arg == "gamma" and not 0 < value <= 1:
-        raise CompileError(f"{name}: gamma must be in (0, 1], received {value}", span,
-                           "gamma multiplies the learning rate; below 1 it decays")
-    if arg == "pct_start" and not 0 < value < 1:
-        raise CompileError(f"{name}: pct_start must be between 0 and 1, received {value}", span)
-    if arg in ("max_lr", "div_factor", "final_div_factor") and value <= 0:
-        raise CompileError(f"{name}: {arg} must be positive, received {value}", span)
+        value, value_span = bound[arg.name]
+        number = _typed(value, arg.kind, declaration.name, arg.name, value_span)
+        if number not in arg.range:
+            raise CompileError(f"{declaration.name}: {arg.name} {arg.problem}, received {number}", value_span,
+                               arg.hint)
+        values[arg.name] = number
+    return values
 
 
 def parse_warmup(setting: ast.Setting) -> int:
@@ -183,35 +130,30 @@ def parse_augment(setting: ast.Setting) -> tuple[Transform, ...]:
 def _transform(expr: ast.Expr) -> Transform:
     written, args, kwargs = _name_and_args(expr, "each augmentation", "flip or shift(0.1)")
     alias = written.lower()
-    name = TRANSFORM_ALIASES.get(alias, alias)
-    if name not in TRANSFORMS:
-        known = [*TRANSFORMS, *TRANSFORM_ALIASES]
+    name = AUGMENTATION_ALIASES.get(alias, alias)
+    if name not in AUGMENTATIONS:
+        known = [*AUGMENTATIONS, *AUGMENTATION_ALIASES]
         raise CompileError(f"unknown augmentation '{written}'", expr.span,
-                           did_you_mean(alias, known) or f"choose from {', '.join(TRANSFORMS)}")
+                           did_you_mean(alias, known) or f"choose from {', '.join(AUGMENTATIONS)}")
+    declaration = AUGMENTATIONS[name]
     if kwargs:
         raise CompileError(f"{written} takes its argument by position, e.g. {written}(...)", kwargs[0].span)
-    if name == "flip":
+    if declaration.arg is None:
         if args:
-            raise CompileError(f"{written} takes no arguments (it flips half the samples)", args[0].span)
-        return Transform("flip")
+            raise CompileError(f"{written} takes no arguments ({declaration.doc})", args[0].span)
+        return Transform(name)
     if len(args) != 1:
-        example = {"shift": "shift(0.1)", "crop": "crop(4)", "rotate": "rotate(15)", "cutout": "cutout(8)"}[name]
-        raise CompileError(f"{written} takes one argument, e.g. {example}", expr.span)
+        raise CompileError(f"{written} takes one argument, e.g. {declaration.example}", expr.span)
     value, span = _literal(args[0]), args[0].span
-    if name == "shift":
+    if declaration.kind == "amount":  # shift: the Keras spellings set one axis each
         amount = _shift_amount(written, value, span)
         dy = 0 if alias == "width_shift_range" else amount
         dx = 0 if alias == "height_shift_range" else amount
-        return Transform("shift", (dy, dx))
-    if name == "rotate":
-        degrees = _typed(value, "float", written, "degrees", span)
-        if not 0 < degrees <= 180:
-            raise CompileError(f"{written}: degrees must be in (0, 180], received {value!r}", span)
-        return Transform("rotate", (degrees,))
-    size = _typed(value, "int", written, "size" if name == "cutout" else "padding", span)
-    if size < 1:
-        raise CompileError(f"{written}: needs at least 1 pixel, received {value!r}", span)
-    return Transform(name, (size,))
+        return Transform(name, (dy, dx))
+    number = _typed(value, declaration.kind, written, declaration.arg, span)
+    if number not in declaration.range:
+        raise CompileError(f"{written}: {declaration.problem}, received {value!r}", span)
+    return Transform(name, (number,))
 
 
 def _shift_amount(written: str, value: Any, span: Span) -> int | float:
@@ -235,12 +177,11 @@ def parse_early_stop(setting: ast.Setting) -> EarlyStop:
         raise CompileError(f"early_stop: '{written}' is not a recorded metric", setting.value.span,
                            did_you_mean(monitor, list(RECORDED[:4])) or did_you_mean(monitor, list(RECORDED))
                            or f"history.csv records {', '.join(RECORDED)}")
-    schema = {"patience": ("int", 5), "min_delta": ("float", 0.0)}
+    schema = {arg.name: (arg.kind, arg.default) for arg in EARLY_STOP_ARGS}
     bound = _bind(monitor, schema, args, kwargs, setting.value.span, {})
-    patience = _typed(bound["patience"][0], "int", monitor, "patience", bound["patience"][1]) \
-        if "patience" in bound else 5
-    min_delta = _typed(bound["min_delta"][0], "float", monitor, "min_delta", bound["min_delta"][1]) \
-        if "min_delta" in bound else 0.0
+    values = {key: _typed(value, schema[key][0], monitor, key, span) for key, (value, span) in bound.items()}
+    patience = int(values.get("patience", EARLY_STOP_DEFAULTS["patience"]))
+    min_delta = float(values.get("min_delta", EARLY_STOP_DEFAULTS["min_delta"]))
     if patience < 0 or min_delta < 0:
         span = bound["patience" if patience < 0 else "min_delta"][1]
         raise CompileError(f"{monitor}: patience and min_delta must be >= 0", span)
@@ -255,7 +196,7 @@ def parse_classes(setting: ast.Setting) -> str | tuple[str, ...]:
             raise CompileError("classes: the file name is empty", expr.span)
         return expr.value
     if isinstance(expr, ast.TupleExpr) and all(isinstance(item, ast.Str) for item in expr.items):
-        names = tuple(item.value for item in expr.items)
+        names = tuple(item.value for item in expr.items if isinstance(item, ast.Str))  # every item is one
         if len(set(names)) != len(names):
             raise CompileError("classes: a name appears twice", expr.span)
         return names

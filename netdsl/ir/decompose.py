@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from netdsl import ops
 from netdsl.ir.graph import Graph, Node
 from netdsl.ir.passes import annotate
 from netdsl.ops.base import Input, OpDef
@@ -14,7 +13,7 @@ from netdsl.ops.base import Input, OpDef
 def expand(graph: Graph, native: Callable[[OpDef], bool]) -> Graph:
     """The graph itself when every op is native (or has no decomposition), else a copy in which each
     other layer is replaced by its steps: `<layer>/<step>` nodes, the last one keeping the layer's name."""
-    if all(_keep(ops.REGISTRY[n.op], native) for n in graph):
+    if all(_keep(n.opdef, native) for n in graph):
         return graph
     nodes: list[Node] = []
     shapes: dict[str, tuple] = {}
@@ -31,7 +30,7 @@ def _keep(op: OpDef, native: Callable[[OpDef], bool]) -> bool:
 
 def _lowered(node: Node, shapes: dict[str, tuple], native: Callable[[OpDef], bool]) -> list[Node]:
     """The node, or the (recursively expanded) nodes of its decomposition."""
-    op = ops.REGISTRY[node.op]
+    op = node.opdef
     if _keep(op, native):
         return [node]
     steps = op.decompose(node.attrs, [shapes[i] for i in node.inputs])

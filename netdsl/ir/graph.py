@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from netdsl import ops
 from netdsl.diagnostics import Span
-from netdsl.ops.base import Shape, numel
+from netdsl.ops.base import OpDef, Shape, numel
 
 
 @dataclass
@@ -26,6 +27,11 @@ class Node:
     buffers: dict[str, Shape] = field(default_factory=dict)  # non-trainable
     macs: int = 0
     receptive_field: tuple[tuple[int, ...], tuple[int, ...]] | None = None  # ((size per axis), (jump per axis))
+
+    @property
+    def opdef(self) -> OpDef:
+        """The declaration of the node's op (its arguments, shape rule, traits)."""
+        return ops.REGISTRY[self.op]
 
     @property
     def param_count(self) -> int:

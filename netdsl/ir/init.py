@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netdsl import ops
 from netdsl.ir.graph import Graph, Node
 from netdsl.ops.base import FAN, Input, ParamSpec, Shape
 
@@ -28,7 +27,7 @@ class TensorInit:
 def tensor_specs(graph: Graph, node: Node) -> dict[str, ParamSpec]:
     """The layer's tensors as its op declares them."""
     ins = [Input(name, graph[name].shape) for name in node.inputs]
-    return ops.REGISTRY[node.op].tensors(node.attrs, ins)
+    return node.opdef.tensors(node.attrs, ins)
 
 
 def init_scheme(graph: Graph, node: Node) -> str:
@@ -39,7 +38,7 @@ def init_scheme(graph: Graph, node: Node) -> str:
         if len(consumers) != 1:
             return "glorot_uniform"
         current = consumers[0]
-        op = ops.REGISTRY[current.op]
+        op = current.opdef
         if op.has("rectifier"):
             return "he_normal"
         if not op.has("transparent"):
@@ -49,7 +48,7 @@ def init_scheme(graph: Graph, node: Node) -> str:
 def head_layer(graph: Graph) -> str | None:
     """The last conv or dense layer with weights when only after-logits ops follow it (the logits layer)."""
     for node in reversed(graph.nodes):
-        op = ops.REGISTRY[node.op]
+        op = node.opdef
         if "weight" in node.params and (op.has("conv") or op.has("dense")):
             return node.name
         if not op.has("after_logits"):
@@ -70,7 +69,7 @@ def init_plan(graph: Graph) -> list[TensorInit]:
     head = head_layer(graph)
     plan = []
     for node in graph:
-        if ops.REGISTRY[node.op].has("input"):
+        if node.opdef.has("input"):
             continue
         for key, spec in tensor_specs(graph, node).items():
             how, scale = _how(spec, graph, node)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from netdsl.diagnostics import DiagnosticSink
 from netdsl.ir.graph import Graph, Node
-from netdsl.ops import REGISTRY
 from netdsl.ops.base import fmt_shape
 
 
 def _is(node: Node, trait: str) -> bool:
-    return REGISTRY[node.op].has(trait)
+    return node.opdef.has(trait)
 
 
 def lint(graph: Graph, sink: DiagnosticSink) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netdsl import ops
 from netdsl.diagnostics import CompileError, DiagnosticSink
 from netdsl.ir.graph import Graph, Node
 from netdsl.ops.base import Input, ShapeError, numel
@@ -27,7 +26,7 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> bool:
         if any(name not in shapes for name in node.inputs):
             ok = False  # downstream of an error already reported
             continue
-        if ops.REGISTRY[node.op].has("flattens") and len(shapes[node.inputs[0]]) > 1:
+        if node.opdef.has("flattens") and len(shapes[node.inputs[0]]) > 1:
             flatten = _flatten_before(node, graph[node.inputs[0]])
             annotate(flatten, [Input(flatten.inputs[0], shapes[flatten.inputs[0]])])
             nodes.append(flatten)
@@ -51,7 +50,7 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> bool:
 
 def annotate(node: Node, ins: list[Input]) -> None:
     """Shape, derived attributes, parameters and MACs of one node from its inputs."""
-    op = ops.REGISTRY[node.op]
+    op = node.opdef
     node.shape, derived = op.infer(node.attrs, ins)
     node.attrs.update(derived)
     node.params = op.params(node.attrs, ins)
@@ -63,7 +62,7 @@ def receptive_fields(graph: Graph) -> None:
     """Size and jump (stride) of each spatial node's receptive field, in input pixels."""
     fields: dict[str, tuple] = {}
     for node in graph.nodes:
-        if ops.REGISTRY[node.op].has("input"):
+        if node.opdef.has("input"):
             rank = len(node.shape) - 1
             rf = ((1,) * rank, (1,) * rank) if _spatial(node.shape) else None
         else:
@@ -92,7 +91,7 @@ def _combine(fields: list[tuple]) -> tuple | None:
 
 
 def _through(node: Node, rf: tuple) -> tuple | None:
-    kind = ops.REGISTRY[node.op].receptive
+    kind = node.opdef.receptive
     if kind == "none":
         return None
     if kind == "pointwise":

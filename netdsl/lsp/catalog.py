@@ -101,7 +101,7 @@ def train_defaults() -> dict[str, str]:
     """Each train setting the compiler accepts, with its default as a program would write it."""
     from dataclasses import fields
 
-    from netdsl.frontend.train_spec import TrainConfig
+    from netdsl.train.config import TrainConfig
 
     config = TrainConfig()
     defaults: dict[str, str] = {}
@@ -120,14 +120,37 @@ def train_defaults() -> dict[str, str]:
 
 def optimizers() -> dict[str, dict[str, str]]:
     """Each optimizer's arguments and their defaults."""
-    from netdsl.frontend.train_spec import OPTIMIZERS
+    from netdsl.train.declarations import OPTIMIZERS
 
-    return {name: {key: value_text(value) for key, value in args.items()} for name, args in OPTIMIZERS.items()}
+    return {name: {key: value_text(value) for key, value in optimizer.defaults().items()}
+            for name, optimizer in OPTIMIZERS.items()}
+
+
+def optimizer_doc(name: str) -> str:
+    """What an optimizer does and the torch.optim class it matches."""
+    from netdsl.train.declarations import OPTIMIZERS
+
+    optimizer = OPTIMIZERS[name]
+    return f"{optimizer.doc} (torch.optim.{optimizer.torch_class})"
+
+
+def value_docs(key: str) -> list[str]:
+    """Hover lines for the names a setting takes from the training declarations: schedules, augmentations."""
+    from netdsl.train.declarations import AUGMENTATIONS, SCHEDULES
+
+    if key == "schedule":
+        return [f"- `{s.name}({', '.join(a.name for a in s.args)})`: {s.formula} "
+                f"(torch.optim.lr_scheduler.{s.torch_class})" for s in SCHEDULES.values()]
+    if key == "augment":
+        return [f"- `{a.example}`: {a.doc}" for a in AUGMENTATIONS.values()]
+    return []
 
 
 def setting_values(key: str) -> tuple[str, ...]:
     """The names a setting takes (data sets, losses, optimizers); empty when it takes a number or path."""
     from netdsl.frontend import train_spec
+    from netdsl.train import declarations
 
-    return {"data": train_spec.BUILTIN_DATA, "loss": train_spec.LOSSES, "metrics": train_spec.METRICS,
-            "optimizer": tuple(train_spec.OPTIMIZERS), "target": train_spec.TARGETS}.get(key, ())
+    return {"data": train_spec.BUILTIN_DATA, "loss": declarations.LOSSES, "metrics": declarations.METRICS,
+            "optimizer": tuple(declarations.OPTIMIZERS), "target": declarations.TARGETS,
+            "schedule": tuple(declarations.SCHEDULES), "augment": tuple(declarations.AUGMENTATIONS)}.get(key, ())

@@ -238,7 +238,8 @@ def _setting_items() -> list[types.CompletionItem]:
 def _value_items(key: str) -> list[types.CompletionItem]:
     if key == "optimizer":
         return [types.CompletionItem(name, kind=types.CompletionItemKind.Function,
-                                     detail=f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})")
+                                     detail=f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})",
+                                     documentation=catalog.optimizer_doc(name))
                 for name, args in catalog.optimizers().items()]
     return [types.CompletionItem(value, kind=types.CompletionItemKind.EnumMember, detail=key)
             for value in catalog.setting_values(key)]

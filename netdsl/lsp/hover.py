@@ -158,8 +158,11 @@ def setting_text(setting: ast.Setting) -> str:
     if default is not None:
         lines += ["", f"default: `{default}`"]
     if key == "optimizer":
-        lines += ["", *(f"- `{name}({', '.join(f'{k}={v}' for k, v in args.items())})`"
+        lines += ["", *(f"- `{name}({', '.join(f'{k}={v}' for k, v in args.items())})`: {catalog.optimizer_doc(name)}"
                         for name, args in catalog.optimizers().items())]
+    values = catalog.value_docs(key)
+    if values:
+        lines += ["", *values]
     return "\n".join(lines)
 
 

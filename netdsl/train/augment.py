@@ -11,11 +11,25 @@ generator, so the same state gives the same batch bit for bit. Out-of-image pixe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from netdsl.frontend.train_extras import Transform
+from netdsl.train.config import Transform
+from netdsl.train.declarations import CROP, CUTOUT, FLIP, ROTATE, SHIFT, AugmentationDef
+
+# augmentation name -> (images, its arguments, generator) -> augmented images
+Apply = Callable[[np.ndarray, tuple, np.random.Generator], np.ndarray]
+IMPLEMENTATIONS: dict[str, Apply] = {}
+
+
+def implements(declaration: AugmentationDef) -> Callable[[Apply], Apply]:
+    """Register the NumPy implementation of a declared augmentation."""
+    def register(function: Apply) -> Apply:
+        IMPLEMENTATIONS[declaration.name] = function
+        return function
+    return register
 
 STREAM = 0xA6  # the augmentation's own stream of the run's seed: shuffling and dropout draw elsewhere
 
@@ -60,18 +74,35 @@ def image_input(shape: tuple[int, ...]) -> bool:
 
 def apply(transform: Transform, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One transform over the batch."""
-    if transform.name == "flip":
-        return flip(x, rng)
-    if transform.name == "shift":
-        dy, dx = transform.args
-        return translate(x, pixels(dy, x.shape[2]), pixels(dx, x.shape[3]), rng)
-    if transform.name == "crop":
-        return translate(x, int(transform.args[0]), int(transform.args[0]), rng)
-    if transform.name == "rotate":
-        return rotate(x, transform.args[0], rng)
-    if transform.name == "cutout":
-        return cutout(x, int(transform.args[0]), rng)
-    raise ValueError(f"unknown augmentation {transform.name!r}")
+    if transform.name not in IMPLEMENTATIONS:
+        raise ValueError(f"unknown augmentation {transform.name!r}")
+    return IMPLEMENTATIONS[transform.name](x, transform.args, rng)
+
+
+@implements(FLIP)
+def _flip(x: np.ndarray, args: tuple, rng: np.random.Generator) -> np.ndarray:
+    return flip(x, rng)
+
+
+@implements(SHIFT)
+def _shift(x: np.ndarray, args: tuple, rng: np.random.Generator) -> np.ndarray:
+    dy, dx = args
+    return translate(x, pixels(dy, x.shape[2]), pixels(dx, x.shape[3]), rng)
+
+
+@implements(CROP)
+def _crop(x: np.ndarray, args: tuple, rng: np.random.Generator) -> np.ndarray:
+    return translate(x, int(args[0]), int(args[0]), rng)
+
+
+@implements(ROTATE)
+def _rotate(x: np.ndarray, args: tuple, rng: np.random.Generator) -> np.ndarray:
+    return rotate(x, args[0], rng)
+
+
+@implements(CUTOUT)
+def _cutout(x: np.ndarray, args: tuple, rng: np.random.Generator) -> np.ndarray:
+    return cutout(x, int(args[0]), rng)
 
 
 def pixels(amount: int | float, size: int) -> int:

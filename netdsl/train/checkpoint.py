@@ -14,7 +14,8 @@ import numpy as np
 
 from netdsl.backends.numpy.optimizers import Optimizer
 from netdsl.backends.numpy.weights import WeightsError, read_npz
-from netdsl.frontend.train_spec import LOSSES, OPTIMIZERS, TrainConfig, optimizer_problems
+from netdsl.train.config import TrainConfig
+from netdsl.train.declarations import LOSSES, OPTIMIZERS
 
 CHECKPOINT = "checkpoint.npz"
 # The progress counters of a checkpoint's meta and the type each must have.
@@ -159,7 +160,7 @@ def settings_of(config: TrainConfig) -> dict[str, Any]:
     """The run's effective settings that flags can change, as JSON, optimizer defaults filled in."""
     settings = {key: getattr(config, key) for key in RESUMED}
     settings["data"] = data_key(config.data)
-    settings["optimizer_args"] = {**OPTIMIZERS[config.optimizer], **config.optimizer_args}
+    settings["optimizer_args"] = config.optimizer_settings()
     return settings
 
 
@@ -199,7 +200,7 @@ def _settings_problem(values: dict[str, Any]) -> str | None:
     arguments = values.get("optimizer_args", {})
     if not isinstance(arguments, dict):
         return "optimizer_args must be a JSON object"
-    problems = optimizer_problems(optimizer, arguments)
+    problems = OPTIMIZERS[optimizer].problems(arguments)
     return f"{optimizer}: {problems[0][1]}" if problems else None
 
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from netdsl.frontend.train_extras import EarlyStop
+from netdsl.train.config import EarlyStop
 
 
 @dataclass

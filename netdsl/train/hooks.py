@@ -14,13 +14,17 @@ import numpy as np
 
 from netdsl.backends.numpy.weights import WeightsError, read_npz, save_weights
 from netdsl.fileio import atomic_write_text
-from netdsl.frontend.train_spec import TrainConfig
 from netdsl.train.augment import Augmenter, image_input
+from netdsl.train.config import TrainConfig
 from netdsl.train.early_stop import EarlyStopping
 from netdsl.train.schedules import learning_rate
 
 BEST = "best.npz"
 BEST_META = "best.json"
+
+
+class TrainingError(Exception):
+    """Training cannot go on (a NaN loss, a checkpoint of another program); one message for the user."""
 
 
 class RunExtras:
@@ -37,8 +41,6 @@ class RunExtras:
     def start(self, fresh: bool, sample_shape: tuple[int, ...], validates: bool = True) -> None:
         """Before the first epoch (fresh) or a resumed one: reset early stopping; check that the data can be
         augmented and that the monitored value will be recorded."""
-        from netdsl.train.trainer import TrainingError
-
         stop = self.config.early_stop
         if stop is not None and stop.monitor.startswith("val_") and not validates:
             raise TrainingError(f"early_stop monitors {stop.monitor}, but this run has no validation samples; "
@@ -96,8 +98,6 @@ class RunExtras:
 
     def load_state_dict(self, meta: dict[str, Any], directory: Path) -> None:
         """Restore from a checkpoint's meta; the best weights come back from best.npz."""
-        from netdsl.train.trainer import TrainingError
-
         if self.augmenter is not None and "augment_rng_state" in meta:
             self.augmenter.state = meta["augment_rng_state"]
         if self.early is None or "early_stop" not in meta:

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from netdsl.ops import REGISTRY
-
 DIAGNOSTICS = "diagnostics.csv"
 SAMPLED_STEPS = 8  # steps of each epoch whose statistics are gathered, at most
 MIN_STRIDE = 16  # and at most one step in this many: a short epoch is sampled on fewer steps
@@ -57,8 +55,8 @@ class LayerProbe:
     @classmethod
     def of(cls, graph) -> LayerProbe:
         params = {n.name: (n.op, [f"{n.name}.{k}" for k in n.params]) for n in graph if n.params}
-        activations = {n.name: (n.op, REGISTRY[n.op].has("rectifier")) for n in graph
-                       if REGISTRY[n.op].has("activation") and not REGISTRY[n.op].has("noop")}
+        activations = {n.name: (n.op, n.opdef.has("rectifier")) for n in graph
+                       if n.opdef.has("activation") and not n.opdef.has("noop")}
         return cls(params, activations)
 
     @staticmethod

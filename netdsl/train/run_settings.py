@@ -13,7 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from netdsl.frontend.train_spec import LOSSES, METRICS, TARGETS, TrainConfig
+from netdsl.train.config import TrainConfig
+from netdsl.train.declarations import LOSSES, METRICS, TARGETS
 
 SETTINGS = "settings.json"
 MAX_SETTINGS_BYTES = 4 * 2**20  # the program text (at most 1 MiB) and the settings

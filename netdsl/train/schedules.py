@@ -12,8 +12,22 @@ Keras' per-iteration decay; `iteration` counts the optimizer steps taken before 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from netdsl.frontend.train_extras import Schedule
+from netdsl.train.config import Schedule
+from netdsl.train.declarations import COSINE, EXPONENTIAL, ONECYCLE, STEP, ScheduleDef
+
+# schedule name -> lr of an epoch counted from the end of the warm-up: (base_lr, epoch, epochs, schedule) -> lr
+Formula = Callable[[float, int, int, Schedule], float]
+FORMULAS: dict[str, Formula] = {}
+
+
+def formula(declaration: ScheduleDef) -> Callable[[Formula], Formula]:
+    """Register the lr formula of a declared schedule."""
+    def register(function: Formula) -> Formula:
+        FORMULAS[declaration.name] = function
+        return function
+    return register
 
 
 def step_factor(epoch: int, every: int, gamma: float) -> float:
@@ -50,25 +64,37 @@ def warmup_factor(epoch: int, warmup: int) -> float:
     return min(epoch + 1, warmup + 1) / (warmup + 1)
 
 
+@formula(STEP)
+def _step(base_lr: float, epoch: int, total: int, schedule: Schedule) -> float:
+    return base_lr * step_factor(epoch, schedule.get("every"), schedule.get("gamma"))
+
+
+@formula(EXPONENTIAL)
+def _exponential(base_lr: float, epoch: int, total: int, schedule: Schedule) -> float:
+    return base_lr * exponential_factor(epoch, schedule.get("gamma"))
+
+
+@formula(COSINE)
+def _cosine(base_lr: float, epoch: int, total: int, schedule: Schedule) -> float:
+    return base_lr * cosine_factor(epoch, total)
+
+
+@formula(ONECYCLE)
+def _onecycle(base_lr: float, epoch: int, total: int, schedule: Schedule) -> float:
+    max_lr = schedule.get("max_lr") or base_lr
+    return onecycle_lr(epoch, total, max_lr, schedule.get("pct_start"), schedule.get("div_factor"),
+                       schedule.get("final_div_factor"))
+
+
 def epoch_lr(base_lr: float, epoch: int, epochs: int, schedule: Schedule | None = None, warmup: int = 0) -> float:
     """The lr of a (0-based) epoch before decay: warm-up, then the schedule over the remaining epochs."""
     if epoch < warmup:
         return base_lr * warmup_factor(epoch, warmup)
     if schedule is None:
         return base_lr
-    at, total = epoch - warmup, max(epochs - warmup, 1)
-    name = schedule.name
-    if name == "step":
-        return base_lr * step_factor(at, schedule.get("every"), schedule.get("gamma"))
-    if name == "exponential":
-        return base_lr * exponential_factor(at, schedule.get("gamma"))
-    if name == "cosine":
-        return base_lr * cosine_factor(at, total)
-    if name == "onecycle":
-        max_lr = schedule.get("max_lr") or base_lr
-        return onecycle_lr(at, total, max_lr, schedule.get("pct_start"), schedule.get("div_factor"),
-                           schedule.get("final_div_factor"))
-    raise ValueError(f"unknown schedule {name!r}")
+    if schedule.name not in FORMULAS:
+        raise ValueError(f"unknown schedule {schedule.name!r}")
+    return FORMULAS[schedule.name](base_lr, epoch - warmup, max(epochs - warmup, 1), schedule)
 
 
 def decayed(lr: float, decay: float, iteration: int) -> float:

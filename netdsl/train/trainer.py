@@ -21,7 +21,6 @@ from netdsl.backends.numpy.objective import Objective
 from netdsl.backends.numpy.optimizers import Optimizer, make_optimizer
 from netdsl.backends.numpy.weights import check_tensors, save_weights
 from netdsl.fileio import atomic_write, atomic_write_text
-from netdsl.frontend.train_spec import TrainConfig
 from netdsl.train import layer_stats
 from netdsl.train.checkpoint import (
     CHECKPOINT,
@@ -32,7 +31,8 @@ from netdsl.train.checkpoint import (
     read_checkpoint,
     settings_of,
 )
-from netdsl.train.hooks import RunExtras
+from netdsl.train.config import TrainConfig
+from netdsl.train.hooks import RunExtras, TrainingError
 from netdsl.train.layer_stats import LayerProbe
 from netdsl.train.loss_watch import LossWatch
 from netdsl.train.progress import PeriodicLine, progress_line
@@ -46,10 +46,6 @@ def history_columns(metric: str | None) -> tuple[str, ...]:
 
 
 HISTORY_COLUMNS = history_columns("accuracy")  # a classifier's
-
-
-class TrainingError(Exception):
-    """Training cannot go on (a NaN loss, a checkpoint of another program); one message for the user."""
 
 
 class Interrupted(Exception):

@@ -242,7 +242,8 @@ def test_input_feeding_two_layers_and_image_softmax(tmp_path: Path) -> None:
 
 OPTIMIZERS = {  # optimizer setting -> (torch class, settings its param group must hold)
     "sgd(lr=0.1, momentum=0.9, nesterov=true)": ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
-    "rmsprop(alpha=0.9)": ("RMSprop", {"lr": 0.001, "alpha": 0.9, "eps": 1e-8}),
+    "rmsprop(alpha=0.9)": ("RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-8}),
+    "radam(beta1=0.8)": ("RAdam", {"lr": 0.001, "betas": (0.8, 0.999), "eps": 1e-8}),
     "adagrad(0.05)": ("Adagrad", {"lr": 0.05, "eps": 1e-10}),
     "adadelta(rho=0.8)": ("Adadelta", {"lr": 1.0, "rho": 0.8}),
     "adam(beta1=0.8, beta2=0.99, weight_decay=0.01)": ("Adam", {"betas": (0.8, 0.99), "weight_decay": 0.01}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import compile_text
 
-from netdsl.frontend.train_spec import OPTIMIZERS, optimizer_problems
+from netdsl.train.declarations import OPTIMIZERS
 
 
 def train_errors(optimizer: str) -> list:
@@ -24,6 +24,8 @@ def train_errors(optimizer: str) -> list:
     ("sgd(momentum=-1)", "sgd: momentum must be a finite number >= 0, received -1", 27),
     ("sgd(nesterov=true)", "sgd: nesterov=true needs momentum > 0", 27),
     ("sgd(nesterov=1)", "sgd: nesterov must be true or false, received 1", 27),
+    ("adam(amsgrad=true)", "adam has no argument 'amsgrad'", 19),  # declared internal: not a program's to set
+    ("radam(beta2=1)", "radam: beta2 must be a finite number in [0, 1), received 1", 26),
 ])
 def test_arguments_an_update_cannot_run_with_are_located(optimizer: str, message: str, column: int) -> None:
     [error] = train_errors(optimizer)
@@ -32,8 +34,8 @@ def test_arguments_an_update_cannot_run_with_are_located(optimizer: str, message
 
 
 def test_the_defaults_and_usual_values_are_accepted() -> None:
-    for name, schema in OPTIMIZERS.items():
-        assert optimizer_problems(name, dict(schema)) == [], name
+    for name, optimizer in OPTIMIZERS.items():
+        assert optimizer.problems(optimizer.defaults()) == [], name
     assert train_errors("sgd(lr=0.1, momentum=0.9, nesterov=true)") == []
     assert train_errors("adam(0.01, beta1=0, beta2=0.5, eps=1e-7, weight_decay=0.01)") == []
     assert train_errors("adadelta(rho=1)") == []

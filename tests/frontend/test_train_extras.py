@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import compile_text, only_error
 
-from netdsl.frontend.train_extras import EarlyStop, Schedule, Transform
+from netdsl.train.config import EarlyStop, Schedule, Transform
 
 NET = "input(3, 32, 32) - conv(4, 3) - relu - flatten - fc(10) - softmax\n"
 
@@ -85,6 +85,10 @@ BAD = [
     (["augment = shift(-2)"], "shift must be a positive number", None, 3, 21),
     (["augment = crop(2.5)"], "padding must be a whole number", None, 3, 20),
     (["augment = rotate(200)"], "degrees must be in (0, 180]", None, 3, 22),
+    (["augment = cutout(0)"], "cutout: needs at least 1 pixel, received 0", None, 3, 22),
+    (["augment = (flip, random_crop(0))"], "random_crop: needs at least 1 pixel", None, 3, 34),
+    (["schedule = onecycle(pct_start=1)"], "onecycle: pct_start must be between 0 and 1, received 1.0", None, 3, 35),
+    (["early_stop = val_loss(min_delta=-1)"], "patience and min_delta must be >= 0", None, 3, 37),
     (["augment = flip(2)"], "takes no arguments", None, 3, 20),
     (["augment = 3"], "must be a name or a call", None, 3, 15),
     (["schedule = step(every=2.5)"], "step: every must be a whole number, received 2.5", None, 3, 27),

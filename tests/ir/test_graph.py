@@ -66,3 +66,11 @@ def test_codegen_walks_the_nodes_a_fixed_number_of_times() -> None:
         assert len(planner.top.forward) >= layers
         walks.append(CountingList.walks)
     assert walks[0] == walks[1] <= 10, walks
+
+
+def test_each_node_holds_its_op_declaration() -> None:
+    from netdsl import ops
+
+    graph = graph_of(RESIDUAL)
+    assert all(node.opdef is ops.REGISTRY[node.op] for node in graph)
+    assert graph.nodes[0].opdef.has("input")

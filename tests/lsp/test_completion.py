@@ -67,3 +67,27 @@ def test_arguments_given_by_position_are_not_offered_again() -> None:
     assert "filters" in _labels("network n {\n    conv(kernel=3, ")  # given by name: the others stay
     assert _labels(BLOCKS + "network n {\n    res(64, ") == {"stride"}
     assert "layout" in _labels("network n {\n    input(1, 28, ")  # input's positional arguments are its dimensions
+
+
+def test_train_values_come_from_the_training_declarations() -> None:
+    from netdsl.train.declarations import AUGMENTATIONS, OPTIMIZERS, SCHEDULES
+
+    text = "train {\n    optimizer = "
+    items = {item.label: item for item in completions(text, len(text))}
+    assert set(items) == set(OPTIMIZERS)
+    assert "torch.optim.RAdam" in items["radam"].documentation
+    assert items["radam"].detail == "radam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0)"
+    assert _labels("train {\n    schedule = ") == set(SCHEDULES)
+    assert _labels("train {\n    augment = ") == set(AUGMENTATIONS)
+    assert _labels("train {\n    optimizer = radam(") == {"lr", "beta1", "beta2", "eps", "weight_decay"}
+
+
+def test_schedule_and_augment_hovers_come_from_the_declarations() -> None:
+    from netdsl.lsp.catalog import value_docs
+    from netdsl.train.declarations import AUGMENTATIONS, SCHEDULES
+
+    schedules = value_docs("schedule")
+    assert len(schedules) == len(SCHEDULES)
+    assert "- `step(every, gamma)`: lr * gamma ** (epoch // every) (torch.optim.lr_scheduler.StepLR)" in schedules
+    assert [line.split("`")[1] for line in value_docs("augment")] == [a.example for a in AUGMENTATIONS.values()]
+    assert value_docs("epochs") == []

@@ -149,6 +149,8 @@ async def test_hover_on_a_train_setting_documents_it(client) -> None:
     optimizer = await client.text_document_hover_async(types.HoverParams(document.ident,
                                                                          document.position_of("optimizer")))
     assert "`sgd(lr=0.01, momentum=0.0, nesterov=false, weight_decay=0.0)`" in optimizer.contents.value
+    assert "`radam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0)`: RAdam" in optimizer.contents.value
+    assert "(torch.optim.RAdam)" in optimizer.contents.value
     document.close()
 
 

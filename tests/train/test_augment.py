@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from netdsl.frontend.train_extras import Transform
 from netdsl.train.augment import Augmenter, as_images, cutout, flip, pixels, rotate, translate
+from netdsl.train.config import Transform
 
 
 def batch(n: int = 16, channels: int = 3, h: int = 9, w: int = 7) -> np.ndarray:

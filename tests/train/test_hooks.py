@@ -12,7 +12,7 @@ import pytest
 import netdsl
 from netdsl.backends.numpy.executor import Executor
 from netdsl.data import load_dataset
-from netdsl.frontend.train_extras import EarlyStop
+from netdsl.train.config import EarlyStop
 from netdsl.train.early_stop import EarlyStopping
 from netdsl.train.schedules import learning_rate
 from netdsl.train.trainer import Interrupted, Trainer

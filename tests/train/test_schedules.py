@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from netdsl.frontend.train_extras import Schedule
+from netdsl.train.config import Schedule
 from netdsl.train.schedules import epoch_lr, learning_rate
 
 BASE = 0.1

@@ -13,7 +13,6 @@ from netdsl.ir.decompose import expand
 from netdsl.ir.graph import Graph, Node
 from netdsl.ir.init import HEAD_SCALE, head_layer, init_plan, init_scheme
 from netdsl.memory import check_batch_memory, require_memory
-from netdsl.ops import REGISTRY
 from netdsl.ops.base import OpDef
 
 Array = np.ndarray
@@ -54,7 +53,7 @@ class Executor:
         self._input = self._run.input.name
         # each layer's kernel, looked up once here rather than at every step
         self._steps: list[tuple[Node, Kernel]] = [(node, kernels()[node.op]) for node in self._run
-                                                  if not REGISTRY[node.op].has("input")]
+                                                  if not node.opdef.has("input")]
         self._consumers = {n.name: [c.name for c in self._run.consumers(n.name)] for n in self._run}
         self._needs_dx = self._needs_input_gradient()
         self._fits: set[tuple[int, bool]] = set()  # (batch, training) already estimated to fit

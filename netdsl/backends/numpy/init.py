@@ -67,16 +67,6 @@ def init_weight(shape: Shape, rng: np.random.Generator, scheme: str = "glorot_un
     raise ValueError(f"unknown initializer {scheme!r}; valid: {', '.join(INITIALIZERS)}")
 
 
-def init_batchnorm(channels: int, dtype: np.dtype | type = np.float32) -> dict[str, Array]:
-    """Batch-norm tensors: weight 1, bias 0, running_mean 0, running_var 1."""
-    return {
-        "weight": ones((channels,), dtype),
-        "bias": zeros((channels,), dtype),
-        "running_mean": zeros((channels,), dtype),
-        "running_var": ones((channels,), dtype),
-    }
-
-
 def init_tensor(shape: Shape, how: str, scale: float, rng: np.random.Generator,
                 dtype: np.dtype | type = np.float32) -> Array:
     """One tensor of netdsl.ir.init's plan: he_normal, glorot_uniform, zeros or ones, times scale."""

@@ -1,4 +1,5 @@
-"""Optimizers with the PyTorch (torch.optim) update rules, for NumPy arrays.
+"""Optimizers with the PyTorch (torch.optim) update rules, for NumPy arrays: one implementation per
+optimizer declared in netdsl/train/declarations.py (``@implements(ADAM)``), which holds every default.
 
 ``opt.step(params, grads)`` updates the parameter arrays in place (parameters
 without a gradient are skipped).  ``opt.state_dict()`` is a flat
@@ -11,23 +12,33 @@ may be changed between steps for schedules).
 
 from __future__ import annotations
 
-import inspect
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
+
+from netdsl.train import declarations as declared
+from netdsl.train.declarations import OptimizerDef
 
 Array = np.ndarray
 
 
 class Optimizer:
-    """Base class: step counter, per-parameter slots and (de)serialisation."""
+    """Base class: hyper-parameters from the declaration, step counter, per-parameter slots, (de)serialisation.
 
+    Keyword arguments are torch.optim's (``betas=(b1, b2)`` for the declaration's beta1 and beta2);
+    those not given take the declaration's defaults.
+    """
+
+    declaration: ClassVar[OptimizerDef]
     slots: ClassVar[tuple[str, ...]] = ()
     scalars: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
-        """Store the common hyper-parameters."""
+    def __init__(self, **arguments: Any) -> None:
+        """Check and store the hyper-parameters."""
+        hyper = self.hyper_parameters(arguments)
+        lr, weight_decay = hyper["lr"], hyper["weight_decay"]
         if lr < 0 or weight_decay < 0:
             raise ValueError(f"lr and weight_decay must be >= 0, got {lr}, {weight_decay}")
         self.lr = float(lr)
@@ -35,6 +46,34 @@ class Optimizer:
         self.t = 0
         self.state: dict[str, dict[str, Array]] = {s: {} for s in self.slots}
         self._scratch: dict[tuple[tuple[int, ...], str, int], Array] = {}
+        self._configure(hyper)
+
+    @classmethod
+    def arguments(cls) -> list[str]:
+        """The keyword arguments it takes, in torch.optim's terms (beta1 and beta2 as one `betas`)."""
+        names = []
+        for name in cls.declaration.all_defaults():
+            if name == "beta1":
+                names.append("betas")
+            elif name != "beta2":
+                names.append(name)
+        return names
+
+    @classmethod
+    def hyper_parameters(cls, given: dict[str, Any]) -> dict[str, Any]:
+        """The declared defaults with the given arguments in their place; an unknown argument is a ValueError."""
+        valid = cls.arguments()
+        bad = sorted(set(given) - set(valid))
+        if bad:
+            raise ValueError(f"unknown argument(s) {', '.join(bad)} for optimizer {cls.declaration.name!r}; "
+                             f"valid arguments: {', '.join(valid)}")
+        values = {**cls.declaration.all_defaults(), **{k: v for k, v in given.items() if k != "betas"}}
+        if "betas" in given:
+            values["beta1"], values["beta2"] = given["betas"]
+        return values
+
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        """Store the hyper-parameters of this optimizer beyond lr and weight_decay."""
 
     def _tmp(self, p: Array, k: int = 0) -> Array:
         """Reusable scratch array shaped like ``p`` (k-th of its kind)."""
@@ -104,15 +143,27 @@ class Optimizer:
             self.state[slot][name] = np.array(arr, copy=True)
 
 
+IMPLEMENTATIONS: dict[str, type[Optimizer]] = {}
+OptimizerClass = type[Optimizer]
+
+
+def implements(declaration: OptimizerDef) -> Callable[[OptimizerClass], OptimizerClass]:
+    """Register the NumPy implementation of a declared optimizer."""
+    def register(cls: OptimizerClass) -> OptimizerClass:
+        cls.declaration = declaration
+        IMPLEMENTATIONS[declaration.name] = cls
+        return cls
+    return register
+
+
+@implements(declared.SGD)
 class SGD(Optimizer):
     """SGD with optional (Nesterov) momentum and dampening, as torch.optim.SGD."""
 
     slots = ("m",)
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
-        """Check and store hyper-parameters."""
-        super().__init__(lr, weight_decay)
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        momentum, dampening, nesterov = hyper["momentum"], hyper["dampening"], hyper["nesterov"]
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
         self.momentum, self.dampening, self.nesterov = float(momentum), float(dampening), nesterov
@@ -134,18 +185,15 @@ class SGD(Optimizer):
         p -= np.multiply(g, self.lr, out=tmp)
 
 
+@implements(declared.RMSPROP)
 class RMSprop(Optimizer):
     """RMSprop (optionally centered, with momentum), as torch.optim.RMSprop."""
 
     slots = ("v", "g", "b")
 
-    def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False) -> None:
-        """Store hyper-parameters."""
-        super().__init__(lr, weight_decay)
-        self.alpha, self.eps, self.momentum = float(alpha), float(eps), float(momentum)
-        self.centered = centered
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        self.alpha, self.eps, self.momentum = float(hyper["alpha"]), float(hyper["eps"]), float(hyper["momentum"])
+        self.centered = hyper["centered"]
 
     def _update(self, name: str, p: Array, g: Array) -> None:
         """v = a*v + (1-a)*g^2; p -= lr * g / (sqrt(v - mean_g^2) + eps)."""
@@ -172,17 +220,15 @@ class RMSprop(Optimizer):
         p -= np.multiply(step, self.lr, out=tmp)
 
 
+@implements(declared.ADAGRAD)
 class Adagrad(Optimizer):
     """Adagrad with learning-rate decay, as torch.optim.Adagrad."""
 
     slots = ("sum",)
 
-    def __init__(self, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
-        """Store hyper-parameters."""
-        super().__init__(lr, weight_decay)
-        self.lr_decay, self.eps = float(lr_decay), float(eps)
-        self.initial_accumulator_value = float(initial_accumulator_value)
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        self.lr_decay, self.eps = float(hyper["lr_decay"]), float(hyper["eps"])
+        self.initial_accumulator_value = float(hyper["initial_accumulator_value"])
 
     def _update(self, name: str, p: Array, g: Array) -> None:
         """sum += g^2; p -= lr/(1+(t-1)*decay) * g / (sqrt(sum) + eps)."""
@@ -196,16 +242,14 @@ class Adagrad(Optimizer):
         p -= np.multiply(tmp, clr, out=tmp)
 
 
+@implements(declared.ADADELTA)
 class Adadelta(Optimizer):
-    """Adadelta, as torch.optim.Adadelta (lr defaults to 1.0)."""
+    """Adadelta, as torch.optim.Adadelta."""
 
     slots = ("v", "u")
 
-    def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0) -> None:
-        """Store hyper-parameters."""
-        super().__init__(lr, weight_decay)
-        self.rho, self.eps = float(rho), float(eps)
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        self.rho, self.eps = float(hyper["rho"]), float(hyper["eps"])
 
     def _update(self, name: str, p: Array, g: Array) -> None:
         """v = rho*v + (1-rho)*g^2; d = sqrt(u+eps)/sqrt(v+eps)*g; u = rho*u + (1-rho)*d^2."""
@@ -222,17 +266,15 @@ class Adadelta(Optimizer):
         p -= np.multiply(delta, self.lr, out=tmp)
 
 
+@implements(declared.ADAM)
 class Adam(Optimizer):
     """Adam (optionally AMSGrad), as torch.optim.Adam."""
 
     slots = ("m", "v", "vmax")
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
-        """Store hyper-parameters."""
-        super().__init__(lr, weight_decay)
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps, self.amsgrad = float(eps), amsgrad
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        self.betas = (float(hyper["beta1"]), float(hyper["beta2"]))
+        self.eps, self.amsgrad = float(hyper["eps"]), hyper["amsgrad"]
 
     def _update(self, name: str, p: Array, g: Array) -> None:
         """p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)."""
@@ -251,6 +293,7 @@ class Adam(Optimizer):
         p -= np.multiply(tmp, self.lr / bc1, out=tmp)
 
 
+@implements(declared.ADAMW)
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW.
 
@@ -258,13 +301,10 @@ class AdamW(Adam):
     it never enters the moments (Adam's weight_decay adds to the gradient instead).
     """
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
-        """Store hyper-parameters; weight_decay is applied decoupled, not through the gradient."""
-        super().__init__(lr, betas, eps, 0.0, amsgrad)
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-        self.decoupled_decay = float(weight_decay)
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        """weight_decay is applied decoupled, not through the gradient."""
+        super()._configure(hyper)
+        self.decoupled_decay, self.weight_decay = self.weight_decay, 0.0
 
     def _update(self, name: str, p: Array, g: Array) -> None:
         """p *= 1 - lr * weight_decay; then the Adam step."""
@@ -273,17 +313,15 @@ class AdamW(Adam):
         super()._update(name, p, g)
 
 
+@implements(declared.ADAMAX)
 class Adamax(Optimizer):
     """Adamax (infinity-norm Adam), as torch.optim.Adamax."""
 
     slots = ("m", "u")
 
-    def __init__(self, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        """Store hyper-parameters."""
-        super().__init__(lr, weight_decay)
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = float(eps)
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        self.betas = (float(hyper["beta1"]), float(hyper["beta2"]))
+        self.eps = float(hyper["eps"])
 
     def _update(self, name: str, p: Array, g: Array) -> None:
         """u = max(b2*u, |g|+eps); p -= lr/(1-b1^t) * m / u."""
@@ -298,19 +336,16 @@ class Adamax(Optimizer):
         p -= np.multiply(tmp, self.lr / (1 - b1**self.t), out=tmp)
 
 
+@implements(declared.NADAM)
 class Nadam(Optimizer):
     """NAdam with momentum decay, as torch.optim.NAdam."""
 
     slots = ("m", "v")
     scalars = ("mu_product",)
 
-    def __init__(self, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0,
-                 momentum_decay: float = 4e-3) -> None:
-        """Store hyper-parameters."""
-        super().__init__(lr, weight_decay)
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps, self.momentum_decay = float(eps), float(momentum_decay)
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        self.betas = (float(hyper["beta1"]), float(hyper["beta2"]))
+        self.eps, self.momentum_decay = float(hyper["eps"]), float(hyper["momentum_decay"])
         self.mu_product = 1.0
 
     def _mu(self, t: int) -> float:
@@ -336,6 +371,35 @@ class Nadam(Optimizer):
         p -= np.divide(tmp, denom, out=tmp)
 
 
+@implements(declared.RADAM)
+class RAdam(Optimizer):
+    """Rectified Adam (Liu et al. 2019), as torch.optim.RAdam: Adam's adaptive step scaled by a rectification
+    term once the variance of the adaptive rate is tractable (rho_t > 5), plain bias-corrected momentum before."""
+
+    slots = ("m", "v")
+
+    def _configure(self, hyper: dict[str, Any]) -> None:
+        self.betas = (float(hyper["beta1"]), float(hyper["beta2"]))
+        self.eps = float(hyper["eps"])
+
+    def _update(self, name: str, p: Array, g: Array) -> None:
+        """p -= lr * m_hat * (r_t * sqrt(bc2) / (sqrt(v) + eps) once rho_t > 5, else 1)."""
+        b1, b2 = self.betas
+        tmp, denom = self._tmp(p), self._tmp(p, 1)
+        m, v = _moments(self, name, p, g, tmp)
+        bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
+        rho_inf = 2 / (1 - b2) - 1
+        rho_t = rho_inf - 2 * self.t * b2**self.t / bc2
+        np.multiply(m, self.lr / bc1, out=tmp)
+        if rho_t > 5:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            np.sqrt(v, out=denom)
+            denom += self.eps
+            tmp /= denom
+            tmp *= rect * math.sqrt(bc2)
+        p -= tmp
+
+
 def _scaled_square(g: Array, scale: float, out: Array) -> Array:
     """out = scale * g * g."""
     np.multiply(g, g, out=out)
@@ -343,7 +407,7 @@ def _scaled_square(g: Array, scale: float, out: Array) -> Array:
     return out
 
 
-def _moments(opt: Adam | Nadam, name: str, p: Array, g: Array, tmp: Array
+def _moments(opt: Adam | Nadam | RAdam, name: str, p: Array, g: Array, tmp: Array
              ) -> tuple[Array, Array]:
     """Update Adam-style first/second moments in place; returns (m, v)."""
     b1, b2 = opt.betas
@@ -355,26 +419,9 @@ def _moments(opt: Adam | Nadam, name: str, p: Array, g: Array, tmp: Array
     return m, v
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
-    "adam": Adam, "adamw": AdamW, "adamax": Adamax, "nadam": Nadam,
-}
-
-
-def optimizer_arguments(name: str) -> list[str]:
-    """Keyword arguments accepted by the optimizer called ``name``."""
-    cls = OPTIMIZERS[name.lower()]
-    return [k for k in inspect.signature(cls.__init__).parameters if k != "self"]
-
-
 def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
     """Build an optimizer by (case-insensitive) name, validating the keyword arguments."""
     key = name.lower()
-    if key not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(OPTIMIZERS)}")
-    valid = optimizer_arguments(key)
-    bad = sorted(set(kwargs) - set(valid))
-    if bad:
-        raise ValueError(f"unknown argument(s) {', '.join(bad)} for optimizer {key!r}; "
-                         f"valid arguments: {', '.join(valid)}")
-    return OPTIMIZERS[key](**kwargs)
+    if key not in IMPLEMENTATIONS:
+        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(IMPLEMENTATIONS)}")
+    return IMPLEMENTATIONS[key](**kwargs)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from netdsl import ops
 from netdsl.backends.onnx.lower import MIN_OPSET, Emitter, lower_node
 from netdsl.backends.onnx.registry import lowering_for
 from netdsl.ir.decompose import expand
@@ -147,7 +146,7 @@ def _nodes(graph: Graph, opset: int) -> list[Any]:
     names = tensor_names(graph)
     emitter = Emitter()
     for node in graph.nodes:
-        if ops.REGISTRY[node.op].has("input"):
+        if node.opdef.has("input"):
             continue
         lower_node(node, [names[i] for i in node.inputs], names[node.name], emitter, opset)
     if graph.output is graph.input:  # a network of nothing but its input

@@ -182,7 +182,7 @@ def test_first_adam_step_is_lr_sized():
     np.testing.assert_allclose(p["w"], [-0.1, 0.1], rtol=1e-4)
 
 
-@pytest.mark.parametrize("name", sorted(O.OPTIMIZERS))
+@pytest.mark.parametrize("name", sorted(O.IMPLEMENTATIONS))
 def test_state_dict_round_trip(name, tmp_path):
     kwargs = {"momentum": 0.9} if name in ("sgd", "rmsprop") else {}
     a = O.make_optimizer(name, **kwargs)
@@ -225,7 +225,7 @@ def test_skips_parameters_without_gradient():
 
 
 def test_float32_params_stay_float32():
-    for name in O.OPTIMIZERS:
+    for name in O.IMPLEMENTATIONS:
         p = {"w": np.ones(3, np.float32)}
         opt = O.make_optimizer(name, weight_decay=0.01)
         for _ in range(2):
@@ -278,3 +278,66 @@ def test_adamw_decay_is_not_adams_l2():
     """Same settings, different rule: Adam's weight_decay goes through the moments, AdamW's does not."""
     adam, adamw = run(O.Adam(lr=0.01, weight_decay=0.1)), run(O.AdamW(lr=0.01, weight_decay=0.1))
     assert not np.allclose(adam[-1], adamw[-1])
+
+
+def ref_radam(grads, lr, b1, b2, eps, wd):
+    """RAdam (Liu et al. 2019): rectified adaptive step once rho_t > 5, bias-corrected momentum before."""
+    p, m, v, out = P0.copy(), 0.0, 0.0, []
+    rho_inf = 2 / (1 - b2) - 1
+    for t, g in enumerate(grads, start=1):
+        g = g + wd * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1**t)
+        rho_t = rho_inf - 2 * t * b2**t / (1 - b2**t)
+        if rho_t > 5:
+            r = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            p = p - lr * m_hat * r * math.sqrt(1 - b2**t) / (np.sqrt(v) + eps)  # torch's eps placement
+        else:
+            p = p - lr * m_hat
+        out.append(p)
+    return out
+
+
+RADAM_GRADS = [np.random.default_rng(7).normal(size=3) for _ in range(12)]  # both phases: rho_t passes 5 at step 6
+
+
+@pytest.mark.parametrize("kwargs,reference", [
+    ({}, (1e-3, 0.9, 0.999, 1e-8, 0.0)),
+    ({"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}, (0.01, 0.8, 0.99, 1e-6, 0.1)),
+])
+def test_radam_follows_its_update_equations_in_both_phases(kwargs, reference):
+    opt, p = O.make_optimizer("radam", **kwargs), {"w": P0.copy()}
+    for step, (g, expected) in enumerate(zip(RADAM_GRADS, ref_radam(RADAM_GRADS, *reference)), start=1):
+        opt.step(p, {"w": g.copy()})
+        np.testing.assert_allclose(p["w"], expected, rtol=1e-12, atol=1e-15, err_msg=f"step {step}")
+
+
+DEFAULTS_AND_OTHERS = [(name, kwargs) for name in sorted(O.IMPLEMENTATIONS) for kwargs in (
+    {}, {"lr": 0.02, "weight_decay": 0.05, **({"betas": (0.8, 0.95)} if "beta1" in O.IMPLEMENTATIONS[name]
+                                                .declaration.defaults() else {})})]
+
+
+@pytest.mark.parametrize("name,kwargs", DEFAULTS_AND_OTHERS)
+def test_every_optimizer_matches_torch_optim_over_many_steps(name, kwargs):
+    """Each implementation against torch.optim's class named in its declaration, given every declared
+    hyper-parameter (sgd's lr default is not torch's), float64 throughout, 12 steps."""
+    torch = pytest.importorskip("torch", reason="torch.optim is the reference")
+    ours = O.make_optimizer(name, **kwargs)
+    hyper = ours.hyper_parameters(kwargs)
+    hyper["betas"] = (hyper.pop("beta1"), hyper.pop("beta2")) if "beta1" in hyper else None
+    torch_kwargs = {key: value for key, value in hyper.items() if value is not None}
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # else torch keeps NAdam's mu_product in float32
+    try:
+        param = torch.nn.Parameter(torch.tensor(P0, dtype=torch.float64))
+        reference = getattr(torch.optim, ours.declaration.torch_class)([param], **torch_kwargs)
+        p = {"w": P0.copy()}
+        for step, g in enumerate(RADAM_GRADS, start=1):
+            param.grad = torch.tensor(g, dtype=torch.float64)
+            reference.step()
+            ours.step(p, {"w": g.copy()})
+            np.testing.assert_allclose(p["w"], param.detach().numpy(), rtol=1e-12, atol=1e-14,
+                                       err_msg=f"{name} step {step}")
+    finally:
+        torch.set_default_dtype(default_dtype)
