@@ -93,9 +93,9 @@ def data_input(model: Any, path: str, input_shape: tuple[int, ...] | None) -> tu
     if value.type.tensor_type.elem_type != 1:
         raise OnnxImportError(f"{path}: input {value.name} is not float32; netdsl imports float networks")
     dims = _dims(value)
-    if len(dims) not in (2, 4):
-        raise OnnxImportError(f"{path}: input {value.name} has rank {len(dims)}; netdsl imports images "
-                              "(N x C x H x W) and vectors (N x F)")
+    if len(dims) not in (2, 3, 4, 5):
+        raise OnnxImportError(f"{path}: input {value.name} has rank {len(dims)}; netdsl imports vectors (N x F), "
+                              "sequences (N x C x L), images (N x C x H x W) and volumes (N x C x D x H x W)")
     sample = tuple(dims[1:])
     if input_shape is not None:
         if len(input_shape) != len(sample):

@@ -14,46 +14,48 @@ from netdsl.ops.resample import ZEROPAD
 from netdsl.ops.window import axis_output
 
 
-def pair_text(values: tuple[int, ...]) -> str:
-    """An int when both axes agree, `(h, w)` otherwise (pads and strides)."""
-    return str(values[0]) if values[0] == values[1] else f"({values[0]}, {values[1]})"
+def axes_text(values: tuple[int, ...]) -> str:
+    """An int when every axis agrees, `(a, b, ...)` otherwise (pads and strides)."""
+    return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
 
 
 def explicit_pads(attrs: dict, image: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
                   dilation: tuple[int, ...]) -> tuple[int, ...] | str:
-    """ONNX pads as (top, left, bottom, right), or "same" for SAME_UPPER (netdsl's own same)."""
+    """ONNX pads as (begin of each axis..., end of each axis...), or "same" for SAME_UPPER (netdsl's own)."""
+    rank = len(image)
     auto = attrs.get("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else auto
     if auto == "SAME_UPPER":
         return "same"
     if auto == "VALID":
-        return (0, 0, 0, 0)
+        return (0,) * (2 * rank)
     if auto == "SAME_LOWER":
         totals = []
         for i, k, s, d in zip(image, kernel, stride, dilation):
             o = -(-i // s)
             totals.append(max((o - 1) * s + d * (k - 1) + 1 - i, 0))
-        (th, tw) = totals
-        return (th - th // 2, tw - tw // 2, th // 2, tw // 2)
-    pads = tuple(int(p) for p in attrs.get("pads", (0, 0, 0, 0)))
-    return pads if len(pads) == 4 else (0, 0, 0, 0)
+        return tuple(t - t // 2 for t in totals) + tuple(t // 2 for t in totals)
+    pads = tuple(int(p) for p in attrs.get("pads", (0,) * (2 * rank)))
+    return pads if len(pads) == 2 * rank else (0,) * (2 * rank)
 
 
 def _spatial_only(ctx: Context, node: Any, what: str) -> bool:
-    """Windows over 2-D images only; a 1-D or 3-D one is reported with the rank."""
+    """Windows over sequences, images and volumes (channels first); anything else is reported with its rank."""
     shape = ctx.shape(node.input[0])
-    if shape is None or len(shape) != 3:
+    if shape is None or len(shape) not in (2, 3, 4):
         rank = "unknown" if shape is None else f"{len(shape) - 1}-D"
-        ctx.pending(node, ctx.data_inputs(node), note=f"{what} over {rank} data (netdsl imports 2-D images)")
+        ctx.pending(node, ctx.data_inputs(node), note=f"{what} over {rank} data (netdsl imports 1-D, 2-D and "
+                                                      "3-D windows)")
         return False
     return True
 
 
 def _zeropad_before(ctx: Context, node: Any, pads: tuple[int, ...]) -> str:
     """A zeropad layer in front of a node whose pads are not symmetric; returns the padded tensor."""
-    top, left, bottom, right = pads
+    rank = len(pads) // 2
+    pairs = ", ".join(f"{pads[i]}, {pads[rank + i]}" for i in range(rank))
     name = f"{node.output[0]}/pad"
-    layer = ctx.make(ZEROPAD, node, [node.input[0]], args=[f"({top}, {bottom}, {left}, {right})"])
+    layer = ctx.make(ZEROPAD, node, [node.input[0]], args=[f"({pairs})"])
     ctx.replace(layer, name)
     layer.node = f"{layer.node}_pad"
     return name
@@ -65,28 +67,29 @@ def conv(ctx: Context, node: Any) -> None:
     if weight is None:
         ctx.pending(node, ctx.data_inputs(node), note="weights computed from the input")
         return
-    if weight.ndim != 4 or not _spatial_only(ctx, node, "a convolution"):
-        if weight.ndim != 4:
+    if weight.ndim not in (3, 4, 5) or not _spatial_only(ctx, node, "a convolution"):
+        if weight.ndim not in (3, 4, 5):
             ctx.pending(node, ctx.data_inputs(node), note=f"a {weight.ndim - 2}-D convolution "
-                                                          "(netdsl imports 2-D images)")
+                                                          "(netdsl imports 1-D, 2-D and 3-D windows)")
         return
     attrs = attributes(node)
-    filters, _, kh, kw = weight.shape
-    stride = tuple(attrs.get("strides", (1, 1)))
-    dilation = tuple(attrs.get("dilations", (1, 1)))
+    filters, kernel = weight.shape[0], tuple(weight.shape[2:])
+    ones = (1,) * len(kernel)
+    stride = tuple(attrs.get("strides", ones))
+    dilation = tuple(attrs.get("dilations", ones))
     image = ctx.shape(node.input[0])[1:]
-    pads = explicit_pads(attrs, image, (kh, kw), stride, dilation)
+    pads = explicit_pads(attrs, image, kernel, stride, dilation)
     source = node.input[0]
-    keywords = {"stride": pair_text(stride)} if stride != (1, 1) else {}
+    keywords = {"stride": axes_text(stride)} if stride != ones else {}
     if isinstance(pads, str):
         keywords["pad"] = pads
-    elif pads[:2] == pads[2:]:
+    elif pads[:len(kernel)] == pads[len(kernel):]:
         if any(pads):
-            keywords["pad"] = pair_text(pads[:2])
+            keywords["pad"] = axes_text(pads[:len(kernel)])
     else:
         source = _zeropad_before(ctx, node, pads)
-    if dilation != (1, 1):
-        keywords["dilation"] = pair_text(dilation)
+    if dilation != ones:
+        keywords["dilation"] = axes_text(dilation)
     if attrs.get("group", 1) != 1:
         keywords["groups"] = str(attrs["group"])
     weights = {"weight": weight.astype(np.float32, copy=False)}
@@ -95,13 +98,13 @@ def conv(ctx: Context, node: Any) -> None:
         keywords["bias"] = "false"
     else:
         weights["bias"] = bias.astype(np.float32, copy=False).reshape(-1)
-    ctx.make(CONV, node, [source], args=[str(filters), size_text((kh, kw))], keywords=keywords, weights=weights)
+    ctx.make(CONV, node, [source], args=[str(filters), size_text(kernel)], keywords=keywords, weights=weights)
 
 
 @handles("ConvTranspose")
 def conv_transpose(ctx: Context, node: Any) -> None:
     weight = ctx.constant(node.input[1])
-    if weight is None or weight.ndim != 4:
+    if weight is None or weight.ndim not in (3, 4, 5):
         note = "weights computed from the input" if weight is None else f"a {weight.ndim - 2}-D transposed conv"
         ctx.pending(node, ctx.data_inputs(node), note=note)
         return
@@ -109,23 +112,25 @@ def conv_transpose(ctx: Context, node: Any) -> None:
         return
     attrs = attributes(node)
     groups = int(attrs.get("group", 1))
-    channels, per_group, kh, kw = weight.shape
-    stride = tuple(attrs.get("strides", (1, 1)))
-    dilation = tuple(attrs.get("dilations", (1, 1)))
-    (_, h, w), out = ctx.shape(node.input[0]), ctx.shape(node.output[0])
-    pads = tuple(int(p) for p in attrs.get("pads", (0, 0, 0, 0)))
-    if out is None or pads[:2] != pads[2:] or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+    per_group, kernel = weight.shape[1], tuple(weight.shape[2:])
+    rank, ones = len(kernel), (1,) * len(kernel)
+    stride = tuple(attrs.get("strides", ones))
+    dilation = tuple(attrs.get("dilations", ones))
+    image, out = ctx.shape(node.input[0])[1:], ctx.shape(node.output[0])
+    pads = tuple(int(p) for p in attrs.get("pads", (0,) * (2 * rank)))
+    if out is None or pads[:rank] != pads[rank:] or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") \
+            or len(image) != rank:
         ctx.pending(node, ctx.data_inputs(node), note="a transposed conv with unequal or automatic pads")
         return
     extra = [o - ((i - 1) * s - 2 * p + d * (k - 1) + 1)
-             for o, i, s, p, d, k in zip(out[1:], (h, w), stride, pads[:2], dilation, (kh, kw))]
-    keywords = {"stride": pair_text(stride)} if stride != (1, 1) else {}
+             for o, i, s, p, d, k in zip(out[1:], image, stride, pads[:rank], dilation, kernel)]
+    keywords = {"stride": axes_text(stride)} if stride != ones else {}
     if any(pads):
-        keywords["pad"] = pair_text(pads[:2])
+        keywords["pad"] = axes_text(pads[:rank])
     if any(extra):
-        keywords["output_pad"] = pair_text(tuple(extra))
-    if dilation != (1, 1):
-        keywords["dilation"] = pair_text(dilation)
+        keywords["output_pad"] = axes_text(tuple(extra))
+    if dilation != ones:
+        keywords["dilation"] = axes_text(dilation)
     if groups != 1:
         keywords["groups"] = str(groups)
     weights = {"weight": weight.astype(np.float32, copy=False)}
@@ -134,7 +139,7 @@ def conv_transpose(ctx: Context, node: Any) -> None:
         keywords["bias"] = "false"
     else:
         weights["bias"] = bias.astype(np.float32, copy=False).reshape(-1)
-    ctx.make(DECONV, node, [node.input[0]], args=[str(per_group * groups), size_text((kh, kw))],
+    ctx.make(DECONV, node, [node.input[0]], args=[str(per_group * groups), size_text(kernel)],
              keywords=keywords, weights=weights)
 
 
@@ -144,21 +149,21 @@ def _pool_pad(image: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int
 
     Windows start at o*s - top; extra padding at the end changes only how many there are, so any ONNX pads
     whose leading pad fits and whose output size netdsl reproduces (with or without ceil) are the same."""
-    top, left = pads[0], pads[1]
-    if top > kernel[0] // 2 or left > kernel[1] // 2:
+    begins = pads[:len(kernel)]
+    if any(b > k // 2 for b, k in zip(begins, kernel)):
         return None
     for ceil in (False, True):
-        sizes = tuple(axis_output(i, k, s, 1, p, ceil)[0] for i, k, s, p in zip(image, kernel, stride, (top, left)))
+        sizes = tuple(axis_output(i, k, s, 1, p, ceil)[0] for i, k, s, p in zip(image, kernel, stride, begins))
         if sizes == tuple(out):
-            return (top, left), ceil
+            return begins, ceil
     return None
 
 
 def _covers_all(image: tuple[int, ...], kernel: tuple[int, ...], pads: tuple[int, ...],
                 out: tuple[int, ...] | None) -> bool:
     """One output per channel from a window that reads the whole image (padding not counted)."""
-    return out is not None and tuple(out[1:]) == (1, 1) and all(
-        k - before >= i for i, k, before in zip(image, kernel, pads[:2]))
+    return out is not None and tuple(out[1:]) == (1,) * len(kernel) and all(
+        k - before >= i for i, k, before in zip(image, kernel, pads[:len(kernel)]))
 
 
 @handles("MaxPool", "AveragePool")
@@ -169,22 +174,25 @@ def pool(ctx: Context, node: Any) -> None:
     if len(node.output) > 1 and ctx.uses.get(node.output[1]):
         ctx.pending(node, ctx.data_inputs(node), note="pooling indices (the second output) are used")
         return
-    if tuple(attrs.get("dilations", (1, 1))) != (1, 1):
+    kernel = tuple(attrs["kernel_shape"])
+    ones = (1,) * len(kernel)
+    if tuple(attrs.get("dilations", ones)) != ones:
         ctx.pending(node, ctx.data_inputs(node), note="dilated pooling")
         return
-    kernel = tuple(attrs["kernel_shape"])
-    stride = tuple(attrs.get("strides", (1, 1)))
+    stride = tuple(attrs.get("strides", ones))
     image, out = ctx.shape(node.input[0])[1:], ctx.shape(node.output[0])
-    pads = explicit_pads(attrs, image, kernel, stride, (1, 1))
+    pads = explicit_pads(attrs, image, kernel, stride, ones)
     op = MAXPOOL if node.op_type == "MaxPool" else AVGPOOL
     source = node.input[0]
-    keywords = {"stride": pair_text(stride)} if stride != kernel else {}
+    keywords = {"stride": axes_text(stride)} if stride != kernel else {}
     if isinstance(pads, str):
         keywords["pad"] = pads
     else:
         if op is AVGPOOL and attrs.get("count_include_pad", 0) and any(pads):
             source = _zeropad_before(ctx, node, pads)  # padded zeros count: they are real zeros then
-            image, pads = (image[0] + pads[0] + pads[2], image[1] + pads[1] + pads[3]), (0, 0, 0, 0)
+            rank = len(kernel)
+            image = tuple(i + b + e for i, b, e in zip(image, pads[:rank], pads[rank:]))
+            pads = (0,) * (2 * rank)
         if _covers_all(image, kernel, pads, out):  # one window over every value: Caffe's global pooling
             ctx.make(GLOBALAVGPOOL if op is AVGPOOL else GLOBALMAXPOOL, node, [source])
             return
@@ -193,9 +201,9 @@ def pool(ctx: Context, node: Any) -> None:
             ctx.pending(node, ctx.data_inputs(node), note=f"pooling pads {list(pads)} that netdsl's symmetric pads "
                                                           "(at most half the window) cannot give")
             return
-        (ph, pw), ceil = fit
-        if ph or pw:
-            keywords["pad"] = pair_text((ph, pw))
+        begins, ceil = fit
+        if any(begins):
+            keywords["pad"] = axes_text(begins)
         if ceil:
             keywords["ceil"] = "true"
     ctx.make(op, node, [source], args=[size_text(kernel)], keywords=keywords)

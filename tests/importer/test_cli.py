@@ -127,8 +127,9 @@ def _two_inputs(path: Path) -> Path:
     (lambda p: _two_inputs(p), "the model has 2 inputs (a, b); netdsl imports networks with one input"),
     (lambda p: save(p, [N("Relu", ["x"], ["y"])], [], [None, 3, None, None], None),
      "input x has dynamic sizes (3 x ? x ?); give them with --input-shape C,H,W"),
-    (lambda p: save(p, [N("Relu", ["x"], ["y"])], [], [None, 3, 8], None),
-     "input x has rank 3; netdsl imports images (N x C x H x W) and vectors (N x F)"),
+    (lambda p: save(p, [N("Relu", ["x"], ["y"])], [], [None, 3, 8, 2, 2, 2], None),
+     "input x has rank 6; netdsl imports vectors (N x F), sequences (N x C x L), images (N x C x H x W) and "
+     "volumes (N x C x D x H x W)"),
 ])
 def test_bad_files_get_one_line(tmp_path, make, expected: str) -> None:
     path = tmp_path / "m.onnx"
