@@ -25,8 +25,13 @@ from netdsl.train.augment import Augmenter
 from netdsl.train.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTRACT = (Transform("flip"), Transform("shift", (0.1, 0.1)), Transform("crop", (4,)), Transform("rotate", (15.0,)),
-            Transform("cutout", (8,)))
+CONTRACT = (
+    Transform("flip"),
+    Transform("shift", (0.1, 0.1)),
+    Transform("crop", (4,)),
+    Transform("rotate", (15.0,)),
+    Transform("cutout", (8,)),
+)
 
 
 def make_trainer(model: netdsl.Model) -> Trainer:
@@ -67,8 +72,9 @@ def torch_shift_flip_seconds(batches: list[np.ndarray], pixels: int) -> float | 
         dx = torch.randint(0, 2 * pixels + 1, (n,), generator=generator)
         rows = (dy[:, None] + torch.arange(h))[:, None, :, None]
         cols = (dx[:, None] + torch.arange(w))[:, None, None, :]
-        shifted = padded[torch.arange(n)[:, None, None, None], torch.arange(x.shape[1])[None, :, None, None],
-                         rows, cols]
+        shifted = padded[
+            torch.arange(n)[:, None, None, None], torch.arange(x.shape[1])[None, :, None, None], rows, cols
+        ]
         flip = torch.rand(n, generator=generator) < 0.5
         torch.where(flip[:, None, None, None], shifted.flip(3), shifted)
     return (time.perf_counter() - start) / len(tensors)
@@ -98,10 +104,13 @@ def main() -> None:
     print(f"seed002_cifar10, batch {config.batch}, augment = ({', '.join(map(str, config.augment))})")
     print(f"  step without augmentation   {step * 1e3:8.1f} ms")
     print(f"  step with augmentation      {step_aug * 1e3:8.1f} ms   ({(step_aug / step - 1) * 100:+.1f}%, noisy)")
-    print(f"  augmentation alone          {aug * 1e3:8.2f} ms   ({aug / step * 100:.2f}% of a step: "
-          "the epoch overhead)")
-    print(f"  all five transforms alone   {every * 1e3:8.2f} ms   ({every * 100 / step:.2f}% of a step; "
-          f"{', '.join(map(str, CONTRACT))})")
+    print(
+        f"  augmentation alone          {aug * 1e3:8.2f} ms   ({aug / step * 100:.2f}% of a step: the epoch overhead)"
+    )
+    print(
+        f"  all five transforms alone   {every * 1e3:8.2f} ms   ({every * 100 / step:.2f}% of a step; "
+        f"{', '.join(map(str, CONTRACT))})"
+    )
     torch_seconds = torch_shift_flip_seconds(batches, 3)
     if torch_seconds is not None:
         print(f"  torch tensor shift + flip   {torch_seconds * 1e3:8.2f} ms   (the same two transforms, for scale)")

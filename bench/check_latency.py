@@ -45,11 +45,15 @@ def main() -> None:
         times["python -c pass"].append(timed(bare))
     for name, values in times.items():
         walls, cpus = [w for w, _ in values], [c for _, c in values]
-        print(f"{name:16s} wall median {statistics.median(walls) * 1000:6.1f} ms, min {min(walls) * 1000:6.1f} ms;"
-              f"  CPU median {statistics.median(cpus) * 1000:6.1f} ms")
-    probe = ("import contextlib, io, sys, netdsl.cli as c\n"
-             "with contextlib.redirect_stdout(io.StringIO()):\n    c.main(['check', sys.argv[1]])\n"
-             f"print(' '.join(sorted(m for m in sys.modules if m.startswith({HEAVY!r}) and m.count('.') < 2)))")
+        print(
+            f"{name:16s} wall median {statistics.median(walls) * 1000:6.1f} ms, min {min(walls) * 1000:6.1f} ms;"
+            f"  CPU median {statistics.median(cpus) * 1000:6.1f} ms"
+        )
+    probe = (
+        "import contextlib, io, sys, netdsl.cli as c\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    c.main(['check', sys.argv[1]])\n"
+        f"print(' '.join(sorted(m for m in sys.modules if m.startswith({HEAVY!r}) and m.count('.') < 2)))"
+    )
     heavy = subprocess.run([sys.executable, "-c", probe, check[-1]], capture_output=True, text=True).stdout.strip()
     print(f"heavy modules imported by check: {heavy or 'none'}")
 

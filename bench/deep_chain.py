@@ -75,8 +75,11 @@ def main() -> None:
     netdsl = shutil.which("netdsl") or sys.exit("netdsl is not installed (pip install -e .)")
     print(f"{'layers':>8} {'compile_source':>22} {'netdsl check':>22} {'torch Sequential+forward':>26}")
     for n in SIZES:
-        print(f"{n + 2:>8,} {_show(front_end_seconds(n)):>22} {_show(command_seconds(n, netdsl)):>22} "
-              f"{_show(torch_seconds(n)):>26}", flush=True)
+        print(
+            f"{n + 2:>8,} {_show(front_end_seconds(n)):>22} {_show(command_seconds(n, netdsl)):>22} "
+            f"{_show(torch_seconds(n)):>26}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

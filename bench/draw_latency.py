@@ -41,8 +41,10 @@ def main() -> None:
     netdsl = shutil.which("netdsl") or sys.exit("netdsl is not installed (pip install .)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        commands = {f"netdsl draw -o {s}": [netdsl, "draw", str(RESNET50), "-o", str(out / f"r50.{s}")]
-                    for s in ("svg", "dot", "png")}
+        commands = {
+            f"netdsl draw -o {s}": [netdsl, "draw", str(RESNET50), "-o", str(out / f"r50.{s}")]
+            for s in ("svg", "dot", "png")
+        }
         dot = shutil.which("dot")
         if dot:
             wall(commands["netdsl draw -o dot"])

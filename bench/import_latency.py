@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ONNX_BASELINE = ("import onnx, sys; from onnx import shape_inference; "
-                 "shape_inference.infer_shapes(onnx.load(sys.argv[1]))")
+ONNX_BASELINE = (
+    "import onnx, sys; from onnx import shape_inference; shape_inference.infer_shapes(onnx.load(sys.argv[1]))"
+)
 
 
 def seconds(command: list[str], cwd: Path) -> float:
@@ -50,8 +51,10 @@ def main() -> None:
             times = [seconds(command, work) for _ in range(args.rounds)]
             print(f"  {name:30s} {statistics.median(times):6.2f} s   (min {min(times):.2f} s)")
         lines = (work / "r.net").read_text().count("\n")
-        print(f"  the imported program: {lines} lines (examples/resnet50.net: "
-              f"{(ROOT / 'examples' / 'resnet50.net').read_text().count(chr(10))})")
+        print(
+            f"  the imported program: {lines} lines (examples/resnet50.net: "
+            f"{(ROOT / 'examples' / 'resnet50.net').read_text().count(chr(10))})"
+        )
 
 
 if __name__ == "__main__":

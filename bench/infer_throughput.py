@@ -69,8 +69,15 @@ def torch_onnx(module: Any, graph: Any) -> bytes:
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     example = (torch.zeros((2, *graph.input.shape)),)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        program = torch.onnx.export(module, example, dynamo=True, opset_version=17, input_names=["input"],
-                                    output_names=["output"], dynamic_shapes=({0: torch.export.Dim("batch")},))
+        program = torch.onnx.export(
+            module,
+            example,
+            dynamo=True,
+            opset_version=17,
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+        )
     return program.model_proto.SerializeToString()
 
 
@@ -118,11 +125,23 @@ def measure(stem: str, args: argparse.Namespace, have_torch: bool) -> list[dict[
             row["max_diff"] = float(np.max(np.abs(ours.run(None, feed)[0] - theirs.run(None, feed)[0])))
         row.update(interleaved(pair, batch, args.seconds, args.rounds))
         time.sleep(0.2)
-        row.update(interleaved({"numpy": lambda feed=feed: executor.predict(feed["input"])}, batch, args.seconds,
-                               max(3, args.rounds // 2)))
+        row.update(
+            interleaved(
+                {"numpy": lambda feed=feed: executor.predict(feed["input"])},
+                batch,
+                args.seconds,
+                max(3, args.rounds // 2),
+            )
+        )
         if module is not None:
-            row.update(interleaved({"torch_eager": lambda feed=feed: _eager(module, feed["input"])}, batch,
-                                   args.seconds, max(3, args.rounds // 2)))
+            row.update(
+                interleaved(
+                    {"torch_eager": lambda feed=feed: _eager(module, feed["input"])},
+                    batch,
+                    args.seconds,
+                    max(3, args.rounds // 2),
+                )
+            )
         rows.append(row)
     return rows
 
@@ -147,11 +166,15 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         line = f"{r['net']:16s} {r['batch']:5d} {r['opset']:5d} {r['netdsl_ort']:12,.0f} {r['numpy']:10,.0f}"
         if has_torch:
-            line += (f" {r['torch_ort']:12,.0f} {r['torch_eager']:12,.0f} {r['netdsl_ort'] / r['torch_ort']:13.2f}"
-                     f" {r['max_diff']:11.1e}")
+            line += (
+                f" {r['torch_ort']:12,.0f} {r['torch_eager']:12,.0f} {r['netdsl_ort'] / r['torch_ort']:13.2f}"
+                f" {r['max_diff']:11.1e}"
+            )
         print(line)
-    print("images/s (medians of timing rounds); netdsl/torch: the two ONNX exports in onnxruntime, same opset "
-          "(the torch exporter's)")
+    print(
+        "images/s (medians of timing rounds); netdsl/torch: the two ONNX exports in onnxruntime, same opset "
+        "(the torch exporter's)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         print("torch is not installed: measuring netdsl's export and the NumPy backend only", file=sys.stderr)
     import onnxruntime
 
-    print(f"onnxruntime {onnxruntime.__version__} (CPU), numpy {np.__version__}"
-          + (f", torch {sys.modules['torch'].__version__}" if have_torch else ""))
+    print(
+        f"onnxruntime {onnxruntime.__version__} (CPU), numpy {np.__version__}"
+        + (f", torch {sys.modules['torch'].__version__}" if have_torch else "")
+    )
     rows = [row for stem in args.nets for row in measure(stem, args, have_torch)]
     print_table(rows)
     return 0

@@ -31,8 +31,9 @@ def _parse() -> argparse.Namespace:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=3,
-                    help="alternate the sides this many times and keep each side's best")
+    ap.add_argument(
+        "--rounds", type=int, default=3, help="alternate the sides this many times and keep each side's best"
+    )
     ap.add_argument("--no-ops", action="store_true", help="only time the full training step")
     ap.add_argument("--side", choices=("numpy", "torch", "torch_cl"), help=argparse.SUPPRESS)
     return ap.parse_args()
@@ -262,9 +263,17 @@ def _torch_mnist(side: str, x: object, y: object) -> Step:
     nn = torch.nn
     torch.manual_seed(0)
     net = nn.Sequential(
-        nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(3136, 1024), nn.ReLU(), nn.Linear(1024, 10))
+        nn.Conv2d(1, 32, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(3136, 1024),
+        nn.ReLU(),
+        nn.Linear(1024, 10),
+    )
     net = net.to(memory_format=fmt)
     xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy()).to(memory_format=fmt)
     yt = torch.from_numpy(y.astype("int64"))
@@ -285,11 +294,16 @@ def cases(args: argparse.Namespace) -> dict[str, tuple[Callable[..., Step], tupl
     n, k = args.batch, args.steps
     out: dict[str, tuple[Callable[..., Step], tuple, int]] = {}
     if not args.no_ops:
-        for spec in [(28, 1, 32, 5, 1, 2), (14, 32, 64, 5, 1, 2), (32, 32, 64, 3, 1, 1),
-                     (32, 32, 64, 3, 2, 1), (16, 64, 128, 1, 1, 0), (32, 32, 32, 3, 1, 0)]:
+        for spec in [
+            (28, 1, 32, 5, 1, 2),
+            (14, 32, 64, 5, 1, 2),
+            (32, 32, 64, 3, 1, 1),
+            (32, 32, 64, 3, 2, 1),
+            (16, 64, 128, 1, 1, 0),
+            (32, 32, 32, 3, 1, 0),
+        ]:
             h, c, o, kk, s, p = spec
-            out[f"conv fwd+bwd {(n, h, h, c)} {o}x{kk}x{kk} s{s} p{p}"] = (
-                conv_case, (n, *spec), max(1, k // 4))
+            out[f"conv fwd+bwd {(n, h, h, c)} {o}x{kk}x{kk} s{s} p{p}"] = (conv_case, (n, *spec), max(1, k // 4))
         for m, kk, u in [(n * 14 * 14, 32 * 25, 64), (n * 30 * 30, 32 * 9, 32)]:
             out[f"gemm ({m}, {kk}) @ ({kk}, {u})"] = (gemm_case, (m, kk, u), max(1, k // 4))
         out[f"maxpool2 fwd+bwd {(n, 28, 28, 32)}"] = (maxpool_case, (n, 28, 32), k)
@@ -315,8 +329,7 @@ def run_side(args: argparse.Namespace) -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-    res = {name: timeit(fn(args.side, *a), num, args.repeats)
-           for name, (fn, a, num) in cases(args).items()}
+    res = {name: timeit(fn(args.side, *a), num, args.repeats) for name, (fn, a, num) in cases(args).items()}
     print(json.dumps(res))
 
 
@@ -338,17 +351,22 @@ def main() -> None:
             old = results.setdefault(side, new)
             for k, v in new.items():
                 old[k] = min(old[k], v)
-    print(f"threads={args.threads} batch={args.batch} (best of {args.rounds} alternating rounds)"
-          "   ratio = torch time / numpy time; CL = torch channels_last")
-    print(f"{'case':<46s}{'numpy ms':>9s}{'torch ms':>9s}{'ratio':>7s}{'CL ms':>8s}{'ratio':>7s}"
-          "   GFLOP/s numpy, torch, CL")
+    print(
+        f"threads={args.threads} batch={args.batch} (best of {args.rounds} alternating rounds)"
+        "   ratio = torch time / numpy time; CL = torch channels_last"
+    )
+    print(
+        f"{'case':<46s}{'numpy ms':>9s}{'torch ms':>9s}{'ratio':>7s}{'CL ms':>8s}{'ratio':>7s}"
+        "   GFLOP/s numpy, torch, CL"
+    )
     table = cases(args)
     for name, t_np in results["numpy"].items():
         t_t, t_cl = results["torch"][name], results["torch_cl"][name]
         flops = case_flops(*table[name][:2])
         rates = "   " + ", ".join(f"{flops / t / 1e9:.0f}" for t in (t_np, t_t, t_cl)) if flops else ""
-        print(f"{name:<46s}{t_np * 1e3:9.2f}{t_t * 1e3:9.2f}{t_t / t_np:7.2f}"
-              f"{t_cl * 1e3:8.2f}{t_cl / t_np:7.2f}{rates}")
+        print(
+            f"{name:<46s}{t_np * 1e3:9.2f}{t_t * 1e3:9.2f}{t_t / t_np:7.2f}{t_cl * 1e3:8.2f}{t_cl / t_np:7.2f}{rates}"
+        )
     t_np = results["numpy"][f"MNIST CNN train step, batch {args.batch}"]
     print(f"numpy MNIST CNN: {args.batch / t_np:.0f} images/s")
 

@@ -44,7 +44,7 @@ class Client:
 
     def receive(self) -> dict:
         length = 0
-        while (line := self.process.stdout.readline().strip()):
+        while line := self.process.stdout.readline().strip():
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
         return json.loads(self.process.stdout.read(length))
@@ -58,8 +58,10 @@ class Client:
     def wait_for_version(self, version: int) -> dict:
         while True:
             message = self.receive()
-            if message.get("method") == "textDocument/publishDiagnostics" and \
-                    message["params"].get("version") == version:
+            if (
+                message.get("method") == "textDocument/publishDiagnostics"
+                and message["params"].get("version") == version
+            ):
                 return message["params"]
 
     def close(self) -> None:
@@ -76,11 +78,17 @@ def _edits(text: str) -> list[tuple[dict, int]]:
     column = lines[count].index("* 5") + 2
 
     def change(line: int, start: int, end: int, new: str) -> dict:
-        return {"range": {"start": {"line": line, "character": start}, "end": {"line": line, "character": end}},
-                "text": new}
+        return {
+            "range": {"start": {"line": line, "character": start}, "end": {"line": line, "character": end}},
+            "text": new,
+        }
 
-    cycle = [(change(pool, 4, 17, "globalavgpol"), 1), (change(pool, 4, 16, "globalavgpool"), 0),
-             (change(count, column, column + 1, "6"), 0), (change(count, column, column + 1, "5"), 0)]
+    cycle = [
+        (change(pool, 4, 17, "globalavgpol"), 1),
+        (change(pool, 4, 16, "globalavgpool"), 0),
+        (change(count, column, column + 1, "6"), 0),
+        (change(count, column, column + 1, "5"), 0),
+    ]
     return [cycle[i % len(cycle)] for i in range(EDITS)]
 
 
@@ -90,20 +98,23 @@ def lsp_latencies(netdsl: str) -> tuple[list[float], str]:
     client.send("initialized", {})
     uri = RESNET50.as_uri()
     text = RESNET50.read_text()
-    client.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "netdsl", "version": 1,
-                                                         "text": text}})
+    client.send(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "netdsl", "version": 1, "text": text}}
+    )
     client.wait_for_version(1)
     times = []
     for version, (change, expected) in enumerate(_edits(text), start=2):
         start = time.perf_counter()
-        client.send("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                               "contentChanges": [change]})
+        client.send(
+            "textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}
+        )
         published = client.wait_for_version(version)
         times.append(time.perf_counter() - start)
         if len(published["diagnostics"]) != expected:
             sys.exit(f"edit {version}: {len(published['diagnostics'])} diagnostics, expected {expected}")
-    hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
-                                                  "position": {"line": 22, "character": 6}})
+    hover = client.request(
+        "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 22, "character": 6}}
+    )
     client.close()
     return times, "ok" if hover.get("result") else "no hover"
 
@@ -131,20 +142,24 @@ def compile_latencies(runs: int = 20) -> list[float]:
 
 
 def heavy_modules_in_server() -> str:
-    probe = ("import sys\nfrom netdsl.lsp.analysis import Analysis\nfrom netdsl.lsp import hints, hover\n"
-             "from lsprotocol import types\n"
-             f"a = Analysis(open({str(RESNET50)!r}).read(), 'resnet50.net')\n"
-             "hints.inlay_hints(a, types.Range(types.Position(0, 0), types.Position(99, 0)))\n"
-             "hover.hover(a, types.Position(22, 6))\n"
-             "print(' '.join(m for m in ('numpy', 'onnx', 'onnxruntime', 'jinja2', 'torch') if m in sys.modules))")
+    probe = (
+        "import sys\nfrom netdsl.lsp.analysis import Analysis\nfrom netdsl.lsp import hints, hover\n"
+        "from lsprotocol import types\n"
+        f"a = Analysis(open({str(RESNET50)!r}).read(), 'resnet50.net')\n"
+        "hints.inlay_hints(a, types.Range(types.Position(0, 0), types.Position(99, 0)))\n"
+        "hover.hover(a, types.Position(22, 6))\n"
+        "print(' '.join(m for m in ('numpy', 'onnx', 'onnxruntime', 'jinja2', 'torch') if m in sys.modules))"
+    )
     return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() or "none"
 
 
 def _row(name: str, values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[int(0.9 * (len(ordered) - 1))]
-    return (f"{name:34s} median {statistics.median(values) * 1000:7.1f} ms  p90 {p90 * 1000:7.1f} ms  "
-            f"max {max(values) * 1000:7.1f} ms  (n={len(values)})")
+    return (
+        f"{name:34s} median {statistics.median(values) * 1000:7.1f} ms  p90 {p90 * 1000:7.1f} ms  "
+        f"max {max(values) * 1000:7.1f} ms  (n={len(values)})"
+    )
 
 
 def main() -> None:

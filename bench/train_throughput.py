@@ -155,8 +155,9 @@ def peak_step_bytes(side: str, name: str, batch: int) -> int:
 
 def measured_peak(side: str, name: str, batch: int) -> int | None:
     """peak_step_bytes in a fresh interpreter, so that one measurement's high-water mark is its own."""
-    result = subprocess.run([sys.executable, __file__, "--peak-of", side, name, str(batch)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, __file__, "--peak-of", side, name, str(batch)], capture_output=True, text=True
+    )
     return json.loads(result.stdout) if result.returncode == 0 else None
 
 
@@ -196,8 +197,10 @@ def main() -> None:
         print("torch is not installed (pip install torch==2.13.0): netdsl alone")
     batches = [int(b) for b in args.batches.split(",")]
     print(f"Adam, {args.threads} threads, median of {args.rounds} interleaved rounds of {args.steps} steps")
-    header = (f"{'net':16s} {'batch':>5s} {'netdsl img/s':>13s} {'torch img/s':>12s} {'ratio':>6s} "
-              f"{'GEMM share':>11s} {'ceiling':>8s}")
+    header = (
+        f"{'net':16s} {'batch':>5s} {'netdsl img/s':>13s} {'torch img/s':>12s} {'ratio':>6s} "
+        f"{'GEMM share':>11s} {'ceiling':>8s}"
+    )
     if args.memory:
         header += f" {'netdsl MiB':>10s} {'estimate':>8s} {'torch MiB':>9s}"
     print(header)
@@ -233,8 +236,10 @@ def row(model: netdsl.Model, name: str, batch: int, args: argparse.Namespace, to
         line += f"{other:12,.0f} {mine / other:6.2f} {share:11.0%} {mine / other / share:8.2f}"
     if args.memory:
         torch_peak = measured_peak("torch", name, batch) if theirs is not None else None
-        line += (f" {mib(measured_peak('netdsl', name, batch)):>10s} {mib(estimated_peak(model, batch)):>8s} "
-                 f"{mib(torch_peak):>9s}")
+        line += (
+            f" {mib(measured_peak('netdsl', name, batch)):>10s} {mib(estimated_peak(model, batch)):>8s} "
+            f"{mib(torch_peak):>9s}"
+        )
     return line
 
 

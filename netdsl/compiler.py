@@ -56,16 +56,28 @@ def compile_source(source: str, file: str = "<string>") -> Compilation:
     """Run the whole front end; every diagnostic is collected, nothing is raised."""
     sink = DiagnosticSink()
     if source_too_large(source):
-        return Compilation(file, source, [], [Diagnostic(
-            "error", f"the program is larger than {MAX_SOURCE_BYTES // 2**20} MiB, the most a .net file may be",
-            Span(file, 1, 1, 1, 2))])
+        return Compilation(
+            file,
+            source,
+            [],
+            [
+                Diagnostic(
+                    "error",
+                    f"the program is larger than {MAX_SOURCE_BYTES // 2**20} MiB, the most a .net file may be",
+                    Span(file, 1, 1, 1, 2),
+                )
+            ],
+        )
     try:
         program = to_ast(parse(source, file), file, source)
     except CompileError as err:
         return Compilation(file, source, [], [err.diagnostic])
     if not program.networks:
-        sink.error("the file defines no network", Span(file, 1, 1, 1, 2), "add a network { ... } or a chain "
-                   "such as input(1, 28, 28) - fc(10)")
+        sink.error(
+            "the file defines no network",
+            Span(file, 1, 1, 1, 2),
+            "add a network { ... } or a chain such as input(1, 28, 28) - fc(10)",
+        )
     check_blocks(program, sink)
     trains = _train_sections(program, sink)
     networks = []
@@ -84,8 +96,9 @@ def compile_source(source: str, file: str = "<string>") -> Compilation:
     return Compilation(file, source, networks, sink.items)
 
 
-def _check_network(program: ast.Program, network: ast.Network, config: TrainConfig | None
-                   ) -> tuple[CheckedNetwork, set[str]]:
+def _check_network(
+    program: ast.Program, network: ast.Network, config: TrainConfig | None
+) -> tuple[CheckedNetwork, set[str]]:
     sink = DiagnosticSink()
     graph, used, complete = build_partial_graph(program, network, sink)
     partial = None
@@ -103,8 +116,7 @@ def _check_network(program: ast.Program, network: ast.Network, config: TrainConf
         check_target(config, graph.input.shape, graph.output.shape, sink)
         diagnostics = sink.items
     diagnostics = group_block_warnings(diagnostics, prefixes, program.blocks)
-    return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, diagnostics,
-                          partial), used
+    return CheckedNetwork(network.name, graph, totals(graph) if graph else None, config, diagnostics, partial), used
 
 
 def _instance_prefixes(graph: Graph | None) -> list[str]:
@@ -115,8 +127,9 @@ def _instance_prefixes(graph: Graph | None) -> list[str]:
     return sorted(prefixes, key=len, reverse=True)
 
 
-def group_block_warnings(diagnostics: list[Diagnostic], prefixes: list[str],
-                         blocks: tuple[ast.Block, ...] | list[ast.Block]) -> list[Diagnostic]:
+def group_block_warnings(
+    diagnostics: list[Diagnostic], prefixes: list[str], blocks: tuple[ast.Block, ...] | list[ast.Block]
+) -> list[Diagnostic]:
     """One warning for a line of a block that warns the same way in every use ("in 4 uses of block `basic`")."""
 
     def unprefixed(text: str) -> tuple[str, set[str]]:
@@ -143,8 +156,15 @@ def group_block_warnings(diagnostics: list[Diagnostic], prefixes: list[str],
             result += members
             continue
         message, hint = shared[key]
-        result.append(Diagnostic("warning", f"{message} (in {len(members)} uses of block `{block}`)",
-                                 members[0].span, hint, members[0].notes))
+        result.append(
+            Diagnostic(
+                "warning",
+                f"{message} (in {len(members)} uses of block `{block}`)",
+                members[0].span,
+                hint,
+                members[0].notes,
+            )
+        )
     return result
 
 
@@ -161,8 +181,11 @@ def _train_sections(program: ast.Program, sink: DiagnosticSink) -> dict[str | No
     sections: dict[str | None, TrainConfig] = {}
     for section in program.trains:
         if section.network is not None and section.network not in names:
-            sink.error(f"train section for unknown network '{section.network}'", section.span,
-                       did_you_mean(section.network, sorted(names)))
+            sink.error(
+                f"train section for unknown network '{section.network}'",
+                section.span,
+                did_you_mean(section.network, sorted(names)),
+            )
             continue
         if section.network in sections:
             sink.error("a second train section for the same network", section.span)

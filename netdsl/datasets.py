@@ -23,16 +23,28 @@ if TYPE_CHECKING:
     import numpy as np
 
 # each built-in set's own sample shape (C x H x W)
-NATIVE_SHAPES: dict[str, tuple[int, ...]] = {"digits": (1, 8, 8), "mnist": (1, 28, 28),
-                                              "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+NATIVE_SHAPES: dict[str, tuple[int, ...]] = {
+    "digits": (1, 8, 8),
+    "mnist": (1, 28, 28),
+    "fashion_mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
+}
 SPLITS = ("train", "val", "test", "all")  # the portions load() returns
 
 __all__ = ["BUILTIN_NAMES", "DataError", "NATIVE_SHAPES", "SPLITS", "load"]
 
 
-def load(name: str, split: str = "train", shape: tuple[int, ...] | None = None, *,
-         data_dir: str | os.PathLike[str] | None = None, val_split: float = 0.1, seed: int = 0,
-         download: bool = True, target: str = "labels") -> tuple[np.ndarray, np.ndarray]:
+def load(
+    name: str,
+    split: str = "train",
+    shape: tuple[int, ...] | None = None,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    val_split: float = 0.1,
+    seed: int = 0,
+    download: bool = True,
+    target: str = "labels",
+) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) of a built-in set (digits, mnist, fashion_mnist, cifar10) or a .npz/.csv file.
 
     split: "train" (what `netdsl train` fits on), "val" (what it validates on: a set's test split, else the
@@ -47,8 +59,16 @@ def load(name: str, split: str = "train", shape: tuple[int, ...] | None = None, 
         raise DataError(f"unknown split '{split}': use one of {', '.join(SPLITS)}")
     if shape is None:
         shape = _own_shape(name, resolve_spec(name))
-    arrays = load_arrays(name, tuple(shape), data_dir=data_dir, val_split=val_split, seed=seed, download=download,
-                         portion=split, target=target)
+    arrays = load_arrays(
+        name,
+        tuple(shape),
+        data_dir=data_dir,
+        val_split=val_split,
+        seed=seed,
+        download=download,
+        portion=split,
+        target=target,
+    )
     return arrays.x, arrays.y
 
 

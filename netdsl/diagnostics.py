@@ -58,8 +58,13 @@ class NetdslError(Exception):
 class CompileError(Exception):
     """Raised inside the compiler for one diagnostic; collected into a NetdslError."""
 
-    def __init__(self, message: str, span: Span | None = None, hint: str | None = None,
-                 notes: tuple[tuple[str, Span | None], ...] = ()):
+    def __init__(
+        self,
+        message: str,
+        span: Span | None = None,
+        hint: str | None = None,
+        notes: tuple[tuple[str, Span | None], ...] = (),
+    ):
         super().__init__(message)
         self.diagnostic = Diagnostic("error", message, span, hint, notes)
 

@@ -41,16 +41,22 @@ def require_memory(nbytes: int, what: str) -> None:
     """Raise NotEnoughMemory, naming what needs it, when nbytes exceed the memory available now."""
     have = available_memory()
     if nbytes > have:
-        raise NotEnoughMemory(f"{what} would take {size_text(nbytes)} of memory, more than the "
-                              f"{size_text(have)} available")
+        raise NotEnoughMemory(
+            f"{what} would take {size_text(nbytes)} of memory, more than the {size_text(have)} available"
+        )
 
 
 def layer_scratch(node: Node, source: Shape) -> tuple[int, str]:
     """Elements per sample a windowed layer's kernels allocate besides its output, and what they are: its
     input copied with the padding around it, and for a learned window (im2col) a column per output pixel."""
     kernel, pads = node.attrs.get("kernel"), node.attrs.get("pads")
-    if kernel is None or pads is None or node.shape is None or len(source) != len(kernel) + 1 \
-            or len(pads) != 2 * len(kernel):
+    if (
+        kernel is None
+        or pads is None
+        or node.shape is None
+        or len(source) != len(kernel) + 1
+        or len(pads) != 2 * len(kernel)
+    ):
         return 0, ""
     rank = len(kernel)
     padded = (source[0],) + tuple(size + pads[i] + pads[i + rank] for i, size in enumerate(source[1:]))
@@ -99,5 +105,7 @@ def check_batch_memory(graph: Graph, batch: int, itemsize: int, training: bool) 
         return
     where = f"{largest_node.name} ({largest_node.text}, line {largest_node.span.line})"
     detail = f": {largest_what}" if largest_what else ""
-    raise NotEnoughMemory(f"a batch of {batch} would take {size_text(need)} of memory, more than the "
-                          f"{size_text(have)} available; most of it for {where}{detail}")
+    raise NotEnoughMemory(
+        f"a batch of {batch} would take {size_text(need)} of memory, more than the "
+        f"{size_text(have)} available; most of it for {where}{detail}"
+    )

@@ -110,8 +110,17 @@ class Model:
         self._fit_trainer.verbose = verbose
         return self._fit_trainer
 
-    def fit(self, x, y=None, epochs: int | None = None, batch_size: int | None = None, validation_data=None,
-            verbose: int = 1, diagnostics: bool | None = None, log_dir=None):
+    def fit(
+        self,
+        x,
+        y=None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        validation_data=None,
+        verbose: int = 1,
+        diagnostics: bool | None = None,
+        log_dir=None,
+    ):
         """Train with the program's loss and optimizer; returns a History (`.history["loss"]`).
         With `target = input` (an autoencoder) y may be left out: x is the target.
         `diagnostics=True` gathers per-layer statistics (`history.diagnostics`, warnings after each epoch);
@@ -128,8 +137,10 @@ class Model:
         trainer.set_diagnostics(self.train_config.diagnostics if diagnostics is None else diagnostics)
         validation = None
         if validation_data is not None:
-            validation = (self._inputs(validation_data[0], "validation x", fit=True, verbose=verbose),
-                          validation_data[1])
+            validation = (
+                self._inputs(validation_data[0], "validation x", fit=True, verbose=verbose),
+                validation_data[1],
+            )
         return trainer.fit(x, x if y is None else y, validation, epochs=epochs, batch_size=batch_size)
 
     def evaluate(self, x, y, batch_size: int = 256) -> tuple[float, float]:
@@ -174,9 +185,14 @@ class Model:
         from netdsl.backends.onnx.export import export_onnx, split_metadata
 
         config = self.train_config
-        return export_onnx(self.graph, self.executor.state_dict(), path, opset=opset,
-                           metadata=split_metadata(config.data, config.seed, config.val_split),
-                           input_layout=input_layout)
+        return export_onnx(
+            self.graph,
+            self.executor.state_dict(),
+            path,
+            opset=opset,
+            metadata=split_metadata(config.data, config.seed, config.val_split),
+            input_layout=input_layout,
+        )
 
     def summary(self) -> str:
         """The `netdsl check` table as plain text."""

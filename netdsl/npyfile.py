@@ -90,16 +90,19 @@ def npy_header(path: Path) -> ArrayHeader:
     if kind == "empty":
         raise ArrayFileError(f"{path}: empty file, not a .npy array")
     if kind == "npz":
-        raise ArrayFileError(f"{path}: an .npz archive named .npy; rename it to .npz (or save one array "
-                             "with numpy.save)")
+        raise ArrayFileError(
+            f"{path}: an .npz archive named .npy; rename it to .npz (or save one array with numpy.save)"
+        )
     if kind != "npy":
         raise ArrayFileError(f"{path}: not a .npy array (save one with numpy.save)")
     with open(path, "rb") as stream:
         header, offset = _read_header(stream, str(path))
     have = path.stat().st_size - offset
     if have < header.nbytes:
-        raise ArrayFileError(f"{path}: truncated: its header declares shape {list(header.shape)} of "
-                             f"{header.dtype} ({header.nbytes:,} bytes) but the file holds {have:,}")
+        raise ArrayFileError(
+            f"{path}: truncated: its header declares shape {list(header.shape)} of "
+            f"{header.dtype} ({header.nbytes:,} bytes) but the file holds {have:,}"
+        )
     return header
 
 
@@ -120,8 +123,9 @@ def npz_headers(path: Path, kinds: str = NUMERIC_KINDS) -> dict[str, ArrayHeader
     if kind == "empty":
         raise ArrayFileError(f"{path}: empty file, not an .npz archive")
     if kind == "npy":
-        raise ArrayFileError(f"{path}: a single .npy array, not an .npz archive (save several named arrays "
-                             "with numpy.savez)")
+        raise ArrayFileError(
+            f"{path}: a single .npy array, not an .npz archive (save several named arrays with numpy.savez)"
+        )
     if kind != "npz":
         raise ArrayFileError(f"{path}: not a valid .npz file (not a zip archive)")
     headers: dict[str, ArrayHeader] = {}
@@ -134,11 +138,12 @@ def npz_headers(path: Path, kinds: str = NUMERIC_KINDS) -> dict[str, ArrayHeader
                 with archive.open(info) as member:
                     header, offset = _read_header(member, f"{path}: array {name!r}", kinds)
                 if info.file_size != offset + header.nbytes:
-                    raise ArrayFileError(f"{path}: array {name!r}: its header declares {header.nbytes:,} bytes "
-                                         f"but the archive member holds {max(info.file_size - offset, 0):,}")
+                    raise ArrayFileError(
+                        f"{path}: array {name!r}: its header declares {header.nbytes:,} bytes "
+                        f"but the archive member holds {max(info.file_size - offset, 0):,}"
+                    )
                 headers[name] = header
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError,
-            RuntimeError) as err:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as err:
         raise ArrayFileError(f"{path}: not a valid .npz file ({_first_line(err)})") from None
     return headers
 
@@ -162,5 +167,7 @@ def check_fits_memory(path: Path, nbytes: int, what: str, factor: int = 1) -> No
     """Refuse arrays that need (factor times their size) more memory than is available now."""
     need, have = nbytes * factor, available_memory()
     if need > have:
-        raise ArrayFileError(f"{path}: {what} would take {size_text(need)} of memory once loaded, more than the "
-                             f"{size_text(have)} available")
+        raise ArrayFileError(
+            f"{path}: {what} would take {size_text(need)} of memory once loaded, more than the "
+            f"{size_text(have)} available"
+        )

@@ -38,6 +38,7 @@ REFERENCES: dict[str, Callable] = {}
 
 def reference(op: OpDef) -> Callable[[Callable], Callable]:
     """Register a function as the NCHW reference of `op`."""
+
     def register(fn: Callable) -> Callable:
         REFERENCES[op.name] = fn
         return fn
@@ -54,8 +55,9 @@ def pad(x: np.ndarray, pads: tuple[int, ...], value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), *zip(pads[:rank], pads[rank:])), constant_values=value)
 
 
-def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
-            dilation: tuple[int, ...] | None = None) -> np.ndarray:
+def windows(
+    x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...] | None = None
+) -> np.ndarray:
     """A read-only view (N, C, *outputs, *kernel) of every window of a padded N x C x ... array."""
     rank = len(kernel)
     dilation = dilation or (1,) * rank
@@ -67,14 +69,21 @@ def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
 
 @reference(CONV)
 @reference(DWCONV)  # a conv with one group per channel (its filters and groups come from the input)
-def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
-           pads: tuple[int, ...], dilation: tuple[int, ...] | None = None, groups: int = 1) -> np.ndarray:
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: tuple[int, ...],
+    pads: tuple[int, ...],
+    dilation: tuple[int, ...] | None = None,
+    groups: int = 1,
+) -> np.ndarray:
     """Convolution of x (N x C x L, N x C x H x W or N x C x D x H x W) with an (O, C / groups, *kernel)
     weight: im2col, then one matrix product per group."""
     n, o, cg, kernel = len(x), w.shape[0], w.shape[1], w.shape[2:]
     rank = len(kernel)
     win = windows(pad(x, pads), kernel, stride, dilation)
-    out = win.shape[2:2 + rank]
+    out = win.shape[2 : 2 + rank]
     taps = cg * int(np.prod(kernel))
     order = (0, 1, *range(2 + rank, 2 + 2 * rank), *range(2, 2 + rank))
     cols = win.transpose(order).reshape(n, groups, taps, -1)
@@ -98,8 +107,9 @@ def avgpool2d(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], p
 
 
 @reference(BATCHNORM)
-def batchnorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray,
-              running_var: np.ndarray, eps: float) -> np.ndarray:
+def batchnorm(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray, running_var: np.ndarray, eps: float
+) -> np.ndarray:
     """Batch norm at inference: the running statistics, per channel (axis 1)."""
     shape = (1, -1) + (1,) * (x.ndim - 2)
     scale = (1 / np.sqrt(running_var + eps)).reshape(shape)
@@ -125,7 +135,7 @@ def lrn(x: np.ndarray, size: int, alpha: float, beta: float, k: float) -> np.nda
     """ONNX LRN: x / (k + alpha / size * the sum of x^2 over `size` neighbouring channels) ** beta."""
     before = (size - 1) // 2
     squares = np.pad(x * x, ((0, 0), (before, size - 1 - before), (0, 0), (0, 0)))
-    total = sum(squares[:, i:i + x.shape[1]] for i in range(size))
+    total = sum(squares[:, i : i + x.shape[1]] for i in range(size))
     return x / (k + alpha / size * total) ** beta
 
 
@@ -156,8 +166,8 @@ def erf(x: np.ndarray) -> np.ndarray:
 def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     """x * Phi(x), or its tanh approximation."""
     if approximate == "tanh":
-        return 0.5 * x * (1.0 + np.tanh((2.0 / np.pi) ** 0.5 * (x + 0.044715 * x ** 3)))
-    return 0.5 * x * (1.0 + erf(x * 0.5 ** 0.5))
+        return 0.5 * x * (1.0 + np.tanh((2.0 / np.pi) ** 0.5 * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1.0 + erf(x * 0.5**0.5))
 
 
 @reference(RELU6)
@@ -270,9 +280,16 @@ def upsample(x: np.ndarray, factor: tuple[int, ...], mode: str = "nearest") -> n
 
 
 @reference(DECONV)
-def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
-             pads: tuple[int, ...], output_padding: tuple[int, ...] | None = None,
-             dilation: tuple[int, ...] | None = None, groups: int = 1) -> np.ndarray:
+def deconv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: tuple[int, ...],
+    pads: tuple[int, ...],
+    output_padding: tuple[int, ...] | None = None,
+    dilation: tuple[int, ...] | None = None,
+    groups: int = 1,
+) -> np.ndarray:
     """Transposed conv of x (N x C x ..., any rank) with a (C, filters/groups, *kernel) weight: each input
     position adds its weighted kernel into the output at stride steps; then `pads` (the begins of each axis,
     then the ends) are cropped and `output_padding` zeros appended at the end of each axis (ONNX
@@ -282,8 +299,9 @@ def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[i
     rank = len(sizes)
     dilation = dilation or (1,) * rank
     output_padding = output_padding or (0,) * rank
-    full = tuple((i - 1) * s + d * (k - 1) + 1 + p
-                 for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding))
+    full = tuple(
+        (i - 1) * s + d * (k - 1) + 1 + p for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding)
+    )
     y = np.zeros((n, groups, og, *full), x.dtype)
     xg = x.reshape(n, groups, c // groups, *sizes)
     wg = w.reshape(groups, c // groups, og, *kernel)

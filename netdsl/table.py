@@ -87,8 +87,11 @@ def layer_json(node: Node) -> dict:
 def network_json(compilation: Compilation, network: CheckedNetwork | None) -> dict:
     diagnostics = compilation.diagnostics + (network.diagnostics if network else [])
     graph = network.graph if network else None
-    totals = network.totals.to_json() if network and network.totals else \
-        dict.fromkeys(("trainable", "non_trainable", "macs", "param_bytes", "activation_bytes"))
+    totals = (
+        network.totals.to_json()
+        if network and network.totals
+        else dict.fromkeys(("trainable", "non_trainable", "macs", "param_bytes", "activation_bytes"))
+    )
     return {
         "file": compilation.file,
         "network": network.name if network else None,
@@ -111,8 +114,14 @@ def table_rows(graph: Graph) -> list[list[str]]:
     chain = graph.is_chain
     rows = []
     for index, node in enumerate(graph.nodes):
-        row = [node.name, op_text(node), fmt_shape(node.shape), f"{node.param_count:,}" if node.param_count else "",
-               f"{node.macs:,}" if node.macs else "", rf_text(node)]
+        row = [
+            node.name,
+            op_text(node),
+            fmt_shape(node.shape),
+            f"{node.param_count:,}" if node.param_count else "",
+            f"{node.macs:,}" if node.macs else "",
+            rf_text(node),
+        ]
         if not chain:
             row.append(feeds(graph, index))
         rows.append(row)
@@ -163,8 +172,9 @@ def plain_table(title: str, headers: list[str], rows: list[list[str]]) -> list[s
     widths = [max([len(header)] + [len(row[i]) for row in rows]) for i, header in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
-        return "|".join(f" {cell.rjust(w) if i in _RIGHT else cell.ljust(w)} "
-                        for i, (cell, w) in enumerate(zip(cells, widths)))
+        return "|".join(
+            f" {cell.rjust(w) if i in _RIGHT else cell.ljust(w)} " for i, (cell, w) in enumerate(zip(cells, widths))
+        )
 
     total = sum(widths) + 3 * len(widths) - 1
     return [title.ljust(total), line(headers), "+".join("-" * (w + 2) for w in widths)] + [line(r) for r in rows]

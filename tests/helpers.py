@@ -11,8 +11,10 @@ from netdsl.compiler import Compilation, compile_source
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 TORCH_REASON = "compares with PyTorch, which is not installed: pip install torch==2.13.0 (README, 'Quick start')"
-TORCHVISION_REASON = ("compares with torchvision's models, and torchvision is not installed: "
-                      "pip install torch==2.13.0 torchvision==0.28.0 (README, 'Quick start')")
+TORCHVISION_REASON = (
+    "compares with torchvision's models, and torchvision is not installed: "
+    "pip install torch==2.13.0 torchvision==0.28.0 (README, 'Quick start')"
+)
 
 
 def torch_or_skip():

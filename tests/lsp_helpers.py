@@ -44,8 +44,9 @@ class Document:
 
     async def open(self) -> list[types.Diagnostic]:
         self.sent = len(self.client.published)
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            types.TextDocumentItem(self.uri, "netdsl", self.version, self.text)))
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(self.uri, "netdsl", self.version, self.text))
+        )
         return await self.diagnostics()
 
     async def diagnostics(self) -> list[types.Diagnostic]:
@@ -53,7 +54,7 @@ class Document:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + TIMEOUT
         while loop.time() < deadline:
-            for params in self.client.published[self.sent:]:
+            for params in self.client.published[self.sent :]:
                 if params.uri == self.uri and params.version == self.version:
                     return list(params.diagnostics)
             await asyncio.sleep(0.005)
@@ -62,15 +63,19 @@ class Document:
     def send_edit(self, start: tuple[int, int], end: tuple[int, int], new_text: str) -> None:
         """Replace the 0-based (line, character) range with new_text, incrementally."""
         lines = self.text.split("\n")
-        offset = sum(len(line) + 1 for line in lines[:start[0]]) + start[1]
-        stop = sum(len(line) + 1 for line in lines[:end[0]]) + end[1]
+        offset = sum(len(line) + 1 for line in lines[: start[0]]) + start[1]
+        stop = sum(len(line) + 1 for line in lines[: end[0]]) + end[1]
         self.text = self.text[:offset] + new_text + self.text[stop:]
         self.version += 1
         self.sent = len(self.client.published)
         change = types.TextDocumentContentChangePartial(
-            types.Range(types.Position(*start), types.Position(*end)), new_text)
-        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version), [change]))
+            types.Range(types.Position(*start), types.Position(*end)), new_text
+        )
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version), [change]
+            )
+        )
 
     async def edit(self, start: tuple[int, int], end: tuple[int, int], new_text: str) -> list[types.Diagnostic]:
         self.send_edit(start, end, new_text)
@@ -102,8 +107,8 @@ def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
     lines = text.split("\n")
 
     def offset(position: types.Position) -> int:
-        return sum(len(line) + 1 for line in lines[:position.line]) + position.character
+        return sum(len(line) + 1 for line in lines[: position.line]) + position.character
 
     for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
-        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
     return text

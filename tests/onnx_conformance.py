@@ -48,8 +48,15 @@ def cases() -> list[Case]:
     for family in FAMILIES[1:]:
         for folder in sorted((root / family).iterdir()):
             data = folder / "test_data_set_0"
-            found.append(Case(family, folder.name, folder / "model.onnx", sorted(data.glob("input_*.pb")),
-                              sorted(data.glob("output_*.pb"))))
+            found.append(
+                Case(
+                    family,
+                    folder.name,
+                    folder / "model.onnx",
+                    sorted(data.glob("input_*.pb")),
+                    sorted(data.glob("output_*.pb")),
+                )
+            )
     return found
 
 
@@ -101,8 +108,11 @@ def _run(case: Case) -> Outcome:
     from netdsl.importer import OnnxImportError, import_onnx
 
     if len(case.inputs) > 1 or len(case.outputs) != 1:
-        return Outcome(case, "unsupported", f"{len(case.inputs)} inputs and {len(case.outputs)} outputs "
-                                            "(netdsl networks have one of each)")
+        return Outcome(
+            case,
+            "unsupported",
+            f"{len(case.inputs)} inputs and {len(case.outputs)} outputs (netdsl networks have one of each)",
+        )
     x = light_input(case.model) if case.family == "light" else read_tensor(case.inputs[0])
     expected = read_tensor(case.outputs[0])
     try:
@@ -117,8 +127,9 @@ def _run(case: Case) -> Outcome:
     if not problem:
         exported = build_model(model.graph, weights).SerializeToString()
         session = onnxruntime.InferenceSession(exported, providers=["CPUExecutionProvider"])
-        problem = _compare("netdsl export + onnxruntime", session.run(None, {session.get_inputs()[0].name: x})[0],
-                           expected)
+        problem = _compare(
+            "netdsl export + onnxruntime", session.run(None, {session.get_inputs()[0].name: x})[0], expected
+        )
     return Outcome(case, "FAILED", problem) if problem else Outcome(case, "passed")
 
 

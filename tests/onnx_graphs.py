@@ -27,8 +27,15 @@ def weights(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape).astype(np.float32) * 0.5
 
 
-def save(path: Path, nodes: list, initializers: list, input_shape: list, output_shape: list | None = None,
-         opset: int = 17, inputs: list | None = None) -> Path:
+def save(
+    path: Path,
+    nodes: list,
+    initializers: list,
+    input_shape: list,
+    output_shape: list | None = None,
+    opset: int = 17,
+    inputs: list | None = None,
+) -> Path:
     """A one-input, one-output float model; None in a shape is a named dynamic size."""
     dims = [d if d is not None else f"d{i}" for i, d in enumerate(input_shape)]
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)

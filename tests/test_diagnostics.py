@@ -63,7 +63,8 @@ def test_a_file_name_cannot_forge_a_second_error_line(tmp_path, breaker: str) ->
     import sys
 
     name = f"x{breaker}netdsl: error: all is fine.net"
-    run = subprocess.run([sys.executable, "-m", "netdsl", "check", str(tmp_path / name)], capture_output=True,
-                         text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "netdsl", "check", str(tmp_path / name)], capture_output=True, text=True
+    )
     assert run.returncode in (1, 2)
     assert run.stderr.count("netdsl: error:") == 2 and len(run.stderr.splitlines()) == 1, run.stderr

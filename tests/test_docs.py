@@ -43,8 +43,14 @@ def doc_value(value: float | bool) -> str:
 
 def test_the_optimizer_table_is_the_declarations() -> None:
     rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \| `(\w+)` \|$", REFERENCE, re.MULTILINE)
-    expected = [(name, ", ".join(f"{key}={doc_value(value)}" for key, value in optimizer.defaults().items()),
-                 optimizer.torch_class) for name, optimizer in OPTIMIZERS.items()]
+    expected = [
+        (
+            name,
+            ", ".join(f"{key}={doc_value(value)}" for key, value in optimizer.defaults().items()),
+            optimizer.torch_class,
+        )
+        for name, optimizer in OPTIMIZERS.items()
+    ]
     assert rows == expected
     listed = re.search(r"optimizer = adam\(lr=0.001\) +# (.*)", REFERENCE).group(1)
     assert listed.split(", ") == list(OPTIMIZERS)
@@ -61,8 +67,16 @@ def test_train_section_v1_settings_are_documented() -> None:
         SCHEDULES,
     )
 
-    words = [*EXTRA_SETTINGS, *SCHEDULES, *AUGMENTATIONS, *AUGMENTATION_ALIASES, *RECORDED, *MONITOR_ALIASES,
-             *(arg.name for arg in EARLY_STOP_ARGS), "decay"]
+    words = [
+        *EXTRA_SETTINGS,
+        *SCHEDULES,
+        *AUGMENTATIONS,
+        *AUGMENTATION_ALIASES,
+        *RECORDED,
+        *MONITOR_ALIASES,
+        *(arg.name for arg in EARLY_STOP_ARGS),
+        "decay",
+    ]
     words += [arg.name for schedule in SCHEDULES.values() for arg in schedule.args]
     words += [alias for schedule in SCHEDULES.values() for alias in schedule.arg_aliases]
     missing = [w for w in words if f"`{w}" not in REFERENCE]
@@ -83,8 +97,12 @@ def test_the_show_example_of_the_pictures_guide_runs(tmp_path) -> None:
     weights = words.index("--weights") + 1
     netdsl.load(ROOT / program).save_weights(tmp_path / "weights.npz")  # what the guide's train line writes
     words[weights] = str(tmp_path / "weights.npz")
-    result = subprocess.run([sys.executable, "-m", "netdsl", *words, "-o", str(tmp_path / "fig.png")], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "netdsl", *words, "-o", str(tmp_path / "fig.png")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "fig.png").stat().st_size > 0
 

@@ -18,17 +18,32 @@ from netdsl.lsp.catalog import find_op
 VSCODE = ROOT / "editors" / "vscode"
 GRAMMAR = VSCODE / "syntaxes" / "netdsl.tmLanguage.json"
 # what the examples do not write: sizes and strings
-EXTRA = ('network s {\n    input(1x8x8)\n    conv(4, 3x3) - relu\n    fc(2)\n}\n\n'
-         'train s {\n    data = "runs/data#1.npz"  # a path\n}\n')
+EXTRA = (
+    "network s {\n    input(1x8x8)\n    conv(4, 3x3) - relu\n    fc(2)\n}\n\n"
+    'train s {\n    data = "runs/data#1.npz"  # a path\n}\n'
+)
 PROGRAMS = {p.name: p.read_text() for p in sorted(EXAMPLES.glob("*.net"))} | {"extra.net": EXTRA}
 
-_TOKEN_SCOPES = {"COMMENT": "comment.line.number-sign", "STRING": "string.quoted.double",
-                 "SIZE": "constant.numeric.size", "INT": "constant.numeric.integer", "FLOAT": "constant.numeric.float",
-                 "NETWORK": "keyword.other", "BLOCK": "keyword.other", "TRAIN": "keyword.other",
-                 "MINUS": "keyword.operator", "_ARROW": "keyword.operator", "VBAR": "keyword.operator",
-                 "STAR": "keyword.operator"}
-_NAME_SCOPES = {"block": "entity.name.function.block", "network": "entity.name.type.network",
-                "label": "entity.name.tag.label", "setting": "variable.parameter"}
+_TOKEN_SCOPES = {
+    "COMMENT": "comment.line.number-sign",
+    "STRING": "string.quoted.double",
+    "SIZE": "constant.numeric.size",
+    "INT": "constant.numeric.integer",
+    "FLOAT": "constant.numeric.float",
+    "NETWORK": "keyword.other",
+    "BLOCK": "keyword.other",
+    "TRAIN": "keyword.other",
+    "MINUS": "keyword.operator",
+    "_ARROW": "keyword.operator",
+    "VBAR": "keyword.operator",
+    "STAR": "keyword.operator",
+}
+_NAME_SCOPES = {
+    "block": "entity.name.function.block",
+    "network": "entity.name.type.network",
+    "label": "entity.name.tag.label",
+    "setting": "variable.parameter",
+}
 
 
 def _compiled() -> list[tuple[re.Pattern, str | None, dict]]:
@@ -41,13 +56,16 @@ def tokenize(line: str, compiled) -> list[str | None]:
     scopes: list[str | None] = [None] * len(line)
     position = 0
     while position <= len(line):
-        found = [(m.start(), index, m, name, captures) for index, (regex, name, captures) in enumerate(compiled)
-                 if (m := regex.search(line, position))]
+        found = [
+            (m.start(), index, m, name, captures)
+            for index, (regex, name, captures) in enumerate(compiled)
+            if (m := regex.search(line, position))
+        ]
         if not found:
             break
         _, _, match, name, captures = min(found, key=lambda f: (f[0], f[1]))
         if name:
-            scopes[match.start():match.end()] = [name] * (match.end() - match.start())
+            scopes[match.start() : match.end()] = [name] * (match.end() - match.start())
         for group, capture in captures.items():
             if match.group(int(group)) is not None:
                 start, end = match.span(int(group))
@@ -58,18 +76,28 @@ def tokenize(line: str, compiled) -> list[str | None]:
 
 def _expected(text: str) -> list[tuple[int, int, int, str, str]]:
     """(line, start, end, scope, what) for every token the grammar must colour, from the compiler."""
-    expected = [(t.line, t.column - 1, t.end_column - 1, _TOKEN_SCOPES[t.type], t.type)
-                for t in raw_tokens(text) if t.type in _TOKEN_SCOPES]
+    expected = [
+        (t.line, t.column - 1, t.end_column - 1, _TOKEN_SCOPES[t.type], t.type)
+        for t in raw_tokens(text)
+        if t.type in _TOKEN_SCOPES
+    ]
     analysis = Analysis(text, "program.net")
     lines = text.split("\n")
     for occurrence in analysis.occurrences:
         span = occurrence.name_span
-        written = lines[span.line - 1][span.column - 1:span.column - 1 + len(occurrence.name)] == occurrence.name
+        written = lines[span.line - 1][span.column - 1 : span.column - 1 + len(occurrence.name)] == occurrence.name
         if occurrence.kind in ("layer", "branches") and find_op(occurrence.name):
             expected.append((span.line, span.column - 1, span.end_column - 1, "support.function.op", "op"))
         elif occurrence.kind in _NAME_SCOPES and written:  # (a file's implicit network has no written name)
-            expected.append((span.line, span.column - 1, span.column - 1 + len(occurrence.name),
-                             _NAME_SCOPES[occurrence.kind], occurrence.kind))
+            expected.append(
+                (
+                    span.line,
+                    span.column - 1,
+                    span.column - 1 + len(occurrence.name),
+                    _NAME_SCOPES[occurrence.kind],
+                    occurrence.kind,
+                )
+            )
         if occurrence.kind in ("layer", "block_use"):
             for kwarg in occurrence.node.kwargs:
                 start = kwarg.span.column - 1
@@ -78,8 +106,9 @@ def _expected(text: str) -> list[tuple[int, int, int, str, str]]:
 
 
 def test_the_grammar_file_is_generated_from_the_op_declarations() -> None:
-    assert GRAMMAR.read_text() == textmate.grammar_text(), \
+    assert GRAMMAR.read_text() == textmate.grammar_text(), (
         "run: python -m netdsl.lsp.textmate editors/vscode/syntaxes/netdsl.tmLanguage.json"
+    )
     grammar = json.loads(GRAMMAR.read_text())
     assert grammar["scopeName"] == "source.netdsl"
     assert all("begin" not in p and "include" not in p for p in grammar["patterns"])
@@ -92,18 +121,40 @@ def test_every_token_gets_its_colour(name: str) -> None:
     lines = [tokenize(line, compiled) for line in text.split("\n")]
     for line, start, end, scope, what in _expected(text):
         got = set(lines[line - 1][start:end])
-        assert len(got) == 1 and next(iter(got)).startswith(scope), \
-            (name, line, text.split("\n")[line - 1][start:end], what, got)
+        assert len(got) == 1 and next(iter(got)).startswith(scope), (
+            name,
+            line,
+            text.split("\n")[line - 1][start:end],
+            what,
+            got,
+        )
     for occurrence in Analysis(text, "program.net").occurrences:  # a block use is not an op
         if occurrence.kind == "block_use":
             span = occurrence.name_span
-            assert "support.function.op.netdsl" not in lines[span.line - 1][span.column - 1:span.end_column - 1]
+            assert "support.function.op.netdsl" not in lines[span.line - 1][span.column - 1 : span.end_column - 1]
 
 
 def test_the_examples_exercise_every_token_class() -> None:
     hits = Counter(what for text in PROGRAMS.values() for *_, what in _expected(text))
-    assert {"COMMENT", "STRING", "SIZE", "INT", "FLOAT", "NETWORK", "BLOCK", "TRAIN", "MINUS", "VBAR", "STAR",
-            "op", "block", "network", "label", "setting", "argument"} <= set(hits), hits
+    assert {
+        "COMMENT",
+        "STRING",
+        "SIZE",
+        "INT",
+        "FLOAT",
+        "NETWORK",
+        "BLOCK",
+        "TRAIN",
+        "MINUS",
+        "VBAR",
+        "STAR",
+        "op",
+        "block",
+        "network",
+        "label",
+        "setting",
+        "argument",
+    } <= set(hits), hits
 
 
 def test_the_vscode_extension_starts_netdsl_lsp() -> None:
@@ -141,9 +192,9 @@ def test_the_vscode_extension_packages_unattended_from_the_repository() -> None:
 
 def test_the_editor_notes_carry_the_fixes_found_in_real_editors() -> None:
     notes = (ROOT / "docs" / "editors.md").read_text()
-    neovim = notes[notes.index("## Neovim"):notes.index("## Helix")]
+    neovim = notes[notes.index("## Neovim") : notes.index("## Helix")]
     assert 'vim.api.nvim_create_autocmd("FileType"' in neovim and "vim.bo.commentstring" in neovim
     assert "virtual_text = true" in neovim and ":checkhealth vim.lsp" in neovim and ".venv/bin/netdsl" in neovim
     assert "CTRL-]" in neovim and neovim.count("vim.filetype.add({") == 2  # both setups need the filetype
-    emacs = notes[notes.index("## Emacs"):]
+    emacs = notes[notes.index("## Emacs") :]
     assert "elpa-eglot" in emacs and "plain text" in emacs

@@ -73,8 +73,12 @@ def test_check_json_gives_the_figures(tmp_path) -> None:
     import sys
 
     for name, (trainable, non_trainable, macs) in EXACT.items():
-        out = subprocess.run([sys.executable, "-m", "netdsl", "check", "--json", str(EXAMPLES / f"{name}.net")],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "netdsl", "check", "--json", str(EXAMPLES / f"{name}.net")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         totals = json.loads(out)["totals"]
         assert (totals["trainable"], totals["non_trainable"], totals["macs"]) == (trainable, non_trainable, macs)
 
@@ -109,15 +113,24 @@ def test_language_one_liner_uses_32_filters_twice() -> None:
 
 def test_seed001_shapes_match_the_seed_text() -> None:
     graph = netdsl.load(EXAMPLES / "seed001_cnn.net").graph
-    assert [graph[n].shape for n in ("conv_1", "maxpool_1", "conv_2", "maxpool_2")] == \
-        [(25, 26, 26), (25, 13, 13), (50, 11, 11), (50, 5, 5)]
+    assert [graph[n].shape for n in ("conv_1", "maxpool_1", "conv_2", "maxpool_2")] == [
+        (25, 26, 26),
+        (25, 13, 13),
+        (50, 11, 11),
+        (50, 5, 5),
+    ]
     assert graph["conv_2"].params["weight"] == (50, 25, 3, 3)
 
 
 def test_keras_mnist_shapes_as_commented_in_seed001() -> None:
     graph = netdsl.load(EXAMPLES / "keras_mnist_cnn.net").graph
-    assert [graph[n].shape for n in ("conv_1", "maxpool_1", "conv_2", "maxpool_2", "flatten_1")] == \
-        [(32, 28, 28), (32, 14, 14), (64, 14, 14), (64, 7, 7), (3136,)]
+    assert [graph[n].shape for n in ("conv_1", "maxpool_1", "conv_2", "maxpool_2", "flatten_1")] == [
+        (32, 28, 28),
+        (32, 14, 14),
+        (64, 14, 14),
+        (64, 7, 7),
+        (3136,),
+    ]
 
 
 def test_googlenet_ceil_pools() -> None:
@@ -136,8 +149,9 @@ def test_seed002_cifar10_recipe_trains_with_decay_and_augmentation() -> None:
     assert (config.decay, config.epochs, config.batch, config.optimizer) == (1e-6, 25, 32, "rmsprop")
     assert config.augment == (Transform("shift", (0.1, 0.1)), Transform("flip"))
     data = load_dataset("digits", model.input_shape)
-    history = model.fit(data.x_train[:96], data.y_train[:96], epochs=2, validation_data=(data.x_val, data.y_val),
-                        verbose=0)
+    history = model.fit(
+        data.x_train[:96], data.y_train[:96], epochs=2, validation_data=(data.x_val, data.y_val), verbose=0
+    )
     steps = 3  # 96 samples, batch 32
     assert history.history["lr"] == pytest.approx([1e-4 / (1 + 1e-6 * (steps * e + steps - 1)) for e in (0, 1)])
     assert history.history["loss"][1] < history.history["loss"][0] < 2.4  # from about ln 10
@@ -151,8 +165,7 @@ def test_seed_mlps_train_on_digits(name: str, epochs: int, accuracy: float) -> N
     model = netdsl.load(EXAMPLES / f"{name}.net")
     data = load_dataset("digits", model.input_shape)
     assert data.notices == ["digits: resized 8x8 -> 28x28 and flattened to fit input(784)"]
-    history = model.fit(data.x_train, data.y_train, epochs=epochs, validation_data=(data.x_val, data.y_val),
-                        verbose=0)
+    history = model.fit(data.x_train, data.y_train, epochs=epochs, validation_data=(data.x_val, data.y_val), verbose=0)
     assert history.history["val_accuracy"][-1] > accuracy
 
 
@@ -162,10 +175,10 @@ def test_seed004_keras_cnn_layers_as_keras_prints() -> None:
     assert [n.param_count for n in model.layers if n.param_count] == [320, 1_384_704, 2_570]
 
 
-@pytest.mark.parametrize("name, accuracy", [("seed001_timeseries", 0.95), ("seed001_speech", 0.9),
-                                            ("seed001_text", 0.9)])
-def test_seed001_sequence_examples_train_through_netdsl_train(name: str, accuracy: float, tmp_path,
-                                                             capsys) -> None:
+@pytest.mark.parametrize(
+    "name, accuracy", [("seed001_timeseries", 0.95), ("seed001_speech", 0.9), ("seed001_text", 0.9)]
+)
+def test_seed001_sequence_examples_train_through_netdsl_train(name: str, accuracy: float, tmp_path, capsys) -> None:
     """`netdsl train` with each example's own train section (its built-in generated data set)."""
     import csv
 

@@ -15,8 +15,13 @@ from netdsl import ops
 
 PACKAGE = ROOT / "netdsl"
 # where op names belong: the declarations and each backend's per-op implementations
-DECLARATIONS_AND_REGISTRATIONS = ("netdsl/ops/", "netdsl/backends/numpy/ops/", "netdsl/backends/numpy/kernels.py",
-                                  "netdsl/backends/onnx/lowerings/", "netdsl/reference.py")
+DECLARATIONS_AND_REGISTRATIONS = (
+    "netdsl/ops/",
+    "netdsl/backends/numpy/ops/",
+    "netdsl/backends/numpy/kernels.py",
+    "netdsl/backends/onnx/lowerings/",
+    "netdsl/reference.py",
+)
 # string literals that equal an op name but mean something else
 OTHER_MEANINGS = {
     ("netdsl/backends/onnx/export.py", "input"): "the ONNX graph's input tensor",
@@ -33,8 +38,10 @@ OTHER_MEANINGS = {
     ("netdsl/frontend/limits.py", "mul"): "the grammar's arithmetic rules (nesting depth)",
     ("netdsl/data/classes.py", "cat"): "a cifar10 class name",
     ("netdsl/importer/tensors.py", "linear"): "ONNX Resize's mode (linear interpolation)",
-    **{("netdsl/draw/layout.py", trait): "a trait name: the colour of each kind of op"
-       for trait in ("input", "conv", "dense", "pool")},
+    **{
+        ("netdsl/draw/layout.py", trait): "a trait name: the colour of each kind of op"
+        for trait in ("input", "conv", "dense", "pool")
+    },
 }
 # backend-neutral training facts (no numpy, no front end) that backends and codegen may read
 TRAINING_FACTS = ("netdsl.train", "netdsl.train.settings", "netdsl.train.declarations")
@@ -96,8 +103,10 @@ def test_backends_import_neither_the_front_end_nor_each_other() -> None:
             continue
         own = ".".join(name.split(".")[:3]) if name.startswith("netdsl.backends.") else "netdsl.codegen"
         for target in imports(path):
-            assert not target.startswith(("netdsl.frontend", "netdsl.compiler", "netdsl.train", "lark")) \
-                or target in TRAINING_FACTS, f"{name} imports the front end ({target})"
+            assert (
+                not target.startswith(("netdsl.frontend", "netdsl.compiler", "netdsl.train", "lark"))
+                or target in TRAINING_FACTS
+            ), f"{name} imports the front end ({target})"
             other_backend = target.startswith(("netdsl.backends.", "netdsl.codegen")) and not target.startswith(own)
             allowed = name.startswith("netdsl.backends.onnx") and target == "netdsl.backends.numpy.api"
             assert not other_backend or allowed, f"{name} imports another backend ({target})"
@@ -133,7 +142,7 @@ def import_cycles() -> list[list[str]]:
         path.append(name)
         for target in graph[name]:
             if state[target] == 1:
-                cycles.append(path[path.index(target):] + [target])
+                cycles.append(path[path.index(target) :] + [target])
             elif state[target] == 0:
                 visit(target)
         path.pop()
@@ -201,8 +210,13 @@ def test_no_op_name_outside_declarations_and_registrations() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         traits = _trait_arguments(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names \
-                    and id(node) not in traits and (relative, node.value) not in OTHER_MEANINGS:
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value in names
+                and id(node) not in traits
+                and (relative, node.value) not in OTHER_MEANINGS
+            ):
                 found.append(f"{relative}:{node.lineno}: {node.value!r}")
     assert not found, "op names outside their declaration (use the op's traits or its OpDef):\n" + "\n".join(found)
 
@@ -210,10 +224,13 @@ def test_no_op_name_outside_declarations_and_registrations() -> None:
 def test_a_node_s_op_declaration_is_read_from_the_node() -> None:
     """`node.opdef`, not a registry lookup by the node's op name (the front end looks up what a program wrote)."""
     pattern = re.compile(r"(REGISTRY\[|lookup\()\w+(\.\w+|\[\d\])*\.op\b")
-    found = [f"{path.relative_to(ROOT)}:{number}" for path in sorted(PACKAGE.rglob("*.py"))
-             if not path.relative_to(PACKAGE).as_posix().startswith(("ops/", "frontend/", "ir/graph.py"))
-             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-             if pattern.search(line)]
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if not path.relative_to(PACKAGE).as_posix().startswith(("ops/", "frontend/", "ir/graph.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
     assert not found, found
 
 

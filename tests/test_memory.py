@@ -45,12 +45,16 @@ def _no_allocation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "to_internal", refuse)
 
 
-@pytest.mark.parametrize("program,layer,what", [
-    (POOL, "maxpool_1 (maxpool(3000, pad=same), line 1)", "its input padded to 4x3000x3000"),
-    (CONV, "conv_1 (conv(4, 1000, pad=same), line 1)", "im2col values"),
-])
-def test_train_refuses_a_batch_that_does_not_fit(tmp_path: Path, capsys, monkeypatch, one_gib, program: str,
-                                                 layer: str, what: str) -> None:
+@pytest.mark.parametrize(
+    "program,layer,what",
+    [
+        (POOL, "maxpool_1 (maxpool(3000, pad=same), line 1)", "its input padded to 4x3000x3000"),
+        (CONV, "conv_1 (conv(4, 1000, pad=same), line 1)", "im2col values"),
+    ],
+)
+def test_train_refuses_a_batch_that_does_not_fit(
+    tmp_path: Path, capsys, monkeypatch, one_gib, program: str, layer: str, what: str
+) -> None:
     path = tmp_path / "big.net"
     path.write_text(program + TRAIN)
     _no_allocation(monkeypatch)
@@ -68,8 +72,10 @@ def test_predict_and_evaluate_refuse_too(tmp_path: Path, capsys, monkeypatch, on
     model.save_weights(tmp_path / "w.npz")
     np.save(tmp_path / "x.npy", np.zeros((64, 1, 8, 8), np.float32))
     _no_allocation(monkeypatch)
-    for argv in (["predict", str(path), "--weights", str(tmp_path / "w.npz"), "--input", str(tmp_path / "x.npy")],
-                 ["evaluate", str(path), "--weights", str(tmp_path / "w.npz"), "--data", "digits"]):
+    for argv in (
+        ["predict", str(path), "--weights", str(tmp_path / "w.npz"), "--input", str(tmp_path / "x.npy")],
+        ["evaluate", str(path), "--weights", str(tmp_path / "w.npz"), "--data", "digits"],
+    ):
         assert _status(argv) == 1, argv
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and "maxpool_1 (maxpool(3000, pad=same)" in error, error
@@ -79,8 +85,11 @@ def test_model_predict_on_a_65535_window_is_a_memory_error_naming_the_layer(monk
     """No raw numpy _ArrayMemoryError: the estimate (4 x 65535 x 65535 floats a sample) comes first."""
     monkeypatch.setattr(memory, "available_memory", lambda: 100 * GIB)
     model = loads("input(1, 8, 8) - conv(4, 3, pad=same) - maxpool(65535, pad=same) - flatten - output(2)")
-    with pytest.raises(memory.NotEnoughMemory, match=r"maxpool_1 \(maxpool\(65535, pad=same\), line 1\): its input "
-                                                     r"padded to 4x65535x65535"):
+    with pytest.raises(
+        memory.NotEnoughMemory,
+        match=r"maxpool_1 \(maxpool\(65535, pad=same\), line 1\): its input "
+        r"padded to 4x65535x65535",
+    ):
         model.predict(np.zeros((2, 1, 8, 8), np.float32))
 
 
@@ -109,8 +118,9 @@ def test_translate_is_padding_then_cropping() -> None:
         dy = rng.integers(-max_dy, max_dy + 1, size=32)
         dx = rng.integers(-max_dx, max_dx + 1, size=32)
         padded = np.pad(x, ((0, 0), (0, 0), (max_dy, max_dy), (max_dx, max_dx)))
-        expected = np.stack([padded[i, :, max_dy - dy[i]:max_dy - dy[i] + 5, max_dx - dx[i]:max_dx - dx[i] + 7]
-                             for i in range(32)])
+        expected = np.stack(
+            [padded[i, :, max_dy - dy[i] : max_dy - dy[i] + 5, max_dx - dx[i] : max_dx - dx[i] + 7] for i in range(32)]
+        )
         np.testing.assert_array_equal(translate(x, max_dy, max_dx, np.random.default_rng(max_dy)), expected)
 
 
@@ -146,8 +156,12 @@ def test_a_training_step_estimate_covers_the_traced_peak(example: str) -> None:
     """training_step_bytes against the NumPy allocations of two Adam steps in a fresh interpreter (whose
     scratch pools start empty; tracemalloc sees numpy's allocations): never below them, and not far above
     (bench/train_throughput.py --memory compares resident sets)."""
-    result = subprocess.run([sys.executable, "-c", _STEP_PEAK, str(EXAMPLES / f"{example}.net")],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", _STEP_PEAK, str(EXAMPLES / f"{example}.net")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     peak, estimate = map(int, result.stdout.split())
     assert peak <= estimate <= 1.5 * peak, (estimate, peak)

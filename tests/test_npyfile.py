@@ -62,12 +62,15 @@ def test_memory_is_checked_before_loading(tmp_path: Path, monkeypatch: pytest.Mo
         npyfile.check_fits_memory(tmp_path / "a.npz", 8000, "x")
 
 
-@pytest.mark.parametrize("members,fragment", [
-    ({"x.pkl": b"cos\nsystem\n"}, "member 'x.pkl' is not a .npy array"),
-    ({"x.npy": npy_bytes((2,), "|O", b"\0" * 16)}, "holds Python objects, which are not loaded"),
-    ({"x.npy": npy_bytes((2,), "<U3", b"\0" * 24)}, "holds <U3 values, expected numbers"),
-    ({"x.npy": b"\x93NUMPY\x09\x00garbage"}, r"not a readable .npy array \(invalid header"),
-])
+@pytest.mark.parametrize(
+    "members,fragment",
+    [
+        ({"x.pkl": b"cos\nsystem\n"}, "member 'x.pkl' is not a .npy array"),
+        ({"x.npy": npy_bytes((2,), "|O", b"\0" * 16)}, "holds Python objects, which are not loaded"),
+        ({"x.npy": npy_bytes((2,), "<U3", b"\0" * 24)}, "holds <U3 values, expected numbers"),
+        ({"x.npy": b"\x93NUMPY\x09\x00garbage"}, r"not a readable .npy array \(invalid header"),
+    ],
+)
 def test_bad_members_are_named(tmp_path: Path, no_load: None, members: dict, fragment: str) -> None:
     path = tmp_path / "a.npz"
     path.write_bytes(zip_of(members))

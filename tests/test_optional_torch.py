@@ -11,8 +11,9 @@ import pytest
 from helpers import ROOT
 
 # None in sys.modules makes `import torch` fail and importlib.util.find_spec("torch") answer None, as when absent
-RUN_PYTEST = ("import sys; sys.modules.update(dict.fromkeys({blocked!r})); "
-              "import pytest; sys.exit(pytest.main({args!r}))")
+RUN_PYTEST = (
+    "import sys; sys.modules.update(dict.fromkeys({blocked!r})); import pytest; sys.exit(pytest.main({args!r}))"
+)
 COMPARISONS = ["tests/ops", "tests/reference", "tests/test_torchvision.py"]
 
 

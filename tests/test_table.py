@@ -40,5 +40,12 @@ def test_json_args_are_structured_with_the_display_string_beside_them() -> None:
     layer = layer_json(node)
     assert layer["args"] == args_json(node) and layer["display"] == "maxpool(3x3, stride=1, pad=1)"
     conv = graph_of("input(4, 12, 12)\nconv(8, 3, bias=false)").nodes[1]
-    assert args_json(conv) == {"filters": 8, "kernel": [3, 3], "stride": [1, 1], "pad": "valid",
-                               "dilation": [1, 1], "groups": 1, "bias": False}
+    assert args_json(conv) == {
+        "filters": 8,
+        "kernel": [3, 3],
+        "stride": [1, 1],
+        "pad": "valid",
+        "dilation": [1, 1],
+        "groups": 1,
+        "bias": False,
+    }

@@ -16,8 +16,13 @@ def test_scaled_beyond_a_float() -> None:
 
 
 def test_scaled_keeps_the_usual_units() -> None:
-    assert [scaled(n) for n in (999, 1000, 416_520, 10**9, 10**14)] == \
-        ["999", "1.00 K", "416.52 K", "1.00 G", "100000.00 G"]
+    assert [scaled(n) for n in (999, 1000, 416_520, 10**9, 10**14)] == [
+        "999",
+        "1.00 K",
+        "416.52 K",
+        "1.00 G",
+        "100000.00 G",
+    ]
     assert mib(5 * 2**20) == "5.00"
 
 

@@ -22,8 +22,9 @@ def test_the_tutorial_runs_top_to_bottom(tmp_path) -> None:
     pytest.importorskip("ipykernel", reason="the notebook test needs a Python kernel (ipykernel)")
     pytest.importorskip("onnxruntime", reason="the tutorial checks its ONNX export with onnxruntime")
     notebook = nbformat.read(TUTORIAL, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()  # raises CellExecutionError, naming the cell, on any error
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

@@ -15,8 +15,17 @@ def test_plural() -> None:
     assert plural(1, "epoch") == "1 epoch" and plural(3, "epoch") == "3 epochs" and plural(0, "byte") == "0 bytes"
 
 
-@pytest.mark.parametrize(("size", "text"), [(512, "512 bytes"), (1, "1 byte"), (43_210, "43.2 KB"),
-                                            (999_949, "999.9 KB"), (1_500_000, "1.5 MB"), (2_500_000_000, "2.50 GB")])
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (512, "512 bytes"),
+        (1, "1 byte"),
+        (43_210, "43.2 KB"),
+        (999_949, "999.9 KB"),
+        (1_500_000, "1.5 MB"),
+        (2_500_000_000, "2.50 GB"),
+    ],
+)
 def test_file_size(size: int, text: str) -> None:
     assert file_size(size) == text
 
@@ -28,8 +37,12 @@ def _subcommands() -> dict[str, argparse.ArgumentParser]:
 
 
 def test_every_flag_has_a_description() -> None:
-    missing = [(name, action.option_strings or action.dest) for name, sub in _subcommands().items()
-               for action in sub._actions if not action.help and not isinstance(action, argparse._HelpAction)]
+    missing = [
+        (name, action.option_strings or action.dest)
+        for name, sub in _subcommands().items()
+        for action in sub._actions
+        if not action.help and not isinstance(action, argparse._HelpAction)
+    ]
     assert not missing
 
 

@@ -57,9 +57,11 @@ def _torch_layers(model: torch.nn.Module) -> list[list[tuple[str, torch.Tensor]]
     it itself, before its block) moves to the end of its block, where it is applied."""
     layers, scales = [], []
     for prefix, module in model.named_modules():
-        tensors = [(f"{prefix}.{k}", t) for k, t in [*module.named_parameters(recurse=False),
-                                                     *module.named_buffers(recurse=False)]
-                   if not k.startswith("num_batches")]
+        tensors = [
+            (f"{prefix}.{k}", t)
+            for k, t in [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]
+            if not k.startswith("num_batches")
+        ]
         while scales and not prefix.startswith(scales[-1][0][0].rsplit(".", 1)[0] + "."):
             layers.append(scales.pop())
         if tensors and tensors[0][0].endswith("layer_scale"):
@@ -73,16 +75,21 @@ def netdsl_weights(graph, model: torch.nn.Module) -> tuple[dict[str, np.ndarray]
     """The model's tensors under netdsl's keys, and the name mapping (netdsl key -> torchvision key).
     Layers pair up in order; every pair must agree in the number of values (a Linear on channels-last
     becomes a 1x1 conv, a layer scale of C x 1 x 1 a vector of C)."""
-    ours = [[(f"{n.name}.{k}", shape) for k, shape in {**n.params, **n.buffers}.items()]
-            for n in graph if n.params or n.buffers]
+    ours = [
+        [(f"{n.name}.{k}", shape) for k, shape in {**n.params, **n.buffers}.items()]
+        for n in graph
+        if n.params or n.buffers
+    ]
     theirs = _torch_layers(model)
     assert len(ours) == len(theirs), (len(ours), len(theirs))
     weights, mapping = {}, {}
     for layer, module in zip(ours, theirs):
         assert len(layer) == len(module), (layer, [k for k, _ in module])
         for (key, shape), (torch_key, tensor) in zip(layer, module):
-            assert key.rsplit(".", 1)[1] == torch_key.rsplit(".", 1)[1].replace("layer_scale", "weight"), \
-                (key, torch_key)
+            assert key.rsplit(".", 1)[1] == torch_key.rsplit(".", 1)[1].replace("layer_scale", "weight"), (
+                key,
+                torch_key,
+            )
             assert tensor.numel() == int(np.prod(shape)), (key, shape, torch_key, tuple(tensor.shape))
             weights[key] = tensor.detach().numpy().reshape(shape).copy()
             mapping[key] = torch_key

@@ -252,8 +252,9 @@ def pad(x: np.ndarray, pads: tuple[int, ...], value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), *zip(pads[:rank], pads[rank:])), constant_values=value)
 
 
-def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
-            dilation: tuple[int, ...] | None = None) -> np.ndarray:
+def windows(
+    x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...] | None = None
+) -> np.ndarray:
     """A read-only view (N, C, *outputs, *kernel) of every window of a padded N x C x ... array."""
     rank = len(kernel)
     dilation = dilation or (1,) * rank
@@ -263,14 +264,21 @@ def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
     return view[(slice(None), slice(None), *steps)]
 
 
-def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
-           pads: tuple[int, ...], dilation: tuple[int, ...] | None = None, groups: int = 1) -> np.ndarray:
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: tuple[int, ...],
+    pads: tuple[int, ...],
+    dilation: tuple[int, ...] | None = None,
+    groups: int = 1,
+) -> np.ndarray:
     """Convolution of x (N x C x L, N x C x H x W or N x C x D x H x W) with an (O, C / groups, *kernel)
     weight: im2col, then one matrix product per group."""
     n, o, cg, kernel = len(x), w.shape[0], w.shape[1], w.shape[2:]
     rank = len(kernel)
     win = windows(pad(x, pads), kernel, stride, dilation)
-    out = win.shape[2:2 + rank]
+    out = win.shape[2 : 2 + rank]
     taps = cg * int(np.prod(kernel))
     order = (0, 1, *range(2 + rank, 2 + 2 * rank), *range(2, 2 + rank))
     cols = win.transpose(order).reshape(n, groups, taps, -1)
@@ -307,8 +315,8 @@ def erf(x: np.ndarray) -> np.ndarray:
 def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     """x * Phi(x), or its tanh approximation."""
     if approximate == "tanh":
-        return 0.5 * x * (1.0 + np.tanh((2.0 / np.pi) ** 0.5 * (x + 0.044715 * x ** 3)))
-    return 0.5 * x * (1.0 + erf(x * 0.5 ** 0.5))
+        return 0.5 * x * (1.0 + np.tanh((2.0 / np.pi) ** 0.5 * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1.0 + erf(x * 0.5**0.5))
 
 
 def per_channel(v: np.ndarray, ndim: int) -> np.ndarray:

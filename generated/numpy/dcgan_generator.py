@@ -70,17 +70,25 @@ PARAMETERS = {
 }
 
 
-def batchnorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray,
-              running_var: np.ndarray, eps: float) -> np.ndarray:
+def batchnorm(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray, running_var: np.ndarray, eps: float
+) -> np.ndarray:
     """Batch norm at inference: the running statistics, per channel (axis 1)."""
     shape = (1, -1) + (1,) * (x.ndim - 2)
     scale = (1 / np.sqrt(running_var + eps)).reshape(shape)
     return (x - running_mean.reshape(shape)) * scale * weight.reshape(shape) + bias.reshape(shape)
 
 
-def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
-             pads: tuple[int, ...], output_padding: tuple[int, ...] | None = None,
-             dilation: tuple[int, ...] | None = None, groups: int = 1) -> np.ndarray:
+def deconv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: tuple[int, ...],
+    pads: tuple[int, ...],
+    output_padding: tuple[int, ...] | None = None,
+    dilation: tuple[int, ...] | None = None,
+    groups: int = 1,
+) -> np.ndarray:
     """Transposed conv of x (N x C x ..., any rank) with a (C, filters/groups, *kernel) weight: each input
     position adds its weighted kernel into the output at stride steps; then `pads` (the begins of each axis,
     then the ends) are cropped and `output_padding` zeros appended at the end of each axis (ONNX
@@ -90,8 +98,9 @@ def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[i
     rank = len(sizes)
     dilation = dilation or (1,) * rank
     output_padding = output_padding or (0,) * rank
-    full = tuple((i - 1) * s + d * (k - 1) + 1 + p
-                 for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding))
+    full = tuple(
+        (i - 1) * s + d * (k - 1) + 1 + p for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding)
+    )
     y = np.zeros((n, groups, og, *full), x.dtype)
     xg = x.reshape(n, groups, c // groups, *sizes)
     wg = w.reshape(groups, c // groups, og, *kernel)

@@ -60,8 +60,9 @@ def pad(x: np.ndarray, pads: tuple[int, ...], value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), *zip(pads[:rank], pads[rank:])), constant_values=value)
 
 
-def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
-            dilation: tuple[int, ...] | None = None) -> np.ndarray:
+def windows(
+    x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...] | None = None
+) -> np.ndarray:
     """A read-only view (N, C, *outputs, *kernel) of every window of a padded N x C x ... array."""
     rank = len(kernel)
     dilation = dilation or (1,) * rank
@@ -71,14 +72,21 @@ def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
     return view[(slice(None), slice(None), *steps)]
 
 
-def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
-           pads: tuple[int, ...], dilation: tuple[int, ...] | None = None, groups: int = 1) -> np.ndarray:
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: tuple[int, ...],
+    pads: tuple[int, ...],
+    dilation: tuple[int, ...] | None = None,
+    groups: int = 1,
+) -> np.ndarray:
     """Convolution of x (N x C x L, N x C x H x W or N x C x D x H x W) with an (O, C / groups, *kernel)
     weight: im2col, then one matrix product per group."""
     n, o, cg, kernel = len(x), w.shape[0], w.shape[1], w.shape[2:]
     rank = len(kernel)
     win = windows(pad(x, pads), kernel, stride, dilation)
-    out = win.shape[2:2 + rank]
+    out = win.shape[2 : 2 + rank]
     taps = cg * int(np.prod(kernel))
     order = (0, 1, *range(2 + rank, 2 + 2 * rank), *range(2, 2 + rank))
     cols = win.transpose(order).reshape(n, groups, taps, -1)
@@ -97,9 +105,16 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
-             pads: tuple[int, ...], output_padding: tuple[int, ...] | None = None,
-             dilation: tuple[int, ...] | None = None, groups: int = 1) -> np.ndarray:
+def deconv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: tuple[int, ...],
+    pads: tuple[int, ...],
+    output_padding: tuple[int, ...] | None = None,
+    dilation: tuple[int, ...] | None = None,
+    groups: int = 1,
+) -> np.ndarray:
     """Transposed conv of x (N x C x ..., any rank) with a (C, filters/groups, *kernel) weight: each input
     position adds its weighted kernel into the output at stride steps; then `pads` (the begins of each axis,
     then the ends) are cropped and `output_padding` zeros appended at the end of each axis (ONNX
@@ -109,8 +124,9 @@ def deconv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[i
     rank = len(sizes)
     dilation = dilation or (1,) * rank
     output_padding = output_padding or (0,) * rank
-    full = tuple((i - 1) * s + d * (k - 1) + 1 + p
-                 for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding))
+    full = tuple(
+        (i - 1) * s + d * (k - 1) + 1 + p for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding)
+    )
     y = np.zeros((n, groups, og, *full), x.dtype)
     xg = x.reshape(n, groups, c // groups, *sizes)
     wg = w.reshape(groups, c // groups, og, *kernel)

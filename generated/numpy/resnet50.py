@@ -335,8 +335,9 @@ def pad(x: np.ndarray, pads: tuple[int, ...], value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), *zip(pads[:rank], pads[rank:])), constant_values=value)
 
 
-def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
-            dilation: tuple[int, ...] | None = None) -> np.ndarray:
+def windows(
+    x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...] | None = None
+) -> np.ndarray:
     """A read-only view (N, C, *outputs, *kernel) of every window of a padded N x C x ... array."""
     rank = len(kernel)
     dilation = dilation or (1,) * rank
@@ -346,14 +347,21 @@ def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
     return view[(slice(None), slice(None), *steps)]
 
 
-def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
-           pads: tuple[int, ...], dilation: tuple[int, ...] | None = None, groups: int = 1) -> np.ndarray:
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: tuple[int, ...],
+    pads: tuple[int, ...],
+    dilation: tuple[int, ...] | None = None,
+    groups: int = 1,
+) -> np.ndarray:
     """Convolution of x (N x C x L, N x C x H x W or N x C x D x H x W) with an (O, C / groups, *kernel)
     weight: im2col, then one matrix product per group."""
     n, o, cg, kernel = len(x), w.shape[0], w.shape[1], w.shape[2:]
     rank = len(kernel)
     win = windows(pad(x, pads), kernel, stride, dilation)
-    out = win.shape[2:2 + rank]
+    out = win.shape[2 : 2 + rank]
     taps = cg * int(np.prod(kernel))
     order = (0, 1, *range(2 + rank, 2 + 2 * rank), *range(2, 2 + rank))
     cols = win.transpose(order).reshape(n, groups, taps, -1)
@@ -366,8 +374,9 @@ def maxpool2d(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], p
     return windows(pad(x, pads, -np.inf), kernel, stride).max(axis=tuple(range(-len(kernel), 0)))
 
 
-def batchnorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray,
-              running_var: np.ndarray, eps: float) -> np.ndarray:
+def batchnorm(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray, running_var: np.ndarray, eps: float
+) -> np.ndarray:
     """Batch norm at inference: the running statistics, per channel (axis 1)."""
     shape = (1, -1) + (1,) * (x.ndim - 2)
     scale = (1 / np.sqrt(running_var + eps)).reshape(shape)

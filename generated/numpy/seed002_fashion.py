@@ -55,8 +55,9 @@ PARAMETERS = {
 }
 
 
-def batchnorm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray,
-              running_var: np.ndarray, eps: float) -> np.ndarray:
+def batchnorm(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray, running_var: np.ndarray, eps: float
+) -> np.ndarray:
     """Batch norm at inference: the running statistics, per channel (axis 1)."""
     shape = (1, -1) + (1,) * (x.ndim - 2)
     scale = (1 / np.sqrt(running_var + eps)).reshape(shape)

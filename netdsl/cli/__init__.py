@@ -44,9 +44,13 @@ def positive(kind: type = int) -> Callable[[str], int | float]:
 def add_threads_flag(parser: argparse.ArgumentParser, onnxruntime: bool = False) -> None:
     """--threads N: at most N BLAS threads (and onnxruntime intra-op threads, for `run`)."""
     extra = " and onnxruntime's intra-op threads" if onnxruntime else ""
-    parser.add_argument("--threads", type=positive(int), metavar="N",
-                        help=f"at most N BLAS threads{extra} (default: the libraries' own, usually one per core); "
-                             "1 keeps a busy machine's timings steady")
+    parser.add_argument(
+        "--threads",
+        type=positive(int),
+        metavar="N",
+        help=f"at most N BLAS threads{extra} (default: the libraries' own, usually one per core); "
+        "1 keeps a busy machine's timings steady",
+    )
 
 
 def load_program(args: argparse.Namespace):
@@ -120,21 +124,28 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("netdsl.cli.train:predict_arguments", "top-k classes for an input .npy or image"),
     "export": ("netdsl.cli.onnx:export_arguments", "export a network to ONNX (float32, dynamic batch)"),
     "run": ("netdsl.cli.onnx:run_arguments", "run an .onnx model with onnxruntime"),
-    "compile": ("netdsl.cli.codegen:compile_arguments",
-                "generate a NumPy module or a PyTorch module and train script"),
-    "augment": ("netdsl.cli.augment:augment_arguments",
-                "draw training samples as the train section's augmentation changes them"),
+    "compile": ("netdsl.cli.codegen:compile_arguments", "generate a NumPy module or a PyTorch module and train script"),
+    "augment": (
+        "netdsl.cli.augment:augment_arguments",
+        "draw training samples as the train section's augmentation changes them",
+    ),
     "fmt": ("netdsl.cli.editor:fmt_arguments", "format programs in the canonical layout (--check for CI)"),
     "lsp": ("netdsl.cli.editor:lsp_arguments", "run the language server over stdio (for editors; see docs/editors.md)"),
-    "draw": ("netdsl.cli.draw:draw_arguments",
-             "draw the network: one box per layer, branches side by side, blocks framed"),
+    "draw": (
+        "netdsl.cli.draw:draw_arguments",
+        "draw the network: one box per layer, branches side by side, blocks framed",
+    ),
     "plot": ("netdsl.cli.draw:plot_arguments", "training curves of one or more runs on one figure"),
-    "show": ("netdsl.cli.draw:show_arguments",
-             "kernels and feature maps of a layer for one input (seed 002's fig. 18-34)"),
+    "show": (
+        "netdsl.cli.draw:show_arguments",
+        "kernels and feature maps of a layer for one input (seed 002's fig. 18-34)",
+    ),
     "report": ("netdsl.cli.draw:report_arguments", "one self-contained HTML page about a training run"),
     "dream": ("netdsl.cli.dream:dream_arguments", "the input that most excites a filter, or Deep Dream on an image"),
-    "import": ("netdsl.cli.importer:import_arguments",
-               "turn an ONNX CNN into a .net program and an .npz of its weights"),
+    "import": (
+        "netdsl.cli.importer:import_arguments",
+        "turn an ONNX CNN into a .net program and an .npz of its weights",
+    ),
 }
 
 
@@ -231,4 +242,3 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-

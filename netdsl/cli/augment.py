@@ -15,13 +15,19 @@ def _samples(model, args: argparse.Namespace):
 
     config = model.train_config
     try:
-        data = load_dataset(args.data or config.data, model.input_shape, data_dir=args.data_dir,
-                            val_split=config.val_split, seed=config.seed, progress=print)
+        data = load_dataset(
+            args.data or config.data,
+            model.input_shape,
+            data_dir=args.data_dir,
+            val_split=config.val_split,
+            seed=config.seed,
+            progress=print,
+        )
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in data.notices:
         print(notice)
-    return data.x_train[:args.samples], data.y_train[:args.samples], data.name
+    return data.x_train[: args.samples], data.y_train[: args.samples], data.name
 
 
 def _as_picture(sample):
@@ -52,8 +58,9 @@ def draw_grid(originals, labels, augmenter, names, title: str, path: Path, varia
     for r in range(rows):
         for c in range(cols):
             picture = _as_picture(originals[r] if c == 0 else augmented[r, c - 1])
-            axes[r, c].imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1,
-                              interpolation="nearest")
+            axes[r, c].imshow(
+                picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest"
+            )
             axes[r, c].set_xticks([])
             axes[r, c].set_yticks([])
         axes[r, 0].set_ylabel(label(int(labels[r]), names), fontsize=8)
@@ -74,8 +81,9 @@ def cmd_augment(args: argparse.Namespace) -> int:
     try:
         import matplotlib  # noqa: F401
     except ModuleNotFoundError:
-        raise InputError("netdsl augment draws with matplotlib, which is not installed: pip install matplotlib") \
-            from None
+        raise InputError(
+            "netdsl augment draws with matplotlib, which is not installed: pip install matplotlib"
+        ) from None
     from netdsl.data import DataError
     from netdsl.data.classes import class_names
     from netdsl.train.augment import Augmenter, image_input
@@ -83,8 +91,10 @@ def cmd_augment(args: argparse.Namespace) -> int:
     model = load_program(args)
     config = model.train_config
     if not config.augment:
-        raise InputError(f"{args.file}: the train section of {model.name} has no augment setting; "
-                         "add one such as augment = (flip, crop(4))")
+        raise InputError(
+            f"{args.file}: the train section of {model.name} has no augment setting; "
+            "add one such as augment = (flip, crop(4))"
+        )
     if not image_input(tuple(model.input_shape)):
         raise InputError(f"augment needs an image input; network {model.name} takes {tuple(model.input_shape)}")
     if args.samples * (args.variants + 1) > MAX_CELLS:

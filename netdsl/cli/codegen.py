@@ -40,8 +40,9 @@ def compile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("file", metavar="FILE", help=".net program")
     parser.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
-    parser.add_argument("-o", "--output", metavar="PATH",
-                        help="the module's file (.py), or a folder (created) for NETWORK_TARGET.py")
+    parser.add_argument(
+        "-o", "--output", metavar="PATH", help="the module's file (.py), or a folder (created) for NETWORK_TARGET.py"
+    )
     parser.add_argument("--network", metavar="NAME", help="which network of a file with several (default: the first)")
     parser.set_defaults(func=cmd_compile)
 
@@ -76,8 +77,10 @@ def check_not_another_targets(files: list[str], folder: Path, target: str) -> No
             continue  # the write reports what is wrong with the path
         found = _TARGET_LINE.search(head)
         if found and found.group(1) != target:
-            raise UsageError(f"{path} holds the {found.group(1)} code netdsl generated; it is not overwritten by "
-                             f"the {target} target: choose another -o")
+            raise UsageError(
+                f"{path} holds the {found.group(1)} code netdsl generated; it is not overwritten by "
+                f"the {target} target: choose another -o"
+            )
 
 
 def cmd_compile(args: argparse.Namespace) -> int:

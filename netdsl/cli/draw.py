@@ -119,8 +119,9 @@ def _layer(model, name: str | None):
         return next((n for n in graph if n.opdef.has("conv")), graph.nodes[min(1, len(graph) - 1)])
     if name not in graph:
         hint = did_you_mean(name, [n.name for n in graph])
-        raise UsageError(f"network {model.name} has no layer '{name}'" + (f"; {hint}" if hint else
-                                                                           "; netdsl check lists the layers"))
+        raise UsageError(
+            f"network {model.name} has no layer '{name}'" + (f"; {hint}" if hint else "; netdsl check lists the layers")
+        )
     return graph[name]
 
 
@@ -147,8 +148,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     model = load_program(args)
     if model.tokens is not None or len(model.input_shape) in (2, 4):
         kind = "token ids" if model.tokens is not None else "sequences" if len(model.input_shape) == 2 else "volumes"
-        raise InputError(f"show draws the feature maps of image networks; {model.name} takes {kind} "
-                         f"(use predict, or check for the shapes)")
+        raise InputError(
+            f"show draws the feature maps of image networks; {model.name} takes {kind} "
+            f"(use predict, or check for the shapes)"
+        )
     node = _layer(model, args.layer)
     out = output_path(args.output or f"{node.name.replace('.', '_')}.png", FIGURE_FORMATS)
     try:
@@ -192,8 +195,12 @@ def show_arguments(show: argparse.ArgumentParser) -> None:
     show.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     show.add_argument("--input", required=True, metavar="X", help="an image or x.npy (one sample, or the first)")
     show.add_argument("--layer", metavar="NAME", help="the layer to show (default: the first conv)")
-    show.add_argument("--shift", type=_shift, metavar="DX,DY",
-                      help="also show the input shifted by DX,DY pixels and print the largest difference per map")
+    show.add_argument(
+        "--shift",
+        type=_shift,
+        metavar="DX,DY",
+        help="also show the input shifted by DX,DY pixels and print the largest difference per map",
+    )
     show.add_argument("-o", "--output", metavar="OUT", help="fig.png (or .pdf, .svg; default <layer>.png)")
     show.set_defaults(func=cmd_show)
 

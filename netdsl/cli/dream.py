@@ -41,8 +41,13 @@ def _dream_images(model, layer: str, args: argparse.Namespace, settings):
 
     if args.input is not None:
         image = _sample(model, args.input).astype("float64")
-        dreamt = dream.deep_dream(model, layer, image, args.octaves,
-                                  replace(dream.DREAM, steps=args.steps or dream.DREAM.steps, seed=args.seed))
+        dreamt = dream.deep_dream(
+            model,
+            layer,
+            image,
+            args.octaves,
+            replace(dream.DREAM, steps=args.steps or dream.DREAM.steps, seed=args.seed),
+        )
         labels = [Path(args.input).name, f"dream ({args.octaves} octaves)"]
         return [image[0], dreamt], labels, f"{model.name}: Deep Dream of {layer}"
     settings = replace(settings, steps=args.steps or 120)
@@ -72,14 +77,27 @@ def dream_arguments(dream: argparse.ArgumentParser) -> None:
     dream.add_argument("--network", help="which network of the file (default: the first)")
     dream.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     dream.add_argument("--layer", metavar="NAME", help="the layer whose filters to excite (default: the first conv)")
-    dream.add_argument("--filter", type=_filter_index, metavar="K",
-                       help="one filter (default: a grid of every filter of the layer, 64 at most)")
-    dream.add_argument("--input", metavar="X",
-                       help="Deep Dream: amplify the layer's activations on this image or x.npy (its first sample)")
-    dream.add_argument("--octaves", type=positive(int), default=3, metavar="N",
-                       help="Deep Dream: passes over 2^(N-1) ... 1 pixel blocks, coarse first (default 3)")
-    dream.add_argument("--steps", type=positive(int), metavar="N",
-                       help="gradient-ascent steps (default 120 per filter, 10 per octave)")
+    dream.add_argument(
+        "--filter",
+        type=_filter_index,
+        metavar="K",
+        help="one filter (default: a grid of every filter of the layer, 64 at most)",
+    )
+    dream.add_argument(
+        "--input",
+        metavar="X",
+        help="Deep Dream: amplify the layer's activations on this image or x.npy (its first sample)",
+    )
+    dream.add_argument(
+        "--octaves",
+        type=positive(int),
+        default=3,
+        metavar="N",
+        help="Deep Dream: passes over 2^(N-1) ... 1 pixel blocks, coarse first (default 3)",
+    )
+    dream.add_argument(
+        "--steps", type=positive(int), metavar="N", help="gradient-ascent steps (default 120 per filter, 10 per octave)"
+    )
     dream.add_argument("--seed", type=int, default=0, help="seed of the starting noise and the jitter (default 0)")
     dream.add_argument("-o", "--output", metavar="OUT", help="out.png (or .pdf, .svg; default dream_<layer>.png)")
     dream.set_defaults(func=cmd_dream)

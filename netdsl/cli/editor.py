@@ -32,8 +32,10 @@ def fmt_arguments(fmt: argparse.ArgumentParser) -> None:
 
 
 def lsp_arguments(lsp: argparse.ArgumentParser) -> None:
-    lsp.description = ("The netdsl language server, over stdin/stdout: diagnostics as you type, shapes inline, "
-                       "hover, completion, navigation, formatting.")
+    lsp.description = (
+        "The netdsl language server, over stdin/stdout: diagnostics as you type, shapes inline, "
+        "hover, completion, navigation, formatting."
+    )
     lsp.set_defaults(func=cmd_lsp)
 
 
@@ -78,9 +80,14 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             continue
         changed.append(path)
         if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(source.splitlines(keepends=True),
-                                                       formatted.splitlines(keepends=True),
-                                                       f"{path}", f"{path} (formatted)"))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    source.splitlines(keepends=True),
+                    formatted.splitlines(keepends=True),
+                    f"{path}",
+                    f"{path} (formatted)",
+                )
+            )
         elif args.check:
             print(f"would reformat {path}")
         else:

@@ -113,11 +113,18 @@ def import_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("model", metavar="MODEL.onnx", help="the ONNX model")
     command.add_argument("-o", "--output", metavar="OUT.net", help="the program to write (default: ./<model>.net)")
     command.add_argument("--weights-out", metavar="W.npz", help="the weights to write (default: beside the program)")
-    command.add_argument("--input-shape", type=input_shape, metavar="C,H,W",
-                         help="the input's size where the model leaves height or width open")
-    command.add_argument("--verify", action="store_true",
-                         help="compare onnxruntime on the model with the NumPy backend on the import (one seeded "
-                              "batch); above a relative difference of 1e-4 nothing is written and the exit is 1")
+    command.add_argument(
+        "--input-shape",
+        type=input_shape,
+        metavar="C,H,W",
+        help="the input's size where the model leaves height or width open",
+    )
+    command.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare onnxruntime on the model with the NumPy backend on the import (one seeded "
+        "batch); above a relative difference of 1e-4 nothing is written and the exit is 1",
+    )
     command.add_argument("--seed", type=int, default=0, help="seed of the --verify batch (0)")
     add_threads_flag(command)
     command.set_defaults(func=cmd_import)

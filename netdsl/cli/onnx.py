@@ -68,8 +68,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     except OSError as err:
         raise InputError(f"{target}: cannot write: {err.strerror or err}") from None
     size = target.stat().st_size
-    print(f"wrote {target}: network {graph.name}, {len(proto.graph.node)} ONNX nodes, opset {args.opset}, "
-          f"{model.totals.trainable:,} params, {file_size(size)}")
+    print(
+        f"wrote {target}: network {graph.name}, {len(proto.graph.node)} ONNX nodes, opset {args.opset}, "
+        f"{model.totals.trainable:,} params, {file_size(size)}"
+    )
     if result is not None:
         print(result.line())
     return 0
@@ -80,8 +82,9 @@ def _verified(args: argparse.Namespace, graph: Any, weights: dict[str, Any], pro
     from netdsl.backends.onnx.export import ExportError, verify
 
     try:
-        result = verify(graph, weights, proto.SerializeToString(deterministic=True), batch=args.verify_batch,
-                        seed=args.seed)
+        result = verify(
+            graph, weights, proto.SerializeToString(deterministic=True), batch=args.verify_batch, seed=args.seed
+        )
     except ExportError as err:
         raise InputError(f"--verify: {err}") from None
     if not result.ok:
@@ -228,8 +231,16 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
     seed, val_split = _split_settings(session, args)
     regression = session.metadata.get(TARGET_METADATA_KEY) == "values"
     try:
-        arrays = load_arrays(args.data, shape, data_dir=args.data_dir, val_split=val_split, seed=seed,
-                             progress=print, portion=args.split, target="values" if regression else "labels")
+        arrays = load_arrays(
+            args.data,
+            shape,
+            data_dir=args.data_dir,
+            val_split=val_split,
+            seed=seed,
+            progress=print,
+            portion=args.split,
+            target="values" if regression else "labels",
+        )
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
@@ -247,8 +258,10 @@ def _run_data(args: argparse.Namespace, session: Any) -> int:
     else:
         hits = outputs.reshape(len(outputs), -1).argmax(axis=1) == arrays.y
         score = f"accuracy {float(np.mean(hits)) if len(outputs) else 0.0:.4f}"
-    print(f"{arrays.name}: {len(arrays.x)} samples, {score}, "
-          f"{len(arrays.x) / max(seconds, 1e-9):,.0f} images/s ({session.device}, batch {batch})")
+    print(
+        f"{arrays.name}: {len(arrays.x)} samples, {score}, "
+        f"{len(arrays.x) / max(seconds, 1e-9):,.0f} images/s ({session.device}, batch {batch})"
+    )
     return 0
 
 
@@ -263,8 +276,10 @@ def _split_settings(session: Any, args: argparse.Namespace) -> tuple[int, float]
         return settings
     default = TrainConfig()
     if args.split != "all":
-        print(f"{args.model} does not record its training split (exported by another tool or an older netdsl): "
-              f"using seed {default.seed}, val_split {default.val_split:g}")
+        print(
+            f"{args.model} does not record its training split (exported by another tool or an older netdsl): "
+            f"using seed {default.seed}, val_split {default.val_split:g}"
+        )
     return default.seed, default.val_split
 
 
@@ -284,16 +299,28 @@ def export_arguments(export: argparse.ArgumentParser) -> None:
     export.add_argument("file", metavar="FILE", help=".net program")
     export.add_argument("--weights", metavar="W", help="weights .npz (default: seeded random weights, with a warning)")
     export.add_argument("-o", "--output", metavar="MODEL.onnx", help="where to write (default: ./<network>.onnx)")
-    export.add_argument("--opset", type=int, default=DEFAULT_OPSET, metavar="N",
-                        help=f"ONNX opset, {MIN_OPSET} or newer ({DEFAULT_OPSET})")
-    export.add_argument("--verify", action="store_true",
-                        help="compare onnxruntime with the NumPy backend on a seeded batch; exit 1 above "
-                             f"a relative difference of {VERIFY_TOLERANCE:g}")
+    export.add_argument(
+        "--opset",
+        type=int,
+        default=DEFAULT_OPSET,
+        metavar="N",
+        help=f"ONNX opset, {MIN_OPSET} or newer ({DEFAULT_OPSET})",
+    )
+    export.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare onnxruntime with the NumPy backend on a seeded batch; exit 1 above "
+        f"a relative difference of {VERIFY_TOLERANCE:g}",
+    )
     export.add_argument("--verify-batch", type=positive(int), default=2, metavar="N", help="batch for --verify (2)")
     export.add_argument("--seed", type=int, default=0, help="seed of the random weights and the --verify batch (0)")
-    export.add_argument("--input-layout", choices=("nchw", "nhwc"), default="nchw",
-                        help="the ONNX input's layout: nhwc takes N x H x W x C (Keras order) and transposes it "
-                             "inside the graph (nchw)")
+    export.add_argument(
+        "--input-layout",
+        choices=("nchw", "nhwc"),
+        default="nchw",
+        help="the ONNX input's layout: nhwc takes N x H x W x C (Keras order) and transposes it "
+        "inside the graph (nchw)",
+    )
     export.add_argument("--network", help="which network of the file (default: the first)")
     export.set_defaults(func=cmd_export)
 
@@ -305,17 +332,33 @@ def run_arguments(run: argparse.ArgumentParser) -> None:
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", metavar="X", help="x.npy (float32, one sample or a batch) or an image")
     source.add_argument("--data", metavar="D", help="a data set (digits, mnist, ..., FILE.npz): accuracy and images/s")
-    run.add_argument("--split", choices=PORTIONS, default="val",
-                     help="with --data: the samples to score: val (the split `netdsl evaluate` scores: a set's "
-                          "test split, else the validation split of the model's seed and val_split), train, or all "
-                          "(val)")
-    run.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
-                     help="auto: CUDA when it really loads, else CPU (auto)")
-    run.add_argument("--batch", type=positive(int), metavar="N",
-                     help="samples per onnxruntime call (default: all at once; 64 for --data)")
+    run.add_argument(
+        "--split",
+        choices=PORTIONS,
+        default="val",
+        help="with --data: the samples to score: val (the split `netdsl evaluate` scores: a set's "
+        "test split, else the validation split of the model's seed and val_split), train, or all "
+        "(val)",
+    )
+    run.add_argument(
+        "--provider",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="auto: CUDA when it really loads, else CPU (auto)",
+    )
+    run.add_argument(
+        "--batch",
+        type=positive(int),
+        metavar="N",
+        help="samples per onnxruntime call (default: all at once; 64 for --data)",
+    )
     run.add_argument("-o", "--output", metavar="OUT.npy", help="save the outputs as .npy")
-    run.add_argument("--top", type=positive(int), metavar="K",
-                     help=f"print the K best classes per sample ({TOP_DEFAULT}; with -o only when given)")
+    run.add_argument(
+        "--top",
+        type=positive(int),
+        metavar="K",
+        help=f"print the K best classes per sample ({TOP_DEFAULT}; with -o only when given)",
+    )
     run.add_argument("--data-dir", help="cache directory of the built-in data sets (default ~/.cache/netdsl)")
     add_threads_flag(run, onnxruntime=True)
     run.set_defaults(func=cmd_run)

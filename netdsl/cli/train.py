@@ -35,8 +35,10 @@ def with_data_target(config, found: str):
     if found != "values" or config.reproduces_input:
         return config
     if config.regression and config.loss in CLASS_LOSSES:  # --loss cross_entropy on a regression
-        raise InputError(f"loss {config.loss} needs class labels, but the run trains on real numbers "
-                         "(target = values); use --loss mse, mae or huber")
+        raise InputError(
+            f"loss {config.loss} needs class labels, but the run trains on real numbers "
+            "(target = values); use --loss mse, mae or huber"
+        )
     return config if config.regression else regression_defaults(config)
 
 
@@ -47,16 +49,26 @@ def _check_values(model, y, name: str) -> None:
     per_sample = math.prod(y.shape[1:])
     outputs = math.prod(model.output_shape)
     if per_sample != outputs:
-        raise InputError(f"{name} has {per_sample} target value{'s' if per_sample != 1 else ''} per sample but "
-                         f"network {model.name} outputs {outputs}; end it with output({per_sample})")
+        raise InputError(
+            f"{name} has {per_sample} target value{'s' if per_sample != 1 else ''} per sample but "
+            f"network {model.name} outputs {outputs}; end it with output({per_sample})"
+        )
 
 
 def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed: int, target: str = "labels"):
     from netdsl.data import DataError, load_dataset
 
     try:
-        data = load_dataset(spec, model.input_shape, data_dir=args.data_dir, val_split=val_split, seed=seed,
-                            progress=print, target=target, tokens=model.tokens)
+        data = load_dataset(
+            spec,
+            model.input_shape,
+            data_dir=args.data_dir,
+            val_split=val_split,
+            seed=seed,
+            progress=print,
+            target=target,
+            tokens=model.tokens,
+        )
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in data.notices:
@@ -67,18 +79,24 @@ def _dataset(spec: str, model, args: argparse.Namespace, val_split: float, seed:
 def _check_labels(model, loss: str, num_classes: int, name: str) -> None:
     """Class labels fit the output: K >= classes values (one-hot targets for mse), or one 0/1 output."""
     if len(model.output_shape) != 1:
-        raise InputError(f"{name} has class labels but network {model.name} outputs shape "
-                         f"{list(model.output_shape)}; {loss} on class labels needs a flat output: "
-                         f"end it with output({num_classes})")
+        raise InputError(
+            f"{name} has class labels but network {model.name} outputs shape "
+            f"{list(model.output_shape)}; {loss} on class labels needs a flat output: "
+            f"end it with output({num_classes})"
+        )
     units = model.output_shape[0]
     if units == 1 and loss == "binary_cross_entropy" and num_classes > 2:
-        raise InputError(f"{name} has {num_classes} classes but binary_cross_entropy with one output needs "
-                         f"labels 0 and 1; end network {model.name} with output({num_classes}) for one-hot targets")
+        raise InputError(
+            f"{name} has {num_classes} classes but binary_cross_entropy with one output needs "
+            f"labels 0 and 1; end network {model.name} with output({num_classes}) for one-hot targets"
+        )
     if units == 1 and loss != "cross_entropy":
         return  # one output: the label itself is the target (a 0/1 class, or a value for mse)
     if num_classes > units:
-        raise InputError(f"{name} has {num_classes} classes but network {model.name} outputs {units} values; "
-                         f"end it with output({num_classes})")
+        raise InputError(
+            f"{name} has {num_classes} classes but network {model.name} outputs {units} values; "
+            f"end it with output({num_classes})"
+        )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -91,8 +109,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     except RunDirError as err:
         raise InputError(str(err)) from None
     if default is not None and out_dir != default:
-        print(f"{default} holds an earlier run; this run goes to {out_dir} "
-              f"(--out {default} --overwrite would replace it)")
+        print(
+            f"{default} holds an earlier run; this run goes to {out_dir} (--out {default} --overwrite would replace it)"
+        )
     try:
         return _train_in(args, model, out_dir, lock)
     finally:
@@ -137,8 +156,10 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     config = _config(args, model, checkpoint, out_dir)
     if checkpoint is not None and _complete(checkpoint.meta, config.epochs):
         more = shlex.join(["--epochs", str(config.epochs + 10)])
-        print(f"{out_dir} is complete (epoch {config.epochs} of {config.epochs} trained): nothing to resume. To train "
-              f"on, give a larger total: {_resume_command(args, out_dir)} {more}")
+        print(
+            f"{out_dir} is complete (epoch {config.epochs} of {config.epochs} trained): nothing to resume. To train "
+            f"on, give a larger total: {_resume_command(args, out_dir)} {more}"
+        )
         return 0
     data = _dataset(config.data, model, args, config.val_split, config.seed, data_target(config))
     config = with_data_target(config, data.target)
@@ -149,8 +170,10 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
         _check_labels(model, config.loss, data.num_classes, data.name)
         _class_names(model, config, data.num_classes)
     objective = f"{config.loss} loss, " if config.regression else ""
-    print(f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
-          f"{objective}{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}")
+    print(
+        f"training {model.name} on {data.name}: {len(data.x_train)} samples, {len(data.x_val)} for validation; "
+        f"{objective}{config.optimizer} lr {config.lr:g}, batch {config.batch}, {plural(config.epochs, 'epoch')}"
+    )
     executor = Executor(model.graph)
     if checkpoint is None:  # a resumed run takes every tensor from its checkpoint
         executor.init_params(config.seed)
@@ -169,8 +192,9 @@ def _train_in(args: argparse.Namespace, model, out_dir: Path, lock) -> int:
     except (TrainingError, WeightsError, CheckpointError) as err:
         raise InputError(one_line(str(err))) from None
     except OSError as err:  # a full disk or a vanished directory while saving: the files saved before stay whole
-        raise InputError(f"{out_dir}: cannot save the run ({err.strerror or err}); "
-                         "the files saved before are intact") from None
+        raise InputError(
+            f"{out_dir}: cannot save the run ({err.strerror or err}); the files saved before are intact"
+        ) from None
     print(f"saved {out_dir / 'weights.npz'}, {out_dir / 'history.csv'}, {out_dir / CHECKPOINT}")
     return 0
 
@@ -179,8 +203,16 @@ def _config(args: argparse.Namespace, model, checkpoint, out_dir: Path):
     """The program's settings with the flags; for a resumed run, the settings it was started with."""
     from netdsl.train.checkpoint import CheckpointError, SettingsConflict, config_from_settings, resume_config
 
-    flags = {"data": args.data, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
-             "optimizer": args.optimizer, "seed": args.seed, "val_split": args.val_split, "loss": args.loss}
+    flags = {
+        "data": args.data,
+        "epochs": args.epochs,
+        "batch": args.batch,
+        "lr": args.lr,
+        "optimizer": args.optimizer,
+        "seed": args.seed,
+        "val_split": args.val_split,
+        "loss": args.loss,
+    }
     config = model.train_config.override(**flags)
     watch = {"diagnostics": True if args.diagnostics else None, "log": args.log}  # not settings a resume keeps
     config = config.override(**watch)
@@ -188,8 +220,10 @@ def _config(args: argparse.Namespace, model, checkpoint, out_dir: Path):
         return config
     settings = checkpoint.meta.get("settings")
     if settings is None:
-        print(f"{checkpoint.path} holds no settings (an older netdsl wrote it): resuming with the program's and "
-              "the flags' settings")
+        print(
+            f"{checkpoint.path} holds no settings (an older netdsl wrote it): resuming with the program's and "
+            "the flags' settings"
+        )
         return config
     try:
         stored = config_from_settings(settings, checkpoint.path, model.train_config)
@@ -246,9 +280,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     config = model.train_config
     spec = args.data or config.data
     try:
-        arrays = load_arrays(spec, model.input_shape, data_dir=args.data_dir, val_split=config.val_split,
-                             seed=config.seed, progress=print, portion=args.split, target=data_target(config),
-                             tokens=model.tokens)
+        arrays = load_arrays(
+            spec,
+            model.input_shape,
+            data_dir=args.data_dir,
+            val_split=config.val_split,
+            seed=config.seed,
+            progress=print,
+            portion=args.split,
+            target=data_target(config),
+            tokens=model.tokens,
+        )
     except DataError as err:
         raise InputError(str(err)) from None
     for notice in arrays.notices:
@@ -300,8 +342,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             x, notes = read_text_file(args.input, model.input_shape[0], model.train_config.data.lower())
         else:
             x, notes = read_input(args.input, tuple(model.input_shape))
-        x = as_batch(to_channels_first(x, model.input_shape, model.input_layout), tuple(model.input_shape),
-                     args.input)
+        x = as_batch(to_channels_first(x, model.input_shape, model.input_layout), tuple(model.input_shape), args.input)
     except (InputFileError, DataError) as err:
         raise InputError(str(err)) from None
     for note in notes:
@@ -321,8 +362,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if model.graph.output.op not in PROBABILITY_HEADS and model.output_shape[0] > 1:
         scores, softened = probabilities(outputs)
         if softened:
-            print(f"network {model.name} ends in {model.graph.output.name} ({model.graph.output.op}), not a softmax: "
-                  "its scores are shown as softmax probabilities")
+            print(
+                f"network {model.name} ends in {model.graph.output.name} ({model.graph.output.op}), not a softmax: "
+                "its scores are shown as softmax probabilities"
+            )
     names = _class_names(model, config)
     for index, best in enumerate(top_k(scores, args.top)):
         ranked = ", ".join(f"{label(cls, names)} ({score:.4f})" for cls, score in best)
@@ -337,8 +380,10 @@ def _print_not_classes(outputs, saved: str | None) -> None:
     if is_image_batch(outputs) or outputs[0].size > 64:
         if not saved:
             kind = "an image" if is_image_batch(outputs) else "an array"
-            print(f"outputs: {kind} of shape {tuple(outputs.shape[1:])} per sample; save them with "
-                  f"-o {'out.png or ' if is_image_batch(outputs) else ''}-o out.npy")
+            print(
+                f"outputs: {kind} of shape {tuple(outputs.shape[1:])} per sample; save them with "
+                f"-o {'out.png or ' if is_image_batch(outputs) else ''}-o out.npy"
+            )
         return
     print_values(outputs)
 
@@ -378,27 +423,45 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def train_arguments(train: argparse.ArgumentParser) -> None:
     _common(train)
-    train.add_argument("--data", help="digits, mnist, fashion_mnist, cifar10, waves, spectrograms, sentences, "
-                                      "FILE.npz or FILE.csv")
-    train.add_argument("--epochs", type=positive(int), metavar="N",
-                       help="passes over the training data (default: the train section's, else 10)")
-    train.add_argument("--batch", type=positive(int), metavar="N",
-                       help="samples per step (default: the train section's, else 32)")
+    train.add_argument(
+        "--data", help="digits, mnist, fashion_mnist, cifar10, waves, spectrograms, sentences, FILE.npz or FILE.csv"
+    )
+    train.add_argument(
+        "--epochs",
+        type=positive(int),
+        metavar="N",
+        help="passes over the training data (default: the train section's, else 10)",
+    )
+    train.add_argument(
+        "--batch", type=positive(int), metavar="N", help="samples per step (default: the train section's, else 32)"
+    )
     train.add_argument("--lr", type=positive(float), help="learning rate")
-    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
-                       help="the optimizer, with its default arguments (default: the train section's, else adam)")
-    train.add_argument("--loss", type=canonical_loss, choices=LOSSES,
-                       help="the loss (Keras/PyTorch names such as categorical_crossentropy are aliases)")
-    train.add_argument("--seed", type=int,
-                       help="seeds the weights, shuffling, dropout and the validation split (default: the train "
-                            "section's, else 0)")
+    train.add_argument(
+        "--optimizer",
+        choices=sorted(OPTIMIZERS),
+        help="the optimizer, with its default arguments (default: the train section's, else adam)",
+    )
+    train.add_argument(
+        "--loss",
+        type=canonical_loss,
+        choices=LOSSES,
+        help="the loss (Keras/PyTorch names such as categorical_crossentropy are aliases)",
+    )
+    train.add_argument(
+        "--seed",
+        type=int,
+        help="seeds the weights, shuffling, dropout and the validation split (default: the train section's, else 0)",
+    )
     train.add_argument("--val-split", type=_share, help="share of the data held out (default 0.1)")
     train.add_argument("--out", metavar="DIR", help="where weights, history and checkpoints go (runs/<network>)")
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR, with its settings")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in --out DIR")
     train.add_argument("--quiet", action="store_true", help="no per-epoch output")
-    train.add_argument("--diagnostics", action="store_true",
-                       help="per-layer statistics each epoch: diagnostics.csv, warnings, a panel in curves.png")
+    train.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="per-layer statistics each epoch: diagnostics.csv, warnings, a panel in curves.png",
+    )
     train.add_argument("--log", choices=LOGS, help="tensorboard: event files in the run directory (needs tensorboardX)")
     add_threads_flag(train)
     train.set_defaults(func=cmd_train)
@@ -408,14 +471,23 @@ def evaluate_arguments(evaluate: argparse.ArgumentParser) -> None:
     _common(evaluate)
     evaluate.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     evaluate.add_argument("--data", help="data set (default: the program's train section)")
-    evaluate.add_argument("--batch", type=positive(int), default=256, metavar="N",
-                          help="samples per forward pass (256)")
+    evaluate.add_argument(
+        "--batch", type=positive(int), default=256, metavar="N", help="samples per forward pass (256)"
+    )
     add_threads_flag(evaluate)
-    evaluate.add_argument("--split", choices=("val", "test"), default="val",
-                          help="val: the samples training validated on (default); test: the official test split "
-                               "of mnist, fashion_mnist or cifar10")
-    evaluate.add_argument("--show", type=positive(int), metavar="N",
-                          help="also print the first N predictions by class name, the wrong ones marked *")
+    evaluate.add_argument(
+        "--split",
+        choices=("val", "test"),
+        default="val",
+        help="val: the samples training validated on (default); test: the official test split "
+        "of mnist, fashion_mnist or cifar10",
+    )
+    evaluate.add_argument(
+        "--show",
+        type=positive(int),
+        metavar="N",
+        help="also print the first N predictions by class name, the wrong ones marked *",
+    )
     evaluate.set_defaults(func=cmd_evaluate)
 
 
@@ -423,11 +495,19 @@ def predict_arguments(predict: argparse.ArgumentParser) -> None:
     _common(predict)
     predict.add_argument("--weights", required=True, metavar="W", help="weights .npz from netdsl train")
     predict.add_argument("--input", required=True, metavar="X", help="x.npy (one sample or a batch) or an image")
-    predict.add_argument("--top", type=positive(int), default=TOP_DEFAULT, metavar="K",
-                         help=f"how many classes to show ({TOP_DEFAULT})")
-    predict.add_argument("-o", "--output", metavar="OUT",
-                         help="save the outputs: OUT.npy (as they are) or, for image outputs (an autoencoder's "
-                              "reconstructions), OUT.png")
-    predict.add_argument("--invert", action="store_true",
-                         help="feed 1 - x: for dark strokes on a light background when the net learned light on dark")
+    predict.add_argument(
+        "--top", type=positive(int), default=TOP_DEFAULT, metavar="K", help=f"how many classes to show ({TOP_DEFAULT})"
+    )
+    predict.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="save the outputs: OUT.npy (as they are) or, for image outputs (an autoencoder's "
+        "reconstructions), OUT.png",
+    )
+    predict.add_argument(
+        "--invert",
+        action="store_true",
+        help="feed 1 - x: for dark strokes on a light background when the net learned light on dark",
+    )
     predict.set_defaults(func=cmd_predict)

@@ -51,8 +51,11 @@ class Scope:
     @property
     def function_signature(self) -> list[str]:
         """NumPy: the `def <block>` line(s)."""
-        return define(f"def {self.name}(", ["params: dict[str, np.ndarray]", "x: np.ndarray"] + self.signature(),
-                      ") -> np.ndarray:")
+        return define(
+            f"def {self.name}(",
+            ["params: dict[str, np.ndarray]", "x: np.ndarray"] + self.signature(),
+            ") -> np.ndarray:",
+        )
 
 
 def define(head: str, args: list[str], tail: str) -> list[str]:
@@ -69,6 +72,7 @@ def define(head: str, args: list[str], tail: str) -> list[str]:
 
 def call_text(instance: Instance) -> str:
     """`bottleneck(c=64)`: the block use as the table shows it."""
+
     def shown(value: Any) -> str:
         return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
@@ -80,8 +84,15 @@ class Planner:
 
     MAX_TRIES = 8  # classes a use that fits none of a block's first class is tried against (time is quadratic)
 
-    def __init__(self, graph: Graph, target: str, ops: Any, reserved: frozenset[str],
-                 name_of: Callable[[str, set[str]], str], comments: Callable[[Node], str]):
+    def __init__(
+        self,
+        graph: Graph,
+        target: str,
+        ops: Any,
+        reserved: frozenset[str],
+        name_of: Callable[[str, set[str]], str],
+        comments: Callable[[Node], str],
+    ):
         self.graph, self.target, self.ops, self.reserved = graph, target, ops, reserved
         self.name_of, self.comment_of = name_of, comments
         self.torch = target == "pytorch"
@@ -114,19 +125,37 @@ class Planner:
 
     def skeleton(self, instance: Instance) -> tuple:
         """What the uses of one class must share: layers, ops, wiring, and the classes of the uses inside."""
+
         def ref(name: str) -> str:
             return "<in>" if name == instance.input else self.local(name, instance.path)
 
         items: list[tuple] = []
         for step in runs(instance.units, self.graph):
             if isinstance(step, Node):
-                items.append(("layer", ref(step.name), step.op, tuple(map(ref, step.inputs)), tuple(sorted(step.attrs)),
-                              tuple(step.params), tuple(step.buffers)))
+                items.append(
+                    (
+                        "layer",
+                        ref(step.name),
+                        step.op,
+                        tuple(map(ref, step.inputs)),
+                        tuple(sorted(step.attrs)),
+                        tuple(step.params),
+                        tuple(step.buffers),
+                    )
+                )
             elif isinstance(step, Instance):
                 items.append(("use", step.name, id(self.scope_of[step.path]), ref(step.input)))
             else:
-                items.append(("repeat", step.base, step.start, len(step.uses), id(self.scope_of[step.uses[0].path]),
-                              ref(step.input)))
+                items.append(
+                    (
+                        "repeat",
+                        step.base,
+                        step.start,
+                        len(step.uses),
+                        id(self.scope_of[step.uses[0].path]),
+                        ref(step.input),
+                    )
+                )
         return tuple(items)
 
     def plan_group(self, block: str, members: list[Instance]) -> None:
@@ -135,7 +164,7 @@ class Planner:
         except NotUniform:  # the uses that one class can follow, gathered in order
             groups: list[list[Instance]] = []
             for member in members:
-                for group in groups[-self.MAX_TRIES:]:
+                for group in groups[-self.MAX_TRIES :]:
                     try:
                         self.render(block, group + [member], group + [member])
                     except NotUniform:
@@ -161,8 +190,11 @@ class Planner:
         taken = set(self.reserved) | {"in_channels"} | {s.name for s in self.scopes}
         result = []
         for name in first.args:
-            python = name if name.isidentifier() and not keyword.iskeyword(name) and name not in taken \
+            python = (
+                name
+                if name.isidentifier() and not keyword.iskeyword(name) and name not in taken
                 else self.fresh(name, taken)
+            )
             taken.add(python)
             result.append(Candidate(python, tuple(m.args[name] for m in block_members)))
         channels = "in_channels" if "in_channels" not in first.args else self.fresh("in_channels", taken)
@@ -171,8 +203,9 @@ class Planner:
 
     @staticmethod
     def fresh(name: str, taken: set[str]) -> str:
-        base = name if name.isidentifier() and name.isascii() else "p_" + "".join(c if c.isalnum() else "_" for c in
-                                                                                    name)
+        base = (
+            name if name.isidentifier() and name.isascii() else "p_" + "".join(c if c.isalnum() else "_" for c in name)
+        )
         candidate, k = base + "_", 1
         while candidate in taken or keyword.iskeyword(candidate):
             k += 1
@@ -182,17 +215,28 @@ class Planner:
     def render(self, block: str, members: list[Instance], sample: list[Instance]) -> Scope:
         candidates = self.candidates(sample)
         fitter = Fitter(candidates)
-        rendered = _Rendered(self, fitter, [runs(m.units, self.graph) for m in sample], sample,
-                             {c.name for c in candidates})
+        rendered = _Rendered(
+            self, fitter, [runs(m.units, self.graph) for m in sample], sample, {c.name for c in candidates}
+        )
         rendered.run()
         used = [c for c in candidates[-1:] + candidates[:-1] if c.name in fitter.used]  # in_channels first
         if len(sample) < len(members):  # every member renders to the same code: their values are the sample's
             used = []
         first_use = ", ".join(m.path for m in members[:3]) + (", ..." if len(members) > 3 else "")
-        title = f"block {block}: {len(members)} use{'s' if len(members) > 1 else ''} ({first_use}); " \
-                f"shapes of {members[0].path}"
-        return Scope("", block, members, used, rendered.idents, rendered.inits, rendered.forward,
-                     self.table(title, rendered.steps[0], members[0].path + "."))
+        title = (
+            f"block {block}: {len(members)} use{'s' if len(members) > 1 else ''} ({first_use}); "
+            f"shapes of {members[0].path}"
+        )
+        return Scope(
+            "",
+            block,
+            members,
+            used,
+            rendered.idents,
+            rendered.inits,
+            rendered.forward,
+            self.table(title, rendered.steps[0], members[0].path + "."),
+        )
 
     def network(self) -> Scope:
         """The network's own scope: its top-level layers and block uses."""
@@ -205,7 +249,7 @@ class Planner:
 
     @staticmethod
     def local(name: str, path: str) -> str:
-        return name[len(path) + 1:] if path else name
+        return name[len(path) + 1 :] if path else name
 
     def table(self, title: str, steps: list[Step], prefix: str) -> list[str]:
         from netdsl.ops.base import fmt_shape
@@ -218,9 +262,14 @@ class Planner:
                 nodes = [unit] if isinstance(unit, Node) else unit.nodes
                 last = nodes[-1] if isinstance(unit, Node) else self.graph[unit.output]
                 count = sum(n.param_count for n in nodes)
-                rows.append([unit.name[len(prefix):] if isinstance(unit, Node) else unit.name,
-                             op_text(unit) if isinstance(unit, Node) else call_text(unit), fmt_shape(last.shape),
-                             f"{count:,}" if count else ""])
+                rows.append(
+                    [
+                        unit.name[len(prefix) :] if isinstance(unit, Node) else unit.name,
+                        op_text(unit) if isinstance(unit, Node) else call_text(unit),
+                        fmt_shape(last.shape),
+                        f"{count:,}" if count else "",
+                    ]
+                )
         return plain_table(title, ["Layer", "Op", "Output (CxHxW)", "Params"], rows)
 
     def torch_names(self) -> dict[str, str]:
@@ -242,8 +291,9 @@ class Planner:
 class _Rendered:
     """The code of one scope, rendered for every sample use at once (values that differ are Varyings)."""
 
-    def __init__(self, planner: Planner, fitter: Fitter, steps: list[list[Step]], members: list[Instance] | None,
-                 taken: set[str]):
+    def __init__(
+        self, planner: Planner, fitter: Fitter, steps: list[list[Step]], members: list[Instance] | None, taken: set[str]
+    ):
         self.p, self.fitter, self.steps, self.members = planner, fitter, steps, members
         self.top = members is None
         self.inits: list[str] = []
@@ -254,8 +304,9 @@ class _Rendered:
         self.taken.add(self.loop)
 
     def locals(self) -> set[str]:
-        return {self.local_name(step, 0) for step in self.steps[0] if not isinstance(step, Repeat)} | \
-            {u.name for step in self.steps[0] if isinstance(step, Repeat) for u in step.uses}
+        return {self.local_name(step, 0) for step in self.steps[0] if not isinstance(step, Repeat)} | {
+            u.name for step in self.steps[0] if isinstance(step, Repeat) for u in step.uses
+        }
 
     def prefix(self, m: int) -> str:
         return "" if self.members is None else self.members[m].path
@@ -288,7 +339,7 @@ class _Rendered:
         scope_input = None if self.members is None else self.members[0].input
         readers: dict[str | None, list[int]] = {}
         for j, step in enumerate(steps):
-            for source in (step.inputs if isinstance(step, Node) else [step.input]):
+            for source in step.inputs if isinstance(step, Node) else [step.input]:
                 readers.setdefault(source, []).append(j)
         last_input_read = max(readers.get(scope_input, [-1])) if scope_input else 0
         names = []
@@ -336,7 +387,7 @@ class _Rendered:
             if len(trailing) <= LINE_LENGTH:
                 lines[-1] = trailing
             else:
-                lines.insert(0, f"{line[:len(line) - len(line.lstrip())]}# {comment_text(note)}")
+                lines.insert(0, f"{line[: len(line) - len(line.lstrip())]}# {comment_text(note)}")
         self.forward += lines
 
     def layer(self, nodes: list[Node], var: str, ins: list[str]) -> None:
@@ -344,12 +395,22 @@ class _Rendered:
 
         first = nodes[0]
         local = self.local_name(first, 0)
-        merged = Node(local, first.op, {key: self.merge([n.attrs[key] for n in nodes]) for key in first.attrs}, [],
-                      first.span, first.text, first.implicit, first.context,
-                      shape=self.merge([n.shape for n in nodes]), params=dict(first.params),
-                      buffers=dict(first.buffers))
-        in_shapes = tuple(self.merge([self.p.graph[n.inputs[i]].shape for n in nodes])
-                          for i in range(len(first.inputs)))
+        merged = Node(
+            local,
+            first.op,
+            {key: self.merge([n.attrs[key] for n in nodes]) for key in first.attrs},
+            [],
+            first.span,
+            first.text,
+            first.implicit,
+            first.context,
+            shape=self.merge([n.shape for n in nodes]),
+            params=dict(first.params),
+            buffers=dict(first.buffers),
+        )
+        in_shapes = tuple(
+            self.merge([self.p.graph[n.inputs[i]].shape for n in nodes]) for i in range(len(first.inputs))
+        )
         layer = Layer(merged, var, tuple(ins), self.ident(local), in_shapes)
         expression = " ".join(str(getattr(self.p.ops, first.op)(layer)).split())
         if expression != var:
@@ -381,8 +442,9 @@ class _Rendered:
             self.statement(f"{self.indent}{var} = self.{attr}({source})", note)
         else:
             extra = f", {args}" if args else ""
-            self.statement(f"{self.indent}{var} = {scope.name}(scope(params, {py_literal(uses[0].name)}), "
-                           f"{source}{extra})", note)
+            self.statement(
+                f"{self.indent}{var} = {scope.name}(scope(params, {py_literal(uses[0].name)}), {source}{extra})", note
+            )
 
     def repeat(self, repeats: list[Repeat], var: str, source: str) -> None:
         from netdsl.codegen.render import py_literal

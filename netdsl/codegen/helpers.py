@@ -21,8 +21,9 @@ def reference_functions() -> dict[str, tuple[str, frozenset[str]]]:
     spec = importlib.util.find_spec("netdsl.reference")
     assert spec is not None and spec.origin is not None
     text = Path(spec.origin).read_text(encoding="utf-8")
-    functions = [node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)
-                 and node.name != "reference"]  # the registering decorator stays in netdsl
+    functions = [
+        node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef) and node.name != "reference"
+    ]  # the registering decorator stays in netdsl
     names = {fn.name for fn in functions}
     result = {}
     for fn in functions:

@@ -37,31 +37,114 @@ TARGETS = ("numpy", "pytorch")
 __all__ = ["LINE_LENGTH", "TARGETS", "CodegenError", "generate", "wrap", "write"]
 
 # Names the generated code itself uses, which a layer's variable or attribute must not shadow.
-_NUMPY_NAMES = {"np", "params", "scope", "x", "logits", "forward", "init_params", "load", "initialize", "INPUT_SHAPE",
-                "OUTPUT_SHAPE", "PARAMETERS"}  # and helper_names(), read from reference.py on first use
-_TORCH_NAMES = {"torch", "nn", "F", "np", "self", "x", "logits", "INPUT_SHAPE", "OUTPUT_SHAPE", "RENAMED",
-                "PaddedMaxPool2d", "PaddedAvgPool2d", "ChannelLRN", "ChannelLayerNorm", "ChannelScale"}
+_NUMPY_NAMES = {
+    "np",
+    "params",
+    "scope",
+    "x",
+    "logits",
+    "forward",
+    "init_params",
+    "load",
+    "initialize",
+    "INPUT_SHAPE",
+    "OUTPUT_SHAPE",
+    "PARAMETERS",
+}  # and helper_names(), read from reference.py on first use
+_TORCH_NAMES = {
+    "torch",
+    "nn",
+    "F",
+    "np",
+    "self",
+    "x",
+    "logits",
+    "INPUT_SHAPE",
+    "OUTPUT_SHAPE",
+    "RENAMED",
+    "PaddedMaxPool2d",
+    "PaddedAvgPool2d",
+    "ChannelLRN",
+    "ChannelLayerNorm",
+    "ChannelScale",
+}
 # nn.Module's own attributes and methods (torch 2.x) and the methods the generated module adds: a layer
 # attribute named like one of them would replace it. A test checks this list against torch.
 MODULE_ATTRIBUTES = {
-    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu",
-    "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state",
-    "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers",
-    "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook",
-    "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
-    "register_full_backward_pre_hook", "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
-    "register_module", "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook",
-    "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
-    "training", "type", "xpu", "zero_grad",
-    "load_netdsl_weights", "load_netdsl_state_dict", "netdsl_names", "netdsl_state_dict", "save_netdsl_weights",
+    "T_destination",
+    "add_module",
+    "apply",
+    "bfloat16",
+    "buffers",
+    "call_super_init",
+    "children",
+    "compile",
+    "cpu",
+    "cuda",
+    "double",
+    "dump_patches",
+    "eval",
+    "extra_repr",
+    "float",
+    "forward",
+    "get_buffer",
+    "get_extra_state",
+    "get_parameter",
+    "get_submodule",
+    "half",
+    "ipu",
+    "load_state_dict",
+    "modules",
+    "mtia",
+    "named_buffers",
+    "named_children",
+    "named_modules",
+    "named_parameters",
+    "parameters",
+    "register_backward_hook",
+    "register_buffer",
+    "register_forward_hook",
+    "register_forward_pre_hook",
+    "register_full_backward_hook",
+    "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook",
+    "register_module",
+    "register_parameter",
+    "register_state_dict_post_hook",
+    "register_state_dict_pre_hook",
+    "requires_grad_",
+    "set_extra_state",
+    "set_submodule",
+    "share_memory",
+    "state_dict",
+    "to",
+    "to_empty",
+    "train",
+    "training",
+    "type",
+    "xpu",
+    "zero_grad",
+    "load_netdsl_weights",
+    "load_netdsl_state_dict",
+    "netdsl_names",
+    "netdsl_state_dict",
+    "save_netdsl_weights",
 }
 
 
 @lru_cache(maxsize=1)
 def reserved_names() -> frozenset[str]:
     """Every name a layer's variable or attribute must avoid (parses reference.py: not done at import)."""
-    return (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | _NUMPY_NAMES
-            | helper_names() | _TORCH_NAMES | MODULE_ATTRIBUTES)
+    return (
+        frozenset(keyword.kwlist)
+        | frozenset(keyword.softkwlist)
+        | frozenset(dir(builtins))
+        | _NUMPY_NAMES
+        | helper_names()
+        | _TORCH_NAMES
+        | MODULE_ATTRIBUTES
+    )
 
 
 # top-level modules a generated file must not shadow when its folder is on sys.path
@@ -193,8 +276,9 @@ def module_stem(network: str) -> str:
 
 def check_stem(stem: str) -> None:
     if not stem.isidentifier() or keyword.iskeyword(stem):
-        raise CodegenError(f"'{stem}' cannot be a Python module name: the output file name must be an identifier "
-                           "followed by .py")
+        raise CodegenError(
+            f"'{stem}' cannot be a Python module name: the output file name must be an identifier followed by .py"
+        )
     if stem in _SHADOWED:
         raise CodegenError(f"a module named '{stem}.py' would shadow the '{stem}' library; choose another name")
 
@@ -259,6 +343,7 @@ def fragments(target: str) -> Any:
 
 def block_name(target: str) -> Callable[[str, set[str]], str]:
     """The class (PyTorch) or function (NumPy) name of a block, distinct from every name taken."""
+
     def name(block: str, taken: set[str]) -> str:
         base = class_name(block) if target == "pytorch" else sanitize(block)
         found, k = base, 1
@@ -281,8 +366,9 @@ def header(model: Model, source: str, planner: Planner) -> dict:
     from netdsl import __version__
 
     table = network_table(model, planner)
-    wide = any(len(line) + 2 > LINE_LENGTH for line in table) or \
-        any(len(line) + 2 > LINE_LENGTH for scope in planner.scopes for line in scope.table)
+    wide = any(len(line) + 2 > LINE_LENGTH for line in table) or any(
+        len(line) + 2 > LINE_LENGTH for scope in planner.scopes for line in scope.table
+    )
     return {"table": table, "source": source, "version": __version__, "wide": wide}
 
 
@@ -297,23 +383,39 @@ def network_table(model: Model, planner: Planner) -> list[str]:
         last = nodes[-1]
         inputs = unit.inputs if isinstance(unit, Node) else [unit.input]
         params, macs = sum(n.param_count for n in nodes), sum(n.macs for n in nodes)
-        rows.append([unit.name if isinstance(unit, Node) else unit.path,
-                     op_text(unit) if isinstance(unit, Node) else call_text(unit), fmt_shape(last.shape),
-                     f"{params:,}" if params else "", f"{macs:,}" if macs else "", rf_text(graph[last.name]),
-                     "" if inputs in ([], [previous]) else ", ".join(inputs)])
+        rows.append(
+            [
+                unit.name if isinstance(unit, Node) else unit.path,
+                op_text(unit) if isinstance(unit, Node) else call_text(unit),
+                fmt_shape(last.shape),
+                f"{params:,}" if params else "",
+                f"{macs:,}" if macs else "",
+                rf_text(graph[last.name]),
+                "" if inputs in ([], [previous]) else ", ".join(inputs),
+            ]
+        )
         previous = last.name
     chain = all(not row[-1] for row in rows)
     headers = HEADERS + ([] if chain else ["Inputs"])
-    rows = [row[:len(headers)] for row in rows]
+    rows = [row[: len(headers)] for row in rows]
     return plain_table(f"network {model.name}", headers, rows) + totals_lines(model._network)
 
 
 def tensors(model: Model, torch_names: dict[str, str]) -> list[dict]:
     """Every weight tensor in the backend's order: key, shape, how the backend initializes it, its PyTorch name."""
-    return [{"key": t.key, "node": t.node, "param": t.param, "shape": t.shape, "init": t.how,
-             "scale": float(t.scale), "buffer": t.buffer,
-             "torch_name": f"{torch_names.get(t.node, t.node)}.{t.param}"}
-            for t in init_plan(model.graph)]
+    return [
+        {
+            "key": t.key,
+            "node": t.node,
+            "param": t.param,
+            "shape": t.shape,
+            "init": t.how,
+            "scale": float(t.scale),
+            "buffer": t.buffer,
+            "torch_name": f"{torch_names.get(t.node, t.node)}.{t.param}",
+        }
+        for t in init_plan(model.graph)
+    ]
 
 
 def helpers(planner: Planner, scopes: list[Scope], target: str) -> list[str]:
@@ -369,21 +471,37 @@ def context(model: Model, target: str, source: str, stem: str) -> dict:
 def train_settings(model: Model, final: str | None) -> dict:
     """The train section as the train script uses it: PyTorch's optimizer and its keyword arguments."""
     config = model.train_config
-    torch_args = {key: value if isinstance(value, (bool, tuple)) else float(value)
-                  for key, value in config.optimizer_kwargs().items()}
+    torch_args = {
+        key: value if isinstance(value, (bool, tuple)) else float(value)
+        for key, value in config.optimizer_kwargs().items()
+    }
     optimizer = OPTIMIZERS[config.optimizer].torch_class
     fused = final is not None and FUSED_HEADS.get(config.loss) == final
     kwargs = "".join(f", {key}={py_literal(value)}" for key, value in torch_args.items() if key != "lr")
     extra = (["augmenter"] if config.augment else []) + (["iteration: int"] if config.decay else [])
     epoch_args = ["model", "loader: DataLoader", "optimizer: torch.optim.Optimizer", "device: torch.device"] + extra
-    settings = {"optimizer_lines": wrap(f"    return torch.optim.{optimizer}(parameters, lr=lr{kwargs})"),
-                "train_epoch_def": define("def train_epoch(", epoch_args, ") -> " + (
-                    "tuple[list[float], int]:" if config.decay else "list[float]:"))}
-    return {**settings,"data": config.data, "loss": config.loss, "optimizer": optimizer, "lr": torch_args.pop("lr"),
-            "optimizer_kwargs": [f"{key}={py_literal(value)}" for key, value in torch_args.items()],
-            "epochs": config.epochs, "batch": config.batch, "seed": config.seed, "val_split": config.val_split,
-            "netdsl_optimizer": config.optimizer, "fused": fused, **schedule_settings(config),
-            **regression_settings(config)}
+    settings = {
+        "optimizer_lines": wrap(f"    return torch.optim.{optimizer}(parameters, lr=lr{kwargs})"),
+        "train_epoch_def": define(
+            "def train_epoch(", epoch_args, ") -> " + ("tuple[list[float], int]:" if config.decay else "list[float]:")
+        ),
+    }
+    return {
+        **settings,
+        "data": config.data,
+        "loss": config.loss,
+        "optimizer": optimizer,
+        "lr": torch_args.pop("lr"),
+        "optimizer_kwargs": [f"{key}={py_literal(value)}" for key, value in torch_args.items()],
+        "epochs": config.epochs,
+        "batch": config.batch,
+        "seed": config.seed,
+        "val_split": config.val_split,
+        "netdsl_optimizer": config.optimizer,
+        "fused": fused,
+        **schedule_settings(config),
+        **regression_settings(config),
+    }
 
 
 TORCH_REGRESSION_LOSSES = {"mse": "mse_loss", "mae": "l1_loss", "huber": "huber_loss"}  # huber: delta 1, as netdsl's
@@ -392,8 +510,12 @@ TORCH_REGRESSION_LOSSES = {"mse": "mse_loss", "mae": "l1_loss", "huber": "huber_
 def regression_settings(config) -> dict:
     """`target = values`: the data's target, torch's loss function and the metric the script reports."""
     regression = config.regression
-    return {"regression": regression, "target": "values" if regression else "labels",
-            "torch_loss": TORCH_REGRESSION_LOSSES.get(config.loss), "metric": config.metric if regression else "acc"}
+    return {
+        "regression": regression,
+        "target": "values" if regression else "labels",
+        "torch_loss": TORCH_REGRESSION_LOSSES.get(config.loss),
+        "metric": config.metric if regression else "acc",
+    }
 
 
 def schedule_settings(config) -> dict:
@@ -409,11 +531,17 @@ def schedule_settings(config) -> dict:
         lr_parts.append(f"Keras' decay, lr / (1 + {config.decay:g} * iterations) at each step")
     transforms = [f"Transform({py_literal(t.name)}, {py_literal(tuple(t.args))})" for t in config.augment]
     augment = f"({transforms[0]},)" if len(transforms) == 1 else f"({', '.join(transforms)})"
-    return {"schedule": spec.name if spec else None, "main_scheduler": main, "warmup": config.warmup,
-            "main_scheduler_lines": wrap(f"    main = {main}") if main else [],
-            "augment_lines": wrap(f"    return Augmenter({augment}, seed=seed * 1009 + rank)"),
-            "decay": config.decay, "augment": augment if config.augment else None,
-            "augment_text": ", ".join(str(t) for t in config.augment), "lr_text": _lr_sentence(lr_parts)}
+    return {
+        "schedule": spec.name if spec else None,
+        "main_scheduler": main,
+        "warmup": config.warmup,
+        "main_scheduler_lines": wrap(f"    main = {main}") if main else [],
+        "augment_lines": wrap(f"    return Augmenter({augment}, seed=seed * 1009 + rank)"),
+        "decay": config.decay,
+        "augment": augment if config.augment else None,
+        "augment_text": ", ".join(str(t) for t in config.augment),
+        "lr_text": _lr_sentence(lr_parts),
+    }
 
 
 def scheduler_call(spec) -> str:
@@ -422,8 +550,9 @@ def scheduler_call(spec) -> str:
     values = {}
     for arg in declaration.args:
         value = spec.get(arg.name)
-        values[arg.name] = 'optimizer.param_groups[0]["lr"]' if value is None and arg.defaults_to_lr \
-            else py_literal(value)
+        values[arg.name] = (
+            'optimizer.param_groups[0]["lr"]' if value is None and arg.defaults_to_lr else py_literal(value)
+        )
     arguments = [f"{key}={source.format(**values)}" for key, source in declaration.torch_args]
     return f"sched.{declaration.torch_class}(optimizer, {', '.join(arguments)})"
 
@@ -450,8 +579,10 @@ def generate(model: Model, target: str, source: str, stem: str | None = None) ->
     values = context(model, target, source, stem)
     env = environment()
     names = [f"{stem}.py", f"{stem}_train.py"]
-    files = {name: env.get_template(template).render({**values, "uses_functional": True})
-             for name, template in zip(names, TEMPLATES[target])}
+    files = {
+        name: env.get_template(template).render({**values, "uses_functional": True})
+        for name, template in zip(names, TEMPLATES[target])
+    }
     if target == "pytorch" and not _calls_functional(files[names[0]]):  # a net of fc layers alone: no F. call
         files[names[0]] = env.get_template(TEMPLATES[target][0]).render({**values, "uses_functional": False})
     return files

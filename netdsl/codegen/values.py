@@ -132,8 +132,10 @@ def pack(value: tuple) -> Any:
     if not varying:
         return value
     uses = len(varying[0].values)
-    return merge(tuple(tuple(v.values[k] if isinstance(v, Varying) else v for v in value) for k in range(uses)),
-                 varying[0].fitter)
+    return merge(
+        tuple(tuple(v.values[k] if isinstance(v, Varying) else v for v in value) for k in range(uses)),
+        varying[0].fitter,
+    )
 
 
 def text_of(value: Any) -> str:

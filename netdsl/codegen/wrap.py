@@ -38,8 +38,8 @@ def _split(line: str, suffix: str, width: int) -> list[str]:
     if bracket is None:
         return [line + suffix]
     open_at, close_at = bracket
-    indent = line[:len(line) - len(line.lstrip())]
-    head, args = line[:open_at + 1], _split_top_level(line[open_at + 1:close_at])
+    indent = line[: len(line) - len(line.lstrip())]
+    head, args = line[: open_at + 1], _split_top_level(line[open_at + 1 : close_at])
     inner = indent + "    "
     together = inner + ", ".join(args)
     if len(together) <= width:

@@ -71,8 +71,15 @@ def load_dataset(
     from netdsl.data.pipeline import load_dataset as _load
 
     return _load(
-        spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download, progress=progress,
-        target=target, tokens=tokens,
+        spec,
+        input_shape,
+        data_dir=data_dir,
+        val_split=val_split,
+        seed=seed,
+        download=download,
+        progress=progress,
+        target=target,
+        tokens=tokens,
     )
 
 
@@ -93,8 +100,18 @@ def load_arrays(
     "train" (the samples training fits on), "all", or "test" (only a set with an official test split)."""
     from netdsl.data.pipeline import load_arrays as _load
 
-    return _load(spec, input_shape, data_dir=data_dir, val_split=val_split, seed=seed, download=download,
-                 progress=progress, portion=portion, target=target, tokens=tokens)
+    return _load(
+        spec,
+        input_shape,
+        data_dir=data_dir,
+        val_split=val_split,
+        seed=seed,
+        download=download,
+        progress=progress,
+        portion=portion,
+        target=target,
+        tokens=tokens,
+    )
 
 
 def fit_to_input(x: np.ndarray, input_shape: tuple[int, ...], name: str = "data") -> tuple[np.ndarray, list[str]]:

@@ -142,8 +142,9 @@ def _check_cached(name: str, path: Path) -> None:
         return
     got = dl.sha256_file(path)
     if got != expected:
-        raise DataError(f"{name}: {path}: SHA-256 mismatch (got {got}, expected {expected}); "
-                        "delete it to download again")
+        raise DataError(
+            f"{name}: {path}: SHA-256 mismatch (got {got}, expected {expected}); delete it to download again"
+        )
 
 
 def _idx_paths(name: str, data_dir: str | Path | None, download: bool, progress: Progress) -> list[Path]:

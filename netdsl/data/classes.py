@@ -13,8 +13,18 @@ DIGITS = tuple(str(i) for i in range(10))
 BUILTIN_CLASSES: dict[str, tuple[str, ...]] = {
     "digits": DIGITS,
     "mnist": DIGITS,
-    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                      "Ankle boot"),
+    "fashion_mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
     "waves": ("sine", "square", "sawtooth", "noise"),
     "spectrograms": ("sine", "square", "sawtooth", "noise"),
     "sentences": ("sport", "weather", "food", "computers"),
@@ -67,8 +77,9 @@ def npz_names(path: str | Path) -> tuple[str, ...] | None:
     return tuple(str(n.decode() if isinstance(n, bytes) else n) for n in names)
 
 
-def class_names(classes: str | tuple[str, ...] | None, data: str, program_file: str | None = None
-                ) -> tuple[str, ...] | None:
+def class_names(
+    classes: str | tuple[str, ...] | None, data: str, program_file: str | None = None
+) -> tuple[str, ...] | None:
     """The names a train section gives its classes: `classes` (a file beside the .net file, or inline), else
     the built-in set's, else a data .npz's `classes` array; None when nothing names them."""
     if isinstance(classes, tuple):

@@ -164,8 +164,10 @@ def _check_float32_range(path: Path, lines: list[tuple[int, str]], x: np.ndarray
     if len(beyond):
         row, col = (int(i) for i in beyond[0])
         number, line = lines[row]
-        raise DataError(f"{path}: cell {_shown_cell(line.split(',')[col].strip())} at row {number}, column {col + 1} "
-                        f"is beyond float32's range (+-{FLOAT32_MAX:.3g}), which features are computed in")
+        raise DataError(
+            f"{path}: cell {_shown_cell(line.split(',')[col].strip())} at row {number}, column {col + 1} "
+            f"is beyond float32's range (+-{FLOAT32_MAX:.3g}), which features are computed in"
+        )
 
 
 def _shown_cell(value: str) -> str:

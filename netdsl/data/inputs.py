@@ -34,8 +34,9 @@ def read_input(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
         return _read_npy(file), []
     if suffix in IMAGE_SUFFIXES:
         return read_image(file, input_shape)
-    raise InputFileError(f"{file}: unsupported input file type '{suffix}': use .npy or an image "
-                       f"({', '.join(IMAGE_SUFFIXES)})")
+    raise InputFileError(
+        f"{file}: unsupported input file type '{suffix}': use .npy or an image ({', '.join(IMAGE_SUFFIXES)})"
+    )
 
 
 def _read_npy(file: Path) -> np.ndarray:
@@ -64,8 +65,10 @@ def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
     from PIL import Image, UnidentifiedImageError
 
     if len(input_shape) != 3 or input_shape[0] not in (1, 3) or None in input_shape:
-        raise InputFileError(f"{path}: an image input needs a model taking 1 or 3 x H x W images; "
-                           f"this one takes {show_shape(input_shape)}")
+        raise InputFileError(
+            f"{path}: an image input needs a model taking 1 or 3 x H x W images; "
+            f"this one takes {show_shape(input_shape)}"
+        )
     channels, height, width = input_shape
     try:
         with Image.open(path) as image:
@@ -77,8 +80,10 @@ def read_image(path: str | os.PathLike[str], input_shape: tuple[int | None, ...]
                 converted = converted.resize((width, height), Image.BILINEAR)  # type: ignore[attr-defined]  # Image.Resampling needs Pillow 9.1
             pixels = np.asarray(converted, dtype=np.float32) / 255.0
     except Image.DecompressionBombError as err:
-        raise InputFileError(f"{path}: refused: the image is larger than Pillow's decompression-bomb limit "
-                             f"({Image.MAX_IMAGE_PIXELS:,} pixels) ({err})") from None
+        raise InputFileError(
+            f"{path}: refused: the image is larger than Pillow's decompression-bomb limit "
+            f"({Image.MAX_IMAGE_PIXELS:,} pixels) ({err})"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError) as err:
         raise InputFileError(f"{path}: cannot read the image: {err}") from None
     x = pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)
@@ -98,8 +103,7 @@ def as_batch(x: np.ndarray, shape: tuple[int, ...], source: str) -> np.ndarray:
         x = x[None]
     if tuple(x.shape[1:]) != shape:
         wanted = "x".join(map(str, shape))
-        raise InputFileError(f"{source}: has shape {list(x.shape)}, the network wants {wanted} "
-                             f"or a batch n x {wanted}")
+        raise InputFileError(f"{source}: has shape {list(x.shape)}, the network wants {wanted} or a batch n x {wanted}")
     return x.astype(np.float32)
 
 

@@ -61,15 +61,17 @@ TARGETS = ("labels", "values", "auto")
 
 
 def _resolve_target(raw: Raw, name: str, target: str) -> tuple[str, list[str]]:
-    """"labels" or "values" for `target`; "auto" is values when some labels are not integers (with a notice)."""
+    """ "labels" or "values" for `target`; "auto" is values when some labels are not integers (with a notice)."""
     if target not in TARGETS:
         raise DataError(f"unknown target '{target}': use one of {', '.join(TARGETS)}")
     if target != "auto":
         return target, []
     if not holds_values(raw.y):
         return "labels", []
-    return "values", [f"{name}: the labels are real numbers, not classes: training a regression (target = values); "
-                      "say target = values or target = labels in the train section to choose"]
+    return "values", [
+        f"{name}: the labels are real numbers, not classes: training a regression (target = values); "
+        "say target = values or target = labels in the train section to choose"
+    ]
 
 
 def _targets(y: np.ndarray, name: str, target: str) -> np.ndarray:
@@ -77,8 +79,9 @@ def _targets(y: np.ndarray, name: str, target: str) -> np.ndarray:
     return labels_to_values(y, name) if target == "values" else labels_to_classes(y, name)
 
 
-def _shape(x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str, tokens: int | None = None
-           ) -> tuple[np.ndarray, list[str]]:
+def _shape(
+    x: np.ndarray, input_shape: tuple[int, ...], scale: float, name: str, tokens: int | None = None
+) -> tuple[np.ndarray, list[str]]:
     """Fit samples to the input shape and scale pixels to [0, 1] (float32); token ids are checked, not scaled."""
     if tokens is not None:  # checked by _check_tokens, sample numbers as in the file
         return fit_to_input(x.astype(np.float32), input_shape, name)
@@ -174,20 +177,24 @@ def load_arrays(
     target, found = _resolve_target(raw, name, target)
     x_raw, y, y_all = _portion(raw, where, portion, val_split, seed, target)
     x, notices = _shape(x_raw, input_shape, raw.scale, name, tokens)
-    return Arrays(x=x, y=y, num_classes=_num_classes(raw, target, y_all, y), name=name, notices=found + notices,
-                  target=target)
+    return Arrays(
+        x=x, y=y, num_classes=_num_classes(raw, target, y_all, y), name=name, notices=found + notices, target=target
+    )
 
 
-def _portion(raw: Raw, name: str, portion: str, val_split: float, seed: int, target: str = "labels"
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _portion(
+    raw: Raw, name: str, portion: str, val_split: float, seed: int, target: str = "labels"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw samples and labels of "val" (the test split, else the seeded validation split; all when
     val_split=0), "train" (what training fits on) or "all"; plus every label, for the class count."""
     if portion not in PORTIONS:
         raise DataError(f"unknown portion '{portion}': use one of {', '.join(PORTIONS)}")
     y_all = _targets(raw.y, name, target)
     if portion == "test" and (raw.x_test is None or raw.y_test is None):
-        raise DataError(f"{name} has no official test split (mnist, fashion_mnist and cifar10 have one); "
-                        "use --split val for its held-out validation samples")
+        raise DataError(
+            f"{name} has no official test split (mnist, fashion_mnist and cifar10 have one); "
+            "use --split val for its held-out validation samples"
+        )
     if raw.x_test is not None and raw.y_test is not None:
         y_test = _targets(raw.y_test, name, target)
         parts = {"val": (raw.x_test, y_test), "test": (raw.x_test, y_test), "train": (raw.x, y_all)}

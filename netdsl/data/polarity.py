@@ -29,8 +29,10 @@ def polarity_notice(x: Any, source: str, data: str) -> str | None:
     if not light:
         return None
     which = "it is" if len(x) == 1 else f"{light} of its {len(x)} samples are"
-    return (f"{source}: {which} dark on a light background, but {data} is light on dark; "
-            "if the prediction looks wrong, try --invert")
+    return (
+        f"{source}: {which} dark on a light background, but {data} is light on dark; "
+        "if the prediction looks wrong, try --invert"
+    )
 
 
 def invert(x: Any) -> Any:

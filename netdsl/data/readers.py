@@ -26,8 +26,10 @@ def _read_bytes(path: Path, name: str) -> bytes:
         with opener(path, "rb") as stream:
             data = stream.read(MAX_FILE_BYTES + 1)  # a gzip bomb stops here
         if len(data) > MAX_FILE_BYTES:
-            raise DataError(f"{name}: {path}: larger than {MAX_FILE_BYTES // 2**20} MiB"
-                            f"{' once decompressed' if path.suffix == '.gz' else ''}; not a data file of this set")
+            raise DataError(
+                f"{name}: {path}: larger than {MAX_FILE_BYTES // 2**20} MiB"
+                f"{' once decompressed' if path.suffix == '.gz' else ''}; not a data file of this set"
+            )
         return data
     except FileNotFoundError:
         raise DataError(f"{name}: {path}: no such file") from None

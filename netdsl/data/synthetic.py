@@ -29,22 +29,33 @@ TOPICS = ("sport", "weather", "food", "computers")
 # Each topic's own words by part of speech; sentences mix them with shared words, so that no single word
 # decides the topic every time (every topic also borrows one word from another now and then).
 TOPIC_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "sport": {"noun": ("team", "match", "goal", "coach", "player", "season", "ball", "league"),
-              "verb": ("won", "lost", "scored", "played", "trained", "kicked"),
-              "adj": ("fast", "tired", "strong", "winning", "home", "final")},
-    "weather": {"noun": ("rain", "storm", "sun", "wind", "cloud", "snow", "forecast", "sky"),
-                "verb": ("fell", "blew", "cleared", "poured", "froze", "warmed"),
-                "adj": ("cold", "wet", "sunny", "windy", "grey", "mild")},
-    "food": {"noun": ("soup", "bread", "cheese", "cake", "dinner", "recipe", "kitchen", "pasta"),
-             "verb": ("cooked", "baked", "tasted", "ate", "served", "burned"),
-             "adj": ("sweet", "salty", "fresh", "spicy", "warm", "tasty")},
-    "computers": {"noun": ("laptop", "program", "screen", "server", "keyboard", "network", "file", "bug"),
-                  "verb": ("crashed", "compiled", "booted", "loaded", "updated", "froze"),
-                  "adj": ("slow", "new", "broken", "fast", "remote", "digital")},
+    "sport": {
+        "noun": ("team", "match", "goal", "coach", "player", "season", "ball", "league"),
+        "verb": ("won", "lost", "scored", "played", "trained", "kicked"),
+        "adj": ("fast", "tired", "strong", "winning", "home", "final"),
+    },
+    "weather": {
+        "noun": ("rain", "storm", "sun", "wind", "cloud", "snow", "forecast", "sky"),
+        "verb": ("fell", "blew", "cleared", "poured", "froze", "warmed"),
+        "adj": ("cold", "wet", "sunny", "windy", "grey", "mild"),
+    },
+    "food": {
+        "noun": ("soup", "bread", "cheese", "cake", "dinner", "recipe", "kitchen", "pasta"),
+        "verb": ("cooked", "baked", "tasted", "ate", "served", "burned"),
+        "adj": ("sweet", "salty", "fresh", "spicy", "warm", "tasty"),
+    },
+    "computers": {
+        "noun": ("laptop", "program", "screen", "server", "keyboard", "network", "file", "bug"),
+        "verb": ("crashed", "compiled", "booted", "loaded", "updated", "froze"),
+        "adj": ("slow", "new", "broken", "fast", "remote", "digital"),
+    },
 }
-SHARED = {"det": ("the", "a", "our", "their", "this"), "adv": ("today", "again", "yesterday", "quickly", "all day"),
-          "subject": ("we", "they", "everyone", "my friend", "the children"),
-          "filler": ("really", "very", "quite", "so", "just")}
+SHARED = {
+    "det": ("the", "a", "our", "their", "this"),
+    "adv": ("today", "again", "yesterday", "quickly", "all day"),
+    "subject": ("we", "they", "everyone", "my friend", "the children"),
+    "filler": ("really", "very", "quite", "so", "just"),
+}
 TEMPLATES = (
     "det adj noun verb adv",
     "subject verb det adj noun",
@@ -94,11 +105,13 @@ def spectrograms(samples: int = WAVE_SAMPLES, seed: int = 0) -> tuple[np.ndarray
 
 def vocabulary() -> tuple[str, ...]:
     """Every word of the sentences, id order: padding, unknown, then the words sorted."""
-    words = {w for parts in TOPIC_WORDS.values() for group in parts.values() for phrase in group
-             for w in phrase.split()}
+    words = {
+        w for parts in TOPIC_WORDS.values() for group in parts.values() for phrase in group for w in phrase.split()
+    }
     words |= {w for group in SHARED.values() for phrase in group for w in phrase.split()}
-    words |= {w for template in TEMPLATES for w in template.split() if w not in SHARED and w not in ("noun", "verb",
-                                                                                                    "adj")}
+    words |= {
+        w for template in TEMPLATES for w in template.split() if w not in SHARED and w not in ("noun", "verb", "adj")
+    }
     return (PAD, UNKNOWN, *sorted(words))
 
 
@@ -144,8 +157,10 @@ def read_text_file(path: str | Path, length: int, data: str) -> tuple[np.ndarray
     from netdsl.data import DataError
 
     if data != "sentences":
-        raise DataError(f"{path}: a text file needs a network trained on a built-in text set (data = sentences); "
-                        f"this one trains on {data}: give token ids as .npy")
+        raise DataError(
+            f"{path}: a text file needs a network trained on a built-in text set (data = sentences); "
+            f"this one trains on {data}: give token ids as .npy"
+        )
     file = Path(path)
     try:
         if file.stat().st_size > MAX_TEXT_BYTES:
@@ -162,6 +177,12 @@ def read_text_file(path: str | Path, length: int, data: str) -> tuple[np.ndarray
     words = vocabulary()
     known = set(words)
     unknown = sorted({w for line in lines for w in re.findall(r"[a-z0-9']+", line.lower()) if w not in known})
-    notes = [f"{file}: {len(unknown)} word(s) not in the sentences vocabulary, read as <unk>: "
-             f"{', '.join(unknown[:10])}{' ...' if len(unknown) > 10 else ''}"] if unknown else []
+    notes = (
+        [
+            f"{file}: {len(unknown)} word(s) not in the sentences vocabulary, read as <unk>: "
+            f"{', '.join(unknown[:10])}{' ...' if len(unknown) > 10 else ''}"
+        ]
+        if unknown
+        else []
+    )
     return np.stack([encode_text(line, length, words) for line in lines]), notes

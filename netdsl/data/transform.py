@@ -33,8 +33,9 @@ def check_input_shape(input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Validate a network input shape: (C, H, W) or (N,) with positive sizes."""
     shape = tuple(int(d) for d in input_shape)
     if len(shape) not in (1, 2, 3, 4) or any(d <= 0 for d in shape):
-        raise DataError(f"network {format_input(shape)}: data can be shaped only to (C, H, W), (C, L), "
-                        f"(C, D, H, W) or (N,)")
+        raise DataError(
+            f"network {format_input(shape)}: data can be shaped only to (C, H, W), (C, L), (C, D, H, W) or (N,)"
+        )
     return shape
 
 
@@ -79,8 +80,10 @@ def _as_chw(x: np.ndarray, input_shape: tuple[int, ...], name: str, notices: lis
     if len(input_shape) == 3 and sample == input_shape:
         return x
     if sample[2] in COLOR_CHANNELS and sample[0] not in COLOR_CHANNELS:
-        notices.append(f"{name}: moved the channels of {describe(sample)} first (HxWxC -> CxHxW) "
-                       f"to fit {format_input(input_shape)}")
+        notices.append(
+            f"{name}: moved the channels of {describe(sample)} first (HxWxC -> CxHxW) "
+            f"to fit {format_input(input_shape)}"
+        )
         return np.moveaxis(x, 3, 1)  # HWC -> CHW
     if sample[0] in COLOR_CHANNELS or (len(input_shape) == 3 and sample[0] == input_shape[0]):
         return x
@@ -138,8 +141,9 @@ def _fit_vector(x: np.ndarray, input_shape: tuple[int, ...], name: str, notices:
     flat = x.reshape(len(x), -1)
     if flat.shape[1] == size:
         if x.ndim > 2:
-            notices.append(f"{name}: flattened {describe(x.shape[1:])} to vectors of {size} "
-                           f"to fit {format_input(input_shape)}")
+            notices.append(
+                f"{name}: flattened {describe(x.shape[1:])} to vectors of {size} to fit {format_input(input_shape)}"
+            )
         return flat
     if x.ndim == 2 and math.isqrt(x.shape[1]) ** 2 != x.shape[1]:
         raise DataError(f"{name}: cannot fit {describe(x.shape[1:])} to {format_input(input_shape)}")
@@ -175,8 +179,9 @@ def fit_to_input(x: np.ndarray, input_shape: tuple[int, ...], name: str = "data"
             x = _as_chw(x, input_shape, name, notices)
         out = _fit_vector(x, input_shape, name, notices)
     elif x.ndim == 2 and x.shape[1] == math.prod(input_shape):
-        notices.append(f"{name}: read {describe(x.shape[1:])} as {describe(input_shape)} "
-                       f"to fit {format_input(input_shape)}")
+        notices.append(
+            f"{name}: read {describe(x.shape[1:])} as {describe(input_shape)} to fit {format_input(input_shape)}"
+        )
         out = x.reshape(len(x), *input_shape)
     else:
         out = _fit_image(_as_chw(x, input_shape, name, notices), input_shape, name, notices)
@@ -191,9 +196,11 @@ def _fit_exactly(x: np.ndarray, input_shape: tuple[int, ...], name: str) -> tupl
         notice = f"{name}: read vectors of {x.shape[1]} as {'x'.join(map(str, input_shape))} samples"
         return np.ascontiguousarray(x.reshape(len(x), *input_shape), dtype=np.float32), [notice]
     kind = "sequences" if len(input_shape) == 2 else "volumes"
-    raise DataError(f"{name}: samples of shape {x.shape[1:]} do not fit {format_input(input_shape)}: {kind} take "
-                    f"samples (n, {', '.join(map(str, input_shape))}) channels first, or flat ones of "
-                    f"{math.prod(input_shape)} values")
+    raise DataError(
+        f"{name}: samples of shape {x.shape[1:]} do not fit {format_input(input_shape)}: {kind} take "
+        f"samples (n, {', '.join(map(str, input_shape))}) channels first, or flat ones of "
+        f"{math.prod(input_shape)} values"
+    )
 
 
 MAX_CLASS_INDEX = 2**31 - 1
@@ -214,12 +221,16 @@ def labels_to_classes(y: np.ndarray, name: str) -> np.ndarray:
         bad = ~np.isfinite(y) | (y != np.round(y))
         if bad.any():
             index = int(np.argmax(bad))
-            raise DataError(f"{name}: label {y[index].item():g} at index {index} is not an integer "
-                            "(real numbers to fit: target = values in the train section)")
+            raise DataError(
+                f"{name}: label {y[index].item():g} at index {index} is not an integer "
+                "(real numbers to fit: target = values in the train section)"
+            )
     if y.size and y.dtype.kind in "uf" and y.max() > MAX_CLASS_INDEX:  # int64 would wrap it to a negative
         index = int(np.argmax(y))
-        raise DataError(f"{name}: label {y[index].item():g} at index {index} is too large for a class index "
-                        f"(at most {MAX_CLASS_INDEX:,})")
+        raise DataError(
+            f"{name}: label {y[index].item():g} at index {index} is too large for a class index "
+            f"(at most {MAX_CLASS_INDEX:,})"
+        )
     out = y.astype(np.int64)
     if out.size and out.min() < 0:
         raise DataError(f"{name}: label {int(out.min())} is negative; labels must be class indices 0, 1, ...")

@@ -14,8 +14,7 @@ GRADIENTS = "grad_norm"  # the diagnostic the extra panel draws
 LAYER_LEGEND = 12  # at most this many layers are named in the gradient panel's legend
 # Values beyond this are drawn at it: matplotlib's tick locator overflows on a range like 1e308 - -1e308.
 PLOT_LIMIT = 1e100
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
-           "#bcbd22")
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
 
 
 def _panels(runs: list[Run]) -> list[tuple[str, str]]:
@@ -31,8 +30,9 @@ def _panels(runs: list[Run]) -> list[tuple[str, str]]:
     return panels
 
 
-def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str = "",
-                max_width: float | None = None) -> None:
+def save_curves(
+    runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str = "", max_width: float | None = None
+) -> None:
     """One figure with a panel per quantity; each run one colour, named by its label when there are several.
     `max_width` (inches at 100 dpi) narrows the panels to fit a page."""
     from matplotlib.figure import Figure  # not pyplot: a notebook's own backend stays as it is
@@ -54,14 +54,18 @@ def save_curves(runs: list[Run], handle: IO[bytes], fmt: str = "png", title: str
             ax.set_yscale("log")
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
-        figure.legend(handles, labels, loc="lower center", ncol=2 if len(runs) == 1 else 1, fontsize=8,
-                      frameon=False)
+        figure.legend(handles, labels, loc="lower center", ncol=2 if len(runs) == 1 else 1, fontsize=8, frameon=False)
     if title:
         figure.suptitle(title)
     legend_rows = 1 if len(runs) == 1 else 2 * len(runs)
     figure.tight_layout(rect=(0, min(0.45, 0.035 * legend_rows + 0.04), 1, 1))
-    metadata = {"Creator": "netdsl", "CreationDate": None} if fmt == "pdf" else \
-        {"Date": None} if fmt == "svg" else {"Software": "netdsl"}
+    metadata = (
+        {"Creator": "netdsl", "CreationDate": None}
+        if fmt == "pdf"
+        else {"Date": None}
+        if fmt == "svg"
+        else {"Software": "netdsl"}
+    )
     figure.savefig(handle, format=fmt, metadata=metadata)
 
 
@@ -81,8 +85,14 @@ def _plot_gradients(ax, runs: list[Run]) -> None:
                 label = f"{index + 1}: {layer}"
             positive = [(e, v) for e, v in zip(epochs, _plottable(values)) if v > 0]
             if positive:
-                ax.plot(*zip(*positive), color=colour, marker=".", linestyle=styles[index % len(styles)],
-                        label=label, linewidth=1)
+                ax.plot(
+                    *zip(*positive),
+                    color=colour,
+                    marker=".",
+                    linestyle=styles[index % len(styles)],
+                    label=label,
+                    linewidth=1,
+                )
                 named += label is not None
     ax.set_yscale("log")
     if named:
@@ -103,5 +113,11 @@ def _plot_run(ax, run: Run, column: str, colour: str, several: bool) -> None:
     if run.has(column):
         ax.plot(epochs, _plottable(run.column(column)), color=colour, marker=".", label=f"{name}training")
     if run.has(f"val_{column}"):
-        ax.plot(epochs, _plottable(run.column(f"val_{column}")), color=colour if several else COLOURS[1], marker=".",
-                linestyle="--", label=f"{name}validation")
+        ax.plot(
+            epochs,
+            _plottable(run.column(f"val_{column}")),
+            color=colour if several else COLOURS[1],
+            marker=".",
+            linestyle="--",
+            label=f"{name}validation",
+        )

@@ -35,14 +35,15 @@ class _Writer:
     def group(self, item: Group, indent: str) -> None:
         self.clusters += 1
         self.lines.append(f"{indent}subgraph cluster_{self.clusters} {{")
-        self.lines.append(f"{indent}    label={_quote(item.path)}; style=dashed; color=\"#7a9f8c\";")
+        self.lines.append(f'{indent}    label={_quote(item.path)}; style=dashed; color="#7a9f8c";')
         self.items(item.items, indent + "    ")
         self.lines.append(f"{indent}}}")
 
     def node(self, name: str, lines: list[str], kind: str, indent: str) -> None:
         self.node_of.setdefault(name, name)
-        self.lines.append(f"{indent}{_quote(name)} [label={_quote(chr(10).join(lines))}, "
-                          f"fillcolor=\"{KIND_COLOURS[kind]}\"];")
+        self.lines.append(
+            f'{indent}{_quote(name)} [label={_quote(chr(10).join(lines))}, fillcolor="{KIND_COLOURS[kind]}"];'
+        )
 
 
 def to_dot(graph: Graph, rankdir: str = "TB", collapse: bool = False) -> str:
@@ -54,7 +55,10 @@ def to_dot(graph: Graph, rankdir: str = "TB", collapse: bool = False) -> str:
             tail, head = writer.node_of[source], writer.node_of[node.name]
             if tail != head and (tail, head) not in edges:
                 edges.append((tail, head))
-    header = [f"digraph {_quote(graph.name)} {{", f"    rankdir={rankdir};",
-              '    node [shape=box, style="rounded,filled", fontname="DejaVu Sans Mono", fontsize=10];']
+    header = [
+        f"digraph {_quote(graph.name)} {{",
+        f"    rankdir={rankdir};",
+        '    node [shape=box, style="rounded,filled", fontname="DejaVu Sans Mono", fontsize=10];',
+    ]
     body = [f"    {_quote(tail)} -> {_quote(head)};" for tail, head in edges]
     return "\n".join(header + writer.lines + body + ["}"]) + "\n"

@@ -42,8 +42,11 @@ def blur(x: np.ndarray) -> np.ndarray:
     for axis in (2, 3):
         padded = np.concatenate([np.take(x, [0], axis), x, np.take(x, [-1], axis)], axis)
         size = x.shape[axis]
-        x = (np.take(padded, range(size), axis) + 2 * np.take(padded, range(1, size + 1), axis)
-             + np.take(padded, range(2, size + 2), axis)) / 4
+        x = (
+            np.take(padded, range(size), axis)
+            + 2 * np.take(padded, range(1, size + 1), axis)
+            + np.take(padded, range(2, size + 2), axis)
+        ) / 4
     return x
 
 
@@ -121,7 +124,7 @@ def deep_dream(model, layer: str, image: np.ndarray, octaves: int = 3, settings:
     low, high = float(image.min()), float(image.max())
     x = image.astype(np.float64)
     for octave in reversed(range(octaves)):
-        x = np.clip(ascend(model, x, layer, dream_objective, settings, factor=2 ** octave), low, high)
+        x = np.clip(ascend(model, x, layer, dream_objective, settings, factor=2**octave), low, high)
     return x[0]
 
 

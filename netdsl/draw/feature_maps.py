@@ -109,8 +109,13 @@ def conv_figure(executor, node: Node, x: np.ndarray, shifted: np.ndarray | None)
     notes = []
     activation = following(graph, node, "activation", ("normalization",))
     if activation is not None:
-        rows.append(Row(f"after {activation.op} ({activation.name})",
-                        *_outputs(executor, x, shifted, activation.name), activation.name))
+        rows.append(
+            Row(
+                f"after {activation.op} ({activation.name})",
+                *_outputs(executor, x, shifted, activation.name),
+                activation.name,
+            )
+        )
     else:
         notes.append(f"no activation follows {node.name}: that row is left out")
     pool = following(graph, activation or node, "pool", ("normalization", "activation", "regularization"))
@@ -173,8 +178,10 @@ def _text_inches(fig, lines: list[str], size: float) -> float:
     from matplotlib.font_manager import FontProperties
 
     renderer, font = fig.canvas.get_renderer(), FontProperties(size=size)
-    return max((renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines),
-               default=0.0) / fig.dpi
+    return (
+        max((renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines), default=0.0)
+        / fig.dpi
+    )
 
 
 def save_figure(figure: Figure, handle: IO[bytes], fmt: str = "png") -> None:
@@ -193,8 +200,16 @@ def save_figure(figure: Figure, handle: IO[bytes], fmt: str = "png") -> None:
     left = max(1.7, _text_inches(fig, labels, 8) + 0.3)  # the row labels, measured with the renderer's font
     width, height = left + 0.2 + cell * total, 0.8 + 0.3 * (len(figure.notes) + 1) + cell * 1.1 * sum(lines)
     fig.set_size_inches(width, height)
-    spec = fig.add_gridspec(sum(lines), total, left=left / width, right=0.99, wspace=0.08, hspace=0.3,
-                            top=1 - 0.55 / height, bottom=(0.2 + 0.3 * len(figure.notes)) / height)
+    spec = fig.add_gridspec(
+        sum(lines),
+        total,
+        left=left / width,
+        right=0.99,
+        wspace=0.08,
+        hspace=0.3,
+        top=1 - 0.55 / height,
+        bottom=(0.2 + 0.3 * len(figure.notes)) / height,
+    )
     first_line = 0
     for (row, images, moved), count in zip(rows, lines):
         for offset, group in ((0, images), (columns + 1, moved)):
@@ -210,7 +225,8 @@ def save_figure(figure: Figure, handle: IO[bytes], fmt: str = "png") -> None:
         first_line += count
     fig.suptitle(figure.title, fontsize=10)
     for i, note in enumerate(figure.notes):
-        fig.text(0.01, (0.12 + 0.3 * (len(figure.notes) - 1 - i)) / height, f"note: {note}", fontsize=8,
-                 color="#7a4b00")
+        fig.text(
+            0.01, (0.12 + 0.3 * (len(figure.notes) - 1 - i)) / height, f"note: {note}", fontsize=8, color="#7a4b00"
+        )
     fig.savefig(handle, format=fmt, metadata={"Software": "netdsl"} if fmt == "png" else None)
     plt.close(fig)

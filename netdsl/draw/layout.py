@@ -29,12 +29,31 @@ LEGEND_PX = 26
 MARGIN = 12
 
 # The colour of a layer follows the first of its op's traits in this order (netdsl.ops.base.TRAITS).
-KIND_ORDER = ("input", "conv", "dense", "pool", "normalization", "activation", "merge", "reshape",
-              "regularization", "elementwise")
+KIND_ORDER = (
+    "input",
+    "conv",
+    "dense",
+    "pool",
+    "normalization",
+    "activation",
+    "merge",
+    "reshape",
+    "regularization",
+    "elementwise",
+)
 KIND_COLOURS = {
-    "input": "#e0e0e0", "conv": "#9ecae9", "dense": "#c6b3e6", "pool": "#a9dba0", "normalization": "#f7d08a",
-    "activation": "#fbe8a6", "merge": "#f4a6a6", "reshape": "#d9c3a5", "regularization": "#eeeeee",
-    "elementwise": "#fff3c4", "block": "#cfe3d9", "other": "#ffffff",
+    "input": "#e0e0e0",
+    "conv": "#9ecae9",
+    "dense": "#c6b3e6",
+    "pool": "#a9dba0",
+    "normalization": "#f7d08a",
+    "activation": "#fbe8a6",
+    "merge": "#f4a6a6",
+    "reshape": "#d9c3a5",
+    "regularization": "#eeeeee",
+    "elementwise": "#fff3c4",
+    "block": "#cfe3d9",
+    "other": "#ffffff",
 }
 
 
@@ -316,11 +335,18 @@ def layout(graph: Graph, rankdir: str = "TB", collapse: bool = False) -> Diagram
     legend = [kind for kind in (*KIND_ORDER, "block", "other") if kind in kinds]
     width, height = engine.xy(whole.cross, whole.main)
     legend_width = sum(_legend_width(kind) for kind in legend)
-    diagram = Diagram(graph.name, rankdir, max(width + 2 * MARGIN, legend_width + 2 * MARGIN),
-                      height + top + MARGIN, engine.diagram_boxes, engine.frames, engine.wires, legend)
+    diagram = Diagram(
+        graph.name,
+        rankdir,
+        max(width + 2 * MARGIN, legend_width + 2 * MARGIN),
+        height + top + MARGIN,
+        engine.diagram_boxes,
+        engine.frames,
+        engine.wires,
+        legend,
+    )
     return diagram
 
 
 def _legend_width(kind: str) -> float:
     return 14 + 4 + len(kind) * CHAR_PX + 12
-

@@ -35,9 +35,13 @@ def char_width(figure, font_pt: float, family: str = "DejaVu Sans Mono") -> floa
     from matplotlib.font_manager import FontProperties
 
     sample = "M" * 100
-    widths = [figure.canvas.get_renderer().get_text_width_height_descent(
-        sample, FontProperties(family=family, size=font_pt, weight=weight), ismath=False)[0] / len(sample)
-              for weight in ("normal", "bold")]
+    widths = [
+        figure.canvas.get_renderer().get_text_width_height_descent(
+            sample, FontProperties(family=family, size=font_pt, weight=weight), ismath=False
+        )[0]
+        / len(sample)
+        for weight in ("normal", "bold")
+    ]
     return max(widths)
 
 
@@ -63,23 +67,59 @@ def _draw(diagram: Diagram, handle: IO[bytes], fmt: str) -> None:
         axes.text(x + 18, y + 11, kind, **text)
         x += 14 + 4 + len(kind) * CHAR_PX + 12
     for frame in diagram.frames:
-        axes.add_patch(FancyBboxPatch((frame.x, frame.y), frame.w, frame.h, boxstyle="round,pad=0,rounding_size=6",
-                                      facecolor="#f6faf8", edgecolor="#7a9f8c", linestyle="--", linewidth=0.8))
+        axes.add_patch(
+            FancyBboxPatch(
+                (frame.x, frame.y),
+                frame.w,
+                frame.h,
+                boxstyle="round,pad=0,rounding_size=6",
+                facecolor="#f6faf8",
+                edgecolor="#7a9f8c",
+                linestyle="--",
+                linewidth=0.8,
+            )
+        )
         lx, ly, _, lh = frame.label_box
         axes.text(lx, ly + lh - 2, frame.label, color="#3d6b55", fontweight="bold", **text)
     for wire in diagram.wires:
         if wire.arrow:
-            axes.annotate("", xy=(wire.x2, wire.y2), xytext=(wire.x1, wire.y1),
-                          arrowprops={"arrowstyle": "-|>", "color": "#555", "lw": 1.0, "shrinkA": 0, "shrinkB": 0,
-                                      "mutation_scale": 8 * scale})
+            axes.annotate(
+                "",
+                xy=(wire.x2, wire.y2),
+                xytext=(wire.x1, wire.y1),
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": "#555",
+                    "lw": 1.0,
+                    "shrinkA": 0,
+                    "shrinkB": 0,
+                    "mutation_scale": 8 * scale,
+                },
+            )
         else:
             axes.plot([wire.x1, wire.x2], [wire.y1, wire.y2], color="#555", linewidth=1.0 * scale)
     for box in diagram.boxes:
-        axes.add_patch(FancyBboxPatch((box.x, box.y), box.w, box.h, boxstyle="round,pad=0,rounding_size=3",
-                                      facecolor=KIND_COLOURS[box.kind], edgecolor="#444", linewidth=0.8, zorder=3))
+        axes.add_patch(
+            FancyBboxPatch(
+                (box.x, box.y),
+                box.w,
+                box.h,
+                boxstyle="round,pad=0,rounding_size=3",
+                facecolor=KIND_COLOURS[box.kind],
+                edgecolor="#444",
+                linewidth=0.8,
+                zorder=3,
+            )
+        )
         for i, line in enumerate(box.lines):
-            axes.text(box.x + BOX_PAD[0], box.y + BOX_PAD[1] + LINE_PX * (i + 1) - 3, line, zorder=4,
-                      fontweight="bold" if i == 0 else "normal", **text)
+            axes.text(
+                box.x + BOX_PAD[0],
+                box.y + BOX_PAD[1] + LINE_PX * (i + 1) - 3,
+                line,
+                zorder=4,
+                fontweight="bold" if i == 0 else "normal",
+                **text,
+            )
     metadata = {"Creator": "netdsl", "CreationDate": None} if fmt == "pdf" else {"Software": "netdsl"}
     figure.savefig(handle, format=fmt, dpi=DPI, metadata=metadata)
     plt.close(figure)

@@ -59,13 +59,14 @@ def _model(run: Run):
 
     program, network = run.settings.get("program"), run.settings.get("network")
     if not isinstance(program, str) or not program:
-        raise ReportError(f"{run.directory}: its settings.json holds no program (a run of an older netdsl); "
-                          "train it again to report on it")
+        raise ReportError(
+            f"{run.directory}: its settings.json holds no program (a run of an older netdsl); "
+            "train it again to report on it"
+        )
     try:
         model = netdsl.loads(program, network, f"{run.directory}/settings.json")
     except NetdslError as err:
-        raise ReportError(f"{run.directory}: its program no longer compiles: {err.diagnostics[0].message}") \
-            from None
+        raise ReportError(f"{run.directory}: its program no longer compiles: {err.diagnostics[0].message}") from None
     weights = run.directory / "weights.npz"
     from netdsl.backends.numpy.weights import WeightsError
 
@@ -82,9 +83,14 @@ def _validation(run: Run, model, data_dir, progress):
 
     settings = run.settings
     try:
-        data = load_dataset(str(settings.get("data", "digits")), tuple(model.input_shape), data_dir=data_dir,
-                            val_split=float(settings.get("val_split", 0.1)), seed=int(settings.get("seed", 0)),
-                            progress=progress)
+        data = load_dataset(
+            str(settings.get("data", "digits")),
+            tuple(model.input_shape),
+            data_dir=data_dir,
+            val_split=float(settings.get("val_split", 0.1)),
+            seed=int(settings.get("seed", 0)),
+            progress=progress,
+        )
     except DataError as err:
         raise ReportError(str(err)) from None
     return data
@@ -98,9 +104,13 @@ def check_section(model) -> str:
 
     graph = model.graph
     headers = headers_for(graph)
-    head = "".join(f'<th{" class=num" if i in (3, 4) else ""}>{escape(h)}</th>' for i, h in enumerate(headers))
-    rows = "".join("<tr>" + "".join(f'<td{" class=num" if i in (3, 4) else ""}>{escape(c)}</td>'
-                                    for i, c in enumerate(row)) + "</tr>" for row in table_rows(graph))
+    head = "".join(f"<th{' class=num' if i in (3, 4) else ''}>{escape(h)}</th>" for i, h in enumerate(headers))
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td{' class=num' if i in (3, 4) else ''}>{escape(c)}</td>" for i, c in enumerate(row))
+        + "</tr>"
+        for row in table_rows(graph)
+    )
     totals = "\n".join(totals_lines(SimpleNamespace(totals=model.totals)))  # type: ignore[arg-type]  # reads .totals
     return f"<h2>Network</h2><table><tr>{head}</tr>{rows}</table><pre>{escape(totals)}</pre>"
 
@@ -111,8 +121,9 @@ def diagram_section(model) -> str:
 
     diagram = layout(model.graph)
     svg = to_svg(diagram).encode("utf-8")
-    image = _img(svg, "image/svg+xml", f"diagram of {model.name}", width=f"{diagram.width:.0f}",
-                 height=f"{diagram.height:.0f}")
+    image = _img(
+        svg, "image/svg+xml", f"diagram of {model.name}", width=f"{diagram.width:.0f}", height=f"{diagram.height:.0f}"
+    )
     return f'<h2>Diagram</h2><div class="diagram">{image}</div>'
 
 
@@ -121,8 +132,9 @@ def curves_section(run: Run) -> str:
 
     buffer = io.BytesIO()
     save_curves([run], buffer, "png", max_width=PAGE_PX / 100)
-    return "<h2>Training curves</h2>" + _img(buffer.getvalue(), "image/png",
-                                             f"loss and {_metric(run) or 'lr'} per epoch", **{"class": "curves"})
+    return "<h2>Training curves</h2>" + _img(
+        buffer.getvalue(), "image/png", f"loss and {_metric(run) or 'lr'} per epoch", **{"class": "curves"}
+    )
 
 
 def _metric(run: Run) -> str | None:
@@ -131,9 +143,16 @@ def _metric(run: Run) -> str | None:
     return str(metrics[0]) if isinstance(metrics, list) and metrics else None
 
 
-DIAGNOSTIC_HEADERS = (("layer", "layer"), ("op", "op"), ("weight_norm", "weight norm"),
-                      ("grad_norm", "gradient norm"), ("update_ratio", "update / weight"),
-                      ("dead_fraction", "dead units"), ("mean", "activation mean"), ("std", "activation std"))
+DIAGNOSTIC_HEADERS = (
+    ("layer", "layer"),
+    ("op", "op"),
+    ("weight_norm", "weight norm"),
+    ("grad_norm", "gradient norm"),
+    ("update_ratio", "update / weight"),
+    ("dead_fraction", "dead units"),
+    ("mean", "activation mean"),
+    ("std", "activation std"),
+)
 
 
 def diagnostics_section(run: Run) -> str:
@@ -147,18 +166,23 @@ def diagnostics_section(run: Run) -> str:
     warned: dict[str, list[str]] = {}
     for _, text in problems(rows):
         warned.setdefault(text.split(":")[0], []).append(text)
-    head = "".join(f"<th{'' if i < 2 else ' class=num'}>{escape(h)}</th>"
-                   for i, (_, h) in enumerate(DIAGNOSTIC_HEADERS))
+    head = "".join(
+        f"<th{'' if i < 2 else ' class=num'}>{escape(h)}</th>" for i, (_, h) in enumerate(DIAGNOSTIC_HEADERS)
+    )
     body = []
     for row in rows:
-        cells = "".join(f"<td>{escape(str(row[k]))}</td>" if i < 2 else f"<td class=num>{_number(row[k], k)}</td>"
-                        for i, (k, _) in enumerate(DIAGNOSTIC_HEADERS))
+        cells = "".join(
+            f"<td>{escape(str(row[k]))}</td>" if i < 2 else f"<td class=num>{_number(row[k], k)}</td>"
+            for i, (k, _) in enumerate(DIAGNOSTIC_HEADERS)
+        )
         note = "; ".join(warned.get(row["layer"], []))
         body.append(f'<tr class=warned title="{escape(note)}">{cells}</tr>' if note else f"<tr>{cells}</tr>")
     notes = "".join(f"<li>{escape(text)}</li>" for texts in warned.values() for text in texts)
     warnings = f"<ul class=warnings>{notes}</ul>" if notes else "<p>No layer crosses a warning threshold.</p>"
-    return (f"<h2>Diagnostics (epoch {last})</h2>{warnings}<table class=diagnostics><tr>{head}</tr>{''.join(body)}"
-            f"</table>{heat_map(run)}")
+    return (
+        f"<h2>Diagnostics (epoch {last})</h2>{warnings}<table class=diagnostics><tr>{head}</tr>{''.join(body)}"
+        f"</table>{heat_map(run)}"
+    )
 
 
 def _number(value: float, key: str) -> str:
@@ -181,16 +205,23 @@ def heat_map(run: Run) -> str:
     if not cells:
         return ""
     head = "<tr><th>layer \\ epoch</th>" + "".join(f"<th>{e}</th>" for e in epochs) + "</tr>"
-    body = "".join(f"<tr><th>{escape(layer)}</th>" + "".join(row.get(e, "<td></td>") for e in epochs) + "</tr>"
-                   for layer, row in cells.items())
-    return ("<h3>Layers by epoch</h3><p class=muted>Layers with weights: log<sub>10</sub> of gradient norm / "
-            "weight norm (blue: learning; red: below the vanishing threshold). Rectifiers: the share of dead units "
-            f"(red from {DEAD_SHARE:.0%}).</p><table class=heat>{head}{body}</table>")
+    body = "".join(
+        f"<tr><th>{escape(layer)}</th>" + "".join(row.get(e, "<td></td>") for e in epochs) + "</tr>"
+        for layer, row in cells.items()
+    )
+    return (
+        "<h3>Layers by epoch</h3><p class=muted>Layers with weights: log<sub>10</sub> of gradient norm / "
+        "weight norm (blue: learning; red: below the vanishing threshold). Rectifiers: the share of dead units "
+        f"(red from {DEAD_SHARE:.0%}).</p><table class=heat>{head}{body}</table>"
+    )
 
 
 def _heat_cell(row: dict, vanishing: float, dead_share: float) -> str:
-    weight, grad, dead = row.get("weight_norm", math.nan), row.get("grad_norm", math.nan), \
-        row.get("dead_fraction", math.nan)
+    weight, grad, dead = (
+        row.get("weight_norm", math.nan),
+        row.get("grad_norm", math.nan),
+        row.get("dead_fraction", math.nan),
+    )
     if math.isfinite(weight) and math.isfinite(grad) and weight > 0:
         ratio = grad / weight
         level = math.log10(ratio) if ratio > 0 else -math.inf
@@ -217,12 +248,16 @@ def metrics_section(run: Run, val_accuracy: float | None, samples: int) -> str:
 
     seconds = sum(row.get("seconds", 0.0) for row in run.rows)
     metric = _metric(run)
-    items = [("epochs", f"{len(run.rows)}"), ("optimizer", f"{settings.get('optimizer', '?')} lr "
-                                                          f"{settings.get('lr', '?')}"),
-             ("data", str(settings.get("data", "?"))), ("loss (training)", number("loss")),
-             *([(f"{metric} (training)", number(metric))] if metric else []), ("loss (validation)", number("val_loss")),
-             *([(f"{metric} (validation)", number(f"val_{metric}"))] if metric else []),
-             ("training time", f"{seconds:.1f} s")]
+    items = [
+        ("epochs", f"{len(run.rows)}"),
+        ("optimizer", f"{settings.get('optimizer', '?')} lr {settings.get('lr', '?')}"),
+        ("data", str(settings.get("data", "?"))),
+        ("loss (training)", number("loss")),
+        *([(f"{metric} (training)", number(metric))] if metric else []),
+        ("loss (validation)", number("val_loss")),
+        *([(f"{metric} (validation)", number(f"val_{metric}"))] if metric else []),
+        ("training time", f"{seconds:.1f} s"),
+    ]
     if val_accuracy is not None:
         items.append(("accuracy of weights.npz on the validation split", f"{val_accuracy:.4f} ({samples} samples)"))
     body = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
@@ -243,8 +278,7 @@ def confusion_section(truth: np.ndarray, predicted: np.ndarray, classes: int, na
             colour = f"rgba(31,119,180,{shade:.2f})" if i == j else f"rgba(214,39,40,{shade:.2f})"
             cells.append(f'<td style="background:{colour}">{count if count else ""}</td>')
         rows.append(f"<tr><th>{escape(name)}</th>{''.join(cells)}</tr>")
-    return ("<h2>Confusion matrix (validation split)</h2><table class=confusion>" + head + "".join(rows) +
-            "</table>")
+    return "<h2>Confusion matrix (validation split)</h2><table class=confusion>" + head + "".join(rows) + "</table>"
 
 
 def thumbnail(sample: np.ndarray) -> bytes | None:
@@ -273,12 +307,16 @@ def wrong_section(x: np.ndarray, truth: np.ndarray, probabilities: np.ndarray, n
     figures = []
     for index in order:
         png = thumbnail(x[index])
-        caption = (f"#{index}: true {names[truth[index]]}, predicted {names[predicted[index]]} "
-                   f"({probabilities[index, predicted[index]]:.2f})")
+        caption = (
+            f"#{index}: true {names[truth[index]]}, predicted {names[predicted[index]]} "
+            f"({probabilities[index, predicted[index]]:.2f})"
+        )
         image = _img(png, "image/png", caption) if png else ""
         figures.append(f"<figure>{image}<figcaption>{escape(caption)}</figcaption></figure>")
-    return (f"<h2>Most confidently wrong ({len(wrong)} of {len(truth)} validation samples wrong)</h2>"
-            f"<div class=wrong>{''.join(figures)}</div>")
+    return (
+        f"<h2>Most confidently wrong ({len(wrong)} of {len(truth)} validation samples wrong)</h2>"
+        f"<div class=wrong>{''.join(figures)}</div>"
+    )
 
 
 def _class_labels(run: Run, classes: int) -> list[str]:
@@ -320,16 +358,20 @@ def build_report(run_dir: str | Path, data_dir=None, progress: Callable[[str], N
             names = _class_labels(run, classes)
             predicted = probabilities.argmax(axis=1)
             val_accuracy, samples = float(np.mean(predicted == data.y_val)), len(data.y_val)
-            evaluation = confusion_section(data.y_val, predicted, classes, names) + \
-                wrong_section(data.x_val, data.y_val, probabilities, names)
+            evaluation = confusion_section(data.y_val, predicted, classes, names) + wrong_section(
+                data.x_val, data.y_val, probabilities, names
+            )
         else:
             evaluation = "<h2>Confusion matrix</h2><p class=muted>The run held out no validation split.</p>"
     parts.insert(4, metrics_section(run, val_accuracy, samples))
     parts.append(evaluation)
     title = f"netdsl run {run.directory}: network {model.name}"
-    return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
-            "style-src 'unsafe-inline'\">"
-            f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-            f"<h1>{escape(model.name)}</h1><p class=muted>{escape(str(run.directory))}</p>"
-            + "".join(parts) + "</body></html>\n")
+    return (
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
+        "style-src 'unsafe-inline'\">"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{escape(model.name)}</h1><p class=muted>{escape(str(run.directory))}</p>"
+        + "".join(parts)
+        + "</body></html>\n"
+    )

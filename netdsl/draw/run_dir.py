@@ -42,8 +42,11 @@ class Run:
         optimizer, lr = self.settings.get("optimizer"), self.settings.get("lr")
         if optimizer is None:
             return f"{self.directory} (no settings saved)"
-        return f"{self.directory}: {optimizer} lr {lr:g}" if isinstance(lr, (int, float)) else \
-            f"{self.directory}: {optimizer}"
+        return (
+            f"{self.directory}: {optimizer} lr {lr:g}"
+            if isinstance(lr, (int, float))
+            else f"{self.directory}: {optimizer}"
+        )
 
     def column(self, key: str) -> list[float]:
         return [row.get(key, math.nan) for row in self.rows]
@@ -116,8 +119,7 @@ def read_history(path: Path) -> list[dict[str, float]]:
         raise RunError(f"{path}: larger than {MAX_HISTORY_BYTES // 2**20} MiB; not a netdsl history")
     try:
         reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
-        rows = [{key: float(value) for key, value in row.items() if key and value not in (None, "")}
-                for row in reader]
+        rows = [{key: float(value) for key, value in row.items() if key and value not in (None, "")} for row in reader]
     except (UnicodeDecodeError, ValueError, csv.Error) as err:
         raise RunError(f"{path}: not a netdsl history ({err})") from None
     if not rows or not all("epoch" in row and "loss" in row for row in rows):

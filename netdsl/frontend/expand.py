@@ -63,13 +63,15 @@ def _require_number(value: Any, expr: ast.Expr) -> None:
 def _binop(expr: ast.BinOp, left: Any, right: Any) -> int:
     for value, side in ((left, expr.left), (right, expr.right)):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise CompileError(f"arithmetic works on integers, but this is {value!r}", side.span,
-                               "block arguments used in arithmetic must be integers")
+            raise CompileError(
+                f"arithmetic works on integers, but this is {value!r}",
+                side.span,
+                "block arguments used in arithmetic must be integers",
+            )
     if expr.op in ("/", "//", "%") and right == 0:
         raise CompileError("division by zero", expr.right.span)
     if expr.op == "/" and left % right:
-        raise CompileError(f"{left} / {right} is not a whole number", expr.span,
-                           "use // to round down")
+        raise CompileError(f"{left} / {right} is not a whole number", expr.span, "use // to round down")
     result = {
         "+": lambda: left + right,
         "-": lambda: left - right,
@@ -79,8 +81,11 @@ def _binop(expr: ast.BinOp, left: Any, right: Any) -> int:
         "%": lambda: left % right,
     }[expr.op]()
     if abs(result) > MAX_INT:  # operands are within MAX_INT, so the result took bounded time to compute
-        raise CompileError(f"{left} {expr.op} {right} is too large (integers are at most {MAX_INT_TEXT})", expr.span,
-                           f"sizes and counts are at most {MAX_SIZE:,}")
+        raise CompileError(
+            f"{left} {expr.op} {right} is too large (integers are at most {MAX_INT_TEXT})",
+            expr.span,
+            f"sizes and counts are at most {MAX_SIZE:,}",
+        )
     return result
 
 
@@ -101,9 +106,11 @@ def bind_args(op: OpDef, layer: ast.Layer, env: dict[str, Any]) -> dict[str, Any
     if len(positional) > len(op.args):
         names = ", ".join(a.name for a in op.args) or "none"
         extra = positional[len(op.args)]
-        raise CompileError(f"{op.name} takes at most {len(op.args)} positional argument"
-                           f"{'s' if len(op.args) != 1 else ''} ({names}), received {len(positional)}",
-                           extra.span)
+        raise CompileError(
+            f"{op.name} takes at most {len(op.args)} positional argument"
+            f"{'s' if len(op.args) != 1 else ''} ({names}), received {len(positional)}",
+            extra.span,
+        )
     for arg, expr in zip(op.args, positional):
         values[arg.name], spans[arg.name] = evaluate(expr, env), expr.span
     for kw in layer.kwargs:
@@ -111,8 +118,9 @@ def bind_args(op: OpDef, layer: ast.Layer, env: dict[str, Any]) -> dict[str, Any
             known = [a.name for a in op.args]
             hint = did_you_mean(kw.name, known)
             listing = f"{op.name} takes {', '.join(known)}" if known else f"{op.name} takes no arguments"
-            raise CompileError(f"{op.name} has no argument '{kw.name}'", kw.span,
-                               f"{hint} {listing}" if hint else listing)
+            raise CompileError(
+                f"{op.name} has no argument '{kw.name}'", kw.span, f"{hint} {listing}" if hint else listing
+            )
         if kw.name in values:
             raise CompileError(f"{op.name} got '{kw.name}' twice", kw.span)
         values[kw.name], spans[kw.name] = evaluate(kw.value, env), kw.span
@@ -121,8 +129,11 @@ def bind_args(op: OpDef, layer: ast.Layer, env: dict[str, Any]) -> dict[str, Any
         if arg.name not in values:
             if arg.default is REQUIRED:
                 required = [a.name for a in op.args if a.default is REQUIRED]
-                raise CompileError(f"{op.name} needs {' and '.join(required)}, but {arg.name} is missing",
-                                   layer.span, f"write {op.name}({', '.join(required)}, ...)")
+                raise CompileError(
+                    f"{op.name} needs {' and '.join(required)}, but {arg.name} is missing",
+                    layer.span,
+                    f"write {op.name}({', '.join(required)}, ...)",
+                )
             attrs[arg.name] = arg.default if arg.default is None else arg.coerce(arg.default, arg.name)
             continue
         try:
@@ -177,7 +188,7 @@ class Builder:
     def text(self, span: Span) -> str:
         line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
         end = span.end_column - 1 if span.end_line == span.line else len(line)
-        return line[span.column - 1:end].strip()
+        return line[span.column - 1 : end].strip()
 
     def fresh(self, scope: _Scope, base: str) -> str:
         while True:
@@ -189,8 +200,11 @@ class Builder:
     def claim(self, name: str, span: Span, repeated: bool) -> str:
         if name in self.names:
             first = self.names[name]
-            hint = ("a repeated layer cannot carry a label; wrap it in a block instead" if repeated
-                    else f"'{name}' was first used at line {first.line}")
+            hint = (
+                "a repeated layer cannot carry a label; wrap it in a block instead"
+                if repeated
+                else f"'{name}' was first used at line {first.line}"
+            )
             raise CompileError(f"the name '{name}' is used by two layers", span, hint)
         self.names[name] = span
         return name
@@ -206,8 +220,9 @@ class Builder:
 
     def add_node(self, node: Node) -> str:
         if len(self.nodes) >= MAX_NODES:
-            raise _Fatal(f"the network expands to more than {MAX_NODES} layers", node.span,
-                               "check the repetition counts")
+            raise _Fatal(
+                f"the network expands to more than {MAX_NODES} layers", node.span, "check the repetition counts"
+            )
         self.nodes.append(node)
         return node.name
 
@@ -225,9 +240,12 @@ class Builder:
 
     def element(self, item: ast.Element, scope: _Scope, current: str | None, repeated: bool) -> str | None:
         if self.depth >= MAX_NESTING:
-            raise CompileError(f"layers nest more than {MAX_NESTING} levels deep here (blocks, groups and "
-                               "repetitions one inside another)", item.span,
-                               "flatten the structure: fewer blocks that only wrap another block")
+            raise CompileError(
+                f"layers nest more than {MAX_NESTING} levels deep here (blocks, groups and "
+                "repetitions one inside another)",
+                item.span,
+                "flatten the structure: fewer blocks that only wrap another block",
+            )
         self.depth += 1
         try:
             return self.expand_element(item, scope, current, repeated)
@@ -248,31 +266,42 @@ class Builder:
         if isinstance(count, bool) or not isinstance(count, int):
             raise CompileError(f"a repetition count must be an integer, received {count!r}", item.count.span)
         if count < 1:
-            raise CompileError(f"a repetition count must be at least 1, received {count}", item.count.span,
-                               "remove the repeated part instead of repeating it 0 times")
+            raise CompileError(
+                f"a repetition count must be at least 1, received {count}",
+                item.count.span,
+                "remove the repeated part instead of repeating it 0 times",
+            )
         if count > MAX_SIZE:
-            raise CompileError(f"a repetition count must be at most {MAX_SIZE:,}, received {count:,}",
-                               item.count.span)
+            raise CompileError(f"a repetition count must be at most {MAX_SIZE:,}, received {count:,}", item.count.span)
         for _ in range(count):
             current = self.element(item.body, scope, current, repeated or count > 1)
         return current
 
     def require_input(self, current: str | None, span: Span, what: str) -> str:
         if current is None:
-            raise CompileError(f"{what} has no input: a network starts with input(...)", span,
-                               "add a first layer such as input(1, 28, 28)")
+            raise CompileError(
+                f"{what} has no input: a network starts with input(...)",
+                span,
+                "add a first layer such as input(1, 28, 28)",
+            )
         return current
 
     def branches(self, item: ast.Branches, scope: _Scope, current: str | None, repeated: bool) -> str:
         op = ops.lookup(item.op)
         if op is None or op.name not in ops.MERGE_OPS:
             hint = did_you_mean(item.op, sorted(ops.MERGE_OPS))
-            raise CompileError(f"'{item.op}' does not take branches; only add {{ A | B }} and concat {{ A | B }} do",
-                               item.op_span, hint)
+            raise CompileError(
+                f"'{item.op}' does not take branches; only add {{ A | B }} and concat {{ A | B }} do",
+                item.op_span,
+                hint,
+            )
         source = self.require_input(current, item.span, op.name)
         if len(item.branches) < 2:
-            raise CompileError(f"{op.name} needs at least two branches separated by '|'", item.span,
-                               f"for a residual connection write {op.name} {{ ... | identity }}")
+            raise CompileError(
+                f"{op.name} needs at least two branches separated by '|'",
+                item.span,
+                f"for a residual connection write {op.name} {{ ... | identity }}",
+            )
         outputs = [self.branch(branch, scope, source, repeated) for branch in item.branches]
         name = self.claim(scope.prefix + item.label, item.span, repeated) if item.label else self.fresh(scope, op.name)
         return self.add_node(Node(name, op.name, {}, outputs, item.span, op.name, context=scope.context))
@@ -290,8 +319,9 @@ class Builder:
         if op is None:
             known = ops.known_names() + list(self.blocks)
             hint = did_you_mean(layer.op, known)
-            raise CompileError(f"unknown op '{layer.op}'", layer.op_span,
-                               hint or "see docs/language.md for the list of ops")
+            raise CompileError(
+                f"unknown op '{layer.op}'", layer.op_span, hint or "see docs/language.md for the list of ops"
+            )
         if op.name in ops.MERGE_OPS:
             raise CompileError(f"{op.name} takes branches: {op.name} {{ A | B }}", layer.span)
         attrs = bind_args(op, layer, scope.env)
@@ -301,28 +331,33 @@ class Builder:
         else:
             current = self.require_input(current, layer.span, op.name)
         steps = op.expand(attrs) if op.expand else [(op.name, attrs, "")]
-        base = self.claim(scope.prefix + layer.label, layer.span, repeated) if layer.label \
-            else self.fresh(scope, op.name)
+        base = (
+            self.claim(scope.prefix + layer.label, layer.span, repeated) if layer.label else self.fresh(scope, op.name)
+        )
         text = self.text(layer.span)
         for index, (step_op, step_attrs, suffix) in enumerate(steps):
             name = base + suffix if index == 0 else self.claim(base + suffix, layer.span, repeated)
             inputs = [current] if current is not None else []
             implicit = None if index == 0 else f"{op.name}'s activation={step_op}"
-            current = self.add_node(Node(name, step_op, step_attrs, inputs, layer.span, text, implicit,
-                                         scope.context))
+            current = self.add_node(Node(name, step_op, step_attrs, inputs, layer.span, text, implicit, scope.context))
         return current
 
-    def instantiate(self, block: ast.Block, call: ast.Layer, scope: _Scope, current: str | None,
-                    repeated: bool) -> str | None:
+    def instantiate(
+        self, block: ast.Block, call: ast.Layer, scope: _Scope, current: str | None, repeated: bool
+    ) -> str | None:
         if block.name in self.block_stack:
-            cycle = " -> ".join(self.block_stack[self.block_stack.index(block.name):] + [block.name])
-            raise CompileError(f"block '{block.name}' uses itself ({cycle}); recursion is not allowed",
-                               call.op_span, "a block can use other blocks, but not one that leads back to it")
+            cycle = " -> ".join(self.block_stack[self.block_stack.index(block.name) :] + [block.name])
+            raise CompileError(
+                f"block '{block.name}' uses itself ({cycle}); recursion is not allowed",
+                call.op_span,
+                "a block can use other blocks, but not one that leads back to it",
+            )
         self.used_blocks.add(block.name)
         current = self.require_input(current, call.span, block.name)
         env = self.bind_block(block, call, scope.env)
-        name = self.claim(scope.prefix + call.label, call.span, repeated) if call.label \
-            else self.fresh(scope, block.name)
+        name = (
+            self.claim(scope.prefix + call.label, call.span, repeated) if call.label else self.fresh(scope, block.name)
+        )
         self.uses[name] = BlockUse(block.name, {p.name: env[p.name] for p in block.params})
         inner = _Scope(name + ".", scope.context + ((f"in block '{block.name}' used here", call.span),), env)
         self.block_stack.append(block.name)
@@ -334,23 +369,29 @@ class Builder:
     def bind_block(self, block: ast.Block, call: ast.Layer, env: dict[str, Any]) -> dict[str, Any]:
         names = [p.name for p in block.params]
         if len(call.args) > len(names):
-            raise CompileError(f"block {block.name} takes {len(names)} argument{'s' if len(names) != 1 else ''} "
-                               f"({', '.join(names) or 'none'}), received {len(call.args)}",
-                               call.args[len(names)].span)
+            raise CompileError(
+                f"block {block.name} takes {len(names)} argument{'s' if len(names) != 1 else ''} "
+                f"({', '.join(names) or 'none'}), received {len(call.args)}",
+                call.args[len(names)].span,
+            )
         bound = {p.name: evaluate(a, env) for p, a in zip(block.params, call.args)}
         for kw in call.kwargs:
             if kw.name not in names:
                 hint = did_you_mean(kw.name, names)
-                raise CompileError(f"block {block.name} has no parameter '{kw.name}'", kw.span,
-                                   hint or f"its parameters are {', '.join(names) or 'none'}")
+                raise CompileError(
+                    f"block {block.name} has no parameter '{kw.name}'",
+                    kw.span,
+                    hint or f"its parameters are {', '.join(names) or 'none'}",
+                )
             if kw.name in bound:
                 raise CompileError(f"block {block.name} got '{kw.name}' twice", kw.span)
             bound[kw.name] = evaluate(kw.value, env)
         for param in block.params:
             if param.name not in bound:
                 if param.default is None:
-                    raise CompileError(f"block {block.name} needs '{param.name}'", call.span,
-                                       f"write {block.name}({', '.join(names)})")
+                    raise CompileError(
+                        f"block {block.name} needs '{param.name}'", call.span, f"write {block.name}({', '.join(names)})"
+                    )
                 bound[param.name] = evaluate(param.default, bound)
         return bound
 
@@ -360,8 +401,11 @@ def check_blocks(program: ast.Program, sink: DiagnosticSink) -> None:
     seen: dict[str, ast.Block] = {}
     for block in program.blocks:
         if block.name in seen:
-            sink.error(f"block '{block.name}' is defined twice", block.name_span,
-                       f"the first definition is at line {seen[block.name].span.line}")
+            sink.error(
+                f"block '{block.name}' is defined twice",
+                block.name_span,
+                f"the first definition is at line {seen[block.name].span.line}",
+            )
         seen[block.name] = block
         if ops.lookup(block.name):
             sink.error(f"block '{block.name}' has the name of an op", block.name_span, "choose another name")
@@ -372,8 +416,9 @@ def check_blocks(program: ast.Program, sink: DiagnosticSink) -> None:
                 break
 
 
-def build_partial_graph(program: ast.Program, network: ast.Network, sink: DiagnosticSink
-                        ) -> tuple[Graph | None, set[str], bool]:
+def build_partial_graph(
+    program: ast.Program, network: ast.Network, sink: DiagnosticSink
+) -> tuple[Graph | None, set[str], bool]:
     """The graph, whether it is complete, and the blocks used. After an error in a layer, branch or
     block the rest is still built (its nodes fed by BROKEN), so one run reports every mistake."""
     builder = Builder(program, network, sink)
@@ -383,7 +428,10 @@ def build_partial_graph(program: ast.Program, network: ast.Network, sink: Diagno
         builder.report(err)
         return None, builder.used_blocks, False
     if not builder.failed and (not graph.nodes or not graph.nodes[0].opdef.has("input")):
-        sink.error(f"network '{network.name}' has no input layer", network.name_span,
-                   "start the network with input(C, H, W) or input(N)")
+        sink.error(
+            f"network '{network.name}' has no input layer",
+            network.name_span,
+            "start the network with input(C, H, W) or input(N)",
+        )
         return None, builder.used_blocks, False
     return graph, builder.used_blocks, not builder.failed

@@ -155,8 +155,12 @@ class _Layout:
         state = _State()
         keyword = None
         for index, line in enumerate(self.lines):
-            if state.in_train and len(line.tokens) > 1 and line.tokens[0].type == "NAME" \
-                    and line.tokens[1].type == "EQUAL":
+            if (
+                state.in_train
+                and len(line.tokens) > 1
+                and line.tokens[0].type == "NAME"
+                and line.tokens[1].type == "EQUAL"
+            ):
                 section.append(index)
             for token in line.tokens:
                 keyword = _track(state, token, keyword)
@@ -213,8 +217,9 @@ class _Layout:
         if self.state.in_parens or previous_code is None:
             return False
         last = previous_code.tokens[-1]
-        return (first.type in _CONTINUES_BEFORE and not _is_sign(first, self.state.previous)) \
-            or last.type in _CONTINUES_AFTER
+        return (
+            first.type in _CONTINUES_BEFORE and not _is_sign(first, self.state.previous)
+        ) or last.type in _CONTINUES_AFTER
 
     def render_tokens(self, index: int, tokens: list[Token]) -> str:
         parts: list[str] = []
@@ -275,8 +280,9 @@ def format_source(source: str, file: str = "<string>") -> str:
 
 def _verify(source: str, formatted: str, file: str) -> None:
     if _significant(source) != _significant(formatted) or _comments(source) != _comments(formatted):
-        raise FormatError(f"{file}: the formatter would change the program's meaning; left as it is "
-                          "(please report this)")
+        raise FormatError(
+            f"{file}: the formatter would change the program's meaning; left as it is (please report this)"
+        )
 
 
 __all__ = ["CompileError", "FormatError", "format_source", "raw_tokens"]

@@ -19,8 +19,9 @@ MAX_INT_TEXT = "2**63 - 1"
 # repetition counts
 
 # Parse-tree rules that put one construct inside another (see grammars/netdsl.lark).
-NESTING_RULES = frozenset({"group", "branches", "repeat", "add", "sub", "mul", "div", "floordiv", "mod", "neg",
-                           "tuple", "call"})
+NESTING_RULES = frozenset(
+    {"group", "branches", "repeat", "add", "sub", "mul", "div", "floordiv", "mod", "neg", "tuple", "call"}
+)
 
 
 class SourceFileError(Exception):

@@ -21,7 +21,6 @@ def _token_span(file: str, token: Token) -> Span:
     return Span(file, token.line, token.column, token.end_line, token.end_column)
 
 
-
 def _binop(op: str) -> Callable[..., ast.BinOp]:
     """The transformer method of one arithmetic operator."""
 
@@ -91,13 +90,15 @@ class _ToAst(Transformer_NonRecursive):
     def layer(self, meta, children):
         label, op, args = children
         positional, keywords = _split_args(args or [])
-        return ast.Layer(str(op), str(label) if label else None, positional, keywords,
-                         self._s(meta), _token_span(self.file, op))
+        return ast.Layer(
+            str(op), str(label) if label else None, positional, keywords, self._s(meta), _token_span(self.file, op)
+        )
 
     def branches(self, meta, children):
         label, op, *branches = children
-        return ast.Branches(str(op), str(label) if label else None, tuple(branches),
-                            self._s(meta), _token_span(self.file, op))
+        return ast.Branches(
+            str(op), str(label) if label else None, tuple(branches), self._s(meta), _token_span(self.file, op)
+        )
 
     def group(self, meta, children):
         return children[0]
@@ -133,8 +134,7 @@ class _ToAst(Transformer_NonRecursive):
 
     def train(self, meta, children):
         network, *settings = children
-        return ast.Train(str(network) if network else None,
-                         tuple(s for s in settings if s is not None), self._s(meta))
+        return ast.Train(str(network) if network else None, tuple(s for s in settings if s is not None), self._s(meta))
 
     def start(self, meta, children):
         return [c for c in children if c is not None]
@@ -143,8 +143,11 @@ class _ToAst(Transformer_NonRecursive):
 def _integer(digits: str, span: Span) -> int:
     """An integer literal, refused beyond MAX_INT before Python converts it (long digit strings are slow)."""
     if len(digits.lstrip("0")) > len(str(MAX_INT)) or int(digits) > MAX_INT:
-        raise CompileError(f"the integer {_abbreviated(digits)} is too large (the largest is {MAX_INT_TEXT})", span,
-                           f"sizes and counts are at most {MAX_SIZE:,}")
+        raise CompileError(
+            f"the integer {_abbreviated(digits)} is too large (the largest is {MAX_INT_TEXT})",
+            span,
+            f"sizes and counts are at most {MAX_SIZE:,}",
+        )
     return int(digits)
 
 
@@ -160,8 +163,11 @@ def _split_args(args: list) -> tuple[tuple, tuple]:
         if isinstance(a, ast.Kwarg):
             seen_keyword = True
         elif seen_keyword:
-            raise CompileError("a positional argument cannot follow a keyword argument", a.span,
-                               "put positional arguments first, then key=value arguments")
+            raise CompileError(
+                "a positional argument cannot follow a keyword argument",
+                a.span,
+                "put positional arguments first, then key=value arguments",
+            )
     return positional, keywords
 
 

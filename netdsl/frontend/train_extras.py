@@ -60,8 +60,9 @@ def _typed(value: Any, kind: str, owner: str, key: str, span: Span) -> int | flo
     return float(value)
 
 
-def _bind(name: str, schema: dict[str, tuple[str, Any]], args, kwargs, span: Span,
-          aliases: dict[str, str]) -> dict[str, tuple[Any, Span]]:
+def _bind(
+    name: str, schema: dict[str, tuple[str, Any]], args, kwargs, span: Span, aliases: dict[str, str]
+) -> dict[str, tuple[Any, Span]]:
     """Positional and keyword arguments matched to a schema: key -> (value, span)."""
     keys = list(schema)
     if len(args) > len(keys):
@@ -85,8 +86,11 @@ def parse_schedule(setting: ast.Setting) -> Schedule:
     name, args, kwargs = _name_and_args(setting.value, "schedule", "step(every=10, gamma=0.1)")
     key = name.lower()
     if key not in SCHEDULES:
-        raise CompileError(f"unknown schedule '{name}'", setting.value.span,
-                           did_you_mean(key, list(SCHEDULES)) or f"choose from {', '.join(SCHEDULES)}")
+        raise CompileError(
+            f"unknown schedule '{name}'",
+            setting.value.span,
+            did_you_mean(key, list(SCHEDULES)) or f"choose from {', '.join(SCHEDULES)}",
+        )
     declaration = SCHEDULES[key]
     schema = {arg.name: (arg.kind, arg.default) for arg in declaration.args}
     bound = _bind(key, schema, args, kwargs, setting.value.span, declaration.arg_aliases)
@@ -106,8 +110,7 @@ def _schedule_values(declaration: ScheduleDef, bound: dict[str, tuple[Any, Span]
         value, value_span = bound[arg.name]
         number = _typed(value, arg.kind, declaration.name, arg.name, value_span)
         if number not in arg.range:
-            raise CompileError(f"{declaration.name}: {arg.name} {arg.problem}, received {number}", value_span,
-                               arg.hint)
+            raise CompileError(f"{declaration.name}: {arg.name} {arg.problem}, received {number}", value_span, arg.hint)
         values[arg.name] = number
     return values
 
@@ -133,8 +136,11 @@ def _transform(expr: ast.Expr) -> Transform:
     name = AUGMENTATION_ALIASES.get(alias, alias)
     if name not in AUGMENTATIONS:
         known = [*AUGMENTATIONS, *AUGMENTATION_ALIASES]
-        raise CompileError(f"unknown augmentation '{written}'", expr.span,
-                           did_you_mean(alias, known) or f"choose from {', '.join(AUGMENTATIONS)}")
+        raise CompileError(
+            f"unknown augmentation '{written}'",
+            expr.span,
+            did_you_mean(alias, known) or f"choose from {', '.join(AUGMENTATIONS)}",
+        )
     declaration = AUGMENTATIONS[name]
     if kwargs:
         raise CompileError(f"{written} takes its argument by position, e.g. {written}(...)", kwargs[0].span)
@@ -163,9 +169,11 @@ def _shift_amount(written: str, value: Any, span: Span) -> int | float:
     if value < 1:
         return float(value)
     if isinstance(value, float) and not value.is_integer():
-        raise CompileError(f"{written}({value:g}): a fraction of the image must be below 1.0", span,
-                           f"write {written}({value / 10:g}) for a share of the size, or "
-                           f"{written}({round(value)}) for pixels")
+        raise CompileError(
+            f"{written}({value:g}): a fraction of the image must be below 1.0",
+            span,
+            f"write {written}({value / 10:g}) for a share of the size, or {written}({round(value)}) for pixels",
+        )
     return int(value)
 
 
@@ -174,9 +182,13 @@ def parse_early_stop(setting: ast.Setting) -> EarlyStop:
     written, args, kwargs = _name_and_args(setting.value, "early_stop", "val_loss(patience=5, min_delta=0)")
     monitor = MONITOR_ALIASES.get(written.lower(), written.lower())
     if monitor not in RECORDED:
-        raise CompileError(f"early_stop: '{written}' is not a recorded metric", setting.value.span,
-                           did_you_mean(monitor, list(RECORDED[:4])) or did_you_mean(monitor, list(RECORDED))
-                           or f"history.csv records {', '.join(RECORDED)}")
+        raise CompileError(
+            f"early_stop: '{written}' is not a recorded metric",
+            setting.value.span,
+            did_you_mean(monitor, list(RECORDED[:4]))
+            or did_you_mean(monitor, list(RECORDED))
+            or f"history.csv records {', '.join(RECORDED)}",
+        )
     schema = {arg.name: (arg.kind, arg.default) for arg in EARLY_STOP_ARGS}
     bound = _bind(monitor, schema, args, kwargs, setting.value.span, {})
     values = {key: _typed(value, schema[key][0], monitor, key, span) for key, (value, span) in bound.items()}
@@ -200,14 +212,18 @@ def parse_classes(setting: ast.Setting) -> str | tuple[str, ...]:
         if len(set(names)) != len(names):
             raise CompileError("classes: a name appears twice", expr.span)
         return names
-    raise CompileError('classes must be a quoted file name such as "classes.txt" or a tuple of quoted names',
-                       expr.span)
+    raise CompileError('classes must be a quoted file name such as "classes.txt" or a tuple of quoted names', expr.span)
 
 
 def parse_extra(setting: ast.Setting) -> Any:
     """The value of one of EXTRA_SETTINGS."""
-    return {"schedule": parse_schedule, "warmup": parse_warmup, "augment": parse_augment,
-            "early_stop": parse_early_stop, "classes": parse_classes}[setting.key](setting)
+    return {
+        "schedule": parse_schedule,
+        "warmup": parse_warmup,
+        "augment": parse_augment,
+        "early_stop": parse_early_stop,
+        "classes": parse_classes,
+    }[setting.key](setting)
 
 
 def check_together(config: dict[str, Any], seen: dict[str, ast.Setting]) -> list[CompileError]:
@@ -215,22 +231,36 @@ def check_together(config: dict[str, Any], seen: dict[str, ast.Setting]) -> list
     errors = []
     stop = config.get("early_stop")
     has_test_split = config.get("data", "digits") in TEST_SPLIT_DATA  # their test split validates
-    if stop is not None and stop.monitor.startswith("val_") and config.get("val_split", 0.1) == 0 \
-            and not has_test_split:
-        errors.append(CompileError(f"early_stop monitors {stop.monitor}, but val_split = 0 records no validation",
-                                   seen["early_stop"].value.span, "monitor loss, or keep a validation split"))
+    if (
+        stop is not None
+        and stop.monitor.startswith("val_")
+        and config.get("val_split", 0.1) == 0
+        and not has_test_split
+    ):
+        errors.append(
+            CompileError(
+                f"early_stop monitors {stop.monitor}, but val_split = 0 records no validation",
+                seen["early_stop"].value.span,
+                "monitor loss, or keep a validation split",
+            )
+        )
     metrics = config.get("metrics", ("mae",) if config.get("target") == "values" else ("accuracy",))
     if stop is not None and stop.monitor.removeprefix("val_") not in ("loss", *metrics):
         recorded = metrics[0] if metrics else "none"
-        errors.append(CompileError(f"early_stop monitors {stop.monitor}, which metrics = {recorded} does not record",
-                                   seen["early_stop"].value.span, "monitor val_loss, or record that metric"))
+        errors.append(
+            CompileError(
+                f"early_stop monitors {stop.monitor}, which metrics = {recorded} does not record",
+                seen["early_stop"].value.span,
+                "monitor val_loss, or record that metric",
+            )
+        )
     warmup = config.get("warmup", 0)
     schedule = config.get("schedule")
     if warmup and schedule is not None and schedule.name == "onecycle":
         errors.append(CompileError("onecycle has its own warm-up phase; drop warmup", seen["warmup"].value.span))
     epochs = config.get("epochs", 10)
     if warmup and warmup >= epochs:
-        errors.append(CompileError(f"warmup ({warmup} epochs) must be shorter than epochs ({epochs})",
-                                   seen["warmup"].value.span))
+        errors.append(
+            CompileError(f"warmup ({warmup} epochs) must be shorter than epochs ({epochs})", seen["warmup"].value.span)
+        )
     return errors
-

@@ -15,6 +15,7 @@ from netdsl.train.settings import FUSED_HEADS  # noqa: F401 (stated there, for t
 
 BUILTIN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10", "waves", "spectrograms", "sentences")
 
+
 def _number(value: Any, key: str, setting: ast.Setting, *, integer: bool, minimum: float) -> Any:
     ok = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
     if not ok or value < minimum:
@@ -47,8 +48,11 @@ def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
     else:
         raise CompileError("optimizer must be a name such as adam or a call such as adam(lr=0.001)", expr.span)
     if name not in OPTIMIZERS:
-        raise CompileError(f"unknown optimizer '{name}'", expr.span,
-                           did_you_mean(name, list(OPTIMIZERS)) or f"choose from {', '.join(OPTIMIZERS)}")
+        raise CompileError(
+            f"unknown optimizer '{name}'",
+            expr.span,
+            did_you_mean(name, list(OPTIMIZERS)) or f"choose from {', '.join(OPTIMIZERS)}",
+        )
     declaration = OPTIMIZERS[name]
     schema = optimizer_schema(name)
     if len(args) > 1:
@@ -66,8 +70,9 @@ def _optimizer(setting: ast.Setting) -> tuple[str, dict[str, Any]]:
         key = declaration.canonical_arg(kw.name)
         if key not in schema:
             hint = did_you_mean(kw.name, list(schema))
-            raise CompileError(f"{name} has no argument '{kw.name}'", kw.span,
-                               hint or f"{name} takes {', '.join(schema)}")
+            raise CompileError(
+                f"{name} has no argument '{kw.name}'", kw.span, hint or f"{name} takes {', '.join(schema)}"
+            )
         if key in values:
             raise CompileError(f"{name} got '{key}' twice (as '{kw.name}' too)", kw.span)
         values[key], spans[key] = evaluate(kw.value, {}), kw.value.span
@@ -98,8 +103,11 @@ def _data(value: Any, setting: ast.Setting) -> str:
     if isinstance(value, str) and value.lower() in BUILTIN_DATA:
         return value.lower()
     hint = did_you_mean(str(value), list(BUILTIN_DATA))
-    raise CompileError(f"unknown data set {value!r}", setting.value.span,
-                       hint or f'use one of {", ".join(BUILTIN_DATA)} or a quoted path "file.npz"')
+    raise CompileError(
+        f"unknown data set {value!r}",
+        setting.value.span,
+        hint or f'use one of {", ".join(BUILTIN_DATA)} or a quoted path "file.npz"',
+    )
 
 
 def setting_names() -> list[str]:
@@ -146,8 +154,11 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
                 config["val_split"] = float(share)
             else:
                 known = setting_names()
-                raise CompileError(f"unknown train setting '{key}'", setting.key_span,
-                                   did_you_mean(key, known) or f"settings are {', '.join(known)}")
+                raise CompileError(
+                    f"unknown train setting '{key}'",
+                    setting.key_span,
+                    did_you_mean(key, known) or f"settings are {', '.join(known)}",
+                )
         except CompileError as err:
             sink.add(err.diagnostic)
     for problem in check_together(config, seen):
@@ -157,8 +168,11 @@ def train_config(section: ast.Train, sink: DiagnosticSink) -> TrainConfig:
     if config.get("target") == "values":
         config.setdefault("metrics", ("mae",))
         if config.get("loss") in CLASS_LOSSES:
-            sink.error(f"loss {config['loss']} needs class labels, but target = values trains on real numbers",
-                       seen["loss"].value.span, "use loss = mse, mae or huber, or train on labels (target = labels)")
+            sink.error(
+                f"loss {config['loss']} needs class labels, but target = values trains on real numbers",
+                seen["loss"].value.span,
+                "use loss = mse, mae or huber, or train on labels (target = labels)",
+            )
     return TrainConfig(**config)
 
 
@@ -175,8 +189,11 @@ def _metrics(value: Any, setting: ast.Setting) -> tuple[str, ...]:
     items = value if isinstance(value, tuple) else (value,)
     chosen = tuple(dict.fromkeys(_choice(v, "metrics", METRICS, setting) for v in items))
     if len(chosen) != 1:
-        raise CompileError(f"metrics names one of {', '.join(METRICS)}, received {len(chosen)}", setting.value.span,
-                           "choose the one recorded beside the loss")
+        raise CompileError(
+            f"metrics names one of {', '.join(METRICS)}, received {len(chosen)}",
+            setting.value.span,
+            "choose the one recorded beside the loss",
+        )
     return () if chosen == ("none",) else chosen
 
 
@@ -184,6 +201,8 @@ def check_target(config: TrainConfig, input_shape: tuple, output_shape: tuple, s
     """`target = input` needs a network whose output has its input's shape."""
     if config.target == "input" and tuple(output_shape) != tuple(input_shape) and config.target_span:
         given, wanted = "x".join(map(str, output_shape)), "x".join(map(str, input_shape))
-        sink.error(f"target = input trains the network to reproduce its input, but it gives {given} for an input "
-                   f"of {wanted}", config.target_span,
-                   f"end the network with a layer that gives {wanted}, or train on labels (target = labels)")
+        sink.error(
+            f"target = input trains the network to reproduce its input, but it gives {given} for an input of {wanted}",
+            config.target_span,
+            f"end the network with a layer that gives {wanted}, or train on labels (target = labels)",
+        )

@@ -77,8 +77,11 @@ def _folded_batchnorm(prepared: Any, layers: list[Any]) -> bool:
     """A conv with a bias whose weight the exporter computed (PyTorch names such constants onnx::...)."""
     names = {node.output[0]: node for node in prepared.model.graph.node}
     convs = [n for n in prepared.model.graph.node if n.op_type == "Conv" and len(n.input) > 2 and n.input[2]]
-    return bool(convs) and all(n.input[1].startswith("onnx::") for n in convs) and not any(
-        n.op_type == "BatchNormalization" for n in names.values())
+    return (
+        bool(convs)
+        and all(n.input[1].startswith("onnx::") for n in convs)
+        and not any(n.op_type == "BatchNormalization" for n in names.values())
+    )
 
 
 def build(prepared: Any, path: Path) -> Imported:
@@ -145,8 +148,9 @@ def _check(imported: Imported, prepared: Any, file: str) -> None:
     compilation = compile_source(imported.text, file)
     if not compilation.ok:
         errors = [d for d in compilation.all_diagnostics if d.severity == "error"]
-        raise OnnxImportError("the imported program does not check (please report this):\n"
-                              + render_all(errors, compilation.sources))
+        raise OnnxImportError(
+            "the imported program does not check (please report this):\n" + render_all(errors, compilation.sources)
+        )
     graph = compilation.networks[0].graph
     expected = {f"{n.name}.{k}": s for n in graph for k, s in (*n.params.items(), *n.buffers.items())}
     found = {k: tuple(v.shape) for k, v in imported.weights.items()}
@@ -155,8 +159,10 @@ def _check(imported: Imported, prepared: Any, file: str) -> None:
         raise OnnxImportError(f"the imported weights do not fit the program (please report this): {wrong}")
     onnx_shape = prepared.shapes.get(prepared.output_name)
     if onnx_shape is not None and tuple(onnx_shape[1:]) != tuple(graph.output.shape):
-        raise OnnxImportError(f"the imported program gives {graph.output.shape}, the ONNX model "
-                              f"{tuple(onnx_shape[1:])} (please report this)")
+        raise OnnxImportError(
+            f"the imported program gives {graph.output.shape}, the ONNX model "
+            f"{tuple(onnx_shape[1:])} (please report this)"
+        )
 
 
 def _formatted(text: str, file: str) -> str:

@@ -88,8 +88,12 @@ def block_program(entries: list[Unit | Item], render) -> tuple[list[str], list[s
         name = f"unit{chr(ord('a') + index)}" if index < 26 else f"unit{index}"
         varying = _parameters(group)
         params = ", ".join(f"p{k + 1}" for k in range(len(varying)))
-        definitions += [f"block {name}({params}) {{", *("    " + line for line in _body(group[0], varying).split("\n")),
-                        "}", ""]
+        definitions += [
+            f"block {name}({params}) {{",
+            *("    " + line for line in _body(group[0], varying).split("\n")),
+            "}",
+            "",
+        ]
         for unit in group:
             calls[id(unit)] = f"{name}({', '.join(unit.numbers[i] for i in varying)})"
     return definitions, _body_lines(entries, calls, render)

@@ -119,8 +119,9 @@ class Context:
         layer = Layer(op, [self.resolve(i) for i in inputs], node.output[0], name, node.op_type, **fields)
         return self.add(layer, like or (inputs[0] if inputs else None))
 
-    def pending(self, node: Any, inputs: list[str], const: Any = None, note: str = "", tag: str = "",
-                like: str | None = None) -> Layer:
+    def pending(
+        self, node: Any, inputs: list[str], const: Any = None, note: str = "", tag: str = "", like: str | None = None
+    ) -> Layer:
         """A node that only a larger pattern can use; left unconsumed it is reported as unsupported."""
         return self.make(None, node, inputs, like=like, const=const, note=note, tag=tag)
 

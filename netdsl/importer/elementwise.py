@@ -34,8 +34,7 @@ from netdsl.ops.core import FC, OUTPUT
 from netdsl.ops.merge import MUL
 from netdsl.ops.normalization import BATCHNORM, LAYERNORM, LRN, SCALE
 
-PLAIN = {"Relu": RELU, "Sigmoid": SIGMOID, "Tanh": TANH, "Softplus": SOFTPLUS, "HardSwish": HARDSWISH,
-         "Mish": MISH}
+PLAIN = {"Relu": RELU, "Sigmoid": SIGMOID, "Tanh": TANH, "Softplus": SOFTPLUS, "HardSwish": HARDSWISH, "Mish": MISH}
 SELU_ALPHA, SELU_GAMMA = 1.67326319217681884765625, 1.05070102214813232421875
 CLOSE = 1e-6
 
@@ -143,15 +142,24 @@ def batchnorm(ctx: Context, node: Any) -> None:
         keywords["eps"] = number_text(eps)
     if not _close(momentum, 0.1) and 0.0 <= momentum <= 1.0:
         keywords["momentum"] = number_text(round(momentum, 9))
-    ctx.make(BATCHNORM, node, [node.input[0]], keywords=keywords,
-             weights={"weight": weight, "bias": bias, "running_mean": mean, "running_var": var})
+    ctx.make(
+        BATCHNORM,
+        node,
+        [node.input[0]],
+        keywords=keywords,
+        weights={"weight": weight, "bias": bias, "running_mean": mean, "running_var": var},
+    )
 
 
 @handles("LRN")
 def lrn(ctx: Context, node: Any) -> None:
     attrs = attributes(node)
-    keywords = {"size": str(attrs["size"]), "alpha": number_text(attrs.get("alpha", 1e-4)),
-                "beta": number_text(attrs.get("beta", 0.75)), "k": number_text(attrs.get("bias", 1.0))}
+    keywords = {
+        "size": str(attrs["size"]),
+        "alpha": number_text(attrs.get("alpha", 1e-4)),
+        "beta": number_text(attrs.get("beta", 0.75)),
+        "k": number_text(attrs.get("bias", 1.0)),
+    }
     ctx.make(LRN, node, [node.input[0]], keywords=keywords)
 
 
@@ -171,8 +179,10 @@ def layernorm(ctx: Context, node: Any) -> None:
         return
     channels = shape[0]
     eps = float(attrs.get("epsilon", 1e-5))
-    weights = {"weight": np.asarray(scale, np.float32).reshape(channels),
-               "bias": np.zeros(channels, np.float32) if bias is None else np.asarray(bias, np.float32).reshape(-1)}
+    weights = {
+        "weight": np.asarray(scale, np.float32).reshape(channels),
+        "bias": np.zeros(channels, np.float32) if bias is None else np.asarray(bias, np.float32).reshape(-1),
+    }
     keywords = {} if _close(eps, 1e-5) else {"eps": number_text(eps)}
     ctx.make(LAYERNORM, node, [source], keywords=keywords, weights=weights)
 
@@ -237,8 +247,7 @@ def _mul_constant(ctx: Context, node: Any, x: str, value: np.ndarray) -> None:
     before = ctx.sole(x)
     per_channel = _per_channel(ctx, x, value)
     factor = _scalar(value)
-    if before is not None and before.tag == "gelu-half" and factor is not None \
-            and _close(factor, 0.5):
+    if before is not None and before.tag == "gelu-half" and factor is not None and _close(factor, 0.5):
         ctx.drop(before)
         ctx.make(GELU, node, before.inputs, like=before.output)
     elif _one_of(before, AFFINE) and per_channel is not None:
@@ -286,8 +295,12 @@ def _gelu_halves(ctx: Context, node: Any, half_name: str, curve_name: str) -> bo
 
 def _softplus_of(ctx: Context, tanh: Layer, source: str) -> bool:
     softplus = ctx.producer.get(tanh.inputs[0])
-    return softplus is not None and softplus.op is SOFTPLUS and softplus.inputs == [source] and \
-        ctx.uses.get(softplus.output, 0) == 1
+    return (
+        softplus is not None
+        and softplus.op is SOFTPLUS
+        and softplus.inputs == [source]
+        and ctx.uses.get(softplus.output, 0) == 1
+    )
 
 
 @handles("Add")
@@ -317,8 +330,12 @@ def div(ctx: Context, node: Any) -> None:
     if _layernorm_spelled_out(ctx, node):
         return
     split = _split(ctx, node)
-    if split is not None and node.input[1] != split[0] and _scalar(split[1]) is not None \
-            and _close(_scalar(split[1]), math.sqrt(2.0)):
+    if (
+        split is not None
+        and node.input[1] != split[0]
+        and _scalar(split[1]) is not None
+        and _close(_scalar(split[1]), math.sqrt(2.0))
+    ):
         ctx.pending(node, [split[0]], note="a division by a constant", tag="div-sqrt2")
         return
     ctx.pending(node, ctx.data_inputs(node), note="a division")
@@ -380,6 +397,12 @@ def _layernorm_spelled_out(ctx: Context, node: Any) -> bool:
         ctx.drop(layer)
     channels = ctx.shape(centered.output)[0]
     keywords = {} if _close(std.const, 1e-5) else {"eps": number_text(std.const)}
-    ctx.make(LAYERNORM, node, centered.inputs, like=centered.output, keywords=keywords,
-             weights={"weight": np.ones(channels, np.float32), "bias": np.zeros(channels, np.float32)})
+    ctx.make(
+        LAYERNORM,
+        node,
+        centered.inputs,
+        like=centered.output,
+        keywords=keywords,
+        weights={"weight": np.ones(channels, np.float32), "bias": np.zeros(channels, np.float32)},
+    )
     return True

@@ -47,8 +47,10 @@ def read_model(path: str | Path) -> Any:
     if size == 0:
         raise OnnxImportError(f"{path}: empty file, not an ONNX model")
     if size > MAX_ONNX_BYTES:
-        raise OnnxImportError(f"{path}: {size:,} bytes, more than an ONNX file can hold (2 GiB); "
-                              "large weights belong in external data files")
+        raise OnnxImportError(
+            f"{path}: {size:,} bytes, more than an ONNX file can hold (2 GiB); "
+            "large weights belong in external data files"
+        )
     try:
         model = onnx.load(str(path), load_external_data=False)
     except (DecodeError, RuntimeError, ValueError, UnicodeDecodeError) as err:
@@ -87,28 +89,36 @@ def data_input(model: Any, path: str, input_shape: tuple[int, ...] | None) -> tu
     inputs = [i for i in model.graph.input if i.name not in constants]
     if len(inputs) != 1:
         names = ", ".join(i.name for i in inputs) or "none"
-        raise OnnxImportError(f"{path}: the model has {len(inputs)} inputs ({names}); netdsl imports networks "
-                              "with one input")
+        raise OnnxImportError(
+            f"{path}: the model has {len(inputs)} inputs ({names}); netdsl imports networks with one input"
+        )
     value = inputs[0]
     if value.type.tensor_type.elem_type != 1:
         raise OnnxImportError(f"{path}: input {value.name} is not float32; netdsl imports float networks")
     dims = _dims(value)
     if len(dims) not in (2, 3, 4, 5):
-        raise OnnxImportError(f"{path}: input {value.name} has rank {len(dims)}; netdsl imports vectors (N x F), "
-                              "sequences (N x C x L), images (N x C x H x W) and volumes (N x C x D x H x W)")
+        raise OnnxImportError(
+            f"{path}: input {value.name} has rank {len(dims)}; netdsl imports vectors (N x F), "
+            "sequences (N x C x L), images (N x C x H x W) and volumes (N x C x D x H x W)"
+        )
     sample = tuple(dims[1:])
     if input_shape is not None:
         if len(input_shape) != len(sample):
-            raise OnnxImportError(f"--input-shape {','.join(map(str, input_shape))}: the model's input "
-                                  f"{value.name} has {len(sample)} axes after the batch")
+            raise OnnxImportError(
+                f"--input-shape {','.join(map(str, input_shape))}: the model's input "
+                f"{value.name} has {len(sample)} axes after the batch"
+            )
         clash = [(d, g) for d, g in zip(sample, input_shape) if d is not None and d != g]
         if clash:
-            raise OnnxImportError(f"--input-shape {','.join(map(str, input_shape))} disagrees with the model's "
-                                  f"fixed input {_shape_text(sample)}")
+            raise OnnxImportError(
+                f"--input-shape {','.join(map(str, input_shape))} disagrees with the model's "
+                f"fixed input {_shape_text(sample)}"
+            )
         sample = tuple(input_shape)
     if any(d is None for d in sample):
-        raise OnnxImportError(f"{path}: input {value.name} has dynamic sizes ({_shape_text(sample)}); give them "
-                              "with --input-shape C,H,W")
+        raise OnnxImportError(
+            f"{path}: input {value.name} has dynamic sizes ({_shape_text(sample)}); give them with --input-shape C,H,W"
+        )
     return value.name, tuple(int(d) for d in sample)
 
 
@@ -120,8 +130,9 @@ def _used_data_output(model: Any) -> str:
     outputs = list(model.graph.output)
     if len(outputs) != 1:
         names = ", ".join(o.name for o in outputs)
-        raise OnnxImportError(f"the model has {len(outputs)} outputs ({names}); netdsl imports networks with one "
-                              "output")
+        raise OnnxImportError(
+            f"the model has {len(outputs)} outputs ({names}); netdsl imports networks with one output"
+        )
     return outputs[0].name
 
 
@@ -160,11 +171,12 @@ def _shape_value(node: Any, shapes: dict[str, tuple[int, ...]]) -> np.ndarray:
     """Shape(x) of a tensor whose shape is known, with its start/end attributes (opset 15)."""
     shape = np.array(shapes[node.input[0]], dtype=np.int64)
     attrs = {a.name: a.i for a in node.attribute}
-    return shape[attrs.get("start", 0):attrs["end"]] if "end" in attrs else shape[attrs.get("start", 0):]
+    return shape[attrs.get("start", 0) : attrs["end"]] if "end" in attrs else shape[attrs.get("start", 0) :]
 
 
-def fold(model: Any, nodes: list[Any], constants: dict[str, np.ndarray],
-         shapes: dict[str, tuple[int, ...]]) -> list[Any]:
+def fold(
+    model: Any, nodes: list[Any], constants: dict[str, np.ndarray], shapes: dict[str, tuple[int, ...]]
+) -> list[Any]:
     """Evaluate every node whose inputs are constants (and Shape of a known shape); the data nodes remain."""
     remaining, batch = [], []
     for node in nodes:
@@ -182,8 +194,14 @@ def fold(model: Any, nodes: list[Any], constants: dict[str, np.ndarray],
     return remaining
 
 
-def infer(model: Any, input_name: str, input_shape: tuple[int, ...], nodes: list[Any],
-          constants: dict[str, np.ndarray], output: str) -> dict[str, tuple[int, ...]]:
+def infer(
+    model: Any,
+    input_name: str,
+    input_shape: tuple[int, ...],
+    nodes: list[Any],
+    constants: dict[str, np.ndarray],
+    output: str,
+) -> dict[str, tuple[int, ...]]:
     """Every tensor's static shape (batch 1) by onnx's shape inference with data propagation."""
     from onnx import TensorProto, helper, numpy_helper, shape_inference
 
@@ -194,8 +212,9 @@ def infer(model: Any, input_name: str, input_shape: tuple[int, ...], nodes: list
         if value.size <= BIG_INITIALIZER or value.dtype.kind in "iub":
             small.append(numpy_helper.from_array(np.asarray(value), name))
         else:
-            typed.append(helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(value.dtype),
-                                                       list(value.shape)))
+            typed.append(
+                helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(value.dtype), list(value.shape))
+            )
     data = helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [1, *input_shape])
     out = helper.make_value_info(output, helper.TypeProto())
     graph = helper.make_graph(nodes, "data", [data, *typed], [out], small)

@@ -65,11 +65,15 @@ class Nester:
         while tensor != start:
             layer = self.producer.get(tensor)
             if layer is None or self.order[tensor] < self.order[start]:
-                raise OnnxImportError(f"the graph's branches cross: {start} does not lead to {end} alone, which "
-                                      "netdsl's nested add/concat/mul cannot express")
+                raise OnnxImportError(
+                    f"the graph's branches cross: {start} does not lead to {end} alone, which "
+                    "netdsl's nested add/concat/mul cannot express"
+                )
             if id(layer) in self.used:
-                raise OnnxImportError(f"node {layer.node} feeds two branches that meet later in different places; "
-                                      "netdsl's nested add/concat/mul cannot express that graph")
+                raise OnnxImportError(
+                    f"node {layer.node} feeds two branches that meet later in different places; "
+                    "netdsl's nested add/concat/mul cannot express that graph"
+                )
             self.used.add(id(layer))
             if len(layer.inputs) > 1:
                 fork = self.idom[tensor]

@@ -62,8 +62,9 @@ def matmul(ctx: Context, node: Any) -> None:
         _fc(ctx, node, source, b.T, None)
     elif ctx.channels_last(source) and len(shape) == 3:  # a Linear over channels: a 1x1 conv
         weight = b.T.astype(np.float32, copy=False)[:, :, None, None]
-        ctx.make(CONV, node, [source], args=[str(b.shape[1]), "1"], keywords={"bias": "false"},
-                 weights={"weight": weight})
+        ctx.make(
+            CONV, node, [source], args=[str(b.shape[1]), "1"], keywords={"bias": "false"}, weights={"weight": weight}
+        )
     else:
         ctx.pending(node, ctx.data_inputs(node), note="a matrix product over an axis that is not the channels")
 
@@ -183,8 +184,9 @@ def softmax(ctx: Context, node: Any) -> None:
     source = node.input[0]
     full = ctx.prepared.shapes.get(source, ())
     axis = attributes(node).get("axis", 1 if ctx.opset < 13 else -1)
-    over_channels = channel_axis(ctx, source, axis) and (ctx.opset >= 13 or len(full) == 2 or
-                                                        all(d == 1 for d in full[2:]))
+    over_channels = channel_axis(ctx, source, axis) and (
+        ctx.opset >= 13 or len(full) == 2 or all(d == 1 for d in full[2:])
+    )
     if not over_channels:
         ctx.pending(node, ctx.data_inputs(node), note="a softmax over an axis that is not the channels")
         return
@@ -214,8 +216,9 @@ def resize(ctx: Context, node: Any) -> None:
     attrs = attributes(node)
     factors = _scale_factors(ctx, node)
     mode = _mode(attrs.get("mode"), "nearest")
-    transform = _mode(attrs.get("coordinate_transformation_mode"), "half_pixel" if node.op_type == "Resize"
-                      else "asymmetric")
+    transform = _mode(
+        attrs.get("coordinate_transformation_mode"), "half_pixel" if node.op_type == "Resize" else "asymmetric"
+    )
     linear = mode in ("linear", "bilinear")
     if factors is None or ctx.channels_last(node.input[0]):
         reason = "a resize by a factor that is not a whole number"

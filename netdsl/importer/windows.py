@@ -19,8 +19,9 @@ def axes_text(values: tuple[int, ...]) -> str:
     return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
 
 
-def explicit_pads(attrs: dict, image: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
-                  dilation: tuple[int, ...]) -> tuple[int, ...] | str:
+def explicit_pads(
+    attrs: dict, image: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[int, ...] | str:
     """ONNX pads as (begin of each axis..., end of each axis...), or "same" for SAME_UPPER (netdsl's own)."""
     rank = len(image)
     auto = attrs.get("auto_pad", b"NOTSET")
@@ -44,8 +45,9 @@ def _spatial_only(ctx: Context, node: Any, what: str) -> bool:
     shape = ctx.shape(node.input[0])
     if shape is None or len(shape) not in (2, 3, 4):
         rank = "unknown" if shape is None else f"{len(shape) - 1}-D"
-        ctx.pending(node, ctx.data_inputs(node), note=f"{what} over {rank} data (netdsl imports 1-D, 2-D and "
-                                                      "3-D windows)")
+        ctx.pending(
+            node, ctx.data_inputs(node), note=f"{what} over {rank} data (netdsl imports 1-D, 2-D and 3-D windows)"
+        )
         return False
     return True
 
@@ -69,8 +71,11 @@ def conv(ctx: Context, node: Any) -> None:
         return
     if weight.ndim not in (3, 4, 5) or not _spatial_only(ctx, node, "a convolution"):
         if weight.ndim not in (3, 4, 5):
-            ctx.pending(node, ctx.data_inputs(node), note=f"a {weight.ndim - 2}-D convolution "
-                                                          "(netdsl imports 1-D, 2-D and 3-D windows)")
+            ctx.pending(
+                node,
+                ctx.data_inputs(node),
+                note=f"a {weight.ndim - 2}-D convolution (netdsl imports 1-D, 2-D and 3-D windows)",
+            )
         return
     attrs = attributes(node)
     filters, kernel = weight.shape[0], tuple(weight.shape[2:])
@@ -83,9 +88,9 @@ def conv(ctx: Context, node: Any) -> None:
     keywords = {"stride": axes_text(stride)} if stride != ones else {}
     if isinstance(pads, str):
         keywords["pad"] = pads
-    elif pads[:len(kernel)] == pads[len(kernel):]:
+    elif pads[: len(kernel)] == pads[len(kernel) :]:
         if any(pads):
-            keywords["pad"] = axes_text(pads[:len(kernel)])
+            keywords["pad"] = axes_text(pads[: len(kernel)])
     else:
         source = _zeropad_before(ctx, node, pads)
     if dilation != ones:
@@ -118,12 +123,18 @@ def conv_transpose(ctx: Context, node: Any) -> None:
     dilation = tuple(attrs.get("dilations", ones))
     image, out = ctx.shape(node.input[0])[1:], ctx.shape(node.output[0])
     pads = tuple(int(p) for p in attrs.get("pads", (0,) * (2 * rank)))
-    if out is None or pads[:rank] != pads[rank:] or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") \
-            or len(image) != rank:
+    if (
+        out is None
+        or pads[:rank] != pads[rank:]
+        or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET")
+        or len(image) != rank
+    ):
         ctx.pending(node, ctx.data_inputs(node), note="a transposed conv with unequal or automatic pads")
         return
-    extra = [o - ((i - 1) * s - 2 * p + d * (k - 1) + 1)
-             for o, i, s, p, d, k in zip(out[1:], image, stride, pads[:rank], dilation, kernel)]
+    extra = [
+        o - ((i - 1) * s - 2 * p + d * (k - 1) + 1)
+        for o, i, s, p, d, k in zip(out[1:], image, stride, pads[:rank], dilation, kernel)
+    ]
     keywords = {"stride": axes_text(stride)} if stride != ones else {}
     if any(pads):
         keywords["pad"] = axes_text(pads[:rank])
@@ -139,17 +150,28 @@ def conv_transpose(ctx: Context, node: Any) -> None:
         keywords["bias"] = "false"
     else:
         weights["bias"] = bias.astype(np.float32, copy=False).reshape(-1)
-    ctx.make(DECONV, node, [node.input[0]], args=[str(per_group * groups), size_text(kernel)],
-             keywords=keywords, weights=weights)
+    ctx.make(
+        DECONV,
+        node,
+        [node.input[0]],
+        args=[str(per_group * groups), size_text(kernel)],
+        keywords=keywords,
+        weights=weights,
+    )
 
 
-def _pool_pad(image: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[int, ...],
-              out: tuple[int, ...]) -> tuple[tuple[int, ...], bool] | None:
+def _pool_pad(
+    image: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pads: tuple[int, ...],
+    out: tuple[int, ...],
+) -> tuple[tuple[int, ...], bool] | None:
     """netdsl's symmetric pad and ceil that give the same windows as ONNX's pads, or None.
 
     Windows start at o*s - top; extra padding at the end changes only how many there are, so any ONNX pads
     whose leading pad fits and whose output size netdsl reproduces (with or without ceil) are the same."""
-    begins = pads[:len(kernel)]
+    begins = pads[: len(kernel)]
     if any(b > k // 2 for b, k in zip(begins, kernel)):
         return None
     for ceil in (False, True):
@@ -159,11 +181,15 @@ def _pool_pad(image: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int
     return None
 
 
-def _covers_all(image: tuple[int, ...], kernel: tuple[int, ...], pads: tuple[int, ...],
-                out: tuple[int, ...] | None) -> bool:
+def _covers_all(
+    image: tuple[int, ...], kernel: tuple[int, ...], pads: tuple[int, ...], out: tuple[int, ...] | None
+) -> bool:
     """One output per channel from a window that reads the whole image (padding not counted)."""
-    return out is not None and tuple(out[1:]) == (1,) * len(kernel) and all(
-        k - before >= i for i, k, before in zip(image, kernel, pads[:len(kernel)]))
+    return (
+        out is not None
+        and tuple(out[1:]) == (1,) * len(kernel)
+        and all(k - before >= i for i, k, before in zip(image, kernel, pads[: len(kernel)]))
+    )
 
 
 @handles("MaxPool", "AveragePool")
@@ -198,8 +224,11 @@ def pool(ctx: Context, node: Any) -> None:
             return
         fit = _pool_pad(image, kernel, stride, pads, out[1:]) if out is not None else None
         if fit is None:
-            ctx.pending(node, ctx.data_inputs(node), note=f"pooling pads {list(pads)} that netdsl's symmetric pads "
-                                                          "(at most half the window) cannot give")
+            ctx.pending(
+                node,
+                ctx.data_inputs(node),
+                note=f"pooling pads {list(pads)} that netdsl's symmetric pads (at most half the window) cannot give",
+            )
             return
         begins, ceil = fit
         if any(begins):
@@ -231,8 +260,15 @@ def pad(ctx: Context, node: Any) -> None:
     shape = ctx.shape(node.input[0])
     pads = None if pads is None else [int(p) for p in np.asarray(pads).reshape(-1)]
     image_pads = pads is not None and len(pads) == 8 and not any(pads[i] for i in (0, 1, 4, 5)) and min(pads) >= 0
-    if mode != "constant" or value != 0.0 or not image_pads or axes_given or shape is None or len(shape) != 3 \
-            or ctx.channels_last(node.input[0]):
+    if (
+        mode != "constant"
+        or value != 0.0
+        or not image_pads
+        or axes_given
+        or shape is None
+        or len(shape) != 3
+        or ctx.channels_last(node.input[0])
+    ):
         reason = f"{mode} padding" if mode != "constant" else "padding other than zeros around a 2-D image"
         ctx.pending(node, ctx.data_inputs(node), note=reason)
         return
@@ -241,4 +277,3 @@ def pad(ctx: Context, node: Any) -> None:
         ctx.same_as(node, node.input[0])
         return
     ctx.make(ZEROPAD, node, [node.input[0]], args=[f"({top}, {bottom}, {left}, {right})"])
-

@@ -97,8 +97,9 @@ def merge_lines(merge: Merge, labeller: Labeller | None, weights: dict[str, np.n
     return lines + ["}"]
 
 
-def program_text(name: str, header: list[str], input_shape: tuple[int, ...], items: list[Item],
-                 labeller: Labeller) -> tuple[str, dict[str, np.ndarray]]:
+def program_text(
+    name: str, header: list[str], input_shape: tuple[int, ...], items: list[Item], labeller: Labeller
+) -> tuple[str, dict[str, np.ndarray]]:
     """The whole program and the weights keyed by its layer names."""
     weights: dict[str, np.ndarray] = {}
     body = chain_lines(items, labeller, weights)
@@ -112,8 +113,9 @@ def _program(name: str, header: list[str], input_shape: tuple[int, ...], blocks:
     return "\n".join(lines) + "\n"
 
 
-def blocked_text(name: str, header: list[str], input_shape: tuple[int, ...], items: list[Item],
-                 labeller: Labeller) -> str | None:
+def blocked_text(
+    name: str, header: list[str], input_shape: tuple[int, ...], items: list[Item], labeller: Labeller
+) -> str | None:
     """The program with repeated units as blocks (netdsl.importer.blocks), or None when nothing repeats."""
     from netdsl.importer.blocks import block_program, units
 

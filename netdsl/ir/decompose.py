@@ -39,8 +39,16 @@ def _lowered(node: Node, shapes: dict[str, tuple], native: Callable[[OpDef], boo
     for index, step in enumerate(steps):
         name = node.name if index == len(steps) - 1 else f"{node.name}/{step.name}"
         inputs = [names[i] for i in step.inputs]
-        part = Node(name, step.op, dict(step.attrs), inputs, node.span, node.text,
-                    implicit=f"{node.op} decomposed", context=node.context)
+        part = Node(
+            name,
+            step.op,
+            dict(step.attrs),
+            inputs,
+            node.span,
+            node.text,
+            implicit=f"{node.op} decomposed",
+            context=node.context,
+        )
         annotate(part, [Input(i, shapes[i]) for i in inputs])
         if part.params or part.buffers:
             raise ValueError(f"{node.op}'s decomposition gives {step.op} parameters; decompositions may not")

@@ -75,6 +75,7 @@ def init_plan(graph: Graph) -> list[TensorInit]:
             how, scale = _how(spec, graph, node)
             if spec.init == FAN and node.name == head:
                 scale *= HEAD_SCALE
-            plan.append(TensorInit(f"{node.name}.{key}", node.name, key, tuple(spec.shape), how, scale,
-                                   not spec.trainable))
+            plan.append(
+                TensorInit(f"{node.name}.{key}", node.name, key, tuple(spec.shape), how, scale, not spec.trainable)
+            )
     return plan

@@ -57,11 +57,14 @@ def _unread(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSin
     what = "convolves" if conv else "pools"
     odd = " an odd size" if not conv and set(stride) == {2} and any(i % 2 for i in source[1:]) else ""
     exact = tuple(i + (s - n % s) % s if n else i for i, s, n in zip(source[1:], stride, unread))
-    message = (f"{node.name} {what}{odd} {fmt_shape(source[1:])} with {fmt_shape(kernel)} windows at stride "
-               f"{_times(stride)}: {dropped} of its input are never read "
-               f"(output {fmt_shape(node.shape)})")
-    hint = (f"an input of {fmt_shape(exact)} would divide exactly"
-            + ("; or use pad=same" if conv else "; pad=same or ceil=true keeps every pixel"))
+    message = (
+        f"{node.name} {what}{odd} {fmt_shape(source[1:])} with {fmt_shape(kernel)} windows at stride "
+        f"{_times(stride)}: {dropped} of its input are never read "
+        f"(output {fmt_shape(node.shape)})"
+    )
+    hint = f"an input of {fmt_shape(exact)} would divide exactly" + (
+        "; or use pad=same" if conv else "; pad=same or ceil=true keeps every pixel"
+    )
     sink.warning(message, node.span, hint)
 
 
@@ -71,8 +74,11 @@ def _skipping_stride(graph: Graph, node: Node, consumers: list[Node], sink: Diag
     kernel, stride = node.attrs["kernel"], node.attrs["stride"]
     dilation = node.attrs.get("dilation", (1,) * len(kernel))
     if any(s > d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation)):
-        sink.warning(f"{node.name} has stride {fmt_shape(stride)} larger than its {fmt_shape(kernel)} window: "
-                     "pixels between the windows are never read", node.span)
+        sink.warning(
+            f"{node.name} has stride {fmt_shape(stride)} larger than its {fmt_shape(kernel)} window: "
+            "pixels between the windows are never read",
+            node.span,
+        )
 
 
 def _window_past_input(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
@@ -84,38 +90,57 @@ def _window_past_input(graph: Graph, node: Node, consumers: list[Node], sink: Di
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     padding = tuple(pads[i] + pads[i + len(kernel)] for i in range(len(kernel)))
     if any(e > s and p > s for e, s, p in zip(extent, size, padding)):
-        sink.warning(f"{node.name}'s {fmt_shape(extent)} window is larger than its {fmt_shape(size)} input: "
-                     f"padding of {fmt_shape(padding)} makes up most of what it reads", node.span,
-                     "a window no larger than the input (a global pool gives one value per channel)")
+        sink.warning(
+            f"{node.name}'s {fmt_shape(extent)} window is larger than its {fmt_shape(size)} input: "
+            f"padding of {fmt_shape(padding)} makes up most of what it reads",
+            node.span,
+            "a window no larger than the input (a global pool gives one value per channel)",
+        )
 
 
 def _softmax_not_last(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
     if _is(node, "distribution") and consumers:
-        sink.warning(f"{node.name} applies {node.op} but is not the last layer ({consumers[0].name} follows)",
-                     node.span, "softmax belongs at the output; inside a network it squashes features")
+        sink.warning(
+            f"{node.name} applies {node.op} but is not the last layer ({consumers[0].name} follows)",
+            node.span,
+            "softmax belongs at the output; inside a network it squashes features",
+        )
 
 
 def _channels_last_input(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
     if _is(node, "input") and len(node.shape) == 3 and node.attrs.get("layout") == "chw":
         c, h, w = node.shape
         if w in (1, 3) and c > 4 and h > 4:
-            sink.warning(f"input({c}, {h}, {w}) reads as {c} channels of {h}x{w}", node.span,
-                         f"for channels-last data write input({c}, {h}, {w}, layout=hwc) or input({w}, {c}, {h})")
+            sink.warning(
+                f"input({c}, {h}, {w}) reads as {c} channels of {h}x{w}",
+                node.span,
+                f"for channels-last data write input({c}, {h}, {w}, layout=hwc) or input({w}, {c}, {h})",
+            )
 
 
 def _bias_before_batchnorm(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
-    if (_is(node, "conv") or _is(node, "dense")) and "bias" in node.params and len(consumers) == 1 \
-            and _is(consumers[0], "centering"):
-        sink.warning(f"{node.name}'s bias is cancelled by {consumers[0].name}, which subtracts the mean",
-                     node.span, "write bias=false to save the parameters")
+    if (
+        (_is(node, "conv") or _is(node, "dense"))
+        and "bias" in node.params
+        and len(consumers) == 1
+        and _is(consumers[0], "centering")
+    ):
+        sink.warning(
+            f"{node.name}'s bias is cancelled by {consumers[0].name}, which subtracts the mean",
+            node.span,
+            "write bias=false to save the parameters",
+        )
 
 
 def _repeated_activation(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
     if _is(node, "activation") and _is(node, "elementwise") and not _is(node, "noop") and len(node.inputs) == 1:
         source = graph[node.inputs[0]]
         if source.op == node.op and not node.implicit:
-            sink.warning(f"{node.name} repeats the {node.op} of {source.name}", node.span,
-                         f"{node.op} twice in a row does nothing more than once")
+            sink.warning(
+                f"{node.name} repeats the {node.op} of {source.name}",
+                node.span,
+                f"{node.op} twice in a row does nothing more than once",
+            )
 
 
 def _linear_after_linear(graph: Graph, node: Node, consumers: list[Node], sink: DiagnosticSink) -> None:
@@ -126,9 +151,11 @@ def _linear_after_linear(graph: Graph, node: Node, consumers: list[Node], sink: 
         later = graph.consumers(following.name)
         following = later[0] if len(later) == 1 else following
     if _is(following, "dense"):
-        sink.warning(f"{node.name} and {following.name} have no activation between them, "
-                     "so together they are one linear map", following.span,
-                     "add an activation such as relu between them")
+        sink.warning(
+            f"{node.name} and {following.name} have no activation between them, so together they are one linear map",
+            following.span,
+            "add an activation such as relu between them",
+        )
 
 
 def _linear(node: Node) -> bool:
@@ -157,9 +184,12 @@ def _conv_after_conv(graph: Graph, node: Node, consumers: list[Node], sink: Diag
         return
     following = _next_conv_without_activation(graph, node)
     if following is not None and not _bottleneck(graph[node.inputs[0]].shape[0], node.shape[0], following.shape[0]):
-        sink.warning(f"{node.name} and {following.name} are convolutions with no activation between them, "
-                     "so together they are one linear map", following.span,
-                     f"add an activation such as relu after {node.name} (or activation=relu on it)")
+        sink.warning(
+            f"{node.name} and {following.name} are convolutions with no activation between them, "
+            "so together they are one linear map",
+            following.span,
+            f"add an activation such as relu after {node.name} (or activation=relu on it)",
+        )
 
 
 def _bottleneck(channels_in: int, middle: int, channels_out: int) -> bool:
@@ -181,19 +211,38 @@ def _ids_outside_the_table(graph: Graph, node: Node, consumers: list[Node], sink
     source = graph[node.inputs[0]]
     tokens, rows = source.attrs.get("tokens"), node.attrs["vocabulary"]
     if not _is(source, "input"):
-        sink.warning(f"{node.name} reads {source.name}'s values as token ids", node.span,
-                     f"an embedding belongs right after input(L, tokens={rows})")
+        sink.warning(
+            f"{node.name} reads {source.name}'s values as token ids",
+            node.span,
+            f"an embedding belongs right after input(L, tokens={rows})",
+        )
     elif tokens is None:
-        sink.warning(f"{node.name} reads {source.name}'s values as token ids, but {source.name} does not say they "
-                     f"are", source.span, f"write input({source.shape[0]}, tokens={rows}): data are then checked "
-                     f"to hold integer ids below {rows}")
+        sink.warning(
+            f"{node.name} reads {source.name}'s values as token ids, but {source.name} does not say they are",
+            source.span,
+            f"write input({source.shape[0]}, tokens={rows}): data are then checked to hold integer ids below {rows}",
+        )
     elif tokens > rows:
-        sink.warning(f"{source.name} takes ids below {tokens}, but {node.name}'s table has {rows} rows: ids "
-                     f"{rows}..{tokens - 1} have no row", node.span, f"write embedding({tokens}, ...)")
+        sink.warning(
+            f"{source.name} takes ids below {tokens}, but {node.name}'s table has {rows} rows: ids "
+            f"{rows}..{tokens - 1} have no row",
+            node.span,
+            f"write embedding({tokens}, ...)",
+        )
 
 
-_CHECKS = (_unread, _skipping_stride, _window_past_input, _softmax_not_last, _channels_last_input,
-           _bias_before_batchnorm, _repeated_activation, _linear_after_linear, _conv_after_conv, _noop,
-           _ids_outside_the_table)
+_CHECKS = (
+    _unread,
+    _skipping_stride,
+    _window_past_input,
+    _softmax_not_last,
+    _channels_last_input,
+    _bias_before_batchnorm,
+    _repeated_activation,
+    _linear_after_linear,
+    _conv_after_conv,
+    _noop,
+    _ids_outside_the_table,
+)
 # checks that read only a node and its inputs: on a graph with errors they can say why a shape ran out
 _EXPLAINING = (_channels_last_input, _unread, _skipping_stride, _window_past_input)

@@ -13,8 +13,16 @@ BYTES_PER_VALUE = 4  # float32
 
 
 def _flatten_before(node: Node, source: Node) -> Node:
-    return Node(f"{node.name}_flatten", FLATTEN.name, {}, [source.name], node.span, node.text,
-                implicit=f"{node.op} flattens its input", context=node.context)
+    return Node(
+        f"{node.name}_flatten",
+        FLATTEN.name,
+        {},
+        [source.name],
+        node.span,
+        node.text,
+        implicit=f"{node.op} flattens its input",
+        context=node.context,
+    )
 
 
 def infer_shapes(graph: Graph, sink: DiagnosticSink) -> bool:
@@ -101,8 +109,10 @@ def _through(node: Node, rf: tuple) -> tuple | None:
     if len(kernel) != len(sizes):
         return None
     dilation = node.attrs.get("dilation", (1,) * len(kernel))
-    return (tuple(n + d * (k - 1) * j for n, k, d, j in zip(sizes, kernel, dilation, jumps)),
-            tuple(j * s for j, s in zip(jumps, stride)))
+    return (
+        tuple(n + d * (k - 1) * j for n, k, d, j in zip(sizes, kernel, dilation, jumps)),
+        tuple(j * s for j, s in zip(jumps, stride)),
+    )
 
 
 @dataclass(frozen=True)

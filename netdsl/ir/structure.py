@@ -160,9 +160,9 @@ def grouped(items: list[Item], depth: int = 0) -> list[Item]:
     while i < len(items):
         path = _path_of(items[i])
         if len(path) > depth:
-            key = path[:depth + 1]
+            key = path[: depth + 1]
             j = i
-            while j < len(items) and _path_of(items[j])[:depth + 1] == key:
+            while j < len(items) and _path_of(items[j])[: depth + 1] == key:
                 j += 1
             out.append(Group(".".join(key), _block_name(items[i], depth), grouped(items[i:j], depth + 1)))
             i = j
@@ -237,7 +237,7 @@ class Repeat:
 
 def _instance_parts(node: Node) -> tuple[str, ...]:
     """The block uses a layer sits in, outermost first: one per block its context names."""
-    return tuple(node.name.split(".")[:len(node.context)])
+    return tuple(node.name.split(".")[: len(node.context)])
 
 
 def _block_of(graph: Graph, path: str, node: Node, depth: int) -> tuple[str, dict[str, Any]]:
@@ -255,18 +255,18 @@ def block_tree(graph: Graph) -> list[Unit]:
     seen: set[str] = set()
     for node in graph:
         parts = _instance_parts(node)
-        while stack[-1][0] != parts[:len(stack[-1][0])]:
+        while stack[-1][0] != parts[: len(stack[-1][0])]:
             stack.pop()
         while len(stack[-1][0]) < len(parts):
             depth = len(stack[-1][0])
-            path = ".".join(parts[:depth + 1])
+            path = ".".join(parts[: depth + 1])
             if path in seen:
                 raise NotSeriesParallel(f"the layers of {path} are not consecutive")
             seen.add(path)
             block, args = _block_of(graph, path, node, depth)
             instance = Instance(path, block, args)
             stack[-1][1].append(instance)
-            stack.append((parts[:depth + 1], instance.units, instance))
+            stack.append((parts[: depth + 1], instance.units, instance))
         stack[-1][1].append(node)
         for _, _, instance in stack[1:]:
             assert instance is not None
@@ -302,11 +302,17 @@ _NUMBERED = re.compile(r"^(.*)_([0-9]+)$")
 def _repeats(previous: Instance, instance: Instance, graph: Graph) -> bool:
     """Whether `instance` repeats `previous`: same block and arguments, the only reader of it, numbered after it."""
     before, after = _NUMBERED.match(previous.name), _NUMBERED.match(instance.name)
-    return (before is not None and after is not None and before.group(1) == after.group(1)
-            and int(after.group(2)) == int(before.group(2)) + 1
-            and instance.block == previous.block and repr(instance.args) == repr(previous.args)
-            and graph[instance.input].shape == graph[previous.input].shape and instance.input == previous.output
-            and all(node in instance.nodes for node in graph.consumers(previous.output)))
+    return (
+        before is not None
+        and after is not None
+        and before.group(1) == after.group(1)
+        and int(after.group(2)) == int(before.group(2)) + 1
+        and instance.block == previous.block
+        and repr(instance.args) == repr(previous.args)
+        and graph[instance.input].shape == graph[previous.input].shape
+        and instance.input == previous.output
+        and all(node in instance.nodes for node in graph.consumers(previous.output))
+    )
 
 
 def runs(units: list[Unit], graph: Graph) -> list[Unit | Repeat]:

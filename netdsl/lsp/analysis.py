@@ -61,9 +61,23 @@ class Analysis:
         self.text = text
         self.file = file
         self.positions = Positions(text, encoding)
-        self.compilation: Compilation = compile_source(text, file) if not self.too_large else Compilation(
-            file, text, [], [Diagnostic("error", f"the file has {len(text):,} characters; netdsl reads at most "
-                                        f"{MAX_CHARS:,}", Span(file, 1, 1, 1, 2), "split it into smaller programs")])
+        self.compilation: Compilation = (
+            compile_source(text, file)
+            if not self.too_large
+            else Compilation(
+                file,
+                text,
+                [],
+                [
+                    Diagnostic(
+                        "error",
+                        f"the file has {len(text):,} characters; netdsl reads at most {MAX_CHARS:,}",
+                        Span(file, 1, 1, 1, 2),
+                        "split it into smaller programs",
+                    )
+                ],
+            )
+        )
 
     @property
     def too_large(self) -> bool:
@@ -90,14 +104,18 @@ class Analysis:
         for block in self.program.blocks:
             found.append(Occurrence("block", block.name, block.span, block.name_span, block))
             for param in block.params:
-                found.append(Occurrence("param", param.name, param.span, _name_span(param.span, param.name),
-                                        param, block))
+                found.append(
+                    Occurrence("param", param.name, param.span, _name_span(param.span, param.name), param, block)
+                )
                 if param.default is not None:
                     self._walk_expr(param.default, block, found)
             self._walk_seq(block.body, block, found)
         for section in self.program.trains:
-            found.append(Occurrence("train", section.network or "train", section.span,
-                                    _name_span(section.span, "train"), section))
+            found.append(
+                Occurrence(
+                    "train", section.network or "train", section.span, _name_span(section.span, "train"), section
+                )
+            )
             for setting in section.settings:
                 found.append(Occurrence("setting", setting.key, setting.span, setting.key_span, setting))
         return found
@@ -126,8 +144,16 @@ class Analysis:
 
     def _label(self, item: ast.Layer | ast.Branches, owner: ast.Block | None, out: list[Occurrence]) -> None:
         if item.label:
-            out.append(Occurrence("label", item.label, _name_span(item.span, item.label),
-                                  _name_span(item.span, item.label), item, owner))
+            out.append(
+                Occurrence(
+                    "label",
+                    item.label,
+                    _name_span(item.span, item.label),
+                    _name_span(item.span, item.label),
+                    item,
+                    owner,
+                )
+            )
 
     def _walk_expr(self, expr: ast.Expr, owner: ast.Block | None, out: list[Occurrence]) -> None:
         if owner is None:
@@ -153,9 +179,12 @@ class Analysis:
 
     @cached_property
     def placed(self) -> list[Placed]:
-        return [Placed(network, node, tuple(span for _, span in node.context))
-                for network in self.compilation.networks if network.graph is not None
-                for node in network.graph]
+        return [
+            Placed(network, node, tuple(span for _, span in node.context))
+            for network in self.compilation.networks
+            if network.graph is not None
+            for node in network.graph
+        ]
 
     @cached_property
     def shaped(self) -> list[Placed]:
@@ -164,13 +193,16 @@ class Analysis:
         found = []
         for network in self.compilation.networks:
             graph = network.graph if network.graph is not None else network.partial
-            first_error = min((d.span.line for d in network.diagnostics
-                               if d.severity == "error" and d.span is not None), default=None)
+            first_error = min(
+                (d.span.line for d in network.diagnostics if d.severity == "error" and d.span is not None), default=None
+            )
             for node in graph or ():
                 calls = tuple(span for _, span in node.context)
                 written = calls[0] if calls else node.span  # where the network's body writes it
-                if node.shape is not None and (network.graph is not None or (
-                        first_error is not None and written is not None and written.end_line < first_error)):
+                if node.shape is not None and (
+                    network.graph is not None
+                    or (first_error is not None and written is not None and written.end_line < first_error)
+                ):
                     found.append(Placed(network, node, calls))
         return found
 

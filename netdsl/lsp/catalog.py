@@ -34,10 +34,12 @@ def op_catalog() -> tuple[OpInfo, ...]:
     from netdsl.ops.base import REQUIRED
 
     return tuple(
-        OpInfo(op.name, tuple(op.aliases),
-               tuple(ArgInfo(arg.name, None if arg.default is REQUIRED else value_text(arg.default))
-                     for arg in op.args),
-               bool(getattr(op, "variadic", False)))
+        OpInfo(
+            op.name,
+            tuple(op.aliases),
+            tuple(ArgInfo(arg.name, None if arg.default is REQUIRED else value_text(arg.default)) for arg in op.args),
+            bool(getattr(op, "variadic", False)),
+        )
         for op in ops.ALL
     )
 
@@ -69,30 +71,30 @@ def value_text(value: Any) -> str:
 
 SETTING_DOCS: dict[str, str] = {
     "data": "The data set: `digits` (built in), `mnist`, `fashion_mnist`, `cifar10`, the generated `waves`, "
-            "`spectrograms` and `sentences`, or a quoted path to an `.npz` file (arrays `x`, `y`) or a `.csv` file "
-            "(last column the label).",
+    "`spectrograms` and `sentences`, or a quoted path to an `.npz` file (arrays `x`, `y`) or a `.csv` file "
+    "(last column the label).",
     "loss": "The loss: `cross_entropy` (fused with a final softmax), `mse`, or `binary_cross_entropy` (fused with "
-            "a final sigmoid); for `target = values` also `mae` (`l1`) and `huber`.",
+    "a final sigmoid); for `target = values` also `mae` (`l1`) and `huber`.",
     "optimizer": "The optimizer and its arguments, e.g. `adam(lr=0.001)` or `sgd(lr=0.1, momentum=0.9)`.",
     "epochs": "How many passes over the training data.",
     "batch": "Samples per training step.",
     "metrics": "What is reported each epoch besides the loss: `accuracy`, `mae` or `rmse` (the default for "
-               "`target = values` is `mae`), or `none`.",
+    "`target = values` is `mae`), or `none`.",
     "seed": "The random seed for weight initialization, shuffling and the validation split.",
     "val_split": "The share of the data held out for validation (0 <= val_split < 1).",
     "target": "`labels` (classification, the default), `values` (regression on real numbers; the loss defaults "
-              "to `mse`) or `input`: train the network to reproduce its input (an autoencoder; the loss defaults to "
-              "`mse`).",
+    "to `mse`) or `input`: train the network to reproduce its input (an autoencoder; the loss defaults to "
+    "`mse`).",
     "schedule": "Multiplies the optimizer's `lr` per epoch: `step(every=10, gamma=0.1)`, "
-                "`exponential(gamma=0.95)`, `cosine` or `onecycle(max_lr=0.1)`.",
+    "`exponential(gamma=0.95)`, `cosine` or `onecycle(max_lr=0.1)`.",
     "warmup": "Epochs of linear warm-up of the learning rate before the schedule.",
     "augment": "Transforms applied to training batches, in order: `flip`, `shift(s)`, `crop(pad)`, "
-               "`rotate(degrees)`, `cutout(size)`; one or a tuple.",
+    "`rotate(degrees)`, `cutout(size)`; one or a tuple.",
     "early_stop": "Stop when validation stops improving: `val_loss(patience=5, min_delta=0)` or "
-                  "`val_accuracy(...)`; restores the best weights.",
+    "`val_accuracy(...)`; restores the best weights.",
     "classes": 'A file with one class name per line, for user data sets: `"classes.txt"`.',
     "diagnostics": "`true`: measure each layer every epoch (gradient and update size against the weights, dead "
-                   "ReLUs, activation statistics); writes `diagnostics.csv` and names the worst layers.",
+    "ReLUs, activation statistics); writes `diagnostics.csv` and names the worst layers.",
     "log": "`tensorboard`: write TensorBoard event files into the run directory (needs tensorboardX).",
 }
 
@@ -122,8 +124,10 @@ def optimizers() -> dict[str, dict[str, str]]:
     """Each optimizer's arguments and their defaults."""
     from netdsl.train.declarations import OPTIMIZERS
 
-    return {name: {key: value_text(value) for key, value in optimizer.defaults().items()}
-            for name, optimizer in OPTIMIZERS.items()}
+    return {
+        name: {key: value_text(value) for key, value in optimizer.defaults().items()}
+        for name, optimizer in OPTIMIZERS.items()
+    }
 
 
 def optimizer_doc(name: str) -> str:
@@ -139,8 +143,10 @@ def value_docs(key: str) -> list[str]:
     from netdsl.train.declarations import AUGMENTATIONS, SCHEDULES
 
     if key == "schedule":
-        return [f"- `{s.name}({', '.join(a.name for a in s.args)})`: {s.formula} "
-                f"(torch.optim.lr_scheduler.{s.torch_class})" for s in SCHEDULES.values()]
+        return [
+            f"- `{s.name}({', '.join(a.name for a in s.args)})`: {s.formula} (torch.optim.lr_scheduler.{s.torch_class})"
+            for s in SCHEDULES.values()
+        ]
     if key == "augment":
         return [f"- `{a.example}`: {a.doc}" for a in AUGMENTATIONS.values()]
     return []
@@ -151,6 +157,12 @@ def setting_values(key: str) -> tuple[str, ...]:
     from netdsl.frontend import train_spec
     from netdsl.train import declarations
 
-    return {"data": train_spec.BUILTIN_DATA, "loss": declarations.LOSSES, "metrics": declarations.METRICS,
-            "optimizer": tuple(declarations.OPTIMIZERS), "target": declarations.TARGETS,
-            "schedule": tuple(declarations.SCHEDULES), "augment": tuple(declarations.AUGMENTATIONS)}.get(key, ())
+    return {
+        "data": train_spec.BUILTIN_DATA,
+        "loss": declarations.LOSSES,
+        "metrics": declarations.METRICS,
+        "optimizer": tuple(declarations.OPTIMIZERS),
+        "target": declarations.TARGETS,
+        "schedule": tuple(declarations.SCHEDULES),
+        "augment": tuple(declarations.AUGMENTATIONS),
+    }.get(key, ())

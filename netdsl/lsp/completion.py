@@ -76,16 +76,25 @@ def context(tokens: list[Token]) -> Context:
             ctx.frames.pop()
             if not ctx.frames:
                 keyword = None
-        elif token.type == "EQUAL" and previous is not None and previous.type == "NAME" and ctx.frames \
-                and ctx.frames[-1].opener == "LPAR":
+        elif (
+            token.type == "EQUAL"
+            and previous is not None
+            and previous.type == "NAME"
+            and ctx.frames
+            and ctx.frames[-1].opener == "LPAR"
+        ):
             ctx.given.add(str(previous))
             ctx.frames[-1].argument = "keyword"
         elif token.type == "COMMA" and ctx.frames and ctx.frames[-1].opener == "LPAR":
             frame = ctx.frames[-1]
             frame.positional += frame.argument == "value"
             frame.argument = ""
-        if ctx.frames and ctx.frames[-1].opener == "LPAR" and token.type not in ("LPAR", "COMMA", "EQUAL") \
-                and not ctx.frames[-1].argument:
+        if (
+            ctx.frames
+            and ctx.frames[-1].opener == "LPAR"
+            and token.type not in ("LPAR", "COMMA", "EQUAL")
+            and not ctx.frames[-1].argument
+        ):
             ctx.frames[-1].argument = "value"  # a keyword's name turns it into "keyword" at its '='
         ctx.before_previous, previous = previous, token
     ctx.previous = previous
@@ -123,7 +132,7 @@ def _params(tokens: list[Token], start: int) -> list[tuple[str, str | None]]:
     params: list[tuple[str, str | None]] = []
     current: list[str] = []
     depth = 0
-    for token in tokens[start + 1:]:
+    for token in tokens[start + 1 :]:
         if token.type in ("LBRACE", "_NL") or (token.type == "RPAR" and depth == 0):
             break
         if token.type == "COMMA" and depth == 0:
@@ -146,7 +155,7 @@ def _param(words: list[str]) -> tuple[str, str | None]:
 def completions(text: str, offset: int) -> list[types.CompletionItem]:
     """What may be written at `offset` of `text`, which need not parse."""
     prefix = text[:offset]
-    line = prefix[prefix.rfind("\n") + 1:]
+    line = prefix[prefix.rfind("\n") + 1 :]
     if _in_comment_or_string(line):
         return []
     tokens = tolerant_tokens(prefix)
@@ -168,8 +177,10 @@ def completions(text: str, offset: int) -> list[types.CompletionItem]:
             return _value_items(str(ctx.before_previous))
         return []
     if previous == "TRAIN":
-        return [types.CompletionItem(name, kind=types.CompletionItemKind.Module, detail="network")
-                for name in known.networks]
+        return [
+            types.CompletionItem(name, kind=types.CompletionItemKind.Module, detail="network")
+            for name in known.networks
+        ]
     if previous not in _LAYER_STARTS:
         return []
     items = _op_items() + _block_items(blocks)
@@ -191,26 +202,42 @@ def _in_comment_or_string(line: str) -> bool:
 def _op_items() -> list[types.CompletionItem]:
     items = []
     for op in catalog.op_catalog():
-        items.append(types.CompletionItem(op.name, kind=types.CompletionItemKind.Function, detail=op.signature(),
-                                          sort_text=f"1{op.name}"))
+        items.append(
+            types.CompletionItem(
+                op.name, kind=types.CompletionItemKind.Function, detail=op.signature(), sort_text=f"1{op.name}"
+            )
+        )
         for alias in op.aliases:
-            items.append(types.CompletionItem(alias, kind=types.CompletionItemKind.Function,
-                                              detail=f"alias of {op.signature()}", sort_text=f"2{alias}"))
+            items.append(
+                types.CompletionItem(
+                    alias,
+                    kind=types.CompletionItemKind.Function,
+                    detail=f"alias of {op.signature()}",
+                    sort_text=f"2{alias}",
+                )
+            )
     return items
 
 
 def _block_items(blocks: dict[str, list[tuple[str, str | None]]]) -> list[types.CompletionItem]:
-    return [types.CompletionItem(name, kind=types.CompletionItemKind.Class, sort_text=f"0{name}",
-                                 detail=f"block {name}({', '.join(_arg_text(p, d) for p, d in params)})")
-            for name, params in blocks.items()]
+    return [
+        types.CompletionItem(
+            name,
+            kind=types.CompletionItemKind.Class,
+            sort_text=f"0{name}",
+            detail=f"block {name}({', '.join(_arg_text(p, d) for p, d in params)})",
+        )
+        for name, params in blocks.items()
+    ]
 
 
 def _arg_text(name: str, default: str | None) -> str:
     return name if default is None else f"{name}={default}"
 
 
-def _argument_items(callee: str, ctx: Context,
-                    blocks: dict[str, list[tuple[str, str | None]]]) -> list[types.CompletionItem]:
+def _argument_items(
+    callee: str, ctx: Context, blocks: dict[str, list[tuple[str, str | None]]]
+) -> list[types.CompletionItem]:
     """`name=` for each argument not yet given, by name or by position, with its default."""
     by_position = ctx.frames[-1].positional
     if _in_train(ctx):
@@ -222,24 +249,44 @@ def _argument_items(callee: str, ctx: Context,
         op = catalog.find_op(callee)
         pairs = [(a.name, a.default) for a in op.args] if op else []
         by_position = 0 if op is None or op.variadic else by_position  # input(1, 28, 28): the dimensions
-    return [types.CompletionItem(name, kind=types.CompletionItemKind.Property, insert_text=f"{name}=",
-                                 detail="required" if default is None else f"default {default}",
-                                 sort_text=f"{index:03d}")
-            for index, (name, default) in enumerate(pairs) if name not in ctx.given and index >= by_position]
+    return [
+        types.CompletionItem(
+            name,
+            kind=types.CompletionItemKind.Property,
+            insert_text=f"{name}=",
+            detail="required" if default is None else f"default {default}",
+            sort_text=f"{index:03d}",
+        )
+        for index, (name, default) in enumerate(pairs)
+        if name not in ctx.given and index >= by_position
+    ]
 
 
 def _setting_items() -> list[types.CompletionItem]:
-    return [types.CompletionItem(key, kind=types.CompletionItemKind.Property, insert_text=f"{key} = ",
-                                 detail=f"default {default}",
-                                 documentation=catalog.SETTING_DOCS.get(key))
-            for key, default in catalog.train_defaults().items()]
+    return [
+        types.CompletionItem(
+            key,
+            kind=types.CompletionItemKind.Property,
+            insert_text=f"{key} = ",
+            detail=f"default {default}",
+            documentation=catalog.SETTING_DOCS.get(key),
+        )
+        for key, default in catalog.train_defaults().items()
+    ]
 
 
 def _value_items(key: str) -> list[types.CompletionItem]:
     if key == "optimizer":
-        return [types.CompletionItem(name, kind=types.CompletionItemKind.Function,
-                                     detail=f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})",
-                                     documentation=catalog.optimizer_doc(name))
-                for name, args in catalog.optimizers().items()]
-    return [types.CompletionItem(value, kind=types.CompletionItemKind.EnumMember, detail=key)
-            for value in catalog.setting_values(key)]
+        return [
+            types.CompletionItem(
+                name,
+                kind=types.CompletionItemKind.Function,
+                detail=f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})",
+                documentation=catalog.optimizer_doc(name),
+            )
+            for name, args in catalog.optimizers().items()
+        ]
+    return [
+        types.CompletionItem(value, kind=types.CompletionItemKind.EnumMember, detail=key)
+        for value in catalog.setting_values(key)
+    ]

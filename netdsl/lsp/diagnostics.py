@@ -30,8 +30,11 @@ def _message(diagnostic: Diagnostic) -> str:
 
 
 def _related(diagnostic: Diagnostic, analysis: Analysis, uri: str) -> list[types.DiagnosticRelatedInformation]:
-    return [types.DiagnosticRelatedInformation(types.Location(uri, analysis.positions.range(span)), note)
-            for note, span in diagnostic.notes if span is not None and span.file == analysis.file]
+    return [
+        types.DiagnosticRelatedInformation(types.Location(uri, analysis.positions.range(span)), note)
+        for note, span in diagnostic.notes
+        if span is not None and span.file == analysis.file
+    ]
 
 
 def _misspelled_span(diagnostic: Diagnostic, analysis: Analysis) -> Span | None:
@@ -42,8 +45,9 @@ def _misspelled_span(diagnostic: Diagnostic, analysis: Analysis) -> Span | None:
         return None
     line = analysis.positions.lines[span.line - 1]
     end = span.end_column - 1 if span.end_line == span.line else len(line)
-    found = re.search(rf"(?<![A-Za-z0-9_]){re.escape(quoted.group(1))}(?![A-Za-z0-9_])",
-                      line[span.column - 1:end], re.IGNORECASE)
+    found = re.search(
+        rf"(?<![A-Za-z0-9_]){re.escape(quoted.group(1))}(?![A-Za-z0-9_])", line[span.column - 1 : end], re.IGNORECASE
+    )
     if found is None:
         return None
     start = span.column + found.start()
@@ -59,9 +63,13 @@ def convert(analysis: Analysis, uri: str) -> tuple[list[types.Diagnostic], list[
         if span is not None and span.file != analysis.file:
             continue
         where = analysis.positions.range(span) if span else types.Range(types.Position(0, 0), types.Position(0, 0))
-        converted = types.Diagnostic(where, _message(diagnostic), severity=_SEVERITY.get(diagnostic.severity,
-                                     types.DiagnosticSeverity.Information), source=SOURCE,
-                                     related_information=_related(diagnostic, analysis, uri) or None)
+        converted = types.Diagnostic(
+            where,
+            _message(diagnostic),
+            severity=_SEVERITY.get(diagnostic.severity, types.DiagnosticSeverity.Information),
+            source=SOURCE,
+            related_information=_related(diagnostic, analysis, uri) or None,
+        )
         diagnostics.append(converted)
         suggestion = _SUGGESTION.search(diagnostic.hint or "")
         target = _misspelled_span(diagnostic, analysis) if suggestion else None
@@ -84,6 +92,13 @@ def code_actions(fixes: list[Fix], uri: str, wanted: types.Range) -> list[types.
         if not _overlaps(fix.diagnostic.range, wanted):
             continue
         edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(fix.range, fix.text)]})
-        actions.append(types.CodeAction(f"Change to '{fix.text}'", kind=types.CodeActionKind.QuickFix,
-                                        diagnostics=[fix.diagnostic], edit=edit, is_preferred=True))
+        actions.append(
+            types.CodeAction(
+                f"Change to '{fix.text}'",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[fix.diagnostic],
+                edit=edit,
+                is_preferred=True,
+            )
+        )
     return actions

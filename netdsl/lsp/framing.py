@@ -47,8 +47,10 @@ class FrameReader:
         except (AttributeError, OSError, ValueError):
             read = getattr(stream, "read1", stream.read)
         else:  # unbuffered: a daemon thread blocked inside a buffered read aborts the interpreter's exit
+
             def read(size: int) -> bytes:
                 return os.read(fd, size)
+
         try:
             while chunk := read(CHUNK_BYTES):
                 self.chunks.put(chunk)
@@ -94,14 +96,14 @@ class FrameReader:
             if problem:  # the body's length is unknown: read on from the next header, even one inside this block
                 self._resync(problem)
                 continue
-            del self.buffer[:end + 4]
+            del self.buffer[: end + 4]
             body = self._body(length)
             if body is not None:
                 return body
 
     def _header_state(self) -> str:
-        """"yes" when the buffer starts a header block, "more" when too few bytes say, else "junk"."""
-        head = bytes(self.buffer[:len(HEADER_NAMES[0])]).lower()
+        """ "yes" when the buffer starts a header block, "more" when too few bytes say, else "junk"."""
+        head = bytes(self.buffer[: len(HEADER_NAMES[0])]).lower()
         for name in HEADER_NAMES:
             if head.startswith(name):
                 return "yes"
@@ -130,12 +132,15 @@ class FrameReader:
         begin one."""
         found = self.buffer.find(CONTENT_LENGTH, 1)
         if found < 0:
-            found = len(self.buffer) - _partial_header(bytes(self.buffer[-len(CONTENT_LENGTH):]))
+            found = len(self.buffer) - _partial_header(bytes(self.buffer[-len(CONTENT_LENGTH) :]))
         self._drop(max(found, 1) if self.buffer else 0, reason)
 
     def _drop(self, count: int, reason: str) -> None:
-        log.warning("bad input from the client (%s): skipped %d bytes, reading on from the next Content-Length "
-                    "header", reason, count)
+        log.warning(
+            "bad input from the client (%s): skipped %d bytes, reading on from the next Content-Length header",
+            reason,
+            count,
+        )
         del self.buffer[:count]
 
 

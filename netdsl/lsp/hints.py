@@ -54,6 +54,13 @@ def inlay_hints(analysis: Analysis, wanted: types.Range) -> list[types.InlayHint
             continue
         end = max(max(span.end_column for _, span in found), code_end(analysis.positions.lines[line - 1]) + 1)
         tooltip = "output shape (C x H x W, batch excluded)"
-        hints.append(types.InlayHint(analysis.positions.position(line, end), _label([n for n, _ in found]),
-                                     kind=types.InlayHintKind.Type, padding_left=True, tooltip=tooltip))
+        hints.append(
+            types.InlayHint(
+                analysis.positions.position(line, end),
+                _label([n for n, _ in found]),
+                kind=types.InlayHintKind.Type,
+                padding_left=True,
+                tooltip=tooltip,
+            )
+        )
     return hints

@@ -21,8 +21,11 @@ def hover(analysis: Analysis, position: types.Position, markdown: bool = True) -
     for occurrence in analysis.at(line, column):
         text = _describe(analysis, occurrence)
         if text:
-            content = types.MarkupContent(types.MarkupKind.Markdown, text) if markdown else \
-                types.MarkupContent(types.MarkupKind.PlainText, plain_text(text))
+            content = (
+                types.MarkupContent(types.MarkupKind.Markdown, text)
+                if markdown
+                else types.MarkupContent(types.MarkupKind.PlainText, plain_text(text))
+            )
             return types.Hover(content, analysis.positions.range(occurrence.span))
     return None
 
@@ -61,8 +64,13 @@ def _unmarked(text: str) -> str:
 
 def _aligned(rows: list[list[str]], right: list[bool]) -> list[str]:
     widths = [max(len(row[i]) if i < len(row) else 0 for row in rows) for i in range(max(map(len, rows)))]
-    return ["  ".join(cell.rjust(width) if i < len(right) and right[i] else cell.ljust(width)
-                      for i, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    return [
+        "  ".join(
+            cell.rjust(width) if i < len(right) and right[i] else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths))
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def _describe(analysis: Analysis, occurrence: Occurrence) -> str | None:
@@ -94,8 +102,10 @@ def _layer_rows(nodes: list[Placed]) -> list[str]:
     rows = ["| layer | op | output | params | MACs | RF size /stride |", "|---|---|---|--:|--:|---|"]
     for placed in nodes[:MAX_ROWS]:
         figures = layer_json(placed.node)
-        rows.append(f"| `{figures['name']}` | `{figures['display']}` | {fmt_shape(placed.node.shape)} | "
-                    f"{figures['params']:,} | {figures['macs']:,} | {rf_text(placed.node)} |")
+        rows.append(
+            f"| `{figures['name']}` | `{figures['display']}` | {fmt_shape(placed.node.shape)} | "
+            f"{figures['params']:,} | {figures['macs']:,} | {rf_text(placed.node)} |"
+        )
     if len(nodes) > MAX_ROWS:
         rows.append(f"| … {len(nodes) - MAX_ROWS} more | | | | | |")
     return rows
@@ -116,8 +126,13 @@ def layer_text(nodes: list[Placed], occurrence: Occurrence) -> str | None:
 def _one_layer(placed: Placed) -> str:
     node = placed.node
     figures = layer_json(node)
-    lines = [f"**{node.name}**: `{op_text(node)}`", "", f"- arguments: {_arguments(node)}",
-             f"- output: {fmt_shape(node.shape)}", f"- params: {figures['params']:,}"]
+    lines = [
+        f"**{node.name}**: `{op_text(node)}`",
+        "",
+        f"- arguments: {_arguments(node)}",
+        f"- output: {fmt_shape(node.shape)}",
+        f"- params: {figures['params']:,}",
+    ]
     if figures["non_trainable"]:
         lines.append(f"- non-trainable: {figures['non_trainable']:,}")
     lines.append(f"- MACs: {figures['macs']:,}")
@@ -136,13 +151,15 @@ def block_use_text(nodes: list[Placed], occurrence: Occurrence) -> str | None:
     uses: dict[tuple, list[Placed]] = {}
     depth = nodes[0].calls.index(occurrence.span)
     for placed in nodes:  # a node inside a use is named '<use>.<...>': the use is its first depth+1 parts
-        use = ".".join(placed.node.name.split(".")[:depth + 1])
+        use = ".".join(placed.node.name.split(".")[: depth + 1])
         uses.setdefault((placed.network.name, use), []).append(placed)
     first = next(iter(uses.values()))
     params = sum(p.node.param_count for p in first)
     macs = sum(p.node.macs for p in first)
-    head = (f"**block `{block.op}`** → {len(first)} layers, {params:,} params, {macs:,} MACs, "
-            f"output {fmt_shape(first[-1].node.shape)}")
+    head = (
+        f"**block `{block.op}`** → {len(first)} layers, {params:,} params, {macs:,} MACs, "
+        f"output {fmt_shape(first[-1].node.shape)}"
+    )
     if len(uses) > 1:
         head += f" (first of {len(uses)} uses)"
     return "\n".join([head, "", *_layer_rows(first)])
@@ -158,8 +175,13 @@ def setting_text(setting: ast.Setting) -> str:
     if default is not None:
         lines += ["", f"default: `{default}`"]
     if key == "optimizer":
-        lines += ["", *(f"- `{name}({', '.join(f'{k}={v}' for k, v in args.items())})`: {catalog.optimizer_doc(name)}"
-                        for name, args in catalog.optimizers().items())]
+        lines += [
+            "",
+            *(
+                f"- `{name}({', '.join(f'{k}={v}' for k, v in args.items())})`: {catalog.optimizer_doc(name)}"
+                for name, args in catalog.optimizers().items()
+            ),
+        ]
     values = catalog.value_docs(key)
     if values:
         lines += ["", *values]

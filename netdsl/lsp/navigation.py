@@ -55,8 +55,11 @@ def definition(analysis: Analysis, position: types.Position, uri: str) -> list[t
 
 
 def references(analysis: Analysis, position: types.Position, uri: str, declaration: bool) -> list[types.Location]:
-    return [types.Location(uri, analysis.positions.range(o.name_span))
-            for o in occurrences_of(analysis, position) if declaration or not _declaration(o)]
+    return [
+        types.Location(uri, analysis.positions.range(o.name_span))
+        for o in occurrences_of(analysis, position)
+        if declaration or not _declaration(o)
+    ]
 
 
 def prepare_rename(analysis: Analysis, position: types.Position) -> types.Range | None:
@@ -89,8 +92,9 @@ def _check_new_name(analysis: Analysis, target: Occurrence, new_name: str) -> No
             raise RenameError(f"a block named '{new_name}' exists already")
     if target.kind in ("param", "param_use") and any(p.name == new_name for p in target.owner.params):
         raise RenameError(f"block '{target.owner.name}' has a parameter named '{new_name}' already")
-    if target.kind == "label" and any(o.kind == "label" and o.name == new_name and o.owner is target.owner
-                                      for o in analysis.occurrences):
+    if target.kind == "label" and any(
+        o.kind == "label" and o.name == new_name and o.owner is target.owner for o in analysis.occurrences
+    ):
         raise RenameError(f"a layer labelled '{new_name}' exists already")
 
 
@@ -107,34 +111,72 @@ def document_symbols(analysis: Analysis) -> list[types.DocumentSymbol]:
     return sorted(symbols, key=lambda s: (s.range.start.line, s.range.start.character))
 
 
-def _symbol(analysis: Analysis, name: str, kind: types.SymbolKind, span: Span, name_span: Span,
-            detail: str | None = None, children: list[types.DocumentSymbol] | None = None) -> types.DocumentSymbol:
-    return types.DocumentSymbol(name, kind, analysis.positions.range(span), analysis.positions.range(name_span),
-                                detail=detail, children=children or None)
+def _symbol(
+    analysis: Analysis,
+    name: str,
+    kind: types.SymbolKind,
+    span: Span,
+    name_span: Span,
+    detail: str | None = None,
+    children: list[types.DocumentSymbol] | None = None,
+) -> types.DocumentSymbol:
+    return types.DocumentSymbol(
+        name,
+        kind,
+        analysis.positions.range(span),
+        analysis.positions.range(name_span),
+        detail=detail,
+        children=children or None,
+    )
 
 
 def _labels(analysis: Analysis, owner: ast.Block | None, within: Span) -> list[types.DocumentSymbol]:
-    return [_symbol(analysis, o.name, types.SymbolKind.Field, o.node.span, o.name_span, o.node.op)
-            for o in analysis.occurrences if o.kind == "label" and o.owner is owner
-            and (o.name_span.line, o.name_span.column) >= (within.line, within.column)
-            and (o.name_span.end_line, o.name_span.end_column) <= (within.end_line, within.end_column)]
+    return [
+        _symbol(analysis, o.name, types.SymbolKind.Field, o.node.span, o.name_span, o.node.op)
+        for o in analysis.occurrences
+        if o.kind == "label"
+        and o.owner is owner
+        and (o.name_span.line, o.name_span.column) >= (within.line, within.column)
+        and (o.name_span.end_line, o.name_span.end_column) <= (within.end_line, within.end_column)
+    ]
 
 
 def _network_symbol(analysis: Analysis, network: ast.Network) -> types.DocumentSymbol:
     checked = next((n for n in analysis.compilation.networks if n.name == network.name), None)
     detail = f"{checked.totals.trainable:,} params" if checked and checked.totals else None
-    return _symbol(analysis, network.name, types.SymbolKind.Class, network.span, network.name_span, detail,
-                   _labels(analysis, None, network.span))
+    return _symbol(
+        analysis,
+        network.name,
+        types.SymbolKind.Class,
+        network.span,
+        network.name_span,
+        detail,
+        _labels(analysis, None, network.span),
+    )
 
 
 def _block_symbol(analysis: Analysis, block: ast.Block) -> types.DocumentSymbol:
     from netdsl.lsp.hover import block_header
 
-    params = [_symbol(analysis, p.name, types.SymbolKind.Variable, p.span,
-                      Span(p.span.file, p.span.line, p.span.column, p.span.line, p.span.column + len(p.name)))
-              for p in block.params]
-    return _symbol(analysis, block.name, types.SymbolKind.Function, block.span, block.name_span,
-                   block_header(block), params + _labels(analysis, block, block.span))
+    params = [
+        _symbol(
+            analysis,
+            p.name,
+            types.SymbolKind.Variable,
+            p.span,
+            Span(p.span.file, p.span.line, p.span.column, p.span.line, p.span.column + len(p.name)),
+        )
+        for p in block.params
+    ]
+    return _symbol(
+        analysis,
+        block.name,
+        types.SymbolKind.Function,
+        block.span,
+        block.name_span,
+        block_header(block),
+        params + _labels(analysis, block, block.span),
+    )
 
 
 def _train_symbol(analysis: Analysis, section: ast.Train) -> types.DocumentSymbol:

@@ -31,7 +31,7 @@ class Positions:
         """The LSP position of a 1-based line and 1-based character column."""
         index = max(line - 1, 0)
         text = self._line(index)
-        return types.Position(index, self._units(text[:max(column - 1, 0)]))
+        return types.Position(index, self._units(text[: max(column - 1, 0)]))
 
     def range(self, span: Span) -> types.Range:
         return types.Range(self.position(span.line, span.column), self.position(span.end_line, span.end_column))
@@ -51,7 +51,7 @@ class Positions:
     def offset(self, position: types.Position) -> int:
         """The character offset in the whole text of an LSP position."""
         line, column = self.location(position)
-        return sum(len(t) + 1 for t in self.lines[:line - 1]) + column - 1
+        return sum(len(t) + 1 for t in self.lines[: line - 1]) + column - 1
 
     def end(self) -> types.Position:
         return types.Position(len(self.lines) - 1, self._units(self.lines[-1]))

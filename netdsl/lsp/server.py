@@ -96,12 +96,16 @@ class NetdslServer(LanguageServer):
         self.reported.add(key)
         details = "".join(traceback.format_exception(error))
         log.error("internal error in %s\n%s", feature, details)
-        self.window_log_message(types.LogMessageParams(types.MessageType.Error,
-                                                       f"netdsl: internal error in {feature}\n{details}"))
-        self.window_show_message(types.ShowMessageParams(
-            types.MessageType.Error,
-            f"netdsl: internal error in {feature} ({type(error).__name__}: {error}); the server keeps running, "
-            "details are in its log"))
+        self.window_log_message(
+            types.LogMessageParams(types.MessageType.Error, f"netdsl: internal error in {feature}\n{details}")
+        )
+        self.window_show_message(
+            types.ShowMessageParams(
+                types.MessageType.Error,
+                f"netdsl: internal error in {feature} ({type(error).__name__}: {error}); the server keeps running, "
+                "details are in its log",
+            )
+        )
 
     def document(self, uri: str) -> TextDocument:
         """An open document; never one read from disk (pygls would read any path a URI names, unbounded)."""
@@ -180,8 +184,9 @@ class NetdslServer(LanguageServer):
     async def _serve(self, frames: FrameReader) -> None:
         loop = asyncio.get_running_loop()
         inbox: asyncio.Queue = asyncio.Queue(maxsize=INBOX_MESSAGES)
-        threading.Thread(target=_read_messages, args=(frames, loop, inbox), name="netdsl-lsp-frames",
-                         daemon=True).start()
+        threading.Thread(
+            target=_read_messages, args=(frames, loop, inbox), name="netdsl-lsp-frames", daemon=True
+        ).start()
         while not self._stop_event.is_set():
             message = await inbox.get()
             if message is None:
@@ -299,8 +304,9 @@ def did_close(ls: NetdslServer, params: types.DidCloseTextDocumentParams) -> Non
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 @guarded("hover")
 async def on_hover(ls: NetdslServer, params: types.HoverParams) -> types.Hover | None:
-    return hover.hover(await ls.current(params.text_document.uri), params.position,
-                       hover.renders_markdown(ls.client_capabilities))
+    return hover.hover(
+        await ls.current(params.text_document.uri), params.position, hover.renders_markdown(ls.client_capabilities)
+    )
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
@@ -309,8 +315,9 @@ async def on_inlay_hint(ls: NetdslServer, params: types.InlayHintParams) -> list
     return hints.inlay_hints(await ls.current(params.text_document.uri), params.range)
 
 
-@server.feature(types.TEXT_DOCUMENT_COMPLETION,
-                types.CompletionOptions(trigger_characters=["(", ",", "-", "|", "=", " "]))
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["(", ",", "-", "|", "=", " "])
+)
 @guarded("completion", [])
 async def on_completion(ls: NetdslServer, params: types.CompletionParams) -> types.CompletionList:
     uri = params.text_document.uri
@@ -322,8 +329,9 @@ async def on_completion(ls: NetdslServer, params: types.CompletionParams) -> typ
     return types.CompletionList(is_incomplete=False, items=items)
 
 
-@server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
+)
 @guarded("codeAction", [])
 async def on_code_action(ls: NetdslServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri

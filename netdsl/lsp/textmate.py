@@ -30,20 +30,36 @@ def patterns() -> list[dict]:
     return [
         {"name": "comment.line.number-sign.netdsl", "match": r"#.*$"},
         {"name": "string.quoted.double.netdsl", "match": r'"[^"]*"'},
-        {"match": rf"\b(block)\s+({NAME})",
-         "captures": {"1": {"name": "keyword.other.block.netdsl"}, "2": {"name": "entity.name.function.block.netdsl"}}},
-        {"match": rf"\b(network)\s+({NAME})",
-         "captures": {"1": {"name": "keyword.other.network.netdsl"}, "2": {"name": "entity.name.type.network.netdsl"}}},
-        {"match": rf"\b(train)(?:\s+({NAME}))?(?=\s*\{{)",
-         "captures": {"1": {"name": "keyword.other.train.netdsl"}, "2": {"name": "entity.name.type.network.netdsl"}}},
+        {
+            "match": rf"\b(block)\s+({NAME})",
+            "captures": {
+                "1": {"name": "keyword.other.block.netdsl"},
+                "2": {"name": "entity.name.function.block.netdsl"},
+            },
+        },
+        {
+            "match": rf"\b(network)\s+({NAME})",
+            "captures": {
+                "1": {"name": "keyword.other.network.netdsl"},
+                "2": {"name": "entity.name.type.network.netdsl"},
+            },
+        },
+        {
+            "match": rf"\b(train)(?:\s+({NAME}))?(?=\s*\{{)",
+            "captures": {"1": {"name": "keyword.other.train.netdsl"}, "2": {"name": "entity.name.type.network.netdsl"}},
+        },
         {"name": "keyword.other.netdsl", "match": r"\b(?:network|block|train)\b"},
-        {"match": rf"\b({NAME})\s*(:)",
-         "captures": {"1": {"name": "entity.name.tag.label.netdsl"}, "2": {"name": "punctuation.separator.netdsl"}}},
+        {
+            "match": rf"\b({NAME})\s*(:)",
+            "captures": {"1": {"name": "entity.name.tag.label.netdsl"}, "2": {"name": "punctuation.separator.netdsl"}},
+        },
         {"match": rf"\b({NAME})\s*(?==)", "captures": {"1": {"name": "variable.parameter.netdsl"}}},
         {"name": "constant.language.netdsl", "match": r"\b(?i:true|false)\b"},
         {"name": "constant.numeric.size.netdsl", "match": r"\b[0-9]+(?:x[0-9]+)+\b"},
-        {"name": "constant.numeric.float.netdsl",
-         "match": r"(?:\b[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|\b[0-9]+[eE][-+]?[0-9]+\b"},
+        {
+            "name": "constant.numeric.float.netdsl",
+            "match": r"(?:\b[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|\b[0-9]+[eE][-+]?[0-9]+\b",
+        },
         {"name": "constant.numeric.integer.netdsl", "match": r"\b[0-9]+\b"},
         {"name": "support.function.op.netdsl", "match": rf"\b(?i:{ops})\b"},
         {"name": "keyword.operator.netdsl", "match": r"->|//|[-|*/%+=]"},

@@ -7,17 +7,54 @@ from netdsl.ops.base import OpDef
 
 # the order in which the ops are listed (docs, the editor grammar and generated files follow it), kept from
 # before the op families were grouped by kind; an op not named here comes after these, in module order
-_ORDER = ("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "input", "fc", "output", "flatten", "relu",
-         "sigmoid", "tanh", "swish", "softmax", "leakyrelu", "identity", "dropout", "batchnorm", "lrn", "add",
-         "concat", "mul", "gelu", "relu6", "hardswish", "hardsigmoid", "elu", "selu", "softplus", "mish", "prelu",
-         "layernorm", "groupnorm", "scale", "upsample", "deconv", "dwconv", "zeropad")
-ALL: tuple[OpDef, ...] = tuple(sorted(
-    core.OPS + conv.OPS + pool.OPS + activation.OPS + normalization.OPS + merge.OPS + resample.OPS
-    + embedding.OPS,
-    key=lambda op: _ORDER.index(op.name) if op.name in _ORDER else len(_ORDER)))
+_ORDER = (
+    "conv",
+    "maxpool",
+    "avgpool",
+    "globalavgpool",
+    "globalmaxpool",
+    "input",
+    "fc",
+    "output",
+    "flatten",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "swish",
+    "softmax",
+    "leakyrelu",
+    "identity",
+    "dropout",
+    "batchnorm",
+    "lrn",
+    "add",
+    "concat",
+    "mul",
+    "gelu",
+    "relu6",
+    "hardswish",
+    "hardsigmoid",
+    "elu",
+    "selu",
+    "softplus",
+    "mish",
+    "prelu",
+    "layernorm",
+    "groupnorm",
+    "scale",
+    "upsample",
+    "deconv",
+    "dwconv",
+    "zeropad",
+)
+ALL: tuple[OpDef, ...] = tuple(
+    sorted(
+        core.OPS + conv.OPS + pool.OPS + activation.OPS + normalization.OPS + merge.OPS + resample.OPS + embedding.OPS,
+        key=lambda op: _ORDER.index(op.name) if op.name in _ORDER else len(_ORDER),
+    )
+)
 REGISTRY: dict[str, OpDef] = {op.name: op for op in ALL}
 _ALIASES: dict[str, str] = {alias: op.name for op in ALL for alias in (op.name, *op.aliases)}
-
 
 
 def ops_with(trait: str) -> tuple[OpDef, ...]:

@@ -30,8 +30,13 @@ SIGMOID = OpDef(name="sigmoid", traits=_ACTIVATION | {"after_logits"})
 TANH = OpDef(name="tanh", traits=_ACTIVATION)
 SWISH = OpDef(name="swish", aliases=("silu",), traits=_RECTIFIER, decompose=_swish_steps)
 SOFTMAX = OpDef(name="softmax", traits=frozenset({"activation", "distribution", "after_logits"}))
-LEAKYRELU = OpDef(name="leakyrelu", aliases=("leaky_relu", "lrelu"),
-                  args=(Arg("alpha", real(0.0), 0.01),), shown=("alpha",), traits=_RECTIFIER)
+LEAKYRELU = OpDef(
+    name="leakyrelu",
+    aliases=("leaky_relu", "lrelu"),
+    args=(Arg("alpha", real(0.0), 0.01),),
+    shown=("alpha",),
+    traits=_RECTIFIER,
+)
 IDENTITY = OpDef(name="identity", traits=_ACTIVATION | {"noop", "transparent", "after_logits"})
 
 
@@ -42,12 +47,16 @@ def _hardswish_steps(attrs: dict, shapes: list[Shape]) -> list[Step]:
 
 def _mish_steps(attrs: dict, shapes: list[Shape]) -> list[Step]:
     """mish(x) = x * tanh(softplus(x))."""
-    return [Step("softplus", "softplus"), Step("tanh", "tanh", inputs=("softplus",)),
-            Step("mul", "mul", inputs=("x0", "tanh"))]
+    return [
+        Step("softplus", "softplus"),
+        Step("tanh", "tanh", inputs=("softplus",)),
+        Step("mul", "mul", inputs=("x0", "tanh")),
+    ]
 
 
-GELU = OpDef(name="gelu", args=(Arg("approximate", choice("none", "tanh"), "none"),), shown=("approximate",),
-             traits=_RECTIFIER)
+GELU = OpDef(
+    name="gelu", args=(Arg("approximate", choice("none", "tanh"), "none"),), shown=("approximate",), traits=_RECTIFIER
+)
 RELU6 = OpDef(name="relu6", traits=_RECTIFIER)
 HARDSWISH = OpDef(name="hardswish", aliases=("hard_swish", "hswish"), traits=_RECTIFIER, decompose=_hardswish_steps)
 HARDSIGMOID = OpDef(name="hardsigmoid", aliases=("hard_sigmoid",), traits=_ACTIVATION)
@@ -62,8 +71,28 @@ def _prelu_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
     return {"weight": ParamSpec((ins[0].shape[0],), attrs["init"])}
 
 
-PRELU = OpDef(name="prelu", args=(Arg("init", number, 0.25),), tensors=_prelu_tensors,
-              traits=frozenset({"activation", "rectifier"}))
+PRELU = OpDef(
+    name="prelu",
+    args=(Arg("init", number, 0.25),),
+    tensors=_prelu_tensors,
+    traits=frozenset({"activation", "rectifier"}),
+)
 
-OPS = (RELU, SIGMOID, TANH, SWISH, SOFTMAX, LEAKYRELU, IDENTITY, GELU, RELU6, HARDSWISH, HARDSIGMOID, ELU, SELU,
-       SOFTPLUS, MISH, PRELU)
+OPS = (
+    RELU,
+    SIGMOID,
+    TANH,
+    SWISH,
+    SOFTMAX,
+    LEAKYRELU,
+    IDENTITY,
+    GELU,
+    RELU6,
+    HARDSWISH,
+    HARDSIGMOID,
+    ELU,
+    SELU,
+    SOFTPLUS,
+    MISH,
+    PRELU,
+)

@@ -74,9 +74,11 @@ def per_axis(value: tuple, rank: int, name: str) -> tuple[int, ...]:
         return (value[0],) * rank
     if len(value) != rank:
         given = "x".join(str(v) for v in value)
-        raise ShapeError(f"has {name}={given}, which names {len(value)} axes, but its input is "
-                         f"{RANK_NAMES[rank]} with {rank} spatial ax{'is' if rank == 1 else 'es'}: give {name} as "
-                         + ("one integer (L)" if rank == 1 else f"one integer or {rank} ({AXIS_LETTERS[rank]})"))
+        raise ShapeError(
+            f"has {name}={given}, which names {len(value)} axes, but its input is "
+            f"{RANK_NAMES[rank]} with {rank} spatial ax{'is' if rank == 1 else 'es'}: give {name} as "
+            + ("one integer (L)" if rank == 1 else f"one integer or {rank} ({AXIS_LETTERS[rank]})")
+        )
     return tuple(value)
 
 
@@ -87,8 +89,9 @@ def pair(minimum: int = 1) -> Callable:
     def coerce(value: Any, name: str) -> tuple[int, ...]:
         if isinstance(value, tuple):
             if not 1 <= len(value) <= 3:
-                raise ArgError(f"{name} takes one integer or one per axis (L, HxW or DxHxW), received "
-                               f"{name}={_kind(value)}")
+                raise ArgError(
+                    f"{name} takes one integer or one per axis (L, HxW or DxHxW), received {name}={_kind(value)}"
+                )
             return tuple(one(v, name) for v in value)
         v = one(value, name)
         return Every((v, v))

@@ -30,8 +30,10 @@ def _conv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     c = require_spatial(ins, "conv")[0]
     groups, filters = attrs["groups"], attrs["filters"]
     if c % groups or filters % groups:
-        raise ShapeError(f"has groups={groups}, which must divide both the input channels ({c}, from "
-                         f"{ins[0].name}) and filters={filters}")
+        raise ShapeError(
+            f"has groups={groups}, which must divide both the input channels ({c}, from "
+            f"{ins[0].name}) and filters={filters}"
+        )
     return window_shape(attrs, ins, filters, "conv")
 
 
@@ -93,27 +95,40 @@ def _deconv_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     c, rank = shape[0], len(shape) - 1
     groups, filters = attrs["groups"], attrs["filters"]
     if c % groups or filters % groups:
-        raise ShapeError(f"has groups={groups}, which must divide both the input channels ({c}, from "
-                         f"{ins[0].name}) and filters={filters}")
+        raise ShapeError(
+            f"has groups={groups}, which must divide both the input channels ({c}, from "
+            f"{ins[0].name}) and filters={filters}"
+        )
     axes = window_axes(attrs, rank)
     output_pad, pad = per_axis(attrs["output_pad"], rank, "output_pad"), attrs["pad"]
     if pad == "same" and any(output_pad):
-        raise ShapeError("has pad=same, which already gives input size x stride; output_pad works with "
-                         "explicit pads only (drop output_pad or give pad=p)")
+        raise ShapeError(
+            "has pad=same, which already gives input size x stride; output_pad works with "
+            "explicit pads only (drop output_pad or give pad=p)"
+        )
     for op, s, d in zip(output_pad, axes["stride"], axes["dilation"]):
         if op >= s and op >= d:
-            raise ShapeError(f"has output_pad={op} but stride={s}: output_pad picks one of the {s} output sizes "
-                             f"that a stride-{s} conv maps back to the same input size, so it must be smaller "
-                             f"than stride (or dilation); use output_pad={max(s, d) - 1} at most")
+            raise ShapeError(
+                f"has output_pad={op} but stride={s}: output_pad picks one of the {s} output sizes "
+                f"that a stride-{s} conv maps back to the same input size, so it must be smaller "
+                f"than stride (or dilation); use output_pad={max(s, d) - 1} at most"
+            )
     pads = pad_axes(pad, rank)
-    per = [deconv_axis(i, k, s, d, "same" if pad == "same" else p, o) for i, k, s, d, p, o in
-           zip(shape[1:], axes["kernel"], axes["stride"], axes["dilation"], pads, output_pad)]
+    per = [
+        deconv_axis(i, k, s, d, "same" if pad == "same" else p, o)
+        for i, k, s, d, p, o in zip(shape[1:], axes["kernel"], axes["stride"], axes["dilation"], pads, output_pad)
+    ]
     out = tuple(o for o, *_ in per)
     if min(out) < 1:
-        raise ShapeError(f"gives an output of {fmt_shape(out)} from {ins[0].name}'s {fmt_shape(ins[0].shape)}: "
-                         f"pad={fmt_shape(pads)} crops more than the transposed conv produces")
-    return (filters, *out), {**axes, "pads": tuple(p[1] for p in per) + tuple(p[2] for p in per),
-                             "output_padding": tuple(p[3] for p in per)}
+        raise ShapeError(
+            f"gives an output of {fmt_shape(out)} from {ins[0].name}'s {fmt_shape(ins[0].shape)}: "
+            f"pad={fmt_shape(pads)} crops more than the transposed conv produces"
+        )
+    return (filters, *out), {
+        **axes,
+        "pads": tuple(p[1] for p in per) + tuple(p[2] for p in per),
+        "output_padding": tuple(p[3] for p in per),
+    }
 
 
 def _deconv_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:

@@ -28,8 +28,10 @@ def input_dims(values: tuple, layout: str) -> Shape:
     if len(values) == 1 and isinstance(values[0], tuple):
         values = values[0]
     if len(values) not in (1, 2, 3, 4):
-        raise ArgError(f"takes (C, H, W) for images, (C, L) for sequences, (C, D, H, W) for volumes or (N) for "
-                       f"vectors, received {len(values)} dimensions")
+        raise ArgError(
+            f"takes (C, H, W) for images, (C, L) for sequences, (C, D, H, W) for volumes or (N) for "
+            f"vectors, received {len(values)} dimensions"
+        )
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ArgError(f"dimensions must be integers of at least 1, received {value!r}")
@@ -45,8 +47,10 @@ def input_dims(values: tuple, layout: str) -> Shape:
 def _input_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     shape = attrs["shape"]
     if attrs.get("tokens") is not None and len(shape) != 1:
-        raise ShapeError(f"has tokens={attrs['tokens']}, which makes it a sequence of token ids: give its length "
-                         f"alone, input(L, tokens={attrs['tokens']}), not {len(shape)} dimensions")
+        raise ShapeError(
+            f"has tokens={attrs['tokens']}, which makes it a sequence of token ids: give its length "
+            f"alone, input(L, tokens={attrs['tokens']}), not {len(shape)} dimensions"
+        )
     return shape, {}
 
 
@@ -119,7 +123,11 @@ def _flatten_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
 
 FLATTEN = OpDef(name="flatten", infer=_flatten_infer, receptive="none", traits=frozenset({"reshape", "after_logits"}))
 
-DROPOUT = OpDef(name="dropout", args=(Arg("rate", real(0.0, 1.0, high_open=True)),), shown=("rate",),
-                traits=frozenset({"regularization", "elementwise", "transparent", "after_logits"}))
+DROPOUT = OpDef(
+    name="dropout",
+    args=(Arg("rate", real(0.0, 1.0, high_open=True)),),
+    shown=("rate",),
+    traits=frozenset({"regularization", "elementwise", "transparent", "after_logits"}),
+)
 
 OPS = (INPUT, FC, OUTPUT, FLATTEN, DROPOUT)

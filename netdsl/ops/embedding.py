@@ -10,8 +10,10 @@ from netdsl.ops.base import Arg, Input, OpDef, ParamSpec, Shape, ShapeError, boo
 def _embedding_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     shape = ins[0].shape
     if len(shape) != 1:
-        raise ShapeError(f"looks up token ids and needs a sequence of them, input(L, tokens={attrs['vocabulary']}), "
-                         f"but {ins[0].name} gives {fmt_shape(shape)}")
+        raise ShapeError(
+            f"looks up token ids and needs a sequence of them, input(L, tokens={attrs['vocabulary']}), "
+            f"but {ins[0].name} gives {fmt_shape(shape)}"
+        )
     length, width = shape[0], attrs["dim"]
     return ((1, length, width) if attrs["as_image"] else (width, length)), {}
 

@@ -29,16 +29,17 @@ def _mul_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     shape = next(iter(full))
     gates_fit = all(s[0] == shape[0] and len(s) == len(shape) >= 2 for s in shapes - full)
     if len(full) > 1 or not gates_fit:
-        raise ShapeError(f"needs every branch to give the same shape (or C x 1 x 1 to scale each channel), "
-                         f"but {_listing(ins)}")
+        raise ShapeError(
+            f"needs every branch to give the same shape (or C x 1 x 1 to scale each channel), but {_listing(ins)}"
+        )
     return shape, {}
 
 
 ADD = OpDef(name="add", aliases=("sum",), infer=_add_infer, arity="many", traits=frozenset({"merge"}))
-CONCAT = OpDef(name="concat", aliases=("concatenate", "cat"), infer=_concat_infer, arity="many",
-                traits=frozenset({"merge"}))
+CONCAT = OpDef(
+    name="concat", aliases=("concatenate", "cat"), infer=_concat_infer, arity="many", traits=frozenset({"merge"})
+)
 
-MUL = OpDef(name="mul", aliases=("multiply",), infer=_mul_infer, arity="many",
-            traits=frozenset({"merge"}))
+MUL = OpDef(name="mul", aliases=("multiply",), infer=_mul_infer, arity="many", traits=frozenset({"merge"}))
 
 OPS = (ADD, CONCAT, MUL)

@@ -13,9 +13,12 @@ def _channels(ins: list[Input]) -> int:
 
 def _bn_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
     c = (_channels(ins),)
-    return {"weight": ParamSpec(c, "ones"), "bias": ParamSpec(c, "zeros"),
-            "running_mean": ParamSpec(c, "zeros", trainable=False),
-            "running_var": ParamSpec(c, "ones", trainable=False)}
+    return {
+        "weight": ParamSpec(c, "ones"),
+        "bias": ParamSpec(c, "zeros"),
+        "running_mean": ParamSpec(c, "zeros", trainable=False),
+        "running_var": ParamSpec(c, "ones", trainable=False),
+    }
 
 
 BATCHNORM = OpDef(
@@ -29,16 +32,21 @@ BATCHNORM = OpDef(
 
 def _lrn_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     if len(ins[0].shape) != 3:
-        raise ShapeError(f"needs an image input (C x H x W), but {ins[0].name} gives a vector of "
-                         f"{fmt_shape(ins[0].shape)}")
+        raise ShapeError(
+            f"needs an image input (C x H x W), but {ins[0].name} gives a vector of {fmt_shape(ins[0].shape)}"
+        )
     return ins[0].shape, {}
 
 
 LRN = OpDef(
     name="lrn",
     aliases=("localresponsenorm",),
-    args=(Arg("size", positive_int(), 5), Arg("alpha", real(0.0), 1e-4),
-          Arg("beta", real(0.0), 0.75), Arg("k", real(0.0, low_open=True), 2.0)),
+    args=(
+        Arg("size", positive_int(), 5),
+        Arg("alpha", real(0.0), 1e-4),
+        Arg("beta", real(0.0), 0.75),
+        Arg("k", real(0.0, low_open=True), 2.0),
+    ),
     infer=_lrn_infer,
     shown=("size",),
     traits=frozenset({"normalization"}),
@@ -53,21 +61,34 @@ def _affine(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:
     return {"weight": ParamSpec(c, "ones"), "bias": ParamSpec(c, "zeros")}
 
 
-LAYERNORM = OpDef(name="layernorm", aliases=("ln", "layernormalization", "layernorm2d"), args=(_EPS,),
-                  tensors=_affine, traits=frozenset({"normalization"}))
+LAYERNORM = OpDef(
+    name="layernorm",
+    aliases=("ln", "layernormalization", "layernorm2d"),
+    args=(_EPS,),
+    tensors=_affine,
+    traits=frozenset({"normalization"}),
+)
 
 
 def _groupnorm_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     c, groups = ins[0].shape[0], attrs["groups"]
     if c % groups:
-        raise ShapeError(f"has groups={groups}, which must divide the {c} channels of {ins[0].name} "
-                         f"({fmt_shape(ins[0].shape)}); {c} is not a multiple of {groups}")
+        raise ShapeError(
+            f"has groups={groups}, which must divide the {c} channels of {ins[0].name} "
+            f"({fmt_shape(ins[0].shape)}); {c} is not a multiple of {groups}"
+        )
     return ins[0].shape, {}
 
 
-GROUPNORM = OpDef(name="groupnorm", aliases=("gn", "groupnormalization"),
-                  args=(Arg("groups", positive_int()), _EPS), infer=_groupnorm_infer, tensors=_affine,
-                  shown=("groups",), traits=frozenset({"normalization"}))
+GROUPNORM = OpDef(
+    name="groupnorm",
+    aliases=("gn", "groupnormalization"),
+    args=(Arg("groups", positive_int()), _EPS),
+    infer=_groupnorm_infer,
+    tensors=_affine,
+    shown=("groups",),
+    traits=frozenset({"normalization"}),
+)
 
 
 def _scale_tensors(attrs: dict, ins: list[Input]) -> dict[str, ParamSpec]:

@@ -13,8 +13,10 @@ def _pool_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     pads = pad_axes(pad, rank)
     if isinstance(pad, tuple) and any(p > k // 2 for p, k in zip(pads, kernel)):
         halves = tuple(k // 2 for k in kernel)
-        raise ShapeError(f"has pad={fmt_shape(pads)}, but pooling pads at most half the window "
-                         f"({fmt_shape(halves)} for {fmt_shape(kernel)})")
+        raise ShapeError(
+            f"has pad={fmt_shape(pads)}, but pooling pads at most half the window "
+            f"({fmt_shape(halves)} for {fmt_shape(kernel)})"
+        )
     return window_shape(attrs, ins, None, "pooling")
 
 
@@ -55,9 +57,19 @@ def _global_infer(attrs: dict, ins: list[Input]) -> tuple[Shape, dict]:
     return (c, *(1,) * len(sizes)), {"kernel": tuple(sizes), "stride": (1,) * len(sizes)}
 
 
-GLOBALAVGPOOL = OpDef(name="globalavgpool", aliases=("gap", "globalaveragepool", "globalaveragepooling2d"),
-                      infer=_global_infer, receptive="window", traits=frozenset({"pool"}))
-GLOBALMAXPOOL = OpDef(name="globalmaxpool", aliases=("globalmaxpooling2d",),
-                      infer=_global_infer, receptive="window", traits=frozenset({"pool"}))
+GLOBALAVGPOOL = OpDef(
+    name="globalavgpool",
+    aliases=("gap", "globalaveragepool", "globalaveragepooling2d"),
+    infer=_global_infer,
+    receptive="window",
+    traits=frozenset({"pool"}),
+)
+GLOBALMAXPOOL = OpDef(
+    name="globalmaxpool",
+    aliases=("globalmaxpooling2d",),
+    infer=_global_infer,
+    receptive="window",
+    traits=frozenset({"pool"}),
+)
 
 OPS = (MAXPOOL, AVGPOOL, GLOBALAVGPOOL, GLOBALMAXPOOL)

@@ -12,8 +12,9 @@ def require_image(ins: list[Input], what: str) -> Shape:
     """The input's shape when it is a 2-D image (ops that work on images only: lrn)."""
     shape = ins[0].shape
     if len(shape) != 3:
-        raise ShapeError(f"needs an image input (C x H x W), but {ins[0].name} gives {_kind_of(shape)}; "
-                         f"{what} works on images")
+        raise ShapeError(
+            f"needs an image input (C x H x W), but {ins[0].name} gives {_kind_of(shape)}; {what} works on images"
+        )
     return shape
 
 
@@ -26,8 +27,10 @@ def require_spatial(ins: list[Input], what: str) -> Shape:
     """The input's shape when it has 1, 2 or 3 spatial axes (C x L, C x H x W, C x D x H x W)."""
     shape = ins[0].shape
     if not 2 <= len(shape) <= 4:
-        raise ShapeError(f"needs an image input (C x H x W), a sequence (C x L) or a volume (C x D x H x W), but "
-                         f"{ins[0].name} gives {_kind_of(shape)}; {what} works on those")
+        raise ShapeError(
+            f"needs an image input (C x H x W), a sequence (C x L) or a volume (C x D x H x W), but "
+            f"{ins[0].name} gives {_kind_of(shape)}; {what} works on those"
+        )
     return shape
 
 
@@ -86,15 +89,22 @@ def window_shape(attrs: dict, ins: list[Input], channels: int | None, what: str)
     need = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if pad != "same" and any(i + 2 * p < n for i, p, n in zip(sizes, pads, need)):
         padded = f" (padded {fmt_shape(tuple(i + 2 * p for i, p in zip(sizes, pads)))})" if any(pads) else ""
-        raise ShapeError(f"needs an input of at least {fmt_shape(need)}, but {ins[0].name} gives "
-                         f"{fmt_shape(ins[0].shape)}{padded}")
-    per = [axis_output(i, k, s, d, "same" if pad == "same" else p, ceil)
-           for i, k, s, d, p in zip(sizes, kernel, stride, dilation, pads)]
+        raise ShapeError(
+            f"needs an input of at least {fmt_shape(need)}, but {ins[0].name} gives {fmt_shape(ins[0].shape)}{padded}"
+        )
+    per = [
+        axis_output(i, k, s, d, "same" if pad == "same" else p, ceil)
+        for i, k, s, d, p in zip(sizes, kernel, stride, dilation, pads)
+    ]
     out = tuple(o for o, _, _ in per)
     begins, ends = tuple(b for _, b, _ in per), tuple(e for _, _, e in per)
-    derived = {**axes, "pads": begins + ends,
-               "unread": tuple(unread(i, o, k, s, d, b) for i, o, k, s, d, b in
-                               zip(sizes, out, kernel, stride, dilation, begins))}
+    derived = {
+        **axes,
+        "pads": begins + ends,
+        "unread": tuple(
+            unread(i, o, k, s, d, b) for i, o, k, s, d, b in zip(sizes, out, kernel, stride, dilation, begins)
+        ),
+    }
     return (channels if channels is not None else shape[0], *out), derived
 
 

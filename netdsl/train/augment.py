@@ -26,10 +26,13 @@ IMPLEMENTATIONS: dict[str, Apply] = {}
 
 def implements(declaration: AugmentationDef) -> Callable[[Apply], Apply]:
     """Register the NumPy implementation of a declared augmentation."""
+
     def register(function: Apply) -> Apply:
         IMPLEMENTATIONS[declaration.name] = function
         return function
+
     return register
+
 
 STREAM = 0xA6  # the augmentation's own stream of the run's seed: shuffling and dropout draw elsewhere
 
@@ -129,8 +132,9 @@ def translate(x: np.ndarray, max_dy: int, max_dx: int, rng: np.random.Generator)
     for i, (sy, sx) in enumerate(zip(dy.tolist(), dx.tolist())):
         # out[y, x] = x[y - sy, x - sx]: the overlap only, so a shift of 100,000 costs no 100,000-pixel border
         if abs(sy) < h and abs(sx) < w:
-            out[i, :, max(sy, 0):h + min(sy, 0), max(sx, 0):w + min(sx, 0)] = \
-                x[i, :, max(-sy, 0):h - max(sy, 0), max(-sx, 0):w - max(sx, 0)]
+            out[i, :, max(sy, 0) : h + min(sy, 0), max(sx, 0) : w + min(sx, 0)] = x[
+                i, :, max(-sy, 0) : h - max(sy, 0), max(-sx, 0) : w - max(sx, 0)
+            ]
     return out
 
 
@@ -160,8 +164,12 @@ def bilinear(x: np.ndarray, src_y: np.ndarray, src_x: np.ndarray) -> np.ndarray:
     y1, x1 = np.minimum(y0 + 1, h + 1), np.minimum(x0 + 1, w + 1)
     stride = w + 2
     out = np.zeros((n, channels) + src_y.shape[1:], dtype=x.dtype)
-    for ys, xs, weight in ((y0, x0, (1 - wy) * (1 - wx)), (y0, x1, (1 - wy) * wx),
-                           (y1, x0, wy * (1 - wx)), (y1, x1, wy * wx)):
+    for ys, xs, weight in (
+        (y0, x0, (1 - wy) * (1 - wx)),
+        (y0, x1, (1 - wy) * wx),
+        (y1, x0, wy * (1 - wx)),
+        (y1, x1, wy * wx),
+    ):
         index = (ys * stride + xs).reshape(n, 1, -1)
         corner = np.take_along_axis(padded, index, axis=2).reshape(out.shape)
         out += corner * weight[:, None]

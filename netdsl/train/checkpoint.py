@@ -38,11 +38,11 @@ class Checkpoint:
 
     @property
     def params(self) -> dict[str, np.ndarray]:
-        return {k[len("param/"):]: v for k, v in self.arrays.items() if k.startswith("param/")}
+        return {k[len("param/") :]: v for k, v in self.arrays.items() if k.startswith("param/")}
 
     @property
     def optimizer_state(self) -> dict[str, np.ndarray]:
-        return {k[len("optim/"):]: v for k, v in self.arrays.items() if k.startswith("optim/")}
+        return {k[len("optim/") :]: v for k, v in self.arrays.items() if k.startswith("optim/")}
 
 
 def read_checkpoint(directory: str | Path) -> Checkpoint:
@@ -97,8 +97,12 @@ def _check_rng_state(state: Any, path: Path) -> None:
 def _check_data(data: Any, path: Path) -> None:
     if data is None:
         return
-    if not (isinstance(data, dict) and _is_number(data.get("train"), int) and _is_number(data.get("val"), int)
-            and isinstance(data.get("sha256"), str)):
+    if not (
+        isinstance(data, dict)
+        and _is_number(data.get("train"), int)
+        and _is_number(data.get("val"), int)
+        and isinstance(data.get("sha256"), str)
+    ):
         raise CheckpointError(f"{path}: meta data must give the train and val sample counts and a sha256")
 
 
@@ -108,10 +112,14 @@ def _check_perm(meta: dict[str, Any], perm: np.ndarray | None, path: Path) -> No
         return
     if perm is None:
         raise CheckpointError(f"{path}: stopped at step {meta['step']} but holds no perm (the epoch's order)")
-    if perm.ndim != 1 or not np.issubdtype(perm.dtype, np.integer) \
-            or not np.array_equal(np.sort(perm), np.arange(len(perm))):
-        raise CheckpointError(f"{path}: perm is not a permutation of the training samples "
-                              f"(shape {list(perm.shape)}, dtype {perm.dtype})")
+    if (
+        perm.ndim != 1
+        or not np.issubdtype(perm.dtype, np.integer)
+        or not np.array_equal(np.sort(perm), np.arange(len(perm)))
+    ):
+        raise CheckpointError(
+            f"{path}: perm is not a permutation of the training samples (shape {list(perm.shape)}, dtype {perm.dtype})"
+        )
     samples = (meta.get("data") or {}).get("train")
     if samples is not None and samples != len(perm):
         raise CheckpointError(f"{path}: perm orders {len(perm)} samples, the run trains on {samples}")
@@ -120,15 +128,21 @@ def _check_perm(meta: dict[str, Any], perm: np.ndarray | None, path: Path) -> No
 
 
 def _check_history(rows: Any, epochs: int, path: Path) -> None:
-    ok = isinstance(rows, list) and len(rows) >= epochs and all(
-        isinstance(row, dict) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row.values())
-        for row in rows)
+    ok = (
+        isinstance(rows, list)
+        and len(rows) >= epochs
+        and all(
+            isinstance(row, dict) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row.values())
+            for row in rows
+        )
+    )
     if not ok:
         raise CheckpointError(f"{path}: meta history must hold one row of numbers per completed epoch ({epochs})")
 
 
-def load_optimizer_state(optimizer: Optimizer, state: dict[str, np.ndarray], params: dict[str, np.ndarray],
-                         path: Path) -> None:
+def load_optimizer_state(
+    optimizer: Optimizer, state: dict[str, np.ndarray], params: dict[str, np.ndarray], path: Path
+) -> None:
     """The optimizer's state from a checkpoint: a step count, and slots shaped like their parameters."""
     step = state.get("step")
     if step is None or step.shape != () or not np.issubdtype(step.dtype, np.integer) or step < 0:
@@ -140,8 +154,10 @@ def load_optimizer_state(optimizer: Optimizer, state: dict[str, np.ndarray], par
         if name not in params:
             raise CheckpointError(f"{path}: optimizer state {key} belongs to no parameter of the network")
         if array.shape != params[name].shape or not np.issubdtype(array.dtype, np.floating):
-            raise CheckpointError(f"{path}: optimizer state {key} is {array.dtype} {list(array.shape)}, "
-                                  f"the parameter {name} is {params[name].dtype} {list(params[name].shape)}")
+            raise CheckpointError(
+                f"{path}: optimizer state {key} is {array.dtype} {list(array.shape)}, "
+                f"the parameter {name} is {params[name].dtype} {list(params[name].shape)}"
+            )
     try:
         optimizer.load_state_dict(state)
     except (KeyError, ValueError, TypeError) as err:
@@ -205,25 +221,38 @@ def _settings_problem(values: dict[str, Any]) -> str | None:
 
 
 # The flags a resume may be given, by the TrainConfig attribute each sets.
-FLAGS = {"data": "--data", "epochs": "--epochs", "batch": "--batch", "lr": "--lr", "optimizer": "--optimizer",
-         "seed": "--seed", "val_split": "--val-split", "loss": "--loss"}
+FLAGS = {
+    "data": "--data",
+    "epochs": "--epochs",
+    "batch": "--batch",
+    "lr": "--lr",
+    "optimizer": "--optimizer",
+    "seed": "--seed",
+    "val_split": "--val-split",
+    "loss": "--loss",
+}
 
 
-def resume_config(stored: TrainConfig, flagged: TrainConfig, given: set[str], directory: Path,
-                  reached_epoch: int) -> TrainConfig:
+def resume_config(
+    stored: TrainConfig, flagged: TrainConfig, given: set[str], directory: Path, reached_epoch: int
+) -> TrainConfig:
     """The stored settings; a given flag must agree with them, except --epochs, which may extend the run."""
     for key in sorted(given - {"epochs"}):
         mine, theirs = getattr(flagged, key), getattr(stored, key)
         differs = data_key(mine) != data_key(theirs) if key == "data" else mine != theirs
         if differs:
-            raise SettingsConflict(f"{FLAGS.get(key, key)} {_shown(mine)} contradicts the run in {directory}, "
-                                   f"which was started with {key} {_shown(theirs)}; resume without "
-                                   f"{FLAGS.get(key, key)}, or start a new run with another --out")
+            raise SettingsConflict(
+                f"{FLAGS.get(key, key)} {_shown(mine)} contradicts the run in {directory}, "
+                f"which was started with {key} {_shown(theirs)}; resume without "
+                f"{FLAGS.get(key, key)}, or start a new run with another --out"
+            )
     if "epochs" not in given:
         return stored
     if flagged.epochs < reached_epoch:
-        raise SettingsConflict(f"--epochs {flagged.epochs}: the run in {directory} has already reached epoch "
-                               f"{reached_epoch}; give --epochs {reached_epoch} or more to extend it")
+        raise SettingsConflict(
+            f"--epochs {flagged.epochs}: the run in {directory} has already reached epoch "
+            f"{reached_epoch}; give --epochs {reached_epoch} or more to extend it"
+        )
     return replace(stored, epochs=flagged.epochs)
 
 
@@ -231,14 +260,15 @@ def _shown(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def data_fingerprint(x: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None,
-                     rows: int = 4096) -> dict:
+def data_fingerprint(
+    x: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None, rows: int = 4096
+) -> dict:
     """Sample counts and a SHA-256 of every label and of `rows` evenly spaced samples: a resume must train on the
     same data (hashing every byte of a large set would take seconds)."""
     digest = hashlib.sha256()
     x_val, y_val = validation or (x[:0], y[:0])
     for samples, labels in ((x, y), (x_val, y_val)):
         digest.update(f"{samples.dtype.str}{samples.shape}{labels.dtype.str}{labels.shape}".encode())
-        digest.update(np.ascontiguousarray(samples[::max(1, len(samples) // rows)]).tobytes())
+        digest.update(np.ascontiguousarray(samples[:: max(1, len(samples) // rows)]).tobytes())
         digest.update(np.ascontiguousarray(labels).tobytes())
     return {"train": len(x), "val": len(x_val), "sha256": digest.hexdigest()}

@@ -55,11 +55,21 @@ TARGETS = ("labels", "input", "values")  # input: reproduce the input (an autoen
 LOGS = ("none", "tensorboard")  # `log = tensorboard`: event files in the run directory
 # Keras and PyTorch spellings accepted for the same loss (documented in docs/language.md).
 LOSS_ALIASES = {
-    "categorical_crossentropy": "cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
-    "crossentropy": "cross_entropy", "crossentropyloss": "cross_entropy", "categorical_cross_entropy": "cross_entropy",
-    "binary_crossentropy": "binary_cross_entropy", "bce": "binary_cross_entropy", "bceloss": "binary_cross_entropy",
-    "mean_squared_error": "mse", "mseloss": "mse",
-    "l1": "mae", "l1loss": "mae", "mean_absolute_error": "mae", "huberloss": "huber", "huber_loss": "huber",
+    "categorical_crossentropy": "cross_entropy",
+    "sparse_categorical_crossentropy": "cross_entropy",
+    "crossentropy": "cross_entropy",
+    "crossentropyloss": "cross_entropy",
+    "categorical_cross_entropy": "cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy",
+    "bce": "binary_cross_entropy",
+    "bceloss": "binary_cross_entropy",
+    "mean_squared_error": "mse",
+    "mseloss": "mse",
+    "l1": "mae",
+    "l1loss": "mae",
+    "mean_absolute_error": "mae",
+    "huberloss": "huber",
+    "huber_loss": "huber",
 }
 
 
@@ -127,8 +137,12 @@ class OptimizerDef:
             elif isinstance(hyper.default, bool):
                 if not isinstance(value, bool):
                     found.append((key, f"{key} must be true or false, received {value!r}"))
-            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or value not in hyper.range:
+            elif (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value not in hyper.range
+            ):
                 found.append((key, f"{key} must be a finite number {hyper.range}, received {value!r}"))
         merged = {**self.defaults(), **values}
         found += [problem for rule in self.rules if (problem := rule(merged))]
@@ -147,52 +161,96 @@ def _nesterov_needs_momentum(args: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def _adam_like(lr: float, weight_decay: float = 0.0) -> tuple[Hyper, ...]:
-    return (Hyper("lr", lr, ABOVE_0), Hyper("beta1", 0.9, UNIT_OPEN), Hyper("beta2", 0.999, UNIT_OPEN),
-            Hyper("eps", 1e-8, ABOVE_0), Hyper("weight_decay", weight_decay))
+    return (
+        Hyper("lr", lr, ABOVE_0),
+        Hyper("beta1", 0.9, UNIT_OPEN),
+        Hyper("beta2", 0.999, UNIT_OPEN),
+        Hyper("eps", 1e-8, ABOVE_0),
+        Hyper("weight_decay", weight_decay),
+    )
 
 
 SGD = OptimizerDef(
-    "sgd", "SGD",
-    (Hyper("lr", 0.01, ABOVE_0), Hyper("momentum", 0.0), Hyper("nesterov", False), Hyper("weight_decay", 0.0),
-     Hyper("dampening", 0.0, internal=True)),
+    "sgd",
+    "SGD",
+    (
+        Hyper("lr", 0.01, ABOVE_0),
+        Hyper("momentum", 0.0),
+        Hyper("nesterov", False),
+        Hyper("weight_decay", 0.0),
+        Hyper("dampening", 0.0, internal=True),
+    ),
     "Stochastic gradient descent, with optional (Nesterov) momentum.",
     rules=(_nesterov_needs_momentum,),
-    differs_from_torch={"lr": "torch.optim.SGD's lr defaulted to none (required) until torch 2.6, then 0.001; "
-                              "netdsl keeps Keras' 0.01, which programs written since netdsl 0.1 rely on"})
+    differs_from_torch={
+        "lr": "torch.optim.SGD's lr defaulted to none (required) until torch 2.6, then 0.001; "
+        "netdsl keeps Keras' 0.01, which programs written since netdsl 0.1 rely on"
+    },
+)
 RMSPROP = OptimizerDef(
-    "rmsprop", "RMSprop",
-    (Hyper("lr", 0.01, ABOVE_0), Hyper("alpha", 0.99, UNIT), Hyper("eps", 1e-8, ABOVE_0), Hyper("momentum", 0.0),
-     Hyper("weight_decay", 0.0), Hyper("centered", False, internal=True)),
+    "rmsprop",
+    "RMSprop",
+    (
+        Hyper("lr", 0.01, ABOVE_0),
+        Hyper("alpha", 0.99, UNIT),
+        Hyper("eps", 1e-8, ABOVE_0),
+        Hyper("momentum", 0.0),
+        Hyper("weight_decay", 0.0),
+        Hyper("centered", False, internal=True),
+    ),
     "RMSprop: divides the gradient by a running root mean square of its recent values.",
-    arg_aliases={"rho": "alpha"})  # Keras' RMSprop(rho=) is PyTorch's alpha
+    arg_aliases={"rho": "alpha"},
+)  # Keras' RMSprop(rho=) is PyTorch's alpha
 ADAGRAD = OptimizerDef(
-    "adagrad", "Adagrad",
-    (Hyper("lr", 0.01, ABOVE_0), Hyper("eps", 1e-10, ABOVE_0), Hyper("weight_decay", 0.0),
-     Hyper("lr_decay", 0.0, internal=True), Hyper("initial_accumulator_value", 0.0, internal=True)),
-    "Adagrad: per-parameter rates shrinking with the sum of squared gradients.")
+    "adagrad",
+    "Adagrad",
+    (
+        Hyper("lr", 0.01, ABOVE_0),
+        Hyper("eps", 1e-10, ABOVE_0),
+        Hyper("weight_decay", 0.0),
+        Hyper("lr_decay", 0.0, internal=True),
+        Hyper("initial_accumulator_value", 0.0, internal=True),
+    ),
+    "Adagrad: per-parameter rates shrinking with the sum of squared gradients.",
+)
 ADADELTA = OptimizerDef(
-    "adadelta", "Adadelta",
+    "adadelta",
+    "Adadelta",
     (Hyper("lr", 1.0, ABOVE_0), Hyper("rho", 0.9, UNIT), Hyper("eps", 1e-6, ABOVE_0), Hyper("weight_decay", 0.0)),
-    "Adadelta: Adagrad with running averages of squared gradients and updates.")
+    "Adadelta: Adagrad with running averages of squared gradients and updates.",
+)
 ADAM = OptimizerDef(
-    "adam", "Adam", (*_adam_like(0.001), Hyper("amsgrad", False, internal=True)),
-    "Adam: bias-corrected running averages of the gradient and its square.")
+    "adam",
+    "Adam",
+    (*_adam_like(0.001), Hyper("amsgrad", False, internal=True)),
+    "Adam: bias-corrected running averages of the gradient and its square.",
+)
 ADAMW = OptimizerDef(
-    "adamw", "AdamW", (*_adam_like(0.001, weight_decay=0.01), Hyper("amsgrad", False, internal=True)),
-    "AdamW: Adam with decoupled weight decay (p -= lr * weight_decay * p).")
+    "adamw",
+    "AdamW",
+    (*_adam_like(0.001, weight_decay=0.01), Hyper("amsgrad", False, internal=True)),
+    "AdamW: Adam with decoupled weight decay (p -= lr * weight_decay * p).",
+)
 ADAMAX = OptimizerDef(
-    "adamax", "Adamax", _adam_like(0.002),
-    "Adamax: Adam with the infinity norm in place of the second moment.")
+    "adamax", "Adamax", _adam_like(0.002), "Adamax: Adam with the infinity norm in place of the second moment."
+)
 NADAM = OptimizerDef(
-    "nadam", "NAdam", (*_adam_like(0.002), Hyper("momentum_decay", 0.004, internal=True)),
-    "NAdam: Adam with Nesterov momentum and torch's momentum decay schedule.")
+    "nadam",
+    "NAdam",
+    (*_adam_like(0.002), Hyper("momentum_decay", 0.004, internal=True)),
+    "NAdam: Adam with Nesterov momentum and torch's momentum decay schedule.",
+)
 RADAM = OptimizerDef(
-    "radam", "RAdam", _adam_like(0.001),
+    "radam",
+    "RAdam",
+    _adam_like(0.001),
     "RAdam: Adam whose adaptive step is rectified while the variance estimate is unreliable (plain momentum "
-    "SGD for the first steps).")
+    "SGD for the first steps).",
+)
 
-OPTIMIZERS: dict[str, OptimizerDef] = {o.name: o for o in (SGD, RMSPROP, ADAGRAD, ADADELTA, ADAM, ADAMW, ADAMAX,
-                                                           NADAM, RADAM)}
+OPTIMIZERS: dict[str, OptimizerDef] = {
+    o.name: o for o in (SGD, RMSPROP, ADAGRAD, ADADELTA, ADAM, ADAMW, ADAMAX, NADAM, RADAM)
+}
 
 
 # ---- learning-rate schedules ----
@@ -234,25 +292,46 @@ class ScheduleDef:
 _GAMMA_PROBLEM, _GAMMA_HINT = "must be in (0, 1]", "gamma multiplies the learning rate; below 1 it decays"
 _POSITIVE = "must be positive"
 STEP = ScheduleDef(
-    "step", (ScheduleArg("every", "int", None, AT_LEAST_1, "must be at least 1 epoch"),
-             ScheduleArg("gamma", "float", 0.1, UP_TO_1, _GAMMA_PROBLEM, _GAMMA_HINT)),
-    "StepLR", (("step_size", "{every}"), ("gamma", "{gamma}")), "lr * gamma ** (epoch // every)",
-    arg_aliases={"step_size": "every"})  # PyTorch's StepLR
+    "step",
+    (
+        ScheduleArg("every", "int", None, AT_LEAST_1, "must be at least 1 epoch"),
+        ScheduleArg("gamma", "float", 0.1, UP_TO_1, _GAMMA_PROBLEM, _GAMMA_HINT),
+    ),
+    "StepLR",
+    (("step_size", "{every}"), ("gamma", "{gamma}")),
+    "lr * gamma ** (epoch // every)",
+    arg_aliases={"step_size": "every"},
+)  # PyTorch's StepLR
 EXPONENTIAL = ScheduleDef(
-    "exponential", (ScheduleArg("gamma", "float", None, UP_TO_1, _GAMMA_PROBLEM, _GAMMA_HINT),),
-    "ExponentialLR", (("gamma", "{gamma}"),), "lr * gamma ** epoch")
+    "exponential",
+    (ScheduleArg("gamma", "float", None, UP_TO_1, _GAMMA_PROBLEM, _GAMMA_HINT),),
+    "ExponentialLR",
+    (("gamma", "{gamma}"),),
+    "lr * gamma ** epoch",
+)
 COSINE = ScheduleDef(
-    "cosine", (), "CosineAnnealingLR", (("T_max", "epochs - WARMUP"),), "lr * (1 + cos(pi * epoch / epochs)) / 2")
+    "cosine", (), "CosineAnnealingLR", (("T_max", "epochs - WARMUP"),), "lr * (1 + cos(pi * epoch / epochs)) / 2"
+)
 ONECYCLE = ScheduleDef(
-    "onecycle", (ScheduleArg("max_lr", "float", None, ABOVE_0, _POSITIVE, defaults_to_lr=True),
-                 ScheduleArg("pct_start", "float", 0.3, BETWEEN_0_AND_1, "must be between 0 and 1"),
-                 ScheduleArg("div_factor", "float", 25.0, ABOVE_0, _POSITIVE),
-                 ScheduleArg("final_div_factor", "float", 1e4, ABOVE_0, _POSITIVE)),
-    "OneCycleLR", (("max_lr", "{max_lr}"), ("total_steps", "epochs"), ("pct_start", "{pct_start}"),
-                   ("div_factor", "{div_factor}"), ("final_div_factor", "{final_div_factor}"),
-                   ("cycle_momentum", "False")),
+    "onecycle",
+    (
+        ScheduleArg("max_lr", "float", None, ABOVE_0, _POSITIVE, defaults_to_lr=True),
+        ScheduleArg("pct_start", "float", 0.3, BETWEEN_0_AND_1, "must be between 0 and 1"),
+        ScheduleArg("div_factor", "float", 25.0, ABOVE_0, _POSITIVE),
+        ScheduleArg("final_div_factor", "float", 1e4, ABOVE_0, _POSITIVE),
+    ),
+    "OneCycleLR",
+    (
+        ("max_lr", "{max_lr}"),
+        ("total_steps", "epochs"),
+        ("pct_start", "{pct_start}"),
+        ("div_factor", "{div_factor}"),
+        ("final_div_factor", "{final_div_factor}"),
+        ("cycle_momentum", "False"),
+    ),
     "up from max_lr / div_factor to max_lr over pct_start of the epochs, then down to "
-    "max_lr / div_factor / final_div_factor (cosine annealing)")
+    "max_lr / div_factor / final_div_factor (cosine annealing)",
+)
 
 SCHEDULES: dict[str, ScheduleDef] = {s.name: s for s in (STEP, EXPONENTIAL, COSINE, ONECYCLE)}
 
@@ -276,17 +355,37 @@ class AugmentationDef:
 
 _PIXELS = "needs at least 1 pixel"
 FLIP = AugmentationDef("flip", None, "", "flip", "mirror half the images left-right", ("horizontal_flip",))
-SHIFT = AugmentationDef("shift", "shift", "amount", "shift(0.1)",
-                        "move each image by up to s of its size (s < 1) or s pixels, zeros in",
-                        ("width_shift_range", "height_shift_range"))
-CROP = AugmentationDef("crop", "padding", "int", "crop(4)",
-                       "pad by p pixels of zeros and crop back at a random place", ("random_crop",),
-                       AT_LEAST_1, _PIXELS)
-ROTATE = AugmentationDef("rotate", "degrees", "float", "rotate(15)",
-                         "rotate by an angle drawn from [-degrees, degrees], bilinear", ("rotation_range",),
-                         Range(0, 180, low_closed=False, high_closed=True), "degrees must be in (0, 180]")
-CUTOUT = AugmentationDef("cutout", "size", "int", "cutout(8)", "zero a size x size square at a random place",
-                         (), AT_LEAST_1, _PIXELS)
+SHIFT = AugmentationDef(
+    "shift",
+    "shift",
+    "amount",
+    "shift(0.1)",
+    "move each image by up to s of its size (s < 1) or s pixels, zeros in",
+    ("width_shift_range", "height_shift_range"),
+)
+CROP = AugmentationDef(
+    "crop",
+    "padding",
+    "int",
+    "crop(4)",
+    "pad by p pixels of zeros and crop back at a random place",
+    ("random_crop",),
+    AT_LEAST_1,
+    _PIXELS,
+)
+ROTATE = AugmentationDef(
+    "rotate",
+    "degrees",
+    "float",
+    "rotate(15)",
+    "rotate by an angle drawn from [-degrees, degrees], bilinear",
+    ("rotation_range",),
+    Range(0, 180, low_closed=False, high_closed=True),
+    "degrees must be in (0, 180]",
+)
+CUTOUT = AugmentationDef(
+    "cutout", "size", "int", "cutout(8)", "zero a size x size square at a random place", (), AT_LEAST_1, _PIXELS
+)
 
 AUGMENTATIONS: dict[str, AugmentationDef] = {a.name: a for a in (FLIP, SHIFT, CROP, ROTATE, CUTOUT)}
 AUGMENTATION_ALIASES = {alias: a.name for a in AUGMENTATIONS.values() for alias in a.aliases}

@@ -43,11 +43,15 @@ class RunExtras:
         augmented and that the monitored value will be recorded."""
         stop = self.config.early_stop
         if stop is not None and stop.monitor.startswith("val_") and not validates:
-            raise TrainingError(f"early_stop monitors {stop.monitor}, but this run has no validation samples; "
-                                "monitor loss, or keep a validation split (val_split > 0)")
+            raise TrainingError(
+                f"early_stop monitors {stop.monitor}, but this run has no validation samples; "
+                "monitor loss, or keep a validation split (val_split > 0)"
+            )
         if self.augmenter is not None and not image_input(tuple(sample_shape)):
-            raise TrainingError(f"augment needs images (C, H, W) or square vectors, but samples have shape "
-                                f"{tuple(sample_shape)}; drop augment from the train section")
+            raise TrainingError(
+                f"augment needs images (C, H, W) or square vectors, but samples have shape "
+                f"{tuple(sample_shape)}; drop augment from the train section"
+            )
         if fresh and self.early is not None:
             self.early = EarlyStopping(self.config.early_stop)
             self.best_weights = None
@@ -55,8 +59,9 @@ class RunExtras:
     def lr(self, epoch: int, epochs: int, iteration: int) -> float:
         """The learning rate of the next step (0-based epoch; iteration = optimizer steps so far)."""
         c = self.config
-        return learning_rate(c.lr, epoch=epoch, iteration=iteration, epochs=epochs, schedule=c.schedule,
-                             warmup=c.warmup, decay=c.decay)
+        return learning_rate(
+            c.lr, epoch=epoch, iteration=iteration, epochs=epochs, schedule=c.schedule, warmup=c.warmup, decay=c.decay
+        )
 
     def augmented(self, xb: np.ndarray) -> np.ndarray:
         return xb if self.augmenter is None else self.augmenter(xb)
@@ -83,8 +88,10 @@ class RunExtras:
         if out_dir:
             save_weights(out_dir / "weights.npz", self.best_weights)
         how = f"stopped after epoch {self.early.stopped_epoch}; " if self.early.stopped else ""
-        return (f"{how}restored the weights of epoch {self.early.best_epoch} "
-                f"({self.early.spec.monitor} {self.early.best:.4f})")
+        return (
+            f"{how}restored the weights of epoch {self.early.best_epoch} "
+            f"({self.early.spec.monitor} {self.early.best:.4f})"
+        )
 
     # ---- checkpoints ----
     def state_dict(self) -> dict[str, Any]:

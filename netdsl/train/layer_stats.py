@@ -55,8 +55,11 @@ class LayerProbe:
     @classmethod
     def of(cls, graph) -> LayerProbe:
         params = {n.name: (n.op, [f"{n.name}.{k}" for k in n.params]) for n in graph if n.params}
-        activations = {n.name: (n.op, n.opdef.has("rectifier")) for n in graph
-                       if n.opdef.has("activation") and not n.opdef.has("noop")}
+        activations = {
+            n.name: (n.op, n.opdef.has("rectifier"))
+            for n in graph
+            if n.opdef.has("activation") and not n.opdef.has("noop")
+        }
         return cls(params, activations)
 
     @staticmethod
@@ -72,8 +75,13 @@ class LayerProbe:
         """The parameters before an optimizer step (the update is measured against them)."""
         return {key: params[key].copy() for _, keys in self.param_layers.values() for key in keys}
 
-    def observe(self, outputs: dict[str, np.ndarray], grads: dict[str, np.ndarray],
-                before: dict[str, np.ndarray], params: dict[str, np.ndarray]) -> None:
+    def observe(
+        self,
+        outputs: dict[str, np.ndarray],
+        grads: dict[str, np.ndarray],
+        before: dict[str, np.ndarray],
+        params: dict[str, np.ndarray],
+    ) -> None:
         """One sampled step: the layers' outputs of its forward pass, its gradients, the weights around it."""
         for layer, (_, keys) in self.param_layers.items():
             sums = self._sums(layer)
@@ -159,8 +167,12 @@ def _row_problems(row: dict) -> list[tuple[float, str]]:
     layer, found = row["layer"], []
     update = row.get("update_ratio", math.nan)
     if _finite(update) and update > UPDATE_TOO_LARGE:
-        found.append((5 + min(update, 1), f"{layer}: each step changes its weights by {update:.0%}, "
-                                          "the learning rate is too high"))
+        found.append(
+            (
+                5 + min(update, 1),
+                f"{layer}: each step changes its weights by {update:.0%}, the learning rate is too high",
+            )
+        )
     mean, std = row.get("mean", math.nan), row.get("std", math.nan)
     if _finite(mean, std) and max(abs(mean), std) > ACTIVATION_TOO_LARGE:
         found.append((4, f"{layer}: activations explode (mean {mean:.3g}, std {std:.3g})"))
@@ -175,8 +187,12 @@ def _row_problems(row: dict) -> list[tuple[float, str]]:
         elif ratio == 0:
             found.append((2, f"{layer}: no gradient reaches it"))
         elif ratio < VANISHING:  # the smaller, the worse, within the band of vanishing layers
-            found.append((2 + min(math.log10(VANISHING / ratio), 10) / 10,
-                          f"{layer}: gradient {ratio:.0e} of its weights, vanishing"))
+            found.append(
+                (
+                    2 + min(math.log10(VANISHING / ratio), 10) / 10,
+                    f"{layer}: gradient {ratio:.0e} of its weights, vanishing",
+                )
+            )
     return found
 
 

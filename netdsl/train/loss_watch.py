@@ -24,5 +24,7 @@ class LossWatch:
         if self.warned or abs(loss) < EXPLOSION * self.first:
             return None
         self.warned = True
-        return (f"the loss exploded to {loss:.3g} at epoch {epoch}, step {step} (the first was {self.first:.3g}); "
-                f"training is diverging: try a lower learning rate (now {lr:g}), e.g. --lr {lr / 10:g}")
+        return (
+            f"the loss exploded to {loss:.3g} at epoch {epoch}, step {step} (the first was {self.first:.3g}); "
+            f"training is diverging: try a lower learning rate (now {lr:g}), e.g. --lr {lr / 10:g}"
+        )

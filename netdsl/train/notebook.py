@@ -59,10 +59,15 @@ class NotebookBar:
     def end_epoch(self, row: dict, seen: int) -> None:
         import math
 
-        val = "" if math.isnan(row["val_loss"]) else \
-            f"  val_loss {row['val_loss']:.4f}  val_accuracy {row['val_accuracy']:.4f}"
-        self.lines.append(f"epoch {row['epoch']}/{self.epochs}  loss {row['loss']:.4f}  "
-                          f"accuracy {row['accuracy']:.4f}{val}  {row['seconds']:.1f}s")
+        val = (
+            ""
+            if math.isnan(row["val_loss"])
+            else f"  val_loss {row['val_loss']:.4f}  val_accuracy {row['val_accuracy']:.4f}"
+        )
+        self.lines.append(
+            f"epoch {row['epoch']}/{self.epochs}  loss {row['loss']:.4f}  "
+            f"accuracy {row['accuracy']:.4f}{val}  {row['seconds']:.1f}s"
+        )
         self._show(seen, "")
         self._draw_curves()
 
@@ -72,8 +77,10 @@ class NotebookBar:
         self._bar.update(HTML(self._html(seen, stats)))
 
     def _html(self, seen: int, stats: str) -> str:
-        bar = (f'<progress value="{seen}" max="{max(self.samples, 1)}" style="width:18em"></progress> '
-               f"epoch {self.epoch}/{self.epochs}  {seen:,}/{self.samples:,}  {escape(stats)}")
+        bar = (
+            f'<progress value="{seen}" max="{max(self.samples, 1)}" style="width:18em"></progress> '
+            f"epoch {self.epoch}/{self.epochs}  {seen:,}/{self.samples:,}  {escape(stats)}"
+        )
         return f"<div><pre style='margin:0'>{escape(chr(10).join(self.lines))}</pre>{bar}</div>"
 
     def _draw_curves(self) -> None:

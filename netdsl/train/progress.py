@@ -23,8 +23,16 @@ class PeriodicLine:
         return True
 
 
-def progress_line(epoch: int, epochs: int, seen: int, samples: int, loss: float, accuracy: float,
-                  seconds: float, metric: str | None = "accuracy") -> str:
+def progress_line(
+    epoch: int,
+    epochs: int,
+    seen: int,
+    samples: int,
+    loss: float,
+    accuracy: float,
+    seconds: float,
+    metric: str | None = "accuracy",
+) -> str:
     """`epoch 1/10  12,800/50,000 samples  loss 1.2345  accuracy 0.5678  1,234 samples/s` (the metric
     recorded: accuracy, mae or rmse, none with metric None)."""
     rate = seen / max(seconds, 1e-9)

@@ -43,8 +43,11 @@ def _problem(settings: dict[str, Any]) -> str | None:
     data, classes, target = settings.get("data"), settings.get("classes"), settings.get("target", "labels")
     if not isinstance(data, str):
         return "no data set recorded"
-    if classes is not None and not isinstance(classes, str) and not (
-            isinstance(classes, list) and all(isinstance(name, str) for name in classes)):
+    if (
+        classes is not None
+        and not isinstance(classes, str)
+        and not (isinstance(classes, list) and all(isinstance(name, str) for name in classes))
+    ):
         return "classes must be a file name or a list of names"
     if target not in TARGETS:
         return f"unknown target {target!r}"
@@ -61,8 +64,9 @@ def _problem(settings: dict[str, Any]) -> str | None:
     return None
 
 
-def with_run_settings(config: TrainConfig, weights: str | Path, network: str | None = None
-                      ) -> tuple[TrainConfig, list[str]]:
+def with_run_settings(
+    config: TrainConfig, weights: str | Path, network: str | None = None
+) -> tuple[TrainConfig, list[str]]:
     """The program's settings with the data settings of the run that wrote `weights` (a run of `network`),
     and the notices to show: where they came from when they differ from the program's, or why settings.json
     was not used."""
@@ -76,17 +80,26 @@ def with_run_settings(config: TrainConfig, weights: str | Path, network: str | N
     if settings is None:
         return config, []
     classes = settings.get("classes")
-    run = replace(config, data=settings["data"], classes=tuple(classes) if isinstance(classes, list) else classes,
-                  target=settings.get("target", "labels"), loss=settings.get("loss", config.loss),
-                  metrics=tuple(settings.get("metrics", ["accuracy"])),
-                  seed=settings.get("seed", 0), val_split=float(settings.get("val_split", 0.1)))
+    run = replace(
+        config,
+        data=settings["data"],
+        classes=tuple(classes) if isinstance(classes, list) else classes,
+        target=settings.get("target", "labels"),
+        loss=settings.get("loss", config.loss),
+        metrics=tuple(settings.get("metrics", ["accuracy"])),
+        seed=settings.get("seed", 0),
+        val_split=float(settings.get("val_split", 0.1)),
+    )
     notices = []
     if data_key(run.data) != data_key(config.data):
-        notices.append(f"{Path(weights).name} was trained on {_shown(run.data)} ({path}), the program says "
-                       f"{_shown(config.data)}: using the run's data set and class names")
+        notices.append(
+            f"{Path(weights).name} was trained on {_shown(run.data)} ({path}), the program says "
+            f"{_shown(config.data)}: using the run's data set and class names"
+        )
     elif run.classes != config.classes:
-        notices.append(f"{Path(weights).name} was trained with other class names than the program's ({path}): "
-                       "using the run's")
+        notices.append(
+            f"{Path(weights).name} was trained with other class names than the program's ({path}): using the run's"
+        )
     return run, notices
 
 

@@ -10,8 +10,16 @@ from pathlib import Path
 
 # What a run writes (best.*: early stopping's best weights; curves.png, settings.json: its pictures), all replaced
 # by --overwrite.
-RUN_FILES = ("weights.npz", "checkpoint.npz", "history.csv", "best.npz", "best.json", "curves.png", "settings.json",
-             "diagnostics.csv")
+RUN_FILES = (
+    "weights.npz",
+    "checkpoint.npz",
+    "history.csv",
+    "best.npz",
+    "best.json",
+    "curves.png",
+    "settings.json",
+    "diagnostics.csv",
+)
 EVENT_FILES = "events.out.tfevents.*"  # log = tensorboard
 LOCK_FILE = ".netdsl-train.lock"
 # fileio.atomic_write's temporary names: ".<file>.<8 random characters>.tmp"
@@ -49,8 +57,10 @@ def refuse_earlier_run(directory: Path) -> None:
     """An explicit --out that holds a run is kept unless the user asks to replace it."""
     held = held_run_file(directory)
     if held is not None:
-        raise RunDirError(f"{directory} holds an earlier run ({held}); continue it with --resume {directory}, "
-                          "replace it with --overwrite, or choose another --out")
+        raise RunDirError(
+            f"{directory} holds an earlier run ({held}); continue it with --resume {directory}, "
+            "replace it with --overwrite, or choose another --out"
+        )
 
 
 def remove_run_files(directory: Path) -> None:
@@ -129,8 +139,10 @@ class RunLock:
                 pid = _read_pid(fd)
                 os.close(fd)
                 holder = f"pid {pid}" if pid is not None else "another process"
-                raise RunInUse(f"{self.path.parent} is in use by another netdsl train ({holder}); "
-                               "wait for it to finish or choose another --out")
+                raise RunInUse(
+                    f"{self.path.parent} is in use by another netdsl train ({holder}); "
+                    "wait for it to finish or choose another --out"
+                )
             if _same_file(fd, self.path):  # not a file an exiting holder unlinked after we opened it
                 break
             os.close(fd)

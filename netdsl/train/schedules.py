@@ -24,9 +24,11 @@ FORMULAS: dict[str, Formula] = {}
 
 def formula(declaration: ScheduleDef) -> Callable[[Formula], Formula]:
     """Register the lr formula of a declared schedule."""
+
     def register(function: Formula) -> Formula:
         FORMULAS[declaration.name] = function
         return function
+
     return register
 
 
@@ -45,8 +47,14 @@ def cosine_factor(epoch: int, total: int) -> float:
     return (1 + math.cos(math.pi * epoch / total)) / 2
 
 
-def onecycle_lr(epoch: int, total: int, max_lr: float, pct_start: float = 0.3, div_factor: float = 25.0,
-                final_div_factor: float = 1e4) -> float:
+def onecycle_lr(
+    epoch: int,
+    total: int,
+    max_lr: float,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> float:
     """OneCycleLR (two phases, cosine annealing): up from max_lr/div_factor, then down to its /final_div_factor."""
     initial = max_lr / div_factor
     phases = ((float(pct_start * total) - 1, initial, max_lr), (total - 1, max_lr, initial / final_div_factor))
@@ -82,8 +90,9 @@ def _cosine(base_lr: float, epoch: int, total: int, schedule: Schedule) -> float
 @formula(ONECYCLE)
 def _onecycle(base_lr: float, epoch: int, total: int, schedule: Schedule) -> float:
     max_lr = schedule.get("max_lr") or base_lr
-    return onecycle_lr(epoch, total, max_lr, schedule.get("pct_start"), schedule.get("div_factor"),
-                       schedule.get("final_div_factor"))
+    return onecycle_lr(
+        epoch, total, max_lr, schedule.get("pct_start"), schedule.get("div_factor"), schedule.get("final_div_factor")
+    )
 
 
 def epoch_lr(base_lr: float, epoch: int, epochs: int, schedule: Schedule | None = None, warmup: int = 0) -> float:
@@ -102,7 +111,15 @@ def decayed(lr: float, decay: float, iteration: int) -> float:
     return lr / (1 + decay * iteration) if decay else lr
 
 
-def learning_rate(base_lr: float, *, epoch: int, iteration: int, epochs: int, schedule: Schedule | None = None,
-                  warmup: int = 0, decay: float = 0.0) -> float:
+def learning_rate(
+    base_lr: float,
+    *,
+    epoch: int,
+    iteration: int,
+    epochs: int,
+    schedule: Schedule | None = None,
+    warmup: int = 0,
+    decay: float = 0.0,
+) -> float:
     """The lr of one optimizer step: the epoch's scheduled lr, decayed by the iterations before it."""
     return decayed(epoch_lr(base_lr, epoch, epochs, schedule, warmup), decay, iteration)

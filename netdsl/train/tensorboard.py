@@ -30,8 +30,9 @@ class EventLog:
             raise TensorBoardMissing(f"log = tensorboard needs the tensorboardX package: {INSTALL}") from None
         self.writer = SummaryWriter(logdir=str(directory), flush_secs=30)
 
-    def epoch(self, row: dict, diagnostics: list[dict], params: dict[str, np.ndarray],
-              grads: dict[str, np.ndarray]) -> None:
+    def epoch(
+        self, row: dict, diagnostics: list[dict], params: dict[str, np.ndarray], grads: dict[str, np.ndarray]
+    ) -> None:
         """Everything of one epoch, flushed to disk at once."""
         epoch = int(row["epoch"])
         for key, value in row.items():

@@ -135,8 +135,15 @@ class _SigintFlag:
 class Trainer:
     """Trains an executor on arrays; with `out_dir`, writes weights, history and checkpoints."""
 
-    def __init__(self, executor: Executor, config: TrainConfig, *, out_dir: str | Path | None = None,
-                 program: str = "", verbose: int = 1):
+    def __init__(
+        self,
+        executor: Executor,
+        config: TrainConfig,
+        *,
+        out_dir: str | Path | None = None,
+        program: str = "",
+        verbose: int = 1,
+    ):
         self.executor = executor
         self.config = config
         self.objective = Objective(executor.graph, config.loss, config.metric)
@@ -179,8 +186,9 @@ class Trainer:
     def _probed_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
         """`step`, with the layers' outputs, the gradients and the weights before and after shown to the probe."""
         outputs: dict[str, np.ndarray] = {}
-        out = self.executor.forward(xb, training=True, rng=self.rng, stop_before=self.objective.stop_before,
-                                    record=outputs)
+        out = self.executor.forward(
+            xb, training=True, rng=self.rng, stop_before=self.objective.stop_before, record=outputs
+        )
         loss, dout = self.objective(out, yb)
         if not np.isfinite(loss):
             return loss, 0.0
@@ -195,7 +203,7 @@ class Trainer:
         statistics, no dropout)."""
         loss_sum = correct = 0.0
         for i in range(0, len(x), batch_size):
-            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            xb, yb = x[i : i + batch_size], y[i : i + batch_size]
             out = self.executor.forward(xb, training=False, stop_before=self.objective.stop_before)
             loss, _ = self.objective(out, yb)
             loss_sum += loss * len(xb)
@@ -204,19 +212,32 @@ class Trainer:
         return loss_sum / n, self.objective.finish_metric(correct / n)
 
     # ---- the loop ----
-    def fit(self, x: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None = None,
-            epochs: int | None = None, batch_size: int | None = None) -> History:
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+    ) -> History:
         epochs = epochs or self.config.epochs
         batch = batch_size or self.config.batch
         steps = -(-len(x) // batch)
         if self.out_dir:
             self._check_data(data_fingerprint(x, y, validation))
-        self.extras.start(self.progress.epoch == 0 and self.progress.step == 0, x.shape[1:],
-                          validation is not None and len(validation[0]) > 0)
+        self.extras.start(
+            self.progress.epoch == 0 and self.progress.step == 0,
+            x.shape[1:],
+            validation is not None and len(validation[0]) > 0,
+        )
         probe = self.probe
         # a diverging net overflows on its way to NaN: the NaN check below says so, not NumPy's RuntimeWarnings
-        with _SigintFlag(terminate=self.out_dir is not None) as sigint, self._bar(epochs, len(x)) as bar, \
-                np.errstate(over="ignore", invalid="ignore", divide="ignore"), self._event_log():
+        with (
+            _SigintFlag(terminate=self.out_dir is not None) as sigint,
+            self._bar(epochs, len(x)) as bar,
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+            self._event_log(),
+        ):
             while self.progress.epoch < epochs and not self.extras.stopped:
                 p = self.progress
                 if p.step == 0:
@@ -226,7 +247,7 @@ class Trainer:
                 bar.start_epoch(p.epoch + 1, p.seen)
                 started = time.perf_counter()
                 while p.step < steps:
-                    index = p.perm[p.step * batch:(p.step + 1) * batch]
+                    index = p.perm[p.step * batch : (p.step + 1) * batch]
                     self.optimizer.lr = self.extras.lr(p.epoch, epochs, self.optimizer.t)
                     if probe is not None and probe.sampled(p.step, steps):
                         loss, acc = self._probed_step(self.extras.augmented(x[index]), y[index])
@@ -236,13 +257,18 @@ class Trainer:
                     if not np.isfinite(loss):
                         raise TrainingError(
                             f"the loss became {loss} at epoch {p.epoch + 1}, step {p.step + 1}; "
-                            f"try a lower learning rate (now {self.config.lr:g}), e.g. --lr {self.config.lr / 10:g}")
+                            f"try a lower learning rate (now {self.config.lr:g}), e.g. --lr {self.config.lr / 10:g}"
+                        )
                     p.step += 1
                     p.loss_sum += loss * len(index)
                     p.correct_sum += acc * len(index)
                     p.seen += len(index)
-                    bar.advance(p.seen, p.loss_sum / p.seen, self.objective.finish_metric(p.correct_sum / p.seen),
-                                p.seconds + time.perf_counter() - started)
+                    bar.advance(
+                        p.seen,
+                        p.loss_sum / p.seen,
+                        self.objective.finish_metric(p.correct_sum / p.seen),
+                        p.seconds + time.perf_counter() - started,
+                    )
                     if sigint.raised:
                         p.seconds += time.perf_counter() - started
                         self.save_checkpoint()
@@ -262,8 +288,13 @@ class Trainer:
     def _end_epoch(self, validation, bar) -> None:
         p = self.progress
         metric = self.config.metric
-        row = {"epoch": p.epoch + 1, "loss": p.loss_sum / max(p.seen, 1), "val_loss": float("nan"),
-               "lr": self.optimizer.lr, "seconds": p.seconds}
+        row = {
+            "epoch": p.epoch + 1,
+            "loss": p.loss_sum / max(p.seen, 1),
+            "val_loss": float("nan"),
+            "lr": self.optimizer.lr,
+            "seconds": p.seconds,
+        }
         if metric:
             row[metric] = self.objective.finish_metric(p.correct_sum / max(p.seen, 1))
             row[f"val_{metric}"] = float("nan")
@@ -283,6 +314,7 @@ class Trainer:
             save_weights(self.out_dir / "weights.npz", self.executor.state_dict())
             self.save_checkpoint()  # also writes history.csv
             from netdsl.draw.run_dir import write_epoch_files  # settings.json, curves.png (kept out of the imports)
+
             write_epoch_files(self)
 
     def _end_epoch_diagnostics(self, row: dict) -> list[dict]:
@@ -307,8 +339,10 @@ class Trainer:
         from netdsl.train.tensorboard import TensorBoardMissing
 
         if self.log_dir is None:
-            raise TrainingError("log = tensorboard writes event files into a run directory; give one "
-                                "(netdsl train --out DIR, or fit(..., log_dir=DIR))")
+            raise TrainingError(
+                "log = tensorboard writes event files into a run directory; give one "
+                "(netdsl train --out DIR, or fit(..., log_dir=DIR))"
+            )
         try:
             events = EventLog(Path(self.log_dir))
         except TensorBoardMissing as err:
@@ -324,12 +358,16 @@ class Trainer:
         """A resumed run goes on with the data it was trained on (a checkpoint before settings: its epoch order)."""
         perm = self.progress.perm
         if perm is not None and len(perm) != fingerprint["train"]:
-            raise TrainingError(f"{self.out_dir / CHECKPOINT}: the epoch it stopped in orders {len(perm)} samples, "
-                                f"the data have {fingerprint['train']}; resume with the run's data and --val-split")
+            raise TrainingError(
+                f"{self.out_dir / CHECKPOINT}: the epoch it stopped in orders {len(perm)} samples, "
+                f"the data have {fingerprint['train']}; resume with the run's data and --val-split"
+            )
         if self.data is not None and self.data != fingerprint:
-            raise TrainingError(f"{self.out_dir / CHECKPOINT}: the run was trained on other data ({self.data['train']} "
-                                f"training samples, {self.data['val']} for validation, another checksum) than now "
-                                f"({fingerprint['train']} and {fingerprint['val']}); resume with the same data")
+            raise TrainingError(
+                f"{self.out_dir / CHECKPOINT}: the run was trained on other data ({self.data['train']} "
+                f"training samples, {self.data['val']} for validation, another checksum) than now "
+                f"({fingerprint['train']} and {fingerprint['val']}); resume with the same data"
+            )
         self.data = fingerprint
 
     def _where(self) -> str:
@@ -348,11 +386,20 @@ class Trainer:
         if not self.out_dir:
             return
         p = self.progress
-        meta = {"epoch": p.epoch, "step": p.step, "loss_sum": p.loss_sum, "correct_sum": p.correct_sum,
-                "seen": p.seen, "seconds": p.seconds, "rng_state": self.rng.bit_generator.state,
-                "program_hash": self.program_hash, "settings": settings_of(self.config), "data": self.data,
-                "history": self.history.rows,  # history.csv can be rebuilt from here after a crash
-                **self.extras.state_dict()}
+        meta = {
+            "epoch": p.epoch,
+            "step": p.step,
+            "loss_sum": p.loss_sum,
+            "correct_sum": p.correct_sum,
+            "seen": p.seen,
+            "seconds": p.seconds,
+            "rng_state": self.rng.bit_generator.state,
+            "program_hash": self.program_hash,
+            "settings": settings_of(self.config),
+            "data": self.data,
+            "history": self.history.rows,  # history.csv can be rebuilt from here after a crash
+            **self.extras.state_dict(),
+        }
         arrays = {f"param/{k}": v for k, v in self.executor.state_dict().items()}
         arrays |= {f"optim/{k}": np.asarray(v) for k, v in self.optimizer.state_dict().items()}
         arrays["meta"] = np.array(json.dumps(meta))
@@ -366,19 +413,31 @@ class Trainer:
         checkpoint = source if isinstance(source, Checkpoint) else read_checkpoint(source)
         path, meta = checkpoint.path, checkpoint.meta
         if meta["program_hash"] != self.program_hash:
-            raise TrainingError(f"{path} was written for another program (or network); "
-                                "train from scratch or resume with the program it was made with")
+            raise TrainingError(
+                f"{path} was written for another program (or network); "
+                "train from scratch or resume with the program it was made with"
+            )
         check_tensors(checkpoint.params, self.executor.graph, str(path))
         self.executor.load_state_dict(checkpoint.params)
         load_optimizer_state(self.optimizer, checkpoint.optimizer_state, self.executor.params, path)
         self.rng.bit_generator.state = meta["rng_state"]
         self.extras.load_state_dict(meta, path.parent)
-        self.progress = Progress(meta["epoch"], meta["step"], checkpoint.arrays.get("perm"), meta["loss_sum"],
-                                 meta["correct_sum"], meta["seen"], meta["seconds"])
+        self.progress = Progress(
+            meta["epoch"],
+            meta["step"],
+            checkpoint.arrays.get("perm"),
+            meta["loss_sum"],
+            meta["correct_sum"],
+            meta["seen"],
+            meta["seconds"],
+        )
         self.data = meta.get("data")
-        self.history = _history_rows(meta["history"], path, self.history.columns) if "history" in meta \
+        self.history = (
+            _history_rows(meta["history"], path, self.history.columns)
+            if "history" in meta
             else _history_file(path.parent / "history.csv")
-        self.history.rows = self.history.rows[:meta["epoch"]]
+        )
+        self.history.rows = self.history.rows[: meta["epoch"]]
         self.history.diagnostics = _diagnostics_file(path.parent / layer_stats.DIAGNOSTICS, meta["epoch"])
         if self.out_dir and "history" in meta:  # a crash after the checkpoint's rename may have lost the csv row
             _restore(self.out_dir / "history.csv", self.history.to_csv())
@@ -438,9 +497,14 @@ class _ProgressBar:
         if self.live:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._progress = Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
-                                      MofNCompleteColumn(), TextColumn("{task.fields[stats]}"), TimeElapsedColumn(),
-                                      transient=True)
+            self._progress = Progress(
+                TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[stats]}"),
+                TimeElapsedColumn(),
+                transient=True,
+            )
             self._progress.start()
         return self
 
@@ -451,13 +515,16 @@ class _ProgressBar:
     def start_epoch(self, epoch: int, seen: int) -> None:
         self._epoch = epoch
         if self._progress is not None:
-            self._task = self._progress.add_task("", total=self.samples, completed=seen, epoch=epoch,
-                                                 epochs=self.epochs, stats="")
+            self._task = self._progress.add_task(
+                "", total=self.samples, completed=seen, epoch=epoch, epochs=self.epochs, stats=""
+            )
 
     def advance(self, seen: int, loss: float, accuracy: float, seconds: float) -> None:
         if self._periodic is not None and seen < self.samples and self._periodic.due():
-            print(progress_line(self._epoch, self.epochs, seen, self.samples, loss, accuracy, seconds, self.metric),
-                  flush=True)
+            print(
+                progress_line(self._epoch, self.epochs, seen, self.samples, loss, accuracy, seconds, self.metric),
+                flush=True,
+            )
         if self._progress is not None:
             rate = seen / max(seconds, 1e-9)
             shown = f"  {self.metric} {accuracy:.4f}" if self.metric else ""
@@ -469,7 +536,14 @@ class _ProgressBar:
         if self.verbose > 0:
             rate = seen / max(row["seconds"], 1e-9)
             metric = f"  {self.metric} {row[self.metric]:.4f}" if self.metric else ""
-            val = "" if np.isnan(row["val_loss"]) else f"  val_loss {row['val_loss']:.4f}" + (
-                f"  val_{self.metric} {row[f'val_{self.metric}']:.4f}" if self.metric else "")
-            print(f"epoch {row['epoch']}/{self.epochs}  loss {row['loss']:.4f}{metric}"
-                  f"{val}  {row['seconds']:.1f}s  {rate:,.0f} samples/s", flush=True)
+            val = (
+                ""
+                if np.isnan(row["val_loss"])
+                else f"  val_loss {row['val_loss']:.4f}"
+                + (f"  val_{self.metric} {row[f'val_{self.metric}']:.4f}" if self.metric else "")
+            )
+            print(
+                f"epoch {row['epoch']}/{self.epochs}  loss {row['loss']:.4f}{metric}"
+                f"{val}  {row['seconds']:.1f}s  {rate:,.0f} samples/s",
+                flush=True,
+            )

@@ -21,8 +21,9 @@ def test_grid_png_shows_originals_and_augmentations(tmp_path: Path) -> None:
 
     program = tmp_path / "net.net"
     program.write_text("input(1, 16, 16) - flatten - fc(10)\ntrain {\n augment = (crop(2), cutout(4))\n}\n")
-    out = cli("augment", str(program), "-o", str(tmp_path / "grid.png"), "--samples", "3", "--variants", "2",
-              cwd=tmp_path)
+    out = cli(
+        "augment", str(program), "-o", str(tmp_path / "grid.png"), "--samples", "3", "--variants", "2", cwd=tmp_path
+    )
     assert out.returncode == 0, out.stderr
     assert "wrote" in out.stdout and "3 samples, 2 augmentations each" in out.stdout
     with Image.open(tmp_path / "grid.png") as image:

@@ -14,8 +14,12 @@ LENET = str(EXAMPLES / "lenet5.net")
 
 
 def netdsl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd or tempfile.gettempdir())
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or tempfile.gettempdir(),
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess, status: int, *words: str) -> None:
@@ -41,8 +45,9 @@ def test_draw_defaults_to_the_network_name(tmp_path: Path) -> None:
 
 
 def test_draw_refuses_an_unknown_format_and_writes_nothing(tmp_path: Path) -> None:
-    one_line_error(netdsl("draw", LENET, "-o", "net.jpg", cwd=tmp_path), 2, "net.jpg", "unsupported output format",
-                   ".svg")
+    one_line_error(
+        netdsl("draw", LENET, "-o", "net.jpg", cwd=tmp_path), 2, "net.jpg", "unsupported output format", ".svg"
+    )
     one_line_error(netdsl("draw", LENET, "-o", "net", cwd=tmp_path), 2, "unsupported output format")
     assert list(tmp_path.iterdir()) == []
 
@@ -56,9 +61,10 @@ def test_draw_of_a_bad_program_shows_the_diagnostic(tmp_path: Path) -> None:
 
 
 def test_check_imports_no_matplotlib() -> None:
-    probe = ("import contextlib, io, sys, netdsl.cli as c\n"
-             "with contextlib.redirect_stdout(io.StringIO()):\n    c.main(['check', sys.argv[1]])\n"
-             "print('matplotlib' in sys.modules)")
+    probe = (
+        "import contextlib, io, sys, netdsl.cli as c\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    c.main(['check', sys.argv[1]])\n"
+        "print('matplotlib' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", probe, LENET], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
-

@@ -70,11 +70,12 @@ def test_bad_paths_are_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_check_imports_neither_pygls_nor_lsprotocol() -> None:
-    probe = ("import sys, netdsl.cli as c; c.main(['check', sys.argv[1]]); "
-             "print(' '.join(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'cattrs')),"
-             " file=sys.stderr)")
-    result = subprocess.run([sys.executable, "-c", probe, str(EXAMPLES / "lenet5.net")], capture_output=True,
-                            text=True)
+    probe = (
+        "import sys, netdsl.cli as c; c.main(['check', sys.argv[1]]); "
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'cattrs')),"
+        " file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(EXAMPLES / "lenet5.net")], capture_output=True, text=True)
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
 
 

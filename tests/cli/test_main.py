@@ -13,8 +13,9 @@ from helpers import EXAMPLES
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The installed command, run away from the source tree."""
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or tempfile.gettempdir())
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", *args], capture_output=True, text=True, cwd=cwd or tempfile.gettempdir()
+    )
 
 
 def test_check_prints_table_and_totals() -> None:
@@ -40,8 +41,11 @@ def test_check_json_schema() -> None:
     assert data["layers"][-2]["receptive_field"] is None
     assert set(data["totals"]) >= {"trainable", "non_trainable", "macs", "param_bytes", "activation_bytes"}
     warning = data["diagnostics"][0]
-    assert warning["severity"] == "warning" and (warning["file"], warning["line"], warning["column"]) == \
-        (str(EXAMPLES / "alexnet.net"), 6, 5)
+    assert warning["severity"] == "warning" and (warning["file"], warning["line"], warning["column"]) == (
+        str(EXAMPLES / "alexnet.net"),
+        6,
+        5,
+    )
 
 
 def test_check_json_error_exits_1_and_still_prints(tmp_path: Path) -> None:
@@ -96,13 +100,25 @@ def test_file_without_network_is_located(tmp_path: Path) -> None:
 
 
 # Modules a start-up must not load: `check` is what every user and the language server run first.
-HEAVY = ("numpy", "onnx", "onnxruntime", "jinja2", "matplotlib", "rich", "PIL", "torch", "netdsl.codegen",
-         "netdsl.backends")
+HEAVY = (
+    "numpy",
+    "onnx",
+    "onnxruntime",
+    "jinja2",
+    "matplotlib",
+    "rich",
+    "PIL",
+    "torch",
+    "netdsl.codegen",
+    "netdsl.backends",
+)
 
 
 def _loaded_after(code: str, *args: str) -> list[str]:
-    probe = (f"import contextlib, io, sys, netdsl.cli as c\nwith contextlib.redirect_stdout(io.StringIO()):\n"
-             f"    {code}\nprint(' '.join(m for m in sys.modules if m.startswith({HEAVY!r})))")
+    probe = (
+        f"import contextlib, io, sys, netdsl.cli as c\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    {code}\nprint(' '.join(m for m in sys.modules if m.startswith({HEAVY!r})))"
+    )
     result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return result.stdout.split()
@@ -122,8 +138,10 @@ def test_lsp_start_up_loads_no_backend_codegen_or_heavy_library() -> None:
 
 
 def test_only_the_chosen_command_module_is_imported() -> None:
-    probe = ("import sys, netdsl.cli as c; c.build_parser(['check']).parse_args(['check', 'x.net']); "
-             "print(' '.join(m for m in sys.modules if m.startswith('netdsl.cli.')))")
+    probe = (
+        "import sys, netdsl.cli as c; c.build_parser(['check']).parse_args(['check', 'x.net']); "
+        "print(' '.join(m for m in sys.modules if m.startswith('netdsl.cli.')))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
 
@@ -147,11 +165,19 @@ def test_every_registered_command_builds() -> None:
 
 def _minimal(command: str) -> list[str]:
     """Arguments that satisfy each command's required ones."""
-    return {"check": ["x.net"], "fmt": ["x.net"], "lsp": [], "plot": ["run"], "report": ["run"],
-            "run": ["m.onnx", "--input", "x.npy"], "evaluate": ["x.net", "--weights", "w.npz"],
-            "predict": ["x.net", "--weights", "w.npz", "--input", "x.npy"],
-            "show": ["x.net", "--weights", "w.npz", "--input", "x.npy"], "dream": ["x.net", "--weights", "w.npz"],
-            "compile": ["x.net", "--target", "numpy"]}.get(command, ["x.net"])
+    return {
+        "check": ["x.net"],
+        "fmt": ["x.net"],
+        "lsp": [],
+        "plot": ["run"],
+        "report": ["run"],
+        "run": ["m.onnx", "--input", "x.npy"],
+        "evaluate": ["x.net", "--weights", "w.npz"],
+        "predict": ["x.net", "--weights", "w.npz", "--input", "x.npy"],
+        "show": ["x.net", "--weights", "w.npz", "--input", "x.npy"],
+        "dream": ["x.net", "--weights", "w.npz"],
+        "compile": ["x.net", "--target", "numpy"],
+    }.get(command, ["x.net"])
 
 
 def test_flags_are_never_abbreviated() -> None:

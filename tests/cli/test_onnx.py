@@ -15,8 +15,9 @@ LENET = str(EXAMPLES / "lenet5.net")
 
 
 def netdsl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess, status: int = 1) -> str:
@@ -33,10 +34,13 @@ def exported(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("cli-onnx")
     result = netdsl("export", LENET, cwd=work)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == ("netdsl: warning: no --weights given: exporting lenet5 with seeded random "
-                                     "weights (seed 0)")
-    assert re.match(r"wrote lenet5\.onnx: network lenet5, \d+ ONNX nodes, opset 17, 61,706 params, 24\d\.\d KB$",
-                    result.stdout.strip())
+    assert result.stderr.strip() == (
+        "netdsl: warning: no --weights given: exporting lenet5 with seeded random weights (seed 0)"
+    )
+    assert re.match(
+        r"wrote lenet5\.onnx: network lenet5, \d+ ONNX nodes, opset 17, 61,706 params, 24\d\.\d KB$",
+        result.stdout.strip(),
+    )
     np.save(work / "x.npy", np.random.default_rng(0).random((4, 1, 32, 32), dtype=np.float32))
     return work
 
@@ -58,8 +62,9 @@ def test_export_verify_passes(tmp_path: Path) -> None:
     result = netdsl("export", EXAMPLES / "seed002_mnist_table.net", "--verify", "--opset", "13", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"verify: batch 2: max abs difference \S+, max rel difference (\S+) \(tolerance 0\.0001\): ok",
-                        line), line
+    assert re.fullmatch(
+        r"verify: batch 2: max abs difference \S+, max rel difference (\S+) \(tolerance 0\.0001\): ok", line
+    ), line
     assert float(re.search(r"max rel difference (\S+)", line).group(1)) <= 1e-5
 
 
@@ -122,7 +127,7 @@ def test_wrong_input_dtype(exported: Path) -> None:
 
 def test_corrupt_and_truncated_models(exported: Path) -> None:
     data = (exported / "lenet5.onnx").read_bytes()
-    (exported / "cut.onnx").write_bytes(data[:len(data) // 2])
+    (exported / "cut.onnx").write_bytes(data[: len(data) // 2])
     (exported / "junk.onnx").write_bytes(b"\x00\xffjunk" * 100)
     for name in ("cut.onnx", "junk.onnx"):
         line = one_line_error(netdsl("run", name, "--input", "x.npy", cwd=exported))
@@ -150,18 +155,22 @@ def test_image_input(exported: Path) -> None:
 def test_run_on_a_data_set(exported: Path) -> None:
     result = netdsl("run", "lenet5.onnx", "--data", "digits", "--provider", "cpu", cwd=exported)
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^digits: \d+ samples, accuracy 0\.\d{4}, [\d,]+ images/s \(cpu, batch 64\)$", result.stdout,
-                     re.M), result.stdout
+    assert re.search(
+        r"^digits: \d+ samples, accuracy 0\.\d{4}, [\d,]+ images/s \(cpu, batch 64\)$", result.stdout, re.M
+    ), result.stdout
 
 
-@pytest.mark.parametrize("args", [
-    ("run", "lenet5.onnx"),  # neither --input nor --data
-    ("run", "lenet5.onnx", "--input", "x.npy", "--data", "digits"),
-    ("run", "lenet5.onnx", "--input", "x.npy", "--batch", "0"),
-    ("run", "lenet5.onnx", "--input", "x.npy", "--provider", "tpu"),
-    ("export", LENET, "--opset", "11"),
-    ("export", LENET, "--opset", "x"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "lenet5.onnx"),  # neither --input nor --data
+        ("run", "lenet5.onnx", "--input", "x.npy", "--data", "digits"),
+        ("run", "lenet5.onnx", "--input", "x.npy", "--batch", "0"),
+        ("run", "lenet5.onnx", "--input", "x.npy", "--provider", "tpu"),
+        ("export", LENET, "--opset", "11"),
+        ("export", LENET, "--opset", "x"),
+    ],
+)
 def test_bad_flags_exit_2(exported: Path, args: tuple) -> None:
     result = netdsl(*args, cwd=exported)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
@@ -181,8 +190,10 @@ def test_weights_that_do_not_fit_keep_the_old_file(tmp_path: Path) -> None:
 
 
 def test_check_does_not_import_onnx() -> None:
-    probe = ("import sys, netdsl.cli as c; c.build_parser(); "
-             "print(' '.join(m for m in ('onnx', 'onnxruntime', 'numpy', 'PIL') if m in sys.modules))")
+    probe = (
+        "import sys, netdsl.cli as c; c.build_parser(); "
+        "print(' '.join(m for m in ('onnx', 'onnxruntime', 'numpy', 'PIL') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
 
@@ -230,8 +241,9 @@ def test_run_data_scores_the_split_evaluate_scores(tmp_path: Path) -> None:
         ran = netdsl("run", "tiny.onnx", "--data", "digits", "--provider", "cpu", "--split", split, cwd=tmp_path)
         assert ran.returncode == 0, ran.stderr
         counts[split] = ran.stdout
-    assert re.search(r"digits \(val\): 359 samples  loss \S+  accuracy (\S+)", evaluated.stdout).group(1) == \
-        re.search(r"digits: 359 samples, accuracy (\S+),", counts["val"]).group(1)
+    assert re.search(r"digits \(val\): 359 samples  loss \S+  accuracy (\S+)", evaluated.stdout).group(1) == re.search(
+        r"digits: 359 samples, accuracy (\S+),", counts["val"]
+    ).group(1)
     assert "digits: 1438 samples" in counts["train"] and "digits: 1797 samples" in counts["all"]
 
 

@@ -21,8 +21,16 @@ def _weights(tmp_path: Path) -> Path:
 def test_predict_reads_each_line_as_a_sentence(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     text = tmp_path / "s.txt"
     text.write_text("the team scored a goal\n\nthe zebra danced today\n")
-    args = ["predict", str(EXAMPLES / "seed001_text.net"), "--weights", str(_weights(tmp_path)),
-            "--input", str(text), "--top", "1"]
+    args = [
+        "predict",
+        str(EXAMPLES / "seed001_text.net"),
+        "--weights",
+        str(_weights(tmp_path)),
+        "--input",
+        str(text),
+        "--top",
+        "1",
+    ]
     assert cli.main(args) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{text}: 2 word(s) not in the sentences vocabulary, read as <unk>: danced, zebra"
@@ -30,11 +38,13 @@ def test_predict_reads_each_line_as_a_sentence(tmp_path: Path, capsys: pytest.Ca
     assert all(any(topic in line for topic in ("sport", "weather", "food", "computers")) for line in out[1:])
 
 
-def test_predict_of_text_for_a_network_not_trained_on_sentences_is_one_line(tmp_path: Path,
-                                                                           capsys: pytest.CaptureFixture) -> None:
+def test_predict_of_text_for_a_network_not_trained_on_sentences_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     program = tmp_path / "ids.net"
-    program.write_text((EXAMPLES / "seed001_text.net").read_text().replace("data      = sentences",
-                                                                           'data      = "ids.npz"'))
+    program.write_text(
+        (EXAMPLES / "seed001_text.net").read_text().replace("data      = sentences", 'data      = "ids.npz"')
+    )
     (tmp_path / "s.txt").write_text("the soup\n")
     args = ["predict", str(program), "--weights", str(_weights(tmp_path)), "--input", str(tmp_path / "s.txt")]
     with pytest.raises(SystemExit) as exit_:

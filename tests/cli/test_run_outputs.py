@@ -74,34 +74,63 @@ def animals_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> tuple[Path, Pa
     np.save(tmp_path / "x.npy", x[:3])
     program = tmp_path / "animals.net"
     program.write_text(LOGITS)
-    cli_run(capsys, "train", str(program), "--data", str(tmp_path / "animals.npz"), "--out", str(tmp_path / "run"),
-            "--quiet")
+    cli_run(
+        capsys,
+        "train",
+        str(program),
+        "--data",
+        str(tmp_path / "animals.npz"),
+        "--out",
+        str(tmp_path / "run"),
+        "--quiet",
+    )
     return program, tmp_path / "run"
 
 
-def test_predict_takes_the_runs_class_names_and_says_so(animals_run: tuple[Path, Path],
-                                                        capsys: pytest.CaptureFixture) -> None:
+def test_predict_takes_the_runs_class_names_and_says_so(
+    animals_run: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
     program, run = animals_run
-    out = cli_run(capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input",
-                  str(run.parent / "x.npy"), "--top", "3")
+    out = cli_run(
+        capsys,
+        "predict",
+        str(program),
+        "--weights",
+        str(run / "weights.npz"),
+        "--input",
+        str(run.parent / "x.npy"),
+        "--top",
+        "3",
+    )
     assert "was trained on animals.npz" in out and "the program says digits" in out
     lines = [line for line in out.splitlines() if line.startswith("sample ")]
     assert len(lines) == 3 and all(name in lines[0] for name in ("0 cat", "1 dog", "2 owl"))
 
 
-def test_logits_are_shown_as_softmax_probabilities(animals_run: tuple[Path, Path],
-                                                   capsys: pytest.CaptureFixture) -> None:
+def test_logits_are_shown_as_softmax_probabilities(
+    animals_run: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
     program, run = animals_run
-    out = cli_run(capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input",
-                  str(run.parent / "x.npy"), "--top", "3")
+    out = cli_run(
+        capsys,
+        "predict",
+        str(program),
+        "--weights",
+        str(run / "weights.npz"),
+        "--input",
+        str(run.parent / "x.npy"),
+        "--top",
+        "3",
+    )
     assert "not a softmax: its scores are shown as softmax probabilities" in out
     for line in (line for line in out.splitlines() if line.startswith("sample ")):
         shown = [float(part.split("(")[1].rstrip(")")) for part in line.split(": ", 1)[1].split(", ")]
         assert all(0 < p < 1 for p in shown) and sum(shown) == pytest.approx(1.0, abs=2e-4)
 
 
-def test_export_and_run_carry_the_runs_class_names(animals_run: tuple[Path, Path], capsys: pytest.CaptureFixture
-                                                   ) -> None:
+def test_export_and_run_carry_the_runs_class_names(
+    animals_run: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
     import onnx
 
     program, run = animals_run
@@ -121,12 +150,14 @@ def test_the_report_names_the_classes(animals_run: tuple[Path, Path], capsys: py
     assert "<th>0 cat</th><th>1 dog</th><th>2 owl</th>" in page
 
 
-def test_a_broken_settings_json_is_named_and_the_program_used(animals_run: tuple[Path, Path],
-                                                              capsys: pytest.CaptureFixture) -> None:
+def test_a_broken_settings_json_is_named_and_the_program_used(
+    animals_run: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
     program, run = animals_run
     (run / "settings.json").write_text("{not json")
-    out = cli_run(capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input",
-                  str(run.parent / "x.npy"))
+    out = cli_run(
+        capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input", str(run.parent / "x.npy")
+    )
     assert "settings.json: not used (not readable JSON" in out and "cat" not in out
 
 
@@ -143,12 +174,22 @@ def line_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> tuple[Path, Path]
     return program, tmp_path / "run"
 
 
-def test_predict_prints_and_saves_a_regressions_values(line_run: tuple[Path, Path], capsys: pytest.CaptureFixture
-                                                       ) -> None:
+def test_predict_prints_and_saves_a_regressions_values(
+    line_run: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
     program, run = line_run
     saved = run.parent / "out.npy"
-    out = cli_run(capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input",
-                  str(run.parent / "x.npy"), "-o", str(saved))
+    out = cli_run(
+        capsys,
+        "predict",
+        str(program),
+        "--weights",
+        str(run / "weights.npz"),
+        "--input",
+        str(run.parent / "x.npy"),
+        "-o",
+        str(saved),
+    )
     model = netdsl.load(program)
     model.load_weights(run / "weights.npz")
     expected = model.predict(np.load(run.parent / "x.npy"))
@@ -166,16 +207,16 @@ def test_run_prints_values_and_scores_mae(line_run: tuple[Path, Path], capsys: p
     assert " mae " in scored and "accuracy" not in scored
 
 
-def test_the_report_of_a_regression_shows_its_metric(line_run: tuple[Path, Path], capsys: pytest.CaptureFixture
-                                                     ) -> None:
+def test_the_report_of_a_regression_shows_its_metric(
+    line_run: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
     _, run = line_run
     cli_run(capsys, "report", str(run), "-o", str(run / "report.html"))
     page = (run / "report.html").read_text()
     assert "<dt>mae (validation)</dt>" in page and "accuracy" not in page and "Confusion" not in page
 
 
-def test_an_autoencoders_predict_writes_the_reconstructed_images(tmp_path: Path, capsys: pytest.CaptureFixture
-                                                                 ) -> None:
+def test_an_autoencoders_predict_writes_the_reconstructed_images(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     program = tmp_path / "ae.net"
     program.write_text(AUTOENCODER)
     cli_run(capsys, "train", str(program), "--out", str(tmp_path / "run"), "--quiet")
@@ -184,8 +225,17 @@ def test_an_autoencoders_predict_writes_the_reconstructed_images(tmp_path: Path,
     weights = str(tmp_path / "run" / "weights.npz")
     out = cli_run(capsys, "predict", str(program), "--weights", weights, "--input", str(tmp_path / "x.npy"))
     assert "an image of shape (1, 8, 8) per sample; save them with -o out.png" in out
-    cli_run(capsys, "predict", str(program), "--weights", weights, "--input", str(tmp_path / "x.npy"), "-o",
-            str(tmp_path / "recon.png"))
+    cli_run(
+        capsys,
+        "predict",
+        str(program),
+        "--weights",
+        weights,
+        "--input",
+        str(tmp_path / "x.npy"),
+        "-o",
+        str(tmp_path / "recon.png"),
+    )
     model = netdsl.load(program)
     model.load_weights(weights)
     expected = model.predict(x)
@@ -195,19 +245,31 @@ def test_an_autoencoders_predict_writes_the_reconstructed_images(tmp_path: Path,
     np.testing.assert_array_equal(pixels[::8, 64::8], (np.clip(expected[1, 0], 0, 1) * 255 + 0.5).astype(np.uint8))
 
 
-def test_a_png_for_outputs_that_are_not_images_is_one_line(line_run: tuple[Path, Path],
-                                                           capsys: pytest.CaptureFixture) -> None:
+def test_a_png_for_outputs_that_are_not_images_is_one_line(
+    line_run: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
     program, run = line_run
-    error = cli_fails(capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input",
-                      str(run.parent / "x.npy"), "-o", str(run.parent / "out.png"))
+    error = cli_fails(
+        capsys,
+        "predict",
+        str(program),
+        "--weights",
+        str(run / "weights.npz"),
+        "--input",
+        str(run.parent / "x.npy"),
+        "-o",
+        str(run.parent / "out.png"),
+    )
     assert "are not images; save them with -o out.npy" in error and len(error.strip().splitlines()) == 1
 
 
-def test_the_settings_of_another_network_are_not_used(animals_run: tuple[Path, Path],
-                                                      capsys: pytest.CaptureFixture) -> None:
+def test_the_settings_of_another_network_are_not_used(
+    animals_run: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
     program, run = animals_run
     settings = json.loads((run / "settings.json").read_text())
     (run / "settings.json").write_text(json.dumps({**settings, "network": "other"}))
-    out = cli_run(capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input",
-                  str(run.parent / "x.npy"))
+    out = cli_run(
+        capsys, "predict", str(program), "--weights", str(run / "weights.npz"), "--input", str(run.parent / "x.npy")
+    )
     assert "not used (it is a run of network 'other', not 'animals')" in out and "cat" not in out

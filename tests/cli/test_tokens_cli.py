@@ -52,8 +52,9 @@ def test_check_shows_sequence_and_volume_headings(tmp_path: Path, capsys: pytest
     assert "Output (CxDxHxW)" in out and "4x6x14x14" in out
 
 
-def test_train_on_token_ids_and_refuse_ids_outside_the_vocabulary(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_on_token_ids_and_refuse_ids_outside_the_vocabulary(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "words.net").write_text(TEXT)
     write_ids(tmp_path / "ids.npz")
@@ -70,8 +71,9 @@ def test_train_on_token_ids_and_refuse_ids_outside_the_vocabulary(tmp_path: Path
     assert "show draws the feature maps of image networks; words takes token ids" in err
 
 
-def test_train_on_sequences_and_volumes_from_files(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_on_sequences_and_volumes_from_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((40, 2, 30)).astype(np.float32)

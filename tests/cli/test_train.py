@@ -27,8 +27,9 @@ def netdsl_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "netdsl.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=cwd)
+    return subprocess.Popen(
+        [sys.executable, "-m", "netdsl.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+    )
 
 
 def wait_for(path: Path, seconds: float = 120) -> None:
@@ -93,16 +94,20 @@ def test_the_ctrl_c_hint_resumes_with_the_runs_flags_and_ends_as_an_uninterrupte
     assert history_epochs(root / "a") == list(range(1, 16))
 
 
-@pytest.mark.parametrize("flag,value,message", [
-    ("--lr", "0.001", "--lr 0.001 contradicts the run in run, which was started with lr 0.002"),
-    ("--batch", "32", "--batch 32 contradicts the run in run, which was started with batch 16"),
-    ("--val-split", "0.3", "--val-split 0.3 contradicts the run in run, which was started with val_split 0.1"),
-    ("--data", "other.npz", "--data other.npz contradicts the run in run, which was started with data digits"),
-    ("--optimizer", "sgd", "--optimizer sgd contradicts the run in run, which was started with optimizer adam"),
-    ("--epochs", "1", "--epochs 1: the run in run has already reached epoch 2; give --epochs 2 or more"),
-])
-def test_a_flag_that_contradicts_the_run_is_refused_naming_both_values(finished, flag: str, value: str,
-                                                                         message: str) -> None:
+@pytest.mark.parametrize(
+    "flag,value,message",
+    [
+        ("--lr", "0.001", "--lr 0.001 contradicts the run in run, which was started with lr 0.002"),
+        ("--batch", "32", "--batch 32 contradicts the run in run, which was started with batch 16"),
+        ("--val-split", "0.3", "--val-split 0.3 contradicts the run in run, which was started with val_split 0.1"),
+        ("--data", "other.npz", "--data other.npz contradicts the run in run, which was started with data digits"),
+        ("--optimizer", "sgd", "--optimizer sgd contradicts the run in run, which was started with optimizer adam"),
+        ("--epochs", "1", "--epochs 1: the run in run has already reached epoch 2; give --epochs 2 or more"),
+    ],
+)
+def test_a_flag_that_contradicts_the_run_is_refused_naming_both_values(
+    finished, flag: str, value: str, message: str
+) -> None:
     program, run = finished
     before = (run / "weights.npz").read_bytes()
     resumed = netdsl_cli("train", program.name, "--resume", "run", flag, value, cwd=program.parent)
@@ -116,8 +121,20 @@ def test_flags_that_agree_with_the_run_are_accepted_and_epochs_extend_it(finishe
     (tmp_path / "run").mkdir()
     for path in run.iterdir():
         (tmp_path / "run" / path.name).write_bytes(path.read_bytes())
-    resumed = netdsl_cli("train", program.name, "--resume", "run", "--lr", "0.002", "--data", "DIGITS",
-                         "--epochs", "3", "--quiet", cwd=tmp_path)
+    resumed = netdsl_cli(
+        "train",
+        program.name,
+        "--resume",
+        "run",
+        "--lr",
+        "0.002",
+        "--data",
+        "DIGITS",
+        "--epochs",
+        "3",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "adam lr 0.002, batch 16, 3 epochs" in resumed.stdout
     assert history_epochs(tmp_path / "run") == [1, 2, 3]
@@ -128,8 +145,10 @@ def test_resuming_a_finished_run_says_it_is_complete_and_how_to_extend_it(finish
     before = {path.name: path.read_bytes() for path in run.iterdir()}
     resumed = netdsl_cli("train", program.name, "--resume", "run", cwd=program.parent)
     assert resumed.returncode == 0 and resumed.stderr == "", resumed.stderr
-    assert resumed.stdout == ("run is complete (epoch 2 of 2 trained): nothing to resume. To train on, give a larger "
-                              "total: netdsl train small.net --resume run --epochs 12\n")
+    assert resumed.stdout == (
+        "run is complete (epoch 2 of 2 trained): nothing to resume. To train on, give a larger "
+        "total: netdsl train small.net --resume run --epochs 12\n"
+    )
     assert {path.name: path.read_bytes() for path in run.iterdir()} == before
 
 
@@ -249,8 +268,7 @@ class _FullDisk:
         self._handle.close()
 
 
-def test_a_full_disk_during_a_save_is_one_line_and_keeps_the_saved_files(program: Path, monkeypatch,
-                                                                          capsys) -> None:
+def test_a_full_disk_during_a_save_is_one_line_and_keeps_the_saved_files(program: Path, monkeypatch, capsys) -> None:
     out_dir = program.parent / "r"
     assert cli.main(["train", str(program), "--out", str(out_dir), "--epochs", "1", "--quiet"]) == 0
     saved = {path.name: path.read_bytes() for path in out_dir.iterdir()}
@@ -262,8 +280,10 @@ def test_a_full_disk_during_a_save_is_one_line_and_keeps_the_saved_files(program
         cli.main(["train", str(program), "--resume", str(out_dir), "--epochs", "2", "--quiet"])
     err = capsys.readouterr().err
     assert exit_status.value.code == 1
-    assert err == f"netdsl: error: {out_dir}: cannot save the run (No space left on device); " \
-                  "the files saved before are intact\n"
+    assert (
+        err == f"netdsl: error: {out_dir}: cannot save the run (No space left on device); "
+        "the files saved before are intact\n"
+    )
     assert {path.name: path.read_bytes() for path in out_dir.iterdir()} == saved  # and no temporary left
 
 
@@ -285,8 +305,23 @@ sys.exit(main(sys.argv[1:]))
 
 def test_a_kill_between_the_checkpoint_and_the_history_loses_no_row(program: Path) -> None:
     root = program.parent
-    killed = subprocess.run([sys.executable, "-c", _KILLED_AFTER_THE_CHECKPOINT, "train", "small.net", "--out", "r",
-                             "--epochs", "3", "--quiet"], capture_output=True, text=True, cwd=root)
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLED_AFTER_THE_CHECKPOINT,
+            "train",
+            "small.net",
+            "--out",
+            "r",
+            "--epochs",
+            "3",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert history_epochs(root / "r") == [1]  # the row of epoch 2 is missing from the csv
     resumed = netdsl_cli("train", "small.net", "--resume", "r", "--quiet", cwd=root)
@@ -313,8 +348,9 @@ def test_orphan_temporary_files_are_removed_on_resume(finished, tmp_path: Path) 
 
 @pytest.mark.parametrize("loss", ["mse", "binary_cross_entropy"])
 def test_mse_and_binary_cross_entropy_train_on_class_labels(program: Path, loss: str) -> None:
-    run = netdsl_cli("train", "small.net", "--loss", loss, "--epochs", "3", "--lr", "0.01", "--out", "r",
-                     cwd=program.parent)
+    run = netdsl_cli(
+        "train", "small.net", "--loss", loss, "--epochs", "3", "--lr", "0.01", "--out", "r", cwd=program.parent
+    )
     assert run.returncode == 0, run.stderr
     rows = [line.split(",") for line in (program.parent / "r" / "history.csv").read_text().splitlines()[1:]]
     losses, val_accuracy = [float(row[1]) for row in rows], float(rows[-1][4])
@@ -336,11 +372,14 @@ def test_a_non_finite_lr_flag_is_refused(program: Path, value: str) -> None:
     assert f"argument --lr: must be a finite number, got '{value}'" in one_line_error(run, status=2)
 
 
-@pytest.mark.parametrize("optimizer,message", [
-    ("adam(lr=1e400)", "adam: lr must be a finite number > 0, received inf"),
-    ("adam(eps=0)", "adam: eps must be a finite number > 0, received 0"),
-    ("adam(beta1=1)", "adam: beta1 must be a finite number in [0, 1), received 1"),
-])
+@pytest.mark.parametrize(
+    "optimizer,message",
+    [
+        ("adam(lr=1e400)", "adam: lr must be a finite number > 0, received inf"),
+        ("adam(eps=0)", "adam: eps must be a finite number > 0, received 0"),
+        ("adam(beta1=1)", "adam: beta1 must be a finite number in [0, 1), received 1"),
+    ],
+)
 def test_optimizer_arguments_that_break_training_are_located(tmp_path: Path, optimizer: str, message: str) -> None:
     (tmp_path / "net.net").write_text(f"input(1, 8, 8) - fc(10)\ntrain {{\n optimizer = {optimizer}\n}}\n")
     run = netdsl_cli("train", "net.net", "--out", "r", cwd=tmp_path)
@@ -352,8 +391,9 @@ def test_optimizer_arguments_that_break_training_are_located(tmp_path: Path, opt
 def test_a_run_with_a_schedule_resumes_with_it(tmp_path: Path) -> None:
     """The settings a flag cannot change (schedule, warm-up, ...) come back from the program on --resume."""
     program = tmp_path / "scheduled.net"
-    program.write_text(PROGRAM.replace("epochs = 2", "epochs = 1\n optimizer = adam(lr=0.001)\n"
-                                                     " schedule = step(every=1, gamma=0.5)"))
+    program.write_text(
+        PROGRAM.replace("epochs = 2", "epochs = 1\n optimizer = adam(lr=0.001)\n schedule = step(every=1, gamma=0.5)")
+    )
     first = netdsl_cli("train", str(program), "--out", "run", "--quiet", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     resumed = netdsl_cli("train", str(program), "--resume", "run", "--epochs", "3", "--quiet", cwd=tmp_path)

@@ -20,12 +20,21 @@ def _fitter() -> Fitter:
     return Fitter([Candidate("c", (64, 128)), Candidate("stride", (1, 2)), Candidate("in_channels", (256, 512))])
 
 
-@pytest.mark.parametrize(("values", "text"), [
-    ((256, 512), "in_channels"), ((32, 64), "c // 2"), ((640, 1280), "c * 10"), ((65, 129), "c + 1"),
-    ((1, 2), "stride"),
-    (((1, 1), (2, 2)), "(stride, stride)"), (((3, 1), (3, 2)), "(3, stride)"), ((64, 256), "c * stride"),
-    ((63, 127), "c - 1"), ((31, 63), "(c - 1) // 2"),
-])
+@pytest.mark.parametrize(
+    ("values", "text"),
+    [
+        ((256, 512), "in_channels"),
+        ((32, 64), "c // 2"),
+        ((640, 1280), "c * 10"),
+        ((65, 129), "c + 1"),
+        ((1, 2), "stride"),
+        (((1, 1), (2, 2)), "(stride, stride)"),
+        (((3, 1), (3, 2)), "(3, stride)"),
+        ((64, 256), "c * stride"),
+        ((63, 127), "c - 1"),
+        ((31, 63), "(c - 1) // 2"),
+    ],
+)
 def test_values_that_differ_are_named_by_an_expression(values: tuple, text: str) -> None:
     fitter = _fitter()
     assert Varying(values, fitter).text() == text
@@ -94,10 +103,16 @@ def test_names_that_clash_with_python_stay_apart_in_pytorch(tmp_path: Path) -> N
     assert classes == ["Forward", "Same", "Same2", "Clash"]  # an even kernel pads its input with F.pad
     assert "self.same_1 = Same()" in text and "self.same_3 = Same()" in text and "self.same_2 = Same2()" in text
     assert "def __init__(self, in_channels: int, x_: int, self_: int, lambda_: int) -> None:" in text
-    renamed = {f"forward_{k}.{layer}.{p}": f"forward_{k}.{layer}_.{p}" for k in range(1, 5)
-               for layer, params in (("np", ("weight", "bias")), ("params", ("weight", "bias")),
-                                     ("training", ("weight", "bias", "running_mean", "running_var")))
-               for p in params}
+    renamed = {
+        f"forward_{k}.{layer}.{p}": f"forward_{k}.{layer}_.{p}"
+        for k in range(1, 5)
+        for layer, params in (
+            ("np", ("weight", "bias")),
+            ("params", ("weight", "bias")),
+            ("training", ("weight", "bias", "running_mean", "running_var")),
+        )
+        for p in params
+    }
     assert module.RENAMED == renamed  # the layers named like Python or nn.Module names, and only those
     tensors = random_weights(model.graph)
     net = module.Clash().eval()

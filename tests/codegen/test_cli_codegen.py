@@ -12,15 +12,18 @@ from helpers import EXAMPLES
 
 
 def compile_(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", "compile", *args], capture_output=True, text=True,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", "compile", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_default_output_is_generated_target_network(tmp_path: Path) -> None:
     result = compile_(str(EXAMPLES / "resnet18.net"), "--target", "pytorch", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["wrote generated/pytorch/resnet18.py",
-                                          "wrote generated/pytorch/resnet18_train.py"]
+    assert result.stdout.splitlines() == [
+        "wrote generated/pytorch/resnet18.py",
+        "wrote generated/pytorch/resnet18_train.py",
+    ]
     result = compile_(str(EXAMPLES / "resnet18.net"), "--target", "numpy", cwd=tmp_path)
     assert result.stdout.strip() == "wrote generated/numpy/resnet18.py"
     written = sorted(p.name for p in (tmp_path / "generated" / "pytorch").iterdir())
@@ -88,8 +91,11 @@ def test_a_missing_folder_is_created_and_each_target_has_its_own_files(tmp_path:
     for target in ("numpy", "pytorch"):
         result = compile_(str(EXAMPLES / "lenet5.net"), "--target", target, "-o", "out/", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["lenet5_numpy.py", "lenet5_pytorch.py",
-                                                                    "lenet5_pytorch_train.py"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "lenet5_numpy.py",
+        "lenet5_pytorch.py",
+        "lenet5_pytorch_train.py",
+    ]
     assert "import numpy" in (tmp_path / "out" / "lenet5_numpy.py").read_text()
     train = (tmp_path / "out" / "lenet5_pytorch_train.py").read_text()
     assert "from lenet5_pytorch import" in train

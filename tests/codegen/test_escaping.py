@@ -28,10 +28,10 @@ HOSTILE_PATHS = [
     'x\nimport os; os.system("echo pwned")\n.net',
     "x\r\nraise SystemExit(3)\n#.net",
     "C:\\Users\\new\\x\\N.net",
-    "it's \"quoted\".net",
+    'it\'s "quoted".net',
     "\u2028raise SystemExit(4)\u2029.net",
     "\x1b[31mred\x1b[0m\x0b\x0c.net",
-    'tail\\',
+    "tail\\",
 ]
 
 
@@ -67,8 +67,11 @@ def test_train_section_strings_reach_the_train_script_escaped(data: str):
     files = _files("tiny.net", data=data)
     script = files["pytorch/tiny_train.py"]
     tree = ast.parse(script)
-    values = [node.value for node in tree.body if isinstance(node, ast.Assign)
-              and any(isinstance(t, ast.Name) and t.id == "DATA" for t in node.targets)]
+    values = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "DATA" for t in node.targets)
+    ]
     assert len(values) == 1 and ast.literal_eval(values[0]) == data[1:-1]
     assert data[1:-1] in ast.get_docstring(tree, clean=False)
 

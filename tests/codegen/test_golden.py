@@ -29,8 +29,12 @@ def regenerate_module() -> ModuleType:
 
 
 def test_every_example_is_generated_for_both_targets() -> None:
-    networks = [line.split()[1] for path in EXAMPLES.glob("*.net")
-                for line in path.read_text().splitlines() if line.startswith("network ")]
+    networks = [
+        line.split()[1]
+        for path in EXAMPLES.glob("*.net")
+        for line in path.read_text().splitlines()
+        if line.startswith("network ")
+    ]
     assert len(networks) == len(list(EXAMPLES.glob("*.net")))
     for network in networks:
         for rel in (f"numpy/{network}.py", f"pytorch/{network}.py", f"pytorch/{network}_train.py"):
@@ -66,8 +70,9 @@ def test_generated_code_is_ruff_clean() -> None:
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed")
     # pyproject.toml excludes generated/ from the project's own runs; checked here on purpose, same rules
-    result = subprocess.run([ruff, "check", "--no-force-exclude", "--no-cache", str(GENERATED)], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [ruff, "check", "--no-force-exclude", "--no-cache", str(GENERATED)], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -89,8 +94,12 @@ def test_generated_code_is_ruff_formatted(tmp_path: Path) -> None:
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_text(set_aside_reference_copies(path.read_text()))
     assert "= None" in (tmp_path / "numpy" / "lenet5.py").read_text()  # the copies were found
-    result = subprocess.run([ruff, "format", "--check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
-                             str(tmp_path)], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [ruff, "format", "--check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -107,9 +116,14 @@ def test_code_lines_fit_120_columns() -> None:
 def test_cli_writes_the_committed_bytes(tmp_path: Path) -> None:
     for target in ("numpy", "pytorch"):
         out = tmp_path / target / "lenet5.py"
-        result = subprocess.run([sys.executable, "-m", "netdsl.cli", "compile", "examples/lenet5.net", "--target",
-                                 target, "-o", str(out)], cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "netdsl.cli", "compile", "examples/lenet5.net", "--target", target, "-o", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr
         assert out.read_bytes() == (GENERATED / target / "lenet5.py").read_bytes()
-    assert (tmp_path / "pytorch" / "lenet5_train.py").read_bytes() == \
-        (GENERATED / "pytorch" / "lenet5_train.py").read_bytes()
+    assert (tmp_path / "pytorch" / "lenet5_train.py").read_bytes() == (
+        GENERATED / "pytorch" / "lenet5_train.py"
+    ).read_bytes()

@@ -17,8 +17,18 @@ from netdsl.codegen import generate, write
 
 GENERATED = ROOT / "generated" / "numpy"
 NAMES = sorted(path.stem for path in EXAMPLES.glob("*.net"))
-BIG = {"alexnet", "vgg16", "resnet18", "resnet50", "googlenet", "densenet121", "mobilenet_v2", "efficientnet_b0",
-       "convnext_tiny", "unet"}
+BIG = {
+    "alexnet",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "googlenet",
+    "densenet121",
+    "mobilenet_v2",
+    "efficientnet_b0",
+    "convnext_tiny",
+    "unet",
+}
 TOLERANCE = 1e-5
 
 
@@ -113,8 +123,10 @@ def test_every_op_and_odd_pads_equal_backend(tmp_path: Path) -> None:
     executor = backend(model, tensors)
     x = sample(model)
     assert relative(module.forward(tensors, x), executor.predict(x)) <= TOLERANCE
-    assert relative(module.forward(tensors, x, logits=True),
-                    executor.forward(x, stop_before=model.graph.output.name)) <= TOLERANCE
+    assert (
+        relative(module.forward(tensors, x, logits=True), executor.forward(x, stop_before=model.graph.output.name))
+        <= TOLERANCE
+    )
 
 
 def test_vector_input(tmp_path: Path) -> None:

@@ -92,15 +92,16 @@ def test_layer_names_become_identifiers_without_collisions() -> None:
 
 
 def test_chains_use_x_and_branch_points_get_names() -> None:
-    model = netdsl.loads("network n { input(3, 8, 8) - conv(4, 3, pad=1) - add { conv(4, 3, pad=1) | identity }"
-                         " - relu }")
+    model = netdsl.loads(
+        "network n { input(3, 8, 8) - conv(4, 3, pad=1) - add { conv(4, 3, pad=1) | identity } - relu }"
+    )
     forward = render.planned(model.graph, "numpy").top.forward
     code = [line.split("  #")[0].strip() for line in forward if not line.lstrip().startswith("#")]
-    assert code[:3] == ['conv_1 = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), '
-                        'pads=(1, 1, 1, 1))',
-                        'x = conv2d(conv_1, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), '
-                        'pads=(1, 1, 1, 1))',
-                        "x = x + conv_1"]
+    assert code[:3] == [
+        'conv_1 = conv2d(x, params["conv_1.weight"], params["conv_1.bias"], stride=(1, 1), pads=(1, 1, 1, 1))',
+        'x = conv2d(conv_1, params["conv_2.weight"], params["conv_2.bias"], stride=(1, 1), pads=(1, 1, 1, 1))',
+        "x = x + conv_1",
+    ]
     assert code[-2:] == ["x = np.maximum(x, 0)", "return x"]
 
 
@@ -124,8 +125,9 @@ def test_module_attribute_list_covers_torch() -> None:
 
 def test_asymmetric_pads_are_recognized() -> None:
     graph = zoo_model().graph
-    layers = {node.name: render.Layer(node, "x", ("x",), "x", tuple(graph[i].shape for i in node.inputs))
-              for node in graph}
+    layers = {
+        node.name: render.Layer(node, "x", ("x",), "x", tuple(graph[i].shape for i in node.inputs)) for node in graph
+    }
     conv = layers["x"]
     assert conv.attrs["pads"] == (0, 0, 1, 1) and conv.padding is None and conv.fpad == (0, 1, 0, 1)
     ceil_pool = layers["concat_1"].node.inputs[2]
@@ -143,8 +145,9 @@ def test_wrap_fills_long_calls_and_keeps_short_lines() -> None:
     lines = render.wrap(f"    x = batchnorm(x, {args}, eps=1e-05)")
     assert len(lines) > 1 and all(len(line) <= render.LINE_LENGTH for line in lines)
     assert lines[0] == "    x = batchnorm(" and lines[-1] == "    )"  # as ruff formats it
-    assert lines[1:-1] == ["        x,"] + [f'        params["layer_{i}.weight"],' for i in range(8)] + \
-        ["        eps=1e-05,"]
+    assert lines[1:-1] == ["        x,"] + [f'        params["layer_{i}.weight"],' for i in range(8)] + [
+        "        eps=1e-05,"
+    ]
     assert render.wrap("    x = f(" + "a" * 108 + ", b)") == ["    x = f(", "        " + "a" * 108 + ", b", "    )"]
     ast.parse("\n".join(line[4:] for line in lines))
 
@@ -158,7 +161,7 @@ def test_wrap_opens_long_lists() -> None:
 
 def test_py_literal() -> None:
     assert render.py_literal((3, 3)) == "(3, 3)" and render.py_literal((7,)) == "(7,)"
-    assert render.py_literal(1e-05) == "1e-05" and render.py_literal("a\"b") == '"a\\"b"'
+    assert render.py_literal(1e-05) == "1e-05" and render.py_literal('a"b') == '"a\\"b"'
     assert render.py_literal(False) == "False"
 
 
@@ -175,19 +178,30 @@ def test_generated_code_parses_and_is_deterministic(target: str) -> None:
 
 
 def test_output_does_not_depend_on_hash_seed() -> None:
-    script = ("import hashlib, netdsl; from netdsl.codegen import generate; "
-              f"m = netdsl.load({str(EXAMPLES / 'googlenet.net')!r}); "
-              "print(hashlib.sha256(''.join(generate(m, t, 'g')[k] for t in ('numpy', 'pytorch') "
-              "for k in sorted(generate(m, t, 'g'))).encode()).hexdigest())")
-    digests = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                              env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("0", "1", "12345")}
+    script = (
+        "import hashlib, netdsl; from netdsl.codegen import generate; "
+        f"m = netdsl.load({str(EXAMPLES / 'googlenet.net')!r}); "
+        "print(hashlib.sha256(''.join(generate(m, t, 'g')[k] for t in ('numpy', 'pytorch') "
+        "for k in sorted(generate(m, t, 'g'))).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        ).stdout
+        for seed in ("0", "1", "12345")
+    }
     assert len(digests) == 1
 
 
 def test_numpy_module_imports_only_numpy() -> None:
     tree = ast.parse(render.generate(zoo_model(), "numpy", source="zoo.net")["zoo.py"])
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported == {"numpy"}
 
@@ -210,8 +224,10 @@ def test_header_is_the_check_table() -> None:
 
 
 def test_importing_codegen_loads_neither_jinja2_nor_torch() -> None:
-    code = ("import sys, netdsl.codegen, netdsl.cli.codegen, netdsl.cli; netdsl.cli.build_parser(); "
-            "print(sorted(m for m in ('jinja2', 'torch') if m in sys.modules))")
+    code = (
+        "import sys, netdsl.codegen, netdsl.cli.codegen, netdsl.cli; netdsl.cli.build_parser(); "
+        "print(sorted(m for m in ('jinja2', 'torch') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -61,8 +61,7 @@ def test_generated_module_equals_backend(name: str) -> None:
     x = sample(model)
     assert relative(run(net, x), executor.predict(x)) <= TOLERANCE
     if model.graph.output.op in ("softmax", "sigmoid") and name not in BIG:
-        assert relative(run(net, x, logits=True), executor.forward(x, stop_before=model.graph.output.name)) \
-            <= TOLERANCE
+        assert relative(run(net, x, logits=True), executor.forward(x, stop_before=model.graph.output.name)) <= TOLERANCE
 
 
 @pytest.mark.parametrize("name", ["resnet18", "googlenet", "seed002_mnist_table", "alexnet"])
@@ -163,10 +162,14 @@ def test_vector_input_and_batchnorm1d(tmp_path: Path) -> None:
 
 def _train(script: Path, args: list[str], cwd: Path, torchrun: bool) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"] \
-        if torchrun else [sys.executable]
-    return subprocess.run([*launcher, str(script), *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=300)
+    launcher = (
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+        if torchrun
+        else [sys.executable]
+    )
+    return subprocess.run(
+        [*launcher, str(script), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 def _val_accuracy(model: netdsl.Model, weights: Path) -> float:
@@ -192,8 +195,9 @@ def _check_run(result: subprocess.CompletedProcess, model: netdsl.Model, weights
 
 def test_train_script_under_torchrun_ddp(tmp_path: Path) -> None:
     model = netdsl.load(EXAMPLES / "lenet5.net")
-    result = _train(GENERATED / "lenet5_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
-                    tmp_path, torchrun=True)
+    result = _train(
+        GENERATED / "lenet5_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"], tmp_path, torchrun=True
+    )
     _check_run(result, model, tmp_path / "w.npz", processes=2)
 
 
@@ -219,15 +223,20 @@ def test_train_script_of_block_classes_under_torchrun_ddp(tmp_path: Path) -> Non
     model = netdsl.loads(TINY_RESNET, file="tinyres.net")
     write(generate(model, "pytorch", source="tinyres.net"), tmp_path)
     assert "class Res(nn.Module):" in (tmp_path / "tinyres.py").read_text()
-    result = _train(tmp_path / "tinyres_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
-                    tmp_path, torchrun=True)
+    result = _train(
+        tmp_path / "tinyres_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"], tmp_path, torchrun=True
+    )
     _check_run(result, model, tmp_path / "w.npz", processes=2)
 
 
 def test_train_script_in_one_process_with_batchnorm(tmp_path: Path) -> None:
     model = netdsl.load(EXAMPLES / "seed002_mnist_table.net")
-    result = _train(GENERATED / "seed002_mnist_train.py", ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
-                    tmp_path, torchrun=False)
+    result = _train(
+        GENERATED / "seed002_mnist_train.py",
+        ["--epochs", "1", "--out", "w.npz", "--device", "cpu"],
+        tmp_path,
+        torchrun=False,
+    )
     _check_run(result, model, tmp_path / "w.npz", processes=1)
 
 
@@ -250,8 +259,10 @@ OPTIMIZERS = {  # optimizer setting -> (torch class, settings its param group mu
     "adamax": ("Adamax", {"lr": 0.002, "betas": (0.9, 0.999)}),
     "nadam(lr=0.003)": ("NAdam", {"lr": 0.003, "betas": (0.9, 0.999)}),
     "adamw": ("AdamW", {"lr": 0.001, "weight_decay": 0.01, "betas": (0.9, 0.999)}),
-    "adamw(learning_rate=0.002, weight_decay=0.05, betas=(0.8, 0.99))":
-        ("AdamW", {"lr": 0.002, "weight_decay": 0.05, "betas": (0.8, 0.99)}),
+    "adamw(learning_rate=0.002, weight_decay=0.05, betas=(0.8, 0.99))": (
+        "AdamW",
+        {"lr": 0.002, "weight_decay": 0.05, "betas": (0.8, 0.99)},
+    ),
     "rmsprop(learning_rate=0.01, rho=0.8, epsilon=1e-7)": ("RMSprop", {"lr": 0.01, "alpha": 0.8, "eps": 1e-7}),
 }
 
@@ -279,15 +290,21 @@ def test_optimizer_settings_map_to_torch(setting: str, tmp_path: Path, monkeypat
         assert group[key] == pytest.approx(value), key
 
 
-LOSSES = [("mse", "fc(1)", False), ("binary_cross_entropy", "fc(1) - sigmoid", True),
-          ("binary_cross_entropy", "fc(1) - tanh", False), ("binary_cross_entropy", "fc(3) - sigmoid", True),
-          ("cross_entropy", "fc(3)", False), ("cross_entropy", "fc(3) - softmax", True),
-          ("mse", "fc(3) - softmax", False)]
+LOSSES = [
+    ("mse", "fc(1)", False),
+    ("binary_cross_entropy", "fc(1) - sigmoid", True),
+    ("binary_cross_entropy", "fc(1) - tanh", False),
+    ("binary_cross_entropy", "fc(3) - sigmoid", True),
+    ("cross_entropy", "fc(3)", False),
+    ("cross_entropy", "fc(3) - softmax", True),
+    ("mse", "fc(3) - softmax", False),
+]
 
 
 @pytest.mark.parametrize(("loss", "head", "fused"), LOSSES)
-def test_losses_match_netdsls(loss: str, head: str, fused: bool, tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_losses_match_netdsls(
+    loss: str, head: str, fused: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from netdsl.backends.numpy.objective import Objective
 
     program = f"network NAME {{ input(5) - fc(8) - tanh - {head} }}\ntrain {{\n  loss = {loss}\n}}\n"
@@ -308,18 +325,21 @@ def test_losses_match_netdsls(loss: str, head: str, fused: bool, tmp_path: Path,
         assert np.isfinite(loss_value.item())
 
 
-SCHEDULES = ["schedule = cosine\n  warmup = 3\n  optimizer = sgd(lr=0.1, decay=0.01)",
-             "schedule = step(every=7, gamma=0.5)\n  optimizer = adam(decay=1e-3)",
-             "schedule = exponential(gamma=0.97)\n  warmup = 2",
-             "schedule = onecycle(max_lr=0.3)\n  optimizer = rmsprop(decay=1e-4)",
-             "schedule = onecycle",
-             "warmup = 4",
-             "optimizer = sgd(lr=0.05, decay=0.1)"]
+SCHEDULES = [
+    "schedule = cosine\n  warmup = 3\n  optimizer = sgd(lr=0.1, decay=0.01)",
+    "schedule = step(every=7, gamma=0.5)\n  optimizer = adam(decay=1e-3)",
+    "schedule = exponential(gamma=0.97)\n  warmup = 2",
+    "schedule = onecycle(max_lr=0.3)\n  optimizer = rmsprop(decay=1e-4)",
+    "schedule = onecycle",
+    "warmup = 4",
+    "optimizer = sgd(lr=0.05, decay=0.1)",
+]
 
 
 @pytest.mark.parametrize("settings", SCHEDULES)
-def test_train_script_sets_netdsls_lr_at_every_step(settings: str, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_script_sets_netdsls_lr_at_every_step(
+    settings: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The script's torch.optim.lr_scheduler (and Keras' decay) give netdsl's lr at each of 1,000 steps."""
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -346,8 +366,18 @@ def test_train_script_sets_netdsls_lr_at_every_step(settings: str, tmp_path: Pat
             train.train_epoch(net, loader, optimizer, torch.device("cpu"))
         if scheduler is not None and epoch < epochs:
             scheduler.step()
-    expected = [learning_rate(config.lr, epoch=i // steps, iteration=i, epochs=epochs, schedule=config.schedule,
-                              warmup=config.warmup, decay=config.decay) for i in range(epochs * steps)]
+    expected = [
+        learning_rate(
+            config.lr,
+            epoch=i // steps,
+            iteration=i,
+            epochs=epochs,
+            schedule=config.schedule,
+            warmup=config.warmup,
+            decay=config.decay,
+        )
+        for i in range(epochs * steps)
+    ]
     assert len(seen) == 1000 and np.max(np.abs(np.array(seen) - expected)) < 1e-7
 
 
@@ -362,15 +392,15 @@ def test_train_script_augments_as_netdsl_does(tmp_path: Path, monkeypatch: pytes
 
 RANKED = {
     "seq": "network seq { input(3, 20) - conv(6, 5, stride=2, pad=same) - bn - prelu - maxpool(2, ceil=true) "
-           "- avgpool(2, pad=same) - zeropad((1, 2)) - upsample(3, mode=bilinear) - upsample(2) "
-           "- deconv(5, 3, stride=2, pad=1, output_pad=1) - groupnorm(5) - layernorm - scale "
-           "- deconv(4, 4, stride=2, pad=same) - concat { conv(4, 3, pad=1, dilation=2) - relu - globalmaxpool "
-           "| dwconv(2, multiplier=2) - globalavgpool } - output(5) }",
+    "- avgpool(2, pad=same) - zeropad((1, 2)) - upsample(3, mode=bilinear) - upsample(2) "
+    "- deconv(5, 3, stride=2, pad=1, output_pad=1) - groupnorm(5) - layernorm - scale "
+    "- deconv(4, 4, stride=2, pad=same) - concat { conv(4, 3, pad=1, dilation=2) - relu - globalmaxpool "
+    "| dwconv(2, multiplier=2) - globalavgpool } - output(5) }",
     "vol": "network vol { input(2, 6, 7, 8) - conv(4, 3x3x2, stride=(1, 2, 2), pad=same) - bn - relu "
-           "- maxpool(2, ceil=true) - upsample(2x1x2, mode=bilinear) - upsample(2) - layernorm "
-           "- deconv(3, 3, stride=2, pad=1, output_pad=1) - zeropad(1) - avgpool(3, stride=2, pad=same) "
-           "- deconv(3, 2, stride=2, pad=same) - mul { identity | globalavgpool - conv(3, 1) - sigmoid } "
-           "- globalmaxpool - output(4) }",
+    "- maxpool(2, ceil=true) - upsample(2x1x2, mode=bilinear) - upsample(2) - layernorm "
+    "- deconv(3, 3, stride=2, pad=1, output_pad=1) - zeropad(1) - avgpool(3, stride=2, pad=same) "
+    "- deconv(3, 2, stride=2, pad=same) - mul { identity | globalavgpool - conv(3, 1) - sigmoid } "
+    "- globalmaxpool - output(4) }",
 }
 
 
@@ -395,8 +425,10 @@ def test_embedding_equals_backend_in_both_targets(as_image: bool, tmp_path: Path
     """nn.Embedding transposed to channels-first (or as a 1 x L x D image) and the NumPy module's table lookup,
     on token ids; a Kim-style text CNN (filter widths 2 and 3, max over time, concat)."""
     head, wide = ("embedding(40, 6, as_image=true)", "x6") if as_image else ("embedding(40, 6)", "")
-    model = netdsl.loads(f"network text {{ input(9, tokens=40) - {head} - concat {{ conv(3, 2{wide}) - relu - "
-                         f"globalmaxpool | conv(3, 3{wide}) - relu - globalmaxpool }} - output(3) }}")
+    model = netdsl.loads(
+        f"network text {{ input(9, tokens=40) - {head} - concat {{ conv(3, 2{wide}) - relu - "
+        f"globalmaxpool | conv(3, 3{wide}) - relu - globalmaxpool }} - output(3) }}"
+    )
     write(generate(model, "pytorch", source="text.net"), tmp_path / "pytorch")
     write(generate(model, "numpy", source="text.net"), tmp_path / "numpy")
     assert "nn.Embedding(40, 6)" in (tmp_path / "pytorch" / "text.py").read_text()
@@ -410,12 +442,12 @@ def test_embedding_equals_backend_in_both_targets(as_image: bool, tmp_path: Path
 
 BLOCKS = {
     "seqblocks": "block unit(c, k, s) { conv(c, k, stride=s, pad=same) - bn - relu - maxpool(2, ceil=true) }\n"
-                 "network seqblocks { input(4, 33) - unit(8, 3, 1) - unit(8, 5, 2) - unit(16, 3, 1) "
-                 "- globalmaxpool - output(2) }",
+    "network seqblocks { input(4, 33) - unit(8, 3, 1) - unit(8, 5, 2) - unit(16, 3, 1) "
+    "- globalmaxpool - output(2) }",
     "volblocks": "block unit(c, k) { conv(c, k, pad=same) - bn - relu - avgpool(2, ceil=true) "
-                 "- deconv(c, 2, stride=2) }\n"
-                 "network volblocks { input(2, 5, 7, 6) - unit(4, 3) - unit(4, 1) - unit(6, 3) - globalmaxpool "
-                 "- output(2) }",
+    "- deconv(c, 2, stride=2) }\n"
+    "network volblocks { input(2, 5, 7, 6) - unit(4, 3) - unit(4, 1) - unit(6, 3) - globalmaxpool "
+    "- output(2) }",
 }
 
 

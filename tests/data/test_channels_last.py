@@ -16,8 +16,9 @@ HWC = "network hw {\n  input(6, 5, 3, layout=hwc)\n  conv(4, 3) - relu\n  fc(7)\
 
 
 def netdsl_cli(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_to_channels_first_transposes_only_the_declared_layout() -> None:
@@ -73,11 +74,13 @@ def test_run_takes_the_declared_layout_from_either_export(tmp_path: Path) -> Non
     np.save(tmp_path / "x.npy", x)
     outputs = []
     for layout in ("nchw", "nhwc"):
-        exported = netdsl_cli("export", "hw.net", "--input-layout", layout, "-o", f"{layout}.onnx", "--verify",
-                              cwd=tmp_path)
+        exported = netdsl_cli(
+            "export", "hw.net", "--input-layout", layout, "-o", f"{layout}.onnx", "--verify", cwd=tmp_path
+        )
         assert exported.returncode == 0 and exported.stdout.rstrip().endswith(": ok"), exported.stdout
-        ran = netdsl_cli("run", f"{layout}.onnx", "--input", "x.npy", "-o", f"{layout}.npy", "--provider", "cpu",
-                         cwd=tmp_path)
+        ran = netdsl_cli(
+            "run", f"{layout}.onnx", "--input", "x.npy", "-o", f"{layout}.npy", "--provider", "cpu", cwd=tmp_path
+        )
         assert ran.returncode == 0, ran.stderr
         outputs.append(np.load(tmp_path / f"{layout}.npy"))
     np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-6)

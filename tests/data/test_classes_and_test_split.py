@@ -73,10 +73,15 @@ def test_names_file_is_found_beside_the_program(tmp_path: Path) -> None:
     assert class_names(("x", "y"), "digits") == ("x", "y")
 
 
-@pytest.mark.parametrize("content, fragment", [
-    (None, "no such class names file"), ("\n \n", "no class names"), ("a\nb\na\n", "'a' appears twice"),
-    (b"\xff\xfe\x00", "not a UTF-8 text file"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (None, "no such class names file"),
+        ("\n \n", "no class names"),
+        ("a\nb\na\n", "'a' appears twice"),
+        (b"\xff\xfe\x00", "not a UTF-8 text file"),
+    ],
+)
 def test_bad_names_files_are_one_line(tmp_path: Path, content, fragment: str) -> None:
     path = tmp_path / "names.txt"
     if isinstance(content, str):
@@ -112,13 +117,15 @@ def test_predict_and_run_print_class_names(tmp_path: Path) -> None:
     expected = f"{top} {('circle', 'square', 'triangle')[top]} ("
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()  # the names file is found beside the program, not in the working directory
-    predicted = cli("predict", str(program), "--weights", str(tmp_path / "w.npz"), "--input", str(tmp_path / "x.npy"),
-                    cwd=elsewhere)
+    predicted = cli(
+        "predict", str(program), "--weights", str(tmp_path / "w.npz"), "--input", str(tmp_path / "x.npy"), cwd=elsewhere
+    )
     assert predicted.returncode == 0, predicted.stderr
     samples = [line for line in predicted.stdout.splitlines() if line.startswith("sample ")]  # after any notice
     assert samples[0].startswith(f"sample 0: {expected}")
-    exported = cli("export", str(program), "--weights", str(tmp_path / "w.npz"), "-o", str(tmp_path / "m.onnx"),
-                   cwd=elsewhere)
+    exported = cli(
+        "export", str(program), "--weights", str(tmp_path / "w.npz"), "-o", str(tmp_path / "m.onnx"), cwd=elsewhere
+    )
     assert exported.returncode == 0, exported.stderr
     ran = cli("run", str(tmp_path / "m.onnx"), "--input", str(tmp_path / "x.npy"), "--top", "1", cwd=elsewhere)
     assert ran.returncode == 0 and f"sample 0: {expected}" in ran.stdout, ran.stdout + ran.stderr
@@ -129,8 +136,9 @@ def test_missing_names_file_is_one_line_at_predict(tmp_path: Path) -> None:
     program.write_text('input(4) - fc(3)\ntrain {\n classes = "gone.txt"\n}\n')
     netdsl.load(program).save_weights(tmp_path / "w.npz")
     np.save(tmp_path / "x.npy", np.zeros((1, 4), np.float32))
-    out = cli("predict", str(program), "--weights", str(tmp_path / "w.npz"), "--input", str(tmp_path / "x.npy"),
-              cwd=tmp_path)
+    out = cli(
+        "predict", str(program), "--weights", str(tmp_path / "w.npz"), "--input", str(tmp_path / "x.npy"), cwd=tmp_path
+    )
     assert out.returncode == 1 and "gone.txt: no such class names file" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
 
@@ -145,8 +153,13 @@ def test_names_file_that_would_block_or_never_end_is_one_line_at_train(tmp_path:
         names.symlink_to("/dev/zero")
     program = tmp_path / "net.net"
     program.write_text('input(1, 8, 8) - flatten - fc(10) - softmax\ntrain {\n classes = "names.txt"\n epochs = 1\n}\n')
-    out = subprocess.run([sys.executable, "-m", "netdsl.cli", "train", str(program)], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", "train", str(program)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert out.returncode == 1 and "names.txt: not a regular file" in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
 
@@ -166,8 +179,17 @@ def test_evaluate_split_test_uses_the_official_test_files(tmp_path: Path, data: 
     arrays = load_arrays(data, model.input_shape, data_dir=tmp_path / "cache", download=False, portion="test")
     assert np.array_equal(arrays.y, labels) and np.allclose(arrays.x * 255, images.reshape(arrays.x.shape))
     loss, accuracy = model.evaluate(images.reshape(arrays.x.shape).astype(np.float32) / 255, labels.astype(np.int64))
-    out = cli("evaluate", str(program), "--weights", str(tmp_path / "w.npz"), "--split", "test",
-              "--data-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out = cli(
+        "evaluate",
+        str(program),
+        "--weights",
+        str(tmp_path / "w.npz"),
+        "--split",
+        "test",
+        "--data-dir",
+        str(tmp_path / "cache"),
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert f"{data} (test): {len(labels)} samples  loss {loss:.4f}  accuracy {accuracy:.4f}" in out.stdout
 
@@ -198,8 +220,19 @@ def test_evaluate_show_marks_the_wrong_predictions(tmp_path: Path) -> None:
     model.save_weights(tmp_path / "w.npz")
     arrays = load_arrays("fashion_mnist", (784,), data_dir=tmp_path / "cache", download=False, portion="test")
     predicted = model.predict(arrays.x).argmax(axis=1)
-    out = cli("evaluate", str(program), "--weights", str(tmp_path / "w.npz"), "--split", "test", "--show", "7",
-              "--data-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out = cli(
+        "evaluate",
+        str(program),
+        "--weights",
+        str(tmp_path / "w.npz"),
+        "--split",
+        "test",
+        "--show",
+        "7",
+        "--data-dir",
+        str(tmp_path / "cache"),
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     lines = [line for line in out.stdout.splitlines() if line.startswith("sample ")]
     names = BUILTIN_CLASSES["fashion_mnist"]

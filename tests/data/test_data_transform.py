@@ -116,8 +116,10 @@ def test_chw_kept_and_hwc_resized() -> None:
     assert np.allclose(out, x) and notices == []
     out, notices = fit_to_input(np.zeros((2, 16, 16, 3)), (3, 32, 32), "pics")
     assert out.shape == (2, 3, 32, 32)
-    assert notices == ["pics: moved the channels of 16x16x3 images first (HxWxC -> CxHxW) to fit input(3, 32, 32)",
-                       "pics: resized 16x16 -> 32x32 to fit input(3, 32, 32)"]
+    assert notices == [
+        "pics: moved the channels of 16x16x3 images first (HxWxC -> CxHxW) to fit input(3, 32, 32)",
+        "pics: resized 16x16 -> 32x32 to fit input(3, 32, 32)",
+    ]
 
 
 def test_hwc_flattened_in_chw_order() -> None:
@@ -159,10 +161,13 @@ def test_flat_vectors_reshaped_when_sizes_match() -> None:
 
 def test_unusable_arrays_and_input_shapes() -> None:
     assert "got an array of shape (5,)" in fit_error(np.zeros(5), (5,))
-    assert fit_error(np.zeros((2, 8, 8)), (1, 2, 8, 8, 8)) == \
-        "network input(1, 2, 8, 8, 8): data can be shaped only to (C, H, W), (C, L), (C, D, H, W) or (N,)"
-    assert fit_error(np.zeros((2, 8, 8)), (2, 8, 8, 8)).startswith("data: samples of shape (8, 8) do not fit "
-                                                                   "input(2, 8, 8, 8): volumes take samples")
+    assert (
+        fit_error(np.zeros((2, 8, 8)), (1, 2, 8, 8, 8))
+        == "network input(1, 2, 8, 8, 8): data can be shaped only to (C, H, W), (C, L), (C, D, H, W) or (N,)"
+    )
+    assert fit_error(np.zeros((2, 8, 8)), (2, 8, 8, 8)).startswith(
+        "data: samples of shape (8, 8) do not fit input(2, 8, 8, 8): volumes take samples"
+    )
     assert fit_to_input(np.zeros((2, 8, 8)), (8, 8))[0].shape == (2, 8, 8)  # a sequence: 8 channels of 8
     assert fit_to_input(np.zeros((2, 24)), (3, 8))[1] == ["data: read vectors of 24 as 3x8 samples"]
     assert "input(0)" in fit_error(np.zeros((2, 4)), (0,))

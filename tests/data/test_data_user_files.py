@@ -168,8 +168,10 @@ def test_csv_64_columns_become_an_image(tmp_path: Path) -> None:
     path.write_text("\n".join(",".join(["0.5"] * 64 + [str(i)]) for i in range(4)))
     ds = load_dataset(str(path), (1, 16, 16), val_split=0.0)
     assert ds.x_train.shape == (4, 1, 16, 16) and np.allclose(ds.x_train, 0.5)
-    assert ds.notices == ["d.csv: read vectors of 64 as 1x8x8 images",
-                          "d.csv: resized 8x8 -> 16x16 to fit input(1, 16, 16)"]
+    assert ds.notices == [
+        "d.csv: read vectors of 64 as 1x8x8 images",
+        "d.csv: resized 8x8 -> 16x16 to fit input(1, 16, 16)",
+    ]
 
 
 def test_csv_missing(tmp_path: Path) -> None:
@@ -252,8 +254,10 @@ def test_csv_feature_beyond_float32_is_refused_naming_the_cell(tmp_path: Path) -
     """Issue 21 L5: 1e308 became inf in float32, warned from inside NumPy, then blamed the learning rate."""
     path = tmp_path / "a.csv"
     path.write_text("a,b,c,d,label\n1,2,3,4,0\n1,-1e308,3,4,1\n")
-    assert message(path) == (f"{path}: cell '-1e308' at row 3, column 2 is beyond float32's range (+-3.4e+38), "
-                             "which features are computed in")
+    assert message(path) == (
+        f"{path}: cell '-1e308' at row 3, column 2 is beyond float32's range (+-3.4e+38), "
+        "which features are computed in"
+    )
 
 
 def test_csv_bad_cell_is_quoted_truncated(tmp_path: Path) -> None:

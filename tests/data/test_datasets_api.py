@@ -55,11 +55,14 @@ def test_a_file_keeps_its_own_shape(tmp_path: Path) -> None:
     assert x.shape == (20, 3, 6, 5) and list(y[:3]) == [0, 1, 0]
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: netdsl.datasets.load("digits", split="validation"), "unknown split 'validation'"),
-    (lambda: netdsl.datasets.load("digit"), "did you mean 'digits'"),
-    (lambda: netdsl.datasets.load("digits", split="test"), "no official test split"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: netdsl.datasets.load("digits", split="validation"), "unknown split 'validation'"),
+        (lambda: netdsl.datasets.load("digit"), "did you mean 'digits'"),
+        (lambda: netdsl.datasets.load("digits", split="test"), "no official test split"),
+    ],
+)
 def test_mistakes_are_one_line_data_errors(call, message: str) -> None:
     with pytest.raises(DataError, match=message):
         call()

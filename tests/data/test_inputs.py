@@ -74,8 +74,10 @@ def test_an_image_for_a_vector_input_is_resized_and_flattened_with_a_notice(tmp_
     Image.fromarray(pixels).save(tmp_path / "d.png")
     x, notices = read_input(tmp_path / "d.png", (64,))
     assert x.shape == (64,) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
-    assert notices == ["d.png: converted 16x16 L to 1x8x8 (grayscale, values in [0, 1]), flattened to 64 values "
-                       "to fit input(64), as train does"]
+    assert notices == [
+        "d.png: converted 16x16 L to 1x8x8 (grayscale, values in [0, 1]), flattened to 64 values "
+        "to fit input(64), as train does"
+    ]
     same, notices = read_input(tmp_path / "d.png", (256,))
     np.testing.assert_allclose(same, pixels.reshape(-1) / 255, rtol=1e-6)
     assert notices == ["d.png: flattened to 256 values to fit input(256), as train does"]

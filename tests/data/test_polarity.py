@@ -16,8 +16,9 @@ SOFTMAX_NOTE = "network net ends in fc_1 (fc), not a softmax: its scores are sho
 
 
 def netdsl_cli(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def _digit(light_background: bool) -> np.ndarray:
@@ -43,11 +44,14 @@ def test_predict_says_so_and_inverts(tmp_path: Path) -> None:
     Image.fromarray((_digit(True)[0] * 255).astype(np.uint8)).save(tmp_path / "three.png")
     plain = netdsl_cli("predict", "net.net", "--weights", "w.npz", "--input", "three.png", cwd=tmp_path)
     assert plain.returncode == 0, plain.stderr
-    assert "three.png: it is dark on a light background, but digits is light on dark; if the prediction " \
-           "looks wrong, try --invert" in plain.stdout
+    assert (
+        "three.png: it is dark on a light background, but digits is light on dark; if the prediction "
+        "looks wrong, try --invert" in plain.stdout
+    )
     np.save(tmp_path / "x.npy", _digit(True))
-    inverted = netdsl_cli("predict", "net.net", "--weights", "w.npz", "--input", "x.npy", "--invert", "--top", "1",
-                          cwd=tmp_path)
+    inverted = netdsl_cli(
+        "predict", "net.net", "--weights", "w.npz", "--input", "x.npy", "--invert", "--top", "1", cwd=tmp_path
+    )
     assert inverted.returncode == 0, inverted.stderr
     best = int(np.argmax(model.predict(_digit(False)[None])[0]))
     assert inverted.stdout.splitlines() == ["x.npy: inverted (1 - x)", SOFTMAX_NOTE, inverted.stdout.splitlines()[2]]

@@ -32,8 +32,9 @@ def test_each_kind_of_wave_has_its_own_spectrum() -> None:
     assert share["sine"] > 0.6  # one frequency
     assert share["noise"] < 0.1  # flat
     assert share["noise"] < share["sawtooth"] < share["sine"] and share["square"] < share["sine"]  # harmonics
-    flatness = [np.mean(np.abs(x[y == k, 0]).mean(axis=1) / np.percentile(np.abs(x[y == k, 0]), 95, axis=1))
-                for k in range(2)]  # a square wave sits at its two levels; a sine only passes through them
+    flatness = [
+        np.mean(np.abs(x[y == k, 0]).mean(axis=1) / np.percentile(np.abs(x[y == k, 0]), 95, axis=1)) for k in range(2)
+    ]  # a square wave sits at its two levels; a sine only passes through them
     assert flatness[1] > flatness[0] + 0.1
 
 
@@ -70,8 +71,9 @@ def test_encode_text_pads_cuts_and_marks_unknown_words() -> None:
     assert synthetic.encode_text("the " * 40, 4).tolist() == [words.index("the")] * 4
 
 
-@pytest.mark.parametrize("name, shape, tokens", [("waves", (1, 128), None), ("spectrograms", (1, 17, 13), None),
-                                                 ("sentences", (16,), 105)])
+@pytest.mark.parametrize(
+    "name, shape, tokens", [("waves", (1, 128), None), ("spectrograms", (1, 17, 13), None), ("sentences", (16,), 105)]
+)
 def test_load_dataset_splits_the_generated_sets(name: str, shape: tuple, tokens: int | None) -> None:
     data = load_dataset(name, shape, tokens=tokens)
     assert data.x_train.shape == (1800, *shape) and data.x_val.shape == (200, *shape)

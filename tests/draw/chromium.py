@@ -16,18 +16,29 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--remote-debugging-pipe",
+]
 TIMEOUT = 60.0
-IMAGES = ("JSON.stringify(Array.from(document.images).map(i => ({src: i.src.slice(0, 40), complete: i.complete, "
-          "width: i.naturalWidth, height: i.naturalHeight, right: i.getBoundingClientRect().right})))")
+IMAGES = (
+    "JSON.stringify(Array.from(document.images).map(i => ({src: i.src.slice(0, 40), complete: i.complete, "
+    "width: i.naturalWidth, height: i.naturalHeight, right: i.getBoundingClientRect().right})))"
+)
 PAGE_WIDTH = "document.documentElement.scrollWidth"
 
 
 def browser() -> str | None:
     """The Chromium binary, or None where none is installed."""
-    return next((found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))),
-                None)
+    return next(
+        (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None
+    )
 
 
 @dataclass
@@ -105,9 +116,13 @@ def render(page: Path, profile: Path, width: int = 1200, height: int = 900) -> R
         os.dup2(reading, 3)
         os.dup2(writing, 4)
 
-    process = subprocess.Popen([browser(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=False,
-                               preexec_fn=child_fds)
+    process = subprocess.Popen(
+        [browser(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        close_fds=False,
+        preexec_fn=child_fds,
+    )
     os.close(to_browser_r)
     os.close(from_browser_w)
     pipe = _Pipe(to_browser_w, from_browser_r)
@@ -116,19 +131,25 @@ def render(page: Path, profile: Path, width: int = 1200, height: int = 900) -> R
         session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             pipe.send(f"{domain}.enable", session=session)
-        pipe.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1,
-                                                         "mobile": False}, session=session)
+        pipe.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         pipe.events.clear()
         pipe.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
         pipe.wait_for("Page.loadEventFired")
         evaluate = {"expression": IMAGES, "returnByValue": True}
         images = json.loads(pipe.send("Runtime.evaluate", evaluate, session=session)["result"]["value"])
-        title = pipe.send("Runtime.evaluate", {"expression": "document.title", "returnByValue": True},
-                          session=session)["result"]["value"]
-        page_width = pipe.send("Runtime.evaluate", {"expression": PAGE_WIDTH, "returnByValue": True},
-                               session=session)["result"]["value"]
-        shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
-                         session=session)["data"]
+        title = pipe.send("Runtime.evaluate", {"expression": "document.title", "returnByValue": True}, session=session)[
+            "result"
+        ]["value"]
+        page_width = pipe.send("Runtime.evaluate", {"expression": PAGE_WIDTH, "returnByValue": True}, session=session)[
+            "result"
+        ]["value"]
+        shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=session)[
+            "data"
+        ]
         errors = _errors(pipe.events)
         try:
             pipe.send("Browser.close")

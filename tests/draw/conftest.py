@@ -32,8 +32,12 @@ def trained_run(tmp_path_factory) -> Path:
     """The run directory netdsl train wrote; its program is tiny.net beside it."""
     root = tmp_path_factory.mktemp("tiny")
     (root / "tiny.net").write_text(TINY)
-    result = subprocess.run([sys.executable, "-m", "netdsl.cli", "train", "tiny.net", "--out", "run", "--quiet"],
-                            capture_output=True, text=True, cwd=root)
+    result = subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", "train", "tiny.net", "--out", "run", "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return root / "run"
 
@@ -43,7 +47,11 @@ def diagnosed_run(tmp_path_factory) -> Path:
     """The same training with --diagnostics: diagnostics.csv beside the other files."""
     root = tmp_path_factory.mktemp("diagnosed")
     (root / "tiny.net").write_text(TINY)
-    result = subprocess.run([sys.executable, "-m", "netdsl.cli", "train", "tiny.net", "--out", "run", "--quiet",
-                             "--diagnostics"], capture_output=True, text=True, cwd=root)
+    result = subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", "train", "tiny.net", "--out", "run", "--quiet", "--diagnostics"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return root / "run"

@@ -32,8 +32,18 @@ def test_show_writes_the_figure_and_prints_differences(trained_run: Path, tmp_pa
 
     np.save(tmp_path / "x.npy", np.random.default_rng(0).random((1, 8, 8), dtype=np.float32))
     program, weights = trained_run.parent / "tiny.net", trained_run / "weights.npz"
-    result = netdsl("show", program, "--weights", weights, "--input", tmp_path / "x.npy", "--shift", "1,0", "-o",
-                    tmp_path / "fig.png")
+    result = netdsl(
+        "show",
+        program,
+        "--weights",
+        weights,
+        "--input",
+        tmp_path / "x.npy",
+        "--shift",
+        "1,0",
+        "-o",
+        tmp_path / "fig.png",
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "fig.png").read_bytes().startswith(b"\x89PNG")
     assert "maxpool_1: largest difference per map:" in result.stdout and "conv_1: largest" in result.stdout
@@ -43,8 +53,18 @@ def test_show_resizes_an_image_with_a_notice(trained_run: Path, tmp_path: Path) 
     from PIL import Image
 
     Image.new("L", (20, 20), 128).save(tmp_path / "big.png")
-    result = netdsl("show", trained_run.parent / "tiny.net", "--weights", trained_run / "weights.npz", "--input",
-                    tmp_path / "big.png", "--layer", "fc_1", "-o", tmp_path / "fc.png")
+    result = netdsl(
+        "show",
+        trained_run.parent / "tiny.net",
+        "--weights",
+        trained_run / "weights.npz",
+        "--input",
+        tmp_path / "big.png",
+        "--layer",
+        "fc_1",
+        "-o",
+        tmp_path / "fc.png",
+    )
     assert result.returncode == 0, result.stderr
     assert "converted 20x20 L to 1x8x8" in result.stdout and (tmp_path / "fc.png").is_file()
 
@@ -54,15 +74,29 @@ def test_show_bad_input_is_one_line_and_writes_nothing(trained_run: Path, tmp_pa
 
     np.save(tmp_path / "x.npy", np.zeros((1, 8, 8), np.float32))
     program, weights, x = trained_run.parent / "tiny.net", trained_run / "weights.npz", tmp_path / "x.npy"
-    one_line_error(netdsl("show", program, "--weights", weights, "--input", x, "--layer", "conv1", "-o",
-                          tmp_path / "f.png"), 2, "no layer 'conv1'", "conv_1")
-    one_line_error(netdsl("show", LENET, "--weights", weights, "--input", x, "-o", tmp_path / "f.png"), 1,
-                   "does not match network lenet5")
+    one_line_error(
+        netdsl("show", program, "--weights", weights, "--input", x, "--layer", "conv1", "-o", tmp_path / "f.png"),
+        2,
+        "no layer 'conv1'",
+        "conv_1",
+    )
+    one_line_error(
+        netdsl("show", LENET, "--weights", weights, "--input", x, "-o", tmp_path / "f.png"),
+        1,
+        "does not match network lenet5",
+    )
     np.save(tmp_path / "wrong.npy", np.zeros((3, 5), np.float32))
-    one_line_error(netdsl("show", program, "--weights", weights, "--input", tmp_path / "wrong.npy", "-o",
-                          tmp_path / "f.png"), 1, "wrong.npy", "has shape")
-    one_line_error(netdsl("show", program, "--weights", weights, "--input", x, "-o", tmp_path / "f.bmp"), 2,
-                   "unsupported output format")
+    one_line_error(
+        netdsl("show", program, "--weights", weights, "--input", tmp_path / "wrong.npy", "-o", tmp_path / "f.png"),
+        1,
+        "wrong.npy",
+        "has shape",
+    )
+    one_line_error(
+        netdsl("show", program, "--weights", weights, "--input", x, "-o", tmp_path / "f.bmp"),
+        2,
+        "unsupported output format",
+    )
     bad_shift = netdsl("show", program, "--weights", weights, "--input", x, "--shift", "1")
     assert bad_shift.returncode == 2 and "--shift: expected DX,DY" in bad_shift.stderr  # argparse adds its usage
     assert not [p for p in tmp_path.iterdir() if p.suffix in (".png", ".bmp", ".tmp")]
@@ -83,8 +117,9 @@ def test_plot_and_report_draw_a_history_of_extremes(trained_run: Path, tmp_path:
 
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
-    (run / "history.csv").write_text("epoch,loss,accuracy,val_loss,val_accuracy\n1,1e308,0.5,1.0,0.5\n"
-                                     "2,-1e308,0.6,inf,0.6\n3,0.5,-1e308,0.8,0.7\n")
+    (run / "history.csv").write_text(
+        "epoch,loss,accuracy,val_loss,val_accuracy\n1,1e308,0.5,1.0,0.5\n2,-1e308,0.6,inf,0.6\n3,0.5,-1e308,0.8,0.7\n"
+    )
     result = netdsl("plot", run, "-o", tmp_path / "extremes.png")
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert (tmp_path / "extremes.png").read_bytes().startswith(b"\x89PNG")

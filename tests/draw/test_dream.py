@@ -80,8 +80,9 @@ def test_filters_out_of_range_and_non_images_are_refused() -> None:
 
 
 def netdsl_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_dream_draws_a_grid_one_filter_and_a_deep_dream(trained_run: Path, tmp_path: Path) -> None:
@@ -90,12 +91,26 @@ def test_dream_draws_a_grid_one_filter_and_a_deep_dream(trained_run: Path, tmp_p
     program, weights = trained_run.parent / "tiny.net", trained_run / "weights.npz"
     grid = netdsl_cli("dream", program, "--weights", weights, "--steps", "5", "-o", "grid.png", cwd=tmp_path)
     assert grid.returncode == 0, grid.stderr
-    one = netdsl_cli("dream", program, "--weights", weights, "--layer", "output_1", "--filter", "7", "--steps", "5",
-                     "-o", "seven.png", cwd=tmp_path)
+    one = netdsl_cli(
+        "dream",
+        program,
+        "--weights",
+        weights,
+        "--layer",
+        "output_1",
+        "--filter",
+        "7",
+        "--steps",
+        "5",
+        "-o",
+        "seven.png",
+        cwd=tmp_path,
+    )
     assert one.returncode == 0, one.stderr
     np.save(tmp_path / "x.npy", np.random.default_rng(0).uniform(0, 1, (1, 1, 8, 8)))
-    deep = netdsl_cli("dream", program, "--weights", weights, "--input", "x.npy", "--layer", "conv_1",
-                      "--octaves", "2", cwd=tmp_path)
+    deep = netdsl_cli(
+        "dream", program, "--weights", weights, "--input", "x.npy", "--layer", "conv_1", "--octaves", "2", cwd=tmp_path
+    )
     assert deep.returncode == 0, deep.stderr
     assert "wrote dream_conv_1.png" in deep.stdout
     for name in ("grid.png", "seven.png", "dream_conv_1.png"):
@@ -103,16 +118,28 @@ def test_dream_draws_a_grid_one_filter_and_a_deep_dream(trained_run: Path, tmp_p
             assert picture.format == "PNG" and picture.size[0] > 100
 
 
-@pytest.mark.parametrize("flags, status, words", [
-    (["--filter", "9"], 1, ["layer conv_1 has 6 filters", "no filter 9"]),
-    (["--layer", "nope"], 2, ["has no layer 'nope'"]),
-    (["--filter", "-1"], 2, ["filters are numbered from 0"]),
-    (["-o", "x.gif"], 2, ["unsupported output format"]),
-])
-def test_dream_refuses_bad_flags_in_one_line(trained_run: Path, tmp_path: Path, flags: list[str], status: int,
-                                             words: list[str]) -> None:
-    result = netdsl_cli("dream", trained_run.parent / "tiny.net", "--weights", trained_run / "weights.npz",
-                        "--steps", "2", *flags, cwd=tmp_path)
+@pytest.mark.parametrize(
+    "flags, status, words",
+    [
+        (["--filter", "9"], 1, ["layer conv_1 has 6 filters", "no filter 9"]),
+        (["--layer", "nope"], 2, ["has no layer 'nope'"]),
+        (["--filter", "-1"], 2, ["filters are numbered from 0"]),
+        (["-o", "x.gif"], 2, ["unsupported output format"]),
+    ],
+)
+def test_dream_refuses_bad_flags_in_one_line(
+    trained_run: Path, tmp_path: Path, flags: list[str], status: int, words: list[str]
+) -> None:
+    result = netdsl_cli(
+        "dream",
+        trained_run.parent / "tiny.net",
+        "--weights",
+        trained_run / "weights.npz",
+        "--steps",
+        "2",
+        *flags,
+        cwd=tmp_path,
+    )
     assert result.returncode == status, result.stdout + result.stderr
     last = result.stderr.strip().splitlines()[-1]  # argparse's own errors come after its usage lines
     assert "Traceback" not in result.stderr and all(word in last for word in words), result.stderr

@@ -30,8 +30,13 @@ def test_seed002_conv_gives_the_five_rows_of_figure_18_34() -> None:
     model = netdsl.load(EXAMPLES / "seed002_mnist_table.net")
     executor = model.executor
     figure = build_figure(executor, model.graph["conv_1"], _digit(), None)
-    assert [row.title for row in figure.rows] == ["kernels", "kernels blurred", "conv result (conv_1)",
-                                                  "after relu (relu_1)", "after maxpool (maxpool_1)"]
+    assert [row.title for row in figure.rows] == [
+        "kernels",
+        "kernels blurred",
+        "conv result (conv_1)",
+        "after relu (relu_1)",
+        "after maxpool (maxpool_1)",
+    ]
     kernels, blur, conv, relu, pool = (row.maps for row in figure.rows)
     assert np.array_equal(kernels, executor.params["conv_1.weight"][:, 0])
     assert blur.shape == (8, 5 * BLUR_SCALE, 5 * BLUR_SCALE)
@@ -46,10 +51,15 @@ def test_seed002_conv_gives_the_five_rows_of_figure_18_34() -> None:
 def test_missing_rows_are_left_out_with_a_note() -> None:
     executor = _executor("network n { input(3, 8, 8)\n conv(4, 3)\n flatten\n output(2) }")
     figure = build_figure(executor, executor.graph["conv_1"], np.ones((1, 3, 8, 8), np.float32), None)
-    assert [row.title for row in figure.rows] == ["kernels (mean over 3 input channels)", "kernels blurred",
-                                                  "conv result (conv_1)"]
-    assert figure.notes == ["no activation follows conv_1: that row is left out",
-                            "no pooling follows conv_1: that row is left out"]
+    assert [row.title for row in figure.rows] == [
+        "kernels (mean over 3 input channels)",
+        "kernels blurred",
+        "conv result (conv_1)",
+    ]
+    assert figure.notes == [
+        "no activation follows conv_1: that row is left out",
+        "no pooling follows conv_1: that row is left out",
+    ]
     assert np.allclose(figure.rows[0].maps, executor.params["conv_1.weight"].mean(axis=1))
 
 
@@ -62,8 +72,7 @@ def test_other_layers_give_a_grid_and_a_shift_prints_differences() -> None:
     row = figure.rows[0]
     assert row.maps.shape == row.shifted.shape == (3, 4, 4)
     expected = np.abs(row.maps - row.shifted).reshape(3, -1).max(axis=1)
-    assert figure.differences == ["maxpool_1: largest difference per map: " +
-                                  " ".join(f"{v:.3g}" for v in expected)]
+    assert figure.differences == ["maxpool_1: largest difference per map: " + " ".join(f"{v:.3g}" for v in expected)]
     vector = build_figure(executor, executor.graph["output_1"], x, (1, 0))
     assert vector.rows[0].maps.shape == (2,) and vector.differences[0].startswith("output_1: largest difference ")
 

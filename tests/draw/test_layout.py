@@ -72,7 +72,7 @@ def check_geometry(graph, diagram: Diagram) -> None:
     boxes = sorted(diagram.boxes, key=lambda b: (b.y, b.x))
     for i, box in enumerate(boxes):  # sorted by top: only the next few can meet this one
         assert 0 <= box.x and box.x + box.w <= diagram.width and 0 <= box.y and box.y + box.h <= diagram.height
-        for other in boxes[i + 1:]:
+        for other in boxes[i + 1 :]:
             if other.y >= box.y + box.h:
                 break
             assert not _interiors_meet(_rect(box), _rect(other)), f"{box.names[0]} overlaps {other.names[0]}"

@@ -28,7 +28,7 @@ def test_text_leaves_the_right_padding_of_every_box_empty() -> None:
     diagram = layout(graph_of("input(3, 224, 224) - conv(64, 7, stride=2, pad=3, bias=false) - relu"))
     pixels = _png(diagram)
     for box in diagram.boxes:
-        fill = np.array([int(KIND_COLOURS[box.kind][i:i + 2], 16) for i in (1, 3, 5)])
+        fill = np.array([int(KIND_COLOURS[box.kind][i : i + 2], 16) for i in (1, 3, 5)])
         x0, x1 = int(box.x + box.w - BOX_PAD[0] + 2), int(box.x + box.w - 2)
         y0, y1 = int(box.y + 3), int(box.y + box.h - 3)
         strip = pixels[y0:y1, x0:x1]

@@ -27,8 +27,14 @@ def report(trained_run: Path) -> str:
 
 
 def test_report_holds_every_section_with_inline_images_only(report: str, trained_run: Path) -> None:
-    for heading in ("Network", "Diagram", "Training curves", "Final metrics", "Confusion matrix (validation split)",
-                    "Most confidently wrong"):
+    for heading in (
+        "Network",
+        "Diagram",
+        "Training curves",
+        "Final metrics",
+        "Confusion matrix (validation split)",
+        "Most confidently wrong",
+    ):
         assert f"<h2>{heading}" in report
     page = _Collector()
     page.feed(report)

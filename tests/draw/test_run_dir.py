@@ -32,8 +32,7 @@ def test_training_writes_settings_and_curves_after_each_epoch(tmp_path: Path, mo
     import netdsl.draw.run_dir as run_dir
 
     original = run_dir.write_epoch_files
-    monkeypatch.setattr(run_dir, "write_epoch_files",
-                        lambda t: (seen.append(len(t.history.rows)), original(t)))
+    monkeypatch.setattr(run_dir, "write_epoch_files", lambda t: (seen.append(len(t.history.rows)), original(t)))
     trainer.fit(x, y, (x[:8], y[:8]))
     assert seen == [1, 2, 3]
     settings = json.loads((tmp_path / "settings.json").read_text())
@@ -52,13 +51,16 @@ def test_a_run_without_settings_is_labelled_by_its_directory(tmp_path: Path) -> 
     assert run.label == f"{tmp_path} (no settings saved)" and run.has("lr") and not run.has("val_loss")
 
 
-@pytest.mark.parametrize(("files", "message"), [
-    ({}, "no history.csv"),
-    ({"history.csv": "epoch,loss\n1,abc\n"}, "not a netdsl history"),
-    ({"history.csv": "epoch,loss\n"}, "holds no epochs"),
-    ({"history.csv": "epoch,loss\n1,0.5\n", "settings.json": "[1, 2]"}, "expected a JSON object"),
-    ({"history.csv": "epoch,loss\n1,0.5\n", "settings.json": "{"}, "not a JSON file"),
-])
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "no history.csv"),
+        ({"history.csv": "epoch,loss\n1,abc\n"}, "not a netdsl history"),
+        ({"history.csv": "epoch,loss\n"}, "holds no epochs"),
+        ({"history.csv": "epoch,loss\n1,0.5\n", "settings.json": "[1, 2]"}, "expected a JSON object"),
+        ({"history.csv": "epoch,loss\n1,0.5\n", "settings.json": "{"}, "not a JSON file"),
+    ],
+)
 def test_bad_run_directories_say_what_is_wrong(tmp_path: Path, files: dict, message: str) -> None:
     for name, text in files.items():
         (tmp_path / name).write_text(text)
@@ -75,8 +77,10 @@ def test_curves_overlay_runs_with_lr_panel(tmp_path: Path) -> None:
 
     from netdsl.draw.curves import _panels, save_curves
 
-    rows = [{"epoch": 1.0, "loss": 1.0, "accuracy": 0.5, "lr": 0.1}, {"epoch": 2.0, "loss": 0.5, "accuracy": 0.7,
-                                                                      "lr": 0.05}]
+    rows = [
+        {"epoch": 1.0, "loss": 1.0, "accuracy": 0.5, "lr": 0.1},
+        {"epoch": 2.0, "loss": 0.5, "accuracy": 0.7, "lr": 0.05},
+    ]
     runs = [Run(Path("a"), rows, {"optimizer": "sgd", "lr": 0.1}), Run(Path("b"), rows[:1], {})]
     assert [p[0] for p in _panels(runs)] == ["loss", "accuracy", "lr"]
     assert [p[0] for p in _panels([Run(Path("c"), [{"epoch": 1.0, "loss": 1.0}])])] == ["loss"]

@@ -40,7 +40,7 @@ def test_svg_is_well_formed_with_one_group_per_layer(name: str) -> None:
 
 
 def test_text_is_escaped() -> None:
-    graph = graph_of('network n { input(1, 4, 4)\n a: conv(2, 3) - relu\n output(2) }')
+    graph = graph_of("network n { input(1, 4, 4)\n a: conv(2, 3) - relu\n output(2) }")
     graph["a"].name = "a<&>"
     for node in graph:
         node.inputs = ["a<&>" if i == "a" else i for i in node.inputs]

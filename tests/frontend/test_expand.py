@@ -44,8 +44,17 @@ def test_language_section5_example() -> None:
 def test_auto_names_count_per_op_and_labels_name_layers() -> None:
     graph = graph_of("input(1, 8, 8) - conv(2, 3) - relu - c: conv(2, 3) - relu - conv(2, 1) - output(3)")
     names = [n.name for n in graph]
-    assert names == ["input_1", "conv_1", "relu_1", "c", "relu_2", "conv_2", "output_1_flatten",
-                     "output_1", "output_1_softmax"]
+    assert names == [
+        "input_1",
+        "conv_1",
+        "relu_1",
+        "c",
+        "relu_2",
+        "conv_2",
+        "output_1_flatten",
+        "output_1",
+        "output_1_softmax",
+    ]
 
 
 def test_aliases_and_case_are_the_same_op() -> None:
@@ -69,14 +78,17 @@ def test_layout_hwc_reorders_to_chw() -> None:
 
 
 def test_block_arithmetic_and_defaults() -> None:
-    graph = graph_of("block b(c, k=3) { conv(c * 4 - 2, k, pad=(k - 1) / 2) }\n"
-                     "input(3, 8, 8) - b(2) - b(3, k=5) - b(c=1)")
+    graph = graph_of(
+        "block b(c, k=3) { conv(c * 4 - 2, k, pad=(k - 1) / 2) }\ninput(3, 8, 8) - b(2) - b(3, k=5) - b(c=1)"
+    )
     assert [n.shape for n in graph][1:] == [(6, 8, 8), (10, 8, 8), (2, 8, 8)]
 
 
 def test_blocks_using_blocks_and_repetition_of_blocks() -> None:
-    graph = graph_of("block inner(c) { conv(c, 1) - relu }\nblock outer(c) { inner(c) - inner(c * 2) }\n"
-                     "input(1, 4, 4) - outer(2) * 2")
+    graph = graph_of(
+        "block inner(c) { conv(c, 1) - relu }\nblock outer(c) { inner(c) - inner(c * 2) }\n"
+        "input(1, 4, 4) - outer(2) * 2"
+    )
     assert graph.output.shape == (4, 4, 4)
     assert "outer_2.inner_2.conv_1" in graph
 
@@ -152,15 +164,19 @@ def _errors(text: str) -> list[tuple[int, str]]:
 
 
 def test_two_independent_mistakes_are_reported_in_one_run() -> None:
-    text = ("network two {\n    input(1, 28, 28)\n    conv(8, 3) - relu\n    conv(16, kernel_size=3) - relu\n"
-            "    maxpool(2)\n    conv(16, 3, padding=1)\n    fc(10)\n}\n")
+    text = (
+        "network two {\n    input(1, 28, 28)\n    conv(8, 3) - relu\n    conv(16, kernel_size=3) - relu\n"
+        "    maxpool(2)\n    conv(16, 3, padding=1)\n    fc(10)\n}\n"
+    )
     assert _errors(text) == [(4, "conv has no argument 'kernel_size'"), (6, "conv has no argument 'padding'")]
 
 
 def test_errors_in_branches_blocks_and_after_a_bad_layer_are_all_reported() -> None:
-    text = ("block b(c) {\n  conv(c, 3, pad=1, bogus=1)\n}\n"
-            "network n {\n  input(3, 8, 8)\n  add { conv(4, 3, strid=2) | conv(4, 1, dilaton=2) }\n"
-            "  b(4) * 3\n  nosuchop(2)\n  fc(10)\n}\n")
+    text = (
+        "block b(c) {\n  conv(c, 3, pad=1, bogus=1)\n}\n"
+        "network n {\n  input(3, 8, 8)\n  add { conv(4, 3, strid=2) | conv(4, 1, dilaton=2) }\n"
+        "  b(4) * 3\n  nosuchop(2)\n  fc(10)\n}\n"
+    )
     lines = [line for line, _ in _errors(text)]
     assert lines == [6, 6, 2, 8]  # the block's error once, though it is used three times
 
@@ -171,8 +187,10 @@ def test_shape_errors_in_independent_branches_are_both_reported() -> None:
 
 
 def test_a_warning_that_explains_an_error_is_shown_before_it() -> None:
-    found = [(d.severity, d.span.line) for d in compile_text("input(28, 28, 1)\nconv(32, 3) - relu\nfc(10)\n")
-             .all_diagnostics]
+    found = [
+        (d.severity, d.span.line)
+        for d in compile_text("input(28, 28, 1)\nconv(32, 3) - relu\nfc(10)\n").all_diagnostics
+    ]
     assert found == [("warning", 1), ("error", 2)]
 
 
@@ -182,6 +200,8 @@ def test_a_network_with_an_error_has_no_graph() -> None:
 
 
 def test_pixels_left_unread_are_shown_beside_the_error_they_lead_to() -> None:
-    found = [(d.severity, d.span.line) for d in
-             compile_text("input(1, 9, 9)\nmaxpool(2)\nmaxpool(2)\nconv(4, 3)\nfc(2)\n").all_diagnostics]
+    found = [
+        (d.severity, d.span.line)
+        for d in compile_text("input(1, 9, 9)\nmaxpool(2)\nmaxpool(2)\nconv(4, 3)\nfc(2)\n").all_diagnostics
+    ]
     assert found == [("warning", 2), ("error", 4)]

@@ -22,9 +22,25 @@ def meaning(text: str) -> tuple:
     compilation = compile_source(text, "program.net")
     networks = []
     for network in compilation.networks:
-        nodes = None if network.graph is None else [
-            (n.name, n.op, repr(n.attrs), n.inputs, n.shape, n.params, n.buffers, n.macs, n.receptive_field,
-             n.implicit) for n in network.graph]
+        nodes = (
+            None
+            if network.graph is None
+            else [
+                (
+                    n.name,
+                    n.op,
+                    repr(n.attrs),
+                    n.inputs,
+                    n.shape,
+                    n.params,
+                    n.buffers,
+                    n.macs,
+                    n.receptive_field,
+                    n.implicit,
+                )
+                for n in network.graph
+            ]
+        )
         networks.append((network.name, nodes, network.totals, network.train))
     messages = [(d.severity, re.sub(r"\s+", "", d.message)) for d in compilation.all_diagnostics]
     return networks, messages
@@ -103,8 +119,10 @@ def test_a_program_that_does_not_parse_is_refused_with_the_compilers_error() -> 
     with pytest.raises(CompileError) as caught:
         format_source("network n {\n    input(1, 8, 8\n}\n", "draft.net")
     assert caught.value.diagnostic.span.file == "draft.net"
-    assert caught.value.diagnostic.message == compile_source("network n {\n    input(1, 8, 8\n}\n",
-                                                             "draft.net").diagnostics[0].message
+    assert (
+        caught.value.diagnostic.message
+        == compile_source("network n {\n    input(1, 8, 8\n}\n", "draft.net").diagnostics[0].message
+    )
 
 
 def _code(text: str) -> list[str]:
@@ -124,7 +142,7 @@ def test_any_spacing_formats_back_to_the_example(name: str, seed: int) -> None:
         if piece.startswith(("#", '"')) or piece == "\n":  # a string (a data path) is one token, kept whole
             scrambled.append(piece)
         elif piece.strip() == "":
-            joinable = not (_word(pieces[index - 1:index]) and _word(pieces[index + 1:index + 2]))
+            joinable = not (_word(pieces[index - 1 : index]) and _word(pieces[index + 1 : index + 2]))
             scrambled.append(rng.choice(["", "\t", "   "] if joinable else [" ", "\t", "  "]))
         else:
             scrambled.append(piece + rng.choice(["", "", " "]) if not _word([piece]) else piece)
@@ -139,9 +157,52 @@ def _word(pieces: list[str]) -> bool:
     return bool(pieces) and re.match(r"[A-Za-z0-9_.\"]", pieces[0]) is not None
 
 
-TOKENS = ["-", "->", "(", ")", "[", "]", "{", "}", "|", ",", "=", ":", "*", "0", "1", "3x3", "2.5", "relu",
-          "conv", "fc", "add", "concat", "block", "network", "train", "input", "\n", "#", '"x"', "same", "pad",
-          "stride", "-1", "identity", "output(10)", "bn", "x", " ", "  ", "\t", "\n\n", "# note\n", "+", "//"]
+TOKENS = [
+    "-",
+    "->",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "|",
+    ",",
+    "=",
+    ":",
+    "*",
+    "0",
+    "1",
+    "3x3",
+    "2.5",
+    "relu",
+    "conv",
+    "fc",
+    "add",
+    "concat",
+    "block",
+    "network",
+    "train",
+    "input",
+    "\n",
+    "#",
+    '"x"',
+    "same",
+    "pad",
+    "stride",
+    "-1",
+    "identity",
+    "output(10)",
+    "bn",
+    "x",
+    " ",
+    "  ",
+    "\t",
+    "\n\n",
+    "# note\n",
+    "+",
+    "//",
+]
 
 
 @st.composite
@@ -174,9 +235,13 @@ def test_mutated_programs_keep_their_meaning(text: str) -> None:
 
 
 def test_groups_that_span_lines_open_and_close_on_their_own_lines() -> None:
-    text = ("network n{ input( 1,28,28 )\nadd { conv(8, 3) | identity } - add { conv(8,3)\n| identity } - [relu\n"
-            "-relu]*2\nfc(10)}\n")
-    assert format_source(text) == """\
+    text = (
+        "network n{ input( 1,28,28 )\nadd { conv(8, 3) | identity } - add { conv(8,3)\n| identity } - [relu\n"
+        "-relu]*2\nfc(10)}\n"
+    )
+    assert (
+        format_source(text)
+        == """\
 network n {
     input(1, 28, 28)
     add { conv(8, 3) | identity } - add {
@@ -189,6 +254,7 @@ network n {
     fc(10)
 }
 """
+    )
     assert meaning(format_source(text)) == meaning(text)
 
 

@@ -17,12 +17,69 @@ from netdsl.compiler import compile_source
 from netdsl.diagnostics import render
 
 SOURCES = [p.read_text() for p in sorted(EXAMPLES.glob("*.net"))]
-TOKENS = ["-", "->", "(", ")", "[", "]", "{", "}", "|", ",", "=", ":", "*", "0", "1", "3x3", "2.5", "relu",
-          "conv", "fc", "add", "concat", "block", "network", "train", "input", "\n", "#", '"x"', "same",
-          "pad", "stride", "-1", "999999", "identity", "output(10)", "bn", "x"]
-HOSTILE = ["[" * 150, "]" * 150, "(" * 150, "-" * 400, "+1" * 300, "9" * 5000, "99999999999999999999",
-           "2147483648", "3037000500*3037000500", "\x1b[2J", "\x1b]0;title\x07", "\u202e", "\x00", "\r",
-           "\x0c", "\x1c", "\t", "\ufeff", '"\x1b[31m"', "block b(n) { b(n*n) }", "x" * 300]
+TOKENS = [
+    "-",
+    "->",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "|",
+    ",",
+    "=",
+    ":",
+    "*",
+    "0",
+    "1",
+    "3x3",
+    "2.5",
+    "relu",
+    "conv",
+    "fc",
+    "add",
+    "concat",
+    "block",
+    "network",
+    "train",
+    "input",
+    "\n",
+    "#",
+    '"x"',
+    "same",
+    "pad",
+    "stride",
+    "-1",
+    "999999",
+    "identity",
+    "output(10)",
+    "bn",
+    "x",
+]
+HOSTILE = [
+    "[" * 150,
+    "]" * 150,
+    "(" * 150,
+    "-" * 400,
+    "+1" * 300,
+    "9" * 5000,
+    "99999999999999999999",
+    "2147483648",
+    "3037000500*3037000500",
+    "\x1b[2J",
+    "\x1b]0;title\x07",
+    "\u202e",
+    "\x00",
+    "\r",
+    "\x0c",
+    "\x1c",
+    "\t",
+    "\ufeff",
+    '"\x1b[31m"',
+    "block b(n) { b(n*n) }",
+    "x" * 300,
+]
 
 
 def _tokens(text: str) -> list[str]:
@@ -45,7 +102,7 @@ def mutated(draw) -> str:
         else:
             text = parts[i]
             k = draw(st.integers(0, len(text)))
-            parts[i] = text[:k] + draw(st.characters(codec="utf-8")) + text[k + 1:]
+            parts[i] = text[:k] + draw(st.characters(codec="utf-8")) + text[k + 1 :]
     return "".join(parts)
 
 
@@ -54,8 +111,9 @@ def _check(text: str, file: str) -> None:
     compilation = compile_source(text, file)
     for diagnostic in compilation.all_diagnostics:
         rendered = render(diagnostic, compilation.sources)
-        assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) < 0xA0 or c == "\u202e" for c in rendered), \
-            repr(rendered)
+        assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) < 0xA0 or c == "\u202e" for c in rendered), repr(
+            rendered
+        )
         if diagnostic.severity == "error" and diagnostic.span is not None:
             assert diagnostic.span.file == file
             assert diagnostic.span.line >= 1 and diagnostic.span.column >= 1
@@ -65,8 +123,14 @@ def _check(text: str, file: str) -> None:
 
 
 def fuzz(cases: int) -> settings:
-    return settings(max_examples=cases, deadline=None, derandomize=True, database=None, print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    return settings(
+        max_examples=cases,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 @fuzz(5_500)
@@ -87,7 +151,10 @@ def test_random_bytes_give_diagnostics(blob: bytes) -> None:
 
 
 @fuzz(1_500)
-@given(st.lists(st.sampled_from(list("[](){}|-*+/%,=:#x0123456789 \n\"\x1b") + ["relu", "fc", "input", "block"]),
-                max_size=150).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(list('[](){}|-*+/%,=:#x0123456789 \n"\x1b') + ["relu", "fc", "input", "block"]), max_size=150
+    ).map("".join)
+)
 def test_random_token_soup_gives_diagnostics(text: str) -> None:
     _check(text, "soup.net")

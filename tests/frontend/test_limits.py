@@ -26,14 +26,16 @@ def located(text: str, fragment: str):
 
 def test_5000_redundant_parentheses_are_refused_at_the_cap() -> None:
     """Issue 21 L6: parentheses that only group left no node for the nesting check and were accepted."""
-    error = located("input(1, 8, 8)\nconv(" + "(" * 5000 + "4" + ")" * 5000 + ", 3)\n",
-                    f"parentheses nested more than {MAX_NESTING} deep")
+    error = located(
+        "input(1, 8, 8)\nconv(" + "(" * 5000 + "4" + ")" * 5000 + ", 3)\n",
+        f"parentheses nested more than {MAX_NESTING} deep",
+    )
     assert (error.span.line, error.span.column) == (2, len("conv") + MAX_NESTING + 1)  # the 101st open one
 
 
 def test_parentheses_up_to_the_cap_and_in_comments_and_strings_are_fine() -> None:
     assert compile_text("input(" + "(" * 98 + "4" + ")" * 98 + ") - relu").ok
-    assert compile_text('input(4) - relu  # ' + "(" * 500 + "\n").ok
+    assert compile_text("input(4) - relu  # " + "(" * 500 + "\n").ok
 
 
 def test_groups_nested_200_deep() -> None:
@@ -65,8 +67,9 @@ def test_chain_of_200_blocks() -> None:
 
 def test_blocks_and_groups_count_together() -> None:
     """Nine blocks, each wrapping the previous one in 30 groups: under the parser's cap, over the builder's."""
-    blocks = "block b0 { relu }\n" + "".join(f"block b{i} {{ " + "[" * 30 + f"b{i - 1}" + "]" * 30 + " }\n"
-                                          for i in range(1, 10))
+    blocks = "block b0 { relu }\n" + "".join(
+        f"block b{i} {{ " + "[" * 30 + f"b{i - 1}" + "]" * 30 + " }\n" for i in range(1, 10)
+    )
     located(blocks + "input(8) - b9 - fc(10)", "layers nest more than 100 levels")
 
 
@@ -146,7 +149,6 @@ def test_check_command_gives_one_line_and_exit_1(tmp_path: Path, kind: str, caps
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith(f"netdsl: error: {path}: "), err
-
 
 
 def test_api_load_refuses_a_fifo(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ VALID = {
     "floats": "input(4) - dropout(0.5) - leakyrelu(alpha=1e-2) - fc(2)",
     "network block": "network n {\n  input(4)\n  fc(2)\n}",
     "multiline args": "input(1, 8, 8) - conv(4,\n   3,\n   pad=same) - fc(2)",
-    "train": "input(4) - fc(2)\ntrain {\n  epochs = 3\n  optimizer = sgd(lr=0.1, momentum=0.9)\n  data = \"a.npz\"\n}",
+    "train": 'input(4) - fc(2)\ntrain {\n  epochs = 3\n  optimizer = sgd(lr=0.1, momentum=0.9)\n  data = "a.npz"\n}',
     "branches": "input(4, 8, 8)\nadd {\n  conv(4, 3, pad=1)\n  | identity\n}\nfc(2)",
     "branches one line": "input(4, 8, 8) - concat { relu | tanh } - fc(2)",
 }
@@ -76,8 +76,9 @@ def test_rendered_error_has_location_source_and_caret() -> None:
     assert rendered[2].index("^") == rendered[1].index("5")
 
 
-@pytest.mark.parametrize("line", ["epochs = 3, batch = 32", "epochs = 3 batch = 32",
-                                  "optimizer = adam(lr=0.1) epochs = 3"])
+@pytest.mark.parametrize(
+    "line", ["epochs = 3, batch = 32", "epochs = 3 batch = 32", "optimizer = adam(lr=0.1) epochs = 3"]
+)
 def test_two_train_settings_on_one_line_name_the_rule(line: str) -> None:
     error = only_error(f"input(4) - fc(2)\ntrain {{\n  {line}\n}}\n")
     assert "one setting per line" in error.message and error.span.line == 3

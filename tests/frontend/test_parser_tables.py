@@ -15,8 +15,9 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.net"))
 
 
 def test_tables_were_built_from_this_grammar():
-    assert parser_tables.GRAMMAR_SHA256 == P.grammar_digest(P._grammar_text()), \
+    assert parser_tables.GRAMMAR_SHA256 == P.grammar_digest(P._grammar_text()), (
         "grammars/netdsl.lark changed: run python tools/build_parser.py"
+    )
 
 
 def test_the_parser_comes_from_the_tables_not_from_a_cache():
@@ -29,8 +30,9 @@ def test_the_parser_comes_from_the_tables_not_from_a_cache():
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_tables_parse_like_the_grammar(path: Path):
     built = P._build(P._grammar_text())
-    loaded = Lark._load_from_dict(parser_tables.DATA, parser_tables.MEMO, postlex=P.NewlinePostLex(),
-                                  propagate_positions=True)
+    loaded = Lark._load_from_dict(
+        parser_tables.DATA, parser_tables.MEMO, postlex=P.NewlinePostLex(), propagate_positions=True
+    )
     source = path.read_text(encoding="utf-8")
     assert loaded.parse(source) == built.parse(source)
 

@@ -28,13 +28,38 @@ from netdsl.ops import REGISTRY
 
 SEMANTIC_FUZZ_CASES = int(os.environ.get("NETDSL_FUZZ_CASES", "600"))
 # small programs: a forward pass of each takes milliseconds, so the cases are many
-SEEDS = ["lenet5", "seed000_mlp", "seed001_cnn", "seed002_cifar10", "seed002_fashion_dnn", "seed002_mnist_table",
-         "seed003_cnn", "seed004_keras_cnn", "keras_mnist_cnn", "digits_autoencoder", "dcgan_generator"]
+SEEDS = [
+    "lenet5",
+    "seed000_mlp",
+    "seed001_cnn",
+    "seed002_cifar10",
+    "seed002_fashion_dnn",
+    "seed002_mnist_table",
+    "seed003_cnn",
+    "seed004_keras_cnn",
+    "keras_mnist_cnn",
+    "digits_autoencoder",
+    "dcgan_generator",
+]
 SOURCES = [(EXAMPLES / f"{name}.net").read_text() for name in SEEDS]
 OP_NAMES = sorted(REGISTRY)
 NUMBERS = ["0", "1", "2", "3", "4", "5", "7", "8", "16", "33", "64", "0.5", "1000", "65535", "2147483647"]
-ARGUMENTS = ["stride=2", "pad=same", "pad=1", "dilation=2", "groups=2", "bias=false", "activation=relu",
-             "ceil=true", "rate=0.5", "layout=hwc", "x=1", "3x3", "(2, 3)", "-1"]
+ARGUMENTS = [
+    "stride=2",
+    "pad=same",
+    "pad=1",
+    "dilation=2",
+    "groups=2",
+    "bias=false",
+    "activation=relu",
+    "ceil=true",
+    "rate=0.5",
+    "layout=hwc",
+    "x=1",
+    "3x3",
+    "(2, 3)",
+    "-1",
+]
 # the forward pass is skipped beyond these (the case still runs load, codegen and draw): time, not safety
 MAX_FORWARD_MACS = 20_000_000
 MAX_WINDOW_AREA = 400
@@ -47,7 +72,7 @@ def _replace_nth(pattern: re.Pattern, text: str, n: int, new: str) -> str:
     if not matches:
         return text
     match = matches[n % len(matches)]
-    return text[:match.start()] + new + text[match.end():]
+    return text[: match.start()] + new + text[match.end() :]
 
 
 @st.composite
@@ -69,15 +94,18 @@ def edited(draw) -> str:
         else:
             lines = text.split("\n")
             i = n % len(lines)
-            lines[i:i + 1] = [] if kind == "delete line" else [lines[i], lines[i]]
+            lines[i : i + 1] = [] if kind == "delete line" else [lines[i], lines[i]]
             text = "\n".join(lines)
     return text
 
 
 def _forward_is_cheap(model) -> bool:
     areas = [int(np.prod(n.attrs["kernel"])) for n in model.graph if isinstance(n.attrs.get("kernel"), tuple)]
-    return model.totals.macs <= MAX_FORWARD_MACS and max(areas, default=1) <= MAX_WINDOW_AREA \
+    return (
+        model.totals.macs <= MAX_FORWARD_MACS
+        and max(areas, default=1) <= MAX_WINDOW_AREA
         and model.totals.trainable <= 5_000_000
+    )
 
 
 def run_everything(text: str) -> str:
@@ -114,8 +142,14 @@ def test_edited_programs_run_or_are_refused() -> None:
     """Every case ends well, and the edits are not all refusals: many compile, generate, draw and run."""
     outcomes: dict[str, int] = {}
 
-    @settings(max_examples=SEMANTIC_FUZZ_CASES, deadline=None, derandomize=True, database=None, print_blob=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=SEMANTIC_FUZZ_CASES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(edited())
     def case(text: str) -> None:
         outcome = run_everything(text)

@@ -21,13 +21,25 @@ def error(*settings: str):
 
 
 def test_the_contracts_example_section() -> None:
-    c = config("data = cifar10", "optimizer = rmsprop(lr=0.0001, decay=1e-6)", "schedule = cosine", "warmup = 2",
-               "augment = (flip, shift(0.1), crop(4), rotate(15), cutout(8))",
-               "early_stop = val_loss(patience=5, min_delta=0)", 'classes = "classes.txt"', "epochs = 25")
+    c = config(
+        "data = cifar10",
+        "optimizer = rmsprop(lr=0.0001, decay=1e-6)",
+        "schedule = cosine",
+        "warmup = 2",
+        "augment = (flip, shift(0.1), crop(4), rotate(15), cutout(8))",
+        "early_stop = val_loss(patience=5, min_delta=0)",
+        'classes = "classes.txt"',
+        "epochs = 25",
+    )
     assert c.decay == 1e-6 and c.lr == 0.0001 and "decay" not in c.optimizer_kwargs()
     assert c.schedule == Schedule("cosine") and c.warmup == 2 and c.epochs == 25
-    assert c.augment == (Transform("flip"), Transform("shift", (0.1, 0.1)), Transform("crop", (4,)),
-                         Transform("rotate", (15.0,)), Transform("cutout", (8,)))
+    assert c.augment == (
+        Transform("flip"),
+        Transform("shift", (0.1, 0.1)),
+        Transform("crop", (4,)),
+        Transform("rotate", (15.0,)),
+        Transform("cutout", (8,)),
+    )
     assert c.early_stop == EarlyStop("val_loss", 5, 0.0) and c.classes == "classes.txt"
 
 
@@ -36,14 +48,21 @@ def test_defaults_are_off() -> None:
     assert (c.schedule, c.warmup, c.augment, c.early_stop, c.classes, c.decay) == (None, 0, (), None, None, 0.0)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("step(every=10, gamma=0.1)", Schedule("step", (("every", 10), ("gamma", 0.1)))),
-    ("step(10)", Schedule("step", (("every", 10), ("gamma", 0.1)))),
-    ("step(step_size=3, gamma=0.5)", Schedule("step", (("every", 3), ("gamma", 0.5)))),
-    ("exponential(gamma=0.95)", Schedule("exponential", (("gamma", 0.95),))),
-    ("onecycle(max_lr=0.1)", Schedule("onecycle", (("max_lr", 0.1), ("pct_start", 0.3), ("div_factor", 25.0),
-                                                   ("final_div_factor", 1e4)))),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("step(every=10, gamma=0.1)", Schedule("step", (("every", 10), ("gamma", 0.1)))),
+        ("step(10)", Schedule("step", (("every", 10), ("gamma", 0.1)))),
+        ("step(step_size=3, gamma=0.5)", Schedule("step", (("every", 3), ("gamma", 0.5)))),
+        ("exponential(gamma=0.95)", Schedule("exponential", (("gamma", 0.95),))),
+        (
+            "onecycle(max_lr=0.1)",
+            Schedule(
+                "onecycle", (("max_lr", 0.1), ("pct_start", 0.3), ("div_factor", 25.0), ("final_div_factor", 1e4))
+            ),
+        ),
+    ],
+)
 def test_schedules(text: str, expected: Schedule) -> None:
     assert config(f"schedule = {text}").schedule == expected
 
@@ -52,22 +71,35 @@ def test_onecycle_max_lr_defaults_to_the_optimizers_lr() -> None:
     assert config("schedule = onecycle").schedule.get("max_lr") is None
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("flip", (Transform("flip"),)),
-    ("shift(3)", (Transform("shift", (3, 3)),)),
-    ("(horizontal_flip, width_shift_range(0.1), height_shift_range(0.2), rotation_range(20))",
-     (Transform("flip"), Transform("shift", (0, 0.1)), Transform("shift", (0.2, 0)), Transform("rotate", (20.0,)))),
-    ("random_crop(4)", (Transform("crop", (4,)),)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("flip", (Transform("flip"),)),
+        ("shift(3)", (Transform("shift", (3, 3)),)),
+        (
+            "(horizontal_flip, width_shift_range(0.1), height_shift_range(0.2), rotation_range(20))",
+            (
+                Transform("flip"),
+                Transform("shift", (0, 0.1)),
+                Transform("shift", (0.2, 0)),
+                Transform("rotate", (20.0,)),
+            ),
+        ),
+        ("random_crop(4)", (Transform("crop", (4,)),)),
+    ],
+)
 def test_augmentations_and_keras_aliases(text: str, expected: tuple) -> None:
     assert config(f"augment = {text}").augment == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("val_accuracy", EarlyStop("val_accuracy", 5, 0.0)),
-    ("val_acc(patience=2)", EarlyStop("val_accuracy", 2, 0.0)),
-    ("loss(3, 0.01)", EarlyStop("loss", 3, 0.01)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("val_accuracy", EarlyStop("val_accuracy", 5, 0.0)),
+        ("val_acc(patience=2)", EarlyStop("val_accuracy", 2, 0.0)),
+        ("loss(3, 0.01)", EarlyStop("loss", 3, 0.01)),
+    ],
+)
 def test_early_stop(text: str, expected: EarlyStop) -> None:
     stop = config(f"early_stop = {text}").early_stop
     assert stop == expected and stop.mode == ("max" if "acc" in text else "min")
@@ -116,8 +148,7 @@ BAD = [
 
 
 @pytest.mark.parametrize("settings, message, hint, line, column", BAD)
-def test_bad_settings_are_located(settings: list[str], message: str, hint: str | None, line: int,
-                                  column: int) -> None:
+def test_bad_settings_are_located(settings: list[str], message: str, hint: str | None, line: int, column: int) -> None:
     diagnostic = error(*settings)
     assert message in diagnostic.message
     assert (diagnostic.span.line, diagnostic.span.column) == (line, column)
@@ -133,13 +164,14 @@ def test_check_stays_light_with_the_new_settings() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from netdsl.compiler import compile_source; "
-            "compile_source(open(sys.argv[1]).read(), 'x.net'); "
-            "print(sorted(m for m in ('numpy', 'jinja2', 'matplotlib', 'onnx') if m in sys.modules))")
+    code = (
+        "import sys; from netdsl.compiler import compile_source; "
+        "compile_source(open(sys.argv[1]).read(), 'x.net'); "
+        "print(sorted(m for m in ('numpy', 'jinja2', 'matplotlib', 'onnx') if m in sys.modules))"
+    )
     import tempfile
 
     with tempfile.NamedTemporaryFile("w", suffix=".net", delete=False) as handle:
         handle.write(NET + "train {\n schedule = cosine\n augment = (flip, crop(4))\n early_stop = val_loss\n}\n")
     out = subprocess.run([sys.executable, "-c", code, handle.name], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
-

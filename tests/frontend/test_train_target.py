@@ -20,8 +20,11 @@ def test_target_input_defaults_to_mse() -> None:
 
 
 def test_an_explicit_loss_stays() -> None:
-    config = compile_text(AUTOENCODER.replace("target = input", "target = input\n    loss = binary_cross_entropy")
-                          ).networks[0].train
+    config = (
+        compile_text(AUTOENCODER.replace("target = input", "target = input\n    loss = binary_cross_entropy"))
+        .networks[0]
+        .train
+    )
     assert config.loss == "binary_cross_entropy"
 
 

@@ -22,8 +22,9 @@ N = helper.make_node
 
 
 def netdsl_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def failed(result: subprocess.CompletedProcess, status: int = 1) -> list[str]:
@@ -79,12 +80,17 @@ def test_load_gives_a_model_with_the_onnx_weights(resnet: Path) -> None:
 
 
 def test_unsupported_ops_are_listed_once_per_op_type_and_nothing_is_written(tmp_path) -> None:
-    nodes = [N("Exp", ["x"], ["a"], name="first_exp"), N("Exp", ["a"], ["b"]), N("Relu", ["b"], ["c"]),
-             N("Neg", ["c"], ["y"], name="negate")]
+    nodes = [
+        N("Exp", ["x"], ["a"], name="first_exp"),
+        N("Exp", ["a"], ["b"]),
+        N("Relu", ["b"], ["c"]),
+        N("Neg", ["c"], ["y"], name="negate"),
+    ]
     path = save(tmp_path / "m.onnx", nodes, [], [None, 3, 4, 4], None)
     lines = failed(netdsl_cli("import", path, cwd=tmp_path))
-    assert lines[0] == (f"netdsl: error: {path}: unsupported ONNX op Exp: node first_exp (and 1 more node): no netdsl "
-                        "op computes it")
+    assert lines[0] == (
+        f"netdsl: error: {path}: unsupported ONNX op Exp: node first_exp (and 1 more node): no netdsl op computes it"
+    )
     assert lines[1] == f"netdsl: error: {path}: unsupported ONNX op Neg: node negate: no netdsl op computes it"
     assert lines[2].startswith("netdsl: note: netdsl imports these ONNX ops: Add, AveragePool,") and "Relu" in lines[2]
     assert not (tmp_path / "m.net").exists() and not (tmp_path / "m.npz").exists()
@@ -99,7 +105,8 @@ def test_load_reports_each_unsupported_op_type_as_its_own_error(tmp_path) -> Non
     errors = caught.value.diagnostics
     assert [d.message.split(": ", 1)[1] for d in errors] == [
         "unsupported ONNX op Exp: node first_exp: no netdsl op computes it",
-        "unsupported ONNX op Neg: node negate: no netdsl op computes it"]
+        "unsupported ONNX op Neg: node negate: no netdsl op computes it",
+    ]
     assert all("\n" not in d.message and d.hint.startswith("netdsl imports these ONNX ops:") for d in errors)
 
 
@@ -117,20 +124,33 @@ def test_a_failed_verification_writes_nothing(resnet: Path, tmp_path, monkeypatc
 
 def _two_inputs(path: Path) -> Path:
     a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 3])
-    return save(path, [N("Add", ["a", "b"], ["y"])], [], [1, 3], None,
-                inputs=[a, helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 3])])
+    return save(
+        path,
+        [N("Add", ["a", "b"], ["y"])],
+        [],
+        [1, 3],
+        None,
+        inputs=[a, helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 3])],
+    )
 
 
-@pytest.mark.parametrize("make,expected", [
-    (lambda p: p.write_bytes(b""), "empty file, not an ONNX model"),
-    (lambda p: p.write_text("input(3, 8, 8) - conv(4, 3)\n"), "not an ONNX model, or a truncated one"),
-    (lambda p: _two_inputs(p), "the model has 2 inputs (a, b); netdsl imports networks with one input"),
-    (lambda p: save(p, [N("Relu", ["x"], ["y"])], [], [None, 3, None, None], None),
-     "input x has dynamic sizes (3 x ? x ?); give them with --input-shape C,H,W"),
-    (lambda p: save(p, [N("Relu", ["x"], ["y"])], [], [None, 3, 8, 2, 2, 2], None),
-     "input x has rank 6; netdsl imports vectors (N x F), sequences (N x C x L), images (N x C x H x W) and "
-     "volumes (N x C x D x H x W)"),
-])
+@pytest.mark.parametrize(
+    "make,expected",
+    [
+        (lambda p: p.write_bytes(b""), "empty file, not an ONNX model"),
+        (lambda p: p.write_text("input(3, 8, 8) - conv(4, 3)\n"), "not an ONNX model, or a truncated one"),
+        (lambda p: _two_inputs(p), "the model has 2 inputs (a, b); netdsl imports networks with one input"),
+        (
+            lambda p: save(p, [N("Relu", ["x"], ["y"])], [], [None, 3, None, None], None),
+            "input x has dynamic sizes (3 x ? x ?); give them with --input-shape C,H,W",
+        ),
+        (
+            lambda p: save(p, [N("Relu", ["x"], ["y"])], [], [None, 3, 8, 2, 2, 2], None),
+            "input x has rank 6; netdsl imports vectors (N x F), sequences (N x C x L), images (N x C x H x W) and "
+            "volumes (N x C x D x H x W)",
+        ),
+    ],
+)
 def test_bad_files_get_one_line(tmp_path, make, expected: str) -> None:
     path = tmp_path / "m.onnx"
     make(path)
@@ -146,8 +166,13 @@ def test_truncated_file(resnet: Path, tmp_path) -> None:
 
 
 def test_dynamic_sizes_with_input_shape(tmp_path) -> None:
-    path = save(tmp_path / "m.onnx", [N("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])],
-                [const("w", weights(2, 3, 3, 3))], [None, 3, None, None], None)
+    path = save(
+        tmp_path / "m.onnx",
+        [N("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])],
+        [const("w", weights(2, 3, 3, 3))],
+        [None, 3, None, None],
+        None,
+    )
     result = netdsl_cli("import", path, "--input-shape", "3,10,12", "--verify", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "input(3, 10, 12)" in (tmp_path / "m.net").read_text()
@@ -161,11 +186,13 @@ def test_missing_file_is_usage(tmp_path) -> None:
 
 
 def test_external_data_is_read(tmp_path) -> None:
-    path = save(tmp_path / "m.onnx", [N("Conv", ["x", "w"], ["y"])], [const("w", weights(8, 3, 3, 3))],
-                [None, 3, 5, 5], None)
+    path = save(
+        tmp_path / "m.onnx", [N("Conv", ["x", "w"], ["y"])], [const("w", weights(8, 3, 3, 3))], [None, 3, 5, 5], None
+    )
     model = onnx.load(str(path))
-    onnx.save(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location="m.data",
-              size_threshold=0)
+    onnx.save(
+        model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location="m.data", size_threshold=0
+    )
     assert (tmp_path / "m.data").exists()
     text, tensors = netdsl.import_onnx(path)
     assert tensors["w.weight"].shape == (8, 3, 3, 3)

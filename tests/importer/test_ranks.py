@@ -8,8 +8,12 @@ from onnx_graphs import agrees, const, save, weights
 
 
 def _batchnorm(name: str, source: str, channels: int) -> tuple:
-    tensors = [const(f"{name}_s", weights(channels) + 1), const(f"{name}_b", weights(channels)),
-               const(f"{name}_m", weights(channels)), const(f"{name}_v", np.abs(weights(channels)) + 0.5)]
+    tensors = [
+        const(f"{name}_s", weights(channels) + 1),
+        const(f"{name}_b", weights(channels)),
+        const(f"{name}_m", weights(channels)),
+        const(f"{name}_v", np.abs(weights(channels)) + 0.5),
+    ]
     node = helper.make_node("BatchNormalization", [source, *(t.name for t in tensors)], [name], epsilon=1e-3)
     return node, tensors
 
@@ -35,14 +39,19 @@ def test_a_volume_network_imports(tmp_path) -> None:
     """Conv3d with per-axis kernel, stride and pads, batchnorm, a max pool with ceil, a global max pool."""
     bn, bn_tensors = _batchnorm("n", "c", 4)
     nodes = [
-        helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3, 1], pads=[1, 0, 0, 1, 0, 0],
-                         strides=[1, 2, 1], group=2),
+        helper.make_node(
+            "Conv", ["x", "w"], ["c"], kernel_shape=[3, 3, 1], pads=[1, 0, 0, 1, 0, 0], strides=[1, 2, 1], group=2
+        ),
         bn,
         helper.make_node("MaxPool", ["n"], ["p"], kernel_shape=[2, 2, 2], strides=[2, 2, 2], ceil_mode=1),
         helper.make_node("ConvTranspose", ["p", "dw", "db"], ["d"], kernel_shape=[2, 2, 2], strides=[2, 2, 2]),
         helper.make_node("GlobalMaxPool", ["d"], ["y"]),
     ]
-    tensors = [const("w", weights(4, 1, 3, 3, 1)), *bn_tensors, const("dw", weights(4, 3, 2, 2, 2)),
-               const("db", weights(3))]
+    tensors = [
+        const("w", weights(4, 1, 3, 3, 1)),
+        *bn_tensors,
+        const("dw", weights(4, 3, 2, 2, 2)),
+        const("db", weights(3)),
+    ]
     text = agrees(save(tmp_path / "vol.onnx", nodes, tensors, [None, 2, 5, 7, 4]), (2, 5, 7, 4))
     assert "input(2, 5, 7, 4)" in text and "3x3x1" in text and "stride=(1, 2, 1)" in text, text

@@ -12,8 +12,12 @@ import netdsl
 
 # Examples whose export the importer cannot read yet, with the reason; strict: one that starts passing fails
 NOT_YET = {"seed001_text": "the importer does not read embedding's Cast-Gather-Reshape or write input(L, tokens=V)"}
-EXAMPLE_FILES = [pytest.param(p, id=p.stem, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[p.stem]))
-                 if p.stem in NOT_YET else pytest.param(p, id=p.stem) for p in sorted(EXAMPLES.glob("*.net"))]
+EXAMPLE_FILES = [
+    pytest.param(p, id=p.stem, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[p.stem]))
+    if p.stem in NOT_YET
+    else pytest.param(p, id=p.stem)
+    for p in sorted(EXAMPLES.glob("*.net"))
+]
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES)

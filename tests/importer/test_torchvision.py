@@ -37,8 +37,16 @@ def test_torchvision_import(tmp_path, name: str, opset: int, folding: bool) -> N
     path = tmp_path / f"{name}.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), str(path), opset_version=opset, do_constant_folding=folding, dynamo=False,
-                          input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+        torch.onnx.export(
+            model,
+            (x,),
+            str(path),
+            opset_version=opset,
+            do_constant_folding=folding,
+            dynamo=False,
+            input_names=["x"],
+            dynamic_axes={"x": {0: "batch"}},
+        )
     imported = netdsl.load(path)
     with torch.no_grad():
         expected = model(x).numpy()

@@ -14,8 +14,10 @@ from netdsl.ir.decompose import expand
 from netdsl.ops.base import OpDef, Step
 
 SWISH = ops.REGISTRY["swish"]
-PROGRAM = ("input(3, 7, 6)\nconv(4, 3, pad=same) - swish\n"
-           "add { identity | conv(4, 1, activation=swish) }\nswish - globalavgpool - flatten - fc(3)")
+PROGRAM = (
+    "input(3, 7, 6)\nconv(4, 3, pad=same) - swish\n"
+    "add { identity | conv(4, 1, activation=swish) }\nswish - globalavgpool - flatten - fc(3)"
+)
 
 
 def test_expand_replaces_only_what_the_backend_lacks() -> None:
@@ -67,8 +69,9 @@ def test_generated_numpy_through_the_decomposition_matches(tmp_path, monkeypatch
     model = netdsl.loads(PROGRAM, file="composite.net")
     native = Executor(model.graph)
     native.init_params(0)
-    monkeypatch.setattr(render, "has_snippet", lambda target, op: op is not SWISH and hasattr(
-        render.fragments(target), op.name))
+    monkeypatch.setattr(
+        render, "has_snippet", lambda target, op: op is not SWISH and hasattr(render.fragments(target), op.name)
+    )
     files = generate(model, "numpy", source="composite.net")
     assert "sigmoid(" in files["composite.py"] and "swish" in files["composite.py"]
     write(files, tmp_path)
@@ -105,8 +108,9 @@ def test_generated_pytorch_through_the_decomposition_matches(tmp_path, monkeypat
     model = netdsl.loads(PROGRAM, file="composite.net")
     native = Executor(model.graph)
     native.init_params(0)
-    monkeypatch.setattr(render, "has_snippet", lambda target, op: op is not SWISH and hasattr(
-        render.fragments(target), op.name))
+    monkeypatch.setattr(
+        render, "has_snippet", lambda target, op: op is not SWISH and hasattr(render.fragments(target), op.name)
+    )
     files = generate(model, "pytorch", source="composite.net")
     assert "F.silu" not in files["composite.py"] and "torch.sigmoid(" in files["composite.py"]
     write(files, tmp_path)

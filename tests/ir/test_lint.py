@@ -28,30 +28,40 @@ def test_warning(text: str, fragment: str) -> None:
     assert any(fragment in m for m in messages), messages
 
 
-@pytest.mark.parametrize("text", [
-    "input(1, 28, 28) - conv(8, 3, pad=same) - relu - maxpool(2) - fc(10) - relu - output(2)",
-    "input(3, 8, 8) - add { conv(3, 1, stride=2, bias=false) - bn | avgpool(2) }",
-    "input(1, 12, 12) - maxpool(2, ceil=true) - maxpool(3, stride=2, pad=same)",
-    "input(3, 2, 2) - conv(8, 3, pad=same) - relu - flatten - output(2)",  # a 3x3 window on 2x2: padding 2 of 4
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "input(1, 28, 28) - conv(8, 3, pad=same) - relu - maxpool(2) - fc(10) - relu - output(2)",
+        "input(3, 8, 8) - add { conv(3, 1, stride=2, bias=false) - bn | avgpool(2) }",
+        "input(1, 12, 12) - maxpool(2, ceil=true) - maxpool(3, stride=2, pad=same)",
+        "input(3, 2, 2) - conv(8, 3, pad=same) - relu - flatten - output(2)",  # a 3x3 window on 2x2: padding 2 of 4
+    ],
+)
 def test_clean_nets_have_no_warnings(text: str) -> None:
     assert warnings(text) == []
 
 
-@pytest.mark.parametrize("chain", ["conv(8, 3) - conv(8, 3)", "conv(8, 3) - bn - conv(8, 3)",
-                                   "conv(8, 3) - dropout(0.2) - conv(8, 1)"])
+@pytest.mark.parametrize(
+    "chain", ["conv(8, 3) - conv(8, 3)", "conv(8, 3) - bn - conv(8, 3)", "conv(8, 3) - dropout(0.2) - conv(8, 1)"]
+)
 def test_stacked_convs_without_an_activation_warn(chain: str) -> None:
     found = [w for w in warnings(f"input(3, 16, 16)\n{chain}\nfc(2)") if "no activation between" in w.message]
     assert len(found) == 1 and found[0].message.startswith("conv_1 and conv_2 are convolutions")
     assert found[0].span.line == 2 and "add an activation such as relu after conv_1" in found[0].hint
 
 
-@pytest.mark.parametrize("chain", ["conv(8, 3) - relu - conv(8, 3)", "conv(8, 3, activation=relu) - conv(8, 3)",
-                                   "conv(8, 3) - maxpool(2) - conv(8, 3)",
-                                   "conv(8, 3, groups=1) - leakyrelu - conv(4, 1)",
-                                   "conv(6, 3, groups=3) - conv(8, 1)",
-                                   "conv(2, 1) - bn - conv(8, 1)",  # a linear bottleneck: 3 -> 2 -> 8
-                                   "add { conv(3, 3, pad=1) | identity } - conv(8, 3)"])
+@pytest.mark.parametrize(
+    "chain",
+    [
+        "conv(8, 3) - relu - conv(8, 3)",
+        "conv(8, 3, activation=relu) - conv(8, 3)",
+        "conv(8, 3) - maxpool(2) - conv(8, 3)",
+        "conv(8, 3, groups=1) - leakyrelu - conv(4, 1)",
+        "conv(6, 3, groups=3) - conv(8, 1)",
+        "conv(2, 1) - bn - conv(8, 1)",  # a linear bottleneck: 3 -> 2 -> 8
+        "add { conv(3, 3, pad=1) | identity } - conv(8, 3)",
+    ],
+)
 def test_convs_with_a_nonlinearity_or_a_depthwise_factorization_do_not(chain: str) -> None:
     assert not [w for w in warnings(f"input(3, 16, 16)\n{chain}\nfc(2)") if "no activation between" in w.message]
 
@@ -77,8 +87,9 @@ network t {{
 
 def test_a_block_warning_is_given_once_for_all_its_uses() -> None:
     [warning] = warnings(BLOCK_USED.format(uses="basic(8) - basic(8) - basic(8) - basic(8)"))
-    assert warning.message == ("conv_1's bias is cancelled by batchnorm_1, which subtracts the mean "
-                               "(in 4 uses of block `basic`)")
+    assert warning.message == (
+        "conv_1's bias is cancelled by batchnorm_1, which subtracts the mean (in 4 uses of block `basic`)"
+    )
     assert warning.span.line == 2 and warning.hint == "write bias=false to save the parameters"
 
 

@@ -35,8 +35,11 @@ def sizes_and_layer(draw) -> tuple[tuple[int, ...], str]:
     if op == "zeropad":
         return sizes, f"zeropad({draw(st.integers(0, 2))})"
     ceil = draw(st.booleans())
-    return sizes, f"{op}({axes(2, 3)}, stride={s}, pad={'same' if pad == 'same' else 'valid'}, " \
-                  f"ceil={'true' if ceil else 'false'})"
+    return (
+        sizes,
+        f"{op}({axes(2, 3)}, stride={s}, pad={'same' if pad == 'same' else 'valid'}, "
+        f"ceil={'true' if ceil else 'false'})",
+    )
 
 
 @settings(max_examples=80, deadline=None, derandomize=True)

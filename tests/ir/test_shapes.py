@@ -12,8 +12,10 @@ def conv_out(i: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
     return (i + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-@pytest.mark.parametrize("i,k,s,p,d", [(28, 5, 1, 0, 1), (224, 11, 4, 0, 1), (7, 3, 2, 1, 1), (9, 3, 1, 0, 2),
-                                       (10, 4, 3, 2, 1), (5, 5, 1, 0, 1)])
+@pytest.mark.parametrize(
+    "i,k,s,p,d",
+    [(28, 5, 1, 0, 1), (224, 11, 4, 0, 1), (7, 3, 2, 1, 1), (9, 3, 1, 0, 2), (10, 4, 3, 2, 1), (5, 5, 1, 0, 1)],
+)
 def test_valid_and_int_padding(i: int, k: int, s: int, p: int, d: int) -> None:
     graph = graph_of(f"input(2, {i}, {i}) - conv(3, {k}, stride={s}, pad={p}, dilation={d})")
     o = conv_out(i, k, s, p, d)
@@ -29,8 +31,9 @@ def test_same_is_tensorflow_same(i: int, k: int, s: int) -> None:
     assert graph.output.attrs["pads"] == (total // 2, total // 2, total - total // 2, total - total // 2)
 
 
-@pytest.mark.parametrize("i,k,s,expected", [(112, 3, 2, 56), (56, 3, 2, 28), (14, 2, 2, 7), (13, 2, 2, 7),
-                                            (6, 3, 2, 3)])
+@pytest.mark.parametrize(
+    "i,k,s,expected", [(112, 3, 2, 56), (56, 3, 2, 28), (14, 2, 2, 7), (13, 2, 2, 7), (6, 3, 2, 3)]
+)
 def test_ceil_pooling(i: int, k: int, s: int, expected: int) -> None:
     graph = graph_of(f"input(1, {i}, {i}) - maxpool({k}, stride={s}, ceil=true)")
     assert graph.output.shape == (1, expected, expected)
@@ -65,12 +68,18 @@ def test_concat_adds_channels_and_fc_flattens() -> None:
 
 
 SHAPE_ERRORS = [
-    ("input(1, 32, 32) - conv(6, 5) - maxpool(2) - conv(16, 5) - relu - maxpool(2) - conv(16, 7)",
-     "conv(16, 7) needs an input of at least 7x7, but maxpool_2 gives 16x5x5"),
-    ("input(4, 8, 8) - add { conv(4, 3) | identity }",
-     "add needs every branch to give the same shape, but conv_1 gives 4x6x6, input_1 gives 4x8x8"),
-    ("input(4, 8, 8) - concat { conv(4, 3) | identity }",
-     "concat joins along channels and needs equal spatial sizes, but conv_1 gives 4x6x6, input_1 gives 4x8x8"),
+    (
+        "input(1, 32, 32) - conv(6, 5) - maxpool(2) - conv(16, 5) - relu - maxpool(2) - conv(16, 7)",
+        "conv(16, 7) needs an input of at least 7x7, but maxpool_2 gives 16x5x5",
+    ),
+    (
+        "input(4, 8, 8) - add { conv(4, 3) | identity }",
+        "add needs every branch to give the same shape, but conv_1 gives 4x6x6, input_1 gives 4x8x8",
+    ),
+    (
+        "input(4, 8, 8) - concat { conv(4, 3) | identity }",
+        "concat joins along channels and needs equal spatial sizes, but conv_1 gives 4x6x6, input_1 gives 4x8x8",
+    ),
     ("input(3, 8, 8) - conv(4, 3, groups=2)", "groups=2, which must divide both the input channels (3"),
     ("input(10) - conv(4, 3)", "a sequence (C x L) or a volume (C x D x H x W), but input_1 gives a vector of 10"),
     ("input(10) - maxpool(2)", "needs an image input"),

@@ -10,8 +10,10 @@ from netdsl.ir.structure import Instance, Repeat, block_tree, instances, runs
 
 
 def _names(units: list) -> list[str]:
-    return [u.path if isinstance(u, Instance) else f"{u.base}*{len(u.uses)}" if isinstance(u, Repeat) else u.name
-            for u in units]
+    return [
+        u.path if isinstance(u, Instance) else f"{u.base}*{len(u.uses)}" if isinstance(u, Repeat) else u.name
+        for u in units
+    ]
 
 
 def test_resnet18_top_level_and_uses() -> None:
@@ -33,8 +35,12 @@ def test_repeated_uses_become_one_repeat() -> None:
     graph = netdsl.load(EXAMPLES / "resnet50.net").graph
     steps = runs(block_tree(graph), graph)
     repeats = [s for s in steps if isinstance(s, Repeat)]
-    assert [(r.base, r.start, len(r.uses)) for r in repeats] == [("bottleneck", 1, 2), ("bottleneck", 3, 3),
-                                                                ("bottleneck", 6, 5), ("bottleneck", 11, 2)]
+    assert [(r.base, r.start, len(r.uses)) for r in repeats] == [
+        ("bottleneck", 1, 2),
+        ("bottleneck", 3, 3),
+        ("bottleneck", 6, 5),
+        ("bottleneck", 11, 2),
+    ]
     assert repeats[0].input == "bottleneck_down_1.relu_1" and repeats[0].output == "bottleneck_2.relu_1"
 
 

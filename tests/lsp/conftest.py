@@ -17,8 +17,9 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
 async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(), root_uri=EXAMPLES.as_uri()))
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=EXAMPLES.as_uri())
+    )
     yield
     await lsp_client.shutdown_session()
 
@@ -30,8 +31,9 @@ def check_json():
 
     def run(path: Path) -> dict:
         if path not in cache:
-            result = subprocess.run([sys.executable, "-m", "netdsl", "check", "--json", str(path)],
-                                    capture_output=True, text=True)
+            result = subprocess.run(
+                [sys.executable, "-m", "netdsl", "check", "--json", str(path)], capture_output=True, text=True
+            )
             cache[path] = json.loads(result.stdout)
         return cache[path]
 

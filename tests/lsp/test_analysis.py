@@ -14,8 +14,15 @@ def test_occurrences_of_blocks_parameters_labels_and_settings() -> None:
     text = (EXAMPLES / "resnet50.net").read_text()
     analysis = Analysis(text, "resnet50.net")
     kinds = {(o.kind, o.name) for o in analysis.occurrences}
-    assert {("block", "branch"), ("block_use", "branch"), ("param", "stride"), ("param_use", "c"),
-            ("layer", "conv"), ("branches", "add"), ("network", "resnet50")} <= kinds
+    assert {
+        ("block", "branch"),
+        ("block_use", "branch"),
+        ("param", "stride"),
+        ("param_use", "c"),
+        ("layer", "conv"),
+        ("branches", "add"),
+        ("network", "resnet50"),
+    } <= kinds
     line = text.split("\n").index("    bottleneck_down(128) - bottleneck(128) * 3") + 1
     [use, *_] = analysis.at(line, 10)
     assert use.kind == "block_use" and use.name == "bottleneck_down"
@@ -29,17 +36,20 @@ def test_a_broken_text_has_diagnostics_and_no_ast() -> None:
 
 
 def test_the_analysis_imports_nothing_heavy() -> None:
-    probe = ("import sys\nfrom netdsl.lsp import server\nfrom netdsl.lsp.analysis import Analysis\n"
-             "from netdsl.lsp import hints, hover, navigation, completion, diagnostics\n"
-             "from lsprotocol import types\n"
-             "a = Analysis(open(sys.argv[1]).read(), 'r.net')\n"
-             "whole = types.Range(types.Position(0, 0), types.Position(99, 0))\n"
-             "hints.inlay_hints(a, whole); hover.hover(a, types.Position(22, 6)); navigation.document_symbols(a)\n"
-             "completion.completions(a.text, 100); diagnostics.convert(a, 'file:///r.net')\n"
-             "print(' '.join(m for m in ('numpy', 'onnx', 'onnxruntime', 'jinja2', 'PIL', 'rich') "
-             "if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", probe, str(EXAMPLES / "resnet50.net")], capture_output=True,
-                            text=True)
+    probe = (
+        "import sys\nfrom netdsl.lsp import server\nfrom netdsl.lsp.analysis import Analysis\n"
+        "from netdsl.lsp import hints, hover, navigation, completion, diagnostics\n"
+        "from lsprotocol import types\n"
+        "a = Analysis(open(sys.argv[1]).read(), 'r.net')\n"
+        "whole = types.Range(types.Position(0, 0), types.Position(99, 0))\n"
+        "hints.inlay_hints(a, whole); hover.hover(a, types.Position(22, 6)); navigation.document_symbols(a)\n"
+        "completion.completions(a.text, 100); diagnostics.convert(a, 'file:///r.net')\n"
+        "print(' '.join(m for m in ('numpy', 'onnx', 'onnxruntime', 'jinja2', 'PIL', 'rich') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(EXAMPLES / "resnet50.net")], capture_output=True, text=True
+    )
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
 
 

@@ -12,9 +12,13 @@ def _labels(text: str) -> set[str]:
 
 
 def test_layer_positions_offer_ops_aliases_and_blocks() -> None:
-    for before in ("network n {\n    input(1, 8, 8)\n    ", "network n {\n    input(1, 8, 8) - ",
-                   "network n {\n    add {\n        relu\n      | ", "network n {\n    c1: ",
-                   "network n {\n    [relu - "):
+    for before in (
+        "network n {\n    input(1, 8, 8)\n    ",
+        "network n {\n    input(1, 8, 8) - ",
+        "network n {\n    add {\n        relu\n      | ",
+        "network n {\n    c1: ",
+        "network n {\n    [relu - ",
+    ):
         labels = _labels(BLOCKS + before)
         assert {"conv", "conv2d", "linear", "res", "identity"} <= labels, before
         assert "network" not in labels

@@ -15,8 +15,9 @@ TEXT = 'network n {\n    input(1, 8, 8)\n    conv(8, "😀é", strid=1)\n}\n'
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
 async def utf8(lsp_client: LanguageClient):
-    capabilities = types.ClientCapabilities(general=types.GeneralClientCapabilities(
-        position_encodings=[types.PositionEncodingKind.Utf8]))
+    capabilities = types.ClientCapabilities(
+        general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf8])
+    )
     await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities))
     yield
     await lsp_client.shutdown_session()

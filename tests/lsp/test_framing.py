@@ -32,11 +32,19 @@ def test_frames_split_anywhere_come_out_whole() -> None:
     assert bodies(b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n" + GOOD) == [BODY]
 
 
-@pytest.mark.parametrize("bad", [
-    b"Content-Length: abc\r\n\r\n{}", b"Content-Length: -5\r\n\r\n{}", b"\x00\xff" * 5000,
-    f"Content-Length: {MAX_FRAME_BYTES + 1}\r\n\r\n".encode(), b"Content-Length: 999\r\n\r\n{}",
-    b"Content-Length: 3\r\n\r\n{\"jsonrpc\": 1}", b"X-Other: 1\r\n\r\n{}", b"Content-Length: 10" + b" " * 9000,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"Content-Length: abc\r\n\r\n{}",
+        b"Content-Length: -5\r\n\r\n{}",
+        b"\x00\xff" * 5000,
+        f"Content-Length: {MAX_FRAME_BYTES + 1}\r\n\r\n".encode(),
+        b"Content-Length: 999\r\n\r\n{}",
+        b'Content-Length: 3\r\n\r\n{"jsonrpc": 1}',
+        b"X-Other: 1\r\n\r\n{}",
+        b"Content-Length: 10" + b" " * 9000,
+    ],
+)
 def test_a_bad_frame_costs_only_itself(bad: bytes) -> None:
     assert bodies(GOOD + bad + GOOD) == [BODY, BODY]
 
@@ -44,4 +52,4 @@ def test_a_bad_frame_costs_only_itself(bad: bytes) -> None:
 def test_the_end_of_input_is_the_end() -> None:
     assert bodies(b"") == []
     assert bodies(GOOD + b"Content-Len") == [BODY]
-    assert bodies(b"Content-Length: 50\r\n\r\n{\"a\"") == []
+    assert bodies(b'Content-Length: 50\r\n\r\n{"a"') == []

@@ -29,14 +29,20 @@ def _symbols_request(server: RawClient, uri: str) -> tuple[int, bytes]:
 
 
 def _open(server: RawClient, uri: str, text: str, version: int = 1) -> dict:
-    server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "netdsl", "version": version,
-                                                            "text": text}})
+    server.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "netdsl", "version": version, "text": text}}
+    )
     return _diagnostics(server, uri, version)
 
 
 def _diagnostics(server: RawClient, uri: str, version: int) -> dict:
-    return server.wait_for(lambda m: m.get("method") == "textDocument/publishDiagnostics"
-                           and m["params"]["uri"] == uri and m["params"].get("version") == version)
+    return server.wait_for(
+        lambda m: (
+            m.get("method") == "textDocument/publishDiagnostics"
+            and m["params"]["uri"] == uri
+            and m["params"].get("version") == version
+        )
+    )
 
 
 def test_unopened_documents_are_never_read(server, tmp_path) -> None:
@@ -96,8 +102,10 @@ def test_quick_edits_on_a_large_document_do_not_hold_up_a_hover(server) -> None:
 
     _open(server, uri, text("v1", ""))
     for version in range(2, 7):
-        server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                                 "contentChanges": [{"text": text(f"v{version}")}]})
+        server.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text(f"v{version}")}]},
+        )
     ident, hover = server.request_bytes("textDocument/hover", _hover(uri))
     server.send(hover)
     start = len(server.received)
@@ -105,9 +113,17 @@ def test_quick_edits_on_a_large_document_do_not_hold_up_a_hover(server) -> None:
     _diagnostics(server, uri, 6)
     after_edits = server.received[start:]
     hover_at = next(i for i, m in enumerate(after_edits) if m.get("id") == ident)
-    last_at = next(i for i, m in enumerate(after_edits) if m.get("method") == "textDocument/publishDiagnostics"
-                   and m["params"]["uri"] == uri and m["params"]["version"] == 6)
+    last_at = next(
+        i
+        for i, m in enumerate(after_edits)
+        if m.get("method") == "textDocument/publishDiagnostics"
+        and m["params"]["uri"] == uri
+        and m["params"]["version"] == 6
+    )
     assert hover_at < last_at
-    published = {m["params"]["version"] for m in server.received
-                 if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri}
+    published = {
+        m["params"]["version"]
+        for m in server.received
+        if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
+    }
     assert published & {3, 4, 5} == set() and 6 in published

@@ -14,8 +14,11 @@ from netdsl.lsp.hover import plain_text, renders_markdown
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
 async def plain(lsp_client: LanguageClient):
-    capabilities = types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
-        hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.PlainText])))
+    capabilities = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.PlainText])
+        )
+    )
     await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities))
     yield
     await lsp_client.shutdown_session()
@@ -37,11 +40,17 @@ async def test_a_block_use_hover_is_an_aligned_plain_table(plain) -> None:
 
 def test_markdown_is_the_default_and_plain_text_is_asked_for() -> None:
     assert renders_markdown(None) and renders_markdown(types.ClientCapabilities())
-    markdown_first = types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
-        hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown, types.MarkupKind.PlainText])))
+    markdown_first = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown, types.MarkupKind.PlainText])
+        )
+    )
     assert renders_markdown(markdown_first)
-    plain_only = types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
-        hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.PlainText])))
+    plain_only = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.PlainText])
+        )
+    )
     assert not renders_markdown(plain_only)
 
 

@@ -36,11 +36,13 @@ async def test_a_fault_is_reported_once_and_the_server_goes_on(faulty) -> None:
     assert len(logged) == 1 and "Traceback" in logged[0].message
 
     document.send_edit((0, 0), (0, 0), "# BOOM\n")  # the analysis of this text fails
-    completion = await faulty.text_document_completion_async(types.CompletionParams(
-        document.ident, types.Position(3, 4)))
+    completion = await faulty.text_document_completion_async(
+        types.CompletionParams(document.ident, types.Position(3, 4))
+    )
     assert list(completion) == []  # answered, empty: the analysis it needs failed
     assert sum("planted analysis fault" in m.message for m in faulty.messages) == 1
     assert await document.edit((0, 0), (1, 0), "") == []  # the next good text is analyzed as usual
-    completion = await faulty.text_document_completion_async(types.CompletionParams(
-        document.ident, types.Position(3, 4)))
+    completion = await faulty.text_document_completion_async(
+        types.CompletionParams(document.ident, types.Position(3, 4))
+    )
     assert "conv" in {item.label for item in completion.items}

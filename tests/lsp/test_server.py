@@ -25,8 +25,9 @@ async def test_diagnostics_are_those_of_check(client, check_json, tmp_path) -> N
         document = Document(client, path)
         found = await document.open()
         expected = check_json(path)["diagnostics"]
-        assert [(d.message.split("\nhint: ")[0], d.range.start.line + 1, d.range.start.character + 1)
-                for d in found] == [(e["message"], e["line"], e["column"]) for e in expected], path
+        assert [
+            (d.message.split("\nhint: ")[0], d.range.start.line + 1, d.range.start.character + 1) for d in found
+        ] == [(e["message"], e["line"], e["column"]) for e in expected], path
         assert all(d.severity == types.DiagnosticSeverity.Warning and d.source == "netdsl" for d in found)
         document.close()
     broken = tmp_path / "broken.net"
@@ -46,7 +47,7 @@ async def test_columns_are_utf16_units_by_default(client, tmp_path) -> None:
     document = Document(client, tmp_path / "wide.net")
     [error] = await document.open()
     line = text.split("\n")[2]
-    assert error.range.start == types.Position(2, len(line[:line.index("strid")].encode("utf-16-le")) // 2)
+    assert error.range.start == types.Position(2, len(line[: line.index("strid")].encode("utf-16-le")) // 2)
     document.close()
 
 
@@ -57,8 +58,9 @@ async def test_typo_is_underlined_and_fixed_by_one_action(client) -> None:
     [error] = await document.edit((where.line, 4), (where.line, 17), "globalavgpol")  # a typo, as in an edit
     assert error.message.startswith("unknown op 'globalavgpol'\nhint: did you mean 'globalavgpool'?")
     assert error.range == types.Range(where, types.Position(where.line, 16))
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        document.ident, error.range, types.CodeActionContext([error])))
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(document.ident, error.range, types.CodeActionContext([error]))
+    )
     [action] = actions
     assert action.kind == types.CodeActionKind.QuickFix and action.is_preferred
     fixed = apply_edits(document.text, action.edit.changes[document.uri])
@@ -71,15 +73,22 @@ async def test_shapes_inline_are_those_of_check(client, check_json) -> None:
     document = Document(client, RESNET50)
     await document.open()
     lines = document.text.split("\n")
-    hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
-        document.ident, types.Range(types.Position(0, 0), types.Position(len(lines), 0))))
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(document.ident, types.Range(types.Position(0, 0), types.Position(len(lines), 0)))
+    )
     by_line = {h.position.line: h for h in hints}
     layers = check_json(RESNET50)["layers"]
     # each line of the network's body, and the layer (or block use) that ends it
-    ends = {"input(3": "input_1", "conv(64, 7": "maxpool_1", "bottleneck_down(64": "bottleneck_2",
-            "bottleneck_down(128)": "bottleneck_5", "bottleneck_down(256)": "bottleneck_10",
-            "bottleneck_down(512)": "bottleneck_12", "globalavgpool": "globalavgpool_1",
-            "output(1000)": "output_1_softmax"}
+    ends = {
+        "input(3": "input_1",
+        "conv(64, 7": "maxpool_1",
+        "bottleneck_down(64": "bottleneck_2",
+        "bottleneck_down(128)": "bottleneck_5",
+        "bottleneck_down(256)": "bottleneck_10",
+        "bottleneck_down(512)": "bottleneck_12",
+        "globalavgpool": "globalavgpool_1",
+        "output(1000)": "output_1_softmax",
+    }
     for needle, name in ends.items():
         line = document.position_of(needle).line
         last = [layer for layer in layers if layer["name"] == name or layer["name"].startswith(name + ".")][-1]
@@ -96,10 +105,15 @@ async def test_hover_on_a_layer_equals_check_json(client, check_json) -> None:
     document = Document(client, RESNET50)
     await document.open()
     report = {layer["name"]: layer for layer in check_json(RESNET50)["layers"]}
-    for needle, name in (("conv(64, 7", "conv_1"), ("maxpool", "maxpool_1"), ("globalavgpool", "globalavgpool_1"),
-                         ("- bn - relu - maxpool", "batchnorm_1")):
-        hover = await client.text_document_hover_async(types.HoverParams(
-            document.ident, document.position_of(needle, occurrence=0, delta=2)))
+    for needle, name in (
+        ("conv(64, 7", "conv_1"),
+        ("maxpool", "maxpool_1"),
+        ("globalavgpool", "globalavgpool_1"),
+        ("- bn - relu - maxpool", "batchnorm_1"),
+    ):
+        hover = await client.text_document_hover_async(
+            types.HoverParams(document.ident, document.position_of(needle, occurrence=0, delta=2))
+        )
         text = hover.contents.value
         figures = _figures(text)
         layer = report[name]
@@ -110,8 +124,9 @@ async def test_hover_on_a_layer_equals_check_json(client, check_json) -> None:
         assert figures["receptive field"] == f"{size} /{stride}"
     hover = await client.text_document_hover_async(types.HoverParams(document.ident, document.position_of("conv(64")))
     assert "filters=64, kernel=7x7, stride=2x2, pad=3x3, dilation=1x1, groups=1, bias=false" in hover.contents.value
-    output = await client.text_document_hover_async(types.HoverParams(document.ident,
-                                                                      document.position_of("output(1000)")))
+    output = await client.text_document_hover_async(
+        types.HoverParams(document.ident, document.position_of("output(1000)"))
+    )
     fc, softmax = output.contents.value.split("**output_1_softmax**")
     assert "**output_1_flatten**" in fc and "implicit: fc flattens its input" in fc
     assert _figures(fc.split("**output_1**")[1])["params"] == f"{report['output_1']['params']:,}"
@@ -123,17 +138,21 @@ async def test_hover_on_a_block_use_shows_its_expansion(client, check_json) -> N
     document = Document(client, RESNET50)
     await document.open()
     layers = check_json(RESNET50)["layers"]
-    hover = await client.text_document_hover_async(types.HoverParams(
-        document.ident, document.position_of("bottleneck_down(128)", delta=3)))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(document.ident, document.position_of("bottleneck_down(128)", delta=3))
+    )
     text = hover.contents.value
     inside = [layer for layer in layers if layer["name"].startswith("bottleneck_down_2.")]
     params, macs = sum(layer["params"] for layer in inside), sum(layer["macs"] for layer in inside)
     assert f"→ {len(inside)} layers, {params:,} params, {macs:,} MACs, output 512x28x28" in text, text
     for layer in inside:
-        assert f"| `{layer['name']}` | `{layer['display']}` | {'x'.join(map(str, layer['shape']))} | " \
-               f"{layer['params']:,} | {layer['macs']:,} |" in text
-    repeated = await client.text_document_hover_async(types.HoverParams(
-        document.ident, document.position_of("bottleneck(256) * 5", delta=3)))
+        assert (
+            f"| `{layer['name']}` | `{layer['display']}` | {'x'.join(map(str, layer['shape']))} | "
+            f"{layer['params']:,} | {layer['macs']:,} |" in text
+        )
+    repeated = await client.text_document_hover_async(
+        types.HoverParams(document.ident, document.position_of("bottleneck(256) * 5", delta=3))
+    )
     first = [layer for layer in layers if layer["name"].startswith("bottleneck_7.")]
     assert f"→ {len(first)} layers, {sum(x['params'] for x in first):,} params" in repeated.contents.value
     assert "(first of 5 uses)" in repeated.contents.value
@@ -144,10 +163,14 @@ async def test_hover_on_a_train_setting_documents_it(client) -> None:
     document = Document(client, LENET)
     await document.open()
     hover = await client.text_document_hover_async(types.HoverParams(document.ident, document.position_of("epochs")))
-    assert "**epochs** (train setting)" in hover.contents.value and "passes over the training data" in \
-        hover.contents.value and "default: `10`" in hover.contents.value
-    optimizer = await client.text_document_hover_async(types.HoverParams(document.ident,
-                                                                         document.position_of("optimizer")))
+    assert (
+        "**epochs** (train setting)" in hover.contents.value
+        and "passes over the training data" in hover.contents.value
+        and "default: `10`" in hover.contents.value
+    )
+    optimizer = await client.text_document_hover_async(
+        types.HoverParams(document.ident, document.position_of("optimizer"))
+    )
     assert "`sgd(lr=0.01, momentum=0.0, nesterov=false, weight_decay=0.0)`" in optimizer.contents.value
     assert "`radam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0)`: RAdam" in optimizer.contents.value
     assert "(torch.optim.RAdam)" in optimizer.contents.value
@@ -200,8 +223,11 @@ async def test_definition_references_and_rename_of_a_block(client) -> None:
     use = document.position_of("branch(c, stride)", delta=2)
     [definition] = await client.text_document_definition_async(types.DefinitionParams(document.ident, use))
     assert definition.range.start == document.position_of("branch(c, stride=1)")
-    references = await client.text_document_references_async(types.ReferenceParams(
-        text_document=document.ident, position=use, context=types.ReferenceContext(include_declaration=True)))
+    references = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=document.ident, position=use, context=types.ReferenceContext(include_declaration=True)
+        )
+    )
     assert len(references) == 3
     prepared = await client.text_document_prepare_rename_async(types.PrepareRenameParams(document.ident, use))
     assert prepared.start == document.position_of("branch(c, stride)")
@@ -211,8 +237,9 @@ async def test_definition_references_and_rename_of_a_block(client) -> None:
     assert "residual(c, stride)" in renamed and "branch" not in renamed.split("\n", 1)[1]
     assert await document.replace_all(renamed) == []
     with pytest.raises(Exception, match="name of an op"):
-        await client.text_document_rename_async(types.RenameParams(
-            document.ident, document.position_of("residual"), "conv"))
+        await client.text_document_rename_async(
+            types.RenameParams(document.ident, document.position_of("residual"), "conv")
+        )
     document.close()
 
 
@@ -244,8 +271,10 @@ async def test_document_symbols(client) -> None:
     document = Document(client, LENET)
     await document.open()
     symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(document.ident))
-    assert [(s.name, s.kind) for s in symbols] == [("lenet5", types.SymbolKind.Class),
-                                                    ("train", types.SymbolKind.Namespace)]
+    assert [(s.name, s.kind) for s in symbols] == [
+        ("lenet5", types.SymbolKind.Class),
+        ("train", types.SymbolKind.Namespace),
+    ]
     assert symbols[0].detail == "61,706 params"
     assert [c.name for c in symbols[0].children] == ["c1", "s2", "c3", "s4", "f5", "f6", "out"]
     assert [c.name for c in symbols[1].children] == ["data", "loss", "optimizer", "epochs", "batch", "seed"]
@@ -265,15 +294,28 @@ async def test_formatting_gives_the_formatter_output(client, tmp_path) -> None:
     messy.write_text("network  n{\ninput( 1,28,28 )\n  conv(8,3)-relu   # first\nfc(10)}\n")
     document = Document(client, messy)
     await document.open()
-    edits = await client.text_document_formatting_async(types.DocumentFormattingParams(
-        document.ident, types.FormattingOptions(4, True)))
+    edits = await client.text_document_formatting_async(
+        types.DocumentFormattingParams(document.ident, types.FormattingOptions(4, True))
+    )
     assert apply_edits(document.text, edits) == format_source(messy.read_text())
     await document.replace_all(apply_edits(document.text, edits))
-    assert list(await client.text_document_formatting_async(types.DocumentFormattingParams(
-        document.ident, types.FormattingOptions(4, True)))) == []
+    assert (
+        list(
+            await client.text_document_formatting_async(
+                types.DocumentFormattingParams(document.ident, types.FormattingOptions(4, True))
+            )
+        )
+        == []
+    )
     await document.edit((1, 0), (1, 0), "conv(")  # broken: left as it is
-    assert list(await client.text_document_formatting_async(types.DocumentFormattingParams(
-        document.ident, types.FormattingOptions(4, True)))) == []
+    assert (
+        list(
+            await client.text_document_formatting_async(
+                types.DocumentFormattingParams(document.ident, types.FormattingOptions(4, True))
+            )
+        )
+        == []
+    )
     document.close()
 
 
@@ -289,16 +331,20 @@ async def test_typing_a_layer_keystroke_by_keystroke(client) -> None:
         cursor = types.Position(start.line, 5 + index)
         await client.text_document_completion_async(types.CompletionParams(document.ident, cursor))
         await client.text_document_hover_async(types.HoverParams(document.ident, cursor))
-        await client.text_document_inlay_hint_async(types.InlayHintParams(
-            document.ident, types.Range(types.Position(0, 0), types.Position(40, 0))))
+        await client.text_document_inlay_hint_async(
+            types.InlayHintParams(document.ident, types.Range(types.Position(0, 0), types.Position(40, 0)))
+        )
         await client.text_document_document_symbol_async(types.DocumentSymbolParams(document.ident))
         if char == "(":
             assert any("syntax error" in d.message for d in found)
     assert not client.messages, [m.message for m in client.messages]
     final = await document.edit((start.line, 4 + len(typed)), (start.line, 4 + len(typed)), "")
     assert final == []
-    hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
-        document.ident, types.Range(types.Position(start.line, 0), types.Position(start.line, 200))))
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(
+            document.ident, types.Range(types.Position(start.line, 0), types.Position(start.line, 200))
+        )
+    )
     assert [h.label for h in hints] == ["→ 2048x1x1"]
     document.close()
 
@@ -313,7 +359,7 @@ async def test_unclosed_braces_and_strings_mid_edit(client, tmp_path) -> None:
     assert set(items) == {"k"} and items["k"].detail == "default 3"  # from a text that never parsed; c given
     items = await _labels(client, document, types.Position(2, 0))
     assert items["b"].detail == "block b(c, k=3)" and "conv" in items
-    await document.edit((5, 9), (5, 9), ")\n}\ntrain n {\n    data = \"file")
+    await document.edit((5, 9), (5, 9), ')\n}\ntrain n {\n    data = "file')
     items = await _labels(client, document, types.Position(8, len('    data = "file')))
     assert items == {}  # inside a string
     assert not client.messages

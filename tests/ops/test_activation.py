@@ -37,8 +37,12 @@ def test_prelu_has_one_slope_per_channel_as_torch(shape: tuple) -> None:
 
 def test_gelu_and_elu_arguments() -> None:
     graph = graph_of("input(4) - gelu(approximate=tanh) - gelu - elu(alpha=0.5) - elu")
-    assert [n.attrs for n in graph.nodes[1:]] == [{"approximate": "tanh"}, {"approximate": "none"},
-                                                  {"alpha": 0.5}, {"alpha": 1.0}]
+    assert [n.attrs for n in graph.nodes[1:]] == [
+        {"approximate": "tanh"},
+        {"approximate": "none"},
+        {"alpha": 0.5},
+        {"alpha": 1.0},
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -14,14 +14,27 @@ RNG = np.random.default_rng(0)
 
 
 @settings(max_examples=80, deadline=None, derandomize=True)
-@given(c=st.sampled_from([2, 4]), h=st.integers(1, 6), w=st.integers(1, 6), filters=st.sampled_from([2, 6]),
-       k=st.integers(1, 4), s=st.integers(1, 3), p=st.integers(0, 2), op=st.integers(0, 2), d=st.integers(1, 2),
-       groups=st.sampled_from([1, 2]), bias=st.booleans())
-def test_deconv_is_torchs_conv_transpose2d(c: int, h: int, w: int, filters: int, k: int, s: int, p: int, op: int,
-                                           d: int, groups: int, bias: bool) -> None:
+@given(
+    c=st.sampled_from([2, 4]),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    filters=st.sampled_from([2, 6]),
+    k=st.integers(1, 4),
+    s=st.integers(1, 3),
+    p=st.integers(0, 2),
+    op=st.integers(0, 2),
+    d=st.integers(1, 2),
+    groups=st.sampled_from([1, 2]),
+    bias=st.booleans(),
+)
+def test_deconv_is_torchs_conv_transpose2d(
+    c: int, h: int, w: int, filters: int, k: int, s: int, p: int, op: int, d: int, groups: int, bias: bool
+) -> None:
     torch = torch_or_skip()
-    text = (f"input({c}, {h}, {w}) - deconv({filters}, {k}, stride={s}, pad={p}, output_pad={op}, dilation={d}, "
-            f"groups={groups}, bias={'true' if bias else 'false'})")
+    text = (
+        f"input({c}, {h}, {w}) - deconv({filters}, {k}, stride={s}, pad={p}, output_pad={op}, dilation={d}, "
+        f"groups={groups}, bias={'true' if bias else 'false'})"
+    )
     compilation = compile_text(text)
     module = torch.nn.ConvTranspose2d(c, filters, k, s, p, op, groups, bias, d).double()
     try:
@@ -36,8 +49,16 @@ def test_deconv_is_torchs_conv_transpose2d(c: int, h: int, w: int, filters: int,
     assert node.params["weight"] == tuple(module.weight.shape)
     assert node.macs == h * w * c * filters * k * k // groups
     x = RNG.standard_normal((1, c, h, w))
-    ours = R.deconv2d(x, module.weight.detach().numpy(), None, (s, s), node.attrs["pads"],
-                      node.attrs["output_padding"], (d, d), groups)
+    ours = R.deconv2d(
+        x,
+        module.weight.detach().numpy(),
+        None,
+        (s, s),
+        node.attrs["pads"],
+        node.attrs["output_padding"],
+        (d, d),
+        groups,
+    )
     assert ours.shape == tuple(expected)
 
 
@@ -49,17 +70,27 @@ def test_deconv_same_gives_input_times_stride(h: int, k: int, s: int, d: int) ->
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(c=st.integers(1, 4), h=st.integers(1, 8), k=st.integers(1, 4), s=st.integers(1, 3),
-       pad=st.sampled_from(["valid", "same", "1", "(0, 1)"]), m=st.integers(1, 3), d=st.integers(1, 2),
-       bias=st.booleans())
-def test_dwconv_is_a_conv_with_one_group_per_channel(c: int, h: int, k: int, s: int, pad: str, m: int, d: int,
-                                                     bias: bool) -> None:
+@given(
+    c=st.integers(1, 4),
+    h=st.integers(1, 8),
+    k=st.integers(1, 4),
+    s=st.integers(1, 3),
+    pad=st.sampled_from(["valid", "same", "1", "(0, 1)"]),
+    m=st.integers(1, 3),
+    d=st.integers(1, 2),
+    bias=st.booleans(),
+)
+def test_dwconv_is_a_conv_with_one_group_per_channel(
+    c: int, h: int, k: int, s: int, pad: str, m: int, d: int, bias: bool
+) -> None:
     torch = torch_or_skip()
     b = "true" if bias else "false"
-    dw = compile_text(f"input({c}, {h}, {h}) - dwconv({k}, stride={s}, pad={pad}, multiplier={m}, dilation={d}, "
-                      f"bias={b})")
-    conv = compile_text(f"input({c}, {h}, {h}) - conv({c * m}, {k}, stride={s}, pad={pad}, groups={c}, "
-                        f"dilation={d}, bias={b})")
+    dw = compile_text(
+        f"input({c}, {h}, {h}) - dwconv({k}, stride={s}, pad={pad}, multiplier={m}, dilation={d}, bias={b})"
+    )
+    conv = compile_text(
+        f"input({c}, {h}, {h}) - conv({c * m}, {k}, stride={s}, pad={pad}, groups={c}, dilation={d}, bias={b})"
+    )
     assert dw.ok == conv.ok
     assume(dw.ok)
     ours, theirs = dw.networks[0].graph.output, conv.networks[0].graph.output

@@ -53,11 +53,14 @@ def test_figures_match_pytorch() -> None:
     assert torch.nn.Embedding(20000, 128).weight.numel() == netdsl.loads(KIM).graph["embedding_1"].param_count
 
 
-@pytest.mark.parametrize("text,message", [
-    ("input(3, 8, 8) - embedding(10, 4)", "needs a sequence of them, input(L, tokens=10)"),
-    ("input(3, 8, tokens=10) - embedding(10, 4)", "give its length alone, input(L, tokens=10)"),
-    ("input(8, tokens=0) - embedding(10, 4)", "tokens must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("input(3, 8, 8) - embedding(10, 4)", "needs a sequence of them, input(L, tokens=10)"),
+        ("input(3, 8, tokens=10) - embedding(10, 4)", "give its length alone, input(L, tokens=10)"),
+        ("input(8, tokens=0) - embedding(10, 4)", "tokens must be at least 1"),
+    ],
+)
 def test_errors(text: str, message: str) -> None:
     assert message in only_error(text).message
 
@@ -65,8 +68,11 @@ def test_errors(text: str, message: str) -> None:
 def test_ids_outside_the_vocabulary_name_the_sample_and_the_value() -> None:
     x = np.zeros((4, 6), np.int64)
     x[3, 2] = 12
-    with pytest.raises(DataError, match=r"words.npz: sample 3 has token id 12 at position 2, outside the "
-                                        r"vocabulary 0..9"):
+    with pytest.raises(
+        DataError,
+        match=r"words.npz: sample 3 has token id 12 at position 2, outside the "
+        r"vocabulary 0..9",
+    ):
         check_token_ids(x, 10, "words.npz")
     with pytest.raises(DataError, match="sample 0 has token id 1.5"):
         check_token_ids(np.full((1, 6), 1.5), 10, "x")
@@ -76,11 +82,14 @@ def test_ids_outside_the_vocabulary_name_the_sample_and_the_value() -> None:
     assert model.predict(x[:3]).shape == (3, 2)
 
 
-@pytest.mark.parametrize("text,message", [
-    ("input(8) - embedding(10, 4)", "does not say they are"),
-    ("input(8, tokens=20) - embedding(10, 4)", "ids 10..19 have no row"),
-    ("input(8, tokens=10) - fc(8) - embedding(10, 4)", "embedding_1 reads fc_1's values as token ids"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("input(8) - embedding(10, 4)", "does not say they are"),
+        ("input(8, tokens=20) - embedding(10, 4)", "ids 10..19 have no row"),
+        ("input(8, tokens=10) - fc(8) - embedding(10, 4)", "embedding_1 reads fc_1's values as token ids"),
+    ],
+)
 def test_lint_on_ids_the_table_may_not_hold(text: str, message: str) -> None:
     from tests.helpers import warnings
 

@@ -11,8 +11,9 @@ from netdsl import reference as R
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(groups=st.integers(1, 4), per_group=st.integers(1, 4), h=st.integers(1, 6), w=st.integers(1, 6),
-       image=st.booleans())
+@given(
+    groups=st.integers(1, 4), per_group=st.integers(1, 4), h=st.integers(1, 6), w=st.integers(1, 6), image=st.booleans()
+)
 def test_shapes_and_params_are_torchs(groups: int, per_group: int, h: int, w: int, image: bool) -> None:
     torch = torch_or_skip()
     c = groups * per_group

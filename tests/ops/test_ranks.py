@@ -31,8 +31,14 @@ def test_sequence_shapes_params_macs() -> None:
 
 def test_volume_shapes_params_macs() -> None:
     graph = graph_of(VOLUME)
-    assert [n.shape for n in graph] == [(3, 8, 16, 16), (4, 8, 16, 16), (4, 8, 16, 16), (4, 4, 8, 8),
-                                        (4, 8, 16, 16), (4, 10, 18, 18)]
+    assert [n.shape for n in graph] == [
+        (3, 8, 16, 16),
+        (4, 8, 16, 16),
+        (4, 8, 16, 16),
+        (4, 4, 8, 8),
+        (4, 8, 16, 16),
+        (4, 10, 18, 18),
+    ]
     assert graph["conv_1"].params == {"weight": (4, 3, 3, 3, 3), "bias": (4,)}
     assert graph["conv_1"].macs == 8 * 16 * 16 * 4 * 27 * 3
     assert graph["conv_1"].attrs["pads"] == (1, 1, 1, 1, 1, 1)
@@ -41,17 +47,23 @@ def test_volume_shapes_params_macs() -> None:
 
 
 def test_per_axis_kernels_and_pads() -> None:
-    graph = graph_of("input(1, 9, 20, 30) - conv(2, 3x5x1, stride=(1, 2, 3), pad=(1, 2, 0)) "
-                     "- zeropad((1, 2, 0, 0, 3, 4))")
+    graph = graph_of(
+        "input(1, 9, 20, 30) - conv(2, 3x5x1, stride=(1, 2, 3), pad=(1, 2, 0)) - zeropad((1, 2, 0, 0, 3, 4))"
+    )
     assert graph["conv_1"].shape == (2, 9, 10, 10)
     assert graph["zeropad_1"].shape == (2, 12, 10, 17)
     assert graph["zeropad_1"].attrs["pads"] == (1, 0, 3, 2, 0, 4)
 
 
-@pytest.mark.parametrize("text,rank", [("input(4, 50) - conv(8, 3x3)", "a sequence (C x L)"),
-                                        ("input(1, 4, 8, 8) - maxpool(2x2)", "a volume (C x D x H x W)"),
-                                        ("input(1, 20) - zeropad((1, 2, 3))", "a sequence (C x L)"),
-                                        ("input(3, 8, 8) - conv(4, 3x3x3)", "an image (C x H x W)")])
+@pytest.mark.parametrize(
+    "text,rank",
+    [
+        ("input(4, 50) - conv(8, 3x3)", "a sequence (C x L)"),
+        ("input(1, 4, 8, 8) - maxpool(2x2)", "a volume (C x D x H x W)"),
+        ("input(1, 20) - zeropad((1, 2, 3))", "a sequence (C x L)"),
+        ("input(3, 8, 8) - conv(4, 3x3x3)", "an image (C x H x W)"),
+    ],
+)
 def test_a_window_for_another_rank_is_a_located_error(text: str, rank: str) -> None:
     diagnostic = only_error(text)
     assert rank in diagnostic.message
@@ -77,15 +89,24 @@ def test_figures_match_pytorch(rank: int) -> None:
     nn = torch.nn
     size = (3, 20) if rank == 1 else (3, 6, 10, 10)
     dims = ", ".join(map(str, size))
-    text = (f"input({dims}) - conv(8, 3, stride=2, pad=1, groups=1) - batchnorm - dwconv(3, multiplier=2) "
-            f"- deconv(4, 3, stride=2, pad=1, output_pad=1) - groupnorm(2) - maxpool(2, ceil=true) - globalavgpool")
+    text = (
+        f"input({dims}) - conv(8, 3, stride=2, pad=1, groups=1) - batchnorm - dwconv(3, multiplier=2) "
+        f"- deconv(4, 3, stride=2, pad=1, output_pad=1) - groupnorm(2) - maxpool(2, ceil=true) - globalavgpool"
+    )
     graph = graph_of(text)
-    conv, bn, pool = ([nn.Conv1d, nn.BatchNorm1d, nn.MaxPool1d] if rank == 1
-                      else [nn.Conv3d, nn.BatchNorm3d, nn.MaxPool3d])
+    conv, bn, pool = (
+        [nn.Conv1d, nn.BatchNorm1d, nn.MaxPool1d] if rank == 1 else [nn.Conv3d, nn.BatchNorm3d, nn.MaxPool3d]
+    )
     deconv = nn.ConvTranspose1d if rank == 1 else nn.ConvTranspose3d
-    model = nn.Sequential(conv(3, 8, 3, stride=2, padding=1), bn(8), conv(8, 16, 3, groups=8),
-                          deconv(16, 4, 3, stride=2, padding=1, output_padding=1), nn.GroupNorm(2, 4),
-                          pool(2, ceil_mode=True), nn.AdaptiveAvgPool1d(1) if rank == 1 else nn.AdaptiveAvgPool3d(1))
+    model = nn.Sequential(
+        conv(3, 8, 3, stride=2, padding=1),
+        bn(8),
+        conv(8, 16, 3, groups=8),
+        deconv(16, 4, 3, stride=2, padding=1, output_padding=1),
+        nn.GroupNorm(2, 4),
+        pool(2, ceil_mode=True),
+        nn.AdaptiveAvgPool1d(1) if rank == 1 else nn.AdaptiveAvgPool3d(1),
+    )
     x = torch.zeros(1, *size)
     expected = []
     for layer in model:

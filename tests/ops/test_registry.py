@@ -76,8 +76,9 @@ def test_registrations_name_declared_ops() -> None:
     for target in render.TARGETS:
         fragments = render.fragments(target)
         macros = {name for name in dir(fragments) if not name.startswith("_")}
-        assert all(ops.lookup(name) is None or name in ops.REGISTRY for name in macros), \
+        assert all(ops.lookup(name) is None or name in ops.REGISTRY for name in macros), (
             f"{target}: a fragment named after an alias instead of its op"
+        )
 
 
 def test_the_table_reports_a_missing_op() -> None:

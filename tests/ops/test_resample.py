@@ -14,8 +14,14 @@ RNG = np.random.default_rng(0)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
-@given(c=st.integers(1, 3), h=st.integers(1, 6), w=st.integers(1, 6), sh=st.integers(1, 3), sw=st.integers(1, 3),
-       mode=st.sampled_from(["nearest", "bilinear"]))
+@given(
+    c=st.integers(1, 3),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    mode=st.sampled_from(["nearest", "bilinear"]),
+)
 def test_upsample_shape(c: int, h: int, w: int, sh: int, sw: int, mode: str) -> None:
     torch = torch_or_skip()
     node = graph_of(f"input({c}, {h}, {w}) - upsample(scale=({sh}, {sw}), mode={mode})").output
@@ -27,15 +33,25 @@ def test_upsample_shape(c: int, h: int, w: int, sh: int, sw: int, mode: str) -> 
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
-@given(pads=st.one_of(st.integers(0, 3).map(str), st.tuples(st.integers(0, 3), st.integers(0, 3)).map(str),
-                      st.tuples(*[st.integers(0, 3)] * 4).map(str)))
+@given(
+    pads=st.one_of(
+        st.integers(0, 3).map(str),
+        st.tuples(st.integers(0, 3), st.integers(0, 3)).map(str),
+        st.tuples(*[st.integers(0, 3)] * 4).map(str),
+    )
+)
 def test_zeropad_shape(pads: str) -> None:
     node = graph_of(f"input(2, 4, 5) - zeropad({pads})").output
     x = RNG.standard_normal((1, 2, 4, 5))
     assert (1, *node.shape) == R.zeropad(x, node.attrs["pads"]).shape
     value = eval(pads)  # the test's own literal
-    top, bottom, left, right = (value,) * 4 if isinstance(value, int) else \
-        (value[0], value[0], value[1], value[1]) if len(value) == 2 else value
+    top, bottom, left, right = (
+        (value,) * 4
+        if isinstance(value, int)
+        else (value[0], value[0], value[1], value[1])
+        if len(value) == 2
+        else value
+    )
     assert node.shape == (2, 4 + top + bottom, 5 + left + right)
 
 
@@ -45,8 +61,10 @@ def test_resampling_needs_images() -> None:
 
 
 def test_activation_argument_and_describe() -> None:
-    graph = graph_of("input(4, 8, 8) - dwconv(3, pad=same, activation=relu6) - deconv(2, 2, stride=2, activation=gelu)"
-                     " - upsample(mode=bilinear) - zeropad((1, 2))")
+    graph = graph_of(
+        "input(4, 8, 8) - dwconv(3, pad=same, activation=relu6) - deconv(2, 2, stride=2, activation=gelu)"
+        " - upsample(mode=bilinear) - zeropad((1, 2))"
+    )
     assert [n.op for n in graph] == ["input", "dwconv", "relu6", "deconv", "gelu", "upsample", "zeropad"]
     described = [graph[n].attrs for n in ("dwconv_1", "deconv_1")]
     assert described[0]["groups"] == 4 and described[1]["pads"] == (0, 0, 0, 0)
@@ -54,8 +72,10 @@ def test_activation_argument_and_describe() -> None:
 
 
 def test_aliases() -> None:
-    graph = graph_of("input(4, 8, 8) - depthwiseconv(3) - convtranspose(2, 2) - conv2dtranspose(2, 2) "
-                     "- upsampling2d - zeropadding2d(1)")
+    graph = graph_of(
+        "input(4, 8, 8) - depthwiseconv(3) - convtranspose(2, 2) - conv2dtranspose(2, 2) "
+        "- upsampling2d - zeropadding2d(1)"
+    )
     assert [n.op for n in graph][1:] == ["dwconv", "deconv", "deconv", "upsample", "zeropad"]
 
 

@@ -15,14 +15,17 @@ F = torch.nn.functional
 RNG = np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("k,s,p,op,d,groups", [
-    (4, 2, 1, 0, 1, 1),   # DCGAN
-    (2, 2, 0, 0, 1, 1),   # U-Net
-    (3, 2, 1, 1, 1, 1),
-    (3, 1, 0, 0, 2, 2),
-    (5, 3, 2, 2, 1, 3),
-    (1, 2, 0, 1, 1, 1),
-])
+@pytest.mark.parametrize(
+    "k,s,p,op,d,groups",
+    [
+        (4, 2, 1, 0, 1, 1),  # DCGAN
+        (2, 2, 0, 0, 1, 1),  # U-Net
+        (3, 2, 1, 1, 1, 1),
+        (3, 1, 0, 0, 2, 2),
+        (5, 3, 2, 2, 1, 3),
+        (1, 2, 0, 1, 1, 1),
+    ],
+)
 def test_deconv_equals_conv_transpose2d(k: int, s: int, p: int, op: int, d: int, groups: int) -> None:
     x = RNG.standard_normal((2, 6, 4, 3))
     w = RNG.standard_normal((6, 3, k, k))
@@ -30,8 +33,16 @@ def test_deconv_equals_conv_transpose2d(k: int, s: int, p: int, op: int, d: int,
     oh, top, bottom, extra = deconv_axis(4, k, s, d, p, op)
     ow, left, right, extra_w = deconv_axis(3, k, s, d, p, op)
     ours = R.deconv2d(x, w, b, (s, s), (top, left, bottom, right), (extra, extra_w), (d, d), groups)
-    expected = F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), stride=s,
-                                  padding=p, output_padding=op, dilation=d, groups=groups).numpy()
+    expected = F.conv_transpose2d(
+        torch.from_numpy(x),
+        torch.from_numpy(w),
+        torch.from_numpy(b),
+        stride=s,
+        padding=p,
+        output_padding=op,
+        dilation=d,
+        groups=groups,
+    ).numpy()
     assert ours.shape == expected.shape == (2, 3 * groups, oh, ow)
     np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
 

@@ -22,8 +22,13 @@ def test_layernorm_normalizes_channels_at_each_position_like_convnext() -> None:
     x = RNG.standard_normal((2, 6, 3, 4)) * 3 + 1
     weight, bias = _affine(6)
     # torchvision's LayerNorm2d: permute to NHWC, F.layer_norm over C, permute back
-    expected = F.layer_norm(torch.from_numpy(x).permute(0, 2, 3, 1), (6,), torch.from_numpy(weight),
-                            torch.from_numpy(bias), 1e-6).permute(0, 3, 1, 2).numpy()
+    expected = (
+        F.layer_norm(
+            torch.from_numpy(x).permute(0, 2, 3, 1), (6,), torch.from_numpy(weight), torch.from_numpy(bias), 1e-6
+        )
+        .permute(0, 3, 1, 2)
+        .numpy()
+    )
     np.testing.assert_allclose(R.layernorm(x, weight, bias, 1e-6), expected, rtol=1e-12, atol=1e-12)
 
 

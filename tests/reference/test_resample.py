@@ -19,8 +19,9 @@ RNG = np.random.default_rng(0)
 def test_upsample_equals_torch(scale: tuple, mode: str) -> None:
     x = RNG.standard_normal((2, 3, 4, 5))
     ours = R.upsample(x, scale, "nearest") if mode == "nearest" else R.upsample(x, scale, "bilinear")
-    expected = F.interpolate(torch.from_numpy(x), scale_factor=scale, mode=mode,
-                             **({"align_corners": False} if mode == "bilinear" else {})).numpy()
+    expected = F.interpolate(
+        torch.from_numpy(x), scale_factor=scale, mode=mode, **({"align_corners": False} if mode == "bilinear" else {})
+    ).numpy()
     np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
 
 

@@ -103,13 +103,18 @@ def test_cutout_zeros_one_clipped_square_per_image() -> None:
     left = ref.integers(0, 10, size=32) - 2
     for k in range(32):
         mask = np.zeros((10, 10), bool)
-        mask[max(top[k], 0):max(top[k] + 4, 0), max(left[k], 0):max(left[k] + 4, 0)] = True
+        mask[max(top[k], 0) : max(top[k] + 4, 0), max(left[k], 0) : max(left[k] + 4, 0)] = True
         assert np.array_equal(out[k] == 0, np.broadcast_to(mask, (3, 10, 10)))
         assert np.array_equal(out[k][:, ~mask], x[k][:, ~mask])
 
 
-SECTION = (Transform("flip"), Transform("shift", (0.1, 0.1)), Transform("crop", (2,)),
-           Transform("rotate", (15.0,)), Transform("cutout", (3,)))
+SECTION = (
+    Transform("flip"),
+    Transform("shift", (0.1, 0.1)),
+    Transform("crop", (2,)),
+    Transform("rotate", (15.0,)),
+    Transform("cutout", (3,)),
+)
 
 
 def test_augmenter_is_seeded_and_continues_from_its_state() -> None:

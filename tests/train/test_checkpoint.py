@@ -26,8 +26,9 @@ PROGRAM = "input(1, 8, 8) - fc(16) - relu - output(10)\ntrain {\n epochs = 1\n b
 
 
 def netdsl_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or tempfile.gettempdir())
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", *args], capture_output=True, text=True, cwd=cwd or tempfile.gettempdir()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +112,7 @@ def test_a_perm_of_another_length(trained: Path, tmp_path: Path) -> None:
 
 def test_a_mis_shaped_optimizer_array(trained: Path, tmp_path: Path) -> None:
     program, run = copy_run(trained, tmp_path)
+
     def misshaped(arrays, meta):
         arrays["optim/m.fc_1.weight"] = np.zeros((3, 3), np.float32)
         return meta
@@ -121,6 +123,7 @@ def test_a_mis_shaped_optimizer_array(trained: Path, tmp_path: Path) -> None:
 
 def test_settings_an_optimizer_cannot_run_with(trained: Path, tmp_path: Path) -> None:
     program, run = copy_run(trained, tmp_path)
+
     def eps_zero(arrays, meta):
         meta["settings"]["optimizer_args"]["eps"] = 0
         return meta
@@ -152,17 +155,25 @@ def test_a_damaged_history_csv_is_rebuilt_from_the_checkpoint(trained: Path, tmp
 
 
 def stored(**changes) -> TrainConfig:
-    return config_from_settings(json.loads(json.dumps(settings_of(TrainConfig(**changes)))), Path("c.npz"),
-                                TrainConfig())
+    return config_from_settings(
+        json.loads(json.dumps(settings_of(TrainConfig(**changes)))), Path("c.npz"), TrainConfig()
+    )
 
 
 def test_settings_round_trip_through_json() -> None:
-    config = TrainConfig(data="digits", optimizer="sgd", optimizer_args={"lr": 0.5, "momentum": 0.9},
-                         epochs=4, batch=16, seed=3, val_split=0.2, loss="mse")
+    config = TrainConfig(
+        data="digits",
+        optimizer="sgd",
+        optimizer_args={"lr": 0.5, "momentum": 0.9},
+        epochs=4,
+        batch=16,
+        seed=3,
+        val_split=0.2,
+        loss="mse",
+    )
     again = stored(**config.__dict__)
     assert again.optimizer_kwargs() == config.optimizer_kwargs()
-    assert (again.lr, again.epochs, again.batch, again.seed, again.val_split, again.loss) == \
-        (0.5, 4, 16, 3, 0.2, "mse")
+    assert (again.lr, again.epochs, again.batch, again.seed, again.val_split, again.loss) == (0.5, 4, 16, 3, 0.2, "mse")
 
 
 def test_settings_the_flags_cannot_change_come_from_the_program() -> None:
@@ -173,14 +184,17 @@ def test_settings_the_flags_cannot_change_come_from_the_program() -> None:
     assert resumed.batch == 16 and resumed.metrics == ("accuracy",)
 
 
-@pytest.mark.parametrize("settings,fragment", [
-    ({"batch": 0}, "batch must be a positive integer"),
-    ({"val_split": 1.5}, "val_split must be in [0, 1)"),
-    ({"optimizer": "adam", "optimizer_args": {"beta1": 1}}, "beta1 must be a finite number in [0, 1)"),
-    ({"optimizer": "lion"}, "unknown optimizer"),
-    ({"loss": "hinge"}, "unknown loss"),
-    ([1, 2], "settings must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    "settings,fragment",
+    [
+        ({"batch": 0}, "batch must be a positive integer"),
+        ({"val_split": 1.5}, "val_split must be in [0, 1)"),
+        ({"optimizer": "adam", "optimizer_args": {"beta1": 1}}, "beta1 must be a finite number in [0, 1)"),
+        ({"optimizer": "lion"}, "unknown optimizer"),
+        ({"loss": "hinge"}, "unknown loss"),
+        ([1, 2], "settings must be a JSON object"),
+    ],
+)
 def test_bad_stored_settings_are_named(settings, fragment: str) -> None:
     with pytest.raises(CheckpointError, match=fragment.replace("[", r"\[").replace(")", r"\)")):
         config_from_settings(settings, Path("c.npz"), TrainConfig())
@@ -209,8 +223,9 @@ def test_the_same_data_named_differently_is_no_conflict(tmp_path: Path, monkeypa
         resume_config(run, TrainConfig(data="mnist"), {"data"}, Path("r"), 0)
 
 
-def test_a_checkpoint_without_settings_resumes_with_the_flags_but_not_on_other_data(trained: Path,
-                                                                                     tmp_path: Path) -> None:
+def test_a_checkpoint_without_settings_resumes_with_the_flags_but_not_on_other_data(
+    trained: Path, tmp_path: Path
+) -> None:
     program, run = copy_run(trained, tmp_path)
 
     def older(arrays, meta):  # as written before checkpoints held settings and data: stopped mid-epoch

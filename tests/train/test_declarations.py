@@ -18,8 +18,11 @@ from netdsl.train.declarations import (
 
 def torch_defaults(torch_class) -> dict[str, object]:
     """A torch.optim class's keyword defaults, betas split into beta1 and beta2 as netdsl declares them."""
-    found = {name: p.default for name, p in inspect.signature(torch_class.__init__).parameters.items()
-             if p.default is not inspect.Parameter.empty}
+    found = {
+        name: p.default
+        for name, p in inspect.signature(torch_class.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
     if "betas" in found:
         found["beta1"], found["beta2"] = found.pop("betas")
     return found
@@ -35,8 +38,9 @@ def test_every_declared_default_is_torch_optims(name: str) -> None:
         if key in declaration.differs_from_torch:  # the stated reason must still be needed
             assert ours != theirs[key], f"{name}.{key}: now torch's default too; drop differs_from_torch"
         else:
-            assert ours == theirs[key] and type(ours) is type(theirs[key]) or ours == theirs[key] == 0, \
+            assert ours == theirs[key] and type(ours) is type(theirs[key]) or ours == theirs[key] == 0, (
                 f"{name}.{key}: netdsl {ours!r}, torch {theirs[key]!r}"
+            )
 
 
 def test_rmsprop_has_one_default_lr_pytorchs() -> None:
@@ -49,8 +53,9 @@ def test_rmsprop_has_one_default_lr_pytorchs() -> None:
 
 
 def test_only_sgd_states_why_a_default_is_not_torchs() -> None:
-    assert {name: set(o.differs_from_torch) for name, o in OPTIMIZERS.items() if o.differs_from_torch} == \
-        {"sgd": {"lr"}}
+    assert {name: set(o.differs_from_torch) for name, o in OPTIMIZERS.items() if o.differs_from_torch} == {
+        "sgd": {"lr"}
+    }
 
 
 def test_every_declaration_has_its_numpy_implementations() -> None:
@@ -75,8 +80,12 @@ def test_each_schedule_names_a_torch_scheduler_and_its_arguments(name: str) -> N
 
 
 def test_ranges_read_as_the_errors_write_them() -> None:
-    assert (str(Range()), str(Range(low_closed=False)), str(UNIT_OPEN), str(UP_TO_1)) == \
-        (">= 0", "> 0", "in [0, 1)", "in (0, 1]")
+    assert (str(Range()), str(Range(low_closed=False)), str(UNIT_OPEN), str(UP_TO_1)) == (
+        ">= 0",
+        "> 0",
+        "in [0, 1)",
+        "in (0, 1]",
+    )
     assert 0 in UNIT_OPEN and 1 not in UNIT_OPEN and 0 not in UP_TO_1 and 1 in UP_TO_1
     assert 1e300 in Range() and -1e-12 not in Range()
 

@@ -60,8 +60,18 @@ def test_history_records_the_lr_of_each_epochs_last_step(tmp_path: Path, digits)
     t = trainer(m, tmp_path)
     t.fit(digits[0], digits[1], digits[2])
     steps = -(-600 // 64)
-    expected = [learning_rate(0.005, epoch=e, iteration=(e + 1) * steps - 1, epochs=3, schedule=m.train_config.schedule,
-                              warmup=1, decay=1e-3) for e in range(3)]
+    expected = [
+        learning_rate(
+            0.005,
+            epoch=e,
+            iteration=(e + 1) * steps - 1,
+            epochs=3,
+            schedule=m.train_config.schedule,
+            warmup=1,
+            decay=1e-3,
+        )
+        for e in range(3)
+    ]
     assert t.history.history["lr"] == pytest.approx(expected, rel=1e-12)
     lines = (tmp_path / "history.csv").read_text().splitlines()
     assert lines[0].split(",")[5] == "lr" and float(lines[2].split(",")[5]) == pytest.approx(expected[1], rel=1e-5)
@@ -94,6 +104,7 @@ def test_resume_mid_epoch_is_bitwise_identical_with_augmentation_and_early_stop(
     resumed.fit(digits[0], digits[1], digits[2])
     for name in ("weights.npz", "best.npz"):
         assert same(npz(tmp_path / "full" / name), npz(tmp_path / "part" / name)), name
+
     def without_seconds(directory: str) -> list[str]:
         return [line.rsplit(",", 1)[0] for line in (tmp_path / directory / "history.csv").read_text().splitlines()]
 
@@ -124,8 +135,12 @@ def test_early_stopped_run_leaves_best_npz_equal_to_its_best_epochs_weights(tmp_
     best = json.loads((tmp_path / "stop" / "best.json").read_text())
     assert best["epoch"] == 1 and best["monitor"] == "val_loss"
     # the same run for exactly one epoch, without early stopping: its weights are epoch 1's
-    m = netdsl.loads(NET + SECTION.format(epochs=8, patience=2, min_delta=10).replace(
-        "    early_stop = val_loss(patience=2, min_delta=10)\n", ""))
+    m = netdsl.loads(
+        NET
+        + SECTION.format(epochs=8, patience=2, min_delta=10).replace(
+            "    early_stop = val_loss(patience=2, min_delta=10)\n", ""
+        )
+    )
     one = trainer(m, tmp_path / "one")
     one.fit(digits[0], digits[1], digits[2], epochs=1)
     epoch1 = npz(tmp_path / "one" / "weights.npz")

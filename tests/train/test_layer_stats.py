@@ -36,8 +36,11 @@ def test_a_sigmoid_stack_names_its_first_layers_vanishing_and_not_its_last() -> 
     vanishing = {text.split(":")[0] for text in found if text.endswith("vanishing")}
     assert {"fc_1", "fc_2", "fc_3"} <= vanishing, found
     assert not {"fc_8", "fc_9"} & vanishing, found
-    ratios = {row["layer"]: row["grad_norm"] / row["weight_norm"] for row in history.diagnostics
-              if row["epoch"] == 2 and row["op"] == "fc"}
+    ratios = {
+        row["layer"]: row["grad_norm"] / row["weight_norm"]
+        for row in history.diagnostics
+        if row["epoch"] == 2 and row["op"] == "fc"
+    }
     assert ratios["fc_1"] < ratios["fc_4"] < ratios["fc_8"] < ratios["fc_9"]  # shrinking on the way back
     line = warning_line([row for row in history.diagnostics if row["epoch"] == 2])
     assert line.startswith("fc_1: gradient") and "vanishing" in line
@@ -61,8 +64,9 @@ def test_a_healthy_net_gives_no_warnings() -> None:
 
 def test_the_numbers_are_the_definitions() -> None:
     """One sampled step by hand: norms of the weights before it, of the gradient, of the update; dead channels."""
-    model = netdsl.loads("input(3) - fc(4, activation=relu) - fc(2)\n"
-                         "train {\n loss = mse\n optimizer = sgd(lr=0.5)\n batch = 4\n}")
+    model = netdsl.loads(
+        "input(3) - fc(4, activation=relu) - fc(2)\ntrain {\n loss = mse\n optimizer = sgd(lr=0.5)\n batch = 4\n}"
+    )
     executor = model.executor
     probe = LayerProbe.of(model.graph)
     before = probe.snapshot(executor.params)
@@ -74,8 +78,9 @@ def test_the_numbers_are_the_definitions() -> None:
     weights = np.concatenate([before["fc_1.weight"].ravel(), before["fc_1.bias"].ravel()])
     assert math.isclose(rows["fc_1"]["weight_norm"], float(np.linalg.norm(weights)), rel_tol=1e-6)
     assert math.isclose(rows["fc_1"]["grad_norm"], 0.5 * math.sqrt(weights.size), rel_tol=1e-6)
-    assert math.isclose(rows["fc_1"]["update_ratio"], 0.25 * math.sqrt(weights.size) / np.linalg.norm(weights),
-                        rel_tol=1e-5)
+    assert math.isclose(
+        rows["fc_1"]["update_ratio"], 0.25 * math.sqrt(weights.size) / np.linalg.norm(weights), rel_tol=1e-5
+    )
     relu = rows["fc_1_relu"]
     assert relu["dead_fraction"] == 0.5  # units 0 and 3 never fired
     assert math.isclose(relu["mean"], 6 / 8) and math.isclose(relu["std"], float(np.std([0, 2, 0, 0, 0, 1, 3, 0])))
@@ -83,8 +88,13 @@ def test_the_numbers_are_the_definitions() -> None:
 
 
 def test_the_sampled_steps_are_spread_over_the_epoch() -> None:
-    for steps, wanted in ((1, [0]), (16, [0]), (17, [0, 16]), (51, [0, 16, 32, 48]),
-                          (1000, [0, 125, 250, 375, 500, 625, 750, 875])):
+    for steps, wanted in (
+        (1, [0]),
+        (16, [0]),
+        (17, [0, 16]),
+        (51, [0, 16, 32, 48]),
+        (1000, [0, 125, 250, 375, 500, 625, 750, 875]),
+    ):
         assert [s for s in range(steps) if LayerProbe.sampled(s, steps)] == wanted
     assert sum(LayerProbe.sampled(s, 1875) for s in range(1875)) == SAMPLED_STEPS  # an epoch of MNIST
 
@@ -129,7 +139,8 @@ def test_a_damaged_diagnostics_csv_is_one_line_on_resume(tmp_path) -> None:
     model = netdsl.load(NOT_LEARNING / "healthy.net")
     data = load_dataset("digits", model.input_shape)
     Trainer(model.executor, model.train_config, out_dir=tmp_path, program=model.source, verbose=0).fit(
-        data.x_train, data.y_train, epochs=1)
+        data.x_train, data.y_train, epochs=1
+    )
     (tmp_path / layer_stats.DIAGNOSTICS).write_text("epoch,layer,op,weight_norm\n1,conv_1,conv,abc\n")
     trainer = Trainer(model.executor, model.train_config, out_dir=tmp_path, program=model.source, verbose=0)
     with pytest.raises(CheckpointError, match="diagnostics.csv: not a netdsl diagnostics file"):
@@ -137,8 +148,21 @@ def test_a_damaged_diagnostics_csv_is_one_line_on_resume(tmp_path) -> None:
 
 
 def test_netdsl_train_diagnostics_prints_the_worst_offenders(tmp_path) -> None:
-    run = subprocess.run([sys.executable, "-m", "netdsl.cli", "train", str(NOT_LEARNING / "sigmoid_stack.net"),
-                          "--epochs", "1", "--out", str(tmp_path / "run")], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "netdsl.cli",
+            "train",
+            str(NOT_LEARNING / "sigmoid_stack.net"),
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     line = next(text for text in run.stdout.splitlines() if text.startswith("epoch 1 diagnostics: "))
     assert line.startswith("epoch 1 diagnostics: fc_1: gradient ") and line.endswith("more in diagnostics.csv")
@@ -148,19 +172,39 @@ def test_netdsl_train_diagnostics_prints_the_worst_offenders(tmp_path) -> None:
 def test_the_flag_turns_diagnostics_on_for_a_program_without_them(tmp_path) -> None:
     program = tmp_path / "net.net"
     program.write_text((NOT_LEARNING / "too_high_lr.net").read_text().replace("    diagnostics = true\n", ""))
-    quiet = subprocess.run([sys.executable, "-m", "netdsl.cli", "train", str(program), "--epochs", "1",
-                            "--out", str(tmp_path / "a")], capture_output=True, text=True)
-    loud = subprocess.run([sys.executable, "-m", "netdsl.cli", "train", str(program), "--epochs", "1",
-                           "--out", str(tmp_path / "b"), "--diagnostics"], capture_output=True, text=True)
+    quiet = subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", "train", str(program), "--epochs", "1", "--out", str(tmp_path / "a")],
+        capture_output=True,
+        text=True,
+    )
+    loud = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "netdsl.cli",
+            "train",
+            str(program),
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "b"),
+            "--diagnostics",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert quiet.returncode == loud.returncode == 0
     assert "diagnostics" not in quiet.stdout and not (tmp_path / "a" / "diagnostics.csv").exists()
     assert "fc_2: each step changes its weights by" in loud.stdout
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("diagnostics = 1", "diagnostics must be true or false, received 1"),
-    ("log = tensorbord", "log must be one of none, tensorboard"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("diagnostics = 1", "diagnostics must be true or false, received 1"),
+        ("log = tensorbord", "log must be one of none, tensorboard"),
+    ],
+)
 def test_bad_settings_are_compile_errors(setting: str, message: str) -> None:
     from netdsl.diagnostics import NetdslError
 

@@ -61,8 +61,9 @@ def test_target_values_defaults_to_mse_and_mae() -> None:
     assert (config.target, config.loss, config.metrics, config.regression) == ("values", "mse", ("mae",), True)
 
 
-@pytest.mark.parametrize(("written", "loss"), [("mae", "mae"), ("l1", "mae"), ("huber", "huber"),
-                                               ("mean_absolute_error", "mae")])
+@pytest.mark.parametrize(
+    ("written", "loss"), [("mae", "mae"), ("l1", "mae"), ("huber", "huber"), ("mean_absolute_error", "mae")]
+)
 def test_regression_losses_and_their_aliases(written: str, loss: str) -> None:
     config = compile_text(LINE.replace("SETTINGS", f"target = values\n    loss = {written}")).networks[0].train
     assert config.loss == loss
@@ -137,8 +138,12 @@ def test_objective_without_a_metric_records_nan() -> None:
 
 
 def train(program: Path, out: Path, *flags: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "netdsl.cli", "train", str(program), "--out", str(out), *flags],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", "train", str(program), "--out", str(out), *flags],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -152,8 +157,20 @@ def test_train_detects_values_and_records_mae(tmp_path: Path) -> None:
     with open(tmp_path / "run" / "history.csv") as handle:
         header = next(csv.reader(handle))
     assert header == ["epoch", "loss", "mae", "val_loss", "val_mae", "lr", "seconds"]
-    evaluated = subprocess.run([sys.executable, "-m", "netdsl.cli", "evaluate", str(program), "--weights",
-                                str(tmp_path / "run" / "weights.npz")], capture_output=True, text=True, timeout=300)
+    evaluated = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "netdsl.cli",
+            "evaluate",
+            str(program),
+            "--weights",
+            str(tmp_path / "run" / "weights.npz"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     assert " mae " in evaluated.stdout and "accuracy" not in evaluated.stdout
 
@@ -207,16 +224,19 @@ def test_seed000_regression_fits_the_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("loss", "metric"), [("mse", "mae"), ("mae", "rmse"), ("huber", "mae"), ("mse", "none")])
-def test_generated_train_script_has_netdsls_regression_loss_and_metric(loss: str, metric: str, tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generated_train_script_has_netdsls_regression_loss_and_metric(
+    loss: str, metric: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     torch = torch_or_skip()
     from codegen.test_numpy_target import import_file
 
     from netdsl.codegen import generate, write
 
     name = f"reg_{loss}_{metric}"
-    model = netdsl.loads(f"network {name} {{ input(3) - fc(4) - tanh - fc(2) }}\n"
-                         f"train {{\n  target = values\n  loss = {loss}\n  metrics = {metric}\n}}\n")
+    model = netdsl.loads(
+        f"network {name} {{ input(3) - fc(4) - tanh - fc(2) }}\n"
+        f"train {{\n  target = values\n  loss = {loss}\n  metrics = {metric}\n}}\n"
+    )
     write(generate(model, "pytorch", source=f"{name}.net"), tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     train = import_file(tmp_path / f"{name}_train.py", f"{name}_train")
@@ -240,8 +260,12 @@ def test_generated_train_script_has_netdsls_regression_loss_and_metric(loss: str
 
 
 def test_early_stop_on_val_mae_lowers_it() -> None:
-    config = compile_text(LINE.replace("SETTINGS", "target = values\n    early_stop = val_mae(patience=2)")
-                          ).networks[0].train
+    config = (
+        compile_text(LINE.replace("SETTINGS", "target = values\n    early_stop = val_mae(patience=2)"))
+        .networks[0]
+        .train
+    )
     assert (config.early_stop.monitor, config.early_stop.mode) == ("val_mae", "min")
-    assert compile_text(LINE.replace("SETTINGS", "early_stop = val_accuracy")).networks[0].train.early_stop.mode \
-        == "max"
+    assert (
+        compile_text(LINE.replace("SETTINGS", "early_stop = val_accuracy")).networks[0].train.early_stop.mode == "max"
+    )

@@ -102,11 +102,19 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
 
 
 def test_a_lock_held_by_another_process_is_refused(tmp_path: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from netdsl.train.runs import RunLock; "
-                               " lock = RunLock(Path(sys.argv[1])); lock.acquire(); "
-                               "print('locked', flush=True); time.sleep(60)", str(tmp_path)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from netdsl.train.runs import RunLock; "
+            " lock = RunLock(Path(sys.argv[1])); lock.acquire(); "
+            "print('locked', flush=True); time.sleep(60)",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(RunInUse, match=rf"pid {holder.pid}\)"):

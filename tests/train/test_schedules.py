@@ -35,8 +35,9 @@ def test_formulas_at_chosen_epochs() -> None:
     assert epoch_lr(BASE, 50, 100, schedule("cosine")) == pytest.approx(BASE / 2)
     assert epoch_lr(BASE, 0, 100, schedule("cosine")) == BASE
     # warm-up: (e + 1) / (w + 1), then the cosine counted from the end of the warm-up over epochs - w
-    assert [epoch_lr(BASE, e, 12, schedule("cosine"), 2) for e in range(3)] == \
-        pytest.approx([BASE / 3, 2 * BASE / 3, BASE])
+    assert [epoch_lr(BASE, e, 12, schedule("cosine"), 2) for e in range(3)] == pytest.approx(
+        [BASE / 3, 2 * BASE / 3, BASE]
+    )
     assert epoch_lr(BASE, 7, 12, schedule("cosine"), 2) == pytest.approx(BASE * (1 + math.cos(math.pi / 2)) / 2)
     # onecycle: starts at max_lr / 25, peaks at max_lr after 30% of the epochs, ends at max_lr / 25 / 1e4
     cycle = [epoch_lr(BASE, e, 10, schedule("onecycle", **ONECYCLE)) for e in range(10)]
@@ -63,9 +64,15 @@ def torch_scheduler(torch, optimizer, spec: Schedule | None, warmup: int, epochs
     elif spec is not None and spec.name == "cosine":
         main = sched.CosineAnnealingLR(optimizer, T_max=epochs - warmup)
     elif spec is not None and spec.name == "onecycle":
-        main = sched.OneCycleLR(optimizer, max_lr=spec.get("max_lr"), total_steps=epochs,
-                                pct_start=spec.get("pct_start"), div_factor=spec.get("div_factor"),
-                                final_div_factor=spec.get("final_div_factor"), cycle_momentum=False)
+        main = sched.OneCycleLR(
+            optimizer,
+            max_lr=spec.get("max_lr"),
+            total_steps=epochs,
+            pct_start=spec.get("pct_start"),
+            div_factor=spec.get("div_factor"),
+            final_div_factor=spec.get("final_div_factor"),
+            cycle_momentum=False,
+        )
     if not warmup:
         return main
     warm = sched.LinearLR(optimizer, start_factor=1 / (warmup + 1), end_factor=1.0, total_iters=warmup)

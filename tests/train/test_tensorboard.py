@@ -46,22 +46,24 @@ class _Records:
         for path in sorted(directory.glob("events.out.tfevents.*")):
             data, at = path.read_bytes(), 0
             while at < len(data):
-                header, length_crc = data[at:at + 8], struct.unpack("<I", data[at + 8:at + 12])[0]
+                header, length_crc = data[at : at + 8], struct.unpack("<I", data[at + 8 : at + 12])[0]
                 assert _masked_crc(header) == length_crc, f"{path}: a damaged record length"
                 (length,) = struct.unpack("<Q", header)
-                body = data[at + 12:at + 12 + length]
-                assert _masked_crc(body) == struct.unpack("<I", data[at + 12 + length:at + 16 + length])[0]
+                body = data[at + 12 : at + 12 + length]
+                assert _masked_crc(body) == struct.unpack("<I", data[at + 12 + length : at + 16 + length])[0]
                 at += 16 + length
                 self._add(Event.FromString(body))
 
     def _add(self, event) -> None:
         for value in event.summary.value:
             if value.HasField("simple_value"):
-                self.scalars.setdefault(value.tag, []).append(SimpleNamespace(step=event.step,
-                                                                              value=value.simple_value))
+                self.scalars.setdefault(value.tag, []).append(
+                    SimpleNamespace(step=event.step, value=value.simple_value)
+                )
             elif value.HasField("histo"):
-                self.histograms.setdefault(value.tag, []).append(SimpleNamespace(step=event.step,
-                                                                                 histogram_value=value.histo))
+                self.histograms.setdefault(value.tag, []).append(
+                    SimpleNamespace(step=event.step, histogram_value=value.histo)
+                )
 
     def Tags(self) -> dict:  # noqa: N802 (TensorBoard's names)
         return {"scalars": list(self.scalars), "histograms": list(self.histograms)}
@@ -130,8 +132,7 @@ def test_netdsl_train_log_tensorboard_writes_into_the_run_directory(tmp_path, ca
     assert [e.step for e in reader.Scalars("epoch/val_accuracy")] == [1, 2]
     assert "gradients/conv_1.weight" in reader.Tags()["histograms"]
     # --overwrite removes the earlier run's event files with its other files
-    assert main(["train", str(program), "--out", str(tmp_path / "run"), "--overwrite", "--epochs", "1",
-                 "--quiet"]) == 0
+    assert main(["train", str(program), "--out", str(tmp_path / "run"), "--overwrite", "--epochs", "1", "--quiet"]) == 0
     assert not list((tmp_path / "run").glob("events.out.tfevents.*"))
 
 

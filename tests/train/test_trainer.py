@@ -20,13 +20,20 @@ from netdsl.data import load_dataset
 
 
 def netdsl_cli(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdsl.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or tempfile.gettempdir(), **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "netdsl.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or tempfile.gettempdir(),
+        **kwargs,
+    )
 
 
 def test_seed000_xor_with_a_2_4_1_sigmoid_mlp() -> None:
-    model = netdsl.loads("input(2) - fc(4) - sigmoid - fc(1) - sigmoid\n"
-                         "train {\n loss = binary_cross_entropy\n optimizer = adam(lr=0.05)\n batch = 4\n seed = 1\n}")
+    model = netdsl.loads(
+        "input(2) - fc(4) - sigmoid - fc(1) - sigmoid\n"
+        "train {\n loss = binary_cross_entropy\n optimizer = adam(lr=0.05)\n batch = 4\n seed = 1\n}"
+    )
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
     y = np.array([[0], [1], [1], [0]], np.float32)
     model.fit(x, y, epochs=1500, verbose=0)
@@ -48,8 +55,9 @@ def test_seed002_learns_the_horizontal_edge_kernel() -> None:
     images = rng.random((64, 1, 16, 16), dtype=np.float32)
     windows = np.lib.stride_tricks.sliding_window_view(images[:, 0], (3, 3), axis=(1, 2))
     targets = np.einsum("nhwij,ij->nhw", windows, kernel)[:, None]
-    model = netdsl.loads("input(1, 16, 16) - conv(1, 3, bias=false)\n"
-                         "train {\n loss = mse\n optimizer = adam(lr=0.01)\n batch = 16\n}")
+    model = netdsl.loads(
+        "input(1, 16, 16) - conv(1, 3, bias=false)\ntrain {\n loss = mse\n optimizer = adam(lr=0.01)\n batch = 16\n}"
+    )
     model.fit(images, targets, epochs=150, verbose=0)
     learned = model.executor.params["conv_1.weight"][0, 0]
     assert np.allclose(learned, kernel, atol=1e-3), learned
@@ -63,8 +71,10 @@ def test_lenet_reaches_97_percent_on_digits() -> None:
 
 
 def test_initial_loss_is_near_ln_10_and_a_tiny_batch_is_overfit() -> None:
-    model = netdsl.loads("input(1, 8, 8) - conv(8, 3) - relu - fc(32) - relu - output(10)\n"
-                         "train {\n optimizer = adam(lr=0.01)\n batch = 8\n}")
+    model = netdsl.loads(
+        "input(1, 8, 8) - conv(8, 3) - relu - fc(32) - relu - output(10)\n"
+        "train {\n optimizer = adam(lr=0.01)\n batch = 8\n}"
+    )
     rng = np.random.default_rng(0)
     x, y = rng.random((8, 1, 8, 8), dtype=np.float32), np.arange(8) % 10
     initial, _ = model.evaluate(x, y)
@@ -114,8 +124,13 @@ def test_train_evaluate_predict_cli(tmp_path: Path) -> None:
     run = netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--epochs", "2", "--out", str(tmp_path / "run"))
     assert run.returncode == 0, run.stderr
     assert "digits: resized 8x8 -> 32x32" in run.stdout and "epoch 2/2" in run.stdout
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["checkpoint.npz", "curves.png", "history.csv",
-                                                                   "settings.json", "weights.npz"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "checkpoint.npz",
+        "curves.png",
+        "history.csv",
+        "settings.json",
+        "weights.npz",
+    ]
     header = (tmp_path / "run" / "history.csv").read_text().splitlines()[0]
     assert header == "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds"
     weights = str(tmp_path / "run" / "weights.npz")
@@ -123,15 +138,17 @@ def test_train_evaluate_predict_cli(tmp_path: Path) -> None:
     assert evaluated.returncode == 0 and "accuracy" in evaluated.stdout
     x = load_dataset("digits", (1, 32, 32)).x_val[:3]
     np.save(tmp_path / "x.npy", x)
-    predicted = netdsl_cli("predict", str(EXAMPLES / "lenet5.net"), "--weights", weights, "--input",
-                           str(tmp_path / "x.npy"), "--top", "2")
+    predicted = netdsl_cli(
+        "predict", str(EXAMPLES / "lenet5.net"), "--weights", weights, "--input", str(tmp_path / "x.npy"), "--top", "2"
+    )
     assert predicted.returncode == 0 and predicted.stdout.count("sample ") == 3
 
 
 def test_resume_ends_with_the_same_weights(tmp_path: Path) -> None:
     program = tmp_path / "net.net"
-    program.write_text("input(1, 8, 8) - conv(4, 3) - relu - dropout(0.2) - output(10)\n"
-                       "train {\n epochs = 4\n batch = 64\n}\n")
+    program.write_text(
+        "input(1, 8, 8) - conv(4, 3) - relu - dropout(0.2) - output(10)\ntrain {\n epochs = 4\n batch = 64\n}\n"
+    )
     full = netdsl_cli("train", str(program), "--out", str(tmp_path / "full"), "--quiet")
     first = netdsl_cli("train", str(program), "--out", str(tmp_path / "part"), "--epochs", "2", "--quiet")
     resumed = netdsl_cli("train", str(program), "--resume", str(tmp_path / "part"), "--epochs", "4", "--quiet")
@@ -143,10 +160,17 @@ def test_resume_ends_with_the_same_weights(tmp_path: Path) -> None:
 
 def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes_exactly(tmp_path: Path) -> None:
     program = tmp_path / "net.net"
-    program.write_text("input(1, 32, 32) - conv(16, 5) - relu - maxpool(2) - conv(32, 5) - relu - fc(64) - relu"
-                       " - output(10)\ntrain {\n epochs = 3\n batch = 8\n}\n")
-    proc = subprocess.Popen([sys.executable, "-m", "netdsl.cli", "train", str(program), "--out", str(tmp_path / "a")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    program.write_text(
+        "input(1, 32, 32) - conv(16, 5) - relu - maxpool(2) - conv(32, 5) - relu - fc(64) - relu"
+        " - output(10)\ntrain {\n epochs = 3\n batch = 8\n}\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netdsl.cli", "train", str(program), "--out", str(tmp_path / "a")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     deadline = time.time() + 60
     while not (tmp_path / "a" / "checkpoint.npz").exists() and time.time() < deadline:
         time.sleep(0.05)  # the first epoch has ended: now interrupt inside the second
@@ -164,8 +188,9 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes_exactly(tmp_path: Path)
 
 def test_nan_loss_stops_with_epoch_step_and_advice(tmp_path: Path) -> None:
     program = tmp_path / "net.net"
-    program.write_text("input(1, 8, 8) - fc(64) - relu - fc(64) - relu - fc(10)\n"
-                       "train {\n optimizer = sgd(lr=1e6)\n epochs = 3\n}\n")
+    program.write_text(
+        "input(1, 8, 8) - fc(64) - relu - fc(64) - relu - fc(10)\ntrain {\n optimizer = sgd(lr=1e6)\n epochs = 3\n}\n"
+    )
     run = netdsl_cli("train", str(program), "--out", str(tmp_path / "r"))
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()
@@ -176,8 +201,18 @@ def test_nan_loss_stops_with_epoch_step_and_advice(tmp_path: Path) -> None:
 
 
 def test_one_epoch_is_singular_and_saved_names_every_file(tmp_path: Path) -> None:
-    run = netdsl_cli("train", str(EXAMPLES / "lenet5.net"), "--epochs", "1", "--out", "r", "--quiet",
-                     "--data", "digits", cwd=tmp_path)
+    run = netdsl_cli(
+        "train",
+        str(EXAMPLES / "lenet5.net"),
+        "--epochs",
+        "1",
+        "--out",
+        "r",
+        "--quiet",
+        "--data",
+        "digits",
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     training = next(line for line in run.stdout.splitlines() if line.startswith("training "))
     assert training.endswith(", 1 epoch"), training
@@ -191,10 +226,13 @@ def test_mismatched_weights_file_is_listed_without_traceback(tmp_path: Path) -> 
     assert "c1.weight" in run.stderr and "missing" in run.stderr
 
 
-@pytest.mark.parametrize("content,fragment", [
-    (b"not a zip", "not a readable .npz"),
-    (None, "no such weights file"),
-])
+@pytest.mark.parametrize(
+    "content,fragment",
+    [
+        (b"not a zip", "not a readable .npz"),
+        (None, "no such weights file"),
+    ],
+)
 def test_bad_weights_files(tmp_path: Path, content: bytes | None, fragment: str) -> None:
     path = tmp_path / "w.npz"
     if content is not None:
@@ -203,10 +241,13 @@ def test_bad_weights_files(tmp_path: Path, content: bytes | None, fragment: str)
     assert run.returncode == 1 and fragment in run.stderr and run.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("write,fragment", [
-    (lambda p: p.write_text("a,b\n1,x\n"), "csv"),
-    (lambda p: np.savez(p, y=np.zeros(3)), "x"),
-])
+@pytest.mark.parametrize(
+    "write,fragment",
+    [
+        (lambda p: p.write_text("a,b\n1,x\n"), "csv"),
+        (lambda p: np.savez(p, y=np.zeros(3)), "x"),
+    ],
+)
 def test_bad_data_files_are_one_line(tmp_path: Path, write, fragment: str) -> None:
     data = tmp_path / ("d.csv" if fragment == "csv" else "d.npz")
     write(data)

@@ -9,8 +9,15 @@ from netdsl.backends.numpy.executor import Executor
 from netdsl.backends.numpy.weights import WeightsError, check_tensors, expected_tensors, load_weights
 from netdsl.ir.graph import Graph
 
-__all__ = ["Executor", "WeightsError", "check_tensors", "executor", "expected_tensors", "load_weights",
-           "seeded_weights"]
+__all__ = [
+    "Executor",
+    "WeightsError",
+    "check_tensors",
+    "executor",
+    "expected_tensors",
+    "load_weights",
+    "seeded_weights",
+]
 
 
 def executor(graph: Graph) -> Executor:

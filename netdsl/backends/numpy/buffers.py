@@ -53,4 +53,3 @@ def clear_buffers() -> None:
     _SCRATCH.clear()
     _ONES.clear()
     _POOL.clear()
-

@@ -52,8 +52,9 @@ class Executor:
         self._run = runnable(graph, decompose)
         self._input = self._run.input.name
         # each layer's kernel, looked up once here rather than at every step
-        self._steps: list[tuple[Node, Kernel]] = [(node, kernels()[node.op]) for node in self._run
-                                                  if not node.opdef.has("input")]
+        self._steps: list[tuple[Node, Kernel]] = [
+            (node, kernels()[node.op]) for node in self._run if not node.opdef.has("input")
+        ]
         self._consumers = {n.name: [c.name for c in self._run.consumers(n.name)] for n in self._run}
         self._needs_dx = self._needs_input_gradient()
         self._fits: set[tuple[int, bool]] = set()  # (batch, training) already estimated to fit
@@ -78,8 +79,14 @@ class Executor:
         self.buffers = {k: np.array(v, dtype=self.dtype) for k, v in tensors.items() if k not in trainable}
 
     # -- running --
-    def forward(self, x: Array, training: bool = False, rng: np.random.Generator | None = None,
-                stop_before: str | None = None, record: dict[str, Array] | None = None) -> Array:
+    def forward(
+        self,
+        x: Array,
+        training: bool = False,
+        rng: np.random.Generator | None = None,
+        stop_before: str | None = None,
+        record: dict[str, Array] | None = None,
+    ) -> Array:
         """Output for NCHW (or vector) input; `stop_before` returns the input of that node instead.
         In training, `record` receives every layer's output (the backend's layout: NHWC images)."""
         self._require_memory(len(x), training)
@@ -137,12 +144,12 @@ class Executor:
         """A node needs dx unless everything upstream of it is the input (no parameters above)."""
         needs: dict[str, bool] = {}
         for node in self._run:
-            needs[node.name] = any(
-                i != self._input and (needs[i] or bool(self._run[i].params)) for i in node.inputs)
+            needs[node.name] = any(i != self._input and (needs[i] or bool(self._run[i].params)) for i in node.inputs)
         return needs
 
-    def input_gradient(self, x: Array, dout: Array | Callable[[Array], Array],
-                       layer: str | None = None) -> tuple[Array, Array]:
+    def input_gradient(
+        self, x: Array, dout: Array | Callable[[Array], Array], layer: str | None = None
+    ) -> tuple[Array, Array]:
         """(d(sum(dout * A)) / dx, A) where A is the output of `layer` (default: the network's output) at inference.
 
         `dout` is an array of A's shape or a function of A that returns one (an objective's gradient, as
@@ -187,5 +194,5 @@ class Executor:
     def predict(self, x: Array, batch_size: int = 256) -> Array:
         """Inference outputs for NCHW (or vector) input, in batches."""
         x = np.asarray(x)
-        outputs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        outputs = [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
         return np.concatenate(outputs) if outputs else np.zeros((0,) + self.graph.output.shape, self.dtype)

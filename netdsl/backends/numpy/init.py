@@ -29,15 +29,15 @@ def compute_fans(shape: Shape) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-def he_normal(shape: Shape, fan_in: int, rng: np.random.Generator,
-              dtype: np.dtype | type = np.float32) -> Array:
+def he_normal(shape: Shape, fan_in: int, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> Array:
     """Normal(0, sqrt(2 / fan_in)) samples (Kaiming normal, ReLU gain)."""
     std = math.sqrt(2.0 / fan_in)
     return (rng.standard_normal(tuple(shape)) * std).astype(dtype)
 
 
-def glorot_uniform(shape: Shape, fan_in: int, fan_out: int, rng: np.random.Generator,
-                   dtype: np.dtype | type = np.float32) -> Array:
+def glorot_uniform(
+    shape: Shape, fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype | type = np.float32
+) -> Array:
     """Uniform(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Xavier uniform)."""
     limit = math.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, tuple(shape)).astype(dtype)
@@ -56,8 +56,9 @@ def ones(shape: Shape, dtype: np.dtype | type = np.float32) -> Array:
 INITIALIZERS = ("he_normal", "glorot_uniform")
 
 
-def init_weight(shape: Shape, rng: np.random.Generator, scheme: str = "glorot_uniform",
-                dtype: np.dtype | type = np.float32) -> Array:
+def init_weight(
+    shape: Shape, rng: np.random.Generator, scheme: str = "glorot_uniform", dtype: np.dtype | type = np.float32
+) -> Array:
     """Initialise a conv/fc weight with the named scheme, fans from its layout."""
     fan_in, fan_out = compute_fans(shape)
     if scheme == "he_normal":
@@ -67,8 +68,9 @@ def init_weight(shape: Shape, rng: np.random.Generator, scheme: str = "glorot_un
     raise ValueError(f"unknown initializer {scheme!r}; valid: {', '.join(INITIALIZERS)}")
 
 
-def init_tensor(shape: Shape, how: str, scale: float, rng: np.random.Generator,
-                dtype: np.dtype | type = np.float32) -> Array:
+def init_tensor(
+    shape: Shape, how: str, scale: float, rng: np.random.Generator, dtype: np.dtype | type = np.float32
+) -> Array:
     """One tensor of netdsl.ir.init's plan: he_normal, glorot_uniform, zeros or ones, times scale."""
     if how == "zeros":
         return zeros(shape, dtype)

@@ -21,6 +21,7 @@ def layer_output(executor: Executor, x: np.ndarray, name: str) -> np.ndarray:
             needed.update(node.inputs)
     cut = Graph(graph.name, [node for node in graph if node.name in needed], graph.span)
     runner = Executor(cut, executor.dtype)
-    runner.load_state_dict({key: value for key, value in executor.state_dict().items()
-                            if key.rsplit(".", 1)[0] in needed})
+    runner.load_state_dict(
+        {key: value for key, value in executor.state_dict().items() if key.rsplit(".", 1)[0] in needed}
+    )
     return runner.forward(x)

@@ -81,8 +81,7 @@ def huber(pred: Array, target: Array, delta: float = HUBER_DELTA) -> tuple[float
     return loss, grad.astype(pred.dtype, copy=False)
 
 
-def binary_cross_entropy(probs: Array, target: Array, eps: float = BCE_EPSILON
-                         ) -> tuple[float, Array]:
+def binary_cross_entropy(probs: Array, target: Array, eps: float = BCE_EPSILON) -> tuple[float, Array]:
     """BCE on probabilities clipped to [eps, 1-eps]; mean over all elements.
 
     The gradient is taken at the clipped probability (straight-through), so a

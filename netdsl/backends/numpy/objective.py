@@ -70,10 +70,14 @@ def targets_like(out: Array, y: Array) -> Array:
     y = np.asarray(y)
     if y.shape == out.shape[:-1] and out.shape[-1] > 1:
         if not np.issubdtype(y.dtype, np.integer) or (y.size and (y.min() < 0 or y.max() >= out.shape[-1])):
-            raise ValueError(f"class labels for {out.shape[-1]} outputs must be integers in [0, {out.shape[-1]}), "
-                             f"received {y.dtype} labels" + (f" from {y.min()} to {y.max()}" if y.size else ""))
+            raise ValueError(
+                f"class labels for {out.shape[-1]} outputs must be integers in [0, {out.shape[-1]}), "
+                f"received {y.dtype} labels" + (f" from {y.min()} to {y.max()}" if y.size else "")
+            )
         return np.eye(out.shape[-1], dtype=out.dtype)[y]
     if y.size != out.size:
-        raise ValueError(f"targets of shape {y.shape} do not fit outputs of shape {out.shape}: "
-                         "give targets of the output's shape, or class indices for a K-output layer")
+        raise ValueError(
+            f"targets of shape {y.shape} do not fit outputs of shape {out.shape}: "
+            "give targets of the output's shape, or class indices for a K-output layer"
+        )
     return y.reshape(out.shape).astype(out.dtype)

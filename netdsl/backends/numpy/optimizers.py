@@ -65,8 +65,10 @@ class Optimizer:
         valid = cls.arguments()
         bad = sorted(set(given) - set(valid))
         if bad:
-            raise ValueError(f"unknown argument(s) {', '.join(bad)} for optimizer {cls.declaration.name!r}; "
-                             f"valid arguments: {', '.join(valid)}")
+            raise ValueError(
+                f"unknown argument(s) {', '.join(bad)} for optimizer {cls.declaration.name!r}; "
+                f"valid arguments: {', '.join(valid)}"
+            )
         values = {**cls.declaration.all_defaults(), **{k: v for k, v in given.items() if k != "betas"}}
         if "betas" in given:
             values["beta1"], values["beta2"] = given["betas"]
@@ -98,8 +100,7 @@ class Optimizer:
                 raise ValueError(f"{name}: gradient shape {g.shape} != parameter {p.shape}")
             g = np.asarray(g, dtype=p.dtype)
             if self.weight_decay:
-                g = np.add(g, np.multiply(p, self.weight_decay, out=self._tmp(p, 9)),
-                           out=self._tmp(p, 9))
+                g = np.add(g, np.multiply(p, self.weight_decay, out=self._tmp(p, 9)), out=self._tmp(p, 9))
             self._update(name, p, g)
 
     def _begin_step(self) -> None:
@@ -138,8 +139,7 @@ class Optimizer:
                 continue
             slot, _, name = key.partition(".")
             if slot not in self.state or not name:
-                raise ValueError(f"unexpected key {key!r} for {type(self).__name__}; "
-                                 f"slots are {list(self.slots)}")
+                raise ValueError(f"unexpected key {key!r} for {type(self).__name__}; slots are {list(self.slots)}")
             self.state[slot][name] = np.array(arr, copy=True)
 
 
@@ -149,10 +149,12 @@ OptimizerClass = type[Optimizer]
 
 def implements(declaration: OptimizerDef) -> Callable[[OptimizerClass], OptimizerClass]:
     """Register the NumPy implementation of a declared optimizer."""
+
     def register(cls: OptimizerClass) -> OptimizerClass:
         cls.declaration = declaration
         IMPLEMENTATIONS[declaration.name] = cls
         return cls
+
     return register
 
 
@@ -407,8 +409,7 @@ def _scaled_square(g: Array, scale: float, out: Array) -> Array:
     return out
 
 
-def _moments(opt: Adam | Nadam | RAdam, name: str, p: Array, g: Array, tmp: Array
-             ) -> tuple[Array, Array]:
+def _moments(opt: Adam | Nadam | RAdam, name: str, p: Array, g: Array, tmp: Array) -> tuple[Array, Array]:
     """Update Adam-style first/second moments in place; returns (m, v)."""
     b1, b2 = opt.betas
     m, v = opt._slot("m", name, p), opt._slot("v", name, p)

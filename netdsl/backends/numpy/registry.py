@@ -51,6 +51,7 @@ KERNELS: dict[str, Kernel] = {}
 
 def kernel(op: OpDef) -> Callable[[type], type]:
     """Register a class's `forward` and `backward` as the NumPy implementation of `op`."""
+
     def register(cls: type) -> type:
         if op.name in KERNELS:
             raise ValueError(f"op {op.name} has two NumPy kernels")
@@ -72,6 +73,7 @@ def kernels() -> dict[str, Kernel]:
 
 def unary(kernel_fwd: Callable, *attr_names: str) -> Forward:
     """Forward of a one-input op whose kernel takes the input and some attributes."""
+
     def forward(node: Node, xs: list[Array], ctx: Ctx):
         return kernel_fwd(xs[0], *(node.attrs[n] for n in attr_names))
 
@@ -87,6 +89,7 @@ def unary_backward(kernel_bwd: Callable) -> Backward:
 
 def window(kernel_fwd: Callable) -> Forward:
     """Forward of a pooling kernel taking (x, kernel, stride, pads)."""
+
     def forward(node: Node, xs: list[Array], ctx: Ctx):
         a = node.attrs
         return kernel_fwd(xs[0], a["kernel"], a["stride"], a["pads"])
@@ -96,6 +99,7 @@ def window(kernel_fwd: Callable) -> Forward:
 
 def many(kernel_fwd: Callable) -> Forward:
     """Forward of a merge kernel taking every input."""
+
     def forward(node: Node, xs: list[Array], ctx: Ctx):
         return kernel_fwd(*xs)
 
@@ -111,6 +115,7 @@ def many_backward(kernel_bwd: Callable) -> Backward:
 
 def weighted_backward(kernel_bwd: Callable) -> Backward:
     """Backward of a layer with a weight and an optional bias (conv, fc)."""
+
     def backward(node: Node, dy: Array, cache, need_dx: bool):
         dx, dw, db = kernel_bwd(dy, cache, need_dx=need_dx)
         return [dx], {"weight": dw} | ({"bias": db} if db is not None else {})

@@ -53,8 +53,10 @@ def _check_weights_file(path: Path) -> None:
     except npyfile.ArrayFileError as err:
         raise WeightsError(str(err)) from None
     if kind == "npy":
-        raise WeightsError(f"{path}: a single .npy array, not an .npz weights file (weights are saved as "
-                           "numpy.savez(path, **{'<layer>.<param>': array, ...}))")
+        raise WeightsError(
+            f"{path}: a single .npy array, not an .npz weights file (weights are saved as "
+            "numpy.savez(path, **{'<layer>.<param>': array, ...}))"
+        )
     if kind != "npz":
         reason = "empty file" if kind == "empty" else "not a zip archive"
         raise WeightsError(f"{path}: not a readable .npz weights file ({reason})")
@@ -87,8 +89,10 @@ def check_finite(tensors: dict[str, np.ndarray], source: str) -> None:
         if count:
             bad.append(f"{key} ({count:,} of {np.size(tensors[key]):,} values)")
     if bad:
-        raise WeightsError(f"{source}: NaN or infinite weights in {', '.join(bad)}; "
-                           "the run that wrote them diverged (try a lower learning rate)")
+        raise WeightsError(
+            f"{source}: NaN or infinite weights in {', '.join(bad)}; "
+            "the run that wrote them diverged (try a lower learning rate)"
+        )
 
 
 def _refuse_checkpoint(path: Path, headers: dict) -> None:
@@ -96,8 +100,9 @@ def _refuse_checkpoint(path: Path, headers: dict) -> None:
     if "meta" in headers and any(key.startswith("param/") for key in headers):
         weights = path.with_name("weights.npz")
         instead = f"use {weights}" if weights.is_file() else "use the weights.npz its run wrote"
-        raise WeightsError(f"{path}: a training checkpoint (for `netdsl train --resume`), not a weights file: "
-                           f"{instead}")
+        raise WeightsError(
+            f"{path}: a training checkpoint (for `netdsl train --resume`), not a weights file: {instead}"
+        )
 
 
 MAX_LISTED = 8  # mismatches listed one per line; the rest are counted
@@ -118,14 +123,19 @@ def check_tensors(tensors: Mapping[str, np.ndarray | npyfile.ArrayHeader], graph
             problems.append(f"{key} has shape {list(tensors[key].shape)}, the program needs {list(shape)}")
         elif not np.issubdtype(tensors[key].dtype, np.floating):
             problems.append(f"{key} has dtype {tensors[key].dtype}, expected a float type")
-    problems += [f"unexpected {key} (no such layer parameter in network {graph.name})"
-                 for key in sorted(set(tensors) - set(expected))]
+    problems += [
+        f"unexpected {key} (no such layer parameter in network {graph.name})"
+        for key in sorted(set(tensors) - set(expected))
+    ]
     if problems:
-        listed = problems[:MAX_LISTED] + ([f"... and {len(problems) - MAX_LISTED} more"]
-                                          if len(problems) > MAX_LISTED else [])
+        listed = problems[:MAX_LISTED] + (
+            [f"... and {len(problems) - MAX_LISTED} more"] if len(problems) > MAX_LISTED else []
+        )
         listing = "\n".join(f"  {p}" for p in listed)
-        raise WeightsError(f"{source} does not match network {graph.name} ({len(problems)} problem"
-                           f"{'s' if len(problems) != 1 else ''}):\n{listing}")
+        raise WeightsError(
+            f"{source} does not match network {graph.name} ({len(problems)} problem"
+            f"{'s' if len(problems) != 1 else ''}):\n{listing}"
+        )
 
 
 def load_weights(path: str | Path, graph: Graph) -> dict[str, np.ndarray]:
@@ -139,13 +149,17 @@ def _foreign(tensors: Mapping[str, np.ndarray | npyfile.ArrayHeader], graph: Gra
     values = sum(int(np.prod(getattr(t, "shape", ()))) for t in tensors.values())
     expected = list(expected_tensors(graph))
     wanted = ", ".join(expected[:3]) + (", ..." if len(expected) > 3 else "")
-    lines = [f"{source} does not match network {graph.name}: all {len(expected)} of its tensors are missing "
-             f"({wanted}); these are the weights of another network",
-             f"  it has {len(tensors)} tensor{'s' if len(tensors) != 1 else ''} ({values:,} values) for layers {shown}"]
+    lines = [
+        f"{source} does not match network {graph.name}: all {len(expected)} of its tensors are missing "
+        f"({wanted}); these are the weights of another network",
+        f"  it has {len(tensors)} tensor{'s' if len(tensors) != 1 else ''} ({values:,} values) for layers {shown}",
+    ]
     owner = _run_network(Path(source))
     if owner:
-        lines.append(f"  it seems to belong to network {owner} (the settings.json beside it says so): "
-                     f"use that program, or train {graph.name} to get its weights")
+        lines.append(
+            f"  it seems to belong to network {owner} (the settings.json beside it says so): "
+            f"use that program, or train {graph.name} to get its weights"
+        )
     return "\n".join(lines)
 
 

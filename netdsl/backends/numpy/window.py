@@ -57,13 +57,11 @@ def kernel_taps(kernel: Pair) -> list[Pair]:
     return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
 
 
-
 def crop(dxp: Array, pads: Pads, shape: tuple[int, ...]) -> Array:
     """Remove the H/W padding of a padded NHWC gradient."""
     if not any(pads):
         return dxp
     return np.ascontiguousarray(dxp[:, pads[0] : pads[0] + shape[1], pads[1] : pads[1] + shape[2]])
-
 
 
 def lift_sequence(kernel: tuple, stride: tuple, pads: tuple, dilation: tuple = (1,)) -> tuple:

@@ -159,18 +159,23 @@ def _channels_last_input(graph: Graph, nodes: list[Any]) -> tuple[list[Any], tup
     from onnx import helper
 
     if len(graph.input.shape) != 3:
-        raise ExportError(f"an nhwc input needs an image input; {graph.name} takes vectors of "
-                          f"{graph.input.shape[0]}")
+        raise ExportError(f"an nhwc input needs an image input; {graph.name} takes vectors of {graph.input.shape[0]}")
     for node in nodes:
         node.input[:] = [CHANNELS_FIRST_INPUT if name == INPUT_NAME else name for name in node.input]
-    transpose = helper.make_node("Transpose", [INPUT_NAME], [CHANNELS_FIRST_INPUT], name="input_to_nchw",
-                                 perm=[0, 3, 1, 2])
+    transpose = helper.make_node(
+        "Transpose", [INPUT_NAME], [CHANNELS_FIRST_INPUT], name="input_to_nchw", perm=[0, 3, 1, 2]
+    )
     c, h, w = graph.input.shape
     return [transpose, *nodes], (h, w, c)
 
 
-def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSET,
-                metadata: dict[str, str] | None = None, input_layout: str = "nchw") -> ModelProto:
+def build_model(
+    graph: Graph,
+    weights: dict[str, Any],
+    opset: int = DEFAULT_OPSET,
+    metadata: dict[str, str] | None = None,
+    input_layout: str = "nchw",
+) -> ModelProto:
     """The ONNX model of a checked graph with the given weights (checked against it); `metadata` goes
     into the model's metadata_props (see split_metadata) beside the input's layouts. `input_layout`
     "nhwc" makes the graph input N x H x W x C, transposed inside the graph (Keras-style feeds)."""
@@ -189,15 +194,25 @@ def build_model(graph: Graph, weights: dict[str, Any], opset: int = DEFAULT_OPSE
     if input_layout == "nhwc":
         nodes, input_shape = _channels_last_input(graph, nodes)
     onnx_graph = helper.make_graph(
-        nodes, graph.name,
-        [_value_info(INPUT_NAME, input_shape)], [_value_info(OUTPUT_NAME, graph.output.shape)],
+        nodes,
+        graph.name,
+        [_value_info(INPUT_NAME, input_shape)],
+        [_value_info(OUTPUT_NAME, graph.output.shape)],
     )
-    metadata = {**(metadata or {}), "netdsl.input_layout": input_layout,
-                "netdsl.layout": graph.input.attrs.get("layout", "chw")}
+    metadata = {
+        **(metadata or {}),
+        "netdsl.input_layout": input_layout,
+        "netdsl.layout": graph.input.attrs.get("layout", "chw"),
+    }
     opsets = [helper.make_opsetid("", opset)]
-    model = helper.make_model(onnx_graph, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets),
-                              producer_name="netdsl", producer_version=__version__,
-                              doc_string=f"netdsl network {graph.name}")
+    model = helper.make_model(
+        onnx_graph,
+        opset_imports=opsets,
+        ir_version=helper.find_min_ir_version_for(opsets),
+        producer_name="netdsl",
+        producer_version=__version__,
+        doc_string=f"netdsl network {graph.name}",
+    )
     _add_initializers(model.graph, checked)
     helper.set_model_props(model, dict(sorted(metadata.items())))
     return model
@@ -215,14 +230,23 @@ def save_model(model: ModelProto, path: str | os.PathLike[str]) -> Path:
     return atomic_write_bytes(path, model.SerializeToString(deterministic=True))
 
 
-def export_onnx(graph: Graph, weights: dict[str, Any] | None, path: str | os.PathLike[str] | None,
-                opset: int = DEFAULT_OPSET, seed: int = 0, metadata: dict[str, str] | None = None,
-                input_layout: str = "nchw") -> ModelProto:
+def export_onnx(
+    graph: Graph,
+    weights: dict[str, Any] | None,
+    path: str | os.PathLike[str] | None,
+    opset: int = DEFAULT_OPSET,
+    seed: int = 0,
+    metadata: dict[str, str] | None = None,
+    input_layout: str = "nchw",
+) -> ModelProto:
     """Build the ONNX model and write it to `path` (when given); no weights means a seeded initialization."""
     check_opset(opset)
     if weights is None:
-        warnings.warn(f"no weights given: exporting {graph.name} with a seeded random initialization (seed {seed})",
-                      ExportWarning, stacklevel=2)
+        warnings.warn(
+            f"no weights given: exporting {graph.name} with a seeded random initialization (seed {seed})",
+            ExportWarning,
+            stacklevel=2,
+        )
         weights = seeded_weights(graph, seed)
     model = build_model(graph, weights, opset, metadata, input_layout)
     if path is not None:
@@ -252,8 +276,10 @@ class Verification:
 
     def line(self) -> str:
         verdict = "ok" if self.ok else "FAILED"
-        return (f"verify: batch {self.batch}: max abs difference {self.max_abs:.3g}, max rel difference "
-                f"{self.max_rel:.3g} (tolerance {self.tolerance:g}): {verdict}")
+        return (
+            f"verify: batch {self.batch}: max abs difference {self.max_abs:.3g}, max rel difference "
+            f"{self.max_rel:.3g} (tolerance {self.tolerance:g}): {verdict}"
+        )
 
 
 def difference(actual: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
@@ -271,8 +297,14 @@ def difference(actual: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
     return max_abs, max_abs / max(scale, 1e-30)
 
 
-def verify(graph: Graph, weights: dict[str, Any], model: str | os.PathLike[str] | bytes, batch: int = 2,
-           seed: int = 0, tolerance: float = VERIFY_TOLERANCE) -> Verification:
+def verify(
+    graph: Graph,
+    weights: dict[str, Any],
+    model: str | os.PathLike[str] | bytes,
+    batch: int = 2,
+    seed: int = 0,
+    tolerance: float = VERIFY_TOLERANCE,
+) -> Verification:
     """Run onnxruntime (CPU) and the NumPy backend on the same seeded standard-normal batch."""
     import numpy as np
 

@@ -45,8 +45,9 @@ class Lowering:
 
     def emit(self, op_type: str, inputs: list[str] | None = None, **attrs: Any) -> str:
         """The layer's (final) node: named after the layer, writing the layer's output tensor."""
-        return self.emitter.add(op_type, self.inputs if inputs is None else inputs, self.output, self.node.name,
-                                **attrs)
+        return self.emitter.add(
+            op_type, self.inputs if inputs is None else inputs, self.output, self.node.name, **attrs
+        )
 
 
 LowerFn = Callable[[Lowering], None]

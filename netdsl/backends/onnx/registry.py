@@ -23,6 +23,7 @@ LOWERINGS: dict[str, list[tuple[int, LowerFn]]] = {}
 
 def lowering(op: OpDef, since: int = MIN_OPSET) -> Callable[[LowerFn], LowerFn]:
     """Register a function as `op`'s ONNX lowering from opset `since` on."""
+
     def register(fn: LowerFn) -> LowerFn:
         versions = LOWERINGS.setdefault(op.name, [])
         if any(v == since for v, _ in versions):

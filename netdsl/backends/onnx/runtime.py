@@ -26,6 +26,8 @@ from netdsl.data.inputs import show_shape
 PROVIDERS = ("auto", "cpu", "cuda")
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
+
+
 class SessionError(Exception):
     """A model, input or provider problem; the message is the one line to show the user."""
 
@@ -73,8 +75,11 @@ def cuda_failure_reason(log: str) -> str:
     needs = re.search(r"Require (cuDNN \d+(?:\.[\d*]+)* and CUDA \d+(?:\.[\d*]+)*)", plain)
     if missing:
         return f"{missing.group(1)} not found" + (f"; onnxruntime-gpu needs {needs.group(1)}" if needs else "")
-    for pattern in (r"(no CUDA-capable device is detected)", r"(CUDA driver version is insufficient[^\n.]*)",
-                    r"CUDA failure \d+: ([^;\n]+)"):
+    for pattern in (
+        r"(no CUDA-capable device is detected)",
+        r"(CUDA driver version is insufficient[^\n.]*)",
+        r"CUDA failure \d+: ([^;\n]+)",
+    ):
         found = re.search(pattern, plain)
         if found:
             return found.group(1).strip()
@@ -137,8 +142,9 @@ def _try_cuda(source: str | bytes, name: str, threads: int | None = None) -> tup
     return session, cuda_failure_reason(log)
 
 
-def open_session(model: str | os.PathLike[str] | bytes, provider: str = "auto", threads: int | None = None
-                 ) -> tuple[Any, str | None]:
+def open_session(
+    model: str | os.PathLike[str] | bytes, provider: str = "auto", threads: int | None = None
+) -> tuple[Any, str | None]:
     """An InferenceSession on the asked provider (at most `threads` intra-op threads when given), and why
     `auto` runs on the CPU when it does (None otherwise); `cuda` that cannot load raises, saying why."""
     if provider not in PROVIDERS:
@@ -202,8 +208,10 @@ class Session:
         if x.shape == expected:
             return x[None]
         if x.ndim != len(expected) + 1 or any(e is not None and e != g for e, g in zip(expected, x.shape[1:])):
-            raise SessionError(f"input shape: the model expects {show_shape(('batch', *expected))} or one sample "
-                               f"{show_shape(expected)}, received {show_shape(x.shape)}{_layout_hint(x, expected)}")
+            raise SessionError(
+                f"input shape: the model expects {show_shape(('batch', *expected))} or one sample "
+                f"{show_shape(expected)}, received {show_shape(x.shape)}{_layout_hint(x, expected)}"
+            )
         if x.shape[0] == 0:
             raise SessionError("input holds no samples")
         return x
@@ -212,7 +220,7 @@ class Session:
         """The model's first output for x (see check_input), computed batch_size samples at a time."""
         x = self.check_input(x)
         step = batch_size or len(x)
-        outputs = [self._run(x[start:start + step]) for start in range(0, len(x), step)]
+        outputs = [self._run(x[start : start + step]) for start in range(0, len(x), step)]
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
     def _run(self, chunk: np.ndarray) -> np.ndarray:

@@ -43,27 +43,46 @@ def _check_gradients(text: str, x_shape: tuple, loss: str = "cross_entropy", sam
             flat[index] = saved
             numeric = (up - down) / 2e-6
             analytic = grads[key].reshape(-1)[index]
-            assert abs(numeric - analytic) <= 1e-6 * max(1.0, abs(numeric), abs(analytic)), \
-                (key, index, numeric, analytic)
+            assert abs(numeric - analytic) <= 1e-6 * max(1.0, abs(numeric), abs(analytic)), (
+                key,
+                index,
+                numeric,
+                analytic,
+            )
 
 
 GRAPHS = {
-    "same stride 2 + bn + add": ("input(3, 9, 9) - conv(4, 3, stride=2, pad=same) - bn - add { conv(4, 3, pad=1) "
-                                 "- tanh | identity } - fc(5)", (4, 3, 9, 9)),
-    "concat dilation groups": ("input(4, 10, 10) - concat { conv(4, 3, dilation=2, groups=2, pad=2) | "
-                               "conv(2, 1) - maxpool(3, stride=1, pad=1) - avgpool(1) } - swish - "
-                               "globalavgpool - fc(3)", (3, 4, 10, 10)),
-    "ceil pools lrn leakyrelu": ("input(2, 9, 9) - conv(6, 2) - leakyrelu(alpha=0.1) - lrn(size=3) - "
-                                 "maxpool(3, stride=2, ceil=true) - avgpool(2, ceil=true) - output(4)", (3, 2, 9, 9)),
+    "same stride 2 + bn + add": (
+        "input(3, 9, 9) - conv(4, 3, stride=2, pad=same) - bn - add { conv(4, 3, pad=1) - tanh | identity } - fc(5)",
+        (4, 3, 9, 9),
+    ),
+    "concat dilation groups": (
+        "input(4, 10, 10) - concat { conv(4, 3, dilation=2, groups=2, pad=2) | "
+        "conv(2, 1) - maxpool(3, stride=1, pad=1) - avgpool(1) } - swish - "
+        "globalavgpool - fc(3)",
+        (3, 4, 10, 10),
+    ),
+    "ceil pools lrn leakyrelu": (
+        "input(2, 9, 9) - conv(6, 2) - leakyrelu(alpha=0.1) - lrn(size=3) - "
+        "maxpool(3, stride=2, ceil=true) - avgpool(2, ceil=true) - output(4)",
+        (3, 2, 9, 9),
+    ),
     "vectors bn sigmoid": ("input(6) - fc(8) - bn - sigmoid - fc(3)", (5, 6)),
-    "global max softmax in the middle": ("input(3, 5, 5) - conv(4, 3) - globalmaxpool - flatten - softmax - fc(2)",
-                                         (3, 3, 5, 5)),
-    "sequence, Kim's widths": ("input(3, 20) - conv(4, 5, stride=2, pad=same) - bn - relu - maxpool(2, ceil=true) "
-                               "- concat { conv(3, 3, pad=1) - globalmaxpool | conv(2, 2) - globalavgpool } - fc(3)",
-                               (3, 3, 20)),
-    "volume": ("input(2, 4, 5, 5) - conv(3, 3, pad=1) - groupnorm(3) - avgpool(2, ceil=true) - "
-               "upsample(2, mode=bilinear) - deconv(2, 2, stride=2) - zeropad(1) - dwconv(2x1x3) - globalmaxpool "
-               "- fc(3)", (2, 2, 4, 5, 5)),
+    "global max softmax in the middle": (
+        "input(3, 5, 5) - conv(4, 3) - globalmaxpool - flatten - softmax - fc(2)",
+        (3, 3, 5, 5),
+    ),
+    "sequence, Kim's widths": (
+        "input(3, 20) - conv(4, 5, stride=2, pad=same) - bn - relu - maxpool(2, ceil=true) "
+        "- concat { conv(3, 3, pad=1) - globalmaxpool | conv(2, 2) - globalavgpool } - fc(3)",
+        (3, 3, 20),
+    ),
+    "volume": (
+        "input(2, 4, 5, 5) - conv(3, 3, pad=1) - groupnorm(3) - avgpool(2, ceil=true) - "
+        "upsample(2, mode=bilinear) - deconv(2, 2, stride=2) - zeropad(1) - dwconv(2x1x3) - globalmaxpool "
+        "- fc(3)",
+        (2, 2, 4, 5, 5),
+    ),
 }
 
 
@@ -95,8 +114,10 @@ def test_same_seed_trains_bitwise_identically() -> None:
     x, y = rng.random((64, 1, 8, 8), dtype=np.float32), rng.integers(0, 3, 64)
     weights = []
     for _ in range(2):
-        model = netdsl.loads("input(1, 8, 8) - conv(4, 3) - relu - dropout(0.3) - output(3)\n"
-                             "train {\n epochs = 2\n batch = 16\n seed = 5\n}")
+        model = netdsl.loads(
+            "input(1, 8, 8) - conv(4, 3) - relu - dropout(0.3) - output(3)\n"
+            "train {\n epochs = 2\n batch = 16\n seed = 5\n}"
+        )
         model.fit(x, y, verbose=0)
         weights.append(model.executor.state_dict())
     assert all(np.array_equal(weights[0][k], weights[1][k]) for k in weights[0])

@@ -16,8 +16,10 @@ def test_fans():
 
 
 def test_deterministic_for_seed():
-    for fn in (lambda r: I.he_normal((8, 4, 3, 3), 36, r, np.float32),
-               lambda r: I.glorot_uniform((8, 4, 3, 3), 36, 72, r, np.float32)):
+    for fn in (
+        lambda r: I.he_normal((8, 4, 3, 3), 36, r, np.float32),
+        lambda r: I.glorot_uniform((8, 4, 3, 3), 36, 72, r, np.float32),
+    ):
         a, b = fn(np.random.default_rng(7)), fn(np.random.default_rng(7))
         np.testing.assert_array_equal(a, b)
         assert not np.array_equal(a, fn(np.random.default_rng(8)))

@@ -23,13 +23,16 @@ def _executor(text: str) -> Executor:
     return executor
 
 
-@pytest.mark.parametrize("text, shape, layer", [
-    (IMAGE, (2, 2, 6, 6), None),
-    (IMAGE, (2, 2, 6, 6), "relu_1"),
-    (IMAGE, (1, 2, 6, 6), "conv_1"),
-    (SEQUENCE, (2, 2, 16), None),
-    (SEQUENCE, (1, 2, 16), "tanh_1"),
-])
+@pytest.mark.parametrize(
+    "text, shape, layer",
+    [
+        (IMAGE, (2, 2, 6, 6), None),
+        (IMAGE, (2, 2, 6, 6), "relu_1"),
+        (IMAGE, (1, 2, 6, 6), "conv_1"),
+        (SEQUENCE, (2, 2, 16), None),
+        (SEQUENCE, (1, 2, 16), "tanh_1"),
+    ],
+)
 def test_input_gradient_matches_finite_differences(text: str, shape: tuple, layer: str | None) -> None:
     executor = _executor(text)
     rng = np.random.default_rng(7)

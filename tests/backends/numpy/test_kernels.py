@@ -38,16 +38,17 @@ def distinct(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return (rng.permutation(n) * 1e-2 - n * 5e-3).reshape(shape)
 
 
-def check(fwd: Callable[[], np.ndarray], dy: np.ndarray, x: np.ndarray, ana: np.ndarray
-          ) -> None:
+def check(fwd: Callable[[], np.ndarray], dy: np.ndarray, x: np.ndarray, ana: np.ndarray) -> None:
     """Compare an analytic gradient with finite differences of sum(fwd() * dy)."""
     num = numeric_gradient(lambda: float((fwd() * dy).sum()), x)
     assert ana.shape == x.shape
     assert rel_err(ana, num) < RTOL
 
 
-@pytest.fixture(params=[(lay, t) for lay in ("pixel", "tap", "row") for t in (False, True)],
-                ids=lambda p: f"{p[0]}-{'WxT' if p[1] else 'XxW'}")
+@pytest.fixture(
+    params=[(lay, t) for lay in ("pixel", "tap", "row") for t in (False, True)],
+    ids=lambda p: f"{p[0]}-{'WxT' if p[1] else 'XxW'}",
+)
 def conv_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run conv tests with every column layout and both GEMM orientations."""
     layout, transposed = request.param
@@ -87,9 +88,10 @@ def naive_conv(x, w, b, stride, pads, dilation, groups):
                     for c in range(cg):
                         for i in range(kh):
                             for j in range(kw):
-                                acc += (xp[b_, r * stride[0] + i * dilation[0],
-                                           s * stride[1] + j * dilation[1], g * cg + c]
-                                        * w[oc, c, i, j])
+                                acc += (
+                                    xp[b_, r * stride[0] + i * dilation[0], s * stride[1] + j * dilation[1], g * cg + c]
+                                    * w[oc, c, i, j]
+                                )
                     y[b_, r, s, oc] = acc + (0.0 if b is None else b[oc])
     return y
 
@@ -230,11 +232,21 @@ def test_conv_caches_are_independent():
 
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(
-    n=st.integers(1, 2), h=st.integers(1, 7), w=st.integers(1, 7),
-    cg=st.integers(1, 3), og=st.integers(1, 3), groups=st.integers(1, 2),
-    kh=st.integers(1, 3), kw=st.integers(1, 3), sh=st.integers(1, 3), sw=st.integers(1, 3),
-    dh=st.integers(1, 2), dw=st.integers(1, 2), pads=st.tuples(*[st.integers(0, 2)] * 4),
-    layout=st.sampled_from(["pixel", "tap", "row", "auto"]), min_k=st.sampled_from([0, 10**9]),
+    n=st.integers(1, 2),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    cg=st.integers(1, 3),
+    og=st.integers(1, 3),
+    groups=st.integers(1, 2),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    dh=st.integers(1, 2),
+    dw=st.integers(1, 2),
+    pads=st.tuples(*[st.integers(0, 2)] * 4),
+    layout=st.sampled_from(["pixel", "tap", "row", "auto"]),
+    min_k=st.sampled_from([0, 10**9]),
 )
 def test_conv_property(n, h, w, cg, og, groups, kh, kw, sh, sw, dh, dw, pads, layout, min_k):
     if h + pads[0] + pads[2] < dh * (kh - 1) + 1 or w + pads[1] + pads[3] < dw * (kw - 1) + 1:
@@ -260,8 +272,7 @@ def test_conv_property(n, h, w, cg, og, groups, kh, kw, sh, sw, dh, dw, pads, la
 
 def test_conv_bad_channels():
     with pytest.raises(ValueError, match="channels"):
-        K.conv2d_forward(np.zeros((1, 3, 3, 4)), np.zeros((2, 3, 1, 1)), None,
-                         (1, 1), (0, 0, 0, 0), (1, 1), 1)
+        K.conv2d_forward(np.zeros((1, 3, 3, 4)), np.zeros((2, 3, 1, 1)), None, (1, 1), (0, 0, 0, 0), (1, 1), 1)
 
 
 # ---------------------------------------------------------------------------
@@ -291,9 +302,16 @@ def test_maxpool(kernel, stride, pads):
 
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(
-    h=st.integers(1, 6), w=st.integers(1, 6), kh=st.integers(1, 3), kw=st.integers(1, 3),
-    sh=st.integers(1, 3), sw=st.integers(1, 3), dh=st.integers(1, 2), dw=st.integers(1, 2),
-    pads=st.tuples(*[st.integers(0, 1)] * 4), mode=st.sampled_from(["max", "avg"]),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    dh=st.integers(1, 2),
+    dw=st.integers(1, 2),
+    pads=st.tuples(*[st.integers(0, 1)] * 4),
+    mode=st.sampled_from(["max", "avg"]),
 )
 def test_pool_property(h, w, kh, kw, sh, sw, dh, dw, pads, mode):
     if pads[0] >= kh or pads[2] >= kh or pads[1] >= kw or pads[3] >= kw:
@@ -303,8 +321,9 @@ def test_pool_property(h, w, kh, kw, sh, sw, dh, dw, pads, mode):
     rng = np.random.default_rng(h * 7 + w)
     x = distinct(rng, (2, h, w, 3))
     args = ((kh, kw), (sh, sw), pads, (dh, dw))
-    fwd, bwd = ((K.maxpool2d_forward, K.maxpool2d_backward) if mode == "max"
-                else (K.avgpool2d_forward, K.avgpool2d_backward))
+    fwd, bwd = (
+        (K.maxpool2d_forward, K.maxpool2d_backward) if mode == "max" else (K.avgpool2d_forward, K.avgpool2d_backward)
+    )
     y, cache = fwd(x, *args)
     ref = naive_pool(x, (kh, kw), (sh, sw), pads, mode, (dh, dw))
     assert y.shape == ref.shape
@@ -446,8 +465,7 @@ ACTIVATIONS = {
     "sigmoid": (K.sigmoid_forward, K.sigmoid_backward, lambda x: 1 / (1 + np.exp(-x))),
     "tanh": (K.tanh_forward, K.tanh_backward, np.tanh),
     "swish": (K.swish_forward, K.swish_backward, lambda x: x / (1 + np.exp(-x))),
-    "softmax": (K.softmax_forward, K.softmax_backward,
-                lambda x: np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)),
+    "softmax": (K.softmax_forward, K.softmax_backward, lambda x: np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)),
 }
 
 
@@ -587,13 +605,14 @@ def test_float32_stays_float32():
     outs += [y, *K.conv2d_backward(y, c)]
     y, c = K.conv2d_forward(x, w, b, (1, 1), (1, 1, 1, 1), (1, 1), 1)
     outs += [y, *K.conv2d_backward(y, c)]
-    for fwd, bwd in [(K.maxpool2d_forward, K.maxpool2d_backward),
-                     (K.avgpool2d_forward, K.avgpool2d_backward)]:
+    for fwd, bwd in [(K.maxpool2d_forward, K.maxpool2d_backward), (K.avgpool2d_forward, K.avgpool2d_backward)]:
         y, c = fwd(x, (3, 3), (2, 2), (1, 1, 1, 1))
         outs += [y, bwd(y, c)]
-    for fwd, bwd in [(K.global_avgpool_forward, K.global_avgpool_backward),
-                     (K.global_maxpool_forward, K.global_maxpool_backward),
-                     (K.flatten_forward, K.flatten_backward)]:
+    for fwd, bwd in [
+        (K.global_avgpool_forward, K.global_avgpool_backward),
+        (K.global_maxpool_forward, K.global_maxpool_backward),
+        (K.flatten_forward, K.flatten_backward),
+    ]:
         y, c = fwd(x)
         outs += [y, bwd(y, c)]
     for fwd, bwd, _ in ACTIVATIONS.values():

@@ -26,11 +26,14 @@ def test_one_output_keeps_the_label_as_its_target() -> None:
     assert np.array_equal(targets_like(out, np.array([0, 1, 1])), [[0], [1], [1]])
 
 
-@pytest.mark.parametrize("y,fragment", [
-    (np.array([0, 3, 1]), r"integers in \[0, 3\), received int64 labels from 0 to 3"),
-    (np.array([0.5, 1, 2]), "received float64 labels"),
-    (np.zeros((3, 2)), r"targets of shape \(3, 2\) do not fit outputs of shape \(3, 3\)"),
-])
+@pytest.mark.parametrize(
+    "y,fragment",
+    [
+        (np.array([0, 3, 1]), r"integers in \[0, 3\), received int64 labels from 0 to 3"),
+        (np.array([0.5, 1, 2]), "received float64 labels"),
+        (np.zeros((3, 2)), r"targets of shape \(3, 2\) do not fit outputs of shape \(3, 3\)"),
+    ],
+)
 def test_targets_that_fit_no_output_are_named(y: np.ndarray, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         targets_like(np.zeros((3, 3), np.float32), y)

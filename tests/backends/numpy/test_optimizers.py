@@ -138,33 +138,50 @@ def ref_adamw(lr, b1, b2, eps, wd):
 CASES = [
     ("sgd plain", O.SGD(lr=0.1), ref_sgd(0.1)),
     ("sgd momentum", O.SGD(lr=0.1, momentum=0.9), ref_sgd(0.1, 0.9)),
-    ("sgd dampening wd", O.SGD(lr=0.1, momentum=0.8, dampening=0.3, weight_decay=0.01),
-     ref_sgd(0.1, 0.8, 0.3, wd=0.01)),
-    ("sgd nesterov wd", O.SGD(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1),
-     ref_sgd(0.05, 0.9, nesterov=True, wd=0.1)),
+    (
+        "sgd dampening wd",
+        O.SGD(lr=0.1, momentum=0.8, dampening=0.3, weight_decay=0.01),
+        ref_sgd(0.1, 0.8, 0.3, wd=0.01),
+    ),
+    (
+        "sgd nesterov wd",
+        O.SGD(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1),
+        ref_sgd(0.05, 0.9, nesterov=True, wd=0.1),
+    ),
     ("rmsprop", O.RMSprop(lr=0.01), ref_rmsprop(0.01, 0.99, 1e-8)),
-    ("rmsprop centered momentum wd",
-     O.RMSprop(lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True),
-     ref_rmsprop(0.01, 0.9, 1e-6, 0.1, 0.5, True)),
+    (
+        "rmsprop centered momentum wd",
+        O.RMSprop(lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True),
+        ref_rmsprop(0.01, 0.9, 1e-6, 0.1, 0.5, True),
+    ),
     ("adagrad", O.Adagrad(lr=0.1), ref_adagrad(0.1, 0.0, 0.0, 0.0, 1e-10)),
-    ("adagrad decay wd init",
-     O.Adagrad(lr=0.1, lr_decay=0.5, weight_decay=0.1, initial_accumulator_value=0.2),
-     ref_adagrad(0.1, 0.5, 0.1, 0.2, 1e-10)),
+    (
+        "adagrad decay wd init",
+        O.Adagrad(lr=0.1, lr_decay=0.5, weight_decay=0.1, initial_accumulator_value=0.2),
+        ref_adagrad(0.1, 0.5, 0.1, 0.2, 1e-10),
+    ),
     ("adadelta", O.Adadelta(), ref_adadelta(1.0, 0.9, 1e-6, 0.0)),
-    ("adadelta wd", O.Adadelta(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1),
-     ref_adadelta(0.5, 0.8, 1e-5, 0.1)),
+    ("adadelta wd", O.Adadelta(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1), ref_adadelta(0.5, 0.8, 1e-5, 0.1)),
     ("adam", O.Adam(), ref_adam(1e-3, 0.9, 0.999, 1e-8, 0.0)),
-    ("adam amsgrad wd", O.Adam(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True),
-     ref_adam(0.01, 0.8, 0.9, 1e-8, 0.1, True)),
+    (
+        "adam amsgrad wd",
+        O.Adam(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True),
+        ref_adam(0.01, 0.8, 0.9, 1e-8, 0.1, True),
+    ),
     ("adamw", O.AdamW(), ref_adamw(1e-3, 0.9, 0.999, 1e-8, 0.01)),
-    ("adamw strong decay", O.AdamW(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.5),
-     ref_adamw(0.05, 0.8, 0.9, 1e-6, 0.5)),
+    (
+        "adamw strong decay",
+        O.AdamW(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.5),
+        ref_adamw(0.05, 0.8, 0.9, 1e-6, 0.5),
+    ),
     ("adamax", O.Adamax(), ref_adamax(2e-3, 0.9, 0.999, 1e-8, 0.0)),
-    ("adamax wd", O.Adamax(lr=0.01, betas=(0.5, 0.9), weight_decay=0.1),
-     ref_adamax(0.01, 0.5, 0.9, 1e-8, 0.1)),
+    ("adamax wd", O.Adamax(lr=0.01, betas=(0.5, 0.9), weight_decay=0.1), ref_adamax(0.01, 0.5, 0.9, 1e-8, 0.1)),
     ("nadam", O.Nadam(), ref_nadam(2e-3, 0.9, 0.999, 1e-8, 0.0, 4e-3)),
-    ("nadam wd", O.Nadam(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, momentum_decay=0.1),
-     ref_nadam(0.01, 0.8, 0.99, 1e-8, 0.1, 0.1)),
+    (
+        "nadam wd",
+        O.Nadam(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, momentum_decay=0.1),
+        ref_nadam(0.01, 0.8, 0.99, 1e-8, 0.1, 0.1),
+    ),
 ]
 
 
@@ -231,8 +248,7 @@ def test_float32_params_stay_float32():
         for _ in range(2):
             opt.step(p, {"w": np.full(3, 0.5, np.float32)})
         assert p["w"].dtype == np.float32, name
-        assert all(v.dtype == np.float32 for k, v in opt.state_dict().items()
-                   if k != "step" and v.ndim), name
+        assert all(v.dtype == np.float32 for k, v in opt.state_dict().items() if k != "step" and v.ndim), name
 
 
 def test_make_optimizer_and_errors():
@@ -302,10 +318,13 @@ def ref_radam(grads, lr, b1, b2, eps, wd):
 RADAM_GRADS = [np.random.default_rng(7).normal(size=3) for _ in range(12)]  # both phases: rho_t passes 5 at step 6
 
 
-@pytest.mark.parametrize("kwargs,reference", [
-    ({}, (1e-3, 0.9, 0.999, 1e-8, 0.0)),
-    ({"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}, (0.01, 0.8, 0.99, 1e-6, 0.1)),
-])
+@pytest.mark.parametrize(
+    "kwargs,reference",
+    [
+        ({}, (1e-3, 0.9, 0.999, 1e-8, 0.0)),
+        ({"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}, (0.01, 0.8, 0.99, 1e-6, 0.1)),
+    ],
+)
 def test_radam_follows_its_update_equations_in_both_phases(kwargs, reference):
     opt, p = O.make_optimizer("radam", **kwargs), {"w": P0.copy()}
     for step, (g, expected) in enumerate(zip(RADAM_GRADS, ref_radam(RADAM_GRADS, *reference)), start=1):
@@ -313,9 +332,18 @@ def test_radam_follows_its_update_equations_in_both_phases(kwargs, reference):
         np.testing.assert_allclose(p["w"], expected, rtol=1e-12, atol=1e-15, err_msg=f"step {step}")
 
 
-DEFAULTS_AND_OTHERS = [(name, kwargs) for name in sorted(O.IMPLEMENTATIONS) for kwargs in (
-    {}, {"lr": 0.02, "weight_decay": 0.05, **({"betas": (0.8, 0.95)} if "beta1" in O.IMPLEMENTATIONS[name]
-                                                .declaration.defaults() else {})})]
+DEFAULTS_AND_OTHERS = [
+    (name, kwargs)
+    for name in sorted(O.IMPLEMENTATIONS)
+    for kwargs in (
+        {},
+        {
+            "lr": 0.02,
+            "weight_decay": 0.05,
+            **({"betas": (0.8, 0.95)} if "beta1" in O.IMPLEMENTATIONS[name].declaration.defaults() else {}),
+        },
+    )
+]
 
 
 @pytest.mark.parametrize("name,kwargs", DEFAULTS_AND_OTHERS)
@@ -337,7 +365,8 @@ def test_every_optimizer_matches_torch_optim_over_many_steps(name, kwargs):
             param.grad = torch.tensor(g, dtype=torch.float64)
             reference.step()
             ours.step(p, {"w": g.copy()})
-            np.testing.assert_allclose(p["w"], param.detach().numpy(), rtol=1e-12, atol=1e-14,
-                                       err_msg=f"{name} step {step}")
+            np.testing.assert_allclose(
+                p["w"], param.detach().numpy(), rtol=1e-12, atol=1e-14, err_msg=f"{name} step {step}"
+            )
     finally:
         torch.set_default_dtype(default_dtype)

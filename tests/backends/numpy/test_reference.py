@@ -34,9 +34,21 @@ pads_st = st.tuples(*[st.integers(0, 2)] * 4)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(h=st.integers(3, 8), w=st.integers(3, 8), cg=st.integers(1, 3), og=st.integers(1, 3), groups=st.integers(1, 2),
-       kh=st.integers(1, 3), kw=st.integers(1, 3), sh=st.integers(1, 2), sw=st.integers(1, 3),
-       dh=st.integers(1, 2), dw=st.integers(1, 2), pads=pads_st, bias=st.booleans())
+@given(
+    h=st.integers(3, 8),
+    w=st.integers(3, 8),
+    cg=st.integers(1, 3),
+    og=st.integers(1, 3),
+    groups=st.integers(1, 2),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    sh=st.integers(1, 2),
+    sw=st.integers(1, 3),
+    dh=st.integers(1, 2),
+    dw=st.integers(1, 2),
+    pads=pads_st,
+    bias=st.booleans(),
+)
 def test_conv(h, w, cg, og, groups, kh, kw, sh, sw, dh, dw, pads, bias) -> None:
     if h + pads[0] + pads[2] < dh * (kh - 1) + 1 or w + pads[1] + pads[3] < dw * (kw - 1) + 1:
         return
@@ -49,9 +61,16 @@ def test_conv(h, w, cg, og, groups, kh, kw, sh, sw, dh, dw, pads, bias) -> None:
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(h=st.integers(2, 8), w=st.integers(2, 8), kh=st.integers(1, 3), kw=st.integers(1, 3),
-       sh=st.integers(1, 3), sw=st.integers(1, 3), pads=st.tuples(*[st.integers(0, 1)] * 4),
-       op=st.sampled_from(["maxpool", "avgpool"]))
+@given(
+    h=st.integers(2, 8),
+    w=st.integers(2, 8),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    pads=st.tuples(*[st.integers(0, 1)] * 4),
+    op=st.sampled_from(["maxpool", "avgpool"]),
+)
 def test_pools(h, w, kh, kw, sh, sw, pads, op) -> None:
     if max(pads[0], pads[2]) > kh // 2 or max(pads[1], pads[3]) > kw // 2 or h < kh or w < kw:
         return  # netdsl pads a pool by at most half its window
@@ -84,23 +103,30 @@ def test_sigmoid_and_softmax_over_channels() -> None:
     np.testing.assert_allclose(K.softmax_forward(vectors)[0], R.REFERENCES["softmax"](vectors), rtol=1e-12)
 
 
-ORACLE_TESTS: dict[str, Callable] = {"conv": test_conv, "maxpool": test_pools, "avgpool": test_pools,
-                                     "batchnorm": test_batchnorm_at_inference, "lrn": test_lrn_odd_and_even_windows,
-                                     "sigmoid": test_sigmoid_and_softmax_over_channels,
-                                     "softmax": test_sigmoid_and_softmax_over_channels,
-                                     # the section-9 ops: their kernels' tests hold them to these references
-                                     **dict.fromkeys(("gelu", "relu6", "hardsigmoid", "hardswish", "elu", "selu",
-                                                      "softplus", "mish"), activation_kernels.test_activation_kernel),
-                                     "prelu": activation_kernels.test_prelu_kernel,
-                                     "layernorm": normalization_kernels.test_layernorm,
-                                     "groupnorm": normalization_kernels.test_groupnorm,
-                                     "scale": normalization_kernels.test_scale,
-                                     "upsample": resample_kernels.test_upsample_bilinear,
-                                     "deconv": conv_kernels.test_deconv,
-                                     "dwconv": test_conv,  # dwconv runs conv's kernel and reference
-                                     "zeropad": resample_kernels.test_zeropad,
-                                     "embedding": embedding_kernels.test_embedding_kernel,
-                                     "shuffle": resample_kernels.test_shuffle}
+ORACLE_TESTS: dict[str, Callable] = {
+    "conv": test_conv,
+    "maxpool": test_pools,
+    "avgpool": test_pools,
+    "batchnorm": test_batchnorm_at_inference,
+    "lrn": test_lrn_odd_and_even_windows,
+    "sigmoid": test_sigmoid_and_softmax_over_channels,
+    "softmax": test_sigmoid_and_softmax_over_channels,
+    # the section-9 ops: their kernels' tests hold them to these references
+    **dict.fromkeys(
+        ("gelu", "relu6", "hardsigmoid", "hardswish", "elu", "selu", "softplus", "mish"),
+        activation_kernels.test_activation_kernel,
+    ),
+    "prelu": activation_kernels.test_prelu_kernel,
+    "layernorm": normalization_kernels.test_layernorm,
+    "groupnorm": normalization_kernels.test_groupnorm,
+    "scale": normalization_kernels.test_scale,
+    "upsample": resample_kernels.test_upsample_bilinear,
+    "deconv": conv_kernels.test_deconv,
+    "dwconv": test_conv,  # dwconv runs conv's kernel and reference
+    "zeropad": resample_kernels.test_zeropad,
+    "embedding": embedding_kernels.test_embedding_kernel,
+    "shuffle": resample_kernels.test_shuffle,
+}
 
 
 def test_every_reference_is_an_oracle_here() -> None:

@@ -20,47 +20,47 @@ PARITY = 1e-5
 
 SMALL = {
     "dilation": "input(3, 13, 11)\nconv(4, 3, dilation=2, pad=same) - relu\n"
-                "conv(6, (3, 2), dilation=(2, 3), stride=2)\nflatten - fc(5)",
+    "conv(6, (3, 2), dilation=(2, 3), stride=2)\nflatten - fc(5)",
     "groups": "input(4, 9, 9)\nconv(8, 3, groups=2, pad=1) - bn - relu\nconv(8, 3, groups=8) - relu\n"
-              "conv(6, 1, groups=2, bias=false)",
+    "conv(6, 1, groups=2, bias=false)",
     "same_stride2": "input(3, 16, 15)\nconv(5, 3, stride=2, pad=same) - relu\nconv(5, 4, stride=2, pad=same)\n"
-                    "conv(4, (2, 5), stride=(2, 3), pad=same)",
+    "conv(4, (2, 5), stride=(2, 3), pad=same)",
     "avgpool_pad": "input(3, 11, 10)\navgpool(3, stride=2, pad=1)\navgpool(3, stride=2, pad=same)\n"
-                   "avgpool(2, ceil=true)",
+    "avgpool(2, ceil=true)",
     "maxpool_ceil": "input(2, 10, 10)\nmaxpool(3, stride=2, ceil=true) - maxpool(2, ceil=true)\n"
-                    "maxpool(3, stride=2, pad=same) - globalmaxpool",
+    "maxpool(3, stride=2, pad=same) - globalmaxpool",
     "vectors": "input(20)\nfc(16) - bn - swish - dropout(0.3)\n"
-               "concat { fc(5) - tanh | fc(7, bias=false) - sigmoid | identity }\nfc(4) - softmax",
+    "concat { fc(5) - tanh | fc(7, bias=false) - sigmoid | identity }\nfc(4) - softmax",
     "add3": "input(4, 6, 6)\nadd { conv(4, 3, pad=1) | conv(4, 1) | identity }\n"
-            "relu - globalavgpool - flatten - output(3)",
+    "relu - globalavgpool - flatten - output(3)",
     "lrn": "input(7, 6, 6)\nconv(8, 1) - lrn(size=3, alpha=0.5, beta=0.5, k=1)\nlrn(size=4, alpha=0.3)",
     "activations": "input(12, 10, 3, layout=hwc)\nconv(4, 3) - leakyrelu(0.2) - swish - sigmoid - tanh - softmax\n"
-                   "identity - dropout(0.5) - concat { conv(2, 1) | avgpool(1) }",
+    "identity - dropout(0.5) - concat { conv(2, 1) | avgpool(1) }",
     "mul": "input(4, 6, 6)\nmul { identity | globalavgpool - conv(4, 1) - sigmoid | conv(4, 3, pad=1) }\n"
-           "mul { identity | identity } - globalavgpool - flatten - fc(3)",
+    "mul { identity | identity } - globalavgpool - flatten - fc(3)",
     "nonlinear": "input(6, 5, 4)\nconv(6, 3, pad=1) - gelu - gelu(approximate=tanh) - relu6 - hardswish\n"
-                 "elu(alpha=0.5) - selu - softplus - mish - prelu(init=0.1) - hardsigmoid\n"
-                 "flatten - fc(8) - prelu - gelu",
+    "elu(alpha=0.5) - selu - softplus - mish - prelu(init=0.1) - hardsigmoid\n"
+    "flatten - fc(8) - prelu - gelu",
     "normalization": "input(8, 5, 5)\nconv(8, 3, pad=1) - layernorm - groupnorm(4, eps=0.001) - scale(init=0.5)\n"
-                     "flatten - fc(6) - ln - gn(3) - scale",
+    "flatten - fc(6) - ln - gn(3) - scale",
     "resample": "input(4, 5, 6)\nzeropad((1, 0, 2, 1)) - upsample - upsample(scale=(2, 3), mode=bilinear)\n"
-                "deconv(6, 3, stride=2, pad=1, output_pad=1) - deconv(4, 4, stride=2, pad=same, groups=2)\n"
-                "dwconv(3, stride=2, multiplier=2, pad=same) - deconv(3, 1, stride=2, pad=same)\n"
-                "deconv(2, 2, pad=same) - shuffle(2)",
+    "deconv(6, 3, stride=2, pad=1, output_pad=1) - deconv(4, 4, stride=2, pad=same, groups=2)\n"
+    "dwconv(3, stride=2, multiplier=2, pad=same) - deconv(3, 1, stride=2, pad=same)\n"
+    "deconv(2, 2, pad=same) - shuffle(2)",
     "sequence": "input(3, 20)\nconv(6, 5, stride=2, pad=same) - bn - prelu - maxpool(2, ceil=true)\n"
-                "concat { conv(4, 3, pad=1, dilation=2) - relu - globalmaxpool | dwconv(2, multiplier=2) - "
-                "avgpool(3, stride=2, pad=1) - globalavgpool }\nflatten - fc(5)",
+    "concat { conv(4, 3, pad=1, dilation=2) - relu - globalmaxpool | dwconv(2, multiplier=2) - "
+    "avgpool(3, stride=2, pad=1) - globalavgpool }\nflatten - fc(5)",
     "sequence_resample": "input(4, 7)\nzeropad((1, 2)) - upsample(3, mode=bilinear) - upsample(2)\n"
-                         "deconv(5, 3, stride=2, pad=1, output_pad=1) - groupnorm(5) - layernorm - scale\n"
-                         "deconv(2, 4, stride=2, pad=same, groups=1)",
+    "deconv(5, 3, stride=2, pad=1, output_pad=1) - groupnorm(5) - layernorm - scale\n"
+    "deconv(2, 4, stride=2, pad=same, groups=1)",
     "volume": "input(2, 6, 7, 8)\nconv(4, 3x3x2, stride=(1, 2, 2), pad=same) - bn - relu - groupnorm(2)\n"
-              "maxpool(2, ceil=true) - upsample(2x1x2, mode=bilinear) - upsample(2)\n"
-              "deconv(3, 3, stride=2, pad=1, output_pad=1) - zeropad(1) - avgpool(3, stride=2, pad=1)\n"
-              "mul { identity | globalavgpool - conv(3, 1) - sigmoid } - globalmaxpool - output(4)",
+    "maxpool(2, ceil=true) - upsample(2x1x2, mode=bilinear) - upsample(2)\n"
+    "deconv(3, 3, stride=2, pad=1, output_pad=1) - zeropad(1) - avgpool(3, stride=2, pad=1)\n"
+    "mul { identity | globalavgpool - conv(3, 1) - sigmoid } - globalmaxpool - output(4)",
     "tokens": "input(12, tokens=30)\nembedding(30, 8)\n"
-              "concat { conv(4, 2) - relu - globalmaxpool | conv(4, 3) - relu - globalmaxpool }\noutput(3)",
+    "concat { conv(4, 2) - relu - globalmaxpool | conv(4, 3) - relu - globalmaxpool }\noutput(3)",
     "tokens_image": "input(10, tokens=20)\nembedding(20, 6, as_image=true)\nconv(5, 3x6) - relu - globalmaxpool\n"
-                    "output(2)",
+    "output(2)",
     "label_clash": "input(4)\noutput: fc(3) - relu\ninput_2: fc(2)",
     "only_input": "input(3, 4, 4)",
 }
@@ -83,8 +83,11 @@ def numpy_outputs(graph, weights, x: np.ndarray) -> np.ndarray:
 
 def batch(graph, n: int = 3) -> np.ndarray:
     if graph.input.attrs.get("tokens"):  # token ids below the vocabulary
-        return np.random.default_rng(1).integers(0, graph.input.attrs["tokens"], (n, *graph.input.shape)
-                                                 ).astype(np.float32)
+        return (
+            np.random.default_rng(1)
+            .integers(0, graph.input.attrs["tokens"], (n, *graph.input.shape))
+            .astype(np.float32)
+        )
     return (np.random.default_rng(1).standard_normal((n, *graph.input.shape)) * 2).astype(np.float32)
 
 
@@ -118,9 +121,16 @@ class ConvTranspose(OnnxConvTranspose):
         if groups == 1:
             return super()._run(X, W, B, group=1, **attrs)
         cg, fg = X.shape[1] // groups, W.shape[1]
-        parts = [super(ConvTranspose, self)._run(X[:, g * cg:(g + 1) * cg], W[g * cg:(g + 1) * cg],
-                                                 None if B is None else B[g * fg:(g + 1) * fg], group=1, **attrs)[0]
-                 for g in range(groups)]
+        parts = [
+            super(ConvTranspose, self)._run(
+                X[:, g * cg : (g + 1) * cg],
+                W[g * cg : (g + 1) * cg],
+                None if B is None else B[g * fg : (g + 1) * fg],
+                group=1,
+                **attrs,
+            )[0]
+            for g in range(groups)
+        ]
         return (np.concatenate(parts, axis=1),)
 
 
@@ -182,18 +192,21 @@ def test_batchnorm_is_inference_mode_with_onnx_momentum() -> None:
     assert a.get("training_mode", 0) == 0
 
 
-@pytest.mark.parametrize(("source", "layer", "op_type"), [
-    ("input(4)\ndropout(0.5)", "dropout_1", "Identity"),
-    ("input(4)\nidentity", "identity_1", "Identity"),
-    ("input(4)\nswish", "swish_1", "Mul"),
-    ("input(3, 4, 4)\nsoftmax", "softmax_1", "Softmax"),
-    ("input(3, 4, 4)\nflatten", "flatten_1", "Flatten"),
-    ("input(3, 4, 4)\nadd { relu | identity }", "add_1", "Add"),
-    ("input(3, 4, 4)\nadd { relu | sigmoid | identity }", "add_1", "Sum"),
-    ("input(3, 4, 4)\nconcat { relu | identity }", "concat_1", "Concat"),
-    ("input(3, 4, 4)\nlrn", "lrn_1", "LRN"),
-    ("input(3, 4, 4)\nlrn(size=2)", "lrn_1", "Div"),
-])
+@pytest.mark.parametrize(
+    ("source", "layer", "op_type"),
+    [
+        ("input(4)\ndropout(0.5)", "dropout_1", "Identity"),
+        ("input(4)\nidentity", "identity_1", "Identity"),
+        ("input(4)\nswish", "swish_1", "Mul"),
+        ("input(3, 4, 4)\nsoftmax", "softmax_1", "Softmax"),
+        ("input(3, 4, 4)\nflatten", "flatten_1", "Flatten"),
+        ("input(3, 4, 4)\nadd { relu | identity }", "add_1", "Add"),
+        ("input(3, 4, 4)\nadd { relu | sigmoid | identity }", "add_1", "Sum"),
+        ("input(3, 4, 4)\nconcat { relu | identity }", "concat_1", "Concat"),
+        ("input(3, 4, 4)\nlrn", "lrn_1", "LRN"),
+        ("input(3, 4, 4)\nlrn(size=2)", "lrn_1", "Div"),
+    ],
+)
 def test_op_types(source: str, layer: str, op_type: str) -> None:
     assert nodes_of(source)[layer].op_type == op_type
 
@@ -269,8 +282,15 @@ def test_pool_windows_of_every_shape_match_numpy() -> None:
     rng = np.random.default_rng(0)
     checked = 0
     for op in ("maxpool", "avgpool"):
-        for k, s, p, ceil, size in [(2, 2, 0, True, 7), (3, 2, 1, True, 10), (3, 3, 1, True, 8), (5, 3, 2, True, 12),
-                                    (4, 1, 2, False, 6), (3, 2, 0, False, 9), (2, 3, 1, True, 11)]:
+        for k, s, p, ceil, size in [
+            (2, 2, 0, True, 7),
+            (3, 2, 1, True, 10),
+            (3, 3, 1, True, 8),
+            (5, 3, 2, True, 12),
+            (4, 1, 2, False, 6),
+            (3, 2, 0, False, 9),
+            (2, 3, 1, True, 11),
+        ]:
             layer = f"{op}({k}, stride={s}, pad={p}, ceil={str(ceil).lower()})"
             graph = netdsl.loads(f"input(2, {size}, {size + 1})\n{layer}").graph
             x = rng.standard_normal((2, *graph.input.shape)).astype(np.float32)

@@ -14,8 +14,16 @@ from netdsl.backends.onnx.export import build_model, max_opset
 from netdsl.backends.onnx.runtime import Session
 
 OPSETS = (13, 17, max_opset())
-PROGRAMS = ("nonlinear", "normalization", "resample", "sequence", "sequence_resample", "volume", "tokens",
-            "tokens_image")
+PROGRAMS = (
+    "nonlinear",
+    "normalization",
+    "resample",
+    "sequence",
+    "sequence_resample",
+    "volume",
+    "tokens",
+    "tokens_image",
+)
 
 
 @pytest.mark.parametrize("opset", OPSETS)
@@ -35,13 +43,16 @@ def op_types(source: str, opset: int) -> list[str]:
     return [node.op_type for node in build_model(graph, random_weights(graph), opset).graph.node]
 
 
-@pytest.mark.parametrize(("layer", "native", "since", "below"), [
-    ("gelu", "Gelu", 20, "Erf"),
-    ("gelu(approximate=tanh)", "Gelu", 20, "Tanh"),
-    ("hardswish", "HardSwish", 14, "HardSigmoid"),
-    ("mish", "Mish", 18, "Softplus"),
-    ("layernorm", "LayerNormalization", 17, "ReduceMean"),
-])
+@pytest.mark.parametrize(
+    ("layer", "native", "since", "below"),
+    [
+        ("gelu", "Gelu", 20, "Erf"),
+        ("gelu(approximate=tanh)", "Gelu", 20, "Tanh"),
+        ("hardswish", "HardSwish", 14, "HardSigmoid"),
+        ("mish", "Mish", 18, "Softplus"),
+        ("layernorm", "LayerNormalization", 17, "ReduceMean"),
+    ],
+)
 def test_native_from_its_opset_spelled_out_below(layer: str, native: str, since: int, below: str) -> None:
     source = f"input(4, 3, 3)\n{layer}"
     assert native in op_types(source, since) and below not in op_types(source, since)
@@ -56,8 +67,9 @@ def test_gelu_attribute_at_opset_20() -> None:
 
 
 def test_deconv_pads_and_output_padding_reach_conv_transpose() -> None:
-    graph = netdsl.loads("input(4, 5, 5)\ndeconv(6, 3, stride=2, pad=1, output_pad=1, groups=2)\n"
-                         "deconv(3, 1, stride=2, pad=same)").graph
+    graph = netdsl.loads(
+        "input(4, 5, 5)\ndeconv(6, 3, stride=2, pad=1, output_pad=1, groups=2)\ndeconv(3, 1, stride=2, pad=same)"
+    ).graph
     nodes = {n.name: n for n in build_model(graph, random_weights(graph)).graph.node}
     first = {a.name: onnx.helper.get_attribute_value(a) for a in nodes["deconv_1"].attribute}
     assert first["pads"] == [1, 1, 1, 1] and first["output_padding"] == [1, 1] and first["group"] == 2

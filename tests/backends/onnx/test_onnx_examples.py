@@ -22,8 +22,19 @@ from netdsl.backends.onnx.export import build_model, numpy_executor, save_model,
 from netdsl.backends.onnx.runtime import Session
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.net"))
-BIG = {"alexnet", "vgg16", "densenet121", "googlenet", "resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0",
-       "convnext_tiny", "unet", "seed001_go"}  # ImageNet nets, the 256x256 U-Net, the Go board: batch 1
+BIG = {
+    "alexnet",
+    "vgg16",
+    "densenet121",
+    "googlenet",
+    "resnet18",
+    "resnet50",
+    "mobilenet_v2",
+    "efficientnet_b0",
+    "convnext_tiny",
+    "unet",
+    "seed001_go",
+}  # ImageNet nets, the 256x256 U-Net, the Go board: batch 1
 PARITY = 1e-5  # max |onnxruntime - numpy| / max |numpy|
 
 
@@ -81,8 +92,10 @@ def reference(stem: str) -> tuple[np.ndarray, np.ndarray]:
 def weightless(model: onnx.ModelProto) -> onnx.ModelProto:
     """The same graph with every initializer turned into a typed graph input: shapes are what shape
     inference reads, and the copy is small (VGG16 holds 553 MB of weights)."""
-    inputs = [*model.graph.input, *(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims))
-                                     for t in model.graph.initializer)]
+    inputs = [
+        *model.graph.input,
+        *(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in model.graph.initializer),
+    ]
     graph = onnx.helper.make_graph(model.graph.node, model.graph.name, inputs, model.graph.output)
     return onnx.helper.make_model(graph, opset_imports=model.opset_import, ir_version=model.ir_version)
 
@@ -94,8 +107,9 @@ def rel_diff(actual: np.ndarray, expected: np.ndarray) -> float:
 
 def dims(value_info) -> tuple:
     shape = value_info.type.tensor_type.shape
-    return tuple(d.dim_param if d.HasField("dim_param") else d.dim_value if d.HasField("dim_value") else None
-                 for d in shape.dim)
+    return tuple(
+        d.dim_param if d.HasField("dim_param") else d.dim_value if d.HasField("dim_value") else None for d in shape.dim
+    )
 
 
 STEMS = [name_of(p) for p in EXAMPLE_FILES]

@@ -82,8 +82,9 @@ def test_wrong_dtype_and_shape_name_expected_and_received(model_file) -> None:
     assert one_line(err) == "input dtype: the model expects float32, received float64"
     with pytest.raises(SessionError) as err:
         session.run(np.zeros((2, 3, 8, 9), np.float32))
-    assert one_line(err) == ("input shape: the model expects (batch, 3, 8, 8) or one sample (3, 8, 8), "
-                             "received (2, 3, 8, 9)")
+    assert one_line(err) == (
+        "input shape: the model expects (batch, 3, 8, 8) or one sample (3, 8, 8), received (2, 3, 8, 9)"
+    )
     with pytest.raises(SessionError) as err:
         session.run(np.zeros((2, 8, 8, 3), np.float32))
     assert "channels-last?" in one_line(err)
@@ -91,10 +92,13 @@ def test_wrong_dtype_and_shape_name_expected_and_received(model_file) -> None:
         session.run(np.zeros((0, 3, 8, 8), np.float32))
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"not a model at all", "not a valid ONNX model: cannot parse it"),
-    (b"", "empty file"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a model at all", "not a valid ONNX model: cannot parse it"),
+        (b"", "empty file"),
+    ],
+)
 def test_bad_model_files(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.onnx"
     path.write_bytes(content)
@@ -107,7 +111,7 @@ def test_bad_model_files(tmp_path: Path, content: bytes, message: str) -> None:
 def test_truncated_model_files(model_file, tmp_path: Path, fraction: float) -> None:
     data = model_file[0].read_bytes()
     path = tmp_path / "cut.onnx"
-    path.write_bytes(data[:int(len(data) * fraction)])
+    path.write_bytes(data[: int(len(data) * fraction)])
     with pytest.raises(SessionError, match="cut.onnx: not a valid ONNX model") as err:
         Session(path, provider="cpu")
     one_line(err)
@@ -123,13 +127,17 @@ def test_missing_model_and_directory(tmp_path: Path) -> None:
 
 
 def test_cuda_failure_reasons() -> None:
-    log = ("\x1b[1;31m2026-01-01 [E:onnxruntime:Default, provider_bridge_ort.cc:2458] Failed to load library "
-           "libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No "
-           "such file or directory\n\x1b[m\x1b[0;93m[W:onnxruntime] Failed to create CUDAExecutionProvider. "
-           "Require cuDNN 9.* and CUDA 13.*. Please install all dependencies\x1b[m\n")
+    log = (
+        "\x1b[1;31m2026-01-01 [E:onnxruntime:Default, provider_bridge_ort.cc:2458] Failed to load library "
+        "libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No "
+        "such file or directory\n\x1b[m\x1b[0;93m[W:onnxruntime] Failed to create CUDAExecutionProvider. "
+        "Require cuDNN 9.* and CUDA 13.*. Please install all dependencies\x1b[m\n"
+    )
     assert cuda_failure_reason(log) == "libcublasLt.so.13 not found; onnxruntime-gpu needs cuDNN 9.* and CUDA 13.*"
-    assert cuda_failure_reason("CUDA failure 100: no CUDA-capable device is detected ; GPU=0") == \
-        "no CUDA-capable device is detected"
+    assert (
+        cuda_failure_reason("CUDA failure 100: no CUDA-capable device is detected ; GPU=0")
+        == "no CUDA-capable device is detected"
+    )
     assert cuda_failure_reason("") == "the CUDA provider did not load"
 
 
@@ -169,10 +177,12 @@ def test_bad_inputs_say_what_is_wrong(tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text("1 2 3")
     (tmp_path / "fake.png").write_bytes(b"not an image")
     Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "ok.png")
-    cases = [(tmp_path / "x.txt", (3, 8, 8), "unsupported input file type '.txt'"),
-             (tmp_path / "fake.png", (3, 8, 8), "cannot read the image"),
-             (tmp_path / "ok.png", (50,), "an image input needs a model taking 1 or 3 x H x W images"),
-             (tmp_path / "none.npy", (3, 8, 8), "none.npy: no such file")]
+    cases = [
+        (tmp_path / "x.txt", (3, 8, 8), "unsupported input file type '.txt'"),
+        (tmp_path / "fake.png", (3, 8, 8), "cannot read the image"),
+        (tmp_path / "ok.png", (50,), "an image input needs a model taking 1 or 3 x H x W images"),
+        (tmp_path / "none.npy", (3, 8, 8), "none.npy: no such file"),
+    ]
     for path, shape, message in cases:
         with pytest.raises(InputFileError, match=message) as err:
             read_input(path, shape)

@@ -196,7 +196,7 @@ def _erf(x: Array) -> Array:
 def gelu_forward(x: Array, approximate: str = "none") -> tuple[Array, Cache]:
     """x * Phi(x) (erf, to full precision), or the tanh approximation."""
     if approximate == "tanh":
-        t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
+        t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
         return 0.5 * x * (1.0 + t), {"x": x, "t": t}
     cdf = 0.5 * (1.0 + _erf(x * (1.0 / math.sqrt(2.0))))
     return x * cdf, {"x": x, "cdf": cdf}
@@ -311,8 +311,13 @@ def prelu_backward(dy: Array, cache: Cache) -> tuple[Array, Array]:
 
 
 def _unary_kernel(op, forward, backward, *attr_names: str) -> None:
-    kernel(op)(type(op.name, (), {"forward": staticmethod(unary(forward, *attr_names)),
-                                  "backward": staticmethod(unary_backward(backward))}))
+    kernel(op)(
+        type(
+            op.name,
+            (),
+            {"forward": staticmethod(unary(forward, *attr_names)), "backward": staticmethod(unary_backward(backward))},
+        )
+    )
 
 
 _unary_kernel(GELU, gelu_forward, gelu_backward, "approximate")

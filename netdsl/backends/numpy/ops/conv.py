@@ -59,8 +59,17 @@ def _conv_layout(kernel: Pair, cg: int) -> str:
     return "row" if kh > 1 and kw * cg >= ROW_TAP_MIN else "pixel"
 
 
-def _im2col(xp: Array, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair,
-              groups: int, layout: str, pooled: bool, alias_ok: bool = False) -> Array:
+def _im2col(
+    xp: Array,
+    kernel: Pair,
+    stride: Pair,
+    dilation: Pair,
+    out_hw: Pair,
+    groups: int,
+    layout: str,
+    pooled: bool,
+    alias_ok: bool = False,
+) -> Array:
     """im2col buffer of a padded NHWC input for the given layout (see ``_tap_matrix``).
 
     pixel: full im2col (G, N, Ho, Wo, kh, kw, Cg); a 1x1/stride-1 ungrouped conv
@@ -95,8 +104,7 @@ def _im2col(xp: Array, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair,
     return cols
 
 
-def _tap_matrix(cols: Array, i: int, layout: str, dilation: int, stride: int, ho: int
-                ) -> Array:
+def _tap_matrix(cols: Array, i: int, layout: str, dilation: int, stride: int, ho: int) -> Array:
     """(G, M, K) column matrix of GEMM number i (a possibly transposed view of ``cols``)."""
     g = cols.shape[0]
     if layout == "pixel":
@@ -186,15 +194,23 @@ def _transposed_gemm(w: Array, groups: int, layout: str) -> bool:
     return w.shape[0] // groups <= TRANSPOSED_MAX_OUT and k >= TRANSPOSED_MIN_K
 
 
-def _conv_core(xp: Array, w: Array, stride: Pair, dilation: Pair, groups: int,
-               out_hw: Pair, layout: str, pooled: bool, alias_ok: bool) -> tuple[Array, Array]:
+def _conv_core(
+    xp: Array,
+    w: Array,
+    stride: Pair,
+    dilation: Pair,
+    groups: int,
+    out_hw: Pair,
+    layout: str,
+    pooled: bool,
+    alias_ok: bool,
+) -> tuple[Array, Array]:
     """Convolution of an already padded input; returns (NHWC y without bias, cols).
 
     One GEMM per column matrix (kh of them for the "row" layout, accumulated), either
     cols (M, K) @ W^T (K, Og) or, see ``_transposed_gemm``, W (Og, K) @ cols^T (K, M).
     """
-    cols = _im2col(xp, w.shape[2:], stride, dilation, out_hw, groups, layout, pooled,
-                     alias_ok)
+    cols = _im2col(xp, w.shape[2:], stride, dilation, out_hw, groups, layout, pooled, alias_ok)
     taps = _n_gemms(layout, w.shape[2])
     wt = _tap_weights(w, groups, taps)
     args = (layout, dilation[0], stride[0], out_hw[0])
@@ -217,8 +233,7 @@ def _conv_core(xp: Array, w: Array, stride: Pair, dilation: Pair, groups: int,
     return _rows_to_nhwc(y, xp.shape[0], out_hw, layout == "row", trans), cols
 
 
-def _padded_input(x: Array, pads: Pads, kernel: Pair, stride: Pair, dilation: Pair,
-                  out_hw: Pair, layout: str) -> Array:
+def _padded_input(x: Array, pads: Pads, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, layout: str) -> Array:
     """Zero-padded input with enough bottom rows for ``_im2col``."""
     kh = kernel[0]
     need = ((kh - 1) * dilation[0] // stride[0] + out_hw[0]) * stride[0] if layout == "row" else 0
@@ -227,8 +242,9 @@ def _padded_input(x: Array, pads: Pads, kernel: Pair, stride: Pair, dilation: Pa
     return pad_nhwc(x, full, 0.0, tag="conv_pad")
 
 
-def conv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair, pads: Pads,
-                   dilation: Pair, groups: int, keep_cols: bool = True) -> tuple[Array, Cache]:
+def conv2d_forward(
+    x: Array, w: Array, b: Array | None, stride: Pair, pads: Pads, dilation: Pair, groups: int, keep_cols: bool = True
+) -> tuple[Array, Cache]:
     """2-D convolution of NHWC ``x`` with OIHW ``w`` (zero padding); returns (y, cache).
 
     ``keep_cols=False`` (inference) builds the columns in a scratch buffer instead of keeping
@@ -242,13 +258,21 @@ def conv2d_forward(x: Array, w: Array, b: Array | None, stride: Pair, pads: Pads
     out_hw = out_hw_of(x, (kh, kw), stride, pads, dilation)
     layout = _conv_layout((kh, kw), cg)
     xp = _padded_input(x, pads, (kh, kw), stride, dilation, out_hw, layout)
-    y, cols = _conv_core(xp, w, stride, dilation, groups, out_hw, layout, pooled=keep_cols,
-                         alias_ok=xp is x)
+    y, cols = _conv_core(xp, w, stride, dilation, groups, out_hw, layout, pooled=keep_cols, alias_ok=xp is x)
     if b is not None:
         y += b
-    cache = {"x": x, "w": w, "has_b": b is not None, "cols": cols if keep_cols else None, "stride": stride,
-             "pads": pads, "dilation": dilation, "groups": groups, "out_hw": out_hw,
-             "layout": layout}
+    cache = {
+        "x": x,
+        "w": w,
+        "has_b": b is not None,
+        "cols": cols if keep_cols else None,
+        "stride": stride,
+        "pads": pads,
+        "dilation": dilation,
+        "groups": groups,
+        "out_hw": out_hw,
+        "layout": layout,
+    }
     return y, cache
 
 
@@ -302,14 +326,14 @@ def _conv_dx_transposed(dy: Array, cache: Cache) -> Array:
     ow1 = min(dy.shape[2], (wz - 1 - fc) // sw + 1)
     zp.fill(0)
     if oh1 > oh0 and ow1 > ow0:
-        zp[:, oh0 * sh + fr : (oh1 - 1) * sh + fr + 1 : sh,
-           ow0 * sw + fc : (ow1 - 1) * sw + fc + 1 : sw] = dy[:, oh0:oh1, ow0:ow1]
+        zp[:, oh0 * sh + fr : (oh1 - 1) * sh + fr + 1 : sh, ow0 * sw + fc : (ow1 - 1) * sw + fc + 1 : sw] = dy[
+            :, oh0:oh1, ow0:ow1
+        ]
     og = o // groups
     wr = w.reshape(groups, og, cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
     wr = wr.reshape(groups * cg, og, kh, kw)
     layout = _conv_layout((kh, kw), og)
-    dx, _ = _conv_core(zp, wr, (1, 1), (dh, dw), groups, (h, wd), layout, pooled=False,
-                       alias_ok=True)
+    dx, _ = _conv_core(zp, wr, (1, 1), (dh, dw), groups, (h, wd), layout, pooled=False, alias_ok=True)
     return dx
 
 
@@ -334,8 +358,7 @@ def _conv_dx_col2im(dy: Array, cache: Cache) -> Array:
             if a1 <= a0 or b1 <= b0:
                 continue
             src = dcols[:, :, a0:a1, b0:b1, i, j, :].transpose(1, 2, 3, 0, 4)
-            dx[:, a0 * sh + r : (a1 - 1) * sh + r + 1 : sh,
-               b0 * sw + q : (b1 - 1) * sw + q + 1 : sw] += src
+            dx[:, a0 * sh + r : (a1 - 1) * sh + r + 1 : sh, b0 * sw + q : (b1 - 1) * sw + q + 1 : sw] += src
     return dx.reshape(n, h, wd, c)
 
 
@@ -343,8 +366,7 @@ CONV_DX_METHOD = "auto"  # or "transposed" / "col2im" (tests force each one)
 TRANSPOSED_MIN_CHANNELS = 16  # below this C/groups the transposed GEMM is too narrow
 
 
-def conv2d_backward(dy: Array, cache: Cache, need_dx: bool = True
-                    ) -> tuple[Array | None, Array, Array | None]:
+def conv2d_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Array | None, Array, Array | None]:
     """Gradients (dx, dw, db) of conv2d; dx is None when ``need_dx`` is False."""
     db = column_sum(dy.reshape(-1, dy.shape[-1])) if cache["has_b"] else None
     dw = _conv_dw(dy, cache)
@@ -359,9 +381,16 @@ def conv2d_backward(dy: Array, cache: Cache, need_dx: bool = True
     return dx, dw, db
 
 
-
-def conv3d_forward(x: Array, w: Array, b: Array | None, stride: tuple, pads: tuple, dilation: tuple, groups: int,
-                   keep_cols: bool = True) -> tuple[Array, Cache]:
+def conv3d_forward(
+    x: Array,
+    w: Array,
+    b: Array | None,
+    stride: tuple,
+    pads: tuple,
+    dilation: tuple,
+    groups: int,
+    keep_cols: bool = True,
+) -> tuple[Array, Cache]:
     """3-D convolution of NDHWC ``x`` with an (O, C/groups, kd, kh, kw) weight, pads (front, top, left, back,
     bottom, right): one 2-D convolution per depth tap over the strided depth slices it reads, summed."""
     n, d, h, wd, c = x.shape
@@ -371,16 +400,25 @@ def conv3d_forward(x: Array, w: Array, b: Array | None, stride: tuple, pads: tup
     xp = np.pad(x, ((0, 0), (pads[0], pads[3]), (0, 0), (0, 0), (0, 0))) if pads[0] or pads[3] else x
     y, taps = None, []
     for i in range(kd):
-        planes = np.ascontiguousarray(xp[:, i * dd: i * dd + sd * (depth - 1) + 1: sd]).reshape(n * depth, h, wd, c)
-        part, cache = conv2d_forward(planes, w[:, :, i], None, stride[1:], plane_pads(pads), dilation[1:], groups,
-                                     keep_cols)
+        planes = np.ascontiguousarray(xp[:, i * dd : i * dd + sd * (depth - 1) + 1 : sd]).reshape(n * depth, h, wd, c)
+        part, cache = conv2d_forward(
+            planes, w[:, :, i], None, stride[1:], plane_pads(pads), dilation[1:], groups, keep_cols
+        )
         taps.append(cache)
         y = part if y is None else np.add(y, part, out=y)
     if b is not None:
         y += b
     out = y.reshape(n, depth, *y.shape[1:])
-    return out, {"rank": 3, "taps": taps, "xp_shape": xp.shape, "x_shape": x.shape, "pads": pads, "stride": stride,
-                 "dilation": dilation, "has_b": b is not None}
+    return out, {
+        "rank": 3,
+        "taps": taps,
+        "xp_shape": xp.shape,
+        "x_shape": x.shape,
+        "pads": pads,
+        "stride": stride,
+        "dilation": dilation,
+        "has_b": b is not None,
+    }
 
 
 def conv3d_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Array | None, Array, Array | None]:
@@ -394,14 +432,22 @@ def conv3d_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Arra
         dx_i, dw_i, _ = conv2d_backward(planes, tap_cache, need_dx)
         dws.append(dw_i)
         if dxp is not None:
-            dxp[:, i * dd: i * dd + sd * (depth - 1) + 1: sd] += dx_i.reshape(n, depth, *dx_i.shape[1:])
-    dx = None if dxp is None else np.ascontiguousarray(dxp[:, d0: dxp.shape[1] - d1])
+            dxp[:, i * dd : i * dd + sd * (depth - 1) + 1 : sd] += dx_i.reshape(n, depth, *dx_i.shape[1:])
+    dx = None if dxp is None else np.ascontiguousarray(dxp[:, d0 : dxp.shape[1] - d1])
     db = dy.reshape(-1, dy.shape[-1]).sum(axis=0) if cache["has_b"] else None
     return dx, np.stack(dws, axis=2), db
 
 
-def conv_forward(x: Array, w: Array, b: Array | None, stride: tuple, pads: tuple, dilation: tuple, groups: int,
-                 keep_cols: bool = True) -> tuple[Array, Cache]:
+def conv_forward(
+    x: Array,
+    w: Array,
+    b: Array | None,
+    stride: tuple,
+    pads: tuple,
+    dilation: tuple,
+    groups: int,
+    keep_cols: bool = True,
+) -> tuple[Array, Cache]:
     """Convolution of a channels-last sequence (N, L, C), image or volume: the rank comes from ``x``. A sequence
     is a 1 x L image (the tuned 2-D kernel, no copy); a volume is a sum of 2-D convolutions."""
     if x.ndim == 4:
@@ -429,8 +475,16 @@ class Conv:
     @staticmethod
     def forward(node: Node, xs: list[Array], ctx: Ctx):
         a = node.attrs
-        return conv_forward(xs[0], ctx.param(node, "weight"), ctx.param(node, "bias"), a["stride"], a["pads"],
-                            a["dilation"], a["groups"], keep_cols=ctx.training)
+        return conv_forward(
+            xs[0],
+            ctx.param(node, "weight"),
+            ctx.param(node, "bias"),
+            a["stride"],
+            a["pads"],
+            a["dilation"],
+            a["groups"],
+            keep_cols=ctx.training,
+        )
 
     backward = staticmethod(weighted_backward(conv_backward))
 
@@ -441,12 +495,22 @@ class Conv:
 def _taps(kernel: Sequence[int], dilation: Sequence[int], stride: Sequence[int], sizes: Sequence[int]):
     """(tap index, slices of the full output) for each kernel tap, in row-major order, of any rank."""
     for index in itertools.product(*(range(k) for k in kernel)):
-        yield index, tuple(slice(i * d, i * d + (n - 1) * s + 1, s)
-                           for i, d, s, n in zip(index, dilation, stride, sizes))
+        yield (
+            index,
+            tuple(slice(i * d, i * d + (n - 1) * s + 1, s) for i, d, s, n in zip(index, dilation, stride, sizes)),
+        )
 
 
-def deconv2d_forward(x: Array, w: Array, b: Array | None, stride: tuple, pads: tuple, output_padding: tuple,
-                     dilation: tuple | None = None, groups: int = 1) -> tuple[Array, Cache]:
+def deconv2d_forward(
+    x: Array,
+    w: Array,
+    b: Array | None,
+    stride: tuple,
+    pads: tuple,
+    output_padding: tuple,
+    dilation: tuple | None = None,
+    groups: int = 1,
+) -> tuple[Array, Cache]:
     """Transposed conv of channels-last x (N, *sizes, C) with a (C, filters/groups, *kernel) weight, of any rank:
     one matrix product gives every input position's weighted kernel, added into the full output at stride
     steps; then `pads` (begins of each axis, then ends) are cropped and `output_padding` zeros appended at the
@@ -456,11 +520,12 @@ def deconv2d_forward(x: Array, w: Array, b: Array | None, stride: tuple, pads: t
     _, fg, *kernel = w.shape
     dilation = dilation or (1,) * rank
     cg = c // groups
-    full_sizes = tuple((i - 1) * s + d * (k - 1) + 1 + p
-                       for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding))
+    full_sizes = tuple(
+        (i - 1) * s + d * (k - 1) + 1 + p for i, s, d, k, p in zip(sizes, stride, dilation, kernel, output_padding)
+    )
     full = np.zeros((n, *full_sizes, groups * fg), x.dtype)
     for g in range(groups):
-        cols = x[..., g * cg:(g + 1) * cg].reshape(-1, cg) @ w[g * cg:(g + 1) * cg].reshape(cg, -1)
+        cols = x[..., g * cg : (g + 1) * cg].reshape(-1, cg) @ w[g * cg : (g + 1) * cg].reshape(cg, -1)
         cols = cols.reshape(n, *sizes, fg, *kernel)
         for index, where in _taps(kernel, dilation, stride, sizes):
             full[(slice(None), *where, slice(g * fg, (g + 1) * fg))] += cols[(Ellipsis, *index)]
@@ -468,8 +533,16 @@ def deconv2d_forward(x: Array, w: Array, b: Array | None, stride: tuple, pads: t
     y = full[(slice(None), *crop)]
     if b is not None:
         y = y + b
-    cache = {"x": x, "w": w, "stride": stride, "pads": pads, "full": full_sizes, "dilation": dilation,
-             "groups": groups, "has_bias": b is not None}
+    cache = {
+        "x": x,
+        "w": w,
+        "stride": stride,
+        "pads": pads,
+        "full": full_sizes,
+        "dilation": dilation,
+        "groups": groups,
+        "has_bias": b is not None,
+    }
     return y, cache
 
 
@@ -479,7 +552,7 @@ def deconv2d_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Ar
     n, *sizes, c = x.shape
     _, fg, *kernel = w.shape
     cg = c // groups
-    begins = cache["pads"][:len(sizes)]
+    begins = cache["pads"][: len(sizes)]
     dfull = np.zeros((n, *cache["full"], dy.shape[-1]), dy.dtype)
     dfull[(slice(None), *(slice(b, b + o) for b, o in zip(begins, dy.shape[1:-1])))] = dy
     dx = np.empty_like(x) if need_dx else None
@@ -490,10 +563,10 @@ def deconv2d_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Ar
         for index, where in _taps(kernel, cache["dilation"], cache["stride"], sizes):
             dcols[(Ellipsis, *index)] = dfull[(slice(None), *where, slice(g * fg, (g + 1) * fg))]
         dcols = dcols.reshape(rows, -1)
-        wg = w[g * cg:(g + 1) * cg].reshape(cg, -1)
-        dw[g * cg:(g + 1) * cg] = (x[..., g * cg:(g + 1) * cg].reshape(-1, cg).T @ dcols).reshape(cg, fg, *kernel)
+        wg = w[g * cg : (g + 1) * cg].reshape(cg, -1)
+        dw[g * cg : (g + 1) * cg] = (x[..., g * cg : (g + 1) * cg].reshape(-1, cg).T @ dcols).reshape(cg, fg, *kernel)
         if dx is not None:
-            dx[..., g * cg:(g + 1) * cg] = (dcols @ wg.T).reshape(n, *sizes, cg)
+            dx[..., g * cg : (g + 1) * cg] = (dcols @ wg.T).reshape(n, *sizes, cg)
     db = dy.reshape(-1, dy.shape[-1]).sum(axis=0) if cache["has_bias"] else None
     return dx, dw, db
 
@@ -503,8 +576,16 @@ class Deconv:
     @staticmethod
     def forward(node: Node, xs: list[Array], ctx: Ctx):
         a = node.attrs
-        return deconv2d_forward(xs[0], ctx.param(node, "weight"), ctx.param(node, "bias"), a["stride"], a["pads"],
-                                a["output_padding"], a["dilation"], a["groups"])
+        return deconv2d_forward(
+            xs[0],
+            ctx.param(node, "weight"),
+            ctx.param(node, "bias"),
+            a["stride"],
+            a["pads"],
+            a["output_padding"],
+            a["dilation"],
+            a["groups"],
+        )
 
     backward = staticmethod(weighted_backward(deconv2d_backward))
 

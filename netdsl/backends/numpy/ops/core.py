@@ -22,8 +22,7 @@ def fc_forward(x: Array, w: Array, b: Array | None) -> tuple[Array, Cache]:
     return y, {"x": x, "w": w, "has_b": b is not None}
 
 
-def fc_backward(dy: Array, cache: Cache, need_dx: bool = True
-                ) -> tuple[Array | None, Array, Array | None]:
+def fc_backward(dy: Array, cache: Cache, need_dx: bool = True) -> tuple[Array | None, Array, Array | None]:
     """Gradients (dx, dw, db) of the dense layer."""
     x, w = cache["x"], cache["w"]
     dw = np.matmul(dy.T, x)
@@ -51,8 +50,7 @@ def flatten_backward(dy: Array, cache: Cache) -> Array:
     return np.ascontiguousarray(dy.reshape(nchw).transpose(perm))
 
 
-def dropout_forward(x: Array, rate: float, rng: np.random.Generator, training: bool
-                    ) -> tuple[Array, Cache]:
+def dropout_forward(x: Array, rate: float, rng: np.random.Generator, training: bool) -> tuple[Array, Cache]:
     """Inverted dropout: zero with probability ``rate`` and scale by 1/(1-rate)."""
     if not training or rate <= 0:
         return x, {"mask": None}

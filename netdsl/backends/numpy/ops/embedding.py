@@ -22,8 +22,10 @@ def token_ids(x: Array, vocabulary: int) -> Array:
     if bad.any():
         sample, position = (int(i) for i in np.argwhere(bad)[0])
         value = float(x[sample, position])
-        raise ValueError(f"sample {sample} has token id {value:g} at position {position}, "
-                         f"not an integer in 0..{vocabulary - 1} (the vocabulary of {vocabulary})")
+        raise ValueError(
+            f"sample {sample} has token id {value:g} at position {position}, "
+            f"not an integer in 0..{vocabulary - 1} (the vocabulary of {vocabulary})"
+        )
     return ids
 
 

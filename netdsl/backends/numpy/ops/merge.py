@@ -29,8 +29,7 @@ def unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
     if g.shape == tuple(shape):
         return g
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + k for k, s in enumerate(shape) if s == 1 and g.shape[lead + k] != 1)
+    axes = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(shape) if s == 1 and g.shape[lead + k] != 1)
     return g.sum(axis=axes, keepdims=True).reshape(shape)
 
 
@@ -52,7 +51,6 @@ def concat_backward(dy: Array, cache: Cache) -> list[Array]:
     """Split dy along the last axis into contiguous per-input gradients."""
     edges = np.cumsum(cache["sizes"])[:-1]
     return [np.ascontiguousarray(p) for p in np.split(dy, edges, axis=-1)]
-
 
 
 def mul_forward(*xs: Array) -> tuple[Array, Cache]:

@@ -16,9 +16,16 @@ Array = np.ndarray
 Cache = dict[str, Any]
 
 
-def batchnorm_forward(x: Array, gamma: Array, beta: Array, running_mean: Array,
-                      running_var: Array, eps: float = 1e-5, momentum: float = 0.1,
-                      training: bool = True) -> tuple[Array, Cache, Array, Array]:
+def batchnorm_forward(
+    x: Array,
+    gamma: Array,
+    beta: Array,
+    running_mean: Array,
+    running_var: Array,
+    eps: float = 1e-5,
+    momentum: float = 0.1,
+    training: bool = True,
+) -> tuple[Array, Cache, Array, Array]:
     """Batch norm over all axes but the last; returns (y, cache, new_mean, new_var).
 
     ``momentum`` follows PyTorch: ``running = (1 - momentum) * running + momentum * batch``
@@ -78,8 +85,7 @@ def _channel_window_sum(a: Array, lo: int, hi: int) -> Array:
     return s
 
 
-def lrn_forward(x: Array, size: int, alpha: float = 1e-4, beta: float = 0.75,
-                k: float = 1.0) -> tuple[Array, Cache]:
+def lrn_forward(x: Array, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> tuple[Array, Cache]:
     """ONNX LRN across channels: y = x / (k + alpha/size * square_sum) ** beta."""
     lo, hi = (size - 1) // 2, size - 1 - (size - 1) // 2
     den = k + (alpha / size) * _channel_window_sum(x * x, lo, hi)
@@ -135,8 +141,7 @@ def _grouped(a: Array, groups: int) -> Array:
     return a.reshape(len(a), -1, groups, a.shape[-1] // groups)
 
 
-def groupnorm_forward(x: Array, weight: Array, bias: Array, groups: int, eps: float = 1e-5
-                      ) -> tuple[Array, Cache]:
+def groupnorm_forward(x: Array, weight: Array, bias: Array, groups: int, eps: float = 1e-5) -> tuple[Array, Cache]:
     """Normalize each group of channels over those channels and every position, then scale and shift."""
     xhat, inv = _normalize(_grouped(x, groups), (1, 3), eps)
     xhat = xhat.reshape(x.shape)
@@ -170,8 +175,15 @@ class BatchNorm:
     def forward(node: Node, xs: list[Array], ctx: Ctx):
         mean_key, var_key = f"{node.name}.running_mean", f"{node.name}.running_var"
         y, cache, mean, var = batchnorm_forward(
-            xs[0], ctx.param(node, "weight"), ctx.param(node, "bias"), ctx.buffers[mean_key], ctx.buffers[var_key],
-            node.attrs["eps"], node.attrs["momentum"], ctx.training)
+            xs[0],
+            ctx.param(node, "weight"),
+            ctx.param(node, "bias"),
+            ctx.buffers[mean_key],
+            ctx.buffers[var_key],
+            node.attrs["eps"],
+            node.attrs["momentum"],
+            ctx.training,
+        )
         if ctx.training:
             ctx.buffers[mean_key], ctx.buffers[var_key] = mean, var
         return y, cache

@@ -18,8 +18,7 @@ Pads = tuple[int, int, int, int]
 Cache = dict[str, Any]
 
 
-def maxpool2d_forward(x: Array, kernel: Pair, stride: Pair, pads: Pads,
-                      dilation: Pair = (1, 1)) -> tuple[Array, Cache]:
+def maxpool2d_forward(x: Array, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair = (1, 1)) -> tuple[Array, Cache]:
     """Max pooling over NHWC windows; padding never wins."""
     out_hw = out_hw_of(x, kernel, stride, pads, dilation)
     xp = pad_nhwc(x, pads, -np.inf)
@@ -27,10 +26,17 @@ def maxpool2d_forward(x: Array, kernel: Pair, stride: Pair, pads: Pads,
     y = np.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()
     for v in views[2:]:
         np.maximum(y, v, out=y)
-    cache = {"xp": xp, "y": y, "x_shape": x.shape, "kernel": kernel, "stride": stride,
-             "pads": pads, "dilation": dilation, "out_hw": out_hw}
+    cache = {
+        "xp": xp,
+        "y": y,
+        "x_shape": x.shape,
+        "kernel": kernel,
+        "stride": stride,
+        "pads": pads,
+        "dilation": dilation,
+        "out_hw": out_hw,
+    }
     return y, cache
-
 
 
 def _disjoint(kernel: Pair, stride: Pair, dilation: Pair) -> bool:
@@ -69,8 +75,7 @@ def _window_counts(size: int, k: int, s: int, p0: int, out: int, d: int) -> Arra
     return ((taps >= 0) & (taps < size)).sum(axis=1)
 
 
-def avgpool2d_forward(x: Array, kernel: Pair, stride: Pair, pads: Pads,
-                      dilation: Pair = (1, 1)) -> tuple[Array, Cache]:
+def avgpool2d_forward(x: Array, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair = (1, 1)) -> tuple[Array, Cache]:
     """Average pooling that divides by the number of real (non-pad) elements."""
     out_hw = out_hw_of(x, kernel, stride, pads, dilation)
     xp = pad_nhwc(x, pads, 0.0, tag="avgpool_pad")
@@ -83,8 +88,16 @@ def avgpool2d_forward(x: Array, kernel: Pair, stride: Pair, pads: Pads,
     count = np.maximum(ch[:, None] * cw[None, :], 1)  # all-pad (dilated) windows give 0
     inv = (1.0 / count).astype(x.dtype)[None, :, :, None]
     y *= inv
-    cache = {"inv": inv, "xp_shape": xp.shape, "x_shape": x.shape, "kernel": kernel,
-             "stride": stride, "pads": pads, "dilation": dilation, "out_hw": out_hw}
+    cache = {
+        "inv": inv,
+        "xp_shape": xp.shape,
+        "x_shape": x.shape,
+        "kernel": kernel,
+        "stride": stride,
+        "pads": pads,
+        "dilation": dilation,
+        "out_hw": out_hw,
+    }
     return y, cache
 
 
@@ -130,8 +143,7 @@ def global_maxpool_backward(dy: Array, cache: Cache) -> Array:
 # ---- sequences and volumes: through the image kernels ----
 
 
-def pool_forward(image_forward: Callable, x: Array, kernel: tuple, stride: tuple, pads: tuple
-                 ) -> tuple[Array, Cache]:
+def pool_forward(image_forward: Callable, x: Array, kernel: tuple, stride: tuple, pads: tuple) -> tuple[Array, Cache]:
     """A max or average pool of any rank from its 2-D kernel. A sequence is a 1 x L image; a volume pools
     each depth plane over H x W, then the depth axis (a (kd, 1) window over (D, Ho*Wo)): max and average
     (over the real, non-pad elements) are separable, so this is the 3-D pool exactly."""
@@ -144,10 +156,15 @@ def pool_forward(image_forward: Callable, x: Array, kernel: tuple, stride: tuple
     n, d, h, w, c = x.shape
     planes, plane_cache = image_forward(x.reshape(n * d, h, w, c), kernel[1:], stride[1:], plane_pads(pads))
     ho, wo = planes.shape[1:3]
-    y, depth_cache = image_forward(planes.reshape(n, d, ho * wo, c), (kernel[0], 1), (stride[0], 1),
-                                   (pads[0], 0, pads[3], 0))
-    return y.reshape(n, y.shape[1], ho, wo, c), {"rank": 3, "planes": plane_cache, "depth": depth_cache,
-                                                 "sizes": (n, d, ho, wo, c)}
+    y, depth_cache = image_forward(
+        planes.reshape(n, d, ho * wo, c), (kernel[0], 1), (stride[0], 1), (pads[0], 0, pads[3], 0)
+    )
+    return y.reshape(n, y.shape[1], ho, wo, c), {
+        "rank": 3,
+        "planes": plane_cache,
+        "depth": depth_cache,
+        "sizes": (n, d, ho, wo, c),
+    }
 
 
 def pool_backward(image_backward: Callable, dy: Array, cache: Cache) -> Array:

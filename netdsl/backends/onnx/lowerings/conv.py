@@ -24,9 +24,16 @@ def lower_deconv(low: Lowering) -> None:
     inputs = [low.inputs[0], low.param("weight")]
     if "bias" in low.node.params:
         inputs.append(low.param("bias"))
-    low.emit("ConvTranspose", inputs, kernel_shape=list(attrs["kernel"]), strides=list(attrs["stride"]),
-             pads=list(attrs["pads"]), output_padding=list(attrs["output_padding"]),
-             dilations=list(attrs["dilation"]), group=int(attrs["groups"]))
+    low.emit(
+        "ConvTranspose",
+        inputs,
+        kernel_shape=list(attrs["kernel"]),
+        strides=list(attrs["stride"]),
+        pads=list(attrs["pads"]),
+        output_padding=list(attrs["output_padding"]),
+        dilations=list(attrs["dilation"]),
+        group=int(attrs["groups"]),
+    )
 
 
 @lowering(DWCONV)

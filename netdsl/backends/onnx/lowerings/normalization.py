@@ -18,8 +18,13 @@ def lower_batchnorm(low: Lowering) -> None:
     ONNX's momentum weighs the running value (PyTorch's weighs the batch), hence 1 - momentum.
     """
     attrs = low.node.attrs
-    inputs = [low.inputs[0], low.param("weight"), low.param("bias"), low.param("running_mean"),
-              low.param("running_var")]
+    inputs = [
+        low.inputs[0],
+        low.param("weight"),
+        low.param("bias"),
+        low.param("running_mean"),
+        low.param("running_var"),
+    ]
     low.emit("BatchNormalization", inputs, epsilon=float(attrs["eps"]), momentum=1.0 - float(attrs["momentum"]))
 
 
@@ -33,8 +38,9 @@ def lower_lrn(low: Lowering) -> None:
     if int(attrs["size"]) % 2 == 0:
         _lrn_spelled_out(low)
         return
-    low.emit("LRN", size=int(attrs["size"]), alpha=float(attrs["alpha"]), beta=float(attrs["beta"]),
-             bias=float(attrs["k"]))
+    low.emit(
+        "LRN", size=int(attrs["size"]), alpha=float(attrs["alpha"]), beta=float(attrs["beta"]), bias=float(attrs["k"])
+    )
 
 
 def _lrn_spelled_out(low: Lowering) -> None:
@@ -47,15 +53,23 @@ def _lrn_spelled_out(low: Lowering) -> None:
     square = add("Mul", [x, x], f"{low.output}/square", f"{layer}/square")
     axis = constant(low, "axis", [1], "int64")
     stacked = add("Unsqueeze", [square, axis], f"{low.output}/unsqueeze", f"{layer}/unsqueeze")
-    mean = add("AveragePool", [stacked], f"{low.output}/window_mean", f"{layer}/window_mean",
-               kernel_shape=[size, 1, 1], strides=[1, 1, 1], pads=[before, 0, 0, after, 0, 0],
-               count_include_pad=1, ceil_mode=0)
+    mean = add(
+        "AveragePool",
+        [stacked],
+        f"{low.output}/window_mean",
+        f"{layer}/window_mean",
+        kernel_shape=[size, 1, 1],
+        strides=[1, 1, 1],
+        pads=[before, 0, 0, after, 0, 0],
+        count_include_pad=1,
+        ceil_mode=0,
+    )
     mean = add("Squeeze", [mean, axis], f"{low.output}/squeeze", f"{layer}/squeeze")
-    scaled = add("Mul", [mean, constant(low, "alpha", float(attrs["alpha"]))], f"{low.output}/scaled",
-                 f"{layer}/scaled")
+    scaled = add(
+        "Mul", [mean, constant(low, "alpha", float(attrs["alpha"]))], f"{low.output}/scaled", f"{layer}/scaled"
+    )
     base = add("Add", [scaled, constant(low, "k", float(attrs["k"]))], f"{low.output}/base", f"{layer}/base")
-    power = add("Pow", [base, constant(low, "beta", float(attrs["beta"]))], f"{low.output}/power",
-                f"{layer}/power")
+    power = add("Pow", [base, constant(low, "beta", float(attrs["beta"]))], f"{low.output}/power", f"{layer}/power")
     low.emit("Div", [x, power])
 
 
@@ -106,8 +120,9 @@ def lower_groupnorm(low: Lowering) -> None:
     x, groups = low.inputs[0], int(low.node.attrs["groups"])
     grouped = step(low, "grouped", "Reshape", [x, constant(low, "group_shape", [0, groups, -1], "int64")])
     ones, zeros = constant(low, "ones", [1.0] * groups), constant(low, "zeros", [0.0] * groups)
-    normalized = step(low, "instance_norm", "InstanceNormalization", [grouped, ones, zeros],
-                      epsilon=float(low.node.attrs["eps"]))
+    normalized = step(
+        low, "instance_norm", "InstanceNormalization", [grouped, ones, zeros], epsilon=float(low.node.attrs["eps"])
+    )
     shape = constant(low, "shape", [0, *low.node.shape], "int64")  # 0: the batch size, as it comes
     restored = step(low, "normalized", "Reshape", [normalized, shape])
     _affine(low, restored)

@@ -42,10 +42,18 @@ def lower_upsample(low: Lowering) -> None:
         return
     tall = low.emitter.add("MatMul", [rows, wide], f"{low.output}/tall", f"{low.node.name}/tall")
     depth = sizes[0] // scale[0]
-    planes = low.emitter.add("Reshape", [tall, constant(low, "planes_shape", [0, c, depth, -1], "int64")],
-                             f"{low.output}/planes", f"{low.node.name}/planes")
-    deep = low.emitter.add("MatMul", [constant(low, "depth", interpolation(depth, scale[0], mode)), planes],
-                           f"{low.output}/deep", f"{low.node.name}/deep")
+    planes = low.emitter.add(
+        "Reshape",
+        [tall, constant(low, "planes_shape", [0, c, depth, -1], "int64")],
+        f"{low.output}/planes",
+        f"{low.node.name}/planes",
+    )
+    deep = low.emitter.add(
+        "MatMul",
+        [constant(low, "depth", interpolation(depth, scale[0], mode)), planes],
+        f"{low.output}/deep",
+        f"{low.node.name}/deep",
+    )
     low.emit("Reshape", [deep, constant(low, "shape", [0, *low.node.shape], "int64")])
 
 
@@ -67,6 +75,7 @@ def lower_shuffle(low: Lowering) -> None:
     groups = int(low.node.attrs["groups"])
     split = constant(low, "split", [0, groups, c // groups, h, w], "int64")
     grouped = low.emitter.add("Reshape", [low.inputs[0], split], f"{low.output}/groups", f"{low.node.name}/groups")
-    swapped = low.emitter.add("Transpose", [grouped], f"{low.output}/swap", f"{low.node.name}/swap",
-                              perm=[0, 2, 1, 3, 4])
+    swapped = low.emitter.add(
+        "Transpose", [grouped], f"{low.output}/swap", f"{low.node.name}/swap", perm=[0, 2, 1, 3, 4]
+    )
     low.emit("Reshape", [swapped, constant(low, "merge", [0, c, h, w], "int64")])

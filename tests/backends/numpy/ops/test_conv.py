@@ -13,15 +13,18 @@ from netdsl.ops.conv import deconv_axis
 RNG = np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("k,s,p,op,d,groups,bias", [
-    (4, 2, 1, 0, 1, 1, False),  # DCGAN
-    (2, 2, 0, 0, 1, 1, True),   # U-Net
-    (3, 2, 1, 1, 1, 2, True),
-    (3, 1, 0, 0, 2, 2, True),
-    (1, 3, 0, 2, 1, 1, True),
-    (3, 2, "same", 0, 1, 1, True),
-    (1, 2, "same", 0, 1, 1, False),
-])
+@pytest.mark.parametrize(
+    "k,s,p,op,d,groups,bias",
+    [
+        (4, 2, 1, 0, 1, 1, False),  # DCGAN
+        (2, 2, 0, 0, 1, 1, True),  # U-Net
+        (3, 2, 1, 1, 1, 2, True),
+        (3, 1, 0, 0, 2, 2, True),
+        (1, 3, 0, 2, 1, 1, True),
+        (3, 2, "same", 0, 1, 1, True),
+        (1, 2, "same", 0, 1, 1, False),
+    ],
+)
 def test_deconv(k: int, s: int, p, op: int, d: int, groups: int, bias: bool) -> None:
     c, filters, h, w = 4, 6, 3, 4
     x = RNG.standard_normal((2, h, w, c))

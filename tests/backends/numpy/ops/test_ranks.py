@@ -57,8 +57,14 @@ def test_conv_matches_torch_and_finite_differences(sizes, kernel, stride, pads, 
     import torch.nn.functional as F
 
     conv = F.conv1d if len(sizes) == 1 else F.conv3d
-    expected = conv(_torch_pads(torch_of(x), pads), torch_of_weight(w), torch_of_weight(b), stride=stride,
-                    dilation=dilation, groups=groups)
+    expected = conv(
+        _torch_pads(torch_of(x), pads),
+        torch_of_weight(w),
+        torch_of_weight(b),
+        stride=stride,
+        dilation=dilation,
+        groups=groups,
+    )
     assert rel_err(y, back(expected)) < TOL
     dy = RNG.standard_normal(y.shape)
     dx, dw, db = C.conv_backward(dy, cache)
@@ -84,8 +90,9 @@ DECONVS = [
 
 
 @pytest.mark.parametrize("sizes,kernel,stride,pads,output_padding,dilation,groups", DECONVS)
-def test_deconv_matches_torch_and_finite_differences(sizes, kernel, stride, pads, output_padding, dilation,
-                                                     groups) -> None:
+def test_deconv_matches_torch_and_finite_differences(
+    sizes, kernel, stride, pads, output_padding, dilation, groups
+) -> None:
     rank = len(sizes)
     x = RNG.standard_normal((2, *sizes, 4))
     w = RNG.standard_normal((4, 6 // groups, *kernel))
@@ -95,8 +102,16 @@ def test_deconv_matches_torch_and_finite_differences(sizes, kernel, stride, pads
 
     deconv = F.conv_transpose1d if rank == 1 else F.conv_transpose3d
     assert pads[:rank] == pads[rank:]  # torch's padding is symmetric
-    expected = deconv(torch_of(x), torch_of_weight(w), torch_of_weight(b), stride=stride, padding=pads[:rank],
-                      output_padding=output_padding, groups=groups, dilation=dilation)
+    expected = deconv(
+        torch_of(x),
+        torch_of_weight(w),
+        torch_of_weight(b),
+        stride=stride,
+        padding=pads[:rank],
+        output_padding=output_padding,
+        groups=groups,
+        dilation=dilation,
+    )
     assert rel_err(y, back(expected)) < TOL
     dy = RNG.standard_normal(y.shape)
     dx, dw, db = C.deconv2d_backward(dy, cache)
@@ -123,8 +138,9 @@ POOLS = [
 def test_pools_match_torch_and_finite_differences(kind, sizes, kernel, stride, pads) -> None:
     rank = len(sizes)
     x = RNG.standard_normal((2, *sizes, 3))
-    forward, backward = ((P.maxpool2d_forward, P.maxpool2d_backward) if kind == "max"
-                         else (P.avgpool2d_forward, P.avgpool2d_backward))
+    forward, backward = (
+        (P.maxpool2d_forward, P.maxpool2d_backward) if kind == "max" else (P.avgpool2d_forward, P.avgpool2d_backward)
+    )
     y, cache = P.pool_forward(forward, x, kernel, stride, pads)
     import torch.nn.functional as F
 
@@ -142,8 +158,11 @@ def test_pools_match_torch_and_finite_differences(kind, sizes, kernel, stride, p
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_global_pools(shape, kind) -> None:
     x = RNG.standard_normal(shape)
-    forward, backward = ((P.global_maxpool_forward, P.global_maxpool_backward) if kind == "max"
-                         else (P.global_avgpool_forward, P.global_avgpool_backward))
+    forward, backward = (
+        (P.global_maxpool_forward, P.global_maxpool_backward)
+        if kind == "max"
+        else (P.global_avgpool_forward, P.global_avgpool_backward)
+    )
     y, cache = forward(x)
     axes = tuple(range(1, x.ndim - 1))
     assert rel_err(y, x.max(axis=axes, keepdims=True) if kind == "max" else x.mean(axis=axes, keepdims=True)) < TOL
@@ -155,8 +174,11 @@ def test_global_pools(shape, kind) -> None:
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 def test_upsample(scale, mode) -> None:
     x = RNG.standard_normal((2, *(4,) * len(scale), 3))
-    forward, backward = ((R.upsample_nearest_forward, R.upsample_nearest_backward) if mode == "nearest"
-                         else (R.upsample_bilinear_forward, R.upsample_bilinear_backward))
+    forward, backward = (
+        (R.upsample_nearest_forward, R.upsample_nearest_backward)
+        if mode == "nearest"
+        else (R.upsample_bilinear_forward, R.upsample_bilinear_backward)
+    )
     y, cache = forward(x, scale)
     import torch.nn.functional as F
 
