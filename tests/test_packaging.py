@@ -60,7 +60,6 @@ def test_the_installed_wheel_checks_a_program(wheel: Path, tmp_path: Path) -> No
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next(venv.glob("lib/python*/site-packages"))
-    (site / "_deps.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
     subprocess.run(
         [
             sys.executable,
@@ -77,6 +76,9 @@ def test_the_installed_wheel_checks_a_program(wheel: Path, tmp_path: Path) -> No
         check=True,
         capture_output=True,
     )
+    # the dependencies through a .pth, written after the install: before it, pip would see this
+    # environment's own netdsl there and install nothing
+    (site / "_deps.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
     python = venv / "bin" / "python"
     where = subprocess.run(
         [python, "-c", "import netdsl; print(netdsl.__file__)"],

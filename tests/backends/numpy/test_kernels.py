@@ -578,7 +578,7 @@ def test_batchnorm_inference():
     check(fwd, dy, beta, dbeta)
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, 5])
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 16])  # 16: a window wider than the 7 channels
 def test_lrn(size):
     rng = np.random.default_rng(16)
     x = rng.standard_normal((2, 2, 3, 7))

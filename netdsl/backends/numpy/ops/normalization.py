@@ -78,9 +78,9 @@ def _channel_window_sum(a: Array, lo: int, hi: int) -> Array:
     """s[..., c] = sum of a[..., c'] for c' in [c - lo, c + hi] (clipped to range)."""
     c = a.shape[-1]
     s = a.copy()
-    for k in range(1, lo + 1):
+    for k in range(1, min(lo, c - 1) + 1):  # a window wider than the channels reaches no further than they go
         s[..., k:] += a[..., : c - k]
-    for k in range(1, hi + 1):
+    for k in range(1, min(hi, c - 1) + 1):
         s[..., : c - k] += a[..., k:]
     return s
 
