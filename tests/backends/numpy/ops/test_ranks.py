@@ -21,6 +21,11 @@ def first(a: np.ndarray) -> np.ndarray:
     return np.moveaxis(a, -1, 1)
 
 
+def torch_functional():
+    """torch.nn.functional, the reference these tests compare with; without torch the test skips, saying so."""
+    return pytest.importorskip("torch.nn.functional", reason="torch.nn.functional is the reference")
+
+
 def torch_of(a: np.ndarray):
     torch = pytest.importorskip("torch", reason="torch.nn.functional is the reference")
     return torch.from_numpy(np.ascontiguousarray(first(a)))
@@ -41,7 +46,7 @@ CONVS = [
 
 def _torch_pads(x, pads: tuple):
     """Asymmetric pads as F.pad takes them (last axis first)."""
-    import torch.nn.functional as F
+    F = torch_functional()
 
     rank = len(pads) // 2
     widths = [w for axis in reversed(range(rank)) for w in (pads[axis], pads[rank + axis])]
@@ -54,7 +59,7 @@ def test_conv_matches_torch_and_finite_differences(sizes, kernel, stride, pads, 
     w = RNG.standard_normal((6, 4 // groups, *kernel))
     b = RNG.standard_normal(6)
     y, cache = C.conv_forward(x, w, b, stride, pads, dilation, groups)
-    import torch.nn.functional as F
+    F = torch_functional()
 
     conv = F.conv1d if len(sizes) == 1 else F.conv3d
     expected = conv(
@@ -98,7 +103,7 @@ def test_deconv_matches_torch_and_finite_differences(
     w = RNG.standard_normal((4, 6 // groups, *kernel))
     b = RNG.standard_normal(6)
     y, cache = C.deconv2d_forward(x, w, b, stride, pads, output_padding, dilation, groups)
-    import torch.nn.functional as F
+    F = torch_functional()
 
     deconv = F.conv_transpose1d if rank == 1 else F.conv_transpose3d
     assert pads[:rank] == pads[rank:]  # torch's padding is symmetric
@@ -142,7 +147,7 @@ def test_pools_match_torch_and_finite_differences(kind, sizes, kernel, stride, p
         (P.maxpool2d_forward, P.maxpool2d_backward) if kind == "max" else (P.avgpool2d_forward, P.avgpool2d_backward)
     )
     y, cache = P.pool_forward(forward, x, kernel, stride, pads)
-    import torch.nn.functional as F
+    F = torch_functional()
 
     begins, ends = pads[:rank], pads[rank:]
     ceil = begins != ends
@@ -180,7 +185,7 @@ def test_upsample(scale, mode) -> None:
         else (R.upsample_bilinear_forward, R.upsample_bilinear_backward)
     )
     y, cache = forward(x, scale)
-    import torch.nn.functional as F
+    F = torch_functional()
 
     torch_mode = mode if mode == "nearest" else ("linear" if len(scale) == 1 else "trilinear")
     extra = {} if mode == "nearest" else {"align_corners": False}
@@ -202,7 +207,7 @@ def test_zeropad(shape, pads) -> None:
 
 @pytest.mark.parametrize("shape", [(3, 6, 4), (2, 3, 4, 3, 4)])
 def test_batchnorm_and_groupnorm(shape) -> None:
-    import torch.nn.functional as F
+    F = torch_functional()
 
     x = RNG.standard_normal(shape)
     c = shape[-1]
